@@ -1,0 +1,1 @@
+//! API objects: decoding manifests, defaults, validation, selectors and quantities.

@@ -1,0 +1,3 @@
+//! kubectl: command parsing and printers (text in, text out).
+
+pub mod print;

@@ -1,0 +1,1 @@
+//! Printers that render API objects the way kubectl does.
