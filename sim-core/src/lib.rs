@@ -1,6 +1,26 @@
 //! kubesim's simulated Kubernetes control plane: pure, synchronous and deterministic.
 //!
-//! Start at [`api`] for the objects a manifest can hold.
+//! Start at [`Sim`]: `Sim::new(SimConfig)` builds a cluster, [`Sim::apply_object`] and the
+//! kubectl-shaped methods change it, [`Sim::step`] and [`Sim::advance`] move virtual time.
+//! [`script`] runs a `kubesim run` script and [`trace`] records what a user would watch.
+//! There is no IO, no wall clock and no thread here; every random choice comes from one
+//! seeded generator, so the same script and seed give the same run, byte for byte.
 
 pub mod api;
+pub mod apiserver;
+pub mod controller;
+pub mod error;
 pub mod kubectl;
+pub mod kubelet;
+pub mod rng;
+pub mod runtime;
+pub mod script;
+pub mod sim;
+pub mod store;
+pub mod time;
+pub mod trace;
+
+pub use apiserver::Applied;
+pub use error::ApiError;
+pub use sim::{NodeConfig, ProbeMode, Sim, SimConfig};
+pub use time::{SimDuration, SimTime};

@@ -1,0 +1,1124 @@
+//! The API server's write paths: create, update (apply with a three-way merge, as
+//! `kubectl apply` does), delete, and the kubectl mutations built on them (scale, set image,
+//! rollout undo/pause/resume/restart). Every write is defaulted and validated first, so a bad
+//! request changes nothing.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::{PodTemplateSpec, Service};
+use serde_json::Value;
+
+use crate::api::Object;
+use crate::api::defaults::set_defaults;
+use crate::api::validation::{validate, validate_update};
+use crate::controller::Work;
+use crate::controller::deployment::rollback::{Undo, UndoError};
+use crate::controller::gc::Propagation;
+use crate::error::ApiError;
+use crate::sim::Sim;
+use crate::store::{ChangeType, Kind, ObjId, PodState, RsEntry};
+
+/// The annotation `kubectl apply` keeps its last manifest in.
+pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// What an apply did, as kubectl reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// `created`
+    Created,
+    /// `configured`
+    Configured,
+    /// `unchanged`
+    Unchanged,
+}
+
+impl Applied {
+    /// kubectl's word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applied::Created => "created",
+            Applied::Configured => "configured",
+            Applied::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// `deployment.apps/x`, `service/x`: how kubectl names an object in its output.
+pub fn kind_prefix(kind: &str) -> &'static str {
+    match kind {
+        "Deployment" => "deployment.apps",
+        "ReplicaSet" => "replicaset.apps",
+        "Pod" => "pod",
+        "Service" => "service",
+        "Namespace" => "namespace",
+        "Node" => "node",
+        "Endpoints" => "endpoints",
+        _ => "object",
+    }
+}
+
+impl Sim {
+    /// The current object `kind` `namespace/name`, as the API returns it.
+    pub fn get_object(&self, kind: Kind, namespace: &str, name: &str) -> Option<Object> {
+        Some(match kind {
+            Kind::Namespace => Object::Namespace(
+                self.store
+                    .namespaces
+                    .get(self.store.namespaces.lookup("", name)?)?
+                    .clone(),
+            ),
+            Kind::Node => Object::Node(self.node_object(self.store.nodes.lookup("", name)?)?),
+            Kind::Pod => Object::Pod(
+                self.store.pod_object(
+                    self.store
+                        .pods
+                        .get(self.store.pods.lookup(namespace, name)?)?,
+                ),
+            ),
+            Kind::ReplicaSet => Object::ReplicaSet(
+                self.store
+                    .replicasets
+                    .get(self.store.replicasets.lookup(namespace, name)?)?
+                    .rs
+                    .clone(),
+            ),
+            Kind::Deployment => Object::Deployment(
+                self.store
+                    .deployments
+                    .get(self.store.deployments.lookup(namespace, name)?)?
+                    .1
+                    .clone(),
+            ),
+            Kind::Service => Object::Service(
+                self.store
+                    .services
+                    .get(self.store.services.lookup(namespace, name)?)?
+                    .1
+                    .clone(),
+            ),
+            Kind::Endpoints => Object::Endpoints(
+                self.store
+                    .endpoints
+                    .get(self.store.endpoints.lookup(namespace, name)?)?
+                    .1
+                    .clone(),
+            ),
+            Kind::Event => return None,
+        })
+    }
+
+    /// A node as the API shows it, with current conditions.
+    pub fn node_object(&self, id: ObjId) -> Option<k8s_openapi::api::core::v1::Node> {
+        use k8s_openapi::api::core::v1::{NodeAddress, NodeCondition};
+        let n = self.store.nodes.get(id)?;
+        let mut node = n.node.clone();
+        let status = node.status.get_or_insert_with(Default::default);
+        let t = self.store.time(n.ready_changed);
+        let now = self.store.time(self.store.now);
+        let (st, reason, msg) = if n.ready {
+            ("True", "KubeletReady", "kubelet is posting ready status")
+        } else {
+            (
+                "Unknown",
+                "NodeStatusUnknown",
+                "Kubelet stopped posting node status.",
+            )
+        };
+        let cond = |ty: &str, st: &str, reason: &str, msg: &str| NodeCondition {
+            type_: ty.into(),
+            status: st.into(),
+            reason: Some(reason.into()),
+            message: Some(msg.into()),
+            last_heartbeat_time: Some(now.clone()),
+            last_transition_time: Some(t.clone()),
+        };
+        let other = if n.ready { "False" } else { "Unknown" };
+        status.conditions = Some(vec![
+            cond(
+                "MemoryPressure",
+                other,
+                if n.ready {
+                    "KubeletHasSufficientMemory"
+                } else {
+                    "NodeStatusUnknown"
+                },
+                if n.ready {
+                    "kubelet has sufficient memory available"
+                } else {
+                    msg
+                },
+            ),
+            cond(
+                "DiskPressure",
+                other,
+                if n.ready {
+                    "KubeletHasNoDiskPressure"
+                } else {
+                    "NodeStatusUnknown"
+                },
+                if n.ready {
+                    "kubelet has no disk pressure"
+                } else {
+                    msg
+                },
+            ),
+            cond(
+                "PIDPressure",
+                other,
+                if n.ready {
+                    "KubeletHasSufficientPID"
+                } else {
+                    "NodeStatusUnknown"
+                },
+                if n.ready {
+                    "kubelet has sufficient PID available"
+                } else {
+                    msg
+                },
+            ),
+            cond("Ready", st, reason, msg),
+        ]);
+        status.addresses = Some(vec![
+            NodeAddress {
+                type_: "InternalIP".into(),
+                address: crate::store::pod::ip_string(n.ip),
+            },
+            NodeAddress {
+                type_: "Hostname".into(),
+                address: n.name.to_string(),
+            },
+        ]);
+        status.node_info = Some(k8s_openapi::api::core::v1::NodeSystemInfo {
+            architecture: "amd64".into(),
+            boot_id: self.store.uid(id + 1_000_000),
+            container_runtime_version: "containerd://1.7.18".into(),
+            kernel_version: "6.1.0-kubesim".into(),
+            kube_proxy_version: "v1.35.0".into(),
+            kubelet_version: "v1.35.0".into(),
+            machine_id: self.store.uid(id + 2_000_000).replace('-', ""),
+            operating_system: "linux".into(),
+            os_image: "kubesim virtual node".into(),
+            system_uuid: self.store.uid(id + 3_000_000),
+            ..Default::default()
+        });
+        if !n.ready {
+            let spec = node.spec.get_or_insert_with(Default::default);
+            spec.taints = Some(vec![
+                k8s_openapi::api::core::v1::Taint {
+                    key: "node.kubernetes.io/unreachable".into(),
+                    effect: "NoSchedule".into(),
+                    time_added: Some(t.clone()),
+                    value: None,
+                },
+                k8s_openapi::api::core::v1::Taint {
+                    key: "node.kubernetes.io/unreachable".into(),
+                    effect: "NoExecute".into(),
+                    time_added: Some(t),
+                    value: None,
+                },
+            ]);
+        }
+        Some(node)
+    }
+
+    fn check_namespace(&self, obj: &Object) -> Result<(), ApiError> {
+        if !obj.is_namespaced() {
+            return Ok(());
+        }
+        let ns = obj.namespace().unwrap_or("default");
+        match self
+            .store
+            .namespaces
+            .lookup("", ns)
+            .and_then(|id| self.store.namespaces.get(id))
+        {
+            None => Err(ApiError::not_found("namespaces", ns)),
+            Some(n) if n.metadata.deletion_timestamp.is_some() => {
+                Err(ApiError::Forbidden(format!(
+                    "{} {:?} is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+                    obj.resource(),
+                    obj.name()
+                )))
+            }
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// `kubectl apply` of one object: create it, or three-way-merge it into the live one.
+    /// `default_namespace` is used when the manifest has none.
+    pub fn apply_object(
+        &mut self,
+        mut obj: Object,
+        default_namespace: &str,
+    ) -> Result<Applied, ApiError> {
+        if obj.is_namespaced() && obj.namespace().is_none() {
+            obj.metadata_mut().namespace = Some(default_namespace.into());
+        }
+        let manifest = strip_for_last_applied(obj.to_value());
+        let kind = kind_of(&obj).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "kubesim cannot create objects of kind {}",
+                obj.kind()
+            ))
+        })?;
+        let ns = obj.namespace().unwrap_or("").to_string();
+        let name = obj.name().to_string();
+        let live = self.get_object(kind, &ns, &name);
+        let Some(live) = live else {
+            obj.metadata_mut()
+                .annotations
+                .get_or_insert_with(BTreeMap::new)
+                .insert(LAST_APPLIED.into(), compact(&manifest));
+            self.create(obj)?;
+            return Ok(Applied::Created);
+        };
+        let live_value = live.to_value();
+        let last: Value = live
+            .metadata()
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(LAST_APPLIED))
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or(Value::Object(Default::default()));
+        let patch = diff_merge_patch(&last, &manifest);
+        if patch.as_object().is_none_or(|m| m.is_empty()) {
+            return Ok(Applied::Unchanged);
+        }
+        let mut merged = live_value.clone();
+        merge_patch(&mut merged, &patch);
+        if let Some(a) = merged
+            .pointer_mut("/metadata/annotations")
+            .and_then(Value::as_object_mut)
+        {
+            a.insert(LAST_APPLIED.into(), Value::String(compact(&manifest)));
+        } else if let Some(m) = merged.get_mut("metadata").and_then(Value::as_object_mut) {
+            let mut a = serde_json::Map::new();
+            a.insert(LAST_APPLIED.into(), Value::String(compact(&manifest)));
+            m.insert("annotations".into(), Value::Object(a));
+        }
+        let new = crate::api::decode::decode_value(merged)
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        match self.update(new)? {
+            true => Ok(Applied::Configured),
+            false => Ok(Applied::Unchanged),
+        }
+    }
+
+    /// Creates an object (`kubectl create`).
+    pub fn create(&mut self, mut obj: Object) -> Result<ObjId, ApiError> {
+        if obj.is_namespaced() && obj.namespace().is_none() {
+            obj.metadata_mut().namespace = Some("default".into());
+        }
+        self.check_namespace(&obj)?;
+        set_defaults(&mut obj);
+        validate(&obj)?;
+        let kind = kind_of(&obj).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "kubesim cannot create objects of kind {}",
+                obj.kind()
+            ))
+        })?;
+        let ns = obj.namespace().unwrap_or("").to_string();
+        let name = obj.name().to_string();
+        if self.get_object(kind, &ns, &name).is_some() {
+            return Err(ApiError::AlreadyExists {
+                resource: obj.resource().into(),
+                name,
+            });
+        }
+        let now = self.store.time(self.store.now);
+        let meta = obj.metadata_mut();
+        meta.creation_timestamp = Some(now);
+        meta.uid = None;
+        meta.resource_version = None;
+        let id = match obj {
+            Object::Namespace(n) => self.create_namespace_from(n),
+            Object::Node(n) => {
+                let cfg = node_config(&n);
+                self.add_node(&cfg)
+            }
+            Object::Pod(p) => {
+                let id = self.store.next_id();
+                let template = Arc::new(PodTemplateSpec {
+                    metadata: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                        labels: p.metadata.labels.clone(),
+                        annotations: p.metadata.annotations.clone(),
+                        ..Default::default()
+                    }),
+                    spec: p.spec.clone(),
+                });
+                let pod = PodState::new(
+                    id,
+                    name.as_str().into(),
+                    ns.as_str().into(),
+                    template,
+                    None,
+                    self.store.now,
+                );
+                self.insert_pod(pod);
+                self.orphan_pods.insert(id);
+                self.rs_adopt_wakeup(&ns);
+                id
+            }
+            Object::ReplicaSet(rs) => {
+                let id = self.store.next_id();
+                let template = Arc::new(
+                    rs.spec
+                        .as_ref()
+                        .and_then(|s| s.template.clone())
+                        .unwrap_or_default(),
+                );
+                self.insert_rs(id, rs, template, None);
+                id
+            }
+            Object::Deployment(mut d) => {
+                let id = self.store.next_id();
+                let (nsa, na): (Arc<str>, Arc<str>) = (ns.as_str().into(), name.as_str().into());
+                let rv = self
+                    .store
+                    .touch(Kind::Deployment, id, &nsa, &na, ChangeType::Added);
+                d.metadata.uid = Some(self.store.uid(id));
+                d.metadata.resource_version = Some(rv.to_string());
+                d.metadata.generation = Some(1);
+                d.status = None;
+                self.store.deployments.insert(id, nsa, na, (id, d));
+                self.work.add(Work::Deployment(id));
+                id
+            }
+            Object::Service(s) => self.create_service(s),
+            Object::Endpoints(_) | Object::Event(_) => {
+                return Err(ApiError::BadRequest(format!(
+                    "kubesim manages {} itself",
+                    obj_kind_plural(kind)
+                )));
+            }
+        };
+        self.settle();
+        Ok(id)
+    }
+
+    fn rs_adopt_wakeup(&mut self, ns: &str) {
+        for id in self.store.replicasets.ids_in(ns) {
+            self.work.add(Work::ReplicaSet(id));
+        }
+    }
+
+    fn create_namespace_from(&mut self, n: k8s_openapi::api::core::v1::Namespace) -> ObjId {
+        let name = n.metadata.name.clone().unwrap_or_default();
+        let id = self.create_namespace(&name);
+        if let Some(stored) = self.store.namespaces.get_mut(id) {
+            let mut labels = n.metadata.labels.clone().unwrap_or_default();
+            labels.insert("kubernetes.io/metadata.name".into(), name);
+            stored.metadata.labels = Some(labels);
+            stored.metadata.annotations = n.metadata.annotations.clone();
+        }
+        id
+    }
+
+    /// Creates a Service: allocates its cluster IP (and node ports) and its Endpoints.
+    pub(crate) fn create_service(&mut self, mut s: Service) -> ObjId {
+        let id = self.store.next_id();
+        let ns: Arc<str> = s.metadata.namespace.as_deref().unwrap_or("default").into();
+        let name: Arc<str> = s.metadata.name.as_deref().unwrap_or("").into();
+        let rv = self
+            .store
+            .touch(Kind::Service, id, &ns, &name, ChangeType::Added);
+        s.metadata.uid = Some(self.store.uid(id));
+        s.metadata.resource_version = Some(rv.to_string());
+        s.metadata.creation_timestamp = Some(self.store.time(self.store.now));
+        let spec = s.spec.get_or_insert_with(Default::default);
+        if spec.cluster_ip.is_none() {
+            let ip = self.allocate_cluster_ip(id);
+            spec.cluster_ip = Some(ip.clone());
+            spec.cluster_ips = Some(vec![ip]);
+        }
+        spec.ip_families.get_or_insert_with(|| vec!["IPv4".into()]);
+        spec.ip_family_policy
+            .get_or_insert_with(|| "SingleStack".into());
+        let ty = spec.type_.clone().unwrap_or_else(|| "ClusterIP".into());
+        if ty == "NodePort" || ty == "LoadBalancer" {
+            let mut used: Vec<i32> = self
+                .store
+                .services
+                .iter()
+                .flat_map(|(_, (_, s))| {
+                    s.spec
+                        .iter()
+                        .flat_map(|sp| sp.ports.iter().flatten())
+                        .filter_map(|p| p.node_port)
+                })
+                .collect();
+            for p in spec.ports.iter_mut().flatten() {
+                if p.node_port.is_none() {
+                    let mut port = 30000
+                        + (crate::rng::fnv32a(format!("{}{}", id, p.port).as_bytes()) % 2768)
+                            as i32;
+                    while used.contains(&port) {
+                        port = 30000 + (port - 30000 + 1) % 2768;
+                    }
+                    used.push(port);
+                    p.node_port = Some(port);
+                }
+            }
+        }
+        if ty == "LoadBalancer" {
+            s.status = Some(k8s_openapi::api::core::v1::ServiceStatus {
+                load_balancer: Some(k8s_openapi::api::core::v1::LoadBalancerStatus {
+                    ingress: Some(vec![k8s_openapi::api::core::v1::LoadBalancerIngress {
+                        ip: Some(format!("172.18.255.{}", 200 + (id % 50))),
+                        ..Default::default()
+                    }]),
+                }),
+                ..Default::default()
+            });
+        }
+        self.store.services.insert(id, ns, name, (id, s));
+        self.work.add(Work::Endpoints(id));
+        id
+    }
+
+    fn allocate_cluster_ip(&self, id: ObjId) -> String {
+        let used: Vec<String> = self
+            .store
+            .services
+            .iter()
+            .filter_map(|(_, (_, s))| s.spec.as_ref()?.cluster_ip.clone())
+            .collect();
+        let mut h = crate::rng::fnv32a(format!("{}-{}", self.config.seed, id).as_bytes());
+        loop {
+            let n = 10 + h % 65_000;
+            let ip = format!("10.96.{}.{}", n / 254, n % 254 + 1);
+            if !used.contains(&ip) {
+                return ip;
+            }
+            h = h.wrapping_add(1);
+        }
+    }
+
+    /// Replaces an object's spec and metadata (`kubectl replace`); returns whether anything
+    /// changed.
+    pub fn update(&mut self, mut new: Object) -> Result<bool, ApiError> {
+        let kind = kind_of(&new).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "kubesim cannot update objects of kind {}",
+                new.kind()
+            ))
+        })?;
+        let ns = new.namespace().unwrap_or("").to_string();
+        let name = new.name().to_string();
+        let old = self
+            .get_object(kind, &ns, &name)
+            .ok_or_else(|| ApiError::not_found(new.resource(), &name))?;
+        set_defaults(&mut new);
+        validate_update(&old, &new)?;
+        match (old, new) {
+            (Object::Deployment(old), Object::Deployment(mut d)) => {
+                let Some(id) = self.store.deployments.lookup(&ns, &name) else {
+                    return Ok(false);
+                };
+                if old.spec == d.spec
+                    && old.metadata.labels == d.metadata.labels
+                    && old.metadata.annotations == d.metadata.annotations
+                {
+                    return Ok(false);
+                }
+                let mut generation = old.metadata.generation.unwrap_or(1);
+                if old.spec != d.spec || old.metadata.annotations != d.metadata.annotations {
+                    generation += 1;
+                }
+                d.metadata = k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                    labels: d.metadata.labels,
+                    annotations: d.metadata.annotations,
+                    generation: Some(generation),
+                    ..old.metadata.clone()
+                };
+                d.status = old.status.clone();
+                let (nsa, na): (Arc<str>, Arc<str>) = (ns.as_str().into(), name.as_str().into());
+                let rv = self
+                    .store
+                    .touch(Kind::Deployment, id, &nsa, &na, ChangeType::Modified);
+                d.metadata.resource_version = Some(rv.to_string());
+                if let Some(entry) = self.store.deployments.get_mut(id) {
+                    entry.1 = d;
+                }
+                self.work.add(Work::Deployment(id));
+            }
+            (Object::ReplicaSet(old), Object::ReplicaSet(mut rs)) => {
+                let Some(id) = self.store.replicasets.lookup(&ns, &name) else {
+                    return Ok(false);
+                };
+                if old.spec == rs.spec
+                    && old.metadata.labels == rs.metadata.labels
+                    && old.metadata.annotations == rs.metadata.annotations
+                {
+                    return Ok(false);
+                }
+                let generation =
+                    old.metadata.generation.unwrap_or(1) + i64::from(old.spec != rs.spec);
+                rs.metadata = k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                    labels: rs.metadata.labels,
+                    annotations: rs.metadata.annotations,
+                    generation: Some(generation),
+                    ..old.metadata.clone()
+                };
+                rs.status = old.status.clone();
+                let template = Arc::new(
+                    rs.spec
+                        .as_ref()
+                        .and_then(|s| s.template.clone())
+                        .unwrap_or_default(),
+                );
+                if let Some(e) = self.store.replicasets.get_mut(id) {
+                    let owner = e.owner;
+                    *e = RsEntry {
+                        id,
+                        rs,
+                        template: if *e.template == *template {
+                            e.template.clone()
+                        } else {
+                            template
+                        },
+                        owner,
+                    };
+                }
+                self.write_rs(id);
+                self.work.add(Work::ReplicaSet(id));
+            }
+            (Object::Service(old), Object::Service(mut s)) => {
+                let Some(id) = self.store.services.lookup(&ns, &name) else {
+                    return Ok(false);
+                };
+                if old.spec == s.spec
+                    && old.metadata.labels == s.metadata.labels
+                    && old.metadata.annotations == s.metadata.annotations
+                {
+                    return Ok(false);
+                }
+                if let (Some(new_spec), Some(old_spec)) = (s.spec.as_mut(), old.spec.as_ref()) {
+                    new_spec.cluster_ip = old_spec.cluster_ip.clone();
+                    new_spec.cluster_ips = old_spec.cluster_ips.clone();
+                }
+                s.metadata = k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                    labels: s.metadata.labels,
+                    annotations: s.metadata.annotations,
+                    ..old.metadata.clone()
+                };
+                s.status = old.status.clone();
+                let (nsa, na): (Arc<str>, Arc<str>) = (ns.as_str().into(), name.as_str().into());
+                let rv = self
+                    .store
+                    .touch(Kind::Service, id, &nsa, &na, ChangeType::Modified);
+                s.metadata.resource_version = Some(rv.to_string());
+                if let Some(e) = self.store.services.get_mut(id) {
+                    e.1 = s;
+                }
+                self.work.add(Work::Endpoints(id));
+            }
+            (Object::Pod(old), Object::Pod(p)) => {
+                let Some(id) = self.store.pods.lookup(&ns, &name) else {
+                    return Ok(false);
+                };
+                if old.metadata.labels == p.metadata.labels
+                    && old.metadata.annotations == p.metadata.annotations
+                {
+                    return Ok(false);
+                }
+                if let Some(pod) = self.store.pods.get_mut(id) {
+                    let mut t = (*pod.template).clone();
+                    let m = t.metadata.get_or_insert_with(Default::default);
+                    m.labels = p.metadata.labels.clone();
+                    m.annotations = p.metadata.annotations.clone();
+                    pod.template = Arc::new(t);
+                }
+                self.write_pod(id);
+            }
+            (Object::Namespace(_), Object::Namespace(n)) => {
+                let Some(id) = self.store.namespaces.lookup("", &name) else {
+                    return Ok(false);
+                };
+                if let Some(stored) = self.store.namespaces.get_mut(id) {
+                    if stored.metadata.labels == n.metadata.labels
+                        && stored.metadata.annotations == n.metadata.annotations
+                    {
+                        return Ok(false);
+                    }
+                    stored.metadata.labels = n.metadata.labels;
+                    stored.metadata.annotations = n.metadata.annotations;
+                }
+            }
+            (Object::Node(_), Object::Node(n)) => {
+                let Some(id) = self.store.nodes.lookup("", &name) else {
+                    return Ok(false);
+                };
+                let unschedulable = n.spec.as_ref().and_then(|s| s.unschedulable);
+                if let Some(stored) = self.store.nodes.get_mut(id) {
+                    stored.node.metadata.labels = n.metadata.labels.clone();
+                    stored
+                        .node
+                        .spec
+                        .get_or_insert_with(Default::default)
+                        .unschedulable = unschedulable;
+                }
+                self.retry_unschedulable();
+            }
+            _ => return Ok(false),
+        }
+        self.settle();
+        Ok(true)
+    }
+
+    /// Deletes an object (`kubectl delete`).
+    pub fn delete(
+        &mut self,
+        kind: Kind,
+        namespace: &str,
+        name: &str,
+        propagation: Propagation,
+    ) -> Result<(), ApiError> {
+        let not_found = || ApiError::not_found(resource_of(kind), name);
+        match kind {
+            Kind::Deployment => {
+                let id = self
+                    .store
+                    .deployments
+                    .lookup(namespace, name)
+                    .ok_or_else(not_found)?;
+                self.delete_deployment(id, propagation);
+            }
+            Kind::ReplicaSet => {
+                let id = self
+                    .store
+                    .replicasets
+                    .lookup(namespace, name)
+                    .ok_or_else(not_found)?;
+                self.delete_rs(id, propagation);
+            }
+            Kind::Pod => {
+                let id = self
+                    .store
+                    .pods
+                    .lookup(namespace, name)
+                    .ok_or_else(not_found)?;
+                self.delete_pod(id, None);
+            }
+            Kind::Service => {
+                let id = self
+                    .store
+                    .services
+                    .lookup(namespace, name)
+                    .ok_or_else(not_found)?;
+                let (nsa, na): (Arc<str>, Arc<str>) = (namespace.into(), name.into());
+                self.store
+                    .touch(Kind::Service, id, &nsa, &na, ChangeType::Deleted);
+                self.store.services.remove(id, namespace, name);
+                if let Some(eid) = self.store.endpoints.lookup(namespace, name) {
+                    self.store
+                        .touch(Kind::Endpoints, eid, &nsa, &na, ChangeType::Deleted);
+                    self.store.endpoints.remove(eid, namespace, name);
+                }
+            }
+            Kind::Namespace => {
+                let id = self
+                    .store
+                    .namespaces
+                    .lookup("", name)
+                    .ok_or_else(not_found)?;
+                if matches!(
+                    name,
+                    "default" | "kube-system" | "kube-public" | "kube-node-lease"
+                ) {
+                    return Err(ApiError::Forbidden(format!(
+                        "namespaces {name:?} is forbidden: this namespace may not be deleted"
+                    )));
+                }
+                let deadline = self.store.time(self.store.now);
+                if let Some(n) = self.store.namespaces.get_mut(id) {
+                    n.metadata.deletion_timestamp = Some(deadline);
+                    if let Some(s) = n.status.as_mut() {
+                        s.phase = Some("Terminating".into());
+                    }
+                }
+                for d in self.store.deployments.ids_in(name) {
+                    self.delete_deployment(d, Propagation::Background);
+                }
+                for rs in self.store.replicasets.ids_in(name) {
+                    self.delete_rs(rs, Propagation::Background);
+                }
+                for s in self
+                    .store
+                    .services
+                    .names_in(name)
+                    .map(|(n, _)| n.to_string())
+                    .collect::<Vec<_>>()
+                {
+                    self.delete(Kind::Service, name, &s, Propagation::Background)?;
+                }
+                for p in self.store.pods.ids_in(name) {
+                    self.delete_pod(p, None);
+                }
+                self.maybe_finish_namespace(name);
+            }
+            Kind::Node => {
+                self.node_fault(name, crate::controller::node_lifecycle::NodeFault::Remove)?;
+            }
+            Kind::Endpoints | Kind::Event => {
+                return Err(ApiError::BadRequest(format!(
+                    "kubesim manages {} itself",
+                    obj_kind_plural(kind)
+                )));
+            }
+        }
+        self.settle();
+        Ok(())
+    }
+
+    /// The Deployment `namespace/name`, or NotFound.
+    pub fn deployment_id(&self, namespace: &str, name: &str) -> Result<ObjId, ApiError> {
+        self.store
+            .deployments
+            .lookup(namespace, name)
+            .ok_or_else(|| ApiError::not_found("deployments.apps", name))
+    }
+
+    fn modify_deployment(
+        &mut self,
+        id: ObjId,
+        f: impl FnOnce(&mut Deployment),
+    ) -> Result<bool, ApiError> {
+        let Some((_, d)) = self.store.deployments.get(id) else {
+            return Err(ApiError::not_found("deployments.apps", ""));
+        };
+        let mut d = d.clone();
+        f(&mut d);
+        self.update(Object::Deployment(d))
+    }
+
+    /// `kubectl scale deployment/x --replicas=N`.
+    pub fn scale_deployment(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        replicas: i32,
+    ) -> Result<(), ApiError> {
+        let id = self.deployment_id(namespace, name)?;
+        self.modify_deployment(id, |d| {
+            if let Some(s) = d.spec.as_mut() {
+                s.replicas = Some(replicas);
+            }
+        })?;
+        Ok(())
+    }
+
+    /// `kubectl scale replicaset/x --replicas=N`.
+    pub fn scale_replica_set(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        replicas: i32,
+    ) -> Result<(), ApiError> {
+        let id = self
+            .store
+            .replicasets
+            .lookup(namespace, name)
+            .ok_or_else(|| ApiError::not_found("replicasets.apps", name))?;
+        let Some(e) = self.store.replicasets.get(id) else {
+            return Ok(());
+        };
+        let mut rs: ReplicaSet = e.rs.clone();
+        if let Some(s) = rs.spec.as_mut() {
+            s.replicas = Some(replicas);
+        }
+        self.update(Object::ReplicaSet(rs))?;
+        Ok(())
+    }
+
+    /// `kubectl set image deployment/x container=image ...`. Returns whether anything changed.
+    pub fn set_image(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        images: &[(String, String)],
+    ) -> Result<bool, ApiError> {
+        let id = self.deployment_id(namespace, name)?;
+        let Some((_, d)) = self.store.deployments.get(id) else {
+            return Ok(false);
+        };
+        let containers: Vec<String> = d
+            .spec
+            .iter()
+            .flat_map(|s| s.template.spec.iter())
+            .flat_map(|s| s.containers.iter().map(|c| c.name.clone()))
+            .collect();
+        for (c, _) in images {
+            if c != "*" && !containers.contains(c) {
+                return Err(ApiError::BadRequest(format!(
+                    "unable to find container named {c:?}"
+                )));
+            }
+        }
+        self.modify_deployment(id, |d| {
+            for c in d
+                .spec
+                .iter_mut()
+                .flat_map(|s| s.template.spec.iter_mut())
+                .flat_map(|s| s.containers.iter_mut())
+            {
+                for (name, image) in images {
+                    if name == "*" || *name == c.name {
+                        c.image = Some(image.clone());
+                    }
+                }
+            }
+        })
+    }
+
+    /// `kubectl rollout pause|resume`.
+    pub fn set_paused(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        paused: bool,
+    ) -> Result<bool, ApiError> {
+        let id = self.deployment_id(namespace, name)?;
+        let current = self
+            .store
+            .deployments
+            .get(id)
+            .and_then(|(_, d)| d.spec.as_ref()?.paused)
+            .unwrap_or(false);
+        if current == paused {
+            return Ok(false);
+        }
+        self.modify_deployment(id, |d| {
+            if let Some(s) = d.spec.as_mut() {
+                s.paused = if paused { Some(true) } else { None };
+            }
+        })
+    }
+
+    /// `kubectl rollout restart`: stamps the template with `restartedAt`.
+    pub fn rollout_restart(&mut self, namespace: &str, name: &str) -> Result<(), ApiError> {
+        let id = self.deployment_id(namespace, name)?;
+        if self
+            .store
+            .deployments
+            .get(id)
+            .and_then(|(_, d)| d.spec.as_ref()?.paused)
+            .unwrap_or(false)
+        {
+            return Err(ApiError::BadRequest(
+                "can't restart paused deployment (run rollout resume first)".into(),
+            ));
+        }
+        let stamp = self
+            .store
+            .now_timestamp()
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        self.modify_deployment(id, |d| {
+            if let Some(s) = d.spec.as_mut() {
+                s.template
+                    .metadata
+                    .get_or_insert_with(Default::default)
+                    .annotations
+                    .get_or_insert_with(BTreeMap::new)
+                    .insert("kubectl.kubernetes.io/restartedAt".into(), stamp);
+            }
+        })?;
+        Ok(())
+    }
+
+    /// `kubectl rollout undo [--to-revision=N]`: what kubectl prints on success.
+    pub fn rollout_undo(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        to_revision: i64,
+    ) -> Result<String, UndoOrApiError> {
+        let id = self.deployment_id(namespace, name)?;
+        match self.plan_undo(id, to_revision)? {
+            Undo::Skipped { revision } => Ok(format!(
+                "deployment.apps/{name} skipped rollback (current template already matches revision {revision})"
+            )),
+            Undo::RollBack {
+                template,
+                annotations,
+                ..
+            } => {
+                self.modify_deployment(id, |d| {
+                    if let Some(s) = d.spec.as_mut() {
+                        s.template = template;
+                    }
+                    d.metadata.annotations = Some(annotations);
+                })?;
+                Ok(format!("deployment.apps/{name} rolled back"))
+            }
+        }
+    }
+}
+
+/// `rollout undo` fails either in kubectl or at the API server.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum UndoOrApiError {
+    /// kubectl's own check.
+    #[error(transparent)]
+    Undo(#[from] UndoError),
+    /// The server's answer.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+}
+
+fn kind_of(obj: &Object) -> Option<Kind> {
+    Some(match obj {
+        Object::Namespace(_) => Kind::Namespace,
+        Object::Node(_) => Kind::Node,
+        Object::Pod(_) => Kind::Pod,
+        Object::ReplicaSet(_) => Kind::ReplicaSet,
+        Object::Deployment(_) => Kind::Deployment,
+        Object::Service(_) => Kind::Service,
+        Object::Endpoints(_) => Kind::Endpoints,
+        Object::Event(_) => return None,
+    })
+}
+
+/// The resource name of a kind, as in API messages.
+pub fn resource_of(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Namespace => "namespaces",
+        Kind::Node => "nodes",
+        Kind::Pod => "pods",
+        Kind::ReplicaSet => "replicasets.apps",
+        Kind::Deployment => "deployments.apps",
+        Kind::Service => "services",
+        Kind::Endpoints => "endpoints",
+        Kind::Event => "events",
+    }
+}
+
+fn obj_kind_plural(kind: Kind) -> &'static str {
+    resource_of(kind)
+}
+
+fn node_config(n: &k8s_openapi::api::core::v1::Node) -> crate::sim::NodeConfig {
+    let name = n.metadata.name.clone().unwrap_or_default();
+    let mut cfg = crate::sim::NodeConfig::named(&name);
+    if let Some(cap) = n.status.as_ref().and_then(|s| s.capacity.as_ref()) {
+        if let Some(q) = cap.get("cpu") {
+            cfg.cpu = q.0.clone();
+        }
+        if let Some(q) = cap.get("memory") {
+            cfg.memory = q.0.clone();
+        }
+        if let Some(q) = cap.get("pods").and_then(|q| q.0.parse().ok()) {
+            cfg.pods = q;
+        }
+    }
+    cfg.labels = n.metadata.labels.clone().unwrap_or_default();
+    cfg
+}
+
+/// What kubectl stores as last-applied: the manifest without status and server fields.
+fn strip_for_last_applied(mut v: Value) -> Value {
+    if let Some(m) = v.as_object_mut() {
+        m.remove("status");
+        if let Some(meta) = m.get_mut("metadata").and_then(Value::as_object_mut) {
+            for k in [
+                "creationTimestamp",
+                "uid",
+                "resourceVersion",
+                "generation",
+                "managedFields",
+            ] {
+                meta.remove(k);
+            }
+            if let Some(a) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
+                a.remove(LAST_APPLIED);
+                if a.is_empty() {
+                    meta.remove("annotations");
+                }
+            }
+        }
+    }
+    v
+}
+
+fn compact(v: &Value) -> String {
+    let mut s = serde_json::to_string(v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// The JSON merge patch that turns `from` into `to` (RFC 7386): removed keys become null.
+pub fn diff_merge_patch(from: &Value, to: &Value) -> Value {
+    match (from, to) {
+        (Value::Object(a), Value::Object(b)) => {
+            let mut out = serde_json::Map::new();
+            for (k, va) in a {
+                match b.get(k) {
+                    None => {
+                        out.insert(k.clone(), Value::Null);
+                    }
+                    Some(vb) if vb != va => {
+                        let d = diff_merge_patch(va, vb);
+                        out.insert(k.clone(), d);
+                    }
+                    _ => {}
+                }
+            }
+            for (k, vb) in b {
+                if !a.contains_key(k) {
+                    out.insert(k.clone(), vb.clone());
+                }
+            }
+            Value::Object(out)
+        }
+        (_, to) => to.clone(),
+    }
+}
+
+/// Applies a JSON merge patch (RFC 7386).
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(p) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Default::default());
+    }
+    if let Value::Object(t) = target {
+        for (k, v) in p {
+            if v.is_null() {
+                t.remove(k);
+            } else {
+                merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn three_way_merge_keeps_fields_the_manifest_never_set() {
+        let last = json!({"spec": {"replicas": 3, "template": {"image": "a"}}});
+        let new = json!({"spec": {"replicas": 3, "template": {"image": "b"}}});
+        let mut live = json!({"spec": {"replicas": 5, "paused": true, "template": {"image": "a"}}});
+        merge_patch(&mut live, &diff_merge_patch(&last, &new));
+        assert_eq!(
+            live,
+            json!({"spec": {"replicas": 5, "paused": true, "template": {"image": "b"}}})
+        );
+        // A field removed from the manifest is removed from the live object.
+        let newer = json!({"spec": {"template": {"image": "b"}}});
+        merge_patch(&mut live, &diff_merge_patch(&new, &newer));
+        assert_eq!(
+            live,
+            json!({"spec": {"paused": true, "template": {"image": "b"}}})
+        );
+    }
+}

@@ -1,0 +1,524 @@
+//! The ReplicaSet controller: create or delete pods until the active count matches
+//! `spec.replicas`, deleting the least valuable pods first, and report status.
+//! Port of kubernetes `pkg/controller/replicaset/replica_set.go` and the pod ranking of
+//! `pkg/controller/controller_utils.go` (`ActivePodsWithRanks`).
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::api::selector::label_selector_matches;
+use crate::controller::Work;
+use crate::sim::{Sim, Timer};
+use crate::store::pod::{Deletion, Phase};
+use crate::store::{ChangeType, Kind, NewEvent, ObjId, PodState};
+use crate::time::{SimDuration, SimTime};
+
+/// Pods created or deleted per sync at most (`burstReplicas`).
+const BURST_REPLICAS: i32 = 500;
+
+impl Sim {
+    /// `syncReplicaSet`.
+    pub(crate) fn sync_replica_set(&mut self, id: ObjId) {
+        let Some(e) = self.store.replicasets.get(id) else {
+            return;
+        };
+        let rs_deleting = e.rs.metadata.deletion_timestamp.is_some();
+        let want = e.rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+        let min_ready =
+            e.rs.spec
+                .as_ref()
+                .and_then(|s| s.min_ready_seconds)
+                .unwrap_or(0);
+        self.claim_orphan_pods(id);
+        let pods = self.store.owners.dependents(id);
+        let active: Vec<ObjId> = pods
+            .iter()
+            .copied()
+            .filter(|p| self.store.pods.get(*p).is_some_and(PodState::is_active))
+            .collect();
+        if !rs_deleting {
+            let diff = active.len() as i32 - want;
+            if diff < 0 {
+                let n = (-diff).min(BURST_REPLICAS);
+                for _ in 0..n {
+                    self.create_pod_for_rs(id);
+                }
+            } else if diff > 0 {
+                let n = diff.min(BURST_REPLICAS) as usize;
+                let victims = self.pods_to_delete(id, &active, n);
+                for p in victims {
+                    self.delete_pod_by_controller(id, p);
+                }
+            }
+        }
+        self.update_rs_status(id, min_ready);
+    }
+
+    /// Adopt orphan pods in the namespace that the ReplicaSet's selector matches.
+    fn claim_orphan_pods(&mut self, id: ObjId) {
+        if self.orphan_pods.is_empty() {
+            return;
+        }
+        let Some(e) = self.store.replicasets.get(id) else {
+            return;
+        };
+        let Some(sel) = e.rs.spec.as_ref().map(|s| s.selector.clone()) else {
+            return;
+        };
+        let ns = e.rs.metadata.namespace.clone().unwrap_or_default();
+        let hits: Vec<ObjId> = self
+            .orphan_pods
+            .iter()
+            .copied()
+            .filter(|p| {
+                self.store.pods.get(*p).is_some_and(|p| {
+                    &*p.namespace == ns && p.is_active() && label_selector_matches(&sel, p.labels())
+                })
+            })
+            .collect();
+        for p in hits {
+            self.orphan_pods.remove(&p);
+            if let Some(pod) = self.store.pods.get_mut(p) {
+                pod.owner = Some(id);
+            }
+            self.store.owners.link(id, p);
+            self.write_pod(p);
+        }
+    }
+
+    fn create_pod_for_rs(&mut self, rs: ObjId) {
+        let Some(e) = self.store.replicasets.get(rs) else {
+            return;
+        };
+        let template = e.template.clone();
+        let ns: Arc<str> = e.rs.metadata.namespace.as_deref().unwrap_or("").into();
+        let rs_name = e.rs.metadata.name.clone().unwrap_or_default();
+        // generateName: the base is cut to 58 characters, then 5 random ones.
+        let base: String = format!("{rs_name}-").chars().take(58).collect();
+        let name: Arc<str> = loop {
+            let candidate = format!("{base}{}", self.rng.name_suffix());
+            if self.store.pods.lookup(&ns, &candidate).is_none() {
+                break candidate.into();
+            }
+        };
+        let id = self.store.next_id();
+        let pod = PodState::new(
+            id,
+            name.clone(),
+            ns.clone(),
+            template,
+            Some(rs),
+            self.store.now,
+        );
+        self.insert_pod(pod);
+        self.store.owners.link(rs, id);
+        if let Some(r) = self.rs_ref(rs) {
+            self.store.event(NewEvent {
+                object: r,
+                warning: false,
+                reason: "SuccessfulCreate",
+                message: format!("Created pod: {name}"),
+                source: "replicaset-controller",
+                host: None,
+            });
+        }
+    }
+
+    /// Stores a new pod and queues it for scheduling.
+    pub(crate) fn insert_pod(&mut self, mut pod: PodState) {
+        let id = pod.id;
+        let rv = self
+            .store
+            .touch(Kind::Pod, id, &pod.namespace, &pod.name, ChangeType::Added);
+        pod.resource_version = rv;
+        let (ns, name) = (pod.namespace.clone(), pod.name.clone());
+        self.store.pods.insert(id, ns, name, pod);
+        self.work.add(Work::Schedule(id));
+        self.pod_changed(id);
+    }
+
+    /// Records a pod write and wakes whoever watches it.
+    pub(crate) fn write_pod(&mut self, id: ObjId) {
+        let Some(p) = self.store.pods.get(id) else {
+            return;
+        };
+        let (ns, name) = (p.namespace.clone(), p.name.clone());
+        let rv = self
+            .store
+            .touch(Kind::Pod, id, &ns, &name, ChangeType::Modified);
+        if let Some(p) = self.store.pods.get_mut(id) {
+            p.resource_version = rv;
+        }
+        self.pod_changed(id);
+    }
+
+    fn delete_pod_by_controller(&mut self, rs: ObjId, pod: ObjId) {
+        let name = self.store.pods.get(pod).map(|p| p.name.clone());
+        self.delete_pod(pod, None);
+        if let (Some(r), Some(name)) = (self.rs_ref(rs), name) {
+            self.store.event(NewEvent {
+                object: r,
+                warning: false,
+                reason: "SuccessfulDelete",
+                message: format!("Deleted pod: {name}"),
+                source: "replicaset-controller",
+                host: None,
+            });
+        }
+    }
+
+    /// Starts graceful deletion of a pod (`grace` overrides the pod's
+    /// terminationGracePeriodSeconds). Unscheduled pods go at once.
+    pub fn delete_pod(&mut self, id: ObjId, grace: Option<i64>) {
+        let Some(p) = self.store.pods.get(id) else {
+            return;
+        };
+        if p.deletion.is_some() {
+            return;
+        }
+        let grace = grace.unwrap_or_else(|| {
+            p.template
+                .spec
+                .as_ref()
+                .and_then(|s| s.termination_grace_period_seconds)
+                .unwrap_or(30)
+        });
+        if p.node.is_none() || grace == 0 && !self.node_kubelet_up(p.node) {
+            self.remove_pod(id);
+            return;
+        }
+        let deadline = self.store.now + SimDuration::from_secs(grace.max(0) as u64);
+        if let Some(p) = self.store.pods.get_mut(id) {
+            p.deletion = Some(Deletion {
+                deadline,
+                grace_seconds: grace,
+            });
+        }
+        self.write_pod(id);
+        self.kubelet_terminate(id, grace);
+    }
+
+    pub(crate) fn node_kubelet_up(&self, node: Option<ObjId>) -> bool {
+        node.and_then(|n| self.store.nodes.get(n))
+            .is_some_and(|n| n.kubelet_up)
+    }
+
+    /// Removes a pod object for good, releasing its node resources.
+    pub(crate) fn remove_pod(&mut self, id: ObjId) {
+        let Some(p) = self.store.pods.get(id) else {
+            return;
+        };
+        let (ns, name, node, owner) = (p.namespace.clone(), p.name.clone(), p.node, p.owner);
+        let (cpu, mem) = pod_requests(p);
+        self.pod_changed(id);
+        if let Some(n) = node.and_then(|n| self.store.nodes.get_mut(n)) {
+            n.pods.remove(&id);
+            n.used_cpu -= cpu;
+            n.used_mem -= mem;
+        }
+        self.store
+            .touch(Kind::Pod, id, &ns, &name, ChangeType::Deleted);
+        self.store.pods.remove(id, &ns, &name);
+        self.store.owners.remove(id);
+        self.unschedulable.remove(&id);
+        self.orphan_pods.remove(&id);
+        // The Recreate strategy waits for old pods to disappear (`deletePod` handler).
+        if let Some(rs) = owner {
+            self.work.add(Work::ReplicaSet(rs));
+            if let Some(d) = self.store.replicasets.get(rs).and_then(|e| e.owner) {
+                self.work.add(Work::Deployment(d));
+            }
+        }
+        if node.is_some() {
+            self.retry_unschedulable();
+        }
+        self.maybe_finish_namespace(&ns);
+    }
+
+    /// `getPodsToDelete`: the `n` pods to delete first.
+    fn pods_to_delete(&self, rs: ObjId, active: &[ObjId], n: usize) -> Vec<ObjId> {
+        if n >= active.len() {
+            return active.to_vec();
+        }
+        // Rank: active pods of the same controller family on the same node.
+        let related: Vec<ObjId> = match self.store.replicasets.get(rs).and_then(|e| e.owner) {
+            Some(d) => self
+                .store
+                .owners
+                .dependents(d)
+                .into_iter()
+                .flat_map(|r| self.store.owners.dependents(r))
+                .collect(),
+            None => active.to_vec(),
+        };
+        let mut per_node: BTreeMap<ObjId, u32> = BTreeMap::new();
+        for p in related {
+            if let Some(p) = self.store.pods.get(p)
+                && p.is_active()
+                && let Some(n) = p.node
+            {
+                *per_node.entry(n).or_default() += 1;
+            }
+        }
+        let mut ranked: Vec<(&PodState, u32)> = active
+            .iter()
+            .filter_map(|id| self.store.pods.get(*id))
+            .map(|p| {
+                (
+                    p,
+                    p.node.and_then(|n| per_node.get(&n).copied()).unwrap_or(0),
+                )
+            })
+            .collect();
+        let now = self.store.now;
+        ranked.sort_by(|a, b| active_pods_with_ranks_less(a, b, now));
+        ranked.into_iter().take(n).map(|(p, _)| p.id).collect()
+    }
+
+    fn update_rs_status(&mut self, id: ObjId, min_ready: i32) {
+        let now = self.store.now;
+        let pods = self.store.owners.dependents(id);
+        let mut replicas = 0;
+        let mut ready = 0;
+        let mut available = 0;
+        let mut next_available: Option<SimTime> = None;
+        let Some(e) = self.store.replicasets.get(id) else {
+            return;
+        };
+        let template_labels = e
+            .template
+            .metadata
+            .as_ref()
+            .and_then(|m| m.labels.clone())
+            .unwrap_or_default();
+        let mut fully_labeled = 0;
+        for p in pods.iter().filter_map(|p| self.store.pods.get(*p)) {
+            if !p.is_active() {
+                continue;
+            }
+            replicas += 1;
+            if template_labels
+                .iter()
+                .all(|(k, v)| p.labels().get(k) == Some(v))
+            {
+                fully_labeled += 1;
+            }
+            if p.ready {
+                ready += 1;
+                if p.is_available(min_ready, now) {
+                    available += 1;
+                } else {
+                    let at =
+                        p.ready_changed + SimDuration::from_secs(min_ready as u64) + SimDuration(1);
+                    next_available = Some(next_available.map_or(at, |t: SimTime| t.min(at)));
+                }
+            }
+        }
+        let nz = |v: i32| (v != 0).then_some(v);
+        let generation = e.rs.metadata.generation;
+        let unchanged = e.rs.status.as_ref()
+            == Some(&k8s_openapi::api::apps::v1::ReplicaSetStatus {
+                replicas,
+                fully_labeled_replicas: (fully_labeled != 0).then_some(fully_labeled),
+                ready_replicas: (ready != 0).then_some(ready),
+                available_replicas: (available != 0).then_some(available),
+                observed_generation: generation,
+                conditions: None,
+                terminating_replicas: None,
+            });
+        let status = k8s_openapi::api::apps::v1::ReplicaSetStatus {
+            replicas,
+            fully_labeled_replicas: nz(fully_labeled),
+            ready_replicas: nz(ready),
+            available_replicas: nz(available),
+            observed_generation: generation,
+            conditions: None,
+            terminating_replicas: None,
+        };
+        if let Some(at) = next_available {
+            self.at(at, Timer::Requeue(Work::ReplicaSet(id)));
+        }
+        if unchanged {
+            return;
+        }
+        if let Some(e) = self.store.replicasets.get_mut(id) {
+            e.rs.status = Some(status);
+        }
+        self.write_rs(id);
+    }
+}
+
+/// The CPU (millicores) and memory (bytes) a pod requests.
+pub(crate) fn pod_requests(p: &PodState) -> (i64, i64) {
+    let mut cpu = 0;
+    let mut mem = 0;
+    for c in p.template.spec.iter().flat_map(|s| s.containers.iter()) {
+        if let Some(r) = c.resources.as_ref().and_then(|r| r.requests.as_ref()) {
+            if let Some(q) = r.get("cpu") {
+                cpu += crate::api::quantity::cpu_millis(q).unwrap_or(0);
+            }
+            if let Some(q) = r.get("memory") {
+                mem += crate::api::quantity::memory_bytes(q).unwrap_or(0);
+            }
+        }
+    }
+    (cpu, mem)
+}
+
+/// `ActivePodsWithRanks.Less` with LogarithmicScaleDown: true when `a` should be deleted
+/// before `b`.
+fn active_pods_with_ranks_less(
+    a: &(&PodState, u32),
+    b: &(&PodState, u32),
+    now: SimTime,
+) -> Ordering {
+    let (pa, ra) = (a.0, a.1);
+    let (pb, rb) = (b.0, b.1);
+    // 1. Unassigned < assigned.
+    if pa.node.is_some() != pb.node.is_some() {
+        return if pa.node.is_none() {
+            Ordering::Less
+        } else {
+            Ordering::Greater
+        };
+    }
+    // 2. Pending < Unknown < Running.
+    let phase_rank = |p: Phase| match p {
+        Phase::Pending => 0,
+        Phase::Unknown => 1,
+        Phase::Running => 2,
+        _ => 3,
+    };
+    if phase_rank(pa.phase) != phase_rank(pb.phase) {
+        return phase_rank(pa.phase).cmp(&phase_rank(pb.phase));
+    }
+    // 3. Not ready < ready.
+    if pa.ready != pb.ready {
+        return if !pa.ready {
+            Ordering::Less
+        } else {
+            Ordering::Greater
+        };
+    }
+    // 4. pod-deletion-cost: lower first.
+    let cost = |p: &PodState| {
+        p.template
+            .metadata
+            .as_ref()
+            .and_then(|m| m.annotations.as_ref())
+            .and_then(|a| a.get("controller.kubernetes.io/pod-deletion-cost"))
+            .and_then(|v| v.parse::<i32>().ok())
+            .unwrap_or(0)
+    };
+    if cost(pa) != cost(pb) {
+        return cost(pa).cmp(&cost(pb));
+    }
+    // 5. Doubled-up pods (higher rank) first.
+    if ra != rb {
+        return rb.cmp(&ra);
+    }
+    // 6. Ready for a shorter time first (log2 buckets; same bucket: lower UID decides).
+    if pa.ready && pb.ready && pa.ready_changed != pb.ready_changed {
+        let (ba, bb) = (
+            log_bucket(now, pa.ready_changed),
+            log_bucket(now, pb.ready_changed),
+        );
+        if ba != bb {
+            return ba.cmp(&bb);
+        }
+        return pa.id.cmp(&pb.id);
+    }
+    // 7. More restarts first.
+    if pa.max_restarts() != pb.max_restarts() {
+        return pb.max_restarts().cmp(&pa.max_restarts());
+    }
+    // 8. Newer first (log2 buckets).
+    if pa.created != pb.created {
+        let (ba, bb) = (log_bucket(now, pa.created), log_bucket(now, pb.created));
+        if ba != bb {
+            return ba.cmp(&bb);
+        }
+        return pa.id.cmp(&pb.id);
+    }
+    // Kubernetes leaves ties unordered; we break them by id so every run agrees.
+    pa.id.cmp(&pb.id)
+}
+
+/// floor(log2(age in ns)), as `getPodsRankedByRelatedPodsOnSameNode` compares ages.
+fn log_bucket(now: SimTime, t: SimTime) -> i64 {
+    let ns = now.since(t).millis().saturating_mul(1_000_000);
+    if ns == 0 {
+        -1
+    } else {
+        63 - i64::from(ns.leading_zeros())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Cases from `controller_utils_test.go` (TestSortingActivePodsWithRanks).
+    use super::*;
+    use k8s_openapi::api::core::v1::PodTemplateSpec;
+
+    fn pod(id: ObjId, node: Option<ObjId>, phase: Phase, ready: bool) -> PodState {
+        let mut p = PodState::new(
+            id,
+            format!("p{id}").into(),
+            "ns".into(),
+            Arc::new(PodTemplateSpec::default()),
+            None,
+            SimTime(0),
+        );
+        p.node = node;
+        p.phase = phase;
+        p.ready = ready;
+        p
+    }
+
+    #[test]
+    fn deletion_preference_follows_kubernetes() {
+        let now = SimTime(10 * 3_600_000);
+        let unscheduled = pod(1, None, Phase::Pending, false);
+        let pending = pod(2, Some(1), Phase::Pending, false);
+        let unknown = pod(3, Some(1), Phase::Unknown, false);
+        let not_ready = pod(4, Some(1), Phase::Running, false);
+        let mut ready_short = pod(5, Some(1), Phase::Running, true);
+        ready_short.ready_changed = SimTime(now.millis() - 3_600_000);
+        let mut ready_long = pod(6, Some(1), Phase::Running, true);
+        ready_long.ready_changed = SimTime(now.millis() - 8 * 3_600_000);
+        let mut restarts = pod(7, Some(1), Phase::Running, false);
+        restarts.containers = vec![];
+        let order = [
+            &unscheduled,
+            &pending,
+            &unknown,
+            &not_ready,
+            &ready_short,
+            &ready_long,
+        ];
+        for w in order.windows(2) {
+            let got = active_pods_with_ranks_less(&(w[0], 0), &(w[1], 0), now);
+            assert_eq!(got, Ordering::Less, "{} before {}", w[0].name, w[1].name);
+        }
+        // Doubled-up pods go first.
+        assert_eq!(
+            active_pods_with_ranks_less(&(&ready_long, 2), &(&ready_short, 1), now),
+            Ordering::Less
+        );
+    }
+
+    #[test]
+    fn ages_in_the_same_log_bucket_tie() {
+        let now = SimTime(100 * 3_600_000);
+        // 5 h and 8 h fall into the same bucket; 2 h does not.
+        assert_eq!(
+            log_bucket(now, SimTime(now.millis() - 5 * 3_600_000)),
+            log_bucket(now, SimTime(now.millis() - 7 * 3_600_000))
+        );
+        assert!(
+            log_bucket(now, SimTime(now.millis() - 2 * 3_600_000))
+                < log_bucket(now, SimTime(now.millis() - 5 * 3_600_000))
+        );
+    }
+}

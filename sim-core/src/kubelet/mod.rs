@@ -1,0 +1,614 @@
+//! The kubelet, one per node: pull images, start containers, run probes, restart crashed
+//! containers with back-off, stop pods gracefully. Follows `pkg/kubelet` (kuberuntime manager,
+//! prober workers, `flowcontrol.Backoff`); see `probe.rs` for the probe timeline.
+
+pub mod probe;
+
+use std::sync::Arc;
+
+use crate::sim::{Sim, Step, Timer};
+use crate::store::pod::{Backoff, CState, Terminated, WaitReason};
+use crate::store::{NewEvent, ObjId};
+use crate::time::{SimDuration, SimTime};
+
+/// Initial back-off (`backOffPeriod`).
+pub const BACKOFF_INITIAL: SimDuration = SimDuration::from_secs(10);
+/// Back-off cap (`MaxContainerBackOff`).
+pub const BACKOFF_MAX: SimDuration = SimDuration::from_secs(300);
+
+/// `flowcontrol.Backoff.Next`: start at 10 s, or double (cap 300 s); an entry older than
+/// twice the cap is treated as expired.
+pub fn backoff_next(entry: Option<Backoff>, now: SimTime) -> Backoff {
+    match entry {
+        Some(b) if now.since(b.last_update).millis() <= 2 * BACKOFF_MAX.millis() => Backoff {
+            delay_ms: (b.delay_ms * 2).min(BACKOFF_MAX.millis()),
+            last_update: now,
+        },
+        _ => Backoff {
+            delay_ms: BACKOFF_INITIAL.millis(),
+            last_update: now,
+        },
+    }
+}
+
+/// `IsInBackOffSince(eventTime)` evaluated at `now`.
+pub fn in_backoff(entry: Option<Backoff>, event_time: SimTime, now: SimTime) -> bool {
+    match entry {
+        None => false,
+        Some(b) => {
+            if event_time.since(b.last_update).millis() > 2 * BACKOFF_MAX.millis() {
+                return false;
+            }
+            now.since(event_time).millis() < b.delay_ms
+        }
+    }
+}
+
+impl Sim {
+    fn kubelet_event(&mut self, pod: ObjId, warning: bool, reason: &'static str, message: String) {
+        let Some(r) = self.pod_ref(pod) else { return };
+        let host = self
+            .store
+            .pods
+            .get(pod)
+            .and_then(|p| p.node)
+            .and_then(|n| self.store.nodes.get(n))
+            .map(|n| n.name.clone());
+        self.store.event(NewEvent {
+            object: r,
+            warning,
+            reason,
+            message,
+            source: "kubelet",
+            host,
+        });
+    }
+
+    fn container_name(&self, pod: ObjId, ci: usize) -> String {
+        self.store
+            .pods
+            .get(pod)
+            .and_then(|p| {
+                p.template
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.containers.get(ci))
+                    .map(|c| c.name.clone())
+            })
+            .unwrap_or_default()
+    }
+
+    fn container_image(&self, pod: ObjId, ci: usize) -> (String, String) {
+        let c = self.store.pods.get(pod).and_then(|p| {
+            p.template
+                .spec
+                .as_ref()
+                .and_then(|s| s.containers.get(ci))
+                .cloned()
+        });
+        let image = c.as_ref().and_then(|c| c.image.clone()).unwrap_or_default();
+        let policy = c.and_then(|c| c.image_pull_policy).unwrap_or_else(|| {
+            if image.ends_with(":latest") || !image.rsplit('/').next().unwrap_or("").contains(':') {
+                "Always".into()
+            } else {
+                "IfNotPresent".into()
+            }
+        });
+        (image, policy)
+    }
+
+    fn bump(&mut self, pod: ObjId, ci: usize) -> u32 {
+        self.store
+            .pods
+            .get_mut(pod)
+            .and_then(|p| p.containers.get_mut(ci))
+            .map_or(0, |c| {
+                c.epoch += 1;
+                c.epoch
+            })
+    }
+
+    pub(crate) fn container_timer(&mut self, pod: ObjId, ci: usize, at: SimTime, step: Step) {
+        let epoch = self
+            .store
+            .pods
+            .get(pod)
+            .and_then(|p| p.containers.get(ci))
+            .map_or(0, |c| c.epoch);
+        self.at(
+            at,
+            Timer::Container {
+                pod,
+                ci,
+                epoch,
+                step,
+            },
+        );
+    }
+
+    /// A pod was bound to this node: set up its sandbox and start pulling.
+    pub(crate) fn kubelet_admit(&mut self, pod: ObjId) {
+        let Some(p) = self.store.pods.get(pod) else {
+            return;
+        };
+        let Some(node) = p.node else { return };
+        if !self.node_kubelet_up(Some(node)) {
+            return;
+        }
+        let n = p.containers.len();
+        let ip = self.store.nodes.get_mut(node).map(|n| {
+            let base = u32::from(std::net::Ipv4Addr::new(10, 244, 0, 0)) + (n.cidr_index << 8);
+            let ip = base + (n.next_pod_ip % 254).max(2);
+            n.next_pod_ip += 1;
+            ip
+        });
+        if let Some(p) = self.store.pods.get_mut(pod) {
+            p.start_time = Some(self.store.now);
+            p.ip = ip.unwrap_or(0);
+        }
+        self.write_pod(pod);
+        for ci in 0..n {
+            self.begin_pull(pod, ci);
+        }
+    }
+
+    fn begin_pull(&mut self, pod: ObjId, ci: usize) {
+        let (image, policy) = self.container_image(pod, ci);
+        let behavior = self.runtime.lookup(&image);
+        let node = self.store.pods.get(pod).and_then(|p| p.node);
+        let present = node
+            .and_then(|n| self.store.nodes.get(n))
+            .is_some_and(|n| n.images.contains(&crate::runtime::normalize(&image)));
+        if let Some(b) = &behavior
+            && present
+            && policy != "Always"
+        {
+            if let Some(c) = self
+                .store
+                .pods
+                .get_mut(pod)
+                .and_then(|p| p.containers.get_mut(ci))
+            {
+                c.behavior = Some(b.clone());
+            }
+            self.kubelet_event(
+                pod,
+                false,
+                "Pulled",
+                format!("Container image {image:?} already present on machine"),
+            );
+            self.container_timer(pod, ci, self.store.now, Step::Start);
+            return;
+        }
+        self.kubelet_event(pod, false, "Pulling", format!("Pulling image {image:?}"));
+        let secs = behavior.as_ref().map_or(1.0, |b| b.pull_seconds);
+        let at = self.store.now + SimDuration::from_secs_f64(secs);
+        self.container_timer(pod, ci, at, Step::PullDone);
+    }
+
+    /// Runs one container step, unless it is stale.
+    pub(crate) fn container_step(&mut self, pod: ObjId, ci: usize, epoch: u32, step: Step) {
+        let Some(p) = self.store.pods.get(pod) else {
+            return;
+        };
+        let Some(c) = p.containers.get(ci) else {
+            return;
+        };
+        if c.epoch != epoch || p.deletion.is_some() || !self.node_kubelet_up(p.node) {
+            return;
+        }
+        match step {
+            Step::PullDone => self.pull_done(pod, ci),
+            Step::PullRetry => self.pull_retry(pod, ci),
+            Step::Start => self.start_container(pod, ci),
+            Step::Ready => self.set_container_ready(pod, ci, true),
+            Step::NotReady => self.set_container_ready(pod, ci, false),
+            Step::ReadinessProbe => self.readiness_tick(pod, ci),
+            Step::Exit => {
+                let code = c.behavior.as_ref().map_or(1, |b| b.exit_code);
+                let line = c.behavior.as_ref().and_then(|b| b.crash.clone());
+                if let Some(line) = line {
+                    self.container_log(pod, ci, &line);
+                }
+                self.container_exited(pod, ci, code, if code == 0 { "Completed" } else { "Error" });
+            }
+            Step::LivenessKill => {
+                let name = self.container_name(pod, ci);
+                self.kubelet_event(
+                    pod,
+                    false,
+                    "Killing",
+                    format!("Container {name} failed liveness probe, will be restarted"),
+                );
+                self.container_exited(pod, ci, 137, "Error");
+            }
+        }
+    }
+
+    fn pull_done(&mut self, pod: ObjId, ci: usize) {
+        let (image, _) = self.container_image(pod, ci);
+        match self.runtime.lookup(&image) {
+            Some(b) => {
+                let secs = SimDuration::from_secs_f64(b.pull_seconds);
+                let size = b.size_bytes;
+                if let Some(n) = self
+                    .store
+                    .pods
+                    .get(pod)
+                    .and_then(|p| p.node)
+                    .and_then(|n| self.store.nodes.get_mut(n))
+                {
+                    n.images.insert(crate::runtime::normalize(&image));
+                }
+                if let Some(c) = self
+                    .store
+                    .pods
+                    .get_mut(pod)
+                    .and_then(|p| p.containers.get_mut(ci))
+                {
+                    c.behavior = Some(b);
+                    c.pull_backoff = None;
+                }
+                self.kubelet_event(
+                    pod,
+                    false,
+                    "Pulled",
+                    format!("Successfully pulled image {image:?} in {secs} ({secs} including waiting). Image size: {size} bytes."),
+                );
+                self.start_container(pod, ci);
+            }
+            None => {
+                let now = self.store.now;
+                let msg = format!(
+                    "rpc error: code = NotFound desc = failed to pull and unpack image {image:?}: failed to resolve reference {image:?}: {image}: not found"
+                );
+                if let Some(c) = self
+                    .store
+                    .pods
+                    .get_mut(pod)
+                    .and_then(|p| p.containers.get_mut(ci))
+                {
+                    c.state = CState::Waiting {
+                        reason: WaitReason::ErrImagePull,
+                        message: Some(msg.clone().into_boxed_str()),
+                    };
+                    c.pull_backoff = Some(backoff_next(c.pull_backoff, now));
+                }
+                self.kubelet_event(
+                    pod,
+                    true,
+                    "Failed",
+                    format!("Failed to pull image {image:?}: {msg}"),
+                );
+                self.kubelet_event(pod, true, "Failed", "Error: ErrImagePull".into());
+                self.write_pod(pod);
+                // The next pod sync (about a second later) finds the pull in back-off.
+                self.container_timer(pod, ci, now + SimDuration::from_secs(1), Step::PullRetry);
+            }
+        }
+    }
+
+    fn pull_retry(&mut self, pod: ObjId, ci: usize) {
+        let Some(c) = self.store.pods.get(pod).and_then(|p| p.containers.get(ci)) else {
+            return;
+        };
+        let (image, _) = self.container_image(pod, ci);
+        match c.state {
+            CState::Waiting {
+                reason: WaitReason::ErrImagePull,
+                ..
+            } => {
+                let delay = c
+                    .pull_backoff
+                    .map_or(BACKOFF_INITIAL.millis(), |b| b.delay_ms);
+                let last = c.pull_backoff.map_or(self.store.now, |b| b.last_update);
+                let msg = format!("Back-off pulling image {image:?}");
+                if let Some(c) = self
+                    .store
+                    .pods
+                    .get_mut(pod)
+                    .and_then(|p| p.containers.get_mut(ci))
+                {
+                    c.state = CState::Waiting {
+                        reason: WaitReason::ImagePullBackOff,
+                        message: Some(msg.clone().into_boxed_str()),
+                    };
+                }
+                self.kubelet_event(pod, false, "BackOff", msg);
+                self.kubelet_event(pod, true, "Failed", "Error: ImagePullBackOff".into());
+                self.write_pod(pod);
+                self.container_timer(pod, ci, last + SimDuration(delay), Step::PullRetry);
+            }
+            _ => self.begin_pull(pod, ci),
+        }
+    }
+
+    fn container_log(&mut self, pod: ObjId, ci: usize, line: &str) {
+        let now = self.store.now;
+        if let Some(c) = self
+            .store
+            .pods
+            .get_mut(pod)
+            .and_then(|p| p.containers.get_mut(ci))
+        {
+            c.logs.push((now, line.into()));
+        }
+    }
+
+    fn start_container(&mut self, pod: ObjId, ci: usize) {
+        let now = self.store.now;
+        let name = self.container_name(pod, ci);
+        let Some(p) = self.store.pods.get_mut(pod) else {
+            return;
+        };
+        let Some(c) = p.containers.get_mut(ci) else {
+            return;
+        };
+        let restarting = c.has_started();
+        if matches!(
+            c.state,
+            CState::Waiting {
+                reason: WaitReason::CrashLoopBackOff,
+                ..
+            }
+        ) {
+            c.backoff = Some(backoff_next(c.backoff, now));
+        }
+        if restarting {
+            if let CState::Terminated(t) = &c.state {
+                c.last = Some(t.clone());
+            }
+            c.restarts += 1;
+            c.previous_logs = std::mem::take(&mut c.logs);
+        }
+        c.state = CState::Running { started: now };
+        c.ready = false;
+        c.epoch += 1;
+        c.probe_counts = (0, 0);
+        let behavior = c.behavior.clone();
+        p.recompute_phase();
+        if restarting {
+            let (image, _) = self.container_image(pod, ci);
+            self.kubelet_event(
+                pod,
+                false,
+                "Pulled",
+                format!("Container image {image:?} already present on machine"),
+            );
+        }
+        self.kubelet_event(pod, false, "Created", format!("Created container {name}"));
+        self.kubelet_event(pod, false, "Started", format!("Started container {name}"));
+        let Some(b) = behavior else { return };
+        for line in &b.logs {
+            self.container_log(pod, ci, line);
+        }
+        if b.crash.is_some() {
+            let at = now + SimDuration::from_secs_f64(b.crash_after_seconds);
+            self.container_timer(pod, ci, at, Step::Exit);
+        }
+        self.plan_probes(pod, ci, &b);
+        self.update_pod_ready(pod);
+        self.write_pod(pod);
+    }
+
+    /// A container stopped by itself or was killed: restart it under the restart policy,
+    /// after the back-off if it crashed recently.
+    pub(crate) fn container_exited(
+        &mut self,
+        pod: ObjId,
+        ci: usize,
+        exit_code: i32,
+        reason: &'static str,
+    ) {
+        let now = self.store.now;
+        self.end_probe_series(pod, ci);
+        self.bump(pod, ci);
+        let name = self.container_name(pod, ci);
+        let Some(p) = self.store.pods.get_mut(pod) else {
+            return;
+        };
+        let policy = p
+            .template
+            .spec
+            .as_ref()
+            .and_then(|s| s.restart_policy.clone())
+            .unwrap_or_else(|| "Always".into());
+        let pod_name = p.name.clone();
+        let ns = p.namespace.clone();
+        let Some(c) = p.containers.get_mut(ci) else {
+            return;
+        };
+        let started = match c.state {
+            CState::Running { started } => started,
+            _ => now,
+        };
+        c.state = CState::Terminated(Terminated {
+            exit_code,
+            reason,
+            started,
+            finished: now,
+        });
+        c.ready = false;
+        let restart = policy == "Always" || (policy == "OnFailure" && exit_code != 0);
+        let mut wait = None;
+        if restart {
+            if in_backoff(c.backoff, now, now) {
+                let delay = SimDuration(c.backoff.map_or(0, |b| b.delay_ms));
+                wait = Some(delay);
+            } else {
+                c.backoff = Some(backoff_next(c.backoff, now));
+            }
+        }
+        p.recompute_phase();
+        self.update_pod_ready(pod);
+        if !restart {
+            self.write_pod(pod);
+            return;
+        }
+        match wait {
+            None => self.start_container(pod, ci),
+            Some(delay) => {
+                let uid = self.store.uid(pod);
+                let msg = format!(
+                    "back-off {delay} restarting failed container={name} pod={pod_name}_{ns}({uid})"
+                );
+                if let Some(c) = self
+                    .store
+                    .pods
+                    .get_mut(pod)
+                    .and_then(|p| p.containers.get_mut(ci))
+                {
+                    c.state = CState::Waiting {
+                        reason: WaitReason::CrashLoopBackOff,
+                        message: Some(msg.into_boxed_str()),
+                    };
+                    // Keep the finished run visible as lastState.
+                    c.last = Some(Terminated {
+                        exit_code,
+                        reason,
+                        started,
+                        finished: now,
+                    });
+                }
+                self.kubelet_event(
+                    pod,
+                    true,
+                    "BackOff",
+                    format!(
+                        "Back-off restarting failed container {name} in pod {pod_name}_{ns}({uid})"
+                    ),
+                );
+                self.write_pod(pod);
+                self.container_timer(pod, ci, now + delay, Step::Start);
+            }
+        }
+    }
+
+    /// Sets a container's readiness and recomputes the pod's.
+    pub(crate) fn set_container_ready(&mut self, pod: ObjId, ci: usize, ready: bool) {
+        if let Some(c) = self
+            .store
+            .pods
+            .get_mut(pod)
+            .and_then(|p| p.containers.get_mut(ci))
+        {
+            if c.ready == ready {
+                return;
+            }
+            c.ready = ready;
+        }
+        self.update_pod_ready(pod);
+        self.write_pod(pod);
+    }
+
+    fn update_pod_ready(&mut self, pod: ObjId) {
+        let now = self.store.now;
+        let Some(p) = self.store.pods.get_mut(pod) else {
+            return;
+        };
+        let ready =
+            !p.node_lost && !p.containers.is_empty() && p.containers.iter().all(|c| c.ready);
+        if ready != p.ready {
+            p.ready = ready;
+            p.ready_changed = now;
+        }
+    }
+
+    /// The pod is being deleted: stop its containers (SIGTERM, then the grace period).
+    pub(crate) fn kubelet_terminate(&mut self, pod: ObjId, grace: i64) {
+        let Some(p) = self.store.pods.get(pod) else {
+            return;
+        };
+        let node_up = self.node_kubelet_up(p.node);
+        let n = p.containers.len();
+        let mut longest = SimDuration::ZERO;
+        for ci in 0..n {
+            self.end_probe_series(pod, ci);
+            self.bump(pod, ci);
+            let Some(c) = self.store.pods.get(pod).and_then(|p| p.containers.get(ci)) else {
+                continue;
+            };
+            if matches!(c.state, CState::Running { .. }) {
+                let stop = c
+                    .behavior
+                    .as_ref()
+                    .map_or(1.0, |b| b.stop_seconds)
+                    .min(grace as f64);
+                longest = longest.max(SimDuration::from_secs_f64(stop));
+                let name = self.container_name(pod, ci);
+                if node_up {
+                    self.kubelet_event(pod, false, "Killing", format!("Stopping container {name}"));
+                }
+            }
+        }
+        if node_up {
+            self.after(longest, Timer::PodStopped { pod });
+        }
+    }
+
+    /// Graceful termination finished.
+    pub(crate) fn pod_stopped(&mut self, pod: ObjId) {
+        if self
+            .store
+            .pods
+            .get(pod)
+            .is_some_and(|p| p.deletion.is_some())
+            && self.node_kubelet_up(self.store.pods.get(pod).and_then(|p| p.node))
+        {
+            self.remove_pod(pod);
+        }
+    }
+
+    /// The image behaviour of a running container.
+    pub(crate) fn behavior(
+        &self,
+        pod: ObjId,
+        ci: usize,
+    ) -> Option<Arc<crate::runtime::ImageBehavior>> {
+        self.store
+            .pods
+            .get(pod)?
+            .containers
+            .get(ci)?
+            .behavior
+            .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crash_loop_gaps_are_0_10_20_40_then_capped() {
+        // Ported from the kubelet's doBackOff behaviour (client-go flowcontrol.Backoff).
+        let mut entry = None;
+        let mut t = SimTime(0);
+        let mut gaps = Vec::new();
+        for _ in 0..9 {
+            // The container ran 1 s and exited at t.
+            t = t + SimDuration::from_secs(1);
+            let gap = if in_backoff(entry, t, t) {
+                SimDuration(entry.map_or(0, |b: Backoff| b.delay_ms))
+            } else {
+                SimDuration::ZERO
+            };
+            t = t + gap;
+            entry = Some(backoff_next(entry, t));
+            gaps.push(gap.millis() / 1000);
+        }
+        assert_eq!(gaps, [0, 10, 20, 40, 80, 160, 300, 300, 300]);
+    }
+
+    #[test]
+    fn backoff_resets_after_ten_quiet_minutes() {
+        let e = Some(Backoff {
+            delay_ms: 80_000,
+            last_update: SimTime(0),
+        });
+        assert!(in_backoff(e, SimTime(600_000), SimTime(600_000)));
+        assert!(!in_backoff(e, SimTime(600_001), SimTime(600_001)));
+        assert_eq!(backoff_next(e, SimTime(700_000)).delay_ms, 10_000);
+        assert_eq!(backoff_next(e, SimTime(100_000)).delay_ms, 160_000);
+    }
+}

@@ -1,0 +1,242 @@
+//! Container images and what they do when they run.
+//!
+//! Until real inference workers land, an image's behaviour is declared: how long it takes to
+//! pull and to start serving, whether it crashes, whether its readiness and liveness checks
+//! pass. [`ContainerRuntime`] is the seam where the WebAssembly runtime plugs in later.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::time::SimDuration;
+
+/// What an image does when a container runs it.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ImageBehavior {
+    /// Seconds a pull of this image takes (when the node does not have it yet).
+    #[serde(default = "default_pull_seconds")]
+    pub pull_seconds: f64,
+    /// Seconds from container start until the program answers requests and probes.
+    #[serde(default)]
+    pub start_seconds: f64,
+    /// If set, the program exits with this line on stderr.
+    #[serde(default)]
+    pub crash: Option<String>,
+    /// Exit code of a crash.
+    #[serde(default = "default_exit_code")]
+    pub exit_code: i32,
+    /// Seconds the program runs before it crashes.
+    #[serde(default)]
+    pub crash_after_seconds: f64,
+    /// Whether the readiness check passes.
+    #[serde(default)]
+    pub ready: Readiness,
+    /// The liveness check starts failing this many seconds after start.
+    #[serde(default)]
+    pub liveness_fail_after_seconds: Option<f64>,
+    /// Seconds the program takes to exit after SIGTERM (capped by the grace period).
+    #[serde(default = "default_stop_seconds")]
+    pub stop_seconds: f64,
+    /// Lines the program prints when it starts.
+    #[serde(default)]
+    pub logs: Vec<String>,
+    /// Image size in bytes, as the kubelet reports in the Pulled event.
+    #[serde(default = "default_size")]
+    pub size_bytes: u64,
+}
+
+fn default_pull_seconds() -> f64 {
+    1.0
+}
+fn default_exit_code() -> i32 {
+    1
+}
+fn default_stop_seconds() -> f64 {
+    1.0
+}
+fn default_size() -> u64 {
+    52_428_800
+}
+
+impl Default for ImageBehavior {
+    fn default() -> Self {
+        ImageBehavior {
+            pull_seconds: default_pull_seconds(),
+            start_seconds: 0.0,
+            crash: None,
+            exit_code: default_exit_code(),
+            crash_after_seconds: 0.0,
+            ready: Readiness::Always,
+            liveness_fail_after_seconds: None,
+            stop_seconds: default_stop_seconds(),
+            logs: Vec::new(),
+            size_bytes: default_size(),
+        }
+    }
+}
+
+/// When a container's readiness check passes.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub enum Readiness {
+    /// Once the program has started.
+    #[default]
+    Always,
+    /// Never: the program answers 503.
+    Never,
+    /// This many seconds after container start.
+    AfterSeconds(f64),
+    /// Each check passes with this probability (drawn from the seeded generator).
+    Probability(f64),
+}
+
+impl<'de> Deserialize<'de> for Readiness {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Word(String),
+            Map(RawMap),
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        struct RawMap {
+            after_seconds: Option<f64>,
+            probability: Option<f64>,
+        }
+        let bad = || {
+            serde::de::Error::custom(
+                "ready must be `always`, `never`, {afterSeconds: N} or {probability: P}",
+            )
+        };
+        match Raw::deserialize(d)? {
+            Raw::Word(w) if w == "always" => Ok(Readiness::Always),
+            Raw::Word(w) if w == "never" => Ok(Readiness::Never),
+            Raw::Word(_) => Err(bad()),
+            Raw::Map(RawMap {
+                after_seconds: Some(s),
+                probability: None,
+            }) if s >= 0.0 => Ok(Readiness::AfterSeconds(s)),
+            Raw::Map(RawMap {
+                after_seconds: None,
+                probability: Some(p),
+            }) if (0.0..=1.0).contains(&p) => Ok(Readiness::Probability(p)),
+            Raw::Map(_) => Err(bad()),
+        }
+    }
+}
+
+impl ImageBehavior {
+    /// Time from start until the program answers.
+    pub fn start_delay(&self) -> SimDuration {
+        SimDuration::from_secs_f64(self.start_seconds)
+    }
+}
+
+/// Where the kubelet finds images.
+pub trait ContainerRuntime: std::fmt::Debug {
+    /// The behaviour of `image`, or `None` when no registry knows it (ErrImagePull).
+    fn lookup(&self, image: &str) -> Option<Arc<ImageBehavior>>;
+}
+
+/// Images declared in a script (plus every image kubesim ships).
+#[derive(Clone, Debug, Default)]
+pub struct DeclaredImages {
+    images: BTreeMap<String, Arc<ImageBehavior>>,
+}
+
+impl DeclaredImages {
+    /// The images every sandbox knows without declaring them: the course's images and a few
+    /// common public ones, all behaving well.
+    pub fn builtin() -> DeclaredImages {
+        let mut d = DeclaredImages::default();
+        for name in [
+            "registry.local/credit-scoring-api:single",
+            "registry.local/text-generator:v1",
+            "registry.local/clothes-gateway:v1",
+            "registry.local/clothes-model:v1",
+            "nginx",
+            "nginx:latest",
+            "nginx:1.25",
+            "nginx:1.27",
+            "redis:7",
+            "postgres:16",
+            "busybox",
+            "busybox:latest",
+        ] {
+            d.insert(name, ImageBehavior::default());
+        }
+        d.insert(
+            "registry.local/credit-scoring-api:with-services",
+            ImageBehavior {
+                crash: Some(
+                    "redis.exceptions.ConnectionError: Error -2 connecting to redis:6379. Name or service not known."
+                        .into(),
+                ),
+                crash_after_seconds: 1.0,
+                ..ImageBehavior::default()
+            },
+        );
+        d
+    }
+
+    /// Declares (or overrides) an image.
+    pub fn insert(&mut self, image: &str, behavior: ImageBehavior) {
+        self.images.insert(normalize(image), Arc::new(behavior));
+    }
+}
+
+impl ContainerRuntime for DeclaredImages {
+    fn lookup(&self, image: &str) -> Option<Arc<ImageBehavior>> {
+        self.images.get(&normalize(image)).cloned()
+    }
+}
+
+/// `nginx` and `docker.io/library/nginx:latest` are the same image.
+pub fn normalize(image: &str) -> String {
+    let image = image.strip_prefix("docker.io/library/").unwrap_or(image);
+    let image = image.strip_prefix("docker.io/").unwrap_or(image);
+    let last = image.rsplit('/').next().unwrap_or(image);
+    if last.contains(':') || last.contains('@') {
+        image.to_string()
+    } else {
+        format!("{image}:latest")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn behaviour_reads_from_yaml() {
+        let b: ImageBehavior =
+            serde_yaml::from_str("{crash: boom, exitCode: 2, ready: {afterSeconds: 5}}").unwrap();
+        assert_eq!(b.crash.as_deref(), Some("boom"));
+        assert_eq!(b.exit_code, 2);
+        assert_eq!(b.ready, Readiness::AfterSeconds(5.0));
+        let b: ImageBehavior = serde_yaml::from_str("{ready: never}").unwrap();
+        assert_eq!(b.ready, Readiness::Never);
+        assert!(serde_yaml::from_str::<ImageBehavior>("{ready: sometimes}").is_err());
+        assert!(serde_yaml::from_str::<ImageBehavior>("{startSecs: 1}").is_err());
+    }
+
+    #[test]
+    fn image_names_normalise() {
+        assert_eq!(normalize("nginx"), "nginx:latest");
+        assert_eq!(normalize("docker.io/library/nginx:1.25"), "nginx:1.25");
+        assert_eq!(
+            normalize("registry.local:5000/api"),
+            "registry.local:5000/api:latest"
+        );
+        let imgs = DeclaredImages::builtin();
+        assert!(
+            imgs.lookup("registry.local/credit-scoring-api:single")
+                .is_some()
+        );
+        assert!(
+            imgs.lookup("registry.local/credit-scoring-api:singel")
+                .is_none()
+        );
+    }
+}

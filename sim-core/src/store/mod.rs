@@ -1,0 +1,375 @@
+//! The in-memory API store: typed tables with names, resource versions, the owner graph, the
+//! event log, the controllers' reasoning and a stream of changes for watchers.
+
+pub mod events;
+pub mod owners;
+pub mod pod;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::{Endpoints, Namespace, Node, PodTemplateSpec, Service};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::Timestamp;
+
+pub use events::{EventLog, EventRecord, NewEvent, ObjRef};
+pub use owners::OwnerGraph;
+pub use pod::PodState;
+
+use crate::time::SimTime;
+
+/// An object's id inside one run; its UID is derived from it.
+pub type ObjId = u64;
+
+/// The kinds kubesim stores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[allow(missing_docs)]
+pub enum Kind {
+    Namespace,
+    Node,
+    Pod,
+    ReplicaSet,
+    Deployment,
+    Service,
+    Endpoints,
+    Event,
+}
+
+impl Kind {
+    /// The kind as in manifests.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Namespace => "Namespace",
+            Kind::Node => "Node",
+            Kind::Pod => "Pod",
+            Kind::ReplicaSet => "ReplicaSet",
+            Kind::Deployment => "Deployment",
+            Kind::Service => "Service",
+            Kind::Endpoints => "Endpoints",
+            Kind::Event => "Event",
+        }
+    }
+
+    /// apiVersion of the kind.
+    pub fn api_version(self) -> &'static str {
+        match self {
+            Kind::ReplicaSet | Kind::Deployment => "apps/v1",
+            _ => "v1",
+        }
+    }
+}
+
+/// Objects of one kind, by id and by (namespace, name).
+#[derive(Debug)]
+pub struct Table<T> {
+    items: BTreeMap<ObjId, T>,
+    names: BTreeMap<Arc<str>, BTreeMap<Arc<str>, ObjId>>,
+}
+
+impl<T> Default for Table<T> {
+    fn default() -> Self {
+        Table {
+            items: BTreeMap::new(),
+            names: BTreeMap::new(),
+        }
+    }
+}
+
+impl<T> Table<T> {
+    /// The object with id `id`.
+    pub fn get(&self, id: ObjId) -> Option<&T> {
+        self.items.get(&id)
+    }
+    /// The object with id `id`, to change.
+    pub fn get_mut(&mut self, id: ObjId) -> Option<&mut T> {
+        self.items.get_mut(&id)
+    }
+    /// The id of `namespace/name` ("" namespace for cluster-scoped kinds).
+    pub fn lookup(&self, namespace: &str, name: &str) -> Option<ObjId> {
+        self.names.get(namespace)?.get(name).copied()
+    }
+    /// Adds an object.
+    pub fn insert(&mut self, id: ObjId, namespace: Arc<str>, name: Arc<str>, item: T) {
+        self.names.entry(namespace).or_default().insert(name, id);
+        self.items.insert(id, item);
+    }
+    /// Removes an object.
+    pub fn remove(&mut self, id: ObjId, namespace: &str, name: &str) -> Option<T> {
+        if let Some(m) = self.names.get_mut(namespace) {
+            m.remove(name);
+            if m.is_empty() {
+                self.names.remove(namespace);
+            }
+        }
+        self.items.remove(&id)
+    }
+    /// Every object, by id (creation order).
+    pub fn iter(&self) -> impl Iterator<Item = (ObjId, &T)> {
+        self.items.iter().map(|(k, v)| (*k, v))
+    }
+    /// Every object, to change.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (ObjId, &mut T)> {
+        self.items.iter_mut().map(|(k, v)| (*k, v))
+    }
+    /// Ids of the objects in `namespace`, sorted by name.
+    pub fn ids_in(&self, namespace: &str) -> Vec<ObjId> {
+        self.names
+            .get(namespace)
+            .map(|m| m.values().copied().collect())
+            .unwrap_or_default()
+    }
+    /// Names and ids in `namespace`, sorted by name.
+    pub fn names_in(&self, namespace: &str) -> impl Iterator<Item = (&str, ObjId)> {
+        self.names
+            .get(namespace)
+            .into_iter()
+            .flat_map(|m| m.iter().map(|(k, v)| (&**k, *v)))
+    }
+    /// Every (namespace, name, id), sorted by namespace then name.
+    pub fn all_names(&self) -> impl Iterator<Item = (&str, &str, ObjId)> {
+        self.names
+            .iter()
+            .flat_map(|(ns, m)| m.iter().map(move |(n, id)| (&**ns, &**n, *id)))
+    }
+    /// Number of objects.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+    /// Whether the table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+/// A ReplicaSet and its shared pod template.
+#[derive(Debug, Clone)]
+pub struct RsEntry {
+    /// Object id.
+    pub id: ObjId,
+    /// The API object.
+    pub rs: ReplicaSet,
+    /// `spec.template`, shared with every pod it creates.
+    pub template: Arc<PodTemplateSpec>,
+    /// Controlling Deployment.
+    pub owner: Option<ObjId>,
+}
+
+/// A node and the scheduler's and kubelet's view of it.
+#[derive(Debug, Clone)]
+pub struct NodeState {
+    /// Object id.
+    pub id: ObjId,
+    /// Name.
+    pub name: Arc<str>,
+    /// The API object (status conditions are filled when read).
+    pub node: Node,
+    /// Allocatable CPU, millicores.
+    pub alloc_cpu: i64,
+    /// Allocatable memory, bytes.
+    pub alloc_mem: i64,
+    /// Allocatable pods.
+    pub max_pods: i64,
+    /// CPU requested by pods bound here.
+    pub used_cpu: i64,
+    /// Memory requested by pods bound here.
+    pub used_mem: i64,
+    /// Pods bound here.
+    pub pods: BTreeSet<ObjId>,
+    /// Images the node has pulled.
+    pub images: BTreeSet<String>,
+    /// Whether the kubelet runs (a fault stops it).
+    pub kubelet_up: bool,
+    /// The Ready condition as the node controller sees it.
+    pub ready: bool,
+    /// When the Ready condition last changed.
+    pub ready_changed: SimTime,
+    /// Node IP.
+    pub ip: u32,
+    /// Next pod IP offset in the node's /24.
+    pub next_pod_ip: u32,
+    /// Index of the node's pod CIDR.
+    pub cidr_index: u32,
+    /// Bumped when the node's health changes; stale node timers are ignored.
+    pub epoch: u32,
+}
+
+/// What a controller decided, and the arithmetic behind it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// When.
+    pub time: SimTime,
+    /// The Deployment or ReplicaSet that decided.
+    pub object: ObjRef,
+    /// One line: what was done and why.
+    pub text: String,
+}
+
+/// What happened to an object, for watchers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeType {
+    /// Created.
+    Added,
+    /// Changed.
+    Modified,
+    /// Gone.
+    Deleted,
+}
+
+/// One change in the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// resourceVersion after the change.
+    pub resource_version: u64,
+    /// Kind.
+    pub kind: Kind,
+    /// Object id.
+    pub id: ObjId,
+    /// Namespace ("" for cluster-scoped).
+    pub namespace: Arc<str>,
+    /// Name.
+    pub name: Arc<str>,
+    /// What happened.
+    pub change: ChangeType,
+}
+
+/// All state of a simulated cluster.
+#[derive(Debug)]
+pub struct Store {
+    /// Virtual now.
+    pub now: SimTime,
+    /// Unix milliseconds of virtual time zero (for timestamps).
+    pub epoch_unix_ms: i64,
+    seed: u64,
+    resource_version: u64,
+    next_id: ObjId,
+    /// Namespaces.
+    pub namespaces: Table<Namespace>,
+    /// Nodes.
+    pub nodes: Table<NodeState>,
+    /// Deployments, with their ids.
+    pub deployments: Table<(ObjId, Deployment)>,
+    /// ReplicaSets.
+    pub replicasets: Table<RsEntry>,
+    /// Pods.
+    pub pods: Table<PodState>,
+    /// Services.
+    pub services: Table<(ObjId, Service)>,
+    /// Endpoints, one per Service.
+    pub endpoints: Table<(ObjId, Endpoints)>,
+    /// Events.
+    pub events: EventLog,
+    /// Ownership.
+    pub owners: OwnerGraph,
+    /// Controller reasoning, oldest first.
+    pub decisions: Vec<Decision>,
+    changes: Option<Vec<Change>>,
+    /// Set whenever a Deployment or ReplicaSet changes (the trace looks only then).
+    pub workloads_dirty: bool,
+}
+
+impl Store {
+    /// An empty store for a run with `seed`.
+    pub fn new(seed: u64, epoch_unix_ms: i64) -> Store {
+        Store {
+            now: SimTime::ZERO,
+            epoch_unix_ms,
+            seed,
+            resource_version: 0,
+            next_id: 1,
+            namespaces: Table::default(),
+            nodes: Table::default(),
+            deployments: Table::default(),
+            replicasets: Table::default(),
+            pods: Table::default(),
+            services: Table::default(),
+            endpoints: Table::default(),
+            events: EventLog::default(),
+            owners: OwnerGraph::default(),
+            decisions: Vec::new(),
+            changes: None,
+            workloads_dirty: true,
+        }
+    }
+
+    /// Starts keeping a change stream (for the web UI and the API server).
+    pub fn record_changes(&mut self) {
+        self.changes.get_or_insert_with(Vec::new);
+    }
+
+    /// Takes the changes recorded since the last call.
+    pub fn drain_changes(&mut self) -> Vec<Change> {
+        self.changes
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// A fresh object id.
+    pub fn next_id(&mut self) -> ObjId {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// The UID of object `id`.
+    pub fn uid(&self, id: ObjId) -> String {
+        crate::rng::uid_for(self.seed, id)
+    }
+
+    /// The current resourceVersion.
+    pub fn resource_version(&self) -> u64 {
+        self.resource_version
+    }
+
+    /// Records a write and returns the object's new resourceVersion.
+    pub fn touch(
+        &mut self,
+        kind: Kind,
+        id: ObjId,
+        namespace: &Arc<str>,
+        name: &Arc<str>,
+        change: ChangeType,
+    ) -> u64 {
+        self.resource_version += 1;
+        if matches!(kind, Kind::Deployment | Kind::ReplicaSet) {
+            self.workloads_dirty = true;
+        }
+        if let Some(c) = &mut self.changes {
+            c.push(Change {
+                resource_version: self.resource_version,
+                kind,
+                id,
+                namespace: namespace.clone(),
+                name: name.clone(),
+                change,
+            });
+        }
+        self.resource_version
+    }
+
+    /// A virtual instant as an API timestamp (whole seconds, as the API server stores them).
+    pub fn time(&self, t: SimTime) -> Time {
+        let secs = (self.epoch_unix_ms + t.millis() as i64) / 1000;
+        Time(Timestamp::from_second(secs).unwrap_or(Timestamp::UNIX_EPOCH))
+    }
+
+    /// Virtual now as an API timestamp.
+    pub fn now_timestamp(&self) -> Timestamp {
+        self.time(self.now).0
+    }
+
+    /// Records an event at now.
+    pub fn event(&mut self, ev: NewEvent) {
+        self.events.record(self.now, ev);
+    }
+
+    /// Records a controller decision at now.
+    pub fn decide(&mut self, object: ObjRef, text: String) {
+        self.decisions.push(Decision {
+            time: self.now,
+            object,
+            text,
+        });
+    }
+}
