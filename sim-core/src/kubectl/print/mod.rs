@@ -9,6 +9,7 @@
 //! `apimachinery/pkg/util/duration/duration.go` (ages), `kubectl/pkg/describe/describe.go`
 //! (describe) and `kubectl/pkg/polymorphichelpers/history.go` (rollout history).
 
+mod describe;
 mod duration;
 mod get;
 mod table;
@@ -17,6 +18,9 @@ mod util;
 #[cfg(test)]
 mod fixtures;
 
+pub use describe::{
+    describe_deployment, describe_pod, describe_replicaset, describe_service, describe_service_at,
+};
 pub use duration::{age, human_duration, short_human_duration};
 pub use get::{
     get_deployments, get_endpoints, get_events, get_namespaces, get_nodes, get_pods,
