@@ -12,6 +12,7 @@
 mod describe;
 mod duration;
 mod get;
+mod history;
 mod table;
 mod util;
 
@@ -26,6 +27,7 @@ pub use get::{
     get_deployments, get_endpoints, get_events, get_namespaces, get_nodes, get_pods,
     get_replicasets, get_services,
 };
+pub use history::{replicaset_for_revision, rollout_history, rollout_history_revision};
 
 /// Options shared by `kubectl get` printers.
 #[derive(Clone, Debug, Default)]
