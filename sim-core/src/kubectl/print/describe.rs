@@ -70,7 +70,7 @@ impl PrefixWriter {
     }
 
     /// The aligned text.
-    fn finish(mut self) -> String {
+    pub(crate) fn finish(mut self) -> String {
         self.flush();
         self.done
     }
@@ -1189,7 +1189,7 @@ fn pod_qos(pod: &Pod) -> String {
 }
 
 /// `printLabelsMultiline`: the first `k=v` after the title, the rest on continuation lines.
-fn print_labels_multiline(
+pub(crate) fn print_labels_multiline(
     w: &mut PrefixWriter,
     title: &str,
     labels: Option<&BTreeMap<String, String>>,
@@ -1209,7 +1209,7 @@ fn print_labels_multiline(
 
 /// `printAnnotationsMultiline`: sorted, long or multi-line values on their own indented lines,
 /// the last-applied-configuration annotation hidden.
-fn print_annotations_multiline(
+pub(crate) fn print_annotations_multiline(
     w: &mut PrefixWriter,
     title: &str,
     annotations: Option<&BTreeMap<String, String>>,
@@ -1291,7 +1291,7 @@ fn print_tolerations_multiline(w: &mut PrefixWriter, title: &str, tolerations: &
 
 /// `DescribeEvents`: `Events:  <none>`, or a table sorted by last timestamp with ages such as
 /// `45s (x5 over 4m10s)`.
-fn describe_events(events: &[Event], w: &mut PrefixWriter, now: Timestamp) {
+pub(crate) fn describe_events(events: &[Event], w: &mut PrefixWriter, now: Timestamp) {
     if events.is_empty() {
         w.write(0, "Events:\t<none>\n");
         return;

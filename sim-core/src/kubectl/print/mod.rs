@@ -13,6 +13,7 @@ mod describe;
 mod duration;
 mod get;
 mod history;
+mod node;
 mod output;
 mod table;
 mod util;
@@ -29,6 +30,7 @@ pub use get::{
     get_replicasets, get_services,
 };
 pub use history::{replicaset_for_revision, rollout_history, rollout_history_revision};
+pub use node::describe_node;
 pub use output::{to_json, to_yaml};
 
 /// Options shared by `kubectl get` printers.
