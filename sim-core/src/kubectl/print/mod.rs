@@ -41,10 +41,52 @@ pub struct GetOptions {
     /// Prefix names with the resource, as kubectl does for multi-type gets (`deployment.apps/x`,
     /// `pod/x`).
     pub with_kind: bool,
-    /// `-A`: a NAMESPACE column first.
+    /// `-A`: a NAMESPACE column first. kubectl ignores it for cluster-scoped kinds (nodes,
+    /// namespaces), so callers should leave it off for those.
     pub with_namespace: bool,
     /// `--no-headers`.
     pub no_headers: bool,
     /// `--show-labels`: a LABELS column last.
     pub show_labels: bool,
+}
+
+/// Joins the tables of a multi-type `kubectl get` (`get deploy,rs,pods`): each type is its own
+/// tabwriter block (get.go flushes and forgets widths between types), separated by one blank
+/// line; types with no rows print nothing and add no separator.
+pub fn join_get_blocks(blocks: &[String]) -> String {
+    blocks
+        .iter()
+        .filter(|b| !b.is_empty())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fixtures::*;
+
+    #[test]
+    fn multi_type_get_blocks() {
+        let opts = GetOptions {
+            with_kind: true,
+            ..Default::default()
+        };
+        let out = join_get_blocks(&[
+            get_deployments(&[course_deployment()], &opts, now()),
+            get_services(&[], &opts, now()),
+            get_replicasets(&[new_rs()], &opts, now()),
+        ]);
+        assert_eq!(
+            out,
+            "\
+NAME                                 READY   UP-TO-DATE   AVAILABLE   AGE
+deployment.apps/credit-scoring-api   10/10   2            10          60m
+
+NAME                                           DESIRED   CURRENT   READY   AGE
+replicaset.apps/credit-scoring-api-5d8c7b9f4   2         2         0       2m
+"
+        );
+    }
 }
