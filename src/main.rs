@@ -1,1 +1,117 @@
-fn main() {}
+//! The `kubesim` command: run a script against a simulated cluster and print what happened.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use sim_core::kubectl::FileSource;
+use sim_core::script::{self, RunOptions};
+
+mod bench;
+
+/// A local, deterministic Kubernetes learning sandbox.
+#[derive(Parser)]
+#[command(name = "kubesim", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a script: apply manifests, run kubectl commands, move virtual time.
+    Run {
+        /// The script (YAML).
+        script: PathBuf,
+        /// Seed of the run's random generator (overrides the script's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Write the JSON Lines trace here (`-` for standard output).
+        #[arg(long)]
+        trace: Option<String>,
+        /// Run every probe period as an event instead of only the moments that change.
+        #[arg(long)]
+        every_probe: bool,
+    },
+    /// Run the fixed benchmark scenarios and report speed and memory.
+    Bench {
+        /// Only these scenarios (S1, S2, S3).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+    },
+}
+
+/// Reads `-f` paths relative to the script's folder.
+struct Dir(PathBuf);
+
+impl FileSource for Dir {
+    fn read(&self, path: &str) -> Result<String, String> {
+        let p = if Path::new(path).is_absolute() {
+            PathBuf::from(path)
+        } else {
+            self.0.join(path)
+        };
+        std::fs::read_to_string(&p)
+            .map_err(|e| format!("the path {:?} cannot be read: {e}", p.display().to_string()))
+    }
+}
+
+fn main() -> ExitCode {
+    match real_main() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("kubesim: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn real_main() -> Result<ExitCode> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run {
+            script: path,
+            seed,
+            trace,
+            every_probe,
+        } => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read script {}", path.display()))?;
+            let dir = Dir(path.parent().map(Path::to_path_buf).unwrap_or_default());
+            let opts = RunOptions {
+                seed,
+                probe_mode: if every_probe {
+                    sim_core::ProbeMode::EveryTick
+                } else {
+                    sim_core::ProbeMode::Standing
+                },
+            };
+            let (out, err) = match script::run(&text, opts, &dir) {
+                Ok(out) => (out, None),
+                Err((out, e)) => (out, Some(e)),
+            };
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(out.transcript.as_bytes())?;
+            if let Some(t) = trace {
+                let jsonl = out.tracer.to_jsonl();
+                if t == "-" {
+                    stdout.write_all(jsonl.as_bytes())?;
+                } else {
+                    std::fs::write(&t, jsonl).with_context(|| format!("cannot write trace {t}"))?;
+                }
+            }
+            stdout.flush()?;
+            if let Some(e) = err {
+                eprintln!("kubesim: {}: {e}", path.display());
+                return Ok(ExitCode::from(1));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { only } => {
+            bench::run(&only)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,1 +1,469 @@
+//! `kubesim run` scripts: a cluster, declared images and a list of steps (apply manifests,
+//! kubectl commands, moving time, waiting for a rollout, node faults). The runner prints what a
+//! user at a terminal would see and records the trace. Files named by a script are read
+//! through a [`FileSource`], so this stays free of IO.
 
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::controller::node_lifecycle::NodeFault;
+use crate::kubectl::{self, FileSource};
+use crate::runtime::{DeclaredImages, ImageBehavior};
+use crate::sim::{NodeConfig, ProbeMode, Sim, SimConfig};
+use crate::time::{SimDuration, parse_duration};
+use crate::trace::Tracer;
+
+/// A parsed script.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Script {
+    /// Seed (default 0; `--seed` overrides).
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// Cluster shape.
+    #[serde(default)]
+    pub cluster: ClusterSpec,
+    /// Declared image behaviour.
+    #[serde(default)]
+    pub images: BTreeMap<String, ImageBehavior>,
+    /// What to do.
+    #[serde(default)]
+    pub steps: Vec<StepSpec>,
+}
+
+/// `cluster:`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSpec {
+    /// A count or a list of nodes.
+    #[serde(default)]
+    pub nodes: Option<NodesSpec>,
+}
+
+/// `nodes: 3` or `nodes: [{name, cpu, memory, pods, labels}]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum NodesSpec {
+    /// That many default nodes.
+    Count(u32),
+    /// Explicit nodes.
+    List(Vec<NodeSpec>),
+}
+
+/// One node of `cluster.nodes`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct NodeSpec {
+    pub name: String,
+    #[serde(default)]
+    pub cpu: Option<String>,
+    #[serde(default)]
+    pub memory: Option<String>,
+    #[serde(default)]
+    pub pods: Option<i64>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// One step.
+#[derive(Debug, Clone)]
+pub enum StepSpec {
+    /// Inline YAML, or a path relative to the script.
+    Apply(String),
+    /// A kubectl command line.
+    Kubectl(String),
+    /// Move virtual time forward (`90s`, `10m`).
+    Advance(String),
+    /// Run until a condition holds or the timeout passes.
+    WaitFor(WaitSpec),
+    /// Stop a node's kubelet.
+    NodeDown(String),
+    /// Bring a node's kubelet back.
+    NodeUp(String),
+    /// Remove a node.
+    RemoveNode(String),
+    /// Print a line in the transcript.
+    Echo(String),
+}
+
+/// A step as written: a map with exactly one known key.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawStep {
+    apply: Option<String>,
+    kubectl: Option<String>,
+    advance: Option<serde_yaml::Value>,
+    wait_for: Option<WaitSpec>,
+    node_down: Option<String>,
+    node_up: Option<String>,
+    remove_node: Option<String>,
+    echo: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for StepSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let r = RawStep::deserialize(d)?;
+        let advance = r.advance.map(|v| match v {
+            serde_yaml::Value::String(s) => s,
+            serde_yaml::Value::Number(n) => n.to_string(),
+            other => format!("{other:?}"),
+        });
+        let mut found: Vec<StepSpec> = Vec::new();
+        found.extend(r.apply.map(StepSpec::Apply));
+        found.extend(r.kubectl.map(StepSpec::Kubectl));
+        found.extend(advance.map(StepSpec::Advance));
+        found.extend(r.wait_for.map(StepSpec::WaitFor));
+        found.extend(r.node_down.map(StepSpec::NodeDown));
+        found.extend(r.node_up.map(StepSpec::NodeUp));
+        found.extend(r.remove_node.map(StepSpec::RemoveNode));
+        found.extend(r.echo.map(StepSpec::Echo));
+        if found.len() != 1 {
+            return Err(serde::de::Error::custom(
+                "a step has exactly one of: apply, kubectl, advance, waitFor, nodeDown, nodeUp, removeNode, echo",
+            ));
+        }
+        Ok(found.remove(0))
+    }
+}
+
+/// `waitFor: {rollout: deployment/x, namespace: ns, timeout: 10m}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaitSpec {
+    /// `deployment/NAME`.
+    pub rollout: String,
+    /// Namespace (default `default`).
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// Give up after this long (default 10m).
+    #[serde(default)]
+    pub timeout: Option<String>,
+}
+
+/// Why a script failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ScriptError {
+    /// The YAML is not a valid script.
+    #[error("invalid script{}: {message}", line.map(|l| format!(" (line {l})")).unwrap_or_default())]
+    Parse {
+        /// Line, when known.
+        line: Option<usize>,
+        /// What is wrong.
+        message: String,
+    },
+    /// A step failed.
+    #[error("step {step} (line {line}) failed: {message}")]
+    Step {
+        /// 1-based step number.
+        step: usize,
+        /// Line of the step in the script.
+        line: usize,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// The result of a run.
+#[derive(Debug, Default)]
+pub struct RunOutput {
+    /// The transcript.
+    pub transcript: String,
+    /// The trace.
+    pub tracer: Tracer,
+}
+
+/// Parses a script.
+pub fn parse(text: &str) -> Result<Script, ScriptError> {
+    serde_yaml::from_str::<Script>(text).map_err(|e| ScriptError::Parse {
+        line: e.location().map(|l| l.line()),
+        message: e.to_string(),
+    })
+}
+
+/// The 1-based line of each step in the script's text.
+pub fn step_lines(text: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut in_steps = false;
+    let mut indent: Option<usize> = None;
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        let ind = line.len() - trimmed.len();
+        if !in_steps {
+            if line.starts_with("steps:") {
+                in_steps = true;
+            }
+            continue;
+        }
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        if ind == 0 && !trimmed.starts_with('-') {
+            break;
+        }
+        if trimmed.starts_with("- ") || trimmed == "-" {
+            match indent {
+                None => {
+                    indent = Some(ind);
+                    out.push(i + 1);
+                }
+                Some(x) if x == ind => out.push(i + 1),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// Options of a run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Overrides the script's seed.
+    pub seed: Option<u64>,
+    /// How probes are simulated.
+    pub probe_mode: ProbeMode,
+}
+
+/// Builds the cluster a script describes.
+pub fn build_sim(script: &Script, opts: RunOptions) -> Sim {
+    let nodes = match &script.cluster.nodes {
+        None => (1..=3)
+            .map(|i| NodeConfig::named(&format!("node-{i}")))
+            .collect(),
+        Some(NodesSpec::Count(n)) => (1..=*n)
+            .map(|i| NodeConfig::named(&format!("node-{i}")))
+            .collect(),
+        Some(NodesSpec::List(list)) => list
+            .iter()
+            .map(|n| {
+                let mut c = NodeConfig::named(&n.name);
+                if let Some(v) = &n.cpu {
+                    c.cpu = v.clone();
+                }
+                if let Some(v) = &n.memory {
+                    c.memory = v.clone();
+                }
+                if let Some(v) = n.pods {
+                    c.pods = v;
+                }
+                c.labels = n.labels.clone();
+                c
+            })
+            .collect(),
+    };
+    let mut images = DeclaredImages::builtin();
+    for (name, b) in &script.images {
+        images.insert(name, b.clone());
+    }
+    let config = SimConfig {
+        seed: opts.seed.or(script.seed).unwrap_or(0),
+        nodes,
+        probe_mode: opts.probe_mode,
+        ..SimConfig::default()
+    };
+    Sim::with_runtime(config, Box::new(images))
+}
+
+fn stamp(sim: &Sim) -> String {
+    format!(
+        "[{}]",
+        crate::kubectl::print::human_duration(k8s_openapi::jiff::SignedDuration::from_millis(
+            sim.now().millis() as i64
+        ))
+    )
+}
+
+/// Moves time to `until`, tracing every instant.
+fn run_to(
+    sim: &mut Sim,
+    tracer: &mut Tracer,
+    until: crate::time::SimTime,
+    mut stop: impl FnMut(&Sim) -> bool,
+) -> bool {
+    sim.settle();
+    tracer.observe(sim);
+    if stop(sim) {
+        return true;
+    }
+    while let Some(t) = sim.next_event_time() {
+        if t > until {
+            break;
+        }
+        sim.step();
+        tracer.observe(sim);
+        if stop(sim) {
+            return true;
+        }
+    }
+    sim.advance(SimDuration(
+        until.millis().saturating_sub(sim.now().millis()),
+    ));
+    tracer.observe(sim);
+    false
+}
+
+/// Runs a script's steps; stops at the first step that fails.
+pub fn run(
+    text: &str,
+    opts: RunOptions,
+    files: &dyn FileSource,
+) -> Result<RunOutput, (RunOutput, ScriptError)> {
+    let script = parse(text).map_err(|e| (RunOutput::default(), e))?;
+    let lines = step_lines(text);
+    let mut sim = build_sim(&script, opts);
+    let mut out = RunOutput::default();
+    out.tracer.observe(&mut sim);
+    for (i, step) in script.steps.iter().enumerate() {
+        let line = lines.get(i).copied().unwrap_or(0);
+        let fail = |message: String| ScriptError::Step {
+            step: i + 1,
+            line,
+            message,
+        };
+        match step {
+            StepSpec::Apply(body) => {
+                let (source, text) = if body.contains('\n') || body.contains(':') {
+                    ("STDIN".to_string(), body.clone())
+                } else {
+                    match files.read(body.trim()) {
+                        Ok(t) => (body.trim().to_string(), t),
+                        Err(e) => return Err((out, fail(e))),
+                    }
+                };
+                out.transcript.push_str(&format!(
+                    "{} $ kubectl apply -f {}\n",
+                    stamp(&sim),
+                    if source == "STDIN" { "-" } else { &source }
+                ));
+                let o = kubectl::apply_text(&mut sim, &text, &source, "default", false);
+                out.transcript.push_str(&o.stdout);
+                out.transcript.push_str(&o.stderr);
+                out.tracer.observe(&mut sim);
+                if o.code != 0 {
+                    return Err((out, fail(o.stderr.trim_end().to_string())));
+                }
+            }
+            StepSpec::Kubectl(cmd) => {
+                out.transcript
+                    .push_str(&format!("{} $ kubectl {}\n", stamp(&sim), cmd.trim()));
+                let o = kubectl::run(&mut sim, cmd, files);
+                out.transcript.push_str(&o.stdout);
+                out.transcript.push_str(&o.stderr);
+                out.tracer.observe(&mut sim);
+                let words = kubectl::split_words(cmd).unwrap_or_default();
+                let verb = words
+                    .iter()
+                    .find(|w| *w != "kubectl")
+                    .map(String::as_str)
+                    .unwrap_or("");
+                // A failing read-only command is a lesson, not a broken script; a failing
+                // change is.
+                let read_only = matches!(verb, "get" | "describe" | "logs" | "rollout")
+                    && !(verb == "rollout"
+                        && words.iter().any(|w| {
+                            matches!(w.as_str(), "undo" | "pause" | "resume" | "restart")
+                        }));
+                if o.code != 0 && !read_only {
+                    return Err((out, fail(o.stderr.trim_end().to_string())));
+                }
+            }
+            StepSpec::Advance(d) => {
+                let d = parse_duration(d).map_err(|e| (RunOutput::default(), fail(e.to_string())));
+                let d = match d {
+                    Ok(d) => d,
+                    Err((_, e)) => return Err((out, e)),
+                };
+                let until = sim.now() + d;
+                run_to(&mut sim, &mut out.tracer, until, |_| false);
+            }
+            StepSpec::WaitFor(w) => {
+                let ns = w.namespace.clone().unwrap_or_else(|| "default".into());
+                let Some(name) = w
+                    .rollout
+                    .strip_prefix("deployment/")
+                    .or_else(|| w.rollout.strip_prefix("deploy/"))
+                    .or_else(|| w.rollout.strip_prefix("deployments/"))
+                else {
+                    return Err((
+                        out,
+                        fail(format!(
+                            "waitFor.rollout must be deployment/NAME, not {:?}",
+                            w.rollout
+                        )),
+                    ));
+                };
+                if sim.deployment_id(&ns, name).is_err() {
+                    return Err((
+                        out,
+                        fail(format!(
+                            "deployments.apps {name:?} not found in namespace {ns:?}"
+                        )),
+                    ));
+                }
+                let timeout = match parse_duration(w.timeout.as_deref().unwrap_or("10m")) {
+                    Ok(t) => t,
+                    Err(e) => return Err((out, fail(e.to_string()))),
+                };
+                out.transcript.push_str(&format!(
+                    "{} $ kubectl rollout status deployment/{name} -n {ns} --timeout={timeout}\n",
+                    stamp(&sim)
+                ));
+                let until = sim.now() + timeout;
+                let mut last = String::new();
+                let mut lines = String::new();
+                let done = run_to(&mut sim, &mut out.tracer, until, |s| {
+                    let (line, code) = kubectl::rollout_status(s, &ns, name);
+                    if line != last {
+                        lines.push_str(&line);
+                        lines.push('\n');
+                        last = line;
+                    }
+                    code.is_some()
+                });
+                out.transcript.push_str(&lines);
+                if !done {
+                    out.transcript
+                        .push_str("error: timed out waiting for the condition\n");
+                }
+                out.transcript
+                    .push_str(&format!("{} (rollout wait ended)\n", stamp(&sim)));
+            }
+            StepSpec::NodeDown(n) | StepSpec::NodeUp(n) | StepSpec::RemoveNode(n) => {
+                let (fault, word) = match step {
+                    StepSpec::NodeDown(_) => (NodeFault::Down, "stops (kubelet down)"),
+                    StepSpec::NodeUp(_) => (NodeFault::Up, "is back"),
+                    _ => (NodeFault::Remove, "is removed"),
+                };
+                out.transcript
+                    .push_str(&format!("{} # node {n} {word}\n", stamp(&sim)));
+                if let Err(e) = sim.node_fault(n, fault) {
+                    return Err((out, fail(e.to_string())));
+                }
+                out.tracer.observe(&mut sim);
+            }
+            StepSpec::Echo(text) => out
+                .transcript
+                .push_str(&format!("{} # {text}\n", stamp(&sim))),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_lines_point_at_each_step() {
+        let text = "seed: 1\nsteps:\n  - apply: |\n      kind: X\n  - advance: 10s\n  # note\n  - kubectl: get pods\nimages: {}\n";
+        assert_eq!(step_lines(text), vec![3, 5, 7]);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        assert!(parse("sed: 1\n").is_err());
+        assert!(parse("steps:\n  - advnce: 10s\n").is_err());
+        assert!(parse("seed: 3\ncluster: {nodes: 2}\nsteps:\n  - advance: 10s\n").is_ok());
+    }
+}

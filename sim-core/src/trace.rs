@@ -1,1 +1,138 @@
+//! The `--trace` record: one JSON object each time a Deployment's or ReplicaSet's visible
+//! numbers change, with the keys the issue fixes (`time`, `deployments[]` with counts,
+//! conditions and `replicaSets[]`).
 
+use serde::Serialize;
+
+use crate::controller::deployment::util;
+use crate::sim::Sim;
+
+/// One line of the trace.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TraceRecord {
+    /// Virtual seconds.
+    pub time: f64,
+    /// Every Deployment, by namespace then name.
+    pub deployments: Vec<DeploymentTrace>,
+}
+
+/// A Deployment's numbers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct DeploymentTrace {
+    pub namespace: String,
+    pub name: String,
+    pub revision: i64,
+    pub replicas: i32,
+    pub updated_replicas: i32,
+    pub ready_replicas: i32,
+    pub available_replicas: i32,
+    pub unavailable_replicas: i32,
+    pub conditions: Vec<ConditionTrace>,
+    pub replica_sets: Vec<ReplicaSetTrace>,
+}
+
+/// A condition.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct ConditionTrace {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub status: String,
+    pub reason: String,
+}
+
+/// A ReplicaSet's numbers (`replicas` is its spec.replicas).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct ReplicaSetTrace {
+    pub name: String,
+    pub revision: i64,
+    pub replicas: i32,
+    pub ready_replicas: i32,
+    pub available_replicas: i32,
+}
+
+/// Collects records, keeping only changes.
+#[derive(Debug, Default)]
+pub struct Tracer {
+    last: Option<Vec<DeploymentTrace>>,
+    /// Records so far.
+    pub records: Vec<TraceRecord>,
+}
+
+impl Tracer {
+    /// Looks at the cluster; records a line if anything traced changed.
+    pub fn observe(&mut self, sim: &mut Sim) {
+        if !sim.store.workloads_dirty && self.last.is_some() {
+            return;
+        }
+        sim.store.workloads_dirty = false;
+        let now = snapshot(sim);
+        if self.last.as_ref() != Some(&now) {
+            self.records.push(TraceRecord {
+                time: sim.now().as_secs_f64(),
+                deployments: now.clone(),
+            });
+            self.last = Some(now);
+        }
+    }
+
+    /// The records as JSON Lines.
+    pub fn to_jsonl(&self) -> String {
+        self.records
+            .iter()
+            .map(|r| serde_json::to_string(r).unwrap_or_default() + "\n")
+            .collect()
+    }
+}
+
+/// The traced numbers of every Deployment now.
+pub fn snapshot(sim: &Sim) -> Vec<DeploymentTrace> {
+    let mut out = Vec::new();
+    for (ns, name, id) in sim.store.deployments.all_names() {
+        let Some((_, d)) = sim.store.deployments.get(id) else {
+            continue;
+        };
+        let st = d.status.clone().unwrap_or_default();
+        let mut rss = Vec::new();
+        for (rev, rid) in sim.revisions(id) {
+            let Some(e) = sim.store.replicasets.get(rid) else {
+                continue;
+            };
+            let (_, ready, available) = util::rs_status(&e.rs);
+            rss.push(ReplicaSetTrace {
+                name: e.rs.metadata.name.clone().unwrap_or_default(),
+                revision: rev,
+                replicas: util::rs_replicas(&e.rs),
+                ready_replicas: ready,
+                available_replicas: available,
+            });
+        }
+        out.push(DeploymentTrace {
+            namespace: ns.to_string(),
+            name: name.to_string(),
+            revision: util::revision_of(d.metadata.annotations.as_ref()),
+            replicas: st.replicas.unwrap_or(0),
+            updated_replicas: st.updated_replicas.unwrap_or(0),
+            ready_replicas: st.ready_replicas.unwrap_or(0),
+            available_replicas: st.available_replicas.unwrap_or(0),
+            unavailable_replicas: st.unavailable_replicas.unwrap_or(0),
+            conditions: st
+                .conditions
+                .iter()
+                .flatten()
+                .map(|c| ConditionTrace {
+                    type_: c.type_.clone(),
+                    status: c.status.clone(),
+                    reason: c.reason.clone().unwrap_or_default(),
+                })
+                .collect(),
+            replica_sets: rss,
+        });
+    }
+    out
+}

@@ -178,6 +178,9 @@ impl Sim {
         if let Some((_, stored)) = self.store.deployments.get_mut(cx.id) {
             stored.metadata.resource_version = Some(rv.to_string());
         }
+        // The informer sees our own write and queues the Deployment again; that next, quiet
+        // sync is the one that schedules the progress-deadline check.
+        self.work.add(crate::controller::Work::Deployment(cx.id));
     }
 }
 
