@@ -8,8 +8,12 @@
 //! Every function appends to one error list and never stops at the first error, so a student
 //! sees everything the API server would list. Where Go iterates a map (labels, resources) the
 //! order is random in Go; we use the map's sorted order.
-//! Bad values are rendered as Go's `field.Error` prints them (`%q` for strings, `%#v` for
-//! structs such as `intstr.IntOrString{Type:0, IntVal:0, StrVal:""}`).
+//! Bad values are rendered as the current `field.Error.ErrorBody` prints them: `%v` for
+//! int32/int64/bool, `%q` for strings, and JSON for everything else (kubernetes PR #132314,
+//! v1.34+). So an IntOrString prints as `0` or `"25%"`, a label map as
+//! `{"app":"x"}`, and internal types (which have no json tags) with Go field names, e.g.
+//! `{"Type":"BlueGreen","RollingUpdate":null}`. Older servers (≤ 1.33) printed `%#v`,
+//! e.g. `intstr.IntOrString{Type:0, IntVal:0, StrVal:""}`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -58,8 +62,8 @@ pub struct FieldError {
     pub field: String,
     /// What is wrong with it.
     pub error_type: ErrorType,
-    /// The bad value rendered as Go prints it (`"Never"`, `-1`,
-    /// `intstr.IntOrString{Type:0, IntVal:0, StrVal:""}`); `None` when not shown.
+    /// The bad value rendered as the API server prints it (`"Never"`, `-1`, `0` for an
+    /// IntOrString, `{"app":"x"}` for a map); `None` when not shown.
     pub bad_value: Option<String>,
     /// The explanation, e.g. `must be greater than or equal to 0`.
     pub detail: String,
@@ -204,7 +208,7 @@ pub fn validate_update(old: &Object, new: &Object) -> Result<(), Invalid> {
             if old_sel != Some(&spec.selector) {
                 e.invalid(
                     "spec.selector",
-                    go_label_selector(&spec.selector),
+                    json_label_selector(&spec.selector),
                     IMMUTABLE,
                 );
             }
@@ -216,14 +220,14 @@ pub fn validate_update(old: &Object, new: &Object) -> Result<(), Invalid> {
             if old_sel != Some(&spec.selector) {
                 e.invalid(
                     "spec.selector",
-                    go_label_selector(&spec.selector),
+                    json_label_selector(&spec.selector),
                     IMMUTABLE,
                 );
             }
         }
         (Object::Pod(o), Object::Pod(n)) => validate_pod_update(o, n, &mut e),
         (Object::Service(o), Object::Service(n)) => {
-            validate_service_body(n, &mut e);
+            // ValidateServiceUpdate: cluster IPs first, then the whole of ValidateService.
             let ip = |s: &Service| {
                 s.spec
                     .as_ref()
@@ -234,9 +238,13 @@ pub fn validate_update(old: &Object, new: &Object) -> Result<(), Invalid> {
             if !old_ip.is_empty() && !new_ip.is_empty() && old_ip != new_ip {
                 e.invalid(
                     "spec.clusterIPs[0]",
-                    go_strings(&[new_ip]),
+                    json_strings(&[new_ip]),
                     "may not change once set",
                 );
+            }
+            validate_service_body(n, &mut e);
+            if e.0.is_empty() {
+                validate_node_port_range(n, &mut e);
             }
         }
         (_, n) => {
@@ -514,63 +522,68 @@ pub(crate) fn go_quote(s: &str) -> String {
     out
 }
 
-/// `%#v` of a `map[string]string`.
-fn go_map(m: Option<&BTreeMap<String, String>>) -> String {
+/// Go's `json.Marshal` of a string: JSON with `<`, `>` and `&` escaped, as Go does by default.
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s)
+        .unwrap_or_default()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
+/// JSON of a `map[string]string` (keys sorted, as Go's encoder sorts them; nil is `null`).
+fn json_map(m: Option<&BTreeMap<String, String>>) -> String {
     match m {
-        None => "map[string]string(nil)".to_owned(),
+        None => "null".to_owned(),
         Some(m) => {
             let items: Vec<String> = m
                 .iter()
-                .map(|(k, v)| format!("{}:{}", go_quote(k), go_quote(v)))
+                .map(|(k, v)| format!("{}:{}", json_str(k), json_str(v)))
                 .collect();
-            format!("map[string]string{{{}}}", items.join(", "))
+            format!("{{{}}}", items.join(","))
         }
     }
 }
 
-/// `%#v` of a `[]string`.
-fn go_strings(v: &[String]) -> String {
-    let items: Vec<String> = v.iter().map(|s| go_quote(s)).collect();
-    format!("[]string{{{}}}", items.join(", "))
+/// JSON of a `[]string`.
+fn json_strings(v: &[String]) -> String {
+    let items: Vec<String> = v.iter().map(|s| json_str(s)).collect();
+    format!("[{}]", items.join(","))
 }
 
-/// `%#v` of an `intstr.IntOrString`.
-fn go_intstr(v: &IntOrString) -> String {
+/// JSON of an `intstr.IntOrString` (its MarshalJSON: the bare int or the string).
+fn json_intstr(v: &IntOrString) -> String {
     match v {
-        IntOrString::Int(i) => format!("intstr.IntOrString{{Type:0, IntVal:{i}, StrVal:\"\"}}"),
-        IntOrString::String(s) => format!(
-            "intstr.IntOrString{{Type:1, IntVal:0, StrVal:{}}}",
-            go_quote(s)
-        ),
+        IntOrString::Int(i) => i.to_string(),
+        IntOrString::String(s) => json_str(s),
     }
 }
 
-/// `%#v` of a `metav1.LabelSelector`.
-fn go_label_selector(sel: &LabelSelector) -> String {
-    let exprs = match &sel.match_expressions {
-        None => "[]v1.LabelSelectorRequirement(nil)".to_owned(),
-        Some(list) => {
-            let items: Vec<String> = list
-                .iter()
-                .map(|r| {
-                    let values = match &r.values {
-                        None => "[]string(nil)".to_owned(),
-                        Some(v) => go_strings(v),
-                    };
-                    format!(
-                        "v1.LabelSelectorRequirement{{Key:{}, Operator:{}, Values:{values}}}",
-                        go_quote(&r.key),
-                        go_quote(&r.operator)
-                    )
-                })
-                .collect();
-            format!("[]v1.LabelSelectorRequirement{{{}}}", items.join(", "))
-        }
-    };
-    format!(
-        "v1.LabelSelector{{MatchLabels:{}, MatchExpressions:{exprs}}}",
-        go_map(sel.match_labels.as_ref())
-    )
+/// JSON of a `metav1.LabelSelector` (both fields `omitempty`, in declaration order).
+fn json_label_selector(sel: &LabelSelector) -> String {
+    let mut parts = Vec::new();
+    if let Some(m) = sel.match_labels.as_ref().filter(|m| !m.is_empty()) {
+        parts.push(format!("\"matchLabels\":{}", json_map(Some(m))));
+    }
+    if let Some(list) = sel.match_expressions.as_ref().filter(|l| !l.is_empty()) {
+        let items: Vec<String> = list
+            .iter()
+            .map(|r| {
+                let mut s = format!(
+                    "{{\"key\":{},\"operator\":{}",
+                    json_str(&r.key),
+                    json_str(&r.operator)
+                );
+                if let Some(v) = r.values.as_ref().filter(|v| !v.is_empty()) {
+                    s.push_str(&format!(",\"values\":{}", json_strings(v)));
+                }
+                s.push('}');
+                s
+            })
+            .collect();
+        parts.push(format!("\"matchExpressions\":[{}]", items.join(",")));
+    }
+    format!("{{{}}}", parts.join(","))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -672,6 +685,9 @@ fn validate_object_meta(meta: &ObjectMeta, namespaced: bool, rule: NameRule, e: 
             }
         }
     }
+    // A cluster-scoped object's namespace is cleared by the API server before validation
+    // (`rest.BeforeCreate` → `EnsureObjectNamespaceMatchesRequestNamespace`), so Go's
+    // "not allowed on this type" is never seen through kubectl; it is not reported here either.
     let ns = meta.namespace.as_deref().unwrap_or("");
     if namespaced {
         if ns.is_empty() {
@@ -681,8 +697,6 @@ fn validate_object_meta(meta: &ObjectMeta, namespaced: bool, rule: NameRule, e: 
                 e.invalid_str("metadata.namespace", ns, &m);
             }
         }
-    } else if !ns.is_empty() {
-        e.forbidden("metadata.namespace", "not allowed on this type");
     }
     e.nonnegative("metadata.generation", meta.generation.unwrap_or(0));
     validate_labels(meta.labels.as_ref(), "metadata.labels", e);
@@ -833,14 +847,14 @@ fn validate_workload_selector(
     if n == 0 {
         e.invalid(
             &field,
-            go_label_selector(sel),
+            json_label_selector(sel),
             "empty selector is invalid for deployment",
         );
     }
     match Selector::from_label_selector(sel) {
         Ok(s) => Some(Some(s)),
         Err(_) => {
-            e.invalid(&field, go_label_selector(sel), "invalid label selector");
+            e.invalid(&field, json_label_selector(sel), "invalid label selector");
             None
         }
     }
@@ -860,7 +874,7 @@ fn validate_pod_template_for_replica_set(
         if !selector.is_some_and(|s| s.matches(labels.unwrap_or(&empty))) {
             e.invalid(
                 &format!("{path}.metadata.labels"),
-                go_map(labels),
+                json_map(labels),
                 "`selector` does not match template `labels`",
             );
         }
@@ -928,7 +942,7 @@ fn validate_deployment_strategy(strategy: &DeploymentStrategy, path: &str, e: &m
                 {
                     e.invalid(
                         &mu_path,
-                        go_intstr(max_unavailable),
+                        json_intstr(max_unavailable),
                         "may not be 0 when `maxSurge` is 0",
                     );
                 }
@@ -937,25 +951,29 @@ fn validate_deployment_strategy(strategy: &DeploymentStrategy, path: &str, e: &m
                 {
                     e.invalid(
                         &mu_path,
-                        go_intstr(max_unavailable),
+                        json_intstr(max_unavailable),
                         "must not be greater than 100%",
                     );
                 }
             }
         },
         _ => {
-            let ru = if strategy.rolling_update.is_some() {
-                // Go prints the pointer's address; any fixed address reads the same to a student.
-                "(*apps.RollingUpdateDeployment)(0xc000000000)"
-            } else {
-                "(*apps.RollingUpdateDeployment)(nil)"
+            // Go renders the internal apps.DeploymentStrategy as JSON; internal types have no
+            // json tags, so the keys are Go field names.
+            let ru = match &strategy.rolling_update {
+                None => "null".to_owned(),
+                Some(ru) => {
+                    let zero = IntOrString::Int(0);
+                    format!(
+                        "{{\"MaxUnavailable\":{},\"MaxSurge\":{}}}",
+                        json_intstr(ru.max_unavailable.as_ref().unwrap_or(&zero)),
+                        json_intstr(ru.max_surge.as_ref().unwrap_or(&zero))
+                    )
+                }
             };
             e.not_supported(
                 path,
-                format!(
-                    "apps.DeploymentStrategy{{Type:{}, RollingUpdate:{ru}}}",
-                    go_quote(t)
-                ),
+                format!("{{\"Type\":{},\"RollingUpdate\":{ru}}}", json_str(t)),
                 &["Recreate", "RollingUpdate"],
             );
         }
@@ -967,7 +985,7 @@ fn validate_positive_int_or_percent(v: &IntOrString, path: &str, e: &mut Errs) {
     match v {
         IntOrString::String(s) => {
             for m in is_valid_percent(s) {
-                e.invalid(path, go_intstr(v), &m);
+                e.invalid(path, json_intstr(v), &m);
             }
         }
         IntOrString::Int(i) => e.nonnegative(path, i64::from(*i)),
@@ -1028,20 +1046,40 @@ fn validate_replica_set_spec(
 // ---------------------------------------------------------------------------------------------
 // Pods (pkg/apis/core/validation/validation.go)
 
+/// `validatePodMetadataAndSpec`: the template rules plus the Pod-only image whitespace check.
 fn validate_pod(p: &Pod, e: &mut Errs) {
     validate_object_meta(&p.metadata, true, NameRule::Subdomain, e);
-    validate_pod_spec(&p.spec.clone().unwrap_or_default(), "spec", e);
+    let spec = p.spec.clone().unwrap_or_default();
+    validate_pod_spec(&spec, "spec", e);
+    let lists = [
+        ("containers", spec.containers.as_slice()),
+        (
+            "initContainers",
+            spec.init_containers.as_deref().unwrap_or(&[]),
+        ),
+    ];
+    for (list, containers) in lists {
+        for (i, c) in containers.iter().enumerate() {
+            let image = c.image.as_deref().unwrap_or("");
+            if image.len() != image.trim().len() {
+                e.invalid_str(
+                    &format!("spec.{list}[{i}].image"),
+                    image,
+                    "must not have leading or trailing whitespace",
+                );
+            }
+        }
+    }
 }
 
-/// `ValidatePodSpec`, the parts a course manifest can reach.
+/// `ValidatePodSpec`, the parts a course manifest can reach, in Go's order.
 fn validate_pod_spec(spec: &PodSpec, path: &str, e: &mut Errs) {
-    validate_volumes(spec, path, e);
-    let init = spec.init_containers.as_deref().unwrap_or(&[]);
-    for (i, c) in init.iter().enumerate() {
-        let p = format!("{path}.initContainers[{i}]");
-        validate_container_common(c, &p, e);
+    if spec.termination_grace_period_seconds.is_none() {
+        e.required(&format!("{path}.terminationGracePeriodSeconds"), "");
     }
+    validate_volumes(spec, path, e);
     validate_containers(spec.containers.as_slice(), &format!("{path}.containers"), e);
+    validate_init_containers(spec, &format!("{path}.initContainers"), e);
     let policy = spec.restart_policy.as_deref().unwrap_or("");
     let rp_path = format!("{path}.restartPolicy");
     match policy {
@@ -1057,7 +1095,7 @@ fn validate_pod_spec(spec: &PodSpec, path: &str, e: &mut Errs) {
         other => e.not_supported(
             &dns_path,
             go_quote(other),
-            &["ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"],
+            &["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"],
         ),
     }
     validate_labels(
@@ -1093,6 +1131,97 @@ fn validate_pod_spec(spec: &PodSpec, path: &str, e: &mut Errs) {
             e.invalid_str(&format!("{path}.hostname"), h, &m);
         }
     }
+    if let Some(s) = spec.subdomain.as_deref().filter(|s| !s.is_empty()) {
+        for m in is_dns1123_label(s) {
+            e.invalid_str(&format!("{path}.subdomain"), s, &m);
+        }
+    }
+}
+
+/// `validateInitContainers`: names are unique across init and regular containers, and probes
+/// and lifecycle hooks are only allowed on restartable (sidecar) init containers.
+fn validate_init_containers(spec: &PodSpec, path: &str, e: &mut Errs) {
+    let mut names: BTreeSet<&str> = spec.containers.iter().map(|c| c.name.as_str()).collect();
+    for (i, c) in spec.init_containers.iter().flatten().enumerate() {
+        let p = format!("{path}[{i}]");
+        validate_container_common(c, &p, e);
+        let mut restart_always = false;
+        if let Some(rp) = c.restart_policy.as_deref() {
+            if rp != "Always" {
+                e.not_supported(&format!("{p}.restartPolicy"), go_quote(rp), &["Always"]);
+            }
+            restart_always = rp == "Always";
+        }
+        if names.contains(c.name.as_str()) {
+            e.duplicate(&format!("{p}.name"), go_quote(&c.name));
+        } else if !c.name.is_empty() {
+            names.insert(c.name.as_str());
+        }
+        if restart_always {
+            validate_lifecycle(c, &p, e);
+            validate_probes(c, &p, e);
+        } else {
+            const NOT_SIDECAR: &str =
+                "may not be set for init containers without restartPolicy=Always";
+            if c.lifecycle.is_some() {
+                e.forbidden(&format!("{p}.lifecycle"), NOT_SIDECAR);
+            }
+            if c.liveness_probe.is_some() {
+                e.forbidden(&format!("{p}.livenessProbe"), NOT_SIDECAR);
+            }
+            if c.readiness_probe.is_some() {
+                e.forbidden(&format!("{p}.readinessProbe"), NOT_SIDECAR);
+            }
+            if c.startup_probe.is_some() {
+                e.forbidden(&format!("{p}.startupProbe"), NOT_SIDECAR);
+            }
+        }
+    }
+}
+
+/// `validateLifecycle`: each hook needs exactly one handler.
+fn validate_lifecycle(c: &Container, path: &str, e: &mut Errs) {
+    let Some(l) = &c.lifecycle else { return };
+    for (name, hook) in [("postStart", &l.post_start), ("preStop", &l.pre_stop)] {
+        let Some(h) = hook else { continue };
+        let probe_like = Probe {
+            exec: h.exec.clone(),
+            http_get: h.http_get.clone(),
+            tcp_socket: h.tcp_socket.clone(),
+            ..Probe::default()
+        };
+        validate_handler(
+            &probe_like,
+            h.sleep.is_some(),
+            &format!("{path}.lifecycle.{name}"),
+            e,
+        );
+    }
+}
+
+/// The three probes of a container, in Go's order.
+fn validate_probes(c: &Container, p: &str, e: &mut Errs) {
+    if let Some(pr) = &c.liveness_probe {
+        let path = format!("{p}.livenessProbe");
+        validate_probe(pr, &path, e);
+        check_success_threshold_one(pr, &path, e);
+    }
+    if let Some(pr) = &c.readiness_probe {
+        let path = format!("{p}.readinessProbe");
+        validate_probe(pr, &path, e);
+        if let Some(t) = pr.termination_grace_period_seconds {
+            e.invalid(
+                &format!("{path}.terminationGracePeriodSeconds"),
+                t.to_string(),
+                "must not be set for readinessProbes",
+            );
+        }
+    }
+    if let Some(pr) = &c.startup_probe {
+        let path = format!("{p}.startupProbe");
+        validate_probe(pr, &path, e);
+        check_success_threshold_one(pr, &path, e);
+    }
 }
 
 /// `ValidateVolumes`: names (required, DNS-1123 label, unique).
@@ -1126,24 +1255,8 @@ fn validate_containers(containers: &[Container], path: &str, e: &mut Errs) {
         if !names.insert(c.name.as_str()) {
             e.duplicate(&format!("{p}.name"), go_quote(&c.name));
         }
-        validate_probe(c.liveness_probe.as_ref(), &format!("{p}.livenessProbe"), e);
-        if let Some(pr) = &c.liveness_probe {
-            check_success_threshold_one(pr, &format!("{p}.livenessProbe"), e);
-        }
-        if let Some(pr) = &c.readiness_probe {
-            validate_probe(Some(pr), &format!("{p}.readinessProbe"), e);
-            if let Some(t) = pr.termination_grace_period_seconds {
-                e.invalid(
-                    &format!("{p}.readinessProbe.terminationGracePeriodSeconds"),
-                    t.to_string(),
-                    "must not be set for readinessProbes",
-                );
-            }
-        }
-        if let Some(pr) = &c.startup_probe {
-            validate_probe(Some(pr), &format!("{p}.startupProbe"), e);
-            check_success_threshold_one(pr, &format!("{p}.startupProbe"), e);
-        }
+        validate_lifecycle(c, &p, e);
+        validate_probes(c, &p, e);
         if c.restart_policy.is_some() {
             e.forbidden(
                 &format!("{p}.restartPolicy"),
@@ -1180,7 +1293,7 @@ fn validate_container_common(c: &Container, path: &str, e: &mut Errs) {
     let tmp = format!("{path}.terminationMessagePolicy");
     match c.termination_message_policy.as_deref().unwrap_or("") {
         "File" | "FallbackToLogsOnError" => {}
-        "" => e.required(&tmp, "must be 'File' or 'FallbackToLogsOnError'"),
+        "" => e.required(&tmp, ""),
         other => e.not_supported(&tmp, go_quote(other), &["File", "FallbackToLogsOnError"]),
     }
     validate_container_ports(c, &format!("{path}.ports"), e);
@@ -1243,9 +1356,8 @@ fn validate_protocol(proto: Option<&str>, path: &str, e: &mut Errs) {
     }
 }
 
-/// `validateProbe` and `validateHandler`.
-fn validate_probe(probe: Option<&Probe>, path: &str, e: &mut Errs) {
-    let Some(probe) = probe else { return };
+/// `validateHandler`: exactly one of exec, httpGet, tcpSocket, grpc (and sleep, for hooks).
+fn validate_handler(probe: &Probe, has_sleep: bool, path: &str, e: &mut Errs) {
     let mut handlers = 0;
     let mut handler = |e: &mut Errs, name: &str| -> bool {
         if handlers > 0 {
@@ -1286,13 +1398,24 @@ fn validate_probe(probe: Option<&Probe>, path: &str, e: &mut Errs) {
     if let Some(grpc) = &probe.grpc
         && handler(e, "grpc")
     {
-        for m in is_valid_port_num(i64::from(grpc.port)) {
-            e.invalid(&format!("{path}.grpc.port"), grpc.port.to_string(), &m);
-        }
+        validate_port_num_or_name(
+            &IntOrString::Int(grpc.port),
+            &format!("{path}.grpc.port"),
+            e,
+        );
+    }
+    // A sleep action's own bounds depend on the grace period; only its count is checked here.
+    if has_sleep {
+        handler(e, "sleep");
     }
     if handlers == 0 {
         e.required(path, "must specify a handler type");
     }
+}
+
+/// `validateProbe`.
+fn validate_probe(probe: &Probe, path: &str, e: &mut Errs) {
+    validate_handler(probe, false, path, e);
     for (field, v) in [
         ("initialDelaySeconds", probe.initial_delay_seconds),
         ("timeoutSeconds", probe.timeout_seconds),
@@ -1409,6 +1532,9 @@ fn validate_pod_update(old: &Pod, new: &Pod, e: &mut Errs) {
 fn validate_service(s: &Service, e: &mut Errs) {
     validate_object_meta(&s.metadata, true, NameRule::Dns1035, e);
     validate_service_body(s, e);
+    if e.0.is_empty() {
+        validate_node_port_range(s, e);
+    }
 }
 
 /// `ValidateService` after ObjectMeta.
@@ -1419,6 +1545,17 @@ fn validate_service_body(s: &Service, e: &mut Errs) {
     let headless = spec.cluster_ip.as_deref() == Some("None");
     if ports.is_empty() && !headless && t != "ExternalName" {
         e.required("spec.ports", "");
+    }
+    if t == "ExternalName" {
+        let cname = spec.external_name.as_deref().unwrap_or("");
+        let cname = cname.strip_suffix('.').unwrap_or(cname);
+        if cname.is_empty() {
+            e.required("spec.externalName", "");
+        } else {
+            for m in is_dns1123_subdomain(cname) {
+                e.invalid_str("spec.externalName", cname, &m);
+            }
+        }
     }
     let mut names = BTreeSet::new();
     for (i, sp) in ports.iter().enumerate() {
@@ -1440,6 +1577,11 @@ fn validate_service_body(s: &Service, e: &mut Errs) {
         validate_protocol(sp.protocol.as_deref(), &format!("{p}.protocol"), e);
         let target = sp.target_port.clone().unwrap_or(IntOrString::Int(0));
         validate_port_num_or_name(&target, &format!("{p}.targetPort"), e);
+        if let Some(ap) = &sp.app_protocol {
+            for m in is_qualified_name(ap) {
+                e.invalid_str(&format!("{p}.appProtocol"), ap, &m);
+            }
+        }
     }
     validate_labels(spec.selector.as_ref(), "spec.selector", e);
     match spec.session_affinity.as_deref().unwrap_or("") {
@@ -1460,21 +1602,21 @@ fn validate_service_body(s: &Service, e: &mut Errs) {
             &["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"],
         ),
     }
+    if t == "ClusterIP" {
+        for (i, sp) in ports.iter().enumerate() {
+            if sp.node_port.unwrap_or(0) != 0 {
+                e.forbidden(
+                    &format!("spec.ports[{i}].nodePort"),
+                    "may not be used when `type` is 'ClusterIP'",
+                );
+            }
+        }
+    }
+    let mut node_ports = BTreeSet::new();
     for (i, sp) in ports.iter().enumerate() {
         let np = sp.node_port.unwrap_or(0);
-        if np == 0 {
-            continue;
-        }
-        let p = format!("spec.ports[{i}].nodePort");
-        if t == "ClusterIP" {
-            e.forbidden(&p, "may not be used when `type` is 'ClusterIP'");
-        } else if !(30000..=32767).contains(&np) {
-            // The node-port allocator's answer, which the API server also reports as Invalid.
-            e.invalid(
-                &p,
-                np.to_string(),
-                "provided port is not in the valid range. The range of valid ports is 30000-32767",
-            );
+        if np != 0 && !node_ports.insert((sp.protocol.clone().unwrap_or_default(), np)) {
+            e.duplicate(&format!("spec.ports[{i}].nodePort"), np.to_string());
         }
     }
     let mut seen = BTreeSet::new();
@@ -1484,11 +1626,64 @@ fn validate_service_body(s: &Service, e: &mut Errs) {
             e.duplicate(
                 &format!("spec.ports[{i}]"),
                 format!(
-                    "core.ServicePort{{Name:\"\", Protocol:{}, AppProtocol:(*string)(nil), Port:{}, \
-                     TargetPort:intstr.IntOrString{{Type:0, IntVal:0, StrVal:\"\"}}, NodePort:0}}",
-                    go_quote(&proto),
+                    "{{\"Name\":\"\",\"Protocol\":{},\"AppProtocol\":null,\"Port\":{},\"TargetPort\":0,\"NodePort\":0}}",
+                    json_str(&proto),
                     sp.port
                 ),
+            );
+        }
+    }
+    let externally_accessible = t == "LoadBalancer"
+        || t == "NodePort"
+        || (t == "ClusterIP" && spec.external_ips.as_ref().is_some_and(|v| !v.is_empty()));
+    let etp = spec.external_traffic_policy.as_deref().unwrap_or("");
+    if !externally_accessible {
+        if !etp.is_empty() {
+            e.invalid_str(
+                "spec.externalTrafficPolicy",
+                etp,
+                "may only be set for externally-accessible services",
+            );
+        }
+    } else if etp.is_empty() {
+        e.required("spec.externalTrafficPolicy", "");
+    } else if etp != "Cluster" && etp != "Local" {
+        e.not_supported(
+            "spec.externalTrafficPolicy",
+            go_quote(etp),
+            &["Cluster", "Local"],
+        );
+    }
+    match spec.internal_traffic_policy.as_deref() {
+        None if matches!(t, "NodePort" | "LoadBalancer" | "ClusterIP") => {
+            e.required("spec.internalTrafficPolicy", "");
+        }
+        Some(itp) if itp != "Cluster" && itp != "Local" => {
+            e.not_supported(
+                "spec.internalTrafficPolicy",
+                go_quote(itp),
+                &["Cluster", "Local"],
+            );
+        }
+        _ => {}
+    }
+}
+
+/// The node-port allocator's range check, which runs in the registry after validation passed
+/// and reports through its own Invalid error.
+fn validate_node_port_range(s: &Service, e: &mut Errs) {
+    let ports = s
+        .spec
+        .as_ref()
+        .and_then(|s| s.ports.as_deref())
+        .unwrap_or(&[]);
+    for (i, sp) in ports.iter().enumerate() {
+        let np = sp.node_port.unwrap_or(0);
+        if np != 0 && !(30000..=32767).contains(&np) {
+            e.invalid(
+                &format!("spec.ports[{i}].nodePort"),
+                np.to_string(),
+                "provided port is not in the valid range. The range of valid ports is 30000-32767",
             );
         }
     }
@@ -1653,7 +1848,7 @@ subsets: [{addresses: [{ip: 10.0.0.1}], ports: [{port: 8080}]}]
                 "{maxSurge: 0, maxUnavailable: 0}"
             )),
             [
-                "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: intstr.IntOrString{Type:0, IntVal:0, StrVal:\"\"}: may not be 0 when `maxSurge` is 0"
+                "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: 0: may not be 0 when `maxSurge` is 0"
             ]
         );
         // "0%" counts as 0 too.
@@ -1691,14 +1886,14 @@ subsets: [{addresses: [{ip: 10.0.0.1}], ports: [{port: 8080}]}]
                 "string_without_percent",
                 "{maxSurge: '1', maxUnavailable: 1}",
                 &[
-                    "spec.strategy.rollingUpdate.maxSurge: Invalid value: intstr.IntOrString{Type:1, IntVal:0, StrVal:\"1\"}: a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')",
+                    "spec.strategy.rollingUpdate.maxSurge: Invalid value: \"1\": a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')",
                 ],
             ),
             (
                 "unavailable_over_100_percent",
                 "{maxSurge: 1, maxUnavailable: '120%'}",
                 &[
-                    "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: intstr.IntOrString{Type:1, IntVal:0, StrVal:\"120%\"}: must not be greater than 100%",
+                    "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: \"120%\": must not be greater than 100%",
                 ],
             ),
         ];
@@ -1727,7 +1922,7 @@ subsets: [{addresses: [{ip: 10.0.0.1}], ports: [{port: 8080}]}]
         assert_eq!(
             check(&y),
             [
-                "spec.strategy: Unsupported value: apps.DeploymentStrategy{Type:\"BlueGreen\", RollingUpdate:(*apps.RollingUpdateDeployment)(nil)}: supported values: \"Recreate\", \"RollingUpdate\""
+                "spec.strategy: Unsupported value: {\"Type\":\"BlueGreen\",\"RollingUpdate\":null}: supported values: \"Recreate\", \"RollingUpdate\""
             ]
         );
     }
@@ -1741,7 +1936,7 @@ subsets: [{addresses: [{ip: 10.0.0.1}], ports: [{port: 8080}]}]
         assert_eq!(
             check(&y),
             [
-                "spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"rest-api\", \"phase\":\"live-coding\"}: `selector` does not match template `labels`"
+                "spec.template.metadata.labels: Invalid value: {\"app\":\"rest-api\",\"phase\":\"live-coding\"}: `selector` does not match template `labels`"
             ]
         );
     }
@@ -1756,7 +1951,7 @@ subsets: [{addresses: [{ip: 10.0.0.1}], ports: [{port: 8080}]}]
             check(&y),
             [
                 "spec.selector: Required value",
-                "spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"rest-api\", \"phase\":\"live-coding\"}: `selector` does not match template `labels`",
+                "spec.template.metadata.labels: Invalid value: {\"app\":\"rest-api\",\"phase\":\"live-coding\"}: `selector` does not match template `labels`",
             ]
         );
     }
@@ -1769,9 +1964,7 @@ subsets: [{addresses: [{ip: 10.0.0.1}], ports: [{port: 8080}]}]
         );
         assert_eq!(
             check(&y),
-            [
-                "spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: empty selector is invalid for deployment"
-            ]
+            ["spec.selector: Invalid value: {}: empty selector is invalid for deployment"]
         );
     }
 
@@ -1813,7 +2006,7 @@ subsets: [{addresses: [{ip: 10.0.0.1}], ports: [{port: 8080}]}]
             inv.to_string(),
             "The Deployment \"credit-scoring-api\" is invalid: \n\
              * spec.replicas: Invalid value: -1: must be greater than or equal to 0\n\
-             * spec.strategy.rollingUpdate.maxUnavailable: Invalid value: intstr.IntOrString{Type:0, IntVal:0, StrVal:\"\"}: may not be 0 when `maxSurge` is 0"
+             * spec.strategy.rollingUpdate.maxUnavailable: Invalid value: 0: may not be 0 when `maxSurge` is 0"
         );
         assert!(inv.status_message().starts_with(
             "Deployment.apps \"credit-scoring-api\" is invalid: [spec.replicas: Invalid value: -1"
@@ -1985,7 +2178,23 @@ spec:
                 "spec.ports[1].protocol: Unsupported value: \"HTTP\": supported values: \"SCTP\", \"TCP\", \"UDP\"",
                 "spec.ports[1].targetPort: Invalid value: 0: must be between 1 and 65535, inclusive",
                 "spec.type: Unsupported value: \"Fancy\": supported values: \"ClusterIP\", \"ExternalName\", \"LoadBalancer\", \"NodePort\"",
-                "spec.ports[0].nodePort: Invalid value: 80: provided port is not in the valid range. The range of valid ports is 30000-32767",
+            ]
+        );
+        let y = "{apiVersion: v1, kind: Service, metadata: {name: s, namespace: d}, spec: {type: NodePort, ports: [{port: 80, nodePort: 80}]}}";
+        assert_eq!(
+            check(y),
+            [
+                "spec.ports[0].nodePort: Invalid value: 80: provided port is not in the valid range. The range of valid ports is 30000-32767"
+            ]
+        );
+        let y = "{apiVersion: v1, kind: Service, metadata: {name: s, namespace: d}, spec: {ports: [{port: 80, nodePort: 30001}, {name: b, port: 80}], sessionAffinity: Sticky}}";
+        assert_eq!(
+            check(y),
+            [
+                "spec.ports[0].name: Required value",
+                "spec.sessionAffinity: Unsupported value: \"Sticky\": supported values: \"ClientIP\", \"None\"",
+                "spec.ports[0].nodePort: Forbidden: may not be used when `type` is 'ClusterIP'",
+                "spec.ports[1]: Duplicate value: {\"Name\":\"\",\"Protocol\":\"TCP\",\"AppProtocol\":null,\"Port\":80,\"TargetPort\":0,\"NodePort\":0}",
             ]
         );
         let y = "{apiVersion: v1, kind: Service, metadata: {name: s, namespace: d}, spec: {}}";
@@ -2002,10 +2211,7 @@ spec:
         );
         assert_eq!(
             check("{apiVersion: v1, kind: Namespace, metadata: {namespace: x}}"),
-            [
-                "metadata.name: Required value: name or generateName is required",
-                "metadata.namespace: Forbidden: not allowed on this type",
-            ]
+            ["metadata.name: Required value: name or generateName is required"]
         );
         assert_eq!(
             check("{apiVersion: v1, kind: Node, metadata: {name: node.a}}"),
@@ -2043,7 +2249,7 @@ spec:
                 .map(ToString::to_string)
                 .collect::<Vec<_>>(),
             [
-                "spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{\"app\":\"rest-api\"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable"
+                "spec.selector: Invalid value: {\"matchLabels\":{\"app\":\"rest-api\"}}: field is immutable"
             ]
         );
         let pod = "{apiVersion: v1, kind: Pod, metadata: {name: p, namespace: d}, spec: {containers: [{name: c, image: i}]}}";
@@ -2067,7 +2273,7 @@ spec:
             .expect_err("ip");
         assert_eq!(
             err.causes[0].to_string(),
-            "spec.clusterIPs[0]: Invalid value: []string{\"10.0.0.2\"}: may not change once set"
+            "spec.clusterIPs[0]: Invalid value: [\"10.0.0.2\"]: may not change once set"
         );
     }
 
