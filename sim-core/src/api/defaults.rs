@@ -8,16 +8,18 @@
 //! `SetDefaults_Namespace`, `SetDefaults_NodeStatus`, `SetDefaults_EndpointPort`,
 //! `SetDefaults_ObjectFieldSelector`) as the generated defaulters apply them to every nested
 //! struct. Things the registry does at create time (cluster IP and node port allocation,
-//! `ipFamilies`, a Namespace's `status.phase`, the ServiceAccount admission plugin's
-//! `serviceAccountName`) are not defaults and are left to the store.
+//! `ipFamilies`, clearing a cluster-scoped object's namespace, the ServiceAccount admission
+//! plugin's `serviceAccountName`) are not defaults and are left to the store. A Namespace's
+//! `status.phase: Active` *is* a default (`SetDefaults_NamespaceStatus`), so it is set here.
+//! `SetDefaults_ResourceList`'s rounding of quantities up to milli precision is not ported.
 
 use k8s_openapi::api::apps::v1::{
     Deployment, DeploymentSpec, DeploymentStrategy, ReplicaSet, ReplicaSetSpec,
     RollingUpdateDeployment,
 };
 use k8s_openapi::api::core::v1::{
-    Container, HTTPGetAction, LifecycleHandler, Pod, PodSecurityContext, PodSpec, PodTemplateSpec,
-    Probe, Service, ServiceSpec,
+    ClientIPConfig, Container, HTTPGetAction, LifecycleHandler, Pod, PodSecurityContext, PodSpec,
+    PodTemplateSpec, Probe, Service, ServiceSpec, SessionAffinityConfig,
 };
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
@@ -37,6 +39,11 @@ pub fn set_defaults(obj: &mut Object) {
                     .labels
                     .get_or_insert_default()
                     .insert("kubernetes.io/metadata.name".to_owned(), name);
+            }
+            // SetDefaults_NamespaceStatus: the generated defaulter always visits the status.
+            let status = ns.status.get_or_insert_default();
+            if status.phase.as_deref().unwrap_or("").is_empty() {
+                status.phase = Some("Active".to_owned());
             }
         }
         Object::Node(n) => {
@@ -168,12 +175,43 @@ fn pod_spec(spec: &mut PodSpec) {
         if !has_source {
             v.empty_dir = Some(Default::default());
         }
-        // 0644: the default file mode of secret and configMap volumes.
+        // 0644: the default file mode of secret, configMap, downwardAPI and projected volumes.
         if let Some(s) = v.secret.as_mut() {
             s.default_mode.get_or_insert(0o644);
         }
         if let Some(c) = v.config_map.as_mut() {
             c.default_mode.get_or_insert(0o644);
+        }
+        if let Some(d) = v.downward_api.as_mut() {
+            d.default_mode.get_or_insert(0o644);
+        }
+        if let Some(p) = v.projected.as_mut() {
+            p.default_mode.get_or_insert(0o644);
+            for token in p
+                .sources
+                .iter_mut()
+                .flatten()
+                .filter_map(|s| s.service_account_token.as_mut())
+            {
+                token.expiration_seconds.get_or_insert(3600);
+            }
+        }
+        if let Some(h) = v.host_path.as_mut() {
+            h.type_.get_or_insert_with(String::new);
+        }
+    }
+    // With host networking every container port is also a host port.
+    if spec.host_network == Some(true) {
+        for c in spec
+            .containers
+            .iter_mut()
+            .chain(spec.init_containers.iter_mut().flatten())
+        {
+            for p in c.ports.iter_mut().flatten() {
+                if p.host_port.unwrap_or(0) == 0 {
+                    p.host_port = Some(p.container_port);
+                }
+            }
         }
     }
 }
@@ -272,6 +310,21 @@ fn service(s: &mut Service) {
         .get_or_insert_with(|| "None".to_owned());
     if affinity == "None" {
         spec.session_affinity_config = None;
+    }
+    if affinity == "ClientIP" {
+        let timeout = spec
+            .session_affinity_config
+            .as_ref()
+            .and_then(|c| c.client_ip.as_ref())
+            .and_then(|c| c.timeout_seconds);
+        if timeout.is_none() {
+            // DefaultClientIPServiceAffinitySeconds: 3 hours.
+            spec.session_affinity_config = Some(SessionAffinityConfig {
+                client_ip: Some(ClientIPConfig {
+                    timeout_seconds: Some(10800),
+                }),
+            });
+        }
     }
     let t = spec
         .type_
@@ -477,6 +530,23 @@ mod tests {
     }
 
     #[test]
+    fn client_ip_affinity_and_host_network() {
+        let v = check(
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
+            "spec": {"sessionAffinity": "ClientIP", "ports": [{"port": 80}]}}),
+        );
+        assert_eq!(
+            v["spec"]["sessionAffinityConfig"],
+            json!({"clientIP": {"timeoutSeconds": 10800}})
+        );
+        let v = check(
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+            "spec": {"hostNetwork": true, "containers": [{"name": "c", "image": "i", "ports": [{"containerPort": 80}]}]}}),
+        );
+        assert_eq!(v["spec"]["containers"][0]["ports"][0]["hostPort"], 80);
+    }
+
+    #[test]
     fn namespace_and_node_defaults() {
         let v = check(
             json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "live-coding"}}),
@@ -485,7 +555,7 @@ mod tests {
             v["metadata"]["labels"],
             json!({"kubernetes.io/metadata.name": "live-coding"})
         );
-        assert_eq!(v.get("status"), None, "phase Active is the store's job");
+        assert_eq!(v["status"], json!({"phase": "Active"}));
         let v = check(
             json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n"},
             "status": {"capacity": {"cpu": "4"}}}),
