@@ -4,7 +4,9 @@
 //! (`ParseQuantity`, `parseQuantityString`) and `suffix.go`. The value is kept exactly as
 //! `mantissa × 10^exp10 × 2^exp2`, so `0.1` and `100m` compare equal and nothing is rounded
 //! until [`Quantity::milli_value`] or [`Quantity::value`] asks for an integer.
-//! Go's canonical re-formatting (`Quantity.String()`) is not ported.
+//! `Display` is Go's canonical form (`Quantity.String()`, `CanonicalizeBytes`): `0.5` prints as
+//! `500m`, `2048Mi` as `2Gi`, `1e3` as `1e3`. Go's rounding of sub-nano values on parse and
+//! `SetDefaults_ResourceList`'s rounding to milli precision are not ported.
 
 use std::cmp::Ordering;
 
@@ -35,6 +37,19 @@ pub struct Quantity {
     exp10: i32,
     /// Power of two applied to the mantissa (binary SI suffix).
     exp2: u32,
+    /// How Go would print it back, chosen by the suffix it was written with.
+    format: Format,
+}
+
+/// `resource.Format`: the family of suffix a quantity was written with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    /// `e3`, `E-2`.
+    DecimalExponent,
+    /// `Ki` … `Ei`.
+    BinarySI,
+    /// `n u m "" k M G T P E`.
+    DecimalSI,
 }
 
 /// Parses a quantity in the full Kubernetes syntax: an optionally signed decimal number followed
@@ -46,6 +61,13 @@ pub fn parse_quantity(q: &str) -> Result<Quantity, QuantityError> {
     }
     let (positive, num, denom, suffix) = split_quantity(q)?;
     let (exp10, exp2) = interpret_suffix(suffix)?;
+    let format = if suffix.starts_with(['e', 'E']) {
+        Format::DecimalExponent
+    } else if exp2 > 0 {
+        Format::BinarySI
+    } else {
+        Format::DecimalSI
+    };
     let digits = format!("{num}{denom}");
     let digits = digits.trim_start_matches('0');
     if digits.len() > 36 {
@@ -63,6 +85,7 @@ pub fn parse_quantity(q: &str) -> Result<Quantity, QuantityError> {
         mantissa,
         exp10: exp10 - frac,
         exp2,
+        format,
     })
 }
 
@@ -150,6 +173,82 @@ impl Quantity {
         #[allow(clippy::cast_precision_loss)]
         let m = self.mantissa as f64;
         m * 10f64.powi(self.exp10) * 2f64.powi(i32::try_from(self.exp2).unwrap_or(i32::MAX))
+    }
+}
+
+impl std::fmt::Display for Quantity {
+    /// Go's canonical form (`Quantity.String()`): the largest suffix that keeps the number an
+    /// integer, in the quantity's own suffix family.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.mantissa == 0 {
+            return f.write_str("0");
+        }
+        let mut format = self.format;
+        if format == Format::BinarySI {
+            let small = self.cmp(&int(-1024)) == Ordering::Greater
+                && self.cmp(&int(1024)) == Ordering::Less;
+            match self.as_fraction() {
+                Some((n, d)) if !small && n % d == 0 => {
+                    // removeInt64Factors(value, 1024)
+                    let (mut n, mut k) = (n / d, 0);
+                    while k < 6 && n % 1024 == 0 {
+                        n /= 1024;
+                        k += 1;
+                    }
+                    let suffix = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"][k];
+                    return write!(f, "{n}{suffix}");
+                }
+                _ => format = Format::DecimalSI,
+            }
+        }
+        // AsCanonicalBytes: strip factors of ten, then make the exponent a multiple of three.
+        let Some(mut n) = 2i128
+            .checked_pow(self.exp2)
+            .and_then(|p| self.mantissa.checked_mul(p))
+        else {
+            return write!(f, "{}", self.approx());
+        };
+        let mut e = self.exp10;
+        while n % 10 == 0 {
+            n /= 10;
+            e += 1;
+        }
+        match e % 3 {
+            1 | -2 => {
+                n *= 10;
+                e -= 1;
+            }
+            2 | -1 => {
+                n *= 100;
+                e -= 2;
+            }
+            _ => {}
+        }
+        let suffix = match (format, e) {
+            (Format::DecimalExponent, 0) => String::new(),
+            (Format::DecimalExponent, e) => format!("e{e}"),
+            (_, -9) => "n".into(),
+            (_, -6) => "u".into(),
+            (_, -3) => "m".into(),
+            (_, 0) => String::new(),
+            (_, 3) => "k".into(),
+            (_, 6) => "M".into(),
+            (_, 9) => "G".into(),
+            (_, 12) => "T".into(),
+            (_, 15) => "P".into(),
+            (_, 18) => "E".into(),
+            (_, e) => format!("e{e}"),
+        };
+        write!(f, "{n}{suffix}")
+    }
+}
+
+fn int(v: i128) -> Quantity {
+    Quantity {
+        mantissa: v,
+        exp10: 0,
+        exp2: 0,
+        format: Format::DecimalSI,
     }
 }
 
@@ -331,6 +430,44 @@ mod tests {
         assert!(q("1Gi") > q("1G"));
         assert!(q("500m") < q("1"));
         assert!(q("-1") < q("0"));
+    }
+
+    /// `TestQuantityString` / `TestQuantityParse` canonical forms.
+    #[test]
+    fn canonical_form() {
+        for (input, want) in [
+            ("0", "0"),
+            ("0.5", "500m"),
+            ("500m", "500m"),
+            ("1", "1"),
+            ("2", "2"),
+            ("1000", "1k"),
+            ("1500", "1500"),
+            ("1.5k", "1500"),
+            ("100m", "100m"),
+            ("0.1", "100m"),
+            ("1000m", "1"),
+            ("1Ki", "1Ki"),
+            ("1024", "1024"),
+            ("2048Mi", "2Gi"),
+            ("1.5Gi", "1536Mi"),
+            ("0.5Ki", "512"),
+            ("1000Mi", "1000Mi"),
+            ("1e3", "1e3"),
+            ("1E6", "1e6"),
+            ("10e3", "10e3"),
+            ("-1", "-1"),
+            ("-500m", "-500m"),
+            ("5n", "5n"),
+            ("1.5", "1500m"),
+            ("128974848", "128974848"),
+            ("129e6", "129e6"),
+            ("129M", "129M"),
+            ("123Mi", "123Mi"),
+        ] {
+            let q = parse_quantity(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(q.to_string(), want, "canonical form of {input}");
+        }
     }
 
     #[test]

@@ -1470,10 +1470,11 @@ fn validate_resources(r: &ResourceRequirements, path: &str, e: &mut Errs) {
             && let Ok(lim_q) = parse_quantity(limit.0.trim())
             && req_q > lim_q
         {
+            // Both quantities print in Go's canonical form (`Quantity.String()`).
             e.invalid(
                 &req_path,
-                go_quote(&q.0),
-                &format!("must be less than or equal to {name} limit of {}", limit.0),
+                go_quote(&req_q.to_string()),
+                &format!("must be less than or equal to {name} limit of {lim_q}"),
             );
         }
     }
@@ -1491,7 +1492,7 @@ fn validate_resource_name(name: &str, path: &str, e: &mut Errs) {
 /// (it fails to decode; see `decode`), but objects built in code can carry one.
 fn validate_quantity_value(q: &str, path: &str, e: &mut Errs) {
     match parse_quantity(q.trim()) {
-        Ok(v) if v.is_negative() => e.invalid_str(path, q, IS_NEGATIVE),
+        Ok(v) if v.is_negative() => e.invalid_str(path, &v.to_string(), IS_NEGATIVE),
         Ok(_) => {}
         Err(err) => e.invalid_str(path, q, &err.to_string()),
     }
@@ -2120,7 +2121,7 @@ subsets: [{addresses: [{ip: 10.0.0.1}], ports: [{port: 8080}]}]
     fn resources_requests_over_limits() {
         let y = course_with(
             "ports: [{containerPort: 8080}]",
-            "ports: [{containerPort: 8080}]\n          resources: {requests: {cpu: '2', memory: 1Gi}, limits: {cpu: 500m, memory: 1Gi}}",
+            "ports: [{containerPort: 8080}]\n          resources: {requests: {cpu: '2', memory: 1Gi}, limits: {cpu: 0.5, memory: 1024Mi}}",
         );
         assert_eq!(
             check(&y),
