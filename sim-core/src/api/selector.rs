@@ -21,14 +21,10 @@ pub struct Selector {
 /// Why a selector could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SelectorError {
-    /// The `-l` text is not selector syntax.
-    #[error("unable to parse requirement: found '{found}', expected: {expected}")]
-    Syntax {
-        /// The token that was found (`""` at the end of the text).
-        found: String,
-        /// What the parser expected there.
-        expected: String,
-    },
+    /// The `-l` text is not selector syntax; the message is Go's parser's
+    /// (`found ',', expected: identifier after ','`, `unable to parse requirement: …`).
+    #[error("{0}")]
+    Syntax(String),
     /// A key, value or value count is invalid (`NewRequirement`'s field errors).
     #[error("{0}")]
     Invalid(String),
@@ -95,24 +91,38 @@ impl Selector {
         let mut p = Parser { tokens, pos: 0 };
         let mut requirements = Vec::new();
         loop {
-            match p.peek() {
-                Token::End => break,
-                Token::Ident(_) | Token::Not => requirements.push(p.requirement()?),
-                other => {
-                    return Err(syntax(
-                        other,
-                        "[! identifier]".to_owned(), // as Go's parse loop reports
-                    ));
-                }
-            }
-            match p.next() {
-                Token::End => break,
-                Token::Comma => {
-                    if matches!(p.peek(), Token::End | Token::Comma) {
-                        return Err(syntax(p.peek(), "[! identifier]".to_owned()));
+            match p.peek_value() {
+                Token::Ident(_) | Token::Not => {
+                    let r = p.requirement().map_err(|e| {
+                        SelectorError::Syntax(format!("unable to parse requirement: {e}"))
+                    })?;
+                    requirements.push(r);
+                    match p.next_value() {
+                        Token::End => break,
+                        Token::Comma => {
+                            let t = p.peek_value();
+                            if !matches!(t, Token::Ident(_) | Token::Not) {
+                                return Err(SelectorError::Syntax(format!(
+                                    "found '{}', expected: identifier after ','",
+                                    t.text()
+                                )));
+                            }
+                        }
+                        other => {
+                            return Err(SelectorError::Syntax(format!(
+                                "found '{}', expected: ',' or 'end of string'",
+                                other.text()
+                            )));
+                        }
                     }
                 }
-                other => return Err(syntax(&other, "[, end of string]".to_owned())),
+                Token::End => break,
+                other => {
+                    return Err(SelectorError::Syntax(format!(
+                        "found '{}', expected: !, identifier, or 'end of string'",
+                        other.text()
+                    )));
+                }
             }
         }
         Ok(Selector::sorted(requirements))
@@ -307,13 +317,6 @@ impl Token {
     }
 }
 
-fn syntax(found: &Token, expected: String) -> SelectorError {
-    SelectorError::Syntax {
-        found: found.text().to_owned(),
-        expected,
-    }
-}
-
 /// Splits selector text into tokens; identifiers run until whitespace or a special character.
 fn lex(s: &str) -> Vec<Token> {
     let mut out = Vec::new();
@@ -365,33 +368,50 @@ struct Parser {
     pos: usize,
 }
 
+/// A parser error before wrapping (Go's `fmt.Errorf` texts in `labels/selector.go`).
+fn found(t: &Token, expected: &str) -> SelectorError {
+    SelectorError::Syntax(format!("found '{}', expected: {expected}", t.text()))
+}
+
 impl Parser {
-    fn peek(&self) -> &Token {
-        self.tokens.get(self.pos).unwrap_or(&Token::End)
+    /// The next token where a value may stand: the keywords `in`/`notin` are plain identifiers
+    /// there (Go's `Values` scan context).
+    fn peek_value(&self) -> Token {
+        self.tokens.get(self.pos).cloned().unwrap_or(Token::End)
     }
 
-    fn next(&mut self) -> Token {
-        let t = self.peek().clone();
+    fn next_value(&mut self) -> Token {
+        let t = self.peek_value();
         self.pos += 1;
         t
     }
 
+    /// `parseRequirement`.
     fn requirement(&mut self) -> Result<Requirement, SelectorError> {
-        let negated = *self.peek() == Token::Not;
-        if negated {
-            self.next();
+        let mut negated = false;
+        let mut tok = self.next_value();
+        if tok == Token::Not {
+            negated = true;
+            tok = self.next_value();
         }
-        let key = match self.next() {
-            Token::Ident(k) => k,
-            other => return Err(syntax(&other, "identifier".to_owned())),
+        let Token::Ident(key) = tok else {
+            return Err(found(&tok, "identifier"));
         };
+        let key_errs = is_qualified_name(&key);
+        if !key_errs.is_empty() {
+            return Err(SelectorError::Invalid(format!(
+                "key: Invalid value: {key:?}: {}",
+                key_errs.join("; ")
+            )));
+        }
+        let at_end = matches!(self.peek_value(), Token::End | Token::Comma);
         if negated {
             return Requirement::new(&key, Operator::DoesNotExist, Vec::new());
         }
-        if matches!(self.peek(), Token::End | Token::Comma) {
+        if at_end {
             return Requirement::new(&key, Operator::Exists, Vec::new());
         }
-        let op = match self.next() {
+        let op = match self.next_value() {
             Token::Equals => Operator::Equals,
             Token::DoubleEquals => Operator::DoubleEquals,
             Token::NotEquals => Operator::NotEquals,
@@ -400,54 +420,87 @@ impl Parser {
             Token::Ident(w) if w == "in" => Operator::In,
             Token::Ident(w) if w == "notin" => Operator::NotIn,
             other => {
-                return Err(syntax(
-                    &other,
-                    "[!= < = == > in notin]".to_owned(), // Go lists the operators sorted
-                ));
+                let ops = "in, notin, =, ==, !=, >, <";
+                return Err(SelectorError::Syntax(if other.text().is_empty() {
+                    format!("found '', expected: {ops}")
+                } else {
+                    format!("invalid operator '{}', expected: {ops}", other.text())
+                }));
             }
         };
         let values = if matches!(op, Operator::In | Operator::NotIn) {
             self.value_set()?
         } else {
-            match self.peek().clone() {
-                Token::Ident(v) => {
-                    self.next();
-                    vec![v]
-                }
-                // `a=` selects the empty value.
-                Token::End | Token::Comma => vec![String::new()],
-                other => return Err(syntax(&other, "identifier".to_owned())),
-            }
+            self.exact_value()?
         };
         Requirement::new(&key, op, values)
     }
 
-    /// `( v1, v2 )`; an empty element stands for the empty value, as in Go.
+    /// `parseExactValue`: one identifier, or the empty value before `,` or the end.
+    fn exact_value(&mut self) -> Result<Vec<String>, SelectorError> {
+        match self.peek_value() {
+            Token::End | Token::Comma => Ok(vec![String::new()]),
+            _ => match self.next_value() {
+                Token::Ident(v) => Ok(vec![v]),
+                other => Err(found(&other, "identifier")),
+            },
+        }
+    }
+
+    /// `parseValues` and `parseIdentifiersList`: `( v1, v2 )` as a sorted set, where empty
+    /// elements (`(,a)`, `()`) stand for the empty value.
     fn value_set(&mut self) -> Result<Vec<String>, SelectorError> {
-        match self.next() {
-            Token::OpenPar => {}
-            other => return Err(syntax(&other, "(".to_owned())),
+        let open = self.next_value();
+        if open != Token::OpenPar {
+            return Err(SelectorError::Syntax(format!(
+                "found '{}' expected: '('",
+                open.text()
+            )));
         }
-        let mut values = Vec::new();
-        if *self.peek() == Token::ClosePar {
-            self.next();
-            return Ok(values);
-        }
-        loop {
-            match self.peek().clone() {
-                Token::Ident(v) => {
-                    self.next();
-                    values.push(v);
+        let mut set = std::collections::BTreeSet::new();
+        match self.peek_value() {
+            Token::ClosePar => {
+                self.next_value();
+                set.insert(String::new());
+            }
+            Token::Ident(_) | Token::Comma => {
+                loop {
+                    match self.next_value() {
+                        Token::Ident(v) => {
+                            set.insert(v);
+                            match self.peek_value() {
+                                Token::Comma => continue,
+                                Token::ClosePar => break,
+                                other => return Err(found(&other, "',' or ')'")),
+                            }
+                        }
+                        Token::Comma => {
+                            if set.is_empty() {
+                                set.insert(String::new());
+                            }
+                            match self.peek_value() {
+                                Token::ClosePar => {
+                                    set.insert(String::new());
+                                    break;
+                                }
+                                Token::Comma => {
+                                    self.next_value();
+                                    set.insert(String::new());
+                                }
+                                _ => {}
+                            }
+                        }
+                        other => return Err(found(&other, "',', or identifier")),
+                    }
                 }
-                Token::Comma | Token::ClosePar => values.push(String::new()),
-                other => return Err(syntax(&other, ", or )".to_owned())),
+                let close = self.next_value();
+                if close != Token::ClosePar {
+                    return Err(found(&close, "')'"));
+                }
             }
-            match self.next() {
-                Token::Comma => {}
-                Token::ClosePar => return Ok(values),
-                other => return Err(syntax(&other, ", or )".to_owned())),
-            }
+            other => return Err(found(&other, "',', ')' or identifier")),
         }
+        Ok(set.into_iter().collect())
     }
 }
 
@@ -510,6 +563,9 @@ mod tests {
             &[&[("x", "a")]],
         );
         check("x in (,a)", "x in (,a)", &[&[("x", "")]], &[]);
+        check("x in ()", "x in ()", &[&[("x", "")]], &[&[("x", "a")]]);
+        check("x in (a,a,b)", "x in (a,b)", &[], &[]);
+        check("x=in", "x=in", &[&[("x", "in")]], &[]);
         check("x", "x", &[&[("x", "")]], &[&[]]);
         check("!x", "!x", &[&[]], &[&[("x", "a")]]);
         check(" x ", "x", &[], &[]);
@@ -547,8 +603,6 @@ mod tests {
             ",x=a",
             "x in",
             "x in (a",
-            "x in ()",
-            "x notin ()",
             "(x)",
             "x=a b",
             "x=-a",
@@ -558,6 +612,25 @@ mod tests {
         ] {
             assert!(Selector::parse(bad).is_err(), "{bad:?} should not parse");
         }
+    }
+
+    #[test]
+    fn parse_error_messages() {
+        let err = |s: &str| Selector::parse(s).unwrap_err().to_string();
+        assert_eq!(err("x=a,"), "found '', expected: identifier after ','");
+        assert_eq!(err("x=a b"), "found 'b', expected: ',' or 'end of string'");
+        assert_eq!(
+            err("(x)"),
+            "found '(', expected: !, identifier, or 'end of string'"
+        );
+        assert_eq!(
+            err("x foo y"),
+            "unable to parse requirement: invalid operator 'foo', expected: in, notin, =, ==, !=, >, <"
+        );
+        assert_eq!(
+            err("x in a"),
+            "unable to parse requirement: found 'a' expected: '('"
+        );
     }
 
     #[test]
