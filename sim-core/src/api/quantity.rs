@@ -213,17 +213,16 @@ impl std::fmt::Display for Quantity {
             n /= 10;
             e += 1;
         }
-        match e % 3 {
-            1 | -2 => {
-                n *= 10;
-                e -= 1;
-            }
-            2 | -1 => {
-                n *= 100;
-                e -= 2;
-            }
-            _ => {}
-        }
+        let (factor, shift) = match e % 3 {
+            1 | -2 => (10, 1),
+            2 | -1 => (100, 2),
+            _ => (1, 0),
+        };
+        let Some(scaled) = n.checked_mul(factor) else {
+            return write!(f, "{}", self.approx());
+        };
+        n = scaled;
+        e -= shift;
         let suffix = match (format, e) {
             (Format::DecimalExponent, 0) => String::new(),
             (Format::DecimalExponent, e) => format!("e{e}"),

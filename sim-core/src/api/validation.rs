@@ -49,6 +49,10 @@ pub enum ErrorType {
     TooLong,
     /// `Too many`.
     TooMany,
+    /// `Too few`.
+    TooFew,
+    /// `Too short`.
+    TooShort,
     /// `Internal error`.
     Internal,
     /// `Invalid value` for a value of the wrong type.
@@ -92,6 +96,8 @@ impl ErrorType {
             ErrorType::Forbidden => "Forbidden",
             ErrorType::TooLong => "Too long",
             ErrorType::TooMany => "Too many",
+            ErrorType::TooFew => "Too few",
+            ErrorType::TooShort => "Too short",
             ErrorType::Internal => "Internal error",
         }
     }
@@ -107,6 +113,8 @@ impl ErrorType {
             ErrorType::Forbidden => "FieldValueForbidden",
             ErrorType::TooLong => "FieldValueTooLong",
             ErrorType::TooMany => "FieldValueTooMany",
+            ErrorType::TooFew => "FieldValueTooFew",
+            ErrorType::TooShort => "FieldValueTooShort",
             ErrorType::Internal => "InternalError",
             ErrorType::TypeInvalid => "FieldValueTypeInvalid",
         }
@@ -119,7 +127,11 @@ impl FieldError {
         let mut s = self.error_type.as_str().to_owned();
         let hides_value = matches!(
             self.error_type,
-            ErrorType::Required | ErrorType::Forbidden | ErrorType::TooLong | ErrorType::Internal
+            ErrorType::Required
+                | ErrorType::Forbidden
+                | ErrorType::TooLong
+                | ErrorType::TooShort
+                | ErrorType::Internal
         );
         if !hides_value && let Some(v) = &self.bad_value {
             s.push_str(": ");
@@ -2276,6 +2288,99 @@ spec:
             err.causes[0].to_string(),
             "spec.clusterIPs[0]: Invalid value: [\"10.0.0.2\"]: may not change once set"
         );
+    }
+
+    /// `TestValidateReplicaSet` error cases.
+    #[test]
+    fn replica_set_rules() {
+        let rs = |spec: &str| {
+            format!(
+                "{{apiVersion: apps/v1, kind: ReplicaSet, metadata: {{name: rs, namespace: d}}, spec: {spec}}}"
+            )
+        };
+        let tmpl =
+            "template: {metadata: {labels: {a: b}}, spec: {containers: [{name: c, image: i}]}}";
+        assert_eq!(
+            check(&rs(&format!(
+                "{{selector: {{matchLabels: {{a: b}}}}, {tmpl}}}"
+            ))),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            check(&rs(&format!(
+                "{{replicas: -1, minReadySeconds: -1, selector: {{matchLabels: {{a: c}}}}, {tmpl}}}"
+            ))),
+            [
+                "spec.replicas: Invalid value: -1: must be greater than or equal to 0",
+                "spec.minReadySeconds: Invalid value: -1: must be greater than or equal to 0",
+                "spec.template.metadata.labels: Invalid value: {\"a\":\"b\"}: `selector` does not match template `labels`",
+            ]
+        );
+        assert_eq!(
+            check(&rs(&format!(
+                "{{selector: {{matchExpressions: [{{key: a, operator: In}}, {{key: b, operator: Exists, values: [x]}}, {{key: c, operator: Bad}}]}}, {tmpl}}}"
+            ))),
+            [
+                "spec.selector.matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'",
+                "spec.selector.matchExpressions[1].values: Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+                "spec.selector.matchExpressions[2].operator: Invalid value: \"Bad\": not a valid selector operator",
+                "spec.selector: Invalid value: {\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"In\"},{\"key\":\"b\",\"operator\":\"Exists\",\"values\":[\"x\"]},{\"key\":\"c\",\"operator\":\"Bad\"}]}: invalid label selector",
+            ]
+        );
+    }
+
+    #[test]
+    fn bare_pod_rules() {
+        let pod = |spec: &str| {
+            format!(
+                "{{apiVersion: v1, kind: Pod, metadata: {{name: p, namespace: d}}, spec: {spec}}}"
+            )
+        };
+        assert_eq!(
+            check(&pod(
+                "{restartPolicy: Never, containers: [{name: c, image: i}]}"
+            )),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            check(&pod(
+                "{restartPolicy: Sometimes, dnsPolicy: Google, containers: [{name: c, image: ' i', imagePullPolicy: Sometimes}]}"
+            )),
+            [
+                "spec.containers[0].imagePullPolicy: Unsupported value: \"Sometimes\": supported values: \"Always\", \"IfNotPresent\", \"Never\"",
+                "spec.restartPolicy: Unsupported value: \"Sometimes\": supported values: \"Always\", \"OnFailure\", \"Never\"",
+                "spec.dnsPolicy: Unsupported value: \"Google\": supported values: \"ClusterFirstWithHostNet\", \"ClusterFirst\", \"Default\", \"None\"",
+                "spec.containers[0].image: Invalid value: \" i\": must not have leading or trailing whitespace",
+            ]
+        );
+        assert_eq!(
+            check(&pod(
+                "{containers: [{name: c, image: i}], initContainers: [{name: c, image: i, readinessProbe: {tcpSocket: {port: 1}}}, {name: s, image: i, restartPolicy: Always, readinessProbe: {tcpSocket: {port: 0}}}]}"
+            )),
+            [
+                "spec.initContainers[0].name: Duplicate value: \"c\"",
+                "spec.initContainers[0].readinessProbe: Forbidden: may not be set for init containers without restartPolicy=Always",
+                "spec.initContainers[1].readinessProbe.tcpSocket.port: Invalid value: 0: must be between 1 and 65535, inclusive",
+            ]
+        );
+    }
+
+    #[test]
+    fn odd_input_never_panics() {
+        for y in [
+            "{apiVersion: v1, kind: Pod, metadata: {name: \"ü\", namespace: \"-\"}, spec: {containers: [{name: \"\", resources: {limits: {cpu: 99999999999999999999999999999999999E}, requests: {cpu: 1e1000}}}]}}",
+            "{apiVersion: v1, kind: Service, metadata: {name: \"\"}, spec: {type: ExternalName, ports: [{port: -5, targetPort: \"\"}]}}",
+            "{apiVersion: apps/v1, kind: Deployment, metadata: {generateName: x-}, spec: {strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: \"99999999999999999999%\", maxUnavailable: \"%\"}}}}",
+        ] {
+            if let Ok(docs) = parse_manifests(y) {
+                for d in docs {
+                    let mut o = d.object;
+                    set_defaults(&mut o);
+                    let _ = validate(&o).map_err(|e| e.to_string());
+                    let _ = validate_update(&o, &o);
+                }
+            }
+        }
     }
 
     #[test]
