@@ -1,70 +1,913 @@
-//! Manifests: YAML documents to typed objects (interim).
+//! Decoding manifests: YAML text → `serde_json::Value` → typed [`Object`], strictly.
+//!
+//! There is one decode path (YAML → JSON value → k8s-openapi type through `serde_ignored`), so
+//! each kind is monomorphised once. What the API server and kubectl do that the types alone do
+//! not, and which this module reproduces:
+//!
+//! * Documents are split on `---` lines as kubectl's `YAMLReader` does; empty documents are
+//!   skipped, and a `v1 List` expands to its items.
+//! * Unknown fields anywhere in the object are reported together, like strict field validation
+//!   (`unknown field "spec.replcas", unknown field "spec.template.spec.containers[0].imagee"`).
+//!   They are listed in sorted key order (`serde_json::Value` maps are sorted), where Go lists
+//!   them in document order.
+//! * A value of the wrong type is reported with Go's `encoding/json` wording, naming the Go
+//!   struct and the field path (`json: cannot unmarshal string into Go struct field
+//!   DeploymentSpec.spec.replicas of type int32`). serde's errors carry no path, so the path is
+//!   found by deleting subtrees until the error goes away (see [`locate`]); the struct and type
+//!   names come from re-decoding with probe values and reading serde's "expected …".
+//! * A malformed resource quantity fails decoding, as Go's `Quantity.UnmarshalJSON` does.
+//!
+//! YAML dialect: yaml_serde implements YAML 1.2, where Kubernetes' go-yaml implements YAML 1.1.
+//! The difference shows only for unquoted `yes`/`no`/`on`/`off`/`y`/`n` (strings here, booleans
+//! in Kubernetes, so a label value `enabled: yes` is accepted here but rejected by a real
+//! cluster) and for leading-zero octals such as `defaultMode: 0644` (decimal 644 here, 420 in
+//! Kubernetes). Course manifests quote such values; we do not emulate 1.1.
+
+// DecodeError is the shared interface's error type and carries the messages' parts by value;
+// decoding errors are the cold path, so the size of the Err variant does not matter.
+#![allow(clippy::result_large_err)]
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 
 use super::Object;
+use super::quantity::parse_quantity;
 
 /// One document of a manifest file.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Manifest {
     /// The decoded object.
     pub object: Object,
-    /// 1-based line where the document starts.
+    /// 1-based line where the document starts in the source text (its first line that is not
+    /// blank, a comment or a `---` separator).
     pub line: usize,
 }
 
-/// Why a manifest could not be decoded.
+/// Why a manifest could not be decoded; `Display` is the text kubectl prints (without kubectl's
+/// `error: ` or `Error from server (BadRequest): error when creating "<file>": ` prefixes, which
+/// the caller adds).
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
-#[error("{message}")]
-pub struct DecodeError {
-    /// Line, where known.
-    pub line: Option<usize>,
-    /// What kubectl prints.
-    pub message: String,
+pub enum DecodeError {
+    /// The text is not valid YAML.
+    #[error("{}error converting YAML to JSON: yaml: {}{message}", source_prefix(.file), line_prefix(*.line))]
+    Yaml {
+        /// 1-based line of the problem in the whole text, when known.
+        line: Option<usize>,
+        /// 1-based column of the problem, when known.
+        column: Option<usize>,
+        /// The parser's description, e.g. `mapping values are not allowed in this context`.
+        message: String,
+        /// The file name, for the message (see [`DecodeError::with_source`]).
+        file: String,
+    },
+    /// A document is not a mapping (kubectl's decoder cannot find apiVersion and kind in it).
+    #[error("{}json: cannot unmarshal {found} into Go value of type struct {{ APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }}", unable_prefix(.file))]
+    NotAnObject {
+        /// The JSON type found instead (`string`, `array`, `number`, `bool`).
+        found: &'static str,
+        /// 1-based line of the document, when known.
+        line: Option<usize>,
+        /// The file name, for the message.
+        file: String,
+    },
+    /// `apiVersion` and/or `kind` are missing (kubectl's client-side check).
+    #[error("{}error validating data: {}; if you choose to ignore these errors, turn validation off with --validate=false", validating_prefix(.file), missing_list(.missing))]
+    MissingTypeInfo {
+        /// `apiVersion not set`, `kind not set`.
+        missing: Vec<String>,
+        /// 1-based line of the document, when known.
+        line: Option<usize>,
+        /// The file name, for the message.
+        file: String,
+    },
+    /// No served kind matches the apiVersion/kind pair.
+    #[error(
+        "resource mapping not found for name: {name:?} namespace: {namespace:?} from {file:?}: no matches for kind {kind:?} in version {api_version:?}\nensure CRDs are installed first"
+    )]
+    NoKindMatch {
+        /// The document's `kind`.
+        kind: String,
+        /// The document's `apiVersion`.
+        api_version: String,
+        /// `metadata.name`, or `""`.
+        name: String,
+        /// `metadata.namespace`, or `""`.
+        namespace: String,
+        /// 1-based line of the document, when known.
+        line: Option<usize>,
+        /// The file name, for the message.
+        file: String,
+    },
+    /// Strict decoding found fields the schema does not have.
+    #[error("{kind} in version {version:?} cannot be handled as a {kind}: strict decoding error: {}", unknown_list(.fields))]
+    UnknownFields {
+        /// The object's kind.
+        kind: String,
+        /// The version part of apiVersion (`v1`).
+        version: String,
+        /// Field paths as the API server writes them (`spec.template.spec.containers[0].imagee`).
+        fields: Vec<String>,
+        /// 1-based line of the document, when known.
+        line: Option<usize>,
+    },
+    /// A field has a value of the wrong type, or a quantity does not parse.
+    #[error("{kind} in version {version:?} cannot be handled as a {kind}: {detail}")]
+    Malformed {
+        /// The object's kind.
+        kind: String,
+        /// The version part of apiVersion (`v1`).
+        version: String,
+        /// Go's message, e.g. `json: cannot unmarshal string into Go struct field
+        /// DeploymentSpec.spec.replicas of type int32`.
+        detail: String,
+        /// The offending field with indexes (`spec.template.spec.containers[0].ports[0].containerPort`),
+        /// when found.
+        field: Option<String>,
+        /// 1-based line of the document, when known.
+        line: Option<usize>,
+    },
 }
 
-/// Decodes every document of a (multi-document) YAML text.
+fn source_prefix(file: &str) -> String {
+    if file.is_empty() {
+        String::new()
+    } else {
+        format!("error parsing {file}: ")
+    }
+}
+
+fn unable_prefix(file: &str) -> String {
+    if file.is_empty() {
+        String::new()
+    } else {
+        format!("unable to decode {file:?}: ")
+    }
+}
+
+fn validating_prefix(file: &str) -> String {
+    if file.is_empty() {
+        String::new()
+    } else {
+        format!("error validating {file:?}: ")
+    }
+}
+
+fn line_prefix(line: Option<usize>) -> String {
+    line.map(|l| format!("line {l}: ")).unwrap_or_default()
+}
+
+fn missing_list(missing: &[String]) -> String {
+    // utilerrors.Aggregate: a single error bare, several in brackets.
+    if missing.len() == 1 {
+        missing[0].clone()
+    } else {
+        format!("[{}]", missing.join(", "))
+    }
+}
+
+fn unknown_list(fields: &[String]) -> String {
+    let parts: Vec<String> = fields
+        .iter()
+        .map(|f| format!("unknown field {f:?}"))
+        .collect();
+    parts.join(", ")
+}
+
+impl DecodeError {
+    /// Names the file the manifest came from, for the messages that quote it.
+    #[must_use]
+    pub fn with_source(mut self, file: &str) -> DecodeError {
+        match &mut self {
+            DecodeError::Yaml { file: f, .. }
+            | DecodeError::NotAnObject { file: f, .. }
+            | DecodeError::MissingTypeInfo { file: f, .. }
+            | DecodeError::NoKindMatch { file: f, .. } => *f = file.to_owned(),
+            DecodeError::UnknownFields { .. } | DecodeError::Malformed { .. } => {}
+        }
+        self
+    }
+
+    /// The 1-based line the error refers to, when known.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            DecodeError::Yaml { line, .. }
+            | DecodeError::NotAnObject { line, .. }
+            | DecodeError::MissingTypeInfo { line, .. }
+            | DecodeError::NoKindMatch { line, .. }
+            | DecodeError::UnknownFields { line, .. }
+            | DecodeError::Malformed { line, .. } => *line,
+        }
+    }
+
+    fn set_line(mut self, l: usize) -> DecodeError {
+        match &mut self {
+            DecodeError::Yaml { line, .. }
+            | DecodeError::NotAnObject { line, .. }
+            | DecodeError::MissingTypeInfo { line, .. }
+            | DecodeError::NoKindMatch { line, .. }
+            | DecodeError::UnknownFields { line, .. }
+            | DecodeError::Malformed { line, .. } => {
+                line.get_or_insert(l);
+            }
+        }
+        self
+    }
+}
+
+/// Parses a (multi-document) manifest file into objects, in file order.
 pub fn parse_manifests(yaml: &str) -> Result<Vec<Manifest>, DecodeError> {
-    use serde::Deserialize;
     let mut out = Vec::new();
-    for doc in serde_yaml::Deserializer::from_str(yaml) {
-        let value = serde_json::Value::deserialize(doc).map_err(|e| DecodeError {
-            line: e.location().map(|l| l.line()),
-            message: e.to_string(),
-        })?;
+    for doc in split_documents(yaml)? {
+        let value: Value = serde_yaml::from_str(&doc.text).map_err(|e| yaml_error(&e, &doc))?;
         if value.is_null() {
             continue;
         }
-        out.push(Manifest {
-            object: decode_value(value)?,
-            line: 1,
-        });
+        let line = doc.content_line;
+        let is_list = value.get("kind").and_then(Value::as_str) == Some("List")
+            && value.get("apiVersion").and_then(Value::as_str) == Some("v1");
+        if is_list {
+            let items = match value.get("items") {
+                Some(Value::Array(items)) => items.clone(),
+                None | Some(Value::Null) => Vec::new(),
+                Some(other) => {
+                    return Err(DecodeError::Malformed {
+                        kind: "List".into(),
+                        version: "v1".into(),
+                        detail: format!(
+                            "json: cannot unmarshal {} into Go struct field List.items of type []runtime.RawExtension",
+                            json_kind(other)
+                        ),
+                        field: Some("items".into()),
+                        line: Some(line),
+                    });
+                }
+            };
+            for item in items {
+                let object = decode_value(item).map_err(|e| e.set_line(line))?;
+                out.push(Manifest { object, line });
+            }
+        } else {
+            let object = decode_value(value).map_err(|e| e.set_line(line))?;
+            out.push(Manifest { object, line });
+        }
     }
     Ok(out)
 }
 
-/// Decodes one object.
-pub fn decode_value(value: serde_json::Value) -> Result<Object, DecodeError> {
-    let kind = value
-        .get("kind")
-        .and_then(|k| k.as_str())
-        .unwrap_or("")
-        .to_string();
-    let err = |e: serde_json::Error| DecodeError {
-        line: None,
-        message: e.to_string(),
+/// Decodes one JSON object (with `apiVersion` and `kind`) strictly into an [`Object`].
+pub fn decode_value(value: Value) -> Result<Object, DecodeError> {
+    let Value::Object(map) = &value else {
+        return Err(DecodeError::NotAnObject {
+            found: json_kind(&value),
+            line: None,
+            file: String::new(),
+        });
     };
-    Ok(match kind.as_str() {
-        "Namespace" => Object::Namespace(serde_json::from_value(value).map_err(err)?),
-        "Node" => Object::Node(serde_json::from_value(value).map_err(err)?),
-        "Pod" => Object::Pod(serde_json::from_value(value).map_err(err)?),
-        "ReplicaSet" => Object::ReplicaSet(serde_json::from_value(value).map_err(err)?),
-        "Deployment" => Object::Deployment(serde_json::from_value(value).map_err(err)?),
-        "Service" => Object::Service(serde_json::from_value(value).map_err(err)?),
-        "Endpoints" => Object::Endpoints(serde_json::from_value(value).map_err(err)?),
-        other => {
-            return Err(DecodeError {
+    let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
+    let mut missing = Vec::new();
+    if api_version.is_empty() {
+        missing.push("apiVersion not set".to_owned());
+    }
+    if kind.is_empty() {
+        missing.push("kind not set".to_owned());
+    }
+    if !missing.is_empty() {
+        return Err(DecodeError::MissingTypeInfo {
+            missing,
+            line: None,
+            file: String::new(),
+        });
+    }
+    Ok(match (api_version, kind) {
+        ("v1", "Namespace") => Object::Namespace(typed(&value, kind)?),
+        ("v1", "Node") => Object::Node(typed(&value, kind)?),
+        ("v1", "Pod") => Object::Pod(typed(&value, kind)?),
+        ("apps/v1", "ReplicaSet") => Object::ReplicaSet(typed(&value, kind)?),
+        ("apps/v1", "Deployment") => Object::Deployment(typed(&value, kind)?),
+        ("v1", "Service") => Object::Service(typed(&value, kind)?),
+        ("v1", "Endpoints") => Object::Endpoints(typed(&value, kind)?),
+        ("v1", "Event") => Object::Event(typed(&value, kind)?),
+        _ => {
+            let meta = |k: &str| {
+                value
+                    .get("metadata")
+                    .and_then(|m| m.get(k))
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            return Err(DecodeError::NoKindMatch {
+                kind: kind.to_owned(),
+                api_version: api_version.to_owned(),
+                name: meta("name"),
+                namespace: meta("namespace"),
                 line: None,
-                message: format!("no matches for kind {other:?}"),
+                file: String::new(),
             });
         }
     })
+    .and_then(check_quantities)
+}
+
+/// Renders a JSON value as YAML (block style, as `kubectl get -o yaml` prints).
+pub fn to_yaml(value: &Value) -> String {
+    serde_yaml::to_string(value).unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Documents
+
+struct Document {
+    /// The document's text, with lines before it blanked so parser lines are file lines.
+    text: String,
+    /// First line that is not blank, a comment or a separator.
+    content_line: usize,
+}
+
+/// Splits on lines that start with `---` followed only by spaces or a comment, as kubectl's
+/// `yaml.YAMLReader` does. Each document keeps its original line numbers: the lines before it
+/// are replaced by empty lines, so parser positions need no offset.
+fn split_documents(yaml: &str) -> Result<Vec<Document>, DecodeError> {
+    let mut docs = Vec::new();
+    let mut current: Vec<&str> = Vec::new();
+    let mut start = 0usize; // 0-based line where the current document begins
+    let lines: Vec<&str> = yaml.lines().collect();
+    let finish = |current: &mut Vec<&str>, start: usize, docs: &mut Vec<Document>| {
+        let content_line = current
+            .iter()
+            .position(|l| {
+                let t = l.trim();
+                !t.is_empty() && !t.starts_with('#')
+            })
+            .map_or(start + 1, |i| start + i + 1);
+        let mut text = "\n".repeat(start);
+        for l in current.drain(..) {
+            text.push_str(l);
+            text.push('\n');
+        }
+        docs.push(Document { text, content_line });
+    };
+    for (i, line) in lines.iter().enumerate() {
+        if let Some(rest) = line.strip_prefix("---") {
+            let rest = rest.trim();
+            if !rest.is_empty() && !rest.starts_with('#') {
+                return Err(DecodeError::Yaml {
+                    line: Some(i + 1),
+                    column: Some(4),
+                    message: format!("invalid Yaml document separator: {rest}"),
+                    file: String::new(),
+                });
+            }
+            finish(&mut current, start, &mut docs);
+            start = i + 1;
+            continue;
+        }
+        current.push(line);
+    }
+    finish(&mut current, start, &mut docs);
+    Ok(docs)
+}
+
+fn yaml_error(e: &serde_yaml::Error, doc: &Document) -> DecodeError {
+    let loc = e.location();
+    let text = e.to_string();
+    // yaml_serde appends " at line L column C" (and sometimes a context); keep the problem.
+    let message = text
+        .split_once(" at line ")
+        .map_or(text.as_str(), |(m, _)| m)
+        .to_owned();
+    DecodeError::Yaml {
+        line: loc.as_ref().map(|l| l.line()).or(Some(doc.content_line)),
+        column: loc.as_ref().map(|l| l.column()),
+        message,
+        file: String::new(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Typed decoding
+
+/// Decodes `value` as `T`, collecting ignored (unknown) fields.
+fn typed<T: DeserializeOwned>(value: &Value, kind: &str) -> Result<T, DecodeError> {
+    let mut unknown = Vec::new();
+    let result: Result<T, serde_json::Error> =
+        serde_ignored::deserialize(value, |path| unknown.push(render_path(&path)));
+    match result {
+        Ok(obj) if unknown.is_empty() => Ok(obj),
+        Ok(_) => Err(DecodeError::UnknownFields {
+            kind: kind.to_owned(),
+            version: version_of(value),
+            fields: unknown,
+            line: None,
+        }),
+        Err(err) => {
+            let (detail, field) = describe_type_error::<T>(value, &err.to_string());
+            Err(DecodeError::Malformed {
+                kind: kind.to_owned(),
+                version: version_of(value),
+                detail,
+                field,
+                line: None,
+            })
+        }
+    }
+}
+
+fn version_of(value: &Value) -> String {
+    let av = value
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    av.rsplit('/').next().unwrap_or(av).to_owned()
+}
+
+/// `spec.?.template.?.spec.?.containers.?.0.imagee` → `spec.template.spec.containers[0].imagee`.
+fn render_path(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", render_path(parent)),
+        Path::Map { parent, key } => {
+            let p = render_path(parent);
+            if p.is_empty() {
+                key.clone()
+            } else {
+                format!("{p}.{key}")
+            }
+        }
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => render_path(parent),
+    }
+}
+
+/// One step of a path into a JSON value.
+#[derive(Clone, Debug, PartialEq)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+fn get_mut<'a>(v: &'a mut Value, path: &[Seg]) -> Option<&'a mut Value> {
+    let mut cur = v;
+    for s in path {
+        cur = match (s, cur) {
+            (Seg::Key(k), Value::Object(m)) => m.get_mut(k)?,
+            (Seg::Index(i), Value::Array(a)) => a.get_mut(*i)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+fn get<'a>(v: &'a Value, path: &[Seg]) -> Option<&'a Value> {
+    let mut cur = v;
+    for s in path {
+        cur = match (s, cur) {
+            (Seg::Key(k), Value::Object(m)) => m.get(k)?,
+            (Seg::Index(i), Value::Array(a)) => a.get(*i)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+/// The error message decoding `value` as `T` gives, or `None` when it decodes.
+fn decode_error<T: DeserializeOwned>(value: &Value) -> Option<String> {
+    serde_json::from_value::<T>(value.clone())
+        .err()
+        .map(|e| e.to_string())
+}
+
+/// Finds the deepest node whose removal makes the error `target` go away: the offending field.
+///
+/// serde reports the first error met while walking the object, and a struct reports missing
+/// fields only after all present ones, so deleting a node changes the error exactly when the
+/// error is inside that node. The root's `apiVersion` and `kind` are never candidates.
+fn locate<T: DeserializeOwned>(value: &Value, target: &str) -> Vec<Seg> {
+    let mut path: Vec<Seg> = Vec::new();
+    loop {
+        let Some(node) = get(value, &path) else {
+            return path;
+        };
+        let children: Vec<Seg> = match node {
+            Value::Object(m) => m
+                .keys()
+                .filter(|k| !(path.is_empty() && (*k == "apiVersion" || *k == "kind")))
+                .map(|k| Seg::Key(k.clone()))
+                .collect(),
+            Value::Array(a) => (0..a.len()).map(Seg::Index).collect(),
+            _ => return path,
+        };
+        let found = children.into_iter().find(|child| {
+            let mut trial = value.clone();
+            if let Some(parent) = get_mut(&mut trial, &path) {
+                match (parent, child) {
+                    (Value::Object(m), Seg::Key(k)) => {
+                        m.remove(k);
+                    }
+                    (Value::Array(a), Seg::Index(i)) => {
+                        a.remove(*i);
+                    }
+                    _ => {}
+                }
+            }
+            decode_error::<T>(&trial).as_deref() != Some(target)
+        });
+        match found {
+            Some(c) => path.push(c),
+            None => return path,
+        }
+    }
+}
+
+/// What serde expects at `path`: first probed with `[]` (wrong for everything but sequences),
+/// then with `false` (which names the sequence).
+fn expected_kind_at<T: DeserializeOwned>(value: &Value, path: &[Seg]) -> String {
+    expected_at::<T>(value, path, Value::Array(Vec::new()))
+        .or_else(|| expected_at::<T>(value, path, Value::Bool(false)))
+        .unwrap_or_default()
+}
+
+/// What serde says it expected when the node at `path` is replaced by `probe`.
+fn expected_at<T: DeserializeOwned>(value: &Value, path: &[Seg], probe: Value) -> Option<String> {
+    let mut trial = value.clone();
+    *get_mut(&mut trial, path)? = probe;
+    let msg = decode_error::<T>(&trial)?;
+    msg.rsplit_once(", expected ").map(|(_, e)| e.to_owned())
+}
+
+/// Go's name for the type serde describes as `expected` (`i32` → `int32`,
+/// `DeploymentSpec` → `v1.DeploymentSpec`); containers are resolved by probing their element.
+fn go_type_at<T: DeserializeOwned>(value: &Value, path: &[Seg]) -> String {
+    let expected = expected_kind_at::<T>(value, path);
+    match expected.as_str() {
+        "a sequence" => {
+            let elem = expected_at::<T>(value, path, Value::Array(vec![Value::Bool(false)]));
+            format!("[]{}", go_name(elem.as_deref().unwrap_or("")))
+        }
+        "a map" => {
+            let mut m = Map::new();
+            m.insert("k".into(), Value::Bool(false));
+            let elem = expected_at::<T>(value, path, Value::Object(m));
+            format!("map[string]{}", go_name(elem.as_deref().unwrap_or("")))
+        }
+        other => go_name(other),
+    }
+}
+
+fn go_name(serde_expected: &str) -> String {
+    match serde_expected {
+        "i32" | "a 32-bit integer" | "IntOrString" => "int32".into(),
+        "i64" => "int64".into(),
+        "u32" => "uint32".into(),
+        "u64" => "uint64".into(),
+        "f64" | "f32" => "float64".into(),
+        "a string" | "Quantity" => "string".into(),
+        "a boolean" | "bool" => "bool".into(),
+        "a sequence" => "[]interface {}".into(),
+        "a map" => "map[string]string".into(),
+        s if s.starts_with("struct ") => format!("v1.{}", &s["struct ".len()..]),
+        s if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric()) => format!("v1.{s}"),
+        s => s.to_owned(),
+    }
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Builds Go's `UnmarshalTypeError` text for a failed decode, and the field path with indexes.
+fn describe_type_error<T: DeserializeOwned>(value: &Value, msg: &str) -> (String, Option<String>) {
+    let path = locate::<T>(value, msg);
+    let Some(bad) = get(value, &path).filter(|_| !path.is_empty()) else {
+        return (format!("json: {msg}"), None);
+    };
+    let field_type = go_type_at::<T>(value, &path);
+    // The innermost struct holding the field: walk up past sequences and maps.
+    let mut struct_name = String::new();
+    let mut go_path: Vec<&str> = Vec::new();
+    for depth in (0..path.len()).rev() {
+        let parent = &path[..depth];
+        let expected = expected_kind_at::<T>(value, parent);
+        match expected.as_str() {
+            "a sequence" | "a map" => {}
+            s => {
+                struct_name = s.strip_prefix("struct ").unwrap_or(s).to_owned();
+                break;
+            }
+        }
+    }
+    // Go's field stack lists struct fields only (no indexes; map keys end the path).
+    for (i, seg) in path.iter().enumerate() {
+        if let Seg::Key(k) = seg {
+            let parent_is_map = expected_kind_at::<T>(value, &path[..i]) == "a map";
+            if parent_is_map {
+                break;
+            }
+            go_path.push(k);
+        }
+    }
+    let mut found = json_kind(bad).to_owned();
+    if let Value::Number(n) = bad
+        && field_type.starts_with("int")
+    {
+        found = format!("number {n}");
+    }
+    let field = render_segs(&path);
+    (
+        format!(
+            "json: cannot unmarshal {found} into Go struct field {struct_name}.{} of type {field_type}",
+            go_path.join(".")
+        ),
+        Some(field),
+    )
+}
+
+fn render_segs(path: &[Seg]) -> String {
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            Seg::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
+/// Fails decoding on a resource quantity that does not parse, as Go's `Quantity.UnmarshalJSON`.
+fn check_quantities(obj: Object) -> Result<Object, DecodeError> {
+    use k8s_openapi::api::core::v1::PodSpec;
+    use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+    use std::collections::BTreeMap;
+
+    fn bad_in(map: Option<&BTreeMap<String, Quantity>>) -> bool {
+        map.into_iter()
+            .flatten()
+            .any(|(_, q)| parse_quantity(q.0.trim()).is_err())
+    }
+    fn bad_pod(spec: Option<&PodSpec>) -> bool {
+        spec.into_iter().any(|s| {
+            s.containers
+                .iter()
+                .chain(s.init_containers.iter().flatten())
+                .filter_map(|c| c.resources.as_ref())
+                .any(|r| bad_in(r.limits.as_ref()) || bad_in(r.requests.as_ref()))
+        })
+    }
+    let bad = match &obj {
+        Object::Pod(p) => bad_pod(p.spec.as_ref()),
+        Object::Deployment(d) => bad_pod(d.spec.as_ref().and_then(|s| s.template.spec.as_ref())),
+        Object::ReplicaSet(rs) => bad_pod(
+            rs.spec
+                .as_ref()
+                .and_then(|s| s.template.as_ref())
+                .and_then(|t| t.spec.as_ref()),
+        ),
+        Object::Node(n) => n
+            .status
+            .as_ref()
+            .is_some_and(|s| bad_in(s.capacity.as_ref()) || bad_in(s.allocatable.as_ref())),
+        _ => false,
+    };
+    if bad {
+        return Err(DecodeError::Malformed {
+            kind: obj.kind().to_owned(),
+            version: "v1".to_owned(),
+            detail: super::quantity::QuantityError::FormatWrong.to_string(),
+            field: None,
+            line: None,
+        });
+    }
+    Ok(obj)
+}
+
+impl fmt::Display for Manifest {
+    /// `Deployment/credit-scoring-api (line 1)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}/{} (line {})",
+            self.object.kind(),
+            self.object.name(),
+            self.line
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COURSE: &str = crate::api::fixtures::COURSE;
+
+    fn check_err(yaml: &str) -> DecodeError {
+        parse_manifests(yaml).expect_err("should fail to decode")
+    }
+
+    #[test]
+    fn course_manifest_decodes() {
+        let docs = parse_manifests(COURSE).expect("decodes");
+        assert_eq!(docs.len(), 1);
+        assert_eq!(docs[0].line, 1);
+        let Object::Deployment(d) = &docs[0].object else {
+            panic!("not a Deployment")
+        };
+        let spec = d.spec.as_ref().expect("spec");
+        assert_eq!(spec.replicas, Some(10));
+        assert_eq!(docs[0].object.name(), "credit-scoring-api");
+        assert_eq!(docs[0].object.namespace(), Some("live-coding"));
+    }
+
+    #[test]
+    fn multi_document_file() {
+        let y = format!(
+            "# leading comment\n---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: live-coding}}\n---\n---   # empty\n{COURSE}---\napiVersion: v1\nkind: Service\nmetadata: {{name: svc, namespace: live-coding}}\nspec:\n  type: NodePort\n  ports: [{{port: 80, targetPort: 8080}}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec: {{containers: [{{name: c, image: nginx}}]}}\n...\n"
+        );
+        let docs = parse_manifests(&y).expect("decodes");
+        let kinds: Vec<(&str, usize)> = docs.iter().map(|d| (d.object.kind(), d.line)).collect();
+        assert_eq!(
+            kinds,
+            [
+                ("Namespace", 3),
+                ("Deployment", 8),
+                ("Service", 38),
+                ("Pod", 45)
+            ]
+        );
+    }
+
+    #[test]
+    fn list_expands() {
+        let y = "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Namespace, metadata: {name: a}}\n- {apiVersion: apps/v1, kind: ReplicaSet, metadata: {name: b}}\n";
+        let docs = parse_manifests(y).expect("decodes");
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[1].object.kind(), "ReplicaSet");
+        assert!(parse_manifests("").expect("empty is fine").is_empty());
+        assert!(
+            parse_manifests("# nothing\n---\n")
+                .expect("empty is fine")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_all_reported() {
+        let y = COURSE
+            .replace("replicas: 10", "replcas: 10")
+            .replace("image: registry", "imagee: registry");
+        let err = check_err(&y);
+        assert_eq!(
+            err.to_string(),
+            "Deployment in version \"v1\" cannot be handled as a Deployment: strict decoding error: unknown field \"spec.replcas\", unknown field \"spec.template.spec.containers[0].imagee\""
+        );
+        assert_eq!(err.line(), Some(1));
+    }
+
+    #[test]
+    fn wrong_type_names_the_field() {
+        let err = check_err(&COURSE.replace("replicas: 10", "replicas: ten"));
+        assert_eq!(
+            err.to_string(),
+            "Deployment in version \"v1\" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32"
+        );
+        let DecodeError::Malformed { field, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(field.as_deref(), Some("spec.replicas"));
+
+        let err = check_err(&COURSE.replace("containerPort: 8080", "containerPort: http"));
+        assert_eq!(
+            err.to_string(),
+            "Deployment in version \"v1\" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field ContainerPort.spec.template.spec.containers.ports.containerPort of type int32"
+        );
+        let err = check_err(&COURSE.replace(
+            "labels: {phase: live-coding, app: rest-api}\nspec",
+            "labels: {phase: [a]}\nspec",
+        ));
+        assert_eq!(
+            err.to_string(),
+            "Deployment in version \"v1\" cannot be handled as a Deployment: json: cannot unmarshal array into Go struct field ObjectMeta.metadata.labels of type string"
+        );
+        let err = check_err(&COURSE.replace("replicas: 10", "replicas: 1.5"));
+        assert!(err.to_string().ends_with("cannot unmarshal number 1.5 into Go struct field DeploymentSpec.spec.replicas of type int32"), "{err}");
+        let err = check_err(&COURSE.replace("      containers:", "      containers: 3\n      x:"));
+        assert!(
+            err.to_string().contains(
+                "Go struct field PodSpec.spec.template.spec.containers of type []v1.Container"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_quantity_fails_decoding() {
+        let y = "{apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containers: [{name: c, image: i, resources: {requests: {cpu: abc}}}]}}";
+        assert_eq!(
+            check_err(y).to_string(),
+            "Pod in version \"v1\" cannot be handled as a Pod: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+        );
+        let ok = "{apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containers: [{name: c, image: i, resources: {requests: {cpu: 1, memory: 128Mi}}}]}}";
+        assert!(parse_manifests(ok).is_ok());
+    }
+
+    #[test]
+    fn missing_type_info() {
+        let err = check_err("metadata: {name: x}\n");
+        assert_eq!(
+            err.to_string(),
+            "error validating data: [apiVersion not set, kind not set]; if you choose to ignore these errors, turn validation off with --validate=false"
+        );
+        let err = check_err("apiVersion: v1\nmetadata: {name: x}\n").with_source("x.yaml");
+        assert_eq!(
+            err.to_string(),
+            "error validating \"x.yaml\": error validating data: kind not set; if you choose to ignore these errors, turn validation off with --validate=false"
+        );
+    }
+
+    #[test]
+    fn unknown_kind() {
+        let err = check_err(&COURSE.replace("kind: Deployment", "kind: Deploymnt"))
+            .with_source("deploy.yaml");
+        assert_eq!(
+            err.to_string(),
+            "resource mapping not found for name: \"credit-scoring-api\" namespace: \"live-coding\" from \"deploy.yaml\": no matches for kind \"Deploymnt\" in version \"apps/v1\"\nensure CRDs are installed first"
+        );
+        let err = check_err(&COURSE.replace("apps/v1", "apps/v1beta1"));
+        assert!(
+            err.to_string()
+                .contains("no matches for kind \"Deployment\" in version \"apps/v1beta1\"")
+        );
+        assert!(matches!(
+            check_err("{apiVersion: v1, kind: Deployment}"),
+            DecodeError::NoKindMatch { .. }
+        ));
+    }
+
+    #[test]
+    fn yaml_syntax_error_has_line_and_column() {
+        let y = format!(
+            "{COURSE}---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n   bad: indent: here\n"
+        );
+        let err = check_err(&y).with_source("x.yaml");
+        let DecodeError::Yaml {
+            line,
+            column,
+            message,
+            ..
+        } = &err
+        else {
+            panic!("{err:?}")
+        };
+        assert_eq!(*line, Some(35));
+        assert!(column.is_some());
+        assert_eq!(message, "mapping values are not allowed in this context");
+        assert_eq!(
+            err.to_string(),
+            "error parsing x.yaml: error converting YAML to JSON: yaml: line 35: mapping values are not allowed in this context"
+        );
+        let err = check_err("--- {a: 1}\n");
+        assert_eq!(err.line(), Some(1));
+    }
+
+    #[test]
+    fn not_an_object() {
+        let err = check_err("just a string\n");
+        assert!(
+            matches!(
+                err,
+                DecodeError::NotAnObject {
+                    found: "string",
+                    line: Some(1),
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn yaml_round_trip() {
+        let obj = parse_manifests(COURSE).expect("decodes").remove(0).object;
+        let again = parse_manifests(&to_yaml(&obj.to_value()))
+            .expect("decodes")
+            .remove(0)
+            .object;
+        assert_eq!(obj, again);
+    }
 }

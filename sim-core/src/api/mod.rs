@@ -1,5 +1,10 @@
 //! API objects: decoding manifests, defaults, validation, selectors and quantities.
-//! (Interim minimal version; the full one lands from the api-validation branch.)
+//!
+//! The object schema is k8s-openapi's (the complete v1.35 schema, so strict decoding can tell a
+//! typo from a field we merely do not simulate). What the API server adds on top of the schema
+//! lives here: [`decode`] (YAML and strict field checking), [`defaults`] (the `SetDefaults_*`
+//! functions), [`validation`] (the `Validate*` functions, with the API server's messages),
+//! [`selector`] (`labels.Selector`) and [`quantity`] (`resource.Quantity`).
 
 pub mod decode;
 pub mod defaults;
@@ -15,35 +20,43 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 /// One API object of a kind kubesim serves.
 #[derive(Clone, Debug, PartialEq)]
-#[allow(missing_docs)]
 pub enum Object {
+    /// `v1 Namespace` (cluster-scoped).
     Namespace(Namespace),
+    /// `v1 Node` (cluster-scoped).
     Node(Node),
+    /// `v1 Pod`.
     Pod(Pod),
+    /// `apps/v1 ReplicaSet`.
     ReplicaSet(ReplicaSet),
+    /// `apps/v1 Deployment`.
     Deployment(Deployment),
+    /// `v1 Service`.
     Service(Service),
+    /// `v1 Endpoints`.
     Endpoints(Endpoints),
+    /// `v1 Event` (the core group's Event, as `kubectl get events` lists).
     Event(Event),
 }
 
-macro_rules! each {
-    ($self:expr, $o:ident => $e:expr) => {
-        match $self {
-            Object::Namespace($o) => $e,
-            Object::Node($o) => $e,
-            Object::Pod($o) => $e,
-            Object::ReplicaSet($o) => $e,
-            Object::Deployment($o) => $e,
-            Object::Service($o) => $e,
-            Object::Endpoints($o) => $e,
-            Object::Event($o) => $e,
+/// Calls `$body` with `$inner` bound to the typed object inside any variant.
+macro_rules! with_inner {
+    ($obj:expr, $inner:ident => $body:expr) => {
+        match $obj {
+            Object::Namespace($inner) => $body,
+            Object::Node($inner) => $body,
+            Object::Pod($inner) => $body,
+            Object::ReplicaSet($inner) => $body,
+            Object::Deployment($inner) => $body,
+            Object::Service($inner) => $body,
+            Object::Endpoints($inner) => $body,
+            Object::Event($inner) => $body,
         }
     };
 }
 
 impl Object {
-    /// The kind, as in manifests.
+    /// The object's kind, e.g. `"Deployment"`.
     pub fn kind(&self) -> &'static str {
         match self {
             Object::Namespace(_) => "Namespace",
@@ -56,14 +69,17 @@ impl Object {
             Object::Event(_) => "Event",
         }
     }
-    /// The apiVersion.
+
+    /// The object's apiVersion, e.g. `"apps/v1"`.
     pub fn api_version(&self) -> &'static str {
         match self {
             Object::ReplicaSet(_) | Object::Deployment(_) => "apps/v1",
             _ => "v1",
         }
     }
-    /// The resource name used in API messages (`deployments.apps`).
+
+    /// The resource name as the API server writes it in messages such as NotFound:
+    /// `deployments.apps`, `pods`, `namespaces`.
     pub fn resource(&self) -> &'static str {
         match self {
             Object::Namespace(_) => "namespaces",
@@ -76,28 +92,161 @@ impl Object {
             Object::Event(_) => "events",
         }
     }
-    /// Whether objects of this kind live in a namespace.
+
+    /// Whether objects of this kind live in a namespace (Namespace and Node do not).
     pub fn is_namespaced(&self) -> bool {
         !matches!(self, Object::Namespace(_) | Object::Node(_))
     }
+
     /// The object's metadata.
     pub fn metadata(&self) -> &ObjectMeta {
-        each!(self, o => &o.metadata)
+        with_inner!(self, o => &o.metadata)
     }
-    /// The object's metadata, to change.
+
+    /// The object's metadata, mutably.
     pub fn metadata_mut(&mut self) -> &mut ObjectMeta {
-        each!(self, o => &mut o.metadata)
+        with_inner!(self, o => &mut o.metadata)
     }
-    /// The name, or "" when absent.
+
+    /// `metadata.name`, or `""` when absent.
     pub fn name(&self) -> &str {
         self.metadata().name.as_deref().unwrap_or("")
     }
-    /// The namespace, when set.
+
+    /// `metadata.namespace`, if set.
     pub fn namespace(&self) -> Option<&str> {
         self.metadata().namespace.as_deref()
     }
-    /// The object as the API server sends it.
+
+    /// The object as the API server sends it in JSON, with `apiVersion` and `kind`.
     pub fn to_value(&self) -> serde_json::Value {
-        each!(self, o => serde_json::to_value(o).unwrap_or(serde_json::Value::Null))
+        // k8s-openapi's Serialize writes apiVersion and kind itself. Serializing plain data into
+        // a Value cannot fail (all map keys are strings), so the Null fallback is unreachable.
+        with_inner!(self, o => serde_json::to_value(o).unwrap_or(serde_json::Value::Null))
+    }
+}
+
+/// Manifests shared by the unit tests of the api modules.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    /// The course's Deployment manifest, which must decode, default and validate clean.
+    pub(crate) const COURSE: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: credit-scoring-api
+  namespace: live-coding
+  labels: {phase: live-coding, app: rest-api}
+spec:
+  replicas: 10
+  strategy:
+    type: RollingUpdate
+    rollingUpdate: {maxSurge: 2, maxUnavailable: 0}
+  selector:
+    matchLabels: {phase: live-coding, app: rest-api}
+  template:
+    metadata:
+      name: credit-scoring-api
+      namespace: live-coding
+      labels: {phase: live-coding, app: rest-api}
+    spec:
+      containers:
+        - name: api
+          image: registry.local/credit-scoring-api:single
+          ports: [{containerPort: 8080}]
+          readinessProbe:
+            periodSeconds: 5
+            timeoutSeconds: 5
+            failureThreshold: 3
+            successThreshold: 1
+            httpGet: {port: 8080, path: /}
+";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(yaml: &str, kind: &str, api_version: &str, resource: &str, namespaced: bool) {
+        let docs = decode::parse_manifests(yaml).expect("test manifest decodes");
+        let obj = &docs[0].object;
+        assert_eq!(obj.kind(), kind);
+        assert_eq!(obj.api_version(), api_version);
+        assert_eq!(obj.resource(), resource);
+        assert_eq!(obj.is_namespaced(), namespaced);
+        let value = obj.to_value();
+        assert_eq!(value["kind"], kind);
+        assert_eq!(value["apiVersion"], api_version);
+        assert_eq!(obj.name(), "x");
+    }
+
+    #[test]
+    fn identities() {
+        check(
+            "{apiVersion: v1, kind: Namespace, metadata: {name: x}}",
+            "Namespace",
+            "v1",
+            "namespaces",
+            false,
+        );
+        check(
+            "{apiVersion: v1, kind: Node, metadata: {name: x}}",
+            "Node",
+            "v1",
+            "nodes",
+            false,
+        );
+        check(
+            "{apiVersion: v1, kind: Pod, metadata: {name: x}}",
+            "Pod",
+            "v1",
+            "pods",
+            true,
+        );
+        check(
+            "{apiVersion: apps/v1, kind: Deployment, metadata: {name: x}}",
+            "Deployment",
+            "apps/v1",
+            "deployments.apps",
+            true,
+        );
+        check(
+            "{apiVersion: apps/v1, kind: ReplicaSet, metadata: {name: x}}",
+            "ReplicaSet",
+            "apps/v1",
+            "replicasets.apps",
+            true,
+        );
+        check(
+            "{apiVersion: v1, kind: Service, metadata: {name: x}}",
+            "Service",
+            "v1",
+            "services",
+            true,
+        );
+        check(
+            "{apiVersion: v1, kind: Endpoints, metadata: {name: x}}",
+            "Endpoints",
+            "v1",
+            "endpoints",
+            true,
+        );
+        check(
+            "{apiVersion: v1, kind: Event, metadata: {name: x}, involvedObject: {}}",
+            "Event",
+            "v1",
+            "events",
+            true,
+        );
+    }
+
+    #[test]
+    fn name_and_namespace_accessors() {
+        let mut obj = decode::decode_value(serde_json::json!({"apiVersion": "v1", "kind": "Pod"}))
+            .expect("decodes");
+        assert_eq!(obj.name(), "");
+        assert_eq!(obj.namespace(), None);
+        obj.metadata_mut().namespace = Some("ns".into());
+        assert_eq!(obj.namespace(), Some("ns"));
     }
 }
