@@ -21,7 +21,11 @@
 //! The difference shows only for unquoted `yes`/`no`/`on`/`off`/`y`/`n` (strings here, booleans
 //! in Kubernetes, so a label value `enabled: yes` is accepted here but rejected by a real
 //! cluster) and for leading-zero octals such as `defaultMode: 0644` (decimal 644 here, 420 in
-//! Kubernetes). Course manifests quote such values; we do not emulate 1.1.
+//! Kubernetes). Where the schema wants an integer or a boolean, a string that YAML 1.1 would
+//! have read as one is reinterpreted (so `defaultMode: 0644` is 420 and `readOnly: yes` is true,
+//! as on a real cluster); the remaining difference is that an unquoted `yes` in a *string*
+//! field (a label value, an env value) is accepted here where Kubernetes rejects the boolean,
+//! and a *quoted* `"0644"` in an integer field is accepted where Kubernetes rejects the string.
 
 // DecodeError is the shared interface's error type and carries the messages' parts by value;
 // decoding errors are the cold path, so the size of the Err variant does not matter.
@@ -391,28 +395,85 @@ fn yaml_error(e: &serde_yaml::Error, doc: &Document) -> DecodeError {
 // Typed decoding
 
 /// Decodes `value` as `T`, collecting ignored (unknown) fields.
+///
+/// A type error on a string that YAML 1.1 (Kubernetes' dialect) would have read as a number or
+/// a boolean (`defaultMode: 0644`, `readOnly: yes`) is repaired and the decode retried, so such
+/// manifests apply as they do on a real cluster (see the module docs).
 fn typed<T: DeserializeOwned>(value: &Value, kind: &str) -> Result<T, DecodeError> {
-    let mut unknown = Vec::new();
-    let result: Result<T, serde_json::Error> =
-        serde_ignored::deserialize(value, |path| unknown.push(render_path(&path)));
-    match result {
-        Ok(obj) if unknown.is_empty() => Ok(obj),
-        Ok(_) => Err(DecodeError::UnknownFields {
+    let mut patched: Option<Value> = None;
+    // Each round repairs one scalar; a manifest has far fewer than this many.
+    for _ in 0..256 {
+        let current = patched.as_ref().unwrap_or(value);
+        let mut unknown = Vec::new();
+        let result: Result<T, serde_json::Error> =
+            serde_ignored::deserialize(current, |path| unknown.push(render_path(&path)));
+        let err = match result {
+            Ok(obj) if unknown.is_empty() => return Ok(obj),
+            Ok(_) => {
+                return Err(DecodeError::UnknownFields {
+                    kind: kind.to_owned(),
+                    version: version_of(value),
+                    fields: unknown,
+                    line: None,
+                });
+            }
+            Err(err) => err.to_string(),
+        };
+        let path = locate::<T>(current, &err);
+        if let Some(fixed) = yaml11_scalar::<T>(current, &path) {
+            let mut next = current.clone();
+            if let Some(slot) = get_mut(&mut next, &path) {
+                *slot = fixed;
+                patched = Some(next);
+                continue;
+            }
+        }
+        let (detail, field) = describe_type_error::<T>(current, &err, &path);
+        return Err(DecodeError::Malformed {
             kind: kind.to_owned(),
             version: version_of(value),
-            fields: unknown,
+            detail,
+            field,
             line: None,
-        }),
-        Err(err) => {
-            let (detail, field) = describe_type_error::<T>(value, &err.to_string());
-            Err(DecodeError::Malformed {
-                kind: kind.to_owned(),
-                version: version_of(value),
-                detail,
-                field,
-                line: None,
-            })
+        });
+    }
+    Err(DecodeError::Malformed {
+        kind: kind.to_owned(),
+        version: version_of(value),
+        detail: "json: too many YAML 1.1 scalars to reinterpret".to_owned(),
+        field: None,
+        line: None,
+    })
+}
+
+/// The YAML 1.1 reading of a plain scalar that YAML 1.2 left as a string, when the field wants
+/// an integer (`0644` octal, `1_000`) or a boolean (`yes`, `no`, `on`, `off`, `y`, `n`).
+fn yaml11_scalar<T: DeserializeOwned>(value: &Value, path: &[Seg]) -> Option<Value> {
+    let Some(Value::String(s)) = get(value, path).filter(|_| !path.is_empty()) else {
+        return None;
+    };
+    match go_type_at::<T>(value, path).as_str() {
+        "int32" | "int64" => {
+            let (neg, digits) = match s.strip_prefix('-') {
+                Some(d) => (true, d),
+                None => (false, s.strip_prefix('+').unwrap_or(s)),
+            };
+            let digits = digits.replace('_', "");
+            let n = if digits.len() > 1 && digits.starts_with('0') {
+                i64::from_str_radix(&digits[1..], 8).ok()?
+            } else if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                digits.parse::<i64>().ok()?
+            } else {
+                return None;
+            };
+            Some(Value::from(if neg { -n } else { n }))
         }
+        "bool" => match s.as_str() {
+            "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Some(Value::Bool(true)),
+            "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => Some(Value::Bool(false)),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -588,12 +649,15 @@ fn json_kind(v: &Value) -> &'static str {
 }
 
 /// Builds Go's `UnmarshalTypeError` text for a failed decode, and the field path with indexes.
-fn describe_type_error<T: DeserializeOwned>(value: &Value, msg: &str) -> (String, Option<String>) {
-    let path = locate::<T>(value, msg);
-    let Some(bad) = get(value, &path).filter(|_| !path.is_empty()) else {
+fn describe_type_error<T: DeserializeOwned>(
+    value: &Value,
+    msg: &str,
+    path: &[Seg],
+) -> (String, Option<String>) {
+    let Some(bad) = get(value, path).filter(|_| !path.is_empty()) else {
         return (format!("json: {msg}"), None);
     };
-    let field_type = go_type_at::<T>(value, &path);
+    let field_type = go_type_at::<T>(value, path);
     // The innermost struct holding the field: walk up past sequences and maps.
     let mut struct_name = String::new();
     let mut go_path: Vec<&str> = Vec::new();
@@ -624,7 +688,7 @@ fn describe_type_error<T: DeserializeOwned>(value: &Value, msg: &str) -> (String
     {
         found = format!("number {n}");
     }
-    let field = render_segs(&path);
+    let field = render_segs(path);
     (
         format!(
             "json: cannot unmarshal {found} into Go struct field {struct_name}.{} of type {field_type}",
@@ -883,6 +947,22 @@ mod tests {
         );
         let err = check_err("--- {a: 1}\n");
         assert_eq!(err.line(), Some(1));
+    }
+
+    #[test]
+    fn yaml_1_1_scalars_where_the_schema_wants_them() {
+        let y = "{apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containers: [{name: c, image: i, stdin: yes, tty: off, volumeMounts: [{name: s, mountPath: /s, readOnly: yes}]}], volumes: [{name: s, secret: {secretName: s, defaultMode: 0644}}]}}";
+        let obj = parse_manifests(y).expect("decodes").remove(0).object;
+        let v = obj.to_value();
+        assert_eq!(v["spec"]["volumes"][0]["secret"]["defaultMode"], 420);
+        assert_eq!(v["spec"]["containers"][0]["stdin"], true);
+        assert_eq!(v["spec"]["containers"][0]["tty"], false);
+        assert_eq!(
+            v["spec"]["containers"][0]["volumeMounts"][0]["readOnly"],
+            true
+        );
+        // Anything else in an integer field is still a type error.
+        assert!(parse_manifests(&y.replace("0644", "0x1Z")).is_err());
     }
 
     #[test]
