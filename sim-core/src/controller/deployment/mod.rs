@@ -195,3 +195,6 @@ pub(crate) fn controller_ref(kind: &str, name: &str, uid: String) -> OwnerRefere
         block_owner_deletion: Some(true),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1 @@
+//! Tables ported from kubernetes `pkg/controller/deployment/*_test.go`.
