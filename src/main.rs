@@ -37,9 +37,15 @@ enum Command {
     },
     /// Run the fixed benchmark scenarios and report speed and memory.
     Bench {
-        /// Only these scenarios (S1, S2, S3).
+        /// Only these workloads (S1, S2, S3).
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
+        /// Run every probe period as an event.
+        #[arg(long)]
+        every_probe: bool,
+        /// Internal: run one workload in this process and print its measurement.
+        #[arg(long, hide = true)]
+        child: Option<String>,
     },
 }
 
@@ -109,8 +115,15 @@ fn real_main() -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { only } => {
-            bench::run(&only)?;
+        Command::Bench {
+            only,
+            every_probe,
+            child,
+        } => {
+            match child {
+                Some(name) => bench::child(&name, every_probe)?,
+                None => bench::run(&only, every_probe)?,
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -19,6 +19,7 @@ pub mod sim;
 pub mod store;
 pub mod time;
 pub mod trace;
+pub mod workloads;
 
 pub use apiserver::Applied;
 pub use error::ApiError;

@@ -160,6 +160,8 @@ pub struct Sim {
     pub(crate) next_start_node: usize,
     /// Events handled so far (timers plus controller syncs).
     pub events_processed: u64,
+    /// Pods created so far.
+    pub pods_created: u64,
 }
 
 impl Sim {
@@ -182,6 +184,7 @@ impl Sim {
             orphan_pods: BTreeSet::new(),
             next_start_node: 0,
             events_processed: 0,
+            pods_created: 0,
         };
         for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
             sim.create_namespace(ns);
@@ -214,11 +217,13 @@ impl Sim {
     pub fn step(&mut self) -> Option<SimTime> {
         let t = self.timers.peek_time()?;
         self.store.now = self.store.now.max(t);
+        // Everything due at this instant happens first; then the controllers see all of it at
+        // once, as a work queue folds many informer events about one object into one sync.
         while let Some((_, timer)) = self.timers.pop_due(self.store.now) {
             self.events_processed += 1;
             self.fire(timer);
-            self.settle();
         }
+        self.settle();
         Some(t)
     }
 

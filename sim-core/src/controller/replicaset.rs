@@ -134,6 +134,7 @@ impl Sim {
         pod.resource_version = rv;
         let (ns, name) = (pod.namespace.clone(), pod.name.clone());
         self.store.pods.insert(id, ns, name, pod);
+        self.pods_created += 1;
         self.work.add(Work::Schedule(id));
         self.pod_changed(id);
     }

@@ -79,16 +79,20 @@ impl Sim {
 
         if let Some(rs_id) = existing {
             let min_ready = cx.d.spec.as_ref().and_then(|s| s.min_ready_seconds);
-            let mut rs_copy = self.rs_obj(rs_id)?.clone();
+            // Only the metadata can change here; copying the whole ReplicaSet (template and
+            // all) on every sync is what made large clusters slow.
+            let current = self.rs_obj(rs_id)?;
+            let min_ready_update =
+                current.spec.as_ref().and_then(|s| s.min_ready_seconds) != min_ready;
+            let mut rs_copy = ReplicaSet {
+                metadata: current.metadata.clone(),
+                spec: None,
+                status: None,
+            };
             let old_rev = util::rs_revision(&rs_copy);
             let annotations_updated =
                 util::set_new_rs_annotations(&cx.d, &mut rs_copy, new_revision, true);
-            let min_ready_update =
-                rs_copy.spec.as_ref().and_then(|s| s.min_ready_seconds) != min_ready;
             if annotations_updated || min_ready_update {
-                if let Some(spec) = rs_copy.spec.as_mut() {
-                    spec.min_ready_seconds = min_ready;
-                }
                 let new_rev = util::rs_revision(&rs_copy);
                 if new_rev != old_rev
                     && let (Some(dr), Some(rr)) = (self.deployment_ref(cx.id), self.rs_ref(rs_id))
@@ -102,7 +106,10 @@ impl Sim {
                     );
                 }
                 if let Some(e) = self.store.replicasets.get_mut(rs_id) {
-                    e.rs = rs_copy;
+                    e.rs.metadata = rs_copy.metadata;
+                    if let Some(spec) = e.rs.spec.as_mut() {
+                        spec.min_ready_seconds = min_ready;
+                    }
                 }
                 self.write_rs(rs_id);
                 return Some(rs_id);

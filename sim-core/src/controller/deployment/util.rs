@@ -175,21 +175,35 @@ pub fn rs_revision(rs: &ReplicaSet) -> i64 {
 }
 
 /// `EqualIgnoreHash`: templates equal once the pod-template-hash label is removed.
+/// Compared field by field, without copying either template (this runs for every
+/// ReplicaSet on every sync).
 pub fn equal_ignore_hash(a: &PodTemplateSpec, b: &PodTemplateSpec) -> bool {
-    strip_hash(a) == strip_hash(b)
+    if a.spec != b.spec {
+        return false;
+    }
+    let default_meta = Default::default();
+    let ma = a.metadata.as_ref().unwrap_or(&default_meta);
+    let mb = b.metadata.as_ref().unwrap_or(&default_meta);
+    // Everything else in the metadata must match exactly.
+    labels_equal_ignoring_hash(ma.labels.as_ref(), mb.labels.as_ref())
+        && ma.annotations == mb.annotations
+        && ma.name == mb.name
+        && ma.namespace == mb.namespace
+        && ma.generate_name == mb.generate_name
+        && ma.finalizers == mb.finalizers
+        && ma.owner_references == mb.owner_references
 }
 
-fn strip_hash(t: &PodTemplateSpec) -> PodTemplateSpec {
-    let mut t = t.clone();
-    if let Some(m) = t.metadata.as_mut()
-        && let Some(l) = m.labels.as_mut()
-    {
-        l.remove(POD_TEMPLATE_HASH);
-        if l.is_empty() {
-            m.labels = None;
-        }
+fn labels_equal_ignoring_hash(
+    a: Option<&BTreeMap<String, String>>,
+    b: Option<&BTreeMap<String, String>>,
+) -> bool {
+    fn strip(m: Option<&BTreeMap<String, String>>) -> impl Iterator<Item = (&String, &String)> {
+        m.into_iter()
+            .flatten()
+            .filter(|(k, _)| k.as_str() != POD_TEMPLATE_HASH)
     }
-    t
+    strip(a).eq(strip(b))
 }
 
 /// `ComputeHash`: FNV-32a over the template (and the collision count), in the safe alphabet.

@@ -1,0 +1,265 @@
+//! The fixed benchmark workloads (S1 course, S2 30k pods, S3 the Kubernetes envelope), built
+//! through the same API a script uses, so the benchmark measures what users run.
+
+use k8s_openapi::api::apps::v1::{
+    Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment,
+};
+use k8s_openapi::api::core::v1::{
+    Container, ContainerPort, HTTPGetAction, Namespace, PodSpec, PodTemplateSpec, Probe,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::api::Object;
+use crate::runtime::{DeclaredImages, ImageBehavior};
+use crate::sim::{NodeConfig, ProbeMode, Sim, SimConfig};
+use crate::time::{SimDuration, SimTime};
+
+/// One benchmark workload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Workload {
+    /// Short name (`S1`).
+    pub name: &'static str,
+    /// What it is.
+    pub title: &'static str,
+    /// Nodes.
+    pub nodes: u32,
+    /// Pods each node accepts.
+    pub pods_per_node: i64,
+    /// Deployments.
+    pub deployments: u32,
+    /// Replicas of each.
+    pub replicas: i32,
+    /// maxSurge / maxUnavailable (None = the 25% defaults).
+    pub surge_unavailable: Option<(i32, i32)>,
+    /// When every Deployment gets a new image.
+    pub roll_at: SimDuration,
+    /// Virtual time covered.
+    pub duration: SimDuration,
+}
+
+/// S1: the course manifest, 10 replicas, one image change, 10 minutes.
+pub const S1: Workload = Workload {
+    name: "S1",
+    title: "course: 10 replicas, readiness probes, one image change, 10 min",
+    nodes: 3,
+    pods_per_node: 110,
+    deployments: 1,
+    replicas: 10,
+    surge_unavailable: Some((2, 0)),
+    roll_at: SimDuration::from_secs(60),
+    duration: SimDuration::from_secs(600),
+};
+
+/// S2: 300 Deployments × 100 replicas on 300 nodes, each rolled once, 1 hour.
+pub const S2: Workload = Workload {
+    name: "S2",
+    title: "30k pods: 300 Deployments x 100 replicas on 300 nodes, all rolled, 1 h",
+    nodes: 300,
+    pods_per_node: 250,
+    deployments: 300,
+    replicas: 100,
+    surge_unavailable: None,
+    roll_at: SimDuration::from_secs(300),
+    duration: SimDuration::from_secs(3600),
+};
+
+/// S3: 5,000 nodes, 150,000 pods, 3,000 Deployments, all rolled, 1 hour.
+pub const S3: Workload = Workload {
+    name: "S3",
+    title: "envelope: 5,000 nodes, 150,000 pods, 3,000 Deployments, all rolled, 1 h",
+    nodes: 5000,
+    pods_per_node: 110,
+    deployments: 3000,
+    replicas: 50,
+    surge_unavailable: None,
+    roll_at: SimDuration::from_secs(600),
+    duration: SimDuration::from_secs(3600),
+};
+
+/// All workloads.
+pub const ALL: [Workload; 3] = [S1, S2, S3];
+
+fn deployment(name: &str, ns: &str, w: &Workload, image: &str) -> Deployment {
+    let labels: std::collections::BTreeMap<String, String> = [
+        ("app".to_string(), name.to_string()),
+        ("phase".to_string(), ns.to_string()),
+    ]
+    .into_iter()
+    .collect();
+    let strategy = w.surge_unavailable.map(|(s, u)| DeploymentStrategy {
+        type_: Some("RollingUpdate".into()),
+        rolling_update: Some(RollingUpdateDeployment {
+            max_surge: Some(IntOrString::Int(s)),
+            max_unavailable: Some(IntOrString::Int(u)),
+        }),
+    });
+    Deployment {
+        metadata: ObjectMeta {
+            name: Some(name.into()),
+            namespace: Some(ns.into()),
+            labels: Some(labels.clone()),
+            ..Default::default()
+        },
+        spec: Some(DeploymentSpec {
+            replicas: Some(w.replicas),
+            strategy,
+            selector: LabelSelector {
+                match_labels: Some(labels.clone()),
+                ..Default::default()
+            },
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(labels),
+                    ..Default::default()
+                }),
+                spec: Some(PodSpec {
+                    containers: vec![Container {
+                        name: "api".into(),
+                        image: Some(image.into()),
+                        ports: Some(vec![ContainerPort {
+                            container_port: 8080,
+                            ..Default::default()
+                        }]),
+                        readiness_probe: Some(Probe {
+                            period_seconds: Some(5),
+                            timeout_seconds: Some(5),
+                            failure_threshold: Some(3),
+                            success_threshold: Some(1),
+                            http_get: Some(HTTPGetAction {
+                                port: IntOrString::Int(8080),
+                                path: Some("/".into()),
+                                ..Default::default()
+                            }),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }),
+            },
+            ..Default::default()
+        }),
+        status: None,
+    }
+}
+
+/// A running workload: the cluster and what remains to do.
+#[derive(Debug)]
+pub struct Run {
+    /// The cluster.
+    pub sim: Sim,
+    /// The workload.
+    pub workload: Workload,
+    rolled: bool,
+}
+
+impl Run {
+    /// Builds the cluster and applies every Deployment at time zero.
+    pub fn start(w: Workload, probe_mode: ProbeMode) -> Run {
+        let nodes = (1..=w.nodes)
+            .map(|i| NodeConfig {
+                pods: w.pods_per_node,
+                cpu: "64".into(),
+                memory: "256Gi".into(),
+                ..NodeConfig::named(&format!("node-{i}"))
+            })
+            .collect();
+        let mut images = DeclaredImages::builtin();
+        images.insert(
+            "registry.local/credit-scoring-api:v1",
+            ImageBehavior {
+                start_seconds: 2.0,
+                ..ImageBehavior::default()
+            },
+        );
+        images.insert(
+            "registry.local/credit-scoring-api:v2",
+            ImageBehavior {
+                start_seconds: 3.0,
+                ..ImageBehavior::default()
+            },
+        );
+        let mut sim = Sim::with_runtime(
+            SimConfig {
+                seed: 1,
+                nodes,
+                probe_mode,
+                ..SimConfig::default()
+            },
+            Box::new(images),
+        );
+        let ns = "live-coding";
+        let nsobj = Namespace {
+            metadata: ObjectMeta {
+                name: Some(ns.into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let _ = sim.create(Object::Namespace(nsobj));
+        for i in 0..w.deployments {
+            let name = if w.deployments == 1 {
+                "credit-scoring-api".to_string()
+            } else {
+                format!("api-{i:04}")
+            };
+            let _ = sim.apply_object(
+                Object::Deployment(deployment(
+                    &name,
+                    ns,
+                    &w,
+                    "registry.local/credit-scoring-api:v1",
+                )),
+                ns,
+            );
+        }
+        Run {
+            sim,
+            workload: w,
+            rolled: false,
+        }
+    }
+
+    /// Runs until `until` (at most the workload's end), rolling every Deployment on the way.
+    pub fn run_to(&mut self, until: SimTime) {
+        let end = SimTime::ZERO + self.workload.duration;
+        let until = until.min(end);
+        let roll = SimTime::ZERO + self.workload.roll_at;
+        if !self.rolled && until >= roll {
+            self.sim.run_until(roll, |_| false);
+            let names: Vec<String> = self
+                .sim
+                .store
+                .deployments
+                .names_in("live-coding")
+                .map(|(n, _)| n.to_string())
+                .collect();
+            for n in names {
+                let _ = self.sim.set_image(
+                    "live-coding",
+                    &n,
+                    &[("api".into(), "registry.local/credit-scoring-api:v2".into())],
+                );
+            }
+            self.rolled = true;
+        }
+        self.sim.run_until(until, |_| false);
+    }
+
+    /// Runs to the end.
+    pub fn finish(&mut self) {
+        self.run_to(SimTime::ZERO + self.workload.duration);
+    }
+
+    /// Whether every Deployment finished rolling out to the new image.
+    pub fn all_rolled_out(&self) -> bool {
+        self.sim.store.deployments.iter().all(|(_, (_, d))| {
+            let st = d.status.clone().unwrap_or_default();
+            let r = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+            st.updated_replicas == Some(r)
+                && st.available_replicas == Some(r)
+                && st.replicas == Some(r)
+        })
+    }
+}
