@@ -37,7 +37,12 @@ impl Sim {
     }
 
     /// `reconcileNewReplicaSet`.
-    fn reconcile_new_replica_set(&mut self, cx: &SyncCtx, all: &[ObjId], new: ObjId) -> bool {
+    pub(super) fn reconcile_new_replica_set(
+        &mut self,
+        cx: &SyncCtx,
+        all: &[ObjId],
+        new: ObjId,
+    ) -> bool {
         let replicas = util::replicas(&cx.d);
         let new_spec = self.rs_obj(new).map_or(0, util::rs_replicas);
         if new_spec == replicas {
@@ -64,7 +69,7 @@ impl Sim {
     }
 
     /// `reconcileOldReplicaSets`.
-    fn reconcile_old_replica_sets(
+    pub(super) fn reconcile_old_replica_sets(
         &mut self,
         cx: &SyncCtx,
         all: &[ObjId],
@@ -101,7 +106,7 @@ impl Sim {
 
     /// `cleanupUnhealthyReplicas`: drop old replicas that are not available anyway, oldest
     /// ReplicaSet first, within `max_cleanup`.
-    fn cleanup_unhealthy_replicas(
+    pub(super) fn cleanup_unhealthy_replicas(
         &mut self,
         cx: &SyncCtx,
         old: &mut [ObjId],
@@ -132,7 +137,7 @@ impl Sim {
 
     /// `scaleDownOldReplicaSetsForRollingUpdate`: remove as many old replicas as keeps
     /// `available ≥ replicas − maxUnavailable`.
-    fn scale_down_old_for_rolling_update(
+    pub(super) fn scale_down_old_for_rolling_update(
         &mut self,
         cx: &SyncCtx,
         all: &[ObjId],

@@ -402,7 +402,7 @@ impl Sim {
     }
 
     /// `scale`: proportional scaling across the active ReplicaSets.
-    fn proportional_scale(&mut self, cx: &SyncCtx, new: Option<ObjId>, old: &[ObjId]) {
+    pub(super) fn proportional_scale(&mut self, cx: &SyncCtx, new: Option<ObjId>, old: &[ObjId]) {
         let replicas = util::replicas(&cx.d);
         // FindActiveOrLatest.
         let active: Vec<ObjId> = new
@@ -524,7 +524,7 @@ impl Sim {
     }
 
     /// `getReplicaSetFraction`.
-    fn replica_set_fraction(&self, cx: &SyncCtx, rs: ObjId) -> i32 {
+    pub(super) fn replica_set_fraction(&self, cx: &SyncCtx, rs: ObjId) -> i32 {
         let replicas = util::replicas(&cx.d);
         let spec = self.rs_spec(rs);
         if replicas == 0 {
