@@ -100,6 +100,14 @@ fn recreate(replicas: i32) -> Deployment {
     d
 }
 
+/// An API timestamp `secs` after virtual time zero of a default [`SimConfig`].
+fn at(secs: u64) -> Time {
+    let base = crate::sim::DEFAULT_EPOCH_UNIX_MS / 1000;
+    let t = k8s_openapi::jiff::Timestamp::from_second(base + secs as i64)
+        .expect("a timestamp near the default epoch");
+    Time(t)
+}
+
 /// A simulated cluster holding one Deployment, and the sync context the controller functions
 /// take.
 struct Fx {

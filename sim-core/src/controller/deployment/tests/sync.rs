@@ -30,7 +30,7 @@ mod scale {
     fn check(c: Case<'_>) {
         let mut fx = Fx::new(rolling(c.replicas, int(c.surge), int(0)));
         let old_d = rolling(c.old_replicas, int(c.old_surge), int(0));
-        let mut make = |fx: &mut Fx, (name, size, created): (&str, i32, u64)| {
+        let make = |fx: &mut Fx, (name, size, created): (&str, i32, u64)| {
             let id = fx.rs(name, size, created);
             let desired = c
                 .desired_annotation
