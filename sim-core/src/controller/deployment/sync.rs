@@ -392,11 +392,7 @@ impl Sim {
             if util::rs_replicas(rs) <= 0 {
                 return false;
             }
-            rs.metadata
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get(util::DESIRED_REPLICAS))
-                .and_then(|v| v.parse::<i32>().ok())
+            util::non_negative_i32_annotation(rs, util::DESIRED_REPLICAS)
                 .is_some_and(|desired| desired != replicas)
         })
     }
@@ -533,9 +529,7 @@ impl Sim {
         let deployment_max = replicas + util::max_surge(&cx.d);
         let annotated = self
             .rs_obj(rs)
-            .and_then(|r| r.metadata.annotations.as_ref())
-            .and_then(|a| a.get(util::MAX_REPLICAS))
-            .and_then(|v| v.parse::<i32>().ok())
+            .and_then(|r| util::non_negative_i32_annotation(r, util::MAX_REPLICAS))
             .filter(|v| *v != 0)
             .or_else(|| {
                 cx.d.status
