@@ -165,7 +165,8 @@ mod cleanup_unhealthy_replicas {
         let cleaned = fx
             .sim
             .cleanup_unhealthy_replicas(&fx.cx, &mut [old_rs], max_cleanup);
-        assert_eq!(cleaned, want_cleaned, "cleanup count");
+        assert_eq!(cleaned.unwrap_or(0), want_cleaned, "cleanup count");
+        assert_eq!(cleaned.is_err(), available > 10, "invalid request refused");
         assert_eq!(fx.spec(old_rs), Some(10 - want_cleaned), "old size");
     }
 
@@ -187,6 +188,13 @@ mod cleanup_unhealthy_replicas {
     #[test]
     fn all_healthy_cleans_0() {
         check(10, 3, 0);
+    }
+
+    /// Not a Go row: status lags a scale-down (available 12 > spec 10). rolling.go refuses
+    /// the "invalid request to scale down" (it would be a scale-up) and scales nothing.
+    #[test]
+    fn available_above_spec_is_never_a_scale_up() {
+        check(12, 3, 0);
     }
 }
 
