@@ -100,7 +100,7 @@ impl Sim {
     }
 
     /// `DeploymentTimedOut`.
-    fn timed_out(
+    pub(super) fn timed_out(
         &self,
         cx: &SyncCtx,
         status: &k8s_openapi::api::apps::v1::DeploymentStatus,
@@ -129,7 +129,7 @@ impl Sim {
     }
 
     /// `requeueStuckDeployment`: look again just after the deadline would pass.
-    fn requeue_stuck_deployment(
+    pub(super) fn requeue_stuck_deployment(
         &mut self,
         cx: &SyncCtx,
         new_status: &k8s_openapi::api::apps::v1::DeploymentStatus,

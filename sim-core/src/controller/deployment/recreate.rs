@@ -60,7 +60,7 @@ impl Sim {
 
     /// `oldPodsRunning`: any old ReplicaSet still counts pods, or any pod object of an old
     /// ReplicaSet (terminating ones included) is not Failed or Succeeded.
-    fn old_pods_running(&self, new: Option<ObjId>, old: &[ObjId]) -> bool {
+    pub(super) fn old_pods_running(&self, new: Option<ObjId>, old: &[ObjId]) -> bool {
         if old
             .iter()
             .filter_map(|&id| self.rs_obj(id))

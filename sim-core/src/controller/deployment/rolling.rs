@@ -37,7 +37,12 @@ impl Sim {
     }
 
     /// `reconcileNewReplicaSet`.
-    fn reconcile_new_replica_set(&mut self, cx: &SyncCtx, all: &[ObjId], new: ObjId) -> bool {
+    pub(super) fn reconcile_new_replica_set(
+        &mut self,
+        cx: &SyncCtx,
+        all: &[ObjId],
+        new: ObjId,
+    ) -> bool {
         let replicas = util::replicas(&cx.d);
         let new_spec = self.rs_obj(new).map_or(0, util::rs_replicas);
         if new_spec == replicas {
@@ -64,7 +69,7 @@ impl Sim {
     }
 
     /// `reconcileOldReplicaSets`.
-    fn reconcile_old_replica_sets(
+    pub(super) fn reconcile_old_replica_sets(
         &mut self,
         cx: &SyncCtx,
         all: &[ObjId],
@@ -85,7 +90,10 @@ impl Sim {
         if max_scaled_down <= 0 {
             return false;
         }
-        let cleaned = self.cleanup_unhealthy_replicas(cx, &mut old, max_scaled_down);
+        // Kubernetes returns the error and the sync stops here (it is retried later).
+        let Ok(cleaned) = self.cleanup_unhealthy_replicas(cx, &mut old, max_scaled_down) else {
+            return false;
+        };
         let mut all2 = old.clone();
         all2.push(new);
         let scaled = self.scale_down_old_for_rolling_update(
@@ -100,13 +108,15 @@ impl Sim {
     }
 
     /// `cleanupUnhealthyReplicas`: drop old replicas that are not available anyway, oldest
-    /// ReplicaSet first, within `max_cleanup`.
-    fn cleanup_unhealthy_replicas(
+    /// ReplicaSet first, within `max_cleanup`. When status lags a scale-down (available >
+    /// spec) the step would grow the ReplicaSet; Kubernetes refuses it with an error and
+    /// scales nothing further, and so do we.
+    pub(super) fn cleanup_unhealthy_replicas(
         &mut self,
         cx: &SyncCtx,
         old: &mut [ObjId],
         max_cleanup: i32,
-    ) -> i32 {
+    ) -> Result<i32, i32> {
         self.sort_by_creation(old);
         let mut total = 0;
         for &id in old.iter() {
@@ -120,6 +130,10 @@ impl Sim {
                 continue;
             }
             let n = (max_cleanup - total).min(spec - available);
+            if n < 0 {
+                // "when cleaning up unhealthy replicas, got invalid request to scale down".
+                return Err(total);
+            }
             let why = format!(
                 "{} of its {spec} pods are unavailable; removing them costs no availability (budget {max_cleanup})",
                 spec - available
@@ -127,12 +141,12 @@ impl Sim {
             self.scale_rs_and_record(cx, id, spec - n, &why);
             total += n;
         }
-        total
+        Ok(total)
     }
 
     /// `scaleDownOldReplicaSetsForRollingUpdate`: remove as many old replicas as keeps
     /// `available ≥ replicas − maxUnavailable`.
-    fn scale_down_old_for_rolling_update(
+    pub(super) fn scale_down_old_for_rolling_update(
         &mut self,
         cx: &SyncCtx,
         all: &[ObjId],

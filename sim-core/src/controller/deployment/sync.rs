@@ -399,17 +399,13 @@ impl Sim {
             if util::rs_replicas(rs) <= 0 {
                 return false;
             }
-            rs.metadata
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get(util::DESIRED_REPLICAS))
-                .and_then(|v| v.parse::<i32>().ok())
+            util::non_negative_i32_annotation(rs, util::DESIRED_REPLICAS)
                 .is_some_and(|desired| desired != replicas)
         })
     }
 
     /// `scale`: proportional scaling across the active ReplicaSets.
-    fn proportional_scale(&mut self, cx: &SyncCtx, new: Option<ObjId>, old: &[ObjId]) {
+    pub(super) fn proportional_scale(&mut self, cx: &SyncCtx, new: Option<ObjId>, old: &[ObjId]) {
         let replicas = util::replicas(&cx.d);
         // FindActiveOrLatest.
         let active: Vec<ObjId> = new
@@ -531,7 +527,7 @@ impl Sim {
     }
 
     /// `getReplicaSetFraction`.
-    fn replica_set_fraction(&self, cx: &SyncCtx, rs: ObjId) -> i32 {
+    pub(super) fn replica_set_fraction(&self, cx: &SyncCtx, rs: ObjId) -> i32 {
         let replicas = util::replicas(&cx.d);
         let spec = self.rs_spec(rs);
         if replicas == 0 {
@@ -540,9 +536,7 @@ impl Sim {
         let deployment_max = replicas + util::max_surge(&cx.d);
         let annotated = self
             .rs_obj(rs)
-            .and_then(|r| r.metadata.annotations.as_ref())
-            .and_then(|a| a.get(util::MAX_REPLICAS))
-            .and_then(|v| v.parse::<i32>().ok())
+            .and_then(|r| util::non_negative_i32_annotation(r, util::MAX_REPLICAS))
             .filter(|v| *v != 0)
             .or_else(|| {
                 cx.d.status

@@ -231,6 +231,17 @@ pub fn copy_annotations_to_rs(d: &Deployment, rs: &mut ReplicaSet) -> bool {
     changed
 }
 
+/// `getNonNegativeInt32FromAnnotation`: a replica annotation as a non-negative int32.
+/// Kubernetes parses it with `strconv.ParseUint(v, 10, 32)` and rejects values above
+/// MaxInt32, so a sign, "-1" or "2147483648" count as missing.
+pub fn non_negative_i32_annotation(rs: &ReplicaSet, key: &str) -> Option<i32> {
+    let v = rs.metadata.annotations.as_ref()?.get(key)?;
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    v.parse::<u64>().ok().and_then(|n| i32::try_from(n).ok())
+}
+
 /// `SetReplicasAnnotations`: returns whether anything changed.
 pub fn set_replicas_annotations(rs: &mut ReplicaSet, desired: i32, max: i32) -> bool {
     let a = rs.metadata.annotations.get_or_insert_with(BTreeMap::new);

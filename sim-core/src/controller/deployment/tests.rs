@@ -1,1 +1,0 @@
-//! Tables ported from kubernetes `pkg/controller/deployment/*_test.go`.
