@@ -1046,9 +1046,14 @@ fn rollout(sim: &mut Sim, args: &Args, ns: &str) -> Output {
                     "deployment.apps/{name} {}\n",
                     if pause { "paused" } else { "resumed" }
                 )),
+                // objectpauser.go / objectresumer.go refuse before patching.
                 Ok(false) => Output::err(format!(
-                    "error: deployments.apps {name:?} is already {}",
-                    if pause { "paused" } else { "resumed" }
+                    "error: deployments.apps {name:?} {}",
+                    if pause {
+                        "is already paused"
+                    } else {
+                        "is not paused"
+                    }
                 )),
                 Err(e) => Output::err(server_error(&e)),
             }
