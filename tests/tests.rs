@@ -1,4 +1,9 @@
 //! Whole runs: scripts in, traces and transcripts out, asserting what a student would notice.
 //! One integration binary; each area of behaviour is a module.
 
+mod support;
+
+mod deadline;
+mod pause;
 mod rollout;
+mod scaling;
