@@ -22,7 +22,13 @@ pub(crate) fn namespace(name: &str) -> String {
 /// A Deployment `name` in `ns` with one container `api` running `image`, a readiness probe
 /// every 5 s (so images declared `ready: never` stay unready), and `extra` lines added to
 /// its spec (written at spec indentation, e.g. `"progressDeadlineSeconds: 60"`).
-pub(crate) fn deployment(name: &str, ns: &str, replicas: i32, image: &str, extra: &[&str]) -> String {
+pub(crate) fn deployment(
+    name: &str,
+    ns: &str,
+    replicas: i32,
+    image: &str,
+    extra: &[&str],
+) -> String {
     let extra: String = extra.iter().map(|l| indent(l, 2)).collect();
     format!(
         r#"apiVersion: apps/v1

@@ -4,6 +4,9 @@
 mod support;
 
 mod deadline;
+mod nodes;
 mod pause;
+mod pods;
 mod rollout;
 mod scaling;
+mod services;
