@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::api::Object;
-use crate::api::decode::parse_manifests;
+use crate::api::decode::{parse_manifests, parse_manifests_each};
 use crate::apiserver::{UndoOrApiError, kind_prefix, resource_of};
 use crate::controller::deployment::util;
 use crate::controller::gc::Propagation;
@@ -242,12 +242,23 @@ pub fn apply_text(
     default_ns: &str,
     create_only: bool,
 ) -> Output {
-    let manifests = match parse_manifests(text) {
+    let manifests = match parse_manifests_each(text) {
         Ok(m) => m,
         Err(e) => return Output::err(format!("error: error parsing {source}: {e}")),
     };
     let mut out = Output::default();
     for m in manifests {
+        // The API server refuses an object with unknown fields (fieldValidation=Strict) as
+        // a BadRequest; kubectl reports it and goes on with the other documents.
+        let m = match m {
+            Ok(m) => m,
+            Err(e) => {
+                out.push(Output::err(format!(
+                    "Error from server (BadRequest): error when creating {source:?}: {e}"
+                )));
+                continue;
+            }
+        };
         let kind = m.object.kind();
         let name = m.object.name().to_string();
         let verb = if create_only { "creating" } else { "creating" };
