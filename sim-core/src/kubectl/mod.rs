@@ -717,7 +717,13 @@ fn get(sim: &mut Sim, args: &Args, ns: &str) -> Output {
         out.stderr.push_str(&msg);
         return out;
     }
-    out.stdout = print::join_get_blocks(&blocks);
+    // get.go separates resource groups with a blank line only in the human-readable
+    // path; `-o name` goes through printGeneric, one name per line.
+    out.stdout = if output == "name" {
+        blocks.concat()
+    } else {
+        print::join_get_blocks(&blocks)
+    };
     out
 }
 
