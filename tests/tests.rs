@@ -4,6 +4,7 @@
 mod support;
 
 mod deadline;
+mod errors;
 mod nodes;
 mod pause;
 mod pods;
