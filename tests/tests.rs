@@ -5,9 +5,11 @@ mod support;
 
 mod deadline;
 mod errors;
+mod history;
 mod nodes;
 mod pause;
 mod pods;
 mod rollout;
 mod scaling;
 mod services;
+mod snapshots;
