@@ -222,6 +222,14 @@ impl DecodeError {
 
 /// Parses a (multi-document) manifest file into objects, in file order.
 pub fn parse_manifests(yaml: &str) -> Result<Vec<Manifest>, DecodeError> {
+    parse_manifests_each(yaml)?.into_iter().collect()
+}
+
+/// Like [`parse_manifests`], but an object the API server itself would refuse (unknown or
+/// malformed fields: a 400 BadRequest under `fieldValidation=Strict`) is returned in its
+/// place as an error, so the other documents can still be sent, as kubectl does.
+/// Errors kubectl finds before sending anything (YAML, missing kind...) still fail it all.
+pub fn parse_manifests_each(yaml: &str) -> Result<Vec<Result<Manifest, DecodeError>>, DecodeError> {
     let mut out = Vec::new();
     for doc in split_documents(yaml)? {
         let value: Value = serde_yaml::from_str(&doc.text).map_err(|e| yaml_error(&e, &doc))?;
@@ -249,15 +257,27 @@ pub fn parse_manifests(yaml: &str) -> Result<Vec<Manifest>, DecodeError> {
                 }
             };
             for item in items {
-                let object = decode_value(item).map_err(|e| e.set_line(line))?;
-                out.push(Manifest { object, line });
+                out.push(server_side(decode_value(item), line)?);
             }
         } else {
-            let object = decode_value(value).map_err(|e| e.set_line(line))?;
-            out.push(Manifest { object, line });
+            out.push(server_side(decode_value(value), line)?);
         }
     }
     Ok(out)
+}
+
+/// Keeps the server's strict-decoding refusals per object; fails on kubectl's own errors.
+fn server_side(
+    decoded: Result<Object, DecodeError>,
+    line: usize,
+) -> Result<Result<Manifest, DecodeError>, DecodeError> {
+    match decoded {
+        Ok(object) => Ok(Ok(Manifest { object, line })),
+        Err(e @ (DecodeError::UnknownFields { .. } | DecodeError::Malformed { .. })) => {
+            Ok(Err(e.set_line(line)))
+        }
+        Err(e) => Err(e.set_line(line)),
+    }
 }
 
 /// Decodes one JSON object (with `apiVersion` and `kind`) strictly into an [`Object`].

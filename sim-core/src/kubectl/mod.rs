@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::api::Object;
-use crate::api::decode::parse_manifests;
+use crate::api::decode::{parse_manifests, parse_manifests_each};
 use crate::apiserver::{UndoOrApiError, kind_prefix, resource_of};
 use crate::controller::deployment::util;
 use crate::controller::gc::Propagation;
@@ -242,12 +242,23 @@ pub fn apply_text(
     default_ns: &str,
     create_only: bool,
 ) -> Output {
-    let manifests = match parse_manifests(text) {
+    let manifests = match parse_manifests_each(text) {
         Ok(m) => m,
         Err(e) => return Output::err(format!("error: error parsing {source}: {e}")),
     };
     let mut out = Output::default();
     for m in manifests {
+        // The API server refuses an object with unknown fields (fieldValidation=Strict) as
+        // a BadRequest; kubectl reports it and goes on with the other documents.
+        let m = match m {
+            Ok(m) => m,
+            Err(e) => {
+                out.push(Output::err(format!(
+                    "Error from server (BadRequest): error when creating {source:?}: {e}"
+                )));
+                continue;
+            }
+        };
         let kind = m.object.kind();
         let name = m.object.name().to_string();
         let verb = if create_only { "creating" } else { "creating" };
@@ -706,7 +717,13 @@ fn get(sim: &mut Sim, args: &Args, ns: &str) -> Output {
         out.stderr.push_str(&msg);
         return out;
     }
-    out.stdout = print::join_get_blocks(&blocks);
+    // get.go separates resource groups with a blank line only in the human-readable
+    // path; `-o name` goes through printGeneric, one name per line.
+    out.stdout = if output == "name" {
+        blocks.concat()
+    } else {
+        print::join_get_blocks(&blocks)
+    };
     out
 }
 
@@ -1046,9 +1063,14 @@ fn rollout(sim: &mut Sim, args: &Args, ns: &str) -> Output {
                     "deployment.apps/{name} {}\n",
                     if pause { "paused" } else { "resumed" }
                 )),
+                // objectpauser.go / objectresumer.go refuse before patching.
                 Ok(false) => Output::err(format!(
-                    "error: deployments.apps {name:?} is already {}",
-                    if pause { "paused" } else { "resumed" }
+                    "error: deployments.apps {name:?} {}",
+                    if pause {
+                        "is already paused"
+                    } else {
+                        "is not paused"
+                    }
                 )),
                 Err(e) => Output::err(server_error(&e)),
             }

@@ -90,7 +90,9 @@ pub struct EventLog {
     events: VecDeque<EventRecord>,
     first_seq: u64,
     next_seq: u64,
-    latest: BTreeMap<(ObjId, &'static str), u64>,
+    /// The newest event per object, reason and message (client-go's event key also holds
+    /// the message, so interleaved `Failed` events with two messages each keep a count).
+    latest: BTreeMap<(ObjId, &'static str), BTreeMap<Box<str>, u64>>,
 }
 
 /// An event to record.
@@ -115,7 +117,10 @@ impl EventLog {
     pub fn record(&mut self, now: SimTime, ev: NewEvent) {
         self.expire(now);
         let key = (ev.object.id, ev.reason);
-        if let Some(&seq) = self.latest.get(&key)
+        if let Some(&seq) = self
+            .latest
+            .get(&key)
+            .and_then(|by_message| by_message.get(ev.message.as_str()))
             && let Some(existing) = self.get_mut(seq)
             && *existing.message == *ev.message
             && now.since(existing.last) <= AGGREGATE_WINDOW
@@ -126,7 +131,10 @@ impl EventLog {
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.latest.insert(key, seq);
+        self.latest
+            .entry(key)
+            .or_default()
+            .insert(ev.message.clone().into_boxed_str(), seq);
         self.events.push_back(EventRecord {
             seq,
             object: ev.object,
@@ -200,8 +208,13 @@ impl EventLog {
                 break;
             }
             let key = (front.object.id, front.reason);
-            if self.latest.get(&key) == Some(&front.seq) {
-                self.latest.remove(&key);
+            if let Some(by_message) = self.latest.get_mut(&key) {
+                if by_message.get(&*front.message) == Some(&front.seq) {
+                    by_message.remove(&*front.message);
+                }
+                if by_message.is_empty() {
+                    self.latest.remove(&key);
+                }
             }
             self.events.pop_front();
             self.first_seq += 1;
@@ -266,6 +279,22 @@ mod tests {
         assert_eq!(
             (all[0].count, all[0].first, all[0].last),
             (2, SimTime(0), SimTime(10_000))
+        );
+    }
+
+    #[test]
+    fn interleaved_messages_under_one_reason_each_keep_their_count() {
+        // An image pull failing twice records Failed/"Failed to pull..." and
+        // Failed/"Error: ErrImagePull" in turn; each folds into its own line.
+        let mut log = EventLog::default();
+        for t in [0, 10_000] {
+            log.record(SimTime(t), ev("Failed", "Failed to pull image"));
+            log.record(SimTime(t + 1), ev("Failed", "Error: ErrImagePull"));
+        }
+        let counts: Vec<_> = log.iter().map(|e| (&*e.message, e.count)).collect();
+        assert_eq!(
+            counts,
+            [("Failed to pull image", 2), ("Error: ErrImagePull", 2)]
         );
     }
 

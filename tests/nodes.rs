@@ -1,0 +1,109 @@
+//! Node failures and capacity: NotReady after 40 s, eviction 300 s later, `removeNode`,
+//! and pods that fit nowhere.
+
+use crate::support::*;
+
+fn two_nodes() -> ScriptBuilder {
+    ScriptBuilder::with_cluster("{nodes: [{name: node-1, cpu: \"2\"}, {name: node-2, cpu: \"2\"}]}")
+}
+
+fn web(replicas: i32) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web}}\nspec:\n  replicas: {replicas}\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.27\n          resources: {{requests: {{cpu: 500m}}}}\n"
+    )
+}
+
+/// `(name, ready, status, node)` of every pod.
+fn pods(s: &mut Session) -> Vec<(String, String, String, String)> {
+    rows(&s.ok("get pods -o wide"))
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].clone(), r[2].clone(), r[6].clone()))
+        .collect()
+}
+
+fn node_status(s: &mut Session, node: &str) -> String {
+    rows(&s.ok("get nodes"))
+        .into_iter()
+        .find(|r| r[0] == node)
+        .map(|r| r[1].clone())
+        .unwrap()
+}
+
+#[test]
+fn a_dead_node_goes_notready_then_its_pods_are_evicted_and_replaced() {
+    let mut s = Session::new(&two_nodes());
+    s.apply(&web(4));
+    s.advance(10);
+    let on_2: Vec<String> = pods(&mut s)
+        .into_iter()
+        .filter(|p| p.3 == "node-2")
+        .map(|p| p.0)
+        .collect();
+    assert_eq!(on_2.len(), 2, "the scheduler spreads the pods");
+
+    s.sim
+        .node_fault(
+            "node-2",
+            sim_core::controller::node_lifecycle::NodeFault::Down,
+        )
+        .unwrap();
+    s.advance(39);
+    assert_eq!(node_status(&mut s, "node-2"), "Ready");
+    s.advance(2);
+    assert_eq!(node_status(&mut s, "node-2"), "NotReady");
+    // Marked not ready: the Deployment counts only the pods on node-1.
+    assert_eq!(s.dep("web").available_replicas, 2);
+
+    // Evicted 300 s after the node became unreachable; replacements land on node-1.
+    s.advance(298);
+    assert!(pods(&mut s).iter().all(|p| p.2 == "Running"));
+    s.advance(2);
+    let now = pods(&mut s);
+    for name in &on_2 {
+        let p = now.iter().find(|p| &p.0 == name).unwrap();
+        assert_eq!(p.2, "Terminating", "{p:?}");
+    }
+    let running: Vec<_> = now.iter().filter(|p| p.2 == "Running").collect();
+    assert_eq!(running.len(), 4, "{now:?}");
+    assert!(running.iter().all(|p| p.3 == "node-1" && p.1 == "1/1"));
+    assert_eq!(s.dep("web").available_replicas, 4);
+
+    // The kubelet never confirms the deletion; removing the node force-deletes the pods.
+    s.advance(600);
+    assert_eq!(pods(&mut s).len(), 6);
+    s.sim
+        .node_fault(
+            "node-2",
+            sim_core::controller::node_lifecycle::NodeFault::Remove,
+        )
+        .unwrap();
+    s.sim.settle();
+    let now = pods(&mut s);
+    assert_eq!(now.len(), 4, "{now:?}");
+    assert!(now.iter().all(|p| !on_2.contains(&p.0)));
+    assert_eq!(rows(&s.ok("get nodes")).len(), 1);
+}
+
+#[test]
+fn pods_that_fit_nowhere_stay_pending_with_insufficient_cpu() {
+    let mut s = Session::new(&ScriptBuilder::with_cluster(
+        "{nodes: [{name: node-1, cpu: \"1\"}]}",
+    ));
+    s.apply(&web(3));
+    s.advance(30);
+    let all = pods(&mut s);
+    let pending: Vec<_> = all.iter().filter(|p| p.2 == "Pending").collect();
+    assert_eq!(pending.len(), 1, "two 500m pods fill one cpu: {all:?}");
+    assert_eq!(pending[0].3, "<none>");
+    let describe = s.ok(&format!("describe pod {}", pending[0].0));
+    let event = describe
+        .lines()
+        .find(|l| l.contains("FailedScheduling"))
+        .unwrap_or_else(|| panic!("{describe}"));
+    assert!(event.starts_with("  Warning  FailedScheduling"), "{event}");
+    assert!(
+        event.contains("default-scheduler  0/1 nodes are available: 1 Insufficient cpu."),
+        "{event}"
+    );
+    assert_eq!(s.dep("web").available_replicas, 2);
+}
