@@ -47,7 +47,7 @@ fn deleting_a_deployment_cascades_to_its_replica_sets_and_pods() {
     s.advance(20);
     assert_eq!(
         s.ok("delete deployment web -n demo"),
-        "deployments.apps \"web\" deleted from demo namespace\n"
+        "deployment.apps \"web\" deleted from demo namespace\n"
     );
     // Background propagation: the ReplicaSets go at once, the pods terminate.
     let pods = rows(&s.ok("get pods -n demo"));

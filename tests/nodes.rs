@@ -1,4 +1,4 @@
-//! Node failures and capacity: NotReady after 40 s, eviction 300 s later, `removeNode`,
+//! Node failures and capacity: NotReady after 50 s (node-monitor-grace-period), eviction 300 s later, `removeNode`,
 //! and pods that fit nowhere.
 
 use crate::support::*;
@@ -47,7 +47,7 @@ fn a_dead_node_goes_notready_then_its_pods_are_evicted_and_replaced() {
             sim_core::controller::node_lifecycle::NodeFault::Down,
         )
         .unwrap();
-    s.advance(39);
+    s.advance(49);
     assert_eq!(node_status(&mut s, "node-2"), "Ready");
     s.advance(2);
     assert_eq!(node_status(&mut s, "node-2"), "NotReady");

@@ -282,8 +282,19 @@ impl Sim {
             .and_then(|a| a.get(LAST_APPLIED))
             .and_then(|s| serde_json::from_str(s).ok())
             .unwrap_or(Value::Object(Default::default()));
-        let patch = diff_merge_patch(&last, &manifest);
-        if patch.as_object().is_none_or(|m| m.is_empty()) {
+        // What the manifest says once the API server has defaulted it: lists compare equal to
+        // the live (defaulted) ones unless the user really changed them.
+        let mut defaulted = obj.clone();
+        set_defaults(&mut defaulted);
+        let defaulted = strip_for_last_applied(defaulted.to_value());
+        let patch = three_way_patch(&last, &manifest, &defaulted, &live_value);
+        let annotation_same = live
+            .metadata()
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(LAST_APPLIED))
+            .is_some_and(|s| *s == compact(&manifest));
+        if patch.as_object().is_none_or(|m| m.is_empty()) && annotation_same {
             return Ok(Applied::Unchanged);
         }
         let mut merged = live_value.clone();
@@ -677,6 +688,19 @@ impl Sim {
         name: &str,
         propagation: Propagation,
     ) -> Result<(), ApiError> {
+        self.delete_with_grace(kind, namespace, name, propagation, None)
+    }
+
+    /// Deletes an object; for a pod, `grace` overrides terminationGracePeriodSeconds
+    /// (`--grace-period`, 0 with `--force` removes it at once).
+    pub fn delete_with_grace(
+        &mut self,
+        kind: Kind,
+        namespace: &str,
+        name: &str,
+        propagation: Propagation,
+        grace: Option<i64>,
+    ) -> Result<(), ApiError> {
         let not_found = || ApiError::not_found(resource_of(kind), name);
         match kind {
             Kind::Deployment => {
@@ -701,7 +725,7 @@ impl Sim {
                     .pods
                     .lookup(namespace, name)
                     .ok_or_else(not_found)?;
-                self.delete_pod(id, None);
+                self.delete_pod(id, grace);
             }
             Kind::Service => {
                 let id = self
@@ -1050,6 +1074,75 @@ fn compact(v: &Value) -> String {
     s
 }
 
+/// `kubectl apply`'s three-way patch (`CreateThreeWayMergePatch`): every field the manifest
+/// sets that differs from the live object, plus deletions of fields the previous manifest set
+/// and this one dropped. Fields the manifest never mentions (server defaults, `kubectl scale`
+/// on a manifest without replicas) are left alone; fields it does mention win over imperative
+/// changes, so re-applying a manifest undoes a `kubectl scale` or `set image`.
+pub fn three_way_patch(last: &Value, manifest: &Value, defaulted: &Value, live: &Value) -> Value {
+    let mut patch = changes_from_live(manifest, defaulted, live);
+    let deletions = only_deletions(&diff_merge_patch(last, manifest));
+    merge_patch_keep_nulls(&mut patch, &deletions);
+    patch
+}
+
+fn changes_from_live(manifest: &Value, defaulted: &Value, live: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    if let Value::Object(m) = manifest {
+        for (k, mv) in m {
+            let dv = defaulted.get(k).unwrap_or(mv);
+            match (mv, live.get(k)) {
+                (Value::Object(_), Some(lv @ Value::Object(_))) => {
+                    let sub = changes_from_live(mv, dv, lv);
+                    if sub.as_object().is_some_and(|o| !o.is_empty()) {
+                        out.insert(k.clone(), sub);
+                    }
+                }
+                (_, lv) if lv != Some(dv) => {
+                    out.insert(k.clone(), dv.clone());
+                }
+                _ => {}
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+fn only_deletions(patch: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    if let Value::Object(m) = patch {
+        for (k, v) in m {
+            match v {
+                Value::Null => {
+                    out.insert(k.clone(), Value::Null);
+                }
+                Value::Object(_) => {
+                    let sub = only_deletions(v);
+                    if sub.as_object().is_some_and(|o| !o.is_empty()) {
+                        out.insert(k.clone(), sub);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+fn merge_patch_keep_nulls(target: &mut Value, extra: &Value) {
+    if let (Value::Object(t), Value::Object(e)) = (target, extra) {
+        for (k, v) in e {
+            match (t.get_mut(k), v) {
+                (Some(tv @ Value::Object(_)), Value::Object(_)) => merge_patch_keep_nulls(tv, v),
+                (Some(_), _) => {}
+                (None, v) => {
+                    t.insert(k.clone(), v.clone());
+                }
+            }
+        }
+    }
+}
+
 /// The JSON merge patch that turns `from` into `to` (RFC 7386): removed keys become null.
 pub fn diff_merge_patch(from: &Value, to: &Value) -> Value {
     match (from, to) {
@@ -1104,21 +1197,27 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn three_way_merge_keeps_fields_the_manifest_never_set() {
+    fn three_way_apply_reverts_imperative_changes_to_fields_it_sets() {
+        // `kubectl scale --replicas=5` then re-applying a manifest that says 3 goes back to 3;
+        // `kubectl rollout pause` (a field the manifest never set) survives.
         let last = json!({"spec": {"replicas": 3, "template": {"image": "a"}}});
         let new = json!({"spec": {"replicas": 3, "template": {"image": "b"}}});
         let mut live = json!({"spec": {"replicas": 5, "paused": true, "template": {"image": "a"}}});
-        merge_patch(&mut live, &diff_merge_patch(&last, &new));
+        let patch = three_way_patch(&last, &new, &new, &live);
+        merge_patch(&mut live, &patch);
         assert_eq!(
             live,
-            json!({"spec": {"replicas": 5, "paused": true, "template": {"image": "b"}}})
+            json!({"spec": {"replicas": 3, "paused": true, "template": {"image": "b"}}})
         );
-        // A field removed from the manifest is removed from the live object.
+        // A field dropped from the manifest is removed from the live object.
         let newer = json!({"spec": {"template": {"image": "b"}}});
-        merge_patch(&mut live, &diff_merge_patch(&new, &newer));
+        let patch = three_way_patch(&new, &newer, &newer, &live);
+        merge_patch(&mut live, &patch);
         assert_eq!(
             live,
             json!({"spec": {"paused": true, "template": {"image": "b"}}})
         );
+        // Nothing differs: an empty patch ("unchanged").
+        assert_eq!(three_way_patch(&newer, &newer, &newer, &live), json!({}));
     }
 }

@@ -101,6 +101,8 @@ pub enum Step {
     Exit,
     /// The liveness probe reached its failure threshold.
     LivenessKill,
+    /// A container stopped by the kubelet after a failed probe has exited.
+    ProbeKilled,
 }
 
 /// Something due at a virtual instant.
@@ -428,6 +430,8 @@ impl Sim {
                 max_pods: cfg.pods,
                 used_cpu: 0,
                 used_mem: 0,
+                nonzero_cpu: 0,
+                nonzero_mem: 0,
                 pods: BTreeSet::new(),
                 images: BTreeSet::new(),
                 kubelet_up: true,

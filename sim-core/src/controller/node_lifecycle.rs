@@ -8,8 +8,8 @@ use crate::sim::{Sim, Timer};
 use crate::store::{ChangeType, Kind, NewEvent, ObjId, ObjRef};
 use crate::time::SimDuration;
 
-/// `--node-monitor-grace-period`.
-pub const NODE_MONITOR_GRACE: SimDuration = SimDuration::from_secs(40);
+/// `--node-monitor-grace-period` (50 s since Kubernetes 1.32, PR #126287).
+pub const NODE_MONITOR_GRACE: SimDuration = SimDuration::from_secs(50);
 /// `node.kubernetes.io/unreachable:NoExecute` toleration added to every pod.
 pub const DEFAULT_TOLERATION: SimDuration = SimDuration::from_secs(300);
 

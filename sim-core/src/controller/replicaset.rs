@@ -185,7 +185,8 @@ impl Sim {
                 .and_then(|s| s.termination_grace_period_seconds)
                 .unwrap_or(30)
         });
-        if p.node.is_none() || grace == 0 && !self.node_kubelet_up(p.node) {
+        // Unscheduled pods and forced deletions (grace 0) leave the API at once.
+        if p.node.is_none() || grace == 0 {
             self.remove_pod(id);
             return;
         }
@@ -212,11 +213,14 @@ impl Sim {
         };
         let (ns, name, node, owner) = (p.namespace.clone(), p.name.clone(), p.node, p.owner);
         let (cpu, mem) = pod_requests(p);
+        let (nz_cpu, nz_mem) = crate::controller::scheduler::pod_nonzero_requests(p);
         self.pod_changed(id);
         if let Some(n) = node.and_then(|n| self.store.nodes.get_mut(n)) {
             n.pods.remove(&id);
             n.used_cpu -= cpu;
             n.used_mem -= mem;
+            n.nonzero_cpu -= nz_cpu;
+            n.nonzero_mem -= nz_mem;
         }
         self.store
             .touch(Kind::Pod, id, &ns, &name, ChangeType::Deleted);

@@ -17,6 +17,25 @@ use crate::store::{NewEvent, ObjId};
 const DEFAULT_CPU: i64 = 100;
 const DEFAULT_MEM: i64 = 200 * 1024 * 1024;
 
+/// Requests as the scheduler scores them (`GetNonzeroRequests`): a container that asks for
+/// no CPU counts 100m, no memory 200Mi, so empty pods still spread across nodes.
+pub(crate) fn pod_nonzero_requests(p: &crate::store::PodState) -> (i64, i64) {
+    let mut cpu = 0;
+    let mut mem = 0;
+    for c in p.template.spec.iter().flat_map(|s| s.containers.iter()) {
+        let r = c.resources.as_ref().and_then(|r| r.requests.as_ref());
+        cpu += r
+            .and_then(|r| r.get("cpu"))
+            .and_then(|q| crate::api::quantity::cpu_millis(q).ok())
+            .unwrap_or(DEFAULT_CPU);
+        mem += r
+            .and_then(|r| r.get("memory"))
+            .and_then(|q| crate::api::quantity::memory_bytes(q).ok())
+            .unwrap_or(DEFAULT_MEM);
+    }
+    (cpu, mem)
+}
+
 impl Sim {
     /// Tries to place one pod.
     pub(crate) fn schedule_pod(&mut self, id: ObjId) {
@@ -50,7 +69,10 @@ impl Sim {
             let pct = (50 - total as i64 / 125).max(5) as usize;
             (total * pct / 100).max(100)
         };
+        let (nz_cpu, nz_mem) = pod_nonzero_requests(p);
         let mut reasons: BTreeMap<&'static str, usize> = BTreeMap::new();
+        // Nodes where evicting lower-priority pods could help (resources) versus not at all.
+        let mut preemption_could_help = 0usize;
         let mut feasible: Vec<(ObjId, i64)> = Vec::new();
         let start = self.next_start_node % total;
         let mut examined = 0;
@@ -90,11 +112,20 @@ impl Sim {
                 None
             };
             match reason {
-                Some(r) => *reasons.entry(r).or_default() += 1,
+                Some(r) => {
+                    *reasons.entry(r).or_default() += 1;
+                    if matches!(
+                        r,
+                        "Too many pods" | "Insufficient cpu" | "Insufficient memory"
+                    ) {
+                        preemption_could_help += 1;
+                    }
+                }
                 None => {
-                    // LeastAllocated over CPU and memory, with default requests for empty ones.
-                    let c = n.used_cpu + cpu.max(DEFAULT_CPU);
-                    let m = n.used_mem + mem.max(DEFAULT_MEM);
+                    // LeastAllocated over CPU and memory, counting every pod (this one and those
+                    // already there) with the scheduler's default requests when it asks for none.
+                    let c = n.nonzero_cpu + nz_cpu;
+                    let m = n.nonzero_mem + nz_mem;
                     let free_c = ((n.alloc_cpu - c).max(0) * 100) / n.alloc_cpu.max(1);
                     let free_m = ((n.alloc_mem - m).max(0) * 100) / n.alloc_mem.max(1);
                     feasible.push((nid, (free_c + free_m) / 2));
@@ -105,9 +136,23 @@ impl Sim {
         if feasible.is_empty() {
             let mut parts: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
             parts.sort();
+            let mut pre: Vec<String> = Vec::new();
+            if preemption_could_help > 0 {
+                pre.push(format!(
+                    "{preemption_could_help} No preemption victims found for incoming pod"
+                ));
+            }
+            let not_helpful = examined - preemption_could_help;
+            if not_helpful > 0 {
+                pre.push(format!(
+                    "{not_helpful} Preemption is not helpful for scheduling"
+                ));
+            }
+            pre.sort();
             let msg = format!(
-                "0/{total} nodes are available: {}. preemption: 0/{total} nodes are available: {total} No preemption victims found for incoming pod.",
-                parts.join(", ")
+                "0/{total} nodes are available: {}. preemption: 0/{total} nodes are available: {}.",
+                parts.join(", "),
+                pre.join(", ")
             );
             self.unschedulable_pod(id, msg);
             return;

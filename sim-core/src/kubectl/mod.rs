@@ -107,7 +107,8 @@ struct Args {
     flags: Vec<(String, Option<String>)>,
 }
 
-const VALUE_FLAGS: [&str; 14] = [
+const VALUE_FLAGS: [&str; 15] = [
+    "--grace-period",
     "-n",
     "--namespace",
     "-f",
@@ -402,18 +403,46 @@ fn delete(sim: &mut Sim, args: &Args, ns: &str, files: &dyn FileSource) -> Outpu
         }
     }
     let mut out = Output::default();
+    // delete_flags.go: --now is grace 1; --force alone is grace 0; grace 0 without --force
+    // becomes 1.
+    let force = args.has(&["--force"]) && args.get(&["--force"]) != Some("false");
+    let mut grace = match args.get(&["--grace-period"]).map(str::parse::<i64>) {
+        Some(Ok(g)) => Some(g).filter(|g| *g >= 0),
+        Some(Err(_)) => return Output::err("error: invalid argument for \"--grace-period\" flag"),
+        None => None,
+    };
+    if args.has(&["--now"]) {
+        grace = Some(1);
+    }
+    if force && grace.is_none() {
+        grace = Some(0);
+    }
+    if grace == Some(0) && !force {
+        grace = Some(1);
+    }
+    if force {
+        out.stderr.push_str("Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.\n");
+    }
+    let wait = args.get(&["--wait"]) != Some("false");
+    let mut waiting: Vec<(Kind, String, String)> = Vec::new();
     for (kind, obj_ns, name, path) in targets {
         let cluster_scoped = matches!(kind, Kind::Namespace | Kind::Node);
         let ns_for = if cluster_scoped { "" } else { obj_ns.as_str() };
-        match sim.delete(kind, ns_for, &name, propagation) {
+        match sim.delete_with_grace(kind, ns_for, &name, propagation, grace) {
             Ok(()) => {
-                let res = resource_of(kind);
+                let what = kind_prefix(kind.as_str());
                 let suffix = if cluster_scoped {
                     String::new()
                 } else {
                     format!(" from {obj_ns} namespace")
                 };
-                out.push(Output::ok(format!("{res} {name:?} deleted{suffix}\n")));
+                let verb = if grace == Some(0) {
+                    "force deleted"
+                } else {
+                    "deleted"
+                };
+                out.push(Output::ok(format!("{what} {name:?} {verb}{suffix}\n")));
+                waiting.push((kind, ns_for.to_string(), name));
             }
             Err(e) => {
                 let msg = match path {
@@ -426,6 +455,20 @@ fn delete(sim: &mut Sim, args: &Args, ns: &str, files: &dyn FileSource) -> Outpu
                 out.push(Output::err(msg));
             }
         }
+    }
+    // kubectl waits until the objects are gone (--wait defaults to true); the cluster's time
+    // moves meanwhile.
+    if wait && !waiting.is_empty() {
+        let until =
+            sim.now() + crate::time::SimDuration::from_secs(grace.unwrap_or(30).max(0) as u64 + 60);
+        sim.run_until(
+            until.min(sim.now() + crate::time::SimDuration::from_secs(3600)),
+            |s| {
+                waiting
+                    .iter()
+                    .all(|(k, n, name)| s.get_object(*k, n, name).is_none())
+            },
+        );
     }
     out
 }

@@ -202,6 +202,10 @@ impl Sim {
             Step::PullRetry => self.pull_retry(pod, ci),
             Step::Start => self.start_container(pod, ci),
             Step::Ready => self.set_container_ready(pod, ci, true),
+            Step::ProbeKilled => {
+                let code = c.kill_code.unwrap_or(137);
+                self.container_stopped(pod, ci, code, "Error", true);
+            }
             Step::NotReady => self.set_container_ready(pod, ci, false),
             Step::ReadinessProbe => self.readiness_tick(pod, ci),
             Step::Exit => {
@@ -220,7 +224,28 @@ impl Sim {
                     "Killing",
                     format!("Container {name} failed liveness probe, will be restarted"),
                 );
-                self.container_exited(pod, ci, 137, "Error");
+                // The kubelet stops the container like any other: SIGTERM, then SIGKILL when
+                // the grace period runs out; the restart follows in the same pod sync.
+                let grace = self
+                    .store
+                    .pods
+                    .get(pod)
+                    .and_then(|p| p.template.spec.as_ref())
+                    .and_then(|s| {
+                        let probe = s.containers.get(ci).and_then(|c| c.liveness_probe.as_ref());
+                        probe
+                            .and_then(|p| p.termination_grace_period_seconds)
+                            .or(s.termination_grace_period_seconds)
+                    })
+                    .unwrap_or(30)
+                    .max(0) as f64;
+                let stop = self.behavior(pod, ci).map_or(1.0, |b| b.stop_seconds);
+                let code = if stop > grace { 137 } else { 143 };
+                self.end_probe_series(pod, ci);
+                self.bump(pod, ci);
+                let at = self.store.now + SimDuration::from_secs_f64(stop.min(grace));
+                self.pending_probe_kill_code(pod, ci, code);
+                self.container_timer(pod, ci, at, Step::ProbeKilled);
             }
         }
     }
@@ -376,7 +401,7 @@ impl Sim {
                 format!("Container image {image:?} already present on machine"),
             );
         }
-        self.kubelet_event(pod, false, "Created", format!("Created container {name}"));
+        self.kubelet_event(pod, false, "Created", format!("Created container: {name}"));
         self.kubelet_event(pod, false, "Started", format!("Started container {name}"));
         let Some(b) = behavior else { return };
         for line in &b.logs {
@@ -399,6 +424,31 @@ impl Sim {
         ci: usize,
         exit_code: i32,
         reason: &'static str,
+    ) {
+        self.container_stopped(pod, ci, exit_code, reason, false);
+    }
+
+    fn pending_probe_kill_code(&mut self, pod: ObjId, ci: usize, code: i32) {
+        if let Some(c) = self
+            .store
+            .pods
+            .get_mut(pod)
+            .and_then(|p| p.containers.get_mut(ci))
+        {
+            c.kill_code = Some(code);
+        }
+    }
+
+    /// A container stopped. After a probe kill the kubelet's back-off looks at the previous
+    /// dead instance (`doBackOff` finds the last *exited* status from before the kill), so the
+    /// first probe restart is immediate and creates no back-off entry.
+    fn container_stopped(
+        &mut self,
+        pod: ObjId,
+        ci: usize,
+        exit_code: i32,
+        reason: &'static str,
+        probe_kill: bool,
     ) {
         let now = self.store.now;
         self.end_probe_series(pod, ci);
@@ -431,10 +481,17 @@ impl Sim {
         c.ready = false;
         let restart = policy == "Always" || (policy == "OnFailure" && exit_code != 0);
         let mut wait = None;
-        if restart {
-            if in_backoff(c.backoff, now, now) {
-                let delay = SimDuration(c.backoff.map_or(0, |b| b.delay_ms));
-                wait = Some(delay);
+        let reference = if probe_kill {
+            c.last.as_ref().map(|l| l.finished)
+        } else {
+            Some(now)
+        };
+        if restart && let Some(reference) = reference {
+            if in_backoff(c.backoff, reference, now) {
+                let delay = c.backoff.map_or(0, |b| b.delay_ms);
+                wait = Some(SimDuration(
+                    (reference.millis() + delay).saturating_sub(now.millis()),
+                ));
             } else {
                 c.backoff = Some(backoff_next(c.backoff, now));
             }

@@ -41,9 +41,13 @@ impl ProbeTiming {
         }
     }
 
-    /// Time of probe `k` for a container started at `start`.
+    /// Time of probe `k` for a container started at `start`. The prober ticks every period
+    /// from the container's start (the kubelet triggers a probe as soon as it sees the container
+    /// running) and skips ticks while the container is younger than initialDelaySeconds, so the
+    /// first real probe is at the first multiple of the period at or after the delay.
     pub fn tick(&self, start: SimTime, k: u64) -> SimTime {
-        start + self.initial + SimDuration(self.period.millis() * k)
+        let k0 = self.initial.millis().div_ceil(self.period.millis());
+        start + SimDuration(self.period.millis() * (k0 + k))
     }
 
     /// The first probe index at or after `t`.
@@ -400,6 +404,7 @@ mod tests {
 
     #[test]
     fn probe_ticks_start_after_the_initial_delay() {
+        // worker.go: a ticker every period from start; ticks younger than the delay are skipped.
         let t = ProbeTiming {
             initial: SimDuration::from_secs(5),
             period: SimDuration::from_secs(10),
@@ -407,10 +412,20 @@ mod tests {
             failure: 3,
         };
         let start = SimTime(1_000);
-        assert_eq!(t.tick(start, 0), SimTime(6_000));
-        assert_eq!(t.tick(start, 2), SimTime(26_000));
-        assert_eq!(t.first_tick_at_or_after(start, SimTime(6_000)), 0);
-        assert_eq!(t.first_tick_at_or_after(start, SimTime(6_001)), 1);
-        assert_eq!(t.first_tick_at_or_after(start, SimTime(16_000)), 1);
+        assert_eq!(t.tick(start, 0), SimTime(11_000));
+        assert_eq!(t.tick(start, 2), SimTime(31_000));
+        assert_eq!(t.first_tick_at_or_after(start, SimTime(11_000)), 0);
+        assert_eq!(t.first_tick_at_or_after(start, SimTime(11_001)), 1);
+        assert_eq!(t.first_tick_at_or_after(start, SimTime(21_000)), 1);
+        let same = ProbeTiming {
+            initial: SimDuration::from_secs(10),
+            ..t
+        };
+        assert_eq!(same.tick(start, 0), SimTime(11_000));
+        let none = ProbeTiming {
+            initial: SimDuration::ZERO,
+            ..t
+        };
+        assert_eq!(none.tick(start, 0), start);
     }
 }

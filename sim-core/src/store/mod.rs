@@ -174,6 +174,10 @@ pub struct NodeState {
     pub used_cpu: i64,
     /// Memory requested by pods bound here.
     pub used_mem: i64,
+    /// CPU as the scheduler scores it (default requests for pods that ask for none).
+    pub nonzero_cpu: i64,
+    /// Memory as the scheduler scores it.
+    pub nonzero_mem: i64,
     /// Pods bound here.
     pub pods: BTreeSet<ObjId>,
     /// Images the node has pulled.

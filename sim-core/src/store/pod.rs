@@ -135,6 +135,8 @@ pub struct ContainerRun {
     pub probe_counts: (u32, u32),
     /// Open `Unhealthy` event series of the current run (sequence numbers).
     pub series: Vec<u64>,
+    /// Exit code of a kubelet kill in progress.
+    pub kill_code: Option<i32>,
 }
 
 impl ContainerRun {
@@ -155,6 +157,7 @@ impl ContainerRun {
             previous_logs: Vec::new(),
             probe_counts: (0, 0),
             series: Vec::new(),
+            kill_code: None,
         }
     }
 
