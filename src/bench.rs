@@ -72,6 +72,17 @@ pub(crate) fn child(name: &str, every_probe: bool) -> Result<()> {
     }
     run.finish();
     let wall = start.elapsed();
+    if std::env::var_os("KUBESIM_BENCH_STATS").is_some() {
+        eprintln!(
+            "stats: events {} decisions {} pods {} rs {} timers {} nodes {}",
+            run.sim.store.events.len(),
+            run.sim.store.decisions.len(),
+            run.sim.store.pods.len(),
+            run.sim.store.replicasets.len(),
+            run.sim.pending_timers(),
+            run.sim.store.nodes.len()
+        );
+    }
     if show {
         eprintln!();
     }

@@ -209,6 +209,11 @@ impl Sim {
         self.config.seed
     }
 
+    /// Number of pending timers (stale ones included).
+    pub fn pending_timers(&self) -> usize {
+        self.timers.len()
+    }
+
     /// The time of the next pending timer, if any.
     pub fn next_event_time(&self) -> Option<SimTime> {
         self.timers.peek_time()

@@ -2,7 +2,7 @@
 //! reason and message within ten minutes → count + 1) and expired after one hour (the API
 //! server's default `--event-ttl`).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use super::{Kind, ObjId};
@@ -37,8 +37,8 @@ pub struct EventRecord {
     pub warning: bool,
     /// Machine-readable reason (`ScalingReplicaSet`, `BackOff`, ...).
     pub reason: &'static str,
-    /// Human-readable message.
-    pub message: Box<str>,
+    /// Human-readable message (interned: the many identical kubelet messages share one copy).
+    pub message: Arc<str>,
     /// The component that reported it (`deployment-controller`, `kubelet`, ...).
     pub source: &'static str,
     /// The node, for kubelet events.
@@ -51,7 +51,7 @@ pub struct EventRecord {
     pub count: u32,
     /// A standing series (a probe failing every period): `count` and `last` follow from
     /// `first`, the period and the end of the streak, computed when read.
-    pub series: Option<Series>,
+    pub series: Option<Box<Series>>,
 }
 
 /// A run of identical events at a fixed period.
@@ -69,7 +69,7 @@ impl EventRecord {
         if self.first > now {
             return None;
         }
-        match self.series {
+        match self.series.as_deref() {
             None => Some((self.count, self.last)),
             Some(s) => {
                 let end = s.until.map_or(now, |u| u.min(now));
@@ -91,8 +91,29 @@ pub struct EventLog {
     first_seq: u64,
     next_seq: u64,
     /// The newest event per object, reason and message (client-go's event key also holds
-    /// the message, so interleaved `Failed` events with two messages each keep a count).
-    latest: BTreeMap<(ObjId, &'static str), BTreeMap<Box<str>, u64>>,
+    /// the message, so interleaved `Failed` events with two messages each keep a count),
+    /// indexed by a hash of the three; a hit is checked against the record itself.
+    latest: BTreeMap<u64, u64>,
+    /// Interned messages.
+    messages: BTreeSet<Arc<str>>,
+    /// Records since the message pool was last pruned.
+    since_prune: usize,
+}
+
+/// FNV-1a over the aggregation key.
+fn key_hash(id: ObjId, reason: &str, message: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in id
+        .to_le_bytes()
+        .iter()
+        .chain(reason.as_bytes())
+        .chain([0u8].iter())
+        .chain(message.as_bytes())
+    {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
 }
 
 /// An event to record.
@@ -116,13 +137,13 @@ impl EventLog {
     /// Records an event at `now`, folding it into an identical recent one.
     pub fn record(&mut self, now: SimTime, ev: NewEvent) {
         self.expire(now);
-        let key = (ev.object.id, ev.reason);
-        if let Some(&seq) = self
-            .latest
-            .get(&key)
-            .and_then(|by_message| by_message.get(ev.message.as_str()))
+        let key = key_hash(ev.object.id, ev.reason, &ev.message);
+        if let Some(&seq) = self.latest.get(&key)
             && let Some(existing) = self.get_mut(seq)
+            && existing.object.id == ev.object.id
+            && existing.reason == ev.reason
             && *existing.message == *ev.message
+            && existing.series.is_none()
             && now.since(existing.last) <= AGGREGATE_WINDOW
         {
             existing.count += 1;
@@ -131,16 +152,14 @@ impl EventLog {
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.latest
-            .entry(key)
-            .or_default()
-            .insert(ev.message.clone().into_boxed_str(), seq);
+        self.latest.insert(key, seq);
+        let message = self.intern(ev.message);
         self.events.push_back(EventRecord {
             seq,
             object: ev.object,
             warning: ev.warning,
             reason: ev.reason,
-            message: ev.message.into_boxed_str(),
+            message,
             source: ev.source,
             host: ev.host,
             first: now,
@@ -148,6 +167,21 @@ impl EventLog {
             count: 1,
             series: None,
         });
+    }
+
+    fn intern(&mut self, message: String) -> Arc<str> {
+        if let Some(m) = self.messages.get(message.as_str()) {
+            return m.clone();
+        }
+        let m: Arc<str> = message.into();
+        self.messages.insert(m.clone());
+        self.since_prune += 1;
+        if self.since_prune > 4096 && self.since_prune > self.messages.len() {
+            // Forget messages no stored event uses any more.
+            self.messages.retain(|m| Arc::strong_count(m) > 1);
+            self.since_prune = 0;
+        }
+        m
     }
 
     /// Records a standing series starting at `first` (possibly later than now); returns its
@@ -161,18 +195,19 @@ impl EventLog {
     ) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
+        let message = self.intern(ev.message);
         self.events.push_back(EventRecord {
             seq,
             object: ev.object,
             warning: ev.warning,
             reason: ev.reason,
-            message: ev.message.into_boxed_str(),
+            message,
             source: ev.source,
             host: ev.host,
             first,
             last: first,
             count: 1,
-            series: Some(Series { period, until }),
+            series: Some(Box::new(Series { period, until })),
         });
         seq
     }
@@ -197,7 +232,7 @@ impl EventLog {
 
     fn expire(&mut self, now: SimTime) {
         while let Some(front) = self.events.front() {
-            let last = match front.series {
+            let last = match front.series.as_deref() {
                 None => front.last,
                 Some(s) if s.until.is_some() => {
                     front.seen_at(now).map_or(SimTime(u64::MAX), |(_, l)| l)
@@ -207,14 +242,9 @@ impl EventLog {
             if last == SimTime(u64::MAX) || now.since(last) <= EVENT_TTL {
                 break;
             }
-            let key = (front.object.id, front.reason);
-            if let Some(by_message) = self.latest.get_mut(&key) {
-                if by_message.get(&*front.message) == Some(&front.seq) {
-                    by_message.remove(&*front.message);
-                }
-                if by_message.is_empty() {
-                    self.latest.remove(&key);
-                }
+            let key = key_hash(front.object.id, front.reason, &front.message);
+            if self.latest.get(&key) == Some(&front.seq) {
+                self.latest.remove(&key);
             }
             self.events.pop_front();
             self.first_seq += 1;
