@@ -53,9 +53,13 @@ impl Sim {
             .and_then(|s| s.node_selector.clone())
             .unwrap_or_default();
         let node_name = p.template.spec.as_ref().and_then(|s| s.node_name.clone());
-        let nodes: Vec<ObjId> = self.store.nodes.iter().map(|(id, _)| id).collect();
+        if self.node_order.len() != self.store.nodes.len() {
+            self.node_order = self.store.nodes.iter().map(|(id, _)| id).collect();
+        }
+        let nodes = std::mem::take(&mut self.node_order);
         let total = nodes.len();
         if total == 0 {
+            self.node_order = nodes;
             self.unschedulable_pod(
                 id,
                 "0/0 nodes are available: no nodes available to schedule pods.".into(),
@@ -133,6 +137,7 @@ impl Sim {
             }
         }
         self.next_start_node = (start + examined) % total;
+        self.node_order = nodes;
         if feasible.is_empty() {
             let mut parts: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
             parts.sort();

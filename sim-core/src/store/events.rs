@@ -92,28 +92,12 @@ pub struct EventLog {
     next_seq: u64,
     /// The newest event per object, reason and message (client-go's event key also holds
     /// the message, so interleaved `Failed` events with two messages each keep a count),
-    /// indexed by a hash of the three; a hit is checked against the record itself.
-    latest: BTreeMap<u64, u64>,
+    /// indexed by object: the sequence numbers of the object's live events, newest last.
+    latest: BTreeMap<ObjId, Vec<u64>>,
     /// Interned messages.
     messages: BTreeSet<Arc<str>>,
     /// Records since the message pool was last pruned.
     since_prune: usize,
-}
-
-/// FNV-1a over the aggregation key.
-fn key_hash(id: ObjId, reason: &str, message: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in id
-        .to_le_bytes()
-        .iter()
-        .chain(reason.as_bytes())
-        .chain([0u8].iter())
-        .chain(message.as_bytes())
-    {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
 }
 
 /// An event to record.
@@ -137,13 +121,18 @@ impl EventLog {
     /// Records an event at `now`, folding it into an identical recent one.
     pub fn record(&mut self, now: SimTime, ev: NewEvent) {
         self.expire(now);
-        let key = key_hash(ev.object.id, ev.reason, &ev.message);
-        if let Some(&seq) = self.latest.get(&key)
+        let first_seq = self.first_seq;
+        let found = self.latest.get(&ev.object.id).and_then(|seqs| {
+            seqs.iter().rev().copied().find(|&seq| {
+                self.events
+                    .get((seq - first_seq) as usize)
+                    .is_some_and(|e| {
+                        e.reason == ev.reason && *e.message == *ev.message && e.series.is_none()
+                    })
+            })
+        });
+        if let Some(seq) = found
             && let Some(existing) = self.get_mut(seq)
-            && existing.object.id == ev.object.id
-            && existing.reason == ev.reason
-            && *existing.message == *ev.message
-            && existing.series.is_none()
             && now.since(existing.last) <= AGGREGATE_WINDOW
         {
             existing.count += 1;
@@ -152,7 +141,7 @@ impl EventLog {
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.latest.insert(key, seq);
+        self.latest.entry(ev.object.id).or_default().push(seq);
         let message = self.intern(ev.message);
         self.events.push_back(EventRecord {
             seq,
@@ -242,9 +231,12 @@ impl EventLog {
             if last == SimTime(u64::MAX) || now.since(last) <= EVENT_TTL {
                 break;
             }
-            let key = key_hash(front.object.id, front.reason, &front.message);
-            if self.latest.get(&key) == Some(&front.seq) {
-                self.latest.remove(&key);
+            let (id, seq) = (front.object.id, front.seq);
+            if let Some(seqs) = self.latest.get_mut(&id) {
+                seqs.retain(|s| *s != seq);
+                if seqs.is_empty() {
+                    self.latest.remove(&id);
+                }
             }
             self.events.pop_front();
             self.first_seq += 1;
