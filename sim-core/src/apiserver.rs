@@ -973,7 +973,7 @@ impl Sim {
             } => {
                 self.modify_deployment(id, |d| {
                     if let Some(s) = d.spec.as_mut() {
-                        s.template = template;
+                        s.template = *template;
                     }
                     d.metadata.annotations = Some(annotations);
                 })?;

@@ -73,7 +73,7 @@ impl Sim {
             .copied()
             .filter(|p| {
                 self.store.pods.get(*p).is_some_and(|p| {
-                    &*p.namespace == ns && p.is_active() && label_selector_matches(&sel, p.labels())
+                    *p.namespace == *ns && p.is_active() && label_selector_matches(&sel, p.labels())
                 })
             })
             .collect();

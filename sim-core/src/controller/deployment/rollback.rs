@@ -31,7 +31,7 @@ pub enum Undo {
         /// The revision rolled back to.
         revision: i64,
         /// New `spec.template`.
-        template: PodTemplateSpec,
+        template: Box<PodTemplateSpec>,
         /// New `metadata.annotations`.
         annotations: BTreeMap<String, String>,
     },
@@ -127,7 +127,7 @@ impl Sim {
         }
         Ok(Undo::RollBack {
             revision: target.0,
-            template,
+            template: Box::new(template),
             annotations: rollback_annotations(d, rs),
         })
     }

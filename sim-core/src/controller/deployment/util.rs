@@ -102,9 +102,8 @@ pub fn scaled_value(v: Option<&IntOrString>, total: i32, round_up: bool) -> Resu
                 .strip_suffix('%')
                 .and_then(|n| n.parse::<i64>().ok())
                 .ok_or_else(|| {
-                    format!(
-                        "invalid value for IntOrString: invalid type: string is not a percentage"
-                    )
+                    "invalid value for IntOrString: invalid type: string is not a percentage"
+                        .to_string()
                 })?;
             let x = pct * i64::from(total);
             let v = if round_up {
@@ -428,12 +427,8 @@ mod tests {
     #[test]
     fn fencepost_cases_from_kubernetes() {
         // TestResolveFenceposts
-        let cases: [(
-            Option<IntOrString>,
-            Option<IntOrString>,
-            i32,
-            Result<(i32, i32), ()>,
-        ); 6] = [
+        type Case = (Option<IntOrString>, Option<IntOrString>, i32, Result<(i32, i32), ()>);
+        let cases: [Case; 6] = [
             (Some(pct("0%")), Some(pct("0%")), 0, Ok((0, 1))),
             (Some(pct("39%")), Some(pct("39%")), 10, Ok((4, 3))),
             (Some(pct("oops")), Some(pct("0%")), 10, Err(())),
