@@ -107,3 +107,17 @@ fn pods_that_fit_nowhere_stay_pending_with_insufficient_cpu() {
     );
     assert_eq!(s.dep("web").available_replicas, 2);
 }
+
+#[test]
+fn replicas_without_requests_spread_over_the_nodes() {
+    // NodeResourcesFit scores every pod with default requests (100m, 200Mi) when it asks for
+    // none, so three replicas on three empty nodes land one per node, as on a real cluster.
+    for seed in 0..5 {
+        let mut s = Session::new(&ScriptBuilder::with_cluster("{nodes: 3}").seed(seed));
+        s.apply("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: spread}\nspec:\n  replicas: 3\n  selector: {matchLabels: {app: spread}}\n  template:\n    metadata: {labels: {app: spread}}\n    spec:\n      containers: [{name: c, image: nginx:1.27}]\n");
+        s.advance(10);
+        let mut nodes: Vec<String> = pods(&mut s).into_iter().map(|p| p.3).collect();
+        nodes.sort();
+        assert_eq!(nodes, ["node-1", "node-2", "node-3"], "seed {seed}");
+    }
+}

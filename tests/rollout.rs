@@ -333,3 +333,23 @@ fn missing_namespace_is_not_found() {
     assert!(err.contains("Error from server (NotFound): error when creating \"STDIN\": namespaces \"live-coding\" not found"), "{err}");
     assert!(err.contains("step 1 (line 2)"), "{err}");
 }
+
+#[test]
+fn benchmark_course_workload_is_the_same_with_every_probe_tick() {
+    // S1 of `kubesim bench`: the standing-state probes must give the same run as running every
+    // probe period, observed every 100 ms of virtual time.
+    use sim_core::workloads::{Run, S1};
+    fn trace(mode: sim_core::ProbeMode) -> String {
+        let mut run = Run::start(S1, mode);
+        let mut tracer = sim_core::trace::Tracer::default();
+        for step in 1..=6000u64 {
+            run.run_to(sim_core::SimTime(step * 100));
+            tracer.observe(&mut run.sim);
+        }
+        assert!(run.all_rolled_out());
+        tracer.to_jsonl()
+    }
+    let standing = trace(sim_core::ProbeMode::Standing);
+    assert!(standing.lines().count() > 10, "{standing}");
+    assert_eq!(standing, trace(sim_core::ProbeMode::EveryTick));
+}

@@ -78,6 +78,12 @@ impl ScriptBuilder {
         }
     }
 
+    /// The same cluster with another seed.
+    pub(crate) fn seed(mut self, seed: u64) -> Self {
+        self.header = self.header.replacen("seed: 7", &format!("seed: {seed}"), 1);
+        self
+    }
+
     /// Declares an image (`behaviour` is a YAML flow mapping).
     pub(crate) fn image(mut self, name: &str, behaviour: &str) -> Self {
         self.images.push_str(&format!("  {name}: {behaviour}\n"));

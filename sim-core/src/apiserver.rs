@@ -672,6 +672,13 @@ impl Sim {
                         .get_or_insert_with(Default::default)
                         .unschedulable = unschedulable;
                 }
+                let name: Arc<str> = name.as_str().into();
+                let rv = self
+                    .store
+                    .touch(Kind::Node, id, &"".into(), &name, ChangeType::Modified);
+                if let Some(stored) = self.store.nodes.get_mut(id) {
+                    stored.node.metadata.resource_version = Some(rv.to_string());
+                }
                 self.retry_unschedulable();
             }
             _ => return Ok(false),

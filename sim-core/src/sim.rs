@@ -160,8 +160,8 @@ pub struct Sim {
     pub(crate) orphan_pods: BTreeSet<ObjId>,
     /// Where the scheduler starts its next node search (`nextStartNodeIndex`).
     pub(crate) next_start_node: usize,
-    /// Node ids in creation order, as the scheduler walks them (rebuilt when nodes change).
-    pub(crate) node_order: Vec<ObjId>,
+    /// The scheduler's node snapshot.
+    pub(crate) sched: crate::controller::scheduler::SchedSnapshot,
     /// Events handled so far (timers plus controller syncs).
     pub events_processed: u64,
     /// Pods created so far.
@@ -187,7 +187,7 @@ impl Sim {
             orphan_rss: BTreeSet::new(),
             orphan_pods: BTreeSet::new(),
             next_start_node: 0,
-            node_order: Vec::new(),
+            sched: Default::default(),
             events_processed: 0,
             pods_created: 0,
         };
@@ -451,7 +451,6 @@ impl Sim {
                 epoch: 0,
             },
         );
-        self.node_order.clear();
         self.retry_unschedulable();
         id
     }

@@ -222,6 +222,9 @@ impl Sim {
             n.nonzero_cpu -= nz_cpu;
             n.nonzero_mem -= nz_mem;
         }
+        if let Some(n) = node {
+            self.sched_node_changed(n);
+        }
         self.store
             .touch(Kind::Pod, id, &ns, &name, ChangeType::Deleted);
         self.store.pods.remove(id, &ns, &name);

@@ -36,7 +36,78 @@ pub(crate) fn pod_nonzero_requests(p: &crate::store::PodState) -> (i64, i64) {
     (cpu, mem)
 }
 
+/// The scheduler's per-node numbers, packed together (kube-scheduler's cache snapshot):
+/// filtering 500 nodes per pod touches this array, not the full Node objects.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SchedNode {
+    id: ObjId,
+    ready: bool,
+    unschedulable: bool,
+    pods: i64,
+    max_pods: i64,
+    used_cpu: i64,
+    used_mem: i64,
+    alloc_cpu: i64,
+    alloc_mem: i64,
+    nonzero_cpu: i64,
+    nonzero_mem: i64,
+}
+
+/// The snapshot and the Node version it was built from.
+#[derive(Debug, Default)]
+pub(crate) struct SchedSnapshot {
+    nodes: Vec<SchedNode>,
+    index: BTreeMap<ObjId, usize>,
+    built_from: Option<u64>,
+}
+
 impl Sim {
+    /// Rebuilds the snapshot when any Node object changed since it was built.
+    fn refresh_snapshot(&mut self) {
+        let version = self.store.nodes_version();
+        if self.sched.built_from == Some(version) {
+            return;
+        }
+        self.sched.nodes.clear();
+        self.sched.index.clear();
+        for (id, n) in self.store.nodes.iter() {
+            self.sched.index.insert(id, self.sched.nodes.len());
+            self.sched.nodes.push(SchedNode {
+                id,
+                ready: n.ready,
+                unschedulable: n
+                    .node
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.unschedulable)
+                    .unwrap_or(false),
+                pods: n.pods.len() as i64,
+                max_pods: n.max_pods,
+                used_cpu: n.used_cpu,
+                used_mem: n.used_mem,
+                alloc_cpu: n.alloc_cpu,
+                alloc_mem: n.alloc_mem,
+                nonzero_cpu: n.nonzero_cpu,
+                nonzero_mem: n.nonzero_mem,
+            });
+        }
+        self.sched.built_from = Some(version);
+    }
+
+    /// Copies a node's pod count and requests into the snapshot after a bind or removal.
+    pub(crate) fn sched_node_changed(&mut self, node: ObjId) {
+        let (Some(&ix), Some(n)) = (self.sched.index.get(&node), self.store.nodes.get(node)) else {
+            return;
+        };
+        if let Some(s) = self.sched.nodes.get_mut(ix) {
+            s.pods = n.pods.len() as i64;
+            s.used_cpu = n.used_cpu;
+            s.used_mem = n.used_mem;
+            s.nonzero_cpu = n.nonzero_cpu;
+            s.nonzero_mem = n.nonzero_mem;
+        }
+    }
+
     /// Tries to place one pod.
     pub(crate) fn schedule_pod(&mut self, id: ObjId) {
         let Some(p) = self.store.pods.get(id) else {
@@ -53,13 +124,12 @@ impl Sim {
             .and_then(|s| s.node_selector.clone())
             .unwrap_or_default();
         let node_name = p.template.spec.as_ref().and_then(|s| s.node_name.clone());
-        if self.node_order.len() != self.store.nodes.len() {
-            self.node_order = self.store.nodes.iter().map(|(id, _)| id).collect();
-        }
-        let nodes = std::mem::take(&mut self.node_order);
-        let total = nodes.len();
+        let (nz_cpu, nz_mem) = pod_nonzero_requests(p);
+        self.refresh_snapshot();
+        let snapshot = std::mem::take(&mut self.sched.nodes);
+        let total = snapshot.len();
         if total == 0 {
-            self.node_order = nodes;
+            self.sched.nodes = snapshot;
             self.unschedulable_pod(
                 id,
                 "0/0 nodes are available: no nodes available to schedule pods.".into(),
@@ -73,11 +143,10 @@ impl Sim {
             let pct = (50 - total as i64 / 125).max(5) as usize;
             (total * pct / 100).max(100)
         };
-        let (nz_cpu, nz_mem) = pod_nonzero_requests(p);
         let mut reasons: BTreeMap<&'static str, usize> = BTreeMap::new();
         // Nodes where evicting lower-priority pods could help (resources) versus not at all.
         let mut preemption_could_help = 0usize;
-        let mut feasible: Vec<(ObjId, i64)> = Vec::new();
+        let mut feasible: Vec<(usize, i64)> = Vec::new();
         let start = self.next_start_node % total;
         let mut examined = 0;
         for k in 0..total {
@@ -85,28 +154,22 @@ impl Sim {
                 break;
             }
             examined += 1;
-            let nid = nodes[(start + k) % total];
-            let Some(n) = self.store.nodes.get(nid) else {
-                continue;
-            };
-            let unschedulable = n
-                .node
-                .spec
-                .as_ref()
-                .and_then(|s| s.unschedulable)
-                .unwrap_or(false);
-            let reason = if node_name.as_deref().is_some_and(|want| want != &*n.name) {
-                Some("node(s) didn't match Pod's node affinity/selector")
-            } else if !n.ready {
+            let ix = (start + k) % total;
+            let n = &snapshot[ix];
+            let name_or_selector_mismatch = (node_name.is_some() || !selector.is_empty())
+                && self.store.nodes.get(n.id).is_none_or(|full| {
+                    node_name.as_deref().is_some_and(|want| want != &*full.name)
+                        || !selector.iter().all(|(k, v)| {
+                            full.node.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v)
+                        })
+                });
+            let reason = if !n.ready {
                 Some("node(s) had untolerated taint {node.kubernetes.io/unreachable: }")
-            } else if unschedulable {
+            } else if n.unschedulable {
                 Some("node(s) were unschedulable")
-            } else if !selector
-                .iter()
-                .all(|(k, v)| n.node.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v))
-            {
+            } else if name_or_selector_mismatch {
                 Some("node(s) didn't match Pod's node affinity/selector")
-            } else if n.pods.len() as i64 >= n.max_pods {
+            } else if n.pods >= n.max_pods {
                 Some("Too many pods")
             } else if n.used_cpu + cpu > n.alloc_cpu {
                 Some("Insufficient cpu")
@@ -132,12 +195,17 @@ impl Sim {
                     let m = n.nonzero_mem + nz_mem;
                     let free_c = ((n.alloc_cpu - c).max(0) * 100) / n.alloc_cpu.max(1);
                     let free_m = ((n.alloc_mem - m).max(0) * 100) / n.alloc_mem.max(1);
-                    feasible.push((nid, (free_c + free_m) / 2));
+                    feasible.push((ix, (free_c + free_m) / 2));
                 }
             }
         }
+        let ids: Vec<(ObjId, i64)> = feasible
+            .iter()
+            .map(|(ix, s)| (snapshot[*ix].id, *s))
+            .collect();
+        self.sched.nodes = snapshot;
+        let feasible = ids;
         self.next_start_node = (start + examined) % total;
-        self.node_order = nodes;
         if feasible.is_empty() {
             let mut parts: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
             parts.sort();
@@ -206,13 +274,17 @@ impl Sim {
 
     fn bind(&mut self, id: ObjId, node: ObjId, cpu: i64, mem: i64) {
         let now = self.store.now;
+        let (nz_cpu, nz_mem) = self.store.pods.get(id).map_or((0, 0), pod_nonzero_requests);
         let Some(n) = self.store.nodes.get_mut(node) else {
             return;
         };
         n.pods.insert(id);
         n.used_cpu += cpu;
         n.used_mem += mem;
+        n.nonzero_cpu += nz_cpu;
+        n.nonzero_mem += nz_mem;
         let node_name = n.name.clone();
+        self.sched_node_changed(node);
         if let Some(p) = self.store.pods.get_mut(id) {
             p.node = Some(node);
             p.scheduled_at = Some(now);

@@ -270,6 +270,7 @@ pub struct Store {
     changes: Option<Vec<Change>>,
     /// Set whenever a Deployment or ReplicaSet changes (the trace looks only then).
     pub workloads_dirty: bool,
+    nodes_version: u64,
 }
 
 impl Store {
@@ -293,6 +294,7 @@ impl Store {
             decisions: Vec::new(),
             changes: None,
             workloads_dirty: true,
+            nodes_version: 0,
         }
     }
 
@@ -321,6 +323,11 @@ impl Store {
         crate::rng::uid_for(self.seed, id)
     }
 
+    /// Bumped on every write to a Node object.
+    pub fn nodes_version(&self) -> u64 {
+        self.nodes_version
+    }
+
     /// The current resourceVersion.
     pub fn resource_version(&self) -> u64 {
         self.resource_version
@@ -338,6 +345,9 @@ impl Store {
         self.resource_version += 1;
         if matches!(kind, Kind::Deployment | Kind::ReplicaSet) {
             self.workloads_dirty = true;
+        }
+        if kind == Kind::Node {
+            self.nodes_version += 1;
         }
         if let Some(c) = &mut self.changes {
             c.push(Change {

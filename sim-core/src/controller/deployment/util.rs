@@ -427,7 +427,12 @@ mod tests {
     #[test]
     fn fencepost_cases_from_kubernetes() {
         // TestResolveFenceposts
-        type Case = (Option<IntOrString>, Option<IntOrString>, i32, Result<(i32, i32), ()>);
+        type Case = (
+            Option<IntOrString>,
+            Option<IntOrString>,
+            i32,
+            Result<(i32, i32), ()>,
+        );
         let cases: [Case; 6] = [
             (Some(pct("0%")), Some(pct("0%")), 0, Ok((0, 1))),
             (Some(pct("39%")), Some(pct("39%")), 10, Ok((4, 3))),
