@@ -9,6 +9,7 @@ mod history;
 mod nodes;
 mod pause;
 mod pods;
+mod probes;
 mod rollout;
 mod scaling;
 mod services;

@@ -116,7 +116,21 @@ impl Sim {
         let mut node = n.node.clone();
         let status = node.status.get_or_insert_with(Default::default);
         let t = self.store.time(n.ready_changed);
-        let now = self.store.time(self.store.now);
+        // A silent kubelet's last heartbeat stays (kept at the `Down` fault, see
+        // node_lifecycle.rs); a live one heartbeats now.
+        let frozen = (!n.kubelet_up)
+            .then(|| {
+                n.node
+                    .status
+                    .as_ref()?
+                    .conditions
+                    .as_ref()?
+                    .first()?
+                    .last_heartbeat_time
+                    .clone()
+            })
+            .flatten();
+        let now = frozen.unwrap_or_else(|| self.store.time(self.store.now));
         let (st, reason, msg) = if n.ready {
             ("True", "KubeletReady", "kubelet is posting ready status")
         } else {
