@@ -6,6 +6,7 @@ mod support;
 mod deadline;
 mod errors;
 mod history;
+mod kubectl_texts;
 mod nodes;
 mod pause;
 mod pods;

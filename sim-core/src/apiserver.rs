@@ -946,15 +946,32 @@ impl Sim {
             .and_then(|(_, d)| d.spec.as_ref()?.paused)
             .unwrap_or(false)
         {
-            return Err(ApiError::BadRequest(
-                "can't restart paused deployment (run rollout resume first)".into(),
-            ));
+            // objectrestarter.go refuses; rollout_restart.go wraps the error with the
+            // resource and name: `error: %s %q %v`.
+            return Err(ApiError::BadRequest(format!(
+                "deployments.apps {name:?} can't restart paused deployment (run rollout resume first)"
+            )));
         }
         let stamp = self
             .store
             .now_timestamp()
             .strftime("%Y-%m-%dT%H:%M:%SZ")
             .to_string();
+        // The stamp has a resolution of seconds: a second restart within the same second makes
+        // an empty patch, which rollout_restart.go refuses.
+        let same = self.store.deployments.get(id).is_some_and(|(_, d)| {
+            d.spec
+                .as_ref()
+                .and_then(|s| s.template.metadata.as_ref())
+                .and_then(|m| m.annotations.as_ref())
+                .and_then(|a| a.get("kubectl.kubernetes.io/restartedAt"))
+                == Some(&stamp)
+        });
+        if same {
+            return Err(ApiError::BadRequest(format!(
+                "failed to create patch for {name}: if restart has already been triggered within the past second, please wait before attempting to trigger another"
+            )));
+        }
         self.modify_deployment(id, |d| {
             if let Some(s) = d.spec.as_mut() {
                 s.template
