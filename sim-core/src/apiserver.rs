@@ -994,8 +994,10 @@ impl Sim {
     ) -> Result<String, UndoOrApiError> {
         let id = self.deployment_id(namespace, name)?;
         match self.plan_undo(id, to_revision)? {
-            Undo::Skipped { revision } => Ok(format!(
-                "deployment.apps/{name} skipped rollback (current template already matches revision {revision})"
+            // rollback.go prints the requested toRevision (0 for a bare undo), not the
+            // revision it found.
+            Undo::Skipped { .. } => Ok(format!(
+                "deployment.apps/{name} skipped rollback (current template already matches revision {to_revision})"
             )),
             Undo::RollBack {
                 template,
