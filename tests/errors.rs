@@ -138,6 +138,11 @@ fn failing_commands_print_kubectls_errors_and_change_nothing() {
             "delete pod/nope",
             "Error from server (NotFound): pods \"nope\" not found\n",
         ),
+        // scale.go: MarkFlagRequired("replicas"), answered by cobra.
+        (
+            "scale deployment web",
+            "error: required flag(s) \"replicas\" not set\n",
+        ),
         (
             "scale deployment web --replicas=-1",
             "error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0\n",

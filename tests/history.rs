@@ -45,6 +45,11 @@ fn deleting_a_deployment_cascades_to_its_replica_sets_and_pods() {
     s.advance(20);
     s.ok("set image deployment/web api=nginx:1.27 -n demo");
     s.advance(20);
+    // rollback.go: the skip message names the requested toRevision.
+    assert_eq!(
+        s.ok("rollout undo deployment/web -n demo --to-revision=2"),
+        "deployment.apps/web skipped rollback (current template already matches revision 2)\n"
+    );
     assert_eq!(
         s.ok("delete deployment web -n demo"),
         "deployment.apps \"web\" deleted from demo namespace\n"

@@ -68,7 +68,10 @@ fn a_dead_node_goes_notready_then_its_pods_are_evicted_and_replaced() {
     assert!(running.iter().all(|p| p.3 == "node-1" && p.1 == "1/1"));
     assert_eq!(s.dep("web").available_replicas, 4);
 
-    // The kubelet never confirms the deletion; removing the node force-deletes the pods.
+    // The kubelet never confirms the deletion; removing the node lets the pod garbage
+    // collector force-delete the pods, after its quarantine (gc_controller.go gcOrphaned:
+    // loop every 20 s, node missing for 40 s). Removed at 961 s: first loop at 980 s, pods
+    // deleted at 1020 s.
     s.advance(600);
     assert_eq!(pods(&mut s).len(), 6);
     s.sim
@@ -78,6 +81,19 @@ fn a_dead_node_goes_notready_then_its_pods_are_evicted_and_replaced() {
         )
         .unwrap();
     s.sim.settle();
+    assert_eq!(rows(&s.ok("get nodes")).len(), 1);
+    let lingering = pods(&mut s);
+    assert_eq!(lingering.len(), 6, "{lingering:?}");
+    assert!(
+        lingering
+            .iter()
+            .filter(|p| on_2.contains(&p.0))
+            .all(|p| p.3 == "node-2"),
+        "they still name their node: {lingering:?}"
+    );
+    s.advance(58);
+    assert_eq!(pods(&mut s).len(), 6);
+    s.advance(1);
     let now = pods(&mut s);
     assert_eq!(now.len(), 4, "{now:?}");
     assert!(now.iter().all(|p| !on_2.contains(&p.0)));
@@ -120,4 +136,82 @@ fn replicas_without_requests_spread_over_the_nodes() {
         nodes.sort();
         assert_eq!(nodes, ["node-1", "node-2", "node-3"], "seed {seed}");
     }
+}
+
+/// The conditions of pod `name` as `(type, status, reason, message)`.
+fn conditions(s: &mut Session, name: &str) -> Vec<(String, String, String, String)> {
+    let json: serde_json::Value =
+        serde_json::from_str(&s.ok(&format!("get pod {name} -o json"))).unwrap();
+    json["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let f = |k: &str| c[k].as_str().unwrap_or("").to_string();
+            (f("type"), f("status"), f("reason"), f("message"))
+        })
+        .collect()
+}
+
+#[test]
+fn a_lost_node_flips_only_ready_keeps_its_heartbeat_and_marks_the_eviction() {
+    let mut s = Session::new(&two_nodes());
+    s.apply(&web(4));
+    s.advance(10);
+    let on_2: Vec<String> = pods(&mut s)
+        .into_iter()
+        .filter(|p| p.3 == "node-2")
+        .map(|p| p.0)
+        .collect();
+    let heartbeat = |s: &mut Session| {
+        let json: serde_json::Value =
+            serde_json::from_str(&s.ok("get node node-2 -o json")).unwrap();
+        json["status"]["conditions"][0]["lastHeartbeatTime"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let alive = heartbeat(&mut s);
+    s.sim
+        .node_fault(
+            "node-2",
+            sim_core::controller::node_lifecycle::NodeFault::Down,
+        )
+        .unwrap();
+    s.advance(60);
+    // The node controller changes status, reason and message; the heartbeat stays the
+    // kubelet's last one.
+    assert_eq!(heartbeat(&mut s), alive);
+
+    // controller_utils.go MarkPodsNotReady: only Ready turns False, keeping its empty reason
+    // and message; ContainersReady stays True.
+    let conds = conditions(&mut s, &on_2[0]);
+    let find = |ty: &str| conds.iter().find(|c| c.0 == ty).unwrap().clone();
+    assert_eq!(
+        find("Ready"),
+        ("Ready".into(), "False".into(), "".into(), "".into())
+    );
+    assert_eq!(
+        find("ContainersReady"),
+        (
+            "ContainersReady".into(),
+            "True".into(),
+            "".into(),
+            "".into()
+        )
+    );
+
+    // taint_eviction.go: DisruptionTarget before the deletion, listed last.
+    s.advance(300);
+    let conds = conditions(&mut s, &on_2[0]);
+    assert_eq!(
+        conds.last().unwrap(),
+        &(
+            "DisruptionTarget".to_string(),
+            "True".to_string(),
+            "DeletionByTaintManager".to_string(),
+            "Taint manager: deleting due to NoExecute taint".to_string()
+        ),
+        "{conds:?}"
+    );
 }

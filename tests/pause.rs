@@ -117,7 +117,8 @@ fn pause_refuses_undo_restart_and_a_second_pause() {
     );
     assert_eq!(
         s.fails("rollout restart deployment/web -n demo"),
-        "error: can't restart paused deployment (run rollout resume first)\n"
+        // rollout_restart.go wraps objectrestarter.go's error: `error: %s %q %v`.
+        "error: deployments.apps \"web\" can't restart paused deployment (run rollout resume first)\n"
     );
     s.advance(60);
     assert_eq!(
@@ -153,6 +154,12 @@ fn rollout_restart_makes_a_new_revision_with_the_same_image() {
     assert_eq!(
         s.ok("rollout restart deployment/web -n demo"),
         "deployment.apps/web restarted\n"
+    );
+    // restartedAt has a resolution of seconds: a second restart in the same second would be an
+    // empty patch, which rollout_restart.go refuses.
+    assert_eq!(
+        s.fails("rollout restart deployment/web -n demo"),
+        "error: failed to create patch for web: if restart has already been triggered within the past second, please wait before attempting to trigger another\n"
     );
     s.advance(60);
     let d = s.dep("web");

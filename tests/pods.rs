@@ -46,6 +46,9 @@ fn the_with_services_image_crash_loops_looking_for_redis() {
         .find(|l| l.contains("Back-off restarting"))
         .unwrap_or_else(|| panic!("no BackOff event\n{describe}"));
     assert!(backoff.starts_with("  Warning  BackOff"), "{backoff}");
+    // doBackOff records the event on every pod sync while waiting (every 10 s): waits of
+    // 10, 20, 40 and 80 s, and 23 s of the current one, fold into one event.
+    assert!(backoff.contains("  3s (x18 over "), "{backoff}");
     assert!(
         backoff.contains(&format!(
             "Back-off restarting failed container api in pod {pod}_default("

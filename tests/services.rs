@@ -77,3 +77,36 @@ fn endpoints_follow_readiness() {
         "{describe}"
     );
 }
+
+#[test]
+fn finished_pods_leave_the_endpoints_and_ports_resolve_per_pod() {
+    // endpointsliceutil.ShouldPodBeInEndpoints: a restartPolicy Never pod that Succeeded is
+    // not an endpoint; podutil.FindPort resolves a named targetPort in each pod.
+    let mut s = Session::new(&ScriptBuilder::new().image(
+        "registry.local/job:1",
+        "{crash: done, exitCode: 0, crashAfterSeconds: 5}",
+    ));
+    let pod = |name: &str, image: &str, port: i32, policy: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, labels: {{app: web}}}}\nspec:\n  restartPolicy: {policy}\n  containers: [{{name: c, image: \"{image}\", ports: [{{name: http, containerPort: {port}}}]}}]\n"
+        )
+    };
+    s.apply(&pod("a", "nginx:1.27", 8080, "Always"));
+    s.apply(&pod("b", "nginx:1.27", 9090, "Always"));
+    s.apply(&pod("done", "registry.local/job:1", 7070, "Never"));
+    s.apply("apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n  ports: [{port: 80, targetPort: http}]\n");
+    s.advance(30);
+    let json: serde_json::Value = serde_json::from_str(&s.ok("get endpoints web -o json")).unwrap();
+    let subsets = json["subsets"].as_array().unwrap();
+    let mut seen: Vec<(i64, usize)> = subsets
+        .iter()
+        .map(|ss| {
+            (
+                ss["ports"][0]["port"].as_i64().unwrap(),
+                ss["addresses"].as_array().map_or(0, Vec::len),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(seen, [(8080, 1), (9090, 1)], "{json}");
+}

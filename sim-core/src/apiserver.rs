@@ -116,7 +116,21 @@ impl Sim {
         let mut node = n.node.clone();
         let status = node.status.get_or_insert_with(Default::default);
         let t = self.store.time(n.ready_changed);
-        let now = self.store.time(self.store.now);
+        // A silent kubelet's last heartbeat stays (kept at the `Down` fault, see
+        // node_lifecycle.rs); a live one heartbeats now.
+        let frozen = (!n.kubelet_up)
+            .then(|| {
+                n.node
+                    .status
+                    .as_ref()?
+                    .conditions
+                    .as_ref()?
+                    .first()?
+                    .last_heartbeat_time
+                    .clone()
+            })
+            .flatten();
+        let now = frozen.unwrap_or_else(|| self.store.time(self.store.now));
         let (st, reason, msg) = if n.ready {
             ("True", "KubeletReady", "kubelet is posting ready status")
         } else {
@@ -939,15 +953,32 @@ impl Sim {
             .and_then(|(_, d)| d.spec.as_ref()?.paused)
             .unwrap_or(false)
         {
-            return Err(ApiError::BadRequest(
-                "can't restart paused deployment (run rollout resume first)".into(),
-            ));
+            // objectrestarter.go refuses; rollout_restart.go wraps the error with the
+            // resource and name: `error: %s %q %v`.
+            return Err(ApiError::BadRequest(format!(
+                "deployments.apps {name:?} can't restart paused deployment (run rollout resume first)"
+            )));
         }
         let stamp = self
             .store
             .now_timestamp()
             .strftime("%Y-%m-%dT%H:%M:%SZ")
             .to_string();
+        // The stamp has a resolution of seconds: a second restart within the same second makes
+        // an empty patch, which rollout_restart.go refuses.
+        let same = self.store.deployments.get(id).is_some_and(|(_, d)| {
+            d.spec
+                .as_ref()
+                .and_then(|s| s.template.metadata.as_ref())
+                .and_then(|m| m.annotations.as_ref())
+                .and_then(|a| a.get("kubectl.kubernetes.io/restartedAt"))
+                == Some(&stamp)
+        });
+        if same {
+            return Err(ApiError::BadRequest(format!(
+                "failed to create patch for {name}: if restart has already been triggered within the past second, please wait before attempting to trigger another"
+            )));
+        }
         self.modify_deployment(id, |d| {
             if let Some(s) = d.spec.as_mut() {
                 s.template
@@ -970,8 +1001,10 @@ impl Sim {
     ) -> Result<String, UndoOrApiError> {
         let id = self.deployment_id(namespace, name)?;
         match self.plan_undo(id, to_revision)? {
-            Undo::Skipped { revision } => Ok(format!(
-                "deployment.apps/{name} skipped rollback (current template already matches revision {revision})"
+            // rollback.go prints the requested toRevision (0 for a bare undo), not the
+            // revision it found.
+            Undo::Skipped { .. } => Ok(format!(
+                "deployment.apps/{name} skipped rollback (current template already matches revision {to_revision})"
             )),
             Undo::RollBack {
                 template,

@@ -103,6 +103,12 @@ pub enum Step {
     LivenessKill,
     /// A container stopped by the kubelet after a failed probe has exited.
     ProbeKilled,
+    /// The startup probe passed: the container has started; readiness and liveness begin.
+    Started,
+    /// The startup probe reached its failure threshold.
+    StartupKill,
+    /// The pod garbage collector force-deletes a pod whose node is gone (`gcOrphaned`).
+    OrphanedPodGc,
 }
 
 /// Something due at a virtual instant.

@@ -83,6 +83,10 @@ impl fmt::Display for SimDuration {
         if ms == 0 {
             return f.write_str("0s");
         }
+        // Go's Duration.String uses a smaller unit below one second: `500ms`.
+        if ms < 1000 {
+            return write!(f, "{ms}ms");
+        }
         let h = ms / 3_600_000;
         let m = (ms / 60_000) % 60;
         let s = (ms / 1000) % 60;
@@ -247,6 +251,9 @@ mod tests {
         assert_eq!(SimDuration::from_secs(90).to_string(), "1m30s");
         assert_eq!(SimDuration::from_secs(3600).to_string(), "1h0m0s");
         assert_eq!(SimDuration(1500).to_string(), "1.5s");
+        // time.Duration.String below a second: `500ms`, not `0.5s`.
+        assert_eq!(SimDuration(500).to_string(), "500ms");
+        assert_eq!(SimDuration(1).to_string(), "1ms");
     }
 
     #[test]

@@ -26,19 +26,44 @@ impl Sim {
         };
         let ns = svc.metadata.namespace.clone().unwrap_or_default();
         let name = svc.metadata.name.clone().unwrap_or_default();
-        let mut ready = Vec::new();
-        let mut not_ready = Vec::new();
-        let mut ports_by_pod: Option<Vec<EndpointPort>> = None;
+        // Addresses grouped by the ports they resolve to: the controller adds one subset per
+        // pod and service port and `RepackSubsets` merges those with the same ports.
+        type PortsKey = Vec<(Option<String>, i32, Option<String>)>;
+        type Group = (Vec<EndpointAddress>, Vec<EndpointAddress>);
+        let mut groups: BTreeMap<PortsKey, Group> = BTreeMap::new();
+        let mut port_specs: BTreeMap<PortsKey, Vec<EndpointPort>> = BTreeMap::new();
         for pid in self.store.pods.ids_in(&ns) {
             let Some(p) = self.store.pods.get(pid) else {
                 continue;
             };
-            if p.deletion.is_some()
-                || p.ip == 0
+            if !should_be_in_endpoints(p)
                 || !selector.iter().all(|(k, v)| p.labels().get(k) == Some(v))
             {
                 continue;
             }
+            // Ports are resolved per pod (`podutil.FindPort`); a pod without a named port is
+            // left out for that port.
+            let ports: Vec<EndpointPort> = spec
+                .ports
+                .iter()
+                .flatten()
+                .filter_map(|sp| {
+                    let port = resolve_target_port(sp.target_port.as_ref(), sp.port, p)?;
+                    Some(EndpointPort {
+                        name: sp.name.clone(),
+                        port,
+                        protocol: sp.protocol.clone(),
+                        app_protocol: sp.app_protocol.clone(),
+                    })
+                })
+                .collect();
+            if ports.is_empty() && spec.ports.as_ref().is_some_and(|v| !v.is_empty()) {
+                continue;
+            }
+            let key: Vec<_> = ports
+                .iter()
+                .map(|e| (e.name.clone(), e.port, e.protocol.clone()))
+                .collect();
             let addr = EndpointAddress {
                 ip: ip_string(p.ip),
                 node_name: p
@@ -54,37 +79,28 @@ impl Sim {
                 }),
                 hostname: None,
             };
-            if ports_by_pod.is_none() {
-                ports_by_pod = Some(
-                    spec.ports
-                        .iter()
-                        .flatten()
-                        .map(|sp| EndpointPort {
-                            name: sp.name.clone(),
-                            port: resolve_target_port(sp.target_port.as_ref(), sp.port, p),
-                            protocol: sp.protocol.clone(),
-                            app_protocol: sp.app_protocol.clone(),
-                        })
-                        .collect(),
-                );
-            }
+            port_specs.entry(key.clone()).or_insert(ports);
+            let group = groups.entry(key).or_default();
             if p.ready {
-                ready.push(addr)
+                group.0.push(addr)
             } else {
-                not_ready.push(addr)
+                group.1.push(addr)
             }
         }
-        ready.sort_by(|a, b| a.ip.cmp(&b.ip));
-        not_ready.sort_by(|a, b| a.ip.cmp(&b.ip));
-        let subsets = if ready.is_empty() && not_ready.is_empty() {
-            None
-        } else {
-            Some(vec![EndpointSubset {
-                addresses: (!ready.is_empty()).then_some(ready),
-                not_ready_addresses: (!not_ready.is_empty()).then_some(not_ready),
-                ports: ports_by_pod,
-            }])
-        };
+        let subsets: Vec<EndpointSubset> = groups
+            .into_iter()
+            .map(|(key, (mut ready, mut not_ready))| {
+                ready.sort_by(|a, b| a.ip.cmp(&b.ip));
+                not_ready.sort_by(|a, b| a.ip.cmp(&b.ip));
+                let ports = port_specs.remove(&key).unwrap_or_default();
+                EndpointSubset {
+                    addresses: (!ready.is_empty()).then_some(ready),
+                    not_ready_addresses: (!not_ready.is_empty()).then_some(not_ready),
+                    ports: (!ports.is_empty()).then_some(ports),
+                }
+            })
+            .collect();
+        let subsets = (!subsets.is_empty()).then_some(subsets);
         let existing = self.store.endpoints.lookup(&ns, &name);
         let ns_arc: std::sync::Arc<str> = ns.as_str().into();
         let name_arc: std::sync::Arc<str> = name.as_str().into();
@@ -142,11 +158,35 @@ fn svc_labels(sim: &Sim, svc: ObjId) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-/// A Service targetPort: a number, or a container port name looked up in the pod.
-fn resolve_target_port(target: Option<&IntOrString>, port: i32, p: &crate::store::PodState) -> i32 {
+/// `endpointsliceutil.ShouldPodBeInEndpoints` without terminating pods: the pod has an IP,
+/// is not being deleted, and is not finished for good under its restart policy.
+fn should_be_in_endpoints(p: &crate::store::PodState) -> bool {
+    use crate::store::pod::Phase;
+    if p.ip == 0 || p.deletion.is_some() {
+        return false;
+    }
+    match p
+        .template
+        .spec
+        .as_ref()
+        .and_then(|s| s.restart_policy.as_deref())
+    {
+        Some("Never") => !matches!(p.phase, Phase::Succeeded | Phase::Failed),
+        Some("OnFailure") => p.phase != Phase::Succeeded,
+        _ => true,
+    }
+}
+
+/// A Service targetPort: a number, or a container port name looked up in the pod
+/// (`podutil.FindPort`); `None` when the pod has no port of that name.
+fn resolve_target_port(
+    target: Option<&IntOrString>,
+    port: i32,
+    p: &crate::store::PodState,
+) -> Option<i32> {
     match target {
-        None => port,
-        Some(IntOrString::Int(i)) => *i,
+        None => Some(port),
+        Some(IntOrString::Int(i)) => Some(*i),
         Some(IntOrString::String(name)) => p
             .template
             .spec
@@ -154,6 +194,6 @@ fn resolve_target_port(target: Option<&IntOrString>, port: i32, p: &crate::store
             .flat_map(|s| s.containers.iter())
             .flat_map(|c| c.ports.iter().flatten())
             .find(|cp| cp.name.as_deref() == Some(name.as_str()))
-            .map_or(port, |cp| cp.container_port),
+            .map(|cp| cp.container_port),
     }
 }

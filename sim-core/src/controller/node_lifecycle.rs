@@ -12,6 +12,11 @@ use crate::time::SimDuration;
 pub const NODE_MONITOR_GRACE: SimDuration = SimDuration::from_secs(50);
 /// `node.kubernetes.io/unreachable:NoExecute` toleration added to every pod.
 pub const DEFAULT_TOLERATION: SimDuration = SimDuration::from_secs(300);
+/// The pod garbage collector's loop period (`gcCheckPeriod`).
+pub const POD_GC_CHECK_PERIOD: SimDuration = SimDuration::from_secs(20);
+/// How long the pod garbage collector waits before it believes a node is gone
+/// (`quarantineTime`).
+pub const POD_GC_QUARANTINE: SimDuration = SimDuration::from_secs(40);
 
 /// What can be done to a node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +39,7 @@ impl Sim {
             .ok_or_else(|| crate::ApiError::not_found("nodes", name))?;
         match fault {
             NodeFault::Down => {
+                let heartbeat = self.store.time(self.store.now);
                 if let Some(n) = self.store.nodes.get_mut(id) {
                     if !n.kubelet_up {
                         return Ok(());
@@ -41,6 +47,17 @@ impl Sim {
                     n.kubelet_up = false;
                     n.epoch += 1;
                     let epoch = n.epoch;
+                    // The last status the kubelet posted keeps its heartbeat; the node
+                    // controller changes only status, reason, message and transition time.
+                    n.node
+                        .status
+                        .get_or_insert_with(Default::default)
+                        .conditions = Some(vec![k8s_openapi::api::core::v1::NodeCondition {
+                        type_: "Ready".into(),
+                        status: "True".into(),
+                        last_heartbeat_time: Some(heartbeat),
+                        ..Default::default()
+                    }]);
                     self.after(NODE_MONITOR_GRACE, Timer::NodeLost { node: id, epoch });
                 }
             }
@@ -133,7 +150,20 @@ impl Sim {
             return;
         }
         let pods: Vec<ObjId> = n.pods.iter().copied().collect();
+        let now = self.store.now;
         for p in pods {
+            // taint_eviction.go addConditionAndDeletePod: DisruptionTarget first, then delete.
+            if let Some(pod) = self.store.pods.get_mut(p)
+                && pod.deletion.is_none()
+                && pod.disruption.is_none()
+            {
+                pod.disruption = Some((
+                    now,
+                    "DeletionByTaintManager",
+                    "Taint manager: deleting due to NoExecute taint",
+                ));
+                self.write_pod(p);
+            }
             if let Some(r) = self.pod_ref(p) {
                 let msg = format!("Marking for deletion Pod {}/{}", r.namespace, r.name);
                 self.store.event(NewEvent {
@@ -203,12 +233,39 @@ impl Sim {
         };
         let name = n.name.clone();
         let pods: Vec<ObjId> = n.pods.iter().copied().collect();
-        for p in pods {
-            // The pod garbage collector force-deletes pods bound to a node that is gone.
-            self.remove_pod(p);
-        }
         self.store
             .touch(Kind::Node, id, &"".into(), &name, ChangeType::Deleted);
         self.store.nodes.remove(id, "", &name);
+        // The pod garbage collector (`gcOrphaned`) force-deletes pods bound to a node that is
+        // gone, but only after quarantine: its loop runs every 20 s, puts the missing node in
+        // a queue for 40 s, and deletes the pods at the first run after that, so pods linger
+        // 40-60 s. The loop's phase is taken from virtual time zero.
+        let period = POD_GC_CHECK_PERIOD.millis();
+        let first_run = (self.store.now.millis() / period + 1) * period;
+        let at = crate::time::SimTime(first_run) + POD_GC_QUARANTINE;
+        for p in pods {
+            if let Some(pod) = self.store.pods.get_mut(p) {
+                pod.lost_node_name = Some(name.clone());
+            }
+            self.at(
+                at,
+                Timer::Container {
+                    pod: p,
+                    ci: 0,
+                    epoch: 0,
+                    step: crate::sim::Step::OrphanedPodGc,
+                },
+            );
+        }
+    }
+
+    /// `gcOrphaned`: the pod's node is still missing after quarantine; force-delete the pod.
+    pub(crate) fn orphaned_pod_gc(&mut self, pod: ObjId) {
+        let orphaned = self.store.pods.get(pod).is_some_and(|p| {
+            p.lost_node_name.is_some() && p.node.is_none_or(|n| self.store.nodes.get(n).is_none())
+        });
+        if orphaned {
+            self.remove_pod(pod);
+        }
     }
 }

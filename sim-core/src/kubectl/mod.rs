@@ -906,13 +906,16 @@ fn scale(sim: &mut Sim, args: &Args, ns: &str) -> Output {
         Ok(t) => t,
         Err(o) => return o,
     };
-    let Some(n) = args
-        .get(&["--replicas"])
-        .and_then(|v| v.parse::<i32>().ok())
-    else {
-        return Output::err(
-            "error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0",
-        );
+    // scale.go marks --replicas required (cobra: `required flag(s) "replicas" not set`); the
+    // COUNT message is Validate's answer to a negative count. A value that is not a number
+    // fails in flag parsing.
+    let Some(raw) = args.get(&["--replicas"]) else {
+        return Output::err("error: required flag(s) \"replicas\" not set");
+    };
+    let Ok(n) = raw.parse::<i32>() else {
+        return Output::err(format!(
+            "error: invalid argument {raw:?} for \"--replicas\" flag: strconv.ParseInt: parsing {raw:?}: invalid syntax"
+        ));
     };
     if n < 0 {
         return Output::err(
@@ -1129,28 +1132,94 @@ fn rollout(sim: &mut Sim, args: &Args, ns: &str) -> Output {
     }
 }
 
+/// The pod `kubectl logs TYPE/NAME` reads: the owner's selector lists the pods, sorted as
+/// `podutils.ByLogging` (assigned, Running < Unknown < Pending, ready, ready longer, more
+/// restarts, older), ties in name order. Returns the pod and how many matched.
+fn pod_for_logs(sim: &Sim, ns: &str, kind: Kind, name: &str) -> Option<(u64, usize)> {
+    use crate::api::selector::label_selector_matches;
+    use crate::store::pod::Phase;
+    let selector = match kind {
+        Kind::Deployment => sim
+            .store
+            .deployments
+            .lookup(ns, name)
+            .and_then(|id| sim.store.deployments.get(id))
+            .and_then(|(_, d)| d.spec.as_ref().map(|s| s.selector.clone()))?,
+        _ => sim
+            .store
+            .replicasets
+            .lookup(ns, name)
+            .and_then(|id| sim.store.replicasets.get(id))
+            .and_then(|e| e.rs.spec.as_ref().map(|s| s.selector.clone()))?,
+    };
+    let mut pods: Vec<&crate::store::PodState> = sim
+        .store
+        .pods
+        .all_names()
+        .filter(|(o_ns, _, _)| *o_ns == ns)
+        .filter_map(|(_, _, id)| sim.store.pods.get(id))
+        .filter(|p| label_selector_matches(&selector, p.labels()))
+        .collect();
+    let phase_rank = |p: Phase| match p {
+        Phase::Unknown => 1,
+        Phase::Pending => 2,
+        _ => 0,
+    };
+    pods.sort_by(|a, b| {
+        a.node
+            .is_none()
+            .cmp(&b.node.is_none())
+            .then(phase_rank(a.phase).cmp(&phase_rank(b.phase)))
+            .then(b.ready.cmp(&a.ready))
+            .then(if a.ready && b.ready {
+                a.ready_changed.cmp(&b.ready_changed)
+            } else {
+                std::cmp::Ordering::Equal
+            })
+            .then(b.max_restarts().cmp(&a.max_restarts()))
+            .then(a.created.cmp(&b.created))
+    });
+    pods.first().map(|p| (p.id, pods.len()))
+}
+
 fn logs(sim: &mut Sim, args: &Args, ns: &str) -> Output {
     let Some(first) = args.positional.first() else {
         return Output::err("error: expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.");
     };
+    let mut out = Output::default();
     let pod_id = match first.split_once('/') {
         Some((k, n)) => match parse_kind(k) {
             Some(Kind::Pod) => sim.store.pods.lookup(ns, n),
-            Some(Kind::Deployment) | Some(Kind::ReplicaSet) => {
-                // The first pod the owner selects, as kubectl picks one.
-                let owners: Vec<u64> = match parse_kind(k) {
-                    Some(Kind::Deployment) => sim
-                        .store
-                        .deployments
-                        .lookup(ns, n)
-                        .map(|d| sim.store.owners.dependents(d))
-                        .unwrap_or_default(),
-                    _ => sim.store.replicasets.lookup(ns, n).into_iter().collect(),
+            Some(kind @ (Kind::Deployment | Kind::ReplicaSet)) => {
+                let exists = match kind {
+                    Kind::Deployment => sim.store.deployments.lookup(ns, n).is_some(),
+                    _ => sim.store.replicasets.lookup(ns, n).is_some(),
                 };
-                owners
-                    .iter()
-                    .flat_map(|rs| sim.store.owners.dependents(*rs))
-                    .find(|p| sim.store.pods.get(*p).is_some())
+                if !exists {
+                    return Output::err(format!(
+                        "Error from server (NotFound): {} {n:?} not found",
+                        resource_of(kind)
+                    ));
+                }
+                // logsforobject.go: GetFirstPod, then `Found N pods, using pod/x` on stderr.
+                match pod_for_logs(sim, ns, kind, n) {
+                    Some((id, count)) => {
+                        if count > 1 {
+                            let name = sim.store.pods.get(id).map(|p| p.name.clone());
+                            out.stderr.push_str(&format!(
+                                "Found {count} pods, using pod/{}\n",
+                                name.unwrap_or_default()
+                            ));
+                        }
+                        Some(id)
+                    }
+                    None => {
+                        return Output::err(format!(
+                            "error: timed out waiting for the condition on {}/{n}",
+                            resource_of(kind)
+                        ));
+                    }
+                }
             }
             _ => return unknown_kind(k),
         },
@@ -1171,24 +1240,49 @@ fn logs(sim: &mut Sim, args: &Args, ns: &str) -> Output {
         .iter()
         .flat_map(|s| s.containers.iter().map(|c| c.name.clone()))
         .collect();
-    let ci = match args.get(&["-c", "--container"]) {
-        Some(c) => match names.iter().position(|n| n == c) {
-            Some(i) => i,
-            None => {
-                return Output::err(format!(
-                    "error: container {c} is not valid for pod {}",
-                    p.name
-                ));
-            }
-        },
-        None if names.len() == 1 => 0,
+    let all_names = names.join(", ");
+    // logsforobject.go: the `kubectl.kubernetes.io/default-container` annotation, else the
+    // first container (saying so on stderr when there are others); a container that does not
+    // exist is refused client-side.
+    let requested = match args.get(&["-c", "--container"]) {
+        Some(c) => Some(c.to_string()),
         None => {
-            return Output::err(format!(
-                "error: a container name must be specified for pod {}, choose one of: [{}]",
-                p.name,
-                names.join(" ")
+            let annotated = p
+                .template
+                .metadata
+                .as_ref()
+                .and_then(|m| m.annotations.as_ref())
+                .and_then(|a| a.get("kubectl.kubernetes.io/default-container"))
+                .filter(|d| !d.is_empty())
+                .cloned();
+            match annotated {
+                Some(d) if names.contains(&d) => Some(d),
+                Some(d) => {
+                    out.stderr.push_str(&format!(
+                        "Default container name {d:?} not found in pod {}\n",
+                        p.name
+                    ));
+                    None
+                }
+                None => None,
+            }
+        }
+    };
+    let requested = requested.unwrap_or_else(|| {
+        if names.len() > 1 {
+            out.stderr.push_str(&format!(
+                "Defaulted container {:?} out of: {all_names}\n",
+                names[0]
             ));
         }
+        names.first().cloned().unwrap_or_default()
+    });
+    let Some(ci) = names.iter().position(|n| *n == requested) else {
+        out.push(Output::err(format!(
+            "error: container {requested} is not valid for pod {} out of: {all_names}",
+            p.name
+        )));
+        return out;
     };
     let c = &p.containers[ci];
     let previous = args.has(&["-p", "--previous"]);
@@ -1197,33 +1291,36 @@ fn logs(sim: &mut Sim, args: &Args, ns: &str) -> Output {
             crate::store::pod::CState::Waiting { reason, .. } => reason.as_str(),
             _ => "ContainerCreating",
         };
-        return Output::err(format!(
+        out.push(Output::err(format!(
             "Error from server (BadRequest): container {:?} in pod {:?} is waiting to start: {}",
             names[ci],
             p.name,
             if reason == "ContainerCreating" {
                 "ContainerCreating".to_string()
             } else {
-                format!("trying and failing to pull image")
+                "trying and failing to pull image".to_string()
             }
-        ));
+        )));
+        return out;
     }
     if previous && c.last.is_none() {
-        return Output::err(format!(
+        out.push(Output::err(format!(
             "Error from server (BadRequest): previous terminated container {:?} in pod {:?} not found",
             names[ci], p.name
-        ));
+        )));
+        return out;
     }
     let lines = if previous { &c.previous_logs } else { &c.logs };
     let tail = args.get(&["--tail"]).and_then(|v| v.parse::<usize>().ok());
     let skip = tail.map_or(0, |t| lines.len().saturating_sub(t));
-    Output::ok(
+    out.push(Output::ok(
         lines
             .iter()
             .skip(skip)
             .map(|(_, l)| format!("{l}\n"))
             .collect::<String>(),
-    )
+    ));
+    out
 }
 
 fn cordon(sim: &mut Sim, args: &Args, on: bool) -> Output {
@@ -1261,45 +1358,102 @@ fn drain(sim: &mut Sim, args: &Args) -> Output {
     if out.code != 0 {
         return out;
     }
-    let Some(name) = args.positional.first() else {
+    let Some(name) = args.positional.first().cloned() else {
         return out;
     };
-    let Some(id) = sim.store.nodes.lookup("", name) else {
+    let Some(id) = sim.store.nodes.lookup("", &name) else {
         return out;
     };
-    let pods: Vec<u64> = sim
+    let force = args.has(&["--force"]) && args.get(&["--force"]) != Some("false");
+    // GetPodsForDeletion lists the node's pods in namespace/name order. Finished pods go
+    // without a check; a pod with no controller stops the drain unless --force
+    // (filters.go unreplicatedFilter).
+    let mut pods: Vec<(String, String, u64, bool)> = sim
         .store
         .nodes
         .get(id)
-        .map(|n| n.pods.iter().copied().collect())
-        .unwrap_or_default();
+        .map(|n| n.pods.iter().copied().collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|p| sim.store.pods.get(p))
+        .map(|p| {
+            let finished = matches!(
+                p.phase,
+                crate::store::pod::Phase::Succeeded | crate::store::pod::Phase::Failed
+            );
+            (
+                p.namespace.to_string(),
+                p.name.to_string(),
+                p.id,
+                p.owner.is_none() && !finished,
+            )
+        })
+        .collect();
+    pods.sort();
     let unmanaged: Vec<String> = pods
         .iter()
-        .filter_map(|p| sim.store.pods.get(*p))
-        .filter(|p| p.owner.is_none())
-        .map(|p| format!("{}/{}", p.namespace, p.name))
+        .filter(|p| p.3)
+        .map(|p| format!("{}/{}", p.0, p.1))
         .collect();
-    if !unmanaged.is_empty() && !args.has(&["--force"]) {
-        out.push(Output::err(format!(
-            "error: unable to drain node {name:?} due to error: cannot delete cannot delete Pods that declare no controller (use --force to override): {}",
+    if !unmanaged.is_empty() {
+        if !force {
+            let err = format!(
+                "cannot delete cannot delete Pods that declare no controller (use --force to override): {}",
+                unmanaged.join(", ")
+            );
+            // drain.go RunDrain: the node's error, the pending nodes, then the aggregate error.
+            out.push(Output::err(format!(
+                "error: unable to drain node {name:?} due to error: {err}, continuing command...\nThere are pending nodes to be drained:\n {name}\nerror: {err}"
+            )));
+            return out;
+        }
+        out.stderr.push_str(&format!(
+            "Warning: deleting Pods that declare no controller: {}\n",
             unmanaged.join(", ")
+        ));
+    }
+    let grace = args
+        .get(&["--grace-period"])
+        .and_then(|g| g.parse::<i64>().ok())
+        .filter(|g| *g >= 0);
+    // evictPods: one eviction per pod, all at once; each waits (polling every second) until
+    // its pod is gone and then prints `pod/x evicted`. Virtual time moves meanwhile.
+    let mut pending: Vec<(u64, String)> = pods
+        .iter()
+        .map(|(ns, pod, id, _)| {
+            out.stdout.push_str(&format!("evicting pod {ns}/{pod}\n"));
+            (*id, pod.clone())
+        })
+        .collect();
+    for (id, _) in &pending {
+        sim.delete_pod(*id, grace);
+    }
+    sim.settle();
+    let deadline = sim.now() + crate::time::SimDuration::from_secs(3600);
+    let mut evicted = Vec::new();
+    while !pending.is_empty() && sim.now() < deadline {
+        pending.retain(|(id, pod)| {
+            if sim.store.pods.get(*id).is_some() {
+                return true;
+            }
+            evicted.push(pod.clone());
+            false
+        });
+        if pending.is_empty() {
+            break;
+        }
+        // The next poll, one second later.
+        sim.advance(crate::time::SimDuration::from_secs(1));
+    }
+    for pod in evicted {
+        out.stdout.push_str(&format!("pod/{pod} evicted\n"));
+    }
+    if !pending.is_empty() {
+        out.push(Output::err(format!(
+            "error: unable to drain node {name:?} due to error: error when waiting for pod {:?} terminating: global timeout reached: 1h0m0s, continuing command...\nThere are pending nodes to be drained:\n {name}",
+            pending[0].1
         )));
         return out;
-    }
-    for p in pods {
-        let Some(pod) = sim.store.pods.get(p) else {
-            continue;
-        };
-        let line = format!("evicting pod {}/{}\n", pod.namespace, pod.name);
-        let evicted = format!("pod/{} evicted\n", pod.name);
-        out.stdout.push_str(&line);
-        let grace = args
-            .get(&["--grace-period"])
-            .and_then(|g| g.parse::<i64>().ok())
-            .filter(|g| *g >= 0);
-        sim.delete_pod(p, grace);
-        sim.settle();
-        out.stdout.push_str(&evicted);
     }
     out.stdout.push_str(&format!("node/{name} drained\n"));
     out

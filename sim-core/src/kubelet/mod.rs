@@ -16,14 +16,31 @@ pub const BACKOFF_INITIAL: SimDuration = SimDuration::from_secs(10);
 /// Back-off cap (`MaxContainerBackOff`).
 pub const BACKOFF_MAX: SimDuration = SimDuration::from_secs(300);
 
-/// `flowcontrol.Backoff.Next`: start at 10 s, or double (cap 300 s); an entry older than
-/// twice the cap is treated as expired.
+/// Period of the `BackOff` events while a container waits: the pod worker requeues a sync
+/// that failed with back-off after `backOffPeriod` (10 s, before jitter), and each sync's
+/// `doBackOff` records the event again.
+pub const BACKOFF_EVENT_PERIOD: SimDuration = SimDuration::from_secs(10);
+/// How long a restart's image pull takes when the node already has the image and the policy
+/// is `Always` (only the manifest is resolved). An idealisation: real pulls vary.
+pub const CACHED_PULL_SECONDS: f64 = 0.5;
+
+/// `flowcontrol.Backoff.Next` at `now`: start at 10 s, or double (cap 300 s); an entry older
+/// than twice the cap is treated as expired.
 pub fn backoff_next(entry: Option<Backoff>, now: SimTime) -> Backoff {
+    backoff_next_since(entry, now, now)
+}
+
+/// `flowcontrol.Backoff.Next(id, eventTime)` called at `now`: the expiry check compares
+/// `eventTime` (the dead container's `FinishedAt`) with the entry's last update, which then
+/// becomes `now` (`Clock.Now()`).
+pub fn backoff_next_since(entry: Option<Backoff>, event_time: SimTime, now: SimTime) -> Backoff {
     match entry {
-        Some(b) if now.since(b.last_update).millis() <= 2 * BACKOFF_MAX.millis() => Backoff {
-            delay_ms: (b.delay_ms * 2).min(BACKOFF_MAX.millis()),
-            last_update: now,
-        },
+        Some(b) if event_time.since(b.last_update).millis() <= 2 * BACKOFF_MAX.millis() => {
+            Backoff {
+                delay_ms: (b.delay_ms * 2).min(BACKOFF_MAX.millis()),
+                last_update: now,
+            }
+        }
         _ => Backoff {
             delay_ms: BACKOFF_INITIAL.millis(),
             last_update: now,
@@ -181,13 +198,35 @@ impl Sim {
             return;
         }
         self.kubelet_event(pod, false, "Pulling", format!("Pulling image {image:?}"));
-        let secs = behavior.as_ref().map_or(1.0, |b| b.pull_seconds);
+        let secs = behavior.as_ref().map_or(1.0, |b| pull_seconds(b, present));
         let at = self.store.now + SimDuration::from_secs_f64(secs);
         self.container_timer(pod, ci, at, Step::PullDone);
     }
 
+    /// A restart: `EnsureImageExists` runs on every container start, so with `Always` the
+    /// image is pulled again (quickly, the layers are present) before the container starts.
+    fn restart_container(&mut self, pod: ObjId, ci: usize) {
+        let (image, policy) = self.container_image(pod, ci);
+        if policy == "Always" {
+            self.begin_pull(pod, ci);
+            return;
+        }
+        self.kubelet_event(
+            pod,
+            false,
+            "Pulled",
+            format!("Container image {image:?} already present on machine"),
+        );
+        self.start_container(pod, ci);
+    }
+
     /// Runs one container step, unless it is stale.
     pub(crate) fn container_step(&mut self, pod: ObjId, ci: usize, epoch: u32, step: Step) {
+        if step == Step::OrphanedPodGc {
+            // Not the kubelet's: the pod garbage collector, riding on a pod timer.
+            self.orphaned_pod_gc(pod);
+            return;
+        }
         let Some(p) = self.store.pods.get(pod) else {
             return;
         };
@@ -197,11 +236,21 @@ impl Sim {
         if c.epoch != epoch || p.deletion.is_some() || !self.node_kubelet_up(p.node) {
             return;
         }
+        let restarting = c.has_started();
         match step {
             Step::PullDone => self.pull_done(pod, ci),
             Step::PullRetry => self.pull_retry(pod, ci),
+            Step::Start if restarting => self.restart_container(pod, ci),
             Step::Start => self.start_container(pod, ci),
             Step::Ready => self.set_container_ready(pod, ci, true),
+            Step::Started => {
+                if let Some(b) = self.behavior(pod, ci) {
+                    self.plan_started_probes(pod, ci, &b);
+                }
+                self.update_pod_ready(pod);
+                self.write_pod(pod);
+            }
+            Step::OrphanedPodGc => {}
             Step::ProbeKilled => {
                 let code = c.kill_code.unwrap_or(137);
                 self.container_stopped(pod, ci, code, "Error", true);
@@ -216,46 +265,63 @@ impl Sim {
                 }
                 self.container_exited(pod, ci, code, if code == 0 { "Completed" } else { "Error" });
             }
-            Step::LivenessKill => {
-                let name = self.container_name(pod, ci);
-                self.kubelet_event(
-                    pod,
-                    false,
-                    "Killing",
-                    format!("Container {name} failed liveness probe, will be restarted"),
-                );
-                // The kubelet stops the container like any other: SIGTERM, then SIGKILL when
-                // the grace period runs out; the restart follows in the same pod sync.
-                let grace = self
-                    .store
-                    .pods
-                    .get(pod)
-                    .and_then(|p| p.template.spec.as_ref())
-                    .and_then(|s| {
-                        let probe = s.containers.get(ci).and_then(|c| c.liveness_probe.as_ref());
-                        probe
-                            .and_then(|p| p.termination_grace_period_seconds)
-                            .or(s.termination_grace_period_seconds)
-                    })
-                    .unwrap_or(30)
-                    .max(0) as f64;
-                let stop = self.behavior(pod, ci).map_or(1.0, |b| b.stop_seconds);
-                let code = if stop > grace { 137 } else { 143 };
-                self.end_probe_series(pod, ci);
-                self.bump(pod, ci);
-                let at = self.store.now + SimDuration::from_secs_f64(stop.min(grace));
-                self.pending_probe_kill_code(pod, ci, code);
-                self.container_timer(pod, ci, at, Step::ProbeKilled);
-            }
+            Step::LivenessKill => self.probe_kill(pod, ci, probe::ProbeKind::Liveness),
+            Step::StartupKill => self.probe_kill(pod, ci, probe::ProbeKind::Startup),
         }
+    }
+
+    /// A liveness or startup probe reached its failure threshold (`computePodActions`): kill
+    /// the container, and restart it unless the restart policy is Never.
+    fn probe_kill(&mut self, pod: ObjId, ci: usize, kind: probe::ProbeKind) {
+        let name = self.container_name(pod, ci);
+        let spec = self
+            .store
+            .pods
+            .get(pod)
+            .and_then(|p| p.template.spec.as_ref());
+        let restart = spec.and_then(|s| s.restart_policy.as_deref()) != Some("Never");
+        let what = match kind {
+            probe::ProbeKind::Startup => "startup",
+            _ => "liveness",
+        };
+        let tail = if restart { ", will be restarted" } else { "" };
+        // The kubelet stops the container like any other: SIGTERM, then SIGKILL when
+        // the grace period runs out; the restart follows in the same pod sync. The
+        // probe's own terminationGracePeriodSeconds wins (`setTerminationGracePeriod`).
+        let grace = spec
+            .and_then(|s| {
+                let c = s.containers.get(ci);
+                let probe = match kind {
+                    probe::ProbeKind::Startup => c.and_then(|c| c.startup_probe.as_ref()),
+                    _ => c.and_then(|c| c.liveness_probe.as_ref()),
+                };
+                probe
+                    .and_then(|p| p.termination_grace_period_seconds)
+                    .or(s.termination_grace_period_seconds)
+            })
+            .unwrap_or(30)
+            .max(0) as f64;
+        self.kubelet_event(
+            pod,
+            false,
+            "Killing",
+            format!("Container {name} failed {what} probe{tail}"),
+        );
+        let stop = self.behavior(pod, ci).map_or(1.0, |b| b.stop_seconds);
+        let code = if stop > grace { 137 } else { 143 };
+        self.end_probe_series(pod, ci);
+        self.bump(pod, ci);
+        let at = self.store.now + SimDuration::from_secs_f64(stop.min(grace));
+        self.pending_probe_kill_code(pod, ci, code);
+        self.container_timer(pod, ci, at, Step::ProbeKilled);
     }
 
     fn pull_done(&mut self, pod: ObjId, ci: usize) {
         let (image, _) = self.container_image(pod, ci);
         match self.runtime.lookup(&image) {
             Some(b) => {
-                let secs = SimDuration::from_secs_f64(b.pull_seconds);
                 let size = b.size_bytes;
+                let mut present = false;
                 if let Some(n) = self
                     .store
                     .pods
@@ -263,8 +329,9 @@ impl Sim {
                     .and_then(|p| p.node)
                     .and_then(|n| self.store.nodes.get_mut(n))
                 {
-                    n.images.insert(crate::runtime::normalize(&image));
+                    present = !n.images.insert(crate::runtime::normalize(&image));
                 }
+                let secs = SimDuration::from_secs_f64(pull_seconds(&b, present));
                 if let Some(c) = self
                     .store
                     .pods
@@ -377,8 +444,12 @@ impl Sim {
                 ..
             }
         ) {
-            c.backoff = Some(backoff_next(c.backoff, now));
+            // doBackOff's `Next(key, FinishedAt)` at the sync that restarts it.
+            let finished = c.last.as_ref().map_or(now, |l| l.finished);
+            c.backoff = Some(backoff_next_since(c.backoff, finished, now));
         }
+        // The BackOff events stop with the wait (their series ends at the last sync before).
+        let backoff_series = c.backoff_event.as_ref().map(|&(seq, _)| seq);
         if restarting {
             if let CState::Terminated(t) = &c.state {
                 c.last = Some(t.clone());
@@ -388,18 +459,15 @@ impl Sim {
         }
         c.state = CState::Running { started: now };
         c.ready = false;
+        c.started = false;
         c.epoch += 1;
         c.probe_counts = (0, 0);
         let behavior = c.behavior.clone();
         p.recompute_phase();
-        if restarting {
-            let (image, _) = self.container_image(pod, ci);
-            self.kubelet_event(
-                pod,
-                false,
-                "Pulled",
-                format!("Container image {image:?} already present on machine"),
-            );
+        if let Some(seq) = backoff_series {
+            self.store
+                .events
+                .end_series(seq, SimTime(now.millis().saturating_sub(1)));
         }
         self.kubelet_event(pod, false, "Created", format!("Created container: {name}"));
         self.kubelet_event(pod, false, "Started", format!("Started container {name}"));
@@ -493,7 +561,7 @@ impl Sim {
                     (reference.millis() + delay).saturating_sub(now.millis()),
                 ));
             } else {
-                c.backoff = Some(backoff_next(c.backoff, now));
+                c.backoff = Some(backoff_next_since(c.backoff, reference, now));
             }
         }
         p.recompute_phase();
@@ -503,7 +571,7 @@ impl Sim {
             return;
         }
         match wait {
-            None => self.start_container(pod, ci),
+            None => self.restart_container(pod, ci),
             Some(delay) => {
                 let uid = self.store.uid(pod);
                 let msg = format!(
@@ -527,14 +595,10 @@ impl Sim {
                         finished: now,
                     });
                 }
-                self.kubelet_event(
-                    pod,
-                    true,
-                    "BackOff",
-                    format!(
-                        "Back-off restarting failed container {name} in pod {pod_name}_{ns}({uid})"
-                    ),
+                let message = format!(
+                    "Back-off restarting failed container {name} in pod {pod_name}_{ns}({uid})"
                 );
+                self.backoff_events(pod, ci, now, delay, message);
                 self.write_pod(pod);
                 self.container_timer(pod, ci, now + delay, Step::Start);
             }
@@ -563,11 +627,80 @@ impl Sim {
         let Some(p) = self.store.pods.get_mut(pod) else {
             return;
         };
-        let ready =
-            !p.node_lost && !p.containers.is_empty() && p.containers.iter().all(|c| c.ready);
+        let containers_ready = !p.containers.is_empty() && p.containers.iter().all(|c| c.ready);
+        let was_containers_ready = p.ready || (p.node_lost && containers_ready);
+        let ready = !p.node_lost && containers_ready;
         if ready != p.ready {
             p.ready = ready;
             p.ready_changed = now;
+        }
+        if containers_ready != was_containers_ready {
+            p.containers_ready_changed = now;
+        }
+    }
+
+    /// The `BackOff` events of one wait, as a standing series: one at the crash, then one
+    /// per pod-worker resync every 10 s until the restart. client-go's correlator folds them
+    /// all, over every wait, into one event whose count keeps growing; so the series of this
+    /// wait replaces the previous one, its first occurrence set back by the earlier count
+    /// (count and last occurrence exact; `firstTimestamp` leaves out the time spent running).
+    fn backoff_events(
+        &mut self,
+        pod: ObjId,
+        ci: usize,
+        now: SimTime,
+        delay: SimDuration,
+        message: String,
+    ) {
+        let Some(object) = self.pod_ref(pod) else {
+            return;
+        };
+        let host = self
+            .store
+            .pods
+            .get(pod)
+            .and_then(|p| p.node)
+            .and_then(|n| self.store.nodes.get(n))
+            .map(|n| n.name.clone());
+        let previous = self
+            .store
+            .pods
+            .get(pod)
+            .and_then(|p| p.containers.get(ci))
+            .and_then(|c| c.backoff_event);
+        let earlier = match previous {
+            Some((seq, count)) => {
+                // Hide the previous wait's record; its occurrences carry over in the count.
+                self.store.events.end_series(seq, SimTime(0));
+                count
+            }
+            None => 0,
+        };
+        let period = BACKOFF_EVENT_PERIOD.millis();
+        let first = SimTime(now.millis().saturating_sub(period * u64::from(earlier)));
+        let seq = self.store.events.record_series(
+            first,
+            BACKOFF_EVENT_PERIOD,
+            None,
+            NewEvent {
+                object,
+                warning: true,
+                reason: "BackOff",
+                message,
+                source: "kubelet",
+                host,
+            },
+        );
+        // Occurrences of this wait: at now, now + 10 s, … before the restart.
+        let this_wait = delay.millis().div_ceil(period).max(1) as u32;
+        if let Some(c) = self
+            .store
+            .pods
+            .get_mut(pod)
+            .and_then(|p| p.containers.get_mut(ci))
+        {
+            c.backoff_event = Some((seq, earlier + this_wait));
+            c.series.push(seq);
         }
     }
 
@@ -632,6 +765,16 @@ impl Sim {
     }
 }
 
+/// Seconds a pull takes: the image's pull time, or a quick manifest check when the node
+/// already has the layers.
+fn pull_seconds(b: &crate::runtime::ImageBehavior, present: bool) -> f64 {
+    if present {
+        b.pull_seconds.min(CACHED_PULL_SECONDS)
+    } else {
+        b.pull_seconds
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -667,5 +810,9 @@ mod tests {
         assert!(!in_backoff(e, SimTime(600_001), SimTime(600_001)));
         assert_eq!(backoff_next(e, SimTime(700_000)).delay_ms, 10_000);
         assert_eq!(backoff_next(e, SimTime(100_000)).delay_ms, 160_000);
+        // Next(id, FinishedAt): the expiry is judged on the finish time, not on when the
+        // restart sync runs; last_update becomes the sync time.
+        let n = backoff_next_since(e, SimTime(590_000), SimTime(610_000));
+        assert_eq!((n.delay_ms, n.last_update), (160_000, SimTime(610_000)));
     }
 }

@@ -46,17 +46,73 @@ impl ProbeTiming {
     /// running) and skips ticks while the container is younger than initialDelaySeconds, so the
     /// first real probe is at the first multiple of the period at or after the delay.
     pub fn tick(&self, start: SimTime, k: u64) -> SimTime {
-        let k0 = self.initial.millis().div_ceil(self.period.millis());
-        start + SimDuration(self.period.millis() * (k0 + k))
+        self.ticks(start, start).tick(k)
     }
 
     /// The first probe index at or after `t`.
     pub fn first_tick_at_or_after(&self, start: SimTime, t: SimTime) -> u64 {
-        let t0 = self.tick(start, 0);
-        if t <= t0 {
+        self.ticks(start, start).first_at_or_after(t)
+    }
+
+    /// The real probes of a ticker anchored at `anchor` for a container started at `start`:
+    /// ticks younger than initialDelaySeconds (counted from the container's start) are
+    /// skipped. Readiness is anchored where the kubelet first triggers it: the container's
+    /// start, or the moment its startup probe passed.
+    pub fn ticks(&self, anchor: SimTime, start: SimTime) -> Ticks {
+        let gate = (start + self.initial)
+            .millis()
+            .saturating_sub(anchor.millis());
+        let k0 = gate.div_ceil(self.period.millis());
+        Ticks {
+            first: anchor + SimDuration(self.period.millis() * k0),
+            period: self.period,
+        }
+    }
+}
+
+/// The probes a worker actually runs: `first + k × period`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ticks {
+    /// The first real probe.
+    pub first: SimTime,
+    /// Between probes.
+    pub period: SimDuration,
+}
+
+impl Ticks {
+    /// Time of probe `k`.
+    pub fn tick(&self, k: u64) -> SimTime {
+        self.first + SimDuration(self.period.millis() * k)
+    }
+
+    /// The first probe index at or after `t`.
+    pub fn first_at_or_after(&self, t: SimTime) -> u64 {
+        if t <= self.first {
             return 0;
         }
-        (t.millis() - t0.millis()).div_ceil(self.period.millis())
+        (t.millis() - self.first.millis()).div_ceil(self.period.millis())
+    }
+}
+
+/// Which probe (`worker.go` probeType), for event texts and kill messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProbeKind {
+    /// `readinessProbe`.
+    Readiness,
+    /// `livenessProbe`.
+    Liveness,
+    /// `startupProbe`.
+    Startup,
+}
+
+impl ProbeKind {
+    /// As the kubelet names it in events (`Liveness probe failed: …`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProbeKind::Readiness => "Readiness",
+            ProbeKind::Liveness => "Liveness",
+            ProbeKind::Startup => "Startup",
+        }
     }
 }
 
@@ -110,7 +166,20 @@ impl Sim {
             };
             format!("{what} probe failed: dial tcp {ip}:{port}: connect: connection refused")
         } else {
-            format!("{what} probe failed: command exited with non-zero status 1")
+            // exec.go: the event carries the command's combined output. For the classic
+            // `cat /tmp/healthy` check on busybox that is cat's complaint; for anything else we
+            // cannot know the output, and an empty one reads `… probe failed: `.
+            let cmd = probe
+                .exec
+                .as_ref()
+                .and_then(|e| e.command.clone())
+                .unwrap_or_default();
+            match cmd.as_slice() {
+                [cat, path] if cat == "cat" => format!(
+                    "{what} probe failed: cat: can't open '{path}': No such file or directory"
+                ),
+                _ => format!("{what} probe failed: "),
+            }
         }
     }
 
@@ -170,8 +239,29 @@ impl Sim {
         }
     }
 
-    /// Plans readiness and liveness for a container that has just started.
+    /// Plans the probes of a container that has just started: the startup probe first when
+    /// there is one (`worker.go` disables the other probes until the container has started),
+    /// otherwise readiness and liveness at once.
     pub(crate) fn plan_probes(&mut self, pod: ObjId, ci: usize, b: &ImageBehavior) {
+        let Some(spec) = self
+            .store
+            .pods
+            .get(pod)
+            .and_then(|p| p.template.spec.as_ref())
+            .and_then(|s| s.containers.get(ci))
+            .cloned()
+        else {
+            return;
+        };
+        match &spec.startup_probe {
+            Some(probe) => self.plan_startup(pod, ci, b, probe),
+            None => self.plan_started_probes(pod, ci, b),
+        }
+    }
+
+    /// The container has started (no startup probe, or it passed now): `started` turns true and
+    /// readiness and liveness begin, their tickers anchored now.
+    pub(crate) fn plan_started_probes(&mut self, pod: ObjId, ci: usize, b: &ImageBehavior) {
         let now = self.store.now;
         let Some(spec) = self
             .store
@@ -183,6 +273,17 @@ impl Sim {
         else {
             return;
         };
+        let Some(start) = self.running_since(pod, ci) else {
+            return;
+        };
+        if let Some(c) = self
+            .store
+            .pods
+            .get_mut(pod)
+            .and_then(|p| p.containers.get_mut(ci))
+        {
+            c.started = true;
+        }
         match &spec.readiness_probe {
             None => {
                 if let Some(c) = self
@@ -196,19 +297,47 @@ impl Sim {
             }
             Some(probe) => {
                 let timing = ProbeTiming::of(probe);
+                let ticks = timing.ticks(now, start);
                 let chance = matches!(b.ready, Readiness::Probability(_));
                 if chance || self.config.probe_mode == ProbeMode::EveryTick {
-                    self.container_timer(pod, ci, timing.tick(now, 0), Step::ReadinessProbe);
+                    self.container_timer(pod, ci, ticks.tick(0), Step::ReadinessProbe);
                 } else {
-                    self.plan_standing_readiness(pod, ci, b, probe, timing);
+                    self.plan_standing_readiness(pod, ci, b, probe, timing, ticks, start);
                 }
             }
         }
         if let Some(probe) = &spec.liveness_probe {
-            self.plan_liveness(pod, ci, b, probe);
+            let ticks = ProbeTiming::of(probe).ticks(now, start);
+            self.plan_liveness(pod, ci, b, probe, ProbeKind::Liveness, ticks, start);
         }
     }
 
+    fn running_since(&self, pod: ObjId, ci: usize) -> Option<SimTime> {
+        match self.store.pods.get(pod)?.containers.get(ci)?.state {
+            crate::store::pod::CState::Running { started } => Some(started),
+            _ => None,
+        }
+    }
+
+    /// The startup probe: like liveness it fails ("connection refused") until the program
+    /// listens, and kills the container at the failure threshold; the first passing probe
+    /// marks the container started.
+    fn plan_startup(&mut self, pod: ObjId, ci: usize, b: &ImageBehavior, probe: &Probe) {
+        let start = self.store.now;
+        let t = ProbeTiming::of(probe);
+        let ticks = t.ticks(start, start);
+        let killed = self.plan_liveness(pod, ci, b, probe, ProbeKind::Startup, ticks, start);
+        if killed.is_some() {
+            return;
+        }
+        // Not killed: the program listens (and answers) before the threshold; the probe passes
+        // at the first tick after that (successThreshold is always 1 for startup probes).
+        let listening = start + b.start_delay();
+        let ok = ticks.tick(ticks.first_at_or_after(listening));
+        self.container_timer(pod, ci, ok, Step::Started);
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn plan_standing_readiness(
         &mut self,
         pod: ObjId,
@@ -216,8 +345,9 @@ impl Sim {
         b: &ImageBehavior,
         probe: &Probe,
         t: ProbeTiming,
+        ticks: Ticks,
+        start: SimTime,
     ) {
-        let start = self.store.now;
         let rel = |s: f64| start + SimDuration::from_secs_f64(s);
         let listening = rel(b.start_seconds);
         let ok_from = match b.ready {
@@ -228,8 +358,8 @@ impl Sim {
         let bad_from = b.liveness_fail_after_seconds.map(rel);
         // Ready at the success-threshold-th passing probe, if that happens before it breaks.
         let ready_at = ok_from.and_then(|ok| {
-            let k0 = t.first_tick_at_or_after(start, ok);
-            let at = t.tick(start, k0 + u64::from(t.success) - 1);
+            let k0 = ticks.first_at_or_after(ok);
+            let at = ticks.tick(k0 + u64::from(t.success) - 1);
             match bad_from {
                 Some(bad) if at >= bad => None,
                 _ => Some((k0, at)),
@@ -237,16 +367,16 @@ impl Sim {
         });
         // Failed probes before that: "connection refused" until listening, then 503.
         let first_ok_tick = ready_at.map(|(k0, _)| k0);
-        let refused_end = t.first_tick_at_or_after(start, listening);
+        let refused_end = ticks.first_at_or_after(listening);
         let refused_until = first_ok_tick.map_or(refused_end, |k| k.min(refused_end));
         if refused_until > 0 {
             let msg = self.probe_message(pod, probe, "Readiness", true);
             self.add_series(
                 pod,
                 ci,
-                t.tick(start, 0),
+                ticks.tick(0),
                 t.period,
-                Some(t.tick(start, refused_until - 1)),
+                Some(ticks.tick(refused_until - 1)),
                 msg,
             );
         }
@@ -256,16 +386,16 @@ impl Sim {
         };
         if serves_error_until.is_none_or(|k| k > refused_until) {
             let msg = self.probe_message(pod, probe, "Readiness", false);
-            let until = serves_error_until.map(|k| t.tick(start, k - 1));
-            self.add_series(pod, ci, t.tick(start, refused_until), t.period, until, msg);
+            let until = serves_error_until.map(|k| ticks.tick(k - 1));
+            self.add_series(pod, ci, ticks.tick(refused_until), t.period, until, msg);
         }
         if let Some((_, at)) = ready_at {
             self.container_timer(pod, ci, at, Step::Ready);
             if let Some(bad) = bad_from {
-                let kb = t.first_tick_at_or_after(start, bad);
-                let unready = t.tick(start, kb + u64::from(t.failure) - 1);
+                let kb = ticks.first_at_or_after(bad);
+                let unready = ticks.tick(kb + u64::from(t.failure) - 1);
                 let msg = self.probe_message(pod, probe, "Readiness", false);
-                self.add_series(pod, ci, t.tick(start, kb), t.period, None, msg);
+                self.add_series(pod, ci, ticks.tick(kb), t.period, None, msg);
                 self.container_timer(pod, ci, unready, Step::NotReady);
             }
         }
@@ -359,42 +489,66 @@ impl Sim {
         self.container_timer(pod, ci, now + t.period, Step::ReadinessProbe);
     }
 
-    fn plan_liveness(&mut self, pod: ObjId, ci: usize, b: &ImageBehavior, probe: &Probe) {
-        let start = self.store.now;
+    /// Liveness (or startup) failures as standing series, and the kill at the failure
+    /// threshold; returns the kill time.
+    #[allow(clippy::too_many_arguments)]
+    fn plan_liveness(
+        &mut self,
+        pod: ObjId,
+        ci: usize,
+        b: &ImageBehavior,
+        probe: &Probe,
+        kind: ProbeKind,
+        ticks: Ticks,
+        start: SimTime,
+    ) -> Option<SimTime> {
         let t = ProbeTiming::of(probe);
+        let what = kind.as_str();
         let listening = start + b.start_delay();
         // Probes before the program listens fail ("connection refused").
-        let early = t.first_tick_at_or_after(start, listening);
+        let early = ticks.first_at_or_after(listening);
         let kill = if early >= u64::from(t.failure) {
-            let msg = self.probe_message(pod, probe, "Liveness", true);
-            let at = t.tick(start, u64::from(t.failure) - 1);
-            self.add_series(pod, ci, t.tick(start, 0), t.period, Some(at), msg);
+            let msg = self.probe_message(pod, probe, what, true);
+            let at = ticks.tick(u64::from(t.failure) - 1);
+            self.add_series(pod, ci, ticks.tick(0), t.period, Some(at), msg);
             Some(at)
         } else {
             if early > 0 {
-                let msg = self.probe_message(pod, probe, "Liveness", true);
+                let msg = self.probe_message(pod, probe, what, true);
                 self.add_series(
                     pod,
                     ci,
-                    t.tick(start, 0),
+                    ticks.tick(0),
                     t.period,
-                    Some(t.tick(start, early - 1)),
+                    Some(ticks.tick(early - 1)),
                     msg,
                 );
             }
-            b.liveness_fail_after_seconds.map(|x| {
-                let kb = t
-                    .first_tick_at_or_after(start, start + SimDuration::from_secs_f64(x))
-                    .max(early);
-                let at = t.tick(start, kb + u64::from(t.failure) - 1);
-                let msg = self.probe_message(pod, probe, "Liveness", false);
-                self.add_series(pod, ci, t.tick(start, kb), t.period, Some(at), msg);
+            let breaks = b
+                .liveness_fail_after_seconds
+                .map(|x| start + SimDuration::from_secs_f64(x));
+            // A startup probe is done at its first success; it only sees the program break if
+            // that happens before it ever answered.
+            let breaks = match kind {
+                ProbeKind::Startup => breaks.filter(|&bad| bad <= ticks.tick(early)),
+                _ => breaks,
+            };
+            breaks.map(|bad| {
+                let kb = ticks.first_at_or_after(bad).max(early);
+                let at = ticks.tick(kb + u64::from(t.failure) - 1);
+                let msg = self.probe_message(pod, probe, what, false);
+                self.add_series(pod, ci, ticks.tick(kb), t.period, Some(at), msg);
                 at
             })
         };
         if let Some(at) = kill {
-            self.container_timer(pod, ci, at, Step::LivenessKill);
+            let step = match kind {
+                ProbeKind::Startup => Step::StartupKill,
+                _ => Step::LivenessKill,
+            };
+            self.container_timer(pod, ci, at, step);
         }
+        kill
     }
 }
 
@@ -427,5 +581,14 @@ mod tests {
             ..t
         };
         assert_eq!(none.tick(start, 0), start);
+        // Anchored later (a startup probe passed at 23 s): ticks every period from the anchor,
+        // still gated by the delay from the container's start.
+        let late = t.ticks(SimTime(23_000), start);
+        assert_eq!(
+            (late.tick(0), late.tick(1)),
+            (SimTime(23_000), SimTime(33_000))
+        );
+        let gated = same.ticks(SimTime(3_000), start);
+        assert_eq!(gated.tick(0), SimTime(13_000));
     }
 }

@@ -137,6 +137,11 @@ pub struct ContainerRun {
     pub series: Vec<u64>,
     /// Exit code of a kubelet kill in progress.
     pub kill_code: Option<i32>,
+    /// `ContainerStatus.started`: running and past its startup probe (if it has one).
+    pub started: bool,
+    /// The open `BackOff` event series while the container waits in CrashLoopBackOff, and
+    /// how many back-off events earlier waits recorded.
+    pub backoff_event: Option<(u64, u32)>,
 }
 
 impl ContainerRun {
@@ -158,6 +163,8 @@ impl ContainerRun {
             probe_counts: (0, 0),
             series: Vec::new(),
             kill_code: None,
+            started: false,
+            backoff_event: None,
         }
     }
 
@@ -209,6 +216,14 @@ pub struct PodState {
     pub ready_changed: SimTime,
     /// Set when the node controller marked the pod not ready because its node is lost.
     pub node_lost: bool,
+    /// Last transition of the ContainersReady condition (all containers ready, as the
+    /// kubelet last reported; the node controller does not touch it).
+    pub containers_ready_changed: SimTime,
+    /// The `DisruptionTarget` condition: when, reason and message.
+    pub disruption: Option<(SimTime, &'static str, &'static str)>,
+    /// The name of the bound node after the Node object was deleted (the pod lingers until
+    /// the pod garbage collector removes it).
+    pub lost_node_name: Option<Arc<str>>,
     /// Pod IP (0 = none yet).
     pub ip: u32,
     /// When the kubelet first saw it (`status.startTime`).
@@ -244,6 +259,9 @@ impl PodState {
             ready: false,
             ready_changed: now,
             node_lost: false,
+            containers_ready_changed: now,
+            disruption: None,
+            lost_node_name: None,
             ip: 0,
             start_time: None,
             containers: (0..n).map(|_| ContainerRun::new()).collect(),
@@ -373,7 +391,9 @@ impl Store {
             ..Default::default()
         };
         let mut spec = p.template.spec.clone().unwrap_or_default();
-        spec.node_name = node.map(|n| n.name.to_string());
+        spec.node_name = node
+            .map(|n| n.name.to_string())
+            .or_else(|| p.lost_node_name.as_ref().map(|n| n.to_string()));
 
         let mut conditions = Vec::new();
         let cond = |ty: &str, ok: bool, at: SimTime, reason: Option<&str>, msg: Option<String>| {
@@ -388,12 +408,16 @@ impl Store {
         };
         if let Some(at) = p.scheduled_at {
             let init = p.start_time.unwrap_or(at);
-            let not_ready_reason = if p.ready {
+            // ContainersReady is the kubelet's view of the containers alone; Ready also falls
+            // when the node controller marks the pod not ready (`MarkPodsNotReady` flips only
+            // Ready's status and keeps its empty reason and message).
+            let containers_ready = !p.containers.is_empty() && p.containers.iter().all(|c| c.ready);
+            let not_ready_reason = if containers_ready {
                 None
             } else {
                 Some("ContainersNotReady")
             };
-            let not_ready_msg = if p.ready {
+            let not_ready_msg = if containers_ready {
                 None
             } else {
                 let names: Vec<_> = spec
@@ -425,12 +449,23 @@ impl Store {
             ));
             conditions.push(cond(
                 "ContainersReady",
-                p.ready,
-                p.ready_changed,
+                containers_ready,
+                p.containers_ready_changed,
                 not_ready_reason,
                 not_ready_msg,
             ));
             conditions.push(cond("PodScheduled", true, at, None, None));
+            // Added last by `UpdatePodCondition` (taint eviction), as the API keeps the order.
+            if let Some((at, reason, message)) = p.disruption {
+                conditions.push(PodCondition {
+                    type_: "DisruptionTarget".into(),
+                    status: "True".into(),
+                    last_transition_time: Some(t(at)),
+                    reason: Some(reason.into()),
+                    message: Some(message.into()),
+                    ..Default::default()
+                });
+            }
         } else if let Some(msg) = &p.unschedulable {
             conditions.push(cond(
                 "PodScheduled",
@@ -447,13 +482,16 @@ impl Store {
             .zip(&p.containers)
             .map(|(c, run)| ContainerStatus {
                 name: c.name.clone(),
-                image: c.image.clone().unwrap_or_default(),
+                // Once the runtime has the image, containerd reports the fully qualified
+                // reference, and the image ID as repository@digest (no tag).
+                image: if run.behavior.is_some() {
+                    qualified_image(c.image.as_deref().unwrap_or(""))
+                } else {
+                    c.image.clone().unwrap_or_default()
+                },
                 image_id: if run.behavior.is_some() {
-                    format!(
-                        "{}@sha256:{}",
-                        c.image.as_deref().unwrap_or(""),
-                        hex_digest(c.image.as_deref().unwrap_or(""))
-                    )
+                    let full = qualified_image(c.image.as_deref().unwrap_or(""));
+                    format!("{}@sha256:{}", image_repository(&full), hex_digest(&full))
                 } else {
                     String::new()
                 },
@@ -464,7 +502,7 @@ impl Store {
                     )
                 }),
                 ready: run.ready,
-                started: Some(matches!(run.state, CState::Running { .. })),
+                started: Some(matches!(run.state, CState::Running { .. }) && run.started),
                 restart_count: run.restarts as i32,
                 state: Some(container_state(&run.state, &t)),
                 last_state: run.last.as_ref().map(|l| ContainerState {
@@ -567,6 +605,39 @@ fn qos_class(spec: &k8s_openapi::api::core::v1::PodSpec) -> String {
     }
 }
 
+/// An image reference as containerd reports it: `nginx:1.25` is
+/// `docker.io/library/nginx:1.25`, `bitnami/redis` is `docker.io/bitnami/redis:latest`; a
+/// first component with a dot or a port, or `localhost`, names the registry
+/// (docker/distribution `reference.ParseNormalizedNamed`).
+pub fn qualified_image(image: &str) -> String {
+    let (first, rest) = image.split_once('/').unwrap_or(("", image));
+    let named = if !first.is_empty()
+        && (first.contains('.') || first.contains(':') || first == "localhost")
+    {
+        image.to_string()
+    } else if first.is_empty() {
+        format!("docker.io/library/{rest}")
+    } else {
+        format!("docker.io/{image}")
+    };
+    let last = named.rsplit('/').next().unwrap_or(&named);
+    if last.contains(':') || last.contains('@') {
+        named
+    } else {
+        format!("{named}:latest")
+    }
+}
+
+/// The repository part of a qualified reference (without tag or digest).
+fn image_repository(full: &str) -> &str {
+    let cut = full.rfind('/').map_or(0, |i| i + 1);
+    let last = &full[cut..];
+    match last.find(['@', ':']) {
+        Some(i) => &full[..cut + i],
+        None => full,
+    }
+}
+
 /// A stable 64-hex-digit digest standing in for a content hash.
 fn hex_digest(s: &str) -> String {
     let mut out = String::with_capacity(64);
@@ -576,4 +647,42 @@ fn hex_digest(s: &str) -> String {
         h = h.wrapping_mul(0x0100_0193) ^ 0x9e37_79b9;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_are_reported_fully_qualified() {
+        // containerd's CRI status: `image` qualified with its tag, `imageID` repo@digest.
+        assert_eq!(
+            qualified_image("nginx:1.25"),
+            "docker.io/library/nginx:1.25"
+        );
+        assert_eq!(
+            qualified_image("busybox"),
+            "docker.io/library/busybox:latest"
+        );
+        assert_eq!(
+            qualified_image("bitnami/redis"),
+            "docker.io/bitnami/redis:latest"
+        );
+        assert_eq!(
+            qualified_image("registry.local/api:v2"),
+            "registry.local/api:v2"
+        );
+        assert_eq!(
+            qualified_image("localhost:5000/api"),
+            "localhost:5000/api:latest"
+        );
+        assert_eq!(
+            image_repository("docker.io/library/nginx:1.25"),
+            "docker.io/library/nginx"
+        );
+        assert_eq!(
+            image_repository("localhost:5000/api:latest"),
+            "localhost:5000/api"
+        );
+    }
 }
