@@ -262,7 +262,7 @@ pub fn apply_text(
         };
         let kind = m.object.kind();
         let name = m.object.name().to_string();
-        let verb = if create_only { "creating" } else { "creating" };
+        let verb = "creating";
         let result = if create_only {
             sim.create(m.object).map(|_| crate::Applied::Created)
         } else {

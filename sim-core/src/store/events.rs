@@ -221,6 +221,8 @@ impl EventLog {
 
     fn expire(&mut self, now: SimTime) {
         while let Some(front) = self.events.front() {
+            // A series ended before its first occurrence never happened: drop it.
+            let never = front.first == SimTime(u64::MAX);
             let last = match front.series.as_deref() {
                 None => front.last,
                 Some(s) if s.until.is_some() => {
@@ -228,7 +230,7 @@ impl EventLog {
                 }
                 Some(_) => SimTime(u64::MAX),
             };
-            if last == SimTime(u64::MAX) || now.since(last) <= EVENT_TTL {
+            if !never && (last == SimTime(u64::MAX) || now.since(last) <= EVENT_TTL) {
                 break;
             }
             let (id, seq) = (front.object.id, front.seq);
@@ -329,5 +331,15 @@ mod tests {
             log.iter().map(|e| e.reason).collect::<Vec<_>>(),
             ["Killing"]
         );
+    }
+
+    #[test]
+    fn a_series_that_never_happened_does_not_block_expiry() {
+        let mut log = EventLog::default();
+        let seq = log.record_series(SimTime(10_000), SimDuration::from_secs(5), None, ev("Unhealthy", "Readiness probe failed"));
+        log.end_series(seq, SimTime(1_000));
+        log.record(SimTime(2_000), ev("Started", "Started container api"));
+        log.record(SimTime(3_700_000), ev("Killing", "Stopping container api"));
+        assert_eq!(log.iter().map(|e| e.reason).collect::<Vec<_>>(), ["Killing"]);
     }
 }
