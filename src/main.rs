@@ -34,6 +34,9 @@ enum Command {
         /// Run every probe period as an event instead of only the moments that change.
         #[arg(long)]
         every_probe: bool,
+        /// Print each controller decision, with the numbers behind it, after the step that caused it.
+        #[arg(long)]
+        why: bool,
     },
     /// Run the fixed benchmark scenarios and report speed and memory.
     Bench {
@@ -82,6 +85,7 @@ fn real_main() -> Result<ExitCode> {
             seed,
             trace,
             every_probe,
+            why,
         } => {
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read script {}", path.display()))?;
@@ -93,6 +97,7 @@ fn real_main() -> Result<ExitCode> {
                 } else {
                     sim_core::ProbeMode::Standing
                 },
+                why,
             };
             let (out, err) = match script::run(&text, opts, &dir) {
                 Ok(out) => (out, None),

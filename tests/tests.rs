@@ -5,6 +5,7 @@ mod support;
 
 mod deadline;
 mod errors;
+mod explain;
 mod history;
 mod kubectl_texts;
 mod nodes;

@@ -86,6 +86,8 @@ pub enum StepSpec {
     RemoveNode(String),
     /// Print a line in the transcript.
     Echo(String),
+    /// Print the deployment controller's reasoning so far (`deployment/NAME [-n NS]`).
+    Explain(String),
 }
 
 /// A step as written: a map with exactly one known key.
@@ -100,6 +102,7 @@ struct RawStep {
     node_up: Option<String>,
     remove_node: Option<String>,
     echo: Option<String>,
+    explain: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for StepSpec {
@@ -119,9 +122,10 @@ impl<'de> Deserialize<'de> for StepSpec {
         found.extend(r.node_up.map(StepSpec::NodeUp));
         found.extend(r.remove_node.map(StepSpec::RemoveNode));
         found.extend(r.echo.map(StepSpec::Echo));
+        found.extend(r.explain.map(StepSpec::Explain));
         if found.len() != 1 {
             return Err(serde::de::Error::custom(
-                "a step has exactly one of: apply, kubectl, advance, waitFor, nodeDown, nodeUp, removeNode, echo",
+                "a step has exactly one of: apply, kubectl, advance, waitFor, nodeDown, nodeUp, removeNode, echo, explain",
             ));
         }
         Ok(found.remove(0))
@@ -223,6 +227,18 @@ pub struct RunOptions {
     pub seed: Option<u64>,
     /// How probes are simulated.
     pub probe_mode: ProbeMode,
+    /// Print every controller decision, with its arithmetic, after the step that caused it.
+    pub why: bool,
+}
+
+/// One decision as the transcript shows it.
+fn decision_line(sim: &Sim, d: &crate::store::Decision) -> String {
+    let t = crate::kubectl::print::human_duration(k8s_openapi::jiff::SignedDuration::from_millis(
+        d.time.millis() as i64,
+    ));
+    let kind = crate::apiserver::kind_prefix(d.object.kind.as_str());
+    let _ = sim;
+    format!("  why [{t}] {kind}/{}: {}\n", d.object.name, d.text)
 }
 
 /// Builds the cluster a script describes.
@@ -314,6 +330,7 @@ pub fn run(
     let mut sim = build_sim(&script, opts);
     let mut out = RunOutput::default();
     out.tracer.observe(&mut sim);
+    let mut shown_decisions = sim.store.decisions.len();
     for (i, step) in script.steps.iter().enumerate() {
         let line = lines.get(i).copied().unwrap_or(0);
         let fail = |message: String| ScriptError::Step {
@@ -445,7 +462,66 @@ pub fn run(
             StepSpec::Echo(text) => out
                 .transcript
                 .push_str(&format!("{} # {text}\n", stamp(&sim))),
+            StepSpec::Explain(target) => {
+                let words = kubectl::split_words(target).unwrap_or_default();
+                let mut ns = "default".to_string();
+                let mut name = None;
+                let mut it = words.iter();
+                while let Some(w) = it.next() {
+                    if w == "-n" || w == "--namespace" {
+                        if let Some(n) = it.next() {
+                            ns = n.clone();
+                        }
+                    } else if let Some(n) = w.strip_prefix("--namespace=") {
+                        ns = n.to_string();
+                    } else {
+                        name = w
+                            .strip_prefix("deployment/")
+                            .or_else(|| w.strip_prefix("deploy/"))
+                            .map(str::to_string);
+                    }
+                }
+                let Some(name) = name else {
+                    return Err((
+                        out,
+                        fail(format!(
+                            "explain takes deployment/NAME [-n NAMESPACE], not {target:?}"
+                        )),
+                    ));
+                };
+                let Ok(id) = sim.deployment_id(&ns, &name) else {
+                    return Err((
+                        out,
+                        fail(format!(
+                            "deployments.apps {name:?} not found in namespace {ns:?}"
+                        )),
+                    ));
+                };
+                out.transcript.push_str(&format!(
+                    "{} # why did deployment/{name} do that?\n",
+                    stamp(&sim)
+                ));
+                let lines: Vec<String> = sim
+                    .store
+                    .decisions
+                    .iter()
+                    .filter(|d| d.object.id == id)
+                    .map(|d| decision_line(&sim, d))
+                    .collect();
+                if lines.is_empty() {
+                    out.transcript.push_str("  (no decisions yet)\n");
+                }
+                for l in lines {
+                    out.transcript.push_str(&l);
+                }
+            }
         }
+        if opts.why {
+            for d in &sim.store.decisions[shown_decisions..] {
+                out.transcript.push_str(&decision_line(&sim, d));
+            }
+        }
+        shown_decisions = sim.store.decisions.len();
     }
     Ok(out)
 }

@@ -336,10 +336,18 @@ mod tests {
     #[test]
     fn a_series_that_never_happened_does_not_block_expiry() {
         let mut log = EventLog::default();
-        let seq = log.record_series(SimTime(10_000), SimDuration::from_secs(5), None, ev("Unhealthy", "Readiness probe failed"));
+        let seq = log.record_series(
+            SimTime(10_000),
+            SimDuration::from_secs(5),
+            None,
+            ev("Unhealthy", "Readiness probe failed"),
+        );
         log.end_series(seq, SimTime(1_000));
         log.record(SimTime(2_000), ev("Started", "Started container api"));
         log.record(SimTime(3_700_000), ev("Killing", "Stopping container api"));
-        assert_eq!(log.iter().map(|e| e.reason).collect::<Vec<_>>(), ["Killing"]);
+        assert_eq!(
+            log.iter().map(|e| e.reason).collect::<Vec<_>>(),
+            ["Killing"]
+        );
     }
 }
