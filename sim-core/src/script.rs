@@ -326,10 +326,39 @@ pub fn run(
     files: &dyn FileSource,
 ) -> Result<RunOutput, (RunOutput, ScriptError)> {
     let script = parse(text).map_err(|e| (RunOutput::default(), e))?;
-    let lines = step_lines(text);
     let mut sim = build_sim(&script, opts);
     let mut out = RunOutput::default();
-    out.tracer.observe(&mut sim);
+    run_steps(&mut sim, text, &script, opts, files, &mut out)
+        .map_err(|e| (std::mem::take(&mut out), e))?;
+    Ok(out)
+}
+
+/// Builds the script's cluster and runs its steps, returning the cluster too (the web UI
+/// keeps running it).
+pub fn run_keeping_sim(
+    text: &str,
+    opts: RunOptions,
+    files: &dyn FileSource,
+) -> Result<(RunOutput, Sim), (RunOutput, ScriptError)> {
+    let script = parse(text).map_err(|e| (RunOutput::default(), e))?;
+    let mut sim = build_sim(&script, opts);
+    let mut out = RunOutput::default();
+    run_steps(&mut sim, text, &script, opts, files, &mut out)
+        .map_err(|e| (std::mem::take(&mut out), e))?;
+    Ok((out, sim))
+}
+
+/// Runs a parsed script's steps on `sim`.
+fn run_steps(
+    sim: &mut Sim,
+    text: &str,
+    script: &Script,
+    opts: RunOptions,
+    files: &dyn FileSource,
+    out: &mut RunOutput,
+) -> Result<(), ScriptError> {
+    let lines = step_lines(text);
+    out.tracer.observe(sim);
     let mut shown_decisions = sim.store.decisions.len();
     for (i, step) in script.steps.iter().enumerate() {
         let line = lines.get(i).copied().unwrap_or(0);
@@ -345,29 +374,29 @@ pub fn run(
                 } else {
                     match files.read(body.trim()) {
                         Ok(t) => (body.trim().to_string(), t),
-                        Err(e) => return Err((out, fail(e))),
+                        Err(e) => return Err(fail(e)),
                     }
                 };
                 out.transcript.push_str(&format!(
                     "{} $ kubectl apply -f {}\n",
-                    stamp(&sim),
+                    stamp(sim),
                     if source == "STDIN" { "-" } else { &source }
                 ));
-                let o = kubectl::apply_text(&mut sim, &text, &source, "default", false);
+                let o = kubectl::apply_text(sim, &text, &source, "default", false);
                 out.transcript.push_str(&o.stdout);
                 out.transcript.push_str(&o.stderr);
-                out.tracer.observe(&mut sim);
+                out.tracer.observe(sim);
                 if o.code != 0 {
-                    return Err((out, fail(o.stderr.trim_end().to_string())));
+                    return Err(fail(o.stderr.trim_end().to_string()));
                 }
             }
             StepSpec::Kubectl(cmd) => {
                 out.transcript
-                    .push_str(&format!("{} $ kubectl {}\n", stamp(&sim), cmd.trim()));
-                let o = kubectl::run(&mut sim, cmd, files);
+                    .push_str(&format!("{} $ kubectl {}\n", stamp(sim), cmd.trim()));
+                let o = kubectl::run(sim, cmd, files);
                 out.transcript.push_str(&o.stdout);
                 out.transcript.push_str(&o.stderr);
-                out.tracer.observe(&mut sim);
+                out.tracer.observe(sim);
                 let words = kubectl::split_words(cmd).unwrap_or_default();
                 let verb = words
                     .iter()
@@ -382,17 +411,17 @@ pub fn run(
                             matches!(w.as_str(), "undo" | "pause" | "resume" | "restart")
                         }));
                 if o.code != 0 && !read_only {
-                    return Err((out, fail(o.stderr.trim_end().to_string())));
+                    return Err(fail(o.stderr.trim_end().to_string()));
                 }
             }
             StepSpec::Advance(d) => {
                 let d = parse_duration(d).map_err(|e| (RunOutput::default(), fail(e.to_string())));
                 let d = match d {
                     Ok(d) => d,
-                    Err((_, e)) => return Err((out, e)),
+                    Err((_, e)) => return Err(e),
                 };
                 let until = sim.now() + d;
-                run_to(&mut sim, &mut out.tracer, until, |_| false);
+                run_to(sim, &mut out.tracer, until, |_| false);
             }
             StepSpec::WaitFor(w) => {
                 let ns = w.namespace.clone().unwrap_or_else(|| "default".into());
@@ -402,34 +431,28 @@ pub fn run(
                     .or_else(|| w.rollout.strip_prefix("deploy/"))
                     .or_else(|| w.rollout.strip_prefix("deployments/"))
                 else {
-                    return Err((
-                        out,
-                        fail(format!(
-                            "waitFor.rollout must be deployment/NAME, not {:?}",
-                            w.rollout
-                        )),
-                    ));
+                    return Err(fail(format!(
+                        "waitFor.rollout must be deployment/NAME, not {:?}",
+                        w.rollout
+                    )));
                 };
                 if sim.deployment_id(&ns, name).is_err() {
-                    return Err((
-                        out,
-                        fail(format!(
-                            "deployments.apps {name:?} not found in namespace {ns:?}"
-                        )),
-                    ));
+                    return Err(fail(format!(
+                        "deployments.apps {name:?} not found in namespace {ns:?}"
+                    )));
                 }
                 let timeout = match parse_duration(w.timeout.as_deref().unwrap_or("10m")) {
                     Ok(t) => t,
-                    Err(e) => return Err((out, fail(e.to_string()))),
+                    Err(e) => return Err(fail(e.to_string())),
                 };
                 out.transcript.push_str(&format!(
                     "{} $ kubectl rollout status deployment/{name} -n {ns} --timeout={timeout}\n",
-                    stamp(&sim)
+                    stamp(sim)
                 ));
                 let until = sim.now() + timeout;
                 let mut last = String::new();
                 let mut lines = String::new();
-                let done = run_to(&mut sim, &mut out.tracer, until, |s| {
+                let done = run_to(sim, &mut out.tracer, until, |s| {
                     let (line, code) = kubectl::rollout_status(s, &ns, name);
                     if line != last {
                         lines.push_str(&line);
@@ -444,7 +467,7 @@ pub fn run(
                         .push_str("error: timed out waiting for the condition\n");
                 }
                 out.transcript
-                    .push_str(&format!("{} (rollout wait ended)\n", stamp(&sim)));
+                    .push_str(&format!("{} (rollout wait ended)\n", stamp(sim)));
             }
             StepSpec::NodeDown(n) | StepSpec::NodeUp(n) | StepSpec::RemoveNode(n) => {
                 let (fault, word) = match step {
@@ -453,15 +476,15 @@ pub fn run(
                     _ => (NodeFault::Remove, "is removed"),
                 };
                 out.transcript
-                    .push_str(&format!("{} # node {n} {word}\n", stamp(&sim)));
+                    .push_str(&format!("{} # node {n} {word}\n", stamp(sim)));
                 if let Err(e) = sim.node_fault(n, fault) {
-                    return Err((out, fail(e.to_string())));
+                    return Err(fail(e.to_string()));
                 }
-                out.tracer.observe(&mut sim);
+                out.tracer.observe(sim);
             }
             StepSpec::Echo(text) => out
                 .transcript
-                .push_str(&format!("{} # {text}\n", stamp(&sim))),
+                .push_str(&format!("{} # {text}\n", stamp(sim))),
             StepSpec::Explain(target) => {
                 let words = kubectl::split_words(target).unwrap_or_default();
                 let mut ns = "default".to_string();
@@ -482,31 +505,25 @@ pub fn run(
                     }
                 }
                 let Some(name) = name else {
-                    return Err((
-                        out,
-                        fail(format!(
-                            "explain takes deployment/NAME [-n NAMESPACE], not {target:?}"
-                        )),
-                    ));
+                    return Err(fail(format!(
+                        "explain takes deployment/NAME [-n NAMESPACE], not {target:?}"
+                    )));
                 };
                 let Ok(id) = sim.deployment_id(&ns, &name) else {
-                    return Err((
-                        out,
-                        fail(format!(
-                            "deployments.apps {name:?} not found in namespace {ns:?}"
-                        )),
-                    ));
+                    return Err(fail(format!(
+                        "deployments.apps {name:?} not found in namespace {ns:?}"
+                    )));
                 };
                 out.transcript.push_str(&format!(
                     "{} # why did deployment/{name} do that?\n",
-                    stamp(&sim)
+                    stamp(sim)
                 ));
                 let lines: Vec<String> = sim
                     .store
                     .decisions
                     .iter()
                     .filter(|d| d.object.id == id)
-                    .map(|d| decision_line(&sim, d))
+                    .map(|d| decision_line(sim, d))
                     .collect();
                 if lines.is_empty() {
                     out.transcript.push_str("  (no decisions yet)\n");
@@ -518,12 +535,12 @@ pub fn run(
         }
         if opts.why {
             for d in &sim.store.decisions[shown_decisions..] {
-                out.transcript.push_str(&decision_line(&sim, d));
+                out.transcript.push_str(&decision_line(sim, d));
             }
         }
         shown_decisions = sim.store.decisions.len();
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -97,6 +97,13 @@ pub fn get_pods(pods: &[Pod], opts: &GetOptions, now: Timestamp) -> String {
     print_table(COLUMNS, rows, 0, "pod", opts)
 }
 
+/// The READY, STATUS and RESTARTS cells `kubectl get pods` shows for one pod
+/// (`printPod`), for views that show pods the way kubectl does.
+pub fn pod_status_cells(pod: &Pod, now: Timestamp) -> (String, String, String) {
+    let s = pod_summary(pod, now);
+    (format!("{}/{}", s.ready, s.total), s.reason, s.restarts)
+}
+
 /// What printPod computes for one pod.
 struct PodSummary {
     ready: usize,

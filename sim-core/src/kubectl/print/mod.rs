@@ -27,7 +27,7 @@ pub use describe::{
 pub use duration::{age, human_duration, short_human_duration};
 pub use get::{
     get_deployments, get_endpoints, get_events, get_namespaces, get_nodes, get_pods,
-    get_replicasets, get_services,
+    get_replicasets, get_services, pod_status_cells,
 };
 pub use history::{replicaset_for_revision, rollout_history, rollout_history_revision};
 pub use node::describe_node;
