@@ -38,6 +38,21 @@ enum Command {
         #[arg(long)]
         why: bool,
     },
+    /// Serve the sandbox in the browser (the default demo unless --scenario is given).
+    Serve {
+        /// Address to listen on (loopback by default).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// A scenario: a kubesim run script whose steps set the sandbox up.
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        /// Seed of the run's random generator.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Virtual seconds per wall second at start (0 starts paused).
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+    },
     /// Run the fixed benchmark scenarios and report speed and memory.
     Bench {
         /// Only these workloads (S1, S2, S3).
@@ -118,6 +133,18 @@ fn real_main() -> Result<ExitCode> {
                 eprintln!("kubesim: {}: {e}", path.display());
                 return Ok(ExitCode::from(1));
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { addr, scenario, seed, speed } => {
+            let scenario = match scenario {
+                Some(p) => Some(std::fs::read_to_string(&p).with_context(|| format!("cannot read scenario {}", p.display()))?),
+                None => None,
+            };
+            let opts = web_ui::ServeOptions { addr, scenario, seed, speed };
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+            rt.block_on(web_ui::serve(opts, |addr| {
+                println!("kubesim is serving the sandbox on http://{addr}/ (Ctrl-C to stop)");
+            }))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {

@@ -134,7 +134,7 @@ impl ImageBehavior {
 }
 
 /// Where the kubelet finds images.
-pub trait ContainerRuntime: std::fmt::Debug {
+pub trait ContainerRuntime: std::fmt::Debug + Send {
     /// The behaviour of `image`, or `None` when no registry knows it (ErrImagePull).
     fn lookup(&self, image: &str) -> Option<Arc<ImageBehavior>>;
 }

@@ -1,0 +1,507 @@
+//! `kubesim serve`: the sandbox live in the browser.
+//!
+//! One driver task owns the clock: every 50 ms it moves virtual time forward at the chosen
+//! speed. Pages are rendered on the server (askama), so they show the current state without
+//! JavaScript; with JavaScript, one Server-Sent Events stream per tab sends the panels whose
+//! HTML changed, at most 20 times a second. The sandbox sits behind a mutex that is never
+//! held across an `.await`. Every asset is embedded in the binary.
+
+pub mod sandbox;
+pub mod timeline;
+pub mod view;
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use askama::Template;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use sim_core::controller::node_lifecycle::NodeFault;
+use sim_core::kubectl::Output;
+use tokio::sync::watch;
+use tokio_stream::wrappers::ReceiverStream;
+
+use sandbox::{Action, Sandbox, SandboxError, Speed};
+
+/// The embedded default demo: the course's Deployment, rolled out, ready for an image change.
+pub const DEMO: &str = include_str!("demo.yaml");
+
+/// Largest request body accepted (YAML, imported runs).
+pub const BODY_LIMIT: usize = 512 * 1024;
+
+#[derive(rust_embed::RustEmbed)]
+#[folder = "assets/"]
+struct Assets;
+
+/// What the console and the YAML box last showed (shared by every tab).
+#[derive(Debug, Default, Clone)]
+struct Console {
+    cmd: String,
+    out: String,
+    yaml: String,
+    apply_out: String,
+}
+
+/// Shared server state.
+#[derive(Clone)]
+pub struct AppState {
+    sandbox: Arc<Mutex<Sandbox>>,
+    console: Arc<Mutex<Console>>,
+    changed: watch::Sender<u64>,
+    title: Arc<str>,
+}
+
+impl AppState {
+    /// State around a sandbox.
+    pub fn new(sandbox: Sandbox, title: &str) -> AppState {
+        let (changed, _) = watch::channel(0);
+        AppState {
+            sandbox: Arc::new(Mutex::new(sandbox)),
+            console: Arc::new(Mutex::new(Console { yaml: DEFAULT_YAML.into(), ..Console::default() })),
+            changed,
+            title: title.into(),
+        }
+    }
+
+    fn sb(&self) -> MutexGuard<'_, Sandbox> {
+        self.sandbox.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn console(&self) -> MutexGuard<'_, Console> {
+        self.console.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn notify(&self) {
+        self.changed.send_modify(|v| *v += 1);
+    }
+}
+
+const DEFAULT_YAML: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: credit-scoring-api
+  namespace: live-coding
+  labels: {phase: live-coding, app: rest-api}
+spec:
+  replicas: 10
+  strategy:
+    type: RollingUpdate
+    rollingUpdate: {maxSurge: 2, maxUnavailable: 0}
+  selector:
+    matchLabels: {phase: live-coding, app: rest-api}
+  template:
+    metadata:
+      labels: {phase: live-coding, app: rest-api}
+    spec:
+      containers:
+        - name: api
+          image: registry.local/credit-scoring-api:v2
+          ports: [{containerPort: 8080}]
+          readinessProbe:
+            periodSeconds: 5
+            httpGet: {port: 8080, path: /}
+";
+
+/// The router (no socket: tests call it directly).
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/stream", get(stream))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/control/pause", post(pause))
+        .route("/control/play", post(play))
+        .route("/control/step", post(step))
+        .route("/control/scrub", post(scrub))
+        .route("/kubectl", post(kubectl))
+        .route("/apply", post(apply))
+        .route("/fault/{kind}", post(fault))
+        .route("/pod/{ns}/{name}", get(pod))
+        .route("/export", get(export))
+        .route("/import", post(import))
+        .route("/assets/{*file}", get(asset))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+/// Starts the clock driver for `state`.
+pub fn spawn_driver(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_millis(50));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last = tokio::time::Instant::now();
+        let mut seen = (0u64, 0u64, 0usize, String::new());
+        loop {
+            interval.tick().await;
+            let now = tokio::time::Instant::now();
+            let wall = now - last;
+            last = now;
+            let key = {
+                let mut sb = state.sb();
+                sb.tick(wall, Duration::from_millis(40));
+                (sb.sim.now().millis(), sb.sim.store.resource_version(), sb.actions.len(), sb.speed.label())
+            };
+            if key != seen {
+                seen = key;
+                state.notify();
+            }
+        }
+    })
+}
+
+/// Options of `kubesim serve`.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Where to listen.
+    pub addr: SocketAddr,
+    /// Scenario text (a `kubesim run` script); the demo when `None`.
+    pub scenario: Option<String>,
+    /// Seed override.
+    pub seed: Option<u64>,
+    /// Virtual seconds per wall second at start.
+    pub speed: f64,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The scenario failed.
+    #[error("the scenario failed: {0}")]
+    Scenario(#[from] SandboxError),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// Address.
+        addr: SocketAddr,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The server stopped with an error.
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Builds the sandbox for `opts`.
+pub fn sandbox_for(opts: &ServeOptions) -> Result<Sandbox, SandboxError> {
+    let mut sb = Sandbox::new(opts.scenario.as_deref().unwrap_or(DEMO), opts.seed)?;
+    sb.speed = if opts.speed > 0.0 { Speed::Times(opts.speed) } else { Speed::Paused };
+    Ok(sb)
+}
+
+/// Runs `kubesim serve` until Ctrl-C; `ready` is called with the bound address.
+pub async fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
+    let sb = sandbox_for(&opts)?;
+    let state = AppState::new(sb, "default demo");
+    let listener = tokio::net::TcpListener::bind(opts.addr).await.map_err(|source| ServeError::Bind { addr: opts.addr, source })?;
+    let addr = listener.local_addr().map_err(ServeError::Serve)?;
+    let driver = spawn_driver(state.clone());
+    ready(addr);
+    let result = axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await;
+    driver.abort();
+    result.map_err(ServeError::Serve)
+}
+
+// ---- pages ----
+
+#[derive(Template)]
+#[template(path = "index.html")]
+struct IndexPage {
+    title: String,
+    clock: String,
+    cluster: String,
+    deployments: String,
+    timeline: String,
+    events: String,
+    last_cmd: String,
+    console: String,
+    yaml: String,
+    apply_out: String,
+}
+
+fn render<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("rendering failed: {e}")).into_response(),
+    }
+}
+
+async fn index(State(st): State<AppState>) -> Response {
+    let panels: BTreeMap<&str, String> = view::panels(&st.sb()).into_iter().collect();
+    let c = st.console().clone();
+    let p = |k: &str| panels.get(k).cloned().unwrap_or_default();
+    render(&IndexPage {
+        title: st.title.to_string(),
+        clock: p("clock"),
+        cluster: p("cluster"),
+        deployments: p("deployments"),
+        timeline: p("timeline"),
+        events: p("events"),
+        last_cmd: c.cmd,
+        console: c.out,
+        yaml: c.yaml,
+        apply_out: c.apply_out,
+    })
+}
+
+/// One stream per tab: every panel at once, then the panels whose HTML changed, at most
+/// every 50 ms.
+async fn stream(State(st): State<AppState>) -> impl IntoResponse {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Event, Infallible>>(16);
+    let mut changes = st.changed.subscribe();
+    tokio::spawn(async move {
+        let mut sent: BTreeMap<&'static str, String> = BTreeMap::new();
+        loop {
+            let panels = view::panels(&st.sb());
+            for (id, html) in panels {
+                if sent.get(id) == Some(&html) {
+                    continue;
+                }
+                let data = serde_json::json!({"id": id, "html": html}).to_string();
+                if tx.send(Ok(Event::default().event("panel").data(data))).await.is_err() {
+                    return; // the tab closed
+                }
+                sent.insert(id, html);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if changes.changed().await.is_err() {
+                return;
+            }
+        }
+    });
+    Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::default())
+}
+
+fn wants_json(h: &HeaderMap) -> bool {
+    h.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"))
+}
+
+fn done(h: &HeaderMap, body: serde_json::Value) -> Response {
+    if wants_json(h) { axum::Json(body).into_response() } else { Redirect::to("/").into_response() }
+}
+
+async fn pause(State(st): State<AppState>, h: HeaderMap) -> Response {
+    st.sb().speed = Speed::Paused;
+    st.notify();
+    done(&h, serde_json::json!({"speed": "paused"}))
+}
+
+#[derive(Deserialize)]
+struct PlayQuery {
+    speed: Option<String>,
+}
+
+async fn play(State(st): State<AppState>, h: HeaderMap, Query(q): Query<PlayQuery>) -> Response {
+    let speed = match q.speed.as_deref() {
+        None => Speed::Times(1.0),
+        Some("max") => Speed::Max,
+        Some(x) => match x.parse::<f64>() {
+            Ok(v) if v > 0.0 && v <= 10_000.0 => Speed::Times(v),
+            _ => return (StatusCode::BAD_REQUEST, format!("speed must be a number from 0 to 10000 or max, not {x:?}")).into_response(),
+        },
+    };
+    st.sb().speed = speed;
+    st.notify();
+    done(&h, serde_json::json!({"speed": speed.label()}))
+}
+
+async fn step(State(st): State<AppState>, h: HeaderMap) -> Response {
+    let now = {
+        let mut sb = st.sb();
+        sb.speed = Speed::Paused;
+        sb.step_event();
+        sb.sim.now().millis()
+    };
+    st.notify();
+    done(&h, serde_json::json!({"now_ms": now}))
+}
+
+#[derive(Deserialize)]
+struct ScrubForm {
+    ms: u64,
+}
+
+async fn scrub(State(st): State<AppState>, h: HeaderMap, Form(f): Form<ScrubForm>) -> Response {
+    let result = st.sb().scrub(sim_core::SimTime(f.ms));
+    st.notify();
+    match result {
+        Ok(()) => done(&h, serde_json::json!({"now_ms": f.ms})),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct CmdForm {
+    cmd: String,
+}
+
+fn output_json(o: &Output) -> serde_json::Value {
+    serde_json::json!({"stdout": o.stdout, "stderr": o.stderr, "code": o.code})
+}
+
+async fn kubectl(State(st): State<AppState>, h: HeaderMap, Form(f): Form<CmdForm>) -> Response {
+    let cmd = f.cmd.trim().trim_start_matches("kubectl ").trim().to_string();
+    if cmd.is_empty() {
+        return done(&h, serde_json::json!({"stdout": "", "stderr": "error: no command given\n", "code": 1}));
+    }
+    let out = st.sb().act(Action::Kubectl(cmd.clone()));
+    {
+        let mut c = st.console();
+        c.cmd = cmd.clone();
+        c.out = format!("$ kubectl {cmd}\n{}{}", out.stdout, out.stderr);
+    }
+    st.notify();
+    done(&h, output_json(&out))
+}
+
+#[derive(Deserialize)]
+struct ApplyForm {
+    yaml: String,
+}
+
+/// Where in `yaml` a kubectl error points: the line of a decode error, or the line of the
+/// last key of an invalid field's path.
+fn error_line(yaml: &str, message: &str) -> Option<usize> {
+    if let Some(rest) = message.split("line ").nth(1) {
+        let n: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        if let Ok(n) = n.parse() {
+            return Some(n);
+        }
+    }
+    // `spec.strategy.rollingUpdate.maxUnavailable: Invalid value` or `unknown field "spec.replcas"`.
+    let field = message
+        .split(['"', ' ', ':', '*', '\n'])
+        .find(|w| w.contains('.') && w.starts_with(|c: char| c.is_ascii_lowercase()) && !w.contains('/'))?;
+    let key = field.rsplit('.').next()?.split('[').next()?;
+    yaml.lines().position(|l| l.trim_start().trim_start_matches("- ").starts_with(&format!("{key}:"))).map(|i| i + 1)
+}
+
+async fn apply(State(st): State<AppState>, h: HeaderMap, Form(f): Form<ApplyForm>) -> Response {
+    let out = st.sb().act(Action::Apply(f.yaml.clone()));
+    let line = (out.code != 0).then(|| error_line(&f.yaml, &out.stderr)).flatten();
+    {
+        let mut c = st.console();
+        c.yaml = f.yaml.clone();
+        c.apply_out = format!("{}{}{}", out.stdout, out.stderr, line.map(|l| format!("(see line {l})\n")).unwrap_or_default());
+    }
+    st.notify();
+    let mut body = output_json(&out);
+    body["line"] = serde_json::json!(line);
+    done(&h, body)
+}
+
+async fn fault(State(st): State<AppState>, h: HeaderMap, Path(kind): Path<String>) -> Response {
+    let action = {
+        let sb = st.sb();
+        let first_deployment = sb.sim.store.deployments.all_names().next().map(|(ns, n, _)| (ns.to_string(), n.to_string()));
+        let dep = |image: &str| {
+            first_deployment.as_ref().map(|(ns, n)| {
+                let container = sb
+                    .sim
+                    .store
+                    .deployments
+                    .lookup(ns, n)
+                    .and_then(|id| sb.sim.store.deployments.get(id))
+                    .and_then(|(_, d)| d.spec.as_ref()?.template.spec.as_ref()?.containers.first().map(|c| c.name.clone()))
+                    .unwrap_or_else(|| "*".into());
+                Action::Kubectl(format!("set image deployment/{n} {container}={image} -n {ns}"))
+            })
+        };
+        match kind.as_str() {
+            "break-image" => dep("registry.local/credit-scoring-api:v3-broken"),
+            "fix-image" => dep("registry.local/credit-scoring-api:v2"),
+            "kill-pod" => sb
+                .sim
+                .store
+                .pods
+                .all_names()
+                .find(|(ns, _, id)| *ns != "kube-system" && sb.sim.store.pods.get(*id).is_some_and(|p| p.deletion.is_none()))
+                .map(|(ns, n, _)| Action::Kubectl(format!("delete pod {n} -n {ns} --wait=false"))),
+            "node-down" => Some(Action::Node(NodeFault::Down, "node-2".into())),
+            "node-up" => Some(Action::Node(NodeFault::Up, "node-2".into())),
+            _ => return (StatusCode::NOT_FOUND, format!("no fault {kind:?}")).into_response(),
+        }
+    };
+    let Some(action) = action else {
+        return done(&h, serde_json::json!({"stdout": "", "stderr": "nothing to do that to\n", "code": 1}));
+    };
+    let label = view::action_label(&action);
+    let out = st.sb().act(action);
+    {
+        let mut c = st.console();
+        c.out = format!("# {label}\n{}{}", out.stdout, out.stderr);
+    }
+    st.notify();
+    done(&h, output_json(&out))
+}
+
+#[derive(Template)]
+#[template(path = "pod.html")]
+struct PodPage {
+    ns: String,
+    name: String,
+    describe: String,
+    logs: String,
+}
+
+async fn pod(State(st): State<AppState>, Path((ns, name)): Path<(String, String)>) -> Response {
+    let (describe, logs) = {
+        let mut sb = st.sb();
+        let d = sim_core::kubectl::run(&mut sb.sim, &format!("describe pod {name} -n {ns}"), &sim_core::kubectl::NoFiles);
+        let l = sim_core::kubectl::run(&mut sb.sim, &format!("logs {name} -n {ns}"), &sim_core::kubectl::NoFiles);
+        (format!("{}{}", d.stdout, d.stderr), format!("{}{}", l.stdout, l.stderr))
+    };
+    render(&PodPage { ns, name, describe, logs })
+}
+
+async fn export(State(st): State<AppState>) -> Response {
+    let text = st.sb().export();
+    ([(header::CONTENT_TYPE, "application/yaml"), (header::CONTENT_DISPOSITION, "attachment; filename=\"kubesim-run.yaml\"")], text).into_response()
+}
+
+async fn import(State(st): State<AppState>, h: HeaderMap, body: Bytes) -> Response {
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return (StatusCode::BAD_REQUEST, "the run file must be UTF-8 text").into_response();
+    };
+    match Sandbox::open(text) {
+        Ok(sb) => {
+            *st.sb() = sb;
+            st.notify();
+            done(&h, serde_json::json!({"ok": true}))
+        }
+        Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, format!("cannot open this run: {e}")).into_response(),
+    }
+}
+
+async fn asset(Path(file): Path<String>) -> Response {
+    match Assets::get(&file) {
+        Some(f) => {
+            let mime = f.metadata.mimetype().to_string();
+            ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "no-cache".to_string())], f.data.into_owned()).into_response()
+        }
+        None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_point_at_the_line() {
+        let yaml = "apiVersion: apps/v1\nkind: Deployment\nspec:\n  replcas: 3\n";
+        assert_eq!(error_line(yaml, "strict decoding error: unknown field \"spec.replcas\""), Some(4));
+        assert_eq!(error_line(yaml, "error converting YAML to JSON: yaml: line 7: mapping values"), Some(7));
+    }
+}

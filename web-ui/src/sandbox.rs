@@ -1,0 +1,350 @@
+//! One sandbox: a simulated cluster started from a scenario script, the log of everything the
+//! user did (with its virtual time), and the speed at which virtual time runs.
+//!
+//! Because a run is deterministic, the log is the run: replaying the scenario and the log
+//! reaches any earlier moment exactly (the scrubber), and the log exported as a `kubesim run`
+//! script replays the same run anywhere.
+
+use serde_yaml::Value;
+use sim_core::controller::node_lifecycle::NodeFault;
+use sim_core::kubectl::{self, NoFiles, Output};
+use sim_core::script::{self, RunOptions, ScriptError};
+use sim_core::trace::Tracer;
+use sim_core::{Sim, SimDuration, SimTime};
+
+/// Marks where an exported file's recorded actions begin.
+const RECORDED: &str = "kubesim: recorded actions follow";
+
+/// How fast virtual time runs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Speed {
+    /// Stopped.
+    Paused,
+    /// Virtual seconds per wall second.
+    Times(f64),
+    /// As fast as the machine goes.
+    Max,
+}
+
+impl Speed {
+    /// A short label (`paused`, `5×`, `max`).
+    pub fn label(self) -> String {
+        match self {
+            Speed::Paused => "paused".into(),
+            Speed::Times(x) => format!("{x}×"),
+            Speed::Max => "max".into(),
+        }
+    }
+}
+
+/// Something the user did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Applied YAML.
+    Apply(String),
+    /// Ran a kubectl command.
+    Kubectl(String),
+    /// A node fault.
+    Node(NodeFault, String),
+}
+
+/// An action and when it happened.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Logged {
+    /// Virtual time.
+    pub at: SimTime,
+    /// What.
+    pub action: Action,
+}
+
+/// Why a sandbox could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    /// The scenario failed.
+    #[error("{0}")]
+    Script(#[from] ScriptError),
+    /// The file is not YAML.
+    #[error("not a kubesim run file: {0}")]
+    Yaml(String),
+}
+
+/// A running sandbox.
+#[derive(Debug)]
+pub struct Sandbox {
+    scenario: String,
+    seed: Option<u64>,
+    /// The cluster.
+    pub sim: Sim,
+    /// Trace of the Deployments over time (the timeline).
+    pub tracer: Tracer,
+    /// Everything the user did, in order.
+    pub actions: Vec<Logged>,
+    /// How many of `actions` have been applied (more when the user went back in time).
+    applied: usize,
+    /// Virtual time when the scenario's setup ended.
+    pub start: SimTime,
+    /// How fast time runs.
+    pub speed: Speed,
+}
+
+impl Sandbox {
+    /// Builds the scenario's cluster and runs its setup steps.
+    pub fn new(scenario: &str, seed: Option<u64>) -> Result<Sandbox, SandboxError> {
+        let opts = RunOptions { seed, ..RunOptions::default() };
+        let (out, sim) = script::run_keeping_sim(scenario, opts, &NoFiles).map_err(|(_, e)| e)?;
+        let start = sim.now();
+        Ok(Sandbox {
+            scenario: scenario.to_string(),
+            seed,
+            sim,
+            tracer: out.tracer,
+            actions: Vec::new(),
+            applied: 0,
+            start,
+            speed: Speed::Times(1.0),
+        })
+    }
+
+    /// Opens an exported run (or any `kubesim run` script): its setup runs at once, and its
+    /// recorded actions become the log, replayed as virtual time reaches them.
+    pub fn open(text: &str) -> Result<Sandbox, SandboxError> {
+        let mut doc: Value = serde_yaml::from_str(text).map_err(|e| SandboxError::Yaml(e.to_string()))?;
+        let mut recorded = Vec::new();
+        if let Some(steps) = doc.get_mut("steps").and_then(Value::as_sequence_mut)
+            && let Some(mark) = steps.iter().position(|s| s.get("echo").and_then(Value::as_str) == Some(RECORDED))
+        {
+            recorded = steps.split_off(mark);
+            recorded.remove(0);
+        }
+        let scenario = serde_yaml::to_string(&doc).map_err(|e| SandboxError::Yaml(e.to_string()))?;
+        let mut sb = Sandbox::new(&scenario, None)?;
+        let mut t = sb.start;
+        for step in recorded {
+            let s = |k: &str| step.get(k).and_then(Value::as_str).map(str::to_string);
+            if let Some(d) = s("advance") {
+                let d = sim_core::time::parse_duration(&d).map_err(|e| SandboxError::Yaml(e.to_string()))?;
+                t = t + d;
+            } else if let Some(y) = s("apply") {
+                sb.actions.push(Logged { at: t, action: Action::Apply(y) });
+            } else if let Some(c) = s("kubectl") {
+                sb.actions.push(Logged { at: t, action: Action::Kubectl(c) });
+            } else if let Some(n) = s("nodeDown") {
+                sb.actions.push(Logged { at: t, action: Action::Node(NodeFault::Down, n) });
+            } else if let Some(n) = s("nodeUp") {
+                sb.actions.push(Logged { at: t, action: Action::Node(NodeFault::Up, n) });
+            } else if let Some(n) = s("removeNode") {
+                sb.actions.push(Logged { at: t, action: Action::Node(NodeFault::Remove, n) });
+            }
+        }
+        sb.speed = Speed::Paused;
+        Ok(sb)
+    }
+
+    /// The run as a `kubesim run` script: the scenario, then every action with the virtual
+    /// time between them.
+    pub fn export(&self) -> String {
+        let mut doc: Value = serde_yaml::from_str(&self.scenario).unwrap_or(Value::Null);
+        if self.seed.is_some()
+            && let Value::Mapping(m) = &mut doc
+        {
+            m.insert("seed".into(), Value::from(self.sim.seed()));
+        }
+        let mut extra = vec![step("echo", RECORDED.into())];
+        let mut t = self.start;
+        for a in &self.actions[..self.applied] {
+            if a.at > t {
+                extra.push(step("advance", format!("{}ms", a.at.since(t).millis())));
+                t = a.at;
+            }
+            extra.push(match &a.action {
+                Action::Apply(y) => step("apply", y.clone()),
+                Action::Kubectl(c) => step("kubectl", c.clone()),
+                Action::Node(NodeFault::Down, n) => step("nodeDown", n.clone()),
+                Action::Node(NodeFault::Up, n) => step("nodeUp", n.clone()),
+                Action::Node(NodeFault::Remove, n) => step("removeNode", n.clone()),
+            });
+        }
+        if self.sim.now() > t {
+            extra.push(step("advance", format!("{}ms", self.sim.now().since(t).millis())));
+        }
+        if let Value::Mapping(m) = &mut doc {
+            let steps = m.entry("steps".into()).or_insert_with(|| Value::Sequence(Vec::new()));
+            if let Value::Sequence(seq) = steps {
+                seq.extend(extra);
+            }
+        }
+        let body = serde_yaml::to_string(&doc).unwrap_or_default();
+        format!("# A kubesim run, exported at virtual time {}. Replay: kubesim run FILE, or open it in kubesim serve.\n{body}", SimDuration(self.sim.now().millis()))
+    }
+
+    /// Does something now, records it, and returns what kubectl printed.
+    pub fn act(&mut self, action: Action) -> Output {
+        // A new action after going back in time starts a new branch of history.
+        self.actions.truncate(self.applied);
+        let out = apply_action(&mut self.sim, &action);
+        self.tracer.observe(&mut self.sim);
+        self.actions.push(Logged { at: self.sim.now(), action });
+        self.applied = self.actions.len();
+        out
+    }
+
+    /// Runs to virtual time `t`, applying recorded actions as their moments come.
+    pub fn run_to(&mut self, t: SimTime) {
+        self.run_to_with(t, true);
+    }
+
+    /// Runs to `t`; actions recorded exactly at `t` are applied only if `inclusive`.
+    fn run_to_with(&mut self, t: SimTime, inclusive: bool) {
+        while let Some(next) = self
+            .actions
+            .get(self.applied)
+            .filter(|a| a.at < t || (inclusive && a.at == t))
+            .cloned()
+        {
+            self.run_sim_to(next.at);
+            apply_action(&mut self.sim, &next.action);
+            self.tracer.observe(&mut self.sim);
+            self.applied += 1;
+        }
+        self.run_sim_to(t);
+    }
+
+    fn run_sim_to(&mut self, t: SimTime) {
+        while let Some(next) = self.sim.next_event_time() {
+            if next > t {
+                break;
+            }
+            self.sim.step();
+            self.tracer.observe(&mut self.sim);
+        }
+        if t > self.sim.now() {
+            self.sim.advance(SimDuration(t.millis() - self.sim.now().millis()));
+        }
+    }
+
+    /// Runs to the next moment anything happens (the step button).
+    pub fn step_event(&mut self) {
+        let next_action = self.actions.get(self.applied).map(|a| a.at);
+        let next = match (self.sim.next_event_time(), next_action) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(t) = next {
+            self.run_to(t);
+        }
+    }
+
+    /// Moves time forward by `wall` at the current speed; at `Max`, runs events for up to
+    /// `budget` of wall time.
+    pub fn tick(&mut self, wall: std::time::Duration, budget: std::time::Duration) {
+        match self.speed {
+            Speed::Paused => {}
+            Speed::Times(x) => {
+                let dt = SimDuration::from_secs_f64(wall.as_secs_f64() * x);
+                let t = self.sim.now() + dt;
+                self.run_to(t);
+            }
+            Speed::Max => {
+                let started = std::time::Instant::now();
+                while started.elapsed() < budget {
+                    let before = self.sim.now();
+                    self.step_event();
+                    if self.sim.now() == before && self.sim.next_event_time().is_none() {
+                        let t = self.sim.now() + SimDuration::from_secs(60);
+                        self.run_to(t);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Goes back (or forward) to virtual time `t` by replaying the scenario and the log.
+    pub fn scrub(&mut self, t: SimTime) -> Result<(), SandboxError> {
+        if t >= self.sim.now() {
+            self.run_to(t);
+            return Ok(());
+        }
+        let mut fresh = Sandbox::new(&self.scenario, self.seed)?;
+        fresh.actions = std::mem::take(&mut self.actions);
+        fresh.speed = Speed::Paused;
+        // The moment just before anything recorded at `t`.
+        fresh.run_to_with(t.max(fresh.start), false);
+        *self = fresh;
+        Ok(())
+    }
+
+    /// The latest virtual time the log reaches (for the scrubber's range).
+    pub fn horizon(&self) -> SimTime {
+        self.actions.last().map_or(self.sim.now(), |a| a.at.max(self.sim.now()))
+    }
+}
+
+fn step(key: &str, value: String) -> Value {
+    let mut m = serde_yaml::Mapping::new();
+    m.insert(key.into(), Value::String(value));
+    Value::Mapping(m)
+}
+
+fn apply_action(sim: &mut Sim, action: &Action) -> Output {
+    match action {
+        Action::Apply(y) => kubectl::apply_text(sim, y, "STDIN", "default", false),
+        Action::Kubectl(c) => kubectl::run(sim, c, &NoFiles),
+        Action::Node(f, n) => match sim.node_fault(n, *f) {
+            Ok(()) => Output { stdout: format!("node/{n} {}\n", fault_word(*f)), ..Output::default() },
+            Err(e) => Output { stderr: format!("Error from server ({}): {e}\n", e.reason()), code: 1, ..Output::default() },
+        },
+    }
+}
+
+/// What a node fault does, in a word.
+pub fn fault_word(f: NodeFault) -> &'static str {
+    match f {
+        NodeFault::Down => "stopped (kubelet down)",
+        NodeFault::Up => "is back",
+        NodeFault::Remove => "removed",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEMO: &str = include_str!("demo.yaml");
+
+    #[test]
+    fn export_then_open_replays_the_same_run() {
+        let mut sb = Sandbox::new(DEMO, None).unwrap();
+        sb.run_to(sb.sim.now() + SimDuration::from_secs(5));
+        sb.act(Action::Kubectl("set image deployment/credit-scoring-api api=registry.local/credit-scoring-api:v2 -n live-coding".into()));
+        sb.run_to(sb.sim.now() + SimDuration::from_secs(20));
+        sb.act(Action::Node(NodeFault::Down, "node-2".into()));
+        sb.run_to(sb.sim.now() + SimDuration::from_secs(90));
+        let file = sb.export();
+        let mut again = Sandbox::open(&file).unwrap();
+        again.run_to(sb.sim.now());
+        assert_eq!(again.tracer.to_jsonl(), sb.tracer.to_jsonl());
+        // And the file is a script kubesim run accepts.
+        let out = script::run(&file, RunOptions::default(), &NoFiles).map_err(|(_, e)| e).unwrap();
+        assert_eq!(out.tracer.to_jsonl(), sb.tracer.to_jsonl());
+    }
+
+    #[test]
+    fn scrubbing_back_gives_the_earlier_state_and_replays_the_future() {
+        let mut sb = Sandbox::new(DEMO, None).unwrap();
+        let t0 = sb.sim.now();
+        sb.act(Action::Kubectl("set image deployment/credit-scoring-api api=registry.local/credit-scoring-api:v3-broken -n live-coding".into()));
+        sb.run_to(t0 + SimDuration::from_secs(30));
+        let at_30 = sim_core::trace::snapshot(&sb.sim);
+        sb.run_to(t0 + SimDuration::from_secs(120));
+        sb.scrub(t0 + SimDuration::from_secs(30)).unwrap();
+        assert_eq!(sim_core::trace::snapshot(&sb.sim), at_30);
+        assert_eq!(sb.speed, Speed::Paused);
+        // Before the action: revision 1 only.
+        sb.scrub(t0).unwrap();
+        assert_eq!(sim_core::trace::snapshot(&sb.sim)[0].revision, 1);
+        // Playing forward replays the recorded image change.
+        sb.run_to(t0 + SimDuration::from_secs(30));
+        assert_eq!(sim_core::trace::snapshot(&sb.sim), at_30);
+    }
+}

@@ -1,0 +1,409 @@
+//! What the pages show, computed from the cluster: nodes and pods, Deployments with their
+//! ReplicaSets and the controller's reasoning, recent events, the clock. Each panel renders
+//! to an HTML fragment (askama), used both in the first page and in the live stream.
+
+use askama::Template;
+use sim_core::Sim;
+use sim_core::controller::deployment::util;
+use sim_core::kubectl::print::{human_duration, pod_status_cells};
+use sim_core::store::Kind;
+
+use crate::sandbox::{Action, Sandbox};
+
+/// The fragments of one page, by element id.
+pub type Panels = Vec<(&'static str, String)>;
+
+/// One pod tile.
+#[derive(Debug, Clone)]
+pub struct PodView {
+    /// Namespace.
+    pub ns: String,
+    /// Name.
+    pub name: String,
+    /// The random suffix, shown on the tile.
+    pub short: String,
+    /// kubectl's STATUS.
+    pub status: String,
+    /// The state class (colour) and its symbol.
+    pub class: &'static str,
+    /// Symbol for the state (readable without colour).
+    pub icon: &'static str,
+    /// READY (`1/1`).
+    pub ready: String,
+    /// RESTARTS.
+    pub restarts: String,
+    /// Revision number of its ReplicaSet.
+    pub revision: i64,
+    /// pod-template-hash.
+    pub hash: String,
+}
+
+/// One node box.
+#[derive(Debug, Clone)]
+pub struct NodeView {
+    /// Name.
+    pub name: String,
+    /// Ready?
+    pub ready: bool,
+    /// `Ready`, `NotReady`, `Ready,SchedulingDisabled`.
+    pub status: String,
+    /// CPU requested / allocatable.
+    pub cpu: String,
+    /// Pods on it.
+    pub pods: Vec<PodView>,
+}
+
+/// A pod's state class and symbol from kubectl's STATUS and READY.
+pub fn classify(status: &str, ready: &str) -> (&'static str, &'static str) {
+    let all_ready = ready.split_once('/').is_some_and(|(a, b)| a == b && a != "0");
+    match status {
+        "Running" if all_ready => ("ready", "●"),
+        "Running" => ("notready", "◐"),
+        "Terminating" => ("terminating", "↓"),
+        "CrashLoopBackOff" | "Error" => ("crash", "✕"),
+        "ImagePullBackOff" | "ErrImagePull" | "InvalidImageName" => ("pull", "⚠"),
+        "OOMKilled" => ("oom", "✕"),
+        "Completed" => ("done", "✓"),
+        "ContainerCreating" | "PodInitializing" => ("creating", "◌"),
+        _ => ("pending", "○"),
+    }
+}
+
+fn pods_of(sim: &Sim, ids: impl Iterator<Item = u64>) -> Vec<PodView> {
+    let now = sim.store.now_timestamp();
+    let mut out: Vec<PodView> = ids
+        .filter_map(|id| sim.store.pods.get(id))
+        .map(|p| {
+            let obj = sim.store.pod_object(p);
+            let (ready, status, restarts) = pod_status_cells(&obj, now);
+            let (class, icon) = classify(&status, &ready);
+            let hash = p.labels().get(util::POD_TEMPLATE_HASH).cloned().unwrap_or_default();
+            let revision = p.owner.and_then(|rs| sim.store.replicasets.get(rs)).map_or(0, |e| util::rs_revision(&e.rs));
+            PodView {
+                ns: p.namespace.to_string(),
+                name: p.name.to_string(),
+                short: p.name.rsplit('-').next().unwrap_or(&p.name).to_string(),
+                status,
+                class,
+                icon,
+                ready,
+                restarts,
+                revision,
+                hash,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| (a.revision, &a.name).cmp(&(b.revision, &b.name)));
+    out
+}
+
+/// The cluster panel.
+#[derive(Template)]
+#[template(path = "cluster.html")]
+pub struct ClusterPanel {
+    /// Nodes.
+    pub nodes: Vec<NodeView>,
+    /// Pods no node took.
+    pub unscheduled: Vec<PodView>,
+    /// Pods in total.
+    pub total: usize,
+}
+
+impl ClusterPanel {
+    /// From the cluster.
+    pub fn of(sim: &Sim) -> ClusterPanel {
+        let nodes = sim
+            .store
+            .nodes
+            .iter()
+            .map(|(id, n)| {
+                let cordoned = n.node.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false);
+                let status = match (n.ready, cordoned) {
+                    (true, false) => "Ready",
+                    (true, true) => "Ready,SchedulingDisabled",
+                    (false, false) => "NotReady",
+                    (false, true) => "NotReady,SchedulingDisabled",
+                };
+                let _ = id;
+                NodeView {
+                    name: n.name.to_string(),
+                    ready: n.ready,
+                    status: status.into(),
+                    cpu: format!("{}m / {}m CPU requested", n.used_cpu, n.alloc_cpu),
+                    pods: pods_of(sim, n.pods.iter().copied()),
+                }
+            })
+            .collect();
+        let unscheduled = pods_of(sim, sim.store.pods.iter().filter(|(_, p)| p.node.is_none()).map(|(id, _)| id));
+        ClusterPanel { nodes, unscheduled, total: sim.store.pods.len() }
+    }
+}
+
+/// One ReplicaSet row.
+#[derive(Debug, Clone)]
+pub struct RsRow {
+    /// Revision.
+    pub revision: i64,
+    /// Name.
+    pub name: String,
+    /// Images of its template.
+    pub image: String,
+    /// spec.replicas.
+    pub desired: i32,
+    /// status.replicas.
+    pub current: i32,
+    /// Ready.
+    pub ready: i32,
+    /// Available.
+    pub available: i32,
+    /// The Deployment's current template.
+    pub is_new: bool,
+}
+
+/// One Deployment.
+#[derive(Debug, Clone)]
+pub struct DeploymentView {
+    /// `namespace/name`.
+    pub key: String,
+    /// Name.
+    pub name: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Revision.
+    pub revision: i64,
+    /// Strategy and its bounds, in words.
+    pub strategy: String,
+    /// The bounds, in words.
+    pub bounds: Vec<String>,
+    /// `10 desired | 2 updated | 12 total | 10 available | 2 unavailable`.
+    pub replicas: String,
+    /// (type, status, reason).
+    pub conditions: Vec<(String, String, String)>,
+    /// ReplicaSets, newest revision first.
+    pub rss: Vec<RsRow>,
+    /// Controller decisions, newest first: (time, text).
+    pub why: Vec<(String, String)>,
+    /// Paused?
+    pub paused: bool,
+}
+
+/// The Deployments panel.
+#[derive(Template)]
+#[template(path = "deployments.html")]
+pub struct DeploymentsPanel {
+    /// Deployments.
+    pub deployments: Vec<DeploymentView>,
+}
+
+fn pct_words(v: Option<&k8s::IntOrString>, replicas: i32, resolved: i32, what: &str) -> String {
+    match v {
+        Some(k8s::IntOrString::String(s)) => format!("{what} {s} of {replicas} → {resolved}"),
+        Some(k8s::IntOrString::Int(i)) => format!("{what} {i}"),
+        None => format!("{what} 0"),
+    }
+}
+
+mod k8s {
+    pub(super) use sim_core::api::k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+}
+
+fn t(ms: u64) -> String {
+    human_duration(sim_core::api::k8s_openapi::jiff::SignedDuration::from_millis(ms as i64))
+}
+
+impl DeploymentsPanel {
+    /// From the cluster.
+    pub fn of(sim: &Sim) -> DeploymentsPanel {
+        let mut deployments = Vec::new();
+        for (ns, name, id) in sim.store.deployments.all_names() {
+            let Some((_, d)) = sim.store.deployments.get(id) else { continue };
+            let replicas = util::replicas(d);
+            let st = d.status.clone().unwrap_or_default();
+            let rolling = util::is_rolling(d);
+            let ru = d.spec.as_ref().and_then(|s| s.strategy.as_ref()).and_then(|s| s.rolling_update.as_ref());
+            let surge = util::max_surge(d);
+            let unavailable = util::max_unavailable(d);
+            let (strategy, bounds) = if rolling {
+                (
+                    format!(
+                        "RollingUpdate: {}, {}",
+                        pct_words(ru.and_then(|r| r.max_surge.as_ref()), replicas, surge, "maxSurge"),
+                        pct_words(ru.and_then(|r| r.max_unavailable.as_ref()), replicas, unavailable, "maxUnavailable")
+                    ),
+                    vec![
+                        format!("at most {} pods in total (replicas {replicas} + maxSurge {surge})", replicas + surge),
+                        format!("at least {} available (replicas {replicas} − maxUnavailable {unavailable})", replicas - unavailable),
+                    ],
+                )
+            } else {
+                (
+                    "Recreate: every old pod stops before any new pod starts".to_string(),
+                    vec!["downtime between the last old pod and the first new ready pod".to_string()],
+                )
+            };
+            let template = d.spec.as_ref().map(|s| &s.template);
+            let mut rss: Vec<RsRow> = sim
+                .revisions(id)
+                .into_iter()
+                .filter_map(|(rev, rid)| {
+                    let e = sim.store.replicasets.get(rid)?;
+                    let (current, ready, available) = util::rs_status(&e.rs);
+                    let image = e
+                        .template
+                        .spec
+                        .iter()
+                        .flat_map(|s| s.containers.iter().filter_map(|c| c.image.clone()))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    Some(RsRow {
+                        revision: rev,
+                        name: e.rs.metadata.name.clone().unwrap_or_default(),
+                        image,
+                        desired: util::rs_replicas(&e.rs),
+                        current,
+                        ready,
+                        available,
+                        is_new: template.is_some_and(|t| util::equal_ignore_hash(&e.template, t)),
+                    })
+                })
+                .collect();
+            rss.reverse();
+            let why: Vec<(String, String)> = sim
+                .store
+                .decisions
+                .iter()
+                .rev()
+                .filter(|x| x.object.id == id)
+                .take(12)
+                .map(|x| (t(x.time.millis()), x.text.clone()))
+                .collect();
+            deployments.push(DeploymentView {
+                key: format!("{ns}/{name}"),
+                name: name.to_string(),
+                namespace: ns.to_string(),
+                revision: util::revision_of(d.metadata.annotations.as_ref()),
+                strategy,
+                bounds,
+                replicas: format!(
+                    "{replicas} desired | {} updated | {} total | {} available | {} unavailable",
+                    st.updated_replicas.unwrap_or(0),
+                    st.replicas.unwrap_or(0),
+                    st.available_replicas.unwrap_or(0),
+                    st.unavailable_replicas.unwrap_or(0)
+                ),
+                conditions: st
+                    .conditions
+                    .iter()
+                    .flatten()
+                    .map(|c| (c.type_.clone(), c.status.clone(), c.reason.clone().unwrap_or_default()))
+                    .collect(),
+                rss,
+                why,
+                paused: d.spec.as_ref().and_then(|s| s.paused).unwrap_or(false),
+            });
+        }
+        DeploymentsPanel { deployments }
+    }
+}
+
+/// Recent events.
+#[derive(Template)]
+#[template(path = "events.html")]
+pub struct EventsPanel {
+    /// (age, type, reason, object, message, count).
+    pub rows: Vec<(String, String, String, String, String, u32)>,
+}
+
+impl EventsPanel {
+    /// The newest events first.
+    pub fn of(sim: &Sim) -> EventsPanel {
+        let now = sim.now();
+        let mut rows: Vec<(u64, (String, String, String, String, String, u32))> = sim
+            .store
+            .events
+            .iter()
+            .filter_map(|e| {
+                let (count, last) = e.seen_at(now)?;
+                let kind = match e.object.kind {
+                    Kind::Deployment => "deployment",
+                    Kind::ReplicaSet => "replicaset",
+                    Kind::Pod => "pod",
+                    Kind::Node => "node",
+                    Kind::Service => "service",
+                    _ => "object",
+                };
+                Some((
+                    last.millis(),
+                    (
+                        t(now.since(last).millis()),
+                        if e.warning { "Warning" } else { "Normal" }.to_string(),
+                        e.reason.to_string(),
+                        format!("{kind}/{}", e.object.name),
+                        e.message.to_string(),
+                        count,
+                    ),
+                ))
+            })
+            .collect();
+        rows.sort_by(|a, b| b.0.cmp(&a.0));
+        EventsPanel { rows: rows.into_iter().take(30).map(|(_, r)| r).collect() }
+    }
+}
+
+/// The clock and controls state.
+#[derive(Template)]
+#[template(path = "clock.html")]
+pub struct ClockPanel {
+    /// Virtual time.
+    pub now: String,
+    /// Speed label.
+    pub speed: String,
+    /// Paused?
+    pub paused: bool,
+    /// Scrubber position, ms.
+    pub now_ms: u64,
+    /// Scrubber end, ms.
+    pub horizon_ms: u64,
+    /// Scrubber start, ms.
+    pub start_ms: u64,
+    /// Actions so far.
+    pub actions: usize,
+}
+
+impl ClockPanel {
+    /// From the sandbox.
+    pub fn of(sb: &Sandbox) -> ClockPanel {
+        ClockPanel {
+            now: t(sb.sim.now().millis()),
+            speed: sb.speed.label(),
+            paused: sb.speed == crate::sandbox::Speed::Paused,
+            now_ms: sb.sim.now().millis(),
+            horizon_ms: sb.horizon().millis().max(sb.sim.now().millis()),
+            start_ms: sb.start.millis(),
+            actions: sb.actions.len(),
+        }
+    }
+}
+
+/// A short description of an action, for timeline markers.
+pub fn action_label(a: &Action) -> String {
+    match a {
+        Action::Apply(_) => "kubectl apply".into(),
+        Action::Kubectl(c) => {
+            let words: Vec<&str> = c.split_whitespace().filter(|w| !w.starts_with('-')).take(3).collect();
+            format!("kubectl {}", words.join(" "))
+        }
+        Action::Node(f, n) => format!("node {n} {}", crate::sandbox::fault_word(*f)),
+    }
+}
+
+/// Every live panel of the main page.
+pub fn panels(sb: &Sandbox) -> Panels {
+    vec![
+        ("clock", ClockPanel::of(sb).render().unwrap_or_default()),
+        ("cluster", ClusterPanel::of(&sb.sim).render().unwrap_or_default()),
+        ("deployments", DeploymentsPanel::of(&sb.sim).render().unwrap_or_default()),
+        ("timeline", crate::timeline::render(sb)),
+        ("events", EventsPanel::of(&sb.sim).render().unwrap_or_default()),
+    ]
+}
