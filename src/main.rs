@@ -135,13 +135,29 @@ fn real_main() -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { addr, scenario, seed, speed } => {
+        Command::Serve {
+            addr,
+            scenario,
+            seed,
+            speed,
+        } => {
             let scenario = match scenario {
-                Some(p) => Some(std::fs::read_to_string(&p).with_context(|| format!("cannot read scenario {}", p.display()))?),
+                Some(p) => Some(
+                    std::fs::read_to_string(&p)
+                        .with_context(|| format!("cannot read scenario {}", p.display()))?,
+                ),
                 None => None,
             };
-            let opts = web_ui::ServeOptions { addr, scenario, seed, speed };
-            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+            let opts = web_ui::ServeOptions {
+                addr,
+                scenario,
+                seed,
+                speed,
+            };
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?;
             rt.block_on(web_ui::serve(opts, |addr| {
                 println!("kubesim is serving the sandbox on http://{addr}/ (Ctrl-C to stop)");
             }))?;

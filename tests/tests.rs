@@ -3,6 +3,7 @@
 
 mod support;
 
+mod browser;
 mod deadline;
 mod errors;
 mod explain;

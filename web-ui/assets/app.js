@@ -4,7 +4,7 @@
   "use strict";
   const $ = (id) => document.getElementById(id);
   function connect() {
-    const es = new EventSource("/stream");
+    const es = new EventSource(document.body.dataset.stream || "/stream");
     es.addEventListener("panel", (e) => {
       const { id, html } = JSON.parse(e.data);
       const el = $(id);
@@ -27,7 +27,7 @@
 
   document.addEventListener("submit", async (e) => {
     const form = e.target;
-    if (form.classList.contains("import")) return;
+    if (form.classList.contains("import") || form.method === "get") return;
     e.preventDefault();
     const out = await send(form);
     if (form.id === "console-form") {
@@ -39,6 +39,8 @@
       $("apply-out").textContent = text;
       $("apply-out").classList.toggle("error-line", out.code !== 0);
       if (out.line) highlightLine($("yaml"), out.line);
+    } else if (form.action.includes("/compare/")) {
+      // the stream shows the result
     } else if (form.closest(".faults")) {
       $("console-out").textContent = "# " + form.action.split("/").pop() + "\n" + (out.stdout || "") + (out.stderr || "");
     }

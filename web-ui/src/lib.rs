@@ -6,6 +6,7 @@
 //! HTML changed, at most 20 times a second. The sandbox sits behind a mutex that is never
 //! held across an `.await`. Every asset is embedded in the binary.
 
+pub mod compare;
 pub mod sandbox;
 pub mod timeline;
 pub mod view;
@@ -58,6 +59,7 @@ pub struct AppState {
     console: Arc<Mutex<Console>>,
     changed: watch::Sender<u64>,
     title: Arc<str>,
+    compare: Arc<Mutex<Option<compare::Compare>>>,
 }
 
 impl AppState {
@@ -66,9 +68,13 @@ impl AppState {
         let (changed, _) = watch::channel(0);
         AppState {
             sandbox: Arc::new(Mutex::new(sandbox)),
-            console: Arc::new(Mutex::new(Console { yaml: DEFAULT_YAML.into(), ..Console::default() })),
+            console: Arc::new(Mutex::new(Console {
+                yaml: DEFAULT_YAML.into(),
+                ..Console::default()
+            })),
             changed,
             title: title.into(),
+            compare: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -78,6 +84,10 @@ impl AppState {
 
     fn console(&self) -> MutexGuard<'_, Console> {
         self.console.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn cmp(&self) -> MutexGuard<'_, Option<compare::Compare>> {
+        self.compare.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn notify(&self) {
@@ -128,6 +138,9 @@ pub fn router(state: AppState) -> Router {
         .route("/export", get(export))
         .route("/import", post(import))
         .route("/assets/{*file}", get(asset))
+        .route("/compare", get(compare_page))
+        .route("/compare/image", post(compare_image))
+        .route("/compare/speed", post(compare_speed))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
@@ -147,7 +160,27 @@ pub fn spawn_driver(state: AppState) -> tokio::task::JoinHandle<()> {
             let key = {
                 let mut sb = state.sb();
                 sb.tick(wall, Duration::from_millis(40));
-                (sb.sim.now().millis(), sb.sim.store.resource_version(), sb.actions.len(), sb.speed.label())
+                (
+                    sb.sim.now().millis(),
+                    sb.sim.store.resource_version(),
+                    sb.actions.len(),
+                    sb.speed.label(),
+                )
+            };
+            let key = {
+                let mut c = state.cmp();
+                match c.as_mut() {
+                    Some(c) => {
+                        c.tick(wall);
+                        (
+                            key.0 ^ (c.sides[0].sim.now().millis() << 20),
+                            key.1 ^ c.sides[1].sim.store.resource_version(),
+                            key.2,
+                            key.3,
+                        )
+                    }
+                    None => key,
+                }
             };
             if key != seen {
                 seen = key;
@@ -192,15 +225,29 @@ pub enum ServeError {
 /// Builds the sandbox for `opts`.
 pub fn sandbox_for(opts: &ServeOptions) -> Result<Sandbox, SandboxError> {
     let mut sb = Sandbox::new(opts.scenario.as_deref().unwrap_or(DEMO), opts.seed)?;
-    sb.speed = if opts.speed > 0.0 { Speed::Times(opts.speed) } else { Speed::Paused };
+    sb.speed = if opts.speed > 0.0 {
+        Speed::Times(opts.speed)
+    } else {
+        Speed::Paused
+    };
     Ok(sb)
+}
+
+/// Serves `state` on an already bound listener until the process ends (tests use this).
+pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).await
 }
 
 /// Runs `kubesim serve` until Ctrl-C; `ready` is called with the bound address.
 pub async fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
     let sb = sandbox_for(&opts)?;
     let state = AppState::new(sb, "default demo");
-    let listener = tokio::net::TcpListener::bind(opts.addr).await.map_err(|source| ServeError::Bind { addr: opts.addr, source })?;
+    let listener = tokio::net::TcpListener::bind(opts.addr)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: opts.addr,
+            source,
+        })?;
     let addr = listener.local_addr().map_err(ServeError::Serve)?;
     let driver = spawn_driver(state.clone());
     ready(addr);
@@ -233,7 +280,11 @@ struct IndexPage {
 fn render<T: Template>(t: &T) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("rendering failed: {e}")).into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("rendering failed: {e}"),
+        )
+            .into_response(),
     }
 }
 
@@ -257,19 +308,36 @@ async fn index(State(st): State<AppState>) -> Response {
 
 /// One stream per tab: every panel at once, then the panels whose HTML changed, at most
 /// every 50 ms.
-async fn stream(State(st): State<AppState>) -> impl IntoResponse {
+#[derive(Deserialize)]
+struct StreamQuery {
+    view: Option<String>,
+}
+
+async fn stream(State(st): State<AppState>, Query(q): Query<StreamQuery>) -> impl IntoResponse {
+    let compare_view = q.view.as_deref() == Some("compare");
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Event, Infallible>>(16);
     let mut changes = st.changed.subscribe();
     tokio::spawn(async move {
         let mut sent: BTreeMap<&'static str, String> = BTreeMap::new();
         loop {
-            let panels = view::panels(&st.sb());
+            let panels = if compare_view {
+                st.cmp()
+                    .as_ref()
+                    .map(compare::Compare::panels)
+                    .unwrap_or_default()
+            } else {
+                view::panels(&st.sb())
+            };
             for (id, html) in panels {
                 if sent.get(id) == Some(&html) {
                     continue;
                 }
                 let data = serde_json::json!({"id": id, "html": html}).to_string();
-                if tx.send(Ok(Event::default().event("panel").data(data))).await.is_err() {
+                if tx
+                    .send(Ok(Event::default().event("panel").data(data)))
+                    .await
+                    .is_err()
+                {
                     return; // the tab closed
                 }
                 sent.insert(id, html);
@@ -284,11 +352,17 @@ async fn stream(State(st): State<AppState>) -> impl IntoResponse {
 }
 
 fn wants_json(h: &HeaderMap) -> bool {
-    h.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"))
+    h.get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"))
 }
 
 fn done(h: &HeaderMap, body: serde_json::Value) -> Response {
-    if wants_json(h) { axum::Json(body).into_response() } else { Redirect::to("/").into_response() }
+    if wants_json(h) {
+        axum::Json(body).into_response()
+    } else {
+        Redirect::to("/").into_response()
+    }
 }
 
 async fn pause(State(st): State<AppState>, h: HeaderMap) -> Response {
@@ -308,7 +382,13 @@ async fn play(State(st): State<AppState>, h: HeaderMap, Query(q): Query<PlayQuer
         Some("max") => Speed::Max,
         Some(x) => match x.parse::<f64>() {
             Ok(v) if v > 0.0 && v <= 10_000.0 => Speed::Times(v),
-            _ => return (StatusCode::BAD_REQUEST, format!("speed must be a number from 0 to 10000 or max, not {x:?}")).into_response(),
+            _ => {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    format!("speed must be a number from 0 to 10000 or max, not {x:?}"),
+                )
+                    .into_response();
+            }
         },
     };
     st.sb().speed = speed;
@@ -351,9 +431,17 @@ fn output_json(o: &Output) -> serde_json::Value {
 }
 
 async fn kubectl(State(st): State<AppState>, h: HeaderMap, Form(f): Form<CmdForm>) -> Response {
-    let cmd = f.cmd.trim().trim_start_matches("kubectl ").trim().to_string();
+    let cmd = f
+        .cmd
+        .trim()
+        .trim_start_matches("kubectl ")
+        .trim()
+        .to_string();
     if cmd.is_empty() {
-        return done(&h, serde_json::json!({"stdout": "", "stderr": "error: no command given\n", "code": 1}));
+        return done(
+            &h,
+            serde_json::json!({"stdout": "", "stderr": "error: no command given\n", "code": 1}),
+        );
     }
     let out = st.sb().act(Action::Kubectl(cmd.clone()));
     {
@@ -380,20 +468,34 @@ fn error_line(yaml: &str, message: &str) -> Option<usize> {
         }
     }
     // `spec.strategy.rollingUpdate.maxUnavailable: Invalid value` or `unknown field "spec.replcas"`.
-    let field = message
-        .split(['"', ' ', ':', '*', '\n'])
-        .find(|w| w.contains('.') && w.starts_with(|c: char| c.is_ascii_lowercase()) && !w.contains('/'))?;
+    let field = message.split(['"', ' ', ':', '*', '\n']).find(|w| {
+        w.contains('.') && w.starts_with(|c: char| c.is_ascii_lowercase()) && !w.contains('/')
+    })?;
     let key = field.rsplit('.').next()?.split('[').next()?;
-    yaml.lines().position(|l| l.trim_start().trim_start_matches("- ").starts_with(&format!("{key}:"))).map(|i| i + 1)
+    yaml.lines()
+        .position(|l| {
+            l.trim_start()
+                .trim_start_matches("- ")
+                .starts_with(&format!("{key}:"))
+        })
+        .map(|i| i + 1)
 }
 
 async fn apply(State(st): State<AppState>, h: HeaderMap, Form(f): Form<ApplyForm>) -> Response {
     let out = st.sb().act(Action::Apply(f.yaml.clone()));
-    let line = (out.code != 0).then(|| error_line(&f.yaml, &out.stderr)).flatten();
+    let line = (out.code != 0)
+        .then(|| error_line(&f.yaml, &out.stderr))
+        .flatten();
     {
         let mut c = st.console();
         c.yaml = f.yaml.clone();
-        c.apply_out = format!("{}{}{}", out.stdout, out.stderr, line.map(|l| format!("(see line {l})\n")).unwrap_or_default());
+        c.apply_out = format!(
+            "{}{}{}",
+            out.stdout,
+            out.stderr,
+            line.map(|l| format!("(see line {l})\n"))
+                .unwrap_or_default()
+        );
     }
     st.notify();
     let mut body = output_json(&out);
@@ -404,7 +506,13 @@ async fn apply(State(st): State<AppState>, h: HeaderMap, Form(f): Form<ApplyForm
 async fn fault(State(st): State<AppState>, h: HeaderMap, Path(kind): Path<String>) -> Response {
     let action = {
         let sb = st.sb();
-        let first_deployment = sb.sim.store.deployments.all_names().next().map(|(ns, n, _)| (ns.to_string(), n.to_string()));
+        let first_deployment = sb
+            .sim
+            .store
+            .deployments
+            .all_names()
+            .next()
+            .map(|(ns, n, _)| (ns.to_string(), n.to_string()));
         let dep = |image: &str| {
             first_deployment.as_ref().map(|(ns, n)| {
                 let container = sb
@@ -413,9 +521,20 @@ async fn fault(State(st): State<AppState>, h: HeaderMap, Path(kind): Path<String
                     .deployments
                     .lookup(ns, n)
                     .and_then(|id| sb.sim.store.deployments.get(id))
-                    .and_then(|(_, d)| d.spec.as_ref()?.template.spec.as_ref()?.containers.first().map(|c| c.name.clone()))
+                    .and_then(|(_, d)| {
+                        d.spec
+                            .as_ref()?
+                            .template
+                            .spec
+                            .as_ref()?
+                            .containers
+                            .first()
+                            .map(|c| c.name.clone())
+                    })
                     .unwrap_or_else(|| "*".into());
-                Action::Kubectl(format!("set image deployment/{n} {container}={image} -n {ns}"))
+                Action::Kubectl(format!(
+                    "set image deployment/{n} {container}={image} -n {ns}"
+                ))
             })
         };
         match kind.as_str() {
@@ -426,7 +545,15 @@ async fn fault(State(st): State<AppState>, h: HeaderMap, Path(kind): Path<String
                 .store
                 .pods
                 .all_names()
-                .find(|(ns, _, id)| *ns != "kube-system" && sb.sim.store.pods.get(*id).is_some_and(|p| p.deletion.is_none()))
+                .find(|(ns, _, id)| {
+                    *ns != "kube-system"
+                        && sb
+                            .sim
+                            .store
+                            .pods
+                            .get(*id)
+                            .is_some_and(|p| p.deletion.is_none())
+                })
                 .map(|(ns, n, _)| Action::Kubectl(format!("delete pod {n} -n {ns} --wait=false"))),
             "node-down" => Some(Action::Node(NodeFault::Down, "node-2".into())),
             "node-up" => Some(Action::Node(NodeFault::Up, "node-2".into())),
@@ -434,7 +561,10 @@ async fn fault(State(st): State<AppState>, h: HeaderMap, Path(kind): Path<String
         }
     };
     let Some(action) = action else {
-        return done(&h, serde_json::json!({"stdout": "", "stderr": "nothing to do that to\n", "code": 1}));
+        return done(
+            &h,
+            serde_json::json!({"stdout": "", "stderr": "nothing to do that to\n", "code": 1}),
+        );
     };
     let label = view::action_label(&action);
     let out = st.sb().act(action);
@@ -458,16 +588,42 @@ struct PodPage {
 async fn pod(State(st): State<AppState>, Path((ns, name)): Path<(String, String)>) -> Response {
     let (describe, logs) = {
         let mut sb = st.sb();
-        let d = sim_core::kubectl::run(&mut sb.sim, &format!("describe pod {name} -n {ns}"), &sim_core::kubectl::NoFiles);
-        let l = sim_core::kubectl::run(&mut sb.sim, &format!("logs {name} -n {ns}"), &sim_core::kubectl::NoFiles);
-        (format!("{}{}", d.stdout, d.stderr), format!("{}{}", l.stdout, l.stderr))
+        let d = sim_core::kubectl::run(
+            &mut sb.sim,
+            &format!("describe pod {name} -n {ns}"),
+            &sim_core::kubectl::NoFiles,
+        );
+        let l = sim_core::kubectl::run(
+            &mut sb.sim,
+            &format!("logs {name} -n {ns}"),
+            &sim_core::kubectl::NoFiles,
+        );
+        (
+            format!("{}{}", d.stdout, d.stderr),
+            format!("{}{}", l.stdout, l.stderr),
+        )
     };
-    render(&PodPage { ns, name, describe, logs })
+    render(&PodPage {
+        ns,
+        name,
+        describe,
+        logs,
+    })
 }
 
 async fn export(State(st): State<AppState>) -> Response {
     let text = st.sb().export();
-    ([(header::CONTENT_TYPE, "application/yaml"), (header::CONTENT_DISPOSITION, "attachment; filename=\"kubesim-run.yaml\"")], text).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, "application/yaml"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"kubesim-run.yaml\"",
+            ),
+        ],
+        text,
+    )
+        .into_response()
 }
 
 async fn import(State(st): State<AppState>, h: HeaderMap, body: Bytes) -> Response {
@@ -480,7 +636,11 @@ async fn import(State(st): State<AppState>, h: HeaderMap, body: Bytes) -> Respon
             st.notify();
             done(&h, serde_json::json!({"ok": true}))
         }
-        Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, format!("cannot open this run: {e}")).into_response(),
+        Err(e) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("cannot open this run: {e}"),
+        )
+            .into_response(),
     }
 }
 
@@ -488,20 +648,303 @@ async fn asset(Path(file): Path<String>) -> Response {
     match Assets::get(&file) {
         Some(f) => {
             let mime = f.metadata.mimetype().to_string();
-            ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "no-cache".to_string())], f.data.into_owned()).into_response()
+            (
+                [
+                    (header::CONTENT_TYPE, mime),
+                    (header::CACHE_CONTROL, "no-cache".to_string()),
+                ],
+                f.data.into_owned(),
+            )
+                .into_response()
         }
         None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct CompareQuery {
+    left: Option<String>,
+    right: Option<String>,
+}
+
+async fn compare_page(State(st): State<AppState>, Query(q): Query<CompareQuery>) -> Response {
+    let left = q
+        .left
+        .as_deref()
+        .map_or(Some(compare::Preset::Recreate), compare::Preset::parse);
+    let right = q
+        .right
+        .as_deref()
+        .map_or(Some(compare::Preset::RollingSurge2), compare::Preset::parse);
+    let (Some(left), Some(right)) = (left, right) else {
+        let keys: Vec<&str> = compare::Preset::ALL.iter().map(|p| p.key()).collect();
+        return (
+            StatusCode::BAD_REQUEST,
+            format!("unknown strategy; choose one of: {}", keys.join(", ")),
+        )
+            .into_response();
+    };
+    let page = {
+        let mut c = st.cmp();
+        let fresh = q.left.is_some()
+            || c.as_ref()
+                .is_none_or(|c| c.left != left || c.right != right);
+        if fresh {
+            match compare::Compare::new(left, right) {
+                Ok(n) => *c = Some(n),
+                Err(e) => {
+                    return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response();
+                }
+            }
+        }
+        let Some(cur) = c.as_ref() else {
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        };
+        compare::ComparePage {
+            left: cur.left.label(),
+            right: cur.right.label(),
+            choices: compare::Preset::ALL
+                .iter()
+                .map(|p| (p.key(), p.label(), *p == cur.left, *p == cur.right))
+                .collect(),
+            panels: cur.panels().into_iter().collect(),
+            changed: cur.changed.clone().unwrap_or_default(),
+        }
+    };
+    st.notify();
+    render(&page)
+}
+
+#[derive(Deserialize)]
+struct KindQuery {
+    kind: Option<String>,
+}
+
+async fn compare_image(
+    State(st): State<AppState>,
+    h: HeaderMap,
+    Query(q): Query<KindQuery>,
+) -> Response {
+    {
+        let mut c = st.cmp();
+        if c.is_none() {
+            match compare::Compare::new(compare::Preset::Recreate, compare::Preset::RollingSurge2) {
+                Ok(n) => *c = Some(n),
+                Err(e) => {
+                    return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response();
+                }
+            }
+        }
+        if let Some(c) = c.as_mut() {
+            c.change_image(q.kind.as_deref().unwrap_or("good"));
+        }
+    }
+    st.notify();
+    if wants_json(&h) {
+        axum::Json(serde_json::json!({"ok": true})).into_response()
+    } else {
+        Redirect::to("/compare").into_response()
+    }
+}
+
+async fn compare_speed(
+    State(st): State<AppState>,
+    h: HeaderMap,
+    Query(q): Query<PlayQuery>,
+) -> Response {
+    let speed = match q.speed.as_deref().map(str::parse::<f64>) {
+        Some(Ok(0.0)) => Speed::Paused,
+        Some(Ok(v)) if v > 0.0 && v <= 1000.0 => Speed::Times(v),
+        _ => {
+            return (
+                StatusCode::BAD_REQUEST,
+                "speed must be a number from 0 to 1000",
+            )
+                .into_response();
+        }
+    };
+    if let Some(c) = st.cmp().as_mut() {
+        c.set_speed(speed);
+    }
+    st.notify();
+    if wants_json(&h) {
+        axum::Json(serde_json::json!({"speed": speed.label()})).into_response()
+    } else {
+        Redirect::to("/compare").into_response()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    fn app() -> Router {
+        router(AppState::new(Sandbox::new(DEMO, None).unwrap(), "test"))
+    }
+
+    async fn call(app: &Router, req: Request<Body>) -> (StatusCode, String) {
+        let res = app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let body = axum::body::to_bytes(res.into_body(), 10 << 20)
+            .await
+            .unwrap();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    fn form(uri: &str, body: &str) -> Request<Body> {
+        Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_first_page_shows_the_cluster_without_javascript() {
+        let (status, html) = call(&app(), Request::get("/").body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            html.matches("class=\"pod ready rev-1").count(),
+            10,
+            "ten ready pods of revision 1 rendered on the server"
+        );
+        assert!(html.contains("RollingUpdate: maxSurge 2, maxUnavailable 0"));
+        assert!(html.contains("at least 10 available (replicas 10 − maxUnavailable 0)"));
+        assert!(html.contains("<svg"), "the timeline is server-rendered SVG");
+        assert!(html.contains("/assets/app.css") && html.contains("<noscript>"));
+    }
+
+    #[tokio::test]
+    async fn assets_are_embedded() {
+        let app = app();
+        let (status, css) = call(
+            &app,
+            Request::get("/assets/app.css").body(Body::empty()).unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(css.contains("--ready"));
+        let (status, _) = call(
+            &app,
+            Request::get("/assets/nope.js").body(Body::empty()).unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn a_bad_manifest_gets_kubectls_error_and_its_line() {
+        let yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x, namespace: live-coding}\nspec:\n  replcas: 3\n";
+        let body = format!("yaml={}", urlencode(yaml));
+        let (status, json) = call(&app(), form("/apply", &body)).await;
+        assert_eq!(status, StatusCode::OK);
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["code"], 1);
+        assert!(
+            v["stderr"]
+                .as_str()
+                .unwrap()
+                .contains("unknown field \"spec.replcas\""),
+            "{v}"
+        );
+        assert_eq!(v["line"], 5);
+    }
+
+    #[tokio::test]
+    async fn the_console_runs_kubectl_and_bad_input_is_refused_cleanly() {
+        let app = app();
+        let (_, json) = call(&app, form("/kubectl", "cmd=get+deploy+-n+live-coding")).await;
+        assert!(json.contains("credit-scoring-api   10/10"), "{json}");
+        let (_, json) = call(&app, form("/kubectl", "cmd=frobnicate")).await;
+        assert!(json.contains("unknown command"), "{json}");
+        let (status, _) = call(&app, form("/fault/meteor", "")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = call(&app, form("/control/play?speed=-3", "")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let huge = format!("yaml={}", "a".repeat(BODY_LIMIT + 10));
+        let (status, _) = call(&app, form("/apply", &huge)).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        let (status, body) = call(
+            &app,
+            Request::post("/import")
+                .body(Body::from("steps: [{nope: 1}]"))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        // And the sandbox still serves.
+        let (status, _) = call(&app, Request::get("/").body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn export_and_import_round_trip() {
+        let app = app();
+        call(
+            &app,
+            form(
+                "/kubectl",
+                "cmd=scale+deployment%2Fcredit-scoring-api+--replicas%3D4+-n+live-coding",
+            ),
+        )
+        .await;
+        let (status, file) = call(&app, Request::get("/export").body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            file.contains(
+                "kubectl: scale deployment/credit-scoring-api --replicas=4 -n live-coding"
+            ),
+            "{file}"
+        );
+        let other = router(AppState::new(Sandbox::new(DEMO, None).unwrap(), "other"));
+        let (status, _) = call(
+            &other,
+            Request::post("/import")
+                .header(header::ACCEPT, "application/json")
+                .body(Body::from(file))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        call(&other, form("/control/step", "")).await;
+        let (_, json) = call(&other, form("/kubectl", "cmd=get+deploy+-n+live-coding")).await;
+        assert!(
+            json.contains("/4"),
+            "the imported run replays the scale: {json}"
+        );
+    }
+
+    fn urlencode(s: &str) -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => {
+                    (b as char).to_string()
+                }
+                b' ' => "+".into(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    }
 
     #[test]
     fn errors_point_at_the_line() {
         let yaml = "apiVersion: apps/v1\nkind: Deployment\nspec:\n  replcas: 3\n";
-        assert_eq!(error_line(yaml, "strict decoding error: unknown field \"spec.replcas\""), Some(4));
-        assert_eq!(error_line(yaml, "error converting YAML to JSON: yaml: line 7: mapping values"), Some(7));
+        assert_eq!(
+            error_line(
+                yaml,
+                "strict decoding error: unknown field \"spec.replcas\""
+            ),
+            Some(4)
+        );
+        assert_eq!(
+            error_line(
+                yaml,
+                "error converting YAML to JSON: yaml: line 7: mapping values"
+            ),
+            Some(7)
+        );
     }
 }

@@ -90,7 +90,10 @@ pub struct Sandbox {
 impl Sandbox {
     /// Builds the scenario's cluster and runs its setup steps.
     pub fn new(scenario: &str, seed: Option<u64>) -> Result<Sandbox, SandboxError> {
-        let opts = RunOptions { seed, ..RunOptions::default() };
+        let opts = RunOptions {
+            seed,
+            ..RunOptions::default()
+        };
         let (out, sim) = script::run_keeping_sim(scenario, opts, &NoFiles).map_err(|(_, e)| e)?;
         let start = sim.now();
         Ok(Sandbox {
@@ -108,32 +111,52 @@ impl Sandbox {
     /// Opens an exported run (or any `kubesim run` script): its setup runs at once, and its
     /// recorded actions become the log, replayed as virtual time reaches them.
     pub fn open(text: &str) -> Result<Sandbox, SandboxError> {
-        let mut doc: Value = serde_yaml::from_str(text).map_err(|e| SandboxError::Yaml(e.to_string()))?;
+        let mut doc: Value =
+            serde_yaml::from_str(text).map_err(|e| SandboxError::Yaml(e.to_string()))?;
         let mut recorded = Vec::new();
         if let Some(steps) = doc.get_mut("steps").and_then(Value::as_sequence_mut)
-            && let Some(mark) = steps.iter().position(|s| s.get("echo").and_then(Value::as_str) == Some(RECORDED))
+            && let Some(mark) = steps
+                .iter()
+                .position(|s| s.get("echo").and_then(Value::as_str) == Some(RECORDED))
         {
             recorded = steps.split_off(mark);
             recorded.remove(0);
         }
-        let scenario = serde_yaml::to_string(&doc).map_err(|e| SandboxError::Yaml(e.to_string()))?;
+        let scenario =
+            serde_yaml::to_string(&doc).map_err(|e| SandboxError::Yaml(e.to_string()))?;
         let mut sb = Sandbox::new(&scenario, None)?;
         let mut t = sb.start;
         for step in recorded {
             let s = |k: &str| step.get(k).and_then(Value::as_str).map(str::to_string);
             if let Some(d) = s("advance") {
-                let d = sim_core::time::parse_duration(&d).map_err(|e| SandboxError::Yaml(e.to_string()))?;
+                let d = sim_core::time::parse_duration(&d)
+                    .map_err(|e| SandboxError::Yaml(e.to_string()))?;
                 t = t + d;
             } else if let Some(y) = s("apply") {
-                sb.actions.push(Logged { at: t, action: Action::Apply(y) });
+                sb.actions.push(Logged {
+                    at: t,
+                    action: Action::Apply(y),
+                });
             } else if let Some(c) = s("kubectl") {
-                sb.actions.push(Logged { at: t, action: Action::Kubectl(c) });
+                sb.actions.push(Logged {
+                    at: t,
+                    action: Action::Kubectl(c),
+                });
             } else if let Some(n) = s("nodeDown") {
-                sb.actions.push(Logged { at: t, action: Action::Node(NodeFault::Down, n) });
+                sb.actions.push(Logged {
+                    at: t,
+                    action: Action::Node(NodeFault::Down, n),
+                });
             } else if let Some(n) = s("nodeUp") {
-                sb.actions.push(Logged { at: t, action: Action::Node(NodeFault::Up, n) });
+                sb.actions.push(Logged {
+                    at: t,
+                    action: Action::Node(NodeFault::Up, n),
+                });
             } else if let Some(n) = s("removeNode") {
-                sb.actions.push(Logged { at: t, action: Action::Node(NodeFault::Remove, n) });
+                sb.actions.push(Logged {
+                    at: t,
+                    action: Action::Node(NodeFault::Remove, n),
+                });
             }
         }
         sb.speed = Speed::Paused;
@@ -165,16 +188,24 @@ impl Sandbox {
             });
         }
         if self.sim.now() > t {
-            extra.push(step("advance", format!("{}ms", self.sim.now().since(t).millis())));
+            extra.push(step(
+                "advance",
+                format!("{}ms", self.sim.now().since(t).millis()),
+            ));
         }
         if let Value::Mapping(m) = &mut doc {
-            let steps = m.entry("steps".into()).or_insert_with(|| Value::Sequence(Vec::new()));
+            let steps = m
+                .entry("steps".into())
+                .or_insert_with(|| Value::Sequence(Vec::new()));
             if let Value::Sequence(seq) = steps {
                 seq.extend(extra);
             }
         }
         let body = serde_yaml::to_string(&doc).unwrap_or_default();
-        format!("# A kubesim run, exported at virtual time {}. Replay: kubesim run FILE, or open it in kubesim serve.\n{body}", SimDuration(self.sim.now().millis()))
+        format!(
+            "# A kubesim run, exported at virtual time {}. Replay: kubesim run FILE, or open it in kubesim serve.\n{body}",
+            SimDuration(self.sim.now().millis())
+        )
     }
 
     /// Does something now, records it, and returns what kubectl printed.
@@ -183,7 +214,10 @@ impl Sandbox {
         self.actions.truncate(self.applied);
         let out = apply_action(&mut self.sim, &action);
         self.tracer.observe(&mut self.sim);
-        self.actions.push(Logged { at: self.sim.now(), action });
+        self.actions.push(Logged {
+            at: self.sim.now(),
+            action,
+        });
         self.applied = self.actions.len();
         out
     }
@@ -218,7 +252,8 @@ impl Sandbox {
             self.tracer.observe(&mut self.sim);
         }
         if t > self.sim.now() {
-            self.sim.advance(SimDuration(t.millis() - self.sim.now().millis()));
+            self.sim
+                .advance(SimDuration(t.millis() - self.sim.now().millis()));
         }
     }
 
@@ -276,7 +311,9 @@ impl Sandbox {
 
     /// The latest virtual time the log reaches (for the scrubber's range).
     pub fn horizon(&self) -> SimTime {
-        self.actions.last().map_or(self.sim.now(), |a| a.at.max(self.sim.now()))
+        self.actions
+            .last()
+            .map_or(self.sim.now(), |a| a.at.max(self.sim.now()))
     }
 }
 
@@ -291,8 +328,15 @@ fn apply_action(sim: &mut Sim, action: &Action) -> Output {
         Action::Apply(y) => kubectl::apply_text(sim, y, "STDIN", "default", false),
         Action::Kubectl(c) => kubectl::run(sim, c, &NoFiles),
         Action::Node(f, n) => match sim.node_fault(n, *f) {
-            Ok(()) => Output { stdout: format!("node/{n} {}\n", fault_word(*f)), ..Output::default() },
-            Err(e) => Output { stderr: format!("Error from server ({}): {e}\n", e.reason()), code: 1, ..Output::default() },
+            Ok(()) => Output {
+                stdout: format!("node/{n} {}\n", fault_word(*f)),
+                ..Output::default()
+            },
+            Err(e) => Output {
+                stderr: format!("Error from server ({}): {e}\n", e.reason()),
+                code: 1,
+                ..Output::default()
+            },
         },
     }
 }
@@ -325,7 +369,9 @@ mod tests {
         again.run_to(sb.sim.now());
         assert_eq!(again.tracer.to_jsonl(), sb.tracer.to_jsonl());
         // And the file is a script kubesim run accepts.
-        let out = script::run(&file, RunOptions::default(), &NoFiles).map_err(|(_, e)| e).unwrap();
+        let out = script::run(&file, RunOptions::default(), &NoFiles)
+            .map_err(|(_, e)| e)
+            .unwrap();
         assert_eq!(out.tracer.to_jsonl(), sb.tracer.to_jsonl());
     }
 

@@ -55,7 +55,9 @@ pub struct NodeView {
 
 /// A pod's state class and symbol from kubectl's STATUS and READY.
 pub fn classify(status: &str, ready: &str) -> (&'static str, &'static str) {
-    let all_ready = ready.split_once('/').is_some_and(|(a, b)| a == b && a != "0");
+    let all_ready = ready
+        .split_once('/')
+        .is_some_and(|(a, b)| a == b && a != "0");
     match status {
         "Running" if all_ready => ("ready", "●"),
         "Running" => ("notready", "◐"),
@@ -77,8 +79,15 @@ fn pods_of(sim: &Sim, ids: impl Iterator<Item = u64>) -> Vec<PodView> {
             let obj = sim.store.pod_object(p);
             let (ready, status, restarts) = pod_status_cells(&obj, now);
             let (class, icon) = classify(&status, &ready);
-            let hash = p.labels().get(util::POD_TEMPLATE_HASH).cloned().unwrap_or_default();
-            let revision = p.owner.and_then(|rs| sim.store.replicasets.get(rs)).map_or(0, |e| util::rs_revision(&e.rs));
+            let hash = p
+                .labels()
+                .get(util::POD_TEMPLATE_HASH)
+                .cloned()
+                .unwrap_or_default();
+            let revision = p
+                .owner
+                .and_then(|rs| sim.store.replicasets.get(rs))
+                .map_or(0, |e| util::rs_revision(&e.rs));
             PodView {
                 ns: p.namespace.to_string(),
                 name: p.name.to_string(),
@@ -117,7 +126,12 @@ impl ClusterPanel {
             .nodes
             .iter()
             .map(|(id, n)| {
-                let cordoned = n.node.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false);
+                let cordoned = n
+                    .node
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.unschedulable)
+                    .unwrap_or(false);
                 let status = match (n.ready, cordoned) {
                     (true, false) => "Ready",
                     (true, true) => "Ready,SchedulingDisabled",
@@ -134,8 +148,19 @@ impl ClusterPanel {
                 }
             })
             .collect();
-        let unscheduled = pods_of(sim, sim.store.pods.iter().filter(|(_, p)| p.node.is_none()).map(|(id, _)| id));
-        ClusterPanel { nodes, unscheduled, total: sim.store.pods.len() }
+        let unscheduled = pods_of(
+            sim,
+            sim.store
+                .pods
+                .iter()
+                .filter(|(_, p)| p.node.is_none())
+                .map(|(id, _)| id),
+        );
+        ClusterPanel {
+            nodes,
+            unscheduled,
+            total: sim.store.pods.len(),
+        }
     }
 }
 
@@ -216,29 +241,53 @@ impl DeploymentsPanel {
     pub fn of(sim: &Sim) -> DeploymentsPanel {
         let mut deployments = Vec::new();
         for (ns, name, id) in sim.store.deployments.all_names() {
-            let Some((_, d)) = sim.store.deployments.get(id) else { continue };
+            let Some((_, d)) = sim.store.deployments.get(id) else {
+                continue;
+            };
             let replicas = util::replicas(d);
             let st = d.status.clone().unwrap_or_default();
             let rolling = util::is_rolling(d);
-            let ru = d.spec.as_ref().and_then(|s| s.strategy.as_ref()).and_then(|s| s.rolling_update.as_ref());
+            let ru = d
+                .spec
+                .as_ref()
+                .and_then(|s| s.strategy.as_ref())
+                .and_then(|s| s.rolling_update.as_ref());
             let surge = util::max_surge(d);
             let unavailable = util::max_unavailable(d);
             let (strategy, bounds) = if rolling {
                 (
                     format!(
                         "RollingUpdate: {}, {}",
-                        pct_words(ru.and_then(|r| r.max_surge.as_ref()), replicas, surge, "maxSurge"),
-                        pct_words(ru.and_then(|r| r.max_unavailable.as_ref()), replicas, unavailable, "maxUnavailable")
+                        pct_words(
+                            ru.and_then(|r| r.max_surge.as_ref()),
+                            replicas,
+                            surge,
+                            "maxSurge"
+                        ),
+                        pct_words(
+                            ru.and_then(|r| r.max_unavailable.as_ref()),
+                            replicas,
+                            unavailable,
+                            "maxUnavailable"
+                        )
                     ),
                     vec![
-                        format!("at most {} pods in total (replicas {replicas} + maxSurge {surge})", replicas + surge),
-                        format!("at least {} available (replicas {replicas} − maxUnavailable {unavailable})", replicas - unavailable),
+                        format!(
+                            "at most {} pods in total (replicas {replicas} + maxSurge {surge})",
+                            replicas + surge
+                        ),
+                        format!(
+                            "at least {} available (replicas {replicas} − maxUnavailable {unavailable})",
+                            replicas - unavailable
+                        ),
                     ],
                 )
             } else {
                 (
                     "Recreate: every old pod stops before any new pod starts".to_string(),
-                    vec!["downtime between the last old pod and the first new ready pod".to_string()],
+                    vec![
+                        "downtime between the last old pod and the first new ready pod".to_string(),
+                    ],
                 )
             };
             let template = d.spec.as_ref().map(|s| &s.template);
@@ -295,7 +344,13 @@ impl DeploymentsPanel {
                     .conditions
                     .iter()
                     .flatten()
-                    .map(|c| (c.type_.clone(), c.status.clone(), c.reason.clone().unwrap_or_default()))
+                    .map(|c| {
+                        (
+                            c.type_.clone(),
+                            c.status.clone(),
+                            c.reason.clone().unwrap_or_default(),
+                        )
+                    })
                     .collect(),
                 rss,
                 why,
@@ -306,19 +361,22 @@ impl DeploymentsPanel {
     }
 }
 
+/// One event row: (age, type, reason, object, message, count).
+pub type EventRow = (String, String, String, String, String, u32);
+
 /// Recent events.
 #[derive(Template)]
 #[template(path = "events.html")]
 pub struct EventsPanel {
-    /// (age, type, reason, object, message, count).
-    pub rows: Vec<(String, String, String, String, String, u32)>,
+    /// Rows, newest first.
+    pub rows: Vec<EventRow>,
 }
 
 impl EventsPanel {
     /// The newest events first.
     pub fn of(sim: &Sim) -> EventsPanel {
         let now = sim.now();
-        let mut rows: Vec<(u64, (String, String, String, String, String, u32))> = sim
+        let mut rows: Vec<(u64, EventRow)> = sim
             .store
             .events
             .iter()
@@ -345,8 +403,10 @@ impl EventsPanel {
                 ))
             })
             .collect();
-        rows.sort_by(|a, b| b.0.cmp(&a.0));
-        EventsPanel { rows: rows.into_iter().take(30).map(|(_, r)| r).collect() }
+        rows.sort_by_key(|r| std::cmp::Reverse(r.0));
+        EventsPanel {
+            rows: rows.into_iter().take(40).map(|(_, r)| r).collect(),
+        }
     }
 }
 
@@ -390,7 +450,11 @@ pub fn action_label(a: &Action) -> String {
     match a {
         Action::Apply(_) => "kubectl apply".into(),
         Action::Kubectl(c) => {
-            let words: Vec<&str> = c.split_whitespace().filter(|w| !w.starts_with('-')).take(3).collect();
+            let words: Vec<&str> = c
+                .split_whitespace()
+                .filter(|w| !w.starts_with('-'))
+                .take(3)
+                .collect();
             format!("kubectl {}", words.join(" "))
         }
         Action::Node(f, n) => format!("node {n} {}", crate::sandbox::fault_word(*f)),
@@ -401,9 +465,18 @@ pub fn action_label(a: &Action) -> String {
 pub fn panels(sb: &Sandbox) -> Panels {
     vec![
         ("clock", ClockPanel::of(sb).render().unwrap_or_default()),
-        ("cluster", ClusterPanel::of(&sb.sim).render().unwrap_or_default()),
-        ("deployments", DeploymentsPanel::of(&sb.sim).render().unwrap_or_default()),
+        (
+            "cluster",
+            ClusterPanel::of(&sb.sim).render().unwrap_or_default(),
+        ),
+        (
+            "deployments",
+            DeploymentsPanel::of(&sb.sim).render().unwrap_or_default(),
+        ),
         ("timeline", crate::timeline::render(sb)),
-        ("events", EventsPanel::of(&sb.sim).render().unwrap_or_default()),
+        (
+            "events",
+            EventsPanel::of(&sb.sim).render().unwrap_or_default(),
+        ),
     ]
 }

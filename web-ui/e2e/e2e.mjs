@@ -1,0 +1,123 @@
+// End-to-end test of `kubesim serve` in a real browser (Debian's chromium, headless):
+// usage: node e2e.mjs http://127.0.0.1:PORT [screenshot-dir]
+// Exits non-zero with a message at the first expectation a student would notice failing.
+import { chromium } from "playwright-core";
+
+const base = process.argv[2];
+const shots = process.argv[3];
+if (!base) {
+  console.error("usage: node e2e.mjs BASE_URL [SCREENSHOT_DIR]");
+  process.exit(2);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const fail = async (msg) => {
+  console.error("FAIL: " + msg);
+  await browser.close();
+  process.exit(1);
+};
+const expectSoon = async (page, what, fn, arg, timeout = 20000) => {
+  try {
+    await page.waitForFunction(fn, arg, { timeout, polling: 100 });
+  } catch (e) {
+    await fail(what + " (" + e.message.split("\n")[0] + ")");
+  }
+};
+
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on("pageerror", (e) => console.error("page error: " + e.message));
+  await page.goto(base + "/", { waitUntil: "domcontentloaded" });
+
+  // The demo: 10 ready pods of revision 1, spread over three nodes.
+  await expectSoon(page, "the demo shows 10 ready pods of revision 1", () =>
+    document.querySelectorAll("#cluster .pod.ready .rev").length >= 10 &&
+    [...document.querySelectorAll("#cluster .pod.ready .rev")].every((r) => r.textContent === "r1"));
+  const nodes = await page.$$eval("#cluster .node", (ns) => ns.length);
+  if (nodes !== 3) await fail("expected 3 nodes, saw " + nodes);
+
+  // Live updates: the clock moves without a reload.
+  const t1 = await page.textContent("#clock .time");
+  await page.waitForTimeout(1500);
+  if ((await page.textContent("#clock .time")) === t1) await fail("the clock did not move: " + t1);
+
+  // Apply the course manifest with a new image, at 30x.
+  await page.click("form[action='/control/play?speed=30'] button");
+  await page.click("#apply-form button");
+  await expectSoon(page, "apply prints configured", () => document.getElementById("apply-out").textContent.includes("deployment.apps/credit-scoring-api configured"));
+  await expectSoon(page, "pods of revision 2 appear", () => [...document.querySelectorAll("#cluster .pod .rev")].some((r) => r.textContent === "r2"));
+  if (shots) await page.evaluate(() => window.scrollTo(0, 0)), await page.screenshot({ path: shots + "/rollout.png" });
+  await expectSoon(page, "revision 1 disappears and 10 pods of revision 2 are ready", () => {
+    const revs = [...document.querySelectorAll("#cluster .pod.ready .rev")].map((r) => r.textContent);
+    return revs.length === 10 && revs.every((r) => r === "r2") && !document.querySelector("#cluster .pod.terminating");
+  }, undefined, 30000);
+  await expectSoon(page, "the deployment panel explains the scale-down", () => document.getElementById("deployments").textContent.includes("maxScaledDown"));
+  await expectSoon(page, "the timeline shows both revisions", () => document.querySelectorAll("#timeline polyline.rev").length >= 2);
+
+  // Pause: time stops.
+  await page.click("form[action='/control/pause'] button");
+  await expectSoon(page, "pause shows paused", () => document.querySelector("#clock .speed").textContent.includes("paused"));
+  const paused = await page.textContent("#clock .time");
+  await page.waitForTimeout(1200);
+  if ((await page.textContent("#clock .time")) !== paused) await fail("time moved while paused");
+  await page.click("form[action='/control/play?speed=1'] button");
+  await expectSoon(page, "play resumes", () => !document.querySelector("#clock .speed").textContent.includes("paused"));
+
+  // The kubectl console.
+  await page.fill("#cmd", "rollout history deployment/credit-scoring-api -n live-coding");
+  await page.click("#console-form button");
+  await expectSoon(page, "rollout history lists revision 2", () => /REVISION\s+CHANGE-CAUSE[\s\S]*\n2\s/.test(document.getElementById("console-out").textContent));
+
+  // A pod's details.
+  await page.click("#cluster .pod.ready");
+  await expectSoon(page, "pod details show describe and logs", () => {
+    const d = document.getElementById("drawer");
+    return !d.hidden && d.textContent.includes("Containers:") && d.textContent.includes("Events:");
+  });
+  if (shots) await page.evaluate(() => window.scrollTo(0, 0)), await page.screenshot({ path: shots + "/pod-details.png" });
+  await page.keyboard.press("Escape");
+
+  // An apply error is shown next to its line.
+  await page.fill("#yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: typo, namespace: live-coding}\nspec:\n  replcas: 3\n  selector: {matchLabels: {app: typo}}\n  template:\n    metadata: {labels: {app: typo}}\n    spec:\n      containers: [{name: c, image: nginx:1.27}]\n");
+  await page.click("#apply-form button");
+  await expectSoon(page, "the strict decoding error names the field and its line", () => {
+    const t = document.getElementById("apply-out").textContent;
+    return t.includes('unknown field "spec.replcas"') && t.includes("(see line 5)");
+  });
+  if (shots) await page.evaluate(() => window.scrollTo(0, 0)), await page.screenshot({ path: shots + "/sandbox.png" });
+
+  // The compare view: Recreate against maxSurge 2 / maxUnavailable 0.
+  await page.goto(base + "/compare", { waitUntil: "domcontentloaded" });
+  await page.click("form[action='/compare/speed?speed=5'] button");
+  await page.click("form[action='/compare/image?kind=good'] button");
+  await expectSoon(page, "Recreate drops to zero ready pods while the rolling side keeps 10", () => {
+    const left = document.querySelectorAll("#left-cluster .pod.ready").length;
+    const right = document.querySelectorAll("#right-cluster .pod.ready").length;
+    return left === 0 && right >= 10;
+  });
+  if (shots) await page.evaluate(() => window.scrollTo(0, 0)), await page.screenshot({ path: shots + "/compare.png" });
+  await expectSoon(page, "both sides finish on revision 2", () =>
+    ["left", "right"].every((s) => {
+      const revs = [...document.querySelectorAll("#" + s + "-cluster .pod.ready .rev")].map((r) => r.textContent);
+      return revs.length === 10 && revs.every((r) => r === "r2");
+    }), undefined, 40000);
+
+  // Two tabs on one sandbox agree.
+  const a = await browser.newPage();
+  const b = await browser.newPage();
+  await a.goto(base + "/");
+  await b.goto(base + "/");
+  await a.click("form[action='/control/pause'] button");
+  await a.waitForTimeout(800);
+  const ta = await a.textContent("#clock .time");
+  const tb = await b.textContent("#clock .time");
+  if (ta !== tb) await fail("two tabs disagree on the paused clock: " + ta + " vs " + tb);
+
+  console.log("ok: the browser saw the demo, a rollout, pause, the console, pod details, an apply error, the compare view and two tabs agree");
+  await browser.close();
+} catch (e) {
+  await fail(e.stack || String(e));
+}

@@ -1,0 +1,221 @@
+//! The compare view: the same workload and the same image change under two strategies, side
+//! by side on one clock — the slide of Recreate against RollingUpdate, live.
+
+use askama::Template;
+
+use crate::sandbox::{Action, Sandbox, SandboxError, Speed};
+use crate::view::{ClusterPanel, DeploymentsPanel};
+
+/// A strategy block to compare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Preset {
+    /// `type: Recreate`.
+    Recreate,
+    /// RollingUpdate with the 25%/25% defaults.
+    RollingDefault,
+    /// RollingUpdate maxSurge 2, maxUnavailable 0 (the course's choice).
+    RollingSurge2,
+    /// RollingUpdate maxSurge 0, maxUnavailable 2.
+    RollingUnavailable2,
+}
+
+impl Preset {
+    /// All presets, for the form.
+    pub const ALL: [Preset; 4] = [
+        Preset::Recreate,
+        Preset::RollingDefault,
+        Preset::RollingSurge2,
+        Preset::RollingUnavailable2,
+    ];
+
+    /// The query value.
+    pub fn key(self) -> &'static str {
+        match self {
+            Preset::Recreate => "recreate",
+            Preset::RollingDefault => "rolling-25",
+            Preset::RollingSurge2 => "rolling-2-0",
+            Preset::RollingUnavailable2 => "rolling-0-2",
+        }
+    }
+
+    /// What it is, in words.
+    pub fn label(self) -> &'static str {
+        match self {
+            Preset::Recreate => "Recreate",
+            Preset::RollingDefault => "RollingUpdate 25% / 25% (defaults)",
+            Preset::RollingSurge2 => "RollingUpdate maxSurge 2, maxUnavailable 0",
+            Preset::RollingUnavailable2 => "RollingUpdate maxSurge 0, maxUnavailable 2",
+        }
+    }
+
+    /// From the query value.
+    pub fn parse(s: &str) -> Option<Preset> {
+        Preset::ALL.into_iter().find(|p| p.key() == s)
+    }
+
+    fn strategy_yaml(self) -> &'static str {
+        match self {
+            Preset::Recreate => "type: Recreate",
+            Preset::RollingDefault => "type: RollingUpdate",
+            Preset::RollingSurge2 => {
+                "type: RollingUpdate\n          rollingUpdate: {maxSurge: 2, maxUnavailable: 0}"
+            }
+            Preset::RollingUnavailable2 => {
+                "type: RollingUpdate\n          rollingUpdate: {maxSurge: 0, maxUnavailable: 2}"
+            }
+        }
+    }
+}
+
+/// The image change both sides get.
+pub fn image_for(kind: &str) -> &'static str {
+    if kind == "broken" {
+        "registry.local/credit-scoring-api:v3-broken"
+    } else {
+        "registry.local/credit-scoring-api:v2"
+    }
+}
+
+/// Two sandboxes on one clock.
+#[derive(Debug)]
+pub struct Compare {
+    /// Left strategy.
+    pub left: Preset,
+    /// Right strategy.
+    pub right: Preset,
+    /// The sandboxes.
+    pub sides: [Sandbox; 2],
+    /// Whether the image change has been made.
+    pub changed: Option<String>,
+}
+
+impl Compare {
+    /// Both sides from the demo with their strategies, paused and rolled out.
+    pub fn new(left: Preset, right: Preset) -> Result<Compare, SandboxError> {
+        let make = |p: Preset| -> Result<Sandbox, SandboxError> {
+            let text = crate::DEMO.replace(
+                "type: RollingUpdate\n          rollingUpdate: {maxSurge: 2, maxUnavailable: 0}",
+                p.strategy_yaml(),
+            );
+            let mut sb = Sandbox::new(&text, None)?;
+            sb.speed = Speed::Paused;
+            Ok(sb)
+        };
+        let mut sides = [make(left)?, make(right)?];
+        // One clock: both start at the later setup end.
+        let t = sides[0].sim.now().max(sides[1].sim.now());
+        for s in &mut sides {
+            s.run_to(t);
+        }
+        Ok(Compare {
+            left,
+            right,
+            sides,
+            changed: None,
+        })
+    }
+
+    /// Changes the image on both sides at the same moment.
+    pub fn change_image(&mut self, kind: &str) {
+        let image = image_for(kind);
+        for s in &mut self.sides {
+            s.act(Action::Kubectl(format!(
+                "set image deployment/credit-scoring-api api={image} -n live-coding"
+            )));
+            if s.speed == Speed::Paused {
+                s.speed = Speed::Times(1.0);
+            }
+        }
+        self.changed = Some(image.to_string());
+    }
+
+    /// Sets the speed of both sides.
+    pub fn set_speed(&mut self, speed: Speed) {
+        for s in &mut self.sides {
+            s.speed = speed;
+        }
+    }
+
+    /// Moves both sides to the same virtual moment.
+    pub fn tick(&mut self, wall: std::time::Duration) {
+        let speed = self.sides[0].speed;
+        let dt = match speed {
+            Speed::Paused => return,
+            Speed::Times(x) => sim_core::SimDuration::from_secs_f64(wall.as_secs_f64() * x),
+            Speed::Max => sim_core::SimDuration::from_secs(5),
+        };
+        let t = self.sides[0].sim.now() + dt;
+        for s in &mut self.sides {
+            s.run_to(t);
+        }
+    }
+
+    /// The panels of the compare page.
+    pub fn panels(&self) -> crate::view::Panels {
+        let mut out = Vec::new();
+        let ids = [
+            ("left-cluster", "left-deploy", "left-timeline"),
+            ("right-cluster", "right-deploy", "right-timeline"),
+        ];
+        for (s, (c, d, t)) in self.sides.iter().zip(ids) {
+            out.push((c, ClusterPanel::of(&s.sim).render().unwrap_or_default()));
+            out.push((d, DeploymentsPanel::of(&s.sim).render().unwrap_or_default()));
+            out.push((t, crate::timeline::render(s)));
+        }
+        let clock = crate::view::ClockPanel::of(&self.sides[0]);
+        out.push((
+            "compare-clock",
+            format!(
+                "<span class=\"time\">{}</span> <span class=\"speed {}\">{}</span>",
+                clock.now,
+                if clock.paused { "paused" } else { "" },
+                clock.speed
+            ),
+        ));
+        out
+    }
+}
+
+/// The compare page.
+#[derive(Template)]
+#[template(path = "compare.html")]
+pub struct ComparePage {
+    /// Left label.
+    pub left: &'static str,
+    /// Right label.
+    pub right: &'static str,
+    /// Preset choices (key, label, left selected, right selected).
+    pub choices: Vec<(&'static str, &'static str, bool, bool)>,
+    /// Panels by id.
+    pub panels: std::collections::BTreeMap<&'static str, String>,
+    /// The image both sides got, if any.
+    pub changed: String,
+}
+
+impl ComparePage {
+    /// A panel's HTML.
+    pub fn p(&self, id: &str) -> String {
+        self.panels.get(id).cloned().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recreate_has_downtime_and_surge_two_does_not() {
+        let mut c = Compare::new(Preset::Recreate, Preset::RollingSurge2).unwrap();
+        c.change_image("good");
+        let mut min_available = [i32::MAX, i32::MAX];
+        for _ in 0..600 {
+            c.tick(std::time::Duration::from_millis(100));
+            for (i, s) in c.sides.iter().enumerate() {
+                let d = &sim_core::trace::snapshot(&s.sim)[0];
+                min_available[i] = min_available[i].min(d.available_replicas);
+            }
+        }
+        assert_eq!(min_available, [0, 10]);
+        assert_eq!(c.sides[0].sim.now(), c.sides[1].sim.now(), "one clock");
+    }
+}
