@@ -168,3 +168,135 @@ pub(crate) fn run(only: &[String], every_probe: bool) -> Result<()> {
     }
     Ok(())
 }
+
+/// A scenario with `deployments` × `replicas` pods on `nodes` nodes, all rolled out.
+fn big_scenario(nodes: u32, deployments: u32, replicas: u32) -> String {
+    let mut s = format!("seed: 1\ncluster:\n  nodes:\n");
+    for i in 1..=nodes {
+        s.push_str(&format!(
+            "    - {{name: node-{i}, cpu: \"64\", memory: 256Gi, pods: 250}}\n"
+        ));
+    }
+    s.push_str("steps:\n  - apply: |\n      apiVersion: v1\n      kind: Namespace\n      metadata: {name: big}\n");
+    for d in 0..deployments {
+        s.push_str(&format!(
+            "  - apply: |\n      apiVersion: apps/v1\n      kind: Deployment\n      metadata: {{name: app-{d:04}, namespace: big}}\n      spec:\n        replicas: {replicas}\n        selector: {{matchLabels: {{app: app-{d:04}}}}}\n        template:\n          metadata: {{labels: {{app: app-{d:04}}}}}\n          spec:\n            containers: [{{name: c, image: nginx:1.27}}]\n"
+        ));
+    }
+    s.push_str("  - advance: 2m\n");
+    s
+}
+
+fn http_get(addr: &str, path: &str) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect(addr)?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)?;
+    Ok(out)
+}
+
+/// Measures the web UI: first page after start, update latency, panel rendering at scale.
+pub(crate) fn web() -> Result<()> {
+    use std::io::{BufRead, BufReader, Read};
+    let exe = std::env::current_exe().context("cannot find the kubesim binary")?;
+    // 1. From process start to the first page.
+    let started = Instant::now();
+    let mut child = Command::new(&exe)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .context("cannot start kubesim serve")?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .context("serve did not print its address")?
+        .to_string();
+    let page = http_get(&addr, "/")?;
+    let first_page = started.elapsed();
+    if !page.starts_with("HTTP/1.1 200") {
+        bail!("first page failed: {}", page.lines().next().unwrap_or(""));
+    }
+    // 2. From an action to its panel on a tab's stream.
+    let mut stream = std::net::TcpStream::connect(&addr)?;
+    write!(stream, "GET /stream HTTP/1.1\r\nHost: {addr}\r\n\r\n")?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+    let mut buf = vec![0u8; 1 << 20];
+    // Drain the initial panels.
+    let t = Instant::now();
+    while t.elapsed() < std::time::Duration::from_millis(300) {
+        if stream.read(&mut buf).unwrap_or(0) == 0 {
+            break;
+        }
+    }
+    let mut latencies = Vec::new();
+    for i in 0..10 {
+        let body = format!(
+            "cmd=scale+deployment%2Fcredit-scoring-api+--replicas%3D{}+-n+live-coding",
+            10 + i + 1
+        );
+        let sent = Instant::now();
+        let mut post = std::net::TcpStream::connect(&addr)?;
+        write!(
+            post,
+            "POST /kubectl HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nAccept: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )?;
+        let mut acc = String::new();
+        loop {
+            let n = stream
+                .read(&mut buf)
+                .context("no update on the stream within 5 s")?;
+            acc.push_str(&String::from_utf8_lossy(&buf[..n]));
+            if acc.contains(&format!("{} desired", 10 + i + 1)) {
+                break;
+            }
+        }
+        latencies.push(sent.elapsed());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    latencies.sort();
+    // 3. Rendering every panel of large clusters.
+    let mut renders = Vec::new();
+    for (nodes, deployments, replicas) in [(10u32, 10u32, 100u32), (150, 300, 100)] {
+        let text = big_scenario(nodes, deployments, replicas);
+        let sb = web_ui::sandbox::Sandbox::new(&text, None).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let pods = sb.sim.store.pods.len();
+        let t = Instant::now();
+        let panels = web_ui::view::panels(&sb);
+        let took = t.elapsed();
+        let bytes: usize = panels.iter().map(|(_, h)| h.len()).sum();
+        renders.push((pods, took, bytes));
+    }
+    let mut so = std::io::stdout().lock();
+    writeln!(so, "web UI")?;
+    writeln!(
+        so,
+        "  first page after process start: {:.1} ms",
+        first_page.as_secs_f64() * 1000.0
+    )?;
+    writeln!(
+        so,
+        "  action -> panel on the stream: median {:.1} ms, max {:.1} ms (10 scale commands)",
+        latencies[latencies.len() / 2].as_secs_f64() * 1000.0,
+        latencies[latencies.len() - 1].as_secs_f64() * 1000.0
+    )?;
+    for (pods, took, bytes) in renders {
+        writeln!(
+            so,
+            "  render every panel at {pods} pods: {:.1} ms, {:.0} KiB of HTML",
+            took.as_secs_f64() * 1000.0,
+            bytes as f64 / 1024.0
+        )?;
+    }
+    Ok(())
+}

@@ -61,6 +61,9 @@ enum Command {
         /// Run every probe period as an event.
         #[arg(long)]
         every_probe: bool,
+        /// Measure the web UI instead (first page, update latency, rendering at scale).
+        #[arg(long)]
+        web: bool,
         /// Internal: run one workload in this process and print its measurement.
         #[arg(long, hide = true)]
         child: Option<String>,
@@ -166,8 +169,13 @@ fn real_main() -> Result<ExitCode> {
         Command::Bench {
             only,
             every_probe,
+            web,
             child,
         } => {
+            if web {
+                bench::web()?;
+                return Ok(ExitCode::SUCCESS);
+            }
             match child {
                 Some(name) => bench::child(&name, every_probe)?,
                 None => bench::run(&only, every_probe)?,

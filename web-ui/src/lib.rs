@@ -60,6 +60,9 @@ pub struct AppState {
     changed: watch::Sender<u64>,
     title: Arc<str>,
     compare: Arc<Mutex<Option<compare::Compare>>>,
+    /// The panels of the last change (main page, compare page), rendered once and shared by
+    /// every tab.
+    rendered: Arc<Mutex<[(u64, Arc<view::Panels>); 2]>>,
 }
 
 impl AppState {
@@ -75,6 +78,10 @@ impl AppState {
             changed,
             title: title.into(),
             compare: Arc::new(Mutex::new(None)),
+            rendered: Arc::new(Mutex::new([
+                (u64::MAX, Arc::new(Vec::new())),
+                (u64::MAX, Arc::new(Vec::new())),
+            ])),
         }
     }
 
@@ -88,6 +95,25 @@ impl AppState {
 
     fn cmp(&self) -> MutexGuard<'_, Option<compare::Compare>> {
         self.compare.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The panels for change number `version` (main or compare page), rendered at most once.
+    fn panels(&self, version: u64, compare_view: bool) -> Arc<view::Panels> {
+        let slot = usize::from(compare_view);
+        let mut cache = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
+        if cache[slot].0 == version {
+            return cache[slot].1.clone();
+        }
+        let panels = if compare_view {
+            self.cmp()
+                .as_ref()
+                .map(compare::Compare::panels)
+                .unwrap_or_default()
+        } else {
+            view::panels(&self.sb())
+        };
+        cache[slot] = (version, Arc::new(panels));
+        cache[slot].1.clone()
     }
 
     fn notify(&self) {
@@ -320,16 +346,10 @@ async fn stream(State(st): State<AppState>, Query(q): Query<StreamQuery>) -> imp
     tokio::spawn(async move {
         let mut sent: BTreeMap<&'static str, String> = BTreeMap::new();
         loop {
-            let panels = if compare_view {
-                st.cmp()
-                    .as_ref()
-                    .map(compare::Compare::panels)
-                    .unwrap_or_default()
-            } else {
-                view::panels(&st.sb())
-            };
-            for (id, html) in panels {
-                if sent.get(id) == Some(&html) {
+            let version = *changes.borrow_and_update();
+            let panels = st.panels(version, compare_view);
+            for (id, html) in panels.iter() {
+                if sent.get(id) == Some(html) {
                     continue;
                 }
                 let data = serde_json::json!({"id": id, "html": html}).to_string();
@@ -340,7 +360,7 @@ async fn stream(State(st): State<AppState>, Query(q): Query<StreamQuery>) -> imp
                 {
                     return; // the tab closed
                 }
-                sent.insert(id, html);
+                sent.insert(id, html.clone());
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
             if changes.changed().await.is_err() {
