@@ -52,6 +52,9 @@ struct Console {
     apply_out: String,
 }
 
+/// Panels rendered for one change number.
+type Rendered = (u64, Arc<view::Panels>);
+
 /// Shared server state.
 #[derive(Clone)]
 pub struct AppState {
@@ -62,7 +65,7 @@ pub struct AppState {
     compare: Arc<Mutex<Option<compare::Compare>>>,
     /// The panels of the last change (main page, compare page), rendered once and shared by
     /// every tab.
-    rendered: Arc<Mutex<[(u64, Arc<view::Panels>); 2]>>,
+    rendered: Arc<Mutex<[Rendered; 2]>>,
 }
 
 impl AppState {
