@@ -171,7 +171,7 @@ pub(crate) fn run(only: &[String], every_probe: bool) -> Result<()> {
 
 /// A scenario with `deployments` × `replicas` pods on `nodes` nodes, all rolled out.
 fn big_scenario(nodes: u32, deployments: u32, replicas: u32) -> String {
-    let mut s = format!("seed: 1\ncluster:\n  nodes:\n");
+    let mut s = "seed: 1\ncluster:\n  nodes:\n".to_string();
     for i in 1..=nodes {
         s.push_str(&format!(
             "    - {{name: node-{i}, cpu: \"64\", memory: 256Gi, pods: 250}}\n"
