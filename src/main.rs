@@ -144,6 +144,10 @@ fn real_main() -> Result<ExitCode> {
             seed,
             speed,
         } => {
+            let title = scenario
+                .as_ref()
+                .and_then(|p| p.file_name())
+                .map(|n| n.to_string_lossy().into_owned());
             let scenario = match scenario {
                 Some(p) => Some(
                     std::fs::read_to_string(&p)
@@ -156,6 +160,7 @@ fn real_main() -> Result<ExitCode> {
                 scenario,
                 seed,
                 speed,
+                title,
             };
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

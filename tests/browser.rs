@@ -27,6 +27,7 @@ fn the_sandbox_works_in_a_real_browser() {
             scenario: None,
             seed: None,
             speed: 1.0,
+            title: None,
         })
         .unwrap();
         let state = web_ui::AppState::new(sandbox, "browser test");

@@ -398,18 +398,9 @@ fn run_steps(
                 out.transcript.push_str(&o.stderr);
                 out.tracer.observe(sim);
                 let words = kubectl::split_words(cmd).unwrap_or_default();
-                let verb = words
-                    .iter()
-                    .find(|w| *w != "kubectl")
-                    .map(String::as_str)
-                    .unwrap_or("");
                 // A failing read-only command is a lesson, not a broken script; a failing
                 // change is.
-                let read_only = matches!(verb, "get" | "describe" | "logs" | "rollout")
-                    && !(verb == "rollout"
-                        && words.iter().any(|w| {
-                            matches!(w.as_str(), "undo" | "pause" | "resume" | "restart")
-                        }));
+                let read_only = kubectl::is_read_only(&words);
                 if o.code != 0 && !read_only {
                     return Err(fail(o.stderr.trim_end().to_string()));
                 }

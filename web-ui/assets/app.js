@@ -5,18 +5,28 @@
   const $ = (id) => document.getElementById(id);
   function connect() {
     const es = new EventSource(document.body.dataset.stream || "/stream");
-    es.addEventListener("panel", (e) => {
-      const { id, html } = JSON.parse(e.data);
-      const el = $(id);
-      if (!el) return;
-      // Keep the scrubber usable while the user drags it.
-      if (id === "clock" && document.activeElement && document.activeElement.type === "range") return;
-      el.innerHTML = html;
+    es.addEventListener("panels", (e) => {
+      for (const { id, html } of JSON.parse(e.data)) {
+        const el = $(id);
+        if (el) el.innerHTML = html;
+      }
+      syncScrubber();
       document.body.dataset.updated = String(Date.now());
     });
     es.onerror = () => { es.close(); setTimeout(connect, 1000); };
   }
   connect();
+
+  // The scrubber sits outside the live clock so it is never replaced while in use; the clock
+  // carries its range.
+  function syncScrubber() {
+    const range = document.querySelector("#scrubber input[type=range]");
+    const info = document.querySelector("#clock .time");
+    if (!range || !info || document.activeElement === range) return;
+    range.min = info.dataset.start;
+    range.max = info.dataset.horizon;
+    range.value = info.dataset.now;
+  }
 
   async function send(form, extra) {
     const body = new URLSearchParams(new FormData(form));

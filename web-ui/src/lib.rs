@@ -63,6 +63,8 @@ pub struct AppState {
     changed: watch::Sender<u64>,
     title: Arc<str>,
     compare: Arc<Mutex<Option<compare::Compare>>>,
+    /// Set when the server is stopping: streams end so that shutdown does not wait for tabs.
+    shutdown: watch::Sender<bool>,
     /// The panels of the last change (main page, compare page), rendered once and shared by
     /// every tab.
     rendered: Arc<Mutex<[Rendered; 2]>>,
@@ -72,6 +74,7 @@ impl AppState {
     /// State around a sandbox.
     pub fn new(sandbox: Sandbox, title: &str) -> AppState {
         let (changed, _) = watch::channel(0);
+        let (shutdown, _) = watch::channel(false);
         AppState {
             sandbox: Arc::new(Mutex::new(sandbox)),
             console: Arc::new(Mutex::new(Console {
@@ -81,6 +84,7 @@ impl AppState {
             changed,
             title: title.into(),
             compare: Arc::new(Mutex::new(None)),
+            shutdown,
             rendered: Arc::new(Mutex::new([
                 (u64::MAX, Arc::new(Vec::new())),
                 (u64::MAX, Arc::new(Vec::new())),
@@ -184,7 +188,8 @@ pub fn spawn_driver(state: AppState) -> tokio::task::JoinHandle<()> {
         loop {
             interval.tick().await;
             let now = tokio::time::Instant::now();
-            let wall = now - last;
+            // A long pause (a slow request, a suspended laptop) is not a jump in virtual time.
+            let wall = (now - last).min(Duration::from_millis(250));
             last = now;
             let key = {
                 let mut sb = state.sb();
@@ -230,6 +235,8 @@ pub struct ServeOptions {
     pub seed: Option<u64>,
     /// Virtual seconds per wall second at start.
     pub speed: f64,
+    /// What the page calls the sandbox (the scenario's file name).
+    pub title: Option<String>,
 }
 
 /// Why the server could not start.
@@ -270,7 +277,7 @@ pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std
 /// Runs `kubesim serve` until Ctrl-C; `ready` is called with the bound address.
 pub async fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
     let sb = sandbox_for(&opts)?;
-    let state = AppState::new(sb, "default demo");
+    let state = AppState::new(sb, opts.title.as_deref().unwrap_or("default demo"));
     let listener = tokio::net::TcpListener::bind(opts.addr)
         .await
         .map_err(|source| ServeError::Bind {
@@ -279,10 +286,15 @@ pub async fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result
         })?;
     let addr = listener.local_addr().map_err(ServeError::Serve)?;
     let driver = spawn_driver(state.clone());
+    let state_for_shutdown = state.clone();
     ready(addr);
     let result = axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
+        .with_graceful_shutdown({
+            let shutdown = state_for_shutdown.shutdown.clone();
+            async move {
+                let _ = tokio::signal::ctrl_c().await;
+                let _ = shutdown.send(true);
+            }
         })
         .await;
     driver.abort();
@@ -296,6 +308,9 @@ pub async fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result
 struct IndexPage {
     title: String,
     clock: String,
+    now_ms: u64,
+    start_ms: u64,
+    horizon_ms: u64,
     cluster: String,
     deployments: String,
     timeline: String,
@@ -318,12 +333,24 @@ fn render<T: Template>(t: &T) -> Response {
 }
 
 async fn index(State(st): State<AppState>) -> Response {
-    let panels: BTreeMap<&str, String> = view::panels(&st.sb()).into_iter().collect();
+    let (panels, now_ms, start_ms, horizon_ms) = {
+        let sb = st.sb();
+        let panels: BTreeMap<&str, String> = view::panels(&sb).into_iter().collect();
+        (
+            panels,
+            sb.sim.now().millis(),
+            sb.start.millis(),
+            sb.horizon().millis(),
+        )
+    };
     let c = st.console().clone();
     let p = |k: &str| panels.get(k).cloned().unwrap_or_default();
     render(&IndexPage {
         title: st.title.to_string(),
         clock: p("clock"),
+        now_ms,
+        start_ms,
+        horizon_ms,
         cluster: p("cluster"),
         deployments: p("deployments"),
         timeline: p("timeline"),
@@ -346,28 +373,40 @@ async fn stream(State(st): State<AppState>, Query(q): Query<StreamQuery>) -> imp
     let compare_view = q.view.as_deref() == Some("compare");
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Event, Infallible>>(16);
     let mut changes = st.changed.subscribe();
+    let mut shutdown = st.shutdown.subscribe();
     tokio::spawn(async move {
         let mut sent: BTreeMap<&'static str, String> = BTreeMap::new();
         loop {
             let version = *changes.borrow_and_update();
             let panels = st.panels(version, compare_view);
-            for (id, html) in panels.iter() {
-                if sent.get(id) == Some(html) {
-                    continue;
-                }
-                let data = serde_json::json!({"id": id, "html": html}).to_string();
+            // Every panel that changed, in one message.
+            let batch: Vec<serde_json::Value> = panels
+                .iter()
+                .filter(|(id, html)| sent.get(id) != Some(html))
+                .map(|(id, html)| serde_json::json!({"id": id, "html": html}))
+                .collect();
+            if !batch.is_empty() {
+                let data = serde_json::Value::Array(batch).to_string();
                 if tx
-                    .send(Ok(Event::default().event("panel").data(data)))
+                    .send(Ok(Event::default().event("panels").data(data)))
                     .await
                     .is_err()
                 {
                     return; // the tab closed
                 }
-                sent.insert(id, html.clone());
+                for (id, html) in panels.iter() {
+                    sent.insert(id, html.clone());
+                }
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            if changes.changed().await.is_err() {
-                return;
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+                _ = tx.closed() => return,
+                _ = shutdown.changed() => return,
+            }
+            tokio::select! {
+                r = changes.changed() => if r.is_err() { return },
+                _ = tx.closed() => return,
+                _ = shutdown.changed() => return,
             }
         }
     });
@@ -404,11 +443,11 @@ async fn play(State(st): State<AppState>, h: HeaderMap, Query(q): Query<PlayQuer
         None => Speed::Times(1.0),
         Some("max") => Speed::Max,
         Some(x) => match x.parse::<f64>() {
-            Ok(v) if v > 0.0 && v <= 10_000.0 => Speed::Times(v),
+            Ok(v) if (0.01..=10_000.0).contains(&v) => Speed::Times(v),
             _ => {
                 return (
                     StatusCode::BAD_REQUEST,
-                    format!("speed must be a number from 0 to 10000 or max, not {x:?}"),
+                    format!("speed must be a number from 0.01 to 10000 or max, not {x:?}"),
                 )
                     .into_response();
             }
@@ -436,10 +475,14 @@ struct ScrubForm {
 }
 
 async fn scrub(State(st): State<AppState>, h: HeaderMap, Form(f): Form<ScrubForm>) -> Response {
-    let result = st.sb().scrub(sim_core::SimTime(f.ms));
+    let result = {
+        let mut sb = st.sb();
+        sb.scrub(sim_core::SimTime(f.ms))
+            .map(|()| sb.sim.now().millis())
+    };
     st.notify();
     match result {
-        Ok(()) => done(&h, serde_json::json!({"now_ms": f.ms})),
+        Ok(now) => done(&h, serde_json::json!({"now_ms": now})),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
 }
@@ -466,7 +509,14 @@ async fn kubectl(State(st): State<AppState>, h: HeaderMap, Form(f): Form<CmdForm
             serde_json::json!({"stdout": "", "stderr": "error: no command given\n", "code": 1}),
         );
     }
-    let out = st.sb().act(Action::Kubectl(cmd.clone()));
+    let words = sim_core::kubectl::split_words(&cmd).unwrap_or_default();
+    let out = if sim_core::kubectl::is_read_only(&words) {
+        // Reading changes nothing, so it is not part of the run's history.
+        let mut sb = st.sb();
+        sim_core::kubectl::run(&mut sb.sim, &cmd, &sim_core::kubectl::NoFiles)
+    } else {
+        st.sb().act(Action::Kubectl(cmd.clone()))
+    };
     {
         let mut c = st.console();
         c.cmd = cmd.clone();
@@ -536,6 +586,38 @@ async fn fault(State(st): State<AppState>, h: HeaderMap, Path(kind): Path<String
             .all_names()
             .next()
             .map(|(ns, n, _)| (ns.to_string(), n.to_string()));
+        let repo = first_deployment
+            .as_ref()
+            .and_then(|(ns, n)| sb.sim.store.deployments.lookup(ns, n))
+            .and_then(|id| sb.sim.store.deployments.get(id))
+            .and_then(|(_, d)| {
+                d.spec
+                    .as_ref()?
+                    .template
+                    .spec
+                    .as_ref()?
+                    .containers
+                    .first()?
+                    .image
+                    .clone()
+            })
+            .map(|i| i.rsplit_once(':').map_or(i.clone(), |(r, _)| r.to_string()))
+            .unwrap_or_else(|| "registry.local/credit-scoring-api".into());
+        let node = sb
+            .sim
+            .store
+            .nodes
+            .lookup("", "node-2")
+            .or_else(|| {
+                sb.sim
+                    .store
+                    .nodes
+                    .iter()
+                    .max_by_key(|(_, n)| n.pods.len())
+                    .map(|(id, _)| id)
+            })
+            .and_then(|id| sb.sim.store.nodes.get(id))
+            .map(|n| n.name.to_string());
         let dep = |image: &str| {
             first_deployment.as_ref().map(|(ns, n)| {
                 let container = sb
@@ -561,8 +643,8 @@ async fn fault(State(st): State<AppState>, h: HeaderMap, Path(kind): Path<String
             })
         };
         match kind.as_str() {
-            "break-image" => dep("registry.local/credit-scoring-api:v3-broken"),
-            "fix-image" => dep("registry.local/credit-scoring-api:v2"),
+            "break-image" => dep(&format!("{repo}:v3-broken")),
+            "fix-image" => dep(&format!("{repo}:v2")),
             "kill-pod" => sb
                 .sim
                 .store
@@ -578,8 +660,8 @@ async fn fault(State(st): State<AppState>, h: HeaderMap, Path(kind): Path<String
                             .is_some_and(|p| p.deletion.is_none())
                 })
                 .map(|(ns, n, _)| Action::Kubectl(format!("delete pod {n} -n {ns} --wait=false"))),
-            "node-down" => Some(Action::Node(NodeFault::Down, "node-2".into())),
-            "node-up" => Some(Action::Node(NodeFault::Up, "node-2".into())),
+            "node-down" => node.map(|n| Action::Node(NodeFault::Down, n)),
+            "node-up" => node.map(|n| Action::Node(NodeFault::Up, n)),
             _ => return (StatusCode::NOT_FOUND, format!("no fault {kind:?}")).into_response(),
         }
     };
@@ -609,6 +691,15 @@ struct PodPage {
 }
 
 async fn pod(State(st): State<AppState>, Path((ns, name)): Path<(String, String)>) -> Response {
+    let valid = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 253
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+    };
+    if !valid(&ns) || !valid(&name) {
+        return (StatusCode::BAD_REQUEST, "not a pod name").into_response();
+    }
     let (describe, logs) = {
         let mut sb = st.sb();
         let d = sim_core::kubectl::run(
@@ -653,7 +744,19 @@ async fn import(State(st): State<AppState>, h: HeaderMap, body: Bytes) -> Respon
     let Ok(text) = std::str::from_utf8(&body) else {
         return (StatusCode::BAD_REQUEST, "the run file must be UTF-8 text").into_response();
     };
-    match Sandbox::open(text) {
+    // Replaying a run can take a while: keep it off the async workers.
+    let text = text.to_string();
+    let opened = match tokio::task::spawn_blocking(move || Sandbox::open(&text)).await {
+        Ok(r) => r,
+        Err(e) => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("import failed: {e}"),
+            )
+                .into_response();
+        }
+    };
+    match opened {
         Ok(sb) => {
             *st.sb() = sb;
             st.notify();

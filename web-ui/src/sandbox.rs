@@ -51,8 +51,10 @@ pub enum Action {
 /// An action and when it happened.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Logged {
-    /// Virtual time.
+    /// Virtual time when it started.
     pub at: SimTime,
+    /// Virtual time when it returned (kubectl delete and drain wait for pods to go).
+    pub end: SimTime,
     /// What.
     pub action: Action,
 }
@@ -85,6 +87,8 @@ pub struct Sandbox {
     pub start: SimTime,
     /// How fast time runs.
     pub speed: Speed,
+    /// The furthest virtual time this run has reached (the scrubber's end).
+    furthest: SimTime,
 }
 
 impl Sandbox {
@@ -105,6 +109,7 @@ impl Sandbox {
             applied: 0,
             start,
             speed: Speed::Times(1.0),
+            furthest: start,
         })
     }
 
@@ -125,39 +130,30 @@ impl Sandbox {
         let scenario =
             serde_yaml::to_string(&doc).map_err(|e| SandboxError::Yaml(e.to_string()))?;
         let mut sb = Sandbox::new(&scenario, None)?;
-        let mut t = sb.start;
+        // Replay while reading: a command that waits (delete, drain) moves the clock, and the
+        // next `advance` counts from when it returned.
         for step in recorded {
             let s = |k: &str| step.get(k).and_then(Value::as_str).map(str::to_string);
-            if let Some(d) = s("advance") {
+            let action = if let Some(d) = s("advance") {
                 let d = sim_core::time::parse_duration(&d)
                     .map_err(|e| SandboxError::Yaml(e.to_string()))?;
-                t = t + d;
+                let t = sb.sim.now() + d;
+                sb.run_to(t);
+                continue;
             } else if let Some(y) = s("apply") {
-                sb.actions.push(Logged {
-                    at: t,
-                    action: Action::Apply(y),
-                });
+                Action::Apply(y)
             } else if let Some(c) = s("kubectl") {
-                sb.actions.push(Logged {
-                    at: t,
-                    action: Action::Kubectl(c),
-                });
+                Action::Kubectl(c)
             } else if let Some(n) = s("nodeDown") {
-                sb.actions.push(Logged {
-                    at: t,
-                    action: Action::Node(NodeFault::Down, n),
-                });
+                Action::Node(NodeFault::Down, n)
             } else if let Some(n) = s("nodeUp") {
-                sb.actions.push(Logged {
-                    at: t,
-                    action: Action::Node(NodeFault::Up, n),
-                });
+                Action::Node(NodeFault::Up, n)
             } else if let Some(n) = s("removeNode") {
-                sb.actions.push(Logged {
-                    at: t,
-                    action: Action::Node(NodeFault::Remove, n),
-                });
-            }
+                Action::Node(NodeFault::Remove, n)
+            } else {
+                continue;
+            };
+            sb.act(action);
         }
         sb.speed = Speed::Paused;
         Ok(sb)
@@ -177,7 +173,6 @@ impl Sandbox {
         for a in &self.actions[..self.applied] {
             if a.at > t {
                 extra.push(step("advance", format!("{}ms", a.at.since(t).millis())));
-                t = a.at;
             }
             extra.push(match &a.action {
                 Action::Apply(y) => step("apply", y.clone()),
@@ -186,6 +181,7 @@ impl Sandbox {
                 Action::Node(NodeFault::Up, n) => step("nodeUp", n.clone()),
                 Action::Node(NodeFault::Remove, n) => step("removeNode", n.clone()),
             });
+            t = a.end;
         }
         if self.sim.now() > t {
             extra.push(step(
@@ -212,12 +208,12 @@ impl Sandbox {
     pub fn act(&mut self, action: Action) -> Output {
         // A new action after going back in time starts a new branch of history.
         self.actions.truncate(self.applied);
+        let at = self.sim.now();
         let out = apply_action(&mut self.sim, &action);
         self.tracer.observe(&mut self.sim);
-        self.actions.push(Logged {
-            at: self.sim.now(),
-            action,
-        });
+        let end = self.sim.now();
+        self.furthest = self.furthest.max(end);
+        self.actions.push(Logged { at, end, action });
         self.applied = self.actions.len();
         out
     }
@@ -255,6 +251,7 @@ impl Sandbox {
             self.sim
                 .advance(SimDuration(t.millis() - self.sim.now().millis()));
         }
+        self.furthest = self.furthest.max(self.sim.now());
     }
 
     /// Runs to the next moment anything happens (the step button).
@@ -295,7 +292,10 @@ impl Sandbox {
     }
 
     /// Goes back (or forward) to virtual time `t` by replaying the scenario and the log.
+    /// `t` is kept within what this run has reached, so a request cannot make the server
+    /// simulate forever.
     pub fn scrub(&mut self, t: SimTime) -> Result<(), SandboxError> {
+        let t = t.clamp(self.start, self.furthest.max(self.start));
         if t >= self.sim.now() {
             self.run_to(t);
             return Ok(());
@@ -303,6 +303,7 @@ impl Sandbox {
         let mut fresh = Sandbox::new(&self.scenario, self.seed)?;
         fresh.actions = std::mem::take(&mut self.actions);
         fresh.speed = Speed::Paused;
+        fresh.furthest = self.furthest;
         // The moment just before anything recorded at `t`.
         fresh.run_to_with(t.max(fresh.start), false);
         *self = fresh;
@@ -311,9 +312,7 @@ impl Sandbox {
 
     /// The latest virtual time the log reaches (for the scrubber's range).
     pub fn horizon(&self) -> SimTime {
-        self.actions
-            .last()
-            .map_or(self.sim.now(), |a| a.at.max(self.sim.now()))
+        self.furthest.max(self.sim.now())
     }
 }
 
@@ -357,6 +356,39 @@ mod tests {
     const DEMO: &str = include_str!("demo.yaml");
 
     #[test]
+    fn the_scrubber_stays_within_the_run_and_can_go_forward_again() {
+        let mut sb = Sandbox::new(DEMO, None).unwrap();
+        let end = sb.sim.now() + SimDuration::from_secs(600);
+        sb.run_to(end);
+        sb.scrub(SimTime(u64::MAX)).unwrap();
+        assert_eq!(sb.sim.now(), end, "clamped to the furthest moment reached");
+        sb.scrub(sb.start + SimDuration::from_secs(20)).unwrap();
+        assert_eq!(sb.horizon(), end, "going back keeps the way forward");
+        sb.scrub(end).unwrap();
+        assert_eq!(sb.sim.now(), end);
+    }
+
+    #[test]
+    fn a_command_that_waits_replays_at_the_same_moments() {
+        let mut sb = Sandbox::new(DEMO, None).unwrap();
+        let t0 = sb.sim.now();
+        let pod = sb
+            .sim
+            .store
+            .pods
+            .all_names()
+            .next()
+            .map(|(_, n, _)| n.to_string())
+            .unwrap();
+        sb.act(Action::Kubectl(format!("delete pod {pod} -n live-coding")));
+        assert!(sb.sim.now() > t0, "kubectl delete waits for the pod to go");
+        sb.run_to(sb.sim.now() + SimDuration::from_secs(30));
+        let again = Sandbox::open(&sb.export()).unwrap();
+        assert_eq!(again.sim.now(), sb.sim.now());
+        assert_eq!(again.tracer.to_jsonl(), sb.tracer.to_jsonl());
+    }
+
+    #[test]
     fn export_then_open_replays_the_same_run() {
         let mut sb = Sandbox::new(DEMO, None).unwrap();
         sb.run_to(sb.sim.now() + SimDuration::from_secs(5));
@@ -365,8 +397,8 @@ mod tests {
         sb.act(Action::Node(NodeFault::Down, "node-2".into()));
         sb.run_to(sb.sim.now() + SimDuration::from_secs(90));
         let file = sb.export();
-        let mut again = Sandbox::open(&file).unwrap();
-        again.run_to(sb.sim.now());
+        let again = Sandbox::open(&file).unwrap();
+        assert_eq!(again.sim.now(), sb.sim.now());
         assert_eq!(again.tracer.to_jsonl(), sb.tracer.to_jsonl());
         // And the file is a script kubesim run accepts.
         let out = script::run(&file, RunOptions::default(), &NoFiles)

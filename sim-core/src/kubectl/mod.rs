@@ -199,6 +199,19 @@ fn server_error(e: &ApiError) -> String {
     }
 }
 
+/// Whether a command (split into words, with or without `kubectl`) only reads the cluster:
+/// `get`, `describe`, `logs`, `rollout status|history`.
+pub fn is_read_only(words: &[String]) -> bool {
+    let mut it = words.iter().map(String::as_str).filter(|w| *w != "kubectl");
+    match it.next() {
+        Some("get" | "describe" | "logs") => true,
+        Some("rollout") => !words
+            .iter()
+            .any(|w| matches!(w.as_str(), "undo" | "pause" | "resume" | "restart")),
+        _ => false,
+    }
+}
+
 /// Runs one kubectl command line (with or without the leading `kubectl`).
 pub fn run(sim: &mut Sim, line: &str, files: &dyn FileSource) -> Output {
     let words = match split_words(line) {
