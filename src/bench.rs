@@ -277,6 +277,43 @@ pub(crate) fn web() -> Result<()> {
         let bytes: usize = panels.iter().map(|(_, h)| h.len()).sum();
         renders.push((pods, took, bytes));
     }
+    // 4. Frames per second in headless chromium while the cluster changes.
+    let mut fps = Vec::new();
+    let e2e = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("web-ui/e2e");
+    if e2e.join("node_modules/playwright-core").exists()
+        && std::path::Path::new("/usr/bin/chromium").exists()
+    {
+        for (nodes, deployments, replicas) in [(10u32, 10u32, 100u32), (150, 300, 100)] {
+            let file =
+                std::env::temp_dir().join(format!("kubesim-bench-{}.yaml", deployments * replicas));
+            std::fs::write(&file, big_scenario(nodes, deployments, replicas))?;
+            let mut child = Command::new(&exe)
+                .args(["serve", "--addr", "127.0.0.1:0", "--scenario"])
+                .arg(&file)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::null())
+                .spawn()?;
+            let mut line = String::new();
+            BufReader::new(child.stdout.take().context("no stdout")?).read_line(&mut line)?;
+            let addr = line
+                .split("http://")
+                .nth(1)
+                .and_then(|r| r.split('/').next())
+                .unwrap_or("")
+                .to_string();
+            let out = Command::new("node")
+                .arg(e2e.join("fps.mjs"))
+                .arg(format!("http://{addr}"))
+                .output()?;
+            let _ = child.kill();
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+            fps.push((
+                deployments * replicas,
+                v["fps"].as_f64().unwrap_or(0.0),
+                v["updates"].as_u64().unwrap_or(0),
+            ));
+        }
+    }
     let mut so = std::io::stdout().lock();
     writeln!(so, "web UI")?;
     writeln!(
@@ -296,6 +333,18 @@ pub(crate) fn web() -> Result<()> {
             "  render every panel at {pods} pods: {:.1} ms, {:.0} KiB of HTML",
             took.as_secs_f64() * 1000.0,
             bytes as f64 / 1024.0
+        )?;
+    }
+    if fps.is_empty() {
+        writeln!(
+            so,
+            "  browser frames: skipped (needs chromium and `npm ci --prefix web-ui/e2e`)"
+        )?;
+    }
+    for (pods, f, updates) in fps {
+        writeln!(
+            so,
+            "  browser at {pods} pods, 30x, rolling: {f:.0} frames/s ({updates} DOM updates in 5 s)"
         )?;
     }
     Ok(())

@@ -11,11 +11,39 @@
         if (el) el.innerHTML = html;
       }
       syncScrubber();
+      drawCanvases();
       document.body.dataset.updated = String(Date.now());
     });
     es.onerror = () => { es.close(); setTimeout(connect, 1000); };
   }
   connect();
+
+  // Large clusters: one square per pod, one row of squares per node.
+  const COLORS = { r: "#2e7d4f", n: "#b7791f", c: "#3b6fb6", p: "#7a8594", t: "#9ca3af", x: "#c0392b", u: "#a0522d", o: "#8e2c6b", d: "#4b5563" };
+  function drawCanvases() {
+    for (const cv of document.querySelectorAll("canvas[data-pods]")) {
+      const nodes = cv.dataset.pods.split("|").map((l) => { const [name, ready, pods] = l.split(":"); return { name, ready, pods: pods || "" }; });
+      const W = cv.width, size = 4, gap = 1, per = Math.floor((W - 4) / (size + gap));
+      let rows = 0;
+      for (const n of nodes) rows += Math.max(1, Math.ceil(n.pods.length / 2 / per));
+      const H = Math.max(40, rows * (size + gap) + nodes.length * 3 + 4);
+      if (cv.height !== H) cv.height = H;
+      const g = cv.getContext("2d");
+      g.clearRect(0, 0, W, H);
+      let y = 2;
+      for (const n of nodes) {
+        const count = n.pods.length / 2;
+        const lines = Math.max(1, Math.ceil(count / per));
+        if (n.ready === "N") { g.strokeStyle = "#c0392b"; g.strokeRect(0.5, y - 1.5, W - 1, lines * (size + gap) + 2); }
+        for (let i = 0; i < count; i++) {
+          g.fillStyle = COLORS[n.pods[2 * i]] || "#000";
+          g.fillRect(2 + (i % per) * (size + gap), y + Math.floor(i / per) * (size + gap), size, size);
+        }
+        y += lines * (size + gap) + 3;
+      }
+    }
+  }
+  drawCanvases();
 
   // The scrubber sits outside the live clock so it is never replaced while in use; the clock
   // carries its range.

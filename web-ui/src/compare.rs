@@ -4,7 +4,7 @@
 use askama::Template;
 
 use crate::sandbox::{Action, Sandbox, SandboxError, Speed};
-use crate::view::{ClusterPanel, DeploymentsPanel};
+use crate::view::DeploymentsPanel;
 
 /// A strategy block to compare.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -158,7 +158,7 @@ impl Compare {
             ("right-cluster", "right-deploy", "right-timeline"),
         ];
         for (s, (c, d, t)) in self.sides.iter().zip(ids) {
-            out.push((c, ClusterPanel::of(&s.sim).render().unwrap_or_default()));
+            out.push((c, crate::view::cluster_html(&s.sim)));
             out.push((d, DeploymentsPanel::of(&s.sim).render().unwrap_or_default()));
             out.push((t, crate::timeline::render(s)));
         }

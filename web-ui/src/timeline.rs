@@ -20,6 +20,9 @@ pub const PALETTE: [&str; 8] = [
     "#9c755f", "#4e79a7", "#f28e2b", "#b07aa1", "#17a2b8", "#d4a017", "#e377c2", "#6b7fa8",
 ];
 
+/// Deployments charted on the page.
+pub const MAX_CHARTS: usize = 4;
+
 const W: f64 = 860.0;
 const H: f64 = 200.0;
 const LEFT: f64 = 36.0;
@@ -40,7 +43,8 @@ pub fn render(sb: &Sandbox) -> String {
     let span = now.clamp(60.0, 900.0);
     let t0 = (now - span).max(0.0);
     let mut out = String::new();
-    for (ns, name, id) in sb.sim.store.deployments.all_names() {
+    let total = sb.sim.store.deployments.len();
+    for (ns, name, id) in sb.sim.store.deployments.all_names().take(MAX_CHARTS) {
         let Some((_, d)) = sb.sim.store.deployments.get(id) else {
             continue;
         };
@@ -217,6 +221,12 @@ pub fn render(sb: &Sandbox) -> String {
         }
         svg.push_str(r#"<span><i class="available"></i>available</span><span><i class="unavailable"></i>unavailable</span><span><i class="bound-key"></i>bounds</span><span><i class="marker-key"></i>your actions</span></div></figure>"#);
         out.push_str(&svg);
+    }
+    if total > MAX_CHARTS {
+        let _ = write!(
+            out,
+            r#"<p class="empty">Charts for the first {MAX_CHARTS} of {total} Deployments.</p>"#
+        );
     }
     if out.is_empty() {
         out.push_str(

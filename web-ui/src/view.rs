@@ -216,9 +216,14 @@ pub struct DeploymentView {
 #[derive(Template)]
 #[template(path = "deployments.html")]
 pub struct DeploymentsPanel {
-    /// Deployments.
+    /// Deployments (at most [`MAX_DEPLOYMENTS_SHOWN`]).
     pub deployments: Vec<DeploymentView>,
+    /// How many more exist.
+    pub more: usize,
 }
+
+/// Deployments detailed on the page; the rest are counted.
+pub const MAX_DEPLOYMENTS_SHOWN: usize = 12;
 
 fn pct_words(v: Option<&k8s::IntOrString>, replicas: i32, resolved: i32, what: &str) -> String {
     match v {
@@ -240,7 +245,13 @@ impl DeploymentsPanel {
     /// From the cluster.
     pub fn of(sim: &Sim) -> DeploymentsPanel {
         let mut deployments = Vec::new();
-        for (ns, name, id) in sim.store.deployments.all_names() {
+        let total = sim.store.deployments.len();
+        for (ns, name, id) in sim
+            .store
+            .deployments
+            .all_names()
+            .take(MAX_DEPLOYMENTS_SHOWN)
+        {
             let Some((_, d)) = sim.store.deployments.get(id) else {
                 continue;
             };
@@ -357,7 +368,10 @@ impl DeploymentsPanel {
                 paused: d.spec.as_ref().and_then(|s| s.paused).unwrap_or(false),
             });
         }
-        DeploymentsPanel { deployments }
+        DeploymentsPanel {
+            more: total.saturating_sub(deployments.len()),
+            deployments,
+        }
     }
 }
 
@@ -461,14 +475,150 @@ pub fn action_label(a: &Action) -> String {
     }
 }
 
+/// Above this many pods the cluster is drawn on a canvas (DOM tiles stay fluid up to about
+/// 2,000).
+pub const CANVAS_ABOVE: usize = 2000;
+
+/// The state letter of a pod for the canvas, from its state directly (no API object built):
+/// r ready, n running not ready, c creating, p pending, t terminating, x crashed, u image
+/// pull failing, o OOMKilled, d done.
+fn quick_class(p: &sim_core::store::PodState) -> char {
+    use sim_core::store::pod::{CState, Phase, WaitReason};
+    if p.deletion.is_some() {
+        return 't';
+    }
+    if p.node.is_none() {
+        return 'p';
+    }
+    match p.phase {
+        Phase::Succeeded => return 'd',
+        Phase::Failed => return 'x',
+        _ => {}
+    }
+    for c in &p.containers {
+        match &c.state {
+            CState::Waiting {
+                reason: WaitReason::CrashLoopBackOff,
+                ..
+            } => return 'x',
+            CState::Waiting {
+                reason: WaitReason::ErrImagePull | WaitReason::ImagePullBackOff,
+                ..
+            } => return 'u',
+            CState::Terminated(t) if t.reason == "OOMKilled" => return 'o',
+            CState::Terminated(_) => return 'x',
+            _ => {}
+        }
+    }
+    if p.ready {
+        'r'
+    } else if p.containers.iter().all(|c| c.has_started()) {
+        'n'
+    } else {
+        'c'
+    }
+}
+
+/// The cluster panel of a large cluster: per node, one letter and one revision digit per pod,
+/// drawn on a canvas by app.js.
+#[derive(Template)]
+#[template(path = "cluster_canvas.html")]
+pub struct ClusterCanvas {
+    /// `name:status:letters` per node, `|`-separated.
+    pub data: String,
+    /// Pods per state letter.
+    pub counts: Vec<(char, &'static str, usize)>,
+    /// Pods per revision.
+    pub revisions: Vec<(i64, usize)>,
+    /// Pods in total.
+    pub total: usize,
+    /// Nodes.
+    pub nodes: usize,
+}
+
+impl ClusterCanvas {
+    /// From the cluster.
+    pub fn of(sim: &Sim) -> ClusterCanvas {
+        let mut data = String::new();
+        let mut counts: std::collections::BTreeMap<char, usize> = Default::default();
+        let mut revs: std::collections::BTreeMap<i64, usize> = Default::default();
+        let rev_of = |p: &sim_core::store::PodState| {
+            p.owner
+                .and_then(|rs| sim.store.replicasets.get(rs))
+                .map_or(0, |e| util::rs_revision(&e.rs))
+        };
+        let mut line =
+            |name: &str,
+             ready: bool,
+             pods: &mut dyn Iterator<Item = &sim_core::store::PodState>| {
+                if !data.is_empty() {
+                    data.push('|');
+                }
+                data.push_str(name);
+                data.push(':');
+                data.push(if ready { 'R' } else { 'N' });
+                data.push(':');
+                for p in pods {
+                    let c = quick_class(p);
+                    let r = rev_of(p);
+                    *counts.entry(c).or_default() += 1;
+                    *revs.entry(r).or_default() += 1;
+                    data.push(c);
+                    data.push(char::from_digit((r % 8) as u32, 10).unwrap_or('0'));
+                }
+            };
+        for (_, n) in sim.store.nodes.iter() {
+            line(
+                &n.name,
+                n.ready,
+                &mut n.pods.iter().filter_map(|id| sim.store.pods.get(*id)),
+            );
+        }
+        let unscheduled: Vec<&sim_core::store::PodState> = sim
+            .store
+            .pods
+            .iter()
+            .filter(|(_, p)| p.node.is_none())
+            .map(|(_, p)| p)
+            .collect();
+        if !unscheduled.is_empty() {
+            line("not scheduled", false, &mut unscheduled.into_iter());
+        }
+        let label = |c: char| match c {
+            'r' => "Running, ready",
+            'n' => "Running, not ready",
+            'c' => "ContainerCreating",
+            'p' => "Pending",
+            't' => "Terminating",
+            'x' => "CrashLoopBackOff / Error",
+            'u' => "ImagePullBackOff",
+            'o' => "OOMKilled",
+            _ => "Completed",
+        };
+        ClusterCanvas {
+            data,
+            counts: counts.into_iter().map(|(c, n)| (c, label(c), n)).collect(),
+            revisions: revs.into_iter().collect(),
+            total: sim.store.pods.len(),
+            nodes: sim.store.nodes.len(),
+        }
+    }
+}
+
+/// The cluster panel: DOM tiles, or a canvas for large clusters.
+pub fn cluster_html(sim: &Sim) -> String {
+    if sim.store.pods.len() > CANVAS_ABOVE {
+        ClusterCanvas::of(sim).render().unwrap_or_default()
+    } else {
+        ClusterPanel::of(sim).render().unwrap_or_default()
+    }
+}
+
 /// Every live panel of the main page.
 pub fn panels(sb: &Sandbox) -> Panels {
     vec![
         ("clock", ClockPanel::of(sb).render().unwrap_or_default()),
-        (
-            "cluster",
-            ClusterPanel::of(&sb.sim).render().unwrap_or_default(),
-        ),
+        ("cluster", cluster_html(&sb.sim)),
         (
             "deployments",
             DeploymentsPanel::of(&sb.sim).render().unwrap_or_default(),
@@ -479,4 +629,49 @@ pub fn panels(sb: &Sandbox) -> Panels {
             EventsPanel::of(&sb.sim).render().unwrap_or_default(),
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cluster_with(replicas: u32) -> Sandbox {
+        let nodes: String = (1..=12)
+            .map(|i| format!("    - {{name: node-{i}, cpu: \"64\", memory: 256Gi, pods: 250}}\n"))
+            .collect();
+        let text = format!(
+            "cluster:\n  nodes:\n{nodes}steps:\n  - apply: |\n      apiVersion: apps/v1\n      kind: Deployment\n      metadata: {{name: big}}\n      spec:\n        replicas: {replicas}\n        selector: {{matchLabels: {{app: big}}}}\n        template:\n          metadata: {{labels: {{app: big}}}}\n          spec:\n            containers: [{{name: c, image: nginx:1.27}}]\n  - advance: 30s\n"
+        );
+        Sandbox::new(&text, None).unwrap()
+    }
+
+    #[test]
+    fn large_clusters_are_drawn_on_a_canvas() {
+        let small = cluster_with(100);
+        let html = cluster_html(&small.sim);
+        assert!(html.contains("class=\"pod ready") && !html.contains("<canvas"));
+        let big = cluster_with(2500);
+        let html = cluster_html(&big.sim);
+        assert!(
+            html.contains("<canvas") && !html.contains("class=\"pod "),
+            "tiles above {CANVAS_ABOVE} pods"
+        );
+        assert!(
+            html.contains("Running, ready: 2500"),
+            "the legend counts every pod"
+        );
+        // One letter and one revision digit per pod, per node.
+        let data = html
+            .split("data-pods=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let letters: usize = data
+            .split('|')
+            .map(|n| n.splitn(3, ':').nth(2).unwrap_or("").len() / 2)
+            .sum();
+        assert_eq!(letters, 2500);
+    }
 }

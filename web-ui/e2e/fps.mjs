@@ -1,0 +1,35 @@
+// Frames per second of the live page while the cluster changes: node fps.mjs BASE_URL
+// Prints one JSON line: {"fps":…, "updates":…, "seconds":…}.
+import { chromium } from "playwright-core";
+
+const base = process.argv[2];
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+await page.goto(base + "/", { waitUntil: "domcontentloaded" });
+await page.waitForSelector("#cluster .pod, #cluster canvas", { timeout: 60000 });
+await page.click("form[action='/control/play?speed=30'] button");
+const seconds = 5;
+const result = await page.evaluate((seconds) => new Promise((resolve) => {
+  let frames = 0;
+  let updates = 0;
+  // Keep pods changing: restart another Deployment every half second.
+  let i = 0;
+  const restart = setInterval(() => {
+    const body = new URLSearchParams({ cmd: "rollout restart deployment/app-" + String(i++ % 10).padStart(4, "0") + " -n big" });
+    fetch("/kubectl", { method: "POST", body, headers: { Accept: "application/json" } });
+  }, 500);
+  const obs = new MutationObserver(() => { updates++; });
+  obs.observe(document.getElementById("cluster"), { childList: true, subtree: true });
+  const start = performance.now();
+  function tick(now) {
+    frames++;
+    if (now - start < seconds * 1000) requestAnimationFrame(tick);
+    else { clearInterval(restart); obs.disconnect(); resolve({ fps: frames / ((now - start) / 1000), updates, seconds }); }
+  }
+  requestAnimationFrame(tick);
+}), seconds);
+console.log(JSON.stringify(result));
+await browser.close();
