@@ -53,15 +53,16 @@ impl Preset {
         Preset::ALL.into_iter().find(|p| p.key() == s)
     }
 
-    fn strategy_yaml(self) -> &'static str {
+    /// The strategy block (the value of `spec.strategy`) as YAML.
+    pub fn strategy_yaml(self) -> &'static str {
         match self {
             Preset::Recreate => "type: Recreate",
             Preset::RollingDefault => "type: RollingUpdate",
             Preset::RollingSurge2 => {
-                "type: RollingUpdate\n          rollingUpdate: {maxSurge: 2, maxUnavailable: 0}"
+                "type: RollingUpdate\nrollingUpdate: {maxSurge: 2, maxUnavailable: 0}"
             }
             Preset::RollingUnavailable2 => {
-                "type: RollingUpdate\n          rollingUpdate: {maxSurge: 0, maxUnavailable: 2}"
+                "type: RollingUpdate\nrollingUpdate: {maxSurge: 0, maxUnavailable: 2}"
             }
         }
     }
@@ -76,13 +77,31 @@ pub fn image_for(kind: &str) -> &'static str {
     }
 }
 
+/// One side: a label and the Deployment's `spec.strategy` block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Side {
+    /// What it is called on the page.
+    pub label: String,
+    /// The strategy block, as YAML (the value of `spec.strategy`).
+    pub strategy: String,
+}
+
+impl From<Preset> for Side {
+    fn from(p: Preset) -> Side {
+        Side {
+            label: p.label().into(),
+            strategy: p.strategy_yaml().into(),
+        }
+    }
+}
+
 /// Two sandboxes on one clock.
 #[derive(Debug)]
 pub struct Compare {
-    /// Left strategy.
-    pub left: Preset,
-    /// Right strategy.
-    pub right: Preset,
+    /// Left side.
+    pub left: Side,
+    /// Right side.
+    pub right: Side,
     /// The sandboxes.
     pub sides: [Sandbox; 2],
     /// Whether the image change has been made.
@@ -91,17 +110,24 @@ pub struct Compare {
 
 impl Compare {
     /// Both sides from the demo with their strategies, paused and rolled out.
-    pub fn new(left: Preset, right: Preset) -> Result<Compare, SandboxError> {
-        let make = |p: Preset| -> Result<Sandbox, SandboxError> {
+    pub fn new(left: Side, right: Side) -> Result<Compare, SandboxError> {
+        let make = |side: &Side| -> Result<Sandbox, SandboxError> {
+            // The block goes where the demo's strategy is, indented under `strategy:`.
+            let block: Vec<String> = side
+                .strategy
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| format!("          {l}"))
+                .collect();
             let text = crate::DEMO.replace(
-                "type: RollingUpdate\n          rollingUpdate: {maxSurge: 2, maxUnavailable: 0}",
-                p.strategy_yaml(),
+                "          type: RollingUpdate\n          rollingUpdate: {maxSurge: 2, maxUnavailable: 0}",
+                &block.join("\n"),
             );
             let mut sb = Sandbox::new(&text, None)?;
             sb.speed = Speed::Paused;
             Ok(sb)
         };
-        let mut sides = [make(left)?, make(right)?];
+        let mut sides = [make(&left)?, make(&right)?];
         // One clock: both start at the later setup end.
         let t = sides[0].sim.now().max(sides[1].sim.now());
         for s in &mut sides {
@@ -181,9 +207,13 @@ impl Compare {
 #[template(path = "compare.html")]
 pub struct ComparePage {
     /// Left label.
-    pub left: &'static str,
+    pub left: String,
     /// Right label.
-    pub right: &'static str,
+    pub right: String,
+    /// Left strategy block.
+    pub left_yaml: String,
+    /// Right strategy block.
+    pub right_yaml: String,
     /// Preset choices (key, label, left selected, right selected).
     pub choices: Vec<(&'static str, &'static str, bool, bool)>,
     /// Panels by id.
@@ -205,7 +235,7 @@ mod tests {
 
     #[test]
     fn recreate_has_downtime_and_surge_two_does_not() {
-        let mut c = Compare::new(Preset::Recreate, Preset::RollingSurge2).unwrap();
+        let mut c = Compare::new(Preset::Recreate.into(), Preset::RollingSurge2.into()).unwrap();
         c.change_image("good");
         let mut min_available = [i32::MAX, i32::MAX];
         for _ in 0..600 {
@@ -217,5 +247,25 @@ mod tests {
         }
         assert_eq!(min_available, [0, 10]);
         assert_eq!(c.sides[0].sim.now(), c.sides[1].sim.now(), "one clock");
+    }
+
+    #[test]
+    fn any_strategy_block_can_be_compared_and_a_bad_one_is_refused() {
+        let custom = Side {
+            label: "custom".into(),
+            strategy: "type: RollingUpdate\nrollingUpdate: {maxSurge: 50%, maxUnavailable: 50%}"
+                .into(),
+        };
+        let c = Compare::new(custom, Preset::Recreate.into()).unwrap();
+        let d = &sim_core::trace::snapshot(&c.sides[0].sim)[0];
+        assert_eq!(d.available_replicas, 10);
+        let bad = Side {
+            label: "bad".into(),
+            strategy: "type: RollingUpdate\nrollingUpdate: {maxSurge: 0, maxUnavailable: 0}".into(),
+        };
+        let err = Compare::new(bad, Preset::Recreate.into())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("may not be 0 when `maxSurge` is 0"), "{err}");
     }
 }

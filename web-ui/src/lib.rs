@@ -791,35 +791,71 @@ async fn asset(Path(file): Path<String>) -> Response {
 struct CompareQuery {
     left: Option<String>,
     right: Option<String>,
+    left_strategy: Option<String>,
+    right_strategy: Option<String>,
+}
+
+/// One side of the compare view: a written strategy block wins over the preset.
+fn side(
+    preset: Option<&str>,
+    custom: Option<&str>,
+    default: compare::Preset,
+) -> Result<compare::Side, String> {
+    if let Some(y) = custom.filter(|y| !y.trim().is_empty()) {
+        if y.len() > 4096 {
+            return Err("a strategy block is at most 4 KiB".into());
+        }
+        if let Some(p) = compare::Preset::ALL
+            .iter()
+            .find(|p| p.strategy_yaml().trim() == y.trim())
+        {
+            return Ok((*p).into());
+        }
+        let words = y.split_whitespace().collect::<Vec<_>>().join(" ");
+        return Ok(compare::Side {
+            label: format!("custom: {words}"),
+            strategy: y.to_string(),
+        });
+    }
+    match preset {
+        None => Ok(default.into()),
+        Some(k) => compare::Preset::parse(k).map(Into::into).ok_or_else(|| {
+            let keys: Vec<&str> = compare::Preset::ALL.iter().map(|p| p.key()).collect();
+            format!("unknown strategy {k:?}; choose one of: {}", keys.join(", "))
+        }),
+    }
 }
 
 async fn compare_page(State(st): State<AppState>, Query(q): Query<CompareQuery>) -> Response {
-    let left = q
-        .left
-        .as_deref()
-        .map_or(Some(compare::Preset::Recreate), compare::Preset::parse);
-    let right = q
-        .right
-        .as_deref()
-        .map_or(Some(compare::Preset::RollingSurge2), compare::Preset::parse);
-    let (Some(left), Some(right)) = (left, right) else {
-        let keys: Vec<&str> = compare::Preset::ALL.iter().map(|p| p.key()).collect();
-        return (
-            StatusCode::BAD_REQUEST,
-            format!("unknown strategy; choose one of: {}", keys.join(", ")),
-        )
-            .into_response();
+    let left = side(
+        q.left.as_deref(),
+        q.left_strategy.as_deref(),
+        compare::Preset::Recreate,
+    );
+    let right = side(
+        q.right.as_deref(),
+        q.right_strategy.as_deref(),
+        compare::Preset::RollingSurge2,
+    );
+    let (left, right) = match (left, right) {
+        (Ok(l), Ok(r)) => (l, r),
+        (Err(e), _) | (_, Err(e)) => return (StatusCode::BAD_REQUEST, e).into_response(),
     };
+    let asked = q.left.is_some()
+        || q.right.is_some()
+        || q.left_strategy.is_some()
+        || q.right_strategy.is_some();
     let page = {
         let mut c = st.cmp();
-        let fresh = q.left.is_some()
-            || c.as_ref()
-                .is_none_or(|c| c.left != left || c.right != right);
-        if fresh {
+        if asked || c.is_none() {
             match compare::Compare::new(left, right) {
                 Ok(n) => *c = Some(n),
                 Err(e) => {
-                    return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response();
+                    return (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        format!("this strategy does not apply: {e}"),
+                    )
+                        .into_response();
                 }
             }
         }
@@ -827,11 +863,20 @@ async fn compare_page(State(st): State<AppState>, Query(q): Query<CompareQuery>)
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         };
         compare::ComparePage {
-            left: cur.left.label(),
-            right: cur.right.label(),
+            left: cur.left.label.clone(),
+            right: cur.right.label.clone(),
+            left_yaml: cur.left.strategy.clone(),
+            right_yaml: cur.right.strategy.clone(),
             choices: compare::Preset::ALL
                 .iter()
-                .map(|p| (p.key(), p.label(), *p == cur.left, *p == cur.right))
+                .map(|p| {
+                    (
+                        p.key(),
+                        p.label(),
+                        p.label() == cur.left.label,
+                        p.label() == cur.right.label,
+                    )
+                })
                 .collect(),
             panels: cur.panels().into_iter().collect(),
             changed: cur.changed.clone().unwrap_or_default(),
@@ -854,7 +899,10 @@ async fn compare_image(
     {
         let mut c = st.cmp();
         if c.is_none() {
-            match compare::Compare::new(compare::Preset::Recreate, compare::Preset::RollingSurge2) {
+            match compare::Compare::new(
+                compare::Preset::Recreate.into(),
+                compare::Preset::RollingSurge2.into(),
+            ) {
                 Ok(n) => *c = Some(n),
                 Err(e) => {
                     return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response();
