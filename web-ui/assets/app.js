@@ -8,7 +8,9 @@
     es.addEventListener("panels", (e) => {
       for (const { id, html } of JSON.parse(e.data)) {
         const el = $(id);
-        if (el) el.innerHTML = html;
+        if (!el) continue;
+        if (id.endsWith("cluster") && el.querySelector(".nodes")) patchCluster(el, html);
+        else el.innerHTML = html;
       }
       syncScrubber();
       drawCanvases();
@@ -17,6 +19,47 @@
     es.onerror = () => { es.close(); setTimeout(connect, 1000); };
   }
   connect();
+
+  // The cluster panel changes a few tiles at a time: touch only those (keyed by pod name),
+  // so a thousand tiles do not all re-layout on every update.
+  function patchCluster(el, html) {
+    const next = document.createElement("template");
+    next.innerHTML = html;
+    const oldNodes = el.querySelectorAll(":scope > .nodes > section");
+    const newNodes = next.content.querySelectorAll(":scope > .nodes > section");
+    const sameShape = oldNodes.length === newNodes.length &&
+      [...oldNodes].every((n, i) => n.getAttribute("aria-label") === newNodes[i].getAttribute("aria-label"));
+    if (!next.content.querySelector(".nodes") || !sameShape) { el.innerHTML = html; return; }
+    newNodes.forEach((fresh, i) => {
+      const cur = oldNodes[i];
+      if (cur.className !== fresh.className) cur.className = fresh.className;
+      const ch = cur.querySelector("header"), fh = fresh.querySelector("header");
+      if (ch.innerHTML !== fh.innerHTML) ch.innerHTML = fh.innerHTML;
+      const list = cur.querySelector("ul.pods");
+      const byName = new Map([...list.children].map((li) => [li.firstElementChild.dataset.pod, li]));
+      let prev = null;
+      for (const li of [...fresh.querySelector("ul.pods").children]) {
+        const name = li.firstElementChild.dataset.pod;
+        let have = byName.get(name);
+        if (have) {
+          byName.delete(name);
+          const a = have.firstElementChild, b = li.firstElementChild;
+          if (a.className !== b.className || a.textContent !== b.textContent) {
+            a.className = b.className;
+            a.innerHTML = b.innerHTML;
+          }
+        } else {
+          have = li;
+        }
+        const want = prev ? prev.nextSibling : list.firstChild;
+        if (want !== have) list.insertBefore(have, want);
+        prev = have;
+      }
+      for (const gone of byName.values()) gone.remove();
+    });
+    const oc = el.querySelector(":scope > .count"), nc = next.content.querySelector(":scope > .count");
+    if (oc && nc && oc.textContent !== nc.textContent) oc.textContent = nc.textContent;
+  }
 
   // Large clusters: one square per pod, one row of squares per node.
   const COLORS = { r: "#2e7d4f", n: "#b7791f", c: "#3b6fb6", p: "#7a8594", t: "#9ca3af", x: "#c0392b", u: "#a0522d", o: "#8e2c6b", d: "#4b5563" };
