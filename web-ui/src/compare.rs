@@ -162,6 +162,21 @@ impl Compare {
         }
     }
 
+    /// Pauses both sides and moves them to the next moment anything happens on either.
+    pub fn step_event(&mut self) {
+        self.set_speed(Speed::Paused);
+        let next = self
+            .sides
+            .iter()
+            .filter_map(|s| s.sim.next_event_time())
+            .min();
+        if let Some(t) = next {
+            for s in &mut self.sides {
+                s.run_to(t);
+            }
+        }
+    }
+
     /// Moves both sides to the same virtual moment.
     pub fn tick(&mut self, wall: std::time::Duration) {
         let speed = self.sides[0].speed;
@@ -247,6 +262,17 @@ mod tests {
         }
         assert_eq!(min_available, [0, 10]);
         assert_eq!(c.sides[0].sim.now(), c.sides[1].sim.now(), "one clock");
+    }
+
+    #[test]
+    fn next_event_moves_both_sides_together() {
+        let mut c = Compare::new(Preset::Recreate.into(), Preset::RollingSurge2.into()).unwrap();
+        c.change_image("good");
+        let before = c.sides[0].sim.now();
+        c.step_event();
+        assert!(c.sides[0].sim.now() > before);
+        assert_eq!(c.sides[0].sim.now(), c.sides[1].sim.now());
+        assert_eq!(c.sides[0].speed, Speed::Paused);
     }
 
     #[test]

@@ -926,16 +926,31 @@ async fn compare_speed(
     h: HeaderMap,
     Query(q): Query<PlayQuery>,
 ) -> Response {
-    let speed = match q.speed.as_deref().map(str::parse::<f64>) {
-        Some(Ok(0.0)) => Speed::Paused,
-        Some(Ok(v)) if v > 0.0 && v <= 1000.0 => Speed::Times(v),
-        _ => {
-            return (
-                StatusCode::BAD_REQUEST,
-                "speed must be a number from 0 to 1000",
-            )
-                .into_response();
+    let speed = match q.speed.as_deref() {
+        Some("max") => Speed::Max,
+        Some("step") => {
+            if let Some(c) = st.cmp().as_mut() {
+                c.step_event();
+            }
+            st.notify();
+            return if wants_json(&h) {
+                axum::Json(serde_json::json!({"speed": "paused"})).into_response()
+            } else {
+                Redirect::to("/compare").into_response()
+            };
         }
+        Some(x) => match x.parse::<f64>() {
+            Ok(0.0) => Speed::Paused,
+            Ok(v) if (0.01..=1000.0).contains(&v) => Speed::Times(v),
+            _ => {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    "speed must be 0, a number from 0.01 to 1000, max or step",
+                )
+                    .into_response();
+            }
+        },
+        None => Speed::Times(1.0),
     };
     if let Some(c) = st.cmp().as_mut() {
         c.set_speed(speed);
