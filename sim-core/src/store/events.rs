@@ -10,6 +10,8 @@ use crate::time::{SimDuration, SimTime};
 
 /// How long events live.
 pub const EVENT_TTL: SimDuration = SimDuration::from_secs(3600);
+/// How many of an object's newest events are checked for folding.
+const RECENT_PER_OBJECT: usize = 16;
 /// Identical events closer than this are folded into one with a count.
 const AGGREGATE_WINDOW: SimDuration = SimDuration::from_secs(600);
 
@@ -122,8 +124,10 @@ impl EventLog {
     pub fn record(&mut self, now: SimTime, ev: NewEvent) {
         self.expire(now);
         let first_seq = self.first_seq;
+        // Like client-go's correlator, only recent events of the object are candidates (its
+        // cache is an LRU); a Deployment's hundreds of scaling events are not all compared.
         let found = self.latest.get(&ev.object.id).and_then(|seqs| {
-            seqs.iter().rev().copied().find(|&seq| {
+            seqs.iter().rev().take(RECENT_PER_OBJECT).copied().find(|&seq| {
                 self.events
                     .get((seq - first_seq) as usize)
                     .is_some_and(|e| {
