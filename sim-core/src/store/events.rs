@@ -127,13 +127,17 @@ impl EventLog {
         // Like client-go's correlator, only recent events of the object are candidates (its
         // cache is an LRU); a Deployment's hundreds of scaling events are not all compared.
         let found = self.latest.get(&ev.object.id).and_then(|seqs| {
-            seqs.iter().rev().take(RECENT_PER_OBJECT).copied().find(|&seq| {
-                self.events
-                    .get((seq - first_seq) as usize)
-                    .is_some_and(|e| {
-                        e.reason == ev.reason && *e.message == *ev.message && e.series.is_none()
-                    })
-            })
+            seqs.iter()
+                .rev()
+                .take(RECENT_PER_OBJECT)
+                .copied()
+                .find(|&seq| {
+                    self.events
+                        .get((seq - first_seq) as usize)
+                        .is_some_and(|e| {
+                            e.reason == ev.reason && *e.message == *ev.message && e.series.is_none()
+                        })
+                })
         });
         if let Some(seq) = found
             && let Some(existing) = self.get_mut(seq)
