@@ -46,13 +46,18 @@ fn kubectl_bin() -> PathBuf {
 
 impl Cluster {
     fn start() -> Cluster {
+        Cluster::start_at(1.0)
+    }
+
+    /// A sandbox whose virtual time runs `speed` times as fast as the wall clock.
+    fn start_at(speed: f64) -> Cluster {
         let rt = tokio::runtime::Runtime::new().unwrap();
         let addr = rt.block_on(async {
             let sandbox = web_ui::sandbox_for(&web_ui::ServeOptions {
                 addr: "127.0.0.1:0".parse().unwrap(),
                 scenario: None,
                 seed: None,
-                speed: 1.0,
+                speed,
                 title: None,
             })
             .unwrap();
@@ -342,5 +347,60 @@ fn kubectl_apply_create_and_delete_with_status_errors() {
     assert_eq!(
         gone.stderr.trim(),
         "Error from server (NotFound): deployments.apps \"web\" not found"
+    );
+}
+
+#[test]
+fn kubectl_rollout_status_follows_the_rollout_through_a_watch() {
+    let c = Cluster::start_at(10.0);
+    let dep = "deployment/credit-scoring-api";
+    c.ok(&[
+        "set",
+        "image",
+        dep,
+        "api=registry.local/credit-scoring-api:v2",
+        "-n",
+        "live-coding",
+    ]);
+    let out = c.ok(&[
+        "rollout",
+        "status",
+        dep,
+        "-n",
+        "live-coding",
+        "--timeout=120s",
+    ]);
+    assert!(
+        out.contains("Waiting for deployment \"credit-scoring-api\" rollout to finish: "),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("deployment \"credit-scoring-api\" successfully rolled out\n"),
+        "{out}"
+    );
+
+    c.ok(&[
+        "set",
+        "image",
+        dep,
+        "api=registry.local/credit-scoring-api:v3-broken",
+        "-n",
+        "live-coding",
+    ]);
+    let stuck = c.kubectl(&[
+        "rollout",
+        "status",
+        dep,
+        "-n",
+        "live-coding",
+        "--timeout=3s",
+    ]);
+    assert!(!stuck.ok, "{}", stuck.stdout);
+    assert!(
+        stuck
+            .stderr
+            .ends_with("error: timed out waiting for the condition\n"),
+        "{}",
+        stuck.stderr
     );
 }

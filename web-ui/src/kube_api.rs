@@ -10,7 +10,7 @@
 //! OpenAPI v3 stub (enough for `apply`'s validation), GET/LIST of every stored kind as JSON or
 //! as a server-side `Table`, POST (create), DELETE, the `scale` subresource, and the PATCHes
 //! kubectl sends for client-side `apply`, `set image`, `scale`, `rollout
-//! undo|pause|resume|restart`. Watches are refused (see [`watch_refused`]).
+//! undo|pause|resume|restart`, and watches (see [`watch`]).
 //!
 //! Patches are not merged generically: each patch kubectl sends is recognised and turned into
 //! the equivalent recorded action (client-side apply carries the new manifest in its
@@ -354,7 +354,7 @@ async fn handle(
     match (method.as_str(), target.name, target.sub) {
         ("GET", None, _) => {
             if is_on(&query, "watch") {
-                return watch_refused(&query);
+                return watch(&st, &target, &query, &headers);
             }
             list(&st, &target, &query, &headers)
         }
@@ -380,11 +380,23 @@ fn is_on(q: &BTreeMap<String, String>, key: &str) -> bool {
     q.get(key).is_some_and(|v| v == "true" || v == "1")
 }
 
-/// Watches are not streamed yet. A watch-list (`sendInitialEvents=true`) is refused with the
-/// 422 a server without the WatchList feature gives, so kubectl falls back to LIST + WATCH
-/// instead of waiting forever for a bookmark (kubectl-surface §4.7); the plain watch then gets
-/// a 405 Status.
-fn watch_refused(q: &BTreeMap<String, String>) -> Response {
+/// `?watch=1`: a stream of `{"type", "object"}` lines. A watch-list
+/// (`sendInitialEvents=true`) is refused with the 422 a server without the WatchList feature
+/// gives, so kubectl falls back to LIST + WATCH instead of waiting forever for a bookmark
+/// (kubectl-surface §4.7).
+///
+/// The stream is computed by diffing: after every change of the sandbox (the driver's
+/// `changed` signal) the matching objects are listed again and compared by resourceVersion
+/// with what this watcher last sent. So a watch needs no change log kept for it, many
+/// watchers cost nothing while the cluster is still, and a watcher that went away is noticed
+/// at its next write. Objects changed after the requested resourceVersion are sent as
+/// `MODIFIED` first; deletions from before the watch started cannot be replayed.
+fn watch(
+    st: &AppState,
+    t: &Target<'_>,
+    q: &BTreeMap<String, String>,
+    headers: &HeaderMap,
+) -> Response {
     if is_on(q, "sendInitialEvents") {
         return status(
             422,
@@ -393,12 +405,118 @@ fn watch_refused(q: &BTreeMap<String, String>) -> Response {
             json!({}),
         );
     }
-    status(
-        405,
-        "MethodNotAllowed",
-        "kubesim does not support watch yet",
-        json!({}),
+    let selector = match q.get("labelSelector").map(|s| Selector::parse(s)) {
+        None => Selector::everything(),
+        Some(Ok(s)) => s,
+        Some(Err(e)) => {
+            return status(
+                400,
+                "BadRequest",
+                &format!("unable to parse requirement: {e}"),
+                json!({}),
+            );
+        }
+    };
+    let fields = match q.get("fieldSelector").map(|s| parse_fields(s)) {
+        None => Vec::new(),
+        Some(Ok(f)) => f,
+        Some(Err(e)) => return status(400, "BadRequest", &e, json!({})),
+    };
+    let since: u64 = q
+        .get("resourceVersion")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let timeout = q
+        .get("timeoutSeconds")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1800u64)
+        .min(3600);
+    let as_table = wants_table(headers);
+    let kind = t.res.kind;
+    let ns = t.ns.map(str::to_string);
+    let st = st.clone();
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::convert::Infallible>>(64);
+    tokio::spawn(async move {
+        let mut changes = st.changed.subscribe();
+        let mut shutdown = st.shutdown.subscribe();
+        let deadline = tokio::time::sleep(std::time::Duration::from_secs(timeout));
+        tokio::pin!(deadline);
+        // What this watcher has sent: (namespace, name) -> (resourceVersion, object).
+        let mut sent: BTreeMap<(String, String), (u64, Object)> = BTreeMap::new();
+        let mut first = true;
+        loop {
+            let lines = {
+                let sb = st.sb();
+                let now: BTreeMap<(String, String), (u64, Object)> =
+                    kubectl::list(&sb.sim, kind, ns.as_deref(), &selector)
+                        .into_iter()
+                        .filter(|o| {
+                            let v = o.to_value();
+                            fields.iter().all(|f| f.matches(&v))
+                        })
+                        .map(|o| {
+                            let rv = o
+                                .metadata()
+                                .resource_version
+                                .as_deref()
+                                .and_then(|r| r.parse().ok())
+                                .unwrap_or(0);
+                            let key = (
+                                o.namespace().unwrap_or("").to_string(),
+                                o.name().to_string(),
+                            );
+                            (key, (rv, o))
+                        })
+                        .collect();
+                let rv = sb.sim.store.resource_version().to_string();
+                let mut lines = String::new();
+                let mut line = |ty: &str, o: &Object| {
+                    let object = if as_table {
+                        table(&sb.sim, kind, std::slice::from_ref(o), &rv, None)
+                    } else {
+                        o.to_value()
+                    };
+                    lines.push_str(&json!({"type": ty, "object": object}).to_string());
+                    lines.push('\n');
+                };
+                for (key, (rv, o)) in &now {
+                    match sent.get(key) {
+                        // No resourceVersion: the current state first, as ADDED.
+                        None if first && since == 0 => line("ADDED", o),
+                        None if first && *rv <= since => {}
+                        None if first => line("MODIFIED", o),
+                        None => line("ADDED", o),
+                        Some((old, _)) if old != rv => line("MODIFIED", o),
+                        Some(_) => {}
+                    }
+                }
+                for (key, (_, o)) in &sent {
+                    if !now.contains_key(key) {
+                        line("DELETED", o);
+                    }
+                }
+                sent = now;
+                first = false;
+                lines
+            };
+            if !lines.is_empty() && tx.send(Ok(Bytes::from(lines))).await.is_err() {
+                return; // the client went away
+            }
+            tokio::select! {
+                r = changes.changed() => if r.is_err() { return },
+                _ = tx.closed() => return,
+                _ = shutdown.changed() => return,
+                _ = &mut deadline => return,
+            }
+            // At most 20 updates a second per watcher.
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    });
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx)),
     )
+        .into_response()
 }
 
 /// The resource name in messages: `deployments.apps`, `pods`.
