@@ -53,6 +53,13 @@ enum Command {
         #[arg(long, default_value_t = 1.0)]
         speed: f64,
     },
+    /// Print a kubeconfig for the real kubectl against a running `kubesim serve`
+    /// (`kubesim kubeconfig > kubesim.yaml; export KUBECONFIG=$PWD/kubesim.yaml`).
+    Kubeconfig {
+        /// The server's URL, as `kubesim serve` printed it.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        server: String,
+    },
     /// Run the fixed benchmark scenarios and report speed and memory.
     Bench {
         /// Only these workloads (S1, S2, S3).
@@ -169,6 +176,10 @@ fn real_main() -> Result<ExitCode> {
             rt.block_on(web_ui::serve(opts, |addr| {
                 println!("kubesim is serving the sandbox on http://{addr}/ (Ctrl-C to stop)");
             }))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Kubeconfig { server } => {
+            print!("{}", web_ui::kube_api::kubeconfig(&server));
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {

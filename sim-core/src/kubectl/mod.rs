@@ -494,6 +494,7 @@ fn opts(args: &Args, with_kind: bool, all_ns: bool) -> GetOptions {
         with_namespace: all_ns,
         no_headers: args.has(&["--no-headers"]),
         show_labels: args.has(&["--show-labels"]),
+        cells: false,
     }
 }
 
@@ -559,7 +560,9 @@ pub fn events_for(sim: &Sim, id: u64) -> Vec<Event> {
     evs
 }
 
-fn list(
+/// The objects of `kind` in `ns` (every namespace when `None`) whose labels match
+/// `selector`, in the order `kubectl get` prints them.
+pub fn list(
     sim: &Sim,
     kind: Kind,
     ns: Option<&str>,
@@ -648,7 +651,9 @@ fn list(
     out
 }
 
-fn render(
+/// `kubectl get`'s table of `objs` (all of kind `kind`); with `o.cells`, the server-side
+/// Table's columns and cells as JSON.
+pub fn render(
     kind: Kind,
     objs: &[Object],
     o: &GetOptions,

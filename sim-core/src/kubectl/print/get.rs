@@ -36,6 +36,10 @@ fn print_table(
     kind_prefix: &str,
     opts: &GetOptions,
 ) -> String {
+    if opts.cells {
+        let rows: Vec<&[String]> = rows.iter().map(|r| r.cells.as_slice()).collect();
+        return serde_json::json!({"columns": columns, "rows": rows}).to_string();
+    }
     let visible: Vec<usize> = (0..columns.len())
         .filter(|&i| opts.wide || !columns[i].1)
         .collect();

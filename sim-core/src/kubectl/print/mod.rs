@@ -48,6 +48,10 @@ pub struct GetOptions {
     pub no_headers: bool,
     /// `--show-labels`: a LABELS column last.
     pub show_labels: bool,
+    /// Return the server-side Table instead of text: a JSON document
+    /// `{"columns": [[header, wide], ...], "rows": [[cell, ...], ...]}` with every column
+    /// (wide ones included) and no decoration. The HTTP API serves it for `as=Table`.
+    pub cells: bool,
 }
 
 /// Joins the tables of a multi-type `kubectl get` (`get deploy,rs,pods`): each type is its own

