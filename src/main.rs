@@ -123,6 +123,7 @@ fn real_main() -> Result<ExitCode> {
                     sim_core::ProbeMode::Standing
                 },
                 why,
+                epoch_unix_ms: None,
             };
             let (out, err) = match script::run(&text, opts, &dir) {
                 Ok(out) => (out, None),

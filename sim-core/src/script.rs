@@ -229,6 +229,9 @@ pub struct RunOptions {
     pub probe_mode: ProbeMode,
     /// Print every controller decision, with its arithmetic, after the step that caused it.
     pub why: bool,
+    /// Unix milliseconds of virtual time zero (default: a fixed date, so runs are
+    /// byte-identical; `kubesim serve` anchors it to the wall clock for kubectl's ages).
+    pub epoch_unix_ms: Option<i64>,
 }
 
 /// One decision as the transcript shows it.
@@ -276,7 +279,9 @@ pub fn build_sim(script: &Script, opts: RunOptions) -> Sim {
         seed: opts.seed.or(script.seed).unwrap_or(0),
         nodes,
         probe_mode: opts.probe_mode,
-        ..SimConfig::default()
+        epoch_unix_ms: opts
+            .epoch_unix_ms
+            .unwrap_or(crate::sim::DEFAULT_EPOCH_UNIX_MS),
     };
     Sim::with_runtime(config, Box::new(images))
 }

@@ -260,9 +260,14 @@ pub enum ServeError {
     Serve(std::io::Error),
 }
 
-/// Builds the sandbox for `opts`.
+/// Builds the sandbox for `opts` (virtual time zero on a fixed date: deterministic).
 pub fn sandbox_for(opts: &ServeOptions) -> Result<Sandbox, SandboxError> {
-    let mut sb = Sandbox::new(opts.scenario.as_deref().unwrap_or(DEMO), opts.seed)?;
+    sandbox_at(opts, None)
+}
+
+/// Builds the sandbox for `opts` with virtual time zero at `epoch` (Unix ms).
+pub fn sandbox_at(opts: &ServeOptions, epoch: Option<i64>) -> Result<Sandbox, SandboxError> {
+    let mut sb = Sandbox::with_epoch(opts.scenario.as_deref().unwrap_or(DEMO), opts.seed, epoch)?;
     sb.speed = if opts.speed > 0.0 {
         Speed::Times(opts.speed)
     } else {
@@ -278,7 +283,16 @@ pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std
 
 /// Runs `kubesim serve` until Ctrl-C; `ready` is called with the bound address.
 pub async fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
-    let sb = sandbox_for(&opts)?;
+    // kubectl describe computes ages against the student's clock: anchor virtual time so that
+    // the sandbox's "now" after its setup is the wall clock's now (the setup's virtual length
+    // is deterministic, so a first build measures it). At 1x the two clocks then agree.
+    let setup = sandbox_for(&opts)?.sim.now().millis() as i64;
+    let wall_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(sim_core::sim::DEFAULT_EPOCH_UNIX_MS, |d| {
+            d.as_millis() as i64
+        });
+    let sb = sandbox_at(&opts, Some(wall_ms - setup))?;
     let state = AppState::new(sb, opts.title.as_deref().unwrap_or("default demo"));
     let listener = tokio::net::TcpListener::bind(opts.addr)
         .await

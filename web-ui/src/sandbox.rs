@@ -89,13 +89,25 @@ pub struct Sandbox {
     pub speed: Speed,
     /// The furthest virtual time this run has reached (the scrubber's end).
     furthest: SimTime,
+    /// Unix milliseconds of virtual time zero, when anchored to the wall clock.
+    epoch: Option<i64>,
 }
 
 impl Sandbox {
     /// Builds the scenario's cluster and runs its setup steps.
     pub fn new(scenario: &str, seed: Option<u64>) -> Result<Sandbox, SandboxError> {
+        Sandbox::with_epoch(scenario, seed, None)
+    }
+
+    /// Like [`Sandbox::new`], with virtual time zero at `epoch` (Unix ms) if given.
+    pub fn with_epoch(
+        scenario: &str,
+        seed: Option<u64>,
+        epoch: Option<i64>,
+    ) -> Result<Sandbox, SandboxError> {
         let opts = RunOptions {
             seed,
+            epoch_unix_ms: epoch,
             ..RunOptions::default()
         };
         let (out, sim) = script::run_keeping_sim(scenario, opts, &NoFiles).map_err(|(_, e)| e)?;
@@ -110,6 +122,7 @@ impl Sandbox {
             start,
             speed: Speed::Times(1.0),
             furthest: start,
+            epoch,
         })
     }
 
@@ -300,7 +313,7 @@ impl Sandbox {
             self.run_to(t);
             return Ok(());
         }
-        let mut fresh = Sandbox::new(&self.scenario, self.seed)?;
+        let mut fresh = Sandbox::with_epoch(&self.scenario, self.seed, self.epoch)?;
         fresh.actions = std::mem::take(&mut self.actions);
         fresh.speed = Speed::Paused;
         fresh.furthest = self.furthest;
