@@ -404,3 +404,50 @@ fn kubectl_rollout_status_follows_the_rollout_through_a_watch() {
         stuck.stderr
     );
 }
+
+#[test]
+fn kubectl_logs_shows_why_a_pod_crash_loops() {
+    // The course's with-services image crashes looking for Redis: `kubectl logs` (and
+    // `--previous`) is how a student finds out.
+    let c = Cluster::start_at(20.0);
+    c.ok(&[
+        "set",
+        "image",
+        "deployment/credit-scoring-api",
+        "api=registry.local/credit-scoring-api:with-services",
+        "-n",
+        "live-coding",
+    ]);
+    let mut crashing = String::new();
+    for _ in 0..100 {
+        let pods = c.ok(&["get", "pods", "-n", "live-coding"]);
+        if let Some(line) = pods.lines().find(|l| l.contains("CrashLoopBackOff")) {
+            crashing = line.split_whitespace().next().unwrap_or("").to_string();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(!crashing.is_empty(), "no pod crashed");
+    let logs = c.kubectl(&["logs", &crashing, "-n", "live-coding", "--previous"]);
+    assert!(logs.ok, "{}{}", logs.stdout, logs.stderr);
+    assert!(
+        logs.stdout.contains("redis.exceptions.ConnectionError"),
+        "{}",
+        logs.stdout
+    );
+    let missing = c.kubectl(&["logs", "nope", "-n", "live-coding"]);
+    assert!(!missing.ok);
+    assert!(
+        missing.stderr.contains("pods \"nope\" not found"),
+        "{}",
+        missing.stderr
+    );
+    let wrong = c.kubectl(&["logs", &crashing, "-n", "live-coding", "-c", "wrong"]);
+    assert!(
+        wrong
+            .stderr
+            .contains("container wrong is not valid for pod"),
+        "{}",
+        wrong.stderr
+    );
+}

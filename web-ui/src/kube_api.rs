@@ -360,6 +360,9 @@ async fn handle(
         }
         ("GET", Some(name), None) => get_one(&st, &target, name, &headers),
         ("GET", Some(name), Some("scale")) => scale_get(&st, &target, name),
+        ("GET", Some(name), Some("log")) if res.kind == Kind::Pod => {
+            pod_log(&st, &target, name, &query)
+        }
         ("POST", None, None) => create(&st, &target, &body),
         ("DELETE", Some(name), None) => delete(&st, &target, name),
         ("PATCH" | "PUT", Some(name), Some("scale")) => scale_set(&st, &target, name, &body),
@@ -373,6 +376,57 @@ async fn handle(
             ),
             json!({}),
         ),
+    }
+}
+
+/// `pods/{name}/log` (`kubectl logs`): the container's lines as text/plain; `container`,
+/// `previous` and `tailLines` as kubectl sends them. Reading changes nothing, so it is not
+/// recorded in the run.
+fn pod_log(st: &AppState, t: &Target<'_>, name: &str, q: &BTreeMap<String, String>) -> Response {
+    let ns = t.ns.unwrap_or("default");
+    let mut cmd = format!("logs {name} -n {ns}");
+    if let Some(c) = q.get("container") {
+        cmd.push_str(&format!(" -c {c}"));
+    }
+    if is_on(q, "previous") {
+        cmd.push_str(" --previous");
+    }
+    if let Some(n) = q.get("tailLines").and_then(|n| n.parse::<usize>().ok()) {
+        cmd.push_str(&format!(" --tail {n}"));
+    }
+    let valid = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+    };
+    if !valid(name) || !valid(ns) || q.get("container").is_some_and(|c| !valid(c)) {
+        return status(
+            400,
+            "BadRequest",
+            "invalid pod or container name",
+            json!({}),
+        );
+    }
+    let out = {
+        let mut sb = st.sb();
+        sim_core::kubectl::run(&mut sb.sim, &cmd, &sim_core::kubectl::NoFiles)
+    };
+    if out.code == 0 {
+        return ([(header::CONTENT_TYPE, "text/plain")], out.stdout).into_response();
+    }
+    let text = out.stderr.trim_end();
+    let message = text
+        .split_once("): ")
+        .map_or(text.trim_start_matches("error: "), |(_, m)| m);
+    if text.contains("(NotFound)") {
+        status(
+            404,
+            "NotFound",
+            message,
+            json!({"name": name, "kind": "pods"}),
+        )
+    } else {
+        status(400, "BadRequest", message, json!({}))
     }
 }
 
