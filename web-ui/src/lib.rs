@@ -550,8 +550,19 @@ struct ApplyForm {
 /// Where in `yaml` a kubectl error points: the line of a decode error, or the line of the
 /// last key of an invalid field's path.
 fn error_line(yaml: &str, message: &str) -> Option<usize> {
-    if let Some(rest) = message.split("line ").nth(1) {
-        let n: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    // "line 7" as a word (not the end of "deadline"), followed by its number.
+    for (i, _) in message.match_indices("line ") {
+        if message[..i]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphabetic)
+        {
+            continue;
+        }
+        let n: String = message[i + 5..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
         if let Ok(n) = n.parse() {
             return Some(n);
         }
@@ -1150,6 +1161,10 @@ mod tests {
                 "error converting YAML to JSON: yaml: line 7: mapping values"
             ),
             Some(7)
+        );
+        assert_eq!(
+            error_line(yaml, "exceeded its progress deadline 600: at spec.replcas"),
+            Some(4)
         );
     }
 }
