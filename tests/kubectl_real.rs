@@ -303,6 +303,11 @@ fn kubectl_apply_create_and_delete_with_status_errors() {
         c.ok(&["apply", "-f", &file]),
         "deployment.apps/web created\n"
     );
+    assert_eq!(
+        c.ok(&["apply", "-f", &file]),
+        "deployment.apps/web unchanged\n",
+        "re-applying the same file changes nothing"
+    );
     let again = c.kubectl(&["create", "-f", &file]);
     assert!(!again.ok);
     assert_eq!(
@@ -315,6 +320,10 @@ fn kubectl_apply_create_and_delete_with_status_errors() {
     assert_eq!(
         c.ok(&["apply", "-f", &v2]),
         "deployment.apps/web configured\n"
+    );
+    assert_eq!(
+        c.ok(&["apply", "-f", &v2]),
+        "deployment.apps/web unchanged\n"
     );
     let image = c.ok(&[
         "get",

@@ -271,6 +271,15 @@ impl Sim {
             obj.metadata_mut().namespace = Some(default_namespace.into());
         }
         let manifest = strip_for_last_applied(obj.to_value());
+        // kubectl sends its own last-applied text; keep it byte for byte so that its next
+        // three-way diff is empty for an unchanged file ("unchanged"). Otherwise write ours.
+        let last_applied = obj
+            .metadata()
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(LAST_APPLIED))
+            .cloned()
+            .unwrap_or_else(|| compact(&manifest));
         let kind = kind_of(&obj).ok_or_else(|| {
             ApiError::BadRequest(format!(
                 "kubesim cannot create objects of kind {}",
@@ -284,7 +293,7 @@ impl Sim {
             obj.metadata_mut()
                 .annotations
                 .get_or_insert_with(BTreeMap::new)
-                .insert(LAST_APPLIED.into(), compact(&manifest));
+                .insert(LAST_APPLIED.into(), last_applied.clone());
             self.create(obj)?;
             return Ok(Applied::Created);
         };
@@ -307,7 +316,7 @@ impl Sim {
             .annotations
             .as_ref()
             .and_then(|a| a.get(LAST_APPLIED))
-            .is_some_and(|s| *s == compact(&manifest));
+            .is_some_and(|s| *s == last_applied);
         if patch.as_object().is_none_or(|m| m.is_empty()) && annotation_same {
             return Ok(Applied::Unchanged);
         }
@@ -317,10 +326,10 @@ impl Sim {
             .pointer_mut("/metadata/annotations")
             .and_then(Value::as_object_mut)
         {
-            a.insert(LAST_APPLIED.into(), Value::String(compact(&manifest)));
+            a.insert(LAST_APPLIED.into(), Value::String(last_applied.clone()));
         } else if let Some(m) = merged.get_mut("metadata").and_then(Value::as_object_mut) {
             let mut a = serde_json::Map::new();
-            a.insert(LAST_APPLIED.into(), Value::String(compact(&manifest)));
+            a.insert(LAST_APPLIED.into(), Value::String(last_applied.clone()));
             m.insert("annotations".into(), Value::Object(a));
         }
         let new = crate::api::decode::decode_value(merged)

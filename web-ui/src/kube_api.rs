@@ -1036,8 +1036,16 @@ fn strategic_action(t: &Target<'_>, target: &str, p: &Value) -> Result<Action, S
         .and_then(|a| a.get(LAST_APPLIED))
         .and_then(Value::as_str)
     {
-        let manifest: Value =
+        let mut manifest: Value =
             serde_json::from_str(last).map_err(|e| format!("bad {LAST_APPLIED}: {e}"))?;
+        // Keep kubectl's own last-applied text with the manifest, so that the next apply of
+        // the same file finds nothing to change.
+        if let Some(meta) = manifest.get_mut("metadata").and_then(Value::as_object_mut) {
+            let annotations = meta.entry("annotations").or_insert_with(|| json!({}));
+            if let Some(a) = annotations.as_object_mut() {
+                a.insert(LAST_APPLIED.into(), Value::String(last.to_string()));
+            }
+        }
         return Ok(Action::Apply(to_yaml(&manifest)));
     }
     let spec = p.get("spec").and_then(Value::as_object);
