@@ -18,3 +18,4 @@ mod rollout;
 mod scaling;
 mod services;
 mod snapshots;
+mod tidy;
