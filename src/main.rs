@@ -124,6 +124,7 @@ fn real_main() -> Result<ExitCode> {
                 },
                 why,
                 epoch_unix_ms: None,
+                programs: None,
             };
             let (out, err) = match script::run(&text, opts, &dir) {
                 Ok(out) => (out, None),

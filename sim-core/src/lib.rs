@@ -12,6 +12,7 @@ pub mod controller;
 pub mod error;
 pub mod kubectl;
 pub mod kubelet;
+pub mod program;
 pub mod rng;
 pub mod runtime;
 pub mod script;

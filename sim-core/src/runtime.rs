@@ -1,13 +1,16 @@
 //! Container images and what they do when they run.
 //!
-//! Until real inference workers land, an image's behaviour is declared: how long it takes to
-//! pull and to start serving, whether it crashes, whether its readiness and liveness checks
-//! pass. [`ContainerRuntime`] is the seam where the WebAssembly runtime plugs in later.
+//! An image either runs a real program (a WebAssembly inference worker, [`crate::program`]):
+//! its start, probes and requests are then what that program does; or its behaviour is
+//! declared: how long it takes to pull and to start serving, whether it crashes, whether its
+//! readiness and liveness checks pass. Either way pull time, size and stop time are declared
+//! here, as a registry and a node would know them.
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::program::{ProgramRef, Programs};
 use crate::time::SimDuration;
 
 /// What an image does when a container runs it.
@@ -44,6 +47,15 @@ pub struct ImageBehavior {
     /// Image size in bytes, as the kubelet reports in the Pulled event.
     #[serde(default = "default_size")]
     pub size_bytes: u64,
+    /// The worker module this image runs (a built-in module name, e.g. `credit-scoring-api`).
+    #[serde(default)]
+    pub module: Option<String>,
+    /// Environment the image sets (like a Dockerfile's `ENV`); the pod spec's `env` wins.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// The program, once `module` is resolved.
+    #[serde(skip)]
+    pub program: Option<ProgramRef>,
 }
 
 fn default_pull_seconds() -> f64 {
@@ -72,6 +84,9 @@ impl Default for ImageBehavior {
             stop_seconds: default_stop_seconds(),
             logs: Vec::new(),
             size_bytes: default_size(),
+            module: None,
+            env: BTreeMap::new(),
+            program: None,
         }
     }
 }
@@ -143,7 +158,55 @@ pub trait ContainerRuntime: std::fmt::Debug + Send {
 #[derive(Clone, Debug, Default)]
 pub struct DeclaredImages {
     images: BTreeMap<String, Arc<ImageBehavior>>,
+    programs: Option<Arc<dyn Programs>>,
 }
+
+/// The course's images that run a worker module: name, module, image environment.
+pub const WORKER_IMAGES: &[(&str, &str, &[(&str, &str)])] = &[
+    (
+        "registry.local/credit-scoring-api:single",
+        "credit-scoring-api",
+        &[],
+    ),
+    (
+        "registry.local/credit-scoring-api:v1",
+        "credit-scoring-api",
+        &[],
+    ),
+    (
+        "registry.local/credit-scoring-api:v2",
+        "credit-scoring-api",
+        &[("MODEL_VERSION", "v2")],
+    ),
+    (
+        "registry.local/credit-scoring-api:with-services",
+        "credit-scoring-api",
+        &[("REQUIRE_SERVICES", "1")],
+    ),
+    (
+        "registry.local/credit-scoring-api:broken",
+        "credit-scoring-api",
+        &[("BROKEN", "1"), ("MODEL_VERSION", "broken")],
+    ),
+    (
+        "registry.local/credit-scoring-api:slow-start",
+        "credit-scoring-api",
+        &[("STARTUP_SECONDS", "45")],
+    ),
+    (
+        "registry.local/credit-scoring-api:leaky",
+        "credit-scoring-api",
+        &[("LEAK_BYTES_PER_REQUEST", "65536")],
+    ),
+    (
+        "registry.local/credit-scoring-api:flaky",
+        "credit-scoring-api",
+        &[("FAIL_READINESS_AFTER_REQUESTS", "2000")],
+    ),
+    ("registry.local/text-generator:v1", "text-generator", &[]),
+    ("registry.local/clothes-gateway:v1", "clothes-gateway", &[]),
+    ("registry.local/clothes-model:v1", "clothes-model", &[]),
+];
 
 impl DeclaredImages {
     /// The images every sandbox knows without declaring them: the course's images and a few
@@ -180,9 +243,44 @@ impl DeclaredImages {
         d
     }
 
-    /// Declares (or overrides) an image.
-    pub fn insert(&mut self, image: &str, behavior: ImageBehavior) {
+    /// The built-in images with their worker programs from `programs`: the course's images
+    /// then run real models. Without programs this is [`DeclaredImages::builtin`].
+    pub fn builtin_with(programs: Option<Arc<dyn Programs>>) -> DeclaredImages {
+        let mut d = DeclaredImages::builtin();
+        if programs.is_none() {
+            return d;
+        }
+        d.programs = programs;
+        for (name, module, env) in WORKER_IMAGES {
+            d.insert(
+                name,
+                ImageBehavior {
+                    module: Some(module.to_string()),
+                    env: env
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
+                    ..ImageBehavior::default()
+                },
+            );
+        }
+        d
+    }
+
+    /// Declares (or overrides) an image. An image naming a `module` gets its program, when
+    /// the module is known.
+    pub fn insert(&mut self, image: &str, mut behavior: ImageBehavior) {
+        if let (Some(module), Some(programs)) = (&behavior.module, &self.programs) {
+            behavior.program = programs.program(module).map(ProgramRef);
+        }
         self.images.insert(normalize(image), Arc::new(behavior));
+    }
+
+    /// Whether `module` names a known program.
+    pub fn knows_module(&self, module: &str) -> bool {
+        self.programs
+            .as_ref()
+            .is_some_and(|p| p.program(module).is_some())
     }
 }
 

@@ -221,8 +221,11 @@ pub fn step_lines(text: &str) -> Vec<usize> {
 }
 
 /// Options of a run.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct RunOptions {
+    /// The worker programs the course's images run (the `inference-worker` crate); without
+    /// them every image's behaviour is declared.
+    pub programs: Option<std::sync::Arc<dyn crate::program::Programs>>,
     /// Overrides the script's seed.
     pub seed: Option<u64>,
     /// How probes are simulated.
@@ -245,7 +248,7 @@ fn decision_line(sim: &Sim, d: &crate::store::Decision) -> String {
 }
 
 /// Builds the cluster a script describes.
-pub fn build_sim(script: &Script, opts: RunOptions) -> Sim {
+pub fn build_sim(script: &Script, opts: &RunOptions) -> Sim {
     let nodes = match &script.cluster.nodes {
         None => (1..=3)
             .map(|i| NodeConfig::named(&format!("node-{i}")))
@@ -271,7 +274,7 @@ pub fn build_sim(script: &Script, opts: RunOptions) -> Sim {
             })
             .collect(),
     };
-    let mut images = DeclaredImages::builtin();
+    let mut images = DeclaredImages::builtin_with(opts.programs.clone());
     for (name, b) in &script.images {
         images.insert(name, b.clone());
     }
@@ -331,9 +334,9 @@ pub fn run(
     files: &dyn FileSource,
 ) -> Result<RunOutput, (RunOutput, ScriptError)> {
     let script = parse(text).map_err(|e| (RunOutput::default(), e))?;
-    let mut sim = build_sim(&script, opts);
+    let mut sim = build_sim(&script, &opts);
     let mut out = RunOutput::default();
-    run_steps(&mut sim, text, &script, opts, files, &mut out)
+    run_steps(&mut sim, text, &script, &opts, files, &mut out)
         .map_err(|e| (std::mem::take(&mut out), e))?;
     Ok(out)
 }
@@ -346,9 +349,9 @@ pub fn run_keeping_sim(
     files: &dyn FileSource,
 ) -> Result<(RunOutput, Sim), (RunOutput, ScriptError)> {
     let script = parse(text).map_err(|e| (RunOutput::default(), e))?;
-    let mut sim = build_sim(&script, opts);
+    let mut sim = build_sim(&script, &opts);
     let mut out = RunOutput::default();
-    run_steps(&mut sim, text, &script, opts, files, &mut out)
+    run_steps(&mut sim, text, &script, &opts, files, &mut out)
         .map_err(|e| (std::mem::take(&mut out), e))?;
     Ok((out, sim))
 }
@@ -358,7 +361,7 @@ fn run_steps(
     sim: &mut Sim,
     text: &str,
     script: &Script,
-    opts: RunOptions,
+    opts: &RunOptions,
     files: &dyn FileSource,
     out: &mut RunOutput,
 ) -> Result<(), ScriptError> {
