@@ -12,6 +12,7 @@ pub mod controller;
 pub mod error;
 pub mod kubectl;
 pub mod kubelet;
+pub mod network;
 pub mod program;
 pub mod rng;
 pub mod runtime;
@@ -20,6 +21,7 @@ pub mod sim;
 pub mod store;
 pub mod time;
 pub mod trace;
+pub mod traffic;
 pub mod workloads;
 
 pub use apiserver::Applied;

@@ -114,6 +114,11 @@ impl Network for NoNetwork {
 pub trait Program: fmt::Debug + Send + Sync {
     /// The module's name (for messages).
     fn name(&self) -> &str;
+    /// Whether it may call other Services (imports `kubesim.http_request`); only then does
+    /// the cluster prepare a network for it.
+    fn calls_out(&self) -> bool {
+        false
+    }
     /// Runs it once; `net` serves its outbound calls and comes back with the outcome.
     fn invoke(&self, inv: &Invocation<'_>, net: Box<dyn Network>) -> (Outcome, Box<dyn Network>);
 }

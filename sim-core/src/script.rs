@@ -88,6 +88,76 @@ pub enum StepSpec {
     Echo(String),
     /// Print the deployment controller's reasoning so far (`deployment/NAME [-n NS]`).
     Explain(String),
+    /// Send one request to a Service and print the answer.
+    Request(RequestSpec),
+    /// Start sending load to a Service.
+    Traffic(TrafficSpec),
+}
+
+/// `request: {service, namespace, method, path, body}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestSpec {
+    /// The Service (`name`, `name.namespace`, or a URL such as `http://name:80/path`).
+    pub service: String,
+    /// Namespace (default `default`).
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// Method (default `GET`, or `POST` with a body).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Path (default `/`).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Body: YAML/JSON (sent as JSON) or a string (sent as is).
+    #[serde(default)]
+    pub body: Option<serde_yaml::Value>,
+}
+
+/// `traffic: {service, namespace, rps, path, method, body, duration}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrafficSpec {
+    /// The Service's name.
+    pub service: String,
+    /// Namespace (default `default`).
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// Requests per second.
+    pub rps: f64,
+    /// Method (default `GET`, or `POST` with a body).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Path (default `/`).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Body, as for `request`.
+    #[serde(default)]
+    pub body: Option<serde_yaml::Value>,
+    /// How long (default `1h`).
+    #[serde(default)]
+    pub duration: Option<String>,
+}
+
+/// A body as bytes: strings as they are, anything else as compact JSON.
+fn body_bytes(body: &Option<serde_yaml::Value>) -> Result<Vec<u8>, String> {
+    match body {
+        None => Ok(Vec::new()),
+        Some(serde_yaml::Value::String(s)) => Ok(s.clone().into_bytes()),
+        Some(v) => {
+            let json: serde_json::Value = serde_yaml::from_value(v.clone())
+                .map_err(|e| format!("body is not JSON-like: {e}"))?;
+            Ok(json.to_string().into_bytes())
+        }
+    }
+}
+
+fn method_for(method: &Option<String>, body: &[u8]) -> String {
+    match method {
+        Some(m) => m.to_uppercase(),
+        None if body.is_empty() => "GET".into(),
+        None => "POST".into(),
+    }
 }
 
 /// A step as written: a map with exactly one known key.
@@ -103,6 +173,8 @@ struct RawStep {
     remove_node: Option<String>,
     echo: Option<String>,
     explain: Option<String>,
+    request: Option<RequestSpec>,
+    traffic: Option<TrafficSpec>,
 }
 
 impl<'de> Deserialize<'de> for StepSpec {
@@ -123,9 +195,11 @@ impl<'de> Deserialize<'de> for StepSpec {
         found.extend(r.remove_node.map(StepSpec::RemoveNode));
         found.extend(r.echo.map(StepSpec::Echo));
         found.extend(r.explain.map(StepSpec::Explain));
+        found.extend(r.request.map(StepSpec::Request));
+        found.extend(r.traffic.map(StepSpec::Traffic));
         if found.len() != 1 {
             return Err(serde::de::Error::custom(
-                "a step has exactly one of: apply, kubectl, advance, waitFor, nodeDown, nodeUp, removeNode, echo, explain",
+                "a step has exactly one of: apply, kubectl, advance, waitFor, nodeDown, nodeUp, removeNode, echo, explain, request, traffic",
             ));
         }
         Ok(found.remove(0))
@@ -218,6 +292,21 @@ pub fn step_lines(text: &str) -> Vec<usize> {
         }
     }
     out
+}
+
+/// The URL a `request` step names: a URL as given, or `http://SERVICE.NAMESPACE/PATH`.
+fn request_url(service: &str, ns: &str, path: Option<&str>) -> String {
+    if service.starts_with("http://") || service.starts_with("https://") {
+        return service.to_string();
+    }
+    let host = if service.contains('.') {
+        service.to_string()
+    } else {
+        format!("{service}.{ns}")
+    };
+    let path = path.unwrap_or("/");
+    let sep = if path.starts_with('/') { "" } else { "/" };
+    format!("http://{host}{sep}{path}")
 }
 
 /// Options of a run.
@@ -530,6 +619,49 @@ fn run_steps(
                 for l in lines {
                     out.transcript.push_str(&l);
                 }
+            }
+            StepSpec::Request(r) => {
+                let ns = r.namespace.clone().unwrap_or_else(|| "default".into());
+                let body = body_bytes(&r.body).map_err(fail)?;
+                let method = method_for(&r.method, &body);
+                let url = request_url(&r.service, &ns, r.path.as_deref());
+                let mut curl = format!("{} $ curl -s", stamp(sim));
+                if method != "GET" {
+                    curl.push_str(&format!(" -X {method}"));
+                }
+                curl.push_str(&format!(" {url}"));
+                if !body.is_empty() {
+                    curl.push_str(&format!(" -d '{}'", String::from_utf8_lossy(&body)));
+                }
+                out.transcript.push_str(&curl);
+                out.transcript.push('\n');
+                let reply = sim.service_request(&ns, &url, &method, &body);
+                let line = match &reply {
+                    crate::network::ServiceReply::Response { response, .. } => {
+                        format!("{} {}", response.status, response.text().trim_end())
+                    }
+                    crate::network::ServiceReply::Failed(why) => why.clone(),
+                };
+                out.transcript.push_str(&line);
+                out.transcript.push('\n');
+                out.tracer.observe(sim);
+                out.tracer.record_request(sim, &ns, &url, &method, &reply);
+            }
+            StepSpec::Traffic(t) => {
+                let ns = t.namespace.clone().unwrap_or_else(|| "default".into());
+                let body = body_bytes(&t.body).map_err(fail)?;
+                let method = method_for(&t.method, &body);
+                let path = t.path.clone().unwrap_or_else(|| "/".into());
+                let duration = t.duration.clone().unwrap_or_else(|| "1h".into());
+                let d = parse_duration(&duration).map_err(|e| fail(e.to_string()))?;
+                sim.start_traffic(&ns, &t.service, &method, &path, &body, t.rps, d)
+                    .map_err(fail)?;
+                out.transcript.push_str(&format!(
+                    "{} # traffic: {} req/s to service/{} ({method} {path}) for {duration}\n",
+                    stamp(sim),
+                    t.rps,
+                    t.service
+                ));
             }
         }
         if opts.why {

@@ -109,6 +109,10 @@ pub enum Step {
     StartupKill,
     /// The pod garbage collector force-deletes a pod whose node is gone (`gcOrphaned`).
     OrphanedPodGc,
+    /// One liveness probe period of a worker program (every tick: its answers are real).
+    LivenessProbe,
+    /// One startup probe period of a worker program.
+    StartupProbe,
 }
 
 /// Something due at a virtual instant.
@@ -139,6 +143,8 @@ pub enum Timer {
         /// Epoch when scheduled.
         epoch: u32,
     },
+    /// One virtual second of Service traffic is over (`traffic.rs`).
+    TrafficTick,
     /// The NoExecute toleration of pods on a lost node ran out.
     NodeEvict {
         /// Node.
@@ -172,6 +178,8 @@ pub struct Sim {
     pub events_processed: u64,
     /// Pods created so far.
     pub pods_created: u64,
+    /// Load on Services and its per-second record.
+    pub traffic: crate::traffic::TrafficState,
 }
 
 impl Sim {
@@ -196,6 +204,7 @@ impl Sim {
             sched: Default::default(),
             events_processed: 0,
             pods_created: 0,
+            traffic: Default::default(),
         };
         for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
             sim.create_namespace(ns);
@@ -291,6 +300,7 @@ impl Sim {
             Timer::Requeue(w) => self.work.add(w),
             Timer::NodeLost { node, epoch } => self.node_lost(node, epoch),
             Timer::NodeEvict { node, epoch } => self.node_evict(node, epoch),
+            Timer::TrafficTick => self.traffic_tick(),
         }
     }
 

@@ -14,6 +14,30 @@ pub struct TraceRecord {
     pub time: f64,
     /// Every Deployment, by namespace then name.
     pub deployments: Vec<DeploymentTrace>,
+    /// Traffic per Service over the seconds that ended since the previous record.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<crate::traffic::ServiceSecond>,
+    /// A `request` step's answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<RequestTrace>,
+}
+
+/// One request and its answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct RequestTrace {
+    pub namespace: String,
+    pub url: String,
+    pub method: String,
+    /// 0 when the connection failed.
+    pub status: u16,
+    /// The response body, or curl's error.
+    pub body: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<f64>,
 }
 
 /// A Deployment's numbers.
@@ -60,6 +84,8 @@ pub struct ReplicaSetTrace {
 #[derive(Debug, Default)]
 pub struct Tracer {
     last: Option<Vec<DeploymentTrace>>,
+    /// Traffic seconds already recorded (counting dropped ones).
+    seconds_seen: usize,
     /// Records so far.
     pub records: Vec<TraceRecord>,
 }
@@ -67,18 +93,63 @@ pub struct Tracer {
 impl Tracer {
     /// Looks at the cluster; records a line if anything traced changed.
     pub fn observe(&mut self, sim: &mut Sim) {
-        if !sim.store.workloads_dirty && self.last.is_some() {
+        let total = sim.traffic.seconds.len() + sim.traffic.dropped;
+        let fresh_traffic = total > self.seconds_seen;
+        if !sim.store.workloads_dirty && self.last.is_some() && !fresh_traffic {
             return;
         }
         sim.store.workloads_dirty = false;
         let now = snapshot(sim);
-        if self.last.as_ref() != Some(&now) {
+        if self.last.as_ref() != Some(&now) || fresh_traffic {
+            let skip = self.seconds_seen.saturating_sub(sim.traffic.dropped);
+            let services = sim.traffic.seconds.iter().skip(skip).cloned().collect();
+            self.seconds_seen = total;
             self.records.push(TraceRecord {
                 time: sim.now().as_secs_f64(),
                 deployments: now.clone(),
+                services,
+                request: None,
             });
             self.last = Some(now);
         }
+    }
+
+    /// Records a `request` step's answer.
+    pub fn record_request(
+        &mut self,
+        sim: &Sim,
+        namespace: &str,
+        url: &str,
+        method: &str,
+        reply: &crate::network::ServiceReply,
+    ) {
+        let (status, body, pod, latency_ms) = match reply {
+            crate::network::ServiceReply::Response {
+                response,
+                pod,
+                latency_ms,
+            } => (
+                response.status,
+                response.text(),
+                Some(pod.clone()),
+                Some((latency_ms * 1000.0).round() / 1000.0),
+            ),
+            crate::network::ServiceReply::Failed(why) => (0, why.clone(), None, None),
+        };
+        self.records.push(TraceRecord {
+            time: sim.now().as_secs_f64(),
+            deployments: self.last.clone().unwrap_or_default(),
+            services: Vec::new(),
+            request: Some(RequestTrace {
+                namespace: namespace.to_string(),
+                url: url.to_string(),
+                method: method.to_string(),
+                status,
+                body,
+                pod,
+                latency_ms,
+            }),
+        });
     }
 
     /// The records as JSON Lines.

@@ -3,6 +3,7 @@
 //! prober workers, `flowcontrol.Backoff`); see `probe.rs` for the probe timeline.
 
 pub mod probe;
+pub mod worker;
 
 use std::sync::Arc;
 
@@ -243,13 +244,9 @@ impl Sim {
             Step::Start if restarting => self.restart_container(pod, ci),
             Step::Start => self.start_container(pod, ci),
             Step::Ready => self.set_container_ready(pod, ci, true),
-            Step::Started => {
-                if let Some(b) = self.behavior(pod, ci) {
-                    self.plan_started_probes(pod, ci, &b);
-                }
-                self.update_pod_ready(pod);
-                self.write_pod(pod);
-            }
+            Step::Started => self.container_step_started(pod, ci),
+            Step::LivenessProbe => self.worker_probe_tick(pod, ci, probe::ProbeKind::Liveness),
+            Step::StartupProbe => self.worker_probe_tick(pod, ci, probe::ProbeKind::Startup),
             Step::OrphanedPodGc => {}
             Step::ProbeKilled => {
                 let code = c.kill_code.unwrap_or(137);
@@ -258,6 +255,10 @@ impl Sim {
             Step::NotReady => self.set_container_ready(pod, ci, false),
             Step::ReadinessProbe => self.readiness_tick(pod, ci),
             Step::Exit => {
+                if let Some((code, reason)) = self.worker_exit(pod, ci) {
+                    self.container_exited(pod, ci, code, reason);
+                    return;
+                }
                 let code = c.behavior.as_ref().map_or(1, |b| b.exit_code);
                 let line = c.behavior.as_ref().and_then(|b| b.crash.clone());
                 if let Some(line) = line {
@@ -268,6 +269,15 @@ impl Sim {
             Step::LivenessKill => self.probe_kill(pod, ci, probe::ProbeKind::Liveness),
             Step::StartupKill => self.probe_kill(pod, ci, probe::ProbeKind::Startup),
         }
+    }
+
+    /// The startup probe passed: readiness and liveness begin.
+    pub(crate) fn container_step_started(&mut self, pod: ObjId, ci: usize) {
+        if let Some(b) = self.behavior(pod, ci) {
+            self.plan_started_probes(pod, ci, &b);
+        }
+        self.update_pod_ready(pod);
+        self.write_pod(pod);
     }
 
     /// A liveness or startup probe reached its failure threshold (`computePodActions`): kill
@@ -472,6 +482,12 @@ impl Sim {
         self.kubelet_event(pod, false, "Created", format!("Created container: {name}"));
         self.kubelet_event(pod, false, "Started", format!("Started container {name}"));
         let Some(b) = behavior else { return };
+        if self.start_worker(pod, ci) {
+            self.plan_probes(pod, ci, &b);
+            self.update_pod_ready(pod);
+            self.write_pod(pod);
+            return;
+        }
         for line in &b.logs {
             self.container_log(pod, ci, line);
         }

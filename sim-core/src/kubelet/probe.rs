@@ -98,11 +98,11 @@ impl Ticks {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProbeKind {
     /// `readinessProbe`.
-    Readiness,
+    Readiness = 0,
     /// `livenessProbe`.
-    Liveness,
+    Liveness = 1,
     /// `startupProbe`.
-    Startup,
+    Startup = 2,
 }
 
 impl ProbeKind {
@@ -139,7 +139,13 @@ fn failure_kind(b: &ImageBehavior, r: SimDuration, readiness: bool) -> Option<bo
 }
 
 impl Sim {
-    fn probe_message(&self, pod: ObjId, probe: &Probe, what: &str, refused: bool) -> String {
+    pub(crate) fn probe_message(
+        &self,
+        pod: ObjId,
+        probe: &Probe,
+        what: &str,
+        refused: bool,
+    ) -> String {
         let ip = self
             .store
             .pods
@@ -183,7 +189,7 @@ impl Sim {
         }
     }
 
-    fn probe_event(&self, pod: ObjId, message: String) -> Option<NewEvent> {
+    pub(crate) fn probe_event(&self, pod: ObjId, message: String) -> Option<NewEvent> {
         let object = self.pod_ref(pod)?;
         let host = self
             .store
@@ -299,7 +305,10 @@ impl Sim {
                 let timing = ProbeTiming::of(probe);
                 let ticks = timing.ticks(now, start);
                 let chance = matches!(b.ready, Readiness::Probability(_));
-                if chance || self.config.probe_mode == ProbeMode::EveryTick {
+                if chance
+                    || self.config.probe_mode == ProbeMode::EveryTick
+                    || self.runs_worker(pod, ci)
+                {
                     self.container_timer(pod, ci, ticks.tick(0), Step::ReadinessProbe);
                 } else {
                     self.plan_standing_readiness(pod, ci, b, probe, timing, ticks, start);
@@ -308,7 +317,11 @@ impl Sim {
         }
         if let Some(probe) = &spec.liveness_probe {
             let ticks = ProbeTiming::of(probe).ticks(now, start);
-            self.plan_liveness(pod, ci, b, probe, ProbeKind::Liveness, ticks, start);
+            if self.runs_worker(pod, ci) {
+                self.container_timer(pod, ci, ticks.tick(0), Step::LivenessProbe);
+            } else {
+                self.plan_liveness(pod, ci, b, probe, ProbeKind::Liveness, ticks, start);
+            }
         }
     }
 
@@ -326,6 +339,10 @@ impl Sim {
         let start = self.store.now;
         let t = ProbeTiming::of(probe);
         let ticks = t.ticks(start, start);
+        if self.runs_worker(pod, ci) {
+            self.container_timer(pod, ci, ticks.tick(0), Step::StartupProbe);
+            return;
+        }
         let killed = self.plan_liveness(pod, ci, b, probe, ProbeKind::Startup, ticks, start);
         if killed.is_some() {
             return;
@@ -403,6 +420,10 @@ impl Sim {
 
     /// One readiness probe period (every-tick mode, or an outcome left to chance).
     pub(crate) fn readiness_tick(&mut self, pod: ObjId, ci: usize) {
+        if self.runs_worker(pod, ci) {
+            self.worker_probe_tick(pod, ci, ProbeKind::Readiness);
+            return;
+        }
         let now = self.store.now;
         let Some(b) = self.behavior(pod, ci) else {
             return;

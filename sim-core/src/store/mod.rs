@@ -271,9 +271,16 @@ pub struct Store {
     /// Set whenever a Deployment or ReplicaSet changes (the trace looks only then).
     pub workloads_dirty: bool,
     nodes_version: u64,
+    request_seq: u64,
 }
 
 impl Store {
+    /// Numbers requests to Services (each picks its endpoint from a hash of its number).
+    pub fn next_request_seq(&mut self) -> u64 {
+        self.request_seq += 1;
+        self.request_seq
+    }
+
     /// An empty store for a run with `seed`.
     pub fn new(seed: u64, epoch_unix_ms: i64) -> Store {
         Store {
@@ -295,6 +302,7 @@ impl Store {
             changes: None,
             workloads_dirty: true,
             nodes_version: 0,
+            request_seq: 0,
         }
     }
 

@@ -142,6 +142,26 @@ pub struct ContainerRun {
     /// The open `BackOff` event series while the container waits in CrashLoopBackOff, and
     /// how many back-off events earlier waits recorded.
     pub backoff_event: Option<(u64, u32)>,
+    /// The running program, when the image runs a worker module.
+    pub worker: Option<Box<WorkerRun>>,
+}
+
+/// A container's running worker program (`kubelet/worker.rs`).
+#[derive(Clone, Debug)]
+pub struct WorkerRun {
+    /// Environment computed at container start (the kubelet computes it per start, so the
+    /// Service variables are those of Services that existed then).
+    pub env: Arc<[(String, String)]>,
+    /// Requests served by this run.
+    pub served: u64,
+    /// When the program answers requests (`None`: it never will, e.g. hung at start).
+    pub listening: Option<SimTime>,
+    /// The exit of a start that failed: code and reason, with the time it happens.
+    pub exit: Option<(i32, &'static str)>,
+    /// Invocations so far (seeds each one's random source).
+    pub invocations: u64,
+    /// Consecutive (successes, failures) of the readiness, liveness and startup probes.
+    pub probe_counts: [(u32, u32); 3],
 }
 
 impl ContainerRun {
@@ -165,6 +185,7 @@ impl ContainerRun {
             kill_code: None,
             started: false,
             backoff_event: None,
+            worker: None,
         }
     }
 
