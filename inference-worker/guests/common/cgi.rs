@@ -1,0 +1,264 @@
+//! kubesim worker ABI v1, guest side: environment, CGI request and response, logs (docs/worker-abi.md).
+//!
+//! A guest's `main` is `cgi::serve(start, handle)`. Both callbacks are plain functions of the
+//! environment (and the request), so native tests call them without a WASI host.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+
+use crate::json::{obj, Json};
+
+/// The process environment, as an ordered list (no HashMap: it would import `random_get`).
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    vars: Vec<(String, String)>,
+}
+
+impl Env {
+    /// The real environment of this invocation.
+    pub fn from_process() -> Env {
+        let vars = std::env::vars_os()
+            .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
+            .collect();
+        Env { vars }
+    }
+
+    /// An environment for tests.
+    pub fn new(pairs: &[(&str, &str)]) -> Env {
+        Env { vars: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    pub fn get_or<'a>(&'a self, name: &str, default: &'a str) -> &'a str {
+        match self.get(name) {
+            Some(v) if !v.is_empty() => v,
+            _ => default,
+        }
+    }
+
+    /// True for `1`, `true`, `yes` or `on` (any case).
+    pub fn flag(&self, name: &str) -> bool {
+        matches!(
+            self.get(name).map(|v| v.trim().to_ascii_lowercase()).as_deref(),
+            Some("1") | Some("true") | Some("yes") | Some("on")
+        )
+    }
+
+    /// A number, or None when unset or not a number.
+    pub fn f64(&self, name: &str) -> Option<f64> {
+        self.get(name).and_then(|v| v.trim().parse::<f64>().ok()).filter(|x| x.is_finite())
+    }
+
+    /// A non-negative integer, or None when unset or not one.
+    pub fn u64(&self, name: &str) -> Option<u64> {
+        self.get(name).and_then(|v| v.trim().parse::<u64>().ok())
+    }
+
+    /// Whether the Service called `host` existed when the container started: Kubernetes sets
+    /// `<NAME>_SERVICE_HOST` for it, NAME upper-cased with '-' turned into '_'.
+    pub fn service_exists(&self, host: &str) -> bool {
+        let name = host.split('.').next().unwrap_or(host);
+        self.get(&service_env_prefix(name, "_SERVICE_HOST")).is_some()
+    }
+}
+
+/// `clothes-model` + `_SERVICE_HOST` → `CLOTHES_MODEL_SERVICE_HOST`.
+pub fn service_env_prefix(service: &str, suffix: &str) -> String {
+    let mut name: String =
+        service.chars().map(|c| if c == '-' { '_' } else { c.to_ascii_uppercase() }).collect();
+    name.push_str(suffix);
+    name
+}
+
+/// One HTTP request, from the CGI variables of RFC 3875 and the body on stdin.
+#[derive(Clone, Debug, Default)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    /// The request of this invocation, or None for the start invocation (no `REQUEST_METHOD`).
+    pub fn from_env(env: &Env, body: Vec<u8>) -> Option<Request> {
+        let method = env.get("REQUEST_METHOD")?.to_string();
+        let path = match env.get("PATH_INFO") {
+            Some(p) if !p.is_empty() => p.to_string(),
+            _ => "/".to_string(),
+        };
+        Some(Request {
+            method,
+            path,
+            query: env.get("QUERY_STRING").unwrap_or("").to_string(),
+            content_type: env.get("CONTENT_TYPE").unwrap_or("").to_string(),
+            body,
+        })
+    }
+
+    /// A request for tests.
+    pub fn new(method: &str, path: &str, body: &str) -> Request {
+        Request {
+            method: method.to_string(),
+            path: path.to_string(),
+            query: String::new(),
+            content_type: "application/json".to_string(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+}
+
+/// A CGI response: status, content type and body.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Response {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
+}
+
+impl Response {
+    pub fn json(status: u16, body: &Json) -> Response {
+        Response { status, content_type: "application/json".to_string(), body: body.to_text() }
+    }
+
+    /// `{"detail": msg}`, FastAPI's shape for errors.
+    pub fn detail(status: u16, msg: &str) -> Response {
+        Response::json(status, &obj(vec![("detail", Json::from(msg))]))
+    }
+
+    /// The bytes written to stdout: `Status:` and `Content-Type:` lines, a blank line, the body.
+    pub fn to_cgi(&self) -> Vec<u8> {
+        let mut out = format!(
+            "Status: {} {}\nContent-Type: {}\n\n",
+            self.status,
+            reason(self.status),
+            self.content_type
+        )
+        .into_bytes();
+        out.extend_from_slice(self.body.as_bytes());
+        out
+    }
+}
+
+/// The reason phrase of an HTTP status.
+pub fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        413 => "Payload Too Large",
+        415 => "Unsupported Media Type",
+        422 => "Unprocessable Entity",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Unknown",
+    }
+}
+
+/// Lines a program logs; stdout and stderr are kept apart as the container runtime keeps them.
+#[derive(Clone, Debug, Default)]
+pub struct Log {
+    pub stdout: Vec<String>,
+    pub stderr: Vec<String>,
+}
+
+impl Log {
+    pub fn out(&mut self, line: &str) {
+        self.stdout.push(line.to_string());
+    }
+
+    pub fn err(&mut self, line: &str) {
+        self.stderr.push(line.to_string());
+    }
+}
+
+/// Runs one invocation: the start invocation calls `start` (its return value is the exit code),
+/// a request invocation calls `handle` and writes the CGI response to stdout.
+pub fn serve<S, H>(start: S, handle: H)
+where
+    S: FnOnce(&Env, &mut Log) -> i32,
+    H: FnOnce(&Env, &Request, &mut Log) -> Response,
+{
+    let env = Env::from_process();
+    let mut log = Log::default();
+    if env.get("REQUEST_METHOD").is_none() {
+        let code = start(&env, &mut log);
+        flush_log(&log);
+        if code != 0 {
+            std::process::exit(code);
+        }
+        return;
+    }
+    let mut body = Vec::new();
+    // A body that cannot be read is treated as empty; the handler then reports what is missing.
+    let _ = std::io::stdin().read_to_end(&mut body);
+    let req = match Request::from_env(&env, body) {
+        Some(r) => r,
+        None => return,
+    };
+    let resp = handle(&env, &req, &mut log);
+    flush_log(&log);
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    let _ = lock.write_all(&resp.to_cgi());
+    let _ = lock.flush();
+}
+
+fn flush_log(log: &Log) {
+    let mut out = String::new();
+    for line in &log.stdout {
+        out.push_str(line);
+        out.push('\n');
+    }
+    let mut err = String::new();
+    for line in &log.stderr {
+        err.push_str(line);
+        err.push('\n');
+    }
+    let _ = std::io::stdout().write_all(out.as_bytes());
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().write_all(err.as_bytes());
+    let _ = std::io::stderr().flush();
+}
+
+/// uvicorn's first start lines: `INFO:     Started server process [1]` and `Waiting for application startup.`
+pub fn uvicorn_starting(log: &mut Log) {
+    log.err("INFO:     Started server process [1]");
+    log.err("INFO:     Waiting for application startup.");
+}
+
+/// uvicorn's lines once the app is up, on port `PORT` (default 8000).
+pub fn uvicorn_started(env: &Env, log: &mut Log) {
+    log.err("INFO:     Application startup complete.");
+    log.err(&format!(
+        "INFO:     Uvicorn running on http://0.0.0.0:{} (Press CTRL+C to quit)",
+        env.get_or("PORT", "8000")
+    ));
+}
+
+/// uvicorn's access-log line: `INFO:     10.244.0.1:0 - "POST /predict HTTP/1.1" 200 OK`.
+pub fn access_log(env: &Env, req: &Request, status: u16) -> String {
+    let target = if req.query.is_empty() {
+        req.path.clone()
+    } else {
+        format!("{}?{}", req.path, req.query)
+    };
+    format!(
+        "INFO:     {}:{} - \"{} {} HTTP/1.1\" {} {}",
+        env.get_or("REMOTE_ADDR", "10.244.0.1"),
+        env.get_or("REMOTE_PORT", "0"),
+        req.method,
+        target,
+        status,
+        reason(status)
+    )
+}
