@@ -37,6 +37,10 @@ enum Command {
         /// Print each controller decision, with the numbers behind it, after the step that caused it.
         #[arg(long)]
         why: bool,
+        /// Add (or replace) a worker module: NAME=FILE.wasm (see docs/worker-abi.md); an image
+        /// in the script's `images:` block runs it with `module: NAME`.
+        #[arg(long = "module", value_name = "NAME=FILE")]
+        modules: Vec<String>,
     },
     /// Serve the sandbox in the browser (the default demo unless --scenario is given).
     Serve {
@@ -111,7 +115,17 @@ fn real_main() -> Result<ExitCode> {
             trace,
             every_probe,
             why,
+            modules,
         } => {
+            let mut programs = inference_worker::Builtin::new();
+            for m in &modules {
+                let (name, file) = m
+                    .split_once('=')
+                    .with_context(|| format!("--module takes NAME=FILE.wasm, not {m:?}"))?;
+                let bytes =
+                    std::fs::read(file).with_context(|| format!("cannot read module {file}"))?;
+                programs = programs.with_module(name, &bytes);
+            }
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read script {}", path.display()))?;
             let dir = Dir(path.parent().map(Path::to_path_buf).unwrap_or_default());
@@ -124,7 +138,7 @@ fn real_main() -> Result<ExitCode> {
                 },
                 why,
                 epoch_unix_ms: None,
-                programs: None,
+                programs: Some(std::sync::Arc::new(programs)),
             };
             let (out, err) = match script::run(&text, opts, &dir) {
                 Ok(out) => (out, None),

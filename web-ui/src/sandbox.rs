@@ -9,6 +9,11 @@ use serde_yaml::Value;
 use sim_core::controller::node_lifecycle::NodeFault;
 use sim_core::kubectl::{self, NoFiles, Output};
 use sim_core::script::{self, RunOptions, ScriptError};
+
+/// The inference workers every sandbox's images run.
+pub fn workers() -> std::sync::Arc<dyn sim_core::program::Programs> {
+    std::sync::Arc::new(inference_worker::Builtin::new())
+}
 use sim_core::trace::Tracer;
 use sim_core::{Sim, SimDuration, SimTime};
 
@@ -108,6 +113,7 @@ impl Sandbox {
         let opts = RunOptions {
             seed,
             epoch_unix_ms: epoch,
+            programs: Some(workers()),
             ..RunOptions::default()
         };
         let (out, sim) = script::run_keeping_sim(scenario, opts, &NoFiles).map_err(|(_, e)| e)?;
@@ -414,7 +420,11 @@ mod tests {
         assert_eq!(again.sim.now(), sb.sim.now());
         assert_eq!(again.tracer.to_jsonl(), sb.tracer.to_jsonl());
         // And the file is a script kubesim run accepts.
-        let out = script::run(&file, RunOptions::default(), &NoFiles)
+        let opts = RunOptions {
+            programs: Some(workers()),
+            ..RunOptions::default()
+        };
+        let out = script::run(&file, opts, &NoFiles)
             .map_err(|(_, e)| e)
             .unwrap();
         assert_eq!(out.tracer.to_jsonl(), sb.tracer.to_jsonl());

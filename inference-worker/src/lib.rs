@@ -1,0 +1,22 @@
+//! kubesim's WebAssembly host. A container image's program is a WebAssembly module that
+//! speaks the kubesim worker ABI (`docs/worker-abi.md`: a WASI preview 1 command run CGI-style,
+//! one fresh instance per invocation); this crate runs those modules in wasmtime for
+//! `sim-core`, which only knows the [`sim_core::program::Program`] trait.
+//!
+//! - `engine.rs`: one wasmtime engine for the process, fuel on, pooling allocator.
+//! - `wasi.rs`: the dozen WASI preview 1 functions the ABI gives a guest, over in-memory stdin,
+//!   stdout and stderr, the virtual clock and a seeded random source; and the `kubesim`
+//!   import for outbound HTTP.
+//! - `module.rs`: [`WorkerModule`], a compiled module ready to instantiate, and one invocation.
+//! - `builtin.rs`: the course's modules, embedded in the binary, compiled on first use.
+//!
+//! Determinism: a guest sees only what the invocation gives it, fuel is counted in
+//! instructions, and the wall clock never reaches the guest or the result.
+
+mod builtin;
+mod engine;
+mod module;
+mod wasi;
+
+pub use builtin::{BUILTIN_MODULES, Builtin};
+pub use module::{ModuleError, WorkerModule};

@@ -1,0 +1,289 @@
+//! A compiled worker module and one invocation of it.
+
+use sim_core::program::{Exit, Invocation, Network, Outcome, Program};
+use wasmtime::{InstancePre, Linker, Module, Store, Trap};
+
+use crate::engine::{MAX_MEMORY_BYTES, engine};
+use crate::wasi::{Host, Limits, ProcExit, link};
+
+/// Why a module cannot be used as a worker.
+#[derive(Debug, thiserror::Error)]
+pub enum ModuleError {
+    /// The bytes are not a valid WebAssembly module.
+    #[error("not a valid WebAssembly module: {0}")]
+    Invalid(String),
+    /// It lacks what the kubesim worker ABI needs.
+    #[error("not a kubesim worker: {0}")]
+    Abi(String),
+}
+
+/// A module compiled once, instantiated afresh for every invocation (`InstancePre`: imports
+/// resolved once; the pooling allocator makes an instance a few microseconds).
+pub struct WorkerModule {
+    name: String,
+    pre: InstancePre<Host>,
+    calls_out: bool,
+}
+
+impl std::fmt::Debug for WorkerModule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkerModule")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl WorkerModule {
+    /// Compiles `bytes` (binary or text format) and checks the ABI's exports.
+    pub fn new(name: &str, bytes: &[u8]) -> Result<WorkerModule, ModuleError> {
+        let engine = engine();
+        let module =
+            Module::new(engine, bytes).map_err(|e| ModuleError::Invalid(first_line(&e)))?;
+        let mut has_start = false;
+        let mut has_memory = false;
+        for e in module.exports() {
+            match (e.name(), e.ty()) {
+                ("_start", wasmtime::ExternType::Func(f))
+                    if f.params().len() == 0 && f.results().len() == 0 =>
+                {
+                    has_start = true
+                }
+                ("memory", wasmtime::ExternType::Memory(_)) => has_memory = true,
+                _ => {}
+            }
+        }
+        if !has_start {
+            return Err(ModuleError::Abi(
+                "it exports no `_start() -> ()` (a WASI preview 1 command)".into(),
+            ));
+        }
+        if !has_memory {
+            return Err(ModuleError::Abi("it exports no `memory`".into()));
+        }
+        let mut linker = Linker::new(engine);
+        link(&mut linker).map_err(|e| ModuleError::Abi(first_line(&e)))?;
+        linker
+            .define_unknown_imports_as_traps(&module)
+            .map_err(|e| ModuleError::Abi(first_line(&e)))?;
+        let pre = linker
+            .instantiate_pre(&module)
+            .map_err(|e| ModuleError::Abi(first_line(&e)))?;
+        let calls_out = module.imports().any(|i| i.module() == "kubesim");
+        Ok(WorkerModule {
+            name: name.to_string(),
+            pre,
+            calls_out,
+        })
+    }
+
+    /// Runs the module once.
+    pub fn run(&self, inv: &Invocation<'_>, net: Box<dyn Network>) -> (Outcome, Box<dyn Network>) {
+        let host = Host {
+            args: inv.args.iter().map(|a| a.as_bytes().to_vec()).collect(),
+            env: inv
+                .env
+                .iter()
+                .map(|(k, v)| format!("{k}={v}").into_bytes())
+                .collect(),
+            stdin: inv.stdin.to_vec(),
+            stdin_pos: 0,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            clock_ns: inv.clock_unix_ns,
+            rng: inv.seed,
+            limits: Limits {
+                memory: inv
+                    .memory_limit
+                    .unwrap_or(MAX_MEMORY_BYTES)
+                    .min(MAX_MEMORY_BYTES),
+                hit: false,
+            },
+            net: Some(net),
+        };
+        let mut store = Store::new(engine(), host);
+        store.limiter(|h| &mut h.limits);
+        let budget = inv.fuel.max(1);
+        let exit = match store.set_fuel(budget) {
+            Ok(()) => self.call_start(&mut store),
+            Err(e) => Exit::Trap(first_line(&e)),
+        };
+        let left = store.get_fuel().unwrap_or(0);
+        let host = store.into_data();
+        let exit = match exit {
+            // An allocation the limit refused, then an abort: the kernel's OOM killer.
+            Exit::Trap(_) | Exit::Code(_) if host.limits.hit => Exit::OutOfMemory,
+            other => other,
+        };
+        let net = host
+            .net
+            .unwrap_or_else(|| Box::new(sim_core::program::NoNetwork));
+        (
+            Outcome {
+                exit,
+                stdout: host.stdout,
+                stderr: host.stderr,
+                fuel: budget - left,
+            },
+            net,
+        )
+    }
+
+    fn call_start(&self, store: &mut Store<Host>) -> Exit {
+        let instance = match self.pre.instantiate(&mut *store) {
+            Ok(i) => i,
+            Err(e) => {
+                // A minimum memory above the limit fails here.
+                if store.data().limits.hit || first_line(&e).contains("memory") {
+                    return Exit::OutOfMemory;
+                }
+                return Exit::Trap(first_line(&e));
+            }
+        };
+        let start = match instance.get_typed_func::<(), ()>(&mut *store, "_start") {
+            Ok(f) => f,
+            Err(e) => return Exit::Invalid(first_line(&e)),
+        };
+        match start.call(&mut *store, ()) {
+            Ok(()) => Exit::Code(0),
+            Err(e) => {
+                if let Some(ProcExit(code)) = e.downcast_ref::<ProcExit>() {
+                    Exit::Code(*code)
+                } else if let Some(Trap::OutOfFuel) = e.downcast_ref::<Trap>() {
+                    Exit::OutOfFuel
+                } else if let Some(t) = e.downcast_ref::<Trap>() {
+                    Exit::Trap(format!("wasm trap: {t}"))
+                } else {
+                    Exit::Trap(first_line(&e))
+                }
+            }
+        }
+    }
+}
+
+impl Program for WorkerModule {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn calls_out(&self) -> bool {
+        self.calls_out
+    }
+
+    fn invoke(&self, inv: &Invocation<'_>, net: Box<dyn Network>) -> (Outcome, Box<dyn Network>) {
+        self.run(inv, net)
+    }
+}
+
+fn first_line(e: &wasmtime::Error) -> String {
+    let text = format!("{e:#}");
+    text.lines().next().unwrap_or("").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_core::program::NoNetwork;
+
+    fn run(wat: &str, limit: Option<u64>, fuel: u64) -> Outcome {
+        let m = WorkerModule::new("t", wat.as_bytes()).expect("module");
+        let env = [("GREETING".to_string(), "hello".to_string())];
+        let args = ["t".to_string()];
+        let inv = Invocation {
+            args: &args,
+            env: &env,
+            stdin: b"ping",
+            memory_limit: limit,
+            fuel,
+            clock_unix_ns: 0,
+            seed: 1,
+        };
+        m.run(&inv, Box::new(NoNetwork)).0
+    }
+
+    /// Echoes stdin to stdout, then exits with 3.
+    const ECHO: &str = r#"(module
+      (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+      (memory (export "memory") 1)
+      (func (export "_start")
+        (i32.store (i32.const 0) (i32.const 100))
+        (i32.store (i32.const 4) (i32.const 16))
+        (drop (call $read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8)))
+        (i32.store (i32.const 4) (i32.load (i32.const 8)))
+        (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 12)))
+        (call $exit (i32.const 3))))"#;
+
+    #[test]
+    fn a_command_reads_stdin_writes_stdout_and_exits() {
+        let o = run(ECHO, None, 1_000_000);
+        assert_eq!(o.exit, Exit::Code(3));
+        assert_eq!(o.stdout, b"ping");
+        assert!(o.fuel > 0);
+        // Fuel is deterministic.
+        assert_eq!(run(ECHO, None, 1_000_000).fuel, o.fuel);
+    }
+
+    #[test]
+    fn an_endless_loop_runs_out_of_fuel() {
+        let o = run(
+            r#"(module (memory (export "memory") 1)
+                 (func (export "_start") (loop $l (br $l))))"#,
+            None,
+            50_000,
+        );
+        assert_eq!(o.exit, Exit::OutOfFuel);
+        assert_eq!(o.fuel, 50_000);
+    }
+
+    #[test]
+    fn growing_past_the_limit_is_out_of_memory() {
+        // Grows by 64 KiB pages until refused, then traps as an allocator would abort.
+        let o = run(
+            r#"(module (memory (export "memory") 1)
+                 (func (export "_start")
+                   (loop $l
+                     (br_if $l (i32.ne (memory.grow (i32.const 1)) (i32.const -1))))
+                   unreachable))"#,
+            Some(4 << 20),
+            10_000_000,
+        );
+        assert_eq!(o.exit, Exit::OutOfMemory);
+        // A minimum memory above the limit cannot even start.
+        let o = run(
+            r#"(module (memory (export "memory") 200) (func (export "_start")))"#,
+            Some(1 << 20),
+            1_000,
+        );
+        assert_eq!(o.exit, Exit::OutOfMemory);
+    }
+
+    #[test]
+    fn bad_modules_are_clear_errors() {
+        let e = WorkerModule::new("x", b"\0asm garbage").unwrap_err();
+        assert!(
+            e.to_string().starts_with("not a valid WebAssembly module"),
+            "{e}"
+        );
+        let e = WorkerModule::new("x", b"(module (memory (export \"memory\") 1))").unwrap_err();
+        assert!(e.to_string().contains("_start"), "{e}");
+        // An import kubesim does not give links as a trap, and fails only when called.
+        let o = run(
+            r#"(module (import "env" "nope" (func $n)) (memory (export "memory") 1)
+                 (func (export "_start") (call $n)))"#,
+            None,
+            1_000,
+        );
+        assert!(matches!(o.exit, Exit::Trap(_)), "{:?}", o.exit);
+        let o = run(
+            r#"(module (memory (export "memory") 1) (func (export "_start") unreachable))"#,
+            None,
+            1_000,
+        );
+        assert!(
+            matches!(&o.exit, Exit::Trap(t) if t.contains("unreachable")),
+            "{:?}",
+            o.exit
+        );
+    }
+}
