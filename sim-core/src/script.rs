@@ -92,6 +92,8 @@ pub enum StepSpec {
     Request(RequestSpec),
     /// Start sending load to a Service.
     Traffic(TrafficSpec),
+    /// Stop the load on a Service (or on every Service of a namespace).
+    StopTraffic(StopTrafficSpec),
 }
 
 /// `request: {service, namespace, method, path, body}`.
@@ -139,6 +141,18 @@ pub struct TrafficSpec {
     pub duration: Option<String>,
 }
 
+/// `stopTraffic: {service, namespace}`: ends the flows a `traffic` step started.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StopTrafficSpec {
+    /// The Service's name (every Service of the namespace when absent).
+    #[serde(default)]
+    pub service: Option<String>,
+    /// Namespace (default `default`).
+    #[serde(default)]
+    pub namespace: Option<String>,
+}
+
 /// A body as bytes: strings as they are, anything else as compact JSON.
 fn body_bytes(body: &Option<serde_yaml::Value>) -> Result<Vec<u8>, String> {
     match body {
@@ -175,6 +189,7 @@ struct RawStep {
     explain: Option<String>,
     request: Option<RequestSpec>,
     traffic: Option<TrafficSpec>,
+    stop_traffic: Option<StopTrafficSpec>,
 }
 
 impl<'de> Deserialize<'de> for StepSpec {
@@ -197,9 +212,10 @@ impl<'de> Deserialize<'de> for StepSpec {
         found.extend(r.explain.map(StepSpec::Explain));
         found.extend(r.request.map(StepSpec::Request));
         found.extend(r.traffic.map(StepSpec::Traffic));
+        found.extend(r.stop_traffic.map(StepSpec::StopTraffic));
         if found.len() != 1 {
             return Err(serde::de::Error::custom(
-                "a step has exactly one of: apply, kubectl, advance, waitFor, nodeDown, nodeUp, removeNode, echo, explain, request, traffic",
+                "a step has exactly one of: apply, kubectl, advance, waitFor, nodeDown, nodeUp, removeNode, echo, explain, request, traffic, stopTraffic",
             ));
         }
         Ok(found.remove(0))
@@ -663,6 +679,16 @@ fn run_steps(
                     t.service
                 ));
             }
+            StepSpec::StopTraffic(t) => {
+                let ns = t.namespace.clone().unwrap_or_else(|| "default".into());
+                sim.stop_traffic(&ns, t.service.as_deref());
+                let what = t.service.as_ref().map_or_else(
+                    || format!("every service in {ns}"),
+                    |s| format!("service/{s}"),
+                );
+                out.transcript
+                    .push_str(&format!("{} # traffic stopped: {what}\n", stamp(sim)));
+            }
         }
         if opts.why {
             for d in &sim.store.decisions[shown_decisions..] {
@@ -689,5 +715,25 @@ mod tests {
         assert!(parse("sed: 1\n").is_err());
         assert!(parse("steps:\n  - advnce: 10s\n").is_err());
         assert!(parse("seed: 3\ncluster: {nodes: 2}\nsteps:\n  - advance: 10s\n").is_ok());
+    }
+
+    #[test]
+    fn stop_traffic_ends_the_flows_it_names() {
+        let text = "steps:\n  - apply: |\n      apiVersion: v1\n      kind: Service\n      metadata: {name: web}\n      spec: {selector: {app: web}, ports: [{port: 80}]}\n  - traffic: {service: web, rps: 10}\n  - advance: 5s\n  - stopTraffic: {service: web}\n  - advance: 5s\n";
+        let (out, sim) = run_keeping_sim(text, RunOptions::default(), &crate::kubectl::NoFiles)
+            .map_err(|(_, e)| e)
+            .unwrap();
+        assert!(
+            out.transcript.contains("# traffic stopped: service/web"),
+            "{}",
+            out.transcript
+        );
+        let last = sim.traffic.seconds.last().unwrap();
+        assert_eq!(last.time, 5.0, "no traffic after the stop");
+        assert_eq!(
+            (last.requests, last.errors),
+            (10, 10),
+            "no endpoints: refused"
+        );
     }
 }
