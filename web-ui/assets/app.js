@@ -99,9 +99,10 @@
     range.value = info.dataset.now;
   }
 
-  async function send(form, extra) {
+  async function send(form, extra, submitter) {
     const body = new URLSearchParams(new FormData(form));
-    const res = await fetch(form.action, { method: "POST", body, headers: { Accept: "application/json", ...(extra || {}) } });
+    const action = (submitter && submitter.formAction) || form.action;
+    const res = await fetch(action, { method: "POST", body, headers: { Accept: "application/json", ...(extra || {}) } });
     const type = res.headers.get("content-type") || "";
     return type.includes("json") ? res.json() : { stderr: await res.text(), code: res.ok ? 0 : 1 };
   }
@@ -110,7 +111,7 @@
     const form = e.target;
     if (form.classList.contains("import") || form.method === "get") return;
     e.preventDefault();
-    const out = await send(form);
+    const out = await send(form, null, e.submitter);
     if (form.id === "console-form") {
       const cmd = form.querySelector("input").value;
       $("console-out").textContent = "$ kubectl " + cmd + "\n" + (out.stdout || "") + (out.stderr || "");
@@ -122,6 +123,9 @@
       if (out.line) highlightLine($("yaml"), out.line);
     } else if (form.action.includes("/compare/")) {
       // the stream shows the result
+    } else if (form.id === "traffic-form") {
+      const what = ((e.submitter && e.submitter.textContent) || "traffic").trim();
+      $("console-out").textContent = "# " + what + "\n" + (out.stdout || "") + (out.stderr || "");
     } else if (form.closest(".faults")) {
       $("console-out").textContent = "# " + form.action.split("/").pop() + "\n" + (out.stdout || "") + (out.stderr || "");
     }

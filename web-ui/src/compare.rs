@@ -71,7 +71,7 @@ impl Preset {
 /// The image change both sides get.
 pub fn image_for(kind: &str) -> &'static str {
     if kind == "broken" {
-        "registry.local/credit-scoring-api:v3-broken"
+        "registry.local/credit-scoring-api:broken"
     } else {
         "registry.local/credit-scoring-api:v2"
     }

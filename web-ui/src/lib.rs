@@ -8,6 +8,7 @@
 
 pub mod compare;
 pub mod kube_api;
+pub mod node_ports;
 pub mod sandbox;
 pub mod timeline;
 pub mod view;
@@ -69,7 +70,12 @@ pub struct AppState {
     /// The panels of the last change (main page, compare page), rendered once and shared by
     /// every tab.
     rendered: Arc<Mutex<[Rendered; 2]>>,
+    /// The address NodePorts listen on (when they do) and what each nodePort is doing.
+    node_ports: Arc<Mutex<NodePortStatus>>,
 }
+
+/// Where NodePorts listen, and each one's state.
+type NodePortStatus = (Option<std::net::IpAddr>, Vec<node_ports::NodePort>);
 
 impl AppState {
     /// State around a sandbox.
@@ -90,6 +96,7 @@ impl AppState {
                 (u64::MAX, Arc::new(Vec::new())),
                 (u64::MAX, Arc::new(Vec::new())),
             ])),
+            node_ports: Arc::new(Mutex::new((None, Vec::new()))),
         }
     }
 
@@ -118,10 +125,17 @@ impl AppState {
                 .map(compare::Compare::panels)
                 .unwrap_or_default()
         } else {
-            view::panels(&self.sb())
+            let mut panels = view::panels(&self.sb());
+            panels.push(("nodeports", self.node_ports_html()));
+            panels
         };
         cache[slot] = (version, Arc::new(panels));
         cache[slot].1.clone()
+    }
+
+    fn node_ports_html(&self) -> String {
+        let status = self.node_ports.lock().unwrap_or_else(|e| e.into_inner());
+        node_ports::panel(status.0, &status.1)
     }
 
     fn notify(&self) {
@@ -168,6 +182,9 @@ pub fn router(state: AppState) -> Router {
         .route("/kubectl", post(kubectl))
         .route("/apply", post(apply))
         .route("/fault/{kind}", post(fault))
+        .route("/traffic/start", post(traffic_start))
+        .route("/traffic/stop", post(traffic_stop))
+        .route("/request", post(request))
         .route("/pod/{ns}/{name}", get(pod))
         .route("/export", get(export))
         .route("/import", post(import))
@@ -302,6 +319,7 @@ pub async fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result
         })?;
     let addr = listener.local_addr().map_err(ServeError::Serve)?;
     let driver = spawn_driver(state.clone());
+    let node_ports = node_ports::spawn(state.clone(), addr.ip());
     let state_for_shutdown = state.clone();
     ready(addr);
     let result = axum::serve(listener, router(state))
@@ -314,6 +332,7 @@ pub async fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result
         })
         .await;
     driver.abort();
+    node_ports.abort();
     result.map_err(ServeError::Serve)
 }
 
@@ -335,6 +354,9 @@ struct IndexPage {
     console: String,
     yaml: String,
     apply_out: String,
+    nodeports: String,
+    services: Vec<String>,
+    service: String,
 }
 
 fn render<T: Template>(t: &T) -> Response {
@@ -349,14 +371,32 @@ fn render<T: Template>(t: &T) -> Response {
 }
 
 async fn index(State(st): State<AppState>) -> Response {
-    let (panels, now_ms, start_ms, horizon_ms) = {
+    let (panels, now_ms, start_ms, horizon_ms, services) = {
         let sb = st.sb();
         let panels: BTreeMap<&str, String> = view::panels(&sb).into_iter().collect();
+        let services: Vec<String> = sb
+            .sim
+            .store
+            .services
+            .all_names()
+            .filter(|(ns, n, _)| *ns != "kube-system" && (*ns, *n) != ("default", "kubernetes"))
+            .map(|(ns, n, _)| format!("{ns}/{n}"))
+            .collect();
+        // The form starts on a Service under load, if any.
+        let mut services = services;
+        if let Some(f) = sb.sim.traffic.flows.first() {
+            let loaded = format!("{}/{}", f.namespace, f.service);
+            if let Some(i) = services.iter().position(|s| *s == loaded) {
+                let s = services.remove(i);
+                services.insert(0, s);
+            }
+        }
         (
             panels,
             sb.sim.now().millis(),
             sb.start.millis(),
             sb.horizon().millis(),
+            services,
         )
     };
     let c = st.console().clone();
@@ -375,6 +415,9 @@ async fn index(State(st): State<AppState>) -> Response {
         console: c.out,
         yaml: c.yaml,
         apply_out: c.apply_out,
+        nodeports: st.node_ports_html(),
+        service: services.first().cloned().unwrap_or_default(),
+        services,
     })
 }
 
@@ -670,7 +713,7 @@ async fn fault(State(st): State<AppState>, h: HeaderMap, Path(kind): Path<String
             })
         };
         match kind.as_str() {
-            "break-image" => dep(&format!("{repo}:v3-broken")),
+            "break-image" => dep(&format!("{repo}:broken")),
             "fix-image" => dep(&format!("{repo}:v2")),
             "kill-pod" => sb
                 .sim
@@ -795,6 +838,161 @@ async fn import(State(st): State<AppState>, h: HeaderMap, body: Bytes) -> Respon
         )
             .into_response(),
     }
+}
+
+/// The traffic form: a Service (`namespace/name`), what to send, and for load how much.
+#[derive(Deserialize)]
+struct TrafficForm {
+    service: String,
+    method: Option<String>,
+    path: Option<String>,
+    body: Option<String>,
+    rps: Option<String>,
+    duration: Option<String>,
+}
+
+/// A form's fields checked: the Service (which must exist), method, path and body.
+fn checked_request(
+    sb: &Sandbox,
+    f: &TrafficForm,
+) -> Result<sandbox::Request, (StatusCode, String)> {
+    let bad = |msg: String| Err((StatusCode::BAD_REQUEST, msg));
+    let service = f.service.trim();
+    let (namespace, name) = service.split_once('/').unwrap_or(("default", service));
+    if name.is_empty() {
+        return bad("name a Service: namespace/name".into());
+    }
+    if sb.sim.store.services.lookup(namespace, name).is_none() {
+        return Err((
+            StatusCode::NOT_FOUND,
+            format!("services \"{name}\" not found in namespace \"{namespace}\""),
+        ));
+    }
+    let body = f.body.clone().unwrap_or_default();
+    let method = match f.method.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
+        Some(m) => m.to_uppercase(),
+        None if body.is_empty() => "GET".into(),
+        None => "POST".into(),
+    };
+    if method.len() > 16 || !method.chars().all(|c| c.is_ascii_alphabetic()) {
+        return bad(format!("{method:?} is not an HTTP method"));
+    }
+    let path = f
+        .path
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .unwrap_or("/");
+    if !path.starts_with('/') || path.len() > 2048 || path.chars().any(char::is_whitespace) {
+        return bad(format!(
+            "the path must start with / and have no spaces, not {path:?}"
+        ));
+    }
+    Ok(sandbox::Request {
+        namespace: namespace.to_string(),
+        service: name.to_string(),
+        method,
+        path: path.to_string(),
+        body,
+    })
+}
+
+/// Shows an action's output in the console (every tab sees it) and answers the form.
+fn answer(st: &AppState, h: &HeaderMap, label: &str, out: &Output) -> Response {
+    st.console().out = format!("# {label}\n{}{}", out.stdout, out.stderr);
+    st.notify();
+    done(h, output_json(out))
+}
+
+async fn traffic_start(
+    State(st): State<AppState>,
+    h: HeaderMap,
+    Form(f): Form<TrafficForm>,
+) -> Response {
+    let rps = match f.rps.as_deref().map(str::trim).unwrap_or("").parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 && r <= 1_000_000.0 => r,
+        _ => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "rps must be a number above 0 and at most 1000000, not {:?}",
+                    f.rps.as_deref().unwrap_or("")
+                ),
+            )
+                .into_response();
+        }
+    };
+    let duration = match f
+        .duration
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
+        None => sim_core::SimDuration::from_secs(3600),
+        Some(d) => match sim_core::time::parse_duration(d) {
+            Ok(d) if d.millis() > 0 => d,
+            _ => {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    format!("the duration must be like 90s, 10m or 1h, not {d:?}"),
+                )
+                    .into_response();
+            }
+        },
+    };
+    let (action, out) = {
+        let mut sb = st.sb();
+        let r = match checked_request(&sb, &f) {
+            Ok(r) => r,
+            Err(e) => return e.into_response(),
+        };
+        let action = Action::Traffic(sandbox::Traffic {
+            namespace: r.namespace,
+            service: r.service,
+            method: r.method,
+            path: r.path,
+            body: r.body,
+            rps,
+            duration,
+        });
+        let out = sb.act(action.clone());
+        (action, out)
+    };
+    answer(&st, &h, &view::action_label(&action), &out)
+}
+
+async fn traffic_stop(
+    State(st): State<AppState>,
+    h: HeaderMap,
+    Form(f): Form<TrafficForm>,
+) -> Response {
+    let (action, out) = {
+        let mut sb = st.sb();
+        let r = match checked_request(&sb, &f) {
+            Ok(r) => r,
+            Err(e) => return e.into_response(),
+        };
+        let action = Action::StopTraffic {
+            namespace: r.namespace,
+            service: Some(r.service),
+        };
+        let out = sb.act(action.clone());
+        (action, out)
+    };
+    answer(&st, &h, &view::action_label(&action), &out)
+}
+
+async fn request(State(st): State<AppState>, h: HeaderMap, Form(f): Form<TrafficForm>) -> Response {
+    let (label, out) = {
+        let mut sb = st.sb();
+        let r = match checked_request(&sb, &f) {
+            Ok(r) => r,
+            Err(e) => return e.into_response(),
+        };
+        let label = format!("curl -X {} {}", r.method, r.url());
+        (label, sb.act(Action::Request(r)))
+    };
+    answer(&st, &h, &label, &out)
 }
 
 async fn asset(Path(file): Path<String>) -> Response {

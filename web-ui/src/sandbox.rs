@@ -8,14 +8,15 @@
 use serde_yaml::Value;
 use sim_core::controller::node_lifecycle::NodeFault;
 use sim_core::kubectl::{self, NoFiles, Output};
+use sim_core::network::ServiceReply;
 use sim_core::script::{self, RunOptions, ScriptError};
+use sim_core::trace::Tracer;
+use sim_core::{Sim, SimDuration, SimTime};
 
 /// The inference workers every sandbox's images run.
 pub fn workers() -> std::sync::Arc<dyn sim_core::program::Programs> {
     std::sync::Arc::new(inference_worker::Builtin::new())
 }
-use sim_core::trace::Tracer;
-use sim_core::{Sim, SimDuration, SimTime};
 
 /// Marks where an exported file's recorded actions begin.
 const RECORDED: &str = "kubesim: recorded actions follow";
@@ -51,6 +52,62 @@ pub enum Action {
     Kubectl(String),
     /// A node fault.
     Node(NodeFault, String),
+    /// One request to a Service (the request form, a NodePort, the API's services proxy).
+    Request(Request),
+    /// Load on a Service.
+    Traffic(Traffic),
+    /// Stop the load on a Service (every Service of the namespace when `service` is `None`).
+    StopTraffic {
+        /// Namespace.
+        namespace: String,
+        /// The Service.
+        service: Option<String>,
+    },
+}
+
+/// One request to a Service, as a script's `request` step sends it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    /// Namespace of the Service.
+    pub namespace: String,
+    /// The Service's name.
+    pub service: String,
+    /// Method, upper case.
+    pub method: String,
+    /// Path (with its query, if any).
+    pub path: String,
+    /// Body (text: the run file stores it as a YAML string).
+    pub body: String,
+}
+
+impl Request {
+    /// The URL a `request` step with these fields names.
+    pub fn url(&self) -> String {
+        let sep = if self.path.starts_with('/') { "" } else { "/" };
+        format!(
+            "http://{}.{}{sep}{}",
+            self.service, self.namespace, self.path
+        )
+    }
+}
+
+/// Load on a Service, as a script's `traffic` step starts it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Traffic {
+    /// Namespace of the Service.
+    pub namespace: String,
+    /// The Service's name.
+    pub service: String,
+    /// Method, upper case.
+    pub method: String,
+    /// Path.
+    pub path: String,
+    /// Body (text).
+    pub body: String,
+    /// Requests per virtual second.
+    pub rps: f64,
+    /// How long.
+    pub duration: SimDuration,
 }
 
 /// An action and when it happened.
@@ -169,6 +226,16 @@ impl Sandbox {
                 Action::Node(NodeFault::Up, n)
             } else if let Some(n) = s("removeNode") {
                 Action::Node(NodeFault::Remove, n)
+            } else if let Some(r) = step.get("request") {
+                Action::Request(request_from(r)?)
+            } else if let Some(t) = step.get("traffic") {
+                Action::Traffic(traffic_from(t)?)
+            } else if let Some(t) = step.get("stopTraffic") {
+                let f = |k: &str| t.get(k).and_then(Value::as_str).map(str::to_string);
+                Action::StopTraffic {
+                    namespace: f("namespace").unwrap_or_else(|| "default".into()),
+                    service: f("service"),
+                }
             } else {
                 continue;
             };
@@ -199,6 +266,35 @@ impl Sandbox {
                 Action::Node(NodeFault::Down, n) => step("nodeDown", n.clone()),
                 Action::Node(NodeFault::Up, n) => step("nodeUp", n.clone()),
                 Action::Node(NodeFault::Remove, n) => step("removeNode", n.clone()),
+                Action::Request(r) => map_step(
+                    "request",
+                    &[
+                        ("service", r.service.as_str().into()),
+                        ("namespace", r.namespace.as_str().into()),
+                        ("method", r.method.as_str().into()),
+                        ("path", r.path.as_str().into()),
+                        ("body", r.body.as_str().into()),
+                    ],
+                ),
+                Action::Traffic(t) => map_step(
+                    "traffic",
+                    &[
+                        ("service", t.service.as_str().into()),
+                        ("namespace", t.namespace.as_str().into()),
+                        ("rps", t.rps.into()),
+                        ("method", t.method.as_str().into()),
+                        ("path", t.path.as_str().into()),
+                        ("body", t.body.as_str().into()),
+                        ("duration", format!("{}ms", t.duration.millis()).into()),
+                    ],
+                ),
+                Action::StopTraffic { namespace, service } => {
+                    let mut fields = vec![("namespace", Value::from(namespace.as_str()))];
+                    if let Some(svc) = service {
+                        fields.push(("service", svc.as_str().into()));
+                    }
+                    map_step("stopTraffic", &fields)
+                }
             });
             t = a.end;
         }
@@ -225,16 +321,46 @@ impl Sandbox {
 
     /// Does something now, records it, and returns what kubectl printed.
     pub fn act(&mut self, action: Action) -> Output {
+        self.act_full(action).0
+    }
+
+    /// Sends one request to a Service now and records it (as a `request` step): the
+    /// Service's answer, exactly as the program gave it.
+    pub fn request(&mut self, request: Request) -> ServiceReply {
+        match self.act_full(Action::Request(request)) {
+            (_, Some(reply)) => reply,
+            (out, None) => ServiceReply::Failed(out.stderr),
+        }
+    }
+
+    /// Does something now and records it: what kubectl printed, and a request's answer.
+    fn act_full(&mut self, action: Action) -> (Output, Option<ServiceReply>) {
         // A new action after going back in time starts a new branch of history.
         self.actions.truncate(self.applied);
         let at = self.sim.now();
-        let out = apply_action(&mut self.sim, &action);
-        self.tracer.observe(&mut self.sim);
+        let out = apply_action(&mut self.sim, &mut self.tracer, &action);
+        if matches!(action, Action::Traffic(_)) && out.0.code != 0 {
+            // Load that never started changed nothing, and a `traffic` step that fails would
+            // stop an exported run: it is not part of the history.
+            return out;
+        }
         let end = self.sim.now();
         self.furthest = self.furthest.max(end);
         self.actions.push(Logged { at, end, action });
         self.applied = self.actions.len();
         out
+    }
+
+    /// Whether every request of the traffic model really runs in WebAssembly: at 1× or
+    /// slower and when stepping; faster, only a sample per pod and second does. The numbers
+    /// are the same either way (latency comes from the queue model and fuel, not the wall
+    /// clock).
+    fn real_requests_for(speed: Speed) -> bool {
+        match speed {
+            Speed::Paused => true,
+            Speed::Times(x) => x <= 1.0,
+            Speed::Max => false,
+        }
     }
 
     /// Runs to virtual time `t`, applying recorded actions as their moments come.
@@ -251,8 +377,7 @@ impl Sandbox {
             .cloned()
         {
             self.run_sim_to(next.at);
-            apply_action(&mut self.sim, &next.action);
-            self.tracer.observe(&mut self.sim);
+            apply_action(&mut self.sim, &mut self.tracer, &next.action);
             self.applied += 1;
         }
         self.run_sim_to(t);
@@ -275,6 +400,7 @@ impl Sandbox {
 
     /// Runs to the next moment anything happens (the step button).
     pub fn step_event(&mut self) {
+        self.sim.traffic.real_requests = true;
         let next_action = self.actions.get(self.applied).map(|a| a.at);
         let next = match (self.sim.next_event_time(), next_action) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -288,6 +414,7 @@ impl Sandbox {
     /// Moves time forward by `wall` at the current speed; at `Max`, runs events for up to
     /// `budget` of wall time.
     pub fn tick(&mut self, wall: std::time::Duration, budget: std::time::Duration) {
+        self.sim.traffic.real_requests = Sandbox::real_requests_for(self.speed);
         match self.speed {
             Speed::Paused => {}
             Speed::Times(x) => {
@@ -341,22 +468,132 @@ fn step(key: &str, value: String) -> Value {
     Value::Mapping(m)
 }
 
-fn apply_action(sim: &mut Sim, action: &Action) -> Output {
-    match action {
+fn map_step(key: &str, fields: &[(&str, Value)]) -> Value {
+    let mut inner = serde_yaml::Mapping::new();
+    for (k, v) in fields {
+        inner.insert((*k).into(), v.clone());
+    }
+    let mut m = serde_yaml::Mapping::new();
+    m.insert(key.into(), Value::Mapping(inner));
+    Value::Mapping(m)
+}
+
+/// A body as the run file holds it: text as it is, anything else as compact JSON (what a
+/// script's `request` step sends).
+fn body_text(v: Option<&Value>) -> Result<String, SandboxError> {
+    match v {
+        None | Some(Value::Null) => Ok(String::new()),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(other) => serde_yaml::from_value::<serde_json::Value>(other.clone())
+            .map(|j| j.to_string())
+            .map_err(|e| SandboxError::Yaml(format!("body is not JSON-like: {e}"))),
+    }
+}
+
+/// The method a step names, or GET/POST by whether there is a body (as scripts do).
+fn method_of(v: &Value, body: &str) -> String {
+    match v.get("method").and_then(Value::as_str) {
+        Some(m) => m.to_uppercase(),
+        None if body.is_empty() => "GET".into(),
+        None => "POST".into(),
+    }
+}
+
+fn request_from(v: &Value) -> Result<Request, SandboxError> {
+    let f = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let body = body_text(v.get("body"))?;
+    Ok(Request {
+        method: method_of(v, &body),
+        namespace: f("namespace").unwrap_or_else(|| "default".into()),
+        service: f("service")
+            .ok_or_else(|| SandboxError::Yaml("a request needs a service".into()))?,
+        path: f("path").unwrap_or_else(|| "/".into()),
+        body,
+    })
+}
+
+fn traffic_from(v: &Value) -> Result<Traffic, SandboxError> {
+    let f = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let body = body_text(v.get("body"))?;
+    let duration = f("duration").unwrap_or_else(|| "1h".into());
+    Ok(Traffic {
+        method: method_of(v, &body),
+        namespace: f("namespace").unwrap_or_else(|| "default".into()),
+        service: f("service")
+            .ok_or_else(|| SandboxError::Yaml("a traffic step needs a service".into()))?,
+        path: f("path").unwrap_or_else(|| "/".into()),
+        body,
+        rps: v
+            .get("rps")
+            .and_then(Value::as_f64)
+            .ok_or_else(|| SandboxError::Yaml("a traffic step needs rps".into()))?,
+        duration: sim_core::time::parse_duration(&duration)
+            .map_err(|e| SandboxError::Yaml(e.to_string()))?,
+    })
+}
+
+/// Applies an action to the cluster and lets the tracer look, as a script's step does.
+fn apply_action(
+    sim: &mut Sim,
+    tracer: &mut Tracer,
+    action: &Action,
+) -> (Output, Option<ServiceReply>) {
+    let failed = |stderr: String| Output {
+        stderr,
+        code: 1,
+        ..Output::default()
+    };
+    let said = |stdout: String| Output {
+        stdout,
+        ..Output::default()
+    };
+    let out = match action {
         Action::Apply(y) => kubectl::apply_text(sim, y, "STDIN", "default", false),
         Action::Kubectl(c) => kubectl::run(sim, c, &NoFiles),
         Action::Node(f, n) => match sim.node_fault(n, *f) {
-            Ok(()) => Output {
-                stdout: format!("node/{n} {}\n", fault_word(*f)),
-                ..Output::default()
-            },
-            Err(e) => Output {
-                stderr: format!("Error from server ({}): {e}\n", e.reason()),
-                code: 1,
-                ..Output::default()
-            },
+            Ok(()) => said(format!("node/{n} {}\n", fault_word(*f))),
+            Err(e) => failed(format!("Error from server ({}): {e}\n", e.reason())),
         },
-    }
+        Action::Request(r) => {
+            let url = r.url();
+            let reply = sim.service_request(&r.namespace, &url, &r.method, r.body.as_bytes());
+            tracer.observe(sim);
+            tracer.record_request(sim, &r.namespace, &url, &r.method, &reply);
+            let out = match &reply {
+                ServiceReply::Response { response, pod, .. } => said(format!(
+                    "{} {}\n(answered by pod {pod})\n",
+                    response.status,
+                    response.text().trim_end()
+                )),
+                ServiceReply::Failed(why) => failed(format!("{why}\n")),
+            };
+            return (out, Some(reply));
+        }
+        Action::Traffic(t) => match sim.start_traffic(
+            &t.namespace,
+            &t.service,
+            &t.method,
+            &t.path,
+            t.body.as_bytes(),
+            t.rps,
+            t.duration,
+        ) {
+            Ok(()) => said(format!(
+                "traffic: {} req/s to service/{} ({} {}) for {}\n",
+                t.rps, t.service, t.method, t.path, t.duration
+            )),
+            Err(e) => failed(format!("error: {e}\n")),
+        },
+        Action::StopTraffic { namespace, service } => {
+            sim.stop_traffic(namespace, service.as_deref());
+            said(match service {
+                Some(s) => format!("traffic to service/{s} stopped\n"),
+                None => format!("traffic to every service in {namespace} stopped\n"),
+            })
+        }
+    };
+    tracer.observe(sim);
+    (out, None)
 }
 
 /// What a node fault does, in a word.

@@ -1,14 +1,17 @@
 //! The timeline: a server-rendered SVG per Deployment over virtual time: replicas of each
 //! revision, available and unavailable pods, the maxSurge/maxUnavailable bounds as lines,
-//! and a marker for every user action.
+//! and a marker for every user action. Under each Deployment, the Services that select its
+//! pods and carry traffic get a chart on the same time axis: requests and errors per second,
+//! p50 and p99 latency, so a rollout's cost shows right under the rollout.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use sim_core::controller::deployment::util;
 use sim_core::trace::TraceRecord;
+use sim_core::traffic::ServiceSecond;
 
-use crate::sandbox::Sandbox;
+use crate::sandbox::{Action, Sandbox};
 use crate::view::action_label;
 
 /// One sample: (time, desired per revision, available, unavailable).
@@ -37,17 +40,95 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Every Deployment's chart, as one HTML fragment.
+/// Every Deployment's chart, each followed by the traffic charts of its Services, as one
+/// HTML fragment.
 pub fn render(sb: &Sandbox) -> String {
     let now = sb.sim.now().as_secs_f64();
     let span = now.clamp(60.0, 900.0);
     let t0 = (now - span).max(0.0);
     let mut out = String::new();
     let total = sb.sim.store.deployments.len();
+    let mut loaded = loaded_services(sb, t0);
     for (ns, name, id) in sb.sim.store.deployments.all_names().take(MAX_CHARTS) {
         let Some((_, d)) = sb.sim.store.deployments.get(id) else {
             continue;
         };
+        let labels = d
+            .spec
+            .as_ref()
+            .and_then(|s| s.template.metadata.as_ref())
+            .and_then(|m| m.labels.clone())
+            .unwrap_or_default();
+        let (mine, rest): (Vec<_>, Vec<_>) = loaded.into_iter().partition(|(sns, _, sel)| {
+            sns == ns && !sel.is_empty() && sel.iter().all(|(k, v)| labels.get(k) == Some(v))
+        });
+        loaded = rest;
+        let deployment_chart = deployment_chart(sb, ns, name, d, t0, now);
+        if deployment_chart.is_empty() {
+            continue;
+        }
+        out.push_str(&deployment_chart);
+        for (sns, svc, _) in mine.iter().take(MAX_CHARTS) {
+            out.push_str(&traffic_chart(sb, sns, svc, t0, now));
+        }
+    }
+    // Services whose pods no charted Deployment owns.
+    for (sns, svc, _) in loaded.iter().take(MAX_CHARTS) {
+        out.push_str(&traffic_chart(sb, sns, svc, t0, now));
+    }
+    if total > MAX_CHARTS {
+        let _ = write!(
+            out,
+            r#"<p class="empty">Charts for the first {MAX_CHARTS} of {total} Deployments.</p>"#
+        );
+    }
+    if out.is_empty() {
+        out.push_str(
+            r#"<p class="empty">No Deployment yet: apply one to see its rollout over time.</p>"#,
+        );
+    }
+    out
+}
+
+/// Services with traffic records since `t0`, with their selectors, by namespace and name.
+fn loaded_services(sb: &Sandbox, t0: f64) -> Vec<(String, String, BTreeMap<String, String>)> {
+    let mut names: Vec<(String, String)> = sb
+        .sim
+        .traffic
+        .seconds
+        .iter()
+        .rev()
+        .take_while(|r| r.time > t0)
+        .map(|r| (r.namespace.clone(), r.service.clone()))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .map(|(ns, name)| {
+            let selector = sb
+                .sim
+                .store
+                .services
+                .lookup(&ns, &name)
+                .and_then(|id| sb.sim.store.services.get(id))
+                .and_then(|(_, s)| s.spec.as_ref()?.selector.clone())
+                .unwrap_or_default();
+            (ns, name, selector)
+        })
+        .collect()
+}
+
+/// One Deployment's chart of pods over time (empty when it has no trace yet).
+fn deployment_chart(
+    sb: &Sandbox,
+    ns: &str,
+    name: &str,
+    d: &sim_core::api::k8s_openapi::api::apps::v1::Deployment,
+    t0: f64,
+    now: f64,
+) -> String {
+    {
         let replicas = util::replicas(d);
         let surge = util::max_surge(d);
         let unavailable = util::max_unavailable(d);
@@ -75,7 +156,7 @@ pub fn render(sb: &Sandbox) -> String {
             points.insert(0, p);
         }
         if points.is_empty() {
-            continue;
+            return String::new();
         }
         let ymax = points
             .iter()
@@ -197,7 +278,7 @@ pub fn render(sb: &Sandbox) -> String {
         // Action markers.
         for a in &sb.actions {
             let at = a.at.as_secs_f64();
-            if at < t0 || at > now {
+            if at < t0 || at > now || matches!(a.action, Action::Request(_)) {
                 continue;
             }
             let _ = write!(
@@ -220,20 +301,232 @@ pub fn render(sb: &Sandbox) -> String {
             );
         }
         svg.push_str(r#"<span><i class="available"></i>available</span><span><i class="unavailable"></i>unavailable</span><span><i class="bound-key"></i>bounds</span><span><i class="marker-key"></i>your actions</span></div></figure>"#);
-        out.push_str(&svg);
+        svg
     }
-    if total > MAX_CHARTS {
+}
+
+/// Height of a traffic chart: two bands (rate above, latency below).
+const TH: f64 = 228.0;
+/// Height of one band.
+const BAND: f64 = 72.0;
+/// Buckets across the width (each a few pixels): keeps the SVG small at any window.
+const BUCKETS: usize = 300;
+
+/// One bucket of seconds: requests/s, errors/s, p50 and p99 (ms) when any request succeeded.
+#[derive(Clone, Copy, Default)]
+struct Bucket {
+    t: f64,
+    rps: f64,
+    eps: f64,
+    p50: Option<f64>,
+    p99: Option<f64>,
+}
+
+/// The seconds of one Service within the window, merged into at most [`BUCKETS`] buckets:
+/// rates are averaged, p50 is averaged over the successful requests and p99 is the worst
+/// second (a spike stays visible however far the chart is zoomed out).
+fn buckets(seconds: &[&ServiceSecond], t0: f64, now: f64) -> Vec<Bucket> {
+    let width = ((now - t0) / BUCKETS as f64).max(1.0);
+    let mut out: Vec<(Bucket, f64, f64, u32)> = Vec::new();
+    for r in seconds {
+        let i = ((r.time - t0) / width).floor().max(0.0);
+        let t = t0 + (i + 1.0) * width;
+        let ok = (r.requests - r.errors) as f64;
+        if out.last().is_none_or(|(b, ..)| b.t != t) {
+            out.push((
+                Bucket {
+                    t,
+                    ..Bucket::default()
+                },
+                0.0,
+                0.0,
+                0,
+            ));
+        }
+        let Some((b, p50_sum, ok_sum, n)) = out.last_mut() else {
+            continue;
+        };
+        *n += 1;
+        b.rps += r.requests as f64;
+        b.eps += r.errors as f64;
+        if let (Some(p50), Some(p99)) = (r.p50_ms, r.p99_ms) {
+            *p50_sum += p50 * ok;
+            *ok_sum += ok;
+            b.p99 = Some(b.p99.map_or(p99, |v: f64| v.max(p99)));
+        }
+    }
+    out.into_iter()
+        .map(|(mut b, p50_sum, ok_sum, n)| {
+            b.t = b.t.min(now);
+            b.rps /= f64::from(n);
+            b.eps /= f64::from(n);
+            b.p50 = (ok_sum > 0.0).then(|| p50_sum / ok_sum);
+            b
+        })
+        .collect()
+}
+
+/// What the sampling label says: every request runs in wasm, or 1 in N of them.
+fn sampling_words(sb: &Sandbox, seconds: &[&ServiceSecond]) -> String {
+    let requests: u64 = seconds.iter().map(|r| r.requests).sum();
+    let sampled: u64 = seconds.iter().map(|r| r.sampled).sum();
+    if sb.sim.traffic.real_requests || requests <= sampled {
+        "every request runs in WebAssembly".into()
+    } else {
+        let n = (requests as f64 / sampled.max(1) as f64).round() as u64;
+        format!("sampled 1 in {n}")
+    }
+}
+
+/// A Service's traffic over the window: requests/s and errors/s above, p50/p99 latency below,
+/// on the same time axis as the Deployment charts.
+fn traffic_chart(sb: &Sandbox, ns: &str, name: &str, t0: f64, now: f64) -> String {
+    let seconds: Vec<&ServiceSecond> = sb
+        .sim
+        .traffic
+        .seconds
+        .iter()
+        .filter(|r| r.namespace == ns && r.service == name && r.time > t0 && r.time <= now)
+        .collect();
+    let Some(last) = seconds.last() else {
+        return String::new();
+    };
+    let bs = buckets(&seconds, t0, now);
+    let x = |t: f64| LEFT + (t - t0) / (now - t0).max(1e-9) * (W - LEFT - RIGHT);
+    let rate_max = nice_max(bs.iter().map(|b| b.rps).fold(1.0, f64::max));
+    let ms_max = nice_max(bs.iter().filter_map(|b| b.p99).fold(10.0, f64::max));
+    let top1 = TOP + 10.0;
+    let top2 = top1 + BAND + 34.0;
+    let y1 = |v: f64| top1 + (1.0 - v / rate_max) * BAND;
+    let y2 = |v: f64| top2 + (1.0 - v / ms_max) * BAND;
+    let latency = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{v:.0} ms"));
+    let mut svg = String::new();
+    let sampling = sampling_words(sb, &seconds);
+    let _ = write!(
+        svg,
+        r#"<figure class="timeline traffic"><figcaption>service {} / {}: traffic over virtual time · now {} req/s, {} errors/s, p50 {}, p99 {} · <span class="sampling" title="Speed changes only how many requests really run in WebAssembly (all of them at 1× or when stepping, a sample per pod and second when faster), never the numbers: latency comes from the queue model and the fuel each request burns, not from the wall clock.">{}</span></figcaption><svg viewBox="0 0 {W} {TH}" role="img" aria-label="traffic of service {}">"#,
+        esc(ns),
+        esc(name),
+        last.requests,
+        last.errors,
+        latency(last.p50_ms),
+        latency(last.p99_ms),
+        esc(&sampling),
+        esc(name),
+    );
+    // Grids: three lines per band, labelled.
+    for (top, max) in [(top1, rate_max), (top2, ms_max)] {
+        for i in 0..=2 {
+            let v = max * f64::from(i) / 2.0;
+            let yy = top + (1.0 - v / max) * BAND;
+            let _ = write!(
+                svg,
+                r#"<line x1="{LEFT}" x2="{}" y1="{yy:.1}" y2="{yy:.1}" class="grid"/><text x="{}" y="{:.1}" class="axis">{}</text>"#,
+                W - RIGHT,
+                LEFT - 6.0,
+                yy + 4.0,
+                short(v),
+            );
+        }
+    }
+    let _ = write!(
+        svg,
+        r#"<text x="{LEFT}" y="{}" class="axis start">{}</text><text x="{}" y="{}" class="axis">{}</text>"#,
+        TH - 6.0,
+        clock(t0),
+        W - RIGHT,
+        TH - 6.0,
+        clock(now)
+    );
+    // A line per series; a latency line breaks where no request succeeded.
+    let mut line = |class: &str, pts: Vec<Option<(f64, f64)>>| {
+        let mut run = String::new();
+        for p in pts.into_iter().chain([None]) {
+            match p {
+                Some((px, py)) => {
+                    let _ = write!(run, "{px:.1},{py:.1} ");
+                }
+                None if !run.is_empty() => {
+                    let _ = write!(
+                        svg,
+                        r#"<polyline points="{}" class="series {class}"/>"#,
+                        run.trim_end()
+                    );
+                    run.clear();
+                }
+                None => {}
+            }
+        }
+    };
+    line(
+        "requests",
+        bs.iter().map(|b| Some((x(b.t), y1(b.rps)))).collect(),
+    );
+    line(
+        "errors",
+        bs.iter().map(|b| Some((x(b.t), y1(b.eps)))).collect(),
+    );
+    line(
+        "p50",
+        bs.iter().map(|b| b.p50.map(|v| (x(b.t), y2(v)))).collect(),
+    );
+    line(
+        "p99",
+        bs.iter().map(|b| b.p99.map(|v| (x(b.t), y2(v)))).collect(),
+    );
+    // Where every request failed, the latency band says so.
+    for b in bs.iter().filter(|b| b.rps > 0.0 && b.p50.is_none()) {
         let _ = write!(
-            out,
-            r#"<p class="empty">Charts for the first {MAX_CHARTS} of {total} Deployments.</p>"#
+            svg,
+            r#"<rect x="{:.1}" y="{top2}" width="{:.1}" height="{BAND}" class="outage"/>"#,
+            x(b.t) - 3.0,
+            3.0
         );
     }
-    if out.is_empty() {
-        out.push_str(
-            r#"<p class="empty">No Deployment yet: apply one to see its rollout over time.</p>"#,
+    let _ = write!(
+        svg,
+        r#"<text x="{LEFT}" y="{:.1}" class="band-label">requests and errors per second</text><text x="{LEFT}" y="{:.1}" class="band-label">latency of successful requests (ms)</text>"#,
+        top1 - 6.0,
+        top2 - 6.0
+    );
+    for a in &sb.actions {
+        let at = a.at.as_secs_f64();
+        if at < t0 || at > now || matches!(a.action, Action::Request(_)) {
+            continue;
+        }
+        let _ = write!(
+            svg,
+            r#"<line x1="{:.1}" x2="{:.1}" y1="{top1}" y2="{}" class="marker"/>"#,
+            x(at),
+            x(at),
+            top2 + BAND
         );
     }
-    out
+    svg.push_str(r#"</svg><div class="legend"><span><i class="requests"></i>requests/s</span><span><i class="errors"></i>errors/s</span><span><i class="p50"></i>p50 latency</span><span><i class="p99"></i>p99 latency</span><span><i class="outage-key"></i>every request failed</span><span><i class="marker-key"></i>your actions</span></div></figure>"#);
+    svg
+}
+
+/// A round upper bound for an axis: 1, 2 or 5 times a power of ten, at least `v`.
+fn nice_max(v: f64) -> f64 {
+    let p = 10f64.powf(v.max(1e-9).log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * p)
+        .find(|c| *c >= v)
+        .unwrap_or(10.0 * p)
+}
+
+/// An axis number: `500`, `1.5k`, `2.5`.
+fn short(v: f64) -> String {
+    if v >= 10_000.0 {
+        format!("{:.0}k", v / 1000.0)
+    } else if v >= 1000.0 {
+        format!("{:.1}k", v / 1000.0)
+    } else if v >= 10.0 || v == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
 }
 
 fn deployment_in<'a>(

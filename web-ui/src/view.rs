@@ -472,6 +472,11 @@ pub fn action_label(a: &Action) -> String {
             format!("kubectl {}", words.join(" "))
         }
         Action::Node(f, n) => format!("node {n} {}", crate::sandbox::fault_word(*f)),
+        Action::Request(r) => format!("{} {} {}", r.method, r.service, r.path),
+        Action::Traffic(t) => format!("traffic {} req/s → {}", t.rps, t.service),
+        Action::StopTraffic { service, .. } => {
+            format!("traffic stopped {}", service.as_deref().unwrap_or("(all)"))
+        }
     }
 }
 
