@@ -294,4 +294,59 @@ mod tests {
             .to_string();
         assert!(err.contains("may not be 0 when `maxSurge` is 0"), "{err}");
     }
+
+    /// Errors and the worst p99 over a rollout of the good image, per side, with the worse of
+    /// the steady p99 before and after it (v2's model is heavier than v1's).
+    fn rollout_cost(left: Preset, right: Preset) -> [(u64, f64, f64); 2] {
+        let mut c = Compare::new(left.into(), right.into()).unwrap();
+        c.set_speed(Speed::Times(1.0));
+        for _ in 0..20 {
+            c.tick(std::time::Duration::from_millis(250));
+        }
+        let before: Vec<f64> = c
+            .sides
+            .iter()
+            .map(|s| s.sim.traffic.seconds.last().unwrap().p99_ms.unwrap())
+            .collect();
+        let from = c.sides[0].sim.now().as_secs_f64();
+        c.change_image("good");
+        for _ in 0..1200 {
+            c.tick(std::time::Duration::from_millis(100));
+        }
+        let mut out = [(0u64, 0.0f64, 0.0f64); 2];
+        for (i, s) in c.sides.iter().enumerate() {
+            let during = s.sim.traffic.seconds.iter().filter(|r| r.time > from);
+            for r in during {
+                out[i].0 += r.errors;
+                out[i].1 = out[i].1.max(r.p99_ms.unwrap_or(0.0));
+            }
+            let after = s.sim.traffic.seconds.last().unwrap().p99_ms.unwrap();
+            out[i].2 = before[i].max(after);
+        }
+        out
+    }
+
+    #[test]
+    fn a_rollouts_cost_shows_in_the_demos_traffic() {
+        // Recreate: every pod goes before the new ones start, so requests fail.
+        let [
+            (recreate_errors, ..),
+            (surge_errors, surge_p99, surge_before),
+        ] = rollout_cost(Preset::Recreate, Preset::RollingSurge2);
+        assert!(recreate_errors > 1000, "Recreate: {recreate_errors} errors");
+        // maxUnavailable 0: no errors and latency flat.
+        assert_eq!(surge_errors, 0);
+        assert!(
+            surge_p99 < surge_before * 1.05,
+            "{surge_p99} vs {surge_before}"
+        );
+        // maxUnavailable 2: no errors, but 8 pods carry the load of 10: p99 climbs.
+        let [(unavailable_errors, unavailable_p99, unavailable_before), _] =
+            rollout_cost(Preset::RollingUnavailable2, Preset::RollingSurge2);
+        assert_eq!(unavailable_errors, 0);
+        assert!(
+            unavailable_p99 > unavailable_before * 1.4,
+            "{unavailable_p99} vs {unavailable_before}"
+        );
+    }
 }

@@ -1346,3 +1346,116 @@ fn invalid(inv: &Invalid) -> Response {
         json!({"name": inv.name, "kind": inv.kind, "causes": causes}),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::sandbox::Sandbox;
+
+    async fn call(app: &Router, req: Request<Body>) -> (StatusCode, String, String) {
+        let res = app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let ct = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (status, ct, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    fn get(uri: &str) -> Request<Body> {
+        Request::get(uri).body(Body::empty()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_services_proxy_reaches_the_real_program() {
+        let st = AppState::new(Sandbox::new(crate::DEMO, None).unwrap(), "test");
+        let app = crate::router(st.clone());
+        let base = "/api/v1/namespaces/live-coding/services";
+        for (name, path, want) in [
+            ("credit-scoring-api", "/proxy/healthz", r#"{"status":"ok"}"#),
+            (
+                "credit-scoring-api:80",
+                "/proxy/healthz",
+                r#"{"status":"ok"}"#,
+            ),
+            (
+                "http:credit-scoring-api:80",
+                "/proxy/",
+                r#"{"status":"ok","model_version":"v1"}"#,
+            ),
+            (
+                "credit-scoring-api",
+                "/proxy",
+                r#"{"status":"ok","model_version":"v1"}"#,
+            ),
+        ] {
+            let (status, ct, body) = call(&app, get(&format!("{base}/{name}{path}"))).await;
+            assert_eq!(
+                (status, body.as_str()),
+                (StatusCode::OK, want),
+                "{name}{path}"
+            );
+            assert_eq!(ct, "application/json");
+        }
+        let predict = Request::post(format!("{base}/credit-scoring-api:80/proxy/predict"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(r#"{"age":35,"income":52000,"loan_amount":12000,"loan_term_months":36,"credit_history_years":8,"existing_debt":3000}"#))
+            .unwrap();
+        let (status, _, body) = call(&app, predict).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            body,
+            r#"{"probability_of_default":0.139101,"decision":"approve"}"#
+        );
+        // The program's own errors come back as they are.
+        let (status, _, body) =
+            call(&app, get(&format!("{base}/credit-scoring-api/proxy/nope"))).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+        // Every proxied request is in the run.
+        let file = st.sb().export();
+        assert_eq!(file.matches("- request:").count(), 6, "{file}");
+        assert!(file.contains("path: /healthz"), "{file}");
+
+        // What the API server answers when there is nothing to reach.
+        let (status, _, body) = call(&app, get(&format!("{base}/nope/proxy/"))).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(
+            body.contains(r#""message":"services \"nope\" not found""#),
+            "{body}"
+        );
+        let (status, _, body) =
+            call(&app, get(&format!("{base}/credit-scoring-api:81/proxy/"))).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            body.contains("no endpoints available for service"),
+            "{body}"
+        );
+        st.sb().act(Action::Kubectl(
+            "scale deployment/credit-scoring-api --replicas=0 -n live-coding".into(),
+        ));
+        {
+            let mut sb = st.sb();
+            let t = sb.sim.now() + sim_core::SimDuration::from_secs(60);
+            sb.run_to(t);
+        }
+        let (status, _, body) = call(
+            &app,
+            get(&format!("{base}/credit-scoring-api/proxy/healthz")),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            body.contains("error trying to reach service: Failed to connect to credit-scoring-api.live-coding port 80: Connection refused"),
+            "{body}"
+        );
+    }
+}

@@ -1331,6 +1331,133 @@ mod tests {
         );
     }
 
+    const GOOD: &str = r#"{"age":35,"income":52000,"loan_amount":12000,"loan_term_months":36,"credit_history_years":8,"existing_debt":3000}"#;
+
+    #[tokio::test]
+    async fn traffic_forms_start_stop_and_send_and_refuse_bad_input() {
+        let app = app();
+        let svc = "service=live-coding%2Fcredit-scoring-api";
+        // One request: the real model's answer, in the console.
+        let body = format!("{svc}&method=POST&path=%2Fpredict&body={}", urlencode(GOOD));
+        let (status, json) = call(&app, form("/request", &body)).await;
+        assert_eq!(status, StatusCode::OK);
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["code"], 0, "{v}");
+        assert!(
+            v["stdout"]
+                .as_str()
+                .unwrap()
+                .starts_with(r#"200 {"probability_of_default":0.139101,"decision":"approve"}"#),
+            "{v}"
+        );
+        // Bad input: a clear 4xx, nothing recorded.
+        for (uri, body, want, says) in [
+            (
+                "/traffic/start",
+                format!("{svc}&rps=0"),
+                StatusCode::BAD_REQUEST,
+                "rps must be",
+            ),
+            (
+                "/traffic/start",
+                format!("{svc}&rps=-5"),
+                StatusCode::BAD_REQUEST,
+                "rps must be",
+            ),
+            (
+                "/traffic/start",
+                format!("{svc}&rps=lots"),
+                StatusCode::BAD_REQUEST,
+                "rps must be",
+            ),
+            (
+                "/traffic/start",
+                format!("{svc}&rps=5&duration=forever"),
+                StatusCode::BAD_REQUEST,
+                "duration",
+            ),
+            (
+                "/traffic/start",
+                "service=live-coding%2Fnope&rps=5".into(),
+                StatusCode::NOT_FOUND,
+                "services \"nope\" not found",
+            ),
+            (
+                "/request",
+                "service=live-coding%2Fnope".into(),
+                StatusCode::NOT_FOUND,
+                "not found",
+            ),
+            (
+                "/request",
+                format!("{svc}&path=predict"),
+                StatusCode::BAD_REQUEST,
+                "must start with /",
+            ),
+            (
+                "/request",
+                format!("{svc}&method=G+T"),
+                StatusCode::BAD_REQUEST,
+                "not an HTTP method",
+            ),
+            (
+                "/traffic/stop",
+                "service=".into(),
+                StatusCode::BAD_REQUEST,
+                "name a Service",
+            ),
+        ] {
+            let (status, text) = call(&app, form(uri, &body)).await;
+            assert_eq!(status, want, "{uri} {body}: {text}");
+            assert!(text.contains(says), "{uri} {body}: {text}");
+        }
+        let (_, json) = call(
+            &app,
+            form(
+                "/traffic/start",
+                &format!("{svc}&rps=25&path=%2Fhealthz&method=GET&duration=2m"),
+            ),
+        )
+        .await;
+        assert!(
+            json.contains("traffic: 25 req/s to service/credit-scoring-api (GET /healthz) for 2m"),
+            "{json}"
+        );
+        for _ in 0..5 {
+            call(&app, form("/control/step", "")).await;
+        }
+        let (_, json) = call(&app, form("/traffic/stop", svc)).await;
+        assert!(
+            json.contains("traffic to service/credit-scoring-api stopped"),
+            "{json}"
+        );
+        let (_, file) = call(&app, Request::get("/export").body(Body::empty()).unwrap()).await;
+        assert_eq!(file.matches("- request:").count(), 1, "{file}");
+        assert!(
+            file.contains("rps: 25.0") && file.contains("duration: 120000ms"),
+            "{file}"
+        );
+        assert!(file.contains("- stopTraffic:"), "{file}");
+        // The page: the traffic form, and the chart under the Deployment's.
+        let (_, html) = call(&app, Request::get("/").body(Body::empty()).unwrap()).await;
+        assert!(
+            html.contains(r#"action="/traffic/start""#)
+                && html.contains(r#"formaction="/request""#)
+        );
+        assert!(
+            html.contains(r#"value="live-coding/credit-scoring-api""#),
+            "the form starts on the loaded Service"
+        );
+        let chart = html
+            .find("service live-coding / credit-scoring-api: traffic")
+            .expect("a traffic chart");
+        assert!(html.find("pods over virtual time").unwrap() < chart);
+        assert!(
+            html.contains("every request runs in WebAssembly"),
+            "stepping runs every request"
+        );
+    }
+
     fn urlencode(s: &str) -> String {
         s.bytes()
             .map(|b| match b {

@@ -288,3 +288,189 @@ pub fn panel(ip: Option<IpAddr>, ports: &[NodePort]) -> String {
     out.push_str("</ul>");
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::{Action, Sandbox};
+    use std::io::{Read, Write};
+
+    /// A nodePort nothing on this machine listens on now. The kernel's ephemeral ports start
+    /// at 32768, above the NodePort range, so only another program that chose one could
+    /// collide; the start moves with the process id so parallel runs spread out.
+    fn free_node_port(skip: &[u16]) -> u16 {
+        let start = 30000 + (std::process::id() % 2768) as u16;
+        (0..2768)
+            .map(|i| 30000 + (start - 30000 + i) % 2768)
+            .find(|p| !skip.contains(p) && std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+            .expect("a free port in 30000-32767")
+    }
+
+    fn scenario(port: u16) -> String {
+        format!(
+            "seed: 3
+steps:
+  - apply: |
+      apiVersion: v1
+      kind: Namespace
+      metadata: {{name: demo}}
+  - apply: |
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata: {{name: web, namespace: demo}}
+      spec:
+        replicas: 2
+        selector: {{matchLabels: {{app: web}}}}
+        template:
+          metadata: {{labels: {{app: web}}}}
+          spec:
+            containers:
+              - name: api
+                image: registry.local/credit-scoring-api:v1
+                ports: [{{containerPort: 8080}}]
+                readinessProbe: {{httpGet: {{port: 8080, path: /healthz}}, periodSeconds: 1}}
+  - apply: |
+      apiVersion: v1
+      kind: Service
+      metadata: {{name: web, namespace: demo}}
+      spec:
+        type: NodePort
+        selector: {{app: web}}
+        ports: [{{port: 80, targetPort: 8080, nodePort: {port}}}]
+  - waitFor: {{rollout: deployment/web, namespace: demo}}
+"
+        )
+    }
+
+    /// One HTTP/1.1 exchange on a fresh connection: the whole response as text.
+    async fn http(port: u16, request: &str) -> std::io::Result<String> {
+        let request = request.to_string();
+        tokio::task::spawn_blocking(move || {
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+            s.set_read_timeout(Some(Duration::from_secs(20)))?;
+            s.write_all(request.as_bytes())?;
+            let mut out = Vec::new();
+            s.read_to_end(&mut out)?;
+            Ok(String::from_utf8_lossy(&out).into_owned())
+        })
+        .await?
+    }
+
+    async fn until(what: &str, mut ok: impl FnMut() -> bool) {
+        for _ in 0..200 {
+            if ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("not within 20 s: {what}");
+    }
+
+    fn state_of(st: &AppState, port: u16) -> Option<PortState> {
+        let status = st.node_ports.lock().unwrap();
+        status
+            .1
+            .iter()
+            .find(|p| p.port == port)
+            .map(|p| p.state.clone())
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_node_port_answers_on_a_real_port_and_closes_with_its_service() {
+        let port = free_node_port(&[]);
+        let st = AppState::new(Sandbox::new(&scenario(port), None).unwrap(), "test");
+        let task = spawn(st.clone(), "127.0.0.1".parse().unwrap());
+        until("the nodePort listens", || {
+            state_of(&st, port) == Some(PortState::Listening)
+        })
+        .await;
+        let body = r#"{"age":35,"income":52000,"loan_amount":12000,"loan_term_months":36,"credit_history_years":8,"existing_debt":3000}"#;
+        let res = http(
+            port,
+            &format!(
+                "POST /predict HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            ),
+        )
+        .await
+        .unwrap();
+        assert!(res.starts_with("HTTP/1.1 200 OK\r\n"), "{res}");
+        assert!(res.contains("content-type: application/json\r\n"), "{res}");
+        assert!(res.contains("x-kubesim-pod: web-"), "{res}");
+        assert!(
+            res.ends_with(r#"{"probability_of_default":0.139101,"decision":"approve"}"#),
+            "{res}"
+        );
+        // Recorded as the request it was, so the run replays.
+        let last = st.sb().actions.last().map(|a| a.action.clone());
+        let Some(Action::Request(r)) = last else {
+            panic!("not recorded: {last:?}");
+        };
+        assert_eq!(
+            (r.service.as_str(), r.method.as_str(), r.path.as_str()),
+            ("web", "POST", "/predict")
+        );
+        assert!(st.sb().export().contains("- request:"));
+        // A wrong path gets the program's own 404.
+        let res = http(
+            port,
+            "GET /nope HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+        )
+        .await
+        .unwrap();
+        assert!(res.starts_with("HTTP/1.1 404"), "{res}");
+        // The Service goes: so does the listener.
+        st.sb()
+            .act(Action::Kubectl("delete service web -n demo".into()));
+        until("the nodePort closes", || state_of(&st, port).is_none()).await;
+        let mut closed = false;
+        for _ in 0..50 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_err()
+            {
+                closed = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(closed, "port {port} still accepts connections");
+        task.abort();
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_port_in_use_is_a_warning_then_listens_once_free() {
+        let port = free_node_port(&[]);
+        let holder = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+        let st = AppState::new(Sandbox::new(&scenario(port), None).unwrap(), "test");
+        let task = spawn(st.clone(), "127.0.0.1".parse().unwrap());
+        until("the warning", || {
+            matches!(state_of(&st, port), Some(PortState::Failed(_)))
+        })
+        .await;
+        let Some(PortState::Failed(why)) = state_of(&st, port) else {
+            unreachable!()
+        };
+        assert_eq!(
+            why,
+            format!("port {port} is already in use on this machine")
+        );
+        let html = st.node_ports_html();
+        assert!(html.contains("curl cannot reach it here"), "{html}");
+        // The sandbox is unaffected: the same Service answers through the API.
+        let reply = st.sb().request(Request {
+            namespace: "demo".into(),
+            service: "web".into(),
+            method: "GET".into(),
+            path: "/healthz".into(),
+            body: String::new(),
+        });
+        assert!(matches!(reply, ServiceReply::Response { .. }), "{reply:?}");
+        drop(holder);
+        until("listening once the port is free", || {
+            state_of(&st, port) == Some(PortState::Listening)
+        })
+        .await;
+        task.abort();
+    }
+}

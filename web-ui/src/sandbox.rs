@@ -685,4 +685,120 @@ mod tests {
         sb.run_to(t0 + SimDuration::from_secs(30));
         assert_eq!(sim_core::trace::snapshot(&sb.sim), at_30);
     }
+
+    const GOOD: &str = r#"{"age":35,"income":52000,"loan_amount":12000,"loan_term_months":36,"credit_history_years":8,"existing_debt":3000}"#;
+
+    fn credit(method: &str, path: &str, body: &str) -> Request {
+        Request {
+            namespace: "live-coding".into(),
+            service: "credit-scoring-api".into(),
+            method: method.into(),
+            path: path.into(),
+            body: body.into(),
+        }
+    }
+
+    #[test]
+    fn traffic_and_requests_are_recorded_exported_and_replayed() {
+        let mut sb = Sandbox::new(DEMO, None).unwrap();
+        let t0 = sb.sim.now();
+        sb.run_to(t0 + SimDuration::from_secs(5));
+        let ServiceReply::Response { response, .. } = sb.request(credit("POST", "/predict", GOOD))
+        else {
+            panic!("the demo's Service answers");
+        };
+        assert_eq!(response.status, 200);
+        assert!(response.text().contains("probability_of_default"));
+        // Load that cannot start is refused and not recorded.
+        let logged = sb.actions.len();
+        let out = sb.act(Action::Traffic(Traffic {
+            namespace: "live-coding".into(),
+            service: "nope".into(),
+            method: "GET".into(),
+            path: "/".into(),
+            body: String::new(),
+            rps: 10.0,
+            duration: SimDuration::from_secs(60),
+        }));
+        assert_eq!(out.code, 1);
+        assert!(out.stderr.contains("\"nope\" not found"), "{}", out.stderr);
+        assert_eq!(sb.actions.len(), logged);
+        sb.act(Action::Traffic(Traffic {
+            namespace: "live-coding".into(),
+            service: "credit-scoring-api".into(),
+            method: "GET".into(),
+            path: "/healthz".into(),
+            body: String::new(),
+            rps: 40.0,
+            duration: SimDuration::from_secs(600),
+        }));
+        sb.run_to(t0 + SimDuration::from_secs(15));
+        sb.act(Action::Kubectl("set image deployment/credit-scoring-api api=registry.local/credit-scoring-api:broken -n live-coding".into()));
+        sb.run_to(t0 + SimDuration::from_secs(40));
+        sb.act(Action::StopTraffic {
+            namespace: "live-coding".into(),
+            service: Some("credit-scoring-api".into()),
+        });
+        sb.run_to(t0 + SimDuration::from_secs(50));
+        let last = sb.sim.traffic.seconds.last().unwrap().time;
+        assert!(
+            last <= (t0 + SimDuration::from_secs(40)).as_secs_f64() + 1.0,
+            "stopped at {last}"
+        );
+
+        let file = sb.export();
+        for step in ["request:", "traffic:", "stopTraffic:", "rps: 40"] {
+            assert!(file.contains(step), "{step} in:\n{file}");
+        }
+        let again = Sandbox::open(&file).unwrap();
+        assert_eq!(again.sim.now(), sb.sim.now());
+        assert_eq!(again.actions, sb.actions);
+        assert_eq!(again.sim.traffic.seconds, sb.sim.traffic.seconds);
+        assert_eq!(again.tracer.to_jsonl(), sb.tracer.to_jsonl());
+        // `kubesim run` of the file is the same run.
+        let opts = RunOptions {
+            programs: Some(workers()),
+            ..RunOptions::default()
+        };
+        let out = script::run(&file, opts, &NoFiles)
+            .map_err(|(_, e)| e)
+            .unwrap();
+        assert_eq!(out.tracer.to_jsonl(), sb.tracer.to_jsonl());
+        assert!(
+            out.transcript.contains("probability_of_default"),
+            "{}",
+            out.transcript
+        );
+        // Scrubbing back replays the same traffic.
+        let seconds = sb.sim.traffic.seconds.clone();
+        sb.scrub(t0 + SimDuration::from_secs(10)).unwrap();
+        sb.run_to(t0 + SimDuration::from_secs(50));
+        assert_eq!(sb.sim.traffic.seconds, seconds);
+    }
+
+    #[test]
+    fn every_request_runs_in_wasm_at_one_x_and_the_numbers_do_not_change() {
+        let mut slow = Sandbox::new(DEMO, None).unwrap();
+        let mut fast = Sandbox::new(DEMO, None).unwrap();
+        let end = slow.sim.now() + SimDuration::from_secs(6);
+        fast.speed = Speed::Times(30.0);
+        let tick = std::time::Duration::from_millis(250);
+        while slow.sim.now() < end {
+            slow.tick(tick, tick);
+        }
+        while fast.sim.now() < end {
+            fast.tick(tick, tick);
+        }
+        assert!(slow.sim.traffic.real_requests && !fast.sim.traffic.real_requests);
+        let t = slow.sim.now().max(fast.sim.now());
+        slow.run_to(t);
+        fast.run_to(t);
+        assert_eq!(slow.sim.traffic.seconds, fast.sim.traffic.seconds);
+        assert!(
+            slow.sim.traffic.real_runs > 10 * fast.sim.traffic.real_runs,
+            "{} real runs at 1×, {} at 30×",
+            slow.sim.traffic.real_runs,
+            fast.sim.traffic.real_runs
+        );
+    }
 }

@@ -329,8 +329,9 @@ fn buckets(seconds: &[&ServiceSecond], t0: f64, now: f64) -> Vec<Bucket> {
     let width = ((now - t0) / BUCKETS as f64).max(1.0);
     let mut out: Vec<(Bucket, f64, f64, u32)> = Vec::new();
     for r in seconds {
-        let i = ((r.time - t0) / width).floor().max(0.0);
-        let t = t0 + (i + 1.0) * width;
+        // A record at `time` covers the second before it: bucket k ends at t0 + k·width.
+        let k = ((r.time - t0) / width).ceil().max(1.0);
+        let t = t0 + k * width;
         let ok = (r.requests - r.errors) as f64;
         if out.last().is_none_or(|(b, ..)| b.t != t) {
             out.push((
@@ -545,5 +546,66 @@ fn clock(secs: f64) -> String {
         format!("{}h{:02}m{:02}s", s / 3600, (s / 60) % 60, s % 60)
     } else {
         format!("{}m{:02}s", s / 60, s % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_core::SimDuration;
+
+    #[test]
+    fn the_traffic_chart_says_how_many_requests_really_ran() {
+        let mut sb = Sandbox::new(crate::DEMO, None).unwrap();
+        sb.sim.traffic.real_requests = false;
+        let t = sb.sim.now() + SimDuration::from_secs(20);
+        sb.run_to(t);
+        let html = render(&sb);
+        // 500 requests/s over 10 pods, one sample per pod and second.
+        assert!(html.contains(">sampled 1 in 50<"), "{html}");
+        assert!(html.contains("now 500 req/s, 0 errors/s"), "{html}");
+        for series in ["requests", "errors", "p50", "p99"] {
+            assert!(
+                html.contains(&format!(r#"class="series {series}""#)),
+                "{series}"
+            );
+        }
+        sb.sim.traffic.real_requests = true;
+        assert!(render(&sb).contains(">every request runs in WebAssembly<"));
+    }
+
+    #[test]
+    fn buckets_average_rates_and_keep_the_worst_p99() {
+        let second = |time: f64, requests: u64, errors: u64, p50: Option<f64>, p99: Option<f64>| {
+            ServiceSecond {
+                time,
+                namespace: "ns".into(),
+                service: "s".into(),
+                requests,
+                errors,
+                p50_ms: p50,
+                p99_ms: p99,
+                endpoints: 1,
+                sampled: 1,
+            }
+        };
+        // 900 s in 300 buckets: 3 s each.
+        let rows = [
+            second(1.0, 100, 0, Some(10.0), Some(50.0)),
+            second(2.0, 100, 50, Some(20.0), Some(90.0)),
+            second(3.0, 100, 100, None, None),
+            second(4.0, 40, 0, Some(5.0), Some(6.0)),
+        ];
+        let refs: Vec<&ServiceSecond> = rows.iter().collect();
+        let b = buckets(&refs, 0.0, 900.0);
+        assert_eq!(b.len(), 2);
+        assert_eq!((b[0].t, b[0].rps, b[0].eps), (3.0, 100.0, 50.0));
+        // p50 weighted by successful requests: (10·100 + 20·50) / 150.
+        assert!((b[0].p50.unwrap() - 2000.0 / 150.0).abs() < 1e-9);
+        assert_eq!(b[0].p99, Some(90.0));
+        assert_eq!((b[1].t, b[1].rps, b[1].p99), (6.0, 40.0, Some(6.0)));
+        assert_eq!(nice_max(430.0), 500.0);
+        assert_eq!(nice_max(91.0), 100.0);
+        assert_eq!(nice_max(1.0), 1.0);
     }
 }
