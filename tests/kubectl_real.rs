@@ -269,7 +269,7 @@ fn kubectl_scale_set_image_and_rollout_undo_change_the_sandbox() {
         "-o",
         "jsonpath={.spec.template.spec.containers[0].image}",
     ]);
-    assert_eq!(image, "registry.local/credit-scoring-api:single");
+    assert_eq!(image, "registry.local/credit-scoring-api:v1");
     let history = c.ok(&["rollout", "history", dep, "-n", "live-coding"]);
     assert!(
         history.contains("\n3 "),
@@ -392,7 +392,7 @@ fn kubectl_rollout_status_follows_the_rollout_through_a_watch() {
         "set",
         "image",
         dep,
-        "api=registry.local/credit-scoring-api:v3-broken",
+        "api=registry.local/credit-scoring-api:broken",
         "-n",
         "live-coding",
     ]);
@@ -458,5 +458,29 @@ fn kubectl_logs_shows_why_a_pod_crash_loops() {
             .contains("container wrong is not valid for pod"),
         "{}",
         wrong.stderr
+    );
+}
+
+#[test]
+fn kubectl_reaches_the_model_through_the_services_proxy() {
+    let c = Cluster::start();
+    let base = "/api/v1/namespaces/live-coding/services";
+    assert_eq!(
+        c.ok(&[
+            "get",
+            "--raw",
+            &format!("{base}/credit-scoring-api:80/proxy/healthz")
+        ]),
+        r#"{"status":"ok"}"#
+    );
+    assert_eq!(
+        c.ok(&["get", "--raw", &format!("{base}/credit-scoring-api/proxy/")]),
+        r#"{"status":"ok","model_version":"v1"}"#
+    );
+    let missing = c.kubectl(&["get", "--raw", &format!("{base}/nope/proxy/")]);
+    assert!(!missing.ok);
+    assert_eq!(
+        missing.stderr,
+        "Error from server (NotFound): services \"nope\" not found\n"
     );
 }
