@@ -101,7 +101,8 @@
 
   async function send(form, extra, submitter) {
     const body = new URLSearchParams(new FormData(form));
-    const action = (submitter && submitter.formAction) || form.action;
+    // A button's formAction property is the page's URL when it has no formaction attribute.
+    const action = (submitter && submitter.getAttribute("formaction")) || form.action;
     const res = await fetch(action, { method: "POST", body, headers: { Accept: "application/json", ...(extra || {}) } });
     const type = res.headers.get("content-type") || "";
     return type.includes("json") ? res.json() : { stderr: await res.text(), code: res.ok ? 0 : 1 };

@@ -44,6 +44,25 @@ try {
   await page.waitForTimeout(1500);
   if ((await page.textContent("#clock .time")) === t1) await fail("the clock did not move: " + t1);
 
+  // Traffic: the demo sends 500 requests/s to the real model; its chart sits under the
+  // Deployment's, and at 1x every request runs in WebAssembly.
+  await expectSoon(page, "the traffic chart shows 500 req/s with p50 and p99 lines", () => {
+    const fig = document.querySelector("#timeline figure.traffic");
+    return fig && fig.textContent.includes("now 500 req/s") && fig.querySelector("polyline.p99") && fig.querySelector("polyline.requests");
+  });
+  const sampling = await page.textContent("#timeline .sampling");
+  if (!sampling.includes("every request runs in WebAssembly")) await fail("at 1x every request should run in wasm: " + sampling);
+  await page.click("#traffic-form button[formaction='/request']");
+  await expectSoon(page, "one request gets the model's prediction", () => document.getElementById("console-out").textContent.includes('"probability_of_default"'));
+  await page.click("#traffic-form button[formaction='/traffic/stop']");
+  await expectSoon(page, "stop traffic is acknowledged", () => document.getElementById("console-out").textContent.includes("stopped"));
+  await page.fill("#traffic-form input[name=rps]", "120");
+  await page.click("#traffic-form button:not([formaction])");
+  await expectSoon(page, "new traffic shows in the chart", () => (document.querySelector("#timeline figure.traffic figcaption") || {}).textContent?.includes("now 120 req/s"));
+  await page.fill("#traffic-form input[name=rps]", "-1");
+  await page.click("#traffic-form button:not([formaction])");
+  await expectSoon(page, "a bad rps is refused with a message", () => document.getElementById("console-out").textContent.includes("rps must be"));
+
   // Apply the course manifest with a new image, at 30x.
   await page.click("form[action='/control/play?speed=30'] button");
   await page.click("#apply-form button");
@@ -56,6 +75,9 @@ try {
   }, undefined, 30000);
   await expectSoon(page, "the deployment panel explains the scale-down", () => document.getElementById("deployments").textContent.includes("maxScaledDown"));
   await expectSoon(page, "the timeline shows both revisions", () => document.querySelectorAll("#timeline polyline.rev").length >= 2);
+  const fast = await page.textContent("#timeline .sampling");
+  if (!/sampled 1 in \d+/.test(fast)) await fail("at 30x the chart should say it samples: " + fast);
+  if (shots) await (await page.$(".timeline-panel")).screenshot({ path: shots + "/traffic.png" });
 
   // Pause: time stops.
   await page.click("form[action='/control/pause'] button");
@@ -116,7 +138,7 @@ try {
   const tb = await b.textContent("#clock .time");
   if (ta !== tb) await fail("two tabs disagree on the paused clock: " + ta + " vs " + tb);
 
-  console.log("ok: the browser saw the demo, a rollout, pause, the console, pod details, an apply error, the compare view and two tabs agree");
+  console.log("ok: the browser saw the demo, traffic and its chart, a rollout, pause, the console, pod details, an apply error, the compare view and two tabs agree");
   await browser.close();
 } catch (e) {
   await fail(e.stack || String(e));
