@@ -77,7 +77,6 @@ try {
   await expectSoon(page, "the timeline shows both revisions", () => document.querySelectorAll("#timeline polyline.rev").length >= 2);
   const fast = await page.textContent("#timeline .sampling");
   if (!/sampled 1 in \d+/.test(fast)) await fail("at 30x the chart should say it samples: " + fast);
-  if (shots) await (await page.$(".timeline-panel")).screenshot({ path: shots + "/traffic.png" });
 
   // Pause: time stops.
   await page.click("form[action='/control/pause'] button");
@@ -126,6 +125,18 @@ try {
       const revs = [...document.querySelectorAll("#" + s + "-cluster .pod.ready .rev")].map((r) => r.textContent);
       return revs.length === 10 && revs.every((r) => r === "r2");
     }), undefined, 40000);
+
+  // Under traffic, Recreate's rollout shows as failed requests; maxSurge 2 stays flat.
+  await expectSoon(page, "the compare view charts the traffic: errors under Recreate", () =>
+    document.querySelector("#left-timeline figure.traffic polyline.errors") && document.querySelector("#right-timeline figure.traffic polyline.p99") &&
+    document.querySelector("#left-timeline figure.traffic rect.outage"));
+  if (shots) {
+    await page.evaluate(() => { document.querySelector("header.top").style.position = "static"; window.scrollTo(0, 0); });
+    const boxes = await Promise.all(["#left-timeline", "#right-timeline"].map(async (id) => (await page.$(id)).boundingBox()));
+    const x = Math.min(...boxes.map((b) => b.x)), y = Math.min(...boxes.map((b) => b.y));
+    const right = Math.max(...boxes.map((b) => b.x + b.width)), bottom = Math.max(...boxes.map((b) => b.y + b.height));
+    await page.screenshot({ path: shots + "/traffic.png", clip: { x: x - 8, y: y - 36, width: right - x + 16, height: bottom - y + 44 }, fullPage: true });
+  }
 
   // Two tabs on one sandbox agree.
   const a = await browser.newPage();

@@ -128,8 +128,9 @@ impl Compare {
             Ok(sb)
         };
         let mut sides = [make(&left)?, make(&right)?];
-        // One clock: both start at the later setup end.
-        let t = sides[0].sim.now().max(sides[1].sim.now());
+        // One clock: both start at the later setup end, plus ten seconds of the demo's steady
+        // traffic so the charts show what normal looks like before the change.
+        let t = sides[0].sim.now().max(sides[1].sim.now()) + sim_core::SimDuration::from_secs(10);
         for s in &mut sides {
             s.run_to(t);
         }

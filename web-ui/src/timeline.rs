@@ -275,21 +275,33 @@ fn deployment_chart(
         }
         poly(&|p| p.2, r#"class="series available""#.into());
         poly(&|p| p.3, r#"class="series unavailable""#.into());
-        // Action markers.
+        // Action markers; a label that would run into the previous one goes a line lower
+        // (labels are about 5.5 px per character at 10 px).
+        let mut label_ends: Vec<f64> = Vec::new();
         for a in &sb.actions {
             let at = a.at.as_secs_f64();
             if at < t0 || at > now || matches!(a.action, Action::Request(_)) {
                 continue;
             }
+            let label = action_label(&a.action);
+            let lx = x(at) + 3.0;
+            let row = label_ends
+                .iter()
+                .position(|end| *end < lx)
+                .unwrap_or(label_ends.len());
+            let end = lx + 5.5 * label.chars().count() as f64;
+            match label_ends.get_mut(row) {
+                Some(e) => *e = end,
+                None => label_ends.push(end),
+            }
             let _ = write!(
                 svg,
-                r#"<line x1="{:.1}" x2="{:.1}" y1="{TOP}" y2="{}" class="marker"/><text x="{:.1}" y="{}" class="marker-label">{}</text>"#,
+                r#"<line x1="{:.1}" x2="{:.1}" y1="{TOP}" y2="{}" class="marker"/><text x="{lx:.1}" y="{}" class="marker-label">{}</text>"#,
                 x(at),
                 x(at),
                 H - BOTTOM,
-                x(at) + 3.0,
-                TOP + 10.0,
-                esc(&action_label(&a.action))
+                TOP + 10.0 + 11.0 * (row % 6) as f64,
+                esc(&label)
             );
         }
         svg.push_str("</svg><div class=\"legend\">");
@@ -475,13 +487,14 @@ fn traffic_chart(sb: &Sandbox, ns: &str, name: &str, t0: f64, now: f64) -> Strin
         "p99",
         bs.iter().map(|b| b.p99.map(|v| (x(b.t), y2(v)))).collect(),
     );
-    // Where every request failed, the latency band says so.
+    // Where every request failed, the latency band says so, over the bucket's width.
+    let bucket_secs = ((now - t0) / BUCKETS as f64).max(1.0);
     for b in bs.iter().filter(|b| b.rps > 0.0 && b.p50.is_none()) {
+        let from = x((b.t - bucket_secs).max(t0));
         let _ = write!(
             svg,
-            r#"<rect x="{:.1}" y="{top2}" width="{:.1}" height="{BAND}" class="outage"/>"#,
-            x(b.t) - 3.0,
-            3.0
+            r#"<rect x="{from:.1}" y="{top2}" width="{:.1}" height="{BAND}" class="outage"/>"#,
+            x(b.t) - from
         );
     }
     let _ = write!(
