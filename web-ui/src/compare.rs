@@ -133,6 +133,7 @@ impl Compare {
         let t = sides[0].sim.now().max(sides[1].sim.now()) + sim_core::SimDuration::from_secs(10);
         for s in &mut sides {
             s.run_to(t);
+            s.sim.traffic.real_requests = Sandbox::real_requests_for(s.speed);
         }
         Ok(Compare {
             left,
@@ -151,21 +152,24 @@ impl Compare {
             )));
             if s.speed == Speed::Paused {
                 s.speed = Speed::Times(1.0);
+                s.sim.traffic.real_requests = true;
             }
         }
         self.changed = Some(image.to_string());
     }
 
-    /// Sets the speed of both sides.
+    /// Sets the speed of both sides (at 1× or slower every simulated request runs in wasm).
     pub fn set_speed(&mut self, speed: Speed) {
         for s in &mut self.sides {
             s.speed = speed;
+            s.sim.traffic.real_requests = Sandbox::real_requests_for(speed);
         }
     }
 
     /// Pauses both sides and moves them to the next moment anything happens on either.
     pub fn step_event(&mut self) {
         self.set_speed(Speed::Paused);
+        // Paused (stepping): every request runs in wasm, as set_speed chose.
         let next = self
             .sides
             .iter()
@@ -249,10 +253,19 @@ impl ComparePage {
 mod tests {
     use super::*;
 
+    /// Only samples run in wasm: the numbers are the same (`sandbox::tests` checks), and a
+    /// debug build stays quick.
+    fn sampled(c: &mut Compare) {
+        for s in &mut c.sides {
+            s.sim.traffic.real_requests = false;
+        }
+    }
+
     #[test]
     fn recreate_has_downtime_and_surge_two_does_not() {
         let mut c = Compare::new(Preset::Recreate.into(), Preset::RollingSurge2.into()).unwrap();
         c.change_image("good");
+        sampled(&mut c);
         let mut min_available = [i32::MAX, i32::MAX];
         for _ in 0..600 {
             c.tick(std::time::Duration::from_millis(100));
@@ -301,6 +314,7 @@ mod tests {
     fn rollout_cost(left: Preset, right: Preset) -> [(u64, f64, f64); 2] {
         let mut c = Compare::new(left.into(), right.into()).unwrap();
         c.set_speed(Speed::Times(1.0));
+        sampled(&mut c);
         for _ in 0..20 {
             c.tick(std::time::Duration::from_millis(250));
         }
@@ -311,6 +325,7 @@ mod tests {
             .collect();
         let from = c.sides[0].sim.now().as_secs_f64();
         c.change_image("good");
+        sampled(&mut c);
         for _ in 0..1200 {
             c.tick(std::time::Duration::from_millis(100));
         }

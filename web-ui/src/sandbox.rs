@@ -81,13 +81,20 @@ pub struct Request {
 }
 
 impl Request {
-    /// The URL a `request` step with these fields names.
+    /// The URL a `request` step with these fields names, as `kubesim run` builds it: a
+    /// `service` that is a URL is used as it is, a dotted one is the host, else
+    /// `http://SERVICE.NAMESPACE/PATH`.
     pub fn url(&self) -> String {
+        if self.service.starts_with("http://") || self.service.starts_with("https://") {
+            return self.service.clone();
+        }
+        let host = if self.service.contains('.') {
+            self.service.clone()
+        } else {
+            format!("{}.{}", self.service, self.namespace)
+        };
         let sep = if self.path.starts_with('/') { "" } else { "/" };
-        format!(
-            "http://{}.{}{sep}{}",
-            self.service, self.namespace, self.path
-        )
+        format!("http://{host}{sep}{}", self.path)
     }
 }
 
@@ -355,7 +362,7 @@ impl Sandbox {
     /// slower and when stepping; faster, only a sample per pod and second does. The numbers
     /// are the same either way (latency comes from the queue model and fuel, not the wall
     /// clock).
-    fn real_requests_for(speed: Speed) -> bool {
+    pub(crate) fn real_requests_for(speed: Speed) -> bool {
         match speed {
             Speed::Paused => true,
             Speed::Times(x) => x <= 1.0,
@@ -800,5 +807,17 @@ mod tests {
             slow.sim.traffic.real_runs,
             fast.sim.traffic.real_runs
         );
+    }
+
+    #[test]
+    fn a_request_names_its_url_as_a_script_step_does() {
+        let mut r = credit("GET", "/healthz", "");
+        assert_eq!(r.url(), "http://credit-scoring-api.live-coding/healthz");
+        r.path = "healthz".into();
+        assert_eq!(r.url(), "http://credit-scoring-api.live-coding/healthz");
+        r.service = "credit-scoring-api.live-coding".into();
+        assert_eq!(r.url(), "http://credit-scoring-api.live-coding/healthz");
+        r.service = "http://credit-scoring-api:80/".into();
+        assert_eq!(r.url(), "http://credit-scoring-api:80/");
     }
 }
