@@ -1,7 +1,8 @@
 //! The sandbox in a real browser: starts `kubesim serve`'s server on a loopback port and
-//! drives Debian's chromium with playwright-core (`web-ui/e2e/e2e.mjs`): the demo, a rollout
-//! of revision 2, pause, the kubectl console, pod details, an apply error next to its line,
-//! the compare view, and two tabs agreeing.
+//! drives Debian's chromium with playwright-core (`web-ui/e2e/e2e.mjs`): the demo and its
+//! traffic chart, one request, stopping and starting traffic, a rollout of revision 2, pause,
+//! the kubectl console, pod details, an apply error next to its line, the compare view (with
+//! Recreate's failed requests), and two tabs agreeing.
 
 use std::path::Path;
 use std::process::Command;
