@@ -37,6 +37,10 @@ enum Command {
         /// Print each controller decision, with the numbers behind it, after the step that caused it.
         #[arg(long)]
         why: bool,
+        /// Run every request of `traffic` steps in wasm, not only one sample per pod and
+        /// second (slower; the trace is the same).
+        #[arg(long)]
+        every_request: bool,
         /// Add (or replace) a worker module: NAME=FILE.wasm (see docs/worker-abi.md); an image
         /// in the script's `images:` block runs it with `module: NAME`.
         #[arg(long = "module", value_name = "NAME=FILE")]
@@ -115,6 +119,7 @@ fn real_main() -> Result<ExitCode> {
             trace,
             every_probe,
             why,
+            every_request,
             modules,
         } => {
             let mut programs = inference_worker::Builtin::new();
@@ -139,6 +144,7 @@ fn real_main() -> Result<ExitCode> {
                 why,
                 epoch_unix_ms: None,
                 programs: Some(std::sync::Arc::new(programs)),
+                every_request,
             };
             let (out, err) = match script::run(&text, opts, &dir) {
                 Ok(out) => (out, None),

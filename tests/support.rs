@@ -254,7 +254,7 @@ impl Session {
     pub(crate) fn new(builder: &ScriptBuilder) -> Session {
         let script = script::parse(&builder.build()).expect("test script parses");
         Session {
-            sim: script::build_sim(&script, RunOptions::default()),
+            sim: script::build_sim(&script, &RunOptions::default()),
         }
     }
 

@@ -19,3 +19,4 @@ mod scaling;
 mod services;
 mod snapshots;
 mod tidy;
+mod workers;

@@ -315,6 +315,9 @@ pub struct RunOptions {
     /// The worker programs the course's images run (the `inference-worker` crate); without
     /// them every image's behaviour is declared.
     pub programs: Option<std::sync::Arc<dyn crate::program::Programs>>,
+    /// Run every request of `traffic` steps in wasm, not only one sample per pod and second
+    /// (slower; the trace is the same).
+    pub every_request: bool,
     /// Overrides the script's seed.
     pub seed: Option<u64>,
     /// How probes are simulated.
@@ -375,7 +378,9 @@ pub fn build_sim(script: &Script, opts: &RunOptions) -> Sim {
             .epoch_unix_ms
             .unwrap_or(crate::sim::DEFAULT_EPOCH_UNIX_MS),
     };
-    Sim::with_runtime(config, Box::new(images))
+    let mut sim = Sim::with_runtime(config, Box::new(images));
+    sim.traffic.real_requests = opts.every_request;
+    sim
 }
 
 fn stamp(sim: &Sim) -> String {
@@ -417,6 +422,8 @@ fn run_to(
 }
 
 /// Runs a script's steps; stops at the first step that fails.
+// The error carries the transcript up to the failure; it is returned once per run.
+#[allow(clippy::result_large_err)]
 pub fn run(
     text: &str,
     opts: RunOptions,
@@ -432,6 +439,7 @@ pub fn run(
 
 /// Builds the script's cluster and runs its steps, returning the cluster too (the web UI
 /// keeps running it).
+#[allow(clippy::result_large_err)]
 pub fn run_keeping_sim(
     text: &str,
     opts: RunOptions,

@@ -151,6 +151,9 @@ fn mixture_quantile(loads: &[PodLoad], q: f64) -> Option<f64> {
     Some((hi * 10.0).round() / 10.0)
 }
 
+/// A Service by namespace and name.
+type ServiceKey = (String, String);
+
 /// Requests arriving at one Service in one second.
 #[derive(Debug, Clone)]
 struct Arrivals {
@@ -164,6 +167,7 @@ struct Arrivals {
 
 impl Sim {
     /// Starts sending `rps` requests per second to a Service for `duration`.
+    #[allow(clippy::too_many_arguments)]
     pub fn start_traffic(
         &mut self,
         namespace: &str,
@@ -241,7 +245,7 @@ impl Sim {
         // Services called by programs get their callers' requests; up to four hops.
         let mut latency_of: BTreeMap<(String, String), (Option<f64>, Option<f64>)> =
             BTreeMap::new();
-        let mut calls: Vec<((String, String), Vec<(String, String)>)> = Vec::new();
+        let mut calls: Vec<(ServiceKey, Vec<ServiceKey>)> = Vec::new();
         let mut wave = merge_arrivals(arrivals);
         for _ in 0..4 {
             if wave.is_empty() {

@@ -27,6 +27,9 @@ pub(crate) const REQUEST_TIMEOUT_MS: u64 = 30_000;
 /// A crash at start is seen no sooner than this (the process has to come up first).
 const MIN_CRASH_MS: u64 = 1_000;
 
+/// A Service as its environment variables need it: name, ClusterIP, ports (name, port).
+type ServiceVars = (String, String, Vec<(Option<String>, i32)>);
+
 /// What a request to a container's program got.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WorkerReply {
@@ -116,7 +119,7 @@ impl Sim {
             env.extend(b.env.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
         let ns = p.namespace.to_string();
-        let mut services: Vec<(String, String, Vec<(Option<String>, i32)>)> = Vec::new();
+        let mut services: Vec<ServiceVars> = Vec::new();
         for (sns, name, id) in self.store.services.all_names() {
             // The `kubernetes` Service is visible from every namespace (enableServiceLinks
             // adds the master service's variables everywhere).
@@ -606,8 +609,7 @@ impl Target {
         ));
         env.push(("KUBESIM_REQUESTS_SERVED".into(), self.served.to_string()));
         env.extend(extra_env.iter().cloned());
-        let seed =
-            crate::rng::mix64(&[sim_seed, self.pod as u64, self.ci as u64, self.invocations]);
+        let seed = crate::rng::mix64(&[sim_seed, self.pod, self.ci as u64, self.invocations]);
         let inv = Invocation {
             args: &self.args,
             env: &env,
