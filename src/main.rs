@@ -10,6 +10,7 @@ use sim_core::kubectl::FileSource;
 use sim_core::script::{self, RunOptions};
 
 mod bench;
+mod bench_workers;
 
 /// A local, deterministic Kubernetes learning sandbox.
 #[derive(Parser)]
@@ -79,6 +80,10 @@ enum Command {
         /// Measure the web UI instead (first page, update latency, rendering at scale).
         #[arg(long)]
         web: bool,
+        /// Measure the inference workers instead (wasm against native, instantiation, cold
+        /// start, a 100-pod rollout under traffic).
+        #[arg(long)]
+        workers: bool,
         /// Internal: run one workload in this process and print its measurement.
         #[arg(long, hide = true)]
         child: Option<String>,
@@ -208,8 +213,13 @@ fn real_main() -> Result<ExitCode> {
             only,
             every_probe,
             web,
+            workers,
             child,
         } => {
+            if workers {
+                bench_workers::workers()?;
+                return Ok(ExitCode::SUCCESS);
+            }
             if web {
                 bench::web()?;
                 return Ok(ExitCode::SUCCESS);

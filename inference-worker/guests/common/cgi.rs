@@ -296,6 +296,7 @@ impl Log {
 
 /// Runs one invocation: the start invocation calls `start` (its return value is the exit code),
 /// a request invocation calls `handle` and writes the CGI response to stdout.
+#[cfg(not(kubesim_bench))]
 pub fn serve<S, H>(start: S, handle: H)
 where
     S: FnOnce(&Env, &mut Log) -> i32,
@@ -324,6 +325,38 @@ where
     let mut lock = stdout.lock();
     let _ = lock.write_all(&resp.to_cgi());
     let _ = lock.flush();
+}
+
+/// The native benchmark (`kubesim bench --workers` compiles the guest with
+/// `--cfg kubesim_bench`): the request in the environment and on stdin is handled
+/// `KUBESIM_BENCH_N` times, each as a request invocation does it (environment, request,
+/// handler, CGI response), and the median in nanoseconds is printed.
+#[cfg(kubesim_bench)]
+pub fn serve<S, H>(_start: S, handle: H)
+where
+    S: FnOnce(&Env, &mut Log) -> i32,
+    H: Fn(&Env, &Request, &mut Log) -> Response,
+{
+    let n: usize = std::env::var("KUBESIM_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000)
+        .max(1);
+    let mut body = Vec::new();
+    let _ = std::io::stdin().read_to_end(&mut body);
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = std::time::Instant::now();
+        let env = Env::from_process();
+        if let Some(req) = Request::from_env(&env, body.clone()) {
+            let mut log = Log::default();
+            let out = handle(&env, &req, &mut log).to_cgi();
+            std::hint::black_box(out);
+        }
+        times.push(t.elapsed().as_nanos());
+    }
+    times.sort();
+    println!("{}", times[n / 2]);
 }
 
 fn flush_log(log: &Log) {
