@@ -5,7 +5,10 @@ use std::process::Command;
 
 fn build_guests(flag: &str) -> (bool, String) {
     let out = Command::new("bash")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/inference-worker/build-guests.sh"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/inference-worker/build-guests.sh"
+        ))
         .arg(flag)
         .output()
         .expect("bash runs");
