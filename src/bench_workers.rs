@@ -250,7 +250,7 @@ pub(crate) fn workers() -> Result<()> {
     );
 
     // A 100-pod rollout under traffic, simulated as fast as it goes.
-    let text = rollout_script(100, 20_000.0);
+    let text = sim_core::workloads::traffic_rollout_script(100, 20, 20_000.0, "{}");
     let opts = RunOptions {
         programs: Some(Arc::new(inference_worker::Builtin::new())),
         ..RunOptions::default()
@@ -272,40 +272,4 @@ pub(crate) fn workers() -> Result<()> {
         requests as f64 / wall.as_secs_f64()
     );
     Ok(())
-}
-
-/// 100 replicas behind a Service, steady traffic, then a rolling update to v2.
-fn rollout_script(replicas: u32, rps: f64) -> String {
-    format!(
-        r#"seed: 1
-cluster: {{nodes: 20}}
-steps:
-  - apply: |
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata: {{name: credit}}
-      spec:
-        replicas: {replicas}
-        selector: {{matchLabels: {{app: credit}}}}
-        template:
-          metadata: {{labels: {{app: credit}}}}
-          spec:
-            containers:
-            - name: api
-              image: registry.local/credit-scoring-api:v1
-              resources: {{requests: {{cpu: 100m}}, limits: {{cpu: "1"}}}}
-              readinessProbe: {{httpGet: {{path: /healthz, port: 8000}}, periodSeconds: 5}}
-  - apply: |
-      apiVersion: v1
-      kind: Service
-      metadata: {{name: credit}}
-      spec: {{selector: {{app: credit}}, ports: [{{port: 80, targetPort: 8000}}]}}
-  - waitFor: {{rollout: deployment/credit}}
-  - traffic: {{service: credit, rps: {rps}, path: /predict, body: '{{"age":35,"income":52000,"loan_amount":12000,"loan_term_months":36,"credit_history_years":8,"existing_debt":3000}}', duration: 30m}}
-  - advance: 30s
-  - kubectl: set image deployment/credit api=registry.local/credit-scoring-api:v2
-  - waitFor: {{rollout: deployment/credit, timeout: 20m}}
-  - advance: 30s
-"#
-    )
 }

@@ -365,39 +365,7 @@ fn prediction_ms() -> f64 {
 /// traffic (20 s before the change) to the end of the rollout.
 fn rollout_under_traffic(strategy: &str, real_requests: bool) -> (Vec<ServiceSecond>, String) {
     let rps = (0.75 * 10.0 * 1000.0 / prediction_ms()).round();
-    let text = format!(
-        r#"seed: 3
-cluster: {{nodes: 4}}
-steps:
-  - apply: |
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata: {{name: credit}}
-      spec:
-        replicas: 10
-        strategy: {strategy}
-        selector: {{matchLabels: {{app: credit}}}}
-        template:
-          metadata: {{labels: {{app: credit}}}}
-          spec:
-            containers:
-            - name: api
-              image: registry.local/credit-scoring-api:v1
-              resources: {{requests: {{cpu: 500m}}, limits: {{cpu: "1", memory: 256Mi}}}}
-              readinessProbe: {{httpGet: {{path: /healthz, port: 8000}}, periodSeconds: 2}}
-  - apply: |
-      apiVersion: v1
-      kind: Service
-      metadata: {{name: credit}}
-      spec: {{selector: {{app: credit}}, ports: [{{port: 80, targetPort: 8000}}]}}
-  - waitFor: {{rollout: deployment/credit}}
-  - traffic: {{service: credit, rps: {rps}, path: /predict, body: '{APPLICANT_OK}', duration: 10m}}
-  - advance: 20s
-  - kubectl: set image deployment/credit api=registry.local/credit-scoring-api:v2
-  - waitFor: {{rollout: deployment/credit}}
-  - advance: 10s
-"#
-    );
+    let text = sim_core::workloads::traffic_rollout_script(10, 4, rps, strategy);
     let opts = RunOptions {
         programs: Some(Arc::new(inference_worker::Builtin::new())),
         ..RunOptions::default()

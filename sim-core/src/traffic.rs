@@ -360,14 +360,7 @@ impl Sim {
                 NoNetwork::boxed()
             };
             let path = if a.path.is_empty() { "/" } else { &a.path };
-            let req = WorkerRequest {
-                method: &a.method,
-                path,
-                body: &a.body,
-                client: "10.244.0.1",
-                timeout_ms: REQUEST_TIMEOUT_MS,
-                counts: true,
-            };
+            let req = WorkerRequest::to_service(&a.method, path, &a.body);
             let (reply, net, mut effects) = target.request(now, clock, seed, req, net);
             record.sampled += 1;
             self.traffic.real_runs += 1;

@@ -224,13 +224,7 @@ impl Sim {
         for line in &e.logs {
             self.container_log(pod, ci, line);
         }
-        if let Some(w) = self
-            .store
-            .pods
-            .get_mut(pod)
-            .and_then(|p| p.containers.get_mut(ci))
-            .and_then(|c| c.worker.as_mut())
-        {
+        if let Some(w) = self.worker_run_mut(pod, ci) {
             w.served += e.served;
             w.invocations += e.invocations;
         }
@@ -304,13 +298,7 @@ impl Sim {
                 (None, Some((128, "StartError")))
             }
         };
-        if let Some(w) = self
-            .store
-            .pods
-            .get_mut(pod)
-            .and_then(|p| p.containers.get_mut(ci))
-            .and_then(|c| c.worker.as_mut())
-        {
+        if let Some(w) = self.worker_run_mut(pod, ci) {
             w.listening = listening;
             w.exit = exit;
         }
@@ -319,6 +307,16 @@ impl Sim {
             self.container_timer(pod, ci, at, Step::Exit);
         }
         true
+    }
+
+    fn worker_run_mut(&mut self, pod: ObjId, ci: usize) -> Option<&mut WorkerRun> {
+        self.store
+            .pods
+            .get_mut(pod)?
+            .containers
+            .get_mut(ci)?
+            .worker
+            .as_deref_mut()
     }
 
     /// The exit a failed start planned (code, reason), if any.
@@ -523,6 +521,20 @@ impl Sim {
 
     fn container_epoch(&self, pod: ObjId, ci: usize) -> Option<u32> {
         Some(self.store.pods.get(pod)?.containers.get(ci)?.epoch)
+    }
+}
+
+impl<'a> WorkerRequest<'a> {
+    /// A client's request to a Service (counted as served, the client's 30 s timeout).
+    pub fn to_service(method: &'a str, path: &'a str, body: &'a [u8]) -> WorkerRequest<'a> {
+        WorkerRequest {
+            method,
+            path,
+            body,
+            client: "10.244.0.1",
+            timeout_ms: REQUEST_TIMEOUT_MS,
+            counts: true,
+        }
     }
 }
 
