@@ -452,7 +452,7 @@ impl TestReport {
         let mut s = String::new();
         let _ = writeln!(s, "{file}: {}", self.title);
         for p in &self.problems {
-            let _ = writeln!(s, "  error: {p}");
+            let _ = writeln!(s, "  {p}");
         }
         for (i, (title, problems)) in self.steps.iter().enumerate() {
             if problems.is_empty() {
