@@ -157,3 +157,22 @@ fn list_shows_every_course_scenario() {
     );
     assert!(!stdout.contains("invalid"), "{stdout}");
 }
+
+/// The complete example in docs/scenarios.md is a scenario that passes its own test.
+#[test]
+fn the_documented_example_passes() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/scenarios.md"))
+            .expect("docs/scenarios.md");
+    let start = doc.find("```yaml\n").expect("a yaml block") + "```yaml\n".len();
+    let end = start + doc[start..].find("\n```\n").expect("its end");
+    let report = ::scenarios::test(
+        &doc[start..end],
+        RunOptions {
+            programs: Some(Arc::new(inference_worker::Builtin::new())),
+            ..RunOptions::default()
+        },
+        ::scenarios::runner::no_files(),
+    );
+    assert!(report.passed(), "{}", report.render("docs/scenarios.md"));
+}
