@@ -11,6 +11,7 @@ use sim_core::script::{self, RunOptions};
 
 mod bench;
 mod bench_workers;
+mod scenario;
 
 /// A local, deterministic Kubernetes learning sandbox.
 #[derive(Parser)]
@@ -68,6 +69,11 @@ enum Command {
         /// The server's URL, as `kubesim serve` printed it.
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         server: String,
+    },
+    /// Instructor tools for course scenarios: validate, test, list.
+    Scenario {
+        #[command(subcommand)]
+        command: scenario::ScenarioCommand,
     },
     /// Run the fixed benchmark scenarios and report speed and memory.
     Bench {
@@ -205,6 +211,7 @@ fn real_main() -> Result<ExitCode> {
             }))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Scenario { command } => scenario::run(command),
         Command::Kubeconfig { server } => {
             print!("{}", web_ui::kube_api::kubeconfig(&server));
             Ok(ExitCode::SUCCESS)

@@ -17,6 +17,7 @@ mod pods;
 mod probes;
 mod rollout;
 mod scaling;
+mod scenarios;
 mod services;
 mod snapshots;
 mod tidy;

@@ -392,8 +392,9 @@ fn stamp(sim: &Sim) -> String {
     )
 }
 
-/// Moves time to `until`, tracing every instant.
-fn run_to(
+/// Moves time to `until`, tracing every instant; stops early (returning true) once `stop`
+/// holds.
+pub fn run_to(
     sim: &mut Sim,
     tracer: &mut Tracer,
     until: crate::time::SimTime,
@@ -464,14 +465,31 @@ fn run_steps(
 ) -> Result<(), ScriptError> {
     let lines = step_lines(text);
     out.tracer.observe(sim);
-    let mut shown_decisions = sim.store.decisions.len();
     for (i, step) in script.steps.iter().enumerate() {
         let line = lines.get(i).copied().unwrap_or(0);
-        let fail = |message: String| ScriptError::Step {
-            step: i + 1,
-            line,
-            message,
-        };
+        run_step(sim, step, i + 1, line, opts, files, out)?;
+    }
+    Ok(())
+}
+
+/// Runs one step on `sim` (`number` and `line` name it in an error), printing to `out`'s
+/// transcript and tracing; scenarios run their steps one at a time through this.
+pub fn run_step(
+    sim: &mut Sim,
+    step: &StepSpec,
+    number: usize,
+    line: usize,
+    opts: &RunOptions,
+    files: &dyn FileSource,
+    out: &mut RunOutput,
+) -> Result<(), ScriptError> {
+    let shown_decisions = sim.store.decisions.len();
+    let fail = |message: String| ScriptError::Step {
+        step: number,
+        line,
+        message,
+    };
+    {
         match step {
             StepSpec::Apply(body) => {
                 let (source, text) = if body.contains('\n') || body.contains(':') {
@@ -677,7 +695,6 @@ fn run_steps(
                 out.transcript.push_str(&decision_line(sim, d));
             }
         }
-        shown_decisions = sim.store.decisions.len();
     }
     Ok(())
 }
