@@ -28,6 +28,7 @@ fn the_sandbox_works_in_a_real_browser() {
             seed: None,
             speed: 1.0,
             title: None,
+            scenarios: None,
         })
         .unwrap();
         let state = web_ui::AppState::new(sandbox, "browser test");
