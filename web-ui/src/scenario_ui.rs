@@ -55,7 +55,7 @@ pub struct Listed {
 pub struct Summary {
     /// Title.
     pub title: String,
-    /// One or two sentences.
+    /// One or two sentences, as HTML (Markdown rendered).
     pub summary: String,
     /// beginner, intermediate, advanced.
     pub level: &'static str,
@@ -308,7 +308,7 @@ fn summarise(file: &str, text: &str) -> Result<Summary, Vec<String>> {
     match scenario {
         Some(s) if errors.is_empty() => Ok(Summary {
             title: s.title,
-            summary: s.summary,
+            summary: markdown_inline(&s.summary),
             level: s.level.as_str(),
             minutes: s.minutes,
             steps: s.steps.len(),
