@@ -415,6 +415,33 @@ mod tests {
     }
 
     #[test]
+    fn timed_events_fire_as_the_pages_clock_runs() {
+        let text = include_str!("../../scenarios/course/10-node-failure.yaml");
+        let mut run = ScenarioRun::start(text, programs(), None).unwrap();
+        assert!(run.session.messages.is_empty());
+        let start = run.session.sim.now();
+        for _ in 0..5 {
+            run.tick(
+                std::time::Duration::from_millis(50),
+                std::time::Duration::ZERO,
+            );
+        }
+        assert!(run.session.messages.is_empty(), "not yet: 10 s in");
+        run.speed = Speed::Times(100.0);
+        for _ in 0..4 {
+            run.tick(
+                std::time::Duration::from_millis(50),
+                std::time::Duration::ZERO,
+            );
+        }
+        let (at, said) = run.session.messages.first().cloned().unwrap();
+        assert_eq!(said, "node-3 stopped answering");
+        assert_eq!(at.since(start), SimDuration::from_secs(10), "at its moment");
+        let again = run.replay_all().run().unwrap();
+        assert_eq!(again.session.messages, run.session.messages);
+    }
+
+    #[test]
     fn next_step_waits_for_the_checks_and_hints_come_one_at_a_time() {
         let mut run = ScenarioRun::start(FIVE, programs(), None).unwrap();
         assert!(run.next_step().is_err());
