@@ -62,6 +62,10 @@ enum Command {
         /// Virtual seconds per wall second at start (0 starts paused).
         #[arg(long, default_value_t = 1.0)]
         speed: f64,
+        /// A folder of scenario files to serve at /scenarios instead of the built-in course
+        /// (re-read when a file changes).
+        #[arg(long, value_name = "DIR")]
+        scenarios: Option<PathBuf>,
     },
     /// Print a kubeconfig for the real kubectl against a running `kubesim serve`
     /// (`kubesim kubeconfig > kubesim.yaml; export KUBECONFIG=$PWD/kubesim.yaml`).
@@ -183,6 +187,7 @@ fn real_main() -> Result<ExitCode> {
             scenario,
             seed,
             speed,
+            scenarios,
         } => {
             let title = scenario
                 .as_ref()
@@ -201,6 +206,7 @@ fn real_main() -> Result<ExitCode> {
                 seed,
                 speed,
                 title,
+                scenarios,
             };
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -208,6 +214,7 @@ fn real_main() -> Result<ExitCode> {
                 .context("cannot start the async runtime")?;
             rt.block_on(web_ui::serve(opts, |addr| {
                 println!("kubesim is serving the sandbox on http://{addr}/ (Ctrl-C to stop)");
+                println!("scenarios: http://{addr}/scenarios");
             }))?;
             Ok(ExitCode::SUCCESS)
         }

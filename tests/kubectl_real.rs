@@ -59,6 +59,7 @@ impl Cluster {
                 seed: None,
                 speed,
                 title: None,
+                scenarios: None,
             })
             .unwrap();
             let state = web_ui::AppState::new(sandbox, "kubectl test");

@@ -239,6 +239,22 @@ impl Session {
         Ok(o)
     }
 
+    /// A manifest applied by the student, as `kubectl apply -f -` does.
+    pub fn apply(&mut self, yaml: &str) -> Result<Output, ScenarioError> {
+        let o = kubectl::apply_text(&mut self.sim, yaml, "STDIN", "default", false);
+        self.out.tracer.observe(&mut self.sim);
+        self.fire_due()?;
+        Ok(o)
+    }
+
+    /// A `when` event of the current step has yet to fire. Conditions are looked at after
+    /// every action and every virtual second from where time last stopped, so while one
+    /// waits, the moments at which time is advanced are part of the run (a replay must stop
+    /// at the same moments); otherwise `advance(a)` then `advance(b)` equals `advance(a + b)`.
+    pub fn awaits_condition(&self) -> bool {
+        self.events.iter().any(|e| !e.fired && e.when.is_some())
+    }
+
     /// Moves virtual time forward by `d`, firing events.
     pub fn advance(&mut self, d: SimDuration) -> Result<(), ScenarioError> {
         let until = self.sim.now() + d;

@@ -9,6 +9,8 @@
 pub mod compare;
 pub mod kube_api;
 pub mod sandbox;
+pub mod scenario_run;
+pub mod scenario_ui;
 pub mod timeline;
 pub mod view;
 
@@ -69,6 +71,8 @@ pub struct AppState {
     /// The panels of the last change (main page, compare page), rendered once and shared by
     /// every tab.
     rendered: Arc<Mutex<[Rendered; 2]>>,
+    /// The scenario pages (`/scenarios`): the catalog and the runs started.
+    pub scenarios: scenario_ui::Scenarios,
 }
 
 impl AppState {
@@ -90,6 +94,7 @@ impl AppState {
                 (u64::MAX, Arc::new(Vec::new())),
                 (u64::MAX, Arc::new(Vec::new())),
             ])),
+            scenarios: scenario_ui::Scenarios::course(),
         }
     }
 
@@ -176,12 +181,14 @@ pub fn router(state: AppState) -> Router {
         .route("/compare/image", post(compare_image))
         .route("/compare/speed", post(compare_speed))
         .merge(kube_api::routes())
+        .merge(scenario_ui::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
 
 /// Starts the clock driver for `state`.
 pub fn spawn_driver(state: AppState) -> tokio::task::JoinHandle<()> {
+    scenario_ui::spawn_driver(state.clone());
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(Duration::from_millis(50));
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -239,6 +246,8 @@ pub struct ServeOptions {
     pub speed: f64,
     /// What the page calls the sandbox (the scenario's file name).
     pub title: Option<String>,
+    /// A folder of scenario files served at `/scenarios` instead of the built-in course.
+    pub scenarios: Option<std::path::PathBuf>,
 }
 
 /// Why the server could not start.
@@ -255,6 +264,9 @@ pub enum ServeError {
         /// Cause.
         source: std::io::Error,
     },
+    /// The scenario folder cannot be read.
+    #[error("{0}")]
+    Scenarios(String),
     /// The server stopped with an error.
     #[error("server error: {0}")]
     Serve(std::io::Error),
@@ -294,6 +306,12 @@ pub async fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result
         });
     let sb = sandbox_at(&opts, Some(wall_ms - setup))?;
     let state = AppState::new(sb, opts.title.as_deref().unwrap_or("default demo"));
+    if let Some(dir) = &opts.scenarios {
+        state
+            .scenarios
+            .use_dir(dir)
+            .map_err(ServeError::Scenarios)?;
+    }
     let listener = tokio::net::TcpListener::bind(opts.addr)
         .await
         .map_err(|source| ServeError::Bind {
