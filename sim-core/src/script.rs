@@ -331,6 +331,9 @@ pub struct RunOptions {
     /// The worker programs the course's images run (the `inference-worker` crate); without
     /// them every image's behaviour is declared.
     pub programs: Option<std::sync::Arc<dyn crate::program::Programs>>,
+    /// Run every request of `traffic` steps in wasm, not only one sample per pod and second
+    /// (slower; the trace is the same).
+    pub every_request: bool,
     /// Overrides the script's seed.
     pub seed: Option<u64>,
     /// How probes are simulated.
@@ -391,7 +394,9 @@ pub fn build_sim(script: &Script, opts: &RunOptions) -> Sim {
             .epoch_unix_ms
             .unwrap_or(crate::sim::DEFAULT_EPOCH_UNIX_MS),
     };
-    Sim::with_runtime(config, Box::new(images))
+    let mut sim = Sim::with_runtime(config, Box::new(images));
+    sim.traffic.real_requests = opts.every_request;
+    sim
 }
 
 fn stamp(sim: &Sim) -> String {
@@ -403,8 +408,9 @@ fn stamp(sim: &Sim) -> String {
     )
 }
 
-/// Moves time to `until`, tracing every instant.
-fn run_to(
+/// Moves time to `until`, tracing every instant; stops early (returning true) once `stop`
+/// holds.
+pub fn run_to(
     sim: &mut Sim,
     tracer: &mut Tracer,
     until: crate::time::SimTime,
@@ -433,6 +439,8 @@ fn run_to(
 }
 
 /// Runs a script's steps; stops at the first step that fails.
+// The error carries the transcript up to the failure; it is returned once per run.
+#[allow(clippy::result_large_err)]
 pub fn run(
     text: &str,
     opts: RunOptions,
@@ -448,6 +456,7 @@ pub fn run(
 
 /// Builds the script's cluster and runs its steps, returning the cluster too (the web UI
 /// keeps running it).
+#[allow(clippy::result_large_err)]
 pub fn run_keeping_sim(
     text: &str,
     opts: RunOptions,
@@ -472,14 +481,31 @@ fn run_steps(
 ) -> Result<(), ScriptError> {
     let lines = step_lines(text);
     out.tracer.observe(sim);
-    let mut shown_decisions = sim.store.decisions.len();
     for (i, step) in script.steps.iter().enumerate() {
         let line = lines.get(i).copied().unwrap_or(0);
-        let fail = |message: String| ScriptError::Step {
-            step: i + 1,
-            line,
-            message,
-        };
+        run_step(sim, step, i + 1, line, opts, files, out)?;
+    }
+    Ok(())
+}
+
+/// Runs one step on `sim` (`number` and `line` name it in an error), printing to `out`'s
+/// transcript and tracing; scenarios run their steps one at a time through this.
+pub fn run_step(
+    sim: &mut Sim,
+    step: &StepSpec,
+    number: usize,
+    line: usize,
+    opts: &RunOptions,
+    files: &dyn FileSource,
+    out: &mut RunOutput,
+) -> Result<(), ScriptError> {
+    let shown_decisions = sim.store.decisions.len();
+    let fail = |message: String| ScriptError::Step {
+        step: number,
+        line,
+        message,
+    };
+    {
         match step {
             StepSpec::Apply(body) => {
                 let (source, text) = if body.contains('\n') || body.contains(':') {
@@ -695,7 +721,6 @@ fn run_steps(
                 out.transcript.push_str(&decision_line(sim, d));
             }
         }
-        shown_decisions = sim.store.decisions.len();
     }
     Ok(())
 }

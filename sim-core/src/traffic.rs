@@ -11,6 +11,7 @@
 //! - each pod is a single-server queue with arrival rate `λ` and service rate `μ = 1/S`:
 //!   a backlog carries over when `λ > μ`, and the wait inside the second follows M/M/1
 //!   (`P(W > w) = ρ·e^{-(μ-λ)w}`); a request's latency is `S` + backlog wait + that wait;
+//!   requests that would wait past the client's 30 s timeout fail, and leave the queue;
 //! - p50 and p99 are the quantiles of the mixture over the endpoints, weighted by requests;
 //! - a program that calls another Service (the gateway) sends it the same number of
 //!   requests, and the callee's latency adds to the caller's.
@@ -127,10 +128,12 @@ impl PodLoad {
 
 /// The `q` quantile of a mixture of pod latency distributions.
 fn mixture_quantile(loads: &[PodLoad], q: f64) -> Option<f64> {
+    let loads: Vec<PodLoad> = loads.iter().copied().filter(|l| l.weight > 0.0).collect();
     let total: f64 = loads.iter().map(|l| l.weight).sum();
     if total <= 0.0 {
         return None;
     }
+    let loads = &loads;
     let f = |x: f64| loads.iter().map(|l| l.weight * l.cdf(x)).sum::<f64>() / total;
     let mut lo = loads
         .iter()
@@ -151,6 +154,9 @@ fn mixture_quantile(loads: &[PodLoad], q: f64) -> Option<f64> {
     Some((hi * 10.0).round() / 10.0)
 }
 
+/// A Service by namespace and name.
+type ServiceKey = (String, String);
+
 /// Requests arriving at one Service in one second.
 #[derive(Debug, Clone)]
 struct Arrivals {
@@ -164,6 +170,7 @@ struct Arrivals {
 
 impl Sim {
     /// Starts sending `rps` requests per second to a Service for `duration`.
+    #[allow(clippy::too_many_arguments)]
     pub fn start_traffic(
         &mut self,
         namespace: &str,
@@ -241,7 +248,7 @@ impl Sim {
         // Services called by programs get their callers' requests; up to four hops.
         let mut latency_of: BTreeMap<(String, String), (Option<f64>, Option<f64>)> =
             BTreeMap::new();
-        let mut calls: Vec<((String, String), Vec<(String, String)>)> = Vec::new();
+        let mut calls: Vec<(ServiceKey, Vec<ServiceKey>)> = Vec::new();
         let mut wave = merge_arrivals(arrivals);
         for _ in 0..4 {
             if wave.is_empty() {
@@ -356,14 +363,7 @@ impl Sim {
                 NoNetwork::boxed()
             };
             let path = if a.path.is_empty() { "/" } else { &a.path };
-            let req = WorkerRequest {
-                method: &a.method,
-                path,
-                body: &a.body,
-                client: "10.244.0.1",
-                timeout_ms: REQUEST_TIMEOUT_MS,
-                counts: true,
-            };
+            let req = WorkerRequest::to_service(&a.method, path, &a.body);
             let (reply, net, mut effects) = target.request(now, clock, seed, req, net);
             record.sampled += 1;
             self.traffic.real_runs += 1;
@@ -396,12 +396,9 @@ impl Sim {
             self.apply_effects(target.pod, target.ci, effects);
             match ok_ms {
                 Some(s) => {
-                    let load = self.queue_step(key, n, s);
-                    if load.base_ms > REQUEST_TIMEOUT_MS as f64 {
-                        record.errors += n;
-                    } else {
-                        loads.push(load);
-                    }
+                    let (load, timed_out) = self.queue_step(key, n, s);
+                    record.errors += timed_out;
+                    loads.push(load);
                 }
                 None => {
                     record.errors += n;
@@ -412,7 +409,9 @@ impl Sim {
         for (j, pod) in route.declared.iter().enumerate() {
             let n = share(route.targets.len() + j);
             if n > 0 {
-                loads.push(self.queue_step((*pod, usize::MAX), n, DECLARED_SERVICE_MS));
+                let (load, timed_out) = self.queue_step((*pod, usize::MAX), n, DECLARED_SERVICE_MS);
+                record.errors += timed_out;
+                loads.push(load);
             }
         }
         record.p50_ms = mixture_quantile(&loads, 0.5);
@@ -420,23 +419,31 @@ impl Sim {
         (record, downstream)
     }
 
-    /// Advances one pod's queue by a second with `n` arrivals and service time `s_ms`.
-    fn queue_step(&mut self, key: (ObjId, usize), n: u64, s_ms: f64) -> PodLoad {
+    /// Advances one pod's queue by a second with `n` arrivals and service time `s_ms`;
+    /// returns its latency distribution and how many requests timed out. The backlog never
+    /// holds more than the pod can serve within the client's timeout: beyond that, requests
+    /// wait past it and fail, and are not served later (so the queue drains as soon as the
+    /// load drops, as a server whose clients gave up).
+    fn queue_step(&mut self, key: (ObjId, usize), n: u64, s_ms: f64) -> (PodLoad, u64) {
         let s_ms = s_ms.max(0.001);
         let mu = 1000.0 / s_ms; // per second
         let lambda = n as f64;
+        let cap = mu * REQUEST_TIMEOUT_MS as f64 / 1000.0;
         let backlog = self.traffic.queues.get(&key).copied().unwrap_or(0.0);
-        let after = (backlog + lambda - mu).max(0.0);
+        let raw = backlog + lambda - mu;
+        let overflow = (raw - cap).max(0.0).round();
+        let after = raw.clamp(0.0, cap);
         self.traffic.queues.insert(key, after);
         // Requests this second wait behind the average backlog.
         let wait_ms = (backlog + after) / 2.0 * s_ms;
         let rho = (lambda / mu).min(0.99);
-        PodLoad {
-            weight: lambda,
+        let load = PodLoad {
+            weight: (lambda - overflow).max(0.0),
             base_ms: s_ms + wait_ms,
             rho,
             drain_per_ms: (mu - rho * mu) / 1000.0,
-        }
+        };
+        (load, overflow as u64)
     }
 
     fn route_for_traffic(&self, svc: ObjId) -> Option<RouteService> {
@@ -509,6 +516,29 @@ mod tests {
         let expect = 5.0 + (0.9f64 / 0.01).ln() / 0.02;
         assert!((p99_heavy - expect).abs() < 0.2, "{p99_heavy} vs {expect}");
         assert_eq!(mixture_quantile(&[], 0.5), None);
+    }
+
+    #[test]
+    fn an_overloaded_queue_times_out_and_drains_when_the_load_drops() {
+        let mut sim = Sim::new(Default::default());
+        let key = (1, 0);
+        // 10 ms per request: 100/s capacity; 200/s for a minute.
+        let mut timed_out = 0;
+        for _ in 0..60 {
+            let (load, t) = sim.queue_step(key, 200, 10.0);
+            timed_out += t;
+            // Nobody waits past the 30 s timeout.
+            assert!(load.base_ms <= 30_010.0, "{}", load.base_ms);
+        }
+        assert!(timed_out > 2_000, "{timed_out}");
+        // Load halves: the backlog (at most 30 s of work, 3,000 requests) drains at 50/s.
+        let mut last = 0.0;
+        for _ in 0..61 {
+            let (load, t) = sim.queue_step(key, 50, 10.0);
+            assert_eq!(t, 0);
+            last = load.base_ms;
+        }
+        assert!(last < 20.0, "{last}");
     }
 
     #[test]

@@ -263,3 +263,47 @@ impl Run {
         })
     }
 }
+
+/// A `kubesim run` script: `replicas` pods of the credit scorer (one core each) behind a
+/// Service on `nodes` nodes, `rps` requests per second of predictions, then `set image` to v2
+/// with `strategy` (a YAML flow mapping) and the rollout to its end. Used by the worker
+/// benchmark and by the tests of what a rollout costs under traffic; needs the workers
+/// (`RunOptions::programs`).
+pub fn traffic_rollout_script(replicas: u32, nodes: u32, rps: f64, strategy: &str) -> String {
+    format!(
+        r#"seed: 3
+cluster: {{nodes: {nodes}}}
+steps:
+  - apply: |
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata: {{name: credit}}
+      spec:
+        replicas: {replicas}
+        strategy: {strategy}
+        selector: {{matchLabels: {{app: credit}}}}
+        template:
+          metadata: {{labels: {{app: credit}}}}
+          spec:
+            containers:
+            - name: api
+              image: registry.local/credit-scoring-api:v1
+              resources: {{requests: {{cpu: 250m}}, limits: {{cpu: "1", memory: 256Mi}}}}
+              readinessProbe: {{httpGet: {{path: /healthz, port: 8000}}, periodSeconds: 2}}
+  - apply: |
+      apiVersion: v1
+      kind: Service
+      metadata: {{name: credit}}
+      spec: {{selector: {{app: credit}}, ports: [{{port: 80, targetPort: 8000}}]}}
+  - waitFor: {{rollout: deployment/credit}}
+  - traffic: {{service: credit, rps: {rps}, path: /predict, body: '{TRAFFIC_APPLICANT}', duration: 30m}}
+  - advance: 20s
+  - kubectl: set image deployment/credit api=registry.local/credit-scoring-api:v2
+  - waitFor: {{rollout: deployment/credit, timeout: 20m}}
+  - advance: 10s
+"#
+    )
+}
+
+/// The applicant the traffic of [`traffic_rollout_script`] asks about.
+pub const TRAFFIC_APPLICANT: &str = r#"{"age":35,"income":52000,"loan_amount":12000,"loan_term_months":36,"credit_history_years":8,"existing_debt":3000}"#;

@@ -10,6 +10,8 @@ pub mod compare;
 pub mod kube_api;
 pub mod node_ports;
 pub mod sandbox;
+pub mod scenario_run;
+pub mod scenario_ui;
 pub mod timeline;
 pub mod view;
 
@@ -72,6 +74,8 @@ pub struct AppState {
     rendered: Arc<Mutex<[Rendered; 2]>>,
     /// The address NodePorts listen on (when they do) and what each nodePort is doing.
     node_ports: Arc<Mutex<NodePortStatus>>,
+    /// The scenario pages (`/scenarios`): the catalog and the runs started.
+    pub scenarios: scenario_ui::Scenarios,
 }
 
 /// Where NodePorts listen, and each one's state.
@@ -97,6 +101,7 @@ impl AppState {
                 (u64::MAX, Arc::new(Vec::new())),
             ])),
             node_ports: Arc::new(Mutex::new((None, Vec::new()))),
+            scenarios: scenario_ui::Scenarios::course(),
         }
     }
 
@@ -193,12 +198,14 @@ pub fn router(state: AppState) -> Router {
         .route("/compare/image", post(compare_image))
         .route("/compare/speed", post(compare_speed))
         .merge(kube_api::routes())
+        .merge(scenario_ui::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
 
 /// Starts the clock driver for `state`.
 pub fn spawn_driver(state: AppState) -> tokio::task::JoinHandle<()> {
+    scenario_ui::spawn_driver(state.clone());
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(Duration::from_millis(50));
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -256,6 +263,8 @@ pub struct ServeOptions {
     pub speed: f64,
     /// What the page calls the sandbox (the scenario's file name).
     pub title: Option<String>,
+    /// A folder of scenario files served at `/scenarios` instead of the built-in course.
+    pub scenarios: Option<std::path::PathBuf>,
 }
 
 /// Why the server could not start.
@@ -272,6 +281,9 @@ pub enum ServeError {
         /// Cause.
         source: std::io::Error,
     },
+    /// The scenario folder cannot be read.
+    #[error("{0}")]
+    Scenarios(String),
     /// The server stopped with an error.
     #[error("server error: {0}")]
     Serve(std::io::Error),
@@ -311,6 +323,12 @@ pub async fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result
         });
     let sb = sandbox_at(&opts, Some(wall_ms - setup))?;
     let state = AppState::new(sb, opts.title.as_deref().unwrap_or("default demo"));
+    if let Some(dir) = &opts.scenarios {
+        state
+            .scenarios
+            .use_dir(dir)
+            .map_err(ServeError::Scenarios)?;
+    }
     let listener = tokio::net::TcpListener::bind(opts.addr)
         .await
         .map_err(|source| ServeError::Bind {

@@ -8,24 +8,98 @@ use std::io::{Read, Write};
 
 use crate::json::{obj, Json};
 
+/// The variables the guests read (Service variables are looked up by name on demand).
+const NAMES: &[&str] = &[
+    "BROKEN", "CONTENT_TYPE", "DECISION_THRESHOLD", "FAIL_READINESS_AFTER_REQUESTS",
+    "KUBESIM_REQUESTS_SERVED", "KUBESIM_UPTIME_SECONDS", "LEAK_BYTES_PER_REQUEST", "MODEL_HOST",
+    "MODEL_NAME", "MODEL_PORT", "MODEL_VERSION", "PATH_INFO", "PORT", "POSTGRES_HOST",
+    "POSTGRES_PORT", "QUERY_STRING", "REDIS_HOST", "REDIS_PORT", "REMOTE_ADDR", "REMOTE_PORT",
+    "REQUEST_METHOD", "REQUIRE_SERVICES", "STARTUP_SECONDS", "HOSTNAME",
+];
+
+/// Whether `key` is one of [`NAMES`] (a match: a switch on the length, then a compare).
+fn wanted(key: &[u8]) -> bool {
+    matches!(
+        key,
+        b"BROKEN"
+            | b"CONTENT_TYPE"
+            | b"DECISION_THRESHOLD"
+            | b"FAIL_READINESS_AFTER_REQUESTS"
+            | b"KUBESIM_REQUESTS_SERVED"
+            | b"KUBESIM_UPTIME_SECONDS"
+            | b"LEAK_BYTES_PER_REQUEST"
+            | b"MODEL_HOST"
+            | b"MODEL_NAME"
+            | b"MODEL_PORT"
+            | b"MODEL_VERSION"
+            | b"PATH_INFO"
+            | b"PORT"
+            | b"POSTGRES_HOST"
+            | b"POSTGRES_PORT"
+            | b"QUERY_STRING"
+            | b"REDIS_HOST"
+            | b"REDIS_PORT"
+            | b"REMOTE_ADDR"
+            | b"REMOTE_PORT"
+            | b"REQUEST_METHOD"
+            | b"REQUIRE_SERVICES"
+            | b"STARTUP_SECONDS"
+            | b"HOSTNAME"
+    )
+}
+
 /// The process environment, as an ordered list (no HashMap: it would import `random_get`).
 #[derive(Clone, Debug, Default)]
 pub struct Env {
     vars: Vec<(String, String)>,
+    /// Every `NAME=value` entry, NUL-separated, for names looked up on demand.
+    raw: Vec<u8>,
 }
 
 impl Env {
-    /// The real environment of this invocation.
+    /// The real environment of this invocation. Only the variables the guests read are
+    /// copied, in one pass over the raw block: copying every one (a namespace with many
+    /// Services has many) would make a request's CPU cost, and so its simulated latency,
+    /// depend on how many Services exist.
     pub fn from_process() -> Env {
-        let vars = std::env::vars_os()
-            .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
-            .collect();
-        Env { vars }
+        let raw = raw_environ();
+        let mut vars = Vec::new();
+        for entry in raw.split(|b| *b == 0) {
+            let eq = match entry.iter().position(|b| *b == b'=') {
+                Some(i) => i,
+                None => continue,
+            };
+            let key = &entry[..eq];
+            if wanted(key) {
+                vars.push((
+                    String::from_utf8_lossy(key).into_owned(),
+                    String::from_utf8_lossy(&entry[eq + 1..]).into_owned(),
+                ));
+            }
+        }
+        Env { vars, raw }
     }
 
     /// An environment for tests.
     pub fn new(pairs: &[(&str, &str)]) -> Env {
-        Env { vars: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() }
+        let mut raw = Vec::new();
+        for (k, v) in pairs {
+            raw.extend_from_slice(k.as_bytes());
+            raw.push(b'=');
+            raw.extend_from_slice(v.as_bytes());
+            raw.push(0);
+        }
+        Env {
+            vars: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            raw,
+        }
+    }
+
+    /// Whether a variable is set, for names outside the list the guests read up front.
+    pub fn has(&self, name: &str) -> bool {
+        let mut want = name.as_bytes().to_vec();
+        want.push(b'=');
+        self.raw.split(|b| *b == 0).any(|e| e.starts_with(&want))
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -61,8 +135,47 @@ impl Env {
     /// `<NAME>_SERVICE_HOST` for it, NAME upper-cased with '-' turned into '_'.
     pub fn service_exists(&self, host: &str) -> bool {
         let name = host.split('.').next().unwrap_or(host);
-        self.get(&service_env_prefix(name, "_SERVICE_HOST")).is_some()
+        self.has(&service_env_prefix(name, "_SERVICE_HOST"))
     }
+}
+
+/// The environment block as WASI gives it: `NAME=value` entries, each ending in NUL.
+#[cfg(target_arch = "wasm32")]
+fn raw_environ() -> Vec<u8> {
+    // The same imports (and signatures) the standard library uses.
+    #[link(wasm_import_module = "wasi_snapshot_preview1")]
+    extern "C" {
+        fn environ_sizes_get(count: i32, size: i32) -> i32;
+        fn environ_get(environ: i32, buf: i32) -> i32;
+    }
+    let mut count: usize = 0;
+    let mut size: usize = 0;
+    // SAFETY: the host writes two u32s to the addresses given, then `count` pointers and
+    // `size` bytes into buffers of exactly those sizes.
+    unsafe {
+        if environ_sizes_get(&mut count as *mut usize as i32, &mut size as *mut usize as i32) != 0 {
+            return Vec::new();
+        }
+        let mut ptrs: Vec<u32> = vec![0; count];
+        let mut buf: Vec<u8> = vec![0; size];
+        if environ_get(ptrs.as_mut_ptr() as i32, buf.as_mut_ptr() as i32) != 0 {
+            return Vec::new();
+        }
+        buf
+    }
+}
+
+/// Natively (the guests' unit tests), the process environment in the same form.
+#[cfg(not(target_arch = "wasm32"))]
+fn raw_environ() -> Vec<u8> {
+    let mut raw = Vec::new();
+    for (k, v) in std::env::vars_os() {
+        raw.extend_from_slice(k.to_string_lossy().as_bytes());
+        raw.push(b'=');
+        raw.extend_from_slice(v.to_string_lossy().as_bytes());
+        raw.push(0);
+    }
+    raw
 }
 
 /// `clothes-model` + `_SERVICE_HOST` → `CLOTHES_MODEL_SERVICE_HOST`.
@@ -183,6 +296,7 @@ impl Log {
 
 /// Runs one invocation: the start invocation calls `start` (its return value is the exit code),
 /// a request invocation calls `handle` and writes the CGI response to stdout.
+#[cfg(not(kubesim_bench))]
 pub fn serve<S, H>(start: S, handle: H)
 where
     S: FnOnce(&Env, &mut Log) -> i32,
@@ -211,6 +325,38 @@ where
     let mut lock = stdout.lock();
     let _ = lock.write_all(&resp.to_cgi());
     let _ = lock.flush();
+}
+
+/// The native benchmark (`kubesim bench --workers` compiles the guest with
+/// `--cfg kubesim_bench`): the request in the environment and on stdin is handled
+/// `KUBESIM_BENCH_N` times, each as a request invocation does it (environment, request,
+/// handler, CGI response), and the median in nanoseconds is printed.
+#[cfg(kubesim_bench)]
+pub fn serve<S, H>(_start: S, handle: H)
+where
+    S: FnOnce(&Env, &mut Log) -> i32,
+    H: Fn(&Env, &Request, &mut Log) -> Response,
+{
+    let n: usize = std::env::var("KUBESIM_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000)
+        .max(1);
+    let mut body = Vec::new();
+    let _ = std::io::stdin().read_to_end(&mut body);
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = std::time::Instant::now();
+        let env = Env::from_process();
+        if let Some(req) = Request::from_env(&env, body.clone()) {
+            let mut log = Log::default();
+            let out = handle(&env, &req, &mut log).to_cgi();
+            std::hint::black_box(out);
+        }
+        times.push(t.elapsed().as_nanos());
+    }
+    times.sort();
+    println!("{}", times[n / 2]);
 }
 
 fn flush_log(log: &Log) {

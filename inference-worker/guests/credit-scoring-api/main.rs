@@ -26,11 +26,22 @@ fn main() {
     cgi::serve(start, handle);
 }
 
+/// A port from a `*_PORT` variable. For a Service named `redis`, Kubernetes itself sets
+/// `REDIS_PORT=tcp://10.96.0.7:6379` (the Docker-links style variables), which shadows a
+/// plain port number an app expects; the port is the part after the last colon.
+fn port_of(value: &str) -> &str {
+    if value.contains("://") {
+        value.rsplit(':').next().unwrap_or(value)
+    } else {
+        value
+    }
+}
+
 /// The start invocation: check the Services a `with-services` image needs, then log like uvicorn.
 pub fn start(env: &Env, log: &mut Log) -> i32 {
     if env.flag("REQUIRE_SERVICES") {
         let redis = env.get_or("REDIS_HOST", "redis");
-        let redis_port = env.get_or("REDIS_PORT", "6379");
+        let redis_port = port_of(env.get_or("REDIS_PORT", "6379"));
         if !env.service_exists(redis) {
             redis_traceback(redis, redis_port, log);
             return 1;
@@ -45,7 +56,7 @@ pub fn start(env: &Env, log: &mut Log) -> i32 {
         log.err(&format!(
             "INFO:     Connected to PostgreSQL at {}:{}",
             postgres,
-            env.get_or("POSTGRES_PORT", "5432")
+            port_of(env.get_or("POSTGRES_PORT", "5432"))
         ));
     } else {
         cgi::uvicorn_starting(log);
@@ -238,6 +249,15 @@ fn postgres_traceback(host: &str, log: &mut Log) {
         "psycopg2.OperationalError: could not translate host name \"{}\" to address: Name or service not known",
         host
     ));
+}
+
+#[cfg(test)]
+mod port_tests {
+    #[test]
+    fn docker_link_style_ports_give_their_port() {
+        assert_eq!(super::port_of("tcp://10.96.0.7:6379"), "6379");
+        assert_eq!(super::port_of("6380"), "6380");
+    }
 }
 
 #[cfg(test)]

@@ -789,6 +789,94 @@ fn get(sim: &mut Sim, args: &Args, ns: &str) -> Output {
 }
 
 fn describe(sim: &mut Sim, args: &Args, ns: &str) -> Output {
+    // `kubectl describe pods` (a type alone) describes every object of that type in the
+    // namespace; `describe pods NAME` with no exact match describes those NAME prefixes.
+    if let [kw] = args.positional.as_slice()
+        && !kw.contains('/')
+    {
+        let Some(kind) = parse_kind(kw) else {
+            return unknown_kind(kw);
+        };
+        let names = names_of(sim, kind, ns);
+        if names.is_empty() {
+            return Output::err(format!("No resources found in {ns} namespace."));
+        }
+        return describe_each(sim, args, ns, kw, &names);
+    }
+    if let [kw, prefix] = args.positional.as_slice()
+        && let Some(kind) = parse_kind(kw)
+    {
+        let names = names_of(sim, kind, ns);
+        if !names.contains(prefix) {
+            let matching: Vec<String> = names
+                .into_iter()
+                .filter(|n| n.starts_with(prefix.as_str()))
+                .collect();
+            if !matching.is_empty() {
+                return describe_each(sim, args, ns, kw, &matching);
+            }
+        }
+    }
+    describe_one(sim, args, ns)
+}
+
+/// Names of every object of `kind` in `ns`, sorted.
+fn names_of(sim: &Sim, kind: Kind, ns: &str) -> Vec<String> {
+    let mut v: Vec<String> = match kind {
+        Kind::Deployment => sim
+            .store
+            .deployments
+            .names_in(ns)
+            .map(|(n, _)| n.to_string())
+            .collect(),
+        Kind::ReplicaSet => sim
+            .store
+            .replicasets
+            .names_in(ns)
+            .map(|(n, _)| n.to_string())
+            .collect(),
+        Kind::Pod => sim
+            .store
+            .pods
+            .names_in(ns)
+            .map(|(n, _)| n.to_string())
+            .collect(),
+        Kind::Service => sim
+            .store
+            .services
+            .names_in(ns)
+            .map(|(n, _)| n.to_string())
+            .collect(),
+        Kind::Node => sim
+            .store
+            .nodes
+            .all_names()
+            .map(|(_, n, _)| n.to_string())
+            .collect(),
+        _ => Vec::new(),
+    };
+    v.sort();
+    v
+}
+
+/// Describes each named object, separated as kubectl separates them.
+fn describe_each(sim: &mut Sim, args: &Args, ns: &str, kw: &str, names: &[String]) -> Output {
+    let mut out = Output::default();
+    for (i, name) in names.iter().enumerate() {
+        let one = Args {
+            positional: vec![kw.to_string(), name.clone()],
+            flags: args.flags.clone(),
+        };
+        let o = describe_one(sim, &one, ns);
+        if i > 0 {
+            out.stdout.push_str("\n\n");
+        }
+        out.push(o);
+    }
+    out
+}
+
+fn describe_one(sim: &mut Sim, args: &Args, ns: &str) -> Output {
     let (kind, name) = match target(args) {
         Ok(t) => t,
         Err(o) => return o,

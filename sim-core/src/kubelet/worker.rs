@@ -27,6 +27,9 @@ pub(crate) const REQUEST_TIMEOUT_MS: u64 = 30_000;
 /// A crash at start is seen no sooner than this (the process has to come up first).
 const MIN_CRASH_MS: u64 = 1_000;
 
+/// A Service as its environment variables need it: name, ClusterIP, ports (name, port).
+type ServiceVars = (String, String, Vec<(Option<String>, i32)>);
+
 /// What a request to a container's program got.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WorkerReply {
@@ -116,7 +119,7 @@ impl Sim {
             env.extend(b.env.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
         let ns = p.namespace.to_string();
-        let mut services: Vec<(String, String, Vec<(Option<String>, i32)>)> = Vec::new();
+        let mut services: Vec<ServiceVars> = Vec::new();
         for (sns, name, id) in self.store.services.all_names() {
             // The `kubernetes` Service is visible from every namespace (enableServiceLinks
             // adds the master service's variables everywhere).
@@ -221,13 +224,7 @@ impl Sim {
         for line in &e.logs {
             self.container_log(pod, ci, line);
         }
-        if let Some(w) = self
-            .store
-            .pods
-            .get_mut(pod)
-            .and_then(|p| p.containers.get_mut(ci))
-            .and_then(|c| c.worker.as_mut())
-        {
+        if let Some(w) = self.worker_run_mut(pod, ci) {
             w.served += e.served;
             w.invocations += e.invocations;
         }
@@ -301,13 +298,7 @@ impl Sim {
                 (None, Some((128, "StartError")))
             }
         };
-        if let Some(w) = self
-            .store
-            .pods
-            .get_mut(pod)
-            .and_then(|p| p.containers.get_mut(ci))
-            .and_then(|c| c.worker.as_mut())
-        {
+        if let Some(w) = self.worker_run_mut(pod, ci) {
             w.listening = listening;
             w.exit = exit;
         }
@@ -316,6 +307,16 @@ impl Sim {
             self.container_timer(pod, ci, at, Step::Exit);
         }
         true
+    }
+
+    fn worker_run_mut(&mut self, pod: ObjId, ci: usize) -> Option<&mut WorkerRun> {
+        self.store
+            .pods
+            .get_mut(pod)?
+            .containers
+            .get_mut(ci)?
+            .worker
+            .as_deref_mut()
     }
 
     /// The exit a failed start planned (code, reason), if any.
@@ -523,6 +524,20 @@ impl Sim {
     }
 }
 
+impl<'a> WorkerRequest<'a> {
+    /// A client's request to a Service (counted as served, the client's 30 s timeout).
+    pub fn to_service(method: &'a str, path: &'a str, body: &'a [u8]) -> WorkerRequest<'a> {
+        WorkerRequest {
+            method,
+            path,
+            body,
+            client: "10.244.0.1",
+            timeout_ms: REQUEST_TIMEOUT_MS,
+            counts: true,
+        }
+    }
+}
+
 impl NoNetwork {
     /// A boxed empty network.
     pub fn boxed() -> Box<dyn Network> {
@@ -606,8 +621,7 @@ impl Target {
         ));
         env.push(("KUBESIM_REQUESTS_SERVED".into(), self.served.to_string()));
         env.extend(extra_env.iter().cloned());
-        let seed =
-            crate::rng::mix64(&[sim_seed, self.pod as u64, self.ci as u64, self.invocations]);
+        let seed = crate::rng::mix64(&[sim_seed, self.pod, self.ci as u64, self.invocations]);
         let inv = Invocation {
             args: &self.args,
             env: &env,

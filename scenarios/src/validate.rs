@@ -1,0 +1,274 @@
+//! `kubesim scenario validate`: the schema, every CEL expression, and the rules a playable
+//! scenario keeps, each problem with its line.
+
+use sim_core::time::parse_duration;
+
+use crate::check::Expr;
+use crate::format::{self, ExprLine, Scenario};
+
+/// A problem found in a scenario file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// 1-based line in the file, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+    /// An error (the scenario cannot be played) rather than a warning.
+    pub error: bool,
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, "{l}:{c}: ")?,
+            (Some(l), None) => write!(f, "{l}: ")?,
+            _ => {}
+        }
+        let word = if self.error { "error" } else { "warning" };
+        write!(f, "{word}: {}", self.message)
+    }
+}
+
+impl Diagnostic {
+    fn error(line: Option<usize>, message: String) -> Diagnostic {
+        Diagnostic {
+            line,
+            column: None,
+            message,
+            error: true,
+        }
+    }
+}
+
+/// Parses and checks a scenario; the scenario is returned when it parsed, with every problem
+/// found (errors and warnings).
+pub fn validate(text: &str) -> (Option<Scenario>, Vec<Diagnostic>) {
+    let scenario = match format::parse(text) {
+        Ok(s) => s,
+        Err((line, message)) => return (None, vec![Diagnostic::error(line, message)]),
+    };
+    let mut out = Vec::new();
+    let located = format::expression_lines(text);
+    let cel_lines: Vec<ExprLine> = located.iter().copied().filter(|l| l.is_check).collect();
+    let when_lines: Vec<ExprLine> = located.iter().copied().filter(|l| !l.is_check).collect();
+    let n_checks: usize = scenario.steps.iter().map(|s| s.checks.len()).sum();
+    let n_whens = scenario
+        .steps
+        .iter()
+        .flat_map(|s| &s.events)
+        .filter(|e| e.when.is_some())
+        .count();
+    // Only trust the n-th key for the n-th expression when the counts agree (flow-style YAML
+    // can hide keys from the line scan); otherwise look for the expression's text.
+    let locate = |lines: &[ExprLine], expected: usize, n: usize, src: &str| -> Option<ExprLine> {
+        if lines.len() == expected {
+            return lines.get(n).copied();
+        }
+        let first = src.lines().next()?.trim();
+        text.lines()
+            .position(|l| l.contains(first))
+            .map(|i| ExprLine {
+                is_check: true,
+                line: i + 1,
+                block: false,
+            })
+    };
+    if scenario.steps.is_empty() {
+        out.push(Diagnostic::error(
+            None,
+            "a scenario needs at least one step".into(),
+        ));
+    }
+    let mut check_n = 0;
+    let mut when_n = 0;
+    for (si, step) in scenario.steps.iter().enumerate() {
+        let name = format!("step {} ({:?})", si + 1, step.title);
+        let step_line = step_line(text, si);
+        for e in &step.events {
+            match (&e.at, &e.when) {
+                (Some(_), Some(_)) | (None, None) => out.push(Diagnostic::error(
+                    step_line,
+                    format!("{name}: an event has `at` or `when`, exactly one of them"),
+                )),
+                _ => {}
+            }
+            if let Some(at) = &e.at
+                && let Err(err) = parse_duration(at)
+            {
+                out.push(Diagnostic::error(
+                    step_line,
+                    format!("{name}: event at: {err}"),
+                ));
+            }
+            if let Some(w) = &e.when {
+                let at = locate(&when_lines, n_whens, when_n, w);
+                when_n += 1;
+                if let Err(err) = Expr::compile(w) {
+                    out.push(Diagnostic {
+                        line: at.map(|l| l.file_line(err.line)),
+                        column: Some(err.column),
+                        message: format!("{name}: when: {}", err.message),
+                        error: true,
+                    });
+                }
+            }
+        }
+        for c in &step.checks {
+            let at = locate(&cel_lines, n_checks, check_n, &c.cel);
+            check_n += 1;
+            if let Err(err) = Expr::compile(&c.cel) {
+                out.push(Diagnostic {
+                    line: at.map(|l| l.file_line(err.line)),
+                    column: Some(err.column),
+                    message: format!("{name}: check {:?}: {}", c.name, err.message),
+                    error: true,
+                });
+            }
+        }
+        if step.checks.is_empty() {
+            out.push(Diagnostic::error(
+                step_line,
+                format!("{name} has no checks: the student could not tell it is done"),
+            ));
+        }
+        if step.solution.is_empty() {
+            out.push(Diagnostic::error(
+                step_line,
+                format!("{name} has no reference solution, so it cannot be tested"),
+            ));
+        }
+        if step.hints.is_empty() {
+            out.push(Diagnostic {
+                line: step_line,
+                column: None,
+                message: format!("{name} has no hints"),
+                error: false,
+            });
+        }
+    }
+    (Some(scenario), out)
+}
+
+/// The line of the `index`-th item of the top-level `steps:` list.
+fn step_line(text: &str, index: usize) -> Option<usize> {
+    let mut in_steps = false;
+    let mut indent = None;
+    let mut n = 0;
+    for (i, line) in text.lines().enumerate() {
+        if line.starts_with("steps:") {
+            in_steps = true;
+            continue;
+        }
+        if !in_steps {
+            continue;
+        }
+        let t = line.trim_start();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let ind = line.len() - t.len();
+        if ind == 0 && !t.starts_with('-') {
+            break;
+        }
+        if t.starts_with("- ") && indent.is_none_or(|x| x == ind) {
+            indent = Some(ind);
+            if n == index {
+                return Some(i + 1);
+            }
+            n += 1;
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "\
+title: T
+steps:
+  - title: one
+    text: do it
+    checks:
+      - name: ten
+        cel: deployment('a', 'b').spec.replicas == 10
+    hints: [scale it]
+    solution:
+      - kubectl: scale deployment/b -n a --replicas=10
+  - title: two
+    text: again
+    checks:
+      - name: three
+        cel: |
+          revision('a', 'b') == 3 &&
+          minAvailable('a', 'b') >= 10 &&
+    hints: [undo]
+    solution:
+      - kubectl: rollout undo deployment/b -n a
+";
+
+    #[test]
+    fn a_bad_expression_is_reported_at_its_file_line() {
+        let (s, d) = validate(GOOD);
+        assert!(s.is_some());
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].line, Some(17), "{}", d[0]);
+        assert!(
+            d[0].message.contains("step 2 (\"two\"): check \"three\""),
+            "{}",
+            d[0]
+        );
+    }
+
+    #[test]
+    fn unknown_functions_and_missing_parts_are_errors() {
+        let text = GOOD
+            .replace("deployment('a', 'b')", "deploy('a', 'b')")
+            .replace("    hints: [scale it]\n    solution:\n      - kubectl: scale deployment/b -n a --replicas=10\n", "");
+        let (_, d) = validate(&text);
+        let lines: Vec<String> = d.iter().map(|d| d.to_string()).collect();
+        assert!(lines[0].starts_with("7:1: error: step 1"), "{lines:?}");
+        assert!(
+            lines[0].contains("unknown function \"deploy\""),
+            "{lines:?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("3: error: step 1 (\"one\") has no reference solution")),
+            "{lines:?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("3: warning: step 1 (\"one\") has no hints")),
+            "{lines:?}"
+        );
+    }
+
+    #[test]
+    fn schema_errors_have_lines() {
+        let (s, d) = validate(&GOOD.replace("    text: again\n", "    txt: again\n"));
+        assert!(s.is_none());
+        assert_eq!(d[0].line, Some(12), "{}", d[0]);
+    }
+
+    #[test]
+    fn events_need_at_or_when() {
+        let text = GOOD.replace(
+            "    text: do it\n",
+            "    text: do it\n    events:\n      - do: [{nodeDown: node-1}]\n      - at: soon\n        do: [{nodeDown: node-1}]\n      - when: deployment('a' ===\n        do: [{nodeUp: node-1}]\n",
+        );
+        let (_, d) = validate(&text);
+        let lines: Vec<String> = d.iter().map(|d| d.to_string()).collect();
+        assert!(lines[0].contains("exactly one of them"), "{lines:?}");
+        assert!(lines[1].contains("event at:"), "{lines:?}");
+        assert!(
+            lines[2].starts_with("9:19: error: step 1 (\"one\"): when:"),
+            "{lines:?}"
+        );
+    }
+}

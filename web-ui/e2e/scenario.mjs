@@ -1,0 +1,132 @@
+// The student's path through course scenario 5 in a real browser (Debian's chromium,
+// headless), and the instructor's folder followed live:
+// usage: node scenario.mjs http://127.0.0.1:PORT SCENARIO_DIR [screenshot-dir]
+// The server serves SCENARIO_DIR (holding 05-broken-release.yaml) with --scenarios.
+// Exits non-zero with a message at the first expectation a student would notice failing.
+import { chromium } from "playwright-core";
+import { writeFileSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+const [base, dir, shots] = process.argv.slice(2);
+if (!base || !dir) {
+  console.error("usage: node scenario.mjs BASE_URL SCENARIO_DIR [SCREENSHOT_DIR]");
+  process.exit(2);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const fail = async (msg) => {
+  console.error("FAIL: " + msg);
+  await browser.close();
+  process.exit(1);
+};
+const expectSoon = async (page, what, fn, arg, timeout = 30000) => {
+  try {
+    await page.waitForFunction(fn, arg, { timeout, polling: 100 });
+  } catch (e) {
+    const checks = await page.evaluate(() => document.getElementById("checks")?.textContent || "").catch(() => "");
+    await fail(what + " (" + e.message.split("\n")[0] + ")" + (checks ? "\nchecks panel: " + checks.replace(/\s+/g, " ") : ""));
+  }
+};
+const shot = async (page, name) => {
+  if (shots) await page.evaluate(() => window.scrollTo(0, 0)), await page.screenshot({ path: shots + "/" + name + ".png" });
+};
+
+// Types a command into the console as a student would and waits for its output.
+async function kubectl(page, cmd, expect) {
+  await page.fill("#cmd", cmd);
+  await page.click("#console-form button");
+  await expectSoon(page, "kubectl " + cmd + " prints " + expect, (want) => document.getElementById("console-out").textContent.includes(want), expect);
+}
+const allGreen = () => {
+  const checks = document.querySelectorAll("#checks .check");
+  return checks.length > 0 && [...checks].every((c) => c.classList.contains("pass"));
+};
+async function nextStep(page, n, title) {
+  await expectSoon(page, "step " + (n - 1) + " offers the next step", () => !!document.querySelector("#checks form.next button"));
+  await page.click("#checks form.next button");
+  await expectSoon(page, "step " + n + " is shown", (t) => document.querySelector(".step-panel h2").textContent.includes(t), "Step " + n + " of 5: " + title);
+}
+
+try {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  page.on("pageerror", (e) => console.error("page error: " + e.message));
+
+  // The list: the instructor's folder.
+  await page.goto(base + "/scenarios", { waitUntil: "domcontentloaded" });
+  await expectSoon(page, "the list shows scenario 5", () => document.body.textContent.includes("A broken release, caught and rolled back"));
+
+  // A file dropped into the folder appears without a reload by hand; a broken one shows its line.
+  const one = readFileSync(join(dir, "05-broken-release.yaml"), "utf8");
+  writeFileSync(join(dir, "my-copy.yaml"), one.replace("title: A broken release", "title: My own broken release"));
+  writeFileSync(join(dir, "typo.yaml"), "title: Typo\nsteps:\n  - title: x\n    txt: y\n");
+  await expectSoon(page, "the new file is listed", () => document.body.textContent.includes("My own broken release"), undefined, 15000);
+  await expectSoon(page, "the broken file shows its error with file:line", () => /typo\.yaml:4: error: steps\[0\]: unknown field `txt`/.test(document.body.textContent), undefined, 15000);
+  await shot(page, "scenario-list");
+
+  // Scenario 5, step 1.
+  await page.click("a[href='/scenarios/05-broken-release']");
+  await expectSoon(page, "step 1 is shown", () => document.querySelector(".step-panel h2")?.textContent.includes("Step 1 of 5: Ship v2 without losing capacity"));
+  await expectSoon(page, "10 ready pods", () => document.querySelectorAll("#cluster .pod.ready").length === 10);
+  if (await page.$$eval(".step-text .code .copy", (b) => b.length) < 2) await fail("code blocks have no copy button");
+  if (await page.$$eval("#checks .check.fail", (c) => c.length) !== 3) await fail("three red checks expected before acting");
+  // A click on a command in the text puts it in the console.
+  await page.click(".step-text .cmdline");
+  if (!(await page.inputValue("#cmd")).startsWith("get deployment credit-scoring-api")) await fail("a command line click did not fill the console");
+  // A hint.
+  await page.click("#hints form button");
+  await expectSoon(page, "the first hint shows", () => document.querySelectorAll("#hints .hints li").length === 1);
+
+  await page.click("form[action$='speed?speed=30'] button");
+  await kubectl(page, "set image deployment/credit-scoring-api api=registry.local/credit-scoring-api:v2 -n live-coding", "image updated");
+  await expectSoon(page, "step 1's checks turn green", allGreen, undefined, 60000);
+  await shot(page, "scenario-step1-green");
+
+  // Reload: the progress is kept.
+  await page.reload({ waitUntil: "domcontentloaded" });
+  await expectSoon(page, "after a reload, step 1 is still passed with its hint shown", () =>
+    document.querySelector("#checks form.next") && document.querySelectorAll("#hints .hints li").length === 1);
+
+  // Step 2: the broken image stalls safely.
+  await nextStep(page, 2, "Push a broken image");
+  await kubectl(page, "set image deployment/credit-scoring-api api=registry.local/credit-scoring-api:broken -n live-coding", "image updated");
+  await expectSoon(page, "step 2's checks turn green", allGreen, undefined, 60000);
+  await kubectl(page, "get pods -n live-coding", "Running");
+
+  // Step 3: diagnose; the deadline passes.
+  await nextStep(page, 3, "Find out why");
+  await kubectl(page, "describe deployment credit-scoring-api -n live-coding", "Replicas:");
+  await expectSoon(page, "step 3's checks turn green", allGreen, undefined, 60000);
+  await kubectl(page, "describe deployment credit-scoring-api -n live-coding", "ProgressDeadlineExceeded");
+
+  // Step 4: roll back; try reset step on the way.
+  await nextStep(page, 4, "Roll back");
+  await page.click("form[action$='speed?speed=pause'] button");
+  await kubectl(page, "rollout undo deployment/credit-scoring-api -n live-coding", "rolled back");
+  await page.evaluate(() => { window.beforeReset = true; });
+  await page.click("form.reset[action$='/reset'] button");
+  await expectSoon(page, "reset step reloads step 4", () => !window.beforeReset && document.querySelector(".step-panel h2")?.textContent.includes("Step 4 of 5"));
+  await kubectl(page, "rollout history deployment/credit-scoring-api -n live-coding", "REVISION");
+  const hist = await page.textContent("#console-out");
+  if (/\n4\s/.test(hist)) await fail("after reset step, revision 4 should not exist yet:\n" + hist);
+  await page.click("form[action$='speed?speed=30'] button");
+  await kubectl(page, "rollout undo deployment/credit-scoring-api -n live-coding", "rolled back");
+  await expectSoon(page, "step 4's checks turn green", allGreen, undefined, 60000);
+
+  // Step 5: any revision.
+  await nextStep(page, 5, "Back to any revision");
+  await kubectl(page, "rollout history deployment/credit-scoring-api -n live-coding --revision=1", "credit-scoring-api:v1");
+  await kubectl(page, "rollout undo deployment/credit-scoring-api -n live-coding --to-revision=1", "rolled back");
+  await expectSoon(page, "step 5's checks turn green and the scenario is complete", () => !!document.querySelector("#checks .complete"), undefined, 60000);
+  await shot(page, "scenario-complete");
+
+  await page.goto(base + "/scenarios", { waitUntil: "domcontentloaded" });
+  await expectSoon(page, "the list shows scenario 5 done", () => [...document.querySelectorAll(".scenario-item")].some((li) => li.dataset.id === "05-broken-release" && li.textContent.includes("done")));
+
+  console.log("ok: the student followed scenario 5 to the end in the browser, checks turned green, progress survived a reload, reset step replayed, and the folder was followed live");
+  await browser.close();
+} catch (e) {
+  await fail(e.stack || String(e));
+}

@@ -1,0 +1,453 @@
+//! A course scenario played in the browser: a [`scenarios::Session`] (setup, steps, timed and
+//! conditional events, checks) plus the log of everything that moved it, and the student's
+//! progress (revealed hints, passed steps).
+//!
+//! As with the sandbox, the log is the run: replaying the scenario's text and the log gives
+//! the same cluster, which is how "reset step" works (replay up to the moment the step began).
+//! Time goes through the session, so the scenario's events fire as the page's clock runs.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use scenarios::Session;
+use scenarios::runner::{CheckResult, ScenarioError};
+use sim_core::kubectl::{FileSource, NoFiles, Output};
+use sim_core::program::Programs;
+use sim_core::script::RunOptions;
+use sim_core::{SimDuration, SimTime};
+
+use crate::sandbox::Speed;
+
+/// Something that moved the run, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Entry {
+    /// Time ran to this moment. `free` when no `when` event was waiting: consecutive free
+    /// advances are one (see [`Session::awaits_condition`]).
+    Advance {
+        /// Where time stopped.
+        to: SimTime,
+        /// Can merge with the next free advance.
+        free: bool,
+    },
+    /// A kubectl command that changed something (or moved the clock).
+    Kubectl(String),
+    /// A manifest applied from the editor.
+    Apply(String),
+    /// The student moved on to this step (0-based).
+    Enter(usize),
+}
+
+/// What the console and the YAML box last showed on this scenario's page.
+#[derive(Clone, Debug, Default)]
+pub struct Console {
+    /// Last command.
+    pub cmd: String,
+    /// Its output, with the command line.
+    pub out: String,
+    /// The editor's text.
+    pub yaml: String,
+    /// What apply printed.
+    pub apply_out: String,
+}
+
+/// A scenario being played in the browser.
+pub struct ScenarioRun {
+    /// The file's text when the run started.
+    pub text: Arc<str>,
+    /// The scenario's session: the cluster, the current step, its events.
+    pub session: Session,
+    /// Everything that moved the run.
+    pub log: Vec<Entry>,
+    /// How fast virtual time runs.
+    pub speed: Speed,
+    /// Hints revealed, per step.
+    pub hints: Vec<usize>,
+    /// Steps whose checks all passed at some moment.
+    pub passed: BTreeSet<usize>,
+    /// The current step's checks at their last evaluation.
+    pub checks: Vec<CheckResult>,
+    /// Failures of the scenario's own actions and events, with their time.
+    pub problems: Vec<(SimTime, String)>,
+    /// The console and editor.
+    pub console: Console,
+    /// When the checks were last evaluated: (time, resource version, log length).
+    checked: Option<(SimTime, u64, usize)>,
+    programs: Arc<dyn Programs>,
+    dir: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for ScenarioRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScenarioRun")
+            .field("session", &self.session)
+            .field("log", &self.log.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Files that `kubectl apply -f` names, relative to the scenario's folder.
+struct Dir(PathBuf);
+
+impl FileSource for Dir {
+    fn read(&self, path: &str) -> Result<String, String> {
+        let p = self.0.join(path);
+        std::fs::read_to_string(&p)
+            .map_err(|e| format!("the path {:?} cannot be read: {e}", p.display().to_string()))
+    }
+}
+
+/// Everything needed to rebuild a run from its log, taken so that the replay can run
+/// without holding the run's lock.
+pub struct Replay {
+    text: Arc<str>,
+    programs: Arc<dyn Programs>,
+    dir: Option<PathBuf>,
+    log: Vec<Entry>,
+    hints: Vec<usize>,
+    passed: BTreeSet<usize>,
+    speed: Speed,
+    console: Console,
+}
+
+impl Replay {
+    /// A fresh run of the same text with the log replayed; the progress (hints, steps passed
+    /// before the log's last step, speed, console) carries over.
+    pub fn run(self) -> Result<ScenarioRun, ScenarioError> {
+        let mut run = ScenarioRun::start(&self.text, self.programs, self.dir)?;
+        for e in &self.log {
+            run.replay(e);
+        }
+        run.log = self.log;
+        run.hints = self.hints;
+        let step = run.step();
+        run.passed = self.passed.into_iter().filter(|s| *s < step).collect();
+        run.speed = self.speed;
+        run.console = self.console;
+        run.checked = None;
+        run.evaluate();
+        Ok(run)
+    }
+}
+
+impl ScenarioRun {
+    /// Validates `text`, builds the cluster, runs the setup and begins the first step.
+    /// `dir` is where `apply -f FILE` reads files (none for the embedded course).
+    pub fn start(
+        text: &str,
+        programs: Arc<dyn Programs>,
+        dir: Option<PathBuf>,
+    ) -> Result<ScenarioRun, ScenarioError> {
+        let files: Box<dyn FileSource + Send + Sync> = match &dir {
+            Some(d) => Box::new(Dir(d.clone())),
+            None => Box::new(NoFiles),
+        };
+        let opts = RunOptions {
+            programs: Some(programs.clone()),
+            ..RunOptions::default()
+        };
+        let session = Session::start(text, opts, files)?;
+        let steps = session.scenario.steps.len();
+        let mut run = ScenarioRun {
+            text: text.into(),
+            session,
+            log: Vec::new(),
+            speed: Speed::Times(1.0),
+            hints: vec![0; steps],
+            passed: BTreeSet::new(),
+            checks: Vec::new(),
+            problems: Vec::new(),
+            console: Console::default(),
+            checked: None,
+            programs,
+            dir,
+        };
+        run.evaluate();
+        Ok(run)
+    }
+
+    /// What replaying the log up to the moment step `index` began takes (the setup alone
+    /// for step 0): "reset step".
+    pub fn replay_to_step(&self, index: usize) -> Replay {
+        let log = match self.log.iter().position(|e| *e == Entry::Enter(index)) {
+            Some(i) => self.log[..=i].to_vec(),
+            None => Vec::new(),
+        };
+        self.replay_of(log)
+    }
+
+    /// What replaying the whole log takes.
+    pub fn replay_all(&self) -> Replay {
+        self.replay_of(self.log.clone())
+    }
+
+    fn replay_of(&self, log: Vec<Entry>) -> Replay {
+        Replay {
+            text: self.text.clone(),
+            programs: self.programs.clone(),
+            dir: self.dir.clone(),
+            log,
+            hints: self.hints.clone(),
+            passed: self.passed.clone(),
+            speed: self.speed,
+            console: self.console.clone(),
+        }
+    }
+
+    fn replay(&mut self, e: &Entry) {
+        // Failures happened live too (they were shown then); the replay goes on past them.
+        let result = match e {
+            Entry::Advance { to, .. } => {
+                let d = to.since(self.session.sim.now());
+                self.session.advance(d)
+            }
+            Entry::Kubectl(c) => self.session.kubectl(c).map(|_| ()),
+            Entry::Apply(y) => self.session.apply(y).map(|_| ()),
+            Entry::Enter(i) => self.session.enter_step(*i),
+        };
+        if let Err(err) = result {
+            self.problems
+                .push((self.session.sim.now(), err.to_string()));
+        }
+    }
+
+    /// The current step (0-based).
+    pub fn step(&self) -> usize {
+        self.session.step()
+    }
+
+    /// Number of steps.
+    pub fn steps(&self) -> usize {
+        self.session.scenario.steps.len()
+    }
+
+    /// Every step is passed.
+    pub fn complete(&self) -> bool {
+        self.steps() > 0 && self.passed.contains(&(self.steps() - 1))
+    }
+
+    /// A kubectl command typed by the student; recorded if it changed anything.
+    pub fn kubectl(&mut self, line: &str) -> Output {
+        let words = sim_core::kubectl::split_words(line).unwrap_or_default();
+        let before = self.fingerprint();
+        let out = match self.session.kubectl(line) {
+            Ok(o) => o,
+            Err(e) => self.problem(e),
+        };
+        if !sim_core::kubectl::is_read_only(&words) || self.fingerprint() != before {
+            self.log.push(Entry::Kubectl(line.to_string()));
+        }
+        self.evaluate();
+        out
+    }
+
+    /// A manifest applied from the editor; always recorded.
+    pub fn apply(&mut self, yaml: &str) -> Output {
+        let out = match self.session.apply(yaml) {
+            Ok(o) => o,
+            Err(e) => self.problem(e),
+        };
+        self.log.push(Entry::Apply(yaml.to_string()));
+        self.evaluate();
+        out
+    }
+
+    fn problem(&mut self, e: ScenarioError) -> Output {
+        let text = e.to_string();
+        self.problems.push((self.session.sim.now(), text.clone()));
+        Output {
+            stdout: String::new(),
+            stderr: format!("the scenario's event failed: {text}\n"),
+            code: 1,
+        }
+    }
+
+    fn fingerprint(&self) -> (SimTime, u64, usize) {
+        (
+            self.session.sim.now(),
+            self.session.sim.store.resource_version(),
+            self.session.messages.len(),
+        )
+    }
+
+    /// Runs time to `t` through the session (events fire), recorded.
+    pub fn advance_to(&mut self, t: SimTime) {
+        let now = self.session.sim.now();
+        if t <= now {
+            return;
+        }
+        let free = !self.session.awaits_condition();
+        if let Err(e) = self.session.advance(t.since(now)) {
+            self.problem(e);
+        }
+        match self.log.last_mut() {
+            Some(Entry::Advance { to, free: true }) if free => *to = t,
+            _ => self.log.push(Entry::Advance { to: t, free }),
+        }
+    }
+
+    /// Moves time forward by `wall` at the current speed; at `Max`, a virtual second at a
+    /// time for up to `budget` of wall time.
+    pub fn tick(&mut self, wall: std::time::Duration, budget: std::time::Duration) {
+        match self.speed {
+            Speed::Paused => {}
+            Speed::Times(x) => {
+                let t = self.session.sim.now() + SimDuration::from_secs_f64(wall.as_secs_f64() * x);
+                self.advance_to(t);
+            }
+            Speed::Max => {
+                let started = std::time::Instant::now();
+                while started.elapsed() < budget {
+                    let t = self.session.sim.now() + SimDuration::from_secs(1);
+                    self.advance_to(t);
+                }
+            }
+        }
+    }
+
+    /// Evaluates the current step's checks if anything changed since the last time, and
+    /// records the step as passed when they all hold.
+    pub fn evaluate(&mut self) {
+        let key = (
+            self.session.sim.now(),
+            self.session.sim.store.resource_version(),
+            self.log.len(),
+        );
+        if self.checked == Some(key) {
+            return;
+        }
+        self.checked = Some(key);
+        self.checks = self.session.check();
+        if !self.checks.is_empty() && self.checks.iter().all(|c| c.outcome.passed) {
+            self.passed.insert(self.step());
+        }
+    }
+
+    /// Moves on to the next step once this one is passed.
+    pub fn next_step(&mut self) -> Result<(), String> {
+        let step = self.step();
+        if !self.passed.contains(&step) {
+            return Err("the checks of this step do not all pass yet".into());
+        }
+        if step + 1 >= self.steps() {
+            return Err("this is the last step".into());
+        }
+        self.log.push(Entry::Enter(step + 1));
+        if let Err(e) = self.session.enter_step(step + 1) {
+            self.problem(e);
+        }
+        self.checked = None;
+        self.evaluate();
+        Ok(())
+    }
+
+    /// Reveals the current step's next hint; false if there is none left.
+    pub fn reveal_hint(&mut self) -> bool {
+        let step = self.step();
+        let total = self.session.scenario.steps[step].hints.len();
+        match self.hints.get_mut(step) {
+            Some(n) if *n < total => {
+                *n += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIVE: &str = include_str!("../../scenarios/course/05-broken-release.yaml");
+
+    fn programs() -> Arc<dyn Programs> {
+        crate::sandbox::workers()
+    }
+
+    #[test]
+    fn the_log_replays_the_same_run_and_reset_goes_back_to_the_steps_start() {
+        let mut run = ScenarioRun::start(FIVE, programs(), None).unwrap();
+        assert_eq!(run.step(), 0);
+        assert!(run.checks.iter().all(|c| !c.outcome.passed));
+        let out = run.kubectl("get deploy -n live-coding");
+        assert!(out.stdout.contains("10/10"), "{out:?}");
+        assert!(run.log.is_empty(), "a read is not part of the run");
+        run.kubectl("set image deployment/credit-scoring-api api=registry.local/credit-scoring-api:v2 -n live-coding");
+        // Small ticks, as the page's clock moves.
+        for _ in 0..400 {
+            run.tick(
+                std::time::Duration::from_millis(50),
+                std::time::Duration::ZERO,
+            );
+        }
+        run.speed = Speed::Times(30.0);
+        for _ in 0..100 {
+            run.tick(
+                std::time::Duration::from_millis(50),
+                std::time::Duration::ZERO,
+            );
+        }
+        run.evaluate();
+        assert!(
+            run.checks.iter().all(|c| c.outcome.passed),
+            "{:?}",
+            run.checks
+        );
+        assert!(run.passed.contains(&0));
+        assert!(run.log.len() <= 3, "free advances merge: {:?}", run.log);
+        let again = run.replay_all().run().unwrap();
+        assert_eq!(again.session.sim.now(), run.session.sim.now());
+        assert_eq!(
+            again.session.out.tracer.to_jsonl(),
+            run.session.out.tracer.to_jsonl()
+        );
+        run.next_step().unwrap();
+        assert_eq!(run.step(), 1);
+        let entered = run.session.sim.now();
+        run.kubectl("set image deployment/credit-scoring-api api=registry.local/credit-scoring-api:broken -n live-coding");
+        run.advance_to(entered + SimDuration::from_secs(60));
+        let reset = run.replay_to_step(1).run().unwrap();
+        assert_eq!(reset.step(), 1);
+        assert_eq!(reset.session.sim.now(), entered);
+        assert!(reset.passed.contains(&0) && !reset.passed.contains(&1));
+        assert!(reset.checks.iter().all(|c| !c.outcome.passed));
+    }
+
+    #[test]
+    fn timed_events_fire_as_the_pages_clock_runs() {
+        let text = include_str!("../../scenarios/course/10-node-failure.yaml");
+        let mut run = ScenarioRun::start(text, programs(), None).unwrap();
+        assert!(run.session.messages.is_empty());
+        let start = run.session.sim.now();
+        for _ in 0..5 {
+            run.tick(
+                std::time::Duration::from_millis(50),
+                std::time::Duration::ZERO,
+            );
+        }
+        assert!(run.session.messages.is_empty(), "not yet: 10 s in");
+        run.speed = Speed::Times(100.0);
+        for _ in 0..4 {
+            run.tick(
+                std::time::Duration::from_millis(50),
+                std::time::Duration::ZERO,
+            );
+        }
+        let (at, said) = run.session.messages.first().cloned().unwrap();
+        assert_eq!(said, "node-3 stopped answering");
+        assert_eq!(at.since(start), SimDuration::from_secs(10), "at its moment");
+        let again = run.replay_all().run().unwrap();
+        assert_eq!(again.session.messages, run.session.messages);
+    }
+
+    #[test]
+    fn next_step_waits_for_the_checks_and_hints_come_one_at_a_time() {
+        let mut run = ScenarioRun::start(FIVE, programs(), None).unwrap();
+        assert!(run.next_step().is_err());
+        assert!(run.reveal_hint());
+        assert!(run.reveal_hint());
+        assert!(!run.reveal_hint(), "step 1 has two hints");
+        assert_eq!(run.hints[0], 2);
+    }
+}

@@ -1,0 +1,1397 @@
+//! The student's pages: `/scenarios` lists the course (embedded in the binary) or the
+//! instructor's folder (`kubesim serve --scenarios DIR`, re-read when a file changes), and
+//! `/scenarios/ID` plays one: the step's text beside the live cluster, the kubectl console and
+//! the YAML editor; checks turning green as time passes; hints one at a time; next step;
+//! reset step.
+//!
+//! Each scenario started in this server has one [`ScenarioRun`] shared by every tab, so the
+//! progress (step, revealed hints, passed steps, the cluster itself) is kept on the server
+//! for as long as it runs: a reload shows the same state. One task moves every run's clock
+//! and, for a folder, looks at the files' modification times every second.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use tokio::sync::watch;
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::AppState;
+use crate::sandbox::Speed;
+use crate::scenario_run::ScenarioRun;
+use crate::view::{self, Panels};
+
+/// The course, embedded in the binary.
+#[derive(rust_embed::RustEmbed)]
+#[folder = "../scenarios/course/"]
+struct Course;
+
+/// Largest scenario file read from a folder.
+const MAX_FILE: u64 = 1 << 20;
+
+/// One scenario file as listed.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    /// The file's name.
+    pub file: String,
+    /// Its text.
+    pub text: Arc<str>,
+    /// Title, summary, level, minutes and steps; or the problems (`FILE:LINE:COL: error: ...`).
+    pub summary: Result<Summary, Vec<String>>,
+}
+
+/// What the list shows of a valid scenario.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// Title.
+    pub title: String,
+    /// One or two sentences, as HTML (Markdown rendered).
+    pub summary: String,
+    /// beginner, intermediate, advanced.
+    pub level: &'static str,
+    /// Estimated minutes.
+    pub minutes: Option<u32>,
+    /// Number of steps.
+    pub steps: usize,
+    /// Learning goals.
+    pub goals: Vec<String>,
+}
+
+/// Where the scenarios come from.
+#[derive(Debug, Clone)]
+enum Source {
+    Course,
+    Dir(PathBuf),
+}
+
+/// The scenarios on offer, by id (the file name without `.yaml`).
+#[derive(Debug)]
+struct Catalog {
+    source: Source,
+    entries: BTreeMap<String, Listed>,
+    /// (name, modification time, length) of each file, to notice changes.
+    stamps: Vec<(String, Option<SystemTime>, u64)>,
+    /// Bumped on every change (the list page polls it).
+    version: u64,
+    /// Why the folder could not be read, if it could not.
+    error: Option<String>,
+}
+
+/// A run and what its tabs share.
+struct Slot {
+    run: Mutex<ScenarioRun>,
+    changed: watch::Sender<u64>,
+    rendered: Mutex<Option<(u64, Arc<Panels>)>>,
+}
+
+impl Slot {
+    fn lock(&self) -> MutexGuard<'_, ScenarioRun> {
+        self.run.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn notify(&self) {
+        self.changed.send_modify(|v| *v += 1);
+    }
+}
+
+/// Every scenario of this server and the runs started.
+#[derive(Clone)]
+pub struct Scenarios {
+    catalog: Arc<Mutex<Catalog>>,
+    runs: Arc<Mutex<BTreeMap<String, Arc<Slot>>>>,
+    programs: Arc<dyn sim_core::program::Programs>,
+}
+
+impl std::fmt::Debug for Scenarios {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scenarios").finish_non_exhaustive()
+    }
+}
+
+impl Default for Scenarios {
+    fn default() -> Self {
+        Scenarios::course()
+    }
+}
+
+impl Scenarios {
+    /// The embedded course.
+    pub fn course() -> Scenarios {
+        let files: BTreeMap<String, String> = Course::iter()
+            .filter_map(|name| {
+                let f = Course::get(&name)?;
+                Some((
+                    name.to_string(),
+                    String::from_utf8_lossy(&f.data).into_owned(),
+                ))
+            })
+            .collect();
+        let mut catalog = Catalog {
+            source: Source::Course,
+            entries: BTreeMap::new(),
+            stamps: Vec::new(),
+            version: 0,
+            error: None,
+        };
+        catalog.fill(files.into_iter().map(|(n, t)| (n, Ok(t))).collect());
+        Scenarios {
+            catalog: Arc::new(Mutex::new(catalog)),
+            runs: Arc::default(),
+            programs: crate::sandbox::workers(),
+        }
+    }
+
+    /// Serves the scenarios of `dir` instead of the course; an error if it is not a folder
+    /// that can be read.
+    pub fn use_dir(&self, dir: &FsPath) -> Result<(), String> {
+        let stamps = stamps(dir)?;
+        let files = read_files(dir, &stamps);
+        let mut c = self.catalog();
+        c.source = Source::Dir(dir.to_path_buf());
+        c.stamps = stamps;
+        c.fill(files);
+        Ok(())
+    }
+
+    fn catalog(&self) -> MutexGuard<'_, Catalog> {
+        self.catalog.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn runs(&self) -> MutexGuard<'_, BTreeMap<String, Arc<Slot>>> {
+        self.runs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn slot(&self, id: &str) -> Option<Arc<Slot>> {
+        self.runs().get(id).cloned()
+    }
+
+    /// Re-reads the folder if a file was added, removed or changed; true if so.
+    fn rescan(&self) -> bool {
+        let dir = match &self.catalog().source {
+            Source::Dir(d) => d.clone(),
+            Source::Course => return false,
+        };
+        let now = stamps(&dir);
+        let mut c = self.catalog();
+        match now {
+            Err(e) => {
+                let changed = c.error.as_deref() != Some(e.as_str());
+                if changed {
+                    c.error = Some(e);
+                    c.version += 1;
+                }
+                changed
+            }
+            Ok(s) if s == c.stamps && c.error.is_none() => false,
+            Ok(s) => {
+                drop(c);
+                // Read outside the lock; the stamps go with what was read.
+                let files = read_files(&dir, &s);
+                let mut c = self.catalog();
+                c.error = None;
+                c.stamps = s;
+                c.fill(files);
+                true
+            }
+        }
+    }
+
+    /// The run of `id`, started if needed (the setup runs off the async workers).
+    async fn run_of(&self, id: &str) -> Result<Arc<Slot>, Response> {
+        if let Some(s) = self.slot(id) {
+            return Ok(s);
+        }
+        let (text, dir) = {
+            let c = self.catalog();
+            let Some(l) = c.entries.get(id) else {
+                return Err(not_found(id));
+            };
+            if let Err(problems) = &l.summary {
+                return Err(invalid_page(&l.file, problems));
+            }
+            let dir = match &c.source {
+                Source::Dir(d) => Some(d.clone()),
+                Source::Course => None,
+            };
+            (l.text.clone(), dir)
+        };
+        let programs = self.programs.clone();
+        let started =
+            tokio::task::spawn_blocking(move || ScenarioRun::start(&text, programs, dir)).await;
+        let run = match started {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
+                return Err((
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("the scenario could not start: {e}"),
+                )
+                    .into_response());
+            }
+            Err(e) => {
+                return Err((
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("the scenario could not start: {e}"),
+                )
+                    .into_response());
+            }
+        };
+        let (changed, _) = watch::channel(0);
+        let slot = Arc::new(Slot {
+            run: Mutex::new(run),
+            changed,
+            rendered: Mutex::new(None),
+        });
+        // Another tab may have started it meanwhile: keep the first.
+        Ok(self.runs().entry(id.to_string()).or_insert(slot).clone())
+    }
+}
+
+impl Catalog {
+    fn fill(&mut self, files: Vec<(String, Result<String, String>)>) {
+        self.entries.clear();
+        for (file, text) in files {
+            let Some(id) = file
+                .strip_suffix(".yaml")
+                .or_else(|| file.strip_suffix(".yml"))
+                .map(str::to_string)
+            else {
+                continue;
+            };
+            let (text, summary) = match text {
+                Ok(t) => {
+                    let s = summarise(&file, &t);
+                    (t, s)
+                }
+                Err(e) => (String::new(), Err(vec![format!("{file}: {e}")])),
+            };
+            let summary = if id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            {
+                summary
+            } else {
+                Err(vec![format!(
+                    "{file}: the file name may only have letters, digits, '-', '_' and '.'"
+                )])
+            };
+            self.entries.insert(
+                id,
+                Listed {
+                    file,
+                    text: text.into(),
+                    summary,
+                },
+            );
+        }
+        self.version += 1;
+    }
+}
+
+/// Validates a scenario for the list: its summary, or its errors as `FILE:LINE:COL: ...`.
+fn summarise(file: &str, text: &str) -> Result<Summary, Vec<String>> {
+    let (scenario, diags) = scenarios::validate(text);
+    let errors: Vec<String> = diags
+        .iter()
+        .filter(|d| d.error)
+        .map(|d| format!("{file}:{d}"))
+        .collect();
+    match scenario {
+        Some(s) if errors.is_empty() => Ok(Summary {
+            title: s.title,
+            summary: markdown_inline(&s.summary),
+            level: s.level.as_str(),
+            minutes: s.minutes,
+            steps: s.steps.len(),
+            goals: s.goals,
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// The scenario files of `dir` with their modification time and length, by name.
+fn stamps(dir: &FsPath) -> Result<Vec<(String, Option<SystemTime>, u64)>, String> {
+    let rd = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut out: Vec<_> = rd
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !(name.ends_with(".yaml") || name.ends_with(".yml")) || name.starts_with('.') {
+                return None;
+            }
+            let meta = e.metadata().ok().filter(|m| m.is_file())?;
+            Some((name, meta.modified().ok(), meta.len()))
+        })
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+fn read_files(
+    dir: &FsPath,
+    stamps: &[(String, Option<SystemTime>, u64)],
+) -> Vec<(String, Result<String, String>)> {
+    stamps
+        .iter()
+        .map(|(name, _, len)| {
+            let text = if *len > MAX_FILE {
+                Err(format!("larger than {} KiB", MAX_FILE / 1024))
+            } else {
+                std::fs::read_to_string(dir.join(name)).map_err(|e| format!("cannot read: {e}"))
+            };
+            (name.clone(), text)
+        })
+        .collect()
+}
+
+/// The routes of the scenario pages (merged into [`crate::router`]).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/scenarios", get(list_page))
+        .route("/scenarios/version", get(version))
+        .route("/scenarios/{id}", get(scenario_page))
+        .route("/scenarios/{id}/stream", get(stream))
+        .route("/scenarios/{id}/state", get(state_json))
+        .route("/scenarios/{id}/kubectl", post(kubectl))
+        .route("/scenarios/{id}/apply", post(apply))
+        .route("/scenarios/{id}/speed", post(speed))
+        .route("/scenarios/{id}/advance", post(advance))
+        .route("/scenarios/{id}/hint", post(hint))
+        .route("/scenarios/{id}/next", post(next))
+        .route("/scenarios/{id}/reset", post(reset))
+        .route("/scenarios/{id}/restart", post(restart))
+        .route("/scenarios/{id}/pod/{ns}/{name}", get(pod))
+}
+
+/// Starts the task that moves every run's clock (every 50 ms) and, for a folder, re-reads
+/// it when a file changes (every second).
+pub fn spawn_driver(st: AppState) -> tokio::task::JoinHandle<()> {
+    let sc = st.scenarios.clone();
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_millis(50));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last = tokio::time::Instant::now();
+        let mut ticks = 0u64;
+        loop {
+            interval.tick().await;
+            let now = tokio::time::Instant::now();
+            let wall = (now - last).min(Duration::from_millis(250));
+            last = now;
+            let slots: Vec<Arc<Slot>> = sc.runs().values().cloned().collect();
+            let budget = Duration::from_millis(40 / slots.len().max(1) as u64);
+            for slot in slots {
+                let changed = {
+                    let mut run = slot.lock();
+                    let before = (
+                        run.session.sim.now(),
+                        run.session.sim.store.resource_version(),
+                    );
+                    run.tick(wall, budget);
+                    let rv = run.session.sim.store.resource_version();
+                    // Checks look at the whole cluster: after a change, or four times a
+                    // second as time passes (history and traffic windows move with it).
+                    if rv != before.1 || ticks.is_multiple_of(5) {
+                        run.evaluate();
+                    }
+                    before != (run.session.sim.now(), rv)
+                };
+                if changed {
+                    slot.notify();
+                }
+            }
+            ticks += 1;
+            if ticks.is_multiple_of(20) {
+                let sc2 = sc.clone();
+                let reloaded = tokio::task::spawn_blocking(move || sc2.rescan())
+                    .await
+                    .unwrap_or(false);
+                if reloaded {
+                    // Pages show a notice when their file changed.
+                    let slots: Vec<Arc<Slot>> = sc.runs().values().cloned().collect();
+                    for s in slots {
+                        s.notify();
+                    }
+                }
+            }
+        }
+    })
+}
+
+// ---- pages ----
+
+fn render<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("rendering failed: {e}"),
+        )
+            .into_response(),
+    }
+}
+
+fn not_found(id: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Html(format!(
+            "<!doctype html><title>kubesim</title><p>No scenario {:?} here. <a href=\"/scenarios\">All scenarios</a></p>",
+            esc(id)
+        )),
+    )
+        .into_response()
+}
+
+fn invalid_page(file: &str, problems: &[String]) -> Response {
+    let items: String = problems
+        .iter()
+        .map(|p| format!("<li><code>{}</code></li>", esc(p)))
+        .collect();
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Html(format!(
+            "<!doctype html><meta charset=utf-8><title>kubesim · {f}</title><link rel=stylesheet href=/assets/app.css><link rel=stylesheet href=/assets/scenario.css><main class=scenario-list><section class=panel><h2>{f} does not validate</h2><ul class=problems>{items}</ul><p>Fix the file and reload; <a href=\"/scenarios\">all scenarios</a>.</p></section></main>",
+            f = esc(file)
+        )),
+    )
+        .into_response()
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// One row of the list.
+struct Row {
+    id: String,
+    file: String,
+    summary: Result<Summary, Vec<String>>,
+    /// "2 of 5 steps passed", if started.
+    progress: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "scenario_list.html")]
+struct ListPage {
+    source: String,
+    error: Option<String>,
+    version: u64,
+    rows: Vec<Row>,
+}
+
+async fn list_page(State(st): State<AppState>) -> Response {
+    let sc = &st.scenarios;
+    let slots: BTreeMap<String, Arc<Slot>> = sc.runs().clone();
+    let progress: BTreeMap<String, String> = slots
+        .iter()
+        .map(|(id, s)| {
+            let r = s.lock();
+            let text = if r.complete() {
+                "done".to_string()
+            } else {
+                format!(
+                    "on step {} of {}, {} passed",
+                    r.step() + 1,
+                    r.steps(),
+                    r.passed.len()
+                )
+            };
+            (id.clone(), text)
+        })
+        .collect();
+    let c = sc.catalog();
+    let page = ListPage {
+        source: match &c.source {
+            Source::Course => "the course (built in)".into(),
+            Source::Dir(d) => d.display().to_string(),
+        },
+        error: c.error.clone(),
+        version: c.version,
+        rows: c
+            .entries
+            .iter()
+            .map(|(id, l)| Row {
+                id: id.clone(),
+                file: l.file.clone(),
+                summary: l.summary.clone(),
+                progress: progress.get(id).cloned(),
+            })
+            .collect(),
+    };
+    drop(c);
+    render(&page)
+}
+
+async fn version(State(st): State<AppState>) -> Response {
+    axum::Json(serde_json::json!({"version": st.scenarios.catalog().version})).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "scenario.html")]
+struct ScenarioPage {
+    id: String,
+    title: String,
+    goals: Vec<String>,
+    step: usize,
+    steps: usize,
+    step_title: String,
+    text: String,
+    panels: BTreeMap<&'static str, String>,
+    console: crate::scenario_run::Console,
+}
+
+impl ScenarioPage {
+    fn panel(&self, id: &str) -> &str {
+        self.panels.get(id).map_or("", String::as_str)
+    }
+}
+
+async fn scenario_page(State(st): State<AppState>, Path(id): Path<String>) -> Response {
+    let slot = match st.scenarios.run_of(&id).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let page = {
+        let run = slot.lock();
+        let step = run.step();
+        let scen = &run.session.scenario;
+        let s = &scen.steps[step.min(scen.steps.len().saturating_sub(1))];
+        ScenarioPage {
+            id: id.clone(),
+            title: scen.title.clone(),
+            goals: scen.goals.iter().map(|g| markdown_inline(g)).collect(),
+            step,
+            steps: scen.steps.len(),
+            step_title: s.title.clone(),
+            text: markdown(&s.text),
+            panels: panels(&st, &id, &run).into_iter().collect(),
+            console: run.console.clone(),
+        }
+    };
+    render(&page)
+}
+
+/// The live fragments of a scenario page, by element id.
+fn panels(st: &AppState, id: &str, run: &ScenarioRun) -> Panels {
+    let sim = &run.session.sim;
+    let notice = {
+        let c = st.scenarios.catalog();
+        match c.entries.get(id) {
+            Some(l) if *l.text != *run.text => match &l.summary {
+                Ok(_) => "The file changed since this run began: restart the scenario to play the new version.".to_string(),
+                Err(p) => format!("The file changed and no longer validates: {}", p.join("; ")),
+            },
+            None => "The file is gone from the folder; this run goes on until you leave.".into(),
+            _ => String::new(),
+        }
+    };
+    vec![
+        ("clock", clock_html(run)),
+        ("cluster", view::cluster_html(sim)),
+        (
+            "deployments",
+            view::DeploymentsPanel::of(sim).render().unwrap_or_default(),
+        ),
+        (
+            "events",
+            view::EventsPanel::of(sim).render().unwrap_or_default(),
+        ),
+        ("checks", checks_html(id, run)),
+        ("hints", hints_html(id, run)),
+        ("says", says_html(run)),
+        ("notice", esc(&notice)),
+    ]
+}
+
+#[derive(Template)]
+#[template(path = "scenario_checks.html")]
+struct ChecksPanel<'a> {
+    id: &'a str,
+    step: usize,
+    /// (name, passed, explanation, what was found).
+    checks: Vec<(String, bool, String, String)>,
+    passed_now: bool,
+    passed_step: bool,
+    last: bool,
+    complete: bool,
+    /// (number, title, state: passed / current / ahead)
+    progress: Vec<(usize, String, &'static str)>,
+}
+
+fn checks_html(id: &str, run: &ScenarioRun) -> String {
+    let step = run.step();
+    let checks: Vec<_> = run
+        .checks
+        .iter()
+        .map(|c| {
+            (
+                c.name.clone(),
+                c.outcome.passed,
+                c.explain.clone().unwrap_or_default(),
+                if c.outcome.passed {
+                    String::new()
+                } else {
+                    c.outcome.describe()
+                },
+            )
+        })
+        .collect();
+    ChecksPanel {
+        id,
+        step,
+        passed_now: checks.iter().all(|c| c.1),
+        checks,
+        passed_step: run.passed.contains(&step),
+        last: step + 1 >= run.steps(),
+        complete: run.complete(),
+        progress: run
+            .session
+            .scenario
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let state = if run.passed.contains(&i) {
+                    "passed"
+                } else if i == step {
+                    "current"
+                } else {
+                    "ahead"
+                };
+                (i + 1, s.title.clone(), state)
+            })
+            .collect(),
+    }
+    .render()
+    .unwrap_or_default()
+}
+
+#[derive(Template)]
+#[template(path = "scenario_hints.html")]
+struct HintsPanel<'a> {
+    id: &'a str,
+    shown: Vec<String>,
+    left: usize,
+}
+
+fn hints_html(id: &str, run: &ScenarioRun) -> String {
+    let step = run.step();
+    let all = &run.session.scenario.steps[step].hints;
+    let n = run.hints.get(step).copied().unwrap_or(0).min(all.len());
+    HintsPanel {
+        id,
+        shown: all[..n].iter().map(|h| markdown_inline(h)).collect(),
+        left: all.len() - n,
+    }
+    .render()
+    .unwrap_or_default()
+}
+
+fn says_html(run: &ScenarioRun) -> String {
+    let t = clock;
+    let mut lines: Vec<(u64, String, bool)> = run
+        .session
+        .messages
+        .iter()
+        .map(|(at, m)| (at.millis(), m.clone(), false))
+        .chain(
+            run.problems
+                .iter()
+                .map(|(at, m)| (at.millis(), m.clone(), true)),
+        )
+        .collect();
+    lines.sort_by_key(|l| l.0);
+    lines
+        .iter()
+        .map(|(ms, m, bad)| {
+            format!(
+                "<li{}><time>[{}]</time> {}</li>",
+                if *bad { " class=\"problem\"" } else { "" },
+                t(*ms),
+                esc(m)
+            )
+        })
+        .collect()
+}
+
+/// Virtual time as `1h02m03s`, `4m05s`, `12s`.
+fn clock(ms: u64) -> String {
+    let s = ms / 1000;
+    match (s / 3600, s / 60 % 60, s % 60) {
+        (0, 0, s) => format!("{s}s"),
+        (0, m, s) => format!("{m}m{s:02}s"),
+        (h, m, s) => format!("{h}h{m:02}m{s:02}s"),
+    }
+}
+
+fn clock_html(run: &ScenarioRun) -> String {
+    let now = run.session.sim.now().millis();
+    let paused = run.speed == Speed::Paused;
+    format!(
+        "<span class=\"time\" title=\"virtual time\" data-now=\"{now}\">{}</span> <span class=\"speed{}\">{}</span> <small>step {} of {} · {} s into the step</small>",
+        clock(now),
+        if paused { " paused" } else { "" },
+        run.speed.label(),
+        run.step() + 1,
+        run.steps(),
+        run.session.step_elapsed().millis() / 1000,
+    )
+}
+
+/// The panels for change number `version`, rendered at most once for every tab.
+fn cached_panels(st: &AppState, id: &str, slot: &Slot, version: u64) -> Arc<Panels> {
+    let mut cache = slot.rendered.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((v, p)) = cache.as_ref()
+        && *v == version
+    {
+        return p.clone();
+    }
+    let p = Arc::new(panels(st, id, &slot.lock()));
+    *cache = Some((version, p.clone()));
+    p
+}
+
+/// One stream per tab, as on the main page: every panel, then those whose HTML changed.
+async fn stream(State(st): State<AppState>, Path(id): Path<String>) -> Response {
+    let Some(slot) = st.scenarios.slot(&id) else {
+        return not_found(&id);
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Event, Infallible>>(16);
+    let mut changes = slot.changed.subscribe();
+    let mut shutdown = st.shutdown.subscribe();
+    tokio::spawn(async move {
+        let mut sent: BTreeMap<&'static str, String> = BTreeMap::new();
+        loop {
+            let version = *changes.borrow_and_update();
+            let panels = cached_panels(&st, &id, &slot, version);
+            let batch: Vec<serde_json::Value> = panels
+                .iter()
+                .filter(|(k, html)| sent.get(k) != Some(html))
+                .map(|(k, html)| serde_json::json!({"id": k, "html": html}))
+                .collect();
+            if !batch.is_empty() {
+                let data = serde_json::Value::Array(batch).to_string();
+                if tx
+                    .send(Ok(Event::default().event("panels").data(data)))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                for (k, html) in panels.iter() {
+                    sent.insert(k, html.clone());
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+                _ = tx.closed() => return,
+                _ = shutdown.changed() => return,
+            }
+            tokio::select! {
+                r = changes.changed() => if r.is_err() { return },
+                _ = tx.closed() => return,
+                _ = shutdown.changed() => return,
+            }
+        }
+    });
+    Sse::new(ReceiverStream::new(rx))
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+/// The run's state as JSON (tests, scripts).
+async fn state_json(State(st): State<AppState>, Path(id): Path<String>) -> Response {
+    let Some(slot) = st.scenarios.slot(&id) else {
+        return not_found(&id);
+    };
+    let run = slot.lock();
+    axum::Json(serde_json::json!({
+        "step": run.step() + 1,
+        "steps": run.steps(),
+        "now_ms": run.session.sim.now().millis(),
+        "passed": run.passed.iter().map(|s| s + 1).collect::<Vec<_>>(),
+        "hints": run.hints.get(run.step()).copied().unwrap_or(0),
+        "complete": run.complete(),
+        "checks": run.checks.iter().map(|c| serde_json::json!({
+            "name": c.name, "passed": c.outcome.passed, "found": c.outcome.describe(),
+        })).collect::<Vec<_>>(),
+    }))
+    .into_response()
+}
+
+// ---- actions ----
+
+fn wants_json(h: &HeaderMap) -> bool {
+    h.get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"))
+}
+
+fn done(h: &HeaderMap, id: &str, body: serde_json::Value) -> Response {
+    if wants_json(h) {
+        axum::Json(body).into_response()
+    } else {
+        Redirect::to(&format!("/scenarios/{id}")).into_response()
+    }
+}
+
+fn output_json(o: &sim_core::kubectl::Output) -> serde_json::Value {
+    serde_json::json!({"stdout": o.stdout, "stderr": o.stderr, "code": o.code})
+}
+
+/// The answer to an action on a scenario whose page was never opened.
+fn not_started(id: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        format!("scenario {id:?} is not started: open /scenarios/{id} first"),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct CmdForm {
+    cmd: String,
+}
+
+async fn kubectl(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    Form(f): Form<CmdForm>,
+) -> Response {
+    let Some(slot) = st.scenarios.slot(&id) else {
+        return not_started(&id);
+    };
+    let cmd = f
+        .cmd
+        .trim()
+        .trim_start_matches("kubectl ")
+        .trim()
+        .to_string();
+    if cmd.is_empty() {
+        return done(
+            &h,
+            &id,
+            serde_json::json!({"stdout": "", "stderr": "error: no command given\n", "code": 1}),
+        );
+    }
+    let out = {
+        let mut run = slot.lock();
+        let out = run.kubectl(&cmd);
+        run.console.cmd = cmd.clone();
+        run.console.out = format!("$ kubectl {cmd}\n{}{}", out.stdout, out.stderr);
+        out
+    };
+    slot.notify();
+    done(&h, &id, output_json(&out))
+}
+
+#[derive(Deserialize)]
+struct ApplyForm {
+    yaml: String,
+}
+
+async fn apply(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    Form(f): Form<ApplyForm>,
+) -> Response {
+    let Some(slot) = st.scenarios.slot(&id) else {
+        return not_started(&id);
+    };
+    let out = {
+        let mut run = slot.lock();
+        let out = run.apply(&f.yaml);
+        let line = (out.code != 0)
+            .then(|| crate::error_line(&f.yaml, &out.stderr))
+            .flatten();
+        run.console.yaml = f.yaml.clone();
+        run.console.apply_out = format!(
+            "{}{}{}",
+            out.stdout,
+            out.stderr,
+            line.map(|l| format!("(see line {l})\n"))
+                .unwrap_or_default()
+        );
+        let mut body = output_json(&out);
+        body["line"] = serde_json::json!(line);
+        body
+    };
+    slot.notify();
+    done(&h, &id, out)
+}
+
+#[derive(Deserialize)]
+struct SpeedQuery {
+    speed: Option<String>,
+}
+
+async fn speed(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    Query(q): Query<SpeedQuery>,
+) -> Response {
+    let Some(slot) = st.scenarios.slot(&id) else {
+        return not_started(&id);
+    };
+    let speed = match q.speed.as_deref() {
+        None => Speed::Times(1.0),
+        Some("max") => Speed::Max,
+        Some("0" | "pause") => Speed::Paused,
+        Some(x) => match x.parse::<f64>() {
+            Ok(v) if (0.01..=10_000.0).contains(&v) => Speed::Times(v),
+            _ => {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    format!("speed must be pause, a number from 0.01 to 10000 or max, not {x:?}"),
+                )
+                    .into_response();
+            }
+        },
+    };
+    slot.lock().speed = speed;
+    slot.notify();
+    done(&h, &id, serde_json::json!({"speed": speed.label()}))
+}
+
+#[derive(Deserialize)]
+struct AdvanceQuery {
+    seconds: Option<u64>,
+}
+
+/// Moves the run's time forward at once (the "+1 min" button), firing events on the way.
+async fn advance(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    Query(q): Query<AdvanceQuery>,
+) -> Response {
+    let Some(slot) = st.scenarios.slot(&id) else {
+        return not_started(&id);
+    };
+    let secs = q.seconds.unwrap_or(60);
+    if !(1..=3600).contains(&secs) {
+        return (StatusCode::BAD_REQUEST, "seconds must be from 1 to 3600").into_response();
+    }
+    let now = {
+        let mut run = slot.lock();
+        let t = run.session.sim.now() + sim_core::SimDuration::from_secs(secs);
+        run.advance_to(t);
+        run.evaluate();
+        run.session.sim.now().millis()
+    };
+    slot.notify();
+    done(&h, &id, serde_json::json!({"now_ms": now}))
+}
+
+async fn hint(State(st): State<AppState>, Path(id): Path<String>, h: HeaderMap) -> Response {
+    let Some(slot) = st.scenarios.slot(&id) else {
+        return not_started(&id);
+    };
+    let more = slot.lock().reveal_hint();
+    slot.notify();
+    done(&h, &id, serde_json::json!({"revealed": more}))
+}
+
+async fn next(State(st): State<AppState>, Path(id): Path<String>, h: HeaderMap) -> Response {
+    let Some(slot) = st.scenarios.slot(&id) else {
+        return not_started(&id);
+    };
+    let result = slot.lock().next_step();
+    slot.notify();
+    match result {
+        Ok(()) => done(&h, &id, serde_json::json!({"ok": true})),
+        Err(e) => (StatusCode::CONFLICT, e).into_response(),
+    }
+}
+
+/// Replays the log up to the current step's start, off the async workers, and swaps the
+/// result in.
+async fn reset(State(st): State<AppState>, Path(id): Path<String>, h: HeaderMap) -> Response {
+    let Some(slot) = st.scenarios.slot(&id) else {
+        return not_started(&id);
+    };
+    // Take what the replay needs, then replay without the lock (the clock keeps running
+    // meanwhile; the reset wins).
+    let plan = {
+        let run = slot.lock();
+        run.replay_to_step(run.step())
+    };
+    let fresh = tokio::task::spawn_blocking(move || plan.run()).await;
+    match fresh {
+        Ok(Ok(run)) => {
+            *slot.lock() = run;
+            slot.notify();
+            done(&h, &id, serde_json::json!({"ok": true}))
+        }
+        Ok(Err(e)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("the step could not be replayed: {e}"),
+        )
+            .into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+/// Forgets the run: the next visit starts the scenario (its current file) from the setup.
+async fn restart(State(st): State<AppState>, Path(id): Path<String>, h: HeaderMap) -> Response {
+    st.scenarios.runs().remove(&id);
+    done(&h, &id, serde_json::json!({"ok": true}))
+}
+
+async fn pod(
+    State(st): State<AppState>,
+    Path((id, ns, name)): Path<(String, String, String)>,
+) -> Response {
+    let Some(slot) = st.scenarios.slot(&id) else {
+        return not_started(&id);
+    };
+    let valid = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 253
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+    };
+    if !valid(&ns) || !valid(&name) {
+        return (StatusCode::BAD_REQUEST, "not a pod name").into_response();
+    }
+    let (describe, logs) = {
+        let mut run = slot.lock();
+        let sim = &mut run.session.sim;
+        let d = sim_core::kubectl::run(
+            sim,
+            &format!("describe pod {name} -n {ns}"),
+            &sim_core::kubectl::NoFiles,
+        );
+        let l = sim_core::kubectl::run(
+            sim,
+            &format!("logs {name} -n {ns}"),
+            &sim_core::kubectl::NoFiles,
+        );
+        (
+            format!("{}{}", d.stdout, d.stderr),
+            format!("{}{}", l.stdout, l.stderr),
+        )
+    };
+    render(&crate::PodPage {
+        ns,
+        name,
+        describe,
+        logs,
+    })
+}
+
+// ---- Markdown ----
+
+/// A step's Markdown as HTML: CommonMark plus tables; raw HTML is shown as text, links to
+/// `javascript:` go nowhere, and each code block gets a copy button.
+pub fn markdown(text: &str) -> String {
+    use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
+    let parser = Parser::new_ext(text, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH);
+    let events = parser.flat_map(|e| match e {
+        Event::Html(h) | Event::InlineHtml(h) => vec![Event::Text(h)],
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => {
+            let safe = !dest_url
+                .trim_start()
+                .to_ascii_lowercase()
+                .starts_with("javascript:");
+            vec![Event::Start(Tag::Link {
+                link_type,
+                dest_url: if safe { dest_url } else { CowStr::from("#") },
+                title,
+                id,
+            })]
+        }
+        Event::Start(Tag::CodeBlock(k)) => vec![
+            Event::Html(CowStr::from(
+                "<div class=\"code\"><button type=\"button\" class=\"copy\" title=\"copy to the clipboard\">copy</button>",
+            )),
+            Event::Start(Tag::CodeBlock(k)),
+        ],
+        Event::End(TagEnd::CodeBlock) => {
+            vec![Event::End(TagEnd::CodeBlock), Event::Html("</div>".into())]
+        }
+        e => vec![e],
+    });
+    let mut out = String::new();
+    html::push_html(&mut out, events);
+    out
+}
+
+/// One line of Markdown (a goal, a hint) without the surrounding paragraph.
+pub fn markdown_inline(text: &str) -> String {
+    let html = markdown(text);
+    let t = html.trim();
+    match t
+        .strip_prefix("<p>")
+        .and_then(|s| s.strip_suffix("</p>"))
+        .filter(|s| !s.contains("<p>"))
+    {
+        Some(inner) => inner.to_string(),
+        None => t.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    use tower::ServiceExt;
+
+    fn app() -> (Router, AppState) {
+        let st = AppState::new(
+            crate::sandbox::Sandbox::new(crate::DEMO, None).unwrap(),
+            "test",
+        );
+        (crate::router(st.clone()), st)
+    }
+
+    async fn call(app: &Router, req: Request<Body>) -> (StatusCode, String) {
+        let res = app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let body = axum::body::to_bytes(res.into_body(), 10 << 20)
+            .await
+            .unwrap();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    fn get(uri: &str) -> Request<Body> {
+        Request::get(uri).body(Body::empty()).unwrap()
+    }
+
+    fn post(uri: &str, body: &str) -> Request<Body> {
+        Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    }
+
+    fn check(json: &str, key: &str) -> serde_json::Value {
+        let v: serde_json::Value = serde_json::from_str(json).unwrap();
+        v[key].clone()
+    }
+
+    #[tokio::test]
+    async fn the_list_shows_the_course() {
+        let (app, _) = app();
+        let (status, html) = call(&app, get("/scenarios")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            html.matches("class=\"scenario-item\"").count(),
+            10,
+            "{html}"
+        );
+        assert!(html.contains("href=\"/scenarios/05-broken-release\""));
+        assert!(html.contains("A broken release, caught and rolled back"));
+        let (_, html) = call(&app, get("/")).await;
+        assert!(
+            html.contains("href=\"/scenarios\""),
+            "the sandbox links to them"
+        );
+    }
+
+    #[tokio::test]
+    async fn scenario_five_by_its_routes_step_text_checks_hints_next() {
+        let (app, _) = app();
+        let base = "/scenarios/05-broken-release";
+        let (status, html) = call(&app, get(base)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("Step 1 of 5: Ship v2 without losing capacity"));
+        assert!(html.contains("<strong>v1</strong>"), "Markdown is rendered");
+        assert!(
+            html.contains("class=\"copy\""),
+            "code blocks get a copy button"
+        );
+        assert!(html.contains("class=\"check fail\""), "checks start red");
+        assert!(html.contains("id=\"console-form\"") && html.contains("id=\"apply-form\""));
+        assert_eq!(html.matches("class=\"pod ready").count(), 10);
+        // Not passed yet: no next step.
+        let (status, _) = call(&app, post(&format!("{base}/next"), "")).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        // Hints one at a time.
+        let (_, json) = call(&app, post(&format!("{base}/hint"), "")).await;
+        assert_eq!(check(&json, "revealed"), true);
+        let (_, json) = call(&app, get(&format!("{base}/state"))).await;
+        assert_eq!(check(&json, "hints"), 1);
+        // The solution, typed into the console; time moved by the advance button.
+        let (_, json) = call(
+            &app,
+            post(
+                &format!("{base}/kubectl"),
+                "cmd=kubectl+set+image+deployment%2Fcredit-scoring-api+api%3Dregistry.local%2Fcredit-scoring-api%3Av2+-n+live-coding",
+            ),
+        )
+        .await;
+        assert!(
+            check(&json, "stdout")
+                .as_str()
+                .unwrap()
+                .contains("image updated"),
+            "{json}"
+        );
+        call(&app, post(&format!("{base}/advance?seconds=120"), "")).await;
+        let (_, json) = call(&app, get(&format!("{base}/state"))).await;
+        let checks = check(&json, "checks");
+        assert!(
+            checks
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["passed"] == true),
+            "{json}"
+        );
+        assert_eq!(check(&json, "passed"), serde_json::json!([1]));
+        let (status, _) = call(&app, post(&format!("{base}/next"), "")).await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, html) = call(&app, get(base)).await;
+        assert!(
+            html.contains("Step 2 of 5: Push a broken image"),
+            "progress is kept on the server"
+        );
+        // Reset goes back to the step's start; the passed step stays passed.
+        call(
+            &app,
+            post(
+                &format!("{base}/kubectl"),
+                "cmd=set+image+deployment%2Fcredit-scoring-api+api%3Dregistry.local%2Fcredit-scoring-api%3Abroken+-n+live-coding",
+            ),
+        )
+        .await;
+        let (_, before) = call(&app, get(&format!("{base}/state"))).await;
+        let (status, _) = call(&app, post(&format!("{base}/reset"), "")).await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, after) = call(&app, get(&format!("{base}/state"))).await;
+        assert_eq!(check(&after, "step"), 2);
+        assert_eq!(check(&after, "passed"), serde_json::json!([1]));
+        assert_eq!(
+            check(&after, "now_ms"),
+            check(&before, "now_ms"),
+            "the set image did not wait"
+        );
+        let (_, json) = call(
+            &app,
+            post(
+                &format!("{base}/kubectl"),
+                "cmd=get+deploy+-n+live-coding+-o+wide",
+            ),
+        )
+        .await;
+        assert!(
+            !check(&json, "stdout").as_str().unwrap().contains(":broken"),
+            "{json}"
+        );
+    }
+
+    #[tokio::test]
+    async fn bad_requests_get_clear_errors() {
+        let (app, _) = app();
+        let (status, _) = call(&app, get("/scenarios/nope")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, body) = call(
+            &app,
+            post("/scenarios/01-pods-and-labels/kubectl", "cmd=get+pods"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "not started: {body}");
+        call(&app, get("/scenarios/01-pods-and-labels")).await;
+        let (status, _) = call(
+            &app,
+            post("/scenarios/01-pods-and-labels/speed?speed=-1", ""),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (status, _) = call(
+            &app,
+            post("/scenarios/01-pods-and-labels/advance?seconds=99999", ""),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (status, _) = call(&app, get("/scenarios/01-pods-and-labels/pod/x/NOT_A_NAME")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (_, json) = call(
+            &app,
+            post("/scenarios/01-pods-and-labels/kubectl", "cmd=frobnicate"),
+        )
+        .await;
+        assert!(json.contains("unknown command"), "{json}");
+    }
+
+    #[tokio::test]
+    async fn a_folder_is_reread_when_a_file_changes_and_errors_show_their_line() {
+        let dir = std::env::temp_dir().join(format!("kubesim-scenarios-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (app, st) = app();
+        st.scenarios.use_dir(&dir).unwrap();
+        let (_, html) = call(&app, get("/scenarios")).await;
+        assert!(html.contains("No scenario files"), "{html}");
+        let one = include_str!("../../scenarios/course/01-pods-and-labels.yaml");
+        std::fs::write(
+            dir.join("mine.yaml"),
+            one.replace("title: ", "title: My copy of "),
+        )
+        .unwrap();
+        std::fs::write(dir.join("broken.yaml"), "title: Broken\nsteps:\n  - title: x\n    text: y\n    checks:\n      - name: n\n        cel: nosuchfn(1)\n    solution: [{kubectl: get pods}]\n").unwrap();
+        assert!(st.scenarios.rescan());
+        assert!(!st.scenarios.rescan(), "nothing changed since");
+        let (_, html) = call(&app, get("/scenarios")).await;
+        assert!(html.contains("My copy of"), "{html}");
+        assert!(
+            html.contains("broken.yaml:7:"),
+            "the error has its file and line: {html}"
+        );
+        let (status, html) = call(&app, get("/scenarios/broken")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("broken.yaml:7:"), "{html}");
+        let (status, _) = call(&app, get("/scenarios/mine")).await;
+        assert_eq!(status, StatusCode::OK);
+        std::fs::remove_file(dir.join("broken.yaml")).unwrap();
+        assert!(st.scenarios.rescan());
+        let (_, html) = call(&app, get("/scenarios")).await;
+        assert!(!html.contains("broken.yaml"), "{html}");
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            st.scenarios.use_dir(&dir).is_err(),
+            "a missing folder is an error"
+        );
+    }
+
+    #[test]
+    fn markdown_escapes_html_and_marks_code_blocks() {
+        let html = markdown(
+            "Run <script>alert(1)</script> [x](javascript:alert(1)):\n\n```\nkubectl get pods\n```\n",
+        );
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(html.contains("&lt;script&gt;"), "{html}");
+        assert!(!html.contains("javascript:"), "{html}");
+        assert!(
+            html.contains("<div class=\"code\"><button type=\"button\" class=\"copy\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("<pre><code>kubectl get pods\n</code></pre>\n</div>"),
+            "{html}"
+        );
+        assert_eq!(markdown_inline("use `kubectl`"), "use <code>kubectl</code>");
+    }
+}
