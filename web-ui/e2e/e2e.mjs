@@ -44,11 +44,11 @@ try {
   await page.waitForTimeout(1500);
   if ((await page.textContent("#clock .time")) === t1) await fail("the clock did not move: " + t1);
 
-  // Traffic: the demo sends 500 requests/s to the real model; its chart sits under the
+  // Traffic: the demo sends 800 requests/s to the real model; its chart sits under the
   // Deployment's, and at 1x every request runs in WebAssembly.
-  await expectSoon(page, "the traffic chart shows 500 req/s with p50 and p99 lines", () => {
+  await expectSoon(page, "the traffic chart shows 800 req/s with p50 and p99 lines", () => {
     const fig = document.querySelector("#timeline figure.traffic");
-    return fig && fig.textContent.includes("now 500 req/s") && fig.querySelector("polyline.p99") && fig.querySelector("polyline.requests");
+    return fig && fig.textContent.includes("now 800 req/s") && fig.querySelector("polyline.p99") && fig.querySelector("polyline.requests");
   });
   const sampling = await page.textContent("#timeline .sampling");
   if (!sampling.includes("every request runs in WebAssembly")) await fail("at 1x every request should run in wasm: " + sampling);

@@ -574,9 +574,9 @@ mod tests {
         let t = sb.sim.now() + SimDuration::from_secs(20);
         sb.run_to(t);
         let html = render(&sb);
-        // 500 requests/s over 10 pods, one sample per pod and second.
-        assert!(html.contains(">sampled 1 in 50<"), "{html}");
-        assert!(html.contains("now 500 req/s, 0 errors/s"), "{html}");
+        // 800 requests/s over 10 pods, one sample per pod and second.
+        assert!(html.contains(">sampled 1 in 80<"), "{html}");
+        assert!(html.contains("now 800 req/s, 0 errors/s"), "{html}");
         for series in ["requests", "errors", "p50", "p99"] {
             assert!(
                 html.contains(&format!(r#"class="series {series}""#)),
