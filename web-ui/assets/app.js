@@ -6,9 +6,11 @@
   function connect() {
     const es = new EventSource(document.body.dataset.stream || "/stream");
     es.addEventListener("panels", (e) => {
-      for (const { id, html } of JSON.parse(e.data)) {
+      for (const { id, html, tiles } of JSON.parse(e.data)) {
         const el = $(id);
         if (!el) continue;
+        if (tiles) { patchTiles(el, tiles); continue; }
+        el.tiles = null;
         if (id.endsWith("cluster") && el.querySelector(".nodes")) patchCluster(el, html);
         else el.innerHTML = html;
       }
@@ -59,6 +61,62 @@
     });
     const oc = el.querySelector(":scope > .count"), nc = next.content.querySelector(":scope > .count");
     if (oc && nc && oc.textContent !== nc.textContent) oc.textContent = nc.textContent;
+  }
+
+  // Once the tab has a cluster panel's HTML, the stream sends only the tiles that changed, as
+  // data (view.rs, Tiles::diff): patch those buttons in place, built as pod_tile.html builds
+  // them, and keep each list in the server's order (revision, then name).
+  const STATES = { r: ["ready", "●"], n: ["notready", "◐"], c: ["creating", "◌"], p: ["pending", "○"], t: ["terminating", "↓"], x: ["crash", "✕"], u: ["pull", "⚠"], o: ["oom", "✕"], d: ["done", "✓"] };
+  const esc = (s) => String(s).replace(/[&<>"']/g, (c) => "&#" + c.charCodeAt(0) + ";");
+  const before = (rev, name, b) => rev < +b.dataset.rev || (rev === +b.dataset.rev && name < b.dataset.pod);
+  function patchTiles(el, t) {
+    const boxes = el.querySelectorAll(":scope > .nodes > section");
+    if (!el.tiles) el.tiles = new Map([...el.querySelectorAll("button.pod[data-pod]")].map((b) => [b.dataset.ns + "/" + b.dataset.pod, b.parentNode]));
+    for (const [i, cls, status, cpu] of t.nodes) {
+      const box = boxes[i];
+      if (!box) continue;
+      if (box.className !== cls) box.className = cls;
+      box.querySelector(".node-status").textContent = status;
+      const small = box.querySelector("header small");
+      if (small) small.textContent = cpu;
+    }
+    for (const [ns, name] of t.del) {
+      const li = el.tiles.get(ns + "/" + name);
+      if (li) li.remove();
+      el.tiles.delete(ns + "/" + name);
+    }
+    for (const [ns, name, node, letter, status, rev, restarts] of t.set) {
+      const key = ns + "/" + name;
+      const list = boxes[node] && boxes[node].querySelector("ul.pods");
+      if (!list) continue;
+      let li = el.tiles.get(key), b;
+      if (!li) {
+        li = document.createElement("li");
+        b = li.appendChild(document.createElement("button"));
+        b.className = "pod";
+        b.dataset.ns = ns;
+        b.dataset.pod = name;
+        el.tiles.set(key, li);
+      } else b = li.firstElementChild;
+      const [cls, icon] = STATES[letter] || STATES.p;
+      b.className = "pod " + cls + " rev-" + (rev % 8);
+      b.dataset.rev = rev;
+      b.innerHTML = icon + ' <b class="rev">r' + rev + '</b> <span class="short">' + esc(name.split("-").pop()) + "</span> " + esc(status) +
+        (restarts !== "0" ? ' <b class="restarts">↻' + esc(restarts) + "</b>" : "");
+      // Where it belongs: after every tile that sorts before it.
+      const prev = li.parentNode === list ? li.previousElementSibling : null;
+      const next = li.parentNode === list ? li.nextElementSibling : null;
+      const placed = li.parentNode === list &&
+        (!prev || before(+prev.firstElementChild.dataset.rev, prev.firstElementChild.dataset.pod, b)) &&
+        (!next || before(rev, name, next.firstElementChild));
+      if (placed) continue;
+      li.remove();
+      let at = list.firstElementChild;
+      while (at && !before(rev, name, at.firstElementChild)) at = at.nextElementSibling;
+      list.insertBefore(li, at);
+    }
+    const count = el.querySelector(":scope > .count");
+    if (count && count.textContent !== t.count) count.textContent = t.count;
   }
 
   // Large clusters: one square per pod, one row of squares per node.

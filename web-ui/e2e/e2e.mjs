@@ -84,6 +84,19 @@ try {
   const paused = await page.textContent("#clock .time");
   await page.waitForTimeout(1200);
   if ((await page.textContent("#clock .time")) !== paused) await fail("time moved while paused");
+  // The tiles were patched from per-pod data during the rollout: they must equal a fresh
+  // server render, box by box and button by button.
+  const mismatch = await page.evaluate(async () => {
+    const shape = (root) => [...root.querySelectorAll(".nodes > section")].map((s) => ({
+      box: s.getAttribute("aria-label") + " " + s.className + " " + s.querySelector("header").textContent,
+      tiles: [...s.querySelectorAll("ul.pods > li > button")].map((b) => b.outerHTML),
+    }));
+    const fresh = new DOMParser().parseFromString(await (await fetch("/")).text(), "text/html");
+    const want = JSON.stringify(shape(fresh.getElementById("cluster")));
+    const have = JSON.stringify(shape(document.getElementById("cluster")));
+    return want === have ? null : "live: " + have + "\nserver: " + want;
+  });
+  if (mismatch) await fail("the patched cluster differs from the server's render:\n" + mismatch);
   await page.click("form[action='/control/play?speed=1'] button");
   await expectSoon(page, "play resumes", () => !document.querySelector("#clock .speed").textContent.includes("paused"));
 
@@ -149,7 +162,7 @@ try {
   const tb = await b.textContent("#clock .time");
   if (ta !== tb) await fail("two tabs disagree on the paused clock: " + ta + " vs " + tb);
 
-  console.log("ok: the browser saw the demo, traffic and its chart, a rollout, pause, the console, pod details, an apply error, the compare view and two tabs agree");
+  console.log("ok: the browser saw the demo, traffic and its chart, a rollout, tiles patched from data, pause, the console, pod details, an apply error, the compare view and two tabs agree");
   await browser.close();
 } catch (e) {
   await fail(e.stack || String(e));

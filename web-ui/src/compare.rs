@@ -198,13 +198,21 @@ impl Compare {
 
     /// The panels of the compare page.
     pub fn panels(&self) -> crate::view::Panels {
+        self.live().panels
+    }
+
+    /// The panels of the compare page, with the clusters' tiles.
+    pub fn live(&self) -> crate::view::Live {
         let mut out = Vec::new();
+        let mut tiles = Vec::new();
         let ids = [
             ("left-cluster", "left-deploy", "left-timeline"),
             ("right-cluster", "right-deploy", "right-timeline"),
         ];
         for (s, (c, d, t)) in self.sides.iter().zip(ids) {
-            out.push((c, crate::view::cluster_html(&s.sim)));
+            let (html, cluster_tiles) = crate::view::cluster(&s.sim);
+            out.push((c, html));
+            tiles.extend(cluster_tiles.map(|t| (c, std::sync::Arc::new(t))));
             out.push((d, DeploymentsPanel::of(&s.sim).render().unwrap_or_default()));
             out.push((t, crate::timeline::render(s)));
         }
@@ -218,7 +226,7 @@ impl Compare {
                 clock.speed
             ),
         ));
-        out
+        crate::view::Live { panels: out, tiles }
     }
 }
 

@@ -57,7 +57,7 @@ struct Console {
 }
 
 /// Panels rendered for one change number.
-type Rendered = (u64, Arc<view::Panels>);
+type Rendered = (u64, Arc<view::Live>);
 
 /// Shared server state.
 #[derive(Clone)]
@@ -97,8 +97,8 @@ impl AppState {
             compare: Arc::new(Mutex::new(None)),
             shutdown,
             rendered: Arc::new(Mutex::new([
-                (u64::MAX, Arc::new(Vec::new())),
-                (u64::MAX, Arc::new(Vec::new())),
+                (u64::MAX, Arc::default()),
+                (u64::MAX, Arc::default()),
             ])),
             node_ports: Arc::new(Mutex::new((None, Vec::new()))),
             scenarios: scenario_ui::Scenarios::course(),
@@ -118,23 +118,23 @@ impl AppState {
     }
 
     /// The panels for change number `version` (main or compare page), rendered at most once.
-    fn panels(&self, version: u64, compare_view: bool) -> Arc<view::Panels> {
+    fn panels(&self, version: u64, compare_view: bool) -> Arc<view::Live> {
         let slot = usize::from(compare_view);
         let mut cache = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
         if cache[slot].0 == version {
             return cache[slot].1.clone();
         }
-        let panels = if compare_view {
+        let live = if compare_view {
             self.cmp()
                 .as_ref()
-                .map(compare::Compare::panels)
+                .map(compare::Compare::live)
                 .unwrap_or_default()
         } else {
-            let mut panels = view::panels(&self.sb());
-            panels.push(("nodeports", self.node_ports_html()));
-            panels
+            let mut live = view::live(&self.sb());
+            live.panels.push(("nodeports", self.node_ports_html()));
+            live
         };
-        cache[slot] = (version, Arc::new(panels));
+        cache[slot] = (version, Arc::new(live));
         cache[slot].1.clone()
     }
 
@@ -440,7 +440,8 @@ async fn index(State(st): State<AppState>) -> Response {
 }
 
 /// One stream per tab: every panel at once, then the panels whose HTML changed, at most
-/// every 50 ms.
+/// every 50 ms. A cluster panel drawn as tiles that the tab already has goes as the tiles that
+/// changed ([`view::Tiles::diff`]), not as HTML.
 #[derive(Deserialize)]
 struct StreamQuery {
     view: Option<String>,
@@ -453,14 +454,25 @@ async fn stream(State(st): State<AppState>, Query(q): Query<StreamQuery>) -> imp
     let mut shutdown = st.shutdown.subscribe();
     tokio::spawn(async move {
         let mut sent: BTreeMap<&'static str, String> = BTreeMap::new();
+        let mut sent_tiles: BTreeMap<&'static str, Arc<view::Tiles>> = BTreeMap::new();
         loop {
             let version = *changes.borrow_and_update();
-            let panels = st.panels(version, compare_view);
+            let live = st.panels(version, compare_view);
             // Every panel that changed, in one message.
-            let batch: Vec<serde_json::Value> = panels
+            let batch: Vec<serde_json::Value> = live
+                .panels
                 .iter()
                 .filter(|(id, html)| sent.get(id) != Some(html))
-                .map(|(id, html)| serde_json::json!({"id": id, "html": html}))
+                .map(|(id, html)| {
+                    let diff = live
+                        .tiles_of(id)
+                        .zip(sent_tiles.get(id))
+                        .and_then(|(new, old)| new.diff(old));
+                    match diff {
+                        Some(tiles) => serde_json::json!({"id": id, "tiles": tiles}),
+                        None => serde_json::json!({"id": id, "html": html}),
+                    }
+                })
                 .collect();
             if !batch.is_empty() {
                 let data = serde_json::Value::Array(batch).to_string();
@@ -471,8 +483,12 @@ async fn stream(State(st): State<AppState>, Query(q): Query<StreamQuery>) -> imp
                 {
                     return; // the tab closed
                 }
-                for (id, html) in panels.iter() {
+                for (id, html) in live.panels.iter() {
                     sent.insert(id, html.clone());
+                    match live.tiles_of(id) {
+                        Some(t) => sent_tiles.insert(id, t.clone()),
+                        None => sent_tiles.remove(id),
+                    };
                 }
             }
             tokio::select! {

@@ -53,6 +53,23 @@ pub struct NodeView {
     pub pods: Vec<PodView>,
 }
 
+/// The letter standing for a state class: the stream's tiles and the canvas use it (r ready,
+/// n running not ready, c creating, p pending, t terminating, x crashed, u image pull
+/// failing, o OOMKilled, d done); app.js maps it back to the class and symbol.
+pub fn class_letter(class: &str) -> char {
+    match class {
+        "ready" => 'r',
+        "notready" => 'n',
+        "terminating" => 't',
+        "crash" => 'x',
+        "pull" => 'u',
+        "oom" => 'o',
+        "done" => 'd',
+        "creating" => 'c',
+        _ => 'p',
+    }
+}
+
 /// A pod's state class and symbol from kubectl's STATUS and READY.
 pub fn classify(status: &str, ready: &str) -> (&'static str, &'static str) {
     let all_ready = ready
@@ -118,7 +135,149 @@ pub struct ClusterPanel {
     pub total: usize,
 }
 
+/// One pod tile as the live stream sends it (app.js builds the same button as
+/// `pod_tile.html`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tile {
+    /// Index of its node box (the unscheduled box comes last).
+    pub node: usize,
+    /// The state class as a letter ([`class_letter`]).
+    pub letter: char,
+    /// kubectl's STATUS (READY is in the letter: `r` or `n`).
+    pub status: String,
+    /// Revision of its ReplicaSet.
+    pub revision: i64,
+    /// RESTARTS.
+    pub restarts: String,
+}
+
+/// One node box as the live stream sends it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeBox {
+    /// Its `aria-label`, which identifies it.
+    pub label: String,
+    /// Its class attribute.
+    pub class: String,
+    /// The status in its header.
+    pub status: String,
+    /// The CPU line in its header (empty for the unscheduled box).
+    pub cpu: String,
+}
+
+/// The cluster panel as data: once a tab has the panel's HTML, the stream sends only the tiles
+/// that changed ([`Tiles::diff`]) and app.js patches them in place, so a busy cluster of a
+/// thousand pods costs a few KiB of JSON per update instead of the whole panel's HTML.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Tiles {
+    /// The boxes, in page order.
+    pub nodes: Vec<NodeBox>,
+    /// Every pod by (namespace, name).
+    pub pods: std::collections::BTreeMap<(String, String), Tile>,
+    /// The count line under the boxes.
+    pub count: String,
+}
+
+impl Tiles {
+    /// What to send a tab that has `old`: the boxes whose header changed, the tiles that are
+    /// new or changed, the pods that are gone, and the count, as
+    /// `{"nodes": [[i, class, status, cpu]], "set": [[ns, name, node, letter, status,
+    /// revision, restarts]], "del": [[ns, name]], "count": "…"}`.
+    /// `None` when the boxes themselves differ (a node came or went): then the tab gets the
+    /// panel's HTML.
+    pub fn diff(&self, old: &Tiles) -> Option<serde_json::Value> {
+        use serde_json::json;
+        if self.nodes.len() != old.nodes.len()
+            || self
+                .nodes
+                .iter()
+                .zip(&old.nodes)
+                .any(|(a, b)| a.label != b.label)
+        {
+            return None;
+        }
+        let nodes: Vec<serde_json::Value> = self
+            .nodes
+            .iter()
+            .zip(&old.nodes)
+            .enumerate()
+            .filter(|(_, (a, b))| a != b)
+            .map(|(i, (a, _))| json!([i, a.class, a.status, a.cpu]))
+            .collect();
+        let set: Vec<serde_json::Value> = self
+            .pods
+            .iter()
+            .filter(|(k, t)| old.pods.get(*k) != Some(*t))
+            .map(|((ns, name), t)| {
+                json!([
+                    ns,
+                    name,
+                    t.node,
+                    t.letter.to_string(),
+                    t.status,
+                    t.revision,
+                    t.restarts
+                ])
+            })
+            .collect();
+        let del: Vec<serde_json::Value> = old
+            .pods
+            .keys()
+            .filter(|k| !self.pods.contains_key(*k))
+            .map(|(ns, name)| json!([ns, name]))
+            .collect();
+        Some(json!({"nodes": nodes, "set": set, "del": del, "count": self.count}))
+    }
+}
+
 impl ClusterPanel {
+    /// The same panel as data, for the live stream.
+    pub fn tiles(&self) -> Tiles {
+        let mut nodes: Vec<NodeBox> = self
+            .nodes
+            .iter()
+            .map(|n| NodeBox {
+                label: format!("node {}", n.name),
+                class: if n.ready { "node" } else { "node node-down" }.into(),
+                status: n.status.clone(),
+                cpu: n.cpu.clone(),
+            })
+            .collect();
+        if !self.unscheduled.is_empty() {
+            nodes.push(NodeBox {
+                label: "unscheduled pods".into(),
+                class: "node unscheduled".into(),
+                status: "no node fits".into(),
+                cpu: String::new(),
+            });
+        }
+        let boxes = self
+            .nodes
+            .iter()
+            .map(|n| &n.pods)
+            .chain([&self.unscheduled]);
+        let pods = boxes
+            .enumerate()
+            .flat_map(|(i, pods)| pods.iter().map(move |p| (i, p)))
+            .map(|(node, p)| {
+                (
+                    (p.ns.clone(), p.name.clone()),
+                    Tile {
+                        node,
+                        letter: class_letter(p.class),
+                        status: p.status.clone(),
+                        revision: p.revision,
+                        restarts: p.restarts.clone(),
+                    },
+                )
+            })
+            .collect();
+        Tiles {
+            nodes,
+            pods,
+            count: format!("{} pods", self.total),
+        }
+    }
+
     /// From the cluster.
     pub fn of(sim: &Sim) -> ClusterPanel {
         let nodes = sim
@@ -612,18 +771,47 @@ impl ClusterCanvas {
 
 /// The cluster panel: DOM tiles, or a canvas for large clusters.
 pub fn cluster_html(sim: &Sim) -> String {
+    cluster(sim).0
+}
+
+/// The cluster panel's HTML, and its tiles as data unless it is a canvas.
+pub fn cluster(sim: &Sim) -> (String, Option<Tiles>) {
     if sim.store.pods.len() > CANVAS_ABOVE {
-        ClusterCanvas::of(sim).render().unwrap_or_default()
+        (ClusterCanvas::of(sim).render().unwrap_or_default(), None)
     } else {
-        ClusterPanel::of(sim).render().unwrap_or_default()
+        let panel = ClusterPanel::of(sim);
+        (panel.render().unwrap_or_default(), Some(panel.tiles()))
+    }
+}
+
+/// Panels as the live stream uses them: the HTML of each, and the tiles of the cluster panels
+/// drawn as tiles, by panel id.
+#[derive(Debug, Default)]
+pub struct Live {
+    /// Every panel's HTML.
+    pub panels: Panels,
+    /// The tiles of each cluster panel drawn as tiles.
+    pub tiles: Vec<(&'static str, std::sync::Arc<Tiles>)>,
+}
+
+impl Live {
+    /// The tiles of panel `id`, if it is drawn as tiles.
+    pub fn tiles_of(&self, id: &str) -> Option<&std::sync::Arc<Tiles>> {
+        self.tiles.iter().find(|(i, _)| *i == id).map(|(_, t)| t)
     }
 }
 
 /// Every live panel of the main page.
 pub fn panels(sb: &Sandbox) -> Panels {
-    vec![
+    live(sb).panels
+}
+
+/// Every live panel of the main page, with the cluster's tiles.
+pub fn live(sb: &Sandbox) -> Live {
+    let (cluster, tiles) = cluster(&sb.sim);
+    let panels = vec![
         ("clock", ClockPanel::of(sb).render().unwrap_or_default()),
-        ("cluster", cluster_html(&sb.sim)),
+        ("cluster", cluster),
         (
             "deployments",
             DeploymentsPanel::of(&sb.sim).render().unwrap_or_default(),
@@ -633,7 +821,14 @@ pub fn panels(sb: &Sandbox) -> Panels {
             "events",
             EventsPanel::of(&sb.sim).render().unwrap_or_default(),
         ),
-    ]
+    ];
+    Live {
+        panels,
+        tiles: tiles
+            .map(|t| ("cluster", std::sync::Arc::new(t)))
+            .into_iter()
+            .collect(),
+    }
 }
 
 #[cfg(test)]
@@ -648,6 +843,74 @@ mod tests {
             "cluster:\n  nodes:\n{nodes}steps:\n  - apply: |\n      apiVersion: apps/v1\n      kind: Deployment\n      metadata: {{name: big}}\n      spec:\n        replicas: {replicas}\n        selector: {{matchLabels: {{app: big}}}}\n        template:\n          metadata: {{labels: {{app: big}}}}\n          spec:\n            containers: [{{name: c, image: nginx:1.27}}]\n  - advance: 30s\n"
         );
         Sandbox::new(&text, None).unwrap()
+    }
+
+    #[test]
+    fn the_stream_sends_only_the_tiles_that_changed() {
+        let mut sb = cluster_with(100);
+        let (html, tiles) = cluster(&sb.sim);
+        let before = tiles.expect("100 pods are tiles");
+        assert_eq!(before.pods.len(), 100);
+        // Every tile in the HTML is in the data, with the same revision.
+        assert_eq!(html.matches("data-rev=\"1\"").count(), 100);
+        assert!(
+            before
+                .pods
+                .values()
+                .all(|t| t.letter == 'r' && t.revision == 1)
+        );
+        assert_eq!(
+            before.diff(&before).unwrap()["set"]
+                .as_array()
+                .unwrap()
+                .len(),
+            0
+        );
+
+        // A rollout: new pods appear, some old ones terminate or go.
+        sb.act(Action::Kubectl(
+            "set image deployment/big c=nginx:1.28".into(),
+        ));
+        sb.run_to(sb.sim.now() + sim_core::SimDuration::from_secs(1));
+        let after = cluster(&sb.sim).1.unwrap();
+        let d = after.diff(&before).unwrap();
+        let set = d["set"].as_array().unwrap();
+        let changed = after
+            .pods
+            .iter()
+            .filter(|(k, t)| before.pods.get(*k) != Some(*t))
+            .count();
+        assert!(changed > 0 && set.len() == changed, "{d}");
+        assert!(set.len() < 100, "unchanged tiles are not sent: {d}");
+        let new_pod = set.iter().find(|t| t[5] == 2).expect("a revision-2 pod");
+        assert_eq!(
+            new_pod.as_array().unwrap().len(),
+            7,
+            "[ns, name, node, letter, status, revision, restarts]"
+        );
+        assert_eq!(new_pod[0], "default");
+        let gone = before
+            .pods
+            .keys()
+            .filter(|k| !after.pods.contains_key(*k))
+            .count();
+        assert_eq!(d["del"].as_array().unwrap().len(), gone);
+        assert_eq!(d["count"], format!("{} pods", after.pods.len()));
+
+        // A node going away changes the boxes: the tab gets the HTML instead.
+        let mut fewer = after.clone();
+        fewer.nodes.pop();
+        assert!(fewer.diff(&after).is_none());
+        // A node going down changes only its header.
+        let mut down = after.clone();
+        down.nodes[0].class = "node node-down".into();
+        down.nodes[0].status = "NotReady".into();
+        let d = down.diff(&after).unwrap();
+        assert_eq!(
+            d["nodes"],
+            serde_json::json!([[0, "node node-down", "NotReady", after.nodes[0].cpu]])
+        );
+        assert_eq!(d["set"].as_array().unwrap().len(), 0);
     }
 
     #[test]
