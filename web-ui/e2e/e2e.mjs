@@ -126,7 +126,9 @@ try {
   // The compare view: Recreate against maxSurge 2 / maxUnavailable 0.
   await page.goto(base + "/compare", { waitUntil: "domcontentloaded" });
   await page.click("form[action='/compare/speed?speed=5'] button");
+  await expectSoon(page, "the summary says nothing changed yet", () => document.getElementById("compare-summary").textContent.includes("No change yet"));
   await page.click("form[action='/compare/image?kind=good'] button");
+  await expectSoon(page, "the summary line appears live", () => document.getElementById("compare-summary").textContent.includes("Both sides got registry.local/credit-scoring-api:v2"));
   await expectSoon(page, "Recreate drops to zero ready pods while the rolling side keeps 10", () => {
     const left = document.querySelectorAll("#left-cluster .pod.ready").length;
     const right = document.querySelectorAll("#right-cluster .pod.ready").length;
@@ -138,6 +140,11 @@ try {
       const revs = [...document.querySelectorAll("#" + s + "-cluster .pod.ready .rev")].map((r) => r.textContent);
       return revs.length === 10 && revs.every((r) => r === "r2");
     }), undefined, 40000);
+
+  await expectSoon(page, "the summary line follows both rollouts to the end", () => {
+    const t = document.getElementById("compare-summary").textContent;
+    return t.split("rolled out in").length === 3 && /Recreate: rolled out in [^;]+; 10 of 10 updated, 10 available; \d+ failed requests/.test(t) && t.includes("no failed requests");
+  }, undefined, 40000);
 
   // Under traffic, Recreate's rollout shows as failed requests; maxSurge 2 stays flat.
   await expectSoon(page, "the compare view charts the traffic: errors under Recreate", () =>
@@ -162,7 +169,7 @@ try {
   const tb = await b.textContent("#clock .time");
   if (ta !== tb) await fail("two tabs disagree on the paused clock: " + ta + " vs " + tb);
 
-  console.log("ok: the browser saw the demo, traffic and its chart, a rollout, tiles patched from data, pause, the console, pod details, an apply error, the compare view and two tabs agree");
+  console.log("ok: the browser saw the demo, traffic and its chart, a rollout, tiles patched from data, pause, the console, pod details, an apply error, the compare view and its live summary, and two tabs agree");
   await browser.close();
 } catch (e) {
   await fail(e.stack || String(e));

@@ -104,8 +104,10 @@ pub struct Compare {
     pub right: Side,
     /// The sandboxes.
     pub sides: [Sandbox; 2],
-    /// Whether the image change has been made.
+    /// The image both sides got last, if any.
     pub changed: Option<String>,
+    /// When they got it.
+    pub changed_at: Option<sim_core::SimTime>,
 }
 
 impl Compare {
@@ -140,6 +142,7 @@ impl Compare {
             right,
             sides,
             changed: None,
+            changed_at: None,
         })
     }
 
@@ -156,6 +159,25 @@ impl Compare {
             }
         }
         self.changed = Some(image.to_string());
+        self.changed_at = Some(self.sides[0].sim.now());
+    }
+
+    /// How each side is doing since the image change, for the line under the two sides.
+    pub fn summary(&self) -> Summary {
+        let (Some(image), Some(at)) = (self.changed.clone(), self.changed_at) else {
+            return Summary::default();
+        };
+        let sides = self
+            .sides
+            .iter()
+            .zip([&self.left, &self.right])
+            .map(|(s, side)| side_progress(s, at, &side.label))
+            .collect();
+        Summary {
+            image,
+            at: crate::view::human_ms(at.millis()),
+            sides,
+        }
     }
 
     /// Sets the speed of both sides (at 1× or slower every simulated request runs in wasm).
@@ -226,8 +248,99 @@ impl Compare {
                 clock.speed
             ),
         ));
+        out.push((
+            "compare-summary",
+            self.summary().render().unwrap_or_default(),
+        ));
         crate::view::Live { panels: out, tiles }
     }
+}
+
+/// One side's progress since the image change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    /// The side's label.
+    pub label: String,
+    /// `rolling out`, `rolled out in 42s`, or why it is stuck.
+    pub state: String,
+    /// Whether the rollout is complete.
+    pub done: bool,
+    /// Pods of the new template.
+    pub updated: i32,
+    /// Desired replicas.
+    pub desired: i32,
+    /// Available pods.
+    pub available: i32,
+    /// Requests sent since the change.
+    pub requests: u64,
+    /// Requests failed since the change.
+    pub errors: u64,
+}
+
+fn side_progress(s: &Sandbox, at: sim_core::SimTime, label: &str) -> Progress {
+    use sim_core::controller::deployment::util;
+    let store = &s.sim.store;
+    let d = store
+        .deployments
+        .all_names()
+        .next()
+        .and_then(|(_, _, id)| store.deployments.get(id))
+        .map(|(_, d)| d);
+    let status = d.and_then(|d| d.status.clone()).unwrap_or_default();
+    let desired = d.map_or(0, util::replicas);
+    let progressing = status
+        .conditions
+        .iter()
+        .flatten()
+        .find(|c| c.type_ == "Progressing");
+    let reason = progressing.and_then(|c| c.reason.as_deref()).unwrap_or("");
+    let changed_unix = store.time(at).0.as_second();
+    // The condition's last update is when the new ReplicaSet became available (whole seconds).
+    let done_after = progressing
+        .filter(|_| reason == util::reason::NEW_RS_AVAILABLE)
+        .and_then(|c| c.last_update_time.as_ref())
+        .map(|t| t.0.as_second() - changed_unix)
+        .filter(|secs| *secs >= 0);
+    let state = match done_after {
+        Some(secs) => format!(
+            "rolled out in {}",
+            crate::view::human_ms(u64::try_from(secs).unwrap_or(0) * 1000)
+        ),
+        None if reason == util::reason::TIMED_OUT => {
+            "stuck: progress deadline exceeded".to_string()
+        }
+        None => "rolling out".to_string(),
+    };
+    let from = at.as_secs_f64();
+    let (requests, errors) = s
+        .sim
+        .traffic
+        .seconds
+        .iter()
+        .filter(|r| r.time > from)
+        .fold((0, 0), |(n, e), r| (n + r.requests, e + r.errors));
+    Progress {
+        label: label.to_string(),
+        state,
+        done: done_after.is_some(),
+        updated: status.updated_replicas.unwrap_or(0),
+        desired,
+        available: status.available_replicas.unwrap_or(0),
+        requests,
+        errors,
+    }
+}
+
+/// The line under the two sides, live: the image both got and how each is doing.
+#[derive(Template, Debug, Default)]
+#[template(path = "compare_summary.html")]
+pub struct Summary {
+    /// The image, empty before any change.
+    pub image: String,
+    /// When it changed.
+    pub at: String,
+    /// Left, then right.
+    pub sides: Vec<Progress>,
 }
 
 /// The compare page.
@@ -246,8 +359,8 @@ pub struct ComparePage {
     pub choices: Vec<(&'static str, &'static str, bool, bool)>,
     /// Panels by id.
     pub panels: std::collections::BTreeMap<&'static str, String>,
-    /// The image both sides got, if any.
-    pub changed: String,
+    /// The line under the two sides.
+    pub summary: String,
 }
 
 impl ComparePage {
@@ -284,6 +397,51 @@ mod tests {
         }
         assert_eq!(min_available, [0, 10]);
         assert_eq!(c.sides[0].sim.now(), c.sides[1].sim.now(), "one clock");
+    }
+
+    #[test]
+    fn the_summary_line_follows_both_rollouts() {
+        let mut c = Compare::new(Preset::Recreate.into(), Preset::RollingSurge2.into()).unwrap();
+        let line = |c: &Compare| {
+            c.live()
+                .panels
+                .into_iter()
+                .find(|(id, _)| *id == "compare-summary")
+                .map(|(_, html)| html)
+                .expect("a live panel, so the stream updates it")
+        };
+        assert!(line(&c).contains("No change yet"), "{}", line(&c));
+        c.change_image("good");
+        sampled(&mut c);
+        c.tick(std::time::Duration::from_secs(1));
+        let early = line(&c);
+        assert!(
+            early.contains("Both sides got registry.local/credit-scoring-api:v2 at"),
+            "{early}"
+        );
+        assert_eq!(early.matches(": rolling out;").count(), 2, "{early}");
+        for _ in 0..600 {
+            c.tick(std::time::Duration::from_millis(100));
+        }
+        let [recreate, surge] =
+            [0, 1].map(|i| side_progress(&c.sides[i], c.changed_at.unwrap(), ""));
+        assert!(recreate.done && surge.done, "{recreate:?} {surge:?}");
+        assert!(
+            recreate.errors > 0 && surge.errors == 0,
+            "{recreate:?} {surge:?}"
+        );
+        assert_eq!(
+            (surge.updated, surge.desired, surge.available),
+            (10, 10, 10)
+        );
+        let late = line(&c);
+        assert_eq!(late.matches(": rolled out in ").count(), 2, "{late}");
+        assert!(
+            late.contains("no failed requests")
+                && late.contains(&format!("{} failed requests", recreate.errors)),
+            "{late}"
+        );
+        assert_ne!(early, late, "the line moves with the runs");
     }
 
     #[test]

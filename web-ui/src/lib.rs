@@ -1138,7 +1138,7 @@ async fn compare_page(State(st): State<AppState>, Query(q): Query<CompareQuery>)
                 })
                 .collect(),
             panels: cur.panels().into_iter().collect(),
-            changed: cur.changed.clone().unwrap_or_default(),
+            summary: cur.summary().render().unwrap_or_default(),
         }
     };
     st.notify();

@@ -396,6 +396,11 @@ mod k8s {
     pub(super) use sim_core::api::k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 }
 
+/// A virtual duration as kubectl prints ages (`42s`, `3m10s`).
+pub fn human_ms(ms: u64) -> String {
+    t(ms)
+}
+
 fn t(ms: u64) -> String {
     human_duration(sim_core::api::k8s_openapi::jiff::SignedDuration::from_millis(ms as i64))
 }
