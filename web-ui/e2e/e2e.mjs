@@ -169,7 +169,23 @@ try {
   const tb = await b.textContent("#clock .time");
   if (ta !== tb) await fail("two tabs disagree on the paused clock: " + ta + " vs " + tb);
 
-  console.log("ok: the browser saw the demo, traffic and its chart, a rollout, tiles patched from data, pause, the console, pod details, an apply error, the compare view and its live summary, and two tabs agree");
+  // Without JavaScript, an exported run opens from the plain form.
+  const run = await (await fetch(base + "/export")).text();
+  await fetch(base + "/kubectl", { method: "POST", body: new URLSearchParams({ cmd: "scale deployment/credit-scoring-api --replicas=4 -n live-coding" }), headers: { Accept: "application/json" } });
+  const noJs = await browser.newContext({ javaScriptEnabled: false });
+  const plain = await noJs.newPage();
+  await plain.goto(base + "/");
+  if (!(await plain.textContent("#deployments")).includes("4 desired")) await fail("the scale to 4 is not shown without JavaScript");
+  await plain.setInputFiles("form.import input[type=file]", { name: "kubesim-run.yaml", mimeType: "application/yaml", buffer: Buffer.from(run) });
+  await Promise.all([plain.waitForNavigation(), plain.click("form.import button")]);
+  if (new URL(plain.url()).pathname !== "/") await fail("opening a run should come back to the page, not " + plain.url());
+  if (!(await plain.textContent("#deployments")).includes("10 desired")) await fail("the opened run (10 replicas) is not shown without JavaScript");
+  await plain.setInputFiles("form.import input[type=file]", { name: "bad.yaml", mimeType: "application/yaml", buffer: Buffer.from("steps: [{nonsense: 1}]") });
+  await Promise.all([plain.waitForNavigation(), plain.click("form.import button")]);
+  if (!(await plain.textContent("body")).includes("cannot open this run")) await fail("a bad run file should say why");
+  await noJs.close();
+
+  console.log("ok: the browser saw the demo, traffic and its chart, a rollout, tiles patched from data, pause, the console, pod details, an apply error, the compare view and its live summary, a run opened without JavaScript, and two tabs agree");
   await browser.close();
 } catch (e) {
   await fail(e.stack || String(e));
