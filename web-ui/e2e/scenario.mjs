@@ -82,6 +82,10 @@ try {
   await page.click("form[action$='speed?speed=30'] button");
   await kubectl(page, "set image deployment/credit-scoring-api api=registry.local/credit-scoring-api:v2 -n live-coding", "image updated");
   await expectSoon(page, "step 1's checks turn green", allGreen, undefined, 60000);
+  await expectSoon(page, "the scenario's traffic is charted as on the main page", () => {
+    const fig = document.querySelector("#traffic figure.traffic");
+    return fig && fig.textContent.includes("now 20 req/s") && fig.querySelector("polyline.p99") && fig.querySelector("line.marker");
+  });
   await shot(page, "scenario-step1-green");
 
   // Reload: the progress is kept.

@@ -73,6 +73,8 @@ pub struct ScenarioRun {
     pub console: Console,
     /// When the checks were last evaluated: (time, resource version, log length).
     checked: Option<(SimTime, u64, usize)>,
+    /// Virtual time when the first step began (after the setup).
+    started: SimTime,
     programs: Arc<dyn Programs>,
     dir: Option<PathBuf>,
 }
@@ -148,7 +150,9 @@ impl ScenarioRun {
         };
         let session = Session::start(text, opts, files)?;
         let steps = session.scenario.steps.len();
+        let started = session.sim.now();
         let mut run = ScenarioRun {
+            started,
             text: text.into(),
             session,
             log: Vec::new(),
@@ -209,6 +213,28 @@ impl ScenarioRun {
             self.problems
                 .push((self.session.sim.now(), err.to_string()));
         }
+    }
+
+    /// The student's actions as chart markers: (virtual seconds, label). Each is placed where
+    /// the log's time stood when it was recorded.
+    pub fn marks(&self) -> Vec<(f64, String)> {
+        let mut t = self.started;
+        let mut out = Vec::new();
+        for e in &self.log {
+            let label = match e {
+                Entry::Advance { to, .. } => {
+                    t = *to;
+                    continue;
+                }
+                Entry::Kubectl(c) => {
+                    crate::view::action_label(&crate::sandbox::Action::Kubectl(c.clone()))
+                }
+                Entry::Apply(_) => "kubectl apply".to_string(),
+                Entry::Enter(i) => format!("step {}", i + 1),
+            };
+            out.push((t.as_secs_f64(), label));
+        }
+        out
     }
 
     /// The current step (0-based).

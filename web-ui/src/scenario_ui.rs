@@ -607,11 +607,22 @@ fn panels(st: &AppState, id: &str, run: &ScenarioRun) -> Panels {
             "events",
             view::EventsPanel::of(sim).render().unwrap_or_default(),
         ),
+        ("traffic", traffic_html(run)),
         ("checks", checks_html(id, run)),
         ("hints", hints_html(id, run)),
         ("says", says_html(run)),
         ("notice", esc(&notice)),
     ]
+}
+
+/// The traffic charts of the main page, for the Services this run sends traffic to (empty
+/// without traffic).
+fn traffic_html(run: &ScenarioRun) -> String {
+    crate::timeline::traffic_only(&crate::timeline::Source {
+        sim: &run.session.sim,
+        records: &run.session.out.tracer.records,
+        marks: run.marks(),
+    })
 }
 
 #[derive(Template)]
@@ -1189,6 +1200,39 @@ mod tests {
     fn check(json: &str, key: &str) -> serde_json::Value {
         let v: serde_json::Value = serde_json::from_str(json).unwrap();
         v[key].clone()
+    }
+
+    #[test]
+    fn a_scenario_with_traffic_gets_the_main_pages_traffic_chart() {
+        let five = include_str!("../../scenarios/course/05-broken-release.yaml");
+        let mut run = ScenarioRun::start(five, crate::sandbox::workers(), None).unwrap();
+        run.session.sim.traffic.real_requests = false;
+        let t = run.session.sim.now() + sim_core::SimDuration::from_secs(5);
+        run.advance_to(t);
+        run.kubectl("set image deployment/credit-scoring-api api=registry.local/credit-scoring-api:v2 -n live-coding");
+        let t = run.session.sim.now() + sim_core::SimDuration::from_secs(20);
+        run.advance_to(t);
+        let html = traffic_html(&run);
+        assert!(
+            html.contains(r#"<figure class="timeline traffic">"#) && html.contains("now 20 req/s"),
+            "{html}"
+        );
+        assert_eq!(
+            html.matches(r#"class="marker""#).count(),
+            1,
+            "the set image, marked: {html}"
+        );
+        let at = run.marks();
+        assert_eq!(at.len(), 1);
+        assert!((at[0].0 - (t.as_secs_f64() - 20.0)).abs() < 1e-9, "{at:?}");
+        assert_eq!(at[0].1, "kubectl set image deployment/credit-scoring-api");
+
+        // No traffic, no chart.
+        let quiet = include_str!("../../scenarios/course/04-rolling-update.yaml");
+        let mut run = ScenarioRun::start(quiet, crate::sandbox::workers(), None).unwrap();
+        let t = run.session.sim.now() + sim_core::SimDuration::from_secs(20);
+        run.advance_to(t);
+        assert_eq!(traffic_html(&run), "");
     }
 
     #[tokio::test]

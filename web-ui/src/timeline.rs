@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use sim_core::Sim;
 use sim_core::controller::deployment::util;
 use sim_core::trace::TraceRecord;
 use sim_core::traffic::ServiceSecond;
@@ -40,9 +41,53 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// What the charts are drawn from: a cluster, its trace, and the user's actions as markers.
+#[derive(Debug)]
+pub struct Source<'a> {
+    /// The cluster now.
+    pub sim: &'a Sim,
+    /// Its trace since the start.
+    pub records: &'a [TraceRecord],
+    /// The user's actions: (virtual seconds, label). Single requests are left out.
+    pub marks: Vec<(f64, String)>,
+}
+
+impl<'a> Source<'a> {
+    /// A sandbox: its cluster, trace and action log.
+    pub fn of(sb: &'a Sandbox) -> Source<'a> {
+        Source {
+            sim: &sb.sim,
+            records: &sb.tracer.records,
+            marks: sb
+                .actions
+                .iter()
+                .filter(|a| !matches!(a.action, Action::Request(_)))
+                .map(|a| (a.at.as_secs_f64(), action_label(&a.action)))
+                .collect(),
+        }
+    }
+}
+
 /// Every Deployment's chart, each followed by the traffic charts of its Services, as one
 /// HTML fragment.
 pub fn render(sb: &Sandbox) -> String {
+    render_from(&Source::of(sb))
+}
+
+/// The traffic charts alone (empty when no Service had traffic in the charted span): for the
+/// scenario pages, whose Deployments are already shown as tables.
+pub fn traffic_only(src: &Source<'_>) -> String {
+    let now = src.sim.now().as_secs_f64();
+    let t0 = (now - now.clamp(60.0, 900.0)).max(0.0);
+    loaded_services(src, t0)
+        .iter()
+        .take(MAX_CHARTS)
+        .map(|(ns, svc, _)| traffic_chart(src, ns, svc, t0, now))
+        .collect()
+}
+
+/// [`render`] from any source.
+pub fn render_from(sb: &Source<'_>) -> String {
     let now = sb.sim.now().as_secs_f64();
     let span = now.clamp(60.0, 900.0);
     let t0 = (now - span).max(0.0);
@@ -91,7 +136,7 @@ pub fn render(sb: &Sandbox) -> String {
 }
 
 /// Services with traffic records since `t0`, with their selectors, by namespace and name.
-fn loaded_services(sb: &Sandbox, t0: f64) -> Vec<(String, String, BTreeMap<String, String>)> {
+fn loaded_services(sb: &Source<'_>, t0: f64) -> Vec<(String, String, BTreeMap<String, String>)> {
     let mut names: Vec<(String, String)> = sb
         .sim
         .traffic
@@ -121,7 +166,7 @@ fn loaded_services(sb: &Sandbox, t0: f64) -> Vec<(String, String, BTreeMap<Strin
 
 /// One Deployment's chart of pods over time (empty when it has no trace yet).
 fn deployment_chart(
-    sb: &Sandbox,
+    sb: &Source<'_>,
     ns: &str,
     name: &str,
     d: &sim_core::api::k8s_openapi::api::apps::v1::Deployment,
@@ -135,7 +180,7 @@ fn deployment_chart(
         // Points: (time, per-revision spec, available, unavailable).
         let mut points: Vec<Point> = Vec::new();
         let mut last_before: Option<Point> = None;
-        for r in &sb.tracer.records {
+        for r in sb.records {
             let Some(dt) = deployment_in(r, ns, name) else {
                 continue;
             };
@@ -278,12 +323,11 @@ fn deployment_chart(
         // Action markers; a label that would run into the previous one goes a line lower
         // (labels are about 5.5 px per character at 10 px).
         let mut label_ends: Vec<f64> = Vec::new();
-        for a in &sb.actions {
-            let at = a.at.as_secs_f64();
-            if at < t0 || at > now || matches!(a.action, Action::Request(_)) {
+        for (at, label) in &sb.marks {
+            let at = *at;
+            if at < t0 || at > now {
                 continue;
             }
-            let label = action_label(&a.action);
             let lx = x(at) + 3.0;
             let row = label_ends
                 .iter()
@@ -301,7 +345,7 @@ fn deployment_chart(
                 x(at),
                 H - BOTTOM,
                 TOP + 10.0 + 11.0 * (row % 6) as f64,
-                esc(&label)
+                esc(label)
             );
         }
         svg.push_str("</svg><div class=\"legend\">");
@@ -380,7 +424,7 @@ fn buckets(seconds: &[&ServiceSecond], t0: f64, now: f64) -> Vec<Bucket> {
 }
 
 /// What the sampling label says: every request runs in wasm, or 1 in N of them.
-fn sampling_words(sb: &Sandbox, seconds: &[&ServiceSecond]) -> String {
+fn sampling_words(sb: &Source<'_>, seconds: &[&ServiceSecond]) -> String {
     let requests: u64 = seconds.iter().map(|r| r.requests).sum();
     let sampled: u64 = seconds.iter().map(|r| r.sampled).sum();
     if sb.sim.traffic.real_requests || requests <= sampled {
@@ -393,7 +437,7 @@ fn sampling_words(sb: &Sandbox, seconds: &[&ServiceSecond]) -> String {
 
 /// A Service's traffic over the window: requests/s and errors/s above, p50/p99 latency below,
 /// on the same time axis as the Deployment charts.
-fn traffic_chart(sb: &Sandbox, ns: &str, name: &str, t0: f64, now: f64) -> String {
+fn traffic_chart(sb: &Source<'_>, ns: &str, name: &str, t0: f64, now: f64) -> String {
     let seconds: Vec<&ServiceSecond> = sb
         .sim
         .traffic
@@ -503,9 +547,9 @@ fn traffic_chart(sb: &Sandbox, ns: &str, name: &str, t0: f64, now: f64) -> Strin
         top1 - 6.0,
         top2 - 6.0
     );
-    for a in &sb.actions {
-        let at = a.at.as_secs_f64();
-        if at < t0 || at > now || matches!(a.action, Action::Request(_)) {
+    for (at, _) in &sb.marks {
+        let at = *at;
+        if at < t0 || at > now {
             continue;
         }
         let _ = write!(
