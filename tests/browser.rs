@@ -1,8 +1,10 @@
 //! The sandbox in a real browser: starts `kubesim serve`'s server on a loopback port and
 //! drives Debian's chromium with playwright-core (`web-ui/e2e/e2e.mjs`): the demo and its
 //! traffic chart, one request, stopping and starting traffic, a rollout of revision 2, pause,
-//! the kubectl console, pod details, an apply error next to its line, the compare view (with
-//! Recreate's failed requests), and two tabs agreeing.
+//! pod tiles patched from the stream's per-pod data equal to a fresh server render, the
+//! kubectl console, pod details, an apply error next to its line, the compare view (with
+//! Recreate's failed requests and the live summary line), two tabs agreeing, and an exported
+//! run opened with JavaScript switched off.
 
 use std::path::Path;
 use std::process::Command;
@@ -74,7 +76,7 @@ async fn axum_serve(listener: tokio::net::TcpListener, state: web_ui::AppState) 
 
 /// The student's path through course scenario 5 (`web-ui/e2e/scenario.mjs`), served from a
 /// folder as `kubesim serve --scenarios DIR` does; the script adds files to the folder and
-/// sees them listed.
+/// sees them listed, and sees the scenario's traffic charted.
 #[test]
 fn a_student_follows_scenario_five_in_a_real_browser() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

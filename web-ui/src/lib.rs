@@ -3,7 +3,8 @@
 //! One driver task owns the clock: every 50 ms it moves virtual time forward at the chosen
 //! speed. Pages are rendered on the server (askama), so they show the current state without
 //! JavaScript; with JavaScript, one Server-Sent Events stream per tab sends the panels whose
-//! HTML changed, at most 20 times a second. The sandbox sits behind a mutex that is never
+//! HTML changed, at most 20 times a second (a cluster drawn as tiles goes as the tiles that
+//! changed, as data). The sandbox sits behind a mutex that is never
 //! held across an `.await`. Every asset is embedded in the binary.
 
 pub mod compare;
