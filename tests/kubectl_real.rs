@@ -714,3 +714,44 @@ fn kubectl_apply_server_side_creates_and_updates() {
         p.stderr
     );
 }
+
+#[test]
+fn describe_ages_are_virtual_ages_at_thirty_times_speed() {
+    let c = Cluster::start_at(30.0);
+    // Three wall seconds are a minute and a half of virtual time: unshifted, the newest
+    // timestamps would lie in kubectl's future and print as `<invalid>`.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    c.ok(&[
+        "set",
+        "image",
+        "deployment/credit-scoring-api",
+        "api=registry.local/credit-scoring-api:v2",
+        "-n",
+        "live-coding",
+    ]);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let describe = c.ok(&[
+        "describe",
+        "deployment",
+        "credit-scoring-api",
+        "-n",
+        "live-coding",
+    ]);
+    assert!(!describe.contains("<invalid>"), "{describe}");
+    assert!(describe.contains("ScalingReplicaSet"), "{describe}");
+    let pods = c.ok(&["describe", "pods", "-n", "live-coding"]);
+    assert!(!pods.contains("<invalid>"), "{pods}");
+    let events = c.ok(&["events", "-n", "live-coding"]);
+    assert!(!events.contains("<invalid>"), "{events}");
+    // The deployment was created at virtual time zero, over a minute of virtual time ago.
+    let age = c.ok(&[
+        "get",
+        "deployment",
+        "credit-scoring-api",
+        "-n",
+        "live-coding",
+        "-o",
+        "jsonpath={.metadata.creationTimestamp}",
+    ]);
+    assert!(age.ends_with('Z'), "{age}");
+}

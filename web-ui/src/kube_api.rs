@@ -12,10 +12,13 @@
 //! kubectl sends for client-side `apply`, `set image`, `scale`, `rollout
 //! undo|pause|resume|restart`, and watches (see [`watch`]).
 //!
-//! Patches are not merged generically: each patch kubectl sends is recognised and turned into
-//! the equivalent recorded action (client-side apply carries the new manifest in its
-//! last-applied annotation; `set image` carries the images; `rollout undo` carries the old
-//! ReplicaSet's template, which names the revision). Any other patch gets a 415 Status.
+//! The patches kubectl's own commands send are recognised and recorded as the command
+//! (client-side apply carries the new manifest in its last-applied annotation; `set image`
+//! carries the images; `rollout undo` carries the old ReplicaSet's template, which names the
+//! revision). Any other patch (merge, JSON, strategic merge), a PUT and server-side apply are
+//! merged here into the live object and recorded as a `replace` of the whole result. Every
+//! response moves its timestamps so that kubectl's wall-clock ages are virtual ages
+//! ([`wall_shift`]).
 
 use std::collections::BTreeMap;
 
@@ -633,12 +636,14 @@ fn watch(
                         .collect();
                 let rv = sb.sim.store.resource_version().to_string();
                 let mut lines = String::new();
+                let shift = wall_shift(&sb.sim);
                 let mut line = |ty: &str, o: &Object| {
-                    let object = if as_table {
+                    let mut object = if as_table {
                         table(&sb.sim, kind, std::slice::from_ref(o), &rv, None)
                     } else {
                         o.to_value()
                     };
+                    shift_times(&mut object, shift);
                     lines.push_str(&json!({"type": ty, "object": object}).to_string());
                     lines.push('\n');
                 };
@@ -680,6 +685,58 @@ fn watch(
         axum::body::Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx)),
     )
         .into_response()
+}
+
+/// How far to move the API's timestamps so that kubectl, which computes ages against the
+/// wall clock (`describe`, `get events`), sees the virtual ages: virtual time `t` is shown as
+/// `wall_now - (virtual_now - t)`. One shift per response, so its ages agree with each other;
+/// sim-core's own timestamps stay deterministic (virtual time from the run's epoch).
+fn wall_shift(sim: &Sim) -> i64 {
+    let wall_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let virtual_ms = sim.store.epoch_unix_ms + i64::try_from(sim.now().millis()).unwrap_or(0);
+    // Whole seconds, so the fractional part of a MicroTime stays as it is.
+    (wall_ms - virtual_ms).div_euclid(1000)
+}
+
+/// Moves every timestamp in `v` (RFC 3339 strings in UTC, outside labels and annotations)
+/// by `shift_secs`.
+fn shift_times(v: &mut Value, shift_secs: i64) {
+    if shift_secs == 0 {
+        return;
+    }
+    match v {
+        Value::String(s) => {
+            // `2026-01-01T00:00:00Z` or `2026-01-01T00:00:00.000000Z`.
+            let b = s.as_bytes();
+            if b.len() >= 20
+                && b[4] == b'-'
+                && b[10] == b'T'
+                && b[19..]
+                    .iter()
+                    .all(|c| c.is_ascii_digit() || *c == b'.' || *c == b'Z')
+                && s.ends_with('Z')
+                && let Ok(t) = s[..19].parse::<k8s_openapi::jiff::civil::DateTime>()
+                && let Ok(ts) = t.to_zoned(k8s_openapi::jiff::tz::TimeZone::UTC)
+                && let Ok(moved) = ts
+                    .timestamp()
+                    .checked_add(k8s_openapi::jiff::SignedDuration::from_secs(shift_secs))
+            {
+                let rest = s[19..].to_string();
+                *s = format!("{}{rest}", moved.strftime("%Y-%m-%dT%H:%M:%S"));
+            }
+        }
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                if k != "annotations" && k != "labels" {
+                    shift_times(x, shift_secs);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| shift_times(x, shift_secs)),
+        _ => {}
+    }
 }
 
 /// The resource name in messages: `deployments.apps`, `pods`.
@@ -730,15 +787,25 @@ fn list(
         .collect();
     let rv = sb.sim.store.resource_version().to_string();
     if wants_table(headers) {
-        return json_ok(table(
+        let mut v = table(
             &sb.sim,
             t.res.kind,
             &objs,
             &rv,
             q.get("includeObject").map(String::as_str),
-        ));
+        );
+        shift_times(&mut v, wall_shift(&sb.sim));
+        return json_ok(v);
     }
-    let items: Vec<Value> = objs.iter().map(Object::to_value).collect();
+    let shift = wall_shift(&sb.sim);
+    let items: Vec<Value> = objs
+        .iter()
+        .map(|o| {
+            let mut v = o.to_value();
+            shift_times(&mut v, shift);
+            v
+        })
+        .collect();
     json_ok(json!({
         "kind": format!("{}List", t.res.kind.as_str()),
         "apiVersion": t.res.kind.api_version(),
@@ -863,11 +930,15 @@ fn get_one(st: &AppState, t: &Target<'_>, name: &str, headers: &HeaderMap) -> Re
     let Some(obj) = lookup(&sb.sim, t.res, t.ns.unwrap_or(""), name) else {
         return not_found(t.res, name);
     };
-    if wants_table(headers) {
+    let shift = wall_shift(&sb.sim);
+    let mut v = if wants_table(headers) {
         let rv = sb.sim.store.resource_version().to_string();
-        return json_ok(table(&sb.sim, t.res.kind, &[obj], &rv, None));
-    }
-    json_ok(obj.to_value())
+        table(&sb.sim, t.res.kind, &[obj], &rv, None)
+    } else {
+        obj.to_value()
+    };
+    shift_times(&mut v, shift);
+    json_ok(v)
 }
 
 /// The kubectl word for a kind in the text commands the writes are recorded as.
