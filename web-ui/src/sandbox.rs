@@ -48,6 +48,9 @@ impl Speed {
 pub enum Action {
     /// Applied YAML.
     Apply(String),
+    /// Whole objects that replaced the live ones (the real kubectl's `replace`, `patch`,
+    /// `edit` and server-side apply, as the objects they left).
+    Replace(String),
     /// Ran a kubectl command.
     Kubectl(String),
     /// A node fault.
@@ -225,6 +228,8 @@ impl Sandbox {
                 continue;
             } else if let Some(y) = s("apply") {
                 Action::Apply(y)
+            } else if let Some(y) = s("replace") {
+                Action::Replace(y)
             } else if let Some(c) = s("kubectl") {
                 Action::Kubectl(c)
             } else if let Some(n) = s("nodeDown") {
@@ -269,6 +274,7 @@ impl Sandbox {
             }
             extra.push(match &a.action {
                 Action::Apply(y) => step("apply", y.clone()),
+                Action::Replace(y) => step("replace", y.clone()),
                 Action::Kubectl(c) => step("kubectl", c.clone()),
                 Action::Node(NodeFault::Down, n) => step("nodeDown", n.clone()),
                 Action::Node(NodeFault::Up, n) => step("nodeUp", n.clone()),
@@ -556,6 +562,7 @@ fn apply_action(
     };
     let out = match action {
         Action::Apply(y) => kubectl::apply_text(sim, y, "STDIN", "default", false),
+        Action::Replace(y) => kubectl::replace_text(sim, y, "STDIN", "default"),
         Action::Kubectl(c) => kubectl::run(sim, c, &NoFiles),
         Action::Node(f, n) => match sim.node_fault(n, *f) {
             Ok(()) => said(format!("node/{n} {}\n", fault_word(*f))),
