@@ -158,6 +158,27 @@ pub fn routes() -> Router<AppState> {
         .route("/apis/{*rest}", any(handle))
         .route("/openapi/v3", get(openapi_index))
         .route("/openapi/v3/{*rest}", get(openapi_group))
+        .route_layer(axum::middleware::from_fn(with_kubectl_command))
+}
+
+tokio::task_local! {
+    /// The `Kubectl-Command` header of the request being handled (`kubectl rollout undo`).
+    static KUBECTL_COMMAND: Option<String>;
+}
+
+/// Keeps the `Kubectl-Command` header kubectl sends with every request for the handler, so
+/// a change it makes is labelled with what the student typed on the timeline.
+async fn with_kubectl_command(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let cmd = req
+        .headers()
+        .get("kubectl-command")
+        .and_then(|v| v.to_str().ok())
+        .filter(|c| !c.is_empty() && c.len() <= 200)
+        .map(str::to_string);
+    KUBECTL_COMMAND.scope(cmd, next.run(req)).await
 }
 
 /// A kubeconfig for the real kubectl: one cluster at `server` (plain HTTP on loopback, no
@@ -951,9 +972,11 @@ fn ns_flag(t: &Target<'_>) -> String {
     t.ns.map(|n| format!(" -n {n}")).unwrap_or_default()
 }
 
-/// Runs `action` on the sandbox, tells the tabs, and returns kubectl's text output.
+/// Runs `action` on the sandbox, labelled with the kubectl command that sent it, tells the
+/// tabs, and returns kubectl's text output.
 fn act(st: &AppState, action: Action) -> kubectl::Output {
-    let out = st.sb().act(action);
+    let typed = KUBECTL_COMMAND.try_with(Clone::clone).ok().flatten();
+    let out = st.sb().act_typed(action, typed);
     st.notify();
     out
 }
@@ -1696,6 +1719,24 @@ mod tests {
 
     fn get(uri: &str) -> Request<Body> {
         Request::get(uri).body(Body::empty()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_change_is_labelled_on_the_timeline_with_what_the_student_typed() {
+        let st = AppState::new(Sandbox::new(crate::DEMO, None).unwrap(), "test");
+        let app = crate::router(st.clone());
+        let req =
+            Request::patch("/apis/apps/v1/namespaces/live-coding/deployments/credit-scoring-api")
+                .header(header::CONTENT_TYPE, "application/merge-patch+json")
+                .header("Kubectl-Command", "kubectl patch")
+                .body(Body::from(r#"{"metadata":{"labels":{"team":"ml"}}}"#))
+                .unwrap();
+        let (status, _, body) = call(&app, req).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let last = st.sb().actions.last().cloned().expect("recorded");
+        assert_eq!(last.typed.as_deref(), Some("kubectl patch"));
+        let svg = crate::timeline::render(&st.sb());
+        assert!(svg.contains("kubectl patch"), "{svg}");
     }
 
     #[tokio::test]

@@ -129,6 +129,9 @@ pub struct Logged {
     pub end: SimTime,
     /// What.
     pub action: Action,
+    /// What the user typed, when a client said (kubectl's `Kubectl-Command` header): shown
+    /// on the timeline; not part of the replayed run.
+    pub typed: Option<String>,
 }
 
 /// Why a sandbox could not be built.
@@ -334,20 +337,29 @@ impl Sandbox {
 
     /// Does something now, records it, and returns what kubectl printed.
     pub fn act(&mut self, action: Action) -> Output {
-        self.act_full(action).0
+        self.act_full(action, None).0
+    }
+
+    /// [`Sandbox::act`], remembering what the user typed for the timeline.
+    pub fn act_typed(&mut self, action: Action, typed: Option<String>) -> Output {
+        self.act_full(action, typed).0
     }
 
     /// Sends one request to a Service now and records it (as a `request` step): the
     /// Service's answer, exactly as the program gave it.
     pub fn request(&mut self, request: Request) -> ServiceReply {
-        match self.act_full(Action::Request(request)) {
+        match self.act_full(Action::Request(request), None) {
             (_, Some(reply)) => reply,
             (out, None) => ServiceReply::Failed(out.stderr),
         }
     }
 
     /// Does something now and records it: what kubectl printed, and a request's answer.
-    fn act_full(&mut self, action: Action) -> (Output, Option<ServiceReply>) {
+    fn act_full(
+        &mut self,
+        action: Action,
+        typed: Option<String>,
+    ) -> (Output, Option<ServiceReply>) {
         // A new action after going back in time starts a new branch of history.
         self.actions.truncate(self.applied);
         let at = self.sim.now();
@@ -359,7 +371,12 @@ impl Sandbox {
         }
         let end = self.sim.now();
         self.furthest = self.furthest.max(end);
-        self.actions.push(Logged { at, end, action });
+        self.actions.push(Logged {
+            at,
+            end,
+            action,
+            typed,
+        });
         self.applied = self.actions.len();
         out
     }

@@ -283,7 +283,7 @@ fn deployment_chart(
             if at < t0 || at > now || matches!(a.action, Action::Request(_)) {
                 continue;
             }
-            let label = action_label(&a.action);
+            let label = a.typed.clone().unwrap_or_else(|| action_label(&a.action));
             let lx = x(at) + 3.0;
             let row = label_ends
                 .iter()
