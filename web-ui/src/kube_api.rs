@@ -360,8 +360,21 @@ async fn handle(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
+    // A body over the server's limit is a Status, as the API server answers it.
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            let code = e.status().as_u16();
+            let reason = if code == 413 {
+                "RequestEntityTooLarge"
+            } else {
+                "BadRequest"
+            };
+            return status(code, reason, &e.body_text(), json!({}));
+        }
+    };
     let target = match parse_target(uri.path()) {
         None => return not_found_plain(),
         Some(Err(r)) => return r,
@@ -1719,6 +1732,26 @@ mod tests {
 
     fn get(uri: &str) -> Request<Body> {
         Request::get(uri).body(Body::empty()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_oversized_body_is_a_status_and_the_sandbox_keeps_serving() {
+        let st = AppState::new(Sandbox::new(crate::DEMO, None).unwrap(), "test");
+        let app = crate::router(st.clone());
+        let big = format!(
+            "{{\"metadata\":{{\"name\":\"x\"}},\"pad\":\"{}\"}}",
+            "a".repeat(3 << 20)
+        );
+        let req = Request::post("/api/v1/namespaces/live-coding/pods")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(big))
+            .unwrap();
+        let (status, ct, body) = call(&app, req).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+        assert!(ct.starts_with("application/json"), "{ct}");
+        assert!(body.contains("\"kind\":\"Status\""), "{body}");
+        let (status, _, _) = call(&app, get("/api/v1/namespaces/live-coding/pods")).await;
+        assert_eq!(status, StatusCode::OK);
     }
 
     #[tokio::test]
