@@ -544,3 +544,214 @@ except client.exceptions.ApiException as e:
     assert!(stdout.contains("watch ADDED"), "{stdout}");
     assert!(stdout.contains("error 404\n"), "{stdout}");
 }
+
+#[test]
+fn kubectl_patch_of_any_type_and_replace_are_recorded_and_replay() {
+    let c = Cluster::start();
+    let ns = ["-n", "live-coding"];
+    let dep = "deployment/credit-scoring-api";
+    let get = |path: &str| {
+        c.ok(&[
+            "get",
+            dep,
+            "-n",
+            "live-coding",
+            "-o",
+            &format!("jsonpath={{{path}}}"),
+        ])
+    };
+    let patch = |ty: &str, body: &str| {
+        c.kubectl(&["patch", dep, "-n", "live-coding", "--type", ty, "-p", body])
+    };
+    let p = patch(
+        "merge",
+        r#"{"metadata":{"labels":{"team":"risk"}},"spec":{"minReadySeconds":5}}"#,
+    );
+    assert_eq!(
+        p.stdout, "deployment.apps/credit-scoring-api patched\n",
+        "{}",
+        p.stderr
+    );
+    assert_eq!(get(".metadata.labels.team"), "risk");
+    assert_eq!(get(".spec.minReadySeconds"), "5");
+    // RFC 6902.
+    let p = patch(
+        "json",
+        r#"[{"op":"add","path":"/spec/template/spec/containers/0/env","value":[{"name":"LOG","value":"debug"}]}]"#,
+    );
+    assert!(p.ok, "{}", p.stderr);
+    // Strategic merge: containers merge by name, and so do their env vars.
+    let p = patch(
+        "strategic",
+        r#"{"spec":{"template":{"spec":{"containers":[{"name":"api","env":[{"name":"MODE","value":"fast"}]}]}}}}"#,
+    );
+    assert!(p.ok, "{}", p.stderr);
+    assert_eq!(
+        get(".spec.template.spec.containers[0].env[*].name"),
+        "LOG MODE"
+    );
+    assert_eq!(
+        get(".spec.template.spec.containers[0].image"),
+        "registry.local/credit-scoring-api:v1"
+    );
+    // An invalid result is the API server's Invalid Status with its field errors.
+    let p = patch("merge", r#"{"spec":{"replicas":-1,"minReadySeconds":1}}"#);
+    assert!(!p.ok);
+    assert!(
+        p.stderr.contains(r#"The Deployment "credit-scoring-api" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0"#),
+        "{}",
+        p.stderr
+    );
+    let p = patch("json", r#"[{"op":"remove","path":"/spec/nope"}]"#);
+    assert!(!p.ok);
+    assert!(p.stderr.contains("missing path"), "{}", p.stderr);
+    // `kubectl label` and `annotate` patch a pod's metadata; its spec may not change.
+    let pod = c.ok(&[
+        "get",
+        "pods",
+        "-n",
+        "live-coding",
+        "-o",
+        "jsonpath={.items[0].metadata.name}",
+    ]);
+    assert_eq!(
+        c.ok(&["label", "pod", &pod, "checked=yes", "-n", "live-coding"]),
+        format!("pod/{pod} labeled\n")
+    );
+    let p = c.kubectl(&[
+        "patch",
+        "pod",
+        &pod,
+        "-n",
+        "live-coding",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"spec":{"restartPolicy":"Never"}}"#,
+    ]);
+    assert!(
+        p.stderr
+            .contains("Forbidden: pod updates may not change fields"),
+        "{}",
+        p.stderr
+    );
+    assert_eq!(
+        c.ok(&[
+            "annotate",
+            "svc",
+            "credit-scoring-api",
+            "owner=risk",
+            "-n",
+            "live-coding"
+        ]),
+        "service/credit-scoring-api annotated\n"
+    );
+    // `kubectl replace -f` of an edited copy of the live object.
+    let mut obj: serde_json::Value =
+        serde_json::from_str(&c.ok(&["get", dep, "-n", "live-coding", "-o", "json"])).unwrap();
+    obj["spec"]["replicas"] = 4.into();
+    let file = c.write("replace.json", &obj.to_string());
+    assert_eq!(
+        c.ok(&["replace", "-f", &file]),
+        "deployment.apps/credit-scoring-api replaced\n"
+    );
+    assert_eq!(get(".spec.replicas"), "4");
+    // The same file again is stale: its resourceVersion is no longer the live one.
+    let p = c.kubectl(&["replace", "-f", &file]);
+    assert!(p.stderr.contains("(Conflict)"), "{}", p.stderr);
+    // Every change is in the run, as `replace` steps, and the run replays to the same objects.
+    let run = c.ok(&["get", "--raw", "/export"]);
+    assert!(run.matches("- replace:").count() >= 6, "{run}");
+    let replayed = web_ui::sandbox::Sandbox::open(&run).unwrap();
+    let d = replayed
+        .sim
+        .get_object(
+            sim_core::store::Kind::Deployment,
+            "live-coding",
+            "credit-scoring-api",
+        )
+        .unwrap()
+        .to_value();
+    assert_eq!(d["spec"]["replicas"], 4);
+    assert_eq!(d["metadata"]["labels"]["team"], "risk");
+    let _ = ns;
+}
+
+#[test]
+fn kubectl_apply_server_side_creates_and_updates() {
+    let c = Cluster::start();
+    let file = c.write("web.yaml", WEB);
+    let p = c.kubectl(&["apply", "--server-side", "-f", &file]);
+    assert_eq!(
+        p.stdout, "deployment.apps/web serverside-applied\n",
+        "{}",
+        p.stderr
+    );
+    let file = c.write("web.yaml", &WEB.replace("replicas: 2", "replicas: 3"));
+    let p = c.kubectl(&["apply", "--server-side", "-f", &file]);
+    assert_eq!(
+        p.stdout, "deployment.apps/web serverside-applied\n",
+        "{}",
+        p.stderr
+    );
+    assert_eq!(
+        c.ok(&[
+            "get",
+            "deploy",
+            "web",
+            "-n",
+            "live-coding",
+            "-o",
+            "jsonpath={.spec.replicas}"
+        ]),
+        "3"
+    );
+    let bad = c.write("bad.yaml", &WEB.replace("replicas: 2", "replicas: -2"));
+    let p = c.kubectl(&["apply", "--server-side", "-f", &bad]);
+    assert!(
+        p.stderr.contains("spec.replicas: Invalid value: -2"),
+        "{}",
+        p.stderr
+    );
+}
+
+#[test]
+fn describe_ages_are_virtual_ages_at_thirty_times_speed() {
+    let c = Cluster::start_at(30.0);
+    // Three wall seconds are a minute and a half of virtual time: unshifted, the newest
+    // timestamps would lie in kubectl's future and print as `<invalid>`.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    c.ok(&[
+        "set",
+        "image",
+        "deployment/credit-scoring-api",
+        "api=registry.local/credit-scoring-api:v2",
+        "-n",
+        "live-coding",
+    ]);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let describe = c.ok(&[
+        "describe",
+        "deployment",
+        "credit-scoring-api",
+        "-n",
+        "live-coding",
+    ]);
+    assert!(!describe.contains("<invalid>"), "{describe}");
+    assert!(describe.contains("ScalingReplicaSet"), "{describe}");
+    let pods = c.ok(&["describe", "pods", "-n", "live-coding"]);
+    assert!(!pods.contains("<invalid>"), "{pods}");
+    let events = c.ok(&["events", "-n", "live-coding"]);
+    assert!(!events.contains("<invalid>"), "{events}");
+    // The deployment was created at virtual time zero, over a minute of virtual time ago.
+    let age = c.ok(&[
+        "get",
+        "deployment",
+        "credit-scoring-api",
+        "-n",
+        "live-coding",
+        "-o",
+        "jsonpath={.metadata.creationTimestamp}",
+    ]);
+    assert!(age.ends_with('Z'), "{age}");
+}

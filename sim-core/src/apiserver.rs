@@ -542,9 +542,12 @@ impl Sim {
         })?;
         let ns = new.namespace().unwrap_or("").to_string();
         let name = new.name().to_string();
-        let old = self
+        let mut old = self
             .get_object(kind, &ns, &name)
             .ok_or_else(|| ApiError::not_found(new.resource(), &name))?;
+        // Pods are stored with some defaults implicit (`enableServiceLinks`): compare like
+        // with like.
+        set_defaults(&mut old);
         set_defaults(&mut new);
         validate_update(&old, &new)?;
         match (old, new) {

@@ -72,6 +72,9 @@ pub struct NodeSpec {
 pub enum StepSpec {
     /// Inline YAML, or a path relative to the script.
     Apply(String),
+    /// Inline YAML, or a path relative to the script: `kubectl replace -f` (whole objects,
+    /// as the real kubectl's `replace`, `patch` and `edit` leave them).
+    Replace(String),
     /// A kubectl command line.
     Kubectl(String),
     /// Move virtual time forward (`90s`, `10m`).
@@ -179,6 +182,7 @@ fn method_for(method: &Option<String>, body: &[u8]) -> String {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RawStep {
     apply: Option<String>,
+    replace: Option<String>,
     kubectl: Option<String>,
     advance: Option<serde_yaml::Value>,
     wait_for: Option<WaitSpec>,
@@ -202,6 +206,7 @@ impl<'de> Deserialize<'de> for StepSpec {
         });
         let mut found: Vec<StepSpec> = Vec::new();
         found.extend(r.apply.map(StepSpec::Apply));
+        found.extend(r.replace.map(StepSpec::Replace));
         found.extend(r.kubectl.map(StepSpec::Kubectl));
         found.extend(advance.map(StepSpec::Advance));
         found.extend(r.wait_for.map(StepSpec::WaitFor));
@@ -215,7 +220,7 @@ impl<'de> Deserialize<'de> for StepSpec {
         found.extend(r.stop_traffic.map(StepSpec::StopTraffic));
         if found.len() != 1 {
             return Err(serde::de::Error::custom(
-                "a step has exactly one of: apply, kubectl, advance, waitFor, nodeDown, nodeUp, removeNode, echo, explain, request, traffic, stopTraffic",
+                "a step has exactly one of: apply, replace, kubectl, advance, waitFor, nodeDown, nodeUp, removeNode, echo, explain, request, traffic, stopTraffic",
             ));
         }
         Ok(found.remove(0))
@@ -507,7 +512,12 @@ pub fn run_step(
     };
     {
         match step {
-            StepSpec::Apply(body) => {
+            StepSpec::Apply(body) | StepSpec::Replace(body) => {
+                let verb = if matches!(step, StepSpec::Replace(_)) {
+                    "replace"
+                } else {
+                    "apply"
+                };
                 let (source, text) = if body.contains('\n') || body.contains(':') {
                     ("STDIN".to_string(), body.clone())
                 } else {
@@ -517,11 +527,15 @@ pub fn run_step(
                     }
                 };
                 out.transcript.push_str(&format!(
-                    "{} $ kubectl apply -f {}\n",
+                    "{} $ kubectl {verb} -f {}\n",
                     stamp(sim),
                     if source == "STDIN" { "-" } else { &source }
                 ));
-                let o = kubectl::apply_text(sim, &text, &source, "default", false);
+                let o = if verb == "replace" {
+                    kubectl::replace_text(sim, &text, &source, "default")
+                } else {
+                    kubectl::apply_text(sim, &text, &source, "default", false)
+                };
                 out.transcript.push_str(&o.stdout);
                 out.transcript.push_str(&o.stderr);
                 out.tracer.observe(sim);

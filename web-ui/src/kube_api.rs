@@ -12,10 +12,13 @@
 //! kubectl sends for client-side `apply`, `set image`, `scale`, `rollout
 //! undo|pause|resume|restart`, and watches (see [`watch`]).
 //!
-//! Patches are not merged generically: each patch kubectl sends is recognised and turned into
-//! the equivalent recorded action (client-side apply carries the new manifest in its
-//! last-applied annotation; `set image` carries the images; `rollout undo` carries the old
-//! ReplicaSet's template, which names the revision). Any other patch gets a 415 Status.
+//! The patches kubectl's own commands send are recognised and recorded as the command
+//! (client-side apply carries the new manifest in its last-applied annotation; `set image`
+//! carries the images; `rollout undo` carries the old ReplicaSet's template, which names the
+//! revision). Any other patch (merge, JSON, strategic merge), a PUT and server-side apply are
+//! merged here into the live object and recorded as a `replace` of the whole result. Every
+//! response moves its timestamps so that kubectl's wall-clock ages are virtual ages
+//! ([`wall_shift`]).
 
 use std::collections::BTreeMap;
 
@@ -31,7 +34,7 @@ use sim_core::api::Object;
 use sim_core::api::decode::{decode_value, to_yaml};
 use sim_core::api::defaults::set_defaults;
 use sim_core::api::selector::Selector;
-use sim_core::api::validation::{Invalid, validate};
+use sim_core::api::validation::{Invalid, validate, validate_update};
 use sim_core::apiserver::{LAST_APPLIED, resource_of};
 use sim_core::error::ApiError;
 use sim_core::kubectl::{self, print::GetOptions};
@@ -155,6 +158,27 @@ pub fn routes() -> Router<AppState> {
         .route("/apis/{*rest}", any(handle))
         .route("/openapi/v3", get(openapi_index))
         .route("/openapi/v3/{*rest}", get(openapi_group))
+        .route_layer(axum::middleware::from_fn(with_kubectl_command))
+}
+
+tokio::task_local! {
+    /// The `Kubectl-Command` header of the request being handled (`kubectl rollout undo`).
+    static KUBECTL_COMMAND: Option<String>;
+}
+
+/// Keeps the `Kubectl-Command` header kubectl sends with every request for the handler, so
+/// a change it makes is labelled with what the student typed on the timeline.
+async fn with_kubectl_command(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let cmd = req
+        .headers()
+        .get("kubectl-command")
+        .and_then(|v| v.to_str().ok())
+        .filter(|c| !c.is_empty() && c.len() <= 200)
+        .map(str::to_string);
+    KUBECTL_COMMAND.scope(cmd, next.run(req)).await
 }
 
 /// A kubeconfig for the real kubectl: one cluster at `server` (plain HTTP on loopback, no
@@ -336,8 +360,21 @@ async fn handle(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
+    // A body over the server's limit is a Status, as the API server answers it.
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            let code = e.status().as_u16();
+            let reason = if code == 413 {
+                "RequestEntityTooLarge"
+            } else {
+                "BadRequest"
+            };
+            return status(code, reason, &e.body_text(), json!({}));
+        }
+    };
     let target = match parse_target(uri.path()) {
         None => return not_found_plain(),
         Some(Err(r)) => return r,
@@ -372,7 +409,8 @@ async fn handle(
         ("POST", None, None) => create(&st, &target, &body),
         ("DELETE", Some(name), None) => delete(&st, &target, name),
         ("PATCH" | "PUT", Some(name), Some("scale")) => scale_set(&st, &target, name, &body),
-        ("PATCH", Some(name), None) => patch(&st, &target, name, &headers, &body),
+        ("PATCH", Some(name), None) => patch(&st, &target, name, &query, &headers, &body),
+        ("PUT", Some(name), None) => put(&st, &target, name, &body),
         _ => status(
             405,
             "MethodNotAllowed",
@@ -632,12 +670,14 @@ fn watch(
                         .collect();
                 let rv = sb.sim.store.resource_version().to_string();
                 let mut lines = String::new();
+                let shift = wall_shift(&sb.sim);
                 let mut line = |ty: &str, o: &Object| {
-                    let object = if as_table {
+                    let mut object = if as_table {
                         table(&sb.sim, kind, std::slice::from_ref(o), &rv, None)
                     } else {
                         o.to_value()
                     };
+                    shift_times(&mut object, shift);
                     lines.push_str(&json!({"type": ty, "object": object}).to_string());
                     lines.push('\n');
                 };
@@ -679,6 +719,58 @@ fn watch(
         axum::body::Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx)),
     )
         .into_response()
+}
+
+/// How far to move the API's timestamps so that kubectl, which computes ages against the
+/// wall clock (`describe`, `get events`), sees the virtual ages: virtual time `t` is shown as
+/// `wall_now - (virtual_now - t)`. One shift per response, so its ages agree with each other;
+/// sim-core's own timestamps stay deterministic (virtual time from the run's epoch).
+fn wall_shift(sim: &Sim) -> i64 {
+    let wall_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let virtual_ms = sim.store.epoch_unix_ms + i64::try_from(sim.now().millis()).unwrap_or(0);
+    // Whole seconds, so the fractional part of a MicroTime stays as it is.
+    (wall_ms - virtual_ms).div_euclid(1000)
+}
+
+/// Moves every timestamp in `v` (RFC 3339 strings in UTC, outside labels and annotations)
+/// by `shift_secs`.
+fn shift_times(v: &mut Value, shift_secs: i64) {
+    if shift_secs == 0 {
+        return;
+    }
+    match v {
+        Value::String(s) => {
+            // `2026-01-01T00:00:00Z` or `2026-01-01T00:00:00.000000Z`.
+            let b = s.as_bytes();
+            if b.len() >= 20
+                && b[4] == b'-'
+                && b[10] == b'T'
+                && b[19..]
+                    .iter()
+                    .all(|c| c.is_ascii_digit() || *c == b'.' || *c == b'Z')
+                && s.ends_with('Z')
+                && let Ok(t) = s[..19].parse::<k8s_openapi::jiff::civil::DateTime>()
+                && let Ok(ts) = t.to_zoned(k8s_openapi::jiff::tz::TimeZone::UTC)
+                && let Ok(moved) = ts
+                    .timestamp()
+                    .checked_add(k8s_openapi::jiff::SignedDuration::from_secs(shift_secs))
+            {
+                let rest = s[19..].to_string();
+                *s = format!("{}{rest}", moved.strftime("%Y-%m-%dT%H:%M:%S"));
+            }
+        }
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                if k != "annotations" && k != "labels" {
+                    shift_times(x, shift_secs);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| shift_times(x, shift_secs)),
+        _ => {}
+    }
 }
 
 /// The resource name in messages: `deployments.apps`, `pods`.
@@ -729,15 +821,25 @@ fn list(
         .collect();
     let rv = sb.sim.store.resource_version().to_string();
     if wants_table(headers) {
-        return json_ok(table(
+        let mut v = table(
             &sb.sim,
             t.res.kind,
             &objs,
             &rv,
             q.get("includeObject").map(String::as_str),
-        ));
+        );
+        shift_times(&mut v, wall_shift(&sb.sim));
+        return json_ok(v);
     }
-    let items: Vec<Value> = objs.iter().map(Object::to_value).collect();
+    let shift = wall_shift(&sb.sim);
+    let items: Vec<Value> = objs
+        .iter()
+        .map(|o| {
+            let mut v = o.to_value();
+            shift_times(&mut v, shift);
+            v
+        })
+        .collect();
     json_ok(json!({
         "kind": format!("{}List", t.res.kind.as_str()),
         "apiVersion": t.res.kind.api_version(),
@@ -862,11 +964,15 @@ fn get_one(st: &AppState, t: &Target<'_>, name: &str, headers: &HeaderMap) -> Re
     let Some(obj) = lookup(&sb.sim, t.res, t.ns.unwrap_or(""), name) else {
         return not_found(t.res, name);
     };
-    if wants_table(headers) {
+    let shift = wall_shift(&sb.sim);
+    let mut v = if wants_table(headers) {
         let rv = sb.sim.store.resource_version().to_string();
-        return json_ok(table(&sb.sim, t.res.kind, &[obj], &rv, None));
-    }
-    json_ok(obj.to_value())
+        table(&sb.sim, t.res.kind, &[obj], &rv, None)
+    } else {
+        obj.to_value()
+    };
+    shift_times(&mut v, shift);
+    json_ok(v)
 }
 
 /// The kubectl word for a kind in the text commands the writes are recorded as.
@@ -879,9 +985,11 @@ fn ns_flag(t: &Target<'_>) -> String {
     t.ns.map(|n| format!(" -n {n}")).unwrap_or_default()
 }
 
-/// Runs `action` on the sandbox, tells the tabs, and returns kubectl's text output.
+/// Runs `action` on the sandbox, labelled with the kubectl command that sent it, tells the
+/// tabs, and returns kubectl's text output.
 fn act(st: &AppState, action: Action) -> kubectl::Output {
-    let out = st.sb().act(action);
+    let typed = KUBECTL_COMMAND.try_with(Clone::clone).ok().flatten();
+    let out = st.sb().act_typed(action, typed);
     st.notify();
     out
 }
@@ -1084,13 +1192,27 @@ fn scale_set(st: &AppState, t: &Target<'_>, name: &str, body: &Bytes) -> Respons
     }
 }
 
-/// PATCH: each patch kubectl sends, recognised and recorded as the matching action.
-fn patch(st: &AppState, t: &Target<'_>, name: &str, headers: &HeaderMap, body: &Bytes) -> Response {
+/// PATCH. The patches kubectl's own commands send (client-side `apply`, `scale`, `set image`,
+/// `rollout ...`) are recorded as those commands; any other patch is applied here to the live
+/// object (strategic merge, JSON merge or JSON patch) and the result is recorded as a
+/// `replace` of the whole object. `application/apply-patch+yaml` is server-side apply.
+fn patch(
+    st: &AppState,
+    t: &Target<'_>,
+    name: &str,
+    q: &BTreeMap<String, String>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Response {
     let ctype = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/json")
         .to_string();
+    let ctype = ctype.split(';').next().unwrap_or("").trim();
+    if ctype == "application/apply-patch+yaml" {
+        return server_side_apply(st, t, name, q, body);
+    }
     let p = match parse_body(body) {
         Ok(v) => v,
         Err(e) => return bad_json(&e),
@@ -1100,18 +1222,49 @@ fn patch(st: &AppState, t: &Target<'_>, name: &str, headers: &HeaderMap, body: &
         return not_found(t.res, name);
     };
     let target = format!("{}/{name}{}", word(t.res), ns_flag(t));
-    let action = match ctype.split(';').next().unwrap_or("").trim() {
-        "application/strategic-merge-patch+json" | "application/merge-patch+json" => {
-            strategic_action(t, &target, &p)
-        }
+    let known = match ctype {
+        "application/strategic-merge-patch+json" => strategic_action(t, &target, &p, true),
+        "application/merge-patch+json" => strategic_action(t, &target, &p, false),
         "application/json-patch+json" => undo_action(st, t, &target, &live, &p),
-        other => Err(format!(
-            "kubesim does not support the patch type {other:?} yet"
-        )),
+        other => {
+            return status(
+                415,
+                "UnsupportedMediaType",
+                &format!(
+                    "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (not {other:?})"
+                ),
+                details(t.res, name),
+            );
+        }
     };
-    let action = match action {
-        Ok(a) => a,
-        Err(msg) => return status(415, "UnsupportedMediaType", &msg, details(t.res, name)),
+    let Some(action) = known else {
+        // Any other patch: merged here, recorded as the whole object it leaves.
+        let mut merged = live.to_value();
+        match ctype {
+            "application/json-patch+json" => {
+                if !p.is_array() {
+                    return status(
+                        400,
+                        "BadRequest",
+                        "json: cannot unmarshal object into Go value of type jsonpatch.Patch",
+                        json!({}),
+                    );
+                }
+                if let Err(e) = patches::json_patch(&mut merged, &p) {
+                    // As the API server's patch handler answers: a generic 422 whose one
+                    // cause is the patch library's error.
+                    return status(
+                        422,
+                        "Invalid",
+                        &e,
+                        json!({"causes": [{"reason": "UnexpectedServerResponse", "message": e}]}),
+                    );
+                }
+            }
+            "application/merge-patch+json" => sim_core::apiserver::merge_patch(&mut merged, &p),
+            _ => patches::strategic_merge(&mut merged, &p),
+        }
+        return replace_with(st, t, name, &live, merged);
     };
     if let Action::Apply(y) = &action {
         // Validate the new manifest first so an invalid apply answers 422 with its causes.
@@ -1136,16 +1289,210 @@ fn patch(st: &AppState, t: &Target<'_>, name: &str, headers: &HeaderMap, body: &
     }
 }
 
+/// PUT (`kubectl replace`): the whole object replaces the live one.
+fn put(st: &AppState, t: &Target<'_>, name: &str, body: &Bytes) -> Response {
+    let v = match parse_body(body) {
+        Ok(v) => v,
+        Err(e) => return bad_json(&e),
+    };
+    let Some(live) = lookup(&st.sb().sim, t.res, t.ns.unwrap_or(""), name) else {
+        return not_found(t.res, name);
+    };
+    if let Some(rv) = v
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        && !rv.is_empty()
+        && Some(rv) != live.metadata().resource_version.as_deref()
+    {
+        return status(
+            409,
+            "Conflict",
+            &format!(
+                "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
+                qualified(t.res)
+            ),
+            details(t.res, name),
+        );
+    }
+    replace_with(st, t, name, &live, v)
+}
+
+/// The new whole object `v` for the live `live`: checked (name, namespace, kind, validation
+/// of the update) so errors are the API server's Statuses, then recorded as a `replace`
+/// action of its spec, labels and annotations.
+fn replace_with(
+    st: &AppState,
+    t: &Target<'_>,
+    name: &str,
+    live: &Object,
+    mut v: Value,
+) -> Response {
+    if matches!(t.res.kind, Kind::Endpoints | Kind::Event) {
+        return status(
+            405,
+            "MethodNotAllowed",
+            &format!(
+                "kubesim manages {} itself: they cannot be updated",
+                t.res.name
+            ),
+            details(t.res, name),
+        );
+    }
+    let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return status(400, "BadRequest", "the object has no metadata", json!({}));
+    };
+    match meta.get("name").and_then(Value::as_str) {
+        None | Some("") => {
+            meta.insert("name".into(), name.into());
+        }
+        Some(n) if n != name => {
+            return status(
+                400,
+                "BadRequest",
+                &format!(
+                    "the name of the object ({n}) does not match the name on the URL ({name})"
+                ),
+                json!({}),
+            );
+        }
+        Some(_) => {}
+    }
+    if let Some(ns) = t.ns {
+        match meta.get("namespace").and_then(Value::as_str) {
+            None | Some("") => {
+                meta.insert("namespace".into(), ns.into());
+            }
+            Some(n) if n != ns => {
+                return status(
+                    400,
+                    "BadRequest",
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                    json!({}),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    // What the API server keeps from the live object whatever the body says.
+    for k in [
+        "uid",
+        "resourceVersion",
+        "creationTimestamp",
+        "generation",
+        "managedFields",
+        "ownerReferences",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+    ] {
+        meta.remove(k);
+    }
+    if let Some(o) = v.as_object_mut() {
+        o.remove("status");
+    }
+    let mut obj = match decode_value(v.clone()) {
+        Ok(o) => o,
+        Err(e) => return status(400, "BadRequest", &e.to_string(), json!({})),
+    };
+    if obj.kind() != t.res.kind.as_str() {
+        return status(
+            400,
+            "BadRequest",
+            &format!(
+                "the kind {} does not match the resource {}",
+                obj.kind(),
+                t.res.name
+            ),
+            json!({}),
+        );
+    }
+    set_defaults(&mut obj);
+    // The stored object as the API server would hold it (kubesim's pods leave some defaults
+    // implicit), so that only real changes count.
+    let mut old = live.clone();
+    set_defaults(&mut old);
+    if let Err(inv) = validate_update(&old, &obj) {
+        return invalid(&inv);
+    }
+    let out = act(st, Action::Replace(to_yaml(&v)));
+    if out.code != 0 {
+        return failed(&out, t.res, name);
+    }
+    match lookup(&st.sb().sim, t.res, t.ns.unwrap_or(""), name) {
+        Some(o) => json_ok(o.to_value()),
+        None => not_found(t.res, name),
+    }
+}
+
+/// Server-side apply (`kubectl apply --server-side`): the applied configuration is merged
+/// into the live object as a strategic merge patch (or creates it). Field managers are not
+/// tracked, so there are no conflicts and fields a manager stops applying stay.
+fn server_side_apply(
+    st: &AppState,
+    t: &Target<'_>,
+    name: &str,
+    q: &BTreeMap<String, String>,
+    body: &Bytes,
+) -> Response {
+    if q.get("fieldManager").is_none_or(String::is_empty) {
+        return status(
+            400,
+            "BadRequest",
+            "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
+            json!({}),
+        );
+    }
+    let Ok(text) = std::str::from_utf8(body) else {
+        return status(400, "BadRequest", "the body is not UTF-8", json!({}));
+    };
+    let applied: Value = match serde_yaml::from_str(text) {
+        Ok(v @ Value::Object(_)) => v,
+        Ok(_) => {
+            return status(
+                400,
+                "BadRequest",
+                "the applied configuration is not an object",
+                json!({}),
+            );
+        }
+        Err(e) => {
+            return status(
+                400,
+                "BadRequest",
+                &format!("error decoding YAML: {e}"),
+                json!({}),
+            );
+        }
+    };
+    let live = lookup(&st.sb().sim, t.res, t.ns.unwrap_or(""), name);
+    match live {
+        Some(live) => {
+            let mut merged = live.to_value();
+            patches::strategic_merge(&mut merged, &applied);
+            replace_with(st, t, name, &live, merged)
+        }
+        None => {
+            let mut v = applied;
+            if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut)
+                && meta.get("name").is_none()
+            {
+                meta.insert("name".into(), name.into());
+            }
+            create(st, t, &Bytes::from(v.to_string()))
+        }
+    }
+}
+
 /// A strategic merge (or merge) patch, as the action it stands for.
-fn strategic_action(t: &Target<'_>, target: &str, p: &Value) -> Result<Action, String> {
+/// `None` when it is not one of the patches kubectl's own commands send. `strategic` tells a
+/// strategic merge patch (containers merge by name) from a JSON merge patch.
+fn strategic_action(t: &Target<'_>, target: &str, p: &Value, strategic: bool) -> Option<Action> {
     // Client-side apply: the new manifest is the patch's last-applied annotation.
     if let Some(last) = p
         .pointer("/metadata/annotations")
         .and_then(|a| a.get(LAST_APPLIED))
         .and_then(Value::as_str)
     {
-        let mut manifest: Value =
-            serde_json::from_str(last).map_err(|e| format!("bad {LAST_APPLIED}: {e}"))?;
+        let mut manifest: Value = serde_json::from_str(last).ok()?;
         // Keep kubectl's own last-applied text with the manifest, so that the next apply of
         // the same file finds nothing to change.
         if let Some(meta) = manifest.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -1154,78 +1501,91 @@ fn strategic_action(t: &Target<'_>, target: &str, p: &Value) -> Result<Action, S
                 a.insert(LAST_APPLIED.into(), Value::String(last.to_string()));
             }
         }
-        return Ok(Action::Apply(to_yaml(&manifest)));
+        return Some(Action::Apply(to_yaml(&manifest)));
     }
-    let spec = p.get("spec").and_then(Value::as_object);
-    let only = |key: &str| spec.is_some_and(|s| s.len() == 1 && s.contains_key(key));
-    if only("replicas")
-        && let Some(n) = p.pointer("/spec/replicas").and_then(Value::as_i64)
+    if !matches!(t.res.kind, Kind::Deployment | Kind::ReplicaSet) {
+        return None;
+    }
+    if let Some(n) = only_at(p, &["spec", "replicas"]).and_then(Value::as_i64) {
+        return Some(Action::Kubectl(format!("scale {target} --replicas={n}")));
+    }
+    if t.res.kind != Kind::Deployment {
+        return None;
+    }
+    if let Some(Value::Bool(paused)) = only_at(p, &["spec", "paused"]) {
+        let verb = if *paused { "pause" } else { "resume" };
+        return Some(Action::Kubectl(format!("rollout {verb} {target}")));
+    }
+    if only_at(
+        p,
+        &[
+            "spec",
+            "template",
+            "metadata",
+            "annotations",
+            "kubectl.kubernetes.io/restartedAt",
+        ],
+    )
+    .is_some()
     {
-        return Ok(Action::Kubectl(format!("scale {target} --replicas={n}")));
+        return Some(Action::Kubectl(format!("rollout restart {target}")));
     }
-    if t.res.kind == Kind::Deployment && only("paused") {
-        let verb = if p.pointer("/spec/paused") == Some(&Value::Bool(true)) {
-            "pause"
-        } else {
-            "resume"
-        };
-        return Ok(Action::Kubectl(format!("rollout {verb} {target}")));
-    }
-    if t.res.kind == Kind::Deployment
-        && p.pointer("/spec/template/metadata/annotations")
-            .and_then(|a| a.get("kubectl.kubernetes.io/restartedAt"))
-            .is_some()
-    {
-        return Ok(Action::Kubectl(format!("rollout restart {target}")));
-    }
-    // `kubectl set image`: containers (merged by name) with only name and image.
-    if let Some(cs) = p
-        .pointer("/spec/template/spec/containers")
+    // `kubectl set image`: containers (merged by name, so only in a strategic merge patch)
+    // with only name and image.
+    let cs = only_at(p, &["spec", "template", "spec", "containers"])
         .and_then(Value::as_array)
-    {
-        let pairs: Option<Vec<String>> = cs
-            .iter()
-            .map(|c| {
-                let o = c.as_object()?;
-                if o.keys().any(|k| k != "name" && k != "image") {
-                    return None;
-                }
-                Some(format!(
-                    "{}={}",
-                    o.get("name")?.as_str()?,
-                    o.get("image")?.as_str()?
-                ))
-            })
-            .collect();
-        if let Some(pairs) = pairs.filter(|p| !p.is_empty()) {
-            return Ok(Action::Kubectl(format!(
-                "set image {target} {}",
-                pairs.join(" ")
-            )));
-        }
+        .filter(|_| strategic)?;
+    let pairs: Vec<String> = cs
+        .iter()
+        .map(|c| {
+            let o = c.as_object()?;
+            if o.keys().any(|k| k != "name" && k != "image") {
+                return None;
+            }
+            Some(format!(
+                "{}={}",
+                o.get("name")?.as_str()?,
+                o.get("image")?.as_str()?
+            ))
+        })
+        .collect::<Option<_>>()?;
+    (!pairs.is_empty()).then(|| Action::Kubectl(format!("set image {target} {}", pairs.join(" "))))
+}
+
+/// The value at `path` when the patch holds nothing else (one key at every level).
+fn only_at<'v>(p: &'v Value, path: &[&str]) -> Option<&'v Value> {
+    let mut v = p;
+    for k in path {
+        let m = v.as_object().filter(|m| m.len() == 1)?;
+        v = m.get(*k)?;
     }
-    Err("kubesim supports only the patches kubectl sends for apply, scale, set image and rollout (not this one) yet".into())
+    Some(v)
 }
 
 /// `kubectl rollout undo`'s JSON patch: `replace /spec/template` with an old ReplicaSet's
-/// template; recorded as `rollout undo --to-revision=R` for that ReplicaSet's revision.
+/// template (and `/metadata/annotations`); recorded as `rollout undo --to-revision=R` for
+/// that ReplicaSet's revision. `None` for any other JSON patch.
 fn undo_action(
     st: &AppState,
     t: &Target<'_>,
     target: &str,
     live: &Object,
     p: &Value,
-) -> Result<Action, String> {
-    let unsupported = || "kubesim supports JSON patches only as kubectl rollout undo sends them";
+) -> Option<Action> {
     if t.res.kind != Kind::Deployment {
-        return Err(unsupported().into());
+        return None;
     }
-    let ops = p.as_array().ok_or_else(unsupported)?;
+    let ops = p.as_array()?;
+    if !ops.iter().all(|op| {
+        op["op"] == "replace"
+            && (op["path"] == "/spec/template" || op["path"] == "/metadata/annotations")
+    }) {
+        return None;
+    }
     let template = ops
         .iter()
-        .find(|op| op["op"] == "replace" && op["path"] == "/spec/template")
-        .map(|op| comparable_template(&op["value"]))
-        .ok_or_else(unsupported)?;
+        .find(|op| op["path"] == "/spec/template")
+        .map(|op| comparable_template(&op["value"]))?;
     let uid = live.metadata().uid.clone().unwrap_or_default();
     let sb = st.sb();
     let rss = kubectl::list(&sb.sim, Kind::ReplicaSet, t.ns, &Selector::everything());
@@ -1250,9 +1610,8 @@ fn undo_action(
                         .cloned()
                 })
                 .flatten()
-        })
-        .ok_or("no ReplicaSet of this Deployment has the template of the rollback")?;
-    Ok(Action::Kubectl(format!(
+        })?;
+    Some(Action::Kubectl(format!(
         "rollout undo {target} --to-revision={revision}"
     )))
 }
@@ -1376,6 +1735,44 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_oversized_body_is_a_status_and_the_sandbox_keeps_serving() {
+        let st = AppState::new(Sandbox::new(crate::DEMO, None).unwrap(), "test");
+        let app = crate::router(st.clone());
+        let big = format!(
+            "{{\"metadata\":{{\"name\":\"x\"}},\"pad\":\"{}\"}}",
+            "a".repeat(3 << 20)
+        );
+        let req = Request::post("/api/v1/namespaces/live-coding/pods")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(big))
+            .unwrap();
+        let (status, ct, body) = call(&app, req).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+        assert!(ct.starts_with("application/json"), "{ct}");
+        assert!(body.contains("\"kind\":\"Status\""), "{body}");
+        let (status, _, _) = call(&app, get("/api/v1/namespaces/live-coding/pods")).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn a_change_is_labelled_on_the_timeline_with_what_the_student_typed() {
+        let st = AppState::new(Sandbox::new(crate::DEMO, None).unwrap(), "test");
+        let app = crate::router(st.clone());
+        let req =
+            Request::patch("/apis/apps/v1/namespaces/live-coding/deployments/credit-scoring-api")
+                .header(header::CONTENT_TYPE, "application/merge-patch+json")
+                .header("Kubectl-Command", "kubectl patch")
+                .body(Body::from(r#"{"metadata":{"labels":{"team":"ml"}}}"#))
+                .unwrap();
+        let (status, _, body) = call(&app, req).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let last = st.sb().actions.last().cloned().expect("recorded");
+        assert_eq!(last.typed.as_deref(), Some("kubectl patch"));
+        let svg = crate::timeline::render(&st.sb());
+        assert!(svg.contains("kubectl patch"), "{svg}");
+    }
+
+    #[tokio::test]
     async fn the_services_proxy_reaches_the_real_program() {
         let st = AppState::new(Sandbox::new(crate::DEMO, None).unwrap(), "test");
         let app = crate::router(st.clone());
@@ -1457,5 +1854,279 @@ mod tests {
             body.contains("error trying to reach service: Failed to connect to credit-scoring-api.live-coding port 80: Connection refused"),
             "{body}"
         );
+    }
+}
+
+/// The three patch types of the API server over JSON values: JSON patch (RFC 6902), and
+/// strategic merge patch for the lists Kubernetes merges by key (JSON merge patch, RFC 7386,
+/// is `sim_core::apiserver::merge_patch`).
+mod patches {
+    use serde_json::Value;
+
+    /// Applies an RFC 6902 JSON patch; the error says which operation failed and why.
+    pub(super) fn json_patch(doc: &mut Value, ops: &Value) -> Result<(), String> {
+        let ops = ops
+            .as_array()
+            .ok_or("json patch must be a list of operations")?;
+        for (i, op) in ops.iter().enumerate() {
+            let field = |k: &str| op.get(k).and_then(Value::as_str);
+            let kind = field("op").ok_or(format!("operation {i} has no \"op\""))?;
+            let path = field("path").ok_or(format!("operation {i} has no \"path\""))?;
+            let value = || {
+                op.get("value")
+                    .cloned()
+                    .ok_or(format!("operation {i} ({kind}) has no \"value\""))
+            };
+            let from = || field("from").ok_or(format!("operation {i} ({kind}) has no \"from\""));
+            match kind {
+                "add" => add(doc, path, value()?)?,
+                "remove" => {
+                    remove(doc, path)?;
+                }
+                "replace" => {
+                    let v = value()?;
+                    *doc.pointer_mut(path).ok_or(format!(
+                        "replace operation does not apply: doc is missing key: {path}"
+                    ))? = v;
+                }
+                "move" => {
+                    let v = remove(doc, from()?)?;
+                    add(doc, path, v)?;
+                }
+                "copy" => {
+                    let from = from()?;
+                    let v = doc.pointer(from).cloned().ok_or(format!(
+                        "copy operation does not apply: doc is missing from path: {from}"
+                    ))?;
+                    add(doc, path, v)?;
+                }
+                "test" => {
+                    if doc.pointer(path) != Some(&value()?) {
+                        return Err(format!("testing value {path} failed: test failed"));
+                    }
+                }
+                other => return Err(format!("Unexpected kind: {other}")),
+            }
+        }
+        Ok(())
+    }
+
+    /// The parent of a JSON pointer and its last token, unescaped (`~1` is `/`, `~0` is `~`).
+    fn split(path: &str) -> Result<(&str, String), String> {
+        let (parent, last) = path
+            .rsplit_once('/')
+            .ok_or(format!("invalid JSON pointer {path:?}"))?;
+        Ok((parent, last.replace("~1", "/").replace("~0", "~")))
+    }
+
+    fn add(doc: &mut Value, path: &str, v: Value) -> Result<(), String> {
+        if path.is_empty() {
+            *doc = v;
+            return Ok(());
+        }
+        let (parent, key) = split(path)?;
+        let missing = || format!("add operation does not apply: doc is missing path: {path:?}");
+        match doc.pointer_mut(parent).ok_or_else(missing)? {
+            Value::Object(m) => {
+                m.insert(key, v);
+            }
+            Value::Array(a) => {
+                let i = if key == "-" {
+                    a.len()
+                } else {
+                    key.parse::<usize>()
+                        .ok()
+                        .filter(|i| *i <= a.len())
+                        .ok_or_else(missing)?
+                };
+                a.insert(i, v);
+            }
+            _ => return Err(missing()),
+        }
+        Ok(())
+    }
+
+    fn remove(doc: &mut Value, path: &str) -> Result<Value, String> {
+        let (parent, key) = split(path)?;
+        let missing = || format!("remove operation does not apply: doc is missing path: {path:?}");
+        match doc.pointer_mut(parent).ok_or_else(missing)? {
+            Value::Object(m) => m.remove(&key).ok_or_else(missing),
+            Value::Array(a) => {
+                let i = key
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|i| *i < a.len())
+                    .ok_or_else(missing)?;
+                Ok(a.remove(i))
+            }
+            _ => Err(missing()),
+        }
+    }
+
+    /// The merge key of a list Kubernetes merges by key (`patchMergeKey` in the API types), by
+    /// the list's field name; other lists are replaced whole.
+    fn merge_key(field: &str, items: &[Value]) -> Option<&'static str> {
+        Some(match field {
+            "containers"
+            | "initContainers"
+            | "ephemeralContainers"
+            | "volumes"
+            | "env"
+            | "imagePullSecrets" => "name",
+            "volumeMounts" | "volumeDevices" => "mountPath",
+            "conditions" => "type",
+            "ownerReferences" => "uid",
+            "hostAliases" => "ip",
+            "topologySpreadConstraints" => "topologyKey",
+            // Container ports merge by containerPort, a Service's by port.
+            "ports" if items.iter().any(|p| p.get("containerPort").is_some()) => "containerPort",
+            "ports" => "port",
+            _ => return None,
+        })
+    }
+
+    /// Applies a strategic merge patch: maps merge as in a JSON merge patch (null deletes),
+    /// lists with a merge key merge item by item (`$patch: delete` removes one), other lists
+    /// are replaced; `$patch: replace` replaces a map; other `$` directives
+    /// (`$setElementOrder`, `$retainKeys`) are dropped.
+    pub(super) fn strategic_merge(target: &mut Value, patch: &Value) {
+        let Value::Object(p) = patch else {
+            *target = patch.clone();
+            return;
+        };
+        if p.get("$patch").and_then(Value::as_str) == Some("replace") {
+            let mut p = p.clone();
+            p.remove("$patch");
+            *target = Value::Object(p);
+            strip_directives(target);
+            return;
+        }
+        if !target.is_object() {
+            *target = Value::Object(Default::default());
+        }
+        let Value::Object(t) = target else { return };
+        for (k, v) in p {
+            if k.starts_with('$') {
+                continue;
+            }
+            match v {
+                Value::Null => {
+                    t.remove(k);
+                }
+                Value::Array(items) => {
+                    let key = merge_key(k, items).filter(|key| {
+                        items.iter().all(|i| i.get(*key).is_some())
+                            && t.get(k).and_then(Value::as_array).is_some()
+                    });
+                    match key {
+                        Some(key) => {
+                            let Some(Value::Array(list)) = t.get_mut(k) else {
+                                continue;
+                            };
+                            merge_list(list, items, key);
+                        }
+                        None => {
+                            let mut v = v.clone();
+                            strip_directives(&mut v);
+                            t.insert(k.clone(), v);
+                        }
+                    }
+                }
+                _ => strategic_merge(t.entry(k.clone()).or_insert(Value::Null), v),
+            }
+        }
+    }
+
+    fn merge_list(list: &mut Vec<Value>, items: &[Value], key: &str) {
+        for item in items {
+            let k = &item[key];
+            let at = list.iter().position(|x| &x[key] == k);
+            let delete = item.get("$patch").and_then(Value::as_str) == Some("delete");
+            match (at, delete) {
+                (Some(i), true) => {
+                    list.remove(i);
+                }
+                (None, true) => {}
+                (Some(i), false) => strategic_merge(&mut list[i], item),
+                (None, false) => {
+                    let mut v = item.clone();
+                    strip_directives(&mut v);
+                    list.push(v);
+                }
+            }
+        }
+    }
+
+    /// Removes `$` keys and nulls from a value that is inserted whole.
+    fn strip_directives(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                m.retain(|k, x| !k.starts_with('$') && !x.is_null());
+                m.values_mut().for_each(strip_directives);
+            }
+            Value::Array(a) => a.iter_mut().for_each(strip_directives),
+            _ => {}
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use serde_json::json;
+
+        #[test]
+        fn json_patch_ops() {
+            let mut d = json!({"a": {"b": [1, 2]}, "c": "x"});
+            json_patch(
+                &mut d,
+                &json!([
+                    {"op": "add", "path": "/a/b/-", "value": 3},
+                    {"op": "add", "path": "/a/b/0", "value": 0},
+                    {"op": "remove", "path": "/c"},
+                    {"op": "replace", "path": "/a/b/1", "value": 9},
+                    {"op": "copy", "from": "/a/b", "path": "/d"},
+                    {"op": "move", "from": "/d", "path": "/a~1e"},
+                    {"op": "test", "path": "/a/b/3", "value": 3},
+                ]),
+            )
+            .unwrap();
+            assert_eq!(d, json!({"a": {"b": [0, 9, 2, 3]}, "a/e": [0, 9, 2, 3]}));
+            let e = json_patch(&mut d, &json!([{"op": "remove", "path": "/nope"}])).unwrap_err();
+            assert!(e.contains("missing path"), "{e}");
+            let e = json_patch(
+                &mut d,
+                &json!([{"op": "test", "path": "/a/b/0", "value": 1}]),
+            )
+            .unwrap_err();
+            assert!(e.contains("test failed"), "{e}");
+        }
+
+        #[test]
+        fn strategic_merge_merges_containers_by_name() {
+            let mut d = json!({"spec": {"containers": [
+                {"name": "a", "image": "a:1", "ports": [{"containerPort": 80}]},
+                {"name": "b", "image": "b:1"},
+            ], "tolerations": [{"key": "x"}]}});
+            strategic_merge(
+                &mut d,
+                &json!({"spec": {
+                    "$setElementOrder/containers": [{"name": "a"}, {"name": "b"}],
+                    "containers": [
+                        {"name": "a", "image": "a:2", "env": [{"name": "E", "value": "1"}]},
+                        {"name": "b", "$patch": "delete"},
+                        {"name": "c", "image": "c:1"},
+                    ],
+                    "tolerations": [{"key": "y"}],
+                }}),
+            );
+            assert_eq!(
+                d,
+                json!({"spec": {"containers": [
+                    {"name": "a", "image": "a:2", "ports": [{"containerPort": 80}],
+                     "env": [{"name": "E", "value": "1"}]},
+                    {"name": "c", "image": "c:1"},
+                ], "tolerations": [{"key": "y"}]}})
+            );
+        }
     }
 }

@@ -48,6 +48,9 @@ impl Speed {
 pub enum Action {
     /// Applied YAML.
     Apply(String),
+    /// Whole objects that replaced the live ones (the real kubectl's `replace`, `patch`,
+    /// `edit` and server-side apply, as the objects they left).
+    Replace(String),
     /// Ran a kubectl command.
     Kubectl(String),
     /// A node fault.
@@ -126,6 +129,9 @@ pub struct Logged {
     pub end: SimTime,
     /// What.
     pub action: Action,
+    /// What the user typed, when a client said (kubectl's `Kubectl-Command` header): shown
+    /// on the timeline; not part of the replayed run.
+    pub typed: Option<String>,
 }
 
 /// Why a sandbox could not be built.
@@ -225,6 +231,8 @@ impl Sandbox {
                 continue;
             } else if let Some(y) = s("apply") {
                 Action::Apply(y)
+            } else if let Some(y) = s("replace") {
+                Action::Replace(y)
             } else if let Some(c) = s("kubectl") {
                 Action::Kubectl(c)
             } else if let Some(n) = s("nodeDown") {
@@ -269,6 +277,7 @@ impl Sandbox {
             }
             extra.push(match &a.action {
                 Action::Apply(y) => step("apply", y.clone()),
+                Action::Replace(y) => step("replace", y.clone()),
                 Action::Kubectl(c) => step("kubectl", c.clone()),
                 Action::Node(NodeFault::Down, n) => step("nodeDown", n.clone()),
                 Action::Node(NodeFault::Up, n) => step("nodeUp", n.clone()),
@@ -328,20 +337,29 @@ impl Sandbox {
 
     /// Does something now, records it, and returns what kubectl printed.
     pub fn act(&mut self, action: Action) -> Output {
-        self.act_full(action).0
+        self.act_full(action, None).0
+    }
+
+    /// [`Sandbox::act`], remembering what the user typed for the timeline.
+    pub fn act_typed(&mut self, action: Action, typed: Option<String>) -> Output {
+        self.act_full(action, typed).0
     }
 
     /// Sends one request to a Service now and records it (as a `request` step): the
     /// Service's answer, exactly as the program gave it.
     pub fn request(&mut self, request: Request) -> ServiceReply {
-        match self.act_full(Action::Request(request)) {
+        match self.act_full(Action::Request(request), None) {
             (_, Some(reply)) => reply,
             (out, None) => ServiceReply::Failed(out.stderr),
         }
     }
 
     /// Does something now and records it: what kubectl printed, and a request's answer.
-    fn act_full(&mut self, action: Action) -> (Output, Option<ServiceReply>) {
+    fn act_full(
+        &mut self,
+        action: Action,
+        typed: Option<String>,
+    ) -> (Output, Option<ServiceReply>) {
         // A new action after going back in time starts a new branch of history.
         self.actions.truncate(self.applied);
         let at = self.sim.now();
@@ -353,7 +371,12 @@ impl Sandbox {
         }
         let end = self.sim.now();
         self.furthest = self.furthest.max(end);
-        self.actions.push(Logged { at, end, action });
+        self.actions.push(Logged {
+            at,
+            end,
+            action,
+            typed,
+        });
         self.applied = self.actions.len();
         out
     }
@@ -556,6 +579,7 @@ fn apply_action(
     };
     let out = match action {
         Action::Apply(y) => kubectl::apply_text(sim, y, "STDIN", "default", false),
+        Action::Replace(y) => kubectl::replace_text(sim, y, "STDIN", "default"),
         Action::Kubectl(c) => kubectl::run(sim, c, &NoFiles),
         Action::Node(f, n) => match sim.node_fault(n, *f) {
             Ok(()) => said(format!("node/{n} {}\n", fault_word(*f))),

@@ -1242,9 +1242,10 @@ mod tests {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(
             html.matches("class=\"scenario-item\"").count(),
-            10,
+            11,
             "{html}"
         );
+        assert!(html.contains("GitOps: the manifest is the only way to deploy"));
         assert!(html.contains("href=\"/scenarios/05-broken-release\""));
         assert!(html.contains("A broken release, caught and rolled back"));
         let (_, html) = call(&app, get("/")).await;

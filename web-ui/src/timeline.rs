@@ -48,7 +48,8 @@ pub struct Source<'a> {
     pub sim: &'a Sim,
     /// Its trace since the start.
     pub records: &'a [TraceRecord],
-    /// The user's actions: (virtual seconds, label). Single requests are left out.
+    /// The user's actions: (virtual seconds, label: what they typed when a client said, else
+    /// the action in words). Single requests are left out.
     pub marks: Vec<(f64, String)>,
 }
 
@@ -62,7 +63,10 @@ impl<'a> Source<'a> {
                 .actions
                 .iter()
                 .filter(|a| !matches!(a.action, Action::Request(_)))
-                .map(|a| (a.at.as_secs_f64(), action_label(&a.action)))
+                .map(|a| {
+                    let label = a.typed.clone().unwrap_or_else(|| action_label(&a.action));
+                    (a.at.as_secs_f64(), label)
+                })
                 .collect(),
         }
     }

@@ -627,6 +627,7 @@ impl ClockPanel {
 pub fn action_label(a: &Action) -> String {
     match a {
         Action::Apply(_) => "kubectl apply".into(),
+        Action::Replace(_) => "kubectl replace".into(),
         Action::Kubectl(c) => {
             let words: Vec<&str> = c
                 .split_whitespace()

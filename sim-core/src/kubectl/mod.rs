@@ -233,6 +233,16 @@ pub fn run(sim: &mut Sim, line: &str, files: &dyn FileSource) -> Output {
         .to_string();
     match verb.as_str() {
         "apply" | "create" => apply(sim, &args, &ns, files, verb == "create"),
+        "replace" => match read_files(&args, files) {
+            Ok(texts) => {
+                let mut out = Output::default();
+                for (path, text) in texts {
+                    out.push(replace_text(sim, &text, &path, &ns));
+                }
+                out
+            }
+            Err(o) => o,
+        },
         "delete" => delete(sim, &args, &ns, files),
         "get" => get(sim, &args, &ns),
         "describe" => describe(sim, &args, &ns),
@@ -243,7 +253,7 @@ pub fn run(sim: &mut Sim, line: &str, files: &dyn FileSource) -> Output {
         "cordon" | "uncordon" => cordon(sim, &args, verb == "cordon"),
         "drain" => drain(sim, &args),
         other => Output::err(format!(
-            "error: unknown command \"{other}\" for \"kubectl\"\nkubesim supports: apply, create, delete, get, describe, scale, set image, rollout, logs, cordon, uncordon, drain"
+            "error: unknown command \"{other}\" for \"kubectl\"\nkubesim supports: apply, create, replace, delete, get, describe, scale, set image, rollout, logs, cordon, uncordon, drain"
         )),
     }
 }
@@ -290,6 +300,44 @@ pub fn apply_text(
             Err(ApiError::Invalid(i)) => out.push(Output::err(i.to_string())),
             Err(e) => out.push(Output::err(format!(
                 "Error from server ({}): error when {verb} {source:?}: {e}",
+                e.reason()
+            ))),
+        }
+    }
+    out
+}
+
+/// `kubectl replace -f`: each object of `text` replaces the live one of its name (spec,
+/// labels and annotations; the API server keeps uid, owners and status). The object must exist.
+pub fn replace_text(sim: &mut Sim, text: &str, source: &str, default_ns: &str) -> Output {
+    let manifests = match parse_manifests_each(text) {
+        Ok(m) => m,
+        Err(e) => return Output::err(format!("error: error parsing {source}: {e}")),
+    };
+    let mut out = Output::default();
+    for m in manifests {
+        let mut obj = match m {
+            Ok(m) => m.object,
+            Err(e) => {
+                out.push(Output::err(format!(
+                    "Error from server (BadRequest): error when replacing {source:?}: {e}"
+                )));
+                continue;
+            }
+        };
+        if obj.is_namespaced() && obj.namespace().is_none() {
+            obj.metadata_mut().namespace = Some(default_ns.into());
+        }
+        let kind = obj.kind();
+        let name = obj.name().to_string();
+        match sim.update(obj) {
+            Ok(_) => out.push(Output::ok(format!(
+                "{}/{name} replaced\n",
+                kind_prefix(kind)
+            ))),
+            Err(ApiError::Invalid(i)) => out.push(Output::err(i.to_string())),
+            Err(e) => out.push(Output::err(format!(
+                "Error from server ({}): error when replacing {source:?}: {e}",
                 e.reason()
             ))),
         }
