@@ -67,6 +67,10 @@ impl Builtin {
 }
 
 impl Programs for Builtin {
+    fn has(&self, module: &str) -> bool {
+        self.extra.contains_key(module) || BUILTIN_MODULES.iter().any(|(n, _)| *n == module)
+    }
+
     fn program(&self, module: &str) -> Option<Arc<dyn Program>> {
         if let Some(p) = self.extra.get(module) {
             return Some(p.clone());

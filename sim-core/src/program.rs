@@ -143,6 +143,10 @@ impl fmt::Debug for ProgramRef {
 pub trait Programs: fmt::Debug + Send + Sync {
     /// The program called `module`, if there is one.
     fn program(&self, module: &str) -> Option<Arc<dyn Program>>;
+    /// Whether there is a program called `module` (without compiling it, where that costs).
+    fn has(&self, module: &str) -> bool {
+        self.program(module).is_some()
+    }
 }
 
 /// Fuel a simulated pod burns per virtual millisecond with one CPU.

@@ -274,26 +274,32 @@ impl DeclaredImages {
         d
     }
 
-    /// Declares (or overrides) an image. An image naming a `module` gets its program, when
-    /// the module is known.
-    pub fn insert(&mut self, image: &str, mut behavior: ImageBehavior) {
-        if let (Some(module), Some(programs)) = (&behavior.module, &self.programs) {
-            behavior.program = programs.program(module).map(ProgramRef);
-        }
+    /// Declares (or overrides) an image. An image naming a `module` gets its program when a
+    /// node pulls it ([`ContainerRuntime::lookup`]): compiling a module takes a while, so only
+    /// the images a run uses are compiled.
+    pub fn insert(&mut self, image: &str, behavior: ImageBehavior) {
         self.images.insert(normalize(image), Arc::new(behavior));
     }
 
     /// Whether `module` names a known program.
     pub fn knows_module(&self, module: &str) -> bool {
-        self.programs
-            .as_ref()
-            .is_some_and(|p| p.program(module).is_some())
+        self.programs.as_ref().is_some_and(|p| p.has(module))
     }
 }
 
 impl ContainerRuntime for DeclaredImages {
     fn lookup(&self, image: &str) -> Option<Arc<ImageBehavior>> {
-        self.images.get(&normalize(image)).cloned()
+        let b = self.images.get(&normalize(image))?;
+        match (&b.module, &b.program, &self.programs) {
+            (Some(module), None, Some(programs)) => {
+                let program = programs.program(module).map(ProgramRef);
+                Some(Arc::new(ImageBehavior {
+                    program,
+                    ..ImageBehavior::clone(b)
+                }))
+            }
+            _ => Some(b.clone()),
+        }
     }
 }
 

@@ -330,6 +330,26 @@ fn request_url(service: &str, ns: &str, path: Option<&str>) -> String {
     format!("http://{host}{sep}{path}")
 }
 
+/// Every image that names a `module` names one the run has (when it runs workers at all).
+fn check_modules(script: &Script, opts: &RunOptions) -> Result<(), ScriptError> {
+    let Some(programs) = &opts.programs else {
+        return Ok(());
+    };
+    for (image, b) in &script.images {
+        if let Some(m) = &b.module
+            && !programs.has(m)
+        {
+            return Err(ScriptError::Parse {
+                line: None,
+                message: format!(
+                    "images.{image}.module: no worker module {m:?} (the built-in ones are credit-scoring-api, text-generator, clothes-gateway, clothes-model; add one with --module {m}=FILE.wasm)"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Options of a run.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -452,6 +472,7 @@ pub fn run(
     files: &dyn FileSource,
 ) -> Result<RunOutput, (RunOutput, ScriptError)> {
     let script = parse(text).map_err(|e| (RunOutput::default(), e))?;
+    check_modules(&script, &opts).map_err(|e| (RunOutput::default(), e))?;
     let mut sim = build_sim(&script, &opts);
     let mut out = RunOutput::default();
     run_steps(&mut sim, text, &script, &opts, files, &mut out)
@@ -468,6 +489,7 @@ pub fn run_keeping_sim(
     files: &dyn FileSource,
 ) -> Result<(RunOutput, Sim), (RunOutput, ScriptError)> {
     let script = parse(text).map_err(|e| (RunOutput::default(), e))?;
+    check_modules(&script, &opts).map_err(|e| (RunOutput::default(), e))?;
     let mut sim = build_sim(&script, &opts);
     let mut out = RunOutput::default();
     run_steps(&mut sim, text, &script, &opts, files, &mut out)
