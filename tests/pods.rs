@@ -105,3 +105,42 @@ fn an_image_tag_typo_fails_to_pull_then_backs_off() {
         "Error from server (BadRequest): container \"web\" in pod \"web\" is waiting to start: trying and failing to pull image\n"
     );
 }
+
+#[test]
+fn kubectl_run_creates_the_pod_its_generator_builds() {
+    let mut s = Session::new(&ScriptBuilder::new());
+    assert_eq!(
+        s.ok("run web --image=nginx:1.27 --port=80"),
+        "pod/web created\n"
+    );
+    // --dry-run prints the manifest, as a student uses it to start a YAML file, and creates
+    // nothing.
+    let yaml = s.ok("run draft --image=nginx --dry-run=client -o yaml");
+    assert!(
+        yaml.starts_with(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  labels:\n    run: draft\n  name: draft\n"
+        ),
+        "{yaml}"
+    );
+    s.advance(10);
+    let pods = s.ok("get pods --show-labels");
+    let table = rows(&pods);
+    assert_eq!(table.len(), 1, "{pods}");
+    assert_eq!(table[0][0], "web");
+    assert_eq!(table[0][2], "Running");
+    assert!(pods.contains("run=web"), "{pods}");
+    let out = s.kubectl("run nameless");
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("NAME is required")
+            || out.stderr.contains("required flag(s) \"image\" not set"),
+        "{}",
+        out.stderr
+    );
+    let out = s.kubectl("run x");
+    assert!(
+        out.stderr.contains("required flag(s) \"image\" not set"),
+        "{}",
+        out.stderr
+    );
+}

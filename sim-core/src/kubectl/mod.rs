@@ -107,7 +107,12 @@ struct Args {
     flags: Vec<(String, Option<String>)>,
 }
 
-const VALUE_FLAGS: [&str; 15] = [
+const VALUE_FLAGS: [&str; 20] = [
+    "--image",
+    "--labels",
+    "--port",
+    "--restart",
+    "--env",
     "--grace-period",
     "-n",
     "--namespace",
@@ -252,10 +257,79 @@ pub fn run(sim: &mut Sim, line: &str, files: &dyn FileSource) -> Output {
         "logs" => logs(sim, &args, &ns),
         "cordon" | "uncordon" => cordon(sim, &args, verb == "cordon"),
         "drain" => drain(sim, &args),
+        "run" => run_pod(sim, &args, &ns),
         other => Output::err(format!(
-            "error: unknown command \"{other}\" for \"kubectl\"\nkubesim supports: apply, create, replace, delete, get, describe, scale, set image, rollout, logs, cordon, uncordon, drain"
+            "error: unknown command \"{other}\" for \"kubectl\"\nkubesim supports: apply, create, replace, delete, get, describe, scale, set image, rollout, logs, cordon, uncordon, drain, run"
         )),
     }
+}
+
+/// `kubectl run NAME --image=IMAGE [--labels=k=v,...] [--port=N] [--restart=Always|OnFailure|Never]
+/// [--env=K=V]... [--dry-run=client -o yaml]`: the Pod kubectl's generator builds (label
+/// `run=NAME` unless `--labels` is given), created as `kubectl create` would.
+fn run_pod(sim: &mut Sim, args: &Args, ns: &str) -> Output {
+    let Some(name) = args.positional.first() else {
+        return Output::err("error: NAME is required for run");
+    };
+    let Some(image) = args.get(&["--image"]) else {
+        return Output::err("error: required flag(s) \"image\" not set");
+    };
+    let restart = args.get(&["--restart"]).unwrap_or("Always");
+    if !matches!(restart, "Always" | "OnFailure" | "Never") {
+        return Output::err(format!("error: invalid restart policy: {restart}"));
+    }
+    let mut labels: Vec<(String, String)> = Vec::new();
+    match args.get(&["--labels", "-l"]) {
+        Some(l) => {
+            for pair in l.split(',').filter(|p| !p.is_empty()) {
+                let Some((k, v)) = pair.split_once('=') else {
+                    return Output::err(format!("error: invalid label spec: {pair}"));
+                };
+                labels.push((k.to_string(), v.to_string()));
+            }
+        }
+        None => labels.push(("run".into(), name.clone())),
+    }
+    let mut container = serde_json::json!({"image": image, "name": name, "resources": {}});
+    let envs: Vec<serde_json::Value> = args
+        .all(&["--env"])
+        .into_iter()
+        .map(|e| {
+            let (k, v) = e.split_once('=').unwrap_or((e, ""));
+            serde_json::json!({"name": k, "value": v})
+        })
+        .collect();
+    if !envs.is_empty() {
+        container["env"] = serde_json::Value::Array(envs);
+    }
+    if let Some(port) = args.get(&["--port"]) {
+        let Ok(port) = port.parse::<u16>() else {
+            return Output::err(format!("error: invalid port {port:?}"));
+        };
+        container["ports"] = serde_json::json!([{"containerPort": port}]);
+    }
+    let labels: serde_json::Map<String, serde_json::Value> = labels
+        .into_iter()
+        .map(|(k, v)| (k, serde_json::Value::String(v)))
+        .collect();
+    let pod = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"labels": labels, "name": name},
+        "spec": {"containers": [container], "dnsPolicy": "ClusterFirst", "restartPolicy": restart},
+        "status": {},
+    });
+    let yaml = match serde_yaml::to_string(&pod) {
+        Ok(y) => y,
+        Err(e) => return Output::err(format!("error: {e}")),
+    };
+    if args.get(&["--dry-run"]).is_some_and(|d| d != "none") {
+        return match args.get(&["-o", "--output"]) {
+            Some("yaml") => Output::ok(yaml),
+            _ => Output::ok(format!("pod/{name} created (dry run)\n")),
+        };
+    }
+    apply_text(sim, &yaml, "run", ns, true)
 }
 
 /// Applies manifest text as `kubectl apply -f` does, one line per object.
