@@ -220,13 +220,13 @@ pub(crate) fn web() -> Result<()> {
         .and_then(|r| r.split('/').next())
         .context("serve did not print its address")?
         .to_string();
-    let page = http_get(&addr, "/")?;
+    let page = http_get(&addr, "/").context("the first page")?;
     let first_page = started.elapsed();
     if !page.starts_with("HTTP/1.1 200") {
         bail!("first page failed: {}", page.lines().next().unwrap_or(""));
     }
     // 2. From an action to its panel on a tab's stream.
-    let mut stream = std::net::TcpStream::connect(&addr)?;
+    let mut stream = std::net::TcpStream::connect(&addr).context("the stream")?;
     write!(stream, "GET /stream HTTP/1.1\r\nHost: {addr}\r\n\r\n")?;
     stream.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
     let mut buf = vec![0u8; 1 << 20];
@@ -244,7 +244,7 @@ pub(crate) fn web() -> Result<()> {
             10 + i + 1
         );
         let sent = Instant::now();
-        let mut post = std::net::TcpStream::connect(&addr)?;
+        let mut post = std::net::TcpStream::connect(&addr).context("posting a kubectl command")?;
         write!(
             post,
             "POST /kubectl HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nAccept: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -307,6 +307,18 @@ pub(crate) fn web() -> Result<()> {
                 .output()?;
             let _ = child.kill();
             let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+            if v["fps"].as_f64().unwrap_or(0.0) == 0.0 {
+                eprintln!(
+                    "fps.mjs at {} pods gave no measurement: {} {}",
+                    deployments * replicas,
+                    String::from_utf8_lossy(&out.stdout).trim(),
+                    String::from_utf8_lossy(&out.stderr)
+                        .lines()
+                        .take(3)
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                );
+            }
             fps.push((
                 deployments * replicas,
                 v["fps"].as_f64().unwrap_or(0.0),
