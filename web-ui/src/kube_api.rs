@@ -975,6 +975,25 @@ fn get_one(st: &AppState, t: &Target<'_>, name: &str, headers: &HeaderMap) -> Re
     json_ok(v)
 }
 
+/// Decodes a request body's object, which must be of the URL's resource kind.
+fn decode_for(t: &Target<'_>, value: Value) -> Result<Object, Response> {
+    let obj =
+        decode_value(value).map_err(|e| status(400, "BadRequest", &e.to_string(), json!({})))?;
+    if obj.kind() != t.res.kind.as_str() {
+        return Err(status(
+            400,
+            "BadRequest",
+            &format!(
+                "the kind {} does not match the resource {}",
+                obj.kind(),
+                t.res.name
+            ),
+            json!({}),
+        ));
+    }
+    Ok(obj)
+}
+
 /// The kubectl word for a kind in the text commands the writes are recorded as.
 fn word(res: &Res) -> &'static str {
     res.singular
@@ -1053,22 +1072,10 @@ fn create(st: &AppState, t: &Target<'_>, body: &Bytes) -> Response {
             Some(_) => {}
         }
     }
-    let mut obj = match decode_value(value.clone()) {
+    let mut obj = match decode_for(t, value.clone()) {
         Ok(o) => o,
-        Err(e) => return status(400, "BadRequest", &e.to_string(), json!({})),
+        Err(r) => return r,
     };
-    if obj.kind() != t.res.kind.as_str() {
-        return status(
-            400,
-            "BadRequest",
-            &format!(
-                "the kind {} does not match the resource {}",
-                obj.kind(),
-                t.res.name
-            ),
-            json!({}),
-        );
-    }
     let name = obj.name().to_string();
     let ns = t.ns.unwrap_or("");
     {
@@ -1389,22 +1396,10 @@ fn replace_with(
     if let Some(o) = v.as_object_mut() {
         o.remove("status");
     }
-    let mut obj = match decode_value(v.clone()) {
+    let mut obj = match decode_for(t, v.clone()) {
         Ok(o) => o,
-        Err(e) => return status(400, "BadRequest", &e.to_string(), json!({})),
+        Err(r) => return r,
     };
-    if obj.kind() != t.res.kind.as_str() {
-        return status(
-            400,
-            "BadRequest",
-            &format!(
-                "the kind {} does not match the resource {}",
-                obj.kind(),
-                t.res.name
-            ),
-            json!({}),
-        );
-    }
     set_defaults(&mut obj);
     // The stored object as the API server would hold it (kubesim's pods leave some defaults
     // implicit), so that only real changes count.
