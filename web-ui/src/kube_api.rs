@@ -989,7 +989,7 @@ fn decode_for(t: &Target<'_>, value: Value) -> Result<Object, Response> {
                 t.res.name
             ),
             json!({}),
-        ));
+        )));
     }
     Ok(obj)
 }
@@ -1074,7 +1074,7 @@ fn create(st: &AppState, t: &Target<'_>, body: &Bytes) -> Response {
     }
     let mut obj = match decode_for(t, value.clone()) {
         Ok(o) => o,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let name = obj.name().to_string();
     let ns = t.ns.unwrap_or("");
@@ -1398,7 +1398,7 @@ fn replace_with(
     }
     let mut obj = match decode_for(t, v.clone()) {
         Ok(o) => o,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     set_defaults(&mut obj);
     // The stored object as the API server would hold it (kubesim's pods leave some defaults
