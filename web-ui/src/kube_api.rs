@@ -976,19 +976,14 @@ fn get_one(st: &AppState, t: &Target<'_>, name: &str, headers: &HeaderMap) -> Re
 }
 
 /// Decodes a request body's object, which must be of the URL's resource kind.
-fn decode_for(t: &Target<'_>, value: Value) -> Result<Object, Response> {
-    let obj =
-        decode_value(value).map_err(|e| status(400, "BadRequest", &e.to_string(), json!({})))?;
+fn decode_for(t: &Target<'_>, value: Value) -> Result<Object, Box<Response>> {
+    let bad = |msg: &str| Box::new(status(400, "BadRequest", msg, json!({})));
+    let obj = decode_value(value).map_err(|e| bad(&e.to_string()))?;
     if obj.kind() != t.res.kind.as_str() {
-        return Err(status(
-            400,
-            "BadRequest",
-            &format!(
-                "the kind {} does not match the resource {}",
-                obj.kind(),
-                t.res.name
-            ),
-            json!({}),
+        return Err(bad(&format!(
+            "the kind {} does not match the resource {}",
+            obj.kind(),
+            t.res.name
         )));
     }
     Ok(obj)
