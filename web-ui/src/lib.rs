@@ -533,19 +533,9 @@ struct PlayQuery {
 }
 
 async fn play(State(st): State<AppState>, h: HeaderMap, Query(q): Query<PlayQuery>) -> Response {
-    let speed = match q.speed.as_deref() {
-        None => Speed::Times(1.0),
-        Some("max") => Speed::Max,
-        Some(x) => match x.parse::<f64>() {
-            Ok(v) if (0.01..=10_000.0).contains(&v) => Speed::Times(v),
-            _ => {
-                return (
-                    StatusCode::BAD_REQUEST,
-                    format!("speed must be a number from 0.01 to 10000 or max, not {x:?}"),
-                )
-                    .into_response();
-            }
-        },
+    let speed = match Speed::from_query(q.speed.as_deref()) {
+        Ok(s) => s,
+        Err(why) => return (StatusCode::BAD_REQUEST, why).into_response(),
     };
     st.sb().speed = speed;
     st.notify();

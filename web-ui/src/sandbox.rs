@@ -33,6 +33,22 @@ pub enum Speed {
 }
 
 impl Speed {
+    /// The `speed` of a play request: absent is 1×; `max`, `pause` (or `0`), or a number
+    /// from 0.01 to 10,000; anything else says what is allowed.
+    pub fn from_query(q: Option<&str>) -> Result<Speed, String> {
+        match q {
+            None => Ok(Speed::Times(1.0)),
+            Some("max") => Ok(Speed::Max),
+            Some("0" | "pause") => Ok(Speed::Paused),
+            Some(x) => match x.parse::<f64>() {
+                Ok(v) if (0.01..=10_000.0).contains(&v) => Ok(Speed::Times(v)),
+                _ => Err(format!(
+                    "speed must be pause, a number from 0.01 to 10000 or max, not {x:?}"
+                )),
+            },
+        }
+    }
+
     /// A short label (`paused`, `5×`, `max`).
     pub fn label(self) -> String {
         match self {

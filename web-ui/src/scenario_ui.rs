@@ -958,20 +958,9 @@ async fn speed(
     let Some(slot) = st.scenarios.slot(&id) else {
         return not_started(&id);
     };
-    let speed = match q.speed.as_deref() {
-        None => Speed::Times(1.0),
-        Some("max") => Speed::Max,
-        Some("0" | "pause") => Speed::Paused,
-        Some(x) => match x.parse::<f64>() {
-            Ok(v) if (0.01..=10_000.0).contains(&v) => Speed::Times(v),
-            _ => {
-                return (
-                    StatusCode::BAD_REQUEST,
-                    format!("speed must be pause, a number from 0.01 to 10000 or max, not {x:?}"),
-                )
-                    .into_response();
-            }
-        },
+    let speed = match Speed::from_query(q.speed.as_deref()) {
+        Ok(s) => s,
+        Err(why) => return (StatusCode::BAD_REQUEST, why).into_response(),
     };
     slot.lock().speed = speed;
     slot.notify();
