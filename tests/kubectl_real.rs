@@ -605,15 +605,15 @@ fn kubectl_patch_of_any_type_and_replace_are_recorded_and_replay() {
     let p = patch("json", r#"[{"op":"remove","path":"/spec/nope"}]"#);
     assert!(!p.ok);
     assert!(p.stderr.contains("missing path"), "{}", p.stderr);
-    // `kubectl label` and `annotate` patch a pod's metadata; its spec may not change.
-    let pod = c.ok(&[
-        "get",
-        "pods",
-        "-n",
-        "live-coding",
-        "-o",
-        "jsonpath={.items[0].metadata.name}",
-    ]);
+    // `kubectl label` and `annotate` patch a pod's metadata; its spec may not change. A pod of
+    // its own: the Deployment's pods are being replaced by the patches above while the
+    // sandbox's clock runs.
+    let file = c.write(
+        "pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: lone, namespace: live-coding}\nspec:\n  containers: [{name: api, image: registry.local/credit-scoring-api:v1}]\n",
+    );
+    c.ok(&["apply", "-f", &file]);
+    let pod = "lone".to_string();
     assert_eq!(
         c.ok(&["label", "pod", &pod, "checked=yes", "-n", "live-coding"]),
         format!("pod/{pod} labeled\n")
