@@ -605,22 +605,9 @@ fn watch(
             json!({}),
         );
     }
-    let selector = match q.get("labelSelector").map(|s| Selector::parse(s)) {
-        None => Selector::everything(),
-        Some(Ok(s)) => s,
-        Some(Err(e)) => {
-            return status(
-                400,
-                "BadRequest",
-                &format!("unable to parse requirement: {e}"),
-                json!({}),
-            );
-        }
-    };
-    let fields = match q.get("fieldSelector").map(|s| parse_fields(s)) {
-        None => Vec::new(),
-        Some(Ok(f)) => f,
-        Some(Err(e)) => return status(400, "BadRequest", &e, json!({})),
+    let (selector, fields) = match selectors(q) {
+        Ok(x) => x,
+        Err(r) => return *r,
     };
     let since: u64 = q
         .get("resourceVersion")
@@ -788,28 +775,32 @@ fn wants_table(h: &HeaderMap) -> bool {
         .is_some_and(|v| v.contains("as=Table"))
 }
 
+/// The request's `labelSelector` and `fieldSelector` (as list and watch read them), or the
+/// BadRequest Status the API server gives for a bad one.
+fn selectors(q: &BTreeMap<String, String>) -> Result<(Selector, Vec<FieldTerm>), Box<Response>> {
+    let bad = |msg: String| Box::new(status(400, "BadRequest", &msg, json!({})));
+    let selector = match q.get("labelSelector").map(|s| Selector::parse(s)) {
+        None => Selector::everything(),
+        Some(Ok(s)) => s,
+        Some(Err(e)) => return Err(bad(format!("unable to parse requirement: {e}"))),
+    };
+    let fields = match q.get("fieldSelector").map(|s| parse_fields(s)) {
+        None => Vec::new(),
+        Some(Ok(f)) => f,
+        Some(Err(e)) => return Err(bad(e)),
+    };
+    Ok((selector, fields))
+}
+
 fn list(
     st: &AppState,
     t: &Target<'_>,
     q: &BTreeMap<String, String>,
     headers: &HeaderMap,
 ) -> Response {
-    let selector = match q.get("labelSelector").map(|s| Selector::parse(s)) {
-        None => Selector::everything(),
-        Some(Ok(s)) => s,
-        Some(Err(e)) => {
-            return status(
-                400,
-                "BadRequest",
-                &format!("unable to parse requirement: {e}"),
-                json!({}),
-            );
-        }
-    };
-    let fields = match q.get("fieldSelector").map(|s| parse_fields(s)) {
-        None => Vec::new(),
-        Some(Ok(f)) => f,
-        Some(Err(e)) => return status(400, "BadRequest", &e, json!({})),
+    let (selector, fields) = match selectors(q) {
+        Ok(x) => x,
+        Err(r) => return *r,
     };
     let sb = st.sb();
     let objs: Vec<Object> = kubectl::list(&sb.sim, t.res.kind, t.ns, &selector)

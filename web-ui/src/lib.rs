@@ -786,6 +786,13 @@ struct PodPage {
 }
 
 async fn pod(State(st): State<AppState>, Path((ns, name)): Path<(String, String)>) -> Response {
+    let mut sb = st.sb();
+    pod_page(&mut sb.sim, ns, name)
+}
+
+/// A pod's page: `kubectl describe` and `kubectl logs` of a pod of `sim` (the main sandbox's
+/// or a scenario's), after checking that the names from the URL are names.
+pub(crate) fn pod_page(sim: &mut sim_core::Sim, ns: String, name: String) -> Response {
     let valid = |s: &str| {
         !s.is_empty()
             && s.len() <= 253
@@ -795,23 +802,12 @@ async fn pod(State(st): State<AppState>, Path((ns, name)): Path<(String, String)
     if !valid(&ns) || !valid(&name) {
         return (StatusCode::BAD_REQUEST, "not a pod name").into_response();
     }
-    let (describe, logs) = {
-        let mut sb = st.sb();
-        let d = sim_core::kubectl::run(
-            &mut sb.sim,
-            &format!("describe pod {name} -n {ns}"),
-            &sim_core::kubectl::NoFiles,
-        );
-        let l = sim_core::kubectl::run(
-            &mut sb.sim,
-            &format!("logs {name} -n {ns}"),
-            &sim_core::kubectl::NoFiles,
-        );
-        (
-            format!("{}{}", d.stdout, d.stderr),
-            format!("{}{}", l.stdout, l.stderr),
-        )
+    let run = |sim: &mut sim_core::Sim, cmd: String| {
+        let o = sim_core::kubectl::run(sim, &cmd, &sim_core::kubectl::NoFiles);
+        format!("{}{}", o.stdout, o.stderr)
     };
+    let describe = run(sim, format!("describe pod {name} -n {ns}"));
+    let logs = run(sim, format!("logs {name} -n {ns}"));
     render(&PodPage {
         ns,
         name,

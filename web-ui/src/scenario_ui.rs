@@ -1059,39 +1059,8 @@ async fn pod(
     let Some(slot) = st.scenarios.slot(&id) else {
         return not_started(&id);
     };
-    let valid = |s: &str| {
-        !s.is_empty()
-            && s.len() <= 253
-            && s.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
-    };
-    if !valid(&ns) || !valid(&name) {
-        return (StatusCode::BAD_REQUEST, "not a pod name").into_response();
-    }
-    let (describe, logs) = {
-        let mut run = slot.lock();
-        let sim = &mut run.session.sim;
-        let d = sim_core::kubectl::run(
-            sim,
-            &format!("describe pod {name} -n {ns}"),
-            &sim_core::kubectl::NoFiles,
-        );
-        let l = sim_core::kubectl::run(
-            sim,
-            &format!("logs {name} -n {ns}"),
-            &sim_core::kubectl::NoFiles,
-        );
-        (
-            format!("{}{}", d.stdout, d.stderr),
-            format!("{}{}", l.stdout, l.stderr),
-        )
-    };
-    render(&crate::PodPage {
-        ns,
-        name,
-        describe,
-        logs,
-    })
+    let mut run = slot.lock();
+    crate::pod_page(&mut run.session.sim, ns, name)
 }
 
 // ---- Markdown ----
