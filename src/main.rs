@@ -73,6 +73,9 @@ enum Command {
         /// The server's URL, as `kubesim serve` printed it.
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         server: String,
+        /// A scenario's cluster instead of the sandbox (its id, as in `/scenarios/ID`).
+        #[arg(long, value_name = "ID")]
+        scenario: Option<String>,
     },
     /// Instructor tools for course scenarios: validate, test, list.
     Scenario {
@@ -219,8 +222,11 @@ fn real_main() -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Scenario { command } => scenario::run(command),
-        Command::Kubeconfig { server } => {
-            print!("{}", web_ui::kube_api::kubeconfig(&server));
+        Command::Kubeconfig { server, scenario } => {
+            print!(
+                "{}",
+                web_ui::kube_api::kubeconfig(&server, scenario.as_deref())
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {

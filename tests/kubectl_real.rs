@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// A sandbox served on a loopback port, with a kubeconfig and a kubectl cache of its own.
 struct Cluster {
     dir: PathBuf,
+    addr: std::net::SocketAddr,
     _rt: tokio::runtime::Runtime,
 }
 
@@ -77,10 +78,35 @@ impl Cluster {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(
             dir.join("kubeconfig"),
-            web_ui::kube_api::kubeconfig(&format!("http://{addr}")),
+            web_ui::kube_api::kubeconfig(&format!("http://{addr}"), None),
         )
         .unwrap();
-        Cluster { dir, _rt: rt }
+        Cluster { dir, addr, _rt: rt }
+    }
+
+    /// Points kubectl at scenario `id`'s own cluster (as `kubesim kubeconfig --scenario ID`
+    /// prints it) instead of the sandbox.
+    fn use_scenario(&self, id: &str) {
+        std::fs::write(
+            self.dir.join("kubeconfig"),
+            web_ui::kube_api::kubeconfig(&format!("http://{}", self.addr), Some(id)),
+        )
+        .unwrap();
+    }
+
+    /// `GET path` on the server, as text.
+    fn http_get(&self, path: &str) -> String {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(self.addr).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.addr
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
     }
 
     /// Runs `kubectl ARGS` against the sandbox.
@@ -754,4 +780,47 @@ fn describe_ages_are_virtual_ages_at_thirty_times_speed() {
         "jsonpath={.metadata.creationTimestamp}",
     ]);
     assert!(age.ends_with('Z'), "{age}");
+}
+
+#[test]
+fn kubectl_reaches_a_scenarios_own_cluster_and_its_checks_see_what_it_did() {
+    let c = Cluster::start();
+    c.use_scenario("01-pods-and-labels");
+    // The scenario's cluster, not the sandbox: its two nodes, no demo namespace.
+    let nodes = c.ok(&["get", "nodes"]);
+    assert_eq!(nodes.lines().count(), 3, "{nodes}");
+    let ns = c.ok(&["get", "namespaces"]);
+    assert!(!ns.contains("live-coding"), "{ns}");
+    let pod = c.write(
+        "pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: hello\n  labels: {app: hello, tier: web}\nspec:\n  containers:\n  - name: web\n    image: nginx:1.27\n",
+    );
+    assert!(c.ok(&["apply", "-f", &pod]).contains("pod/hello created"));
+    // The scenario's clock runs: within a few seconds the pod runs and step 1's checks pass.
+    let mut state = String::new();
+    for _ in 0..100 {
+        state = c.http_get("/scenarios/01-pods-and-labels/state");
+        if state.contains("\"passed\":[1]") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(state.contains("\"passed\":[1]"), "{state}");
+    let pods = c.ok(&["get", "pods", "--show-labels"]);
+    assert!(
+        pods.contains("hello") && pods.contains("app=hello,tier=web"),
+        "{pods}"
+    );
+    // The sandbox did not see it.
+    std::fs::write(
+        c.dir.join("kubeconfig"),
+        web_ui::kube_api::kubeconfig(&format!("http://{}", c.addr), None),
+    )
+    .unwrap();
+    let p = c.kubectl(&["get", "pod", "hello", "-n", "default"]);
+    assert!(!p.ok && p.stderr.contains("NotFound"), "{}", p.stderr);
+    // An unknown scenario is a clear error.
+    c.use_scenario("no-such-scenario");
+    let p = c.kubectl(&["get", "pods"]);
+    assert!(!p.ok, "{}", p.stdout);
 }

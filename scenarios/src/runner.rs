@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use sim_core::kubectl::{self, FileSource, Output};
+use sim_core::network::ServiceReply;
 use sim_core::script::{self, RunOptions, RunOutput, Script, ScriptError, StepSpec};
 use sim_core::time::{SimDuration, SimTime, parse_duration};
 use sim_core::{Sim, kubectl::NoFiles};
@@ -245,6 +246,33 @@ impl Session {
         self.out.tracer.observe(&mut self.sim);
         self.fire_due()?;
         Ok(o)
+    }
+
+    /// Whole objects that replace the live ones, as `kubectl replace -f -` (and the real
+    /// kubectl's `patch`, `edit` and server-side apply, as the objects they leave) does.
+    pub fn replace(&mut self, yaml: &str) -> Result<Output, ScenarioError> {
+        let o = kubectl::replace_text(&mut self.sim, yaml, "STDIN", "default");
+        self.out.tracer.observe(&mut self.sim);
+        self.fire_due()?;
+        Ok(o)
+    }
+
+    /// One request to a Service (`url` as a `request` step names it), recorded in the trace
+    /// like a `request` step's: the program's answer, or why nothing answered.
+    pub fn request(
+        &mut self,
+        namespace: &str,
+        url: &str,
+        method: &str,
+        body: &[u8],
+    ) -> Result<ServiceReply, ScenarioError> {
+        let reply = self.sim.service_request(namespace, url, method, body);
+        self.out.tracer.observe(&mut self.sim);
+        self.out
+            .tracer
+            .record_request(&self.sim, namespace, url, method, &reply);
+        self.fire_due()?;
+        Ok(reply)
     }
 
     /// A `when` event of the current step has yet to fire. Conditions are looked at after

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
@@ -41,6 +41,7 @@ use sim_core::kubectl::{self, print::GetOptions};
 use sim_core::store::Kind;
 
 use crate::AppState;
+use crate::cluster::Cluster;
 use crate::sandbox::Action;
 
 /// The Kubernetes version kubesim reports (the kubectl the course pins).
@@ -149,8 +150,12 @@ const VERBS: &[&str] = &[
 ];
 
 /// The API routes, merged into [`crate::router`].
+///
+/// The same API is served for each scenario's run under `/scenarios/{id}/k8s` (a kubeconfig
+/// whose server URL has that path: `kubesim kubeconfig --scenario ID`); the [`Cluster`]
+/// extractor picks the cluster from the path.
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    let api = Router::new()
         .route("/version", get(version))
         .route("/api", get(api_versions))
         .route("/apis", get(api_groups))
@@ -158,7 +163,10 @@ pub fn routes() -> Router<AppState> {
         .route("/apis/{*rest}", any(handle))
         .route("/openapi/v3", get(openapi_index))
         .route("/openapi/v3/{*rest}", get(openapi_group))
-        .route_layer(axum::middleware::from_fn(with_kubectl_command))
+        .route_layer(axum::middleware::from_fn(with_kubectl_command));
+    Router::new()
+        .nest("/scenarios/{scenario}/k8s", api.clone())
+        .merge(api)
 }
 
 tokio::task_local! {
@@ -182,21 +190,32 @@ async fn with_kubectl_command(
 }
 
 /// A kubeconfig for the real kubectl: one cluster at `server` (plain HTTP on loopback, no
-/// user), context `kubesim`, default namespace `live-coding` (the demo's).
-pub fn kubeconfig(server: &str) -> String {
+/// user). For the sandbox: context `kubesim`, default namespace `live-coding` (the demo's).
+/// For a scenario's run: the server URL gains `/scenarios/{id}/k8s`, the context is
+/// `kubesim-{id}` and the namespace `default`, as in the scenario page's own console.
+pub fn kubeconfig(server: &str, scenario: Option<&str>) -> String {
+    let server = server.trim_end_matches('/');
+    let (server, context, namespace) = match scenario {
+        None => (server.to_string(), "kubesim".to_string(), "live-coding"),
+        Some(id) => (
+            format!("{server}/scenarios/{id}/k8s"),
+            format!("kubesim-{id}"),
+            "default",
+        ),
+    };
     format!(
         "apiVersion: v1
 kind: Config
 clusters:
-- name: kubesim
+- name: {context}
   cluster:
     server: {server}
 contexts:
-- name: kubesim
+- name: {context}
   context:
-    cluster: kubesim
-    namespace: live-coding
-current-context: kubesim
+    cluster: {context}
+    namespace: {namespace}
+current-context: {context}
 "
     )
 }
@@ -356,7 +375,7 @@ fn parse_target(path: &str) -> Option<Result<Target<'_>, Response>> {
 }
 
 async fn handle(
-    State(st): State<AppState>,
+    st: Cluster,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -429,7 +448,7 @@ async fn handle(
 /// it is. A Service that cannot answer gets the API server's 503 `error trying to reach
 /// service`.
 fn service_proxy(
-    st: &AppState,
+    st: &Cluster,
     ns: &str,
     name_port: &str,
     method: &Method,
@@ -475,14 +494,14 @@ fn service_proxy(
             json!({"name": name, "kind": "services"}),
         )
     };
-    let reply = {
-        let mut sb = st.sb();
-        let Some((_, svc)) = sb
-            .sim
+    {
+        let sb = st.lock();
+        let sim = sb.sim();
+        let Some((_, svc)) = sim
             .store
             .services
             .lookup(ns, name)
-            .and_then(|id| sb.sim.store.services.get(id))
+            .and_then(|id| sim.store.services.get(id))
         else {
             return not_found();
         };
@@ -505,15 +524,14 @@ fn service_proxy(
                 );
             }
         }
-        sb.request(crate::sandbox::Request {
-            namespace: ns.to_string(),
-            service: name.to_string(),
-            method: method.as_str().to_string(),
-            path,
-            body,
-        })
-    };
-    st.notify();
+    }
+    let reply = st.request(crate::sandbox::Request {
+        namespace: ns.to_string(),
+        service: name.to_string(),
+        method: method.as_str().to_string(),
+        path,
+        body,
+    });
     match crate::node_ports::reply_response(reply) {
         Ok(res) => res,
         Err(why) => status(
@@ -528,7 +546,7 @@ fn service_proxy(
 /// `pods/{name}/log` (`kubectl logs`): the container's lines as text/plain; `container`,
 /// `previous` and `tailLines` as kubectl sends them. Reading changes nothing, so it is not
 /// recorded in the run.
-fn pod_log(st: &AppState, t: &Target<'_>, name: &str, q: &BTreeMap<String, String>) -> Response {
+fn pod_log(st: &Cluster, t: &Target<'_>, name: &str, q: &BTreeMap<String, String>) -> Response {
     let ns = t.ns.unwrap_or("default");
     let mut cmd = format!("logs {name} -n {ns}");
     if let Some(c) = q.get("container") {
@@ -554,8 +572,8 @@ fn pod_log(st: &AppState, t: &Target<'_>, name: &str, q: &BTreeMap<String, Strin
         );
     }
     let out = {
-        let mut sb = st.sb();
-        sim_core::kubectl::run(&mut sb.sim, &cmd, &sim_core::kubectl::NoFiles)
+        let mut sb = st.lock();
+        sim_core::kubectl::run(sb.sim_mut(), &cmd, &sim_core::kubectl::NoFiles)
     };
     if out.code == 0 {
         return ([(header::CONTENT_TYPE, "text/plain")], out.stdout).into_response();
@@ -592,7 +610,7 @@ fn is_on(q: &BTreeMap<String, String>, key: &str) -> bool {
 /// at its next write. Objects changed after the requested resourceVersion are sent as
 /// `MODIFIED` first; deletions from before the watch started cannot be replayed.
 fn watch(
-    st: &AppState,
+    st: &Cluster,
     t: &Target<'_>,
     q: &BTreeMap<String, String>,
     headers: &HeaderMap,
@@ -624,8 +642,8 @@ fn watch(
     let st = st.clone();
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::convert::Infallible>>(64);
     tokio::spawn(async move {
-        let mut changes = st.changed.subscribe();
-        let mut shutdown = st.shutdown.subscribe();
+        let mut changes = st.subscribe();
+        let mut shutdown = st.shutdown();
         let deadline = tokio::time::sleep(std::time::Duration::from_secs(timeout));
         tokio::pin!(deadline);
         // What this watcher has sent: (namespace, name) -> (resourceVersion, object).
@@ -633,9 +651,9 @@ fn watch(
         let mut first = true;
         loop {
             let lines = {
-                let sb = st.sb();
+                let sb = st.lock();
                 let now: BTreeMap<(String, String), (u64, Object)> =
-                    kubectl::list(&sb.sim, kind, ns.as_deref(), &selector)
+                    kubectl::list(sb.sim(), kind, ns.as_deref(), &selector)
                         .into_iter()
                         .filter(|o| {
                             let v = o.to_value();
@@ -655,12 +673,12 @@ fn watch(
                             (key, (rv, o))
                         })
                         .collect();
-                let rv = sb.sim.store.resource_version().to_string();
+                let rv = sb.sim().store.resource_version().to_string();
                 let mut lines = String::new();
-                let shift = wall_shift(&sb.sim);
+                let shift = wall_shift(sb.sim());
                 let mut line = |ty: &str, o: &Object| {
                     let mut object = if as_table {
-                        table(&sb.sim, kind, std::slice::from_ref(o), &rv, None)
+                        table(sb.sim(), kind, std::slice::from_ref(o), &rv, None)
                     } else {
                         o.to_value()
                     };
@@ -793,7 +811,7 @@ fn selectors(q: &BTreeMap<String, String>) -> Result<(Selector, Vec<FieldTerm>),
 }
 
 fn list(
-    st: &AppState,
+    st: &Cluster,
     t: &Target<'_>,
     q: &BTreeMap<String, String>,
     headers: &HeaderMap,
@@ -802,27 +820,27 @@ fn list(
         Ok(x) => x,
         Err(r) => return *r,
     };
-    let sb = st.sb();
-    let objs: Vec<Object> = kubectl::list(&sb.sim, t.res.kind, t.ns, &selector)
+    let sb = st.lock();
+    let objs: Vec<Object> = kubectl::list(sb.sim(), t.res.kind, t.ns, &selector)
         .into_iter()
         .filter(|o| {
             let v = o.to_value();
             fields.iter().all(|f| f.matches(&v))
         })
         .collect();
-    let rv = sb.sim.store.resource_version().to_string();
+    let rv = sb.sim().store.resource_version().to_string();
     if wants_table(headers) {
         let mut v = table(
-            &sb.sim,
+            sb.sim(),
             t.res.kind,
             &objs,
             &rv,
             q.get("includeObject").map(String::as_str),
         );
-        shift_times(&mut v, wall_shift(&sb.sim));
+        shift_times(&mut v, wall_shift(sb.sim()));
         return json_ok(v);
     }
-    let shift = wall_shift(&sb.sim);
+    let shift = wall_shift(sb.sim());
     let items: Vec<Value> = objs
         .iter()
         .map(|o| {
@@ -950,15 +968,15 @@ fn lookup(sim: &Sim, res: &Res, ns: &str, name: &str) -> Option<Object> {
     sim.get_object(res.kind, ns, name)
 }
 
-fn get_one(st: &AppState, t: &Target<'_>, name: &str, headers: &HeaderMap) -> Response {
-    let sb = st.sb();
-    let Some(obj) = lookup(&sb.sim, t.res, t.ns.unwrap_or(""), name) else {
+fn get_one(st: &Cluster, t: &Target<'_>, name: &str, headers: &HeaderMap) -> Response {
+    let sb = st.lock();
+    let Some(obj) = lookup(sb.sim(), t.res, t.ns.unwrap_or(""), name) else {
         return not_found(t.res, name);
     };
-    let shift = wall_shift(&sb.sim);
+    let shift = wall_shift(sb.sim());
     let mut v = if wants_table(headers) {
-        let rv = sb.sim.store.resource_version().to_string();
-        table(&sb.sim, t.res.kind, &[obj], &rv, None)
+        let rv = sb.sim().store.resource_version().to_string();
+        table(sb.sim(), t.res.kind, &[obj], &rv, None)
     } else {
         obj.to_value()
     };
@@ -992,11 +1010,9 @@ fn ns_flag(t: &Target<'_>) -> String {
 
 /// Runs `action` on the sandbox, labelled with the kubectl command that sent it, tells the
 /// tabs, and returns kubectl's text output.
-fn act(st: &AppState, action: Action) -> kubectl::Output {
+fn act(st: &Cluster, action: Action) -> kubectl::Output {
     let typed = KUBECTL_COMMAND.try_with(Clone::clone).ok().flatten();
-    let out = st.sb().act_typed(action, typed);
-    st.notify();
-    out
+    st.act(action, typed)
 }
 
 /// A failed recorded action as a Status, from kubectl's `Error from server (Reason): msg`.
@@ -1034,7 +1050,7 @@ fn bad_json(e: &serde_json::Error) -> Response {
 
 /// POST: create. Pre-checked here (exists, namespace, validation) so errors carry the Status
 /// kubectl expects; then recorded as an apply of the posted manifest.
-fn create(st: &AppState, t: &Target<'_>, body: &Bytes) -> Response {
+fn create(st: &Cluster, t: &Target<'_>, body: &Bytes) -> Response {
     let mut value = match parse_body(body) {
         Ok(v) => v,
         Err(e) => return bad_json(&e),
@@ -1065,15 +1081,15 @@ fn create(st: &AppState, t: &Target<'_>, body: &Bytes) -> Response {
     let name = obj.name().to_string();
     let ns = t.ns.unwrap_or("");
     {
-        let sb = st.sb();
-        if lookup(&sb.sim, t.res, ns, &name).is_some() {
+        let sb = st.lock();
+        if lookup(sb.sim(), t.res, ns, &name).is_some() {
             let e = ApiError::AlreadyExists {
                 resource: qualified(t.res),
                 name: name.clone(),
             };
             return api_error(&e, t.res, &name);
         }
-        if !ns.is_empty() && sb.sim.get_object(Kind::Namespace, "", ns).is_none() {
+        if !ns.is_empty() && sb.sim().get_object(Kind::Namespace, "", ns).is_none() {
             let e = ApiError::not_found("namespaces", ns);
             return api_error(&e, t.res, ns);
         }
@@ -1086,7 +1102,7 @@ fn create(st: &AppState, t: &Target<'_>, body: &Bytes) -> Response {
     if out.code != 0 {
         return failed(&out, t.res, &name);
     }
-    match lookup(&st.sb().sim, t.res, ns, &name) {
+    match lookup(st.lock().sim(), t.res, ns, &name) {
         Some(o) => (StatusCode::CREATED, json_body(&o.to_value())).into_response(),
         None => failed(&out, t.res, &name),
     }
@@ -1094,8 +1110,8 @@ fn create(st: &AppState, t: &Target<'_>, body: &Bytes) -> Response {
 
 /// DELETE: recorded as `kubectl delete KIND NAME --wait=false` (the owned objects go as the
 /// garbage collector removes them); answers a Success Status.
-fn delete(st: &AppState, t: &Target<'_>, name: &str) -> Response {
-    if lookup(&st.sb().sim, t.res, t.ns.unwrap_or(""), name).is_none() {
+fn delete(st: &Cluster, t: &Target<'_>, name: &str) -> Response {
+    if lookup(st.lock().sim(), t.res, t.ns.unwrap_or(""), name).is_none() {
         return not_found(t.res, name);
     }
     let cmd = format!("delete {} {name}{} --wait=false", word(t.res), ns_flag(t));
@@ -1139,11 +1155,11 @@ fn scale_of(sim: &Sim, t: &Target<'_>, name: &str) -> Option<Value> {
     }))
 }
 
-fn scale_get(st: &AppState, t: &Target<'_>, name: &str) -> Response {
+fn scale_get(st: &Cluster, t: &Target<'_>, name: &str) -> Response {
     if !matches!(t.res.kind, Kind::Deployment | Kind::ReplicaSet) {
         return not_found_plain();
     }
-    match scale_of(&st.sb().sim, t, name) {
+    match scale_of(st.lock().sim(), t, name) {
         Some(s) => json_ok(s),
         None => not_found(t.res, name),
     }
@@ -1151,7 +1167,7 @@ fn scale_get(st: &AppState, t: &Target<'_>, name: &str) -> Response {
 
 /// PATCH (merge patch) or PUT (whole Scale, possibly without Content-Type) on `/scale`:
 /// recorded as `kubectl scale`.
-fn scale_set(st: &AppState, t: &Target<'_>, name: &str, body: &Bytes) -> Response {
+fn scale_set(st: &Cluster, t: &Target<'_>, name: &str, body: &Bytes) -> Response {
     if !matches!(t.res.kind, Kind::Deployment | Kind::ReplicaSet) {
         return not_found_plain();
     }
@@ -1167,7 +1183,7 @@ fn scale_set(st: &AppState, t: &Target<'_>, name: &str, body: &Bytes) -> Respons
             details(t.res, name),
         );
     };
-    if scale_of(&st.sb().sim, t, name).is_none() {
+    if scale_of(st.lock().sim(), t, name).is_none() {
         return not_found(t.res, name);
     }
     let cmd = format!(
@@ -1179,7 +1195,7 @@ fn scale_set(st: &AppState, t: &Target<'_>, name: &str, body: &Bytes) -> Respons
     if out.code != 0 {
         return failed(&out, t.res, name);
     }
-    match scale_of(&st.sb().sim, t, name) {
+    match scale_of(st.lock().sim(), t, name) {
         Some(s) => json_ok(s),
         None => not_found(t.res, name),
     }
@@ -1190,7 +1206,7 @@ fn scale_set(st: &AppState, t: &Target<'_>, name: &str, body: &Bytes) -> Respons
 /// object (strategic merge, JSON merge or JSON patch) and the result is recorded as a
 /// `replace` of the whole object. `application/apply-patch+yaml` is server-side apply.
 fn patch(
-    st: &AppState,
+    st: &Cluster,
     t: &Target<'_>,
     name: &str,
     q: &BTreeMap<String, String>,
@@ -1211,7 +1227,7 @@ fn patch(
         Err(e) => return bad_json(&e),
     };
     let ns = t.ns.unwrap_or("");
-    let Some(live) = lookup(&st.sb().sim, t.res, ns, name) else {
+    let Some(live) = lookup(st.lock().sim(), t.res, ns, name) else {
         return not_found(t.res, name);
     };
     let target = format!("{}/{name}{}", word(t.res), ns_flag(t));
@@ -1276,19 +1292,19 @@ fn patch(
     if out.code != 0 {
         return failed(&out, t.res, name);
     }
-    match lookup(&st.sb().sim, t.res, ns, name) {
+    match lookup(st.lock().sim(), t.res, ns, name) {
         Some(o) => json_ok(o.to_value()),
         None => not_found(t.res, name),
     }
 }
 
 /// PUT (`kubectl replace`): the whole object replaces the live one.
-fn put(st: &AppState, t: &Target<'_>, name: &str, body: &Bytes) -> Response {
+fn put(st: &Cluster, t: &Target<'_>, name: &str, body: &Bytes) -> Response {
     let v = match parse_body(body) {
         Ok(v) => v,
         Err(e) => return bad_json(&e),
     };
-    let Some(live) = lookup(&st.sb().sim, t.res, t.ns.unwrap_or(""), name) else {
+    let Some(live) = lookup(st.lock().sim(), t.res, t.ns.unwrap_or(""), name) else {
         return not_found(t.res, name);
     };
     if let Some(rv) = v
@@ -1313,13 +1329,7 @@ fn put(st: &AppState, t: &Target<'_>, name: &str, body: &Bytes) -> Response {
 /// The new whole object `v` for the live `live`: checked (name, namespace, kind, validation
 /// of the update) so errors are the API server's Statuses, then recorded as a `replace`
 /// action of its spec, labels and annotations.
-fn replace_with(
-    st: &AppState,
-    t: &Target<'_>,
-    name: &str,
-    live: &Object,
-    mut v: Value,
-) -> Response {
+fn replace_with(st: &Cluster, t: &Target<'_>, name: &str, live: &Object, mut v: Value) -> Response {
     if matches!(t.res.kind, Kind::Endpoints | Kind::Event) {
         return status(
             405,
@@ -1398,7 +1408,7 @@ fn replace_with(
     if out.code != 0 {
         return failed(&out, t.res, name);
     }
-    match lookup(&st.sb().sim, t.res, t.ns.unwrap_or(""), name) {
+    match lookup(st.lock().sim(), t.res, t.ns.unwrap_or(""), name) {
         Some(o) => json_ok(o.to_value()),
         None => not_found(t.res, name),
     }
@@ -1408,7 +1418,7 @@ fn replace_with(
 /// into the live object as a strategic merge patch (or creates it). Field managers are not
 /// tracked, so there are no conflicts and fields a manager stops applying stay.
 fn server_side_apply(
-    st: &AppState,
+    st: &Cluster,
     t: &Target<'_>,
     name: &str,
     q: &BTreeMap<String, String>,
@@ -1444,7 +1454,7 @@ fn server_side_apply(
             );
         }
     };
-    let live = lookup(&st.sb().sim, t.res, t.ns.unwrap_or(""), name);
+    let live = lookup(st.lock().sim(), t.res, t.ns.unwrap_or(""), name);
     match live {
         Some(live) => {
             let mut merged = live.to_value();
@@ -1547,7 +1557,7 @@ fn only_at<'v>(p: &'v Value, path: &[&str]) -> Option<&'v Value> {
 /// template (and `/metadata/annotations`); recorded as `rollout undo --to-revision=R` for
 /// that ReplicaSet's revision. `None` for any other JSON patch.
 fn undo_action(
-    st: &AppState,
+    st: &Cluster,
     t: &Target<'_>,
     target: &str,
     live: &Object,
@@ -1568,8 +1578,8 @@ fn undo_action(
         .find(|op| op["path"] == "/spec/template")
         .map(|op| comparable_template(&op["value"]))?;
     let uid = live.metadata().uid.clone().unwrap_or_default();
-    let sb = st.sb();
-    let rss = kubectl::list(&sb.sim, Kind::ReplicaSet, t.ns, &Selector::everything());
+    let sb = st.lock();
+    let rss = kubectl::list(sb.sim(), Kind::ReplicaSet, t.ns, &Selector::everything());
     let revision = rss
         .iter()
         .filter(|rs| {

@@ -7,6 +7,7 @@
 //! changed, as data). The sandbox sits behind a mutex that is never
 //! held across an `.await`. Every asset is embedded in the binary.
 
+mod cluster;
 pub mod compare;
 pub mod kube_api;
 pub mod node_ports;

@@ -17,7 +17,9 @@ use sim_core::program::Programs;
 use sim_core::script::RunOptions;
 use sim_core::{SimDuration, SimTime};
 
-use crate::sandbox::Speed;
+use sim_core::network::ServiceReply;
+
+use crate::sandbox::{Request, Speed};
 
 /// Something that moved the run, in order.
 #[derive(Clone, Debug, PartialEq)]
@@ -32,8 +34,13 @@ pub enum Entry {
     },
     /// A kubectl command that changed something (or moved the clock).
     Kubectl(String),
-    /// A manifest applied from the editor.
+    /// A manifest applied from the editor (or by the real kubectl's `apply`).
     Apply(String),
+    /// Whole objects that replaced the live ones (the real kubectl's `replace`, `patch`,
+    /// `edit` and server-side apply).
+    Replace(String),
+    /// One request to a Service (the API's services proxy).
+    Request(Request),
     /// The student moved on to this step (0-based).
     Enter(usize),
 }
@@ -207,6 +214,11 @@ impl ScenarioRun {
             }
             Entry::Kubectl(c) => self.session.kubectl(c).map(|_| ()),
             Entry::Apply(y) => self.session.apply(y).map(|_| ()),
+            Entry::Replace(y) => self.session.replace(y).map(|_| ()),
+            Entry::Request(r) => self
+                .session
+                .request(&r.namespace, &r.url(), &r.method, r.body.as_bytes())
+                .map(|_| ()),
             Entry::Enter(i) => self.session.enter_step(*i),
         };
         if let Err(err) = result {
@@ -230,6 +242,10 @@ impl ScenarioRun {
                     crate::view::action_label(&crate::sandbox::Action::Kubectl(c.clone()))
                 }
                 Entry::Apply(_) => "kubectl apply".to_string(),
+                Entry::Replace(_) => "kubectl replace".to_string(),
+                Entry::Request(r) => {
+                    crate::view::action_label(&crate::sandbox::Action::Request(r.clone()))
+                }
                 Entry::Enter(i) => format!("step {}", i + 1),
             };
             out.push((t.as_secs_f64(), label));
@@ -276,6 +292,34 @@ impl ScenarioRun {
         self.log.push(Entry::Apply(yaml.to_string()));
         self.evaluate();
         out
+    }
+
+    /// Whole objects replacing the live ones (the real kubectl's `replace`, `patch`, `edit`);
+    /// always recorded.
+    pub fn replace(&mut self, yaml: &str) -> Output {
+        let out = match self.session.replace(yaml) {
+            Ok(o) => o,
+            Err(e) => self.problem(e),
+        };
+        self.log.push(Entry::Replace(yaml.to_string()));
+        self.evaluate();
+        out
+    }
+
+    /// One request to a Service, recorded: the program's answer as it gave it.
+    pub fn request(&mut self, request: Request) -> ServiceReply {
+        let reply = match self.session.request(
+            &request.namespace,
+            &request.url(),
+            &request.method,
+            request.body.as_bytes(),
+        ) {
+            Ok(r) => r,
+            Err(e) => ServiceReply::Failed(self.problem(e).stderr),
+        };
+        self.log.push(Entry::Request(request));
+        self.evaluate();
+        reply
     }
 
     fn problem(&mut self, e: ScenarioError) -> Output {

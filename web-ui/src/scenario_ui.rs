@@ -88,18 +88,20 @@ struct Catalog {
 }
 
 /// A run and what its tabs share.
-struct Slot {
+pub(crate) struct Slot {
     run: Mutex<ScenarioRun>,
-    changed: watch::Sender<u64>,
+    /// Bumped after every change of the run (its tabs' streams and the API's watches wait
+    /// on it).
+    pub(crate) changed: watch::Sender<u64>,
     rendered: Mutex<Option<(u64, Arc<Panels>)>>,
 }
 
 impl Slot {
-    fn lock(&self) -> MutexGuard<'_, ScenarioRun> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, ScenarioRun> {
         self.run.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn notify(&self) {
+    pub(crate) fn notify(&self) {
         self.changed.send_modify(|v| *v += 1);
     }
 }
@@ -207,10 +209,23 @@ impl Scenarios {
     }
 
     /// The run of `id`, started if needed (the setup runs off the async workers).
-    async fn run_of(&self, id: &str) -> Result<Arc<Slot>, Response> {
+    pub(crate) async fn run_of(&self, id: &str) -> Result<Arc<Slot>, Response> {
         if let Some(s) = self.slot(id) {
             return Ok(s);
         }
+        let run = self.fresh(id).await?;
+        let (changed, _) = watch::channel(0);
+        let slot = Arc::new(Slot {
+            run: Mutex::new(run),
+            changed,
+            rendered: Mutex::new(None),
+        });
+        // Another tab may have started it meanwhile: keep the first.
+        Ok(self.runs().entry(id.to_string()).or_insert(slot).clone())
+    }
+
+    /// A new run of `id` from its current file (the setup runs off the async workers).
+    async fn fresh(&self, id: &str) -> Result<ScenarioRun, Response> {
         let (text, dir) = {
             let c = self.catalog();
             let Some(l) = c.entries.get(id) else {
@@ -228,31 +243,19 @@ impl Scenarios {
         let programs = self.programs.clone();
         let started =
             tokio::task::spawn_blocking(move || ScenarioRun::start(&text, programs, dir)).await;
-        let run = match started {
-            Ok(Ok(r)) => r,
-            Ok(Err(e)) => {
-                return Err((
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    format!("the scenario could not start: {e}"),
-                )
-                    .into_response());
-            }
-            Err(e) => {
-                return Err((
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    format!("the scenario could not start: {e}"),
-                )
-                    .into_response());
-            }
-        };
-        let (changed, _) = watch::channel(0);
-        let slot = Arc::new(Slot {
-            run: Mutex::new(run),
-            changed,
-            rendered: Mutex::new(None),
-        });
-        // Another tab may have started it meanwhile: keep the first.
-        Ok(self.runs().entry(id.to_string()).or_insert(slot).clone())
+        match started {
+            Ok(Ok(r)) => Ok(r),
+            Ok(Err(e)) => Err((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("the scenario could not start: {e}"),
+            )
+                .into_response()),
+            Err(e) => Err((
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the scenario could not start: {e}"),
+            )
+                .into_response()),
+        }
     }
 }
 
@@ -1046,10 +1049,21 @@ async fn reset(State(st): State<AppState>, Path(id): Path<String>, h: HeaderMap)
     }
 }
 
-/// Forgets the run: the next visit starts the scenario (its current file) from the setup.
+/// Starts the scenario again from the setup, from its current file. The new run goes into
+/// the same slot, so every open tab's stream follows it (a new slot would leave the other
+/// tabs listening to a run nobody moves any more).
 async fn restart(State(st): State<AppState>, Path(id): Path<String>, h: HeaderMap) -> Response {
-    st.scenarios.runs().remove(&id);
-    done(&h, &id, serde_json::json!({"ok": true}))
+    let Some(slot) = st.scenarios.slot(&id) else {
+        return done(&h, &id, serde_json::json!({"ok": true}));
+    };
+    match st.scenarios.fresh(&id).await {
+        Ok(run) => {
+            *slot.lock() = run;
+            slot.notify();
+            done(&h, &id, serde_json::json!({"ok": true}))
+        }
+        Err(r) => r,
+    }
 }
 
 async fn pod(

@@ -1,0 +1,161 @@
+//! Which cluster a Kubernetes API request reaches: the main page's sandbox (`/api/...`) or a
+//! scenario's run (`/scenarios/{id}/k8s/api/...`, so a student's own kubectl, and a
+//! Killercoda scenario's `verify.sh`, work against the exercise they have open).
+//!
+//! Both record what the API does to them the way their pages do: the sandbox as [`Action`]s
+//! (replayed by the scrubber and exports), a scenario as log entries (replayed by "reset
+//! step"). The API layer (`kube_api`) sees only this type.
+
+use std::sync::{Arc, MutexGuard};
+
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
+use axum::response::Response;
+use sim_core::Sim;
+use sim_core::kubectl::Output;
+use sim_core::network::ServiceReply;
+use tokio::sync::watch;
+
+use crate::AppState;
+use crate::sandbox::{Action, Request, Sandbox};
+use crate::scenario_run::ScenarioRun;
+use crate::scenario_ui::Slot;
+
+/// The cluster of one API request.
+#[derive(Clone)]
+pub(crate) enum Cluster {
+    /// The main page's sandbox.
+    Sandbox(AppState),
+    /// A scenario's run.
+    Scenario(AppState, Arc<Slot>),
+}
+
+/// A cluster, locked for the length of one request's work.
+pub(crate) enum Locked<'a> {
+    /// The sandbox.
+    Sandbox(MutexGuard<'a, Sandbox>),
+    /// A scenario's run.
+    Scenario(MutexGuard<'a, ScenarioRun>),
+}
+
+impl Locked<'_> {
+    /// The simulated cluster.
+    pub(crate) fn sim(&self) -> &Sim {
+        match self {
+            Locked::Sandbox(s) => &s.sim,
+            Locked::Scenario(r) => &r.session.sim,
+        }
+    }
+
+    /// The simulated cluster, to change (reads that move nothing, such as `kubectl logs`).
+    pub(crate) fn sim_mut(&mut self) -> &mut Sim {
+        match self {
+            Locked::Sandbox(s) => &mut s.sim,
+            Locked::Scenario(r) => &mut r.session.sim,
+        }
+    }
+}
+
+impl Cluster {
+    /// The server's state.
+    pub(crate) fn app(&self) -> &AppState {
+        match self {
+            Cluster::Sandbox(st) | Cluster::Scenario(st, _) => st,
+        }
+    }
+
+    /// Locks the cluster.
+    pub(crate) fn lock(&self) -> Locked<'_> {
+        match self {
+            Cluster::Sandbox(st) => Locked::Sandbox(st.sb()),
+            Cluster::Scenario(_, slot) => Locked::Scenario(slot.lock()),
+        }
+    }
+
+    /// Does `action` now, records it, tells the tabs; `typed` is the kubectl command line
+    /// that sent it (the timeline's label).
+    pub(crate) fn act(&self, action: Action, typed: Option<String>) -> Output {
+        let out = match self {
+            Cluster::Sandbox(st) => st.sb().act_typed(action, typed),
+            Cluster::Scenario(_, slot) => {
+                let mut run = slot.lock();
+                match action {
+                    Action::Apply(y) => run.apply(&y),
+                    Action::Replace(y) => run.replace(&y),
+                    Action::Kubectl(c) => run.kubectl(&c),
+                    Action::Request(r) => match run.request(r) {
+                        ServiceReply::Response { response, .. } => Output {
+                            stdout: response.text(),
+                            ..Output::default()
+                        },
+                        ServiceReply::Failed(why) => Output {
+                            stderr: why,
+                            code: 1,
+                            ..Output::default()
+                        },
+                    },
+                    // The API sends none of these.
+                    Action::Node(..) | Action::Traffic(_) | Action::StopTraffic { .. } => Output {
+                        stderr: "error: not an API operation\n".into(),
+                        code: 1,
+                        ..Output::default()
+                    },
+                }
+            }
+        };
+        self.notify();
+        out
+    }
+
+    /// Sends one request to a Service now, recorded; the program's answer as it gave it.
+    pub(crate) fn request(&self, request: Request) -> ServiceReply {
+        let reply = match self {
+            Cluster::Sandbox(st) => st.sb().request(request),
+            Cluster::Scenario(_, slot) => slot.lock().request(request),
+        };
+        self.notify();
+        reply
+    }
+
+    /// Tells every tab (and every watch) that the cluster changed.
+    pub(crate) fn notify(&self) {
+        match self {
+            Cluster::Sandbox(st) => st.notify(),
+            Cluster::Scenario(_, slot) => slot.notify(),
+        }
+    }
+
+    /// Fires after each change of the cluster.
+    pub(crate) fn subscribe(&self) -> watch::Receiver<u64> {
+        match self {
+            Cluster::Sandbox(st) => st.changed.subscribe(),
+            Cluster::Scenario(_, slot) => slot.changed.subscribe(),
+        }
+    }
+
+    /// Fires when the server stops.
+    pub(crate) fn shutdown(&self) -> watch::Receiver<bool> {
+        self.app().shutdown.subscribe()
+    }
+}
+
+/// `/scenarios/{id}/k8s/...` reaches the scenario's run (started if no tab started it yet);
+/// anything else, the sandbox.
+impl FromRequestParts<AppState> for Cluster {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Response> {
+        let params: Path<std::collections::BTreeMap<String, String>> =
+            match Path::from_request_parts(parts, st).await {
+                Ok(p) => p,
+                Err(_) => return Ok(Cluster::Sandbox(st.clone())),
+            };
+        match params.get("scenario") {
+            None => Ok(Cluster::Sandbox(st.clone())),
+            Some(id) => {
+                let slot = st.scenarios.run_of(id).await?;
+                Ok(Cluster::Scenario(st.clone(), slot))
+            }
+        }
+    }
+}
