@@ -1354,6 +1354,40 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn restart_keeps_every_open_tab_following_the_new_run() {
+        let (app, st) = app();
+        let id = "01-pods-and-labels";
+        call(&app, get(&format!("/scenarios/{id}"))).await;
+        let before = st.scenarios.slot(id).expect("started");
+        // Another tab's stream waits on this channel.
+        let mut tab = before.changed.subscribe();
+        tab.borrow_and_update();
+        call(
+            &app,
+            post(
+                &format!("/scenarios/{id}/kubectl"),
+                "cmd=run+hello+--image%3Dnginx",
+            ),
+        )
+        .await;
+        assert!(!before.lock().log.is_empty());
+        call(&app, post(&format!("/scenarios/{id}/restart"), "")).await;
+        let after = st.scenarios.slot(id).expect("still there");
+        assert!(
+            Arc::ptr_eq(&before, &after),
+            "the same slot, so tabs keep it"
+        );
+        assert!(
+            tab.has_changed().unwrap(),
+            "the other tab hears of the restart"
+        );
+        assert!(
+            after.lock().log.is_empty(),
+            "the run starts again from the setup"
+        );
+    }
+
+    #[tokio::test]
     async fn a_folder_is_reread_when_a_file_changes_and_errors_show_their_line() {
         let dir = std::env::temp_dir().join(format!("kubesim-scenarios-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
