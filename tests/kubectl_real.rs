@@ -824,3 +824,102 @@ fn kubectl_reaches_a_scenarios_own_cluster_and_its_checks_see_what_it_did() {
     let p = c.kubectl(&["get", "pods"]);
     assert!(!p.ok, "{}", p.stdout);
 }
+
+#[test]
+fn kubectl_create_generators_send_protobuf_and_create_objects_as_sent() {
+    let c = Cluster::start();
+    // Each of these sends the object as application/vnd.kubernetes.protobuf.
+    assert!(
+        c.ok(&["create", "namespace", "work"])
+            .contains("namespace/work created")
+    );
+    let out = c.ok(&[
+        "create",
+        "deployment",
+        "web",
+        "--image=nginx:1.27",
+        "--replicas=3",
+        "--port=80",
+        "-n",
+        "work",
+    ]);
+    assert!(out.contains("deployment.apps/web created"), "{out}");
+    let out = c.ok(&[
+        "create",
+        "service",
+        "nodeport",
+        "web",
+        "--tcp=80:80",
+        "-n",
+        "work",
+    ]);
+    assert!(out.contains("service/web created"), "{out}");
+    let out = c.ok(&[
+        "create",
+        "deployment",
+        "sleeper",
+        "--image=busybox",
+        "-n",
+        "work",
+        "--",
+        "sleep",
+        "3600",
+    ]);
+    assert!(out.contains("created"), "{out}");
+    let dep = c.ok(&["get", "deploy", "web", "-n", "work", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&dep).unwrap();
+    assert_eq!(v["spec"]["replicas"], 3);
+    assert_eq!(v["spec"]["selector"]["matchLabels"]["app"], "web");
+    let container = &v["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["image"], "nginx:1.27");
+    assert_eq!(container["ports"][0]["containerPort"], 80);
+    // Defaults as the API server sets them, not zero values from the protobuf.
+    assert_eq!(v["spec"]["strategy"]["type"], "RollingUpdate");
+    assert_eq!(v["spec"]["template"]["spec"]["restartPolicy"], "Always");
+    // `create` leaves no last-applied annotation, so a later `apply` warns as on a real
+    // cluster.
+    assert!(
+        v["metadata"]["annotations"]
+            .get("kubectl.kubernetes.io/last-applied-configuration")
+            .is_none()
+    );
+    let cmd = c.ok(&[
+        "get",
+        "deploy",
+        "sleeper",
+        "-n",
+        "work",
+        "-o",
+        "jsonpath={.spec.template.spec.containers[0].command}",
+    ]);
+    // (The harness adds its --cache-dir after the command's words.)
+    assert!(cmd.starts_with(r#"["sleep","3600""#), "{cmd}");
+    let svc = c.ok(&["get", "svc", "web", "-n", "work"]);
+    assert!(svc.contains("NodePort") && svc.contains("80:3"), "{svc}");
+    let manifest = c.ok(&[
+        "create",
+        "deployment",
+        "web",
+        "--image=nginx:1.28",
+        "-n",
+        "work",
+        "--dry-run=client",
+        "-o",
+        "yaml",
+    ]);
+    let path = c.write("web.yaml", &manifest);
+    let p = c.kubectl(&["apply", "-f", &path]);
+    assert!(p.ok, "{}", p.stderr);
+    assert!(
+        p.stderr
+            .contains("is missing the kubectl.kubernetes.io/last-applied-configuration annotation"),
+        "{}",
+        p.stderr
+    );
+    let p = c.kubectl(&["create", "namespace", "work"]);
+    assert!(
+        !p.ok && p.stderr.contains("(AlreadyExists)"),
+        "{}",
+        p.stderr
+    );
+}

@@ -25,6 +25,12 @@ pub struct Scenario {
     /// Learning goals, one line each.
     #[serde(default)]
     pub goals: Vec<String>,
+    /// Markdown shown above the first step (a Killercoda scenario's intro).
+    #[serde(default)]
+    pub intro: String,
+    /// Markdown shown once every step is passed.
+    #[serde(default)]
+    pub finish: String,
     /// The cluster before the first step.
     #[serde(default)]
     pub setup: Setup,
@@ -77,6 +83,11 @@ pub struct Setup {
     /// settled cluster).
     #[serde(default)]
     pub steps: Vec<StepSpec>,
+    /// A shell script `kubesim serve` runs once the setup is done, with the real `kubectl`
+    /// pointed at the scenario's cluster (a Killercoda intro's `background.sh`). Headless
+    /// runs (`scenario test`) do not run it.
+    #[serde(default)]
+    pub background: Option<String>,
 }
 
 /// One step of the exercise.
@@ -102,6 +113,15 @@ pub struct Step {
     /// The reference solution: script steps (kubectl, apply, advance, waitFor, request...).
     #[serde(default)]
     pub solution: Vec<StepSpec>,
+    /// A shell script that must exit 0 for the step to pass, run by `kubesim serve` when
+    /// the student presses Check, with the real `kubectl` pointed at the scenario's cluster
+    /// (a Killercoda step's `verify.sh`).
+    #[serde(default)]
+    pub verify: Option<String>,
+    /// A shell script `kubesim serve` runs when the step begins, like `verify` (a Killercoda
+    /// step's `background.sh`).
+    #[serde(default)]
+    pub background: Option<String>,
 }
 
 /// A timed or conditional event of a step.

@@ -9,6 +9,7 @@
 
 pub mod check;
 pub mod format;
+pub mod killercoda;
 pub mod runner;
 pub mod validate;
 

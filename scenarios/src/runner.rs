@@ -257,6 +257,14 @@ impl Session {
         Ok(o)
     }
 
+    /// Objects created as they are written, as `kubectl create -f -` does.
+    pub fn create(&mut self, yaml: &str) -> Result<Output, ScenarioError> {
+        let o = kubectl::apply_text(&mut self.sim, yaml, "STDIN", "default", true);
+        self.out.tracer.observe(&mut self.sim);
+        self.fire_due()?;
+        Ok(o)
+    }
+
     /// One request to a Service (`url` as a `request` step names it), recorded in the trace
     /// like a `request` step's: the program's answer, or why nothing answered.
     pub fn request(
@@ -477,6 +485,9 @@ pub struct TestReport {
     pub steps: Vec<(String, Vec<String>)>,
     /// Problems outside the steps (validation, setup).
     pub problems: Vec<String>,
+    /// What the test could not cover, one line each (verify scripts, which need the API
+    /// `kubesim serve` serves).
+    pub notes: Vec<String>,
     /// Checks evaluated after the solutions.
     pub checks: usize,
     /// Virtual time the whole run took.
@@ -507,6 +518,9 @@ impl TestReport {
                     let _ = writeln!(s, "        {p}");
                 }
             }
+        }
+        for n in &self.notes {
+            let _ = writeln!(s, "  note: {n}");
         }
         let verdict = if self.passed() { "passed" } else { "FAILED" };
         let _ = writeln!(
@@ -539,6 +553,20 @@ pub fn test(text: &str, opts: RunOptions, files: Box<dyn FileSource + Send + Syn
         .iter()
         .map(|s| (s.title.clone(), s.solution.clone()))
         .collect();
+    for (i, s) in scenario.steps.iter().enumerate() {
+        if s.verify.is_some() {
+            report.notes.push(format!(
+                "step {}'s verify script was not run: it runs in `kubesim serve` (Check button), against the scenario's API",
+                i + 1
+            ));
+        }
+    }
+    if scenario.setup.background.is_some() || scenario.steps.iter().any(|s| s.background.is_some())
+    {
+        report.notes.push(
+            "background scripts were not run: they run in `kubesim serve`, against the scenario's API".into(),
+        );
+    }
     let mut session = match Session::from_scenario(scenario, opts, files) {
         Ok(s) => s,
         Err(e) => {

@@ -127,16 +127,25 @@ pub fn validate(text: &str) -> (Option<Scenario>, Vec<Diagnostic>) {
                 });
             }
         }
-        if step.checks.is_empty() {
-            out.push(Diagnostic::error(
+        match (step.checks.is_empty(), &step.verify) {
+            (true, None) => out.push(Diagnostic {
+                line: step_line,
+                column: None,
+                message: format!(
+                    "{name} has no checks and no verify script: it is passed as soon as it begins"
+                ),
+                error: false,
+            }),
+            (_, Some(v)) if v.trim().is_empty() => out.push(Diagnostic::error(
                 step_line,
-                format!("{name} has no checks: the student could not tell it is done"),
-            ));
+                format!("{name}: the verify script is empty"),
+            )),
+            _ => {}
         }
-        if step.solution.is_empty() {
+        if step.solution.is_empty() && !step.checks.is_empty() {
             out.push(Diagnostic::error(
                 step_line,
-                format!("{name} has no reference solution, so it cannot be tested"),
+                format!("{name} has no reference solution, so its checks cannot be tested"),
             ));
         }
         if step.hints.is_empty() {

@@ -75,6 +75,9 @@ pub enum StepSpec {
     /// Inline YAML, or a path relative to the script: `kubectl replace -f` (whole objects,
     /// as the real kubectl's `replace`, `patch` and `edit` leave them).
     Replace(String),
+    /// Inline YAML, or a path relative to the script: `kubectl create -f` (objects created
+    /// as they are written: no last-applied annotation, an error if one exists).
+    Create(String),
     /// A kubectl command line.
     Kubectl(String),
     /// Move virtual time forward (`90s`, `10m`).
@@ -183,6 +186,7 @@ fn method_for(method: &Option<String>, body: &[u8]) -> String {
 struct RawStep {
     apply: Option<String>,
     replace: Option<String>,
+    create: Option<String>,
     kubectl: Option<String>,
     advance: Option<serde_yaml::Value>,
     wait_for: Option<WaitSpec>,
@@ -207,6 +211,7 @@ impl<'de> Deserialize<'de> for StepSpec {
         let mut found: Vec<StepSpec> = Vec::new();
         found.extend(r.apply.map(StepSpec::Apply));
         found.extend(r.replace.map(StepSpec::Replace));
+        found.extend(r.create.map(StepSpec::Create));
         found.extend(r.kubectl.map(StepSpec::Kubectl));
         found.extend(advance.map(StepSpec::Advance));
         found.extend(r.wait_for.map(StepSpec::WaitFor));
@@ -220,7 +225,7 @@ impl<'de> Deserialize<'de> for StepSpec {
         found.extend(r.stop_traffic.map(StepSpec::StopTraffic));
         if found.len() != 1 {
             return Err(serde::de::Error::custom(
-                "a step has exactly one of: apply, replace, kubectl, advance, waitFor, nodeDown, nodeUp, removeNode, echo, explain, request, traffic, stopTraffic",
+                "a step has exactly one of: apply, replace, create, kubectl, advance, waitFor, nodeDown, nodeUp, removeNode, echo, explain, request, traffic, stopTraffic",
             ));
         }
         Ok(found.remove(0))
@@ -534,11 +539,11 @@ pub fn run_step(
     };
     {
         match step {
-            StepSpec::Apply(body) | StepSpec::Replace(body) => {
-                let verb = if matches!(step, StepSpec::Replace(_)) {
-                    "replace"
-                } else {
-                    "apply"
+            StepSpec::Apply(body) | StepSpec::Replace(body) | StepSpec::Create(body) => {
+                let verb = match step {
+                    StepSpec::Replace(_) => "replace",
+                    StepSpec::Create(_) => "create",
+                    _ => "apply",
                 };
                 let (source, text) = if body.contains('\n') || body.contains(':') {
                     ("STDIN".to_string(), body.clone())
@@ -553,10 +558,10 @@ pub fn run_step(
                     stamp(sim),
                     if source == "STDIN" { "-" } else { &source }
                 ));
-                let o = if verb == "replace" {
-                    kubectl::replace_text(sim, &text, &source, "default")
-                } else {
-                    kubectl::apply_text(sim, &text, &source, "default", false)
+                let o = match verb {
+                    "replace" => kubectl::replace_text(sim, &text, &source, "default"),
+                    "create" => kubectl::apply_text(sim, &text, &source, "default", true),
+                    _ => kubectl::apply_text(sim, &text, &source, "default", false),
                 };
                 out.transcript.push_str(&o.stdout);
                 out.transcript.push_str(&o.stderr);

@@ -82,6 +82,7 @@ impl Cluster {
                 match action {
                     Action::Apply(y) => run.apply(&y),
                     Action::Replace(y) => run.replace(&y),
+                    Action::Create(y) => run.create(&y),
                     Action::Kubectl(c) => run.kubectl(&c),
                     Action::Request(r) => match run.request(r) {
                         ServiceReply::Response { response, .. } => Output {

@@ -394,6 +394,20 @@ async fn handle(
             return status(code, reason, &e.body_text(), json!({}));
         }
     };
+    // kubectl's generators (`create deployment`, `create namespace`) send protobuf, as
+    // client-go's typed clients do: read it into the JSON every other path takes.
+    let is_protobuf = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with(crate::protobuf::CONTENT_TYPE));
+    let body = if is_protobuf && !body.is_empty() {
+        match crate::protobuf::decode(&body) {
+            Ok(v) => Bytes::from(v.to_string()),
+            Err(e) => return status(415, "UnsupportedMediaType", &e, json!({})),
+        }
+    } else {
+        body
+    };
     let target = match parse_target(uri.path()) {
         None => return not_found_plain(),
         Some(Err(r)) => return r,
@@ -1098,7 +1112,9 @@ fn create(st: &Cluster, t: &Target<'_>, body: &Bytes) -> Response {
     if let Err(inv) = validate(&obj) {
         return invalid(&inv);
     }
-    let out = act(st, Action::Apply(to_yaml(&value)));
+    // Created as sent: kubectl's `create` sends no last-applied annotation, a client-side
+    // `apply` of a new object sends its own.
+    let out = act(st, Action::Create(to_yaml(&value)));
     if out.code != 0 {
         return failed(&out, t.res, &name);
     }

@@ -11,9 +11,11 @@ mod cluster;
 pub mod compare;
 pub mod kube_api;
 pub mod node_ports;
+mod protobuf;
 pub mod sandbox;
 pub mod scenario_run;
 pub mod scenario_ui;
+mod scripts;
 pub mod timeline;
 pub mod view;
 
@@ -309,6 +311,7 @@ pub fn sandbox_at(opts: &ServeOptions, epoch: Option<i64>) -> Result<Sandbox, Sa
 
 /// Serves `state` on an already bound listener until the process ends (tests use this).
 pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    let _ = state.scenarios.addr.set(listener.local_addr()?);
     axum::serve(listener, router(state)).await
 }
 
@@ -338,6 +341,7 @@ pub async fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result
             source,
         })?;
     let addr = listener.local_addr().map_err(ServeError::Serve)?;
+    let _ = state.scenarios.addr.set(addr);
     let driver = spawn_driver(state.clone());
     let node_ports = node_ports::spawn(state.clone(), addr.ip());
     let state_for_shutdown = state.clone();

@@ -67,6 +67,9 @@ pub enum Action {
     /// Whole objects that replaced the live ones (the real kubectl's `replace`, `patch`,
     /// `edit` and server-side apply, as the objects they left).
     Replace(String),
+    /// Objects created as they were sent (the real kubectl's `create`, and the POST of a
+    /// client-side `apply`, which carries its own last-applied annotation).
+    Create(String),
     /// Ran a kubectl command.
     Kubectl(String),
     /// A node fault.
@@ -249,6 +252,8 @@ impl Sandbox {
                 Action::Apply(y)
             } else if let Some(y) = s("replace") {
                 Action::Replace(y)
+            } else if let Some(y) = s("create") {
+                Action::Create(y)
             } else if let Some(c) = s("kubectl") {
                 Action::Kubectl(c)
             } else if let Some(n) = s("nodeDown") {
@@ -294,6 +299,7 @@ impl Sandbox {
             extra.push(match &a.action {
                 Action::Apply(y) => step("apply", y.clone()),
                 Action::Replace(y) => step("replace", y.clone()),
+                Action::Create(y) => step("create", y.clone()),
                 Action::Kubectl(c) => step("kubectl", c.clone()),
                 Action::Node(NodeFault::Down, n) => step("nodeDown", n.clone()),
                 Action::Node(NodeFault::Up, n) => step("nodeUp", n.clone()),
@@ -596,6 +602,7 @@ fn apply_action(
     let out = match action {
         Action::Apply(y) => kubectl::apply_text(sim, y, "STDIN", "default", false),
         Action::Replace(y) => kubectl::replace_text(sim, y, "STDIN", "default"),
+        Action::Create(y) => kubectl::apply_text(sim, y, "STDIN", "default", true),
         Action::Kubectl(c) => kubectl::run(sim, c, &NoFiles),
         Action::Node(f, n) => match sim.node_fault(n, *f) {
             Ok(()) => said(format!("node/{n} {}\n", fault_word(*f))),

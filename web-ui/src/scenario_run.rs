@@ -39,6 +39,8 @@ pub enum Entry {
     /// Whole objects that replaced the live ones (the real kubectl's `replace`, `patch`,
     /// `edit` and server-side apply).
     Replace(String),
+    /// Objects created as they were sent (the real kubectl's `create`).
+    Create(String),
     /// One request to a Service (the API's services proxy).
     Request(Request),
     /// The student moved on to this step (0-based).
@@ -56,6 +58,23 @@ pub struct Console {
     pub yaml: String,
     /// What apply printed.
     pub apply_out: String,
+}
+
+/// Where the current step's verify script stands (steps without one stay `NotRun`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Verify {
+    /// Not run in this step yet.
+    #[default]
+    NotRun,
+    /// Running now.
+    Running,
+    /// Ran: whether it exited 0, and what it printed.
+    Done {
+        /// Exit code 0.
+        passed: bool,
+        /// Its output.
+        output: String,
+    },
 }
 
 /// A scenario being played in the browser.
@@ -78,6 +97,8 @@ pub struct ScenarioRun {
     pub problems: Vec<(SimTime, String)>,
     /// The console and editor.
     pub console: Console,
+    /// The current step's verify script: its last result, or that it is running.
+    pub verify: Verify,
     /// When the checks were last evaluated: (time, resource version, log length).
     checked: Option<(SimTime, u64, usize)>,
     /// Virtual time when the first step began (after the setup).
@@ -169,6 +190,7 @@ impl ScenarioRun {
             checks: Vec::new(),
             problems: Vec::new(),
             console: Console::default(),
+            verify: Verify::NotRun,
             checked: None,
             programs,
             dir,
@@ -215,6 +237,7 @@ impl ScenarioRun {
             Entry::Kubectl(c) => self.session.kubectl(c).map(|_| ()),
             Entry::Apply(y) => self.session.apply(y).map(|_| ()),
             Entry::Replace(y) => self.session.replace(y).map(|_| ()),
+            Entry::Create(y) => self.session.create(y).map(|_| ()),
             Entry::Request(r) => self
                 .session
                 .request(&r.namespace, &r.url(), &r.method, r.body.as_bytes())
@@ -243,6 +266,7 @@ impl ScenarioRun {
                 }
                 Entry::Apply(_) => "kubectl apply".to_string(),
                 Entry::Replace(_) => "kubectl replace".to_string(),
+                Entry::Create(_) => "kubectl create".to_string(),
                 Entry::Request(r) => {
                     crate::view::action_label(&crate::sandbox::Action::Request(r.clone()))
                 }
@@ -302,6 +326,17 @@ impl ScenarioRun {
             Err(e) => self.problem(e),
         };
         self.log.push(Entry::Replace(yaml.to_string()));
+        self.evaluate();
+        out
+    }
+
+    /// Objects created as they were sent; always recorded.
+    pub fn create(&mut self, yaml: &str) -> Output {
+        let out = match self.session.create(yaml) {
+            Ok(o) => o,
+            Err(e) => self.problem(e),
+        };
+        self.log.push(Entry::Create(yaml.to_string()));
         self.evaluate();
         out
     }
@@ -388,9 +423,45 @@ impl ScenarioRun {
         }
         self.checked = Some(key);
         self.checks = self.session.check();
-        if !self.checks.is_empty() && self.checks.iter().all(|c| c.outcome.passed) {
+        // A step passes when its checks hold and its verify script (if it has one) exited 0;
+        // a step with neither is passed as it begins (a reading step).
+        let script_ok = self.verify_script().is_none()
+            || matches!(self.verify, Verify::Done { passed: true, .. });
+        if script_ok && self.checks.iter().all(|c| c.outcome.passed) {
             self.passed.insert(self.step());
         }
+    }
+
+    /// The current step's verify script, if it has one.
+    pub fn verify_script(&self) -> Option<&str> {
+        self.session.scenario.steps[self.step()].verify.as_deref()
+    }
+
+    /// The script to run in the background as the current step begins: the setup's (before
+    /// the first step) and the step's own, in that order.
+    pub fn background_scripts(&self) -> Vec<String> {
+        let sc = &self.session.scenario;
+        let step = self.step();
+        let mut out = Vec::new();
+        if step == 0 {
+            out.extend(sc.setup.background.clone());
+        }
+        out.extend(sc.steps[step].background.clone());
+        out
+    }
+
+    /// Records the verify script's result for `step` (ignored if the run moved on).
+    pub fn verified(&mut self, step: usize, result: Verify) {
+        if step == self.step() {
+            self.verify = result;
+            self.checked = None;
+            self.evaluate();
+        }
+    }
+
+    /// Where `kubectl apply -f FILE` and the scripts look for files (the scenario's folder).
+    pub fn dir(&self) -> Option<&std::path::Path> {
+        self.dir.as_deref()
     }
 
     /// Moves on to the next step once this one is passed.
@@ -406,6 +477,7 @@ impl ScenarioRun {
         if let Err(e) = self.session.enter_step(step + 1) {
             self.problem(e);
         }
+        self.verify = Verify::NotRun;
         self.checked = None;
         self.evaluate();
         Ok(())

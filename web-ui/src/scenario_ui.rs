@@ -28,7 +28,7 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use crate::AppState;
 use crate::sandbox::Speed;
-use crate::scenario_run::ScenarioRun;
+use crate::scenario_run::{ScenarioRun, Verify};
 use crate::view::{self, Panels};
 
 /// The course, embedded in the binary.
@@ -112,6 +112,8 @@ pub struct Scenarios {
     catalog: Arc<Mutex<Catalog>>,
     runs: Arc<Mutex<BTreeMap<String, Arc<Slot>>>>,
     programs: Arc<dyn sim_core::program::Programs>,
+    /// Where this server listens, once it does (a scenario's scripts point kubectl here).
+    pub(crate) addr: Arc<std::sync::OnceLock<std::net::SocketAddr>>,
 }
 
 impl std::fmt::Debug for Scenarios {
@@ -150,6 +152,7 @@ impl Scenarios {
             catalog: Arc::new(Mutex::new(catalog)),
             runs: Arc::default(),
             programs: crate::sandbox::workers(),
+            addr: Arc::default(),
         }
     }
 
@@ -221,7 +224,66 @@ impl Scenarios {
             rendered: Mutex::new(None),
         });
         // Another tab may have started it meanwhile: keep the first.
-        Ok(self.runs().entry(id.to_string()).or_insert(slot).clone())
+        let kept = self
+            .runs()
+            .entry(id.to_string())
+            .or_insert(slot.clone())
+            .clone();
+        if Arc::ptr_eq(&kept, &slot) {
+            self.begin_step(id, &kept);
+        }
+        Ok(kept)
+    }
+
+    /// This server's URL, for kubeconfigs (the default address before it listens).
+    fn server(&self) -> String {
+        match self.addr.get() {
+            Some(a) => format!("http://{a}"),
+            None => "http://127.0.0.1:8080".into(),
+        }
+    }
+
+    /// Runs the current step's background scripts (the setup's too, before the first step),
+    /// one after the other, off the request; a failure is shown with the scenario's problems.
+    fn begin_step(&self, id: &str, slot: &Arc<Slot>) {
+        let (scripts, dir, step) = {
+            let run = slot.lock();
+            (
+                run.background_scripts(),
+                run.dir().map(FsPath::to_path_buf),
+                run.step(),
+            )
+        };
+        if scripts.is_empty() {
+            return;
+        }
+        let addr = self.addr.get().copied();
+        let (id, slot) = (id.to_string(), slot.clone());
+        tokio::spawn(async move {
+            for script in scripts {
+                let ran = match addr {
+                    Some(a) => crate::scripts::run(&script, a, &id, dir.as_deref()).await,
+                    None => crate::scripts::Ran {
+                        passed: false,
+                        output: "this server has no address for kubectl to reach".into(),
+                    },
+                };
+                if !ran.passed {
+                    let mut run = slot.lock();
+                    let now = run.session.sim.now();
+                    run.problems.push((
+                        now,
+                        format!(
+                            "step {}'s background script failed: {}",
+                            step + 1,
+                            ran.output.trim()
+                        ),
+                    ));
+                    drop(run);
+                    slot.notify();
+                }
+            }
+        });
     }
 
     /// A new run of `id` from its current file (the setup runs off the async workers).
@@ -235,7 +297,11 @@ impl Scenarios {
                 return Err(invalid_page(&l.file, problems));
             }
             let dir = match &c.source {
-                Source::Dir(d) => Some(d.clone()),
+                // A Killercoda folder's files are relative to the folder.
+                Source::Dir(d) => Some(match l.file.strip_suffix("/index.json") {
+                    Some(sub) => d.join(sub),
+                    None => d.clone(),
+                }),
                 Source::Course => None,
             };
             (l.text.clone(), dir)
@@ -266,6 +332,7 @@ impl Catalog {
             let Some(id) = file
                 .strip_suffix(".yaml")
                 .or_else(|| file.strip_suffix(".yml"))
+                .or_else(|| file.strip_suffix("/index.json"))
                 .map(str::to_string)
             else {
                 continue;
@@ -321,39 +388,105 @@ fn summarise(file: &str, text: &str) -> Result<Summary, Vec<String>> {
     }
 }
 
-/// The scenario files of `dir` with their modification time and length, by name.
+/// The scenario files of `dir` with their modification time and length, by name: its
+/// `*.yaml` files, and every file of each sub-folder that holds a Killercoda `index.json`
+/// (as `sub/path`, so that editing a step's text or script is noticed too).
 fn stamps(dir: &FsPath) -> Result<Vec<(String, Option<SystemTime>, u64)>, String> {
     let rd = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-    let mut out: Vec<_> = rd
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if !(name.ends_with(".yaml") || name.ends_with(".yml")) || name.starts_with('.') {
-                return None;
-            }
-            let meta = e.metadata().ok().filter(|m| m.is_file())?;
-            Some((name, meta.modified().ok(), meta.len()))
-        })
-        .collect();
+    let mut out = Vec::new();
+    for e in rd.filter_map(Result::ok) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        let Ok(meta) = e.metadata() else { continue };
+        if meta.is_file() && (name.ends_with(".yaml") || name.ends_with(".yml")) {
+            out.push((name, meta.modified().ok(), meta.len()));
+        } else if meta.is_dir() && e.path().join("index.json").is_file() {
+            folder_stamps(&e.path(), &name, 0, &mut out);
+        }
+    }
     out.sort();
     Ok(out)
 }
 
+/// The files under a Killercoda folder, a few levels deep and a few hundred at most.
+fn folder_stamps(
+    dir: &FsPath,
+    prefix: &str,
+    depth: usize,
+    out: &mut Vec<(String, Option<SystemTime>, u64)>,
+) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.filter_map(Result::ok) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') || out.len() > 2000 {
+            continue;
+        }
+        let Ok(meta) = e.metadata() else { continue };
+        let path = format!("{prefix}/{name}");
+        if meta.is_file() {
+            out.push((path, meta.modified().ok(), meta.len()));
+        } else if meta.is_dir() && depth < 3 {
+            folder_stamps(&e.path(), &path, depth + 1, out);
+        }
+    }
+}
+
+/// The text of each scenario: a YAML file as it is, a Killercoda folder (`sub/index.json`)
+/// converted to a kubesim scenario (its other files are read as the conversion names them).
 fn read_files(
     dir: &FsPath,
     stamps: &[(String, Option<SystemTime>, u64)],
 ) -> Vec<(String, Result<String, String>)> {
+    let read = |name: &str, len: u64| {
+        if len > MAX_FILE {
+            Err(format!("larger than {} KiB", MAX_FILE / 1024))
+        } else {
+            std::fs::read_to_string(dir.join(name)).map_err(|e| format!("cannot read: {e}"))
+        }
+    };
     stamps
         .iter()
-        .map(|(name, _, len)| {
-            let text = if *len > MAX_FILE {
-                Err(format!("larger than {} KiB", MAX_FILE / 1024))
-            } else {
-                std::fs::read_to_string(dir.join(name)).map_err(|e| format!("cannot read: {e}"))
-            };
-            (name.clone(), text)
+        .filter_map(|(name, _, len)| {
+            if let Some(sub) = name.strip_suffix("/index.json") {
+                if sub.contains('/') {
+                    return None;
+                }
+                let folder = dir.join(sub);
+                let text = scenarios::killercoda::import(&|path: &str| read_inside(&folder, path))
+                    .map(|i| i.yaml);
+                return Some((name.clone(), text));
+            }
+            if name.contains('/') {
+                return None;
+            }
+            Some((name.clone(), read(name, *len)))
         })
         .collect()
+}
+
+/// A file of a Killercoda folder, by the path `index.json` gives; never outside the folder.
+fn read_inside(folder: &FsPath, path: &str) -> Result<String, String> {
+    let rel = FsPath::new(path);
+    if rel.is_absolute()
+        || rel.components().any(|c| {
+            !matches!(
+                c,
+                std::path::Component::Normal(_) | std::path::Component::CurDir
+            )
+        })
+    {
+        return Err("only paths inside the scenario's folder can be read".into());
+    }
+    let p = folder.join(rel);
+    match std::fs::metadata(&p) {
+        Ok(m) if m.len() > MAX_FILE => Err(format!("larger than {} KiB", MAX_FILE / 1024)),
+        Ok(_) => std::fs::read_to_string(&p).map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// The routes of the scenario pages (merged into [`crate::router`]).
@@ -372,6 +505,7 @@ pub fn routes() -> Router<AppState> {
         .route("/scenarios/{id}/next", post(next))
         .route("/scenarios/{id}/reset", post(reset))
         .route("/scenarios/{id}/restart", post(restart))
+        .route("/scenarios/{id}/verify", post(verify))
         .route("/scenarios/{id}/pod/{ns}/{name}", get(pod))
 }
 
@@ -550,6 +684,10 @@ struct ScenarioPage {
     steps: usize,
     step_title: String,
     text: String,
+    /// The scenario's intro, above the first step.
+    intro: String,
+    /// Where the student's own kubectl reaches this scenario's cluster.
+    server: String,
     panels: BTreeMap<&'static str, String>,
     console: crate::scenario_run::Console,
 }
@@ -578,6 +716,12 @@ async fn scenario_page(State(st): State<AppState>, Path(id): Path<String>) -> Re
             steps: scen.steps.len(),
             step_title: s.title.clone(),
             text: markdown(&s.text),
+            intro: if step == 0 {
+                markdown(&scen.intro)
+            } else {
+                String::new()
+            },
+            server: st.scenarios.server(),
             panels: panels(&st, &id, &run).into_iter().collect(),
             console: run.console.clone(),
         }
@@ -636,6 +780,10 @@ struct ChecksPanel<'a> {
     /// (name, passed, explanation, what was found).
     checks: Vec<(String, bool, String, String)>,
     passed_now: bool,
+    /// The step's verify script: (state in words, passed, its output).
+    verify: Option<(&'static str, bool, String)>,
+    /// The scenario's finish text, once complete.
+    finish: String,
     passed_step: bool,
     last: bool,
     complete: bool,
@@ -661,11 +809,26 @@ fn checks_html(id: &str, run: &ScenarioRun) -> String {
             )
         })
         .collect();
+    let verify = run.verify_script().map(|_| match &run.verify {
+        Verify::NotRun => ("not run yet", false, String::new()),
+        Verify::Running => ("running…", false, String::new()),
+        Verify::Done { passed, output } => (
+            if *passed { "passed" } else { "failed" },
+            *passed,
+            output.trim_end().to_string(),
+        ),
+    });
     ChecksPanel {
         id,
         step,
-        passed_now: checks.iter().all(|c| c.1),
+        passed_now: checks.iter().all(|c| c.1) && verify.as_ref().is_none_or(|v| v.1),
         checks,
+        verify,
+        finish: if run.complete() {
+            markdown(&run.session.scenario.finish)
+        } else {
+            String::new()
+        },
         passed_step: run.passed.contains(&step),
         last: step + 1 >= run.steps(),
         complete: run.complete(),
@@ -1016,7 +1179,10 @@ async fn next(State(st): State<AppState>, Path(id): Path<String>, h: HeaderMap) 
     let result = slot.lock().next_step();
     slot.notify();
     match result {
-        Ok(()) => done(&h, &id, serde_json::json!({"ok": true})),
+        Ok(()) => {
+            st.scenarios.begin_step(&id, &slot);
+            done(&h, &id, serde_json::json!({"ok": true}))
+        }
         Err(e) => (StatusCode::CONFLICT, e).into_response(),
     }
 }
@@ -1038,6 +1204,7 @@ async fn reset(State(st): State<AppState>, Path(id): Path<String>, h: HeaderMap)
         Ok(Ok(run)) => {
             *slot.lock() = run;
             slot.notify();
+            st.scenarios.begin_step(&id, &slot);
             done(&h, &id, serde_json::json!({"ok": true}))
         }
         Ok(Err(e)) => (
@@ -1060,10 +1227,56 @@ async fn restart(State(st): State<AppState>, Path(id): Path<String>, h: HeaderMa
         Ok(run) => {
             *slot.lock() = run;
             slot.notify();
+            st.scenarios.begin_step(&id, &slot);
             done(&h, &id, serde_json::json!({"ok": true}))
         }
         Err(r) => r,
     }
+}
+
+/// Runs the current step's verify script (a Killercoda step's `verify.sh`) with the real
+/// kubectl against the scenario's cluster; the step passes if it exits 0 (and its checks,
+/// if any, hold). The run is not locked meanwhile: the script's kubectl calls reach it.
+async fn verify(State(st): State<AppState>, Path(id): Path<String>, h: HeaderMap) -> Response {
+    let Some(slot) = st.scenarios.slot(&id) else {
+        return not_started(&id);
+    };
+    let (script, dir, step) = {
+        let mut run = slot.lock();
+        let Some(script) = run.verify_script().map(str::to_string) else {
+            return (
+                StatusCode::BAD_REQUEST,
+                "this step has no verify script: its checks are evaluated live",
+            )
+                .into_response();
+        };
+        if run.verify == Verify::Running {
+            return (StatusCode::CONFLICT, "the verify script is already running").into_response();
+        }
+        run.verify = Verify::Running;
+        (script, run.dir().map(FsPath::to_path_buf), run.step())
+    };
+    slot.notify();
+    let ran = match st.scenarios.addr.get() {
+        Some(a) => crate::scripts::run(&script, *a, &id, dir.as_deref()).await,
+        None => crate::scripts::Ran {
+            passed: false,
+            output: "this server has no address for kubectl to reach".into(),
+        },
+    };
+    slot.lock().verified(
+        step,
+        Verify::Done {
+            passed: ran.passed,
+            output: ran.output.clone(),
+        },
+    );
+    slot.notify();
+    done(
+        &h,
+        &id,
+        serde_json::json!({"passed": ran.passed, "output": ran.output}),
+    )
 }
 
 async fn pod(

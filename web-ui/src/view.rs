@@ -628,6 +628,7 @@ pub fn action_label(a: &Action) -> String {
     match a {
         Action::Apply(_) => "kubectl apply".into(),
         Action::Replace(_) => "kubectl replace".into(),
+        Action::Create(_) => "kubectl create".into(),
         Action::Kubectl(c) => {
             let words: Vec<&str> = c
                 .split_whitespace()
