@@ -36,6 +36,40 @@ pub(crate) enum ScenarioCommand {
         /// The folder.
         dir: PathBuf,
     },
+    /// Convert a Killercoda scenario folder (index.json, step texts, verify.sh and
+    /// background.sh) into a kubesim scenario file. `serve --scenarios`, `validate` and
+    /// `test` also take such folders as they are.
+    Import {
+        /// The folder holding index.json.
+        dir: PathBuf,
+        /// Write the scenario here instead of printing it.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// A Killercoda folder (one with an index.json) as a kubesim scenario, and what did not
+/// carry over.
+fn import(dir: &Path) -> Result<scenarios::killercoda::Imported> {
+    let read = |rel: &str| -> Result<String, String> {
+        let p = Path::new(rel);
+        if p.is_absolute()
+            || p.components()
+                .any(|c| matches!(c, std::path::Component::ParentDir))
+        {
+            return Err("only paths inside the scenario's folder can be read".into());
+        }
+        std::fs::read_to_string(dir.join(p)).map_err(|e| e.to_string())
+    };
+    scenarios::killercoda::import(&read).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))
+}
+
+/// A scenario's text: a file as it is, a Killercoda folder converted.
+fn scenario_text(path: &Path) -> Result<String> {
+    if path.join("index.json").is_file() {
+        return Ok(import(path)?.yaml);
+    }
+    read(path)
 }
 
 fn read(path: &Path) -> Result<String> {
@@ -54,7 +88,7 @@ pub(crate) fn run(cmd: ScenarioCommand) -> Result<ExitCode> {
         ScenarioCommand::Validate { files } => {
             let mut failed = false;
             for path in &files {
-                let (_, diags) = scenarios::validate(&read(path)?);
+                let (_, diags) = scenarios::validate(&scenario_text(path)?);
                 for d in &diags {
                     failed |= d.error;
                     println!("{}:{d}", path.display());
@@ -79,8 +113,13 @@ pub(crate) fn run(cmd: ScenarioCommand) -> Result<ExitCode> {
                     programs: Some(programs.clone()),
                     ..RunOptions::default()
                 };
-                let text = read(path)?;
-                let report = scenarios::test(&text, opts, dir_of(path));
+                let text = scenario_text(path)?;
+                let files = if path.is_dir() {
+                    Box::new(Dir(path.clone()))
+                } else {
+                    dir_of(path)
+                };
+                let report = scenarios::test(&text, opts, files);
                 if transcript {
                     print!("{}", report.transcript);
                 }
@@ -102,13 +141,24 @@ pub(crate) fn run(cmd: ScenarioCommand) -> Result<ExitCode> {
                 .with_context(|| format!("cannot read folder {}", dir.display()))?;
             for e in entries {
                 let p = e?.path();
-                if matches!(p.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")) {
+                let killercoda = p.join("index.json").is_file();
+                if killercoda
+                    || matches!(p.extension().and_then(|x| x.to_str()), Some("yaml" | "yml"))
+                {
                     let name = p
                         .file_name()
                         .unwrap_or_default()
                         .to_string_lossy()
                         .into_owned();
-                    texts.insert(name, read(&p)?);
+                    let text = if killercoda {
+                        match import(&p) {
+                            Ok(i) => i.yaml,
+                            Err(e) => format!("# {e}"),
+                        }
+                    } else {
+                        read(&p)?
+                    };
+                    texts.insert(name, text);
                 }
             }
             for l in scenarios::list(&texts) {
@@ -122,6 +172,18 @@ pub(crate) fn run(cmd: ScenarioCommand) -> Result<ExitCode> {
                     ),
                     Err(e) => println!("{:<36} invalid: {e}", l.file),
                 }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ScenarioCommand::Import { dir, output } => {
+            let imported = import(&dir)?;
+            for w in &imported.warnings {
+                eprintln!("note: {w}");
+            }
+            match output {
+                Some(out) => std::fs::write(&out, &imported.yaml)
+                    .with_context(|| format!("cannot write {}", out.display()))?,
+                None => print!("{}", imported.yaml),
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -52,6 +52,11 @@ impl Cluster {
 
     /// A sandbox whose virtual time runs `speed` times as fast as the wall clock.
     fn start_at(speed: f64) -> Cluster {
+        Cluster::start_with(speed, None)
+    }
+
+    /// A server whose scenario pages serve the folder `scenarios` (`serve --scenarios`).
+    fn start_with(speed: f64, scenarios: Option<PathBuf>) -> Cluster {
         let rt = tokio::runtime::Runtime::new().unwrap();
         let addr = rt.block_on(async {
             let sandbox = web_ui::sandbox_for(&web_ui::ServeOptions {
@@ -64,6 +69,9 @@ impl Cluster {
             })
             .unwrap();
             let state = web_ui::AppState::new(sandbox, "kubectl test");
+            if let Some(dir) = &scenarios {
+                state.scenarios.use_dir(dir).unwrap();
+            }
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
             web_ui::spawn_driver(state.clone());
@@ -96,11 +104,16 @@ impl Cluster {
 
     /// `GET path` on the server, as text.
     fn http_get(&self, path: &str) -> String {
+        self.http("GET", path)
+    }
+
+    /// `METHOD path` (no body, JSON accepted) on the server: the whole response as text.
+    fn http(&self, method: &str, path: &str) -> String {
         use std::io::{Read, Write};
         let mut s = std::net::TcpStream::connect(self.addr).unwrap();
         write!(
             s,
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
             self.addr
         )
         .unwrap();
@@ -921,5 +934,99 @@ fn kubectl_create_generators_send_protobuf_and_create_objects_as_sent() {
         !p.ok && p.stderr.contains("(AlreadyExists)"),
         "{}",
         p.stderr
+    );
+}
+
+#[test]
+fn a_killercoda_folder_plays_with_its_verify_and_background_scripts_run_by_real_kubectl() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/killercoda");
+    let c = Cluster::start_with(1.0, Some(dir));
+    let id = "deploy-and-scale";
+    let list = c.http_get("/scenarios");
+    assert!(
+        list.contains("Deploy, scale and expose a web server"),
+        "{list}"
+    );
+    let page = c.http_get(&format!("/scenarios/{id}"));
+    assert!(
+        page.contains("two-node cluster"),
+        "the intro is shown: {page}"
+    );
+    assert!(
+        !page.contains("{{exec}}"),
+        "Killercoda's annotations are gone"
+    );
+    c.use_scenario(id);
+    let nodes = c.ok(&["get", "nodes", "-o", "name"]);
+    assert_eq!(nodes.trim(), "node/controlplane\nnode/node01");
+    // The intro's background.sh ran, through the API, with the real kubectl.
+    let mut ns = String::new();
+    for _ in 0..100 {
+        ns = c.kubectl(&["get", "namespace", "staging"]).stdout;
+        if ns.contains("staging") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(ns.contains("Active"), "{ns}");
+    let verify = |want: bool| {
+        let mut out = String::new();
+        for _ in 0..40 {
+            out = c.http("POST", &format!("/scenarios/{id}/verify"));
+            if out.contains(&format!("\"passed\":{want}")) {
+                return out;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+        panic!("verify never said passed={want}: {out}");
+    };
+    // Step 1: verify.sh fails before the student acts, passes after.
+    verify(false);
+    c.ok(&["create", "deployment", "web", "--image=nginx:1.27"]);
+    verify(true);
+    assert!(
+        c.http("POST", &format!("/scenarios/{id}/next"))
+            .contains("\"ok\":true")
+    );
+    // Step 2: the script's own message when it fails.
+    let out = verify(false);
+    assert!(out.contains("ready replicas, not 3"), "{out}");
+    c.ok(&["scale", "deployment", "web", "--replicas=3"]);
+    verify(true);
+    assert!(
+        c.http("POST", &format!("/scenarios/{id}/next"))
+            .contains("\"ok\":true")
+    );
+    // Step 3 began with its background.sh.
+    let mut ann = String::new();
+    for _ in 0..100 {
+        ann = c.ok(&[
+            "get",
+            "deployment",
+            "web",
+            "-o",
+            "jsonpath={.metadata.annotations}",
+        ]);
+        if ann.contains("expose") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(ann.contains("course.example/step"), "{ann}");
+    verify(false);
+    c.ok(&[
+        "expose",
+        "deployment",
+        "web",
+        "--port=80",
+        "--type=NodePort",
+    ]);
+    verify(true);
+    let state = c.http_get(&format!("/scenarios/{id}/state"));
+    assert!(state.contains("\"passed\":[1,2,3]"), "{state}");
+    let page = c.http_get(&format!("/scenarios/{id}"));
+    assert!(
+        page.contains("nothing but"),
+        "the finish text shows: {page}"
     );
 }

@@ -36,6 +36,9 @@ fi
 if ! python3 -m pip show kubernetes 2>/dev/null | grep -q '^Version: 37.0.2$'; then
   python3 -m pip install --quiet kubernetes==37.0.2
 fi
+# A scenario's verify/background scripts call `kubectl` from PATH: the pinned one first.
+PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
+export PATH
 for c in rustfmt clippy; do
   rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
 done

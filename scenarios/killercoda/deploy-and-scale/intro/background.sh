@@ -1,0 +1,3 @@
+#!/bin/bash
+# Prepares the cluster while the student reads the intro.
+kubectl create namespace staging
