@@ -612,17 +612,24 @@ fn is_on(q: &BTreeMap<String, String>, key: &str) -> bool {
     q.get(key).is_some_and(|v| v == "true" || v == "1")
 }
 
+/// How many changes each cluster keeps for its watchers once one watches.
+const CHANGE_LOG: usize = 50_000;
+
 /// `?watch=1`: a stream of `{"type", "object"}` lines. A watch-list
 /// (`sendInitialEvents=true`) is refused with the 422 a server without the WatchList feature
 /// gives, so kubectl falls back to LIST + WATCH instead of waiting forever for a bookmark
 /// (kubectl-surface §4.7).
 ///
-/// The stream is computed by diffing: after every change of the sandbox (the driver's
-/// `changed` signal) the matching objects are listed again and compared by resourceVersion
-/// with what this watcher last sent. So a watch needs no change log kept for it, many
-/// watchers cost nothing while the cluster is still, and a watcher that went away is noticed
-/// at its next write. Objects changed after the requested resourceVersion are sent as
-/// `MODIFIED` first; deletions from before the watch started cannot be replayed.
+/// After every change of the cluster (its `changed` signal, at most 20 times a second) the
+/// watcher reads the store's change log from the resourceVersion it last saw, looks up only
+/// the objects of its kind that changed, and sends them as `ADDED`/`MODIFIED`, or `DELETED`
+/// with the last state it sent when an object is gone or no longer selected. So a watch
+/// costs what changed, not the size of its kind, and many watchers cost nothing while the
+/// cluster is still. It lists its kind instead (and diffs with what it sent) at the start,
+/// when it fell more than [`CHANGE_LOG`] changes behind, after the cluster was rebuilt
+/// (scrubber, reset step) and for events. Objects changed after the requested
+/// resourceVersion are sent as `MODIFIED` first; deletions from before the watch started
+/// cannot be replayed. A watcher that went away is noticed at its next write.
 fn watch(
     st: &Cluster,
     t: &Target<'_>,
@@ -662,37 +669,79 @@ fn watch(
         tokio::pin!(deadline);
         // What this watcher has sent: (namespace, name) -> (resourceVersion, object).
         let mut sent: BTreeMap<(String, String), (u64, Object)> = BTreeMap::new();
-        let mut first = true;
+        // The store's resourceVersion this watcher has caught up with (None: list first).
+        let mut seen: Option<u64> = None;
         loop {
             let lines = {
-                let sb = st.lock();
-                let now: BTreeMap<(String, String), (u64, Object)> =
-                    kubectl::list(sb.sim(), kind, ns.as_deref(), &selector)
-                        .into_iter()
-                        .filter(|o| {
+                let mut sb = st.lock();
+                let current = sb.sim().store.resource_version();
+                // The (namespace, name) of this kind changed since `seen`, from the store's
+                // change log; `None` when the watcher must list its kind again: the first
+                // time, after the log forgot changes it had not read, when the cluster was
+                // rebuilt (the scrubber, a reset step: resourceVersions went back), or for
+                // events, which the log does not carry.
+                let changed: Option<std::collections::BTreeSet<(String, String)>> = seen
+                    .filter(|s| *s <= current && kind != Kind::Event)
+                    .and_then(|s| sb.sim().store.changes_since(s))
+                    .map(|changes| {
+                        changes
+                            .filter(|c| {
+                                c.kind == kind && ns.as_deref().is_none_or(|n| *n == *c.namespace)
+                            })
+                            .map(|c| (c.namespace.to_string(), c.name.to_string()))
+                            .collect()
+                    });
+                if changed.is_none() && kind != Kind::Event {
+                    // Keep a change log from now on (a no-op once kept).
+                    sb.sim_mut().store.keep_changes(CHANGE_LOG);
+                }
+                let sim = sb.sim();
+                let wanted = |o: &Object| {
+                    let labels = o.metadata().labels.clone().unwrap_or_default();
+                    selector.matches(&labels)
+                        && (fields.is_empty() || {
                             let v = o.to_value();
                             fields.iter().all(|f| f.matches(&v))
                         })
-                        .map(|o| {
-                            let rv = o
-                                .metadata()
-                                .resource_version
-                                .as_deref()
-                                .and_then(|r| r.parse().ok())
-                                .unwrap_or(0);
-                            let key = (
-                                o.namespace().unwrap_or("").to_string(),
-                                o.name().to_string(),
-                            );
-                            (key, (rv, o))
-                        })
-                        .collect();
-                let rv = sb.sim().store.resource_version().to_string();
+                };
+                let entry = |o: Object| {
+                    let rv = o
+                        .metadata()
+                        .resource_version
+                        .as_deref()
+                        .and_then(|r| r.parse().ok())
+                        .unwrap_or(0);
+                    let key = (
+                        o.namespace().unwrap_or("").to_string(),
+                        o.name().to_string(),
+                    );
+                    (key, (rv, o))
+                };
+                // The matching objects now, among those that may have changed.
+                let (now, keys): (BTreeMap<_, _>, Option<_>) = match &changed {
+                    None => (
+                        kubectl::list(sim, kind, ns.as_deref(), &selector)
+                            .into_iter()
+                            .filter(|o| fields.is_empty() || wanted(o))
+                            .map(entry)
+                            .collect(),
+                        None,
+                    ),
+                    Some(keys) => (
+                        keys.iter()
+                            .filter_map(|(o_ns, name)| sim.get_object(kind, o_ns, name))
+                            .filter(|o| wanted(o))
+                            .map(entry)
+                            .collect(),
+                        Some(keys),
+                    ),
+                };
+                let rv = current.to_string();
                 let mut lines = String::new();
-                let shift = wall_shift(sb.sim());
+                let shift = wall_shift(sim);
                 let mut line = |ty: &str, o: &Object| {
                     let mut object = if as_table {
-                        table(sb.sim(), kind, std::slice::from_ref(o), &rv, None)
+                        table(sim, kind, std::slice::from_ref(o), &rv, None)
                     } else {
                         o.to_value()
                     };
@@ -700,6 +749,7 @@ fn watch(
                     lines.push_str(&json!({"type": ty, "object": object}).to_string());
                     lines.push('\n');
                 };
+                let first = seen.is_none();
                 for (key, (rv, o)) in &now {
                     match sent.get(key) {
                         // No resourceVersion: the current state first, as ADDED.
@@ -711,13 +761,22 @@ fn watch(
                         Some(_) => {}
                     }
                 }
-                for (key, (_, o)) in &sent {
-                    if !now.contains_key(key) {
-                        line("DELETED", o);
+                // Gone, or no longer selected: DELETED with the last state sent.
+                let gone: Vec<(String, String)> = sent
+                    .keys()
+                    .filter(|k| keys.is_none_or(|ks| ks.contains(*k)) && !now.contains_key(*k))
+                    .cloned()
+                    .collect();
+                for k in gone {
+                    if let Some((_, o)) = sent.remove(&k) {
+                        line("DELETED", &o);
                     }
                 }
-                sent = now;
-                first = false;
+                if keys.is_none() {
+                    sent.clear();
+                }
+                sent.extend(now);
+                seen = Some(current);
                 lines
             };
             if !lines.is_empty() && tx.send(Ok(Bytes::from(lines))).await.is_err() {
@@ -1777,6 +1836,63 @@ mod tests {
         assert_eq!(last.typed.as_deref(), Some("kubectl patch"));
         let svg = crate::timeline::render(&st.sb());
         assert!(svg.contains("kubectl patch"), "{svg}");
+    }
+
+    #[tokio::test]
+    async fn a_watch_sends_what_changed_and_what_left_its_selector() {
+        let st = AppState::new(Sandbox::new(crate::DEMO, None).unwrap(), "test");
+        let t = st.sb().sim.now() + sim_core::SimDuration::from_secs(30);
+        st.sb().run_to(t);
+        let app = crate::router(st.clone());
+        let res = app
+            .clone()
+            .oneshot(get(
+                "/api/v1/namespaces/live-coding/pods?watch=1&labelSelector=app%3Drest-api&timeoutSeconds=3",
+            ))
+            .await
+            .unwrap();
+        let mut body = res.into_body().into_data_stream();
+        use tokio_stream::StreamExt;
+        let mut text = String::new();
+        let mut read_until = async |text: &mut String, what: &str| {
+            while !text.contains(what) {
+                match body.next().await {
+                    Some(Ok(b)) => text.push_str(&String::from_utf8_lossy(&b)),
+                    _ => panic!("the watch ended before {what:?}: {text}"),
+                }
+            }
+        };
+        read_until(&mut text, "\n").await;
+        let added = text.matches("\"type\":\"ADDED\"").count();
+        assert_eq!(added, 10, "the ten pods first: {text}");
+        // Two more pods: ADDED, then MODIFIED as they start.
+        st.sb().act(Action::Kubectl(
+            "scale deployment credit-scoring-api --replicas=12 -n live-coding".into(),
+        ));
+        st.notify();
+        text.clear();
+        read_until(&mut text, "ADDED").await;
+        let t = st.sb().sim.now() + sim_core::SimDuration::from_secs(5);
+        st.sb().run_to(t);
+        st.notify();
+        read_until(&mut text, "MODIFIED").await;
+        // A pod relabelled out of the selector is DELETED for this watcher.
+        let pod = kubectl::list(
+            &st.sb().sim,
+            Kind::Pod,
+            Some("live-coding"),
+            &Selector::everything(),
+        )[0]
+        .name()
+        .to_string();
+        let req = Request::patch(format!("/api/v1/namespaces/live-coding/pods/{pod}"))
+            .header(header::CONTENT_TYPE, "application/merge-patch+json")
+            .body(Body::from(r#"{"metadata":{"labels":{"app":"elsewhere"}}}"#))
+            .unwrap();
+        let (status, _, out) = call(&app, req).await;
+        assert_eq!(status, StatusCode::OK, "{out}");
+        read_until(&mut text, "DELETED").await;
+        assert!(text.contains(&pod), "{text}");
     }
 
     #[tokio::test]

@@ -237,6 +237,15 @@ pub struct Change {
     pub change: ChangeType,
 }
 
+/// The last changes, for watchers.
+#[derive(Debug, Clone)]
+struct ChangeLog {
+    entries: std::collections::VecDeque<Change>,
+    capacity: usize,
+    /// Every change after this resourceVersion is in `entries`.
+    floor: u64,
+}
+
 /// All state of a simulated cluster.
 #[derive(Debug)]
 pub struct Store {
@@ -267,7 +276,7 @@ pub struct Store {
     pub owners: OwnerGraph,
     /// Controller reasoning, oldest first.
     pub decisions: Vec<Decision>,
-    changes: Option<Vec<Change>>,
+    changes: Option<ChangeLog>,
     /// Set whenever a Deployment or ReplicaSet changes (the trace looks only then).
     pub workloads_dirty: bool,
     nodes_version: u64,
@@ -306,17 +315,28 @@ impl Store {
         }
     }
 
-    /// Starts keeping a change stream (for the web UI and the API server).
-    pub fn record_changes(&mut self) {
-        self.changes.get_or_insert_with(Vec::new);
+    /// Starts keeping the last `capacity` changes, for watchers (the API server's watches
+    /// read them with [`Store::changes_since`] instead of listing their kind again).
+    pub fn keep_changes(&mut self, capacity: usize) {
+        let floor = self.resource_version;
+        let log = self.changes.get_or_insert_with(|| ChangeLog {
+            entries: std::collections::VecDeque::new(),
+            capacity,
+            floor,
+        });
+        log.capacity = capacity.max(1);
     }
 
-    /// Takes the changes recorded since the last call.
-    pub fn drain_changes(&mut self) -> Vec<Change> {
-        self.changes
-            .as_mut()
-            .map(std::mem::take)
-            .unwrap_or_default()
+    /// The changes after resourceVersion `rv`, oldest first; `None` if some of them are no
+    /// longer kept (older than the log, or no log): the watcher must list again.
+    pub fn changes_since(&self, rv: u64) -> Option<impl Iterator<Item = &Change>> {
+        let log = self.changes.as_ref()?;
+        if rv < log.floor {
+            return None;
+        }
+        // resourceVersions in the log are increasing: skip to the first after `rv`.
+        let start = log.entries.partition_point(|c| c.resource_version <= rv);
+        Some(log.entries.range(start..))
     }
 
     /// A fresh object id.
@@ -357,8 +377,13 @@ impl Store {
         if kind == Kind::Node {
             self.nodes_version += 1;
         }
-        if let Some(c) = &mut self.changes {
-            c.push(Change {
+        if let Some(log) = &mut self.changes {
+            while log.entries.len() >= log.capacity
+                && let Some(old) = log.entries.pop_front()
+            {
+                log.floor = old.resource_version;
+            }
+            log.entries.push_back(Change {
                 resource_version: self.resource_version,
                 kind,
                 id,
