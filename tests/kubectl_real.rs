@@ -1030,3 +1030,79 @@ fn a_killercoda_folder_plays_with_its_verify_and_background_scripts_run_by_real_
         "the finish text shows: {page}"
     );
 }
+
+#[test]
+fn server_side_apply_owns_fields_conflicts_with_other_managers_and_removes_dropped_ones() {
+    let c = Cluster::start();
+    let get = |path: &str| {
+        c.ok(&[
+            "get",
+            "deploy",
+            "web",
+            "-n",
+            "live-coding",
+            "-o",
+            &format!("jsonpath={{{path}}}"),
+        ])
+    };
+    let labelled = WEB.replace(
+        "  name: web\n",
+        "  name: web\n  labels: {team: ml, tier: api}\n",
+    );
+    let file = c.write("web.yaml", &labelled);
+    c.ok(&["apply", "--server-side", "-f", &file]);
+    // kubectl scale owns .spec.replicas now: applying the file's 2 again is a conflict,
+    // worded as the API server words it, with kubectl's advice after it.
+    c.ok(&[
+        "scale",
+        "deploy",
+        "web",
+        "-n",
+        "live-coding",
+        "--replicas=4",
+    ]);
+    let p = c.kubectl(&["apply", "--server-side", "-f", &file]);
+    assert!(!p.ok);
+    assert!(
+        p.stderr.starts_with(
+            "error: Apply failed with 1 conflict: conflict with \"kubectl\" with subresource \"scale\" using apps/v1 at "
+        ) && p.stderr.contains(": .spec.replicas\n"),
+        "{}",
+        p.stderr
+    );
+    assert!(p.stderr.contains("--force-conflicts"), "{}", p.stderr);
+    assert_eq!(get(".spec.replicas"), "4", "nothing changed");
+    // Forced, the applier takes the field back.
+    c.ok(&["apply", "--server-side", "--force-conflicts", "-f", &file]);
+    assert_eq!(get(".spec.replicas"), "2");
+    // A label dropped from the file is removed; one another manager added stays.
+    c.ok(&["label", "deploy", "web", "-n", "live-coding", "owner=ops"]);
+    let file = c.write("web.yaml", &labelled.replace(", tier: api", ""));
+    c.ok(&["apply", "--server-side", "-f", &file]);
+    let labels = get(".metadata.labels");
+    assert!(
+        labels.contains("\"team\":\"ml\"")
+            && labels.contains("\"owner\":\"ops\"")
+            && !labels.contains("tier"),
+        "{labels}"
+    );
+    // The managers, as --show-managed-fields prints them.
+    let yaml = c.ok(&[
+        "get",
+        "deploy",
+        "web",
+        "-n",
+        "live-coding",
+        "-o",
+        "yaml",
+        "--show-managed-fields",
+    ]);
+    for m in [
+        "manager: kubectl\n",
+        "manager: kubectl-label\n",
+        "operation: Apply",
+        "f:team: {}",
+    ] {
+        assert!(yaml.contains(m), "{m} in\n{yaml}");
+    }
+}

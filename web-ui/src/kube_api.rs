@@ -344,6 +344,9 @@ struct Target<'a> {
     ns: Option<&'a str>,
     name: Option<&'a str>,
     sub: Option<&'a str>,
+    /// The field manager of a write: `?fieldManager=`, else the User-Agent's product
+    /// (`kubectl`, `OpenAPI-Generator`), as the API server defaults it.
+    manager: String,
 }
 
 /// Parses `/api/v1/...` or `/apis/apps/v1/...`; `None` for anything else.
@@ -371,7 +374,13 @@ fn parse_target(path: &str) -> Option<Result<Target<'_>, Response>> {
     let Some(res) = find(res_name) else {
         return Some(Err(not_found_plain()));
     };
-    Some(Ok(Target { res, ns, name, sub }))
+    Some(Ok(Target {
+        res,
+        ns,
+        name,
+        sub,
+        manager: String::new(),
+    }))
 }
 
 async fn handle(
@@ -408,7 +417,7 @@ async fn handle(
     } else {
         body
     };
-    let target = match parse_target(uri.path()) {
+    let mut target = match parse_target(uri.path()) {
         None => return not_found_plain(),
         Some(Err(r)) => return r,
         Some(Ok(t)) => t,
@@ -416,6 +425,7 @@ async fn handle(
     let query: BTreeMap<String, String> = Query::try_from_uri(&uri)
         .map(|Query(q)| q)
         .unwrap_or_default();
+    target.manager = field_manager(&query, &headers);
     let res = target.res;
     // `/api/v1/namespaces/x/...` with a cluster-scoped type is not a URL the API knows.
     if target.ns.is_some() && !res.namespaced {
@@ -440,10 +450,26 @@ async fn handle(
             pod_log(&st, &target, name, &query)
         }
         ("POST", None, None) => create(&st, &target, &body),
-        ("DELETE", Some(name), None) => delete(&st, &target, name),
-        ("PATCH" | "PUT", Some(name), Some("scale")) => scale_set(&st, &target, name, &body),
-        ("PATCH", Some(name), None) => patch(&st, &target, name, &query, &headers, &body),
-        ("PUT", Some(name), None) => put(&st, &target, name, &body),
+        ("DELETE", Some(name), None) => {
+            let uid = snapshot(&st, &target, name).map(|s| s.0);
+            let r = delete(&st, &target, name);
+            if let Some(uid) = uid.filter(|_| r.status().is_success()) {
+                st.managed().forget(&uid);
+            }
+            r
+        }
+        ("PATCH" | "PUT", Some(name), Some("scale")) => {
+            recorded(&st, &target, name, || scale_set(&st, &target, name, &body))
+        }
+        ("PATCH", Some(name), None) if is_apply(&headers) => {
+            server_side_apply(&st, &target, name, &query, &body)
+        }
+        ("PATCH", Some(name), None) => recorded(&st, &target, name, || {
+            patch(&st, &target, name, &query, &headers, &body)
+        }),
+        ("PUT", Some(name), None) => {
+            recorded(&st, &target, name, || put(&st, &target, name, &body))
+        }
         _ => status(
             405,
             "MethodNotAllowed",
@@ -917,7 +943,7 @@ fn list(
     let items: Vec<Value> = objs
         .iter()
         .map(|o| {
-            let mut v = o.to_value();
+            let mut v = with_managed_fields(st, o);
             shift_times(&mut v, shift);
             v
         })
@@ -1051,10 +1077,129 @@ fn get_one(st: &Cluster, t: &Target<'_>, name: &str, headers: &HeaderMap) -> Res
         let rv = sb.sim().store.resource_version().to_string();
         table(sb.sim(), t.res.kind, &[obj], &rv, None)
     } else {
-        obj.to_value()
+        with_managed_fields(st, &obj)
     };
     shift_times(&mut v, shift);
     json_ok(v)
+}
+
+/// The manager of a write: `fieldManager`, else the User-Agent up to its first `/`.
+fn field_manager(q: &BTreeMap<String, String>, headers: &HeaderMap) -> String {
+    if let Some(m) = q.get("fieldManager").filter(|m| !m.is_empty()) {
+        return m.chars().take(128).collect();
+    }
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ua| ua.split('/').next())
+        .filter(|p| !p.is_empty())
+        .map_or_else(|| "unknown".to_string(), |p| p.chars().take(128).collect())
+}
+
+/// The object's uid, its JSON, the cluster's resourceVersion and now (as an API timestamp).
+fn snapshot(st: &Cluster, t: &Target<'_>, name: &str) -> Option<(String, Value, u64, String)> {
+    let sb = st.lock();
+    let sim = sb.sim();
+    let o = lookup(sim, t.res, t.ns.unwrap_or(""), name)?;
+    let now = serde_json::to_value(sim.store.time(sim.now()))
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    Some((
+        o.metadata().uid.clone().unwrap_or_default(),
+        o.to_value(),
+        sim.store.resource_version(),
+        now,
+    ))
+}
+
+/// A server-side apply (`application/apply-patch+yaml`).
+fn is_apply(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.split(';').next().unwrap_or("").trim() == "application/apply-patch+yaml")
+}
+
+/// Runs a write on an existing object and, if it succeeded, gives its manager the fields it
+/// changed.
+fn recorded(
+    st: &Cluster,
+    t: &Target<'_>,
+    name: &str,
+    write: impl FnOnce() -> Response,
+) -> Response {
+    let before = snapshot(st, t, name).map(|s| s.1);
+    let r = write();
+    if r.status().is_success() {
+        record_update(st, t, name, before.as_ref());
+    }
+    r
+}
+
+/// After a write other than an apply: the fields it changed are now its manager's.
+fn record_update(st: &Cluster, t: &Target<'_>, name: &str, before: Option<&Value>) {
+    if let Some((uid, after, rv, now)) = snapshot(st, t, name) {
+        let mut m = st.managed();
+        m.follow(rv);
+        m.update(&uid, &t.manager, t.sub, before, &after, &now);
+    }
+}
+
+/// The object's JSON with its `managedFields`, as a GET shows it (kubectl hides them unless
+/// `--show-managed-fields`).
+fn with_managed_fields(st: &Cluster, o: &Object) -> Value {
+    let mut v = o.to_value();
+    if let Some(uid) = o.metadata().uid.as_deref()
+        && let Some(mf) = st.managed().to_json(uid, o.api_version())
+        && let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut)
+    {
+        meta.insert("managedFields".into(), mf);
+    }
+    v
+}
+
+/// A server-side apply's conflicts as the API server words them (`NewConflictError`).
+fn conflict_status(res: &Res, name: &str, conflicts: &[crate::managed::Conflict]) -> Response {
+    let path = |c: &crate::managed::Conflict| crate::managed::display(&c.path);
+    let message = match conflicts {
+        [one] => format!(
+            "Apply failed with 1 conflict: conflict with {}: {}",
+            one.manager,
+            path(one)
+        ),
+        many => {
+            let mut by_manager: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+            for c in many {
+                by_manager.entry(&c.manager).or_default().push(path(c));
+            }
+            let lines: Vec<String> = by_manager
+                .iter()
+                .flat_map(|(m, paths)| {
+                    std::iter::once(format!("conflicts with {m}:"))
+                        .chain(paths.iter().map(|p| format!("- {p}")))
+                })
+                .collect();
+            format!(
+                "Apply failed with {} conflicts: {}",
+                many.len(),
+                lines.join("\n")
+            )
+        }
+    };
+    let causes: Vec<Value> = conflicts
+        .iter()
+        .map(|c| {
+            json!({
+                "reason": "FieldManagerConflict",
+                "message": format!("conflict with {}", c.manager),
+                "field": path(c),
+            })
+        })
+        .collect();
+    let mut d = details(res, name);
+    d["causes"] = Value::Array(causes);
+    status(409, "Conflict", &message, d)
 }
 
 /// Decodes a request body's object, which must be of the URL's resource kind.
@@ -1123,7 +1268,27 @@ fn bad_json(e: &serde_json::Error) -> Response {
 
 /// POST: create. Pre-checked here (exists, namespace, validation) so errors carry the Status
 /// kubectl expects; then recorded as an apply of the posted manifest.
+/// POST: creates the object, whose fields are then its creator's.
 fn create(st: &Cluster, t: &Target<'_>, body: &Bytes) -> Response {
+    let (r, name) = create_object(st, t, body);
+    if let Some(name) = name.filter(|_| r.status().is_success()) {
+        record_update(st, t, &name, None);
+    }
+    r
+}
+
+/// Creates the object of a POST body; its name, once known.
+fn create_object(st: &Cluster, t: &Target<'_>, body: &Bytes) -> (Response, Option<String>) {
+    let r = create_inner(st, t, body);
+    let name = parse_body(body).ok().and_then(|v| {
+        v.pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
+    (r, name)
+}
+
+fn create_inner(st: &Cluster, t: &Target<'_>, body: &Bytes) -> Response {
     let mut value = match parse_body(body) {
         Ok(v) => v,
         Err(e) => return bad_json(&e),
@@ -1529,21 +1694,68 @@ fn server_side_apply(
             );
         }
     };
+    let force = is_on(q, "force");
     let live = lookup(st.lock().sim(), t.res, t.ns.unwrap_or(""), name);
     match live {
         Some(live) => {
-            let mut merged = live.to_value();
+            let Some((uid, live_v, rv, now)) = snapshot(st, t, name) else {
+                return not_found(t.res, name);
+            };
+            let mut merged = live_v.clone();
             patches::strategic_merge(&mut merged, &applied);
-            replace_with(st, t, name, &live, merged)
+            // Conflicts with other managers, and the fields this manager stopped applying.
+            let planned = {
+                let mut m = st.managed();
+                m.follow(rv);
+                m.apply(
+                    &uid,
+                    &t.manager,
+                    live.api_version(),
+                    &applied,
+                    Some(&live_v),
+                    &mut merged,
+                    force,
+                    &now,
+                )
+            };
+            let entries = match planned {
+                Ok(e) => e,
+                Err(conflicts) => return conflict_status(t.res, name, &conflicts),
+            };
+            let r = replace_with(st, t, name, &live, merged);
+            if r.status().is_success() {
+                st.managed().commit(&uid, entries);
+            }
+            r
         }
         None => {
-            let mut v = applied;
+            let mut v = applied.clone();
             if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut)
                 && meta.get("name").is_none()
             {
                 meta.insert("name".into(), name.into());
             }
-            create(st, t, &Bytes::from(v.to_string()))
+            let (r, _) = create_object(st, t, &Bytes::from(v.to_string()));
+            if r.status().is_success()
+                && let Some((uid, mut created, rv, now)) = snapshot(st, t, name)
+            {
+                let mut m = st.managed();
+                m.follow(rv);
+                let version = created["apiVersion"].as_str().unwrap_or("v1").to_string();
+                if let Ok(entries) = m.apply(
+                    &uid,
+                    &t.manager,
+                    &version,
+                    &applied,
+                    None,
+                    &mut created,
+                    force,
+                    &now,
+                ) {
+                    m.commit(&uid, entries);
+                }
+            }
+            r
         }
     }
 }

@@ -10,6 +10,7 @@
 mod cluster;
 pub mod compare;
 pub mod kube_api;
+mod managed;
 pub mod node_ports;
 mod protobuf;
 pub mod sandbox;
@@ -80,6 +81,8 @@ pub struct AppState {
     node_ports: Arc<Mutex<NodePortStatus>>,
     /// The scenario pages (`/scenarios`): the catalog and the runs started.
     pub scenarios: scenario_ui::Scenarios,
+    /// Who manages which fields of the sandbox's objects (server-side apply).
+    managed: Arc<Mutex<managed::Managed>>,
 }
 
 /// Where NodePorts listen, and each one's state.
@@ -106,6 +109,7 @@ impl AppState {
             ])),
             node_ports: Arc::new(Mutex::new((None, Vec::new()))),
             scenarios: scenario_ui::Scenarios::course(),
+            managed: Arc::default(),
         }
     }
 

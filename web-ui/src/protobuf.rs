@@ -262,26 +262,14 @@ fn value(r: &mut Reader<'_>, wire: u64, ty: &str, depth: usize) -> Result<Value,
 
 /// `2026-11-24T21:50:46Z` (MicroTime: six decimals) from Unix seconds and nanoseconds.
 fn rfc3339(secs: i64, nanos: i64, micro: bool) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    let (h, mi, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    let Ok(t) = k8s_openapi::jiff::Timestamp::from_second(secs) else {
+        return String::new();
+    };
+    let whole = t.strftime("%Y-%m-%dT%H:%M:%S");
     if micro {
-        format!(
-            "{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:06}Z",
-            nanos / 1000
-        )
+        format!("{whole}.{:06}Z", nanos / 1000)
     } else {
-        format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+        format!("{whole}Z")
     }
 }
 

@@ -94,6 +94,8 @@ pub(crate) struct Slot {
     /// on it).
     pub(crate) changed: watch::Sender<u64>,
     rendered: Mutex<Option<(u64, Arc<Panels>)>>,
+    /// Who manages which fields of the run's objects (server-side apply).
+    pub(crate) managed: Mutex<crate::managed::Managed>,
 }
 
 impl Slot {
@@ -222,6 +224,7 @@ impl Scenarios {
             run: Mutex::new(run),
             changed,
             rendered: Mutex::new(None),
+            managed: Mutex::default(),
         });
         // Another tab may have started it meanwhile: keep the first.
         let kept = self
