@@ -2,7 +2,9 @@
 
 use std::sync::OnceLock;
 
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{
+    Cache, CacheConfig, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig,
+};
 
 /// The largest linear memory a guest may have: memory limits above this are capped here.
 pub(crate) const MAX_MEMORY_BYTES: u64 = 1 << 30;
@@ -28,6 +30,7 @@ pub(crate) fn engine() -> &'static Engine {
 fn config(pooling: bool) -> Config {
     let mut c = Config::new();
     c.consume_fuel(true);
+    c.cache(cache());
     if pooling {
         let mut pool = PoolingAllocationConfig::new();
         pool.total_core_instances(POOL_INSTANCES)
@@ -42,4 +45,26 @@ fn config(pooling: bool) -> Config {
         c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     c
+}
+
+/// wasmtime's compilation cache, so a module compiled once is loaded from disk by the next
+/// process (the demo's first page waits on the credit model: it compiles in ~100 ms on a
+/// laptop and loads in a few). Its files are keyed by the module, wasmtime's version and this
+/// engine's settings, so the code run is the code compiled: runs stay deterministic.
+/// `$KUBESIM_CACHE_DIR` (empty: no cache), else `$XDG_CACHE_HOME/kubesim/wasmtime`, else
+/// `$HOME/.cache/kubesim/wasmtime`. A folder that cannot be used means no cache.
+fn cache() -> Option<Cache> {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    let dir = match std::env::var_os("KUBESIM_CACHE_DIR") {
+        Some(v) if v.is_empty() => return None,
+        Some(v) => std::path::PathBuf::from(v),
+        None => env("XDG_CACHE_HOME")
+            .map(std::path::PathBuf::from)
+            .or_else(|| env("HOME").map(|h| std::path::PathBuf::from(h).join(".cache")))?
+            .join("kubesim")
+            .join("wasmtime"),
+    };
+    let mut cfg = CacheConfig::new();
+    cfg.with_directory(dir);
+    Cache::new(cfg).ok()
 }
