@@ -224,10 +224,12 @@ fn nodes(imageid: &str) -> (Value, Option<String>) {
 /// A step's Markdown with Killercoda's annotations made plain: `{{exec}}`, `{{execute}}`,
 /// `{{exec interrupt}}` and `{{copy}}` after code are dropped (kubesim's code blocks have a
 /// copy button), and `{{TRAFFIC_HOST1_PORT}}` becomes `http://127.0.0.1:PORT`, where
-/// `kubesim serve` opens NodePorts.
+/// `kubesim serve` opens NodePorts. HTML comments (`<!-- INTERACTIVE exec START -->`) are
+/// dropped: kubesim shows raw HTML as text.
 pub fn text(md: &str) -> String {
+    let md = without_comments(md);
     let mut out = String::with_capacity(md.len());
-    let mut rest = md;
+    let mut rest = md.as_str();
     while let Some(start) = rest.find("{{") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
@@ -249,6 +251,26 @@ pub fn text(md: &str) -> String {
             out.push_str(&rest[start..start + 2 + end + 2]);
         }
         rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `md` without `<!-- ... -->` comments (a comment alone on its line takes its line too).
+fn without_comments(md: &str) -> String {
+    let mut out = String::with_capacity(md.len());
+    let mut rest = md;
+    while let Some(start) = rest.find("<!--") {
+        let Some(len) = rest[start..].find("-->") else {
+            break;
+        };
+        let before = &rest[..start];
+        let mut after = &rest[start + len + 3..];
+        if before.is_empty() || before.ends_with('\n') {
+            after = after.strip_prefix('\n').unwrap_or(after);
+        }
+        out.push_str(before);
+        rest = after;
     }
     out.push_str(rest);
     out
@@ -353,6 +375,16 @@ mod tests {
         assert!(e.contains("\"intro.md\", which cannot be read"), "{e}");
         let e = import(&folder(&[])).unwrap_err();
         assert_eq!(e, "no such file");
+    }
+
+    #[test]
+    fn html_comments_go() {
+        assert_eq!(
+            text(
+                "a\n<!-- INTERACTIVE exec START -->\n```bash\nls\n```\n<!-- x -->\nb <!-- c --> d"
+            ),
+            "a\n```bash\nls\n```\nb  d"
+        );
     }
 
     #[test]
