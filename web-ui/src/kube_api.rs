@@ -43,6 +43,7 @@ use sim_core::store::Kind;
 use crate::AppState;
 use crate::cluster::Cluster;
 use crate::sandbox::Action;
+pub(crate) use patches::merge_key;
 
 /// The Kubernetes version kubesim reports (the kubectl the course pins).
 const VERSION: (&str, &str) = ("1", "37");
@@ -2300,7 +2301,9 @@ mod patches {
 
     /// The merge key of a list Kubernetes merges by key (`patchMergeKey` in the API types), by
     /// the list's field name; other lists are replaced whole.
-    fn merge_key(field: &str, items: &[Value]) -> Option<&'static str> {
+    /// The merge key of a list field (`None`: an atomic list), as Kubernetes' types declare
+    /// it; server-side apply's field sets key list items the same way.
+    pub(crate) fn merge_key(field: &str, items: &[Value]) -> Option<&'static str> {
         Some(match field {
             "containers"
             | "initContainers"

@@ -14,6 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
+use crate::kube_api::merge_key;
+
 /// A path to a field.
 pub(crate) type FieldPath = Vec<String>;
 
@@ -74,26 +76,6 @@ impl Entry {
     fn is_apply_of(&self, manager: &str) -> bool {
         self.manager == manager && self.operation == Operation::Apply && self.subresource.is_none()
     }
-}
-
-/// The merge key of a list field, as in the strategic merge patch (`None`: atomic list).
-fn merge_key(field: &str, items: &[Value]) -> Option<&'static str> {
-    Some(match field {
-        "containers"
-        | "initContainers"
-        | "ephemeralContainers"
-        | "volumes"
-        | "env"
-        | "imagePullSecrets" => "name",
-        "volumeMounts" | "volumeDevices" => "mountPath",
-        "conditions" => "type",
-        "ownerReferences" => "uid",
-        "hostAliases" => "ip",
-        "topologySpreadConstraints" => "topologyKey",
-        "ports" if items.iter().any(|p| p.get("containerPort").is_some()) => "containerPort",
-        "ports" => "port",
-        _ => return None,
-    })
 }
 
 /// The fields an object or an applied configuration sets. Identity and server-set metadata

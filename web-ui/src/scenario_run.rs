@@ -307,36 +307,35 @@ impl ScenarioRun {
         out
     }
 
-    /// A manifest applied from the editor; always recorded.
+    /// A manifest applied from the editor (or by the real kubectl); always recorded.
     pub fn apply(&mut self, yaml: &str) -> Output {
-        let out = match self.session.apply(yaml) {
-            Ok(o) => o,
-            Err(e) => self.problem(e),
-        };
-        self.log.push(Entry::Apply(yaml.to_string()));
-        self.evaluate();
-        out
+        self.manifest(Entry::Apply(yaml.to_string()))
     }
 
     /// Whole objects replacing the live ones (the real kubectl's `replace`, `patch`, `edit`);
     /// always recorded.
     pub fn replace(&mut self, yaml: &str) -> Output {
-        let out = match self.session.replace(yaml) {
-            Ok(o) => o,
-            Err(e) => self.problem(e),
-        };
-        self.log.push(Entry::Replace(yaml.to_string()));
-        self.evaluate();
-        out
+        self.manifest(Entry::Replace(yaml.to_string()))
     }
 
-    /// Objects created as they were sent; always recorded.
+    /// Objects created as they were sent (the real kubectl's `create`); always recorded.
     pub fn create(&mut self, yaml: &str) -> Output {
-        let out = match self.session.create(yaml) {
+        self.manifest(Entry::Create(yaml.to_string()))
+    }
+
+    /// Plays a manifest entry (apply, replace or create) and records it.
+    fn manifest(&mut self, entry: Entry) -> Output {
+        let result = match &entry {
+            Entry::Apply(y) => self.session.apply(y),
+            Entry::Replace(y) => self.session.replace(y),
+            Entry::Create(y) => self.session.create(y),
+            _ => return Output::default(),
+        };
+        let out = match result {
             Ok(o) => o,
             Err(e) => self.problem(e),
         };
-        self.log.push(Entry::Create(yaml.to_string()));
+        self.log.push(entry);
         self.evaluate();
         out
     }
