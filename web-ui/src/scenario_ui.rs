@@ -1570,6 +1570,37 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_killercoda_folder_shows_its_intro_a_check_button_and_the_kubectl_setup() {
+        let (app, st) = app();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/killercoda");
+        st.scenarios.use_dir(&dir).unwrap();
+        let (_, list) = call(&app, get("/scenarios")).await;
+        assert!(
+            list.contains("Deploy, scale and expose a web server"),
+            "{list}"
+        );
+        let (status, page) = call(&app, get("/scenarios/deploy-and-scale")).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(
+            page.contains("class=\"step-text intro\""),
+            "the intro above step 1"
+        );
+        assert!(page.contains("verify script: not run yet"), "{page}");
+        assert!(page.contains("action=\"/scenarios/deploy-and-scale/verify\""));
+        assert!(
+            page.contains("--scenario deploy-and-scale"),
+            "the kubeconfig command"
+        );
+        assert!(!page.contains("{{exec}}"));
+        // A step with a verify script is not passed by its (absent) CEL checks alone.
+        let (_, state) = call(&app, get("/scenarios/deploy-and-scale/state")).await;
+        assert_eq!(check(&state, "passed"), serde_json::json!([]), "{state}");
+        // Without a server address (no listener here) Check says why instead of hanging.
+        let (_, out) = call(&app, post("/scenarios/deploy-and-scale/verify", "")).await;
+        assert!(out.contains("no address"), "{out}");
+    }
+
+    #[tokio::test]
     async fn restart_keeps_every_open_tab_following_the_new_run() {
         let (app, st) = app();
         let id = "01-pods-and-labels";
