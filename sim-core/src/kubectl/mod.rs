@@ -2,6 +2,7 @@
 //! against a [`Sim`], with kubectl's output and error texts. Text in, text out; files are read
 //! through a [`FileSource`] the caller provides, so there is no IO here.
 
+mod create;
 pub mod print;
 
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
@@ -105,9 +106,18 @@ pub fn split_words(line: &str) -> Result<Vec<String>, String> {
 struct Args {
     positional: Vec<String>,
     flags: Vec<(String, Option<String>)>,
+    /// The words after `--` (a container's command).
+    rest: Vec<String>,
 }
 
-const VALUE_FLAGS: [&str; 20] = [
+const VALUE_FLAGS: [&str; 27] = [
+    "--tcp",
+    "--node-port",
+    "--target-port",
+    "--type",
+    "--name",
+    "--protocol",
+    "--clusterip",
     "--image",
     "--labels",
     "--port",
@@ -134,9 +144,14 @@ impl Args {
     fn parse(words: &[String]) -> Args {
         let mut positional = Vec::new();
         let mut flags = Vec::new();
+        let mut rest = Vec::new();
         let mut i = 0;
         while i < words.len() {
             let w = &words[i];
+            if w == "--" {
+                rest = words[i + 1..].to_vec();
+                break;
+            }
             if let Some((k, v)) = w.split_once('=').filter(|_| w.starts_with('-')) {
                 flags.push((k.to_string(), Some(v.to_string())));
             } else if w.starts_with('-') && w.len() > 1 {
@@ -151,7 +166,11 @@ impl Args {
             }
             i += 1;
         }
-        Args { positional, flags }
+        Args {
+            positional,
+            flags,
+            rest,
+        }
     }
     fn get(&self, names: &[&str]) -> Option<&str> {
         self.flags
@@ -237,7 +256,9 @@ pub fn run(sim: &mut Sim, line: &str, files: &dyn FileSource) -> Output {
         .unwrap_or("default")
         .to_string();
     match verb.as_str() {
-        "apply" | "create" => apply(sim, &args, &ns, files, verb == "create"),
+        "apply" => apply(sim, &args, &ns, files, false),
+        "create" => create::create(sim, &args, &ns, files),
+        "expose" => create::expose(sim, &args, &ns),
         "replace" => match read_files(&args, files) {
             Ok(texts) => {
                 let mut out = Output::default();
@@ -259,7 +280,7 @@ pub fn run(sim: &mut Sim, line: &str, files: &dyn FileSource) -> Output {
         "drain" => drain(sim, &args),
         "run" => run_pod(sim, &args, &ns),
         other => Output::err(format!(
-            "error: unknown command \"{other}\" for \"kubectl\"\nkubesim supports: apply, create, replace, delete, get, describe, scale, set image, rollout, logs, cordon, uncordon, drain, run"
+            "error: unknown command \"{other}\" for \"kubectl\"\nkubesim supports: apply, create, expose, replace, delete, get, describe, scale, set image, rollout, logs, cordon, uncordon, drain, run"
         )),
     }
 }
@@ -361,7 +382,11 @@ pub fn apply_text(
         let name = m.object.name().to_string();
         let verb = "creating";
         let result = if create_only {
-            sim.create(m.object).map(|_| crate::Applied::Created)
+            let mut obj = m.object;
+            if obj.is_namespaced() && obj.namespace().is_none_or(str::is_empty) {
+                obj.metadata_mut().namespace = Some(default_ns.into());
+            }
+            sim.create(obj).map(|_| crate::Applied::Created)
         } else {
             sim.apply_object(m.object, default_ns)
         };
@@ -988,6 +1013,7 @@ fn describe_each(sim: &mut Sim, args: &Args, ns: &str, kw: &str, names: &[String
         let one = Args {
             positional: vec![kw.to_string(), name.clone()],
             flags: args.flags.clone(),
+            rest: Vec::new(),
         };
         let o = describe_one(sim, &one, ns);
         if i > 0 {
@@ -1172,6 +1198,7 @@ fn set_image(sim: &mut Sim, args: &Args, ns: &str) -> Output {
     let rest = Args {
         positional: args.positional[1..].to_vec(),
         flags: Vec::new(),
+        rest: Vec::new(),
     };
     let (kind, name) = match target(&rest) {
         Ok(t) => t,
@@ -1275,6 +1302,7 @@ fn rollout(sim: &mut Sim, args: &Args, ns: &str) -> Output {
     let rest = Args {
         positional: args.positional[1..].to_vec(),
         flags: Vec::new(),
+        rest: Vec::new(),
     };
     let (kind, name) = match target(&rest) {
         Ok(t) => t,
