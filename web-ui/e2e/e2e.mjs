@@ -1,7 +1,7 @@
 // End-to-end test of `kubesim serve` in a real browser (Debian's chromium, headless):
 // usage: node e2e.mjs http://127.0.0.1:PORT [screenshot-dir]
 // Exits non-zero with a message at the first expectation a student would notice failing.
-import { chromium } from "playwright-core";
+import { launch, expectations } from "./harness.mjs";
 
 const base = process.argv[2];
 const shots = process.argv[3];
@@ -10,22 +10,8 @@ if (!base) {
   process.exit(2);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
-const fail = async (msg) => {
-  console.error("FAIL: " + msg);
-  await browser.close();
-  process.exit(1);
-};
-const expectSoon = async (page, what, fn, arg, timeout = 20000) => {
-  try {
-    await page.waitForFunction(fn, arg, { timeout, polling: 100 });
-  } catch (e) {
-    await fail(what + " (" + e.message.split("\n")[0] + ")");
-  }
-};
+const browser = await launch();
+const { fail, expectSoon } = expectations(browser, 20000);
 
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

@@ -1,12 +1,9 @@
 // Frames per second of the live page while the cluster changes: node fps.mjs BASE_URL
 // Prints one JSON line: {"fps":…, "updates":…, "seconds":…}.
-import { chromium } from "playwright-core";
+import { launch } from "./harness.mjs";
 
 const base = process.argv[2];
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 await page.goto(base + "/", { waitUntil: "domcontentloaded" });
 await page.waitForSelector("#cluster .pod, #cluster canvas", { timeout: 60000 });

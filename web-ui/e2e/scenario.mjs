@@ -3,7 +3,7 @@
 // usage: node scenario.mjs http://127.0.0.1:PORT SCENARIO_DIR [screenshot-dir]
 // The server serves SCENARIO_DIR (holding 05-broken-release.yaml) with --scenarios.
 // Exits non-zero with a message at the first expectation a student would notice failing.
-import { chromium } from "playwright-core";
+import { launch, expectations, checksPanel, typeKubectl } from "./harness.mjs";
 import { writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -13,33 +13,14 @@ if (!base || !dir) {
   process.exit(2);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
-const fail = async (msg) => {
-  console.error("FAIL: " + msg);
-  await browser.close();
-  process.exit(1);
-};
-const expectSoon = async (page, what, fn, arg, timeout = 30000) => {
-  try {
-    await page.waitForFunction(fn, arg, { timeout, polling: 100 });
-  } catch (e) {
-    const checks = await page.evaluate(() => document.getElementById("checks")?.textContent || "").catch(() => "");
-    await fail(what + " (" + e.message.split("\n")[0] + ")" + (checks ? "\nchecks panel: " + checks.replace(/\s+/g, " ") : ""));
-  }
-};
+const browser = await launch();
+const { fail, expectSoon } = expectations(browser, 30000, checksPanel);
 const shot = async (page, name) => {
   if (shots) await page.evaluate(() => window.scrollTo(0, 0)), await page.screenshot({ path: shots + "/" + name + ".png" });
 };
 
 // Types a command into the console as a student would and waits for its output.
-async function kubectl(page, cmd, expect) {
-  await page.fill("#cmd", cmd);
-  await page.click("#console-form button");
-  await expectSoon(page, "kubectl " + cmd + " prints " + expect, (want) => document.getElementById("console-out").textContent.includes(want), expect);
-}
+const kubectl = (page, cmd, expect) => typeKubectl(page, expectSoon, cmd, expect);
 const allGreen = () => {
   const checks = document.querySelectorAll("#checks .check");
   return checks.length > 0 && [...checks].every((c) => c.classList.contains("pass"));
