@@ -3,6 +3,7 @@
 //! through a [`FileSource`] the caller provides, so there is no IO here.
 
 mod create;
+mod label;
 pub mod print;
 
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
@@ -259,6 +260,8 @@ pub fn run(sim: &mut Sim, line: &str, files: &dyn FileSource) -> Output {
         "apply" => apply(sim, &args, &ns, files, false),
         "create" => create::create(sim, &args, &ns, files),
         "expose" => create::expose(sim, &args, &ns),
+        "label" => label::label(sim, &args, &ns, false),
+        "annotate" => label::label(sim, &args, &ns, true),
         "replace" => match read_files(&args, files) {
             Ok(texts) => {
                 let mut out = Output::default();
@@ -280,7 +283,7 @@ pub fn run(sim: &mut Sim, line: &str, files: &dyn FileSource) -> Output {
         "drain" => drain(sim, &args),
         "run" => run_pod(sim, &args, &ns),
         other => Output::err(format!(
-            "error: unknown command \"{other}\" for \"kubectl\"\nkubesim supports: apply, create, expose, replace, delete, get, describe, scale, set image, rollout, logs, cordon, uncordon, drain, run"
+            "error: unknown command \"{other}\" for \"kubectl\"\nkubesim supports: apply, create, expose, label, annotate, replace, delete, get, describe, scale, set image, rollout, logs, cordon, uncordon, drain, run"
         )),
     }
 }
