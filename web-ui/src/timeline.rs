@@ -300,20 +300,20 @@ fn deployment_chart(
             r
         };
         let mut poly = |vals: &dyn Fn(&Point) -> i32, style: String| {
-            let mut pts = String::new();
+            let mut pts = Vec::new();
             let mut prev: Option<i32> = None;
             for p in &points {
                 let v = vals(p);
                 if let Some(pv) = prev {
-                    let _ = write!(pts, "{:.1},{:.1} ", x(p.0), y(pv as f64));
+                    pts.push((x(p.0), y(pv as f64)));
                 }
-                let _ = write!(pts, "{:.1},{:.1} ", x(p.0), y(v as f64));
+                pts.push((x(p.0), y(v as f64)));
                 prev = Some(v);
             }
             if let Some(pv) = prev {
-                let _ = write!(pts, "{:.1},{:.1}", x(now), y(pv as f64));
+                pts.push((x(now), y(pv as f64)));
             }
-            let _ = write!(svg, r#"<polyline points="{pts}" {style}/>"#);
+            let _ = write!(svg, r#"<polyline points="{}" {style}/>"#, polyline(&pts));
         };
         for rev in &revisions {
             let color = PALETTE[(*rev as usize) % PALETTE.len()];
@@ -501,17 +501,15 @@ fn traffic_chart(sb: &Source<'_>, ns: &str, name: &str, t0: f64, now: f64) -> St
     );
     // A line per series; a latency line breaks where no request succeeded.
     let mut line = |class: &str, pts: Vec<Option<(f64, f64)>>| {
-        let mut run = String::new();
+        let mut run = Vec::new();
         for p in pts.into_iter().chain([None]) {
             match p {
-                Some((px, py)) => {
-                    let _ = write!(run, "{px:.1},{py:.1} ");
-                }
+                Some(pt) => run.push(pt),
                 None if !run.is_empty() => {
                     let _ = write!(
                         svg,
                         r#"<polyline points="{}" class="series {class}"/>"#,
-                        run.trim_end()
+                        polyline(&run)
                     );
                     run.clear();
                 }
@@ -611,6 +609,32 @@ fn clock(secs: f64) -> String {
 }
 
 #[cfg(test)]
+mod polyline_tests {
+    use super::polyline;
+
+    #[test]
+    fn points_that_draw_nothing_are_dropped() {
+        // A step line: flat, a step up, flat again, with repeats.
+        let pts = [
+            (10.0, 50.0),
+            (11.0, 50.0),
+            (11.0, 50.0),
+            (12.0, 50.0),
+            (12.0, 40.0),
+            (13.0, 40.0),
+            (14.0, 40.04),
+        ];
+        assert_eq!(polyline(&pts), "10.0,50.0 12.0,50.0 12.0,40.0 14.0,40.0");
+        // A vertical overshoot is kept: dropping it would change the drawing.
+        assert_eq!(
+            polyline(&[(5.0, 10.0), (5.0, 8.0), (5.0, 12.0)]),
+            "5.0,10.0 5.0,8.0 5.0,12.0"
+        );
+        assert_eq!(polyline(&[]), "");
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use sim_core::SimDuration;
@@ -669,4 +693,38 @@ mod tests {
         assert_eq!(nice_max(91.0), 100.0);
         assert_eq!(nice_max(1.0), 1.0);
     }
+}
+
+/// A polyline's `points`, to 0.1 px, without the points that draw nothing: repeats, and the
+/// middle of three on one horizontal or vertical line (a steady series over ten minutes is
+/// two points, not nine hundred). What is drawn is the same, pixel for pixel; the stream
+/// sends the chart whole on every update, so this is most of its size.
+fn polyline(points: &[(f64, f64)]) -> String {
+    let rounded: Vec<(i64, i64)> = points
+        .iter()
+        .map(|(x, y)| ((x * 10.0).round() as i64, (y * 10.0).round() as i64))
+        .collect();
+    let mut kept: Vec<(i64, i64)> = Vec::with_capacity(rounded.len());
+    for p in rounded {
+        if kept.last() == Some(&p) {
+            continue;
+        }
+        let between = |a: i64, b: i64, c: i64| a.min(c) <= b && b <= a.max(c);
+        if let [.., a, b] = kept.as_slice()
+            && ((a.1 == b.1 && b.1 == p.1 && between(a.0, b.0, p.0))
+                || (a.0 == b.0 && b.0 == p.0 && between(a.1, b.1, p.1)))
+        {
+            // b lies on the straight line from a to p: replace it by p.
+            kept.pop();
+        }
+        kept.push(p);
+    }
+    let mut out = String::with_capacity(kept.len() * 12);
+    for (i, (x, y)) in kept.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let _ = write!(out, "{:.1},{:.1}", *x as f64 / 10.0, *y as f64 / 10.0);
+    }
+    out
 }
