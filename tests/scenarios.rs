@@ -176,3 +176,52 @@ fn the_documented_example_passes() {
     );
     assert!(report.passed(), "{}", report.render("docs/scenarios.md"));
 }
+
+/// While the student's `kubectl delete` waits for the pod's graceful end, the step's timed
+/// event fires at its moment (10 s in), not after the command returns.
+#[test]
+fn events_fire_while_a_kubectl_command_waits() {
+    let text = r#"
+title: waits
+setup:
+  cluster: {nodes: 1}
+  images:
+    registry.local/slow-stop:v1: {stopSeconds: 25}
+  objects:
+    - |
+      apiVersion: v1
+      kind: Pod
+      metadata: {name: slow}
+      spec:
+        terminationGracePeriodSeconds: 30
+        containers: [{name: c, image: registry.local/slow-stop:v1}]
+  steps:
+    - advance: 10s
+steps:
+  - title: delete
+    text: delete the pod
+    events:
+      - at: 10s
+        say: ten seconds into the step
+        do:
+          - echo: tick
+    checks:
+      - name: gone
+        cel: "!exists('default', 'pods', 'slow')"
+    solution:
+      - kubectl: delete pod slow
+"#;
+    let mut s =
+        ::scenarios::Session::start(text, RunOptions::default(), ::scenarios::runner::no_files())
+            .unwrap();
+    let start = s.sim.now();
+    let out = s.kubectl("delete pod slow").unwrap();
+    assert!(out.stdout.contains("pod \"slow\" deleted"), "{out:?}");
+    assert!(
+        s.sim.now().since(start).as_secs_f64() >= 20.0,
+        "the command waited"
+    );
+    let (at, said) = s.messages.first().cloned().expect("the event fired");
+    assert_eq!(said, "ten seconds into the step");
+    assert_eq!(at.since(start).as_secs_f64(), 10.0, "fired at its moment");
+}

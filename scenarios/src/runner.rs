@@ -65,7 +65,7 @@ pub struct Session {
     /// Lines the scenario said (events' `say`), with their virtual time.
     pub messages: Vec<(SimTime, String)>,
     opts: RunOptions,
-    files: Box<dyn FileSource + Send + Sync>,
+    files: Arc<dyn FileSource + Send + Sync>,
     checks: Vec<Vec<Expr>>,
     step: usize,
     step_start: SimTime,
@@ -129,7 +129,7 @@ impl Session {
             out: RunOutput::default(),
             messages: Vec::new(),
             opts,
-            files,
+            files: Arc::from(files),
             checks,
             step: 0,
             step_start: SimTime::ZERO,
@@ -232,10 +232,25 @@ impl Session {
         Ok(())
     }
 
-    /// A kubectl command line typed by the student.
+    /// A kubectl command line typed by the student. While it waits (`delete`, `drain`),
+    /// time goes through the session, so the step's events fire on the way, as they would
+    /// while a real kubectl waits.
     pub fn kubectl(&mut self, line: &str) -> Result<Output, ScenarioError> {
-        let o = kubectl::run(&mut self.sim, line, &*self.files);
+        let files = self.files.clone();
+        // The command works on the cluster; the clock puts it back into the session for
+        // each wait, so events see (and act on) the same cluster.
+        let mut sim = std::mem::replace(&mut self.sim, placeholder_sim());
+        let mut clock = SessionClock {
+            session: self,
+            failed: None,
+        };
+        let o = kubectl::run_with(&mut sim, line, &*files, &mut clock);
+        let failed = clock.failed.take();
+        self.sim = sim;
         self.out.tracer.observe(&mut self.sim);
+        if let Some(e) = failed {
+            return Err(e);
+        }
         self.fire_due()?;
         Ok(o)
     }
@@ -644,6 +659,42 @@ pub fn list(files: &BTreeMap<String, String>) -> Vec<Listing> {
                 }),
         })
         .collect()
+}
+
+/// A cluster with nothing in it, standing in for the session's while a command holds it.
+fn placeholder_sim() -> Sim {
+    Sim::new(sim_core::SimConfig {
+        nodes: Vec::new(),
+        ..sim_core::SimConfig::default()
+    })
+}
+
+/// Waits of a kubectl command, run by the session (events fire).
+struct SessionClock<'a> {
+    session: &'a mut Session,
+    /// The first event that failed during a wait.
+    failed: Option<ScenarioError>,
+}
+
+impl kubectl::Clock for SessionClock<'_> {
+    fn run_until(
+        &mut self,
+        sim: &mut Sim,
+        until: SimTime,
+        done: &mut dyn FnMut(&Sim) -> bool,
+    ) -> bool {
+        std::mem::swap(sim, &mut self.session.sim);
+        let held = match self.session.advance_to(until, &mut *done) {
+            Ok(held) => held,
+            Err(e) => {
+                // The wait goes on without events; the failure is the command's answer.
+                self.failed.get_or_insert(e);
+                self.session.sim.run_until(until, &mut *done)
+            }
+        };
+        std::mem::swap(sim, &mut self.session.sim);
+        held
+    }
 }
 
 /// A session with no files (every manifest inline).

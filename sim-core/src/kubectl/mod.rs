@@ -17,6 +17,7 @@ use crate::controller::gc::Propagation;
 use crate::error::ApiError;
 use crate::sim::Sim;
 use crate::store::{EventRecord, Kind};
+use crate::time::SimTime;
 use print::GetOptions;
 
 /// Reads the files named by `-f`.
@@ -239,6 +240,43 @@ pub fn is_read_only(words: &[String]) -> bool {
 
 /// Runs one kubectl command line (with or without the leading `kubectl`).
 pub fn run(sim: &mut Sim, line: &str, files: &dyn FileSource) -> Output {
+    run_with(sim, line, files, &mut SimClock)
+}
+
+/// How time passes while a command waits (`delete` until the objects are gone, `drain` until
+/// its pods are evicted): the cluster just runs, or, in a scenario, its timed and conditional
+/// events fire on the way, as they would while the student's real kubectl waits.
+pub trait Clock {
+    /// Runs `sim` until `until`, or until `done` holds; whether it held.
+    fn run_until(
+        &mut self,
+        sim: &mut Sim,
+        until: SimTime,
+        done: &mut dyn FnMut(&Sim) -> bool,
+    ) -> bool;
+}
+
+/// The cluster's own clock.
+pub struct SimClock;
+
+impl Clock for SimClock {
+    fn run_until(
+        &mut self,
+        sim: &mut Sim,
+        until: SimTime,
+        done: &mut dyn FnMut(&Sim) -> bool,
+    ) -> bool {
+        sim.run_until(until, done)
+    }
+}
+
+/// [`run`], with waits going through `clock`.
+pub fn run_with(
+    sim: &mut Sim,
+    line: &str,
+    files: &dyn FileSource,
+    clock: &mut dyn Clock,
+) -> Output {
     let words = match split_words(line) {
         Ok(w) => w,
         Err(e) => return Output::err(format!("error: {e}")),
@@ -272,7 +310,7 @@ pub fn run(sim: &mut Sim, line: &str, files: &dyn FileSource) -> Output {
             }
             Err(o) => o,
         },
-        "delete" => delete(sim, &args, &ns, files),
+        "delete" => delete(sim, &args, &ns, files, clock),
         "get" => get(sim, &args, &ns),
         "describe" => describe(sim, &args, &ns),
         "scale" => scale(sim, &args, &ns),
@@ -280,7 +318,7 @@ pub fn run(sim: &mut Sim, line: &str, files: &dyn FileSource) -> Output {
         "rollout" => rollout(sim, &args, &ns),
         "logs" => logs(sim, &args, &ns),
         "cordon" | "uncordon" => cordon(sim, &args, verb == "cordon"),
-        "drain" => drain(sim, &args),
+        "drain" => drain(sim, &args, clock),
         "run" => run_pod(sim, &args, &ns),
         other => Output::err(format!(
             "error: unknown command \"{other}\" for \"kubectl\"\nkubesim supports: apply, create, expose, label, annotate, replace, delete, get, describe, scale, set image, rollout, logs, cordon, uncordon, drain, run"
@@ -503,7 +541,13 @@ fn target(args: &Args) -> Result<(Kind, String), Output> {
     Ok((kind, name))
 }
 
-fn delete(sim: &mut Sim, args: &Args, ns: &str, files: &dyn FileSource) -> Output {
+fn delete(
+    sim: &mut Sim,
+    args: &Args,
+    ns: &str,
+    files: &dyn FileSource,
+    clock: &mut dyn Clock,
+) -> Output {
     let propagation = match args.get(&["--cascade"]) {
         Some("orphan") | Some("false") => Propagation::Orphan,
         Some("foreground") => Propagation::Foreground,
@@ -624,14 +668,12 @@ fn delete(sim: &mut Sim, args: &Args, ns: &str, files: &dyn FileSource) -> Outpu
     if wait && !waiting.is_empty() {
         let until =
             sim.now() + crate::time::SimDuration::from_secs(grace.unwrap_or(30).max(0) as u64 + 60);
-        sim.run_until(
-            until.min(sim.now() + crate::time::SimDuration::from_secs(3600)),
-            |s| {
-                waiting
-                    .iter()
-                    .all(|(k, n, name)| s.get_object(*k, n, name).is_none())
-            },
-        );
+        let until = until.min(sim.now() + crate::time::SimDuration::from_secs(3600));
+        clock.run_until(sim, until, &mut |s| {
+            waiting
+                .iter()
+                .all(|(k, n, name)| s.get_object(*k, n, name).is_none())
+        });
     }
     out
 }
@@ -1612,7 +1654,7 @@ fn cordon(sim: &mut Sim, args: &Args, on: bool) -> Output {
     }
 }
 
-fn drain(sim: &mut Sim, args: &Args) -> Output {
+fn drain(sim: &mut Sim, args: &Args, clock: &mut dyn Clock) -> Output {
     let mut out = cordon(sim, args, true);
     if out.code != 0 {
         return out;
@@ -1702,7 +1744,8 @@ fn drain(sim: &mut Sim, args: &Args) -> Output {
             break;
         }
         // The next poll, one second later.
-        sim.advance(crate::time::SimDuration::from_secs(1));
+        let next = sim.now() + crate::time::SimDuration::from_secs(1);
+        clock.run_until(sim, next, &mut |_| false);
     }
     for pod in evicted {
         out.stdout.push_str(&format!("pod/{pod} evicted\n"));
