@@ -237,7 +237,10 @@ async fn version() -> Response {
     }))
 }
 
-async fn api_versions() -> Response {
+async fn api_versions(headers: HeaderMap) -> Response {
+    if let Some(v) = aggregated_version(&headers) {
+        return aggregated(v, &[""]);
+    }
     json_ok(json!({
         "kind": "APIVersions",
         "versions": ["v1"],
@@ -245,13 +248,107 @@ async fn api_versions() -> Response {
     }))
 }
 
-async fn api_groups() -> Response {
+async fn api_groups(headers: HeaderMap) -> Response {
+    if let Some(v) = aggregated_version(&headers) {
+        return aggregated(v, &["apps"]);
+    }
     let gv = json!({"groupVersion": "apps/v1", "version": "v1"});
     json_ok(json!({
         "kind": "APIGroupList",
         "apiVersion": "v1",
         "groups": [{"name": "apps", "versions": [gv], "preferredVersion": gv}],
     }))
+}
+
+/// The aggregated discovery version the client asks for first (`v2`, `v2beta1`), if any: the
+/// response's Content-Type must then name it exactly (kubectl-surface §2.2), else kubectl
+/// reads the body as legacy discovery.
+fn aggregated_version(headers: &HeaderMap) -> Option<&'static str> {
+    let accept = headers.get(header::ACCEPT)?.to_str().ok()?;
+    accept.split(',').find_map(|media| {
+        let params: Vec<&str> = media.split(';').map(str::trim).collect();
+        if params.first() != Some(&"application/json")
+            || !params.contains(&"g=apidiscovery.k8s.io")
+            || !params.contains(&"as=APIGroupDiscoveryList")
+        {
+            return None;
+        }
+        if params.contains(&"v=v2") {
+            Some("v2")
+        } else if params.contains(&"v=v2beta1") {
+            Some("v2beta1")
+        } else {
+            None
+        }
+    })
+}
+
+/// Aggregated discovery: every resource of `groups` in one `APIGroupDiscoveryList`, built
+/// from the same lists legacy discovery serves.
+fn aggregated(version: &str, groups: &[&str]) -> Response {
+    let items: Vec<Value> = groups
+        .iter()
+        .map(|group| {
+            let list = resource_list(group);
+            let entries = list["resources"].as_array().cloned().unwrap_or_default();
+            let mut resources: Vec<Value> = Vec::new();
+            for e in &entries {
+                let name = e["name"].as_str().unwrap_or("");
+                if let Some((parent, sub)) = name.split_once('/') {
+                    let kind_group = e["group"].as_str().unwrap_or(group);
+                    let kind_version = e["version"].as_str().unwrap_or("v1");
+                    if let Some(r) = resources.iter_mut().find(|r| r["resource"] == parent) {
+                        let subs = r
+                            .as_object_mut()
+                            .map(|o| o.entry("subresources").or_insert_with(|| json!([])));
+                        if let Some(Value::Array(subs)) = subs {
+                            subs.push(json!({
+                                "subresource": sub,
+                                "responseKind": {"group": kind_group, "version": kind_version, "kind": e["kind"]},
+                                "verbs": e["verbs"],
+                            }));
+                        }
+                    }
+                    continue;
+                }
+                let mut r = json!({
+                    "resource": name,
+                    "responseKind": {"group": group, "version": "v1", "kind": e["kind"]},
+                    "scope": if e["namespaced"].as_bool().unwrap_or(false) { "Namespaced" } else { "Cluster" },
+                    "singularResource": e["singularName"],
+                    "verbs": e["verbs"],
+                    "shortNames": e["shortNames"],
+                });
+                if let Some(c) = e.get("categories") {
+                    r["categories"] = c.clone();
+                }
+                resources.push(r);
+            }
+            let metadata = if group.is_empty() {
+                json!({})
+            } else {
+                json!({"name": group})
+            };
+            json!({
+                "metadata": metadata,
+                "versions": [{"version": "v1", "resources": resources, "freshness": "Current"}],
+            })
+        })
+        .collect();
+    let body = json!({
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": format!("apidiscovery.k8s.io/{version}"),
+        "metadata": {},
+        "items": items,
+    });
+    (
+        [(
+            header::CONTENT_TYPE,
+            format!("application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList"),
+        )],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// `APIResourceList` of one group (`""` for core).
@@ -2106,6 +2203,40 @@ mod tests {
         assert_eq!(status, StatusCode::OK, "{out}");
         read_until(&mut text, "DELETED").await;
         assert!(text.contains(&pod), "{text}");
+    }
+
+    #[tokio::test]
+    async fn discovery_is_aggregated_when_asked_exactly_else_legacy() {
+        let st = AppState::new(Sandbox::new(crate::DEMO, None).unwrap(), "test");
+        let app = crate::router(st);
+        let ask = |path: &str, accept: &str| {
+            Request::get(path)
+                .header(header::ACCEPT, accept)
+                .body(Body::empty())
+                .unwrap()
+        };
+        let v2 =
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
+        let (_, ct, body) = call(&app, ask("/apis", v2)).await;
+        assert_eq!(
+            ct,
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+        );
+        let v: Value = serde_json::from_str(&body).unwrap();
+        let deps = &v["items"][0]["versions"][0]["resources"][0];
+        assert_eq!(v["items"][0]["metadata"]["name"], "apps");
+        assert_eq!(deps["resource"], "deployments");
+        assert_eq!(deps["scope"], "Namespaced");
+        assert_eq!(deps["shortNames"], json!(["deploy"]));
+        assert_eq!(deps["subresources"][0]["subresource"], "scale");
+        assert_eq!(deps["subresources"][0]["responseKind"]["kind"], "Scale");
+        let (_, ct, body) = call(&app, ask("/api", &v2.replace("v=v2;", "v=v2beta1;"))).await;
+        assert!(ct.contains("v=v2beta1"), "{ct}");
+        assert!(body.contains("\"resource\":\"pods\""), "{body}");
+        // A client that asks for nothing aggregated gets legacy discovery.
+        let (_, ct, body) = call(&app, ask("/apis", "application/json")).await;
+        assert_eq!(ct, "application/json");
+        assert!(body.contains("APIGroupList"), "{body}");
     }
 
     #[tokio::test]
