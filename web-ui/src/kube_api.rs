@@ -6,7 +6,7 @@
 //! manifest, or a text `kubectl` command), so a run driven by the real kubectl is recorded and
 //! replays exactly like one driven from the web console.
 //!
-//! Served: legacy discovery (`/api`, `/api/v1`, `/apis`, `/apis/apps/v1`), `/version`, an
+//! Served: discovery (aggregated or legacy, as the client asks), `/version`, an
 //! OpenAPI v3 stub (enough for `apply`'s validation), GET/LIST of every stored kind as JSON or
 //! as a server-side `Table`, POST (create), DELETE, the `scale` subresource, and the PATCHes
 //! kubectl sends for client-side `apply`, `set image`, `scale`, `rollout
