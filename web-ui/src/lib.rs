@@ -12,6 +12,7 @@ pub mod compare;
 pub mod kube_api;
 mod managed;
 pub mod node_ports;
+mod progress;
 mod protobuf;
 pub mod sandbox;
 pub mod scenario_run;
@@ -338,6 +339,9 @@ pub async fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result
             .use_dir(dir)
             .map_err(ServeError::Scenarios)?;
     }
+    state
+        .scenarios
+        .keep_progress(progress::Progress::from_env());
     let listener = tokio::net::TcpListener::bind(opts.addr)
         .await
         .map_err(|source| ServeError::Bind {

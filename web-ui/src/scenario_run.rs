@@ -149,7 +149,9 @@ impl Replay {
             run.replay(e);
         }
         run.log = self.log;
-        run.hints = self.hints;
+        if self.hints.len() == run.hints.len() {
+            run.hints = self.hints;
+        }
         let step = run.step();
         run.passed = self.passed.into_iter().filter(|s| *s < step).collect();
         run.speed = self.speed;
@@ -197,6 +199,27 @@ impl ScenarioRun {
         };
         run.evaluate();
         Ok(run)
+    }
+
+    /// A run of `text` with saved progress replayed (the log, hints and passed steps of an
+    /// earlier server): the same cluster, since runs are deterministic.
+    pub(crate) fn restore(
+        text: &str,
+        programs: Arc<dyn Programs>,
+        dir: Option<PathBuf>,
+        saved: crate::progress::Saved,
+    ) -> Result<ScenarioRun, ScenarioError> {
+        Replay {
+            text: text.into(),
+            programs,
+            dir,
+            log: saved.log,
+            hints: saved.hints,
+            passed: saved.passed,
+            speed: Speed::Times(1.0),
+            console: Console::default(),
+        }
+        .run()
     }
 
     /// What replaying the log up to the moment step `index` began takes (the setup alone

@@ -27,6 +27,7 @@ use tokio::sync::watch;
 use tokio_stream::wrappers::ReceiverStream;
 
 use crate::AppState;
+use crate::progress::Progress;
 use crate::sandbox::Speed;
 use crate::scenario_run::{ScenarioRun, Verify};
 use crate::view::{self, Panels};
@@ -96,6 +97,8 @@ pub(crate) struct Slot {
     rendered: Mutex<Option<(u64, Arc<Panels>)>>,
     /// Who manages which fields of the run's objects (server-side apply).
     pub(crate) managed: Mutex<crate::managed::Managed>,
+    /// (log length, hints revealed, steps passed) when the progress was last saved.
+    saved: Mutex<Option<(usize, usize, usize)>>,
 }
 
 impl Slot {
@@ -116,6 +119,9 @@ pub struct Scenarios {
     programs: Arc<dyn sim_core::program::Programs>,
     /// Where this server listens, once it does (a scenario's scripts point kubectl here).
     pub(crate) addr: Arc<std::sync::OnceLock<std::net::SocketAddr>>,
+    /// Where students' progress is kept between servers (`kubesim serve` sets it; none in
+    /// tests).
+    progress: Arc<Mutex<Option<Progress>>>,
 }
 
 impl std::fmt::Debug for Scenarios {
@@ -155,6 +161,7 @@ impl Scenarios {
             runs: Arc::default(),
             programs: crate::sandbox::workers(),
             addr: Arc::default(),
+            progress: Arc::default(),
         }
     }
 
@@ -218,13 +225,14 @@ impl Scenarios {
         if let Some(s) = self.slot(id) {
             return Ok(s);
         }
-        let run = self.fresh(id).await?;
+        let (run, restored) = self.fresh(id).await?;
         let (changed, _) = watch::channel(0);
         let slot = Arc::new(Slot {
             run: Mutex::new(run),
             changed,
             rendered: Mutex::new(None),
             managed: Mutex::default(),
+            saved: Mutex::default(),
         });
         // Another tab may have started it meanwhile: keep the first.
         let kept = self
@@ -232,10 +240,47 @@ impl Scenarios {
             .entry(id.to_string())
             .or_insert(slot.clone())
             .clone();
-        if Arc::ptr_eq(&kept, &slot) {
+        // A restored run replayed what its scripts did: they do not run again.
+        if Arc::ptr_eq(&kept, &slot) && !restored {
             self.begin_step(id, &kept);
         }
         Ok(kept)
+    }
+
+    /// Keeps students' progress in `progress` between servers (none: in memory only).
+    pub(crate) fn keep_progress(&self, progress: Option<Progress>) {
+        *self.progress.lock().unwrap_or_else(|e| e.into_inner()) = progress;
+    }
+
+    fn progress(&self) -> Option<Progress> {
+        self.progress
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Saves each run's progress if it moved since it was last saved.
+    fn save_progress(&self) {
+        let Some(p) = self.progress() else {
+            return;
+        };
+        let slots: Vec<(String, Arc<Slot>)> = self
+            .runs()
+            .iter()
+            .map(|(id, s)| (id.clone(), s.clone()))
+            .collect();
+        for (id, slot) in slots {
+            let run = slot.lock();
+            let mark = (
+                run.log.len(),
+                run.hints.iter().sum::<usize>(),
+                run.passed.len(),
+            );
+            let mut saved = slot.saved.lock().unwrap_or_else(|e| e.into_inner());
+            if *saved != Some(mark) && p.save(&id, &run).is_ok() {
+                *saved = Some(mark);
+            }
+        }
     }
 
     /// This server's URL, for kubeconfigs (the default address before it listens).
@@ -289,8 +334,10 @@ impl Scenarios {
         });
     }
 
-    /// A new run of `id` from its current file (the setup runs off the async workers).
-    async fn fresh(&self, id: &str) -> Result<ScenarioRun, Response> {
+    /// A run of `id` from its current file (the setup and any replay run off the async
+    /// workers): the progress saved for this version of the file, replayed, if there is any
+    /// (then `true`), else a new run.
+    async fn fresh(&self, id: &str) -> Result<(ScenarioRun, bool), Response> {
         let (text, dir) = {
             let c = self.catalog();
             let Some(l) = c.entries.get(id) else {
@@ -310,8 +357,16 @@ impl Scenarios {
             (l.text.clone(), dir)
         };
         let programs = self.programs.clone();
-        let started =
-            tokio::task::spawn_blocking(move || ScenarioRun::start(&text, programs, dir)).await;
+        let saved = self.progress().and_then(|p| p.load(id, &text));
+        let started = tokio::task::spawn_blocking(move || {
+            if let Some(saved) = saved
+                && let Ok(run) = ScenarioRun::restore(&text, programs.clone(), dir.clone(), saved)
+            {
+                return Ok((run, true));
+            }
+            ScenarioRun::start(&text, programs, dir).map(|r| (r, false))
+        })
+        .await;
         match started {
             Ok(Ok(r)) => Ok(r),
             Ok(Err(e)) => Err((
@@ -550,6 +605,9 @@ pub fn spawn_driver(st: AppState) -> tokio::task::JoinHandle<()> {
             }
             ticks += 1;
             if ticks.is_multiple_of(20) {
+                // Once a second: students' progress to disk, and the instructor's folder.
+                let sc3 = sc.clone();
+                let _ = tokio::task::spawn_blocking(move || sc3.save_progress()).await;
                 let sc2 = sc.clone();
                 let reloaded = tokio::task::spawn_blocking(move || sc2.rescan())
                     .await
@@ -1226,8 +1284,13 @@ async fn restart(State(st): State<AppState>, Path(id): Path<String>, h: HeaderMa
     let Some(slot) = st.scenarios.slot(&id) else {
         return done(&h, &id, serde_json::json!({"ok": true}));
     };
+    if let Some(p) = st.scenarios.progress() {
+        let text = slot.lock().text.clone();
+        p.forget(&id, &text);
+    }
+    *slot.saved.lock().unwrap_or_else(|e| e.into_inner()) = None;
     match st.scenarios.fresh(&id).await {
-        Ok(run) => {
+        Ok((run, _)) => {
             *slot.lock() = run;
             slot.notify();
             st.scenarios.begin_step(&id, &slot);
@@ -1598,6 +1661,55 @@ mod tests {
         // Without a server address (no listener here) Check says why instead of hanging.
         let (_, out) = call(&app, post("/scenarios/deploy-and-scale/verify", "")).await;
         assert!(out.contains("no address"), "{out}");
+    }
+
+    #[tokio::test]
+    async fn progress_survives_a_new_server_and_restart_forgets_it() {
+        let dir = std::env::temp_dir().join(format!("kubesim-progress-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let id = "01-pods-and-labels";
+        let first = {
+            let (router, st) = app();
+            st.scenarios.keep_progress(Some(Progress::in_dir(&dir)));
+            call(&router, get(&format!("/scenarios/{id}"))).await;
+            call(
+                &router,
+                post(
+                    &format!("/scenarios/{id}/kubectl"),
+                    "cmd=run+hello+--image%3Dnginx",
+                ),
+            )
+            .await;
+            call(&router, post(&format!("/scenarios/{id}/hint"), "")).await;
+            st.scenarios.save_progress();
+            let slot = st.scenarios.slot(id).unwrap();
+            let run = slot.lock();
+            (run.log.clone(), run.hints.clone())
+        };
+        assert!(!first.0.is_empty());
+        // A new server with the same folder: the run comes back as it was.
+        let (router, st) = app();
+        st.scenarios.keep_progress(Some(Progress::in_dir(&dir)));
+        call(&router, get(&format!("/scenarios/{id}"))).await;
+        let slot = st.scenarios.slot(id).unwrap();
+        {
+            let run = slot.lock();
+            assert_eq!((run.log.clone(), run.hints.clone()), first);
+            assert!(
+                run.session
+                    .sim
+                    .get_object(sim_core::store::Kind::Pod, "default", "hello")
+                    .is_some(),
+                "the replayed cluster has the pod"
+            );
+        }
+        // Restart forgets the saved progress too.
+        call(&router, post(&format!("/scenarios/{id}/restart"), "")).await;
+        let (router, st) = app();
+        st.scenarios.keep_progress(Some(Progress::in_dir(&dir)));
+        call(&router, get(&format!("/scenarios/{id}"))).await;
+        assert!(st.scenarios.slot(id).unwrap().lock().log.is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[tokio::test]

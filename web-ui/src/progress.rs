@@ -1,0 +1,188 @@
+//! A student's progress in each scenario, kept on disk so that stopping `kubesim serve`
+//! (closing the laptop, a new terminal) loses nothing: the run's log (what moved it), the
+//! revealed hints and the passed steps. The next visit replays the log, which gives the same
+//! cluster since runs are deterministic. A file is tied to the scenario's text by a hash, so
+//! an edited scenario starts afresh instead of replaying a log written for another version.
+//!
+//! Where: `$KUBESIM_STATE_DIR` (empty: nothing is kept), else
+//! `$XDG_STATE_HOME/kubesim/progress`, else `$HOME/.local/state/kubesim/progress`.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use sim_core::SimTime;
+
+use crate::sandbox::Request;
+use crate::scenario_run::{Entry, ScenarioRun};
+
+/// Where progress files live.
+#[derive(Clone, Debug)]
+pub(crate) struct Progress {
+    dir: PathBuf,
+}
+
+/// What a file holds.
+#[derive(Debug, Serialize, Deserialize)]
+struct File {
+    log: Vec<SavedEntry>,
+    hints: Vec<usize>,
+    passed: Vec<usize>,
+}
+
+/// [`Entry`] as JSON.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+enum SavedEntry {
+    Advance {
+        to_ms: u64,
+        free: bool,
+    },
+    Kubectl {
+        line: String,
+    },
+    Apply {
+        yaml: String,
+    },
+    Replace {
+        yaml: String,
+    },
+    Create {
+        yaml: String,
+    },
+    Request {
+        namespace: String,
+        service: String,
+        method: String,
+        path: String,
+        body: String,
+    },
+    Enter {
+        step: usize,
+    },
+}
+
+impl From<&Entry> for SavedEntry {
+    fn from(e: &Entry) -> SavedEntry {
+        match e {
+            Entry::Advance { to, free } => SavedEntry::Advance {
+                to_ms: to.millis(),
+                free: *free,
+            },
+            Entry::Kubectl(line) => SavedEntry::Kubectl { line: line.clone() },
+            Entry::Apply(yaml) => SavedEntry::Apply { yaml: yaml.clone() },
+            Entry::Replace(yaml) => SavedEntry::Replace { yaml: yaml.clone() },
+            Entry::Create(yaml) => SavedEntry::Create { yaml: yaml.clone() },
+            Entry::Request(r) => SavedEntry::Request {
+                namespace: r.namespace.clone(),
+                service: r.service.clone(),
+                method: r.method.clone(),
+                path: r.path.clone(),
+                body: r.body.clone(),
+            },
+            Entry::Enter(step) => SavedEntry::Enter { step: *step },
+        }
+    }
+}
+
+impl From<SavedEntry> for Entry {
+    fn from(e: SavedEntry) -> Entry {
+        match e {
+            SavedEntry::Advance { to_ms, free } => Entry::Advance {
+                to: SimTime(to_ms),
+                free,
+            },
+            SavedEntry::Kubectl { line } => Entry::Kubectl(line),
+            SavedEntry::Apply { yaml } => Entry::Apply(yaml),
+            SavedEntry::Replace { yaml } => Entry::Replace(yaml),
+            SavedEntry::Create { yaml } => Entry::Create(yaml),
+            SavedEntry::Request {
+                namespace,
+                service,
+                method,
+                path,
+                body,
+            } => Entry::Request(Request {
+                namespace,
+                service,
+                method,
+                path,
+                body,
+            }),
+            SavedEntry::Enter { step } => Entry::Enter(step),
+        }
+    }
+}
+
+/// A run's saved progress.
+#[derive(Debug)]
+pub(crate) struct Saved {
+    /// What moved the run.
+    pub log: Vec<Entry>,
+    /// Hints revealed, per step.
+    pub hints: Vec<usize>,
+    /// Steps passed.
+    pub passed: BTreeSet<usize>,
+}
+
+impl Progress {
+    /// The folder the environment names, if any.
+    pub(crate) fn from_env() -> Option<Progress> {
+        let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+        let dir = match std::env::var_os("KUBESIM_STATE_DIR") {
+            Some(v) if v.is_empty() => return None,
+            Some(v) => PathBuf::from(v),
+            None => env("XDG_STATE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".local").join("state")))?
+                .join("kubesim")
+                .join("progress"),
+        };
+        Some(Progress { dir })
+    }
+
+    /// Progress kept in `dir` (tests).
+    #[cfg(test)]
+    pub(crate) fn in_dir(dir: &std::path::Path) -> Progress {
+        Progress {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    fn path(&self, id: &str, text: &str) -> PathBuf {
+        let hash = sim_core::rng::mix64(&text.bytes().map(u64::from).collect::<Vec<_>>());
+        self.dir.join(format!("{id}-{hash:016x}.json"))
+    }
+
+    /// Writes `run`'s progress (aside, then renamed: a crash never leaves half a file).
+    pub(crate) fn save(&self, id: &str, run: &ScenarioRun) -> std::io::Result<()> {
+        let file = File {
+            log: run.log.iter().map(SavedEntry::from).collect(),
+            hints: run.hints.clone(),
+            passed: run.passed.iter().copied().collect(),
+        };
+        let json = serde_json::to_vec(&file).map_err(std::io::Error::other)?;
+        std::fs::create_dir_all(&self.dir)?;
+        let path = self.path(id, &run.text);
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, json)?;
+        std::fs::rename(&tmp, &path)
+    }
+
+    /// The progress saved for this version of scenario `id`, if any (an unreadable file is
+    /// no progress).
+    pub(crate) fn load(&self, id: &str, text: &str) -> Option<Saved> {
+        let bytes = std::fs::read(self.path(id, text)).ok()?;
+        let file: File = serde_json::from_slice(&bytes).ok()?;
+        Some(Saved {
+            log: file.log.into_iter().map(Entry::from).collect(),
+            hints: file.hints,
+            passed: file.passed.into_iter().collect(),
+        })
+    }
+
+    /// Forgets the progress of this version of scenario `id` ("restart scenario").
+    pub(crate) fn forget(&self, id: &str, text: &str) {
+        let _ = std::fs::remove_file(self.path(id, text));
+    }
+}
