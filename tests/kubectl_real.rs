@@ -956,7 +956,14 @@ fn a_killercoda_folder_plays_with_its_verify_and_background_scripts_run_by_real_
         !page.contains("{{exec}}"),
         "Killercoda's annotations are gone"
     );
-    c.use_scenario(id);
+    // The kubeconfig the page offers (`curl .../kubeconfig`), as a student would fetch it.
+    let response = c.http_get(&format!("/scenarios/{id}/kubeconfig"));
+    let kubeconfig = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    assert!(
+        kubeconfig.contains("/scenarios/deploy-and-scale/k8s"),
+        "{response}"
+    );
+    std::fs::write(c.dir.join("kubeconfig"), kubeconfig).unwrap();
     let nodes = c.ok(&["get", "nodes", "-o", "name"]);
     assert_eq!(nodes.trim(), "node/controlplane\nnode/node01");
     // The intro's background.sh ran, through the API, with the real kubectl.

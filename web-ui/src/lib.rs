@@ -201,6 +201,7 @@ pub fn router(state: AppState) -> Router {
         .route("/request", post(request))
         .route("/pod/{ns}/{name}", get(pod))
         .route("/export", get(export))
+        .route("/kubeconfig", get(kubeconfig))
         .route("/import", post(import))
         .route("/assets/{*file}", get(asset))
         .route("/compare", get(compare_page))
@@ -374,6 +375,8 @@ pub async fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result
 #[template(path = "index.html")]
 struct IndexPage {
     title: String,
+    /// This server's URL (the kubeconfig hint).
+    server: String,
     clock: String,
     now_ms: u64,
     start_ms: u64,
@@ -435,6 +438,7 @@ async fn index(State(st): State<AppState>) -> Response {
     let p = |k: &str| panels.get(k).cloned().unwrap_or_default();
     render(&IndexPage {
         title: st.title.to_string(),
+        server: st.scenarios.server(),
         clock: p("clock"),
         now_ms,
         start_ms,
@@ -827,6 +831,12 @@ pub(crate) fn pod_page(sim: &mut sim_core::Sim, ns: String, name: String) -> Res
         describe,
         logs,
     })
+}
+
+/// A kubeconfig for the sandbox, as `kubesim kubeconfig` prints it.
+async fn kubeconfig(State(st): State<AppState>) -> Response {
+    let text = kube_api::kubeconfig(&st.scenarios.server(), None);
+    ([(header::CONTENT_TYPE, "application/yaml")], text).into_response()
 }
 
 async fn export(State(st): State<AppState>) -> Response {

@@ -284,7 +284,7 @@ impl Scenarios {
     }
 
     /// This server's URL, for kubeconfigs (the default address before it listens).
-    fn server(&self) -> String {
+    pub(crate) fn server(&self) -> String {
         match self.addr.get() {
             Some(a) => format!("http://{a}"),
             None => "http://127.0.0.1:8080".into(),
@@ -564,6 +564,7 @@ pub fn routes() -> Router<AppState> {
         .route("/scenarios/{id}/reset", post(reset))
         .route("/scenarios/{id}/restart", post(restart))
         .route("/scenarios/{id}/verify", post(verify))
+        .route("/scenarios/{id}/kubeconfig", get(kubeconfig))
         .route("/scenarios/{id}/pod/{ns}/{name}", get(pod))
 }
 
@@ -1300,6 +1301,21 @@ async fn restart(State(st): State<AppState>, Path(id): Path<String>, h: HeaderMa
     }
 }
 
+/// A kubeconfig for this scenario's cluster (`curl -o kubesim.yaml .../kubeconfig`): the
+/// same text `kubesim kubeconfig --scenario ID` prints, for a student who runs kubesim from
+/// `cargo run` and has no `kubesim` on their PATH.
+async fn kubeconfig(State(st): State<AppState>, Path(id): Path<String>) -> Response {
+    if !st.scenarios.catalog().entries.contains_key(&id) {
+        return not_found(&id);
+    }
+    let text = crate::kube_api::kubeconfig(&st.scenarios.server(), Some(&id));
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/yaml")],
+        text,
+    )
+        .into_response()
+}
+
 /// Runs the current step's verify script (a Killercoda step's `verify.sh`) with the real
 /// kubectl against the scenario's cluster; the step passes if it exits 0 (and its checks,
 /// if any, hold). The run is not locked meanwhile: the script's kubectl calls reach it.
@@ -1655,6 +1671,16 @@ mod tests {
             "the kubeconfig command"
         );
         assert!(!page.contains("{{exec}}"));
+        assert!(page.contains("/scenarios/deploy-and-scale/kubeconfig"));
+        let (status, kc) = call(&app, get("/scenarios/deploy-and-scale/kubeconfig")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            kc.contains("server: http://127.0.0.1:8080/scenarios/deploy-and-scale/k8s")
+                && kc.contains("namespace: default"),
+            "{kc}"
+        );
+        let (status, _) = call(&app, get("/scenarios/nope/kubeconfig")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
         // A step with a verify script is not passed by its (absent) CEL checks alone.
         let (_, state) = call(&app, get("/scenarios/deploy-and-scale/state")).await;
         assert_eq!(check(&state, "passed"), serde_json::json!([]), "{state}");
