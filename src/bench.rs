@@ -346,6 +346,8 @@ pub(crate) fn web() -> Result<()> {
                 deployments * replicas,
                 v["fps"].as_f64().unwrap_or(0.0),
                 v["updates"].as_u64().unwrap_or(0),
+                v["long"].as_u64().unwrap_or(0),
+                v["worst"].as_u64().unwrap_or(0),
             ));
         }
     }
@@ -377,10 +379,10 @@ pub(crate) fn web() -> Result<()> {
             "  browser frames: skipped (needs chromium and `npm ci --prefix web-ui/e2e`)"
         )?;
     }
-    for (pods, f, updates) in fps {
+    for (pods, f, updates, long, worst) in fps {
         writeln!(
             so,
-            "  browser at {pods} pods, 30x, rolling: {f:.0} frames/s ({updates} DOM updates in 5 s)"
+            "  browser at {pods} pods, 30x, rolling: {f:.0} frames/s ({updates} DOM updates in 5 s; {long} frames over 20 ms, the longest {worst} ms)"
         )?;
     }
     Ok(())

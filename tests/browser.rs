@@ -64,6 +64,7 @@ fn node(script: &str, addr: std::net::SocketAddr, args: &[OsString], limit: u64,
         .arg(root().join("web-ui/e2e").join(script))
         .arg(format!("http://{addr}"))
         .args(args)
+        .env("KUBESIM_AGES", ages())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -87,6 +88,40 @@ fn node(script: &str, addr: std::net::SocketAddr, args: &[OsString], limit: u64,
     );
     assert!(status.success(), "{script} failed:\n{text}");
     assert!(text.contains(ok), "{text}");
+}
+
+/// Ages as kubectl prints them (`[[ms, "2m5s"], …]`), one at each boundary of HumanDuration:
+/// app.js computes the events panel's ages itself and must print the same.
+fn ages() -> String {
+    let ms: [i64; 19] = [
+        0,
+        999,
+        1_000,
+        59_000,
+        119_999,
+        120_000,
+        125_000,
+        600_000,
+        601_000,
+        10_800_000,
+        10_860_000,
+        28_800_000,
+        172_800_000,
+        176_400_000,
+        691_200_000,
+        63_072_000_000,
+        63_158_400_000,
+        252_288_000_000,
+        300_000_000_000,
+    ];
+    let table: Vec<(i64, String)> = ms
+        .iter()
+        .map(|&m| {
+            let d = sim_core::api::k8s_openapi::jiff::SignedDuration::from_millis(m);
+            (m, sim_core::kubectl::print::human_duration(d))
+        })
+        .collect();
+    serde_json::to_string(&table).unwrap()
 }
 
 #[test]

@@ -6,21 +6,125 @@
   function connect() {
     const es = new EventSource(document.body.dataset.stream || "/stream");
     es.addEventListener("panels", (e) => {
-      for (const { id, html, tiles } of JSON.parse(e.data)) {
+      for (const { id, html, tiles, parts } of JSON.parse(e.data)) {
         const el = $(id);
         if (!el) continue;
         if (tiles) { patchTiles(el, tiles); continue; }
+        if (parts) { patchParts(el, parts); continue; }
         el.tiles = null;
         if (id.endsWith("cluster") && el.querySelector(".nodes")) patchCluster(el, html);
-        else el.innerHTML = html;
+        else morph(el, html);
       }
       syncScrubber();
+      showAges();
       drawCanvases();
       document.body.dataset.updated = String(Date.now());
     });
     es.onerror = () => { es.close(); setTimeout(connect, 1000); };
   }
   connect();
+
+  // Every other panel is morphed into its new HTML: only the attributes and text that changed
+  // are touched, so an update re-lays out what changed and not the whole panel, a selection
+  // survives, and a <details> the student closed stays closed.
+  function morph(el, html) {
+    const next = document.createElement("template");
+    next.innerHTML = html;
+    morphChildren(el, next.content);
+  }
+  const keyOf = (n) => (n.nodeType === 1 ? n.getAttribute("data-key") : null);
+  function morphChildren(parent, next) {
+    const keyed = new Map();
+    for (let c = parent.firstChild; c; c = c.nextSibling) {
+      const k = keyOf(c);
+      if (k !== null) keyed.set(k, c);
+    }
+    let cur = parent.firstChild;
+    for (let b = next.firstChild; b;) {
+      const following = b.nextSibling;
+      const k = keyOf(b);
+      let match = null;
+      if (k !== null) {
+        match = keyed.get(k) || null;
+        keyed.delete(k);
+      } else if (cur && keyOf(cur) === null && cur.nodeType === b.nodeType && cur.nodeName === b.nodeName) match = cur;
+      if (match) {
+        morphNode(match, b);
+        if (match === cur) cur = cur.nextSibling;
+        else parent.insertBefore(match, cur);
+      } else parent.insertBefore(b, cur);
+      b = following;
+    }
+    while (cur) {
+      const n = cur.nextSibling;
+      cur.remove();
+      cur = n;
+    }
+  }
+  // The Deployments and events panels come as keyed parts (view.rs, Parts::diff): the keys in
+  // order, and the HTML of those that are new or changed. The others stay as they are.
+  function patchParts(el, { within, order, set }) {
+    const box = within ? el.querySelector(within) : el;
+    if (!box) return;
+    const have = new Map([...box.children].map((c) => [c.getAttribute("data-key"), c]));
+    let at = box.firstElementChild;
+    for (const key of order) {
+      let node = have.get(key);
+      have.delete(key);
+      if (key in set) {
+        const next = document.createElement("template");
+        next.innerHTML = set[key];
+        const fresh = next.content.firstElementChild;
+        if (node) morphNode(node, fresh);
+        else node = fresh;
+      }
+      if (!node) continue;
+      if (node === at) at = at.nextElementSibling;
+      else box.insertBefore(node, at);
+    }
+    for (const gone of have.values()) gone.remove();
+  }
+
+  // Event ages ("LAST SEEN") are computed here from the virtual clock, as kubectl prints them
+  // (duration.HumanDuration), so a row is not sent again every second only because it aged.
+  function human(ms) {
+    const s = Math.trunc(ms / 1000), m = Math.trunc(s / 60), h = Math.trunc(s / 3600), d = Math.trunc(h / 24), y = Math.trunc(d / 365);
+    if (s < -1) return "<invalid>";
+    if (s < 0) return "0s";
+    if (s < 120) return s + "s";
+    if (m < 10) return s % 60 ? m + "m" + (s % 60) + "s" : m + "m";
+    if (m < 180) return m + "m";
+    if (h < 8) return m % 60 ? h + "h" + (m % 60) + "m" : h + "h";
+    if (h < 48) return h + "h";
+    if (h < 192) return h % 24 ? d + "d" + (h % 24) + "h" : d + "d";
+    if (h < 24 * 365 * 2) return d + "d";
+    if (h < 24 * 365 * 8) return d % 365 ? y + "y" + (d % 365) + "d" : y + "y";
+    return y + "y";
+  }
+  // For the browser tests, which check it against kubesim's port of HumanDuration.
+  window.kubesim = { age: human };
+  const ages = document.getElementsByClassName("age");
+  function showAges() {
+    const clock = document.querySelector("[data-now]");
+    if (!clock) return;
+    const now = +clock.dataset.now;
+    for (const td of ages) {
+      const age = human(now - +td.dataset.since);
+      if (td.textContent !== age) td.textContent = age;
+    }
+  }
+
+  const userOwned = (el, name) => name === "open" && el.tagName === "DETAILS";
+  function morphNode(a, b) {
+    if (a.nodeType !== 1) {
+      if (a.nodeValue !== b.nodeValue) a.nodeValue = b.nodeValue;
+      return;
+    }
+    if (a.isEqualNode(b)) return;
+    for (const { name, value } of b.attributes) if (a.getAttribute(name) !== value && !userOwned(a, name)) a.setAttribute(name, value);
+    for (const name of a.getAttributeNames()) if (!b.hasAttribute(name) && !userOwned(a, name)) a.removeAttribute(name);
+    morphChildren(a, b);
+  }
 
   // The cluster panel changes a few tiles at a time: touch only those (keyed by pod name),
   // so a thousand tiles do not all re-layout on every update.
@@ -46,10 +150,9 @@
         if (have) {
           byName.delete(name);
           const a = have.firstElementChild, b = li.firstElementChild;
-          if (a.className !== b.className || a.textContent !== b.textContent) {
-            a.className = b.className;
-            a.innerHTML = b.innerHTML;
-          }
+          if (a.className !== b.className) a.className = b.className;
+          if (a.textContent !== b.textContent) a.textContent = b.textContent;
+          if (a.dataset.rev !== b.dataset.rev) a.dataset.rev = b.dataset.rev;
         } else {
           have = li;
         }
@@ -67,7 +170,6 @@
   // data (view.rs, Tiles::diff): patch those buttons in place, built as pod_tile.html builds
   // them, and keep each list in the server's order (revision, then name).
   const STATES = { r: ["ready", "●"], n: ["notready", "◐"], c: ["creating", "◌"], p: ["pending", "○"], t: ["terminating", "↓"], x: ["crash", "✕"], u: ["pull", "⚠"], o: ["oom", "✕"], d: ["done", "✓"] };
-  const esc = (s) => String(s).replace(/[&<>"']/g, (c) => "&#" + c.charCodeAt(0) + ";");
   const before = (rev, name, b) => rev < +b.dataset.rev || (rev === +b.dataset.rev && name < b.dataset.pod);
   function patchTiles(el, t) {
     const boxes = el.querySelectorAll(":scope > .nodes > section");
@@ -85,6 +187,7 @@
       if (li) li.remove();
       el.tiles.delete(ns + "/" + name);
     }
+    const resort = new Set();
     for (const [ns, name, node, letter, status, rev, restarts] of t.set) {
       const key = ns + "/" + name;
       const list = boxes[node] && boxes[node].querySelector("ul.pods");
@@ -98,22 +201,36 @@
         b.dataset.pod = name;
         el.tiles.set(key, li);
       } else b = li.firstElementChild;
+      // One text node per tile, as pod_tile.html writes it: a tile that changes re-lays out
+      // one line of text.
       const [cls, icon] = STATES[letter] || STATES.p;
-      b.className = "pod " + cls + " rev-" + (rev % 8);
-      b.dataset.rev = rev;
-      b.innerHTML = icon + ' <b class="rev">r' + rev + '</b> <span class="short">' + esc(name.split("-").pop()) + "</span> " + esc(status) +
-        (restarts !== "0" ? ' <b class="restarts">↻' + esc(restarts) + "</b>" : "");
-      // Where it belongs: after every tile that sorts before it.
-      const prev = li.parentNode === list ? li.previousElementSibling : null;
-      const next = li.parentNode === list ? li.nextElementSibling : null;
-      const placed = li.parentNode === list &&
-        (!prev || before(+prev.firstElementChild.dataset.rev, prev.firstElementChild.dataset.pod, b)) &&
-        (!next || before(rev, name, next.firstElementChild));
-      if (placed) continue;
+      const className = "pod " + cls + " rev-" + (rev % 8);
+      const text = icon + " r" + rev + " " + name.split("-").pop() + " " + status + (restarts !== "0" ? " ↻" + restarts : "");
+      if (b.className !== className) b.className = className;
+      if (b.textContent !== text) b.textContent = text;
+      if (b.dataset.rev !== String(rev)) {
+        // A rollback renumbers a ReplicaSet: its tiles move; the list is put in order below.
+        if (b.dataset.rev) resort.add(list);
+        b.dataset.rev = rev;
+      }
+      if (li.parentNode === list) continue;
+      // A new tile (or one that moved to another node) goes after every tile that sorts
+      // before it.
       li.remove();
-      let at = list.firstElementChild;
-      while (at && !before(rev, name, at.firstElementChild)) at = at.nextElementSibling;
-      list.insertBefore(li, at);
+      const tiles = list.children;
+      let lo = 0, hi = tiles.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (before(rev, name, tiles[mid].firstElementChild)) hi = mid;
+        else lo = mid + 1;
+      }
+      list.insertBefore(li, tiles[lo] || null);
+    }
+    for (const list of resort) {
+      const lis = [...list.children];
+      const key = (li) => [+li.firstElementChild.dataset.rev, li.firstElementChild.dataset.pod];
+      lis.sort((a, b) => { const [ra, na] = key(a), [rb, nb] = key(b); return ra - rb || (na < nb ? -1 : na > nb ? 1 : 0); });
+      if (lis.some((li, i) => li !== list.children[i])) list.append(...lis);
     }
     const count = el.querySelector(":scope > .count");
     if (count && count.textContent !== t.count) count.textContent = t.count;

@@ -20,8 +20,8 @@ try {
 
   // The demo: 10 ready pods of revision 1, spread over three nodes.
   await expectSoon(page, "the demo shows 10 ready pods of revision 1", () =>
-    document.querySelectorAll("#cluster .pod.ready .rev").length >= 10 &&
-    [...document.querySelectorAll("#cluster .pod.ready .rev")].every((r) => r.textContent === "r1"));
+    document.querySelectorAll("#cluster .pod.ready").length >= 10 &&
+    [...document.querySelectorAll("#cluster .pod.ready")].every((p) => p.textContent.split(" ")[1] === "r1"));
   const nodes = await page.$$eval("#cluster .node", (ns) => ns.length);
   if (nodes !== 3) await fail("expected 3 nodes, saw " + nodes);
 
@@ -51,15 +51,18 @@ try {
 
   // Apply the course manifest with a new image, at 30x.
   await page.click("form[action='/control/play?speed=30'] button");
+  // A student closes "Why did the controller do that?": updates must not open it again.
+  await page.evaluate(() => { document.querySelector("#deployments details.why").open = false; });
   await page.click("#apply-form button");
   await expectSoon(page, "apply prints configured", () => document.getElementById("apply-out").textContent.includes("deployment.apps/credit-scoring-api configured"));
-  await expectSoon(page, "pods of revision 2 appear", () => [...document.querySelectorAll("#cluster .pod .rev")].some((r) => r.textContent === "r2"));
+  await expectSoon(page, "pods of revision 2 appear", () => [...document.querySelectorAll("#cluster .pod")].some((p) => / r2 /.test(p.textContent)));
   if (shots) await page.evaluate(() => window.scrollTo(0, 0)), await page.screenshot({ path: shots + "/rollout.png" });
   await expectSoon(page, "revision 1 disappears and 10 pods of revision 2 are ready", () => {
-    const revs = [...document.querySelectorAll("#cluster .pod.ready .rev")].map((r) => r.textContent);
+    const revs = [...document.querySelectorAll("#cluster .pod.ready")].map((p) => p.textContent.split(" ")[1]);
     return revs.length === 10 && revs.every((r) => r === "r2") && !document.querySelector("#cluster .pod.terminating");
   }, undefined, 30000);
   await expectSoon(page, "the deployment panel explains the scale-down", () => document.getElementById("deployments").textContent.includes("maxScaledDown"));
+  if (await page.evaluate(() => document.querySelector("#deployments details.why").open)) await fail("a closed 'why' section opened again on an update");
   await expectSoon(page, "the timeline shows both revisions", () => document.querySelectorAll("#timeline polyline.rev").length >= 2);
   const fast = await page.textContent("#timeline .sampling");
   if (!/sampled 1 in \d+/.test(fast)) await fail("at 30x the chart should say it samples: " + fast);
@@ -83,6 +86,18 @@ try {
     return want === have ? null : "live: " + have + "\nserver: " + want;
   });
   if (mismatch) await fail("the patched cluster differs from the server's render:\n" + mismatch);
+  // The other panels were morphed in place: they must equal a fresh render too.
+  const stale = await page.evaluate(async () => {
+    const fresh = new DOMParser().parseFromString(await (await fetch("/")).text(), "text/html");
+    for (const d of document.querySelectorAll("#deployments details")) d.open = true;
+    for (const d of fresh.querySelectorAll("#deployments details")) d.open = true;
+    return ["deployments", "timeline", "events"].filter((id) => !document.getElementById(id).isEqualNode(fresh.getElementById(id)));
+  });
+  if (stale.length) await fail("morphed panels differ from the server's render: " + stale.join(", "));
+  // The events panel's ages are computed in the page: as kubectl prints them.
+  const ages = JSON.parse(process.env.KUBESIM_AGES || "[]");
+  const wrongAges = await page.evaluate((ages) => ages.filter(([ms, text]) => window.kubesim.age(ms) !== text), ages);
+  if (!ages.length || wrongAges.length) await fail("ages differ from kubectl's: " + JSON.stringify(wrongAges) + " of " + ages.length);
   await page.click("form[action='/control/play?speed=1'] button");
   await expectSoon(page, "play resumes", () => !document.querySelector("#clock .speed").textContent.includes("paused"));
 
@@ -123,7 +138,7 @@ try {
   if (shots) await page.evaluate(() => window.scrollTo(0, 0)), await page.screenshot({ path: shots + "/compare.png" });
   await expectSoon(page, "both sides finish on revision 2", () =>
     ["left", "right"].every((s) => {
-      const revs = [...document.querySelectorAll("#" + s + "-cluster .pod.ready .rev")].map((r) => r.textContent);
+      const revs = [...document.querySelectorAll("#" + s + "-cluster .pod.ready")].map((p) => p.textContent.split(" ")[1]);
       return revs.length === 10 && revs.every((r) => r === "r2");
     }), undefined, 40000);
 

@@ -4,7 +4,6 @@
 use askama::Template;
 
 use crate::sandbox::{Action, Sandbox, SandboxError, Speed};
-use crate::view::DeploymentsPanel;
 
 /// A strategy block to compare.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -225,19 +224,17 @@ impl Compare {
 
     /// The panels of the compare page, with the clusters' tiles.
     pub fn live(&self) -> crate::view::Live {
-        let mut out = Vec::new();
-        let mut tiles = Vec::new();
+        let mut live = crate::view::Live::default();
         let ids = [
             ("left-cluster", "left-deploy", "left-timeline"),
             ("right-cluster", "right-deploy", "right-timeline"),
         ];
         for (s, (c, d, t)) in self.sides.iter().zip(ids) {
-            let (html, cluster_tiles) = crate::view::cluster(&s.sim);
-            out.push((c, html));
-            tiles.extend(cluster_tiles.map(|t| (c, std::sync::Arc::new(t))));
-            out.push((d, DeploymentsPanel::of(&s.sim).render().unwrap_or_default()));
-            out.push((t, crate::timeline::render(s)));
+            live.push_cluster(c, &s.sim);
+            live.push_deployments(d, &s.sim);
+            live.panels.push((t, crate::timeline::render(s)));
         }
+        let out = &mut live.panels;
         let clock = crate::view::ClockPanel::of(&self.sides[0]);
         out.push((
             "compare-clock",
@@ -252,7 +249,7 @@ impl Compare {
             "compare-summary",
             self.summary().render().unwrap_or_default(),
         ));
-        crate::view::Live { panels: out, tiles }
+        live
     }
 }
 

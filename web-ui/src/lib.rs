@@ -18,11 +18,11 @@ pub mod sandbox;
 pub mod scenario_run;
 pub mod scenario_ui;
 mod scripts;
+mod stream;
 pub mod timeline;
 pub mod view;
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -32,14 +32,12 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use sim_core::controller::node_lifecycle::NodeFault;
 use sim_core::kubectl::Output;
 use tokio::sync::watch;
-use tokio_stream::wrappers::ReceiverStream;
 
 use sandbox::{Action, Sandbox, SandboxError, Speed};
 
@@ -457,9 +455,8 @@ async fn index(State(st): State<AppState>) -> Response {
     })
 }
 
-/// One stream per tab: every panel at once, then the panels whose HTML changed, at most
-/// every 50 ms. A cluster panel drawn as tiles that the tab already has goes as the tiles that
-/// changed ([`view::Tiles::diff`]), not as HTML.
+/// One stream per tab ([`stream::sse`]): every panel at once, then what changed, at most every
+/// 50 ms.
 #[derive(Deserialize)]
 struct StreamQuery {
     view: Option<String>,
@@ -467,61 +464,10 @@ struct StreamQuery {
 
 async fn stream(State(st): State<AppState>, Query(q): Query<StreamQuery>) -> impl IntoResponse {
     let compare_view = q.view.as_deref() == Some("compare");
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Event, Infallible>>(16);
-    let mut changes = st.changed.subscribe();
-    let mut shutdown = st.shutdown.subscribe();
-    tokio::spawn(async move {
-        let mut sent: BTreeMap<&'static str, String> = BTreeMap::new();
-        let mut sent_tiles: BTreeMap<&'static str, Arc<view::Tiles>> = BTreeMap::new();
-        loop {
-            let version = *changes.borrow_and_update();
-            let live = st.panels(version, compare_view);
-            // Every panel that changed, in one message.
-            let batch: Vec<serde_json::Value> = live
-                .panels
-                .iter()
-                .filter(|(id, html)| sent.get(id) != Some(html))
-                .map(|(id, html)| {
-                    let diff = live
-                        .tiles_of(id)
-                        .zip(sent_tiles.get(id))
-                        .and_then(|(new, old)| new.diff(old));
-                    match diff {
-                        Some(tiles) => serde_json::json!({"id": id, "tiles": tiles}),
-                        None => serde_json::json!({"id": id, "html": html}),
-                    }
-                })
-                .collect();
-            if !batch.is_empty() {
-                let data = serde_json::Value::Array(batch).to_string();
-                if tx
-                    .send(Ok(Event::default().event("panels").data(data)))
-                    .await
-                    .is_err()
-                {
-                    return; // the tab closed
-                }
-                for (id, html) in live.panels.iter() {
-                    sent.insert(id, html.clone());
-                    match live.tiles_of(id) {
-                        Some(t) => sent_tiles.insert(id, t.clone()),
-                        None => sent_tiles.remove(id),
-                    };
-                }
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(50)) => {}
-                _ = tx.closed() => return,
-                _ = shutdown.changed() => return,
-            }
-            tokio::select! {
-                r = changes.changed() => if r.is_err() { return },
-                _ = tx.closed() => return,
-                _ = shutdown.changed() => return,
-            }
-        }
-    });
-    Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::default())
+    let (changes, shutdown) = (st.changed.subscribe(), st.shutdown.subscribe());
+    stream::sse(changes, shutdown, move |version| {
+        st.panels(version, compare_view)
+    })
 }
 
 fn wants_json(h: &HeaderMap) -> bool {

@@ -10,7 +10,6 @@
 //! and, for a folder, looks at the files' modification times every second.
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
@@ -19,18 +18,16 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use tokio::sync::watch;
-use tokio_stream::wrappers::ReceiverStream;
 
 use crate::AppState;
 use crate::progress::Progress;
 use crate::sandbox::Speed;
 use crate::scenario_run::{ScenarioRun, Verify};
-use crate::view::{self, Panels};
+use crate::view::Live;
 
 /// The course, embedded in the binary.
 #[derive(rust_embed::RustEmbed)]
@@ -94,7 +91,7 @@ pub(crate) struct Slot {
     /// Bumped after every change of the run (its tabs' streams and the API's watches wait
     /// on it).
     pub(crate) changed: watch::Sender<u64>,
-    rendered: Mutex<Option<(u64, Arc<Panels>)>>,
+    rendered: Mutex<Option<(u64, Arc<Live>)>>,
     /// Who manages which fields of the run's objects (server-side apply).
     pub(crate) managed: Mutex<crate::managed::Managed>,
     /// (log length, hints revealed, steps passed) when the progress was last saved.
@@ -784,7 +781,7 @@ async fn scenario_page(State(st): State<AppState>, Path(id): Path<String>) -> Re
                 String::new()
             },
             server: st.scenarios.server(),
-            panels: panels(&st, &id, &run).into_iter().collect(),
+            panels: panels(&st, &id, &run).panels.into_iter().collect(),
             console: run.console.clone(),
         }
     };
@@ -792,7 +789,7 @@ async fn scenario_page(State(st): State<AppState>, Path(id): Path<String>) -> Re
 }
 
 /// The live fragments of a scenario page, by element id.
-fn panels(st: &AppState, id: &str, run: &ScenarioRun) -> Panels {
+fn panels(st: &AppState, id: &str, run: &ScenarioRun) -> Live {
     let sim = &run.session.sim;
     let notice = {
         let c = st.scenarios.catalog();
@@ -805,23 +802,19 @@ fn panels(st: &AppState, id: &str, run: &ScenarioRun) -> Panels {
             _ => String::new(),
         }
     };
-    vec![
-        ("clock", clock_html(run)),
-        ("cluster", view::cluster_html(sim)),
-        (
-            "deployments",
-            view::DeploymentsPanel::of(sim).render().unwrap_or_default(),
-        ),
-        (
-            "events",
-            view::EventsPanel::of(sim).render().unwrap_or_default(),
-        ),
+    let mut live = Live::default();
+    live.panels.push(("clock", clock_html(run)));
+    live.push_cluster("cluster", sim);
+    live.push_deployments("deployments", sim);
+    live.push_events("events", sim);
+    live.panels.extend([
         ("traffic", traffic_html(run)),
         ("checks", checks_html(id, run)),
         ("hints", hints_html(id, run)),
         ("says", says_html(run)),
         ("notice", esc(&notice)),
-    ]
+    ]);
+    live
 }
 
 /// The traffic charts of the main page, for the Services this run sends traffic to (empty
@@ -989,7 +982,7 @@ fn clock_html(run: &ScenarioRun) -> String {
 }
 
 /// The panels for change number `version`, rendered at most once for every tab.
-fn cached_panels(st: &AppState, id: &str, slot: &Slot, version: u64) -> Arc<Panels> {
+fn cached_panels(st: &AppState, id: &str, slot: &Slot, version: u64) -> Arc<Live> {
     let mut cache = slot.rendered.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((v, p)) = cache.as_ref()
         && *v == version
@@ -1001,52 +994,16 @@ fn cached_panels(st: &AppState, id: &str, slot: &Slot, version: u64) -> Arc<Pane
     p
 }
 
-/// One stream per tab, as on the main page: every panel, then those whose HTML changed.
+/// One stream per tab, as on the main page ([`crate::stream::sse`]).
 async fn stream(State(st): State<AppState>, Path(id): Path<String>) -> Response {
     let Some(slot) = st.scenarios.slot(&id) else {
         return not_found(&id);
     };
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Event, Infallible>>(16);
-    let mut changes = slot.changed.subscribe();
-    let mut shutdown = st.shutdown.subscribe();
-    tokio::spawn(async move {
-        let mut sent: BTreeMap<&'static str, String> = BTreeMap::new();
-        loop {
-            let version = *changes.borrow_and_update();
-            let panels = cached_panels(&st, &id, &slot, version);
-            let batch: Vec<serde_json::Value> = panels
-                .iter()
-                .filter(|(k, html)| sent.get(k) != Some(html))
-                .map(|(k, html)| serde_json::json!({"id": k, "html": html}))
-                .collect();
-            if !batch.is_empty() {
-                let data = serde_json::Value::Array(batch).to_string();
-                if tx
-                    .send(Ok(Event::default().event("panels").data(data)))
-                    .await
-                    .is_err()
-                {
-                    return;
-                }
-                for (k, html) in panels.iter() {
-                    sent.insert(k, html.clone());
-                }
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(50)) => {}
-                _ = tx.closed() => return,
-                _ = shutdown.changed() => return,
-            }
-            tokio::select! {
-                r = changes.changed() => if r.is_err() { return },
-                _ = tx.closed() => return,
-                _ = shutdown.changed() => return,
-            }
-        }
-    });
-    Sse::new(ReceiverStream::new(rx))
-        .keep_alive(KeepAlive::default())
-        .into_response()
+    let (changes, shutdown) = (slot.changed.subscribe(), st.shutdown.subscribe());
+    crate::stream::sse(changes, shutdown, move |version| {
+        cached_panels(&st, &id, &slot, version)
+    })
+    .into_response()
 }
 
 /// The run's state as JSON (tests, scripts).

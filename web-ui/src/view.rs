@@ -371,14 +371,58 @@ pub struct DeploymentView {
     pub paused: bool,
 }
 
-/// The Deployments panel.
-#[derive(Template)]
-#[template(path = "deployments.html")]
+/// The Deployments panel: one `<article>` per Deployment ([`DeploymentsPanel::parts`]).
 pub struct DeploymentsPanel {
     /// Deployments (at most [`MAX_DEPLOYMENTS_SHOWN`]).
     pub deployments: Vec<DeploymentView>,
     /// How many more exist.
     pub more: usize,
+}
+
+/// One Deployment's article.
+#[derive(Template)]
+#[template(path = "deployment.html")]
+struct DeploymentArticle<'a> {
+    d: &'a DeploymentView,
+}
+
+impl DeploymentsPanel {
+    /// The panel's HTML.
+    pub fn html(&self) -> String {
+        self.parts().html()
+    }
+
+    /// The panel as keyed parts: one article per Deployment, and the lines around them.
+    pub fn parts(&self) -> Parts {
+        let mut parts = Vec::new();
+        if self.deployments.is_empty() {
+            parts.push(Part::new(
+                "empty",
+                "<p class=\"empty\" data-key=\"empty\">No Deployment yet. Apply one in the YAML box below.</p>".into(),
+            ));
+        }
+        for d in &self.deployments {
+            parts.push(Part::new(
+                &d.key,
+                DeploymentArticle { d }.render().unwrap_or_default(),
+            ));
+        }
+        if self.more > 0 {
+            parts.push(Part::new(
+                "more",
+                format!(
+                    "<p class=\"empty\" data-key=\"more\">and {} more Deployments (kubectl get deploy -A lists them all)</p>",
+                    self.more
+                ),
+            ));
+        }
+        Parts {
+            within: "",
+            before: String::new(),
+            after: String::new(),
+            parts,
+        }
+    }
 }
 
 /// Deployments detailed on the page; the rest are counted.
@@ -539,22 +583,48 @@ impl DeploymentsPanel {
     }
 }
 
-/// One event row: (age, type, reason, object, message, count).
-pub type EventRow = (String, String, String, String, String, u32);
+/// One row of the events panel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    /// The event's sequence number (its key on the page).
+    pub seq: u64,
+    /// When it was last seen, virtual ms (app.js computes the age from it on every tick).
+    pub last_ms: u64,
+    /// LAST SEEN, as kubectl prints it.
+    pub age: String,
+    /// `Normal` or `Warning`.
+    pub kind: &'static str,
+    /// REASON.
+    pub reason: &'static str,
+    /// OBJECT (`pod/web-1`).
+    pub object: String,
+    /// MESSAGE.
+    pub message: String,
+    /// How many times it was seen.
+    pub count: u32,
+}
+
+/// One event row; without its age when it is a part sent to a live tab (the tab computes it).
+#[derive(Template)]
+#[template(path = "event_row.html")]
+struct EventRowHtml<'a> {
+    r: &'a EventRow,
+    with_age: bool,
+}
 
 /// Recent events.
-#[derive(Template)]
-#[template(path = "events.html")]
 pub struct EventsPanel {
     /// Rows, newest first.
     pub rows: Vec<EventRow>,
 }
 
+const EVENTS_TABLE: &str = "<table class=\"events\"><thead><tr><th>last seen</th><th>type</th><th>reason</th><th>object</th><th>message</th></tr></thead><tbody>";
+
 impl EventsPanel {
     /// The newest events first.
     pub fn of(sim: &Sim) -> EventsPanel {
         let now = sim.now();
-        let mut rows: Vec<(u64, EventRow)> = sim
+        let mut rows: Vec<EventRow> = sim
             .store
             .events
             .iter()
@@ -568,22 +638,56 @@ impl EventsPanel {
                     Kind::Service => "service",
                     _ => "object",
                 };
-                Some((
-                    last.millis(),
-                    (
-                        t(now.since(last).millis()),
-                        if e.warning { "Warning" } else { "Normal" }.to_string(),
-                        e.reason.to_string(),
-                        format!("{kind}/{}", e.object.name),
-                        e.message.to_string(),
-                        count,
-                    ),
-                ))
+                Some(EventRow {
+                    seq: e.seq,
+                    last_ms: last.millis(),
+                    age: t(now.since(last).millis()),
+                    kind: if e.warning { "Warning" } else { "Normal" },
+                    reason: e.reason,
+                    object: format!("{kind}/{}", e.object.name),
+                    message: e.message.to_string(),
+                    count,
+                })
             })
             .collect();
-        rows.sort_by_key(|r| std::cmp::Reverse(r.0));
-        EventsPanel {
-            rows: rows.into_iter().take(40).map(|(_, r)| r).collect(),
+        rows.sort_by_key(|r| std::cmp::Reverse(r.last_ms));
+        rows.truncate(40);
+        EventsPanel { rows }
+    }
+
+    /// The panel's HTML, ages included (the first page, and pages without JavaScript).
+    pub fn html(&self) -> String {
+        let mut out = String::from(EVENTS_TABLE);
+        for r in &self.rows {
+            out.push_str(
+                &EventRowHtml { r, with_age: true }
+                    .render()
+                    .unwrap_or_default(),
+            );
+        }
+        out.push_str("</tbody></table>");
+        out
+    }
+
+    /// The rows as parts, without their ages: a row is sent again only when it changes, not
+    /// every second as it ages.
+    pub fn parts(&self) -> Parts {
+        Parts {
+            within: "tbody",
+            before: EVENTS_TABLE.into(),
+            after: "</tbody></table>".into(),
+            parts: self
+                .rows
+                .iter()
+                .map(|r| {
+                    Part::new(
+                        &r.seq.to_string(),
+                        EventRowHtml { r, with_age: false }
+                            .render()
+                            .unwrap_or_default(),
+                    )
+                })
+                .collect(),
         }
     }
 }
@@ -791,20 +895,139 @@ pub fn cluster(sim: &Sim) -> (String, Option<Tiles>) {
     }
 }
 
-/// Panels as the live stream uses them: the HTML of each, and the tiles of the cluster panels
-/// drawn as tiles, by panel id.
+/// One keyed element of a panel drawn as [`Parts`]: its HTML is one element whose `data-key`
+/// is `key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// Its `data-key`.
+    pub key: String,
+    /// Its HTML.
+    pub html: String,
+}
+
+impl Part {
+    /// A part.
+    pub fn new(key: &str, html: String) -> Part {
+        Part {
+            key: key.to_string(),
+            html,
+        }
+    }
+}
+
+/// A panel whose body is a list of keyed elements (the Deployments, the event rows): once a
+/// tab has the panel, the stream sends the keys in order and only the elements that are new or
+/// changed ([`Parts::diff`]); app.js keeps the others where they are.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Parts {
+    /// Selector, inside the panel, of the element whose children are the parts (empty: the
+    /// panel itself).
+    pub within: &'static str,
+    /// HTML before the parts.
+    pub before: String,
+    /// HTML after the parts.
+    pub after: String,
+    /// The parts, in page order.
+    pub parts: Vec<Part>,
+}
+
+/// What a tab that has a panel's earlier state needs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Delta {
+    /// Nothing it would see changed.
+    Nothing,
+    /// These changes, as JSON for app.js.
+    Data(serde_json::Value),
+    /// The whole panel's HTML.
+    Html,
+}
+
+impl Parts {
+    /// The panel's HTML.
+    pub fn html(&self) -> String {
+        let mut out = self.before.clone();
+        for p in &self.parts {
+            out.push_str(&p.html);
+        }
+        out.push_str(&self.after);
+        out
+    }
+
+    /// What to send a tab that has `old`: `{"within": …, "order": [key…], "set": {key: html}}`
+    /// with the parts that are new or changed, nothing when none moved or changed, the
+    /// whole panel when what surrounds the parts changed.
+    pub fn diff(&self, old: &Parts) -> Delta {
+        if self.within != old.within || self.before != old.before || self.after != old.after {
+            return Delta::Html;
+        }
+        let had: std::collections::HashMap<&str, &str> = old
+            .parts
+            .iter()
+            .map(|p| (p.key.as_str(), p.html.as_str()))
+            .collect();
+        let set: serde_json::Map<String, serde_json::Value> = self
+            .parts
+            .iter()
+            .filter(|p| had.get(p.key.as_str()) != Some(&p.html.as_str()))
+            .map(|p| (p.key.clone(), p.html.clone().into()))
+            .collect();
+        let same_order = self.parts.len() == old.parts.len()
+            && self
+                .parts
+                .iter()
+                .zip(&old.parts)
+                .all(|(a, b)| a.key == b.key);
+        if set.is_empty() && same_order {
+            return Delta::Nothing;
+        }
+        let order: Vec<&str> = self.parts.iter().map(|p| p.key.as_str()).collect();
+        Delta::Data(serde_json::json!({"within": self.within, "order": order, "set": set}))
+    }
+}
+
+/// Panels as the live stream uses them: the HTML of each, the tiles of the cluster panels
+/// drawn as tiles, and the parts of the panels drawn as parts, by panel id.
 #[derive(Debug, Default)]
 pub struct Live {
     /// Every panel's HTML.
     pub panels: Panels,
     /// The tiles of each cluster panel drawn as tiles.
     pub tiles: Vec<(&'static str, std::sync::Arc<Tiles>)>,
+    /// The parts of each panel drawn as parts.
+    pub parts: Vec<(&'static str, std::sync::Arc<Parts>)>,
 }
 
 impl Live {
     /// The tiles of panel `id`, if it is drawn as tiles.
     pub fn tiles_of(&self, id: &str) -> Option<&std::sync::Arc<Tiles>> {
         self.tiles.iter().find(|(i, _)| *i == id).map(|(_, t)| t)
+    }
+
+    /// The parts of panel `id`, if it is drawn as parts.
+    pub fn parts_of(&self, id: &str) -> Option<&std::sync::Arc<Parts>> {
+        self.parts.iter().find(|(i, _)| *i == id).map(|(_, p)| p)
+    }
+
+    /// Adds the Deployments panel `id` of `sim`.
+    pub fn push_deployments(&mut self, id: &'static str, sim: &Sim) {
+        let parts = DeploymentsPanel::of(sim).parts();
+        self.panels.push((id, parts.html()));
+        self.parts.push((id, std::sync::Arc::new(parts)));
+    }
+
+    /// Adds the events panel `id` of `sim`.
+    pub fn push_events(&mut self, id: &'static str, sim: &Sim) {
+        let panel = EventsPanel::of(sim);
+        self.panels.push((id, panel.html()));
+        self.parts.push((id, std::sync::Arc::new(panel.parts())));
+    }
+
+    /// Adds the cluster panel `id` of `sim` (tiles, or a canvas).
+    pub fn push_cluster(&mut self, id: &'static str, sim: &Sim) {
+        let (html, tiles) = cluster(sim);
+        self.panels.push((id, html));
+        self.tiles
+            .extend(tiles.map(|t| (id, std::sync::Arc::new(t))));
     }
 }
 
@@ -813,29 +1036,16 @@ pub fn panels(sb: &Sandbox) -> Panels {
     live(sb).panels
 }
 
-/// Every live panel of the main page, with the cluster's tiles.
+/// Every live panel of the main page, with the cluster's tiles and the parts of the others.
 pub fn live(sb: &Sandbox) -> Live {
-    let (cluster, tiles) = cluster(&sb.sim);
-    let panels = vec![
-        ("clock", ClockPanel::of(sb).render().unwrap_or_default()),
-        ("cluster", cluster),
-        (
-            "deployments",
-            DeploymentsPanel::of(&sb.sim).render().unwrap_or_default(),
-        ),
-        ("timeline", crate::timeline::render(sb)),
-        (
-            "events",
-            EventsPanel::of(&sb.sim).render().unwrap_or_default(),
-        ),
-    ];
-    Live {
-        panels,
-        tiles: tiles
-            .map(|t| ("cluster", std::sync::Arc::new(t)))
-            .into_iter()
-            .collect(),
-    }
+    let mut live = Live::default();
+    live.panels
+        .push(("clock", ClockPanel::of(sb).render().unwrap_or_default()));
+    live.push_cluster("cluster", &sb.sim);
+    live.push_deployments("deployments", &sb.sim);
+    live.panels.push(("timeline", crate::timeline::render(sb)));
+    live.push_events("events", &sb.sim);
+    live
 }
 
 #[cfg(test)]
@@ -948,5 +1158,92 @@ mod tests {
             .map(|n| n.splitn(3, ':').nth(2).unwrap_or("").len() / 2)
             .sum();
         assert_eq!(letters, 2500);
+    }
+
+    fn two_deployments() -> Sandbox {
+        let deploy = |name: &str| {
+            format!(
+                "  - apply: |\n      apiVersion: apps/v1\n      kind: Deployment\n      metadata: {{name: {name}}}\n      spec:\n        replicas: 2\n        selector: {{matchLabels: {{app: {name}}}}}\n        template:\n          metadata: {{labels: {{app: {name}}}}}\n          spec:\n            containers: [{{name: c, image: nginx:1.27}}]\n"
+            )
+        };
+        let text = format!(
+            "cluster:\n  nodes:\n    - {{name: node-1, cpu: \"8\", memory: 16Gi}}\nsteps:\n{}{}  - advance: 30s\n",
+            deploy("api"),
+            deploy("web")
+        );
+        Sandbox::new(&text, None).unwrap()
+    }
+
+    fn panel<'a>(live: &'a Live, id: &str) -> &'a str {
+        &live.panels.iter().find(|(i, _)| *i == id).unwrap().1
+    }
+
+    #[test]
+    fn events_that_only_age_are_not_sent_again() {
+        let mut sb = two_deployments();
+        let before = live(&sb);
+        sb.run_to(sb.sim.now() + sim_core::SimDuration::from_secs(10));
+        let after = live(&sb);
+        assert_ne!(
+            panel(&before, "events"),
+            panel(&after, "events"),
+            "the page shows the rows ten seconds older"
+        );
+        assert!(panel(&after, "events").contains(">40s</td>"));
+        let (old, new) = (
+            before.parts_of("events").unwrap(),
+            after.parts_of("events").unwrap(),
+        );
+        assert_eq!(new.diff(old), Delta::Nothing);
+        // The parts carry when each row was last seen, not its age.
+        assert!(!new.html().contains(">40s</td>"));
+        assert!(new.parts[0].html.contains("data-since=\""));
+    }
+
+    #[test]
+    fn a_change_to_one_deployment_sends_its_article_and_the_new_event_rows() {
+        let mut sb = two_deployments();
+        let before = live(&sb);
+        sb.act(Action::Kubectl("scale deployment web --replicas=3".into()));
+        sb.run_to(sb.sim.now() + sim_core::SimDuration::from_secs(1));
+        let after = live(&sb);
+
+        let deployments = after
+            .parts_of("deployments")
+            .unwrap()
+            .diff(before.parts_of("deployments").unwrap());
+        let Delta::Data(d) = deployments else {
+            panic!("{deployments:?}")
+        };
+        assert_eq!(
+            d["order"],
+            serde_json::json!(["default/api", "default/web"])
+        );
+        let set = d["set"].as_object().unwrap();
+        assert_eq!(set.keys().collect::<Vec<_>>(), ["default/web"], "{d}");
+        assert!(set["default/web"].as_str().unwrap().contains("3 desired"));
+
+        let (old, new) = (
+            before.parts_of("events").unwrap(),
+            after.parts_of("events").unwrap(),
+        );
+        let Delta::Data(e) = new.diff(old) else {
+            panic!("new events are sent")
+        };
+        let set = e["set"].as_object().unwrap();
+        let order = e["order"].as_array().unwrap();
+        assert!(!set.is_empty() && set.len() < order.len(), "{e}");
+        // The newest rows come first and are the ones sent; the panel joined from the parts
+        // is what the first page shows.
+        assert!(set.contains_key(order[0].as_str().unwrap()));
+        assert!(
+            set.values()
+                .any(|h| h.as_str().unwrap().contains("Scaled up replica set web-"))
+        );
+        assert!(panel(&after, "events").contains("Scaled up replica set web-"));
+        assert_eq!(
+            panel(&after, "deployments"),
+            after.parts_of("deployments").unwrap().html()
+        );
     }
 }
