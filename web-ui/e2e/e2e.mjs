@@ -51,12 +51,12 @@ try {
 
   // Apply the course manifest with a new image, at 30x.
   await page.click("form[action='/control/play?speed=30'] button");
-  // A student closes "Why did the controller do that?": updates must not open it again.
-  await page.evaluate(() => { document.querySelector("#deployments details.why").open = false; });
   await page.click("#apply-form button");
   await expectSoon(page, "apply prints configured", () => document.getElementById("apply-out").textContent.includes("deployment.apps/credit-scoring-api configured"));
   await expectSoon(page, "pods of revision 2 appear", () => [...document.querySelectorAll("#cluster .pod")].some((p) => / r2 /.test(p.textContent)));
   if (shots) await page.evaluate(() => window.scrollTo(0, 0)), await page.screenshot({ path: shots + "/rollout.png" });
+  // A student closes "Why did the controller do that?": updates must not open it again.
+  await page.evaluate(() => { document.querySelector("#deployments details.why").open = false; });
   await expectSoon(page, "revision 1 disappears and 10 pods of revision 2 are ready", () => {
     const revs = [...document.querySelectorAll("#cluster .pod.ready")].map((p) => p.textContent.split(" ")[1]);
     return revs.length === 10 && revs.every((r) => r === "r2") && !document.querySelector("#cluster .pod.terminating");
