@@ -16,6 +16,21 @@ const { fail, expectSoon } = expectations(browser, 20000);
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on("pageerror", (e) => console.error("page error: " + e.message));
+  // The tiles are patched from per-pod data: they must equal a fresh server render, box by
+  // box and button by button.
+  async function clusterMatchesServer(when) {
+    const mismatch = await page.evaluate(async () => {
+      const shape = (root) => [...root.querySelectorAll(".nodes > section")].map((s) => ({
+        box: s.getAttribute("aria-label") + " " + s.className + " " + s.querySelector("header").textContent,
+        tiles: [...s.querySelectorAll("ul.pods > li > button")].map((b) => b.outerHTML),
+      }));
+      const fresh = new DOMParser().parseFromString(await (await fetch("/")).text(), "text/html");
+      const want = JSON.stringify(shape(fresh.getElementById("cluster")));
+      const have = JSON.stringify(shape(document.getElementById("cluster")));
+      return want === have ? null : "live: " + have + "\nserver: " + want;
+    });
+    if (mismatch) await fail("the patched cluster differs from the server's render " + when + ":\n" + mismatch);
+  }
   await page.goto(base + "/", { waitUntil: "domcontentloaded" });
 
   // The demo: 10 ready pods of revision 1, spread over three nodes.
@@ -73,19 +88,7 @@ try {
   const paused = await page.textContent("#clock .time");
   await page.waitForTimeout(1200);
   if ((await page.textContent("#clock .time")) !== paused) await fail("time moved while paused");
-  // The tiles were patched from per-pod data during the rollout: they must equal a fresh
-  // server render, box by box and button by button.
-  const mismatch = await page.evaluate(async () => {
-    const shape = (root) => [...root.querySelectorAll(".nodes > section")].map((s) => ({
-      box: s.getAttribute("aria-label") + " " + s.className + " " + s.querySelector("header").textContent,
-      tiles: [...s.querySelectorAll("ul.pods > li > button")].map((b) => b.outerHTML),
-    }));
-    const fresh = new DOMParser().parseFromString(await (await fetch("/")).text(), "text/html");
-    const want = JSON.stringify(shape(fresh.getElementById("cluster")));
-    const have = JSON.stringify(shape(document.getElementById("cluster")));
-    return want === have ? null : "live: " + have + "\nserver: " + want;
-  });
-  if (mismatch) await fail("the patched cluster differs from the server's render:\n" + mismatch);
+  await clusterMatchesServer("after the rollout");
   // The other panels were morphed in place: they must equal a fresh render too.
   const stale = await page.evaluate(async () => {
     const fresh = new DOMParser().parseFromString(await (await fetch("/")).text(), "text/html");
@@ -105,6 +108,18 @@ try {
   await page.fill("#cmd", "rollout history deployment/credit-scoring-api -n live-coding");
   await page.click("#console-form button");
   await expectSoon(page, "rollout history lists revision 2", () => /REVISION\s+CHANGE-CAUSE[\s\S]*\n2\s/.test(document.getElementById("console-out").textContent));
+
+  // A rollback in the middle of a rollout renumbers a ReplicaSet that still has pods: revision
+  // 2 becomes 4, and its tiles move after revision 3's.
+  await page.click("form[action='/control/pause'] button");
+  for (const cmd of ["set image deployment/credit-scoring-api api=registry.local/credit-scoring-api:v1 -n live-coding", "rollout undo deployment/credit-scoring-api -n live-coding"]) {
+    await page.fill("#cmd", cmd);
+    await page.click("#console-form button");
+    await expectSoon(page, cmd + " is acknowledged", (c) => document.getElementById("console-out").textContent.startsWith("$ kubectl " + c + "\n") && /(updated|rolled back)/.test(document.getElementById("console-out").textContent), cmd);
+  }
+  await expectSoon(page, "revision 4 tiles are shown", () => [...document.querySelectorAll("#cluster .pod")].some((p) => p.textContent.split(" ")[1] === "r4"));
+  await clusterMatchesServer("after a rollback renumbered a ReplicaSet");
+  await page.click("form[action='/control/play?speed=1'] button");
 
   // A pod's details.
   await page.click("#cluster .pod.ready");
