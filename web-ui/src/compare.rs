@@ -230,7 +230,7 @@ impl Compare {
             ("right-cluster", "right-deploy", "right-timeline"),
         ];
         for (s, (c, d, t)) in self.sides.iter().zip(ids) {
-            live.push_cluster(c, &s.sim);
+            live.push_cluster(c, &s.sim, &s.cells);
             live.push_deployments(d, &s.sim);
             live.panels.push((t, crate::timeline::render(s)));
         }

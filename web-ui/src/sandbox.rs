@@ -185,6 +185,9 @@ pub struct Sandbox {
     furthest: SimTime,
     /// Unix milliseconds of virtual time zero, when anchored to the wall clock.
     epoch: Option<i64>,
+    /// What the cluster panel last computed per pod (a scrub builds a new sandbox, and so a
+    /// new cache).
+    pub cells: crate::view::PodCells,
 }
 
 impl Sandbox {
@@ -218,6 +221,7 @@ impl Sandbox {
             speed: Speed::Times(1.0),
             furthest: start,
             epoch,
+            cells: crate::view::PodCells::default(),
         })
     }
 

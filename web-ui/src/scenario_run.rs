@@ -105,6 +105,9 @@ pub struct ScenarioRun {
     started: SimTime,
     programs: Arc<dyn Programs>,
     dir: Option<PathBuf>,
+    /// What the cluster panel last computed per pod (a replayed run is a new run, with a new
+    /// cache).
+    pub cells: crate::view::PodCells,
 }
 
 impl std::fmt::Debug for ScenarioRun {
@@ -196,6 +199,7 @@ impl ScenarioRun {
             checked: None,
             programs,
             dir,
+            cells: crate::view::PodCells::default(),
         };
         run.evaluate();
         Ok(run)

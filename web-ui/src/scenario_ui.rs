@@ -804,7 +804,7 @@ fn panels(st: &AppState, id: &str, run: &ScenarioRun) -> Live {
     };
     let mut live = Live::default();
     live.panels.push(("clock", clock_html(run)));
-    live.push_cluster("cluster", sim);
+    live.push_cluster("cluster", sim, &run.cells);
     live.push_deployments("deployments", sim);
     live.push_events("events", sim);
     live.panels.extend([

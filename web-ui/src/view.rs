@@ -6,7 +6,7 @@ use askama::Template;
 use sim_core::Sim;
 use sim_core::controller::deployment::util;
 use sim_core::kubectl::print::{human_duration, pod_status_cells};
-use sim_core::store::Kind;
+use sim_core::store::{EventRecord, Kind, PodState};
 
 use crate::sandbox::{Action, Sandbox};
 
@@ -88,13 +88,52 @@ pub fn classify(status: &str, ready: &str) -> (&'static str, &'static str) {
     }
 }
 
-fn pods_of(sim: &Sim, ids: impl Iterator<Item = u64>) -> Vec<PodView> {
+/// kubectl's READY, STATUS and RESTARTS cells of pods, remembered by pod and resourceVersion.
+///
+/// Building the Pod object that kubectl's printer reads is most of a cluster render's cost,
+/// and between two renders most pods did not change: every change to a pod gives it a new
+/// resourceVersion. Cells whose RESTARTS mention a time ("2 (34s ago)") are not kept, as they
+/// change with the clock alone. One cache belongs to one run: a run rebuilt from its seed (the
+/// scrubber) gets a new one.
+#[derive(Debug, Default)]
+pub struct PodCells(std::sync::Mutex<std::collections::HashMap<(u64, u64), [String; 3]>>);
+
+impl PodCells {
+    fn cells(
+        &self,
+        sim: &Sim,
+        p: &PodState,
+        now: sim_core::api::k8s_openapi::jiff::Timestamp,
+    ) -> [String; 3] {
+        let key = (p.id, p.resource_version);
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = map.get(&key) {
+            return c.clone();
+        }
+        let (ready, status, restarts) = pod_status_cells(&sim.store.pod_object(p), now);
+        let cells = [ready, status, restarts];
+        if cells[2] == "0" {
+            // Forget pods that are gone or changed, now and then.
+            if map.len() > 2 * sim.store.pods.len() + 1024 {
+                map.retain(|(id, rv), _| {
+                    sim.store
+                        .pods
+                        .get(*id)
+                        .is_some_and(|p| p.resource_version == *rv)
+                });
+            }
+            map.insert(key, cells.clone());
+        }
+        cells
+    }
+}
+
+fn pods_of(sim: &Sim, cache: &PodCells, ids: impl Iterator<Item = u64>) -> Vec<PodView> {
     let now = sim.store.now_timestamp();
     let mut out: Vec<PodView> = ids
         .filter_map(|id| sim.store.pods.get(id))
         .map(|p| {
-            let obj = sim.store.pod_object(p);
-            let (ready, status, restarts) = pod_status_cells(&obj, now);
+            let [ready, status, restarts] = cache.cells(sim, p, now);
             let (class, icon) = classify(&status, &ready);
             let hash = p
                 .labels()
@@ -279,7 +318,7 @@ impl ClusterPanel {
     }
 
     /// From the cluster.
-    pub fn of(sim: &Sim) -> ClusterPanel {
+    pub fn of(sim: &Sim, cache: &PodCells) -> ClusterPanel {
         let nodes = sim
             .store
             .nodes
@@ -303,12 +342,13 @@ impl ClusterPanel {
                     ready: n.ready,
                     status: status.into(),
                     cpu: format!("{}m / {}m CPU requested", n.used_cpu, n.alloc_cpu),
-                    pods: pods_of(sim, n.pods.iter().copied()),
+                    pods: pods_of(sim, cache, n.pods.iter().copied()),
                 }
             })
             .collect();
         let unscheduled = pods_of(
             sim,
+            cache,
             sim.store
                 .pods
                 .iter()
@@ -624,12 +664,26 @@ impl EventsPanel {
     /// The newest events first.
     pub fn of(sim: &Sim) -> EventsPanel {
         let now = sim.now();
-        let mut rows: Vec<EventRow> = sim
+        // The 40 last seen (ties in the store's order), found before any row is built: a busy
+        // cluster keeps thousands of events.
+        let mut seen: Vec<(std::cmp::Reverse<u64>, usize, u32, &EventRecord)> = sim
             .store
             .events
             .iter()
-            .filter_map(|e| {
+            .enumerate()
+            .filter_map(|(i, e)| {
                 let (count, last) = e.seen_at(now)?;
+                Some((std::cmp::Reverse(last.millis()), i, count, e))
+            })
+            .collect();
+        if seen.len() > 40 {
+            seen.select_nth_unstable_by_key(39, |x| (x.0, x.1));
+            seen.truncate(40);
+        }
+        seen.sort_unstable_by_key(|x| (x.0, x.1));
+        let rows = seen
+            .into_iter()
+            .map(|(std::cmp::Reverse(last_ms), _, count, e)| {
                 let kind = match e.object.kind {
                     Kind::Deployment => "deployment",
                     Kind::ReplicaSet => "replicaset",
@@ -638,20 +692,18 @@ impl EventsPanel {
                     Kind::Service => "service",
                     _ => "object",
                 };
-                Some(EventRow {
+                EventRow {
                     seq: e.seq,
-                    last_ms: last.millis(),
-                    age: t(now.since(last).millis()),
+                    last_ms,
+                    age: t(now.millis().saturating_sub(last_ms)),
                     kind: if e.warning { "Warning" } else { "Normal" },
                     reason: e.reason,
                     object: format!("{kind}/{}", e.object.name),
                     message: e.message.to_string(),
                     count,
-                })
+                }
             })
             .collect();
-        rows.sort_by_key(|r| std::cmp::Reverse(r.last_ms));
-        rows.truncate(40);
         EventsPanel { rows }
     }
 
@@ -882,15 +934,15 @@ impl ClusterCanvas {
 
 /// The cluster panel: DOM tiles, or a canvas for large clusters.
 pub fn cluster_html(sim: &Sim) -> String {
-    cluster(sim).0
+    cluster(sim, &PodCells::default()).0
 }
 
 /// The cluster panel's HTML, and its tiles as data unless it is a canvas.
-pub fn cluster(sim: &Sim) -> (String, Option<Tiles>) {
+pub fn cluster(sim: &Sim, cache: &PodCells) -> (String, Option<Tiles>) {
     if sim.store.pods.len() > CANVAS_ABOVE {
         (ClusterCanvas::of(sim).render().unwrap_or_default(), None)
     } else {
-        let panel = ClusterPanel::of(sim);
+        let panel = ClusterPanel::of(sim, cache);
         (panel.render().unwrap_or_default(), Some(panel.tiles()))
     }
 }
@@ -1023,8 +1075,8 @@ impl Live {
     }
 
     /// Adds the cluster panel `id` of `sim` (tiles, or a canvas).
-    pub fn push_cluster(&mut self, id: &'static str, sim: &Sim) {
-        let (html, tiles) = cluster(sim);
+    pub fn push_cluster(&mut self, id: &'static str, sim: &Sim, cache: &PodCells) {
+        let (html, tiles) = cluster(sim, cache);
         self.panels.push((id, html));
         self.tiles
             .extend(tiles.map(|t| (id, std::sync::Arc::new(t))));
@@ -1041,7 +1093,7 @@ pub fn live(sb: &Sandbox) -> Live {
     let mut live = Live::default();
     live.panels
         .push(("clock", ClockPanel::of(sb).render().unwrap_or_default()));
-    live.push_cluster("cluster", &sb.sim);
+    live.push_cluster("cluster", &sb.sim, &sb.cells);
     live.push_deployments("deployments", &sb.sim);
     live.panels.push(("timeline", crate::timeline::render(sb)));
     live.push_events("events", &sb.sim);
@@ -1065,7 +1117,7 @@ mod tests {
     #[test]
     fn the_stream_sends_only_the_tiles_that_changed() {
         let mut sb = cluster_with(100);
-        let (html, tiles) = cluster(&sb.sim);
+        let (html, tiles) = cluster(&sb.sim, &sb.cells);
         let before = tiles.expect("100 pods are tiles");
         assert_eq!(before.pods.len(), 100);
         // Every tile in the HTML is in the data, with the same revision.
@@ -1089,7 +1141,7 @@ mod tests {
             "set image deployment/big c=nginx:1.28".into(),
         ));
         sb.run_to(sb.sim.now() + sim_core::SimDuration::from_secs(1));
-        let after = cluster(&sb.sim).1.unwrap();
+        let after = cluster(&sb.sim, &sb.cells).1.unwrap();
         let d = after.diff(&before).unwrap();
         let set = d["set"].as_array().unwrap();
         let changed = after
@@ -1158,6 +1210,49 @@ mod tests {
             .map(|n| n.splitn(3, ':').nth(2).unwrap_or("").len() / 2)
             .sum();
         assert_eq!(letters, 2500);
+    }
+
+    #[test]
+    fn remembered_pod_cells_match_fresh_ones_through_a_busy_run() {
+        use sim_core::controller::node_lifecycle::NodeFault;
+        let mut sb = Sandbox::new(crate::DEMO, None).unwrap();
+        let deploy = "deployment/credit-scoring-api -n live-coding";
+        let actions = [
+            Action::Kubectl(format!(
+                "set image {deploy} api=registry.local/credit-scoring-api:broken"
+            )),
+            Action::Kubectl(format!("rollout undo {deploy}")),
+            Action::Node(NodeFault::Down, "node-1".into()),
+            Action::Kubectl(format!("scale {deploy} --replicas=4")),
+            Action::Node(NodeFault::Up, "node-1".into()),
+            Action::Kubectl(format!(
+                "set image {deploy} api=registry.local/credit-scoring-api:v2"
+            )),
+            Action::Kubectl(format!("rollout restart {deploy}")),
+        ];
+        let mut compared = 0;
+        for a in actions {
+            sb.act(a);
+            for _ in 0..40 {
+                sb.run_to(sb.sim.now() + sim_core::SimDuration::from_secs(3));
+                let remembered = ClusterPanel::of(&sb.sim, &sb.cells).tiles();
+                let fresh = ClusterPanel::of(&sb.sim, &PodCells::default()).tiles();
+                assert_eq!(remembered, fresh, "at {:?}", sb.sim.now());
+                compared += fresh.pods.len();
+            }
+        }
+        let states: std::collections::BTreeSet<char> = ClusterPanel::of(&sb.sim, &sb.cells)
+            .tiles()
+            .pods
+            .values()
+            .map(|t| t.letter)
+            .collect();
+        assert!(
+            compared > 1000 && states.contains(&'r'),
+            "{compared} {states:?}"
+        );
+        let kept = sb.cells.0.lock().unwrap().len();
+        assert!(kept >= 4, "the cells of unchanged pods are kept: {kept}");
     }
 
     fn two_deployments() -> Sandbox {
