@@ -35,19 +35,17 @@ impl Sent {
             if self.html.get(id) == Some(html) {
                 continue;
             }
-            let delta = match (live.tiles_of(id), self.tiles.get(id)) {
-                (Some(new), Some(old)) => new.diff(old).map_or(Delta::Html, Delta::Data),
+            // What app.js reads the data as ("tiles" or "parts"), and the change itself.
+            let (as_what, delta) = match (live.tiles_of(id), self.tiles.get(id)) {
+                (Some(new), Some(old)) => ("tiles", new.diff(old).map_or(Delta::Html, Delta::Data)),
                 _ => match (live.parts_of(id), self.parts.get(id)) {
-                    (Some(new), Some(old)) => new.diff(old),
-                    _ => Delta::Html,
+                    (Some(new), Some(old)) => ("parts", new.diff(old)),
+                    _ => ("html", Delta::Html),
                 },
             };
             match delta {
                 Delta::Nothing => {}
-                Delta::Data(d) if live.tiles_of(id).is_some() => {
-                    batch.push(serde_json::json!({"id": id, "tiles": d}));
-                }
-                Delta::Data(d) => batch.push(serde_json::json!({"id": id, "parts": d})),
+                Delta::Data(d) => batch.push(serde_json::json!({"id": id, as_what: d})),
                 Delta::Html => batch.push(serde_json::json!({"id": id, "html": html})),
             }
             self.html.insert(id, html.clone());
