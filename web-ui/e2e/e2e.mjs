@@ -1,7 +1,7 @@
 // End-to-end test of `kubesim serve` in a real browser (Debian's chromium, headless):
 // usage: node e2e.mjs http://127.0.0.1:PORT [screenshot-dir]
 // Exits non-zero with a message at the first expectation a student would notice failing.
-import { launch, expectations } from "./harness.mjs";
+import { launch, expectations, toTop } from "./harness.mjs";
 
 const base = process.argv[2];
 const shots = process.argv[3];
@@ -69,7 +69,7 @@ try {
   await page.click("#apply-form button");
   await expectSoon(page, "apply prints configured", () => document.getElementById("apply-out").textContent.includes("deployment.apps/credit-scoring-api configured"));
   await expectSoon(page, "pods of revision 2 appear", () => [...document.querySelectorAll("#cluster .pod")].some((p) => / r2 /.test(p.textContent)));
-  if (shots) await page.evaluate(() => window.scrollTo(0, 0)), await page.screenshot({ path: shots + "/rollout.png" });
+  if (shots) await page.evaluate(toTop), await page.screenshot({ path: shots + "/rollout.png" });
   // A student closes "Why did the controller do that?": updates must not open it again.
   await page.evaluate(() => { document.querySelector("#deployments details.why").open = false; });
   await expectSoon(page, "revision 1 disappears and 10 pods of revision 2 are ready", () => {
@@ -127,7 +127,7 @@ try {
     const d = document.getElementById("drawer");
     return !d.hidden && d.textContent.includes("Containers:") && d.textContent.includes("Events:");
   });
-  if (shots) await page.evaluate(() => window.scrollTo(0, 0)), await page.screenshot({ path: shots + "/pod-details.png" });
+  if (shots) await page.evaluate(toTop), await page.screenshot({ path: shots + "/pod-details.png" });
   await page.keyboard.press("Escape");
 
   // An apply error is shown next to its line.
@@ -137,7 +137,7 @@ try {
     const t = document.getElementById("apply-out").textContent;
     return t.includes('unknown field "spec.replcas"') && t.includes("(see line 5)");
   });
-  if (shots) await page.evaluate(() => window.scrollTo(0, 0)), await page.screenshot({ path: shots + "/sandbox.png" });
+  if (shots) await page.evaluate(toTop), await page.screenshot({ path: shots + "/sandbox.png" });
 
   // The compare view: Recreate against maxSurge 2 / maxUnavailable 0.
   await page.goto(base + "/compare", { waitUntil: "domcontentloaded" });
@@ -150,7 +150,7 @@ try {
     const right = document.querySelectorAll("#right-cluster .pod.ready").length;
     return left === 0 && right >= 10;
   });
-  if (shots) await page.evaluate(() => window.scrollTo(0, 0)), await page.screenshot({ path: shots + "/compare.png" });
+  if (shots) await page.evaluate(toTop), await page.screenshot({ path: shots + "/compare.png" });
   await expectSoon(page, "both sides finish on revision 2", () =>
     ["left", "right"].every((s) => {
       const revs = [...document.querySelectorAll("#" + s + "-cluster .pod.ready")].map((p) => p.textContent.split(" ")[1]);

@@ -43,3 +43,12 @@ export async function typeKubectl(page, expectSoon, cmd, expect) {
   await page.click("#console-form button");
   await expectSoon(page, "kubectl " + cmd + " prints " + expect, (want) => document.getElementById("console-out").textContent.includes(want), expect);
 }
+
+/**
+ * For page.evaluate before a screenshot: scrolls to the top and waits two frames, so tiles
+ * that were off screen (content-visibility: auto) are drawn again before the picture.
+ */
+export function toTop() {
+  window.scrollTo(0, 0);
+  return new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+}

@@ -3,7 +3,7 @@
 // usage: node scenario.mjs http://127.0.0.1:PORT SCENARIO_DIR [screenshot-dir]
 // The server serves SCENARIO_DIR (holding 05-broken-release.yaml) with --scenarios.
 // Exits non-zero with a message at the first expectation a student would notice failing.
-import { launch, expectations, checksPanel, typeKubectl } from "./harness.mjs";
+import { launch, expectations, checksPanel, typeKubectl, toTop } from "./harness.mjs";
 import { writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -16,7 +16,7 @@ if (!base || !dir) {
 const browser = await launch();
 const { fail, expectSoon } = expectations(browser, 30000, checksPanel);
 const shot = async (page, name) => {
-  if (shots) await page.evaluate(() => window.scrollTo(0, 0)), await page.screenshot({ path: shots + "/" + name + ".png" });
+  if (shots) await page.evaluate(toTop), await page.screenshot({ path: shots + "/" + name + ".png" });
 };
 
 // Types a command into the console as a student would and waits for its output.
