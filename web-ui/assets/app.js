@@ -296,6 +296,7 @@
       if (out.line) text += "(see line " + out.line + ")\n";
       $("apply-out").textContent = text;
       $("apply-out").classList.toggle("error-line", out.code !== 0);
+      markLine($("yaml"), out.line, out.stderr);
       if (out.line) highlightLine($("yaml"), out.line);
     } else if (form.action.includes("/compare/")) {
       // the stream shows the result
@@ -306,6 +307,57 @@
       $("console-out").textContent = "# " + form.action.split("/").pop() + "\n" + (out.stdout || "") + (out.stderr || "");
     }
   });
+
+  // The YAML editor's line numbers, kept in step with its text and scrolling; a refused
+  // apply marks its line in red and says what is wrong at the end of that line.
+  const LINE = 18, PAD = 6;
+  function gutterOf(ta) {
+    const box = ta.closest(".editor");
+    return box && { gutter: box.querySelector(".gutter"), note: box.querySelector(".inline-error") };
+  }
+  function numberLines(ta) {
+    const g = gutterOf(ta);
+    if (!g) return;
+    const n = ta.value.split("\n").length;
+    if (g.gutter.childElementCount !== n) {
+      const bad = g.gutter.querySelector(".bad");
+      let html = "";
+      for (let i = 1; i <= n; i++) html += "<span>" + i + "</span>";
+      g.gutter.innerHTML = html;
+      if (bad) markLine(ta, null);
+    }
+    g.gutter.style.height = ta.offsetHeight + "px";
+    g.gutter.scrollTop = ta.scrollTop;
+    placeNote(ta, g);
+  }
+  function placeNote(ta, g) {
+    if (g.note.hidden) return;
+    const top = PAD + (+g.note.dataset.line - 1) * LINE - ta.scrollTop;
+    g.note.style.top = top + "px";
+    g.note.style.visibility = top < 0 || top > ta.clientHeight ? "hidden" : "";
+  }
+  function markLine(ta, line, message) {
+    const g = gutterOf(ta);
+    if (!g) return;
+    for (const b of g.gutter.querySelectorAll(".bad")) b.classList.remove("bad");
+    g.note.hidden = !line;
+    if (!line) return;
+    const span = g.gutter.children[line - 1];
+    if (span) span.classList.add("bad");
+    // The specific part: what follows kubectl's and the API server's framing.
+    const first = String(message || "").split("\n").find((l) => l.trim()) || "";
+    const frame = /.*(strict decoding error: |is invalid: |error converting YAML to JSON: |error: )/.exec(first);
+    g.note.textContent = "◀ " + (frame ? first.slice(frame[0].length) : first);
+    g.note.title = first;
+    g.note.dataset.line = line;
+    placeNote(ta, g);
+  }
+  for (const ta of document.querySelectorAll(".editor textarea")) {
+    numberLines(ta);
+    ta.addEventListener("input", () => { markLine(ta, null); numberLines(ta); });
+    ta.addEventListener("scroll", () => numberLines(ta));
+    new ResizeObserver(() => numberLines(ta)).observe(ta);
+  }
 
   function highlightLine(ta, line) {
     const lines = ta.value.split("\n");

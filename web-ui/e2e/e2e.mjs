@@ -41,9 +41,9 @@ try {
   if (nodes !== 3) await fail("expected 3 nodes, saw " + nodes);
 
   // Live updates: the clock moves without a reload.
+  // (Within 10 s: with every test running at once, a debug build can fall behind 1×.)
   const t1 = await page.textContent("#clock .time");
-  await page.waitForTimeout(1500);
-  if ((await page.textContent("#clock .time")) === t1) await fail("the clock did not move: " + t1);
+  await expectSoon(page, "the clock moves (it showed " + t1 + ")", (t1) => document.querySelector("#clock .time").textContent !== t1, t1, 10000);
 
   // Traffic: the demo sends 800 requests/s to the real model; its chart sits under the
   // Deployment's, and at 1x every request runs in WebAssembly.
@@ -137,7 +137,22 @@ try {
     const t = document.getElementById("apply-out").textContent;
     return t.includes('unknown field "spec.replcas"') && t.includes("(see line 5)");
   });
+  await expectSoon(page, "the editor marks line 5 and says why on that line", () => {
+    const box = document.querySelector("#apply-form .editor");
+    const bad = [...box.querySelectorAll(".gutter .bad")].map((b) => b.textContent);
+    const note = box.querySelector(".inline-error");
+    const ta = box.querySelector("textarea");
+    const lineTop = ta.getBoundingClientRect().top + 1 + 6 + 4 * 18 - ta.scrollTop;
+    return bad.join() === "5" && !note.hidden && note.textContent === '◀ unknown field "spec.replcas"' &&
+      Math.abs(note.getBoundingClientRect().top - lineTop) <= 2;
+  });
   if (shots) await page.evaluate(toTop), await page.screenshot({ path: shots + "/sandbox.png" });
+  if (shots) {
+    const box = await page.locator("#apply-form").boundingBox();
+    await page.screenshot({ path: shots + "/apply-error.png", clip: { x: box.x - 8, y: box.y - 8, width: box.width + 16, height: box.height + 16 }, fullPage: true });
+  }
+  await page.type("#yaml", " ");
+  await expectSoon(page, "editing the YAML clears the mark", () => document.querySelector("#apply-form .inline-error").hidden && !document.querySelector("#apply-form .gutter .bad"));
 
   // The compare view: Recreate against maxSurge 2 / maxUnavailable 0.
   await page.goto(base + "/compare", { waitUntil: "domcontentloaded" });
@@ -180,7 +195,7 @@ try {
   await a.goto(base + "/");
   await b.goto(base + "/");
   await a.click("form[action='/control/pause'] button");
-  await a.waitForTimeout(800);
+  for (const tab of [a, b]) await expectSoon(tab, "both tabs show paused", () => document.querySelector("#clock .speed").textContent.includes("paused"));
   const ta = await a.textContent("#clock .time");
   const tb = await b.textContent("#clock .time");
   if (ta !== tb) await fail("two tabs disagree on the paused clock: " + ta + " vs " + tb);
