@@ -309,7 +309,8 @@
   });
 
   // The YAML editor's line numbers, kept in step with its text and scrolling; a refused
-  // apply marks its line in red and says what is wrong at the end of that line.
+  // apply marks its line in red and says what is wrong after that line's text (or under it
+  // when the line is long).
   const LINE = 18, PAD = 6;
   function gutterOf(ta) {
     const box = ta.closest(".editor");
@@ -330,10 +331,24 @@
     g.gutter.scrollTop = ta.scrollTop;
     placeNote(ta, g);
   }
+  let charWidth = 0;
   function placeNote(ta, g) {
     if (g.note.hidden) return;
-    const top = PAD + (+g.note.dataset.line - 1) * LINE - ta.scrollTop;
+    const line = +g.note.dataset.line;
+    if (!charWidth) {
+      const c = document.createElement("canvas").getContext("2d");
+      c.font = getComputedStyle(ta).font;
+      charWidth = c.measureText("M").width;
+    }
+    // After the line's text when there is room, else just under it.
+    const text = ta.value.split("\n")[line - 1] || "";
+    const start = ta.offsetLeft + ta.clientLeft + 8;
+    const after = start + text.length * charWidth + 12 - ta.scrollLeft;
+    const room = ta.offsetLeft + ta.clientLeft + ta.clientWidth - 8 - after;
+    const under = room < 180;
+    const top = PAD + (line - (under ? 0 : 1)) * LINE - ta.scrollTop;
     g.note.style.top = top + "px";
+    g.note.style.left = (under ? start : after) + "px";
     g.note.style.visibility = top < 0 || top > ta.clientHeight ? "hidden" : "";
   }
   function markLine(ta, line, message) {
