@@ -932,11 +932,6 @@ impl ClusterCanvas {
     }
 }
 
-/// The cluster panel: DOM tiles, or a canvas for large clusters.
-pub fn cluster_html(sim: &Sim) -> String {
-    cluster(sim, &PodCells::default()).0
-}
-
 /// The cluster panel's HTML, and its tiles as data unless it is a canvas.
 pub fn cluster(sim: &Sim, cache: &PodCells) -> (String, Option<Tiles>) {
     if sim.store.pods.len() > CANVAS_ABOVE {
@@ -1185,10 +1180,10 @@ mod tests {
     #[test]
     fn large_clusters_are_drawn_on_a_canvas() {
         let small = cluster_with(100);
-        let html = cluster_html(&small.sim);
+        let html = cluster(&small.sim, &PodCells::default()).0;
         assert!(html.contains("class=\"pod ready") && !html.contains("<canvas"));
         let big = cluster_with(2500);
-        let html = cluster_html(&big.sim);
+        let html = cluster(&big.sim, &PodCells::default()).0;
         assert!(
             html.contains("<canvas") && !html.contains("class=\"pod "),
             "tiles above {CANVAS_ABOVE} pods"
