@@ -11,6 +11,7 @@ use sim_core::program::{Invocation, NoNetwork, Program, Programs};
 use sim_core::script::{self, RunOptions};
 
 /// One model's request, as the bench sends it.
+#[derive(Clone)]
 struct Case {
     module: &'static str,
     method: &'static str,
@@ -133,14 +134,20 @@ fn us(d: Duration) -> f64 {
 
 /// Runs the worker benchmarks and prints a table.
 pub(crate) fn workers() -> Result<()> {
-    let builtin = inference_worker::Builtin::new();
+    use inference_worker::{Builtin, Compiler};
+    let builtin = Builtin::new().with_compiler(Compiler::Cranelift);
     println!("kubesim bench --workers (release build; wall-clock medians)\n");
     println!(
-        "{:<20} {:>10} {:>12} {:>12} {:>8} {:>10}",
-        "model", "compile", "wasm+fuel", "native", "ratio", "fuel"
+        "{:<31} {:>10} {:>12} {:>12} {:>8} {:>10}",
+        "model (compiler)", "load", "wasm+fuel", "native", "ratio", "fuel"
     );
     let args = vec!["worker".to_string()];
-    for c in cases() {
+    let runs = cases()
+        .into_iter()
+        .flat_map(|c| [Compiler::Cranelift, Compiler::Winch].map(|compiler| (compiler, c.clone())));
+    let mut native: Option<Result<Duration, String>> = None;
+    for (compiler, c) in runs {
+        let builtin = Builtin::new().with_compiler(compiler);
         let t = Instant::now();
         let program = builtin
             .program(c.module)
@@ -166,7 +173,11 @@ pub(crate) fn workers() -> Result<()> {
         let wasm = median(2000, || {
             let _ = program.invoke(&inv, Box::new(NoNetwork));
         });
-        let (native, ratio) = match native_request(&c, &env, 2000) {
+        // The native program is the same for both compilers: built and timed once per model.
+        if compiler == Compiler::Cranelift {
+            native = Some(native_request(&c, &env, 2000));
+        }
+        let (native, ratio) = match native.clone().unwrap_or(Err("not run".into())) {
             Ok(d) => (
                 format!("{:.1}µs", us(d)),
                 format!("{:.2}×", wasm.as_secs_f64() / d.as_secs_f64()),
@@ -174,8 +185,8 @@ pub(crate) fn workers() -> Result<()> {
             Err(why) => (format!("n/a ({why})"), String::new()),
         };
         println!(
-            "{:<20} {:>8.1}ms {:>10.1}µs {:>12} {:>8} {:>10}",
-            c.module,
+            "{:<31} {:>8.1}ms {:>10.1}µs {:>12} {:>8} {:>10}",
+            format!("{} ({compiler:?})", c.module),
             compile.as_secs_f64() * 1e3,
             us(wasm),
             native,
@@ -183,6 +194,10 @@ pub(crate) fn workers() -> Result<()> {
             first.fuel
         );
     }
+
+    println!(
+        "load: compile, or read the compiled code from wasmtime's cache (KUBESIM_CACHE_DIR= to always compile)"
+    );
 
     // An instance of a module that does nothing: Store, instantiate from InstancePre, call.
     let empty = inference_worker::WorkerModule::new(
@@ -252,7 +267,7 @@ pub(crate) fn workers() -> Result<()> {
     // A 100-pod rollout under traffic, simulated as fast as it goes.
     let text = sim_core::workloads::traffic_rollout_script(100, 20, 20_000.0, "{}");
     let opts = RunOptions {
-        programs: Some(Arc::new(inference_worker::Builtin::new())),
+        programs: Some(Arc::new(Builtin::new().with_compiler(Compiler::Cranelift))),
         ..RunOptions::default()
     };
     let t = Instant::now();

@@ -216,8 +216,15 @@ fn real_main() -> Result<ExitCode> {
                 .build()
                 .context("cannot start the async runtime")?;
             rt.block_on(web_ui::serve(opts, |addr| {
-                println!("kubesim is serving the sandbox on http://{addr}/ (Ctrl-C to stop)");
-                println!("scenarios: http://{addr}/scenarios");
+                // Whoever started the server may stop reading (`kubesim serve | head -1`, a
+                // script that wanted the address): the server keeps serving.
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(
+                    out,
+                    "kubesim is serving the sandbox on http://{addr}/ (Ctrl-C to stop)"
+                );
+                let _ = writeln!(out, "scenarios: http://{addr}/scenarios");
+                let _ = out.flush();
             }))?;
             Ok(ExitCode::SUCCESS)
         }

@@ -364,10 +364,19 @@ fn prediction_ms() -> f64 {
 /// `set image` to v2 with `strategy`; the per-second traffic records from the start of the
 /// traffic (20 s before the change) to the end of the rollout.
 fn rollout_under_traffic(strategy: &str, real_requests: bool) -> (Vec<ServiceSecond>, String) {
+    rollout_compiled(strategy, real_requests, inference_worker::Builtin::new())
+}
+
+/// [`rollout_under_traffic`] with the built-in modules of `programs`.
+fn rollout_compiled(
+    strategy: &str,
+    real_requests: bool,
+    programs: inference_worker::Builtin,
+) -> (Vec<ServiceSecond>, String) {
     let rps = (0.75 * 10.0 * 1000.0 / prediction_ms()).round();
     let text = sim_core::workloads::traffic_rollout_script(10, 4, rps, strategy);
     let opts = RunOptions {
-        programs: Some(Arc::new(inference_worker::Builtin::new())),
+        programs: Some(Arc::new(programs)),
         ..RunOptions::default()
     };
     let opts = RunOptions {
@@ -440,22 +449,43 @@ fn max_unavailable_two_raises_latency_and_zero_keeps_it_flat() {
 }
 
 #[test]
-fn traffic_traces_are_deterministic_and_do_not_depend_on_sampling() {
+fn traffic_traces_are_deterministic_and_do_not_depend_on_sampling_or_compiler() {
+    use inference_worker::{Builtin, Compiler};
     let strategy = "{type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 1}}";
-    let (_, a) = rollout_under_traffic(strategy, false);
-    let (_, b) = rollout_under_traffic(strategy, false);
+    let cranelift = || Builtin::new().with_compiler(Compiler::Cranelift);
+    let (_, a) = rollout_compiled(strategy, false, cranelift());
+    let (_, b) = rollout_compiled(strategy, false, cranelift());
     assert_eq!(a, b);
     // Running every request in wasm, not only one per pod and second, changes nothing.
-    let (_, c) = rollout_under_traffic(strategy, true);
+    let (_, c) = rollout_compiled(strategy, true, cranelift());
     assert_eq!(a, c);
+    // Nor does the compiler: a first start on a machine runs Winch's code (builtin.rs).
+    let (_, d) = rollout_compiled(
+        strategy,
+        true,
+        Builtin::new().with_compiler(Compiler::Winch),
+    );
+    assert_eq!(a, d);
 }
 
 /// Runs one request through a built-in module directly (no cluster), returning the body.
 fn invoke(module: &str, path: &str, body: &str) -> String {
-    use sim_core::program::{Exit, HttpResponse, Invocation, NoNetwork, Programs};
-    let program = inference_worker::Builtin::new()
-        .program(module)
-        .expect("built-in module");
+    let out = invoke_with(&inference_worker::Builtin::new(), module, path, body);
+    assert_eq!(out.exit, sim_core::program::Exit::Code(0));
+    let r = sim_core::program::HttpResponse::from_cgi(&out.stdout).expect("a CGI response");
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.text()
+}
+
+/// Runs one POST through `module` of `programs`: everything the invocation produced.
+fn invoke_with(
+    programs: &inference_worker::Builtin,
+    module: &str,
+    path: &str,
+    body: &str,
+) -> sim_core::program::Outcome {
+    use sim_core::program::{Invocation, NoNetwork, Programs};
+    let program = programs.program(module).expect("built-in module");
     let env: Vec<(String, String)> = [
         ("REQUEST_METHOD", "POST"),
         ("PATH_INFO", path),
@@ -475,11 +505,7 @@ fn invoke(module: &str, path: &str, body: &str) -> String {
         clock_unix_ns: 0,
         seed: 1,
     };
-    let (out, _) = program.invoke(&inv, NoNetwork::boxed());
-    assert_eq!(out.exit, Exit::Code(0));
-    let r = HttpResponse::from_cgi(&out.stdout).expect("a CGI response");
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.text()
+    program.invoke(&inv, NoNetwork::boxed()).0
 }
 
 /// Rows of a held-out CSV written by `inference-worker/train/train.py`.
@@ -532,4 +558,136 @@ fn the_modules_score_as_trained_on_held_out_data() {
     }
     let accuracy = right as f64 / rows.len() as f64;
     assert!(accuracy >= 0.98, "digits accuracy {accuracy}");
+}
+
+/// A first start on a machine runs Winch's code, later ones Cranelift's (builtin.rs): every
+/// built-in model must answer byte for byte the same and burn the same fuel under both, for
+/// the held-out data and for bad requests.
+#[test]
+fn the_modules_answer_and_burn_fuel_the_same_under_both_compilers() {
+    use inference_worker::{Builtin, Compiler};
+    let cranelift = Builtin::new().with_compiler(Compiler::Cranelift);
+    let winch = Builtin::new().with_compiler(Compiler::Winch);
+    let mut requests: Vec<(&str, &str, String)> = Vec::new();
+    for r in held_out("credit-heldout.csv").iter().take(200) {
+        let body = format!(
+            "{{\"age\":{},\"income\":{},\"loan_amount\":{},\"loan_term_months\":{},\"credit_history_years\":{},\"existing_debt\":{}}}",
+            r[0], r[1], r[2], r[3], r[4], r[5]
+        );
+        requests.push(("credit-scoring-api", "/predict", body));
+    }
+    for r in held_out("digits-heldout.csv").iter().take(100) {
+        let pixels: Vec<String> = r[..64].iter().map(|v| v.to_string()).collect();
+        let body = format!("{{\"instances\":[[{}]]}}", pixels.join(","));
+        requests.push(("clothes-model", "/v1/models/clothes-model:predict", body));
+    }
+    for (prompt, seed) in [("Kubernetes", 1), ("rollout", 7), ("", 3)] {
+        let body = format!("{{\"prompt\":\"{prompt}\",\"seed\":{seed},\"max_tokens\":12}}");
+        requests.push(("text-generator", "/generate", body));
+    }
+    requests.push((
+        "clothes-gateway",
+        "/predict",
+        r#"{"image":[[255,0],[0,255]]}"#.into(),
+    ));
+    for module in [
+        "credit-scoring-api",
+        "clothes-model",
+        "text-generator",
+        "clothes-gateway",
+    ] {
+        // NaN and infinities, bad JSON, a wrong shape.
+        for body in [
+            "{",
+            "[]",
+            r#"{"age":1e999,"income":-1e999}"#,
+            r#"{"instances":[[1e308,1e308]]}"#,
+        ] {
+            requests.push((module, "/predict", body.into()));
+        }
+    }
+    for (module, path, body) in &requests {
+        let a = invoke_with(&cranelift, module, path, body);
+        let b = invoke_with(&winch, module, path, body);
+        assert_eq!(a, b, "{module} {path} {body}");
+        assert!(a.fuel > 0, "{module} ran: {a:?}");
+    }
+}
+
+/// The very first `kubesim serve` on a machine runs Winch's code and compiles Cranelift's into
+/// the cache in the background (builtin.rs); the next start finds it there. Both answer pages.
+#[test]
+fn a_first_start_leaves_cranelift_code_in_the_cache_for_the_next() {
+    use std::io::{BufRead, Read, Write};
+    let cache = std::env::temp_dir().join(format!("kubesim-first-start-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let serve = || {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kubesim"))
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .env("KUBESIM_CACHE_DIR", &cache)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("kubesim serve starts");
+        // Only the first line is read, then the pipe is closed: the server must not mind.
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("stdout");
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("a first line");
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|r| r.split('/').next())
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_string();
+        let mut s = std::net::TcpStream::connect(&addr).expect("connect");
+        write!(
+            s,
+            "GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .expect("send");
+        let mut page = String::new();
+        s.read_to_string(&mut page).expect("the page");
+        assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+        assert!(
+            page.contains("credit-scoring"),
+            "the demo's Deployment is on the page"
+        );
+        child
+    };
+    let marked = || {
+        std::fs::read_dir(cache.join("kubesim-cranelift"))
+            .map(|d| {
+                d.filter_map(Result::ok).any(|e| {
+                    e.file_name()
+                        .to_string_lossy()
+                        .starts_with("credit-scoring-api-")
+                })
+            })
+            .unwrap_or(false)
+    };
+    let mut first = serve();
+    assert!(!marked(), "nothing was cached before the first start");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !marked() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = first.kill();
+    let _ = first.wait();
+    assert!(marked(), "Cranelift's code was never cached");
+    let compiled: Vec<_> = std::fs::read_dir(cache.join("modules"))
+        .and_then(|d| {
+            d.flatten()
+                .next()
+                .ok_or(std::io::ErrorKind::NotFound.into())
+        })
+        .and_then(|v| std::fs::read_dir(v.path()))
+        .map(|d| d.flatten().collect())
+        .unwrap_or_default();
+    assert!(!compiled.is_empty(), "wasmtime's cache has the code");
+    let mut second = serve();
+    let _ = second.kill();
+    let _ = second.wait();
+    let _ = std::fs::remove_dir_all(&cache);
 }

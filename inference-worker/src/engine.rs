@@ -1,9 +1,10 @@
-//! The process's one wasmtime engine.
+//! The process's wasmtime engines: one per compiler, created on first use.
 
 use std::sync::OnceLock;
 
 use wasmtime::{
     Cache, CacheConfig, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig,
+    Strategy,
 };
 
 /// The largest linear memory a guest may have: memory limits above this are capped here.
@@ -15,21 +16,49 @@ const KEEP_RESIDENT: usize = 8 << 20;
 /// Instances alive at once: an invocation plus the Services it calls, nested.
 const POOL_INSTANCES: u32 = 32;
 
-/// The engine: fuel metering (deterministic "CPU time"), and a pooling allocator so an
-/// instance costs a few microseconds.
-pub(crate) fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| {
-        let pooled = Engine::new(&config(true));
-        // A machine that cannot reserve the pool's address space still runs the guests,
-        // with the on-demand allocator.
-        pooled.unwrap_or_else(|_| Engine::new(&config(false)).expect("wasmtime engine"))
-    })
+/// Which of wasmtime's compilers turns a module into machine code.
+///
+/// Both run a module with the same WebAssembly semantics and charge the same fuel for it (fuel
+/// is counted per WebAssembly operator, not per machine instruction), so a run's simulated
+/// service times, responses and traces do not depend on the compiler: the tests compare every
+/// built-in model, and whole course runs, under both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Compiler {
+    /// Cranelift, the optimising compiler: ~100 ms per model on a laptop, the fastest code.
+    Cranelift,
+    /// Winch, wasmtime's baseline compiler: a few milliseconds per model, code up to about
+    /// twice as slow. Where Winch does not exist (it targets x86-64), Cranelift is used.
+    Winch,
 }
 
-fn config(pooling: bool) -> Config {
+/// The engine for `compiler`: fuel metering (deterministic "CPU time"), and a pooling allocator
+/// so an instance costs a few microseconds.
+pub(crate) fn engine(compiler: Compiler) -> &'static Engine {
+    static CRANELIFT: OnceLock<Engine> = OnceLock::new();
+    static WINCH: OnceLock<Engine> = OnceLock::new();
+    let new = |compiler| {
+        let pooled = Engine::new(&config(compiler, true));
+        // A machine that cannot reserve the pool's address space still runs the guests,
+        // with the on-demand allocator.
+        pooled.or_else(|_| Engine::new(&config(compiler, false)))
+    };
+    match compiler {
+        Compiler::Cranelift => {
+            CRANELIFT.get_or_init(|| new(Compiler::Cranelift).expect("wasmtime engine"))
+        }
+        Compiler::Winch => WINCH.get_or_init(|| {
+            new(Compiler::Winch).unwrap_or_else(|_| engine(Compiler::Cranelift).clone())
+        }),
+    }
+}
+
+fn config(compiler: Compiler, pooling: bool) -> Config {
     let mut c = Config::new();
     c.consume_fuel(true);
+    c.strategy(match compiler {
+        Compiler::Cranelift => Strategy::Cranelift,
+        Compiler::Winch => Strategy::Winch,
+    });
     c.cache(cache());
     if pooling {
         let mut pool = PoolingAllocationConfig::new();
@@ -54,17 +83,38 @@ fn config(pooling: bool) -> Config {
 /// `$KUBESIM_CACHE_DIR` (empty: no cache), else `$XDG_CACHE_HOME/kubesim/wasmtime`, else
 /// `$HOME/.cache/kubesim/wasmtime`. A folder that cannot be used means no cache.
 fn cache() -> Option<Cache> {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
-    let dir = match std::env::var_os("KUBESIM_CACHE_DIR") {
-        Some(v) if v.is_empty() => return None,
-        Some(v) => std::path::PathBuf::from(v),
-        None => env("XDG_CACHE_HOME")
-            .map(std::path::PathBuf::from)
-            .or_else(|| env("HOME").map(|h| std::path::PathBuf::from(h).join(".cache")))?
-            .join("kubesim")
-            .join("wasmtime"),
-    };
     let mut cfg = CacheConfig::new();
-    cfg.with_directory(dir);
+    cfg.with_directory(cache_dir()?);
     Cache::new(cfg).ok()
+}
+
+/// The compilation cache's folder, if there is one.
+pub(crate) fn cache_dir() -> Option<std::path::PathBuf> {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    match std::env::var_os("KUBESIM_CACHE_DIR") {
+        Some(v) if v.is_empty() => None,
+        Some(v) => Some(std::path::PathBuf::from(v)),
+        None => Some(
+            env("XDG_CACHE_HOME")
+                .map(std::path::PathBuf::from)
+                .or_else(|| env("HOME").map(|h| std::path::PathBuf::from(h).join(".cache")))?
+                .join("kubesim")
+                .join("wasmtime"),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The first start relies on Winch; on x86-64 it must really be there, not the fallback.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn winch_compiles_here() {
+        Engine::new(&config(Compiler::Winch, false)).expect("a Winch engine");
+        let winch = engine(Compiler::Winch);
+        let cranelift = engine(Compiler::Cranelift);
+        assert!(!Engine::same(winch, cranelift));
+    }
 }

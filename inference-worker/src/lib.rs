@@ -3,12 +3,14 @@
 //! one fresh instance per invocation); this crate runs those modules in wasmtime for
 //! `sim-core`, which only knows the [`sim_core::program::Program`] trait.
 //!
-//! - `engine.rs`: one wasmtime engine for the process, fuel on, pooling allocator.
+//! - `engine.rs`: the wasmtime engines (Cranelift, and Winch for a first start), fuel on,
+//!   pooling allocator, the on-disk compilation cache.
 //! - `wasi.rs`: the dozen WASI preview 1 functions the ABI gives a guest, over in-memory stdin,
 //!   stdout and stderr, the virtual clock and a seeded random source; and the `kubesim`
 //!   import for outbound HTTP.
 //! - `module.rs`: [`WorkerModule`], a compiled module ready to instantiate, and one invocation.
-//! - `builtin.rs`: the course's modules, embedded in the binary, compiled on first use.
+//! - `builtin.rs`: the course's modules, embedded in the binary, compiled on first use
+//!   (Winch when Cranelift's code is not cached yet).
 //!
 //! Determinism: a guest sees only what the invocation gives it, fuel is counted in
 //! instructions, and the wall clock never reaches the guest or the result.
@@ -19,4 +21,5 @@ mod module;
 mod wasi;
 
 pub use builtin::{BUILTIN_MODULES, Builtin};
+pub use engine::Compiler;
 pub use module::{ModuleError, WorkerModule};

@@ -3,7 +3,7 @@
 use sim_core::program::{Exit, Invocation, Network, Outcome, Program};
 use wasmtime::{InstancePre, Linker, Module, Store, Trap};
 
-use crate::engine::{MAX_MEMORY_BYTES, engine};
+use crate::engine::{Compiler, MAX_MEMORY_BYTES, engine};
 use crate::wasi::{Host, Limits, ProcExit, link};
 
 /// Why a module cannot be used as a worker.
@@ -34,9 +34,18 @@ impl std::fmt::Debug for WorkerModule {
 }
 
 impl WorkerModule {
-    /// Compiles `bytes` (binary or text format) and checks the ABI's exports.
+    /// Compiles `bytes` (binary or text format) with Cranelift and checks the ABI's exports.
     pub fn new(name: &str, bytes: &[u8]) -> Result<WorkerModule, ModuleError> {
-        let engine = engine();
+        WorkerModule::compile(name, bytes, Compiler::Cranelift)
+    }
+
+    /// Compiles `bytes` with `compiler` and checks the ABI's exports.
+    pub fn compile(
+        name: &str,
+        bytes: &[u8],
+        compiler: Compiler,
+    ) -> Result<WorkerModule, ModuleError> {
+        let engine = engine(compiler);
         let module =
             Module::new(engine, bytes).map_err(|e| ModuleError::Invalid(first_line(&e)))?;
         let mut has_start = false;
@@ -100,7 +109,7 @@ impl WorkerModule {
             },
             net: Some(net),
         };
-        let mut store = Store::new(engine(), host);
+        let mut store = Store::new(self.pre.module().engine(), host);
         store.limiter(|h| &mut h.limits);
         let budget = inv.fuel.max(1);
         let exit = match store.set_fuel(budget) {

@@ -297,6 +297,13 @@ pub enum ServeError {
     Serve(std::io::Error),
 }
 
+/// Tells the person who started the server something on stderr. A closed stderr (the
+/// terminal went away, a pipe's reader quit) loses the message, never the server.
+pub(crate) fn say(msg: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{msg}");
+}
+
 /// Builds the sandbox for `opts` (virtual time zero on a fixed date: deterministic).
 pub fn sandbox_for(opts: &ServeOptions) -> Result<Sandbox, SandboxError> {
     sandbox_at(opts, None)

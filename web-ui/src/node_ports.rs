@@ -126,7 +126,9 @@ pub fn spawn(state: AppState, ip: IpAddr) -> tokio::task::JoinHandle<()> {
                 let keep = wanted.contains_key(port);
                 if !keep {
                     task.abort();
-                    eprintln!("kubesim: NodePort {port} closed (its Service is gone)");
+                    crate::say(format_args!(
+                        "kubesim: NodePort {port} closed (its Service is gone)"
+                    ));
                 }
                 keep
             });
@@ -144,10 +146,10 @@ pub fn spawn(state: AppState, ip: IpAddr) -> tokio::task::JoinHandle<()> {
                 match tokio::net::TcpListener::bind((ip, *port)).await {
                     Ok(listener) => {
                         failed.remove(port);
-                        eprintln!(
+                        crate::say(format_args!(
                             "kubesim: service {ns}/{svc} answers on http://{}/ (NodePort)",
                             std::net::SocketAddr::new(ip, *port)
-                        );
+                        ));
                         let app = router(state.clone(), *port);
                         open.insert(
                             *port,
@@ -163,7 +165,9 @@ pub fn spawn(state: AppState, ip: IpAddr) -> tokio::task::JoinHandle<()> {
                             format!("cannot listen on {ip}:{port}: {e}")
                         };
                         if failed.get(port).is_none_or(|(_, w)| *w != why) {
-                            eprintln!("kubesim: warning: NodePort of service {ns}/{svc}: {why}");
+                            crate::say(format_args!(
+                                "kubesim: warning: NodePort of service {ns}/{svc}: {why}"
+                            ));
                         }
                         failed.insert(*port, (tokio::time::Instant::now(), why));
                     }
