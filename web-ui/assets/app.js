@@ -6,11 +6,12 @@
   function connect() {
     const es = new EventSource(document.body.dataset.stream || "/stream");
     es.addEventListener("panels", (e) => {
-      for (const { id, html, tiles, parts } of JSON.parse(e.data)) {
+      for (const { id, html, tiles, parts, grow } of JSON.parse(e.data)) {
         const el = $(id);
         if (!el) continue;
         if (tiles) { patchTiles(el, tiles); continue; }
         if (parts) { patchParts(el, parts); continue; }
+        if (grow) { patchGrow(el, grow); continue; }
         el.tiles = null;
         if (id.endsWith("cluster") && el.querySelector(".nodes")) patchCluster(el, html);
         else morph(el, html);
@@ -101,8 +102,9 @@
     if (h < 24 * 365 * 8) return d % 365 ? y + "y" + (d % 365) + "d" : y + "y";
     return y + "y";
   }
-  // For the browser tests, which check it against kubesim's port of HumanDuration.
-  window.kubesim = { age: human };
+  // For the browser tests, which check it against kubesim's port of HumanDuration; and how
+  // many times a timeline line grew by appended points.
+  window.kubesim = { age: human, appended: 0 };
   const ages = document.getElementsByClassName("age");
   function showAges() {
     const clock = document.querySelector("[data-now]");
@@ -114,7 +116,31 @@
     }
   }
 
-  const userOwned = (el, name) => name === "open" && el.tagName === "DETAILS";
+  // The timeline comes in three kinds (timeline.rs, Grown::diff): its frame when a scale, a
+  // line or the strategy changed (morphed, the lines' points left alone); the live values
+  // that move with the clock (the window's viewBox, time labels, where marker labels sit, a
+  // traffic caption), each on the element marked with its data-live key; and the points each
+  // line grew by, appended.
+  let keepingLines = false;
+  function patchGrow(el, { frame, live, append }) {
+    if (frame !== undefined) {
+      keepingLines = true;
+      try { morph(el, frame); } finally { keepingLines = false; }
+    }
+    for (const [key, [attr, value]] of Object.entries(live || {})) {
+      const node = el.querySelector(`[data-live="${CSS.escape(key)}"]`);
+      if (!node) continue;
+      if (attr) node.setAttribute(attr, value);
+      else if (node.textContent !== value) node.textContent = value;
+    }
+    for (const [key, points] of Object.entries(append)) {
+      const line = el.querySelector(`[data-grow][data-key="${CSS.escape(key)}"]`);
+      if (line) line.setAttribute("points", (line.getAttribute("points") || "") + points);
+      window.kubesim.appended++;
+    }
+  }
+
+  const userOwned = (el, name) => (name === "open" && el.tagName === "DETAILS") || (keepingLines && name === "points" && el.hasAttribute("data-grow"));
   function morphNode(a, b) {
     if (a.nodeType !== 1) {
       if (a.nodeValue !== b.nodeValue) a.nodeValue = b.nodeValue;

@@ -89,6 +89,8 @@ try {
   await page.waitForTimeout(1200);
   if ((await page.textContent("#clock .time")) !== paused) await fail("time moved while paused");
   await clusterMatchesServer("after the rollout");
+  // The timeline's lines grew by appended points rather than being sent again.
+  if (!(await page.evaluate(() => window.kubesim.appended > 0))) await fail("no timeline line grew by appended points");
   // The other panels were morphed in place: they must equal a fresh render too.
   const stale = await page.evaluate(async () => {
     const fresh = new DOMParser().parseFromString(await (await fetch("/")).text(), "text/html");

@@ -232,7 +232,7 @@ impl Compare {
         for (s, (c, d, t)) in self.sides.iter().zip(ids) {
             live.push_cluster(c, &s.sim, &s.cells);
             live.push_deployments(d, &s.sim);
-            live.panels.push((t, crate::timeline::render(s)));
+            live.push_timeline(t, crate::timeline::grown(s));
         }
         let out = &mut live.panels;
         let clock = crate::view::ClockPanel::of(&self.sides[0]);

@@ -1443,8 +1443,8 @@ mod tests {
         );
         assert_eq!(
             html.matches(r#"class="marker""#).count(),
-            1,
-            "the set image, marked: {html}"
+            2,
+            "the set image, marked in both bands: {html}"
         );
         let at = run.marks();
         assert_eq!(at.len(), 1);

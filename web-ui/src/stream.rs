@@ -3,8 +3,9 @@
 //! The first message has every panel's HTML. After that a message carries only what changed,
 //! at most every 50 ms: the tiles that changed for a cluster drawn as tiles
 //! ([`Tiles::diff`](crate::view::Tiles::diff)), the keyed parts that changed for the
-//! Deployments and events panels ([`Parts::diff`]), and the HTML of any other panel whose
-//! HTML changed (app.js morphs it in place). A panel whose change a tab would not see (an
+//! Deployments and events panels ([`Parts::diff`]), a timeline's frame and the points its
+//! lines grew by ([`Grown::diff`]), and the HTML of any other panel whose HTML changed
+//! (app.js morphs it in place). A panel whose change a tab would not see (an
 //! event row only a second older) is not sent at all.
 
 use std::collections::BTreeMap;
@@ -16,6 +17,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use tokio::sync::watch;
 use tokio_stream::wrappers::ReceiverStream;
 
+use crate::timeline::Grown;
 use crate::view::{Delta, Live, Parts, Tiles};
 
 /// What one tab has been sent, panel by panel.
@@ -24,6 +26,7 @@ pub(crate) struct Sent {
     html: BTreeMap<&'static str, String>,
     tiles: BTreeMap<&'static str, Arc<Tiles>>,
     parts: BTreeMap<&'static str, Arc<Parts>>,
+    grown: BTreeMap<&'static str, Arc<Grown>>,
 }
 
 impl Sent {
@@ -35,12 +38,15 @@ impl Sent {
             if self.html.get(id) == Some(html) {
                 continue;
             }
-            // What app.js reads the data as ("tiles" or "parts"), and the change itself.
+            // What app.js reads the data as ("tiles", "parts" or "grow"), and the change itself.
             let (as_what, delta) = match (live.tiles_of(id), self.tiles.get(id)) {
                 (Some(new), Some(old)) => ("tiles", new.diff(old).map_or(Delta::Html, Delta::Data)),
                 _ => match (live.parts_of(id), self.parts.get(id)) {
                     (Some(new), Some(old)) => ("parts", new.diff(old)),
-                    _ => ("html", Delta::Html),
+                    _ => match (live.grown_of(id), self.grown.get(id)) {
+                        (Some(new), Some(old)) => ("grow", new.diff(old)),
+                        _ => ("html", Delta::Html),
+                    },
                 },
             };
             match delta {
@@ -56,6 +62,10 @@ impl Sent {
             match live.parts_of(id) {
                 Some(p) => self.parts.insert(id, p.clone()),
                 None => self.parts.remove(id),
+            };
+            match live.grown_of(id) {
+                Some(g) => self.grown.insert(id, g.clone()),
+                None => self.grown.remove(id),
             };
         }
         (!batch.is_empty()).then(|| serde_json::Value::Array(batch).to_string())
@@ -115,7 +125,7 @@ mod tests {
             .unwrap()
             .iter()
             .map(|p| {
-                let how = ["tiles", "parts", "html"]
+                let how = ["tiles", "parts", "grow", "html"]
                     .into_iter()
                     .find(|k| p.get(*k).is_some())
                     .unwrap();
@@ -139,6 +149,31 @@ mod tests {
         let later = ids(&later);
         assert!(!later.iter().any(|(id, _)| id == "events"), "{later:?}");
         assert!(later.contains(&("clock".to_string(), "html")));
+        // The traffic chart appeared with the first requests; from then on the timeline's
+        // lines only grow: its frame and the new points are sent, not the lines again.
+        sb.run_to(sb.sim.now() + sim_core::SimDuration::from_secs(5));
+        let grown = sent.message(&crate::view::live(&sb)).unwrap();
+        assert!(
+            ids(&grown).contains(&("timeline".to_string(), "grow")),
+            "{grown}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&grown).unwrap();
+        let timeline = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == "timeline")
+            .unwrap();
+        let append = timeline["grow"]["append"].as_object().unwrap();
+        assert!(
+            append.keys().any(|k| k.ends_with("/requests/0")),
+            "the requests line grew: {append:?}"
+        );
+        // What moved with the clock: the window and the time label, not the axes.
+        let live = timeline["grow"]["live"].as_object().unwrap();
+        assert!(live.keys().any(|k| k.ends_with("/plot")), "{live:?}");
+        assert!(live.keys().any(|k| k.ends_with("/now")), "{live:?}");
+        assert!(timeline["grow"].get("frame").is_none(), "{timeline}");
 
         // A scale: tiles, the Deployment's article, the new event rows.
         sb.act(Action::Kubectl(

@@ -3,6 +3,11 @@
 //! and a marker for every user action. Under each Deployment, the Services that select its
 //! pods and carry traffic get a chart on the same time axis: requests and errors per second,
 //! p50 and p99 latency, so a rollout's cost shows right under the rollout.
+//!
+//! The lines are drawn in virtual seconds and values, inside a nested `<svg>` whose `viewBox`
+//! is the window: as time passes only the `viewBox` moves, and a new sample appends points to
+//! its line. So the stream sends a chart's frame and the new points ([`Grown::diff`]), not
+//! every point again, and app.js appends them.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -33,6 +38,181 @@ const LEFT: f64 = 36.0;
 const RIGHT: f64 = 12.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 24.0;
+
+/// Virtual seconds the window's first point may lie before it: the lines start at a multiple
+/// of this, so a sliding window re-sends them whole only this often.
+const ANCHOR_SECS: f64 = 300.0;
+/// Pixels above and below a plot the lines may still use (a line at 0 is not cut in half).
+const PAD: f64 = 4.0;
+
+/// A timeline panel as the live stream sends it. Three kinds of content: fixed HTML (axes,
+/// grids, bounds, legends: it changes when a scale or the strategy does), growing lines (a
+/// new sample appends points), and live values that move with the clock (the window's
+/// `viewBox`, the time labels, where marker labels sit, the numbers in a traffic caption),
+/// each on an element marked `data-live`.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Grown {
+    /// The panel's HTML.
+    pub html: String,
+    /// The HTML without the growing lines' points (sent when the fixed part changed).
+    pub frame: String,
+    /// The frame without the live values: what is compared.
+    fixed: String,
+    /// Each growing line's key (its `data-key`) and points, in page order.
+    pub lines: Vec<(String, String)>,
+    /// Each live value: key (its element's `data-live`), attribute (empty: the text), value.
+    pub lives: Vec<(String, &'static str, String)>,
+}
+
+impl Write for Grown {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.html.push_str(s);
+        self.frame.push_str(s);
+        self.fixed.push_str(s);
+        Ok(())
+    }
+}
+
+impl Grown {
+    /// Writes a line that grows as samples come: `<polyline data-key="KEY" data-grow
+    /// points="POINTS" ATTRS/>`, without its points in the frame.
+    fn line(&mut self, key: &str, points: &str, attrs: &str) {
+        let key = esc(key);
+        let _ = write!(
+            self.html,
+            r#"<polyline data-key="{key}" data-grow="" points="{points}" {attrs}/>"#
+        );
+        let tag = format!(r#"<polyline data-key="{key}" data-grow="" {attrs}/>"#);
+        self.frame.push_str(&tag);
+        self.fixed.push_str(&tag);
+        self.lines.push((key, points.to_string()));
+    }
+
+    /// Inside an opening tag: marks the element live as `key` with `attr="value"`.
+    fn live_attr(&mut self, key: &str, attr: &'static str, value: String) {
+        let key = esc(key);
+        let _ = write!(self.fixed, r#" data-live="{key}""#);
+        let _ = write!(self.html, r#" data-live="{key}" {attr}="{}""#, esc(&value));
+        let _ = write!(self.frame, r#" data-live="{key}" {attr}="{}""#, esc(&value));
+        self.lives.push((key, attr, value));
+    }
+
+    /// Writes `<TAG ATTRS data-live="key">text</TAG>`: an element whose text is live.
+    fn live_text(&mut self, tag: &str, attrs: &str, key: &str, text: String) {
+        let key = esc(key);
+        let _ = write!(self.fixed, r#"<{tag} {attrs} data-live="{key}"></{tag}>"#);
+        let element = format!(r#"<{tag} {attrs} data-live="{key}">{}</{tag}>"#, esc(&text));
+        self.html.push_str(&element);
+        self.frame.push_str(&element);
+        self.lives.push((key, "", text));
+    }
+
+    /// What brings a tab that shows `old` to `self`: nothing; the live values that changed,
+    /// or the frame if its fixed part changed, and the points added to each line; or the whole
+    /// panel (a line is new, gone, or redrawn).
+    pub fn diff(&self, old: &Grown) -> crate::view::Delta {
+        use crate::view::Delta;
+        if self.lines.len() != old.lines.len() {
+            return Delta::Html;
+        }
+        let mut append = serde_json::Map::new();
+        for ((key, now), (was_key, was)) in self.lines.iter().zip(&old.lines) {
+            let Some(rest) = now.strip_prefix(was.as_str()) else {
+                return Delta::Html;
+            };
+            if key != was_key || !(was.is_empty() || rest.is_empty() || rest.starts_with(' ')) {
+                return Delta::Html;
+            }
+            if !rest.is_empty() {
+                append.insert(key.clone(), rest.into());
+            }
+        }
+        let mut d = serde_json::Map::new();
+        if self.fixed != old.fixed {
+            d.insert("frame".into(), self.frame.clone().into());
+        } else {
+            // The same fixed part has the same live keys, in the same order.
+            let live: serde_json::Map<String, serde_json::Value> = self
+                .lives
+                .iter()
+                .zip(&old.lives)
+                .filter(|(now, was)| now != was)
+                .map(|((key, attr, value), _)| (key.clone(), serde_json::json!([attr, value])))
+                .collect();
+            if !live.is_empty() {
+                d.insert("live".into(), live.into());
+            }
+        }
+        if d.is_empty() && append.is_empty() {
+            return Delta::Nothing;
+        }
+        d.insert("append".into(), append.into());
+        Delta::Data(d.into())
+    }
+}
+
+/// A number in a line's points: seconds to the millisecond, values to a tenth, no trailing
+/// zeros.
+fn num(v: f64) -> String {
+    let s = format!("{v:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.into() }
+}
+
+/// Where a chart's lines start: the window's start, or before it at a multiple of
+/// [`ANCHOR_SECS`] once the window slides (so the lines' first points stay put).
+fn anchor(t0: f64) -> f64 {
+    (t0 / ANCHOR_SECS).floor() * ANCHOR_SECS
+}
+
+/// Opens a plot, live as `key`: a nested `<svg>` over the pixels `LEFT, top, width, height`
+/// whose coordinates are virtual seconds `t0..now` across and `-max..0` down (values are
+/// drawn negated, so up is more), with [`PAD`] pixels to spare above and below. Only its
+/// `viewBox` moves with the clock. Lines inside keep their stroke width (`vector-effect` in
+/// app.css).
+#[allow(clippy::too_many_arguments)]
+fn open_plot(out: &mut Grown, key: &str, top: f64, height: f64, t0: f64, now: f64, max: f64) {
+    let pad = PAD * max / height;
+    let _ = write!(
+        out,
+        r#"<svg class="plot" x="{LEFT}" y="{}" width="{}" height="{}" preserveAspectRatio="none""#,
+        top - PAD,
+        W - LEFT - RIGHT,
+        height + 2.0 * PAD,
+    );
+    let view = format!(
+        "{} {} {} {}",
+        num(t0),
+        num(-max - pad),
+        num((now - t0).max(1e-3)),
+        num(max + 2.0 * pad)
+    );
+    out.live_attr(key, "viewBox", view);
+    let _ = out.write_str(">");
+}
+
+/// The time axis's two labels, live: the window's start and now.
+fn time_labels(out: &mut Grown, key: &str, bottom: f64, t0: f64, now: f64) {
+    out.live_text(
+        "text",
+        &format!(r#"x="{LEFT}" y="{bottom}" class="axis start""#),
+        &format!("{key}/from"),
+        clock(t0),
+    );
+    out.live_text(
+        "text",
+        &format!(r#"x="{}" y="{bottom}" class="axis""#, W - RIGHT),
+        &format!("{key}/now"),
+        clock(now),
+    );
+}
+
+/// The right end of a line's last stretch: beyond any `now` while the lines keep their
+/// anchor (the window is at most 900 s and its start moves past the next anchor in
+/// [`ANCHOR_SECS`]), so the stretch changes only when the line does; the plot cuts it at now.
+fn far_end(from: f64) -> f64 {
+    from + ANCHOR_SECS + 900.0
+}
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -75,6 +255,11 @@ impl<'a> Source<'a> {
 /// Every Deployment's chart, each followed by the traffic charts of its Services, as one
 /// HTML fragment.
 pub fn render(sb: &Sandbox) -> String {
+    grown(sb).html
+}
+
+/// [`render`], with the frame and lines the live stream sends.
+pub fn grown(sb: &Sandbox) -> Grown {
     render_from(&Source::of(sb))
 }
 
@@ -83,19 +268,19 @@ pub fn render(sb: &Sandbox) -> String {
 pub fn traffic_only(src: &Source<'_>) -> String {
     let now = src.sim.now().as_secs_f64();
     let t0 = (now - now.clamp(60.0, 900.0)).max(0.0);
-    loaded_services(src, t0)
-        .iter()
-        .take(MAX_CHARTS)
-        .map(|(ns, svc, _)| traffic_chart(src, ns, svc, t0, now))
-        .collect()
+    let mut out = Grown::default();
+    for (ns, svc, _) in loaded_services(src, t0).iter().take(MAX_CHARTS) {
+        traffic_chart(&mut out, src, ns, svc, t0, now);
+    }
+    out.html
 }
 
 /// [`render`] from any source.
-pub fn render_from(sb: &Source<'_>) -> String {
+pub fn render_from(sb: &Source<'_>) -> Grown {
     let now = sb.sim.now().as_secs_f64();
     let span = now.clamp(60.0, 900.0);
     let t0 = (now - span).max(0.0);
-    let mut out = String::new();
+    let mut out = Grown::default();
     let total = sb.sim.store.deployments.len();
     let mut loaded = loaded_services(sb, t0);
     for (ns, name, id) in sb.sim.store.deployments.all_names().take(MAX_CHARTS) {
@@ -112,18 +297,16 @@ pub fn render_from(sb: &Source<'_>) -> String {
             sns == ns && !sel.is_empty() && sel.iter().all(|(k, v)| labels.get(k) == Some(v))
         });
         loaded = rest;
-        let deployment_chart = deployment_chart(sb, ns, name, d, t0, now);
-        if deployment_chart.is_empty() {
+        if !deployment_chart(&mut out, sb, ns, name, d, t0, now) {
             continue;
         }
-        out.push_str(&deployment_chart);
         for (sns, svc, _) in mine.iter().take(MAX_CHARTS) {
-            out.push_str(&traffic_chart(sb, sns, svc, t0, now));
+            traffic_chart(&mut out, sb, sns, svc, t0, now);
         }
     }
     // Services whose pods no charted Deployment owns.
     for (sns, svc, _) in loaded.iter().take(MAX_CHARTS) {
-        out.push_str(&traffic_chart(sb, sns, svc, t0, now));
+        traffic_chart(&mut out, sb, sns, svc, t0, now);
     }
     if total > MAX_CHARTS {
         let _ = write!(
@@ -131,8 +314,8 @@ pub fn render_from(sb: &Source<'_>) -> String {
             r#"<p class="empty">Charts for the first {MAX_CHARTS} of {total} Deployments.</p>"#
         );
     }
-    if out.is_empty() {
-        out.push_str(
+    if out.html.is_empty() {
+        let _ = out.write_str(
             r#"<p class="empty">No Deployment yet: apply one to see its rollout over time.</p>"#,
         );
     }
@@ -168,171 +351,193 @@ fn loaded_services(sb: &Source<'_>, t0: f64) -> Vec<(String, String, BTreeMap<St
         .collect()
 }
 
-/// One Deployment's chart of pods over time (empty when it has no trace yet).
+/// One Deployment's chart of pods over time; `false`, with nothing written, when it has no
+/// trace yet.
 fn deployment_chart(
+    out: &mut Grown,
     sb: &Source<'_>,
     ns: &str,
     name: &str,
     d: &sim_core::api::k8s_openapi::api::apps::v1::Deployment,
     t0: f64,
     now: f64,
-) -> String {
-    {
-        let replicas = util::replicas(d);
-        let surge = util::max_surge(d);
-        let unavailable = util::max_unavailable(d);
-        // Points: (time, per-revision spec, available, unavailable).
-        let mut points: Vec<Point> = Vec::new();
-        let mut last_before: Option<Point> = None;
-        for r in sb.records {
-            let Some(dt) = deployment_in(r, ns, name) else {
-                continue;
-            };
-            let revs: BTreeMap<i64, i32> = dt
-                .replica_sets
-                .iter()
-                .map(|rs| (rs.revision, rs.replicas))
-                .collect();
-            let p = (r.time, revs, dt.available_replicas, dt.unavailable_replicas);
-            if r.time < t0 {
-                last_before = Some(p);
-            } else {
-                points.push(p);
-            }
-        }
-        if let Some(mut p) = last_before {
-            p.0 = t0;
-            points.insert(0, p);
-        }
-        if points.is_empty() {
-            return String::new();
-        }
-        let ymax = points
+) -> bool {
+    let replicas = util::replicas(d);
+    let surge = util::max_surge(d);
+    let unavailable = util::max_unavailable(d);
+    // Samples since the lines' anchor: (time, per-revision spec, available, unavailable); the
+    // last one before it moved onto it.
+    let from = anchor(t0);
+    let mut points: Vec<Point> = Vec::new();
+    let mut last_before: Option<Point> = None;
+    for r in sb.records {
+        let Some(dt) = deployment_in(r, ns, name) else {
+            continue;
+        };
+        let revs: BTreeMap<i64, i32> = dt
+            .replica_sets
             .iter()
-            .map(|(_, revs, a, u)| revs.values().sum::<i32>().max(*a).max(*u))
-            .max()
-            .unwrap_or(0)
-            .max(replicas + surge)
-            .max(1) as f64
-            + 1.0;
-        let x = |t: f64| LEFT + (t - t0) / (now - t0).max(1e-9) * (W - LEFT - RIGHT);
-        let y = |v: f64| TOP + (1.0 - v / ymax) * (H - TOP - BOTTOM);
-        let mut svg = String::new();
-        let _ = write!(
-            svg,
-            r#"<figure class="timeline"><figcaption>{} / {}: pods over virtual time</figcaption><svg viewBox="0 0 {W} {H}" role="img" aria-label="timeline of {}">"#,
-            esc(ns),
-            esc(name),
-            esc(name)
-        );
-        // Grid and axis labels.
-        let step = if ymax > 40.0 {
-            10
-        } else if ymax > 15.0 {
-            5
+            .map(|rs| (rs.revision, rs.replicas))
+            .collect();
+        let p = (r.time, revs, dt.available_replicas, dt.unavailable_replicas);
+        if r.time < from {
+            last_before = Some(p);
         } else {
-            2
-        };
-        let mut v = 0;
-        while (v as f64) < ymax {
-            let _ = write!(
-                svg,
-                r##"<line x1="{LEFT}" x2="{}" y1="{:.1}" y2="{:.1}" class="grid"/><text x="{}" y="{:.1}" class="axis">{v}</text>"##,
-                W - RIGHT,
-                y(v as f64),
-                y(v as f64),
-                LEFT - 6.0,
-                y(v as f64) + 4.0
-            );
-            v += step;
+            points.push(p);
         }
+    }
+    if let Some(mut p) = last_before {
+        p.0 = from;
+        points.insert(0, p);
+    }
+    if points.is_empty() {
+        return false;
+    }
+    let ymax = points
+        .iter()
+        .map(|(_, revs, a, u)| revs.values().sum::<i32>().max(*a).max(*u))
+        .max()
+        .unwrap_or(0)
+        .max(replicas + surge)
+        .max(1) as f64
+        + 1.0;
+    let x = |t: f64| LEFT + (t - t0) / (now - t0).max(1e-9) * (W - LEFT - RIGHT);
+    let y = |v: f64| TOP + (1.0 - v / ymax) * (H - TOP - BOTTOM);
+    let _ = write!(
+        out,
+        r#"<figure class="timeline"><figcaption>{} / {}: pods over virtual time</figcaption><svg viewBox="0 0 {W} {H}" role="img" aria-label="timeline of {}">"#,
+        esc(ns),
+        esc(name),
+        esc(name)
+    );
+    // Grid and axis labels.
+    let step = if ymax > 40.0 {
+        10
+    } else if ymax > 15.0 {
+        5
+    } else {
+        2
+    };
+    let mut v = 0;
+    while (v as f64) < ymax {
         let _ = write!(
-            svg,
-            r#"<text x="{LEFT}" y="{}" class="axis start">{}</text><text x="{}" y="{}" class="axis">{}</text>"#,
-            H - 6.0,
-            clock(t0),
+            out,
+            r##"<line x1="{LEFT}" x2="{}" y1="{:.1}" y2="{:.1}" class="grid"/><text x="{}" y="{:.1}" class="axis">{v}</text>"##,
             W - RIGHT,
-            H - 6.0,
-            clock(now)
+            y(v as f64),
+            y(v as f64),
+            LEFT - 6.0,
+            y(v as f64) + 4.0
         );
-        // Bounds.
-        let mut bound = |v: i32, class: &str, label: &str| {
-            let _ = write!(
-                svg,
-                r#"<line x1="{LEFT}" x2="{}" y1="{:.1}" y2="{:.1}" class="{class}"/><text x="{}" y="{:.1}" class="bound-label">{}</text>"#,
-                W - RIGHT,
-                y(v as f64),
-                y(v as f64),
-                LEFT + 4.0,
-                y(v as f64) - 3.0,
-                esc(label)
-            );
-        };
-        let rolling = util::is_rolling(d);
-        if rolling && unavailable == 0 {
-            bound(
-                replicas,
-                "bound replicas",
-                &format!("replicas = replicas − maxUnavailable = {replicas}"),
-            );
+        v += step;
+    }
+    let chart = format!("deploy/{ns}/{name}");
+    time_labels(out, &chart, H - 6.0, t0, now);
+    // Bounds.
+    let mut bound = |v: i32, class: &str, label: &str| {
+        let _ = write!(
+            out,
+            r#"<line x1="{LEFT}" x2="{}" y1="{:.1}" y2="{:.1}" class="{class}"/><text x="{}" y="{:.1}" class="bound-label">{}</text>"#,
+            W - RIGHT,
+            y(v as f64),
+            y(v as f64),
+            LEFT + 4.0,
+            y(v as f64) - 3.0,
+            esc(label)
+        );
+    };
+    let rolling = util::is_rolling(d);
+    if rolling && unavailable == 0 {
+        bound(
+            replicas,
+            "bound replicas",
+            &format!("replicas = replicas − maxUnavailable = {replicas}"),
+        );
+    } else {
+        bound(replicas, "bound replicas", &format!("replicas {replicas}"));
+    }
+    if surge > 0 {
+        bound(
+            replicas + surge,
+            "bound surge",
+            &format!("replicas + maxSurge = {}", replicas + surge),
+        );
+    }
+    if rolling && unavailable > 0 {
+        bound(
+            replicas - unavailable,
+            "bound minavail",
+            &format!("replicas − maxUnavailable = {}", replicas - unavailable),
+        );
+    }
+    // Series as step lines, in virtual seconds and pods.
+    let revisions: Vec<i64> = {
+        let mut r: Vec<i64> = points.iter().flat_map(|p| p.1.keys().copied()).collect();
+        r.sort();
+        r.dedup();
+        r
+    };
+    open_plot(
+        out,
+        &format!("{chart}/plot"),
+        TOP,
+        H - TOP - BOTTOM,
+        t0,
+        now,
+        ymax,
+    );
+    let key = |series: &str| format!("{chart}/{series}");
+    let end = far_end(from);
+    for rev in &revisions {
+        let color = PALETTE[(*rev as usize) % PALETTE.len()];
+        step_line(
+            out,
+            &key(&format!("rev-{rev}")),
+            &points,
+            |p| p.1.get(rev).copied().unwrap_or(0),
+            &format!(r#"class="series rev" stroke="{color}""#),
+            end,
+        );
+    }
+    step_line(
+        out,
+        &key("available"),
+        &points,
+        |p| p.2,
+        r#"class="series available""#,
+        end,
+    );
+    step_line(
+        out,
+        &key("unavailable"),
+        &points,
+        |p| p.3,
+        r#"class="series unavailable""#,
+        end,
+    );
+    // Action markers: a line at the action's time in the plot, and its label beside it,
+    // where the window puts it; a label that would run into the previous one goes a line
+    // lower (labels are about 5.5 px per character at 10 px).
+    let marks: Vec<&(f64, String)> = sb
+        .marks
+        .iter()
+        .filter(|(at, _)| *at >= from && *at <= now)
+        .collect();
+    for (at, _) in &marks {
+        let _ = write!(
+            out,
+            r#"<line x1="{0}" x2="{0}" y1="{1}" y2="0" class="marker"/>"#,
+            num(*at),
+            num(-ymax)
+        );
+    }
+    let _ = out.write_str("</svg>");
+    let mut label_ends: Vec<f64> = Vec::new();
+    for (i, (at, label)) in marks.iter().enumerate() {
+        let lx = x(*at) + 3.0;
+        let (row, shown) = if *at < t0 {
+            (0, false)
         } else {
-            bound(replicas, "bound replicas", &format!("replicas {replicas}"));
-        }
-        if surge > 0 {
-            bound(
-                replicas + surge,
-                "bound surge",
-                &format!("replicas + maxSurge = {}", replicas + surge),
-            );
-        }
-        if rolling && unavailable > 0 {
-            bound(
-                replicas - unavailable,
-                "bound minavail",
-                &format!("replicas − maxUnavailable = {}", replicas - unavailable),
-            );
-        }
-        // Series as step lines.
-        let revisions: Vec<i64> = {
-            let mut r: Vec<i64> = points.iter().flat_map(|p| p.1.keys().copied()).collect();
-            r.sort();
-            r.dedup();
-            r
-        };
-        let mut poly = |vals: &dyn Fn(&Point) -> i32, style: String| {
-            let mut pts = Vec::new();
-            let mut prev: Option<i32> = None;
-            for p in &points {
-                let v = vals(p);
-                if let Some(pv) = prev {
-                    pts.push((x(p.0), y(pv as f64)));
-                }
-                pts.push((x(p.0), y(v as f64)));
-                prev = Some(v);
-            }
-            if let Some(pv) = prev {
-                pts.push((x(now), y(pv as f64)));
-            }
-            let _ = write!(svg, r#"<polyline points="{}" {style}/>"#, polyline(&pts));
-        };
-        for rev in &revisions {
-            let color = PALETTE[(*rev as usize) % PALETTE.len()];
-            poly(
-                &|p| p.1.get(rev).copied().unwrap_or(0),
-                format!(r#"class="series rev" stroke="{color}""#),
-            );
-        }
-        poly(&|p| p.2, r#"class="series available""#.into());
-        poly(&|p| p.3, r#"class="series unavailable""#.into());
-        // Action markers; a label that would run into the previous one goes a line lower
-        // (labels are about 5.5 px per character at 10 px).
-        let mut label_ends: Vec<f64> = Vec::new();
-        for (at, label) in &sb.marks {
-            let at = *at;
-            if at < t0 || at > now {
-                continue;
-            }
-            let lx = x(at) + 3.0;
             let row = label_ends
                 .iter()
                 .position(|end| *end < lx)
@@ -342,26 +547,71 @@ fn deployment_chart(
                 Some(e) => *e = end,
                 None => label_ends.push(end),
             }
-            let _ = write!(
-                svg,
-                r#"<line x1="{:.1}" x2="{:.1}" y1="{TOP}" y2="{}" class="marker"/><text x="{lx:.1}" y="{}" class="marker-label">{}</text>"#,
-                x(at),
-                x(at),
-                H - BOTTOM,
-                TOP + 10.0 + 11.0 * (row % 6) as f64,
-                esc(label)
-            );
+            (row, true)
+        };
+        let _ = out.write_str(r#"<text class="marker-label""#);
+        let place = format!(
+            "translate({:.1} {:.1}){}",
+            lx,
+            TOP + 10.0 + 11.0 * (row % 6) as f64,
+            if shown { "" } else { " scale(0)" }
+        );
+        out.live_attr(&format!("{chart}/mark-{i}"), "transform", place);
+        let _ = write!(out, ">{}</text>", esc(label));
+    }
+    let _ = out.write_str("</svg><div class=\"legend\">");
+    for rev in &revisions {
+        let color = PALETTE[(*rev as usize) % PALETTE.len()];
+        let _ = write!(
+            out,
+            r#"<span><i style="background:{color}"></i>revision {rev} (desired)</span>"#
+        );
+    }
+    let _ = out.write_str(r#"<span><i class="available"></i>available</span><span><i class="unavailable"></i>unavailable</span><span><i class="bound-key"></i>bounds</span><span><i class="marker-key"></i>your actions</span></div></figure>"#);
+    true
+}
+
+/// A step line through `points` (a value held until it changes): a growing line with a
+/// point where each value starts and ends, so a new sample only ever appends, and in the
+/// frame its last stretch, from the last change on to `end`.
+fn step_line(
+    out: &mut Grown,
+    key: &str,
+    points: &[Point],
+    value: impl Fn(&Point) -> i32,
+    attrs: &str,
+    end: f64,
+) {
+    let mut pts = String::new();
+    let mut last: Option<(f64, i32)> = None;
+    let push = |pts: &mut String, t: f64, v: i32| {
+        if !pts.is_empty() {
+            pts.push(' ');
         }
-        svg.push_str("</svg><div class=\"legend\">");
-        for rev in &revisions {
-            let color = PALETTE[(*rev as usize) % PALETTE.len()];
-            let _ = write!(
-                svg,
-                r#"<span><i style="background:{color}"></i>revision {rev} (desired)</span>"#
-            );
+        let _ = write!(pts, "{},{}", num(t), -v);
+    };
+    for p in points {
+        let v = value(p);
+        match last {
+            None => push(&mut pts, p.0, v),
+            Some((_, held)) if held != v => {
+                push(&mut pts, p.0, held);
+                push(&mut pts, p.0, v);
+            }
+            Some(_) => continue,
         }
-        svg.push_str(r#"<span><i class="available"></i>available</span><span><i class="unavailable"></i>unavailable</span><span><i class="bound-key"></i>bounds</span><span><i class="marker-key"></i>your actions</span></div></figure>"#);
-        svg
+        last = Some((p.0, v));
+    }
+    out.line(key, &pts, attrs);
+    if let Some((t, v)) = last {
+        let _ = write!(
+            out,
+            r#"<polyline points="{},{} {},{}" {attrs}/>"#,
+            num(t),
+            -v,
+            num(end),
+            -v
+        );
     }
 }
 
@@ -375,6 +625,7 @@ const BUCKETS: usize = 300;
 /// One bucket of seconds: requests/s, errors/s, p50 and p99 (ms) when any request succeeded.
 #[derive(Clone, Copy, Default)]
 struct Bucket {
+    /// Its end: it covers the `width` seconds before.
     t: f64,
     rps: f64,
     eps: f64,
@@ -382,16 +633,15 @@ struct Bucket {
     p99: Option<f64>,
 }
 
-/// The seconds of one Service within the window, merged into at most [`BUCKETS`] buckets:
-/// rates are averaged, p50 is averaged over the successful requests and p99 is the worst
-/// second (a spike stays visible however far the chart is zoomed out).
-fn buckets(seconds: &[&ServiceSecond], t0: f64, now: f64) -> Vec<Bucket> {
-    let width = ((now - t0) / BUCKETS as f64).max(1.0);
+/// The seconds of one Service merged into buckets of `width` seconds, aligned to the start
+/// of the run (so a bucket, once complete, never changes): rates are averaged, p50 is
+/// averaged over the successful requests and p99 is the worst second (a spike stays visible
+/// however far the chart is zoomed out).
+fn buckets(seconds: &[&ServiceSecond], width: f64) -> Vec<Bucket> {
     let mut out: Vec<(Bucket, f64, f64, u32)> = Vec::new();
     for r in seconds {
-        // A record at `time` covers the second before it: bucket k ends at t0 + k·width.
-        let k = ((r.time - t0) / width).ceil().max(1.0);
-        let t = t0 + k * width;
+        // A record at `time` covers the second before it: bucket k ends at k·width.
+        let t = (r.time / width).ceil().max(1.0) * width;
         let ok = (r.requests - r.errors) as f64;
         if out.last().is_none_or(|(b, ..)| b.t != t) {
             out.push((
@@ -418,7 +668,6 @@ fn buckets(seconds: &[&ServiceSecond], t0: f64, now: f64) -> Vec<Bucket> {
     }
     out.into_iter()
         .map(|(mut b, p50_sum, ok_sum, n)| {
-            b.t = b.t.min(now);
             b.rps /= f64::from(n);
             b.eps /= f64::from(n);
             b.p50 = (ok_sum > 0.0).then(|| p50_sum / ok_sum);
@@ -441,37 +690,57 @@ fn sampling_words(sb: &Source<'_>, seconds: &[&ServiceSecond]) -> String {
 
 /// A Service's traffic over the window: requests/s and errors/s above, p50/p99 latency below,
 /// on the same time axis as the Deployment charts.
-fn traffic_chart(sb: &Source<'_>, ns: &str, name: &str, t0: f64, now: f64) -> String {
+fn traffic_chart(out: &mut Grown, sb: &Source<'_>, ns: &str, name: &str, t0: f64, now: f64) {
+    let from = anchor(t0);
     let seconds: Vec<&ServiceSecond> = sb
         .sim
         .traffic
         .seconds
         .iter()
-        .filter(|r| r.namespace == ns && r.service == name && r.time > t0 && r.time <= now)
+        .filter(|r| r.namespace == ns && r.service == name && r.time > from && r.time <= now)
         .collect();
     let Some(last) = seconds.last() else {
-        return String::new();
+        return;
     };
-    let bs = buckets(&seconds, t0, now);
-    let x = |t: f64| LEFT + (t - t0) / (now - t0).max(1e-9) * (W - LEFT - RIGHT);
-    let rate_max = nice_max(bs.iter().map(|b| b.rps).fold(1.0, f64::max));
-    let ms_max = nice_max(bs.iter().filter_map(|b| b.p99).fold(10.0, f64::max));
+    if last.time <= t0 {
+        return;
+    }
+    // A few pixels per bucket at any window: 1 s up to 5 minutes, then 2 s, then 3 s.
+    let width = ((now - t0) / BUCKETS as f64).ceil().max(1.0);
+    let bs = buckets(&seconds, width);
+    // The last bucket is still filling while its end is ahead of the last second.
+    let complete = bs.iter().take_while(|b| b.t <= last.time).count();
+    // Scales and the sampling label from what the window shows.
+    let shown = || bs.iter().filter(|b| b.t > t0);
+    let rate_max = nice_max(shown().map(|b| b.rps).fold(1.0, f64::max));
+    let ms_max = nice_max(shown().filter_map(|b| b.p99).fold(10.0, f64::max));
+    let in_window: Vec<&ServiceSecond> = seconds.iter().copied().filter(|r| r.time > t0).collect();
     let top1 = TOP + 10.0;
     let top2 = top1 + BAND + 34.0;
-    let y1 = |v: f64| top1 + (1.0 - v / rate_max) * BAND;
-    let y2 = |v: f64| top2 + (1.0 - v / ms_max) * BAND;
     let latency = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{v:.0} ms"));
-    let mut svg = String::new();
-    let sampling = sampling_words(sb, &seconds);
+    let sampling = sampling_words(sb, &in_window);
+    let chart = format!("svc/{ns}/{name}");
     let _ = write!(
-        svg,
-        r#"<figure class="timeline traffic"><figcaption>service {} / {}: traffic over virtual time · now {} req/s, {} errors/s, p50 {}, p99 {} · <span class="sampling" title="Speed changes only how many requests really run in WebAssembly (all of them at 1× or when stepping, a sample per pod and second when faster), never the numbers: latency comes from the queue model and the fuel each request burns, not from the wall clock.">{}</span></figcaption><svg viewBox="0 0 {W} {TH}" role="img" aria-label="traffic of service {}">"#,
+        out,
+        r#"<figure class="timeline traffic"><figcaption>service {} / {}: traffic over virtual time · "#,
         esc(ns),
         esc(name),
-        last.requests,
-        last.errors,
-        latency(last.p50_ms),
-        latency(last.p99_ms),
+    );
+    out.live_text(
+        "span",
+        r#"class="now""#,
+        &format!("{chart}/caption"),
+        format!(
+            "now {} req/s, {} errors/s, p50 {}, p99 {}",
+            last.requests,
+            last.errors,
+            latency(last.p50_ms),
+            latency(last.p99_ms)
+        ),
+    );
+    let _ = write!(
+        out,
+        r#" · <span class="sampling" title="Speed changes only how many requests really run in WebAssembly (all of them at 1× or when stepping, a sample per pod and second when faster), never the numbers: latency comes from the queue model and the fuel each request burns, not from the wall clock.">{}</span></figcaption><svg viewBox="0 0 {W} {TH}" role="img" aria-label="traffic of service {}">"#,
         esc(&sampling),
         esc(name),
     );
@@ -481,7 +750,7 @@ fn traffic_chart(sb: &Source<'_>, ns: &str, name: &str, t0: f64, now: f64) -> St
             let v = max * f64::from(i) / 2.0;
             let yy = top + (1.0 - v / max) * BAND;
             let _ = write!(
-                svg,
+                out,
                 r#"<line x1="{LEFT}" x2="{}" y1="{yy:.1}" y2="{yy:.1}" class="grid"/><text x="{}" y="{:.1}" class="axis">{}</text>"#,
                 W - RIGHT,
                 LEFT - 6.0,
@@ -490,80 +759,102 @@ fn traffic_chart(sb: &Source<'_>, ns: &str, name: &str, t0: f64, now: f64) -> St
             );
         }
     }
-    let _ = write!(
-        svg,
-        r#"<text x="{LEFT}" y="{}" class="axis start">{}</text><text x="{}" y="{}" class="axis">{}</text>"#,
-        TH - 6.0,
-        clock(t0),
-        W - RIGHT,
-        TH - 6.0,
-        clock(now)
-    );
-    // A line per series; a latency line breaks where no request succeeded.
-    let mut line = |class: &str, pts: Vec<Option<(f64, f64)>>| {
-        let mut run = Vec::new();
-        for p in pts.into_iter().chain([None]) {
-            match p {
-                Some(pt) => run.push(pt),
+    time_labels(out, &chart, TH - 6.0, t0, now);
+    // A line per series over the complete buckets, growing; a latency line breaks where no
+    // request succeeded. The bucket still filling is a live stretch from the line's end.
+    let line = |out: &mut Grown, class: &str, value: &dyn Fn(&Bucket) -> Option<f64>| {
+        let attrs = format!(r#"class="series {class}""#);
+        let mut run = String::new();
+        let mut runs = 0;
+        let mut end: Option<(f64, f64)> = None;
+        for b in &bs[..complete] {
+            match value(b) {
+                Some(v) => {
+                    if !run.is_empty() {
+                        run.push(' ');
+                    }
+                    let _ = write!(run, "{},{}", num(b.t), num(-v));
+                    end = Some((b.t, v));
+                }
                 None if !run.is_empty() => {
-                    let _ = write!(
-                        svg,
-                        r#"<polyline points="{}" class="series {class}"/>"#,
-                        polyline(&run)
-                    );
+                    out.line(&format!("{chart}/{class}/{runs}"), &run, &attrs);
                     run.clear();
+                    runs += 1;
+                    end = None;
                 }
                 None => {}
             }
         }
+        if !run.is_empty() {
+            out.line(&format!("{chart}/{class}/{runs}"), &run, &attrs);
+        }
+        let filling = match (bs.get(complete).and_then(value), end) {
+            (Some(v), Some((t, was))) => {
+                format!("{},{} {},{}", num(t), num(-was), num(now), num(-v))
+            }
+            (Some(v), None) => format!("{},{} {},{}", num(now - width), num(-v), num(now), num(-v)),
+            (None, _) => String::new(),
+        };
+        let _ = out.write_str("<polyline");
+        out.live_attr(&format!("{chart}/{class}/filling"), "points", filling);
+        let _ = write!(out, " {attrs}/>");
     };
-    line(
-        "requests",
-        bs.iter().map(|b| Some((x(b.t), y1(b.rps)))).collect(),
+    let marker_lines = |out: &mut Grown, max: f64| {
+        for (at, _) in sb.marks.iter().filter(|(at, _)| *at >= from && *at <= now) {
+            let _ = write!(
+                out,
+                r#"<line x1="{0}" x2="{0}" y1="{1}" y2="0" class="marker"/>"#,
+                num(*at),
+                num(-max)
+            );
+        }
+    };
+    open_plot(out, &format!("{chart}/rate"), top1, BAND, t0, now, rate_max);
+    line(out, "requests", &|b| Some(b.rps));
+    line(out, "errors", &|b| Some(b.eps));
+    marker_lines(out, rate_max);
+    let _ = out.write_str("</svg>");
+    open_plot(
+        out,
+        &format!("{chart}/latency"),
+        top2,
+        BAND,
+        t0,
+        now,
+        ms_max,
     );
-    line(
-        "errors",
-        bs.iter().map(|b| Some((x(b.t), y1(b.eps)))).collect(),
-    );
-    line(
-        "p50",
-        bs.iter().map(|b| b.p50.map(|v| (x(b.t), y2(v)))).collect(),
-    );
-    line(
-        "p99",
-        bs.iter().map(|b| b.p99.map(|v| (x(b.t), y2(v)))).collect(),
-    );
-    // Where every request failed, the latency band says so, over the bucket's width.
-    let bucket_secs = ((now - t0) / BUCKETS as f64).max(1.0);
-    for b in bs.iter().filter(|b| b.rps > 0.0 && b.p50.is_none()) {
-        let from = x((b.t - bucket_secs).max(t0));
-        let _ = write!(
-            svg,
-            r#"<rect x="{from:.1}" y="{top2}" width="{:.1}" height="{BAND}" class="outage"/>"#,
-            x(b.t) - from
-        );
+    line(out, "p50", &|b| b.p50);
+    line(out, "p99", &|b| b.p99);
+    // Where every request failed, the latency band says so, over the buckets' width.
+    let mut outage: Option<(f64, f64)> = None;
+    let failed = bs.iter().map(|b| (b.t, b.rps > 0.0 && b.p50.is_none()));
+    for (t, failed) in failed.chain([(f64::INFINITY, false)]) {
+        match (failed, outage) {
+            (true, None) => outage = Some((t - width, t.min(now))),
+            (true, Some((start, _))) => outage = Some((start, t.min(now))),
+            (false, Some((start, end))) => {
+                let _ = write!(
+                    out,
+                    r#"<rect x="{}" y="{}" width="{}" height="{}" class="outage"/>"#,
+                    num(start),
+                    num(-ms_max),
+                    num(end - start),
+                    num(ms_max)
+                );
+                outage = None;
+            }
+            (false, None) => {}
+        }
     }
+    marker_lines(out, ms_max);
+    let _ = out.write_str("</svg>");
     let _ = write!(
-        svg,
+        out,
         r#"<text x="{LEFT}" y="{:.1}" class="band-label">requests and errors per second</text><text x="{LEFT}" y="{:.1}" class="band-label">latency of successful requests (ms)</text>"#,
         top1 - 6.0,
         top2 - 6.0
     );
-    for (at, _) in &sb.marks {
-        let at = *at;
-        if at < t0 || at > now {
-            continue;
-        }
-        let _ = write!(
-            svg,
-            r#"<line x1="{:.1}" x2="{:.1}" y1="{top1}" y2="{}" class="marker"/>"#,
-            x(at),
-            x(at),
-            top2 + BAND
-        );
-    }
-    svg.push_str(r#"</svg><div class="legend"><span><i class="requests"></i>requests/s</span><span><i class="errors"></i>errors/s</span><span><i class="p50"></i>p50 latency</span><span><i class="p99"></i>p99 latency</span><span><i class="outage-key"></i>every request failed</span><span><i class="marker-key"></i>your actions</span></div></figure>"#);
-    svg
+    let _ = out.write_str(r#"</svg><div class="legend"><span><i class="requests"></i>requests/s</span><span><i class="errors"></i>errors/s</span><span><i class="p50"></i>p50 latency</span><span><i class="p99"></i>p99 latency</span><span><i class="outage-key"></i>every request failed</span><span><i class="marker-key"></i>your actions</span></div></figure>"#);
 }
 
 /// A round upper bound for an axis: 1, 2 or 5 times a power of ten, at least `v`.
@@ -609,32 +900,6 @@ fn clock(secs: f64) -> String {
 }
 
 #[cfg(test)]
-mod polyline_tests {
-    use super::polyline;
-
-    #[test]
-    fn points_that_draw_nothing_are_dropped() {
-        // A step line: flat, a step up, flat again, with repeats.
-        let pts = [
-            (10.0, 50.0),
-            (11.0, 50.0),
-            (11.0, 50.0),
-            (12.0, 50.0),
-            (12.0, 40.0),
-            (13.0, 40.0),
-            (14.0, 40.04),
-        ];
-        assert_eq!(polyline(&pts), "10.0,50.0 12.0,50.0 12.0,40.0 14.0,40.0");
-        // A vertical overshoot is kept: dropping it would change the drawing.
-        assert_eq!(
-            polyline(&[(5.0, 10.0), (5.0, 8.0), (5.0, 12.0)]),
-            "5.0,10.0 5.0,8.0 5.0,12.0"
-        );
-        assert_eq!(polyline(&[]), "");
-    }
-}
-
-#[cfg(test)]
 mod tests {
     use super::*;
     use sim_core::SimDuration;
@@ -657,6 +922,67 @@ mod tests {
         }
         sb.sim.traffic.real_requests = true;
         assert!(render(&sb).contains(">every request runs in WebAssembly<"));
+    }
+
+    /// Twenty minutes of the demo, a rollout in it, a render every virtual second: the lines
+    /// only grow (appending to what a tab has gives the fresh render's lines) and are sent whole
+    /// only when a line appears, the buckets widen, or the sliding window passes an anchor.
+    #[test]
+    fn the_lines_grow_by_appending_and_are_resent_rarely() {
+        use crate::sandbox::Action;
+        use crate::view::Delta;
+        let mut sb = Sandbox::new(crate::DEMO, None).unwrap();
+        let mut tab = grown(&sb);
+        let (mut appended, mut whole, mut framed) = (0, 0, 0);
+        for second in 1..=1200 {
+            if second == 100 {
+                sb.act(Action::Kubectl(
+                    "set image deployment/credit-scoring-api credit-scoring-api=credit-scoring-api:v2 -n live-coding"
+                        .into(),
+                ));
+            }
+            let t = sb.sim.now() + SimDuration::from_secs(1);
+            sb.run_to(t);
+            let now = grown(&sb);
+            match now.diff(&tab) {
+                Delta::Html => whole += 1,
+                Delta::Nothing => {}
+                Delta::Data(d) => {
+                    for (key, points) in d["append"].as_object().unwrap() {
+                        let line = tab.lines.iter_mut().find(|(k, _)| k == key).unwrap();
+                        line.1.push_str(points.as_str().unwrap());
+                        appended += 1;
+                    }
+                    assert_eq!(tab.lines, now.lines, "appending gives the new lines");
+                    if let Some(frame) = d.get("frame") {
+                        assert_eq!(frame.as_str(), Some(now.frame.as_str()));
+                        framed += 1;
+                    }
+                    for (key, change) in d
+                        .get("live")
+                        .and_then(|l| l.as_object())
+                        .into_iter()
+                        .flatten()
+                    {
+                        let live = tab.lives.iter_mut().find(|(k, ..)| k == key).unwrap();
+                        assert_eq!(change[0].as_str(), Some(live.1));
+                        live.2 = change[1].as_str().unwrap().to_string();
+                    }
+                    if d.get("frame").is_none() {
+                        assert_eq!(tab.lives, now.lives, "the live values are the new ones");
+                    }
+                }
+            }
+            tab = now;
+        }
+        assert!(appended > 1000, "{appended} appends");
+        // The traffic chart's first requests, revision 2's line, the buckets widening twice,
+        // and the window's anchor moving once past 15 minutes; a few more for lines that
+        // start after a gap.
+        assert!((4..=12).contains(&whole), "{whole} whole sends");
+        // The frame (axes, grids, bounds, markers) goes again only when it changed: the
+        // rollout's marker, scales growing, an outage's band.
+        assert!(framed < 60, "{framed} frames");
     }
 
     #[test]
@@ -682,7 +1008,7 @@ mod tests {
             second(4.0, 40, 0, Some(5.0), Some(6.0)),
         ];
         let refs: Vec<&ServiceSecond> = rows.iter().collect();
-        let b = buckets(&refs, 0.0, 900.0);
+        let b = buckets(&refs, 3.0);
         assert_eq!(b.len(), 2);
         assert_eq!((b[0].t, b[0].rps, b[0].eps), (3.0, 100.0, 50.0));
         // p50 weighted by successful requests: (10·100 + 20·50) / 150.
@@ -693,38 +1019,4 @@ mod tests {
         assert_eq!(nice_max(91.0), 100.0);
         assert_eq!(nice_max(1.0), 1.0);
     }
-}
-
-/// A polyline's `points`, to 0.1 px, without the points that draw nothing: repeats, and the
-/// middle of three on one horizontal or vertical line (a steady series over ten minutes is
-/// two points, not nine hundred). What is drawn is the same, pixel for pixel; the stream
-/// sends the chart whole on every update, so this is most of its size.
-fn polyline(points: &[(f64, f64)]) -> String {
-    let rounded: Vec<(i64, i64)> = points
-        .iter()
-        .map(|(x, y)| ((x * 10.0).round() as i64, (y * 10.0).round() as i64))
-        .collect();
-    let mut kept: Vec<(i64, i64)> = Vec::with_capacity(rounded.len());
-    for p in rounded {
-        if kept.last() == Some(&p) {
-            continue;
-        }
-        let between = |a: i64, b: i64, c: i64| a.min(c) <= b && b <= a.max(c);
-        if let [.., a, b] = kept.as_slice()
-            && ((a.1 == b.1 && b.1 == p.1 && between(a.0, b.0, p.0))
-                || (a.0 == b.0 && b.0 == p.0 && between(a.1, b.1, p.1)))
-        {
-            // b lies on the straight line from a to p: replace it by p.
-            kept.pop();
-        }
-        kept.push(p);
-    }
-    let mut out = String::with_capacity(kept.len() * 12);
-    for (i, (x, y)) in kept.iter().enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
-        let _ = write!(out, "{:.1},{:.1}", *x as f64 / 10.0, *y as f64 / 10.0);
-    }
-    out
 }

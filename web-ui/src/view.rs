@@ -1042,6 +1042,8 @@ pub struct Live {
     pub tiles: Vec<(&'static str, std::sync::Arc<Tiles>)>,
     /// The parts of each panel drawn as parts.
     pub parts: Vec<(&'static str, std::sync::Arc<Parts>)>,
+    /// The frame and growing lines of each timeline panel.
+    pub grown: Vec<(&'static str, std::sync::Arc<crate::timeline::Grown>)>,
 }
 
 impl Live {
@@ -1053,6 +1055,17 @@ impl Live {
     /// The parts of panel `id`, if it is drawn as parts.
     pub fn parts_of(&self, id: &str) -> Option<&std::sync::Arc<Parts>> {
         self.parts.iter().find(|(i, _)| *i == id).map(|(_, p)| p)
+    }
+
+    /// The frame and lines of panel `id`, if it is a timeline.
+    pub fn grown_of(&self, id: &str) -> Option<&std::sync::Arc<crate::timeline::Grown>> {
+        self.grown.iter().find(|(i, _)| *i == id).map(|(_, g)| g)
+    }
+
+    /// Adds the timeline panel `id`.
+    pub fn push_timeline(&mut self, id: &'static str, timeline: crate::timeline::Grown) {
+        self.panels.push((id, timeline.html.clone()));
+        self.grown.push((id, std::sync::Arc::new(timeline)));
     }
 
     /// Adds the Deployments panel `id` of `sim`.
@@ -1090,7 +1103,7 @@ pub fn live(sb: &Sandbox) -> Live {
         .push(("clock", ClockPanel::of(sb).render().unwrap_or_default()));
     live.push_cluster("cluster", &sb.sim, &sb.cells);
     live.push_deployments("deployments", &sb.sim);
-    live.panels.push(("timeline", crate::timeline::render(sb)));
+    live.push_timeline("timeline", crate::timeline::grown(sb));
     live.push_events("events", &sb.sim);
     live
 }
