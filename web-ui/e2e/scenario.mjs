@@ -68,6 +68,16 @@ try {
     return fig && fig.textContent.includes("now 20 req/s") && fig.querySelector("polyline.p99") && fig.querySelector("line.marker");
   });
   await shot(page, "scenario-step1-green");
+  // The chart's lines grew by appended points, its window and caption moved in place: paused,
+  // it equals the server's own render.
+  await page.click("form[action$='speed?speed=pause'] button");
+  await page.waitForTimeout(300);
+  const chart = await page.evaluate(async () => {
+    const fresh = new DOMParser().parseFromString(await (await fetch(location.pathname)).text(), "text/html");
+    return { same: document.getElementById("traffic").isEqualNode(fresh.getElementById("traffic")), appended: window.kubesim.appended };
+  });
+  if (!chart.same || !chart.appended) await fail("the traffic chart differs from the server's render, or never grew by appends: " + JSON.stringify(chart));
+  await page.click("form[action$='speed?speed=30'] button");
 
   // Reload: the progress is kept.
   await page.reload({ waitUntil: "domcontentloaded" });

@@ -807,8 +807,8 @@ fn panels(st: &AppState, id: &str, run: &ScenarioRun) -> Live {
     live.push_cluster("cluster", sim, &run.cells);
     live.push_deployments("deployments", sim);
     live.push_events("events", sim);
+    live.push_timeline("traffic", traffic_charts(run));
     live.panels.extend([
-        ("traffic", traffic_html(run)),
         ("checks", checks_html(id, run)),
         ("hints", hints_html(id, run)),
         ("says", says_html(run)),
@@ -818,8 +818,8 @@ fn panels(st: &AppState, id: &str, run: &ScenarioRun) -> Live {
 }
 
 /// The traffic charts of the main page, for the Services this run sends traffic to (empty
-/// without traffic).
-fn traffic_html(run: &ScenarioRun) -> String {
+/// without traffic), with the frame and lines the live stream sends.
+fn traffic_charts(run: &ScenarioRun) -> crate::timeline::Grown {
     crate::timeline::traffic_only(&crate::timeline::Source {
         sim: &run.session.sim,
         records: &run.session.out.tracer.records,
@@ -1436,7 +1436,7 @@ mod tests {
         run.kubectl("set image deployment/credit-scoring-api api=registry.local/credit-scoring-api:v2 -n live-coding");
         let t = run.session.sim.now() + sim_core::SimDuration::from_secs(20);
         run.advance_to(t);
-        let html = traffic_html(&run);
+        let html = traffic_charts(&run).html;
         assert!(
             html.contains(r#"<figure class="timeline traffic">"#) && html.contains("now 20 req/s"),
             "{html}"
@@ -1456,7 +1456,7 @@ mod tests {
         let mut run = ScenarioRun::start(quiet, crate::sandbox::workers(), None).unwrap();
         let t = run.session.sim.now() + sim_core::SimDuration::from_secs(20);
         run.advance_to(t);
-        assert_eq!(traffic_html(&run), "");
+        assert_eq!(traffic_charts(&run).html, "");
     }
 
     #[tokio::test]

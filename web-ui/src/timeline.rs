@@ -265,14 +265,14 @@ pub fn grown(sb: &Sandbox) -> Grown {
 
 /// The traffic charts alone (empty when no Service had traffic in the charted span): for the
 /// scenario pages, whose Deployments are already shown as tables.
-pub fn traffic_only(src: &Source<'_>) -> String {
+pub fn traffic_only(src: &Source<'_>) -> Grown {
     let now = src.sim.now().as_secs_f64();
     let t0 = (now - now.clamp(60.0, 900.0)).max(0.0);
     let mut out = Grown::default();
     for (ns, svc, _) in loaded_services(src, t0).iter().take(MAX_CHARTS) {
         traffic_chart(&mut out, src, ns, svc, t0, now);
     }
-    out.html
+    out
 }
 
 /// [`render`] from any source.
