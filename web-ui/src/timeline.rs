@@ -393,7 +393,9 @@ fn deployment_chart(
     if points.is_empty() {
         return false;
     }
-    let ymax = points
+    // The scale fits what the window shows: the samples in it and the one held at its start.
+    let held = points.iter().rposition(|p| p.0 <= t0).unwrap_or(0);
+    let ymax = points[held..]
         .iter()
         .map(|(_, revs, a, u)| revs.values().sum::<i32>().max(*a).max(*u))
         .max()
