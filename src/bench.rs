@@ -277,7 +277,7 @@ pub(crate) fn web() -> Result<()> {
     let (mut cold_child, _, first_page_cold) = start_serve(&exe, &cache)?;
     // That start ran Winch's code and compiles Cranelift's into the cache a second later
     // (inference-worker/src/builtin.rs): the next start is a usual one once it is there.
-    let compiled = cache.join("kubesim-cranelift");
+    let compiled = cache.join("cranelift-ready");
     let t = Instant::now();
     while std::fs::read_dir(&compiled).map_or(true, |mut d| d.next().is_none())
         && t.elapsed() < std::time::Duration::from_secs(30)

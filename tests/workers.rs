@@ -657,7 +657,7 @@ fn a_first_start_leaves_cranelift_code_in_the_cache_for_the_next() {
         child
     };
     let marked = || {
-        std::fs::read_dir(cache.join("kubesim-cranelift"))
+        std::fs::read_dir(cache.join("cranelift-ready"))
             .map(|d| {
                 d.filter_map(Result::ok).any(|e| {
                     e.file_name()
@@ -676,7 +676,7 @@ fn a_first_start_leaves_cranelift_code_in_the_cache_for_the_next() {
     let _ = first.kill();
     let _ = first.wait();
     assert!(marked(), "Cranelift's code was never cached");
-    let compiled: Vec<_> = std::fs::read_dir(cache.join("modules"))
+    let compiled: Vec<_> = std::fs::read_dir(cache.join("wasmtime").join("modules"))
         .and_then(|d| {
             d.flatten()
                 .next()

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use sim_core::program::{Invocation, Network, Outcome, Program, Programs};
 
-use crate::engine::{Compiler, cache_dir, engine};
+use crate::engine::{Compiler, cache_root, engine};
 use crate::module::WorkerModule;
 
 /// How long the background Cranelift compilation waits, so that it does not compete with the
@@ -115,8 +115,13 @@ fn compiled(name: &str, compiler: Option<Compiler>) -> Option<Arc<dyn Program>> 
         return Some(p.clone());
     }
     let &(name, bytes) = BUILTIN_MODULES.iter().find(|(n, _)| *n == name)?;
-    let compiler = compiler.unwrap_or_else(|| first_compiler(name, bytes));
-    let program: Arc<dyn Program> = match WorkerModule::compile(name, bytes, compiler) {
+    let compiled = match compiler {
+        Some(c) => WorkerModule::compile(name, bytes, c),
+        // Should Winch ever fail on a module, Cranelift compiles it.
+        None => WorkerModule::compile(name, bytes, first_compiler(name, bytes))
+            .or_else(|_| WorkerModule::compile(name, bytes, Compiler::Cranelift)),
+    };
+    let program: Arc<dyn Program> = match compiled {
         Ok(m) => Arc::new(m),
         Err(e) => Arc::new(Unusable {
             name: name.to_string(),
@@ -130,7 +135,7 @@ fn compiled(name: &str, compiler: Option<Compiler>) -> Option<Arc<dyn Program>> 
 /// Cranelift if its code for this module is in the cache (or there is no cache to fill);
 /// otherwise Winch, with Cranelift compiling the module into the cache in the background.
 fn first_compiler(name: &'static str, bytes: &'static [u8]) -> Compiler {
-    let Some(marker) = cached_marker(name, bytes) else {
+    let Some(marker) = cached_marker(name, bytes).filter(|_| cfg!(target_arch = "x86_64")) else {
         return Compiler::Cranelift;
     };
     if marker.exists() {
@@ -159,14 +164,14 @@ fn first_compiler(name: &'static str, bytes: &'static [u8]) -> Compiler {
 /// module's bytes and everything wasmtime keys compiled code by (its version and the engine's
 /// settings), so a new module, wasmtime or setting means Winch once more. `None`: no cache.
 fn cached_marker(name: &str, bytes: &[u8]) -> Option<PathBuf> {
-    let dir = cache_dir()?;
+    let dir = cache_root()?;
     let mut h = std::hash::DefaultHasher::new();
     bytes.hash(&mut h);
     engine(Compiler::Cranelift)
         .precompile_compatibility_hash()
         .hash(&mut h);
     Some(
-        dir.join("kubesim-cranelift")
+        dir.join("cranelift-ready")
             .join(format!("{name}-{:016x}", h.finish())),
     )
 }

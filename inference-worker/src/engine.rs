@@ -27,7 +27,7 @@ pub enum Compiler {
     /// Cranelift, the optimising compiler: ~100 ms per model on a laptop, the fastest code.
     Cranelift,
     /// Winch, wasmtime's baseline compiler: a few milliseconds per model, code up to about
-    /// twice as slow. Where Winch does not exist (it targets x86-64), Cranelift is used.
+    /// twice as slow. Used for a first start on x86-64 only (elsewhere it is experimental).
     Winch,
 }
 
@@ -79,42 +79,35 @@ fn config(compiler: Compiler, pooling: bool) -> Config {
 /// wasmtime's compilation cache, so a module compiled once is loaded from disk by the next
 /// process (the demo's first page waits on the credit model: it compiles in ~100 ms on a
 /// laptop and loads in a few). Its files are keyed by the module, wasmtime's version and this
-/// engine's settings, so the code run is the code compiled: runs stay deterministic.
-/// `$KUBESIM_CACHE_DIR` (empty: no cache), else `$XDG_CACHE_HOME/kubesim/wasmtime`, else
-/// `$HOME/.cache/kubesim/wasmtime`. A folder that cannot be used means no cache.
+/// engine's settings, so the code run is the code compiled: runs stay deterministic. In
+/// [`cache_root`]`/wasmtime`; a folder that cannot be used means no cache.
 fn cache() -> Option<Cache> {
     let mut cfg = CacheConfig::new();
-    cfg.with_directory(cache_dir()?);
+    cfg.with_directory(cache_root()?.join("wasmtime"));
     Cache::new(cfg).ok()
 }
 
-/// The compilation cache's folder, if there is one.
-pub(crate) fn cache_dir() -> Option<std::path::PathBuf> {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
-    match std::env::var_os("KUBESIM_CACHE_DIR") {
-        Some(v) if v.is_empty() => None,
-        Some(v) => Some(std::path::PathBuf::from(v)),
-        None => Some(
-            env("XDG_CACHE_HOME")
+/// kubesim's cache folder, if it can be used: wasmtime's compilation cache in `wasmtime/`
+/// (wasmtime's cleanup removes any file of its own folder it does not know, so kubesim's own
+/// files live beside it). `$KUBESIM_CACHE_DIR` (empty: no cache), else
+/// `$XDG_CACHE_HOME/kubesim`, else `$HOME/.cache/kubesim`; it must be absolute and writable.
+pub(crate) fn cache_root() -> Option<&'static std::path::Path> {
+    static ROOT: OnceLock<Option<std::path::PathBuf>> = OnceLock::new();
+    ROOT.get_or_init(|| {
+        let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+        let root = match std::env::var_os("KUBESIM_CACHE_DIR") {
+            Some(v) if v.is_empty() => return None,
+            Some(v) => std::path::PathBuf::from(v),
+            None => env("XDG_CACHE_HOME")
                 .map(std::path::PathBuf::from)
                 .or_else(|| env("HOME").map(|h| std::path::PathBuf::from(h).join(".cache")))?
-                .join("kubesim")
-                .join("wasmtime"),
-        ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The first start relies on Winch; on x86-64 it must really be there, not the fallback.
-    #[cfg(target_arch = "x86_64")]
-    #[test]
-    fn winch_compiles_here() {
-        Engine::new(&config(Compiler::Winch, false)).expect("a Winch engine");
-        let winch = engine(Compiler::Winch);
-        let cranelift = engine(Compiler::Cranelift);
-        assert!(!Engine::same(winch, cranelift));
-    }
+                .join("kubesim"),
+        };
+        let probe = root.join(".writable");
+        let usable = root.is_absolute()
+            && std::fs::create_dir_all(&root).is_ok()
+            && std::fs::write(&probe, b"").is_ok();
+        usable.then_some(root)
+    })
+    .as_deref()
 }

@@ -124,8 +124,15 @@
   let keepingLines = false;
   function patchGrow(el, { frame, live, append }) {
     if (frame !== undefined) {
+      // A frame may move a plot (fewer grid lines before it): the morph then builds the line
+      // afresh, without points. Keep every line's points by key and put them back.
+      const kept = new Map([...el.querySelectorAll("[data-grow]")].map((l) => [l.getAttribute("data-key"), l.getAttribute("points")]));
       keepingLines = true;
       try { morph(el, frame); } finally { keepingLines = false; }
+      for (const line of el.querySelectorAll("[data-grow]")) {
+        const points = kept.get(line.getAttribute("data-key"));
+        if (points != null && line.getAttribute("points") !== points) line.setAttribute("points", points);
+      }
     }
     for (const [key, [attr, value]] of Object.entries(live || {})) {
       const node = el.querySelector(`[data-live="${CSS.escape(key)}"]`);
