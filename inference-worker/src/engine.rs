@@ -111,3 +111,18 @@ pub(crate) fn cache_root() -> Option<&'static std::path::Path> {
     })
     .as_deref()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The first start relies on Winch; on x86-64 it must really be there, not the fallback.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn winch_compiles_here() {
+        Engine::new(&config(Compiler::Winch, false)).expect("a Winch engine");
+        let winch = engine(Compiler::Winch);
+        let cranelift = engine(Compiler::Cranelift);
+        assert!(!Engine::same(winch, cranelift));
+    }
+}
