@@ -9,7 +9,10 @@
 pub mod decode;
 pub mod defaults;
 pub mod quantity;
+pub mod resource;
+pub mod schema;
 pub mod selector;
+pub mod strategy;
 pub mod validation;
 
 pub use k8s_openapi;

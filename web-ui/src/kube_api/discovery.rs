@@ -1,0 +1,169 @@
+//! Discovery (`/api`, `/apis`, aggregated or legacy, as the client asks) and `/version`.
+
+#[allow(unused_imports)]
+use super::*;
+
+pub(super) async fn version() -> Response {
+    json_ok(json!({
+        "major": VERSION.0,
+        "minor": VERSION.1,
+        "gitVersion": format!("v{}.{}.0-kubesim", VERSION.0, VERSION.1),
+        "gitCommit": "kubesim",
+        "gitTreeState": "clean",
+        "buildDate": "2026-01-01T00:00:00Z",
+        "goVersion": "kubesim",
+        "compiler": "rustc",
+        "platform": "linux/amd64",
+    }))
+}
+
+pub(super) async fn api_versions(headers: HeaderMap) -> Response {
+    if let Some(v) = aggregated_version(&headers) {
+        return aggregated(v, &[""]);
+    }
+    json_ok(json!({
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}],
+    }))
+}
+
+pub(super) async fn api_groups(headers: HeaderMap) -> Response {
+    if let Some(v) = aggregated_version(&headers) {
+        return aggregated(v, &["apps"]);
+    }
+    let gv = json!({"groupVersion": "apps/v1", "version": "v1"});
+    json_ok(json!({
+        "kind": "APIGroupList",
+        "apiVersion": "v1",
+        "groups": [{"name": "apps", "versions": [gv], "preferredVersion": gv}],
+    }))
+}
+
+/// The aggregated discovery version the client asks for first (`v2`, `v2beta1`), if any: the
+/// response's Content-Type must then name it exactly (kubectl-surface §2.2), else kubectl
+/// reads the body as legacy discovery.
+pub(super) fn aggregated_version(headers: &HeaderMap) -> Option<&'static str> {
+    let accept = headers.get(header::ACCEPT)?.to_str().ok()?;
+    accept.split(',').find_map(|media| {
+        let params: Vec<&str> = media.split(';').map(str::trim).collect();
+        if params.first() != Some(&"application/json")
+            || !params.contains(&"g=apidiscovery.k8s.io")
+            || !params.contains(&"as=APIGroupDiscoveryList")
+        {
+            return None;
+        }
+        if params.contains(&"v=v2") {
+            Some("v2")
+        } else if params.contains(&"v=v2beta1") {
+            Some("v2beta1")
+        } else {
+            None
+        }
+    })
+}
+
+/// Aggregated discovery: every resource of `groups` in one `APIGroupDiscoveryList`, built
+/// from the same lists legacy discovery serves.
+pub(super) fn aggregated(version: &str, groups: &[&str]) -> Response {
+    let items: Vec<Value> = groups
+        .iter()
+        .map(|group| {
+            let list = resource_list(group);
+            let entries = list["resources"].as_array().cloned().unwrap_or_default();
+            let mut resources: Vec<Value> = Vec::new();
+            for e in &entries {
+                let name = e["name"].as_str().unwrap_or("");
+                if let Some((parent, sub)) = name.split_once('/') {
+                    let kind_group = e["group"].as_str().unwrap_or(group);
+                    let kind_version = e["version"].as_str().unwrap_or("v1");
+                    if let Some(r) = resources.iter_mut().find(|r| r["resource"] == parent) {
+                        let subs = r
+                            .as_object_mut()
+                            .map(|o| o.entry("subresources").or_insert_with(|| json!([])));
+                        if let Some(Value::Array(subs)) = subs {
+                            subs.push(json!({
+                                "subresource": sub,
+                                "responseKind": {"group": kind_group, "version": kind_version, "kind": e["kind"]},
+                                "verbs": e["verbs"],
+                            }));
+                        }
+                    }
+                    continue;
+                }
+                let mut r = json!({
+                    "resource": name,
+                    "responseKind": {"group": group, "version": "v1", "kind": e["kind"]},
+                    "scope": if e["namespaced"].as_bool().unwrap_or(false) { "Namespaced" } else { "Cluster" },
+                    "singularResource": e["singularName"],
+                    "verbs": e["verbs"],
+                    "shortNames": e["shortNames"],
+                });
+                if let Some(c) = e.get("categories") {
+                    r["categories"] = c.clone();
+                }
+                resources.push(r);
+            }
+            let metadata = if group.is_empty() {
+                json!({})
+            } else {
+                json!({"name": group})
+            };
+            json!({
+                "metadata": metadata,
+                "versions": [{"version": "v1", "resources": resources, "freshness": "Current"}],
+            })
+        })
+        .collect();
+    let body = json!({
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": format!("apidiscovery.k8s.io/{version}"),
+        "metadata": {},
+        "items": items,
+    });
+    (
+        [(
+            header::CONTENT_TYPE,
+            format!("application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList"),
+        )],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// `APIResourceList` of one group (`""` for core).
+pub(super) fn resource_list(group: &str) -> Value {
+    let mut resources = Vec::new();
+    for r in RESOURCES.iter().filter(|r| r.group == group) {
+        let mut e = json!({
+            "name": r.name,
+            "singularName": r.singular,
+            "namespaced": r.namespaced,
+            "kind": r.kind.as_str(),
+            "verbs": VERBS,
+            "shortNames": r.short,
+        });
+        if r.all {
+            e["categories"] = json!(["all"]);
+        }
+        resources.push(e);
+        match r.kind {
+            Kind::Deployment | Kind::ReplicaSet => resources.push(json!({
+                "name": format!("{}/scale", r.name), "singularName": "", "namespaced": true,
+                "group": "autoscaling", "version": "v1", "kind": "Scale",
+                "verbs": ["get", "patch", "update"],
+            })),
+            Kind::Pod => resources.push(json!({
+                "name": "pods/log", "singularName": "", "namespaced": true, "kind": "Pod",
+                "verbs": ["get"],
+            })),
+            _ => {}
+        }
+    }
+    let gv = if group.is_empty() {
+        "v1".to_string()
+    } else {
+        format!("{group}/v1")
+    };
+    json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources})
+}

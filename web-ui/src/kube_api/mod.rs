@@ -1,0 +1,386 @@
+//! The Kubernetes REST API on `kubesim serve`'s port, so the real `kubectl` works against the
+//! sandbox (issue 7; what kubectl sends is measured in `shared/kubectl-surface.md`).
+//!
+//! This layer only translates HTTP to sim-core: reads go straight to the store, and every
+//! write becomes the sandbox [`Action`] a student could have typed (`Action::Apply` of the
+//! manifest, or a text `kubectl` command), so a run driven by the real kubectl is recorded and
+//! replays exactly like one driven from the web console.
+//!
+//! Served: discovery (aggregated or legacy, as the client asks), `/version`, an
+//! OpenAPI v3 stub (enough for `apply`'s validation), GET/LIST of every stored kind as JSON or
+//! as a server-side `Table`, POST (create), DELETE, the `scale` subresource, and the PATCHes
+//! kubectl sends for client-side `apply`, `set image`, `scale`, `rollout
+//! undo|pause|resume|restart`, and watches (see [`watch`]).
+//!
+//! The patches kubectl's own commands send are recognised and recorded as the command
+//! (client-side apply carries the new manifest in its last-applied annotation; `set image`
+//! carries the images; `rollout undo` carries the old ReplicaSet's template, which names the
+//! revision). Any other patch (merge, JSON, strategic merge), a PUT and server-side apply are
+//! merged here into the live object and recorded as a `replace` of the whole result. Every
+//! response moves its timestamps so that kubectl's wall-clock ages are virtual ages
+//! ([`wall_shift`]).
+
+mod discovery;
+mod openapi;
+mod patches;
+mod proxy;
+mod read;
+mod status;
+#[cfg(test)]
+mod tests;
+mod watch;
+mod write;
+
+use discovery::*;
+use openapi::*;
+use proxy::*;
+use read::*;
+use status::*;
+use watch::*;
+use write::*;
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::Query;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use serde_json::{Value, json};
+use sim_core::Sim;
+use sim_core::api::Object;
+use sim_core::api::decode::{decode_value, to_yaml};
+use sim_core::api::defaults::set_defaults;
+use sim_core::api::selector::Selector;
+use sim_core::api::validation::{Invalid, validate, validate_update};
+use sim_core::apiserver::{LAST_APPLIED, resource_of};
+use sim_core::error::ApiError;
+use sim_core::kubectl::{self, print::GetOptions};
+use sim_core::store::Kind;
+
+use crate::AppState;
+use crate::cluster::Cluster;
+use crate::sandbox::Action;
+pub(crate) use patches::merge_key;
+
+/// The Kubernetes version kubesim reports (the kubectl the course pins).
+pub(super) const VERSION: (&str, &str) = ("1", "37");
+
+/// One served resource type.
+pub(super) struct Res {
+    /// Plural, as in URLs.
+    name: &'static str,
+    singular: &'static str,
+    kind: Kind,
+    short: &'static [&'static str],
+    /// `""` for core.
+    group: &'static str,
+    namespaced: bool,
+    /// In the `all` category (`kubectl get all`).
+    all: bool,
+}
+
+/// Every served type, in discovery order (`get all` lists pods, services, deployments,
+/// replicasets in this order).
+pub(super) const RESOURCES: &[Res] = &[
+    Res {
+        name: "pods",
+        singular: "pod",
+        kind: Kind::Pod,
+        short: &["po"],
+        group: "",
+        namespaced: true,
+        all: true,
+    },
+    Res {
+        name: "services",
+        singular: "service",
+        kind: Kind::Service,
+        short: &["svc"],
+        group: "",
+        namespaced: true,
+        all: true,
+    },
+    Res {
+        name: "endpoints",
+        singular: "endpoints",
+        kind: Kind::Endpoints,
+        short: &["ep"],
+        group: "",
+        namespaced: true,
+        all: false,
+    },
+    Res {
+        name: "events",
+        singular: "event",
+        kind: Kind::Event,
+        short: &["ev"],
+        group: "",
+        namespaced: true,
+        all: false,
+    },
+    Res {
+        name: "namespaces",
+        singular: "namespace",
+        kind: Kind::Namespace,
+        short: &["ns"],
+        group: "",
+        namespaced: false,
+        all: false,
+    },
+    Res {
+        name: "nodes",
+        singular: "node",
+        kind: Kind::Node,
+        short: &["no"],
+        group: "",
+        namespaced: false,
+        all: false,
+    },
+    Res {
+        name: "deployments",
+        singular: "deployment",
+        kind: Kind::Deployment,
+        short: &["deploy"],
+        group: "apps",
+        namespaced: true,
+        all: true,
+    },
+    Res {
+        name: "replicasets",
+        singular: "replicaset",
+        kind: Kind::ReplicaSet,
+        short: &["rs"],
+        group: "apps",
+        namespaced: true,
+        all: true,
+    },
+];
+
+pub(super) const VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
+
+/// The API routes, merged into [`crate::router`].
+///
+/// The same API is served for each scenario's run under `/scenarios/{id}/k8s` (a kubeconfig
+/// whose server URL has that path: `kubesim kubeconfig --scenario ID`); the [`Cluster`]
+/// extractor picks the cluster from the path.
+pub fn routes() -> Router<AppState> {
+    let api = Router::new()
+        .route("/version", get(version))
+        .route("/api", get(api_versions))
+        .route("/apis", get(api_groups))
+        .route("/api/{*rest}", any(handle))
+        .route("/apis/{*rest}", any(handle))
+        .route("/openapi/v3", get(openapi_index))
+        .route("/openapi/v3/{*rest}", get(openapi_group))
+        .route_layer(axum::middleware::from_fn(with_kubectl_command));
+    Router::new()
+        .nest("/scenarios/{scenario}/k8s", api.clone())
+        .merge(api)
+}
+
+tokio::task_local! {
+    /// The `Kubectl-Command` header of the request being handled (`kubectl rollout undo`).
+    static KUBECTL_COMMAND: Option<String>;
+}
+
+/// Keeps the `Kubectl-Command` header kubectl sends with every request for the handler, so
+/// a change it makes is labelled with what the student typed on the timeline.
+pub(super) async fn with_kubectl_command(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let cmd = req
+        .headers()
+        .get("kubectl-command")
+        .and_then(|v| v.to_str().ok())
+        .filter(|c| !c.is_empty() && c.len() <= 200)
+        .map(str::to_string);
+    KUBECTL_COMMAND.scope(cmd, next.run(req)).await
+}
+
+/// A kubeconfig for the real kubectl: one cluster at `server` (plain HTTP on loopback, no
+/// user). For the sandbox: context `kubesim`, default namespace `live-coding` (the demo's).
+/// For a scenario's run: the server URL gains `/scenarios/{id}/k8s`, the context is
+/// `kubesim-{id}` and the namespace `default`, as in the scenario page's own console.
+pub fn kubeconfig(server: &str, scenario: Option<&str>) -> String {
+    let server = server.trim_end_matches('/');
+    let (server, context, namespace) = match scenario {
+        None => (server.to_string(), "kubesim".to_string(), "live-coding"),
+        Some(id) => (
+            format!("{server}/scenarios/{id}/k8s"),
+            format!("kubesim-{id}"),
+            "default",
+        ),
+    };
+    format!(
+        "apiVersion: v1
+kind: Config
+clusters:
+- name: {context}
+  cluster:
+    server: {server}
+contexts:
+- name: {context}
+  context:
+    cluster: {context}
+    namespace: {namespace}
+current-context: {context}
+"
+    )
+}
+
+/// What a resource URL names.
+pub(super) struct Target<'a> {
+    res: &'static Res,
+    /// Namespace from the URL (`None` for cluster-scoped or all-namespace requests).
+    ns: Option<&'a str>,
+    name: Option<&'a str>,
+    sub: Option<&'a str>,
+    /// The field manager of a write: `?fieldManager=`, else the User-Agent's product
+    /// (`kubectl`, `OpenAPI-Generator`), as the API server defaults it.
+    manager: String,
+}
+
+/// Parses `/api/v1/...` or `/apis/apps/v1/...`; `None` for anything else.
+pub(super) fn parse_target(path: &str) -> Option<Result<Target<'_>, Response>> {
+    let (group, rest) = if let Some(rest) = path.strip_prefix("/api/v1") {
+        ("", rest)
+    } else if let Some(rest) = path.strip_prefix("/apis/apps/v1") {
+        ("apps", rest)
+    } else {
+        return None;
+    };
+    let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let find = |name: &str| {
+        RESOURCES
+            .iter()
+            .find(|r| r.group == group && r.name == name)
+    };
+    let (ns, res_name, name, sub) = match segs.as_slice() {
+        [] => return Some(Err(json_ok(resource_list(group)))),
+        ["namespaces", ns, res, tail @ ..] => {
+            (Some(*ns), *res, tail.first().copied(), tail.get(1).copied())
+        }
+        [res, tail @ ..] => (None, *res, tail.first().copied(), tail.get(1).copied()),
+    };
+    let Some(res) = find(res_name) else {
+        return Some(Err(not_found_plain()));
+    };
+    Some(Ok(Target {
+        res,
+        ns,
+        name,
+        sub,
+        manager: String::new(),
+    }))
+}
+
+pub(super) async fn handle(
+    st: Cluster,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    // A body over the server's limit is a Status, as the API server answers it.
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            let code = e.status().as_u16();
+            let reason = if code == 413 {
+                "RequestEntityTooLarge"
+            } else {
+                "BadRequest"
+            };
+            return status(code, reason, &e.body_text(), json!({}));
+        }
+    };
+    // kubectl's generators (`create deployment`, `create namespace`) send protobuf, as
+    // client-go's typed clients do: read it into the JSON every other path takes.
+    let is_protobuf = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with(crate::protobuf::CONTENT_TYPE));
+    let body = if is_protobuf && !body.is_empty() {
+        match crate::protobuf::decode(&body) {
+            Ok(v) => Bytes::from(v.to_string()),
+            Err(e) => return status(415, "UnsupportedMediaType", &e, json!({})),
+        }
+    } else {
+        body
+    };
+    let mut target = match parse_target(uri.path()) {
+        None => return not_found_plain(),
+        Some(Err(r)) => return r,
+        Some(Ok(t)) => t,
+    };
+    let query: BTreeMap<String, String> = Query::try_from_uri(&uri)
+        .map(|Query(q)| q)
+        .unwrap_or_default();
+    target.manager = field_manager(&query, &headers);
+    let res = target.res;
+    // `/api/v1/namespaces/x/...` with a cluster-scoped type is not a URL the API knows.
+    if target.ns.is_some() && !res.namespaced {
+        return not_found_plain();
+    }
+    if res.kind == Kind::Service
+        && target.sub == Some("proxy")
+        && let (Some(ns), Some(name)) = (target.ns, target.name)
+    {
+        return service_proxy(&st, ns, name, &method, &uri, body);
+    }
+    match (method.as_str(), target.name, target.sub) {
+        ("GET", None, _) => {
+            if is_on(&query, "watch") {
+                return watch(&st, &target, &query, &headers);
+            }
+            list(&st, &target, &query, &headers)
+        }
+        ("GET", Some(name), None) => get_one(&st, &target, name, &headers),
+        ("GET", Some(name), Some("scale")) => scale_get(&st, &target, name),
+        ("GET", Some(name), Some("log")) if res.kind == Kind::Pod => {
+            pod_log(&st, &target, name, &query)
+        }
+        ("POST", None, None) => create(&st, &target, &body),
+        ("DELETE", Some(name), None) => {
+            let uid = snapshot(&st, &target, name).map(|s| s.0);
+            let r = delete(&st, &target, name);
+            if let Some(uid) = uid.filter(|_| r.status().is_success()) {
+                st.managed().forget(&uid);
+            }
+            r
+        }
+        ("PATCH" | "PUT", Some(name), Some("scale")) => {
+            recorded(&st, &target, name, || scale_set(&st, &target, name, &body))
+        }
+        ("PATCH", Some(name), None) if is_apply(&headers) => {
+            server_side_apply(&st, &target, name, &query, &body)
+        }
+        ("PATCH", Some(name), None) => recorded(&st, &target, name, || {
+            patch(&st, &target, name, &query, &headers, &body)
+        }),
+        ("PUT", Some(name), None) => {
+            recorded(&st, &target, name, || put(&st, &target, name, &body))
+        }
+        _ => status(
+            405,
+            "MethodNotAllowed",
+            &format!(
+                "kubesim does not support {method} on {} yet",
+                uri.path().trim_start_matches('/')
+            ),
+            json!({}),
+        ),
+    }
+}

@@ -1,0 +1,343 @@
+//! Reads: get, list (as JSON or a server-side `Table`), `pods/log`, and the timestamps moved to wall time.
+
+#[allow(unused_imports)]
+use super::*;
+
+/// `pods/{name}/log` (`kubectl logs`): the container's lines as text/plain; `container`,
+/// `previous` and `tailLines` as kubectl sends them. Reading changes nothing, so it is not
+/// recorded in the run.
+pub(super) fn pod_log(
+    st: &Cluster,
+    t: &Target<'_>,
+    name: &str,
+    q: &BTreeMap<String, String>,
+) -> Response {
+    let ns = t.ns.unwrap_or("default");
+    let mut cmd = format!("logs {name} -n {ns}");
+    if let Some(c) = q.get("container") {
+        cmd.push_str(&format!(" -c {c}"));
+    }
+    if is_on(q, "previous") {
+        cmd.push_str(" --previous");
+    }
+    if let Some(n) = q.get("tailLines").and_then(|n| n.parse::<usize>().ok()) {
+        cmd.push_str(&format!(" --tail {n}"));
+    }
+    let valid = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+    };
+    if !valid(name) || !valid(ns) || q.get("container").is_some_and(|c| !valid(c)) {
+        return status(
+            400,
+            "BadRequest",
+            "invalid pod or container name",
+            json!({}),
+        );
+    }
+    let out = {
+        let mut sb = st.lock();
+        sim_core::kubectl::run(sb.sim_mut(), &cmd, &sim_core::kubectl::NoFiles)
+    };
+    if out.code == 0 {
+        return ([(header::CONTENT_TYPE, "text/plain")], out.stdout).into_response();
+    }
+    let text = out.stderr.trim_end();
+    let message = text
+        .split_once("): ")
+        .map_or(text.trim_start_matches("error: "), |(_, m)| m);
+    if text.contains("(NotFound)") {
+        status(
+            404,
+            "NotFound",
+            message,
+            json!({"name": name, "kind": "pods"}),
+        )
+    } else {
+        status(400, "BadRequest", message, json!({}))
+    }
+}
+
+pub(super) fn is_on(q: &BTreeMap<String, String>, key: &str) -> bool {
+    q.get(key).is_some_and(|v| v == "true" || v == "1")
+}
+
+/// How far to move the API's timestamps so that kubectl, which computes ages against the
+/// wall clock (`describe`, `get events`), sees the virtual ages: virtual time `t` is shown as
+/// `wall_now - (virtual_now - t)`. One shift per response, so its ages agree with each other;
+/// sim-core's own timestamps stay deterministic (virtual time from the run's epoch).
+pub(super) fn wall_shift(sim: &Sim) -> i64 {
+    let wall_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let virtual_ms = sim.store.epoch_unix_ms + i64::try_from(sim.now().millis()).unwrap_or(0);
+    // Whole seconds, so the fractional part of a MicroTime stays as it is.
+    (wall_ms - virtual_ms).div_euclid(1000)
+}
+
+/// Moves every timestamp in `v` (RFC 3339 strings in UTC, outside labels and annotations)
+/// by `shift_secs`.
+pub(super) fn shift_times(v: &mut Value, shift_secs: i64) {
+    if shift_secs == 0 {
+        return;
+    }
+    match v {
+        Value::String(s) => {
+            // `2026-01-01T00:00:00Z` or `2026-01-01T00:00:00.000000Z`.
+            let b = s.as_bytes();
+            if b.len() >= 20
+                && b[4] == b'-'
+                && b[10] == b'T'
+                && b[19..]
+                    .iter()
+                    .all(|c| c.is_ascii_digit() || *c == b'.' || *c == b'Z')
+                && s.ends_with('Z')
+                && let Ok(t) = s[..19].parse::<k8s_openapi::jiff::civil::DateTime>()
+                && let Ok(ts) = t.to_zoned(k8s_openapi::jiff::tz::TimeZone::UTC)
+                && let Ok(moved) = ts
+                    .timestamp()
+                    .checked_add(k8s_openapi::jiff::SignedDuration::from_secs(shift_secs))
+            {
+                let rest = s[19..].to_string();
+                *s = format!("{}{rest}", moved.strftime("%Y-%m-%dT%H:%M:%S"));
+            }
+        }
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                if k != "annotations" && k != "labels" {
+                    shift_times(x, shift_secs);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| shift_times(x, shift_secs)),
+        _ => {}
+    }
+}
+
+/// The resource name in messages: `deployments.apps`, `pods`.
+pub(super) fn qualified(res: &Res) -> String {
+    resource_of(res.kind).to_string()
+}
+
+pub(super) fn not_found(res: &Res, name: &str) -> Response {
+    api_error(&ApiError::not_found(&qualified(res), name), res, name)
+}
+
+pub(super) fn wants_table(h: &HeaderMap) -> bool {
+    h.get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("as=Table"))
+}
+
+/// The request's `labelSelector` and `fieldSelector` (as list and watch read them), or the
+/// BadRequest Status the API server gives for a bad one.
+pub(super) fn selectors(
+    q: &BTreeMap<String, String>,
+) -> Result<(Selector, Vec<FieldTerm>), Box<Response>> {
+    let bad = |msg: String| Box::new(status(400, "BadRequest", &msg, json!({})));
+    let selector = match q.get("labelSelector").map(|s| Selector::parse(s)) {
+        None => Selector::everything(),
+        Some(Ok(s)) => s,
+        Some(Err(e)) => return Err(bad(format!("unable to parse requirement: {e}"))),
+    };
+    let fields = match q.get("fieldSelector").map(|s| parse_fields(s)) {
+        None => Vec::new(),
+        Some(Ok(f)) => f,
+        Some(Err(e)) => return Err(bad(e)),
+    };
+    Ok((selector, fields))
+}
+
+pub(super) fn list(
+    st: &Cluster,
+    t: &Target<'_>,
+    q: &BTreeMap<String, String>,
+    headers: &HeaderMap,
+) -> Response {
+    let (selector, fields) = match selectors(q) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let sb = st.lock();
+    let objs: Vec<Object> = kubectl::list(sb.sim(), t.res.kind, t.ns, &selector)
+        .into_iter()
+        .filter(|o| {
+            let v = o.to_value();
+            fields.iter().all(|f| f.matches(&v))
+        })
+        .collect();
+    let rv = sb.sim().store.resource_version().to_string();
+    if wants_table(headers) {
+        let mut v = table(
+            sb.sim(),
+            t.res.kind,
+            &objs,
+            &rv,
+            q.get("includeObject").map(String::as_str),
+        );
+        shift_times(&mut v, wall_shift(sb.sim()));
+        return json_ok(v);
+    }
+    let shift = wall_shift(sb.sim());
+    let items: Vec<Value> = objs
+        .iter()
+        .map(|o| {
+            let mut v = with_managed_fields(st, o);
+            shift_times(&mut v, shift);
+            v
+        })
+        .collect();
+    json_ok(json!({
+        "kind": format!("{}List", t.res.kind.as_str()),
+        "apiVersion": t.res.kind.api_version(),
+        "metadata": {"resourceVersion": rv},
+        "items": items,
+    }))
+}
+
+/// One term of a field selector (`metadata.name=x`, `involvedObject.kind!=Pod`).
+pub(super) struct FieldTerm {
+    path: Vec<String>,
+    value: String,
+    equal: bool,
+}
+
+impl FieldTerm {
+    pub(super) fn matches(&self, obj: &Value) -> bool {
+        let mut v = obj;
+        for p in &self.path {
+            match v.get(p) {
+                Some(x) => v = x,
+                None => return (self.value.is_empty()) == self.equal,
+            }
+        }
+        let s = match v {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        (s == self.value) == self.equal
+    }
+}
+
+/// Parses a field selector; the terms may come in any order (kubectl-surface §4.6).
+pub(super) fn parse_fields(s: &str) -> Result<Vec<FieldTerm>, String> {
+    s.split(',')
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            let (k, v, equal) = if let Some((k, v)) = t.split_once("!=") {
+                (k, v, false)
+            } else if let Some((k, v)) = t.split_once("==") {
+                (k, v, true)
+            } else if let Some((k, v)) = t.split_once('=') {
+                (k, v, true)
+            } else {
+                return Err(format!("invalid selector: '{s}'; can't understand '{t}'"));
+            };
+            Ok(FieldTerm {
+                path: k.split('.').map(str::to_string).collect(),
+                value: v.to_string(),
+                equal,
+            })
+        })
+        .collect()
+}
+
+/// A `meta.k8s.io/v1` Table of `objs` with the columns `kubectl get` shows for the kind, the
+/// cells computed from the simulated now.
+pub(super) fn table(
+    sim: &Sim,
+    kind: Kind,
+    objs: &[Object],
+    rv: &str,
+    include: Option<&str>,
+) -> Value {
+    let opts = GetOptions {
+        cells: true,
+        ..GetOptions::default()
+    };
+    let now = sim.store.now_timestamp();
+    let cells: Value =
+        serde_json::from_str(&kubectl::render(kind, objs, &opts, now)).unwrap_or(Value::Null);
+    let columns: Vec<Value> = cells["columns"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            json!({
+                "name": c[0].as_str().unwrap_or(""),
+                "type": "string",
+                "format": if i == 0 { "name" } else { "" },
+                "description": "",
+                "priority": if c[1].as_bool().unwrap_or(false) { 1 } else { 0 },
+            })
+        })
+        .collect();
+    let rows: Vec<Value> = cells["rows"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+        .iter()
+        .zip(objs)
+        .map(|(cells, o)| {
+            let object = match include {
+                Some("Object") => o.to_value(),
+                Some("None") => Value::Null,
+                _ => json!({
+                    "kind": "PartialObjectMetadata",
+                    "apiVersion": "meta.k8s.io/v1",
+                    "metadata": o.to_value().get("metadata").cloned().unwrap_or(Value::Null),
+                }),
+            };
+            json!({"cells": cells, "object": object})
+        })
+        .collect();
+    json!({
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": {"resourceVersion": rv},
+        "columnDefinitions": columns,
+        "rows": rows,
+    })
+}
+
+pub(super) fn lookup(sim: &Sim, res: &Res, ns: &str, name: &str) -> Option<Object> {
+    if res.kind == Kind::Event {
+        return kubectl::list(sim, Kind::Event, Some(ns), &Selector::everything())
+            .into_iter()
+            .find(|o| o.name() == name);
+    }
+    sim.get_object(res.kind, ns, name)
+}
+
+pub(super) fn get_one(st: &Cluster, t: &Target<'_>, name: &str, headers: &HeaderMap) -> Response {
+    let sb = st.lock();
+    let Some(obj) = lookup(sb.sim(), t.res, t.ns.unwrap_or(""), name) else {
+        return not_found(t.res, name);
+    };
+    let shift = wall_shift(sb.sim());
+    let mut v = if wants_table(headers) {
+        let rv = sb.sim().store.resource_version().to_string();
+        table(sb.sim(), t.res.kind, &[obj], &rv, None)
+    } else {
+        with_managed_fields(st, &obj)
+    };
+    shift_times(&mut v, shift);
+    json_ok(v)
+}
+
+/// The manager of a write: `fieldManager`, else the User-Agent up to its first `/`.
+pub(super) fn field_manager(q: &BTreeMap<String, String>, headers: &HeaderMap) -> String {
+    if let Some(m) = q.get("fieldManager").filter(|m| !m.is_empty()) {
+        return m.chars().take(128).collect();
+    }
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ua| ua.split('/').next())
+        .filter(|p| !p.is_empty())
+        .map_or_else(|| "unknown".to_string(), |p| p.chars().take(128).collect())
+}

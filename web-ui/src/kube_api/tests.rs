@@ -1,0 +1,235 @@
+use axum::body::Body;
+use axum::http::Request;
+use tower::ServiceExt;
+
+use super::*;
+use crate::sandbox::Sandbox;
+
+async fn call(app: &Router, req: Request<Body>) -> (StatusCode, String, String) {
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let ct = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (status, ct, String::from_utf8_lossy(&body).into_owned())
+}
+
+fn get(uri: &str) -> Request<Body> {
+    Request::get(uri).body(Body::empty()).unwrap()
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_a_status_and_the_sandbox_keeps_serving() {
+    let st = AppState::new(Sandbox::new(crate::DEMO, None).unwrap(), "test");
+    let app = crate::router(st.clone());
+    let big = format!(
+        "{{\"metadata\":{{\"name\":\"x\"}},\"pad\":\"{}\"}}",
+        "a".repeat(3 << 20)
+    );
+    let req = Request::post("/api/v1/namespaces/live-coding/pods")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(big))
+        .unwrap();
+    let (status, ct, body) = call(&app, req).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert!(ct.starts_with("application/json"), "{ct}");
+    assert!(body.contains("\"kind\":\"Status\""), "{body}");
+    let (status, _, _) = call(&app, get("/api/v1/namespaces/live-coding/pods")).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_change_is_labelled_on_the_timeline_with_what_the_student_typed() {
+    let st = AppState::new(Sandbox::new(crate::DEMO, None).unwrap(), "test");
+    let app = crate::router(st.clone());
+    let req = Request::patch("/apis/apps/v1/namespaces/live-coding/deployments/credit-scoring-api")
+        .header(header::CONTENT_TYPE, "application/merge-patch+json")
+        .header("Kubectl-Command", "kubectl patch")
+        .body(Body::from(r#"{"metadata":{"labels":{"team":"ml"}}}"#))
+        .unwrap();
+    let (status, _, body) = call(&app, req).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let last = st.sb().actions.last().cloned().expect("recorded");
+    assert_eq!(last.typed.as_deref(), Some("kubectl patch"));
+    let svg = crate::timeline::render(&st.sb());
+    assert!(svg.contains("kubectl patch"), "{svg}");
+}
+
+#[tokio::test]
+async fn a_watch_sends_what_changed_and_what_left_its_selector() {
+    let st = AppState::new(Sandbox::new(crate::DEMO, None).unwrap(), "test");
+    let t = st.sb().sim.now() + sim_core::SimDuration::from_secs(30);
+    st.sb().run_to(t);
+    let app = crate::router(st.clone());
+    let res = app
+        .clone()
+        .oneshot(get(
+            "/api/v1/namespaces/live-coding/pods?watch=1&labelSelector=app%3Drest-api&timeoutSeconds=3",
+        ))
+        .await
+        .unwrap();
+    let mut body = res.into_body().into_data_stream();
+    use tokio_stream::StreamExt;
+    let mut text = String::new();
+    let mut read_until = async |text: &mut String, what: &str| {
+        while !text.contains(what) {
+            match body.next().await {
+                Some(Ok(b)) => text.push_str(&String::from_utf8_lossy(&b)),
+                _ => panic!("the watch ended before {what:?}: {text}"),
+            }
+        }
+    };
+    read_until(&mut text, "\n").await;
+    let added = text.matches("\"type\":\"ADDED\"").count();
+    assert_eq!(added, 10, "the ten pods first: {text}");
+    // Two more pods: ADDED, then MODIFIED as they start.
+    st.sb().act(Action::Kubectl(
+        "scale deployment credit-scoring-api --replicas=12 -n live-coding".into(),
+    ));
+    st.notify();
+    text.clear();
+    read_until(&mut text, "ADDED").await;
+    let t = st.sb().sim.now() + sim_core::SimDuration::from_secs(5);
+    st.sb().run_to(t);
+    st.notify();
+    read_until(&mut text, "MODIFIED").await;
+    // A pod relabelled out of the selector is DELETED for this watcher.
+    let pod = kubectl::list(
+        &st.sb().sim,
+        Kind::Pod,
+        Some("live-coding"),
+        &Selector::everything(),
+    )[0]
+    .name()
+    .to_string();
+    let req = Request::patch(format!("/api/v1/namespaces/live-coding/pods/{pod}"))
+        .header(header::CONTENT_TYPE, "application/merge-patch+json")
+        .body(Body::from(r#"{"metadata":{"labels":{"app":"elsewhere"}}}"#))
+        .unwrap();
+    let (status, _, out) = call(&app, req).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    read_until(&mut text, "DELETED").await;
+    assert!(text.contains(&pod), "{text}");
+}
+
+#[tokio::test]
+async fn discovery_is_aggregated_when_asked_exactly_else_legacy() {
+    let st = AppState::new(Sandbox::new(crate::DEMO, None).unwrap(), "test");
+    let app = crate::router(st);
+    let ask = |path: &str, accept: &str| {
+        Request::get(path)
+            .header(header::ACCEPT, accept)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let v2 =
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
+    let (_, ct, body) = call(&app, ask("/apis", v2)).await;
+    assert_eq!(
+        ct,
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+    );
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let deps = &v["items"][0]["versions"][0]["resources"][0];
+    assert_eq!(v["items"][0]["metadata"]["name"], "apps");
+    assert_eq!(deps["resource"], "deployments");
+    assert_eq!(deps["scope"], "Namespaced");
+    assert_eq!(deps["shortNames"], json!(["deploy"]));
+    assert_eq!(deps["subresources"][0]["subresource"], "scale");
+    assert_eq!(deps["subresources"][0]["responseKind"]["kind"], "Scale");
+    let (_, ct, body) = call(&app, ask("/api", &v2.replace("v=v2;", "v=v2beta1;"))).await;
+    assert!(ct.contains("v=v2beta1"), "{ct}");
+    assert!(body.contains("\"resource\":\"pods\""), "{body}");
+    // A client that asks for nothing aggregated gets legacy discovery.
+    let (_, ct, body) = call(&app, ask("/apis", "application/json")).await;
+    assert_eq!(ct, "application/json");
+    assert!(body.contains("APIGroupList"), "{body}");
+}
+
+#[tokio::test]
+async fn the_services_proxy_reaches_the_real_program() {
+    let st = AppState::new(Sandbox::new(crate::DEMO, None).unwrap(), "test");
+    let app = crate::router(st.clone());
+    let base = "/api/v1/namespaces/live-coding/services";
+    for (name, path, want) in [
+        ("credit-scoring-api", "/proxy/healthz", r#"{"status":"ok"}"#),
+        (
+            "credit-scoring-api:80",
+            "/proxy/healthz",
+            r#"{"status":"ok"}"#,
+        ),
+        (
+            "http:credit-scoring-api:80",
+            "/proxy/",
+            r#"{"status":"ok","model_version":"v1"}"#,
+        ),
+        (
+            "credit-scoring-api",
+            "/proxy",
+            r#"{"status":"ok","model_version":"v1"}"#,
+        ),
+    ] {
+        let (status, ct, body) = call(&app, get(&format!("{base}/{name}{path}"))).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (StatusCode::OK, want),
+            "{name}{path}"
+        );
+        assert_eq!(ct, "application/json");
+    }
+    let predict = Request::post(format!("{base}/credit-scoring-api:80/proxy/predict"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"age":35,"income":52000,"loan_amount":12000,"loan_term_months":36,"credit_history_years":8,"existing_debt":3000}"#))
+        .unwrap();
+    let (status, _, body) = call(&app, predict).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        r#"{"probability_of_default":0.139101,"decision":"approve"}"#
+    );
+    // The program's own errors come back as they are.
+    let (status, _, body) = call(&app, get(&format!("{base}/credit-scoring-api/proxy/nope"))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    // Every proxied request is in the run.
+    let file = st.sb().export();
+    assert_eq!(file.matches("- request:").count(), 6, "{file}");
+    assert!(file.contains("path: /healthz"), "{file}");
+
+    // What the API server answers when there is nothing to reach.
+    let (status, _, body) = call(&app, get(&format!("{base}/nope/proxy/"))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        body.contains(r#""message":"services \"nope\" not found""#),
+        "{body}"
+    );
+    let (status, _, body) = call(&app, get(&format!("{base}/credit-scoring-api:81/proxy/"))).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        body.contains("no endpoints available for service"),
+        "{body}"
+    );
+    st.sb().act(Action::Kubectl(
+        "scale deployment/credit-scoring-api --replicas=0 -n live-coding".into(),
+    ));
+    {
+        let mut sb = st.sb();
+        let t = sb.sim.now() + sim_core::SimDuration::from_secs(60);
+        sb.run_to(t);
+    }
+    let (status, _, body) = call(
+        &app,
+        get(&format!("{base}/credit-scoring-api/proxy/healthz")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        body.contains("error trying to reach service: Failed to connect to credit-scoring-api.live-coding port 80: Connection refused"),
+        "{body}"
+    );
+}
