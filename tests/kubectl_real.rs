@@ -8,17 +8,17 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A sandbox served on a loopback port, with a kubeconfig and a kubectl cache of its own.
-struct Cluster {
-    dir: PathBuf,
+pub(crate) struct Cluster {
+    pub(crate) dir: PathBuf,
     addr: std::net::SocketAddr,
     _rt: tokio::runtime::Runtime,
 }
 
 /// What one kubectl invocation printed.
-struct Printed {
-    ok: bool,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Printed {
+    pub(crate) ok: bool,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -46,7 +46,7 @@ fn kubectl_bin() -> PathBuf {
 }
 
 impl Cluster {
-    fn start() -> Cluster {
+    pub(crate) fn start() -> Cluster {
         Cluster::start_at(1.0)
     }
 
@@ -103,7 +103,7 @@ impl Cluster {
     }
 
     /// `GET path` on the server, as text.
-    fn http_get(&self, path: &str) -> String {
+    pub(crate) fn http_get(&self, path: &str) -> String {
         self.http("GET", path)
     }
 
@@ -123,7 +123,7 @@ impl Cluster {
     }
 
     /// Runs `kubectl ARGS` against the sandbox.
-    fn kubectl(&self, args: &[&str]) -> Printed {
+    pub(crate) fn kubectl(&self, args: &[&str]) -> Printed {
         let bin = kubectl_bin();
         let out = Command::new(&bin)
             .args(args)
@@ -146,13 +146,13 @@ impl Cluster {
     }
 
     /// Runs kubectl and returns stdout, failing the test (with stderr) if kubectl failed.
-    fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let p = self.kubectl(args);
         assert!(p.ok, "kubectl {args:?} failed:\n{}{}", p.stdout, p.stderr);
         p.stdout
     }
 
-    fn write(&self, name: &str, text: &str) -> String {
+    pub(crate) fn write(&self, name: &str, text: &str) -> String {
         let path = self.dir.join(name);
         std::fs::write(&path, text).unwrap();
         path.display().to_string()
@@ -317,7 +317,7 @@ fn kubectl_scale_set_image_and_rollout_undo_change_the_sandbox() {
     );
 }
 
-const WEB: &str = "apiVersion: apps/v1
+pub(crate) const WEB: &str = "apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -698,9 +698,11 @@ fn kubectl_patch_of_any_type_and_replace_are_recorded_and_replay() {
     // The same file again is stale: its resourceVersion is no longer the live one.
     let p = c.kubectl(&["replace", "-f", &file]);
     assert!(p.stderr.contains("(Conflict)"), "{}", p.stderr);
-    // Every change is in the run, as `replace` steps, and the run replays to the same objects.
+    // Every change is in the run, as the `api` calls kubectl made, and the run replays to the
+    // same objects.
     let run = c.ok(&["get", "--raw", "/export"]);
-    assert!(run.matches("- replace:").count() >= 6, "{run}");
+    assert!(run.matches("- api:").count() >= 6, "{run}");
+    assert!(run.contains("patchType: json"), "{run}");
     let replayed = web_ui::sandbox::Sandbox::open(&run).unwrap();
     let d = replayed
         .sim

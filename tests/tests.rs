@@ -11,6 +11,7 @@ mod guests;
 mod history;
 mod kubectl_real;
 mod kubectl_texts;
+mod kubectl_writes;
 mod nodes;
 mod pause;
 mod pods;

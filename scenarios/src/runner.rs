@@ -280,6 +280,20 @@ impl Session {
         Ok(o)
     }
 
+    /// One write to the API (the real kubectl's, through the scenario's own API): the
+    /// object it left or the API server's error, and a scenario event that failed after it.
+    pub fn api(
+        &mut self,
+        call: &sim_core::apiserver::call::ApiCall,
+    ) -> (
+        Result<serde_json::Value, sim_core::ApiError>,
+        Option<ScenarioError>,
+    ) {
+        let r = self.sim.api(call);
+        self.out.tracer.observe(&mut self.sim);
+        (r, self.fire_due().err())
+    }
+
     /// One request to a Service (`url` as a `request` step names it), recorded in the trace
     /// like a `request` step's: the program's answer, or why nothing answered.
     pub fn request(

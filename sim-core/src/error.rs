@@ -31,6 +31,28 @@ pub enum ApiError {
     /// The request is understood but not allowed now.
     #[error("{0}")]
     Forbidden(String),
+    /// A write that names a resourceVersion (or UID) the object no longer has, or a
+    /// server-side apply that conflicts with another manager.
+    #[error("{0}")]
+    Conflict(String),
+    /// The verb is not served for this resource.
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// A body in a format the API does not read for this request.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// A body over the API server's limit.
+    #[error("{0}")]
+    RequestEntityTooLarge(String),
+    /// A patch that could not be applied: the patch library's message, with the status code
+    /// the API server gives it (400 for a malformed patch, 422 when it does not apply).
+    #[error("{message}")]
+    Patch {
+        /// 400 or 422.
+        code: u16,
+        /// The patch library's message.
+        message: String,
+    },
 }
 
 impl ApiError {
@@ -42,6 +64,12 @@ impl ApiError {
             ApiError::Invalid(_) => "Invalid",
             ApiError::BadRequest(_) => "BadRequest",
             ApiError::Forbidden(_) => "Forbidden",
+            ApiError::Conflict(_) => "Conflict",
+            ApiError::MethodNotAllowed(_) => "MethodNotAllowed",
+            ApiError::UnsupportedMediaType(_) => "UnsupportedMediaType",
+            ApiError::RequestEntityTooLarge(_) => "RequestEntityTooLarge",
+            ApiError::Patch { code: 422, .. } => "Invalid",
+            ApiError::Patch { .. } => "BadRequest",
         }
     }
 
@@ -53,7 +81,19 @@ impl ApiError {
             ApiError::Invalid(_) => 422,
             ApiError::BadRequest(_) => 400,
             ApiError::Forbidden(_) => 403,
+            ApiError::Conflict(_) => 409,
+            ApiError::MethodNotAllowed(_) => 405,
+            ApiError::UnsupportedMediaType(_) => 415,
+            ApiError::RequestEntityTooLarge(_) => 413,
+            ApiError::Patch { code, .. } => *code,
         }
+    }
+
+    /// The Conflict of a write whose resourceVersion precondition failed.
+    pub fn modified(resource: &str, name: &str) -> ApiError {
+        ApiError::Conflict(format!(
+            "Operation cannot be fulfilled on {resource} {name:?}: the object has been modified; please apply your changes to the latest version and try again"
+        ))
     }
 
     /// A NotFound for `resource`/`name`.

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::apiserver::call::ApiCall;
 use crate::controller::node_lifecycle::NodeFault;
 use crate::kubectl::{self, FileSource};
 use crate::runtime::{DeclaredImages, ImageBehavior};
@@ -100,6 +101,9 @@ pub enum StepSpec {
     Traffic(TrafficSpec),
     /// Stop the load on a Service (or on every Service of a namespace).
     StopTraffic(StopTrafficSpec),
+    /// One write to the API as a client sent it (the real kubectl, the Python client):
+    /// recorded runs replay them this way.
+    Api(Box<ApiCall>),
 }
 
 /// `request: {service, namespace, method, path, body}`.
@@ -198,6 +202,7 @@ struct RawStep {
     request: Option<RequestSpec>,
     traffic: Option<TrafficSpec>,
     stop_traffic: Option<StopTrafficSpec>,
+    api: Option<Box<ApiCall>>,
 }
 
 impl<'de> Deserialize<'de> for StepSpec {
@@ -223,6 +228,7 @@ impl<'de> Deserialize<'de> for StepSpec {
         found.extend(r.request.map(StepSpec::Request));
         found.extend(r.traffic.map(StepSpec::Traffic));
         found.extend(r.stop_traffic.map(StepSpec::StopTraffic));
+        found.extend(r.api.map(StepSpec::Api));
         if found.len() != 1 {
             return Err(serde::de::Error::custom(
                 "a step has exactly one of: apply, replace, create, kubectl, advance, waitFor, nodeDown, nodeUp, removeNode, echo, explain, request, traffic, stopTraffic",
@@ -583,6 +589,33 @@ pub fn run_step(
                 let read_only = kubectl::is_read_only(&words);
                 if o.code != 0 && !read_only {
                     return Err(fail(o.stderr.trim_end().to_string()));
+                }
+            }
+            StepSpec::Api(call) => {
+                out.transcript.push_str(&format!(
+                    "{} $ {} {}{}\n",
+                    stamp(sim),
+                    format!("{:?}", call.verb).to_uppercase(),
+                    call.target(),
+                    call.namespace
+                        .as_deref()
+                        .map(|n| format!(" -n {n}"))
+                        .unwrap_or_default()
+                ));
+                let done = sim.api(call);
+                out.tracer.observe(sim);
+                match done {
+                    Ok(_) => out.transcript.push_str(&format!(
+                        "{} {}\n",
+                        call.target(),
+                        call.verb.done()
+                    )),
+                    Err(e) => {
+                        let line = format!("Error from server ({}): {e}", e.reason());
+                        out.transcript.push_str(&line);
+                        out.transcript.push('\n');
+                        return Err(fail(line));
+                    }
                 }
             }
             StepSpec::Advance(d) => {

@@ -2,7 +2,7 @@
 //! scenario's run (`/scenarios/{id}/k8s/api/...`, so a student's own kubectl, and a
 //! Killercoda scenario's `verify.sh`, work against the exercise they have open).
 //!
-//! Both record what the API does to them the way their pages do: the sandbox as [`Action`]s
+//! Both record what the API does to them the way their pages do: the sandbox as [`Action`](crate::sandbox::Action)s
 //! (replayed by the scrubber and exports), a scenario as log entries (replayed by "reset
 //! step"). The API layer (`kube_api`) sees only this type.
 
@@ -12,13 +12,13 @@ use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::response::Response;
 use sim_core::Sim;
-use sim_core::kubectl::Output;
+use sim_core::apiserver::call::ApiCall;
 use sim_core::network::ServiceReply;
 use tokio::sync::watch;
 
 use crate::AppState;
 use crate::managed::Managed;
-use crate::sandbox::{Action, Request, Sandbox};
+use crate::sandbox::{Request, Sandbox};
 use crate::scenario_run::ScenarioRun;
 use crate::scenario_ui::Slot;
 
@@ -73,40 +73,22 @@ impl Cluster {
         }
     }
 
-    /// Does `action` now, records it, tells the tabs; `typed` is the kubectl command line
-    /// that sent it (the timeline's label).
-    pub(crate) fn act(&self, action: Action, typed: Option<String>) -> Output {
-        let out = match self {
-            Cluster::Sandbox(st) => st.sb().act_typed(action, typed),
-            Cluster::Scenario(_, slot) => {
-                let mut run = slot.lock();
-                match action {
-                    Action::Apply(y) => run.apply(&y),
-                    Action::Replace(y) => run.replace(&y),
-                    Action::Create(y) => run.create(&y),
-                    Action::Kubectl(c) => run.kubectl(&c),
-                    Action::Request(r) => match run.request(r) {
-                        ServiceReply::Response { response, .. } => Output {
-                            stdout: response.text(),
-                            ..Output::default()
-                        },
-                        ServiceReply::Failed(why) => Output {
-                            stderr: why,
-                            code: 1,
-                            ..Output::default()
-                        },
-                    },
-                    // The API sends none of these.
-                    Action::Node(..) | Action::Traffic(_) | Action::StopTraffic { .. } => Output {
-                        stderr: "error: not an API operation\n".into(),
-                        code: 1,
-                        ..Output::default()
-                    },
-                }
-            }
+    /// One write to the API now, recorded when it changed the cluster, and the tabs told;
+    /// `typed` is the kubectl command line that sent it (the timeline's label).
+    pub(crate) fn api(
+        &self,
+        call: ApiCall,
+        typed: Option<String>,
+    ) -> Result<serde_json::Value, sim_core::ApiError> {
+        let dry = call.options.dry_run;
+        let r = match self {
+            Cluster::Sandbox(st) => st.sb().api(call, typed),
+            Cluster::Scenario(_, slot) => slot.lock().api(call),
         };
-        self.notify();
-        out
+        if !dry {
+            self.notify();
+        }
+        r
     }
 
     /// Sends one request to a Service now, recorded; the program's answer as it gave it.

@@ -60,6 +60,9 @@ enum SavedEntry {
     Enter {
         step: usize,
     },
+    Api {
+        call: Box<sim_core::apiserver::call::ApiCall>,
+    },
 }
 
 impl From<&Entry> for SavedEntry {
@@ -81,6 +84,7 @@ impl From<&Entry> for SavedEntry {
                 body: r.body.clone(),
             },
             Entry::Enter(step) => SavedEntry::Enter { step: *step },
+            Entry::Api(call) => SavedEntry::Api { call: call.clone() },
         }
     }
 }
@@ -110,6 +114,7 @@ impl From<SavedEntry> for Entry {
                 body,
             }),
             SavedEntry::Enter { step } => Entry::Enter(step),
+            SavedEntry::Api { call } => Entry::Api(call),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! script replays the same run anywhere.
 
 use serde_yaml::Value;
+use sim_core::apiserver::call::ApiCall;
 use sim_core::controller::node_lifecycle::NodeFault;
 use sim_core::kubectl::{self, NoFiles, Output};
 use sim_core::network::ServiceReply;
@@ -85,6 +86,8 @@ pub enum Action {
         /// The Service.
         service: Option<String>,
     },
+    /// A write to the API as a client sent it (the real kubectl, the Python client).
+    Api(Box<ApiCall>),
 }
 
 /// One request to a Service, as a script's `request` step sends it.
@@ -266,6 +269,11 @@ impl Sandbox {
                 Action::Node(NodeFault::Up, n)
             } else if let Some(n) = s("removeNode") {
                 Action::Node(NodeFault::Remove, n)
+            } else if let Some(c) = step.get("api") {
+                Action::Api(Box::new(
+                    serde_yaml::from_value(c.clone())
+                        .map_err(|e| SandboxError::Yaml(format!("api step: {e}")))?,
+                ))
             } else if let Some(r) = step.get("request") {
                 Action::Request(request_from(r)?)
             } else if let Some(t) = step.get("traffic") {
@@ -330,6 +338,14 @@ impl Sandbox {
                         ("duration", format!("{}ms", t.duration.millis()).into()),
                     ],
                 ),
+                Action::Api(call) => {
+                    let mut m = serde_yaml::Mapping::new();
+                    m.insert(
+                        "api".into(),
+                        serde_yaml::to_value(call).unwrap_or(Value::Null),
+                    );
+                    Value::Mapping(m)
+                }
                 Action::StopTraffic { namespace, service } => {
                     let mut fields = vec![("namespace", Value::from(namespace.as_str()))];
                     if let Some(svc) = service {
@@ -369,6 +385,34 @@ impl Sandbox {
     /// [`Sandbox::act`], remembering what the user typed for the timeline.
     pub fn act_typed(&mut self, action: Action, typed: Option<String>) -> Output {
         self.act_full(action, typed).0
+    }
+
+    /// One write to the API now, recorded (as an `api` step) when it changed the cluster:
+    /// not a dry run, not an error. The object it left, or the API server's error.
+    pub fn api(
+        &mut self,
+        call: ApiCall,
+        typed: Option<String>,
+    ) -> Result<serde_json::Value, sim_core::ApiError> {
+        if call.options.dry_run {
+            return self.sim.api(&call);
+        }
+        self.actions.truncate(self.applied);
+        let at = self.sim.now();
+        let result = self.sim.api(&call);
+        self.tracer.observe(&mut self.sim);
+        if result.is_ok() {
+            let end = self.sim.now();
+            self.furthest = self.furthest.max(end);
+            self.actions.push(Logged {
+                at,
+                end,
+                action: Action::Api(Box::new(call)),
+                typed,
+            });
+            self.applied = self.actions.len();
+        }
+        result
     }
 
     /// Sends one request to a Service now and records it (as a `request` step): the
@@ -641,6 +685,10 @@ fn apply_action(
                 t.rps, t.service, t.method, t.path, t.duration
             )),
             Err(e) => failed(format!("error: {e}\n")),
+        },
+        Action::Api(call) => match sim.api(call) {
+            Ok(_) => said(format!("{} {}\n", call.target(), call.verb.done())),
+            Err(e) => failed(format!("Error from server ({}): {e}\n", e.reason())),
         },
         Action::StopTraffic { namespace, service } => {
             sim.stop_traffic(namespace, service.as_deref());

@@ -6,6 +6,7 @@
 //! the same cluster, which is how "reset step" works (replay up to the moment the step began).
 //! Time goes through the session, so the scenario's events fire as the page's clock runs.
 
+use sim_core::apiserver::call::ApiCall;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -43,6 +44,8 @@ pub enum Entry {
     Create(String),
     /// One request to a Service (the API's services proxy).
     Request(Request),
+    /// A write through the scenario's API (the real kubectl), as it was sent.
+    Api(Box<ApiCall>),
     /// The student moved on to this step (0-based).
     Enter(usize),
 }
@@ -269,6 +272,7 @@ impl ScenarioRun {
                 .session
                 .request(&r.namespace, &r.url(), &r.method, r.body.as_bytes())
                 .map(|_| ()),
+            Entry::Api(call) => self.session.api(call).1.map_or(Ok(()), Err),
             Entry::Enter(i) => self.session.enter_step(*i),
         };
         if let Err(err) = result {
@@ -296,6 +300,9 @@ impl ScenarioRun {
                 Entry::Create(_) => "kubectl create".to_string(),
                 Entry::Request(r) => {
                     crate::view::action_label(&crate::sandbox::Action::Request(r.clone()))
+                }
+                Entry::Api(call) => {
+                    crate::view::action_label(&crate::sandbox::Action::Api(call.clone()))
                 }
                 Entry::Enter(i) => format!("step {}", i + 1),
             };
@@ -365,6 +372,20 @@ impl ScenarioRun {
         self.log.push(entry);
         self.evaluate();
         out
+    }
+
+    /// A write through the scenario's API: recorded when it changed the cluster (not a dry
+    /// run, not an error).
+    pub fn api(&mut self, call: ApiCall) -> Result<serde_json::Value, sim_core::ApiError> {
+        let (result, failed) = self.session.api(&call);
+        if let Some(e) = failed {
+            self.problem(e);
+        }
+        if result.is_ok() && !call.options.dry_run {
+            self.log.push(Entry::Api(Box::new(call)));
+        }
+        self.evaluate();
+        result
     }
 
     /// One request to a Service, recorded: the program's answer as it gave it.

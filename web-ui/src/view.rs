@@ -799,7 +799,60 @@ pub fn action_label(a: &Action) -> String {
         Action::StopTraffic { service, .. } => {
             format!("traffic stopped {}", service.as_deref().unwrap_or("(all)"))
         }
+        Action::Api(call) => api_label(call),
     }
+}
+
+/// What a write through the API changed, in the words of the kubectl command that sends such
+/// a write (`scale web --replicas=4`, `set image web api=…:v2`, `rollout undo web`), else
+/// its verb and object. A label only: nothing is run from it.
+fn api_label(call: &sim_core::apiserver::call::ApiCall) -> String {
+    use serde_json::Value;
+    let name = call.name.as_deref().unwrap_or("");
+    let b = &call.body;
+    if call.subresource.as_deref() == Some("scale")
+        && let Some(n) = b.pointer("/spec/replicas")
+    {
+        return format!("kubectl scale {name} --replicas={n}");
+    }
+    if let Some(ops) = b.as_array()
+        && ops.iter().any(|op| op["path"] == "/spec/template")
+    {
+        return format!("kubectl rollout undo {name}");
+    }
+    let images: Vec<String> = b
+        .pointer("/spec/template/spec/containers")
+        .and_then(Value::as_array)
+        .map(|cs| {
+            cs.iter()
+                .filter_map(|c| Some(format!("{}={}", c["name"].as_str()?, c["image"].as_str()?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    if !images.is_empty() {
+        return format!("kubectl set image {name} {}", images.join(" "));
+    }
+    if let Some(Value::Bool(p)) = b.pointer("/spec/paused") {
+        let verb = if *p { "pause" } else { "resume" };
+        return format!("kubectl rollout {verb} {name}");
+    }
+    if b.pointer("/spec/template/metadata/annotations/kubectl.kubernetes.io~1restartedAt")
+        .is_some()
+    {
+        return format!("kubectl rollout restart {name}");
+    }
+    if let Some(n) = b.pointer("/spec/replicas")
+        && call.verb == sim_core::apiserver::call::Verb::Patch
+    {
+        return format!("kubectl scale {name} --replicas={n}");
+    }
+    let verb = match call.verb {
+        sim_core::apiserver::call::Verb::Create => "create",
+        sim_core::apiserver::call::Verb::Update => "replace",
+        sim_core::apiserver::call::Verb::Patch => "patch",
+        sim_core::apiserver::call::Verb::Delete => "delete",
+    };
+    format!("kubectl {verb} {}", call.target())
 }
 
 /// Above this many pods the cluster is drawn on a canvas (DOM tiles stay fluid up to about

@@ -3,6 +3,11 @@
 //! rollout undo/pause/resume/restart). Every write is defaulted and validated first, so a bad
 //! request changes nothing.
 
+pub mod call;
+pub mod log;
+pub mod patch;
+mod rest;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

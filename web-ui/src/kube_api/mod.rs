@@ -1,28 +1,22 @@
 //! The Kubernetes REST API on `kubesim serve`'s port, so the real `kubectl` works against the
 //! sandbox (issue 7; what kubectl sends is measured in `shared/kubectl-surface.md`).
 //!
-//! This layer only translates HTTP to sim-core: reads go straight to the store, and every
-//! write becomes the sandbox [`Action`] a student could have typed (`Action::Apply` of the
-//! manifest, or a text `kubectl` command), so a run driven by the real kubectl is recorded and
-//! replays exactly like one driven from the web console.
+//! This layer only translates HTTP to sim-core's API server and renders its answers: reads go
+//! to the store, and every write becomes one typed [`sim_core::apiserver::call::ApiCall`]
+//! (verb, resource, names, body, options) that [`sim_core::Sim::api`] runs and the run records
+//! as it was sent, so a run driven by the real kubectl replays exactly (see [`write`]).
+//! Errors come back as [`sim_core::ApiError`] and become the API server's `Status` by their
+//! code and reason; no kubectl command line is built from a request, and no text is read to
+//! decide what happened.
 //!
-//! Served: discovery (aggregated or legacy, as the client asks), `/version`, an
-//! OpenAPI v3 stub (enough for `apply`'s validation), GET/LIST of every stored kind as JSON or
-//! as a server-side `Table`, POST (create), DELETE, the `scale` subresource, and the PATCHes
-//! kubectl sends for client-side `apply`, `set image`, `scale`, `rollout
-//! undo|pause|resume|restart`, and watches (see [`watch`]).
-//!
-//! The patches kubectl's own commands send are recognised and recorded as the command
-//! (client-side apply carries the new manifest in its last-applied annotation; `set image`
-//! carries the images; `rollout undo` carries the old ReplicaSet's template, which names the
-//! revision). Any other patch (merge, JSON, strategic merge), a PUT and server-side apply are
-//! merged here into the live object and recorded as a `replace` of the whole result. Every
-//! response moves its timestamps so that kubectl's wall-clock ages are virtual ages
-//! ([`wall_shift`]).
+//! Served: discovery (aggregated or legacy, as the client asks), `/version`, OpenAPI v3,
+//! GET/LIST of every stored kind as JSON or as a server-side `Table`, watches (see [`watch`]),
+//! POST, PUT, PATCH (JSON, merge, strategic merge, server-side apply), DELETE, `dryRun=All`
+//! on every write, the `scale` subresource, `pods/log` and `services/proxy`. Every response
+//! moves its timestamps so that kubectl's wall-clock ages are virtual ages ([`wall_shift`]).
 
 mod discovery;
 mod openapi;
-mod patches;
 mod proxy;
 mod read;
 mod status;
@@ -50,19 +44,16 @@ use axum::routing::{any, get};
 use serde_json::{Value, json};
 use sim_core::Sim;
 use sim_core::api::Object;
-use sim_core::api::decode::{decode_value, to_yaml};
-use sim_core::api::defaults::set_defaults;
 use sim_core::api::selector::Selector;
-use sim_core::api::validation::{Invalid, validate, validate_update};
-use sim_core::apiserver::{LAST_APPLIED, resource_of};
+use sim_core::api::validation::Invalid;
+use sim_core::apiserver::resource_of;
 use sim_core::error::ApiError;
 use sim_core::kubectl::{self, print::GetOptions};
 use sim_core::store::Kind;
 
 use crate::AppState;
 use crate::cluster::Cluster;
-use crate::sandbox::Action;
-pub(crate) use patches::merge_key;
+pub(crate) use sim_core::apiserver::patch::merge_key;
 
 /// The Kubernetes version kubesim reports (the kubectl the course pins).
 pub(super) const VERSION: (&str, &str) = ("1", "37");
@@ -352,27 +343,9 @@ pub(super) async fn handle(
         ("GET", Some(name), Some("log")) if res.kind == Kind::Pod => {
             pod_log(&st, &target, name, &query)
         }
-        ("POST", None, None) => create(&st, &target, &body),
-        ("DELETE", Some(name), None) => {
-            let uid = snapshot(&st, &target, name).map(|s| s.0);
-            let r = delete(&st, &target, name);
-            if let Some(uid) = uid.filter(|_| r.status().is_success()) {
-                st.managed().forget(&uid);
-            }
-            r
-        }
-        ("PATCH" | "PUT", Some(name), Some("scale")) => {
-            recorded(&st, &target, name, || scale_set(&st, &target, name, &body))
-        }
-        ("PATCH", Some(name), None) if is_apply(&headers) => {
-            server_side_apply(&st, &target, name, &query, &body)
-        }
-        ("PATCH", Some(name), None) => recorded(&st, &target, name, || {
-            patch(&st, &target, name, &query, &headers, &body)
-        }),
-        ("PUT", Some(name), None) => {
-            recorded(&st, &target, name, || put(&st, &target, name, &body))
-        }
+        ("POST", None, None)
+        | ("PUT" | "PATCH", Some(_), None | Some("scale"))
+        | ("DELETE", Some(_), None) => write(&st, &target, &method, &query, &headers, &body),
         _ => status(
             405,
             "MethodNotAllowed",

@@ -13,49 +13,28 @@ pub(super) fn pod_log(
     q: &BTreeMap<String, String>,
 ) -> Response {
     let ns = t.ns.unwrap_or("default");
-    let mut cmd = format!("logs {name} -n {ns}");
-    if let Some(c) = q.get("container") {
-        cmd.push_str(&format!(" -c {c}"));
-    }
-    if is_on(q, "previous") {
-        cmd.push_str(" --previous");
-    }
-    if let Some(n) = q.get("tailLines").and_then(|n| n.parse::<usize>().ok()) {
-        cmd.push_str(&format!(" --tail {n}"));
-    }
-    let valid = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+    let tail_lines = match q.get("tailLines") {
+        None => None,
+        Some(n) => match n.parse::<usize>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                return status(
+                    400,
+                    "BadRequest",
+                    &format!("tailLines: Invalid value: {n:?}: must be a non-negative integer"),
+                    json!({}),
+                );
+            }
+        },
     };
-    if !valid(name) || !valid(ns) || q.get("container").is_some_and(|c| !valid(c)) {
-        return status(
-            400,
-            "BadRequest",
-            "invalid pod or container name",
-            json!({}),
-        );
-    }
-    let out = {
-        let mut sb = st.lock();
-        sim_core::kubectl::run(sb.sim_mut(), &cmd, &sim_core::kubectl::NoFiles)
+    let options = sim_core::apiserver::log::LogOptions {
+        container: q.get("container").cloned(),
+        previous: is_on(q, "previous"),
+        tail_lines,
     };
-    if out.code == 0 {
-        return ([(header::CONTENT_TYPE, "text/plain")], out.stdout).into_response();
-    }
-    let text = out.stderr.trim_end();
-    let message = text
-        .split_once("): ")
-        .map_or(text.trim_start_matches("error: "), |(_, m)| m);
-    if text.contains("(NotFound)") {
-        status(
-            404,
-            "NotFound",
-            message,
-            json!({"name": name, "kind": "pods"}),
-        )
-    } else {
-        status(400, "BadRequest", message, json!({}))
+    match st.lock().sim().pod_log(ns, name, &options) {
+        Ok(text) => ([(header::CONTENT_TYPE, "text/plain")], text).into_response(),
+        Err(e) => api_error(&e, t.res, name),
     }
 }
 

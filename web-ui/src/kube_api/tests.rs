@@ -1,3 +1,4 @@
+use crate::sandbox::Action;
 use axum::body::Body;
 use axum::http::Request;
 use tower::ServiceExt;

@@ -1,11 +1,92 @@
-//! The three patch types of the API server over JSON values: JSON patch (RFC 6902), and
-//! strategic merge patch for the lists Kubernetes merges by key (JSON merge patch, RFC 7386,
-//! is `sim_core::apiserver::merge_patch`).
+//! The three patch types of the API server over JSON values: JSON patch (RFC 6902), JSON
+//! merge patch (RFC 7386) and strategic merge patch for the lists Kubernetes merges by key.
 
 use serde_json::Value;
 
+use crate::store::Kind;
+
+/// The patch types of a PATCH request, by Content-Type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum PatchType {
+    /// `application/json-patch+json` (RFC 6902).
+    Json,
+    /// `application/merge-patch+json` (RFC 7386).
+    Merge,
+    /// `application/strategic-merge-patch+json`.
+    Strategic,
+}
+
+impl PatchType {
+    /// The patch type a Content-Type names (parameters after `;` ignored).
+    pub fn from_content_type(content_type: &str) -> Option<PatchType> {
+        match content_type.split(';').next().unwrap_or("").trim() {
+            "application/json-patch+json" => Some(PatchType::Json),
+            "application/merge-patch+json" => Some(PatchType::Merge),
+            "application/strategic-merge-patch+json" => Some(PatchType::Strategic),
+            _ => None,
+        }
+    }
+}
+
+/// A patch that could not be applied, with the status the API server answers.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct PatchError {
+    /// 400 for a malformed patch, 422 for one that does not apply.
+    pub code: u16,
+    /// What went wrong, as the patch library says it.
+    pub message: String,
+}
+
+impl PatchError {
+    /// The HTTP status code.
+    pub fn code(&self) -> u16 {
+        self.code
+    }
+}
+
+impl From<PatchError> for crate::error::ApiError {
+    fn from(e: PatchError) -> Self {
+        crate::error::ApiError::Patch {
+            code: e.code,
+            message: e.message,
+        }
+    }
+}
+
+/// Applies a patch of `patch_type` to `original` (an object of `kind`), as the API server's
+/// patch handler does; the patched object, not yet decoded or validated.
+pub fn apply_patch(
+    _kind: Kind,
+    patch_type: PatchType,
+    original: &Value,
+    patch: &[u8],
+) -> Result<Value, PatchError> {
+    let p: Value = serde_json::from_slice(patch).map_err(|e| PatchError {
+        code: 400,
+        message: format!("error decoding patch: {e}"),
+    })?;
+    let mut merged = original.clone();
+    match patch_type {
+        PatchType::Json => {
+            if !p.is_array() {
+                return Err(PatchError {
+                    code: 400,
+                    message: "json: cannot unmarshal object into Go value of type jsonpatch.Patch"
+                        .into(),
+                });
+            }
+            json_patch(&mut merged, &p).map_err(|message| PatchError { code: 422, message })?;
+        }
+        PatchType::Merge => crate::apiserver::merge_patch(&mut merged, &p),
+        PatchType::Strategic => strategic_merge(&mut merged, &p),
+    }
+    Ok(merged)
+}
+
 /// Applies an RFC 6902 JSON patch; the error says which operation failed and why.
-pub(super) fn json_patch(doc: &mut Value, ops: &Value) -> Result<(), String> {
+pub fn json_patch(doc: &mut Value, ops: &Value) -> Result<(), String> {
     let ops = ops
         .as_array()
         .ok_or("json patch must be a list of operations")?;
@@ -108,7 +189,7 @@ fn remove(doc: &mut Value, path: &str) -> Result<Value, String> {
 /// the list's field name; other lists are replaced whole.
 /// The merge key of a list field (`None`: an atomic list), as Kubernetes' types declare
 /// it; server-side apply's field sets key list items the same way.
-pub(crate) fn merge_key(field: &str, items: &[Value]) -> Option<&'static str> {
+pub fn merge_key(field: &str, items: &[Value]) -> Option<&'static str> {
     Some(match field {
         "containers"
         | "initContainers"
@@ -132,7 +213,7 @@ pub(crate) fn merge_key(field: &str, items: &[Value]) -> Option<&'static str> {
 /// lists with a merge key merge item by item (`$patch: delete` removes one), other lists
 /// are replaced; `$patch: replace` replaces a map; other `$` directives
 /// (`$setElementOrder`, `$retainKeys`) are dropped.
-pub(super) fn strategic_merge(target: &mut Value, patch: &Value) {
+pub fn strategic_merge(target: &mut Value, patch: &Value) {
     let Value::Object(p) = patch else {
         *target = patch.clone();
         return;
