@@ -19,8 +19,12 @@ fn state(c: &Cluster) -> (String, String, usize) {
         "jsonpath={.spec.replicas} {.spec.template.spec.containers[0].image} {.metadata.annotations.deployment\\.kubernetes\\.io/revision}",
     ]);
     let rs = c.ok(&["get", "rs", "-n", "live-coding", "-o", "name"]);
-    let run = c.http_get("/export");
-    (d, rs, run.matches("\n  - ").count())
+    let run = c.ok(&["get", "--raw", "/export"]);
+    (
+        d,
+        rs,
+        run.matches("\n- ").count() + run.matches("\n  - ").count(),
+    )
 }
 
 #[test]
@@ -291,4 +295,64 @@ print("default", len(apps.list_namespaced_deployment("default").items))
     );
     assert!(stdout.contains("dry 2 10\n"), "{stdout}");
     assert!(stdout.contains("default 0\n"), "{stdout}");
+}
+
+#[test]
+fn a_run_written_through_every_verb_exports_and_replays_byte_for_byte() {
+    let c = Cluster::start();
+    let web = c.write("web.yaml", WEB);
+    c.ok(&["create", "-f", &web]);
+    c.ok(&[
+        "apply",
+        "-f",
+        &c.write("web2.yaml", &WEB.replace("web:v1", "web:v2")),
+    ]);
+    c.ok(&["scale", "deploy/web", "--replicas=3", "-n", "live-coding"]);
+    c.ok(&[
+        "patch",
+        "deploy",
+        "web",
+        "-n",
+        "live-coding",
+        "--type",
+        "json",
+        "-p",
+        r#"[{"op":"add","path":"/metadata/labels","value":{"tier":"api"}}]"#,
+    ]);
+    c.ok(&[
+        "patch",
+        "deploy",
+        "web",
+        "-n",
+        "live-coding",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"spec":{"minReadySeconds":2}}"#,
+    ]);
+    c.ok(&["rollout", "undo", "deploy/web", "-n", "live-coding"]);
+    c.ok(&["apply", "--server-side", "-f", &c.write("svc.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: live-coding}\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n")]);
+    c.ok(&["delete", "svc", "web", "-n", "live-coding"]);
+    let body = c.ok(&["get", "--raw", "/export"]);
+    assert!(body.matches("- api:").count() >= 8, "{body}");
+    let replayed = web_ui::sandbox::Sandbox::open(&body).unwrap();
+    let again = replayed.export();
+    let strip = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(
+        strip(&again),
+        strip(&body),
+        "the replayed run exports differently"
+    );
+    let d = replayed
+        .sim
+        .get_object(sim_core::store::Kind::Deployment, "live-coding", "web")
+        .unwrap()
+        .to_value();
+    assert_eq!(d["spec"]["replicas"], 3);
+    assert_eq!(d["metadata"]["labels"]["tier"], "api");
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["image"],
+        "registry.local/web:v1"
+    );
 }

@@ -4,7 +4,7 @@
 //! A check sees the objects as `kubectl get -o json` prints them (variables `pods`,
 //! `deployments`, ..., and getters such as `deployment(ns, name)`), and the trace of the step
 //! (`minAvailable`, `everCondition`, `p99`, ...). The full list, with examples, is in
-//! `docs/scenarios.md`; [`FUNCTIONS`] and [`VARIABLES`] are what validation accepts.
+//! `docs/scenarios.md`; [`FUNCTIONS`] and [`variables`] are what validation accepts.
 //!
 //! A check that fails explains itself: for each part of a top-level `&&` that is false, and
 //! each side of its comparison, the value found.
@@ -18,22 +18,18 @@ use cel::{Context, Env, ExecutionError, Program, ResolveResult, Value};
 use serde_json::Value as Json;
 use sim_core::Sim;
 use sim_core::api::selector::Selector;
-use sim_core::store::Kind;
 use sim_core::trace::{DeploymentTrace, RequestTrace, Tracer};
 use sim_core::traffic::ServiceSecond;
 
-/// The variables a check may use.
-pub const VARIABLES: &[&str] = &[
-    "pods",
-    "deployments",
-    "replicasets",
-    "services",
-    "endpoints",
-    "nodes",
-    "namespaces",
-    "events",
-    "elapsed",
-];
+/// The variables a check may use: every served resource's plural (the list of its objects,
+/// from the resource registry), and `elapsed`.
+pub fn variables() -> Vec<&'static str> {
+    sim_core::api::resource::RESOURCES
+        .iter()
+        .map(|r| r.plural)
+        .chain(["elapsed"])
+        .collect()
+}
 
 /// The functions kubesim adds to CEL's standard library.
 pub const FUNCTIONS: &[&str] = &[
@@ -171,7 +167,7 @@ impl Expr {
         let mut unknown: Vec<&str> = refs
             .variables()
             .into_iter()
-            .filter(|v| !VARIABLES.contains(v) && !bound.iter().any(|b| b == v))
+            .filter(|v| !variables().contains(v) && !bound.iter().any(|b| b == v))
             .filter(|v| !v.starts_with('@'))
             .collect();
         unknown.sort();
@@ -181,7 +177,7 @@ impl Expr {
                 column: source.find(v).map_or(1, |i| i + 1),
                 message: format!(
                     "unknown variable {v:?} (checks see: {}; strings need quotes)",
-                    VARIABLES.join(", ")
+                    variables().join(", ")
                 ),
             });
         }
@@ -317,18 +313,9 @@ impl World {
     /// after the step began).
     pub fn capture(sim: &Sim, tracer: &Tracer, step_start: f64, first_record: usize) -> World {
         let mut objects = BTreeMap::new();
-        for (var, kind) in [
-            ("pods", Kind::Pod),
-            ("deployments", Kind::Deployment),
-            ("replicasets", Kind::ReplicaSet),
-            ("services", Kind::Service),
-            ("endpoints", Kind::Endpoints),
-            ("nodes", Kind::Node),
-            ("namespaces", Kind::Namespace),
-            ("events", Kind::Event),
-        ] {
-            let list = sim_core::kubectl::list(sim, kind, None, &Selector::everything());
-            objects.insert(var, list.iter().map(|o| o.to_value()).collect());
+        for r in sim_core::api::resource::RESOURCES {
+            let list = sim_core::kubectl::list(sim, r.kind, None, &Selector::everything());
+            objects.insert(r.plural, list.iter().map(|o| o.to_value()).collect());
         }
         let mut deployments = Vec::new();
         let from = first_record.saturating_sub(1).min(tracer.records.len());

@@ -3,6 +3,8 @@
 //!
 //! Adding a kind starts here (see "Adding a resource kind" in `docs/ARCHITECTURE.md`).
 
+use std::sync::OnceLock;
+
 use crate::store::Kind;
 
 /// A subresource of a kind (`deployments/scale`).
@@ -64,6 +66,39 @@ impl Resource {
         }
     }
 
+    /// [`Resource::qualified`], kept for the life of the process (messages name it often).
+    pub fn qualified_name(&self) -> &'static str {
+        static NAMES: OnceLock<Vec<(Kind, String)>> = OnceLock::new();
+        let names =
+            NAMES.get_or_init(|| RESOURCES.iter().map(|r| (r.kind, r.qualified())).collect());
+        names
+            .iter()
+            .find(|(k, _)| *k == self.kind)
+            .map_or(self.plural, |(_, n)| n.as_str())
+    }
+
+    /// How kubectl names its objects in output (`deployment.apps`, `pod`).
+    pub fn kind_prefix(&self) -> &'static str {
+        static NAMES: OnceLock<Vec<(Kind, String)>> = OnceLock::new();
+        let names = NAMES.get_or_init(|| {
+            RESOURCES
+                .iter()
+                .map(|r| {
+                    let name = if r.group.is_empty() {
+                        r.singular.to_string()
+                    } else {
+                        format!("{}.{}", r.singular, r.group)
+                    };
+                    (r.kind, name)
+                })
+                .collect()
+        });
+        names
+            .iter()
+            .find(|(k, _)| *k == self.kind)
+            .map_or(self.singular, |(_, n)| n.as_str())
+    }
+
     /// The URL prefix of its group-version (`/api/v1`, `/apis/apps/v1`).
     pub fn prefix(&self) -> String {
         if self.group.is_empty() {
@@ -99,13 +134,15 @@ const SCALE: Subresource = Subresource {
     verbs: &["get", "patch", "update"],
 };
 
+/// `status`: read here; kubesim's controllers and kubelet own every status, so it is not
+/// written through the API.
 const fn status(group: &'static str, kind: &'static str) -> Subresource {
     Subresource {
         name: "status",
         group,
         version: "v1",
         kind,
-        verbs: &["get", "patch", "update"],
+        verbs: &["get"],
     }
 }
 
@@ -311,5 +348,8 @@ mod tests {
         assert_eq!(group_versions(), vec![("", "v1"), ("apps", "v1")]);
         assert_eq!(of(Kind::Deployment).qualified(), "deployments.apps");
         assert_eq!(of(Kind::Pod).prefix(), "/api/v1");
+        assert_eq!(of(Kind::Deployment).qualified_name(), "deployments.apps");
+        assert_eq!(of(Kind::Deployment).kind_prefix(), "deployment.apps");
+        assert_eq!(of(Kind::Endpoints).kind_prefix(), "endpoints");
     }
 }

@@ -15,9 +15,9 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{PodTemplateSpec, Service};
 use serde_json::Value;
 
-use crate::api::Object;
 use crate::api::defaults::set_defaults;
 use crate::api::validation::{validate, validate_update};
+use crate::api::{Object, resource};
 use crate::controller::Work;
 use crate::controller::deployment::rollback::{Undo, UndoError};
 use crate::controller::gc::Propagation;
@@ -50,18 +50,13 @@ impl Applied {
     }
 }
 
-/// `deployment.apps/x`, `service/x`: how kubectl names an object in its output.
+/// `deployment.apps/x`, `service/x`: how kubectl names an object in its output (from the
+/// resource registry; `object` for a kind kubesim does not serve).
 pub fn kind_prefix(kind: &str) -> &'static str {
-    match kind {
-        "Deployment" => "deployment.apps",
-        "ReplicaSet" => "replicaset.apps",
-        "Pod" => "pod",
-        "Service" => "service",
-        "Namespace" => "namespace",
-        "Node" => "node",
-        "Endpoints" => "endpoints",
-        _ => "object",
-    }
+    resource::RESOURCES
+        .iter()
+        .find(|r| r.kind.as_str() == kind)
+        .map_or("object", |r| r.kind_prefix())
 }
 
 impl Sim {
@@ -1064,22 +1059,13 @@ fn kind_of(obj: &Object) -> Option<Kind> {
     })
 }
 
-/// The resource name of a kind, as in API messages.
+/// The resource name of a kind, as in API messages (`deployments.apps`, `pods`).
 pub fn resource_of(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Namespace => "namespaces",
-        Kind::Node => "nodes",
-        Kind::Pod => "pods",
-        Kind::ReplicaSet => "replicasets.apps",
-        Kind::Deployment => "deployments.apps",
-        Kind::Service => "services",
-        Kind::Endpoints => "endpoints",
-        Kind::Event => "events",
-    }
+    resource::of(kind).qualified_name()
 }
 
 fn obj_kind_plural(kind: Kind) -> &'static str {
-    resource_of(kind)
+    resource::of(kind).plural
 }
 
 fn node_config(n: &k8s_openapi::api::core::v1::Node) -> crate::sim::NodeConfig {

@@ -338,7 +338,8 @@ pub(super) async fn handle(
             }
             list(&st, &target, &query, &headers)
         }
-        ("GET", Some(name), None) => get_one(&st, &target, name, &headers),
+        // An object's `status` subresource reads as the object, as the API server serves it.
+        ("GET", Some(name), None | Some("status")) => get_one(&st, &target, name, &headers),
         ("GET", Some(name), Some("scale")) => scale_get(&st, &target, name),
         ("GET", Some(name), Some("log")) if res.kind == Kind::Pod => {
             pod_log(&st, &target, name, &query)
