@@ -26,6 +26,8 @@ mod json_patch;
 mod merge;
 mod meta;
 mod strategic;
+#[cfg(test)]
+mod tests;
 
 use serde_json::Value;
 
