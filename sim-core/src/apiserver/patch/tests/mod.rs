@@ -3,4 +3,5 @@
 //! real kinds as kubectl sends them (`real_types`), and the API server's answers to bad
 //! bodies (`apply`).
 
+mod json_patch_upstream;
 mod strategic_upstream;
