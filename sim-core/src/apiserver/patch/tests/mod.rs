@@ -3,5 +3,7 @@
 //! real kinds as kubectl sends them (`real_types`), and the API server's answers to bad
 //! bodies (`apply`).
 
+mod apply;
 mod json_patch_upstream;
+mod real_types;
 mod strategic_upstream;
