@@ -49,8 +49,9 @@ pub const MAX_COPY_BYTES: usize = 3 * 1024 * 1024;
 /// off the stack.
 pub const MAX_DEPTH: usize = 100;
 
-/// The three patch types, by content type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The three patch types, by content type (`json`, `merge`, `strategic` in a recorded call).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum PatchType {
     /// `application/json-patch+json` (RFC 6902).
     Json,
@@ -95,6 +96,18 @@ pub fn apply_patch(
     original: &Value,
     patch: &[u8],
 ) -> Result<Value, PatchError> {
+    apply_patch_with(&SchemaMeta::of(kind), patch_type, original, patch)
+}
+
+/// [`apply_patch`] for an object whose type `meta` describes: a subresource such as
+/// `autoscaling/v1 Scale` (`SchemaMeta::named("io.k8s.api.autoscaling.v1.Scale")`), or a
+/// test schema.
+pub fn apply_patch_with<M: Meta>(
+    meta: &M,
+    patch_type: PatchType,
+    original: &Value,
+    patch: &[u8],
+) -> Result<Value, PatchError> {
     if patch.len() > MAX_BODY_BYTES {
         return Err(PatchError::BodyTooLarge {
             limit: MAX_BODY_BYTES,
@@ -114,7 +127,7 @@ pub fn apply_patch(
                     json_kind(&patch)
                 )));
             }
-            strategic_merge_patch(original, &patch, &SchemaMeta::of(kind))?
+            strategic_merge_patch(original, &patch, meta)?
         }
     };
     if !patched.is_object() {

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::super::{PatchType, apply_patch};
+use super::super::{PatchType, SchemaMeta, apply_patch, apply_patch_with};
 use crate::store::Kind;
 
 /// Applies `patch` of `patch_type` to `original` and compares with `want`.
@@ -383,4 +383,26 @@ fn unknown_fields_merge_plainly() {
         json!({"spec": {"extra": {"list": [2]}}}),
         want,
     );
+}
+
+/// `kubectl scale` patches the scale subresource, an `autoscaling/v1 Scale`.
+#[test]
+fn scale_subresource() {
+    let scale = json!({
+        "apiVersion": "autoscaling/v1", "kind": "Scale",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {"replicas": 3},
+        "status": {"replicas": 3, "selector": "app=web"}
+    });
+    let mut want = scale.clone();
+    want["spec"]["replicas"] = json!(5);
+    let meta = SchemaMeta::named("io.k8s.api.autoscaling.v1.Scale");
+    assert_eq!(
+        meta,
+        Some(SchemaMeta::Schema("io.k8s.api.autoscaling.v1.Scale"))
+    );
+    for t in [PatchType::Merge, PatchType::Strategic] {
+        let got = meta.map(|m| apply_patch_with(&m, t, &scale, br#"{"spec":{"replicas":5}}"#));
+        assert_eq!(got, Some(Ok(want.clone())), "{t:?}");
+    }
 }
