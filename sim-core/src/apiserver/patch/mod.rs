@@ -4,8 +4,8 @@
 //! `smpPatcher`, `interpretStrategicMergePatchError`).
 //!
 //! - `application/json-patch+json`: RFC 6902 operations, applied as evanphx/json-patch v4
-//!   applies them ([`json_patch`](self::json_patch)); at most 10,000 of them.
-//! - `application/merge-patch+json`: RFC 7386 ([`merge`](self::merge)).
+//!   applies them (`json_patch.rs`); at most 10,000 of them.
+//! - `application/merge-patch+json`: RFC 7386 (`merge.rs`).
 //! - `application/strategic-merge-patch+json`: Kubernetes' strategic merge patch
 //!   ([`strategic_merge_patch`]), walking the kind's schema ([`SchemaMeta`]).
 //!

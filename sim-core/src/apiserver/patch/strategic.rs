@@ -6,7 +6,7 @@
 //! `patchStrategy: merge` merge item by item on their merge key (or, for primitives, as a
 //! set); other lists are replaced; `null` deletes. Directives steer it:
 //!
-//! - `$patch: replace` in a map replaces the map; `$patch: delete` deletes it. In a list item,
+//! - `$patch: replace` in a map replaces the map; `$patch: delete` empties it. In a list item,
 //!   `delete` removes the items with its merge key and `replace` makes the list exactly the
 //!   patch's other items.
 //! - `$retainKeys: [...]` drops the original's fields it does not list (a union's other
