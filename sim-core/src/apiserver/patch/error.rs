@@ -178,6 +178,9 @@ pub enum StrategicError {
     /// `$setElementOrder` for a list that is empty in the object and the patch (500).
     #[error("no elements in any of the given slices")]
     NoElements,
+    /// `$patch` is not a string in a document being diffed (500).
+    #[error("invalid value for special key: $patch")]
+    InvalidDirectiveValue,
     /// A patch strategy the merge does not know (500); only a test schema can have one.
     #[error("unexpected patch strategy: {strategies}")]
     UnexpectedPatchStrategy {

@@ -20,6 +20,7 @@
 
 mod aliasing;
 mod body;
+mod diff;
 mod error;
 mod gofmt;
 mod json_patch;
@@ -31,6 +32,7 @@ mod tests;
 
 use serde_json::Value;
 
+pub use diff::create_two_way_merge_patch;
 pub use error::{PatchError, StrategicError};
 pub use meta::{Meta, SchemaMeta};
 pub use strategic::strategic_merge_patch;

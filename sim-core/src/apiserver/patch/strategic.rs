@@ -75,28 +75,32 @@ enum Strategy {
 }
 
 fn strategy_of(rules: Option<FieldStrategy>) -> Result<Strategy> {
+    Ok(match strategy_parts(rules)?.1 {
+        "merge" => Strategy::Merge,
+        "replace" => Strategy::Replace,
+        _ => Strategy::Default,
+    })
+}
+
+/// Go's `extractRetainKeysPatchStrategy`: whether the tag has `retainKeys`, and its other
+/// strategy (`""` if none).
+pub(super) fn strategy_parts(rules: Option<FieldStrategy>) -> Result<(bool, &'static str)> {
     let tag = rules.map_or("", |r| r.patch_strategy);
-    let parts: Vec<&str> = if tag.is_empty() {
+    let parts: Vec<&'static str> = if tag.is_empty() {
         Vec::new()
     } else {
         tag.split(',').collect()
     };
-    let other = match parts.as_slice() {
-        [] => "",
-        [one] if *one == "retainKeys" => "",
-        [one] => one,
-        [a, b] if *a == "retainKeys" => b,
-        [a, b] if *b == "retainKeys" => a,
+    Ok(match parts.as_slice() {
+        [] => (false, ""),
+        ["retainKeys"] => (true, ""),
+        [one] => (false, one),
+        ["retainKeys", other] | [other, "retainKeys"] => (true, other),
         _ => {
             return Err(StrategicError::UnexpectedPatchStrategy {
                 strategies: format!("[{}]", parts.join(" ")),
             });
         }
-    };
-    Ok(match other {
-        "merge" => Strategy::Merge,
-        "replace" => Strategy::Replace,
-        _ => Strategy::Default,
     })
 }
 
@@ -403,12 +407,12 @@ fn no_merge_key(m: &Object, key: &str) -> StrategicError {
 
 /// The JSON type the items of some lists share (Go's `sliceElementType`): `None` for nil.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ElementKind {
+pub(super) enum ElementKind {
     Map,
     Primitive,
 }
 
-fn element_kind(lists: &[&[Value]]) -> Result<ElementKind> {
+pub(super) fn element_kind(lists: &[&[Value]]) -> Result<ElementKind> {
     let mut first: Option<Option<&'static str>> = None;
     for v in lists.iter().flat_map(|l| l.iter()) {
         let t = go_type(v);
@@ -690,7 +694,7 @@ fn position_key(v: &Value, merge_key: &str, kind: ElementKind) -> String {
 /// which is no order at all; every caller passes items that `order` has (the patch's own
 /// items, or the original's, or those `$setElementOrder` was checked to name), so a stable
 /// sort by position is the same. Missing items, should one come, sort last.
-fn normalize_slice_order(
+pub(super) fn normalize_slice_order(
     items: Vec<Value>,
     order: &[Value],
     merge_key: &str,

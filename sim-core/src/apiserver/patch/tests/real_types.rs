@@ -3,7 +3,9 @@
 
 use serde_json::{Value, json};
 
-use super::super::{PatchType, SchemaMeta, apply_patch, apply_patch_with};
+use super::super::{
+    PatchType, SchemaMeta, apply_patch, apply_patch_with, create_two_way_merge_patch,
+};
 use crate::store::Kind;
 
 /// Applies `patch` of `patch_type` to `original` and compares with `want`.
@@ -405,4 +407,50 @@ fn scale_subresource() {
         let got = meta.map(|m| apply_patch_with(&m, t, &scale, br#"{"spec":{"replicas":5}}"#));
         assert_eq!(got, Some(Ok(want.clone())), "{t:?}");
     }
+}
+
+/// The two-way patch of a Deployment is what kubectl sends: `kubectl set image`'s, and the
+/// strategy switch with `$retainKeys`; applied, it gives the modified object back.
+#[test]
+fn two_way_patches_are_kubectls() {
+    let meta = SchemaMeta::of(Kind::Deployment);
+    let original = deployment(json!([{"name": "api", "image": "api:v1"}]));
+    let modified = with_containers(
+        original.clone(),
+        json!([{"name": "api", "image": "api:v2"}]),
+    );
+    let patch = json!({"spec": {"template": {"spec": {
+        "$setElementOrder/containers": [{"name": "api"}],
+        "containers": [{"image": "api:v2", "name": "api"}]
+    }}}});
+    assert_eq!(
+        create_two_way_merge_patch(&original, &modified, &meta),
+        Ok(patch.clone())
+    );
+    check(
+        Kind::Deployment,
+        PatchType::Strategic,
+        original.clone(),
+        patch,
+        modified,
+    );
+
+    let mut modified = original.clone();
+    modified["spec"]["strategy"] = json!({"type": "Recreate"});
+    let patch = json!({"spec": {"strategy": {
+        "$retainKeys": ["type"],
+        "rollingUpdate": null,
+        "type": "Recreate"
+    }}});
+    assert_eq!(
+        create_two_way_merge_patch(&original, &modified, &meta),
+        Ok(patch.clone())
+    );
+    check(
+        Kind::Deployment,
+        PatchType::Strategic,
+        original,
+        patch,
+        modified,
+    );
 }

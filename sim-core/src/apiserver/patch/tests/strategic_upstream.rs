@@ -4,23 +4,25 @@
 //! are into `strategic_data/*.yaml`.
 //!
 //! Upstream runs each case against its test struct `MergeItem`; [`MergeItemMeta`] answers the
-//! same questions from the same tags. A case's patches are also what upstream's
-//! `CreateTwoWayMergePatch`/`CreateThreeWayMergePatch` must build; we build no patches, so only
-//! their application is checked: `original + twoWay = modified` (or `twoWayResult`) and
-//! `current + threeWay = result`.
+//! same questions from the same tags. Application is checked both ways:
+//! `original + twoWay = modified` (or `twoWayResult`) and `current + threeWay = result`.
+//!
+//! The same tables check the two-way patch we build ([`create_two_way_merge_patch`]): for
+//! every case, `CreateTwoWayMergePatch(original, modified)` must be its `twoWay`. Three-way
+//! patches (`CreateThreeWayMergePatch`, kubectl apply's) are not built here.
 //!
 //! Not ported: `TestSortMergeLists` (a test helper's test, though the helper is ported below
-//! because the structured tables need it), `TestNumberConversion` and `TestUnknownField`
-//! (patch creation), and the "bad struct"/"nil struct" cases of `TestStrategicMergePatch`
-//! (Go reflection). Unknown fields differ on purpose: upstream's struct lookup fails on a
-//! field `MergeItem` lacks, ours merges it as a plain map (no case here depends on it).
+//! because the structured tables need it), `TestUnknownField` and the "bad struct"/"nil
+//! struct" cases of `TestStrategicMergePatch` (Go reflection). Unknown fields differ on
+//! purpose: upstream's struct lookup fails on a field `MergeItem` lacks, ours merges it as a
+//! plain map (no case here depends on it).
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::super::gofmt::go_v;
 use super::super::strategic_merge_patch as apply;
-use super::super::{Meta, StrategicError};
+use super::super::{Meta, StrategicError, create_two_way_merge_patch};
 use crate::api::strategy::FieldStrategy;
 
 /// apimachinery's test types `MergeItem` and `RetainKeysMergeItem`, and what their fields
@@ -345,4 +347,113 @@ fn bad_documents() {
         apply(&Value::Object(Map::new()), &Value::Bool(true), &meta),
         Err(StrategicError::BadJsonDoc)
     );
+}
+
+/// Compares the two-way patch built from `original` and `modified` with `want`.
+fn check_creation(name: &str, original: &Value, modified: &Value, want: &Value) -> Option<String> {
+    match create_two_way_merge_patch(original, modified, &MergeItemMeta::MergeItem) {
+        Ok(got) if got == *want => None,
+        got => Some(format!(
+            "{name}\n  original: {original}\n  modified: {modified}\n  want:     {want}\n  got:      {got:?}"
+        )),
+    }
+}
+
+/// `TestStrategicMergePatch`'s `testTwoWayPatch`: the patch `CreateTwoWayMergePatch` builds
+/// for each structured case is its `twoWay` (the inputs sorted as upstream sorts them).
+#[test]
+fn create_two_way_merge_patch_structured() {
+    let cases: Structured = serde_yaml::from_str(include_str!("strategic_data/create.yaml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut failures = Vec::new();
+    for c in &cases.test_cases {
+        failures.extend(check_creation(
+            &c.description,
+            &structured(&c.original),
+            &structured(&c.modified),
+            &structured(&c.two_way),
+        ));
+    }
+    assert_no_failures(
+        "createStrategicMergePatchTestCaseData",
+        failures,
+        cases.test_cases.len(),
+    );
+}
+
+/// `testTwoWayPatchForRawTestCase` over the raw tables.
+#[test]
+fn create_two_way_merge_patch_raw() {
+    for (table, text) in [
+        (
+            "strategicMergePatchRawTestCases",
+            include_str!("strategic_data/raw.yaml"),
+        ),
+        (
+            "replaceRawExtensionPatchTestCases",
+            include_str!("strategic_data/raw_extension.yaml"),
+        ),
+    ] {
+        let cases: Vec<Case<String>> =
+            serde_yaml::from_str(text).unwrap_or_else(|e| panic!("{table}: {e}"));
+        let doc = |d: &Option<String>| yaml(d.as_deref().unwrap_or(""));
+        let mut failures = Vec::new();
+        for c in &cases {
+            failures.extend(check_creation(
+                &c.description,
+                &doc(&c.original),
+                &doc(&c.modified),
+                &doc(&c.two_way),
+            ));
+        }
+        assert_no_failures(table, failures, cases.len());
+    }
+}
+
+/// `TestNumberConversion`: large numbers survive building and applying a patch.
+#[test]
+fn number_conversion() {
+    for (old, new, patch, result) in [
+        ("{}", "{}", "{}", "{}"),
+        (
+            r#"{"int32":1000000}"#,
+            r#"{"int32":1000000,"name":"newname"}"#,
+            r#"{"name":"newname"}"#,
+            r#"{"int32":1000000,"name":"newname"}"#,
+        ),
+        (
+            r#"{"int32":2147483647}"#,
+            r#"{"int32":2147483647,"name":"newname"}"#,
+            r#"{"name":"newname"}"#,
+            r#"{"int32":2147483647,"name":"newname"}"#,
+        ),
+        (
+            r#"{"int64":9223372036854775807}"#,
+            r#"{"int64":9223372036854775807,"name":"newname"}"#,
+            r#"{"name":"newname"}"#,
+            r#"{"int64":9223372036854775807,"name":"newname"}"#,
+        ),
+        (
+            r#"{"float32":3.4028234663852886e+38}"#,
+            r#"{"float32":3.4028234663852886e+38,"name":"newname"}"#,
+            r#"{"name":"newname"}"#,
+            r#"{"float32":3.4028234663852886e+38,"name":"newname"}"#,
+        ),
+        (
+            r#"{"float64":1.7976931348623157e+308}"#,
+            r#"{"float64":1.7976931348623157e+308,"name":"newname"}"#,
+            r#"{"name":"newname"}"#,
+            r#"{"float64":1.7976931348623157e+308,"name":"newname"}"#,
+        ),
+    ] {
+        let json = |s: &str| -> Value { serde_json::from_str(s).unwrap_or_else(|e| panic!("{e}")) };
+        let meta = MergeItemMeta::Other;
+        let built = create_two_way_merge_patch(&json(old), &json(new), &meta);
+        assert_eq!(built, Ok(json(patch)), "{new}");
+        assert_eq!(
+            apply(&json(old), &json(patch), &meta),
+            Ok(json(result)),
+            "{new}"
+        );
+    }
 }
