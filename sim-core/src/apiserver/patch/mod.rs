@@ -9,6 +9,9 @@
 //! - `application/strategic-merge-patch+json`: Kubernetes' strategic merge patch
 //!   ([`strategic_merge_patch`]), walking the kind's schema ([`SchemaMeta`]).
 //!
+//! [`create_two_way_merge_patch`] builds a strategic merge patch from two objects, as kubectl
+//! does for `edit` and `set`.
+//!
 //! Server-side apply (`application/apply-patch+yaml`) is not here: it is field management,
 //! not a patch. Decoding the result into the kind (and the 422 when that fails) is the
 //! caller's, as are defaulting and validation.
