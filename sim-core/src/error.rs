@@ -44,15 +44,10 @@ pub enum ApiError {
     /// A body over the API server's limit.
     #[error("{0}")]
     RequestEntityTooLarge(String),
-    /// A patch that could not be applied: the patch library's message, with the status code
-    /// the API server gives it (400 for a malformed patch, 422 when it does not apply).
-    #[error("{message}")]
-    Patch {
-        /// 400 or 422.
-        code: u16,
-        /// The patch library's message.
-        message: String,
-    },
+    /// A patch that could not be applied, with the code, reason and message the API server
+    /// gives it.
+    #[error(transparent)]
+    Patch(#[from] crate::apiserver::patch::PatchError),
 }
 
 impl ApiError {
@@ -68,8 +63,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => "MethodNotAllowed",
             ApiError::UnsupportedMediaType(_) => "UnsupportedMediaType",
             ApiError::RequestEntityTooLarge(_) => "RequestEntityTooLarge",
-            ApiError::Patch { code: 422, .. } => "Invalid",
-            ApiError::Patch { .. } => "BadRequest",
+            ApiError::Patch(e) => e.reason(),
         }
     }
 
@@ -85,7 +79,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => 405,
             ApiError::UnsupportedMediaType(_) => 415,
             ApiError::RequestEntityTooLarge(_) => 413,
-            ApiError::Patch { code, .. } => *code,
+            ApiError::Patch(e) => e.code(),
         }
     }
 

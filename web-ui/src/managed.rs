@@ -14,7 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
-use crate::kube_api::merge_key;
+use sim_core::api::resource::RESOURCES;
+use sim_core::apiserver::patch::{Meta, SchemaMeta};
 
 /// A path to a field.
 pub(crate) type FieldPath = Vec<String>;
@@ -85,6 +86,13 @@ pub(crate) fn fields_of(v: &Value) -> BTreeSet<FieldPath> {
     let Some(top) = v.as_object() else {
         return out;
     };
+    // Lists are keyed as the object's schema keys them (`x-kubernetes-list-map-keys`).
+    let root = top
+        .get("kind")
+        .and_then(Value::as_str)
+        .and_then(|k| RESOURCES.iter().find(|r| r.kind.as_str() == k))
+        .map_or(SchemaMeta::Unknown, |r| SchemaMeta::of(r.kind));
+    let meta_schema = root.child("metadata");
     for (k, val) in top {
         match k.as_str() {
             "apiVersion" | "kind" | "status" => {}
@@ -108,6 +116,7 @@ pub(crate) fn fields_of(v: &Value) -> BTreeSet<FieldPath> {
                             continue;
                         }
                         walk(
+                            &meta_schema,
                             mk,
                             mv,
                             &mut vec!["f:metadata".into(), format!("f:{mk}")],
@@ -116,22 +125,30 @@ pub(crate) fn fields_of(v: &Value) -> BTreeSet<FieldPath> {
                     }
                 }
             }
-            _ => walk(k, val, &mut vec![format!("f:{k}")], &mut out),
+            _ => walk(&root, k, val, &mut vec![format!("f:{k}")], &mut out),
         }
     }
     out
 }
 
-fn walk(field: &str, v: &Value, path: &mut FieldPath, out: &mut BTreeSet<FieldPath>) {
+/// The fields under `field` of an object whose schema place is `parent`.
+fn walk(
+    parent: &SchemaMeta,
+    field: &str,
+    v: &Value,
+    path: &mut FieldPath,
+    out: &mut BTreeSet<FieldPath>,
+) {
+    let here = parent.child(field);
     match v {
         Value::Object(m) if !m.is_empty() => {
             for (k, val) in m {
                 path.push(format!("f:{k}"));
-                walk(k, val, path, out);
+                walk(&here, k, val, path, out);
                 path.pop();
             }
         }
-        Value::Array(items) if !items.is_empty() => match merge_key(field, items) {
+        Value::Array(items) if !items.is_empty() => match list_key(parent, field) {
             Some(key) => {
                 for item in items {
                     let Some(kv) = item.get(key) else {
@@ -144,7 +161,7 @@ fn walk(field: &str, v: &Value, path: &mut FieldPath, out: &mut BTreeSet<FieldPa
                     if let Some(m) = item.as_object() {
                         for (k, val) in m {
                             path.push(format!("f:{k}"));
-                            walk(k, val, path, out);
+                            walk(&here, k, val, path, out);
                             path.pop();
                         }
                     }
@@ -158,6 +175,17 @@ fn walk(field: &str, v: &Value, path: &mut FieldPath, out: &mut BTreeSet<FieldPa
         _ => {
             out.insert(path.clone());
         }
+    }
+}
+
+/// The key a list's items are told apart by in field sets: the first of its
+/// `x-kubernetes-list-map-keys` (`None`: an atomic list, owned whole).
+fn list_key(parent: &SchemaMeta, field: &str) -> Option<&'static str> {
+    let s = parent.strategy(field)?;
+    match s.list_type {
+        Some("map") => s.list_map_keys.first().copied(),
+        None if s.merges() => s.merge_key,
+        _ => None,
     }
 }
 

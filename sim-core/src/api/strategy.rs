@@ -6,6 +6,9 @@
 //! `x-kubernetes-*` extensions of the OpenAPI documents, so the three cannot disagree.
 //! A field that is not listed is atomic (a list replaced whole) or a plain map.
 
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
 /// The merge rules of one field of one schema.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FieldStrategy {
@@ -35,6 +38,7 @@ impl FieldStrategy {
     }
 }
 
+/// A list merged by key: `patchStrategy:"merge" patchMergeKey:"key"`, `+listType=map`.
 const fn merge(
     schema: &'static str,
     field: &'static str,
@@ -51,22 +55,294 @@ const fn merge(
     }
 }
 
-/// Every field with a patch strategy or a list type, by schema.
-pub const STRATEGIES: &[FieldStrategy] = &[
+/// A list of primitives merged as a set: `patchStrategy:"merge"`, `+listType=set`.
+const fn merge_set(schema: &'static str, field: &'static str) -> FieldStrategy {
     FieldStrategy {
-        schema: "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
-        field: "finalizers",
+        schema,
+        field,
         patch_strategy: "merge",
         merge_key: None,
         list_type: Some("set"),
         list_map_keys: &[],
-    },
+    }
+}
+
+/// A list replaced whole, by both patches and server-side apply: `+listType=atomic`.
+const fn atomic(schema: &'static str, field: &'static str) -> FieldStrategy {
+    FieldStrategy {
+        schema,
+        field,
+        patch_strategy: "",
+        merge_key: None,
+        list_type: Some("atomic"),
+        list_map_keys: &[],
+    }
+}
+
+/// A set for server-side apply that a strategic merge patch still replaces whole
+/// (`+listType=set` without a patch strategy).
+const fn set(schema: &'static str, field: &'static str) -> FieldStrategy {
+    FieldStrategy {
+        schema,
+        field,
+        patch_strategy: "",
+        merge_key: None,
+        list_type: Some("set"),
+        list_map_keys: &[],
+    }
+}
+
+/// A keyed list for server-side apply that a strategic merge patch still replaces whole
+/// (`+listType=map` and `+listMapKey` without a patch strategy).
+const fn map(
+    schema: &'static str,
+    field: &'static str,
+    map_keys: &'static [&'static str],
+) -> FieldStrategy {
+    FieldStrategy {
+        schema,
+        field,
+        patch_strategy: "",
+        merge_key: None,
+        list_type: Some("map"),
+        list_map_keys: map_keys,
+    }
+}
+
+/// Every field with a patch strategy or a list type, by schema, in the Go types' order:
+/// generated from the struct tags and markers of `k8s.io/api` and `k8s.io/apimachinery`
+/// v0.35.7 (Kubernetes 1.35, the version of k8s-openapi's `v1_35` schemas), inline
+/// structs (`VolumeSource`, `ProbeHandler`, `EphemeralContainerCommon`) flattened into
+/// the schema that embeds them. In 1.35 every list field carries a marker, so a list
+/// that is missing here is a mistake (a test checks it).
+pub const STRATEGIES: &[FieldStrategy] = &[
+    // LabelSelector
+    atomic(
+        "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector",
+        "matchExpressions",
+    ),
+    // LabelSelectorRequirement
+    atomic(
+        "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement",
+        "values",
+    ),
+    // ObjectMeta
     merge(
         "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
         "ownerReferences",
         "uid",
         &["uid"],
     ),
+    merge_set(
+        "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+        "finalizers",
+    ),
+    atomic(
+        "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+        "managedFields",
+    ),
+    // Capabilities
+    atomic("io.k8s.api.core.v1.Capabilities", "add"),
+    atomic("io.k8s.api.core.v1.Capabilities", "drop"),
+    // CephFSVolumeSource
+    atomic("io.k8s.api.core.v1.CephFSVolumeSource", "monitors"),
+    // ConfigMapProjection
+    atomic("io.k8s.api.core.v1.ConfigMapProjection", "items"),
+    // ConfigMapVolumeSource
+    atomic("io.k8s.api.core.v1.ConfigMapVolumeSource", "items"),
+    // Container
+    atomic("io.k8s.api.core.v1.Container", "command"),
+    atomic("io.k8s.api.core.v1.Container", "args"),
+    merge(
+        "io.k8s.api.core.v1.Container",
+        "ports",
+        "containerPort",
+        &["containerPort", "protocol"],
+    ),
+    atomic("io.k8s.api.core.v1.Container", "envFrom"),
+    merge("io.k8s.api.core.v1.Container", "env", "name", &["name"]),
+    atomic("io.k8s.api.core.v1.Container", "resizePolicy"),
+    atomic("io.k8s.api.core.v1.Container", "restartPolicyRules"),
+    merge(
+        "io.k8s.api.core.v1.Container",
+        "volumeMounts",
+        "mountPath",
+        &["mountPath"],
+    ),
+    merge(
+        "io.k8s.api.core.v1.Container",
+        "volumeDevices",
+        "devicePath",
+        &["devicePath"],
+    ),
+    // ContainerImage
+    atomic("io.k8s.api.core.v1.ContainerImage", "names"),
+    // ContainerRestartRuleOnExitCodes
+    set(
+        "io.k8s.api.core.v1.ContainerRestartRuleOnExitCodes",
+        "values",
+    ),
+    // ContainerStatus
+    merge(
+        "io.k8s.api.core.v1.ContainerStatus",
+        "volumeMounts",
+        "mountPath",
+        &["mountPath"],
+    ),
+    merge(
+        "io.k8s.api.core.v1.ContainerStatus",
+        "allocatedResourcesStatus",
+        "name",
+        &["name"],
+    ),
+    // DownwardAPIProjection
+    atomic("io.k8s.api.core.v1.DownwardAPIProjection", "items"),
+    // DownwardAPIVolumeSource
+    atomic("io.k8s.api.core.v1.DownwardAPIVolumeSource", "items"),
+    // EndpointSubset
+    atomic("io.k8s.api.core.v1.EndpointSubset", "addresses"),
+    atomic("io.k8s.api.core.v1.EndpointSubset", "notReadyAddresses"),
+    atomic("io.k8s.api.core.v1.EndpointSubset", "ports"),
+    // Endpoints
+    atomic("io.k8s.api.core.v1.Endpoints", "subsets"),
+    // EphemeralContainer
+    atomic("io.k8s.api.core.v1.EphemeralContainer", "command"),
+    atomic("io.k8s.api.core.v1.EphemeralContainer", "args"),
+    merge(
+        "io.k8s.api.core.v1.EphemeralContainer",
+        "ports",
+        "containerPort",
+        &["containerPort", "protocol"],
+    ),
+    atomic("io.k8s.api.core.v1.EphemeralContainer", "envFrom"),
+    merge(
+        "io.k8s.api.core.v1.EphemeralContainer",
+        "env",
+        "name",
+        &["name"],
+    ),
+    atomic("io.k8s.api.core.v1.EphemeralContainer", "resizePolicy"),
+    atomic(
+        "io.k8s.api.core.v1.EphemeralContainer",
+        "restartPolicyRules",
+    ),
+    merge(
+        "io.k8s.api.core.v1.EphemeralContainer",
+        "volumeMounts",
+        "mountPath",
+        &["mountPath"],
+    ),
+    merge(
+        "io.k8s.api.core.v1.EphemeralContainer",
+        "volumeDevices",
+        "devicePath",
+        &["devicePath"],
+    ),
+    // ExecAction
+    atomic("io.k8s.api.core.v1.ExecAction", "command"),
+    // FCVolumeSource
+    atomic("io.k8s.api.core.v1.FCVolumeSource", "targetWWNs"),
+    atomic("io.k8s.api.core.v1.FCVolumeSource", "wwids"),
+    // HTTPGetAction
+    atomic("io.k8s.api.core.v1.HTTPGetAction", "httpHeaders"),
+    // HostAlias
+    atomic("io.k8s.api.core.v1.HostAlias", "hostnames"),
+    // ISCSIVolumeSource
+    atomic("io.k8s.api.core.v1.ISCSIVolumeSource", "portals"),
+    // LinuxContainerUser
+    atomic(
+        "io.k8s.api.core.v1.LinuxContainerUser",
+        "supplementalGroups",
+    ),
+    // LoadBalancerIngress
+    atomic("io.k8s.api.core.v1.LoadBalancerIngress", "ports"),
+    // LoadBalancerStatus
+    atomic("io.k8s.api.core.v1.LoadBalancerStatus", "ingress"),
+    // NamespaceSpec
+    atomic("io.k8s.api.core.v1.NamespaceSpec", "finalizers"),
+    // NamespaceStatus
+    merge(
+        "io.k8s.api.core.v1.NamespaceStatus",
+        "conditions",
+        "type",
+        &["type"],
+    ),
+    // NodeAffinity
+    atomic(
+        "io.k8s.api.core.v1.NodeAffinity",
+        "preferredDuringSchedulingIgnoredDuringExecution",
+    ),
+    // NodeSelector
+    atomic("io.k8s.api.core.v1.NodeSelector", "nodeSelectorTerms"),
+    // NodeSelectorRequirement
+    atomic("io.k8s.api.core.v1.NodeSelectorRequirement", "values"),
+    // NodeSelectorTerm
+    atomic("io.k8s.api.core.v1.NodeSelectorTerm", "matchExpressions"),
+    atomic("io.k8s.api.core.v1.NodeSelectorTerm", "matchFields"),
+    // NodeSpec
+    merge_set("io.k8s.api.core.v1.NodeSpec", "podCIDRs"),
+    atomic("io.k8s.api.core.v1.NodeSpec", "taints"),
+    // NodeStatus
+    merge(
+        "io.k8s.api.core.v1.NodeStatus",
+        "conditions",
+        "type",
+        &["type"],
+    ),
+    merge(
+        "io.k8s.api.core.v1.NodeStatus",
+        "addresses",
+        "type",
+        &["type"],
+    ),
+    atomic("io.k8s.api.core.v1.NodeStatus", "images"),
+    atomic("io.k8s.api.core.v1.NodeStatus", "volumesInUse"),
+    atomic("io.k8s.api.core.v1.NodeStatus", "volumesAttached"),
+    atomic("io.k8s.api.core.v1.NodeStatus", "runtimeHandlers"),
+    atomic("io.k8s.api.core.v1.NodeStatus", "declaredFeatures"),
+    // PersistentVolumeClaimSpec
+    atomic(
+        "io.k8s.api.core.v1.PersistentVolumeClaimSpec",
+        "accessModes",
+    ),
+    // PodAffinity
+    atomic(
+        "io.k8s.api.core.v1.PodAffinity",
+        "requiredDuringSchedulingIgnoredDuringExecution",
+    ),
+    atomic(
+        "io.k8s.api.core.v1.PodAffinity",
+        "preferredDuringSchedulingIgnoredDuringExecution",
+    ),
+    // PodAffinityTerm
+    atomic("io.k8s.api.core.v1.PodAffinityTerm", "namespaces"),
+    atomic("io.k8s.api.core.v1.PodAffinityTerm", "matchLabelKeys"),
+    atomic("io.k8s.api.core.v1.PodAffinityTerm", "mismatchLabelKeys"),
+    // PodAntiAffinity
+    atomic(
+        "io.k8s.api.core.v1.PodAntiAffinity",
+        "requiredDuringSchedulingIgnoredDuringExecution",
+    ),
+    atomic(
+        "io.k8s.api.core.v1.PodAntiAffinity",
+        "preferredDuringSchedulingIgnoredDuringExecution",
+    ),
+    // PodDNSConfig
+    atomic("io.k8s.api.core.v1.PodDNSConfig", "nameservers"),
+    atomic("io.k8s.api.core.v1.PodDNSConfig", "searches"),
+    atomic("io.k8s.api.core.v1.PodDNSConfig", "options"),
+    // PodExtendedResourceClaimStatus
+    atomic(
+        "io.k8s.api.core.v1.PodExtendedResourceClaimStatus",
+        "requestMappings",
+    ),
+    // PodSecurityContext
+    atomic(
+        "io.k8s.api.core.v1.PodSecurityContext",
+        "supplementalGroups",
+    ),
+    atomic("io.k8s.api.core.v1.PodSecurityContext", "sysctls"),
+    // PodSpec
     FieldStrategy {
         schema: "io.k8s.api.core.v1.PodSpec",
         field: "volumes",
@@ -99,7 +375,9 @@ pub const STRATEGIES: &[FieldStrategy] = &[
         "name",
         &["name"],
     ),
+    atomic("io.k8s.api.core.v1.PodSpec", "tolerations"),
     merge("io.k8s.api.core.v1.PodSpec", "hostAliases", "ip", &["ip"]),
+    atomic("io.k8s.api.core.v1.PodSpec", "readinessGates"),
     merge(
         "io.k8s.api.core.v1.PodSpec",
         "topologySpreadConstraints",
@@ -107,42 +385,90 @@ pub const STRATEGIES: &[FieldStrategy] = &[
         &["topologyKey", "whenUnsatisfiable"],
     ),
     merge(
-        "io.k8s.api.core.v1.Container",
-        "ports",
-        "containerPort",
-        &["containerPort", "protocol"],
+        "io.k8s.api.core.v1.PodSpec",
+        "schedulingGates",
+        "name",
+        &["name"],
     ),
-    merge("io.k8s.api.core.v1.Container", "env", "name", &["name"]),
-    merge(
-        "io.k8s.api.core.v1.Container",
-        "volumeMounts",
-        "mountPath",
-        &["mountPath"],
-    ),
-    merge(
-        "io.k8s.api.core.v1.ServiceSpec",
-        "ports",
-        "port",
-        &["port", "protocol"],
-    ),
+    FieldStrategy {
+        schema: "io.k8s.api.core.v1.PodSpec",
+        field: "resourceClaims",
+        patch_strategy: "merge,retainKeys",
+        merge_key: Some("name"),
+        list_type: Some("map"),
+        list_map_keys: &["name"],
+    },
+    // PodStatus
     merge(
         "io.k8s.api.core.v1.PodStatus",
         "conditions",
         "type",
         &["type"],
     ),
+    FieldStrategy {
+        schema: "io.k8s.api.core.v1.PodStatus",
+        field: "hostIPs",
+        patch_strategy: "merge",
+        merge_key: Some("ip"),
+        list_type: Some("atomic"),
+        list_map_keys: &[],
+    },
+    merge("io.k8s.api.core.v1.PodStatus", "podIPs", "ip", &["ip"]),
+    atomic("io.k8s.api.core.v1.PodStatus", "initContainerStatuses"),
+    atomic("io.k8s.api.core.v1.PodStatus", "containerStatuses"),
+    atomic("io.k8s.api.core.v1.PodStatus", "ephemeralContainerStatuses"),
+    FieldStrategy {
+        schema: "io.k8s.api.core.v1.PodStatus",
+        field: "resourceClaimStatuses",
+        patch_strategy: "merge,retainKeys",
+        merge_key: Some("name"),
+        list_type: Some("map"),
+        list_map_keys: &["name"],
+    },
+    // ProjectedVolumeSource
+    atomic("io.k8s.api.core.v1.ProjectedVolumeSource", "sources"),
+    // RBDVolumeSource
+    atomic("io.k8s.api.core.v1.RBDVolumeSource", "monitors"),
+    // ResourceRequirements
+    map(
+        "io.k8s.api.core.v1.ResourceRequirements",
+        "claims",
+        &["name"],
+    ),
+    // ResourceStatus
+    map(
+        "io.k8s.api.core.v1.ResourceStatus",
+        "resources",
+        &["resourceID"],
+    ),
+    // SecretProjection
+    atomic("io.k8s.api.core.v1.SecretProjection", "items"),
+    // SecretVolumeSource
+    atomic("io.k8s.api.core.v1.SecretVolumeSource", "items"),
+    // ServiceSpec
     merge(
-        "io.k8s.api.core.v1.NodeStatus",
+        "io.k8s.api.core.v1.ServiceSpec",
+        "ports",
+        "port",
+        &["port", "protocol"],
+    ),
+    atomic("io.k8s.api.core.v1.ServiceSpec", "clusterIPs"),
+    atomic("io.k8s.api.core.v1.ServiceSpec", "externalIPs"),
+    atomic("io.k8s.api.core.v1.ServiceSpec", "loadBalancerSourceRanges"),
+    atomic("io.k8s.api.core.v1.ServiceSpec", "ipFamilies"),
+    // ServiceStatus
+    merge(
+        "io.k8s.api.core.v1.ServiceStatus",
         "conditions",
         "type",
         &["type"],
     ),
-    merge(
-        "io.k8s.api.core.v1.NodeStatus",
-        "addresses",
-        "type",
-        &["type"],
+    // TopologySpreadConstraint
+    atomic(
+        "io.k8s.api.core.v1.TopologySpreadConstraint",
+        "matchLabelKeys",
     ),
+    // DeploymentSpec
     FieldStrategy {
         schema: "io.k8s.api.apps.v1.DeploymentSpec",
         field: "strategy",
@@ -151,12 +477,14 @@ pub const STRATEGIES: &[FieldStrategy] = &[
         list_type: None,
         list_map_keys: &[],
     },
+    // DeploymentStatus
     merge(
         "io.k8s.api.apps.v1.DeploymentStatus",
         "conditions",
         "type",
         &["type"],
     ),
+    // ReplicaSetStatus
     merge(
         "io.k8s.api.apps.v1.ReplicaSetStatus",
         "conditions",
@@ -167,29 +495,111 @@ pub const STRATEGIES: &[FieldStrategy] = &[
 
 /// The merge rules of `field` of `schema`, if it has any.
 pub fn field(schema: &str, field: &str) -> Option<&'static FieldStrategy> {
-    STRATEGIES
-        .iter()
-        .find(|s| s.schema == schema && s.field == field)
+    // The strategic merge patch asks once per key of a patch; an index keeps that a lookup.
+    static INDEX: OnceLock<BTreeMap<(&'static str, &'static str), &'static FieldStrategy>> =
+        OnceLock::new();
+    INDEX
+        .get_or_init(|| {
+            STRATEGIES
+                .iter()
+                .map(|s| ((s.schema, s.field), s))
+                .collect()
+        })
+        .get(&(schema, field))
+        .copied()
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
     use crate::api::schema;
 
+    fn property(s: &FieldStrategy) -> &'static serde_json::Value {
+        let def = schema::definitions()
+            .get(s.schema)
+            .unwrap_or_else(|| panic!("no schema {}", s.schema));
+        def["properties"]
+            .get(s.field)
+            .unwrap_or_else(|| panic!("{} has no field {}", s.schema, s.field))
+    }
+
     #[test]
     fn every_entry_names_a_real_field() {
+        let mut seen = BTreeSet::new();
         for s in STRATEGIES {
-            let def = &schema::definitions()[s.schema];
-            assert!(
-                def["properties"].get(s.field).is_some(),
-                "{}.{}",
-                s.schema,
-                s.field
+            let prop = property(s);
+            let at = format!("{}.{}", s.schema, s.field);
+            assert!(seen.insert((s.schema, s.field)), "{at} is listed twice");
+            assert_eq!(field(s.schema, s.field), Some(s), "{at}");
+            let is_list = prop.get("type").and_then(|t| t.as_str()) == Some("array");
+            assert_eq!(
+                is_list,
+                s.list_type.is_some(),
+                "{at}: list type on a non-list"
             );
-            assert!(s.schema.starts_with("io.k8s."));
-            assert!(!s.merges() || s.merge_key.is_some() || s.list_type == Some("set"));
+            assert!(
+                matches!(s.list_type, None | Some("atomic" | "set" | "map")),
+                "{at}"
+            );
+            assert!(
+                matches!(
+                    s.patch_strategy,
+                    "" | "merge" | "retainKeys" | "merge,retainKeys"
+                ),
+                "{at}"
+            );
+            assert_eq!(
+                s.list_type == Some("map"),
+                !s.list_map_keys.is_empty(),
+                "{at}"
+            );
+            // A merge key and the map keys name fields of the item type.
+            let item = schema::field_type(s.schema, s.field);
+            for key in s.merge_key.iter().chain(s.list_map_keys) {
+                let item = item.unwrap_or_else(|| panic!("{at}: keyed list of primitives"));
+                assert!(
+                    schema::definitions()[item]["properties"]
+                        .get(*key)
+                        .is_some(),
+                    "{at}: {item} has no key {key}"
+                );
+            }
+            // Merging lists either have a key or hold primitives (merged as a set).
+            if s.merges() && is_list {
+                assert_eq!(s.merge_key.is_some(), item.is_some(), "{at}");
+            }
+            // A retainKeys union is a struct (or a list of them).
+            if s.retains_keys() {
+                assert!(item.is_some(), "{at}");
+            }
         }
         assert!(field("io.k8s.api.core.v1.PodSpec", "containers").is_some_and(|s| s.merges()));
+        assert_eq!(
+            field("io.k8s.api.core.v1.ServiceSpec", "ports").and_then(|s| s.merge_key),
+            Some("port")
+        );
+        assert_eq!(field("io.k8s.api.core.v1.PodSpec", "nodeName"), None);
+    }
+
+    /// In Kubernetes 1.35 every list field of the API types has a list type or a patch
+    /// strategy, so a list the table lacks is one it forgot.
+    #[test]
+    fn every_list_field_is_listed() {
+        let mut missing = Vec::new();
+        for (name, def) in schema::definitions() {
+            let Some(props) = def.get("properties").and_then(|p| p.as_object()) else {
+                continue;
+            };
+            for (f, prop) in props {
+                if prop.get("type").and_then(|t| t.as_str()) == Some("array")
+                    && field(name, f).is_none()
+                {
+                    missing.push(format!("{name}.{f}"));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "lists without a strategy: {missing:#?}");
     }
 }

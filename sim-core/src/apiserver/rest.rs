@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 
 use super::call::{ApiCall, Verb, WriteOptions};
-use super::patch::{PatchType, apply_patch};
+use super::patch::{PatchType, SchemaMeta, apply_patch, apply_patch_with};
 use crate::api::Object;
 use crate::api::decode::decode_value;
 use crate::api::defaults::set_defaults;
@@ -60,8 +60,9 @@ impl Sim {
             }
             (Verb::Patch, Some(name), Some("scale")) => {
                 let scale = self.api_scale(res, ns, name)?;
-                let merged = apply_patch(
-                    res.kind,
+                let merged = apply_patch_with(
+                    &SchemaMeta::named("io.k8s.api.autoscaling.v1.Scale")
+                        .unwrap_or(SchemaMeta::Unknown),
                     patch_type(call)?,
                     &scale,
                     &body_bytes(&call.body)?,

@@ -53,7 +53,6 @@ use sim_core::store::Kind;
 
 use crate::AppState;
 use crate::cluster::Cluster;
-pub(crate) use sim_core::apiserver::patch::merge_key;
 
 /// The Kubernetes version kubesim reports (the kubectl the course pins).
 pub(super) const VERSION: (&str, &str) = ("1", "37");

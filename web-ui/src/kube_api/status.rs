@@ -39,19 +39,8 @@ pub(super) fn status(code: u16, reason: &str, message: &str, details: Value) -> 
 }
 
 pub(super) fn api_error(e: &ApiError, res: &Res, name: &str) -> Response {
-    match e {
-        ApiError::Invalid(inv) => return invalid(inv),
-        // A patch that does not apply: the API server's generic 422, whose one cause is the
-        // patch library's message (`NewGenericServerResponse`), which kubectl prints.
-        ApiError::Patch { code: 422, message } => {
-            return status(
-                422,
-                "Invalid",
-                message,
-                json!({"causes": [{"reason": "UnexpectedServerResponse", "message": message}]}),
-            );
-        }
-        _ => {}
+    if let ApiError::Invalid(inv) = e {
+        return invalid(inv);
     }
     status(e.code(), e.reason(), &e.to_string(), details(res, name))
 }

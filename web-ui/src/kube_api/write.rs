@@ -10,7 +10,7 @@
 use super::*;
 use sim_core::api::resource::{self, Resource};
 use sim_core::apiserver::call::{ApiCall, FieldValidation, PropagationPolicy, Verb, WriteOptions};
-use sim_core::apiserver::patch::{PatchType, strategic_merge};
+use sim_core::apiserver::patch::{PatchType, SchemaMeta, strategic_merge_patch};
 
 /// The media types a create or update body may have (protobuf is read into JSON before).
 const OBJECT_TYPES: &[&str] = &[
@@ -321,8 +321,11 @@ fn server_side_apply(
     match snapshot(st, t, name) {
         Some((uid, live_v, rv, now)) => {
             let api_version = live_v["apiVersion"].as_str().unwrap_or("v1").to_string();
-            let mut merged = live_v.clone();
-            strategic_merge(&mut merged, &applied);
+            let mut merged =
+                match strategic_merge_patch(&live_v, &applied, &SchemaMeta::of(res.kind)) {
+                    Ok(m) => m,
+                    Err(e) => return fail(ApiError::Patch(e.into())),
+                };
             // Conflicts with other managers, and the fields this manager stopped applying.
             let planned = {
                 let mut m = st.managed();
