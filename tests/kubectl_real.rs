@@ -138,11 +138,19 @@ impl Cluster {
                     bin.display()
                 )
             });
-        Printed {
+        let printed = Printed {
             ok: out.status.success(),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        };
+        // kubectl computes client-side apply's patches from the served OpenAPI documents, and
+        // falls back to its compiled-in types with this warning when they are wrong.
+        assert!(
+            !printed.stderr.contains("error calculating patch"),
+            "kubectl {args:?}:\n{}",
+            printed.stderr
+        );
+        printed
     }
 
     /// Runs kubectl and returns stdout, failing the test (with stderr) if kubectl failed.
@@ -1114,4 +1122,129 @@ fn server_side_apply_owns_fields_conflicts_with_other_managers_and_removes_dropp
     ] {
         assert!(yaml.contains(m), "{m} in\n{yaml}");
     }
+}
+
+#[test]
+fn kubectl_explain_reads_the_served_openapi_documents() {
+    let c = Cluster::start();
+    let strategy = c.ok(&["explain", "deployment.spec.strategy"]);
+    assert!(
+        strategy.starts_with(
+            "GROUP:      apps\nKIND:       Deployment\nVERSION:    v1\n\nFIELD: strategy <DeploymentStrategy>\n"
+        ),
+        "{strategy}"
+    );
+    assert!(
+        strategy.contains(
+            "DESCRIPTION:\n    The deployment strategy to use to replace existing pods with new ones.\n"
+        ),
+        "{strategy}"
+    );
+    assert!(
+        strategy.contains(
+            "FIELDS:\n  rollingUpdate\t<RollingUpdateDeployment>\n    Rolling update config params."
+        ),
+        "{strategy}"
+    );
+    assert!(strategy.contains("\n  type\t<string>\n"), "{strategy}");
+
+    // A core kind has no GROUP line.
+    let probe = c.ok(&["explain", "pods.spec.containers.readinessProbe"]);
+    assert!(
+        probe.starts_with("KIND:       Pod\nVERSION:    v1\n\nFIELD: readinessProbe <Probe>\n"),
+        "{probe}"
+    );
+    for field in [
+        "  failureThreshold\t<integer>\n",
+        "  httpGet\t<HTTPGetAction>\n",
+        "  periodSeconds\t<integer>\n",
+    ] {
+        assert!(probe.contains(field), "{field:?} in\n{probe}");
+    }
+
+    let ports = c.ok(&["explain", "svc.spec.ports"]);
+    assert!(ports.contains("FIELD: ports <[]ServicePort>\n"), "{ports}");
+    assert!(
+        ports.contains("\n  port\t<integer> -required-\n"),
+        "{ports}"
+    );
+    assert!(ports.contains("\n  targetPort\t<IntOrString>\n"), "{ports}");
+
+    let all = c.ok(&["explain", "deploy", "--recursive"]);
+    for line in [
+        "  metadata\t<ObjectMeta>\n",
+        "    labels\t<map[string]string>\n",
+        "  spec\t<DeploymentSpec>\n",
+        "    selector\t<LabelSelector> -required-\n",
+        "        maxSurge\t<IntOrString>\n",
+        "    template\t<PodTemplateSpec> -required-\n",
+        "        containers\t<[]Container> -required-\n",
+        "          name\t<string> -required-\n",
+        "  status\t<DeploymentStatus>\n",
+    ] {
+        assert!(all.contains(line), "{line:?} in\n{all}");
+    }
+    assert!(
+        !all.contains("DESCRIPTION:\n    Standard"),
+        "no field descriptions"
+    );
+
+    let nope = c.kubectl(&["explain", "deployment.spec.nope"]);
+    assert!(!nope.ok);
+    assert_eq!(nope.stderr.trim(), "error: field \"nope\" does not exist");
+}
+
+#[test]
+fn kubectl_apply_and_diff_patch_by_the_served_merge_keys() {
+    let c = Cluster::start();
+    let one = WEB.replace(
+        "        - name: web\n",
+        "        - name: web\n          env: [{name: A, value: \"1\"}]\n",
+    );
+    let file = c.write("web.yaml", &one);
+    assert_eq!(
+        c.ok(&["apply", "-f", &file]),
+        "deployment.apps/web created\n"
+    );
+    // A changed list item and a new one, merged by name: kubectl computes the patch from
+    // the served document's `x-kubernetes-patch-merge-key` (the harness fails on its
+    // warning if it cannot).
+    let two = c.write(
+        "web.yaml",
+        &one.replace("value: \"1\"}]", "value: \"2\"}, {name: B, value: \"3\"}]")
+            .replace("replicas: 2", "replicas: 3"),
+    );
+    let diff = c.kubectl(&["diff", "-f", &two]);
+    assert!(!diff.ok, "diff exits 1 when something differs");
+    for line in [
+        "-  replicas: 2\n",
+        "+  replicas: 3\n",
+        "-          value: \"1\"\n",
+        "+          value: \"2\"\n",
+        "+        - name: B\n",
+    ] {
+        assert!(
+            diff.stdout.contains(line),
+            "{line:?} in\n{}{}",
+            diff.stdout,
+            diff.stderr
+        );
+    }
+    let applied = c.kubectl(&["apply", "-f", &two]);
+    assert_eq!(applied.stdout, "deployment.apps/web configured\n");
+    assert_eq!(applied.stderr, "");
+    let got = c.ok(&[
+        "get",
+        "deploy",
+        "web",
+        "-n",
+        "live-coding",
+        "-o",
+        "jsonpath={.spec.replicas} {.spec.template.spec.containers[0].env}",
+    ]);
+    assert_eq!(
+        got,
+        r#"3 [{"name":"A","value":"2"},{"name":"B","value":"3"}]"#
+    );
+    assert_eq!(c.ok(&["diff", "-f", &two]), "", "nothing left to change");
 }

@@ -12,13 +12,19 @@ use std::sync::OnceLock;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v1::Scale;
 use k8s_openapi::api::core::v1::{Endpoints, Event, Namespace, Node, Pod, Service};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
+    APIResourceList, DeleteOptions, Patch, Status, WatchEvent,
+};
 use k8s_openapi::schemars::SchemaGenerator;
 use k8s_openapi::schemars::generate::SchemaSettings;
-use serde_json::Value;
+use serde_json::{Value, json};
 
+use crate::api::resource::RESOURCES;
 use crate::store::Kind;
 
-/// Every schema reachable from the served kinds (and `autoscaling/v1 Scale`), by name.
+/// Every schema reachable from the served kinds, their lists, `autoscaling/v1 Scale` and the
+/// `meta/v1` types the API's operations take and return (`Status`, `DeleteOptions`, `Patch`,
+/// `WatchEvent`, `APIResourceList`), by name, with `required` as Kubernetes has it.
 pub fn definitions() -> &'static BTreeMap<String, Value> {
     static DEFS: OnceLock<BTreeMap<String, Value>> = OnceLock::new();
     DEFS.get_or_init(|| {
@@ -32,8 +38,154 @@ pub fn definitions() -> &'static BTreeMap<String, Value> {
         g.subschema_for::<Endpoints>();
         g.subschema_for::<Event>();
         g.subschema_for::<Scale>();
-        g.take_definitions(true).into_iter().collect()
+        g.subschema_for::<Status>();
+        g.subschema_for::<DeleteOptions>();
+        g.subschema_for::<Patch>();
+        g.subschema_for::<WatchEvent<Pod>>();
+        g.subschema_for::<APIResourceList>();
+        let mut defs: BTreeMap<String, Value> = g.take_definitions(true).into_iter().collect();
+        for r in RESOURCES {
+            let (name, schema) = list_schema(r.kind, &defs);
+            defs.insert(name, schema);
+        }
+        as_kubernetes(&mut defs);
+        defs
     })
+}
+
+/// Fields that k8s-openapi's Rust types make required (a plain `String` or `ObjectMeta`, not
+/// an `Option`) but Kubernetes does not: its Go fields are `omitempty`, or default to `""`.
+const NOT_REQUIRED: &[(&str, &str)] = &[
+    ("io.k8s.api.apps.v1.Deployment", "metadata"),
+    ("io.k8s.api.apps.v1.ReplicaSet", "metadata"),
+    ("io.k8s.api.autoscaling.v1.Scale", "metadata"),
+    ("io.k8s.api.core.v1.Endpoints", "metadata"),
+    ("io.k8s.api.core.v1.Namespace", "metadata"),
+    ("io.k8s.api.core.v1.Node", "metadata"),
+    ("io.k8s.api.core.v1.Pod", "metadata"),
+    ("io.k8s.api.core.v1.Service", "metadata"),
+    ("io.k8s.api.core.v1.ConfigMapEnvSource", "name"),
+    ("io.k8s.api.core.v1.ConfigMapKeySelector", "name"),
+    ("io.k8s.api.core.v1.ConfigMapProjection", "name"),
+    ("io.k8s.api.core.v1.ConfigMapVolumeSource", "name"),
+    ("io.k8s.api.core.v1.LocalObjectReference", "name"),
+    ("io.k8s.api.core.v1.SecretEnvSource", "name"),
+    ("io.k8s.api.core.v1.SecretKeySelector", "name"),
+    ("io.k8s.api.core.v1.SecretProjection", "name"),
+    ("io.k8s.apimachinery.pkg.apis.meta.v1.Status", "metadata"),
+];
+
+/// Brings k8s-openapi's schemas to Kubernetes' published ones where they differ: `required`
+/// (see [`NOT_REQUIRED`]), and `IntOrString` and `Quantity`, which Kubernetes publishes as a
+/// `oneOf` of their two JSON types.
+fn as_kubernetes(defs: &mut BTreeMap<String, Value>) {
+    for (schema, field) in NOT_REQUIRED {
+        let Some(def) = defs.get_mut(*schema).and_then(Value::as_object_mut) else {
+            continue;
+        };
+        if let Some(Value::Array(req)) = def.get_mut("required") {
+            req.retain(|f| f != field);
+            if req.is_empty() {
+                def.remove("required");
+            }
+        }
+    }
+    let mut one_of = |name: &str, format: Option<&str>, types: [&str; 2]| {
+        if let Some(def) = defs.get_mut(name).and_then(Value::as_object_mut) {
+            def.remove("x-kubernetes-int-or-string");
+            if let Some(f) = format {
+                def.insert("format".into(), json!(f));
+            }
+            def.insert(
+                "oneOf".into(),
+                json!([{"type": types[0]}, {"type": types[1]}]),
+            );
+        }
+    };
+    one_of(
+        "io.k8s.apimachinery.pkg.util.intstr.IntOrString",
+        Some("int-or-string"),
+        ["integer", "string"],
+    );
+    one_of(
+        "io.k8s.apimachinery.pkg.api.resource.Quantity",
+        None,
+        ["string", "number"],
+    );
+}
+
+/// The schema of a kind's list (`io.k8s.api.apps.v1.DeploymentList`), which k8s-openapi
+/// models as one generic `List<T>` without a schema of its own; the descriptions are
+/// Kubernetes' (`k8s.io/api`), and `apiVersion` and `kind` are described as in the kind's own
+/// schema.
+fn list_schema(kind: Kind, defs: &BTreeMap<String, Value>) -> (String, Value) {
+    const MORE: &str = "More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md";
+    let (description, items) = match kind {
+        Kind::Pod => (
+            "PodList is a list of Pods.".to_string(),
+            format!("List of pods. {MORE}"),
+        ),
+        Kind::Service => (
+            "ServiceList holds a list of services.".into(),
+            "List of services".into(),
+        ),
+        Kind::Endpoints => (
+            "EndpointsList is a list of endpoints. Deprecated: This API is deprecated in v1.33+."
+                .into(),
+            "List of endpoints.".into(),
+        ),
+        Kind::Event => (
+            "EventList is a list of events.".into(),
+            "List of events".into(),
+        ),
+        Kind::Namespace => (
+            "NamespaceList is a list of Namespaces.".into(),
+            "Items is the list of Namespace objects in the list. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/".into(),
+        ),
+        Kind::Node => (
+            "NodeList is the whole list of all Nodes which have been registered with master."
+                .into(),
+            "List of nodes".into(),
+        ),
+        Kind::Deployment => (
+            "DeploymentList is a list of Deployments.".into(),
+            "Items is the list of Deployments.".into(),
+        ),
+        Kind::ReplicaSet => (
+            "ReplicaSetList is a collection of ReplicaSets.".into(),
+            "List of ReplicaSets. More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicaset".into(),
+        ),
+    };
+    let metadata = if kind == Kind::Deployment {
+        "Standard list metadata.".to_string()
+    } else {
+        format!("Standard list metadata. {MORE}#types-kinds")
+    };
+    let meta = |field: &str| {
+        defs.get(root(kind))
+            .and_then(|d| d.get("properties")?.get(field))
+            .cloned()
+            .unwrap_or_else(|| json!({"type": "string"}))
+    };
+    let schema = json!({
+        "description": description,
+        "type": "object",
+        "properties": {
+            "apiVersion": meta("apiVersion"),
+            "items": {
+                "description": items,
+                "type": "array",
+                "items": {"$ref": format!("#/components/schemas/{}", root(kind))},
+            },
+            "kind": meta("kind"),
+            "metadata": {
+                "allOf": [{"$ref": "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta"}],
+                "description": metadata,
+            },
+        },
+        "required": ["items"],
+    });
+    (format!("{}List", root(kind)), schema)
 }
 
 /// The schema name of a kind's object (`io.k8s.api.apps.v1.Deployment`).
@@ -113,5 +265,33 @@ mod tests {
                 .as_str()
                 .is_some_and(|s| s.contains("desired behavior of the Deployment"))
         );
+        // Kubernetes' `required`, not the Rust types' (`metadata` and a reference's `name`
+        // are optional), and the list kinds k8s-openapi has no schema for.
+        assert_eq!(definitions()[d].get("required"), None);
+        assert_eq!(
+            definitions()["io.k8s.api.core.v1.Event"]["required"],
+            json!(["involvedObject", "metadata"])
+        );
+        assert_eq!(
+            definitions()["io.k8s.api.core.v1.SecretKeySelector"]["required"],
+            json!(["key"])
+        );
+        let list = &definitions()["io.k8s.api.core.v1.PodList"];
+        assert_eq!(list["required"], json!(["items"]));
+        assert_eq!(
+            list["properties"]["items"]["items"]["$ref"],
+            "#/components/schemas/io.k8s.api.core.v1.Pod"
+        );
+        assert_eq!(list["description"], "PodList is a list of Pods.");
+        for meta in [
+            "Status",
+            "DeleteOptions",
+            "Patch",
+            "WatchEvent",
+            "APIResourceList",
+        ] {
+            let name = format!("io.k8s.apimachinery.pkg.apis.meta.v1.{meta}");
+            assert!(definitions().contains_key(&name), "{name}");
+        }
     }
 }

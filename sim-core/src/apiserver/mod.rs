@@ -5,6 +5,7 @@
 
 pub mod call;
 pub mod log;
+pub mod openapi;
 pub mod patch;
 mod rest;
 

@@ -9,7 +9,7 @@
 //! code and reason; no kubectl command line is built from a request, and no text is read to
 //! decide what happened.
 //!
-//! Served: discovery (aggregated or legacy, as the client asks), `/version`, OpenAPI v3,
+//! Served: discovery (aggregated or legacy, as the client asks), `/version`, OpenAPI v3 (generated),
 //! GET/LIST of every stored kind as JSON or as a server-side `Table`, watches (see [`watch`]),
 //! POST, PUT, PATCH (JSON, merge, strategic merge, server-side apply), DELETE, `dryRun=All`
 //! on every write, the `scale` subresource, `pods/log` and `services/proxy`. Every response

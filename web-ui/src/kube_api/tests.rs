@@ -234,3 +234,61 @@ async fn the_services_proxy_reaches_the_real_program() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn openapi_documents_are_served_under_their_hash_and_cached_for_good() {
+    let st = AppState::new(Sandbox::new(crate::DEMO, None).unwrap(), "test");
+    let app = crate::router(st);
+    let (status, ct, body) = call(&app, get("/openapi/v3")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ct, "application/json");
+    let index: Value = serde_json::from_str(&body).unwrap();
+    let url = index["paths"]["apis/apps/v1"]["serverRelativeURL"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let hash = url.split_once("?hash=").unwrap().1.to_string();
+
+    let res = app.clone().oneshot(get(&url)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let h = |name| res.headers().get(name).and_then(|v| v.to_str().ok());
+    assert_eq!(h(header::CONTENT_TYPE), Some("application/json"));
+    assert_eq!(h(header::CACHE_CONTROL), Some("public, immutable"));
+    assert_eq!(h(header::ETAG), Some(format!("\"{hash}\"").as_str()));
+    assert!(h(header::EXPIRES).is_some_and(|e| e.ends_with(" GMT")));
+
+    // The same document under the scenario clusters' prefix, and without a hash (not cached).
+    let nested = format!("/scenarios/any/k8s{url}");
+    let (status, _, doc) = call(&app, get(&nested)).await;
+    assert_eq!(status, StatusCode::OK);
+    let doc: Value = serde_json::from_str(&doc).unwrap();
+    assert_eq!(doc["openapi"], "3.0.0");
+    let res = app
+        .clone()
+        .oneshot(get("/openapi/v3/apis/apps/v1"))
+        .await
+        .unwrap();
+    assert_eq!(res.headers().get(header::CACHE_CONTROL), None);
+
+    let res = app
+        .clone()
+        .oneshot(get("/openapi/v3/apis/apps/v1?hash=stale"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::MOVED_PERMANENTLY);
+    assert_eq!(
+        res.headers().get(header::LOCATION).unwrap(),
+        format!("v1?hash={hash}").as_str()
+    );
+    let req = Request::get(&url)
+        .header(header::IF_NONE_MATCH, format!("\"{hash}\""))
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, body) = call(&app, req).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    assert_eq!(body, "");
+
+    let (status, _, body) = call(&app, get("/openapi/v3/apis/batch/v1")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("\"reason\":\"NotFound\""), "{body}");
+}
