@@ -3,6 +3,8 @@
 //! rollout undo/pause/resume/restart). Every write is defaulted and validated first, so a bad
 //! request changes nothing.
 
+pub mod list;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
