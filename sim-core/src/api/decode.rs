@@ -527,7 +527,10 @@ impl<'de> serde::de::Visitor<'de> for Yaml11<'de> {
             Ok(go_float(v))
         } else {
             // `json.Marshal` refuses infinities and NaN.
-            Err(E::custom(format!("json: unsupported value: {}", go_float_name(v))))
+            Err(E::custom(format!(
+                "json: unsupported value: {}",
+                go_float_name(v)
+            )))
         }
     }
 
@@ -648,8 +651,8 @@ fn go_parse_int_base0(s: &str) -> Option<Value> {
         (8, &body[2..])
     } else if body.len() >= 3 && lower.starts_with("0b") {
         (2, &body[2..])
-    } else if body.starts_with('0') {
-        (8, &body[1..])
+    } else if let Some(octal) = body.strip_prefix('0') {
+        (8, octal)
     } else {
         (10, body)
     };
@@ -1247,7 +1250,9 @@ mod tests {
             err.to_string(),
             "Deployment in version \"v1\" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32"
         );
-        assert!(matches!(&err, DecodeError::Malformed { field: Some(f), .. } if f == "spec.replicas"));
+        assert!(
+            matches!(&err, DecodeError::Malformed { field: Some(f), .. } if f == "spec.replicas")
+        );
         body["spec"]["replicas"] = serde_json::json!(true);
         assert!(
             decode_value(body.clone())
@@ -1285,7 +1290,9 @@ mod tests {
         assert_eq!(replicas("\"10\""), Err(refused.to_owned()));
         assert_eq!(replicas("'10'"), Err(refused.to_owned()));
         assert_eq!(replicas("!!str 10"), Err(refused.to_owned()));
-        assert!(replicas("yes").is_err_and(|e| e.ends_with("cannot unmarshal bool into Go struct field DeploymentSpec.spec.replicas of type int32")));
+        assert!(replicas("yes").is_err_and(|e| e.ends_with(
+            "cannot unmarshal bool into Go struct field DeploymentSpec.spec.replicas of type int32"
+        )));
 
         // A label value YAML 1.1 reads as a boolean is refused, as on a real cluster.
         let label = |v: &str| {
@@ -1308,12 +1315,21 @@ mod tests {
         // Keys are strings (a YAML 1.1 boolean key becomes "true"); merge keys apply.
         let y = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels: &base\n    app: web\n    yes: x\n  annotations:\n    <<: *base\n    app: mine\n";
         let v = parse_manifests(y).expect("decodes")[0].object.to_value();
-        assert_eq!(v["metadata"]["labels"], serde_json::json!({"app": "web", "true": "x"}));
-        assert_eq!(v["metadata"]["annotations"], serde_json::json!({"app": "mine", "true": "x"}));
+        assert_eq!(
+            v["metadata"]["labels"],
+            serde_json::json!({"app": "web", "true": "x"})
+        );
+        assert_eq!(
+            v["metadata"]["annotations"],
+            serde_json::json!({"app": "mine", "true": "x"})
+        );
         // Block and escaped scalars are strings.
         let y = "{apiVersion: v1, kind: Pod, metadata: {name: p, annotations: {a: \"y\\u0065s\", b: \"10\"}}}";
         let v = parse_manifests(y).expect("decodes")[0].object.to_value();
-        assert_eq!(v["metadata"]["annotations"], serde_json::json!({"a": "yes", "b": "10"}));
+        assert_eq!(
+            v["metadata"]["annotations"],
+            serde_json::json!({"a": "yes", "b": "10"})
+        );
         let y = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    a: |-\n      yes\n";
         let v = parse_manifests(y).expect("decodes")[0].object.to_value();
         assert_eq!(v["metadata"]["annotations"]["a"], "yes");
@@ -1328,7 +1344,9 @@ mod tests {
         let text = to_yaml(&v);
         assert!(text.contains("\"on\": \"yes\""), "{text}");
         assert!(text.contains("plain: web"), "{text}");
-        let again = parse_manifests(&text).expect("reads back")[0].object.to_value();
+        let again = parse_manifests(&text).expect("reads back")[0]
+            .object
+            .to_value();
         assert_eq!(again["metadata"], v["metadata"]);
     }
 

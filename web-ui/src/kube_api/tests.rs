@@ -258,7 +258,7 @@ async fn bad_read_parameters_get_the_api_servers_status_and_change_nothing() {
         (format!("{pods}?fieldSelector=status.phase"), 400, Some("BadRequest"), "invalid selector: 'status.phase'; can't understand 'status.phase'".into()),
         (format!("{pods}?fieldSelector=metadata.name%3Da%3Db"), 400, Some("BadRequest"), "invalid field selector: unescaped character in value: 61".into()),
         (format!("{deployments}?fieldSelector=spec.replicas%3D1"), 400, Some("BadRequest"), "\"spec.replicas\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\"".into()),
-        (format!("/api/v1/nodes?fieldSelector=metadata.namespace%3Dx"), 400, Some("BadRequest"), "field label not supported: metadata.namespace".into()),
+        ("/api/v1/nodes?fieldSelector=metadata.namespace%3Dx".to_string(), 400, Some("BadRequest"), "field label not supported: metadata.namespace".into()),
         (format!("{pods}?resourceVersion=abc"), 500, None, not_a_number.into()),
         (format!("{pods}?resourceVersion=abc&limit=500"), 400, Some("BadRequest"), format!("invalid resource version: {not_a_number}")),
         (format!("{pods}?resourceVersion={}", rv + 1), 504, Some("Timeout"), too_large.clone()),
