@@ -1248,3 +1248,90 @@ fn kubectl_apply_and_diff_patch_by_the_served_merge_keys() {
     );
     assert_eq!(c.ok(&["diff", "-f", &two]), "", "nothing left to change");
 }
+
+#[test]
+fn kubectl_selectors_and_bad_input_get_the_api_servers_errors() {
+    let c = Cluster::start();
+    let err = |args: &[&str]| {
+        let p = c.kubectl(args);
+        assert!(!p.ok, "kubectl {args:?} should fail:\n{}", p.stdout);
+        p.stderr.trim_end().to_string()
+    };
+    // A field label pods do not have.
+    assert_eq!(
+        err(&[
+            "get",
+            "pods",
+            "-n",
+            "live-coding",
+            "--field-selector",
+            "metadata.nam=x"
+        ]),
+        "Error from server (BadRequest): Unable to find \"/v1, Resource=pods\" that match label selector \"\", field selector \"metadata.nam=x\": field label not supported: metadata.nam"
+    );
+    // One they have: the ten running pods, then none pending.
+    let running = c.ok(&[
+        "get",
+        "pods",
+        "-n",
+        "live-coding",
+        "--field-selector",
+        "status.phase=Running,spec.restartPolicy=Always",
+    ]);
+    assert_eq!(running.lines().count(), 11, "{running}");
+    let pending = c.kubectl(&[
+        "get",
+        "pods",
+        "-n",
+        "live-coding",
+        "--field-selector",
+        "status.phase=Pending",
+    ]);
+    assert!(pending.ok, "{}", pending.stderr);
+    assert_eq!(
+        pending.stderr.trim(),
+        "No resources found in live-coding namespace."
+    );
+    // A label selector that does not parse.
+    assert_eq!(
+        err(&["get", "pods", "-n", "live-coding", "-l", "a in (b"]),
+        "Error from server (BadRequest): Unable to find \"/v1, Resource=pods\" that match label selector \"a in (b\", field selector \"\": unable to parse requirement: found '', expected: ',' or ')'"
+    );
+    // ReplicaSets' status.replicas is documented but apps/v1 does not convert it.
+    assert_eq!(
+        err(&[
+            "get",
+            "rs",
+            "-n",
+            "live-coding",
+            "--field-selector",
+            "status.replicas=0"
+        ]),
+        "Error from server (BadRequest): Unable to find \"apps/v1, Resource=replicasets\" that match label selector \"\", field selector \"status.replicas=0\": \"status.replicas\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\""
+    );
+    // A resourceVersion that is not a number, on a read from the watch cache.
+    assert_eq!(
+        err(&[
+            "get",
+            "--raw",
+            "/api/v1/namespaces/live-coding/pods?resourceVersion=abc"
+        ]),
+        "Error from server: resourceVersion: Invalid value: \"abc\": strconv.ParseUint: parsing \"abc\": invalid syntax"
+    );
+    // A quoted number in a manifest is a string: refused by the server, nothing created.
+    c.write(
+        "web.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: live-coding\nspec:\n  replicas: \"10\"\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers: [{name: web, image: nginx}]\n",
+    );
+    assert_eq!(
+        err(&["apply", "-f", "web.yaml"]),
+        "Error from server (BadRequest): error when creating \"web.yaml\": Deployment in version \"v1\" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32"
+    );
+    assert!(err(&["get", "deployment", "web", "-n", "live-coding"]).contains("NotFound"));
+    // A scenario that does not exist answers as the API server does, not with a page.
+    c.use_scenario("UNKNOWN");
+    assert_eq!(
+        err(&["get", "pods"]),
+        "Error from server (NotFound): Unable to list \"/v1, Resource=pods\": the server could not find the requested resource"
+    );
+}

@@ -1,6 +1,6 @@
 //! Errors the simulated API server returns, shaped like its `Status` objects.
 
-use crate::api::validation::Invalid;
+use crate::api::validation::{FieldError, Invalid};
 
 /// Why an API request failed; `Display` is the Status message kubectl prints after
 /// `Error from server (<reason>): `.
@@ -48,10 +48,66 @@ pub enum ApiError {
     /// gives it.
     #[error(transparent)]
     Patch(#[from] crate::apiserver::patch::PatchError),
+    /// The request's options failed validation: 422 Invalid, e.g.
+    /// `ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: …`.
+    #[error("{}", .0.message())]
+    InvalidOptions(InvalidOptions),
+    /// A read of a resourceVersion newer than the store's: 504 Timeout, with a cause
+    /// `ResourceVersionTooLarge`, after which the client may retry.
+    #[error("Timeout: Too large resource version: {requested}, current: {current}")]
+    TooLargeResourceVersion {
+        /// The resourceVersion asked for.
+        requested: u64,
+        /// The store's.
+        current: u64,
+        /// `details.retryAfterSeconds` (and the `Retry-After` header); 0 for none.
+        retry_after_seconds: u32,
+    },
+    /// 410 Expired: a `continue` token or resourceVersion from history the store no longer
+    /// has.
+    #[error("{0}")]
+    Expired(String),
+    /// An error the API server does not classify (a plain Go error reaching
+    /// `ErrorToAPIStatus`): 500 with no reason and no details. A resourceVersion that is not a
+    /// number, on a read the watch cache serves, is one.
+    #[error("{0}")]
+    Unclassified(String),
+}
+
+/// Options of a request that failed validation (`apierrors.NewInvalid` with no name).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvalidOptions {
+    /// `meta.k8s.io`.
+    pub group: &'static str,
+    /// `ListOptions`.
+    pub kind: &'static str,
+    /// Every field error, in the validator's order.
+    pub causes: Vec<FieldError>,
+}
+
+impl InvalidOptions {
+    /// The Status message: `ListOptions.meta.k8s.io "" is invalid: <causes>`, the causes as
+    /// `utilerrors.Aggregate` prints them (one bare, several in brackets, repeats dropped).
+    pub fn message(&self) -> String {
+        let mut seen: Vec<String> = Vec::new();
+        for c in &self.causes {
+            let text = c.to_string();
+            if !seen.contains(&text) {
+                seen.push(text);
+            }
+        }
+        let list = match seen.as_slice() {
+            [] => String::new(),
+            [one] => format!(": {one}"),
+            many => format!(": [{}]", many.join(", ")),
+        };
+        format!("{}.{} \"\" is invalid{list}", self.kind, self.group)
+    }
 }
 
 impl ApiError {
-    /// The Status `reason` (`NotFound`, `AlreadyExists`, `Invalid`, `BadRequest`).
+    /// The Status `reason` (`NotFound`, `AlreadyExists`, `Invalid`, `BadRequest`); `""` for an
+    /// unclassified error, whose Status has none.
     pub fn reason(&self) -> &'static str {
         match self {
             ApiError::NotFound { .. } => "NotFound",
@@ -64,6 +120,10 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "UnsupportedMediaType",
             ApiError::RequestEntityTooLarge(_) => "RequestEntityTooLarge",
             ApiError::Patch(e) => e.reason(),
+            ApiError::InvalidOptions(_) => "Invalid",
+            ApiError::TooLargeResourceVersion { .. } => "Timeout",
+            ApiError::Expired(_) => "Expired",
+            ApiError::Unclassified(_) => "",
         }
     }
 
@@ -80,6 +140,10 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => 415,
             ApiError::RequestEntityTooLarge(_) => 413,
             ApiError::Patch(e) => e.code(),
+            ApiError::InvalidOptions(_) => 422,
+            ApiError::TooLargeResourceVersion { .. } => 504,
+            ApiError::Expired(_) => 410,
+            ApiError::Unclassified(_) => 500,
         }
     }
 

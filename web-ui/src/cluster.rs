@@ -143,12 +143,55 @@ impl FromRequestParts<AppState> for Cluster {
                 Ok(p) => p,
                 Err(_) => return Ok(Cluster::Sandbox(st.clone())),
             };
-        match params.get("scenario") {
-            None => Ok(Cluster::Sandbox(st.clone())),
-            Some(id) => {
-                let slot = st.scenarios.run_of(id).await?;
-                Ok(Cluster::Scenario(st.clone(), slot))
-            }
-        }
+        let Some(id) = params.get("scenario") else {
+            return Ok(Cluster::Sandbox(st.clone()));
+        };
+        let page = match st.scenarios.run_of(id).await {
+            Ok(slot) => return Ok(Cluster::Scenario(st.clone(), slot)),
+            Err(page) => page,
+        };
+        // The scenario pages answer with HTML; the API answers with a Status, as the API server
+        // does for a URL it does not serve (kubectl then prints its message). A scenario that
+        // cannot start keeps its code, with the page's text when it is text.
+        use axum::http::{StatusCode, header};
+        use axum::response::IntoResponse;
+        let code = page.status();
+        let (reason, message) = if code == StatusCode::NOT_FOUND {
+            (
+                "NotFound",
+                "the server could not find the requested resource".to_owned(),
+            )
+        } else {
+            let is_text = page
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|c| c.starts_with("text/plain"));
+            let text = axum::body::to_bytes(page.into_body(), 64 << 10)
+                .await
+                .ok()
+                .filter(|_| is_text)
+                .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+                .filter(|t| !t.is_empty());
+            let reason = match code {
+                StatusCode::UNPROCESSABLE_ENTITY => "Invalid",
+                StatusCode::SERVICE_UNAVAILABLE => "ServiceUnavailable",
+                _ => "InternalError",
+            };
+            (
+                reason,
+                text.unwrap_or_else(|| format!("the scenario {id:?} cannot be served")),
+            )
+        };
+        let body = serde_json::json!({
+            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": message, "reason": reason, "details": {}, "code": code.as_u16(),
+        });
+        Err((
+            code,
+            [(header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response())
     }
 }

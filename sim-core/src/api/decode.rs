@@ -17,15 +17,19 @@
 //!   names come from re-decoding with probe values and reading serde's "expected …".
 //! * A malformed resource quantity fails decoding, as Go's `Quantity.UnmarshalJSON` does.
 //!
-//! YAML dialect: yaml_serde implements YAML 1.2, where Kubernetes' go-yaml implements YAML 1.1.
-//! The difference shows only for unquoted `yes`/`no`/`on`/`off`/`y`/`n` (strings here, booleans
-//! in Kubernetes, so a label value `enabled: yes` is accepted here but rejected by a real
-//! cluster) and for leading-zero octals such as `defaultMode: 0644` (decimal 644 here, 420 in
-//! Kubernetes). Where the schema wants an integer or a boolean, a string that YAML 1.1 would
-//! have read as one is reinterpreted (so `defaultMode: 0644` is 420 and `readOnly: yes` is true,
-//! as on a real cluster); the remaining difference is that an unquoted `yes` in a *string*
-//! field (a label value, an env value) is accepted here where Kubernetes rejects the boolean,
-//! and a *quoted* `"0644"` in an integer field is accepted where Kubernetes rejects the string.
+//! A JSON value is decoded as the API server decodes a request body: no coercion, so
+//! `"replicas": "10"` is refused (`json: cannot unmarshal string into Go struct field
+//! DeploymentSpec.spec.replicas of type int32`). YAML is first read into JSON as kubectl reads
+//! it before sending (sigs.k8s.io/yaml over go-yaml v2, so YAML 1.1): a *plain* scalar is a
+//! boolean when it is `yes`/`no`/`on`/`off`/`y`/`n` in any of their cases, an integer when Go's
+//! `strconv.ParseInt(s, 0, 64)` reads it without its underscores (`0644` is octal 420, `0x1F`,
+//! `1_000`), a float by YAML 1.1's pattern (written as an integer when whole, as Go's
+//! `json.Marshal` writes it); a quoted or block scalar is always a string. So `replicas: "10"` is
+//! refused as a real cluster refuses it, `readOnly: yes` is `true`, and a label value `enabled:
+//! yes` is refused as a boolean. yaml_serde parses YAML 1.2, which keeps quoting out of its
+//! values; the reader tells a plain scalar from a quoted one by where its text lies in the
+//! document (see [`yaml_to_json`]). [`to_yaml`] quotes the strings YAML 1.1 would read as
+//! something else, so what it writes reads back unchanged.
 
 // DecodeError is the shared interface's error type and carries the messages' parts by value;
 // decoding errors are the cold path, so the size of the Err variant does not matter.
@@ -232,7 +236,7 @@ pub fn parse_manifests(yaml: &str) -> Result<Vec<Manifest>, DecodeError> {
 pub fn parse_manifests_each(yaml: &str) -> Result<Vec<Result<Manifest, DecodeError>>, DecodeError> {
     let mut out = Vec::new();
     for doc in split_documents(yaml)? {
-        let value: Value = serde_yaml::from_str(&doc.text).map_err(|e| yaml_error(&e, &doc))?;
+        let value = yaml_to_json(&doc.text).map_err(|e| yaml_error(&e, &doc))?;
         if value.is_null() {
             continue;
         }
@@ -336,9 +340,37 @@ pub fn decode_value(value: Value) -> Result<Object, DecodeError> {
     .and_then(check_quantities)
 }
 
-/// Renders a JSON value as YAML (block style, as `kubectl get -o yaml` prints).
+/// Renders a JSON value as YAML (block style), which [`parse_manifests`] reads back as the same
+/// value: a string YAML 1.1 would read as something else (`"yes"`, `"on"`, `"1_000"`) is
+/// double-quoted, as go-yaml writes it.
 pub fn to_yaml(value: &Value) -> String {
-    serde_yaml::to_string(value).unwrap_or_default()
+    // yaml_serde quotes only what YAML 1.2 would misread. The strings YAML 1.1 misreads are
+    // wrapped in two private-use characters, which the emitter leaves as they are (they are
+    // printable and not indicators), and which become the quotes afterwards.
+    const OPEN: char = '\u{E000}';
+    const CLOSE: char = '\u{E001}';
+    fn mark(v: &Value) -> Value {
+        let wrap = |s: &str| {
+            if yaml11_plain(s).is_string() {
+                s.to_owned()
+            } else {
+                format!("{OPEN}{s}{CLOSE}")
+            }
+        };
+        match v {
+            Value::String(s) => Value::String(wrap(s)),
+            Value::Array(a) => Value::Array(a.iter().map(mark).collect()),
+            Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (wrap(k), mark(v))).collect()),
+            other => other.clone(),
+        }
+    }
+    let text = value.to_string();
+    if text.contains([OPEN, CLOSE]) {
+        return serde_yaml::to_string(value).unwrap_or_default();
+    }
+    serde_yaml::to_string(&mark(value))
+        .unwrap_or_default()
+        .replace([OPEN, CLOSE], "\"")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -412,88 +444,308 @@ fn yaml_error(e: &serde_yaml::Error, doc: &Document) -> DecodeError {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Typed decoding
+// YAML as kubectl reads it
 
-/// Decodes `value` as `T`, collecting ignored (unknown) fields.
-///
-/// A type error on a string that YAML 1.1 (Kubernetes' dialect) would have read as a number or
-/// a boolean (`defaultMode: 0644`, `readOnly: yes`) is repaired and the decode retried, so such
-/// manifests apply as they do on a real cluster (see the module docs).
-fn typed<T: DeserializeOwned>(value: &Value, kind: &str) -> Result<T, DecodeError> {
-    let mut patched: Option<Value> = None;
-    // Each round repairs one scalar; a manifest has far fewer than this many.
-    for _ in 0..256 {
-        let current = patched.as_ref().unwrap_or(value);
-        let mut unknown = Vec::new();
-        let result: Result<T, serde_json::Error> =
-            serde_ignored::deserialize(current, |path| unknown.push(render_path(&path)));
-        let err = match result {
-            Ok(obj) if unknown.is_empty() => return Ok(obj),
-            Ok(_) => {
-                return Err(DecodeError::UnknownFields {
-                    kind: kind.to_owned(),
-                    version: version_of(value),
-                    fields: unknown,
-                    line: None,
-                });
-            }
-            Err(err) => err.to_string(),
-        };
-        let path = locate::<T>(current, &err);
-        if let Some(fixed) = yaml11_scalar::<T>(current, &path) {
-            let mut next = current.clone();
-            if let Some(slot) = get_mut(&mut next, &path) {
-                *slot = fixed;
-                patched = Some(next);
-                continue;
-            }
-        }
-        let (detail, field) = describe_type_error::<T>(current, &err, &path);
-        return Err(DecodeError::Malformed {
-            kind: kind.to_owned(),
-            version: version_of(value),
-            detail,
-            field,
-            line: None,
-        });
-    }
-    Err(DecodeError::Malformed {
-        kind: kind.to_owned(),
-        version: version_of(value),
-        detail: "json: too many YAML 1.1 scalars to reinterpret".to_owned(),
-        field: None,
-        line: None,
-    })
+/// Reads one YAML document into JSON as kubectl does before sending it (see the module docs):
+/// YAML 1.1's reading of plain scalars, quoted scalars always strings, map keys as strings,
+/// merge keys (`<<`) applied.
+fn yaml_to_json(text: &str) -> Result<Value, serde_yaml::Error> {
+    use serde::de::DeserializeSeed;
+    Yaml11 { src: text }.deserialize(serde_yaml::Deserializer::from_str(text))
 }
 
-/// The YAML 1.1 reading of a plain scalar that YAML 1.2 left as a string, when the field wants
-/// an integer (`0644` octal, `1_000`) or a boolean (`yes`, `no`, `on`, `off`, `y`, `n`).
-fn yaml11_scalar<T: DeserializeOwned>(value: &Value, path: &[Seg]) -> Option<Value> {
-    let Some(Value::String(s)) = get(value, path).filter(|_| !path.is_empty()) else {
-        return None;
-    };
-    match go_type_at::<T>(value, path).as_str() {
-        "int32" | "int64" => {
-            let (neg, digits) = match s.strip_prefix('-') {
-                Some(d) => (true, d),
-                None => (false, s.strip_prefix('+').unwrap_or(s)),
-            };
-            let digits = digits.replace('_', "");
-            let n = if digits.len() > 1 && digits.starts_with('0') {
-                i64::from_str_radix(&digits[1..], 8).ok()?
-            } else if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-                digits.parse::<i64>().ok()?
-            } else {
-                return None;
-            };
-            Some(Value::from(if neg { -n } else { n }))
+/// A YAML node as JSON; `src` is the document, to see how a scalar was written.
+#[derive(Clone, Copy)]
+struct Yaml11<'de> {
+    src: &'de str,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Yaml11<'de> {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Yaml11<'de> {
+    /// Whether `s`, a scalar's value borrowed from the document, was written plain: not in
+    /// quotes and without an explicit tag such as `!!str`. A value that is not a slice of the
+    /// document (quoted with escapes, a block scalar, a folded plain one) never needs YAML 1.1's
+    /// reading, so it counts as quoted.
+    fn is_plain(&self, s: &str) -> bool {
+        let base = self.src.as_ptr() as usize;
+        let at = s.as_ptr() as usize;
+        let Some(before) = at
+            .checked_sub(base)
+            .filter(|off| *off <= self.src.len())
+            .and_then(|off| self.src.get(..off))
+        else {
+            return false;
+        };
+        if before.ends_with(['"', '\'']) {
+            return false;
         }
-        "bool" => match s.as_str() {
-            "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Some(Value::Bool(true)),
-            "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => Some(Value::Bool(false)),
-            _ => None,
-        },
-        _ => None,
+        let token = before
+            .trim_end()
+            .rsplit(|c: char| c.is_whitespace() || matches!(c, '[' | '{' | ','))
+            .next()
+            .unwrap_or("");
+        !token.starts_with('!')
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Yaml11<'de> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_i128<E>(self, v: i128) -> Result<Value, E> {
+        Ok(go_float(v as f64))
+    }
+
+    fn visit_u128<E>(self, v: u128) -> Result<Value, E> {
+        Ok(go_float(v as f64))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Value, E> {
+        if v.is_finite() {
+            Ok(go_float(v))
+        } else {
+            // `json.Marshal` refuses infinities and NaN.
+            Err(E::custom(format!(
+                "json: unsupported value: {}",
+                go_float_name(v)
+            )))
+        }
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Value, E> {
+        Ok(if self.is_plain(v) {
+            yaml11_plain(v)
+        } else {
+            Value::String(v.to_owned())
+        })
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element_seed(self)? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        use serde::de::Error as _;
+        let mut out = Map::new();
+        let mut merged: Vec<Value> = Vec::new();
+        while let Some(key) = map.next_key_seed(self)? {
+            let value = map.next_value_seed(self)?;
+            // sigs.k8s.io/yaml writes every key as a string.
+            let key = match key {
+                Value::String(s) => s,
+                Value::Bool(b) => b.to_string(),
+                Value::Number(n) => n.to_string(),
+                Value::Null => "null".to_owned(),
+                other => {
+                    return Err(A::Error::custom(format!(
+                        "unsupported map key of type {}",
+                        json_kind(&other)
+                    )));
+                }
+            };
+            if key == "<<" {
+                merged.push(value);
+            } else {
+                out.insert(key, value);
+            }
+        }
+        // `<<: *base` or `<<: [*a, *b]`: keys written in the mapping win, then earlier sources.
+        for source in merged {
+            let sources = match source {
+                Value::Array(a) => a,
+                other => vec![other],
+            };
+            for m in sources {
+                let Value::Object(m) = m else {
+                    return Err(A::Error::custom(
+                        "map merge requires map or sequence of maps as the value",
+                    ));
+                };
+                for (k, v) in m {
+                    out.entry(k).or_insert(v);
+                }
+            }
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// The YAML 1.1 (go-yaml v2) reading of a plain scalar that yaml_serde left as a string.
+fn yaml11_plain(s: &str) -> Value {
+    match s {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => return Value::Bool(true),
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => return Value::Bool(false),
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        _ => {}
+    }
+    // Numbers start with a digit or a sign (go-yaml's resolve table).
+    if !s.starts_with(|c: char| c.is_ascii_digit() || c == '+' || c == '-') {
+        return Value::String(s.to_owned());
+    }
+    let plain = s.replace('_', "");
+    if let Some(n) = go_parse_int_base0(&plain) {
+        return n;
+    }
+    if yaml11_float(&plain)
+        && let Ok(f) = plain.parse::<f64>()
+    {
+        return go_float(f);
+    }
+    Value::String(s.to_owned())
+}
+
+/// `strconv.ParseInt(s, 0, 64)`, else `strconv.ParseUint(s, 0, 64)`: a sign, then `0x`, `0o`,
+/// `0b` or a leading `0` (octal) for the base.
+fn go_parse_int_base0(s: &str) -> Option<Value> {
+    let (neg, signed, body) = match s.as_bytes().first() {
+        Some(b'-') => (true, true, &s[1..]),
+        Some(b'+') => (false, true, &s[1..]),
+        _ => (false, false, s),
+    };
+    let lower = body.to_ascii_lowercase();
+    let (radix, digits) = if body.len() >= 3 && lower.starts_with("0x") {
+        (16, &body[2..])
+    } else if body.len() >= 3 && lower.starts_with("0o") {
+        (8, &body[2..])
+    } else if body.len() >= 3 && lower.starts_with("0b") {
+        (2, &body[2..])
+    } else if let Some(octal) = body.strip_prefix('0') {
+        (8, octal)
+    } else {
+        (10, body)
+    };
+    if body.is_empty() || !digits.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let magnitude = if digits.is_empty() {
+        0
+    } else {
+        u128::from_str_radix(digits, radix).ok()?
+    };
+    if neg {
+        let v = -i128::try_from(magnitude).ok()?;
+        return i64::try_from(v).ok().map(Value::from);
+    }
+    if let Ok(v) = i64::try_from(magnitude) {
+        return Some(Value::from(v));
+    }
+    // ParseUint takes no sign.
+    u64::try_from(magnitude)
+        .ok()
+        .filter(|_| !signed)
+        .map(Value::from)
+}
+
+/// go-yaml v2's float pattern: `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
+fn yaml11_float(s: &str) -> bool {
+    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some(("", frac)) => !frac.is_empty() && digits(frac),
+        Some((int, frac)) => !int.is_empty() && digits(int) && digits(frac),
+        None => !mantissa.is_empty() && digits(mantissa),
+    };
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !e.is_empty() && digits(e)
+    });
+    mantissa_ok && exponent_ok
+}
+
+/// A float as Go's `json.Marshal` writes a float64 and the API server then reads it: a whole
+/// number below 1e21 is an integer (`3.0` is `3`, which an int32 field accepts).
+fn go_float(f: f64) -> Value {
+    if f.fract() == 0.0 && f.abs() < 1e21 && f >= i64::MIN as f64 && f <= i64::MAX as f64 {
+        Value::from(f as i64)
+    } else {
+        Value::from(f)
+    }
+}
+
+fn go_float_name(f: f64) -> &'static str {
+    if f.is_nan() {
+        "NaN"
+    } else if f > 0.0 {
+        "+Inf"
+    } else {
+        "-Inf"
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Typed decoding
+
+/// Decodes `value` as `T`, collecting ignored (unknown) fields; no value is coerced.
+fn typed<T: DeserializeOwned>(value: &Value, kind: &str) -> Result<T, DecodeError> {
+    let mut unknown = Vec::new();
+    let result: Result<T, serde_json::Error> =
+        serde_ignored::deserialize(value, |path| unknown.push(render_path(&path)));
+    match result {
+        Ok(obj) if unknown.is_empty() => Ok(obj),
+        Ok(_) => Err(DecodeError::UnknownFields {
+            kind: kind.to_owned(),
+            version: version_of(value),
+            fields: unknown,
+            line: None,
+        }),
+        Err(err) => {
+            let err = err.to_string();
+            let path = locate::<T>(value, &err);
+            let (detail, field) = describe_type_error::<T>(value, &err, &path);
+            Err(DecodeError::Malformed {
+                kind: kind.to_owned(),
+                version: version_of(value),
+                detail,
+                field,
+                line: None,
+            })
+        }
     }
 }
 
@@ -983,6 +1235,119 @@ mod tests {
         );
         // Anything else in an integer field is still a type error.
         assert!(parse_manifests(&y.replace("0644", "0x1Z")).is_err());
+    }
+
+    #[test]
+    fn a_json_body_is_not_coerced() {
+        let mut body: Value = serde_json::from_str(
+            r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"x"},
+                "spec":{"replicas":"10","selector":{"matchLabels":{"a":"b"}},
+                "template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"i"}]}}}}"#,
+        )
+        .expect("json");
+        let err = decode_value(body.clone()).expect_err("a string is not an int32");
+        assert_eq!(
+            err.to_string(),
+            "Deployment in version \"v1\" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32"
+        );
+        assert!(
+            matches!(&err, DecodeError::Malformed { field: Some(f), .. } if f == "spec.replicas")
+        );
+        body["spec"]["replicas"] = serde_json::json!(true);
+        assert!(
+            decode_value(body.clone())
+                .expect_err("bool")
+                .to_string()
+                .ends_with("cannot unmarshal bool into Go struct field DeploymentSpec.spec.replicas of type int32")
+        );
+        body["spec"]["template"]["spec"]["containers"][0]["stdin"] = serde_json::json!("yes");
+        body["spec"]["replicas"] = serde_json::json!(10);
+        assert!(
+            decode_value(body)
+                .expect_err("no YAML 1.1 reading of JSON strings")
+                .to_string()
+                .ends_with("cannot unmarshal string into Go struct field Container.spec.template.spec.containers.stdin of type bool")
+        );
+    }
+
+    #[test]
+    fn yaml_is_read_as_kubectl_reads_it() {
+        let replicas = |r: &str| {
+            parse_manifests(&COURSE.replace("replicas: 10", &format!("replicas: {r}")))
+                .map(|d| d[0].object.to_value()["spec"]["replicas"].clone())
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(replicas("10"), Ok(serde_json::json!(10)));
+        assert_eq!(replicas("1_0"), Ok(serde_json::json!(10)));
+        assert_eq!(replicas("0x0A"), Ok(serde_json::json!(10)));
+        assert_eq!(replicas("012"), Ok(serde_json::json!(10)));
+        assert_eq!(replicas("+10"), Ok(serde_json::json!(10)));
+        // A whole float is written as an integer by json.Marshal.
+        assert_eq!(replicas("10.0"), Ok(serde_json::json!(10)));
+        // `09` is not octal; YAML 1.1 reads it as the float 9.
+        assert_eq!(replicas("09"), Ok(serde_json::json!(9)));
+        let refused = "Deployment in version \"v1\" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32";
+        assert_eq!(replicas("\"10\""), Err(refused.to_owned()));
+        assert_eq!(replicas("'10'"), Err(refused.to_owned()));
+        assert_eq!(replicas("!!str 10"), Err(refused.to_owned()));
+        assert!(replicas("yes").is_err_and(|e| e.ends_with(
+            "cannot unmarshal bool into Go struct field DeploymentSpec.spec.replicas of type int32"
+        )));
+
+        // A label value YAML 1.1 reads as a boolean is refused, as on a real cluster.
+        let label = |v: &str| {
+            parse_manifests(&format!(
+                "{{apiVersion: v1, kind: Pod, metadata: {{name: p, labels: {{enabled: {v}}}}}}}"
+            ))
+            .map(|d| d[0].object.to_value()["metadata"]["labels"]["enabled"].clone())
+            .map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            label("yes"),
+            Err("Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal bool into Go struct field ObjectMeta.metadata.labels of type string".into())
+        );
+        assert_eq!(label("'yes'"), Ok(serde_json::json!("yes")));
+        assert_eq!(label("\"on\""), Ok(serde_json::json!("on")));
+        assert_eq!(label("yesterday"), Ok(serde_json::json!("yesterday")));
+        assert_eq!(label("2024-01-01"), Ok(serde_json::json!("2024-01-01")));
+        assert_eq!(label("1.2.3"), Ok(serde_json::json!("1.2.3")));
+
+        // Keys are strings (a YAML 1.1 boolean key becomes "true"); merge keys apply.
+        let y = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels: &base\n    app: web\n    yes: x\n  annotations:\n    <<: *base\n    app: mine\n";
+        let v = parse_manifests(y).expect("decodes")[0].object.to_value();
+        assert_eq!(
+            v["metadata"]["labels"],
+            serde_json::json!({"app": "web", "true": "x"})
+        );
+        assert_eq!(
+            v["metadata"]["annotations"],
+            serde_json::json!({"app": "mine", "true": "x"})
+        );
+        // Block and escaped scalars are strings.
+        let y = "{apiVersion: v1, kind: Pod, metadata: {name: p, annotations: {a: \"y\\u0065s\", b: \"10\"}}}";
+        let v = parse_manifests(y).expect("decodes")[0].object.to_value();
+        assert_eq!(
+            v["metadata"]["annotations"],
+            serde_json::json!({"a": "yes", "b": "10"})
+        );
+        let y = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    a: |-\n      yes\n";
+        let v = parse_manifests(y).expect("decodes")[0].object.to_value();
+        assert_eq!(v["metadata"]["annotations"]["a"], "yes");
+    }
+
+    #[test]
+    fn to_yaml_quotes_what_yaml_1_1_would_misread() {
+        let v = serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "p", "labels": {"on": "yes", "n": "1_000", "o": "0644", "t": "true", "plain": "web"}},
+        });
+        let text = to_yaml(&v);
+        assert!(text.contains("\"on\": \"yes\""), "{text}");
+        assert!(text.contains("plain: web"), "{text}");
+        let again = parse_manifests(&text).expect("reads back")[0]
+            .object
+            .to_value();
+        assert_eq!(again["metadata"], v["metadata"]);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! request changes nothing.
 
 pub mod call;
+pub mod list;
 pub mod log;
 pub mod openapi;
 pub mod patch;

@@ -46,6 +46,7 @@ use sim_core::Sim;
 use sim_core::api::Object;
 use sim_core::api::selector::Selector;
 use sim_core::api::validation::Invalid;
+use sim_core::apiserver::list::{self, ListOptions};
 use sim_core::apiserver::resource_of;
 use sim_core::error::ApiError;
 use sim_core::kubectl::{self, print::GetOptions};
@@ -330,15 +331,30 @@ pub(super) async fn handle(
     {
         return service_proxy(&st, ns, name, &method, &uri, body);
     }
+    let pairs = query_pairs(&uri);
+    let first = |key: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
     match (method.as_str(), target.name, target.sub) {
         ("GET", None, _) => {
-            if is_on(&query, "watch") {
-                return watch(&st, &target, &query, &headers);
+            // Every bad parameter is answered before any work.
+            let pairs = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            let opts = match ListOptions::parse(pairs, res.kind) {
+                Ok(o) => o,
+                Err(e) => return request_error(&e),
+            };
+            if opts.watch {
+                return watch(&st, &target, opts, &headers);
             }
-            list(&st, &target, &query, &headers)
+            list(&st, &target, &opts, &query, &headers)
         }
         // An object's `status` subresource reads as the object, as the API server serves it.
-        ("GET", Some(name), None | Some("status")) => get_one(&st, &target, name, &headers),
+        ("GET", Some(name), None | Some("status")) => {
+            get_one(&st, &target, name, first("resourceVersion"), &headers)
+        }
         ("GET", Some(name), Some("scale")) => scale_get(&st, &target, name),
         ("GET", Some(name), Some("log")) if res.kind == Kind::Pod => {
             pod_log(&st, &target, name, &query)

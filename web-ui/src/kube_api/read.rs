@@ -109,44 +109,32 @@ pub(super) fn wants_table(h: &HeaderMap) -> bool {
         .is_some_and(|v| v.contains("as=Table"))
 }
 
-/// The request's `labelSelector` and `fieldSelector` (as list and watch read them), or the
-/// BadRequest Status the API server gives for a bad one.
-pub(super) fn selectors(
-    q: &BTreeMap<String, String>,
-) -> Result<(Selector, Vec<FieldTerm>), Box<Response>> {
-    let bad = |msg: String| Box::new(status(400, "BadRequest", &msg, json!({})));
-    let selector = match q.get("labelSelector").map(|s| Selector::parse(s)) {
-        None => Selector::everything(),
-        Some(Ok(s)) => s,
-        Some(Err(e)) => return Err(bad(format!("unable to parse requirement: {e}"))),
-    };
-    let fields = match q.get("fieldSelector").map(|s| parse_fields(s)) {
-        None => Vec::new(),
-        Some(Ok(f)) => f,
-        Some(Err(e)) => return Err(bad(e)),
-    };
-    Ok((selector, fields))
+/// The query's parameters in order, each value as sent (list and watch read the first of each).
+pub(super) fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
+    Query::<Vec<(String, String)>>::try_from_uri(uri)
+        .map(|Query(q)| q)
+        .unwrap_or_default()
 }
 
+/// A LIST, with `opts` already read from the query (`ListOptions::parse`); the storage checks
+/// of its resourceVersion and continue token come before any object is read.
 pub(super) fn list(
     st: &Cluster,
     t: &Target<'_>,
+    opts: &ListOptions,
     q: &BTreeMap<String, String>,
     headers: &HeaderMap,
 ) -> Response {
-    let (selector, fields) = match selectors(q) {
-        Ok(x) => x,
-        Err(r) => return *r,
-    };
     let sb = st.lock();
-    let objs: Vec<Object> = kubectl::list(sb.sim(), t.res.kind, t.ns, &selector)
+    let current = sb.sim().store.resource_version();
+    if let Err(e) = opts.check_list(current) {
+        return request_error(&e);
+    }
+    let objs: Vec<Object> = kubectl::list(sb.sim(), t.res.kind, t.ns, &opts.label_selector)
         .into_iter()
-        .filter(|o| {
-            let v = o.to_value();
-            fields.iter().all(|f| f.matches(&v))
-        })
+        .filter(|o| opts.field_selector.matches(o))
         .collect();
-    let rv = sb.sim().store.resource_version().to_string();
+    let rv = current.to_string();
     if wants_table(headers) {
         let mut v = table(
             sb.sim(),
@@ -173,54 +161,6 @@ pub(super) fn list(
         "metadata": {"resourceVersion": rv},
         "items": items,
     }))
-}
-
-/// One term of a field selector (`metadata.name=x`, `involvedObject.kind!=Pod`).
-pub(super) struct FieldTerm {
-    path: Vec<String>,
-    value: String,
-    equal: bool,
-}
-
-impl FieldTerm {
-    pub(super) fn matches(&self, obj: &Value) -> bool {
-        let mut v = obj;
-        for p in &self.path {
-            match v.get(p) {
-                Some(x) => v = x,
-                None => return (self.value.is_empty()) == self.equal,
-            }
-        }
-        let s = match v {
-            Value::String(s) => s.clone(),
-            Value::Null => String::new(),
-            other => other.to_string(),
-        };
-        (s == self.value) == self.equal
-    }
-}
-
-/// Parses a field selector; the terms may come in any order (kubectl-surface §4.6).
-pub(super) fn parse_fields(s: &str) -> Result<Vec<FieldTerm>, String> {
-    s.split(',')
-        .filter(|t| !t.is_empty())
-        .map(|t| {
-            let (k, v, equal) = if let Some((k, v)) = t.split_once("!=") {
-                (k, v, false)
-            } else if let Some((k, v)) = t.split_once("==") {
-                (k, v, true)
-            } else if let Some((k, v)) = t.split_once('=') {
-                (k, v, true)
-            } else {
-                return Err(format!("invalid selector: '{s}'; can't understand '{t}'"));
-            };
-            Ok(FieldTerm {
-                path: k.split('.').map(str::to_string).collect(),
-                value: v.to_string(),
-                equal,
-            })
-        })
-        .collect()
 }
 
 /// A `meta.k8s.io/v1` Table of `objs` with the columns `kubectl get` shows for the kind, the
@@ -292,8 +232,19 @@ pub(super) fn lookup(sim: &Sim, res: &Res, ns: &str, name: &str) -> Option<Objec
     sim.get_object(res.kind, ns, name)
 }
 
-pub(super) fn get_one(st: &Cluster, t: &Target<'_>, name: &str, headers: &HeaderMap) -> Response {
+/// A GET of one object; a `resourceVersion` (the first sent) is checked as the watch cache
+/// checks it before the object is looked up.
+pub(super) fn get_one(
+    st: &Cluster,
+    t: &Target<'_>,
+    name: &str,
+    resource_version: Option<&str>,
+    headers: &HeaderMap,
+) -> Response {
     let sb = st.lock();
+    if let Err(e) = list::check_get(resource_version, sb.sim().store.resource_version()) {
+        return request_error(&e);
+    }
     let Some(obj) = lookup(sb.sim(), t.res, t.ns.unwrap_or(""), name) else {
         return not_found(t.res, name);
     };

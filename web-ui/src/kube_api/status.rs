@@ -38,11 +38,64 @@ pub(super) fn status(code: u16, reason: &str, message: &str, details: Value) -> 
         .into_response()
 }
 
-pub(super) fn api_error(e: &ApiError, res: &Res, name: &str) -> Response {
-    if let ApiError::Invalid(inv) = e {
-        return invalid(inv);
+/// The Status for an error of a request's options or of the storage behind a read, as the API
+/// server builds each (`apierrors.NewBadRequest`, `NewInvalid`, `NewTimeoutError`,
+/// `NewResourceExpired`, and `ErrorToAPIStatus` for an error it does not classify): details only
+/// where the API server sends them, no `reason` for an unclassified 500.
+pub(super) fn request_error(e: &ApiError) -> Response {
+    let mut body = json!({
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": e.to_string(), "code": e.code(),
+    });
+    if !e.reason().is_empty() {
+        body["reason"] = json!(e.reason());
     }
-    status(e.code(), e.reason(), &e.to_string(), details(res, name))
+    let mut retry_after = None;
+    match e {
+        ApiError::InvalidOptions(inv) => {
+            let causes: Vec<Value> = inv
+                .causes
+                .iter()
+                .map(|c| json!({"reason": c.error_type.cause_type(), "message": c.body(), "field": c.field}))
+                .collect();
+            body["details"] = json!({"group": inv.group, "kind": inv.kind, "causes": causes});
+        }
+        ApiError::TooLargeResourceVersion {
+            retry_after_seconds,
+            ..
+        } => {
+            let mut details = json!({"causes": [{
+                "reason": "ResourceVersionTooLarge",
+                "message": "Too large resource version",
+            }]});
+            if *retry_after_seconds > 0 {
+                details["retryAfterSeconds"] = json!(retry_after_seconds);
+                retry_after = Some(retry_after_seconds.to_string());
+            }
+            body["details"] = details;
+        }
+        ApiError::Invalid(inv) => return invalid(inv),
+        _ => {}
+    }
+    let code = StatusCode::from_u16(e.code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut res = (code, json_body(&body)).into_response();
+    if let Some(secs) = retry_after
+        && let Ok(v) = header::HeaderValue::from_str(&secs)
+    {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
+}
+
+/// The Status of an error about one object of `res`: its details name the object, except
+/// for the errors whose details are their own (options, resource versions) or that have none.
+pub(super) fn api_error(e: &ApiError, res: &Res, name: &str) -> Response {
+    match e {
+        ApiError::Invalid(inv) => invalid(inv),
+        ApiError::InvalidOptions(_) | ApiError::TooLargeResourceVersion { .. } => request_error(e),
+        _ if e.reason().is_empty() => request_error(e),
+        _ => status(e.code(), e.reason(), &e.to_string(), details(res, name)),
+    }
 }
 
 /// 422 Invalid with one cause per field error (kubectl prints the causes, not the message).

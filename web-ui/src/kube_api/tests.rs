@@ -292,3 +292,155 @@ async fn openapi_documents_are_served_under_their_hash_and_cached_for_good() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body.contains("\"reason\":\"NotFound\""), "{body}");
 }
+
+/// A read's bad parameters, each with the Status kube-apiserver answers: code, reason (`None`
+/// for an unclassified 500, which has none) and message. None of them changes the sandbox.
+#[tokio::test]
+async fn bad_read_parameters_get_the_api_servers_status_and_change_nothing() {
+    let st = AppState::new(Sandbox::new(crate::DEMO, None).unwrap(), "test");
+    let app = crate::router(st.clone());
+    let rv = st.sb().sim.store.resource_version();
+    let pods = "/api/v1/namespaces/live-coding/pods";
+    let deployments = "/apis/apps/v1/namespaces/live-coding/deployments";
+    let too_large = format!(
+        "Timeout: Too large resource version: {}, current: {rv}",
+        rv + 1
+    );
+    let not_a_number = "resourceVersion: Invalid value: \"abc\": strconv.ParseUint: parsing \"abc\": invalid syntax";
+    let cases: Vec<(String, u16, Option<&str>, String)> = vec![
+        (format!("{pods}?timeoutSeconds=x"), 400, Some("BadRequest"), "strconv.ParseInt: parsing \"x\": invalid syntax".into()),
+        (format!("{pods}?limit=abc"), 400, Some("BadRequest"), "strconv.ParseInt: parsing \"abc\": invalid syntax".into()),
+        (format!("{pods}?watch=1&timeoutSeconds=1.5"), 400, Some("BadRequest"), "strconv.ParseInt: parsing \"1.5\": invalid syntax".into()),
+        (format!("{pods}?labelSelector=a+in+(b"), 400, Some("BadRequest"), "unable to parse requirement: found '', expected: ',' or ')'".into()),
+        (format!("{pods}?labelSelector=app%3D"), 200, None, String::new()),
+        (format!("{pods}?fieldSelector=metadata.nam%3Dx"), 400, Some("BadRequest"), "field label not supported: metadata.nam".into()),
+        (format!("{pods}?fieldSelector=status.phase"), 400, Some("BadRequest"), "invalid selector: 'status.phase'; can't understand 'status.phase'".into()),
+        (format!("{pods}?fieldSelector=metadata.name%3Da%3Db"), 400, Some("BadRequest"), "invalid field selector: unescaped character in value: 61".into()),
+        (format!("{deployments}?fieldSelector=spec.replicas%3D1"), 400, Some("BadRequest"), "\"spec.replicas\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\"".into()),
+        ("/api/v1/nodes?fieldSelector=metadata.namespace%3Dx".to_string(), 400, Some("BadRequest"), "field label not supported: metadata.namespace".into()),
+        (format!("{pods}?resourceVersion=abc"), 500, None, not_a_number.into()),
+        (format!("{pods}?resourceVersion=abc&limit=500"), 400, Some("BadRequest"), format!("invalid resource version: {not_a_number}")),
+        (format!("{pods}?resourceVersion={}", rv + 1), 504, Some("Timeout"), too_large.clone()),
+        (format!("{pods}?watch=true&resourceVersion=abc"), 500, None, not_a_number.into()),
+        (format!("{pods}/x?resourceVersion=abc"), 500, None, not_a_number.into()),
+        (format!("{pods}?sendInitialEvents=true"), 422, Some("Invalid"), "ListOptions.meta.k8s.io \"\" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is forbidden for list".into()),
+        (format!("{deployments}?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true"), 422, Some("Invalid"), "ListOptions.meta.k8s.io \"\" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled".into()),
+        (format!("{pods}?resourceVersionMatch=Exact"), 422, Some("Invalid"), "ListOptions.meta.k8s.io \"\" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided".into()),
+        (format!("{pods}?continue=abc!"), 400, Some("BadRequest"), "invalid continue token: continue key is not valid: illegal base64 data at input byte 3".into()),
+        ("/scenarios/UNKNOWN/k8s/api/v1/pods".into(), 404, Some("NotFound"), "the server could not find the requested resource".into()),
+    ];
+    for (uri, code, reason, message) in &cases {
+        let (status, ct, body) = call(&app, get(uri)).await;
+        assert_eq!(status.as_u16(), *code, "{uri}: {body}");
+        if *code == 200 {
+            continue;
+        }
+        assert!(ct.starts_with("application/json"), "{uri}: {ct}");
+        let v: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{uri}: {e}: {body}"));
+        assert_eq!(v["kind"], "Status", "{uri}");
+        assert_eq!(v["status"], "Failure", "{uri}");
+        assert_eq!(v["code"], *code, "{uri}");
+        assert_eq!(v["reason"].as_str(), *reason, "{uri}");
+        assert_eq!(v["message"], message.as_str(), "{uri}");
+    }
+    // The details kubectl and client-go read.
+    let (_, _, body) = call(&app, get(&cases[16].0)).await;
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        v["details"],
+        json!({"group": "meta.k8s.io", "kind": "ListOptions", "causes": [{
+            "reason": "FieldValueForbidden",
+            "message": "Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled",
+            "field": "sendInitialEvents",
+        }]})
+    );
+    let res = app.clone().oneshot(get(&cases[12].0)).await.unwrap();
+    assert_eq!(
+        res.headers().get(header::RETRY_AFTER).map(|v| v.as_bytes()),
+        Some(&b"1"[..])
+    );
+    let (_, _, body) = call(&app, get(&cases[10].0)).await;
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        v.get("details").is_none() && v.get("reason").is_none(),
+        "{body}"
+    );
+
+    // A JSON body is decoded as the API server decodes it: no coercion.
+    let req = Request::post(deployments)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},
+                "spec":{"replicas":"10","selector":{"matchLabels":{"app":"web"}},
+                "template":{"metadata":{"labels":{"app":"web"}},
+                "spec":{"containers":[{"name":"c","image":"nginx"}]}}}}"#,
+        ))
+        .unwrap();
+    let (status, _, body) = call(&app, req).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["reason"], "BadRequest");
+    assert_eq!(
+        v["message"],
+        "Deployment in version \"v1\" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32"
+    );
+
+    assert_eq!(st.sb().sim.store.resource_version(), rv, "nothing changed");
+    assert!(st.sb().actions.is_empty(), "nothing recorded");
+}
+
+/// What is not an error: any `watch` but `0`/`false` is a watch, a negative limit is no
+/// limit, a field selector filters by the kind's fields.
+#[tokio::test]
+async fn read_parameters_the_api_server_accepts() {
+    let st = AppState::new(Sandbox::new(crate::DEMO, None).unwrap(), "test");
+    let t = st.sb().sim.now() + sim_core::SimDuration::from_secs(30);
+    st.sb().run_to(t);
+    let app = crate::router(st.clone());
+    let pods = "/api/v1/namespaces/live-coding/pods";
+    let names = |body: &str| -> Vec<String> {
+        let v: Value = serde_json::from_str(body).unwrap();
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["metadata"]["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (status, _, all) = call(&app, get(&format!("{pods}?limit=-1&watch=false"))).await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    let all = names(&all);
+    assert_eq!(all.len(), 10);
+    let (_, _, running) = call(
+        &app,
+        get(&format!("{pods}?fieldSelector=status.phase%3DRunning")),
+    )
+    .await;
+    assert_eq!(names(&running), all);
+    let (_, _, pending) = call(
+        &app,
+        get(&format!("{pods}?fieldSelector=status.phase%21%3DRunning")),
+    )
+    .await;
+    assert!(names(&pending).is_empty(), "{pending}");
+    let one = format!("{pods}?fieldSelector=metadata.name%3D%3D{}", all[3]);
+    let (_, _, body) = call(&app, get(&one)).await;
+    assert_eq!(names(&body), [all[3].clone()]);
+    let (status, _, body) = call(&app, get(&format!("{pods}?resourceVersion=0&limit=500"))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // watch=maybe is a watch; a negative timeout ends it at once.
+    let res = app
+        .clone()
+        .oneshot(get(&format!("{pods}?watch=maybe&timeoutSeconds=1")))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(res.into_body(), 1 << 22)
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&body);
+    assert_eq!(text.matches("\"type\":\"ADDED\"").count(), 10, "{text}");
+    let (status, _, body) = call(&app, get(&format!("{pods}?watch=1&timeoutSeconds=-1"))).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, ""));
+}

@@ -6,10 +6,10 @@ use super::*;
 /// How many changes each cluster keeps for its watchers once one watches.
 pub(super) const CHANGE_LOG: usize = 50_000;
 
-/// `?watch=1`: a stream of `{"type", "object"}` lines. A watch-list
-/// (`sendInitialEvents=true`) is refused with the 422 a server without the WatchList feature
-/// gives, so kubectl falls back to LIST + WATCH instead of waiting forever for a bookmark
-/// (kubectl-surface §4.7).
+/// `?watch=1`: a stream of `{"type", "object"}` lines, for `opts` already read from the query
+/// (`ListOptions::parse`). A watch-list (`sendInitialEvents`) never gets here: the WatchList
+/// feature is off, so validation refuses it with the 422 such a server gives, and kubectl falls
+/// back to LIST + WATCH instead of waiting forever for a bookmark (kubectl-surface §4.7).
 ///
 /// After every change of the cluster (its `changed` signal, at most 20 times a second) the
 /// watcher reads the store's change log from the resourceVersion it last saw, looks up only
@@ -20,34 +20,27 @@ pub(super) const CHANGE_LOG: usize = 50_000;
 /// when it fell more than [`CHANGE_LOG`] changes behind, after the cluster was rebuilt
 /// (scrubber, reset step) and for events. Objects changed after the requested
 /// resourceVersion are sent as `MODIFIED` first; deletions from before the watch started
-/// cannot be replayed. A watcher that went away is noticed at its next write.
+/// cannot be replayed. A watcher that went away is noticed at its next write. The watch ends
+/// after `timeoutSeconds`, or 30 minutes (the API server's `minRequestTimeout`), or at once
+/// for a negative timeout.
 pub(super) fn watch(
     st: &Cluster,
     t: &Target<'_>,
-    q: &BTreeMap<String, String>,
+    opts: ListOptions,
     headers: &HeaderMap,
 ) -> Response {
-    if is_on(q, "sendInitialEvents") {
-        return status(
-            422,
-            "Invalid",
-            "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled",
-            json!({}),
-        );
-    }
-    let (selector, fields) = match selectors(q) {
-        Ok(x) => x,
-        Err(r) => return *r,
+    let since = match opts.check_watch() {
+        Ok(rv) => rv,
+        Err(e) => return request_error(&e),
     };
-    let since: u64 = q
-        .get("resourceVersion")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let timeout = q
-        .get("timeoutSeconds")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1800u64)
-        .min(3600);
+    let Some(timeout) = opts.watch_timeout_seconds(1800) else {
+        return ([(header::CONTENT_TYPE, "application/json")], "").into_response();
+    };
+    let ListOptions {
+        label_selector: selector,
+        field_selector: fields,
+        ..
+    } = opts;
     let as_table = wants_table(headers);
     let kind = t.res.kind;
     let ns = t.ns.map(str::to_string);
@@ -89,11 +82,7 @@ pub(super) fn watch(
                 let sim = sb.sim();
                 let wanted = |o: &Object| {
                     let labels = o.metadata().labels.clone().unwrap_or_default();
-                    selector.matches(&labels)
-                        && (fields.is_empty() || {
-                            let v = o.to_value();
-                            fields.iter().all(|f| f.matches(&v))
-                        })
+                    selector.matches(&labels) && fields.matches(o)
                 };
                 let entry = |o: Object| {
                     let rv = o
