@@ -356,3 +356,45 @@ fn a_run_written_through_every_verb_exports_and_replays_byte_for_byte() {
         "registry.local/web:v1"
     );
 }
+
+#[test]
+fn apply_switches_a_deployment_to_recreate_as_a_real_server_does() {
+    let c = Cluster::start();
+    let web = c.write("web.yaml", WEB);
+    c.ok(&["apply", "-f", &web]);
+    // The live strategy is the defaulted RollingUpdate; kubectl's patch carries `$retainKeys`
+    // for the union, which drops `rollingUpdate`.
+    let recreate = c.write(
+        "recreate.yaml",
+        &WEB.replace(
+            "spec:\n  replicas: 2\n",
+            "spec:\n  replicas: 2\n  strategy:\n    type: Recreate\n",
+        ),
+    );
+    let diff = c.kubectl(&["diff", "-f", &recreate]);
+    assert!(
+        !diff.ok && diff.stderr.is_empty(),
+        "{}{}",
+        diff.stdout,
+        diff.stderr
+    );
+    assert!(
+        diff.stdout.contains("+    type: Recreate"),
+        "{}",
+        diff.stdout
+    );
+    assert_eq!(
+        c.ok(&["apply", "-f", &recreate]),
+        "deployment.apps/web configured\n"
+    );
+    let strategy = c.ok(&[
+        "get",
+        "deploy",
+        "web",
+        "-n",
+        "live-coding",
+        "-o",
+        "jsonpath={.spec.strategy}",
+    ]);
+    assert_eq!(strategy, r#"{"type":"Recreate"}"#);
+}

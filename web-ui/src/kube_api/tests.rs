@@ -444,3 +444,248 @@ async fn read_parameters_the_api_server_accepts() {
     let (status, _, body) = call(&app, get(&format!("{pods}?watch=1&timeoutSeconds=-1"))).await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, ""));
 }
+
+/// Bad writes of every kind, each answered with a Status of the API server's code and
+/// reason; none of them changes the sandbox or is recorded in the run.
+#[tokio::test]
+async fn bad_writes_get_a_status_and_change_and_record_nothing() {
+    let st = AppState::new(Sandbox::new(crate::DEMO, None).unwrap(), "test");
+    let app = crate::router(st.clone());
+    let rv = st.sb().sim.store.resource_version();
+    let actions = st.sb().actions.len();
+    let dep = "/apis/apps/v1/namespaces/live-coding/deployments/credit-scoring-api";
+    let deps = "/apis/apps/v1/namespaces/live-coding/deployments";
+    let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    let deep_object = format!(
+        "{}{}",
+        "{\"a\":".repeat(200),
+        format!("1{}", "}".repeat(200))
+    );
+    let cases: Vec<(&str, String, &str, String, u16, &str)> = vec![
+        (
+            "PATCH",
+            dep.to_string(),
+            "application/merge-patch+json",
+            "{".into(),
+            400,
+            "BadRequest",
+        ),
+        (
+            "PATCH",
+            dep.to_string(),
+            "application/strategic-merge-patch+json",
+            "[1]".into(),
+            400,
+            "BadRequest",
+        ),
+        (
+            "PATCH",
+            dep.to_string(),
+            "application/strategic-merge-patch+json",
+            r#"{"spec":{"$patch":"frob"}}"#.into(),
+            500,
+            "",
+        ),
+        (
+            "PATCH",
+            dep.to_string(),
+            "application/strategic-merge-patch+json",
+            r#"{"spec":{"strategy":{"$retainKeys":"type"}}}"#.into(),
+            400,
+            "BadRequest",
+        ),
+        (
+            "PATCH",
+            dep.to_string(),
+            "application/json-patch+json",
+            r#"{"op":"add"}"#.into(),
+            400,
+            "BadRequest",
+        ),
+        (
+            "PATCH",
+            dep.to_string(),
+            "application/json-patch+json",
+            r#"[{"op":"remove","path":"/spec/nope"}]"#.into(),
+            422,
+            "Invalid",
+        ),
+        (
+            "PATCH",
+            dep.to_string(),
+            "application/json-patch+json",
+            r#"[{"op":"frob","path":"/spec"}]"#.into(),
+            422,
+            "Invalid",
+        ),
+        (
+            "PATCH",
+            dep.to_string(),
+            "application/merge-patch+json",
+            r#"{"spec":{"replicas":"10"}}"#.into(),
+            400,
+            "BadRequest",
+        ),
+        (
+            "PATCH",
+            dep.to_string(),
+            "application/merge-patch+json",
+            r#"{"spec":{"replicas":-1}}"#.into(),
+            422,
+            "Invalid",
+        ),
+        (
+            "PATCH",
+            dep.to_string(),
+            "application/merge-patch+json",
+            r#"{"metadata":{"resourceVersion":"1"}}"#.into(),
+            409,
+            "Conflict",
+        ),
+        (
+            "PATCH",
+            dep.to_string(),
+            "application/merge-patch+json",
+            deep.clone(),
+            400,
+            "BadRequest",
+        ),
+        (
+            "PATCH",
+            dep.to_string(),
+            "application/strategic-merge-patch+json",
+            deep_object.clone(),
+            400,
+            "BadRequest",
+        ),
+        (
+            "PATCH",
+            dep.to_string(),
+            "text/plain",
+            "{}".into(),
+            415,
+            "UnsupportedMediaType",
+        ),
+        (
+            "PATCH",
+            format!("{dep}?dryRun=Some"),
+            "application/merge-patch+json",
+            "{}".into(),
+            400,
+            "BadRequest",
+        ),
+        (
+            "PATCH",
+            format!("{dep}?fieldValidation=Sloppy"),
+            "application/merge-patch+json",
+            "{}".into(),
+            400,
+            "BadRequest",
+        ),
+        (
+            "PATCH",
+            format!("{dep}?force=true"),
+            "application/merge-patch+json",
+            "{}".into(),
+            400,
+            "BadRequest",
+        ),
+        (
+            "POST",
+            deps.to_string(),
+            "text/plain",
+            r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"x"}}"#.into(),
+            415,
+            "UnsupportedMediaType",
+        ),
+        (
+            "POST",
+            deps.to_string(),
+            "application/json",
+            "not json".into(),
+            400,
+            "BadRequest",
+        ),
+        (
+            "POST",
+            deps.to_string(),
+            "application/json",
+            r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"x"}}"#.into(),
+            400,
+            "BadRequest",
+        ),
+        (
+            "POST",
+            deps.to_string(),
+            "application/json",
+            deep.clone(),
+            400,
+            "BadRequest",
+        ),
+        (
+            "PUT",
+            dep.to_string(),
+            "application/json",
+            r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"other"}}"#.into(),
+            400,
+            "BadRequest",
+        ),
+        (
+            "DELETE",
+            dep.to_string(),
+            "application/json",
+            r#"{"propagationPolicy":"Sideways"}"#.into(),
+            400,
+            "BadRequest",
+        ),
+        (
+            "DELETE",
+            dep.to_string(),
+            "application/json",
+            r#"{"preconditions":{"uid":"nope"}}"#.into(),
+            409,
+            "Conflict",
+        ),
+        (
+            "DELETE",
+            "/apis/apps/v1/namespaces/live-coding/deployments/nope".to_string(),
+            "",
+            String::new(),
+            404,
+            "NotFound",
+        ),
+        (
+            "PATCH",
+            format!("{dep}/status"),
+            "application/merge-patch+json",
+            "{}".into(),
+            405,
+            "MethodNotAllowed",
+        ),
+    ];
+    for (method, uri, ctype, body, code, reason) in cases {
+        let mut req = Request::builder().method(method).uri(uri.as_str());
+        if !ctype.is_empty() {
+            req = req.header(header::CONTENT_TYPE, ctype);
+        }
+        let (status, _, text) = call(&app, req.body(Body::from(body.clone())).unwrap()).await;
+        let what = format!("{method} {uri} {ctype} {}", &body[..body.len().min(60)]);
+        assert_eq!(status.as_u16(), code, "{what}: {text}");
+        let v: Value =
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("{what}: not JSON: {text}"));
+        assert_eq!(v["kind"], "Status", "{what}");
+        // An error the API server does not classify (a 500) has no reason.
+        let got = v["reason"].as_str().unwrap_or("");
+        assert_eq!(got, reason, "{what}: {text}");
+        assert!(
+            v["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{what}: {text}"
+        );
+    }
+    assert_eq!(
+        st.sb().sim.store.resource_version(),
+        rv,
+        "a bad write changed the store"
+    );
+    assert_eq!(st.sb().actions.len(), actions, "a bad write was recorded");
+}
