@@ -456,11 +456,7 @@ async fn bad_writes_get_a_status_and_change_and_record_nothing() {
     let dep = "/apis/apps/v1/namespaces/live-coding/deployments/credit-scoring-api";
     let deps = "/apis/apps/v1/namespaces/live-coding/deployments";
     let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
-    let deep_object = format!(
-        "{}{}",
-        "{\"a\":".repeat(200),
-        format!("1{}", "}".repeat(200))
-    );
+    let deep_object = format!("{}1{}", "{\"a\":".repeat(200), "}".repeat(200));
     let cases: Vec<(&str, String, &str, String, u16, &str)> = vec![
         (
             "PATCH",
