@@ -15,6 +15,8 @@ use super::names::{
 pub(super) const IMMUTABLE: &str = "field is immutable";
 /// `IsNegativeErrorMsg`.
 pub(super) const IS_NEGATIVE: &str = "must be greater than or equal to 0";
+/// `TotalAnnotationSizeLimitB`: 256 KiB for all of an object's annotations, keys included.
+pub(super) const TOTAL_ANNOTATION_SIZE_LIMIT_B: usize = 256 * (1 << 10);
 
 /// Which name rule an object kind uses (`ValidateNameFunc`).
 #[derive(Clone, Copy)]
@@ -108,7 +110,8 @@ pub(super) fn validate_labels(labels: Option<&BTreeMap<String, String>>, path: &
     }
 }
 
-/// `ValidateAnnotations` (keys only; the 256 KiB total is not checked).
+/// `ValidateAnnotations`: each key is a qualified name (in any case), and the keys and values
+/// together hold at most [`TOTAL_ANNOTATION_SIZE_LIMIT_B`] bytes (`ValidateAnnotationsSize`).
 pub(super) fn validate_annotations(
     ann: Option<&BTreeMap<String, String>>,
     path: &str,
@@ -118,6 +121,14 @@ pub(super) fn validate_annotations(
         for m in is_qualified_name(&k.to_lowercase()) {
             e.invalid_str(path, k, &m);
         }
+    }
+    let total: usize = ann
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| k.len() + v.len())
+        .sum();
+    if total > TOTAL_ANNOTATION_SIZE_LIMIT_B {
+        e.too_long(path, TOTAL_ANNOTATION_SIZE_LIMIT_B);
     }
 }
 
@@ -165,7 +176,14 @@ pub(super) fn validate_label_selector(sel: &LabelSelector, path: &str, e: &mut E
 mod tests {
     //! `TestValidateObjectMeta…` and `TestValidateLabels` cases of `objectmeta_test.go`.
 
+    use std::collections::BTreeMap;
+
+    use k8s_openapi::api::core::v1::Namespace;
+
+    use super::TOTAL_ANNOTATION_SIZE_LIMIT_B;
+    use crate::api::Object;
     use crate::api::validation::tests::{check, course_with};
+    use crate::api::validation::{ErrorType, validate};
 
     #[test]
     fn bad_labels() {
@@ -190,5 +208,102 @@ mod tests {
             ),
             ["metadata.namespace: Required value"]
         );
+    }
+
+    /// A namespace `n` with these annotations, validated: the rendered causes.
+    fn annotated(annotations: &[(&str, String)]) -> Vec<String> {
+        let mut ns = Namespace::default();
+        ns.metadata.name = Some("n".to_owned());
+        let ann: BTreeMap<String, String> = annotations
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
+        ns.metadata.annotations = Some(ann);
+        match validate(&Object::Namespace(ns)) {
+            Ok(()) => Vec::new(),
+            Err(inv) => inv.causes.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    /// `TestValidateAnnotations`' size cases: keys and values count, the limit itself passes.
+    #[test]
+    fn annotations_total_size() {
+        let limit = TOTAL_ANNOTATION_SIZE_LIMIT_B;
+        assert_eq!(limit, 262_144);
+        let at_limit = [("a", "x".repeat(limit - 1))];
+        assert_eq!(annotated(&at_limit), Vec::<String>::new());
+        let split = [
+            ("a", "x".repeat(limit / 2 - 1)),
+            ("b", "x".repeat(limit / 2 - 1)),
+        ];
+        assert_eq!(annotated(&split), Vec::<String>::new());
+        let over = [("a", "x".repeat(limit))];
+        assert_eq!(
+            annotated(&over),
+            ["metadata.annotations: Too long: may not be more than 262144 bytes"]
+        );
+        let over = [("a", "x".repeat(limit / 2)), ("b", "x".repeat(limit / 2))];
+        assert_eq!(annotated(&over).len(), 1);
+    }
+
+    /// What the API server's 422 carries and kubectl prints for too many annotation bytes.
+    #[test]
+    fn annotations_too_long_renders_as_the_api_server_does() {
+        let mut ns = Namespace::default();
+        ns.metadata.name = Some("n".to_owned());
+        ns.metadata.annotations = Some(BTreeMap::from([(
+            "a".to_owned(),
+            "x".repeat(TOTAL_ANNOTATION_SIZE_LIMIT_B),
+        )]));
+        let inv = validate(&Object::Namespace(ns)).expect_err("too long");
+        let cause = &inv.causes[0];
+        assert_eq!(cause.field, "metadata.annotations");
+        assert_eq!(cause.error_type, ErrorType::TooLong);
+        assert_eq!(cause.error_type.cause_type(), "FieldValueTooLong");
+        assert_eq!(cause.body(), "Too long: may not be more than 262144 bytes");
+        assert_eq!(
+            inv.status_message(),
+            "Namespace \"n\" is invalid: metadata.annotations: Too long: may not be more than 262144 bytes"
+        );
+        assert_eq!(
+            inv.to_string(),
+            "The Namespace \"n\" is invalid: metadata.annotations: Too long: may not be more than 262144 bytes"
+        );
+    }
+
+    /// Pod templates carry the same rule, at the template's path.
+    #[test]
+    fn template_annotations_total_size() {
+        let big = "x".repeat(TOTAL_ANNOTATION_SIZE_LIMIT_B);
+        let y = course_with(
+            "labels: {phase: live-coding, app: rest-api}\n    spec",
+            &format!(
+                "labels: {{phase: live-coding, app: rest-api}}\n      annotations: {{a: {big}}}\n    spec"
+            ),
+        );
+        assert_eq!(
+            check(&y),
+            ["spec.template.annotations: Too long: may not be more than 262144 bytes"]
+        );
+    }
+
+    /// `TestValidateAnnotations`' key cases: qualified names, case does not matter.
+    #[test]
+    fn annotation_keys_are_qualified_names() {
+        let ok = [
+            ("simple", String::new()),
+            ("Now-With.Dots_And-Caps", String::new()),
+            ("example.com/MyKey", String::new()),
+            ("EXAMPLE.com/key", String::new()),
+        ];
+        assert_eq!(annotated(&ok), Vec::<String>::new());
+        assert_eq!(
+            annotated(&[("a b", String::new())]),
+            [
+                "metadata.annotations: Invalid value: \"a b\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
+            ]
+        );
+        assert_eq!(annotated(&[("a/b/c", String::new())]).len(), 1);
+        assert_eq!(annotated(&[("/a", String::new())]).len(), 1);
     }
 }

@@ -331,6 +331,13 @@ impl Errs {
         let detail = format!("supported values: {}", quoted.join(", "));
         self.push(field, ErrorType::NotSupported, Some(bad), &detail);
     }
+    /// `field.TooLong`: the value is not shown. Kubernetes 1.32 and later word it
+    /// `may not be more than N bytes`; older servers said `must have at most N bytes`.
+    fn too_long(&mut self, field: &str, max_bytes: usize) {
+        let unit = if max_bytes == 1 { "byte" } else { "bytes" };
+        let detail = format!("may not be more than {max_bytes} {unit}");
+        self.push(field, ErrorType::TooLong, None, &detail);
+    }
     /// `ValidateNonnegativeField`.
     fn nonnegative(&mut self, field: &str, v: i64) {
         if v < 0 {
