@@ -7,13 +7,16 @@
 //! changed, as data). The sandbox sits behind a mutex that is never
 //! held across an `.await`. Every asset is embedded in the binary.
 
+pub mod catalog;
 mod cluster;
 pub mod compare;
 pub mod kube_api;
 mod managed;
+mod markdown;
 pub mod node_ports;
 mod progress;
 mod protobuf;
+mod routes;
 pub mod sandbox;
 pub mod scenario_run;
 pub mod scenario_ui;
@@ -206,7 +209,7 @@ pub fn router(state: AppState) -> Router {
         .route("/compare/image", post(compare_image))
         .route("/compare/speed", post(compare_speed))
         .merge(kube_api::routes())
-        .merge(scenario_ui::routes())
+        .merge(routes::scenario::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }

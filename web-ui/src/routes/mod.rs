@@ -1,0 +1,3 @@
+//! The HTTP handlers, grouped by page.
+
+pub(crate) mod scenario;
