@@ -15,13 +15,11 @@
 use std::collections::BTreeMap;
 use std::path::Path as FsPath;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::watch;
 
-use crate::AppState;
 use crate::catalog::{Catalog, Course, Source, read_files, stamps};
 use crate::progress::Progress;
 use crate::routes::scenario::{invalid_page, not_found};
@@ -321,61 +319,4 @@ impl Scenarios {
                 .into_response()),
         }
     }
-}
-
-/// Starts the task that moves every run's clock (every 50 ms) and, for a folder, re-reads
-/// it when a file changes (every second).
-pub fn spawn_driver(st: AppState) -> tokio::task::JoinHandle<()> {
-    let sc = st.scenarios.clone();
-    tokio::spawn(async move {
-        let mut interval = tokio::time::interval(Duration::from_millis(50));
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut last = tokio::time::Instant::now();
-        let mut ticks = 0u64;
-        loop {
-            interval.tick().await;
-            let now = tokio::time::Instant::now();
-            let wall = (now - last).min(Duration::from_millis(250));
-            last = now;
-            let slots: Vec<Arc<Slot>> = sc.runs().values().cloned().collect();
-            let budget = Duration::from_millis(40 / slots.len().max(1) as u64);
-            for slot in slots {
-                let changed = {
-                    let mut run = slot.lock();
-                    let before = (
-                        run.session.sim.now(),
-                        run.session.sim.store.resource_version(),
-                    );
-                    run.tick(wall, budget);
-                    let rv = run.session.sim.store.resource_version();
-                    // Checks look at the whole cluster: after a change, or four times a
-                    // second as time passes (history and traffic windows move with it).
-                    if rv != before.1 || ticks.is_multiple_of(5) {
-                        run.evaluate();
-                    }
-                    before != (run.session.sim.now(), rv)
-                };
-                if changed {
-                    slot.notify();
-                }
-            }
-            ticks += 1;
-            if ticks.is_multiple_of(20) {
-                // Once a second: students' progress to disk, and the instructor's folder.
-                let sc3 = sc.clone();
-                let _ = tokio::task::spawn_blocking(move || sc3.save_progress()).await;
-                let sc2 = sc.clone();
-                let reloaded = tokio::task::spawn_blocking(move || sc2.rescan())
-                    .await
-                    .unwrap_or(false);
-                if reloaded {
-                    // Pages show a notice when their file changed.
-                    let slots: Vec<Arc<Slot>> = sc.runs().values().cloned().collect();
-                    for s in slots {
-                        s.notify();
-                    }
-                }
-            }
-        }
-    })
 }

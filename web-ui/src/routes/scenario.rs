@@ -532,7 +532,7 @@ async fn apply(
         let mut run = slot.lock();
         let out = run.apply(&f.yaml);
         let line = (out.code != 0)
-            .then(|| crate::error_line(&f.yaml, &out.stderr))
+            .then(|| super::error_line(&f.yaml, &out.stderr))
             .flatten();
         run.console.yaml = f.yaml.clone();
         run.console.apply_out = format!(
@@ -747,7 +747,7 @@ async fn pod(
         return not_started(&id);
     };
     let mut run = slot.lock();
-    crate::pod_page(&mut run.session.sim, ns, name)
+    super::pod_page(&mut run.session.sim, ns, name)
 }
 
 #[cfg(test)]
