@@ -10,7 +10,8 @@
 //! and, for a folder, looks at the files' modification times every second.
 //!
 //! This file holds what the pages share: [`Scenarios`], the catalog ([`crate::catalog`]) and
-//! one [`Slot`] per run started. The routes are in `routes/scenario.rs`.
+//! one [`Slot`] per run started. The routes are in `routes/scenario.rs`, the task that moves
+//! the runs' clocks in `driver.rs`.
 
 use std::collections::BTreeMap;
 use std::path::Path as FsPath;
