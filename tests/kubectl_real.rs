@@ -627,7 +627,8 @@ fn kubectl_patch_of_any_type_and_replace_are_recorded_and_replay() {
         r#"[{"op":"add","path":"/spec/template/spec/containers/0/env","value":[{"name":"LOG","value":"debug"}]}]"#,
     );
     assert!(p.ok, "{}", p.stderr);
-    // Strategic merge: containers merge by name, and so do their env vars.
+    // Strategic merge: containers merge by name, and so do their env vars; without a
+    // `$setElementOrder` the patch's new item comes first, as apimachinery orders it.
     let p = patch(
         "strategic",
         r#"{"spec":{"template":{"spec":{"containers":[{"name":"api","env":[{"name":"MODE","value":"fast"}]}]}}}}"#,
@@ -635,7 +636,7 @@ fn kubectl_patch_of_any_type_and_replace_are_recorded_and_replay() {
     assert!(p.ok, "{}", p.stderr);
     assert_eq!(
         get(".spec.template.spec.containers[0].env[*].name"),
-        "LOG MODE"
+        "MODE LOG"
     );
     assert_eq!(
         get(".spec.template.spec.containers[0].image"),

@@ -13,7 +13,6 @@ mod describe;
 mod duration;
 mod get;
 mod history;
-mod node;
 mod output;
 mod table;
 mod util;
@@ -22,7 +21,8 @@ mod util;
 mod fixtures;
 
 pub use describe::{
-    describe_deployment, describe_pod, describe_replicaset, describe_service, describe_service_at,
+    describe_deployment, describe_node, describe_pod, describe_replicaset, describe_service,
+    describe_service_at,
 };
 pub use duration::{age, human_duration, short_human_duration};
 pub use get::{
@@ -30,7 +30,6 @@ pub use get::{
     get_replicasets, get_services, pod_status_cells,
 };
 pub use history::{replicaset_for_revision, rollout_history, rollout_history_revision};
-pub use node::describe_node;
 pub use output::{to_json, to_yaml};
 
 /// Options shared by `kubectl get` printers.

@@ -5,15 +5,17 @@
 
 use std::collections::BTreeMap;
 
-use super::{Args, Output, list, parse_kind, unknown_kind};
 use crate::api::Object;
 use crate::api::selector::Selector;
 use crate::apiserver::kind_prefix;
 use crate::error::ApiError;
+use crate::kubectl::args::{Args, parse_kind};
+use crate::kubectl::list::list;
+use crate::kubectl::{Output, unknown_kind};
 use crate::sim::Sim;
 
 /// `kubectl label` (`annotate` false) or `kubectl annotate` (true).
-pub(super) fn label(sim: &mut Sim, args: &Args, ns: &str, annotate: bool) -> Output {
+pub(in crate::kubectl) fn label(sim: &mut Sim, args: &Args, ns: &str, annotate: bool) -> Output {
     let verb = if annotate { "annotate" } else { "label" };
     let p = &args.positional;
     let (kind_word, name, changes) = match p.first().map(|w| w.split_once('/')) {

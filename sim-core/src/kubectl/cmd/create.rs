@@ -5,12 +5,20 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Args, FileSource, Output, apply, apply_text, parse_kind, unknown_kind};
+use super::apply::{apply, apply_text};
+use crate::apiserver::resource_of;
+use crate::kubectl::args::{Args, parse_kind};
+use crate::kubectl::{FileSource, Output, unknown_kind};
 use crate::sim::Sim;
 use crate::store::Kind;
 
 /// `kubectl create ...`: a generator, or `-f FILE` as `apply` reads it.
-pub(super) fn create(sim: &mut Sim, args: &Args, ns: &str, files: &dyn FileSource) -> Output {
+pub(in crate::kubectl) fn create(
+    sim: &mut Sim,
+    args: &Args,
+    ns: &str,
+    files: &dyn FileSource,
+) -> Output {
     let what = args.positional.first().map(String::as_str);
     match what {
         Some("deployment" | "deploy") => deployment(sim, args, ns),
@@ -183,7 +191,7 @@ fn service(sim: &mut Sim, args: &Args, ns: &str) -> Output {
 /// `kubectl expose deployment|replicaset|pod|service NAME [--port=P] [--target-port=T]
 /// [--type=T] [--name=N] [--protocol=TCP]`: a Service selecting what the object selects (a
 /// pod: its labels), with the object's labels, on the given port or the container's.
-pub(super) fn expose(sim: &mut Sim, args: &Args, ns: &str) -> Output {
+pub(in crate::kubectl) fn expose(sim: &mut Sim, args: &Args, ns: &str) -> Output {
     let (kind_word, name) = match args.positional.first().and_then(|w| w.split_once('/')) {
         Some((k, n)) => (k.to_string(), n.to_string()),
         None => match (args.positional.first(), args.positional.get(1)) {
@@ -205,7 +213,7 @@ pub(super) fn expose(sim: &mut Sim, args: &Args, ns: &str) -> Output {
         return Output::err(format!("error: cannot expose a {}", kind.as_str()));
     }
     let Some(obj) = sim.get_object(kind, ns, &name) else {
-        let resource = super::resource_of(kind);
+        let resource = resource_of(kind);
         return Output::err(format!(
             "Error from server (NotFound): {resource} \"{name}\" not found"
         ));

@@ -10,12 +10,10 @@ use k8s_openapi::api::core::v1::{Event, Node, Pod};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::jiff::Timestamp;
 
-use super::describe::{
-    PrefixWriter, describe_events, print_annotations_multiline, print_labels_multiline,
-};
-use super::duration::age;
-use super::get::node_roles;
-use super::util::{rfc1123z_opt, s};
+use super::{PrefixWriter, describe_events, print_annotations_multiline, print_labels_multiline};
+use crate::kubectl::print::duration::age;
+use crate::kubectl::print::get::node_roles;
+use crate::kubectl::print::util::{rfc1123z_opt, s};
 
 /// `kubectl describe node`. `pods` may be all pods; those bound to the node and not finished are
 /// listed, as kubectl's field selector does.

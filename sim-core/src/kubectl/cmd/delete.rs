@@ -1,0 +1,148 @@
+//! `kubectl delete`: by name, `KIND/NAME` or `-f`, with cascade and grace period, waiting
+//! until the objects are gone.
+
+use super::apply::read_files;
+use crate::api::decode::parse_manifests;
+use crate::apiserver::kind_prefix;
+use crate::controller::gc::Propagation;
+use crate::kubectl::args::{Args, parse_kind};
+use crate::kubectl::{Clock, FileSource, Output, server_error, unknown_kind};
+use crate::sim::Sim;
+use crate::store::Kind;
+
+pub(in crate::kubectl) fn delete(
+    sim: &mut Sim,
+    args: &Args,
+    ns: &str,
+    files: &dyn FileSource,
+    clock: &mut dyn Clock,
+) -> Output {
+    let propagation = match args.get(&["--cascade"]) {
+        Some("orphan") | Some("false") => Propagation::Orphan,
+        Some("foreground") => Propagation::Foreground,
+        _ => Propagation::Background,
+    };
+    let mut targets: Vec<(Kind, String, String, Option<String>)> = Vec::new();
+    if args.has(&["-f", "--filename"]) {
+        let texts = match read_files(args, files) {
+            Ok(t) => t,
+            Err(o) => return o,
+        };
+        for (path, text) in texts {
+            match parse_manifests(&text) {
+                Ok(ms) => {
+                    for m in ms {
+                        let Some(kind) = parse_kind(m.object.kind()) else {
+                            continue;
+                        };
+                        let obj_ns = m.object.namespace().unwrap_or(ns).to_string();
+                        targets.push((
+                            kind,
+                            obj_ns,
+                            m.object.name().to_string(),
+                            Some(path.clone()),
+                        ));
+                    }
+                }
+                Err(e) => return Output::err(format!("error: error parsing {path}: {e}")),
+            }
+        }
+    } else {
+        let p = &args.positional;
+        if p.iter().any(|w| w.contains('/')) {
+            for w in p {
+                let Some((k, n)) = w.split_once('/') else {
+                    return Output::err(
+                        "error: there is no need to specify a resource type as a separate argument when passing arguments in resource/name form",
+                    );
+                };
+                let Some(kind) = parse_kind(k) else {
+                    return unknown_kind(k);
+                };
+                targets.push((kind, ns.to_string(), n.to_string(), None));
+            }
+        } else {
+            let Some(kw) = p.first() else {
+                return Output::err(
+                    "error: You must provide one or more resources by argument or filename.",
+                );
+            };
+            let Some(kind) = parse_kind(kw) else {
+                return unknown_kind(kw);
+            };
+            if p.len() < 2 {
+                return Output::err("error: resource(s) were provided, but no name was specified");
+            }
+            for n in &p[1..] {
+                targets.push((kind, ns.to_string(), n.clone(), None));
+            }
+        }
+    }
+    let mut out = Output::default();
+    // delete_flags.go: --now is grace 1; --force alone is grace 0; grace 0 without --force
+    // becomes 1.
+    let force = args.has(&["--force"]) && args.get(&["--force"]) != Some("false");
+    let mut grace = match args.get(&["--grace-period"]).map(str::parse::<i64>) {
+        Some(Ok(g)) => Some(g).filter(|g| *g >= 0),
+        Some(Err(_)) => return Output::err("error: invalid argument for \"--grace-period\" flag"),
+        None => None,
+    };
+    if args.has(&["--now"]) {
+        grace = Some(1);
+    }
+    if force && grace.is_none() {
+        grace = Some(0);
+    }
+    if grace == Some(0) && !force {
+        grace = Some(1);
+    }
+    if force {
+        out.stderr.push_str("Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.\n");
+    }
+    let wait = args.get(&["--wait"]) != Some("false");
+    let mut waiting: Vec<(Kind, String, String)> = Vec::new();
+    for (kind, obj_ns, name, path) in targets {
+        let cluster_scoped = matches!(kind, Kind::Namespace | Kind::Node);
+        let ns_for = if cluster_scoped { "" } else { obj_ns.as_str() };
+        match sim.delete_with_grace(kind, ns_for, &name, propagation, grace) {
+            Ok(()) => {
+                let what = kind_prefix(kind.as_str());
+                let suffix = if cluster_scoped {
+                    String::new()
+                } else {
+                    format!(" from {obj_ns} namespace")
+                };
+                let verb = if grace == Some(0) {
+                    "force deleted"
+                } else {
+                    "deleted"
+                };
+                out.push(Output::ok(format!("{what} {name:?} {verb}{suffix}\n")));
+                waiting.push((kind, ns_for.to_string(), name));
+            }
+            Err(e) => {
+                let msg = match path {
+                    Some(p) => format!(
+                        "Error from server ({}): error when deleting {p:?}: {e}",
+                        e.reason()
+                    ),
+                    None => server_error(&e),
+                };
+                out.push(Output::err(msg));
+            }
+        }
+    }
+    // kubectl waits until the objects are gone (--wait defaults to true); the cluster's time
+    // moves meanwhile.
+    if wait && !waiting.is_empty() {
+        let until =
+            sim.now() + crate::time::SimDuration::from_secs(grace.unwrap_or(30).max(0) as u64 + 60);
+        let until = until.min(sim.now() + crate::time::SimDuration::from_secs(3600));
+        clock.run_until(sim, until, &mut |s| {
+            waiting
+                .iter()
+                .all(|(k, n, name)| s.get_object(*k, n, name).is_none())
+        });
+    }
+    out
+}

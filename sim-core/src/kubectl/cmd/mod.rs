@@ -1,0 +1,14 @@
+//! One file per kubectl command (or family of commands); `kubectl::run_with` dispatches.
+
+pub(super) mod apply;
+pub(super) mod create;
+pub(super) mod delete;
+pub(super) mod describe;
+pub(super) mod get;
+pub(super) mod label;
+pub(super) mod logs;
+pub(super) mod node;
+pub(super) mod rollout;
+pub(super) mod run;
+pub(super) mod scale;
+pub(super) mod set;

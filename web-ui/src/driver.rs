@@ -1,0 +1,112 @@
+//! The clocks: one task moves the sandbox's (and the compare view's) virtual time every 50 ms
+//! at the chosen speed, another every scenario run's, and re-reads an instructor's folder.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::AppState;
+use crate::scenario_ui::Slot;
+
+/// Starts the clock driver for `state`.
+pub fn spawn_driver(state: AppState) -> tokio::task::JoinHandle<()> {
+    spawn_scenarios_driver(state.clone());
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_millis(50));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last = tokio::time::Instant::now();
+        let mut seen = (0u64, 0u64, 0usize, String::new());
+        loop {
+            interval.tick().await;
+            let now = tokio::time::Instant::now();
+            // A long pause (a slow request, a suspended laptop) is not a jump in virtual time.
+            let wall = (now - last).min(Duration::from_millis(250));
+            last = now;
+            let key = {
+                let mut sb = state.sb();
+                sb.tick(wall, Duration::from_millis(40));
+                (
+                    sb.sim.now().millis(),
+                    sb.sim.store.resource_version(),
+                    sb.actions.len(),
+                    sb.speed.label(),
+                )
+            };
+            let key = {
+                let mut c = state.cmp();
+                match c.as_mut() {
+                    Some(c) => {
+                        c.tick(wall);
+                        (
+                            key.0 ^ (c.sides[0].sim.now().millis() << 20),
+                            key.1 ^ c.sides[1].sim.store.resource_version(),
+                            key.2,
+                            key.3,
+                        )
+                    }
+                    None => key,
+                }
+            };
+            if key != seen {
+                seen = key;
+                state.notify();
+            }
+        }
+    })
+}
+
+/// Starts the task that moves every run's clock (every 50 ms) and, for a folder, re-reads
+/// it when a file changes (every second).
+fn spawn_scenarios_driver(st: AppState) -> tokio::task::JoinHandle<()> {
+    let sc = st.scenarios.clone();
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_millis(50));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last = tokio::time::Instant::now();
+        let mut ticks = 0u64;
+        loop {
+            interval.tick().await;
+            let now = tokio::time::Instant::now();
+            let wall = (now - last).min(Duration::from_millis(250));
+            last = now;
+            let slots: Vec<Arc<Slot>> = sc.runs().values().cloned().collect();
+            let budget = Duration::from_millis(40 / slots.len().max(1) as u64);
+            for slot in slots {
+                let changed = {
+                    let mut run = slot.lock();
+                    let before = (
+                        run.session.sim.now(),
+                        run.session.sim.store.resource_version(),
+                    );
+                    run.tick(wall, budget);
+                    let rv = run.session.sim.store.resource_version();
+                    // Checks look at the whole cluster: after a change, or four times a
+                    // second as time passes (history and traffic windows move with it).
+                    if rv != before.1 || ticks.is_multiple_of(5) {
+                        run.evaluate();
+                    }
+                    before != (run.session.sim.now(), rv)
+                };
+                if changed {
+                    slot.notify();
+                }
+            }
+            ticks += 1;
+            if ticks.is_multiple_of(20) {
+                // Once a second: students' progress to disk, and the instructor's folder.
+                let sc3 = sc.clone();
+                let _ = tokio::task::spawn_blocking(move || sc3.save_progress()).await;
+                let sc2 = sc.clone();
+                let reloaded = tokio::task::spawn_blocking(move || sc2.rescan())
+                    .await
+                    .unwrap_or(false);
+                if reloaded {
+                    // Pages show a notice when their file changed.
+                    let slots: Vec<Arc<Slot>> = sc.runs().values().cloned().collect();
+                    for s in slots {
+                        s.notify();
+                    }
+                }
+            }
+        }
+    })
+}

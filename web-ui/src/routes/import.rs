@@ -1,0 +1,245 @@
+//! A run written out (`/export`, a `kubesim run` script) and opened again (`/import`, from
+//! app.js or a plain `multipart/form-data` form).
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use super::done;
+use crate::AppState;
+use crate::sandbox::Sandbox;
+
+pub(crate) async fn export(State(st): State<AppState>) -> Response {
+    let text = st.sb().export();
+    (
+        [
+            (header::CONTENT_TYPE, "application/yaml"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"kubesim-run.yaml\"",
+            ),
+        ],
+        text,
+    )
+        .into_response()
+}
+
+/// The contents of field `name` of a `multipart/form-data` body (what a plain form with a file
+/// input sends), or `None` if the body is not multipart or has no such field.
+fn multipart_field<'a>(content_type: &str, body: &'a [u8], name: &str) -> Option<&'a [u8]> {
+    let (kind, params) = content_type.split_once(';')?;
+    if !kind.trim().eq_ignore_ascii_case("multipart/form-data") {
+        return None;
+    }
+    let boundary = params
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix("boundary="))?
+        .trim_matches('"');
+    let delimiter = format!("--{boundary}").into_bytes();
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
+    let mut rest = &body[find(body, &delimiter)? + delimiter.len()..];
+    let wanted = format!("name=\"{name}\"");
+    loop {
+        // Each part: CRLF, headers, a blank line, the contents, CRLF, the next delimiter.
+        let part_end = find(rest, &delimiter)?;
+        let part = &rest[..part_end];
+        let head_end = find(part, b"\r\n\r\n")?;
+        let head = String::from_utf8_lossy(&part[..head_end]);
+        if head.lines().any(|l| {
+            l.to_ascii_lowercase().starts_with("content-disposition:") && l.contains(&wanted)
+        }) {
+            let contents = &part[head_end + 4..];
+            return Some(contents.strip_suffix(b"\r\n").unwrap_or(contents));
+        }
+        rest = &rest[part_end + delimiter.len()..];
+    }
+}
+
+/// Opens an exported run: the file's text as the body (app.js), or a plain form's
+/// `multipart/form-data` with the file in field `run` (without JavaScript; answered with a
+/// redirect to the page, or the reason it cannot be opened).
+pub(crate) async fn import(State(st): State<AppState>, h: HeaderMap, body: Bytes) -> Response {
+    let content_type = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let from_form = content_type
+        .to_ascii_lowercase()
+        .starts_with("multipart/form-data");
+    let file: &[u8] = if from_form {
+        match multipart_field(content_type, &body, "run") {
+            Some(f) if !f.is_empty() => f,
+            _ => {
+                return refused(
+                    from_form,
+                    StatusCode::BAD_REQUEST,
+                    "choose a run file to open",
+                );
+            }
+        }
+    } else {
+        &body
+    };
+    let Ok(text) = std::str::from_utf8(file) else {
+        return refused(
+            from_form,
+            StatusCode::BAD_REQUEST,
+            "the run file must be UTF-8 text",
+        );
+    };
+    // Replaying a run can take a while: keep it off the async workers.
+    let text = text.to_string();
+    let opened = match tokio::task::spawn_blocking(move || Sandbox::open(&text)).await {
+        Ok(r) => r,
+        Err(e) => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("import failed: {e}"),
+            )
+                .into_response();
+        }
+    };
+    match opened {
+        Ok(sb) => {
+            *st.sb() = sb;
+            st.notify();
+            done(&h, serde_json::json!({"ok": true}))
+        }
+        Err(e) => refused(
+            from_form,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("cannot open this run: {e}"),
+        ),
+    }
+}
+
+/// Why a run was not opened: plain text for app.js, a small page with a way back for a form.
+fn refused(from_form: bool, status: StatusCode, why: &str) -> Response {
+    if !from_form {
+        return (status, why.to_string()).into_response();
+    }
+    let why = why
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let page = format!(
+        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>kubesim · run not opened</title><link rel=\"stylesheet\" href=\"/assets/app.css\"><main class=\"refused\"><h1>The run was not opened</h1><pre class=\"error-line\">{why}</pre><p><a class=\"button\" href=\"/\">back to the sandbox</a></p></main></html>"
+    );
+    (status, Html(page)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::routes::tests::{app, call, form};
+    use crate::{DEMO, router};
+
+    #[tokio::test]
+    async fn export_and_import_round_trip() {
+        let app = app();
+        call(
+            &app,
+            form(
+                "/kubectl",
+                "cmd=scale+deployment%2Fcredit-scoring-api+--replicas%3D4+-n+live-coding",
+            ),
+        )
+        .await;
+        let (status, file) = call(&app, Request::get("/export").body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            file.contains(
+                "kubectl: scale deployment/credit-scoring-api --replicas=4 -n live-coding"
+            ),
+            "{file}"
+        );
+        let other = router(AppState::new(Sandbox::new(DEMO, None).unwrap(), "other"));
+        let (status, _) = call(
+            &other,
+            Request::post("/import")
+                .header(header::ACCEPT, "application/json")
+                .body(Body::from(file))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        call(&other, form("/control/step", "")).await;
+        let (_, json) = call(&other, form("/kubectl", "cmd=get+deploy+-n+live-coding")).await;
+        assert!(
+            json.contains("/4"),
+            "the imported run replays the scale: {json}"
+        );
+    }
+
+    fn multipart(file: &str) -> Request<Body> {
+        let body = format!(
+            "--XyZ\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n--XyZ\r\nContent-Disposition: form-data; name=\"run\"; filename=\"kubesim-run.yaml\"\r\nContent-Type: application/yaml\r\n\r\n{file}\r\n--XyZ--\r\n"
+        );
+        Request::post("/import")
+            .header(header::CONTENT_TYPE, "multipart/form-data; boundary=XyZ")
+            .body(Body::from(body))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_run_opens_from_a_plain_form_without_javascript() {
+        let app = app();
+        let (status, page) = call(&app, Request::get("/").body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains(r#"<form class="import" method="post" action="/import" enctype="multipart/form-data">"#),
+            "the open form posts without JavaScript"
+        );
+        call(
+            &app,
+            form(
+                "/kubectl",
+                "cmd=scale+deployment%2Fcredit-scoring-api+--replicas%3D4+-n+live-coding",
+            ),
+        )
+        .await;
+        let (_, file) = call(&app, Request::get("/export").body(Body::empty()).unwrap()).await;
+        let other = router(AppState::new(Sandbox::new(DEMO, None).unwrap(), "other"));
+        let res = other.clone().oneshot(multipart(&file)).await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "back to the page");
+        call(&other, form("/control/step", "")).await;
+        let (_, json) = call(&other, form("/kubectl", "cmd=get+deploy+-n+live-coding")).await;
+        assert!(
+            json.contains("/4"),
+            "the opened run replays the scale: {json}"
+        );
+
+        // A bad file: the reason, as a page with a way back; the sandbox is untouched.
+        let (status, page) = call(&other, multipart("steps: [{nonsense: 1}]")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            page.contains("cannot open this run") && page.contains(r#"href="/""#),
+            "{page}"
+        );
+        let (status, page) = call(&other, multipart("")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(page.contains("choose a run file"), "{page}");
+        let (_, json) = call(&other, form("/kubectl", "cmd=get+deploy+-n+live-coding")).await;
+        assert!(json.contains("/4"), "{json}");
+    }
+
+    #[test]
+    fn multipart_fields_are_found_by_name() {
+        let body = b"--b\r\nContent-Disposition: form-data; name=\"run\"; filename=\"r.yaml\"\r\n\r\na: 1\r\n\r\nb: --c\r\n--b--\r\n";
+        let ct = "multipart/form-data; boundary=b";
+        assert_eq!(
+            multipart_field(ct, body, "run"),
+            Some(&b"a: 1\r\n\r\nb: --c"[..])
+        );
+        assert_eq!(multipart_field(ct, body, "other"), None);
+        assert_eq!(multipart_field("text/plain", body, "run"), None);
+        assert_eq!(multipart_field(ct, b"garbage", "run"), None);
+        let quoted = "multipart/form-data; boundary=\"b\"";
+        assert!(multipart_field(quoted, body, "run").is_some());
+    }
+}

@@ -1,0 +1,139 @@
+//! The server's shared state: the sandbox behind its mutex, the console every tab shares, the
+//! compare view, the panels rendered once per change, the NodePorts, the scenario runs.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::watch;
+
+use crate::sandbox::Sandbox;
+use crate::{compare, managed, node_ports, scenario_ui, view};
+
+/// What the console and the YAML box last showed (shared by every tab).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Console {
+    pub(crate) cmd: String,
+    pub(crate) out: String,
+    pub(crate) yaml: String,
+    pub(crate) apply_out: String,
+}
+
+/// Panels rendered for one change number.
+pub(crate) type Rendered = (u64, Arc<view::Live>);
+
+/// Shared server state.
+#[derive(Clone)]
+pub struct AppState {
+    pub(crate) sandbox: Arc<Mutex<Sandbox>>,
+    pub(crate) console: Arc<Mutex<Console>>,
+    pub(crate) changed: watch::Sender<u64>,
+    pub(crate) title: Arc<str>,
+    pub(crate) compare: Arc<Mutex<Option<compare::Compare>>>,
+    /// Set when the server is stopping: streams end so that shutdown does not wait for tabs.
+    pub(crate) shutdown: watch::Sender<bool>,
+    /// The panels of the last change (main page, compare page), rendered once and shared by
+    /// every tab.
+    pub(crate) rendered: Arc<Mutex<[Rendered; 2]>>,
+    /// The address NodePorts listen on (when they do) and what each nodePort is doing.
+    pub(crate) node_ports: Arc<Mutex<NodePortStatus>>,
+    /// The scenario pages (`/scenarios`): the catalog and the runs started.
+    pub scenarios: scenario_ui::Scenarios,
+    /// Who manages which fields of the sandbox's objects (server-side apply).
+    pub(crate) managed: Arc<Mutex<managed::Managed>>,
+}
+
+/// Where NodePorts listen, and each one's state.
+pub(crate) type NodePortStatus = (Option<std::net::IpAddr>, Vec<node_ports::NodePort>);
+
+impl AppState {
+    /// State around a sandbox.
+    pub fn new(sandbox: Sandbox, title: &str) -> AppState {
+        let (changed, _) = watch::channel(0);
+        let (shutdown, _) = watch::channel(false);
+        AppState {
+            sandbox: Arc::new(Mutex::new(sandbox)),
+            console: Arc::new(Mutex::new(Console {
+                yaml: DEFAULT_YAML.into(),
+                ..Console::default()
+            })),
+            changed,
+            title: title.into(),
+            compare: Arc::new(Mutex::new(None)),
+            shutdown,
+            rendered: Arc::new(Mutex::new([
+                (u64::MAX, Arc::default()),
+                (u64::MAX, Arc::default()),
+            ])),
+            node_ports: Arc::new(Mutex::new((None, Vec::new()))),
+            scenarios: scenario_ui::Scenarios::course(),
+            managed: Arc::default(),
+        }
+    }
+
+    pub(crate) fn sb(&self) -> MutexGuard<'_, Sandbox> {
+        self.sandbox.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn console(&self) -> MutexGuard<'_, Console> {
+        self.console.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn cmp(&self) -> MutexGuard<'_, Option<compare::Compare>> {
+        self.compare.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The panels for change number `version` (main or compare page), rendered at most once.
+    pub(crate) fn panels(&self, version: u64, compare_view: bool) -> Arc<view::Live> {
+        let slot = usize::from(compare_view);
+        let mut cache = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
+        if cache[slot].0 == version {
+            return cache[slot].1.clone();
+        }
+        let live = if compare_view {
+            self.cmp()
+                .as_ref()
+                .map(compare::Compare::live)
+                .unwrap_or_default()
+        } else {
+            let mut live = view::live(&self.sb());
+            live.panels.push(("nodeports", self.node_ports_html()));
+            live
+        };
+        cache[slot] = (version, Arc::new(live));
+        cache[slot].1.clone()
+    }
+
+    pub(crate) fn node_ports_html(&self) -> String {
+        let status = self.node_ports.lock().unwrap_or_else(|e| e.into_inner());
+        node_ports::panel(status.0, &status.1)
+    }
+
+    pub(crate) fn notify(&self) {
+        self.changed.send_modify(|v| *v += 1);
+    }
+}
+
+const DEFAULT_YAML: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: credit-scoring-api
+  namespace: live-coding
+  labels: {phase: live-coding, app: rest-api}
+spec:
+  replicas: 10
+  strategy:
+    type: RollingUpdate
+    rollingUpdate: {maxSurge: 2, maxUnavailable: 0}
+  selector:
+    matchLabels: {phase: live-coding, app: rest-api}
+  template:
+    metadata:
+      labels: {phase: live-coding, app: rest-api}
+    spec:
+      containers:
+        - name: api
+          image: registry.local/credit-scoring-api:v2
+          ports: [{containerPort: 8080}]
+          readinessProbe:
+            periodSeconds: 5
+            httpGet: {port: 8080, path: /}
+";
