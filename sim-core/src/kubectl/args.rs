@@ -43,7 +43,10 @@ pub(super) struct Args {
     pub(super) rest: Vec<String>,
 }
 
-const VALUE_FLAGS: [&str; 27] = [
+const VALUE_FLAGS: [&str; 30] = [
+    "-p",
+    "--patch",
+    "--subresource",
     "--tcp",
     "--node-port",
     "--target-port",
@@ -126,21 +129,7 @@ impl Args {
 
 /// A resource name as kubectl accepts it (`po`, `pods`, `deploy`, `deployment.apps`, ...).
 pub fn parse_kind(word: &str) -> Option<Kind> {
-    Some(match word.to_ascii_lowercase().as_str() {
-        "po" | "pod" | "pods" => Kind::Pod,
-        "deploy" | "deployment" | "deployments" | "deployment.apps" | "deployments.apps" => {
-            Kind::Deployment
-        }
-        "rs" | "replicaset" | "replicasets" | "replicaset.apps" | "replicasets.apps" => {
-            Kind::ReplicaSet
-        }
-        "svc" | "service" | "services" => Kind::Service,
-        "ep" | "endpoints" => Kind::Endpoints,
-        "no" | "node" | "nodes" => Kind::Node,
-        "ns" | "namespace" | "namespaces" => Kind::Namespace,
-        "ev" | "event" | "events" => Kind::Event,
-        _ => return None,
-    })
+    crate::api::resource::by_word(word).map(|r| r.kind)
 }
 
 pub(super) fn target(args: &Args) -> Result<(Kind, String), Output> {

@@ -176,6 +176,7 @@ pub fn run_with(
         "get" => cmd::get::get(sim, &args, &ns),
         "describe" => cmd::describe::describe(sim, &args, &ns),
         "scale" => cmd::scale::scale(sim, &args, &ns),
+        "patch" => cmd::patch::patch(sim, &args, &ns),
         "set" => cmd::set::set_image(sim, &args, &ns),
         "rollout" => cmd::rollout::rollout(sim, &args, &ns),
         "logs" => cmd::logs::logs(sim, &args, &ns),
@@ -183,7 +184,7 @@ pub fn run_with(
         "drain" => cmd::node::drain(sim, &args, clock),
         "run" => cmd::run::run_pod(sim, &args, &ns),
         other => Output::err(format!(
-            "error: unknown command \"{other}\" for \"kubectl\"\nkubesim supports: apply, create, expose, label, annotate, replace, delete, get, describe, scale, set image, rollout, logs, cordon, uncordon, drain, run"
+            "error: unknown command \"{other}\" for \"kubectl\"\nkubesim supports: apply, create, expose, label, annotate, replace, patch, delete, get, describe, scale, set image, rollout, logs, cordon, uncordon, drain, run"
         )),
     }
 }

@@ -99,12 +99,20 @@ pub(in crate::kubectl) fn delete(
     if force {
         out.stderr.push_str("Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.\n");
     }
-    let wait = args.get(&["--wait"]) != Some("false");
+    let dry = match super::patch::dry_run(args) {
+        Ok(d) => d,
+        Err(o) => return o,
+    };
+    let wait = args.get(&["--wait"]) != Some("false") && dry.is_none();
     let mut waiting: Vec<(Kind, String, String)> = Vec::new();
     for (kind, obj_ns, name, path) in targets {
         let cluster_scoped = matches!(kind, Kind::Namespace | Kind::Node);
         let ns_for = if cluster_scoped { "" } else { obj_ns.as_str() };
-        match sim.delete_with_grace(kind, ns_for, &name, propagation, grace) {
+        let done = match dry {
+            None => sim.delete_with_grace(kind, ns_for, &name, propagation, grace),
+            Some(mode) => dry_delete(sim, kind, ns_for, &name, mode),
+        };
+        match done {
             Ok(()) => {
                 let what = kind_prefix(kind.as_str());
                 let suffix = if cluster_scoped {
@@ -117,7 +125,14 @@ pub(in crate::kubectl) fn delete(
                 } else {
                     "deleted"
                 };
-                out.push(Output::ok(format!("{what} {name:?} {verb}{suffix}\n")));
+                let dry_suffix = match dry {
+                    Some("server") => " (server dry run)",
+                    Some(_) => " (dry run)",
+                    None => "",
+                };
+                out.push(Output::ok(format!(
+                    "{what} {name:?} {verb}{suffix}{dry_suffix}\n"
+                )));
                 waiting.push((kind, ns_for.to_string(), name));
             }
             Err(e) => {
@@ -145,4 +160,35 @@ pub(in crate::kubectl) fn delete(
         });
     }
     out
+}
+
+/// A delete that writes nothing: `--dry-run=server` asks the API server (`dryRun=All`), so a
+/// missing object is still NotFound; `--dry-run=client` asks nothing.
+fn dry_delete(
+    sim: &mut Sim,
+    kind: Kind,
+    ns: &str,
+    name: &str,
+    mode: &str,
+) -> Result<(), crate::error::ApiError> {
+    use crate::apiserver::call::{ApiCall, Verb, WriteOptions};
+    if mode == "client" {
+        return Ok(());
+    }
+    let res = crate::api::resource::of(kind);
+    sim.api(&ApiCall {
+        verb: Verb::Delete,
+        resource: res.plural.into(),
+        group: res.group.into(),
+        namespace: res.namespaced.then(|| ns.to_string()),
+        name: Some(name.to_string()),
+        subresource: None,
+        patch_type: None,
+        body: serde_json::Value::Null,
+        options: WriteOptions {
+            dry_run: true,
+            ..WriteOptions::default()
+        },
+    })
+    .map(|_| ())
 }

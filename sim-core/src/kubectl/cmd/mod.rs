@@ -8,6 +8,7 @@ pub(super) mod get;
 pub(super) mod label;
 pub(super) mod logs;
 pub(super) mod node;
+pub(super) mod patch;
 pub(super) mod rollout;
 pub(super) mod run;
 pub(super) mod scale;
