@@ -398,3 +398,26 @@ fn apply_switches_a_deployment_to_recreate_as_a_real_server_does() {
     ]);
     assert_eq!(strategy, r#"{"type":"Recreate"}"#);
 }
+
+#[test]
+fn api_resources_lists_every_kind_of_the_registry() {
+    let c = Cluster::start();
+    let out = c.ok(&["api-resources"]);
+    for r in sim_core::api::resource::RESOURCES {
+        let line = out
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(r.plural))
+            .unwrap_or_else(|| panic!("{} missing:\n{out}", r.plural));
+        assert!(line.contains(&r.api_version()), "{line}");
+        assert!(line.ends_with(r.kind.as_str()), "{line}");
+        for s in r.short_names {
+            assert!(line.contains(s), "{line}");
+        }
+    }
+    let scale = c.ok(&[
+        "get",
+        "--raw",
+        "/apis/apps/v1/namespaces/live-coding/deployments/credit-scoring-api/scale",
+    ]);
+    assert!(scale.contains("\"kind\":\"Scale\""), "{scale}");
+}

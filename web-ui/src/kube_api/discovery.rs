@@ -136,28 +136,27 @@ pub(super) fn resource_list(group: &str) -> Value {
     let mut resources = Vec::new();
     for r in RESOURCES.iter().filter(|r| r.group == group) {
         let mut e = json!({
-            "name": r.name,
+            "name": r.plural,
             "singularName": r.singular,
             "namespaced": r.namespaced,
             "kind": r.kind.as_str(),
-            "verbs": VERBS,
-            "shortNames": r.short,
+            "verbs": r.verbs,
+            "shortNames": r.short_names,
         });
-        if r.all {
-            e["categories"] = json!(["all"]);
+        if !r.categories.is_empty() {
+            e["categories"] = json!(r.categories);
         }
         resources.push(e);
-        match r.kind {
-            Kind::Deployment | Kind::ReplicaSet => resources.push(json!({
-                "name": format!("{}/scale", r.name), "singularName": "", "namespaced": true,
-                "group": "autoscaling", "version": "v1", "kind": "Scale",
-                "verbs": ["get", "patch", "update"],
-            })),
-            Kind::Pod => resources.push(json!({
-                "name": "pods/log", "singularName": "", "namespaced": true, "kind": "Pod",
-                "verbs": ["get"],
-            })),
-            _ => {}
+        for sub in r.subresources {
+            let mut e = json!({
+                "name": format!("{}/{}", r.plural, sub.name), "singularName": "",
+                "namespaced": r.namespaced, "kind": sub.kind, "verbs": sub.verbs,
+            });
+            if sub.group != r.group {
+                e["group"] = json!(sub.group);
+                e["version"] = json!(sub.version);
+            }
+            resources.push(e);
         }
     }
     let gv = if group.is_empty() {

@@ -44,6 +44,7 @@ use axum::routing::{any, get};
 use serde_json::{Value, json};
 use sim_core::Sim;
 use sim_core::api::Object;
+use sim_core::api::resource::{RESOURCES, Resource};
 use sim_core::api::selector::Selector;
 use sim_core::api::validation::Invalid;
 use sim_core::apiserver::list::{self, ListOptions};
@@ -58,107 +59,9 @@ use crate::cluster::Cluster;
 /// The Kubernetes version kubesim reports (the kubectl the course pins).
 pub(super) const VERSION: (&str, &str) = ("1", "37");
 
-/// One served resource type.
-pub(super) struct Res {
-    /// Plural, as in URLs.
-    name: &'static str,
-    singular: &'static str,
-    kind: Kind,
-    short: &'static [&'static str],
-    /// `""` for core.
-    group: &'static str,
-    namespaced: bool,
-    /// In the `all` category (`kubectl get all`).
-    all: bool,
-}
-
-/// Every served type, in discovery order (`get all` lists pods, services, deployments,
-/// replicasets in this order).
-pub(super) const RESOURCES: &[Res] = &[
-    Res {
-        name: "pods",
-        singular: "pod",
-        kind: Kind::Pod,
-        short: &["po"],
-        group: "",
-        namespaced: true,
-        all: true,
-    },
-    Res {
-        name: "services",
-        singular: "service",
-        kind: Kind::Service,
-        short: &["svc"],
-        group: "",
-        namespaced: true,
-        all: true,
-    },
-    Res {
-        name: "endpoints",
-        singular: "endpoints",
-        kind: Kind::Endpoints,
-        short: &["ep"],
-        group: "",
-        namespaced: true,
-        all: false,
-    },
-    Res {
-        name: "events",
-        singular: "event",
-        kind: Kind::Event,
-        short: &["ev"],
-        group: "",
-        namespaced: true,
-        all: false,
-    },
-    Res {
-        name: "namespaces",
-        singular: "namespace",
-        kind: Kind::Namespace,
-        short: &["ns"],
-        group: "",
-        namespaced: false,
-        all: false,
-    },
-    Res {
-        name: "nodes",
-        singular: "node",
-        kind: Kind::Node,
-        short: &["no"],
-        group: "",
-        namespaced: false,
-        all: false,
-    },
-    Res {
-        name: "deployments",
-        singular: "deployment",
-        kind: Kind::Deployment,
-        short: &["deploy"],
-        group: "apps",
-        namespaced: true,
-        all: true,
-    },
-    Res {
-        name: "replicasets",
-        singular: "replicaset",
-        kind: Kind::ReplicaSet,
-        short: &["rs"],
-        group: "apps",
-        namespaced: true,
-        all: true,
-    },
-];
-
-pub(super) const VERBS: &[&str] = &[
-    "create",
-    "delete",
-    "deletecollection",
-    "get",
-    "list",
-    "patch",
-    "update",
-    "watch",
-];
+/// One served resource type: a row of sim-core's resource registry, the one table discovery,
+/// the router, the OpenAPI documents and kubectl's resource names all read.
+pub(super) type Res = Resource;
 
 /// The API routes, merged into [`crate::router`].
 ///
@@ -256,7 +159,7 @@ pub(super) fn parse_target(path: &str) -> Option<Result<Target<'_>, Response>> {
     let find = |name: &str| {
         RESOURCES
             .iter()
-            .find(|r| r.group == group && r.name == name)
+            .find(|r| r.group == group && r.plural == name)
     };
     let (ns, res_name, name, sub) = match segs.as_slice() {
         [] => return Some(Err(json_ok(resource_list(group)))),

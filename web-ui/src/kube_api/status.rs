@@ -22,7 +22,7 @@ pub(super) fn not_found_plain() -> Response {
 }
 
 pub(super) fn details(res: &Res, name: &str) -> Value {
-    json!({"name": name, "group": res.group, "kind": res.name})
+    json!({"name": name, "group": res.group, "kind": res.plural})
 }
 
 /// A `Status` object with `code` as the HTTP status too.
@@ -94,6 +94,9 @@ pub(super) fn api_error(e: &ApiError, res: &Res, name: &str) -> Response {
         ApiError::Invalid(inv) => invalid(inv),
         ApiError::InvalidOptions(_) | ApiError::TooLargeResourceVersion { .. } => request_error(e),
         _ if e.reason().is_empty() => request_error(e),
+        // `NewGenericServerResponse`: details that name no resource, so kubectl prints
+        // `The request is invalid`.
+        ApiError::Patch(_) => status(e.code(), e.reason(), &e.to_string(), json!({})),
         _ => status(e.code(), e.reason(), &e.to_string(), details(res, name)),
     }
 }
