@@ -909,7 +909,9 @@ fn go_name(serde_expected: &str) -> String {
     }
 }
 
-fn json_kind(v: &Value) -> &'static str {
+/// The word encoding/json's `UnmarshalTypeError` uses for a JSON value
+/// (`json: cannot unmarshal object into Go value of type ...`).
+pub(crate) fn json_kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "bool",

@@ -258,7 +258,7 @@ impl Sim {
                 .ok_or_else(|| {
                     ApiError::BadRequest(format!(
                         "json: cannot unmarshal {} into Go struct field ScaleSpec.spec.replicas of type int32",
-                        json_type(v)
+                        crate::api::decode::json_kind(v)
                     ))
                 })?,
         };
@@ -471,18 +471,6 @@ fn scale_of(v: &Value) -> Value {
             "selector": selector,
         },
     })
-}
-
-/// Go's name for a JSON value's type in unmarshal errors.
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
 }
 
 #[cfg(test)]

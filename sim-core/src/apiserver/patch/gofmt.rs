@@ -207,18 +207,7 @@ fn go_is_print(c: char) -> bool {
         || c.is_control())
 }
 
-/// The word encoding/json's `UnmarshalTypeError` uses for a JSON value
-/// (`json: cannot unmarshal object into Go value of type ...`).
-pub(super) fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
+pub(super) use crate::api::decode::json_kind;
 
 #[cfg(test)]
 mod tests {
