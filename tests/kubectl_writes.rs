@@ -421,3 +421,35 @@ fn api_resources_lists_every_kind_of_the_registry() {
     ]);
     assert!(scale.contains("\"kind\":\"Scale\""), "{scale}");
 }
+
+#[test]
+fn field_validation_refuses_warns_or_ignores_unknown_fields() {
+    let c = Cluster::start();
+    let typo = c.write("typo.yaml", &WEB.replace("replicas: 2", "replcas: 2"));
+    let strict = c.kubectl(&["apply", "-f", &typo]);
+    assert!(!strict.ok);
+    assert!(
+        strict.stderr.contains("unknown field \"spec.replcas\""),
+        "{}",
+        strict.stderr
+    );
+    let warn = c.kubectl(&["create", "--validate=warn", "-f", &typo]);
+    assert!(warn.ok, "{}", warn.stderr);
+    assert!(
+        warn.stderr
+            .contains("Warning: unknown field \"spec.replcas\""),
+        "{}",
+        warn.stderr
+    );
+    c.ok(&[
+        "delete",
+        "deploy",
+        "web",
+        "-n",
+        "live-coding",
+        "--wait=false",
+    ]);
+    let ignore = c.kubectl(&["create", "--validate=false", "-f", &typo]);
+    assert!(ignore.ok, "{}", ignore.stderr);
+    assert!(!ignore.stderr.contains("Warning"), "{}", ignore.stderr);
+}

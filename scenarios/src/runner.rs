@@ -286,10 +286,10 @@ impl Session {
         &mut self,
         call: &sim_core::apiserver::call::ApiCall,
     ) -> (
-        Result<serde_json::Value, sim_core::ApiError>,
+        sim_core::apiserver::call::WriteResult,
         Option<ScenarioError>,
     ) {
-        let r = self.sim.api(call);
+        let r = self.sim.api_with_warnings(call);
         self.out.tracer.observe(&mut self.sim);
         (r, self.fire_due().err())
     }

@@ -79,7 +79,7 @@ impl Cluster {
         &self,
         call: ApiCall,
         typed: Option<String>,
-    ) -> Result<serde_json::Value, sim_core::ApiError> {
+    ) -> sim_core::apiserver::call::WriteResult {
         let dry = call.options.dry_run;
         let r = match self {
             Cluster::Sandbox(st) => st.sb().api(call, typed),

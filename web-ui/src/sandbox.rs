@@ -393,13 +393,13 @@ impl Sandbox {
         &mut self,
         call: ApiCall,
         typed: Option<String>,
-    ) -> Result<serde_json::Value, sim_core::ApiError> {
+    ) -> sim_core::apiserver::call::WriteResult {
         if call.options.dry_run {
-            return self.sim.api(&call);
+            return self.sim.api_with_warnings(&call);
         }
         self.actions.truncate(self.applied);
         let at = self.sim.now();
-        let result = self.sim.api(&call);
+        let result = self.sim.api_with_warnings(&call);
         self.tracer.observe(&mut self.sim);
         if result.is_ok() {
             let end = self.sim.now();

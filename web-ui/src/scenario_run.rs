@@ -376,7 +376,7 @@ impl ScenarioRun {
 
     /// A write through the scenario's API: recorded when it changed the cluster (not a dry
     /// run, not an error).
-    pub fn api(&mut self, call: ApiCall) -> Result<serde_json::Value, sim_core::ApiError> {
+    pub fn api(&mut self, call: ApiCall) -> sim_core::apiserver::call::WriteResult {
         let (result, failed) = self.session.api(&call);
         if let Some(e) = failed {
             self.problem(e);

@@ -13,6 +13,10 @@ use crate::api::resource::{self, Resource};
 use crate::controller::gc::Propagation;
 use crate::error::ApiError;
 
+/// A write's answer: the object it left (or would leave) and the warnings sent beside it, or
+/// the API server's error.
+pub type WriteResult = Result<(Value, Vec<String>), ApiError>;
+
 /// The verbs that change the cluster.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

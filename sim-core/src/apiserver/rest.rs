@@ -7,10 +7,10 @@
 
 use serde_json::{Value, json};
 
-use super::call::{ApiCall, Verb, WriteOptions};
+use super::call::{ApiCall, FieldValidation, Verb, WriteOptions, WriteResult};
 use super::patch::{PatchType, SchemaMeta, apply_patch, apply_patch_with};
 use crate::api::Object;
-use crate::api::decode::decode_value;
+use crate::api::decode::{DecodeError, decode_value};
 use crate::api::defaults::set_defaults;
 use crate::api::resource::Resource;
 use crate::api::validation::{ErrorType, FieldError, Invalid, validate, validate_update};
@@ -18,6 +18,12 @@ use crate::controller::gc::Propagation;
 use crate::error::ApiError;
 use crate::sim::Sim;
 use crate::store::Kind;
+
+/// A write's options, and the warnings it collects for the answer.
+struct Written<'a> {
+    opts: &'a WriteOptions,
+    warnings: &'a mut Vec<String>,
+}
 
 /// Metadata the API server keeps from the stored object whatever an update's body says.
 const SYSTEM_METADATA: &[&str] = &[
@@ -35,15 +41,28 @@ impl Sim {
     /// Runs one write. On an error, or with `dryRun`, the cluster is unchanged: no object,
     /// event, resourceVersion or controller work is written.
     pub fn api(&mut self, call: &ApiCall) -> Result<Value, ApiError> {
+        self.api_with_warnings(call).map(|(v, _)| v)
+    }
+
+    /// [`Sim::api`], with the warnings the API server sends beside the answer (`Warning:`
+    /// headers): the unknown fields a `fieldValidation=Warn` write dropped.
+    pub fn api_with_warnings(&mut self, call: &ApiCall) -> WriteResult {
+        let mut warnings = Vec::new();
+        let v = self.api_call(call, &mut warnings)?;
+        Ok((v, warnings))
+    }
+
+    fn api_call(&mut self, call: &ApiCall, warnings: &mut Vec<String>) -> Result<Value, ApiError> {
         let res = call.resource()?;
         let ns = call.namespace.as_deref().filter(|_| res.namespaced);
         let opts = &call.options;
+        let mut w = Written { opts, warnings };
         let name = call.name.as_deref();
         match (call.verb, name, call.subresource.as_deref()) {
-            (Verb::Create, None, None) => self.api_create(res, ns, call.body.clone(), opts),
+            (Verb::Create, None, None) => self.api_create(res, ns, call.body.clone(), &mut w),
             (Verb::Update, Some(name), None) => {
                 let live = self.api_get(res, ns, name)?;
-                self.api_update(res, ns, name, &live, call.body.clone(), opts)
+                self.api_update(res, ns, name, &live, call.body.clone(), &mut w)
             }
             (Verb::Patch, Some(name), None) => {
                 let live = self.api_get(res, ns, name)?;
@@ -53,7 +72,7 @@ impl Sim {
                     &live.to_value(),
                     &body_bytes(&call.body)?,
                 )?;
-                self.api_update(res, ns, name, &live, merged, opts)
+                self.api_update(res, ns, name, &live, merged, &mut w)
             }
             (Verb::Update, Some(name), Some("scale")) => {
                 self.api_update_scale(res, ns, name, &call.body, opts)
@@ -99,7 +118,7 @@ impl Sim {
         res: &Resource,
         ns: Option<&str>,
         mut body: Value,
-        opts: &WriteOptions,
+        w: &mut Written<'_>,
     ) -> Result<Value, ApiError> {
         if let (Some(ns), Some(meta)) =
             (ns, body.get_mut("metadata").and_then(Value::as_object_mut))
@@ -112,8 +131,8 @@ impl Sim {
                 Some(_) => {}
             }
         }
-        let mut obj = decode_for(res, body)?;
-        if opts.dry_run {
+        let mut obj = decode_for(res, body, w)?;
+        if w.opts.dry_run {
             if obj.is_namespaced() && obj.namespace().is_none() {
                 obj.metadata_mut().namespace = Some("default".into());
             }
@@ -154,7 +173,7 @@ impl Sim {
         name: &str,
         live: &Object,
         mut body: Value,
-        opts: &WriteOptions,
+        w: &mut Written<'_>,
     ) -> Result<Value, ApiError> {
         if matches!(res.kind, Kind::Endpoints | Kind::Event) {
             return Err(ApiError::MethodNotAllowed(format!(
@@ -210,14 +229,14 @@ impl Sim {
         if let Some(o) = body.as_object_mut() {
             o.remove("status");
         }
-        let mut new = decode_for(res, body)?;
+        let mut new = decode_for(res, body, w)?;
         set_defaults(&mut new);
         // The stored object as the API server would hold it (kubesim's pods leave some
         // defaults implicit), so that only real changes count.
         let mut old = live.clone();
         set_defaults(&mut old);
         validate_update(&old, &new)?;
-        if opts.dry_run {
+        if w.opts.dry_run {
             return Ok(preview_update(live, &new));
         }
         self.update(new)?;
@@ -286,7 +305,17 @@ impl Sim {
         if let Some(spec) = body.get_mut("spec").and_then(Value::as_object_mut) {
             spec.insert("replicas".into(), replicas.into());
         }
-        let after = self.api_update(res, ns, name, &live, body, opts)?;
+        let after = self.api_update(
+            res,
+            ns,
+            name,
+            &live,
+            body,
+            &mut Written {
+                opts,
+                warnings: &mut Vec::new(),
+            },
+        )?;
         Ok(scale_of(&after))
     }
 
@@ -373,10 +402,27 @@ fn namespace_mismatch() -> ApiError {
     )
 }
 
-/// Decodes a body's object, which must be of the URL's resource kind.
-fn decode_for(res: &Resource, mut body: Value) -> Result<Object, ApiError> {
+/// Decodes a body's object, which must be of the URL's resource kind. Unknown fields are an
+/// error (`fieldValidation=Strict`), or dropped, with a warning each for `Warn`, as the API
+/// server's field validation does.
+fn decode_for(res: &Resource, mut body: Value, w: &mut Written<'_>) -> Result<Object, ApiError> {
     go_zero_values(&mut body);
-    let obj = decode_value(body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let obj = match decode_value(body.clone()) {
+        Err(DecodeError::UnknownFields { fields, .. })
+            if w.opts.field_validation != FieldValidation::Strict =>
+        {
+            for f in &fields {
+                remove_field(&mut body, f);
+            }
+            if w.opts.field_validation == FieldValidation::Warn {
+                w.warnings
+                    .extend(fields.iter().map(|f| format!("unknown field {f:?}")));
+            }
+            decode_value(body)
+        }
+        other => other,
+    }
+    .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     if obj.kind() != res.kind.as_str() || obj.api_version() != res.api_version() {
         return Err(ApiError::BadRequest(format!(
             "the API version in the data ({}) does not match the expected API version ({})",
@@ -385,6 +431,40 @@ fn decode_for(res: &Resource, mut body: Value) -> Result<Object, ApiError> {
         )));
     }
     Ok(obj)
+}
+
+/// Removes the field at a path as the decoder writes it (`spec.template.spec.containers[0].x`).
+fn remove_field(v: &mut Value, path: &str) {
+    let mut steps: Vec<&str> = Vec::new();
+    for part in path.split('.') {
+        let mut rest = part;
+        while let Some(open) = rest.find('[') {
+            if open > 0 {
+                steps.push(&rest[..open]);
+            }
+            let close = rest[open..].find(']').map_or(rest.len(), |c| open + c);
+            steps.push(&rest[open..=close.min(rest.len() - 1)]);
+            rest = &rest[(close + 1).min(rest.len())..];
+        }
+        if !rest.is_empty() {
+            steps.push(rest);
+        }
+    }
+    let Some((last, parents)) = steps.split_last() else {
+        return;
+    };
+    let mut cur = v;
+    for s in parents {
+        let next = match s.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+            Some(i) => i.parse::<usize>().ok().and_then(|i| cur.get_mut(i)),
+            None => cur.get_mut(*s),
+        };
+        let Some(next) = next else { return };
+        cur = next;
+    }
+    if let Some(m) = cur.as_object_mut() {
+        m.remove(*last);
+    }
 }
 
 /// Empty values that Go's decoder cannot tell from absent ones, dropped as it drops them: a
@@ -751,5 +831,58 @@ mod undo_tests {
             "{revs:?}\n{:#}",
             rss[rss.len() - 1].to_value()["spec"]["template"]
         );
+    }
+}
+
+#[cfg(test)]
+mod field_validation_tests {
+    use super::*;
+    use crate::SimConfig;
+    use crate::apiserver::call::{FieldValidation, WriteOptions};
+
+    fn create(validation: FieldValidation) -> Result<(Value, Vec<String>), ApiError> {
+        let mut sim = Sim::new(SimConfig::default());
+        sim.api_with_warnings(&ApiCall {
+            verb: Verb::Create,
+            resource: "deployments".into(),
+            group: "apps".into(),
+            namespace: Some("default".into()),
+            name: None,
+            subresource: None,
+            patch_type: None,
+            body: json!({
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "web"},
+                "spec": {"replcas": 3, "selector": {"matchLabels": {"app": "web"}},
+                    "template": {"metadata": {"labels": {"app": "web"}},
+                        "spec": {"containers": [{"name": "api", "image": "a:1", "imagee": "b"}]}}},
+            }),
+            options: WriteOptions {
+                field_validation: validation,
+                ..WriteOptions::default()
+            },
+        })
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_warned_about_or_dropped_as_field_validation_says() {
+        let e = create(FieldValidation::Strict).unwrap_err();
+        assert_eq!(e.code(), 400);
+        assert!(
+            e.to_string()
+                .contains("strict decoding error: unknown field \"spec.replcas\""),
+            "{e}"
+        );
+        let (v, warnings) = create(FieldValidation::Warn).unwrap();
+        assert_eq!(
+            warnings,
+            vec![
+                "unknown field \"spec.replcas\"".to_string(),
+                "unknown field \"spec.template.spec.containers[0].imagee\"".to_string(),
+            ]
+        );
+        assert_eq!(v["spec"]["replicas"], 1, "defaulted, the typo dropped");
+        let (_, warnings) = create(FieldValidation::Ignore).unwrap();
+        assert!(warnings.is_empty());
     }
 }

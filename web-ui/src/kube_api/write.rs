@@ -102,7 +102,7 @@ pub(super) fn write(
     let dry = call.options.dry_run;
     let before = t.name.and_then(|n| snapshot(st, t, n));
     match st.api(call, typed()) {
-        Ok(mut v) => {
+        Ok((mut v, warnings)) => {
             if !dry {
                 keep_field_owners(st, t, verb, &v, before);
             }
@@ -112,10 +112,22 @@ pub(super) fn write(
             } else {
                 StatusCode::OK
             };
-            (code, json_body(&v)).into_response()
+            with_warnings((code, json_body(&v)).into_response(), &warnings)
         }
         Err(e) => fail(e),
     }
+}
+
+/// The API server's `Warning` headers (`299 - "unknown field \"spec.x\""`), which kubectl
+/// prints as `Warning: unknown field "spec.x"`.
+fn with_warnings(mut r: Response, warnings: &[String]) -> Response {
+    for w in warnings {
+        let quoted = serde_json::Value::String(w.clone()).to_string();
+        if let Ok(v) = header::HeaderValue::from_str(&format!("299 - {quoted}")) {
+            r.headers_mut().append(header::WARNING, v);
+        }
+    }
+    r
 }
 
 /// The kubectl command line that sent the request (the timeline's label).
@@ -346,12 +358,12 @@ fn server_side_apply(
                 Err(conflicts) => return conflict_status(t.res, name, &conflicts),
             };
             match st.api(call(Verb::Update, merged), typed()) {
-                Ok(mut v) => {
+                Ok((mut v, warnings)) => {
                     if !dry {
                         st.managed().commit(&uid, entries);
                     }
                     shift_times(&mut v, wall_shift(st.lock().sim()));
-                    json_ok(v)
+                    with_warnings(json_ok(v), &warnings)
                 }
                 Err(e) => fail(e),
             }
@@ -364,7 +376,7 @@ fn server_side_apply(
                 meta.insert("name".into(), name.into());
             }
             match st.api(call(Verb::Create, v), typed()) {
-                Ok(mut created) => {
+                Ok((mut created, _)) => {
                     shift_times(&mut created, wall_shift(st.lock().sim()));
                     if !dry && let Some((uid, mut created, rv, now)) = snapshot(st, t, name) {
                         let mut m = st.managed();
