@@ -17,6 +17,7 @@ use args::Args;
 
 pub use args::{parse_kind, split_words};
 pub use cmd::apply::{apply_text, replace_text};
+pub use cmd::describe::describe_pod;
 pub use cmd::get::render;
 pub use cmd::rollout::rollout_status;
 pub use list::{events_for, k8s_event, list};

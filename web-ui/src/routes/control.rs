@@ -157,7 +157,20 @@ pub(crate) async fn fault(
                             .get(*id)
                             .is_some_and(|p| p.deletion.is_none())
                 })
-                .map(|(ns, n, _)| Action::Kubectl(format!("delete pod {n} -n {ns} --wait=false"))),
+                .map(|(ns, n, _)| {
+                    // What `kubectl delete pod N --wait=false` sends: one DELETE.
+                    Action::Api(Box::new(sim_core::apiserver::call::ApiCall {
+                        verb: sim_core::apiserver::call::Verb::Delete,
+                        resource: "pods".into(),
+                        group: String::new(),
+                        namespace: Some(ns.to_string()),
+                        name: Some(n.to_string()),
+                        subresource: None,
+                        patch_type: None,
+                        body: serde_json::Value::Null,
+                        options: Default::default(),
+                    }))
+                }),
             "node-down" => node.map(|n| Action::Node(NodeFault::Down, n)),
             "node-up" => node.map(|n| Action::Node(NodeFault::Up, n)),
             _ => return (StatusCode::NOT_FOUND, format!("no fault {kind:?}")).into_response(),

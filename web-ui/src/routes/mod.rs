@@ -86,7 +86,7 @@ struct PodPage {
 
 /// A pod's page: `kubectl describe` and `kubectl logs` of a pod of `sim` (the main sandbox's
 /// or a scenario's), after checking that the names from the URL are names.
-pub(crate) fn pod_page(sim: &mut sim_core::Sim, ns: String, name: String) -> Response {
+pub(crate) fn pod_page(sim: &sim_core::Sim, ns: String, name: String) -> Response {
     let valid = |s: &str| {
         !s.is_empty()
             && s.len() <= 253
@@ -96,12 +96,21 @@ pub(crate) fn pod_page(sim: &mut sim_core::Sim, ns: String, name: String) -> Res
     if !valid(&ns) || !valid(&name) {
         return (StatusCode::BAD_REQUEST, "not a pod name").into_response();
     }
-    let run = |sim: &mut sim_core::Sim, cmd: String| {
-        let o = sim_core::kubectl::run(sim, &cmd, &sim_core::kubectl::NoFiles);
-        format!("{}{}", o.stdout, o.stderr)
+    let error = |e: sim_core::ApiError| format!("Error from server ({}): {e}\n", e.reason());
+    let describe = sim_core::kubectl::describe_pod(sim, &ns, &name).unwrap_or_else(error);
+    // kubectl logs' default: the pod's first container.
+    let container = sim
+        .get_object(sim_core::store::Kind::Pod, &ns, &name)
+        .and_then(|p| {
+            p.to_value()["spec"]["containers"][0]["name"]
+                .as_str()
+                .map(str::to_string)
+        });
+    let options = sim_core::apiserver::log::LogOptions {
+        container,
+        ..Default::default()
     };
-    let describe = run(sim, format!("describe pod {name} -n {ns}"));
-    let logs = run(sim, format!("logs {name} -n {ns}"));
+    let logs = sim.pod_log(&ns, &name, &options).unwrap_or_else(error);
     render(&PodPage {
         ns,
         name,

@@ -184,8 +184,8 @@ pub(crate) async fn pod(
     State(st): State<AppState>,
     Path((ns, name)): Path<(String, String)>,
 ) -> Response {
-    let mut sb = st.sb();
-    pod_page(&mut sb.sim, ns, name)
+    let sb = st.sb();
+    pod_page(&sb.sim, ns, name)
 }
 
 /// A kubeconfig for the sandbox, as `kubesim kubeconfig` prints it.
@@ -272,6 +272,45 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_pods_page_shows_its_describe_and_its_logs() {
+        let st = AppState::new(crate::Sandbox::new(crate::DEMO, None).unwrap(), "test");
+        let pod = st
+            .sb()
+            .sim
+            .store
+            .pods
+            .all_names()
+            .find(|(ns, _, _)| *ns == "live-coding")
+            .map(|(_, n, _)| n.to_string())
+            .unwrap();
+        let t = st.sb().sim.now() + sim_core::SimDuration::from_secs(60);
+        st.sb().run_to(t);
+        let app = crate::router(st);
+        let (status, page) = call(
+            &app,
+            Request::get(format!("/pod/live-coding/{pod}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(page.contains(&format!("Name:         {pod}")), "{page}");
+        assert!(page.contains("Namespace:    live-coding"), "{page}");
+        assert!(!page.contains("Error from server"), "{page}");
+        let (_, gone) = call(
+            &app,
+            Request::get("/pod/live-coding/nope")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert!(
+            gone.contains("Error from server (NotFound): pods &#34;nope&#34; not found"),
+            "{gone}"
+        );
+    }
+
+    #[tokio::test]
     async fn the_console_runs_kubectl_and_bad_input_is_refused_cleanly() {
         let app = app();
         let (_, json) = call(&app, form("/kubectl", "cmd=get+deploy+-n+live-coding")).await;
@@ -280,6 +319,15 @@ mod tests {
         assert!(json.contains("unknown command"), "{json}");
         let (status, _) = call(&app, form("/fault/meteor", "")).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
+        // The kill-pod fault deletes a pod through the API, recorded as that DELETE.
+        let (status, json) = call(&app, form("/fault/kill-pod", "")).await;
+        assert_eq!(status, StatusCode::OK, "{json}");
+        assert!(json.contains("deleted"), "{json}");
+        let (_, run) = call(&app, Request::get("/export").body(Body::empty()).unwrap()).await;
+        assert!(
+            run.contains("verb: delete") && run.contains("resource: pods"),
+            "{run}"
+        );
         let (status, _) = call(&app, form("/control/play?speed=-3", "")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         let huge = format!("yaml={}", "a".repeat(BODY_LIMIT + 10));

@@ -746,8 +746,8 @@ async fn pod(
     let Some(slot) = st.scenarios.slot(&id) else {
         return not_started(&id);
     };
-    let mut run = slot.lock();
-    super::pod_page(&mut run.session.sim, ns, name)
+    let run = slot.lock();
+    super::pod_page(&run.session.sim, ns, name)
 }
 
 #[cfg(test)]

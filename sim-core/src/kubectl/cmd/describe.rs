@@ -80,6 +80,25 @@ fn names_of(sim: &Sim, kind: Kind, ns: &str) -> Vec<String> {
     v
 }
 
+/// `kubectl describe pod NAME -n NS` as kubectl prints it, or the API server's NotFound.
+pub fn describe_pod(sim: &Sim, ns: &str, name: &str) -> Result<String, crate::error::ApiError> {
+    let id = sim
+        .store
+        .pods
+        .lookup(ns, name)
+        .ok_or_else(|| crate::error::ApiError::not_found("pods", name))?;
+    let p = sim
+        .store
+        .pods
+        .get(id)
+        .ok_or_else(|| crate::error::ApiError::not_found("pods", name))?;
+    Ok(print::describe_pod(
+        &sim.store.pod_object(p),
+        &events_for(sim, id),
+        sim.store.now_timestamp(),
+    ))
+}
+
 /// Describes each named object, separated as kubectl separates them.
 fn describe_each(sim: &mut Sim, args: &Args, ns: &str, kw: &str, names: &[String]) -> Output {
     let mut out = Output::default();
@@ -146,19 +165,10 @@ fn describe_one(sim: &mut Sim, args: &Args, ns: &str) -> Output {
                 now,
             ))
         }
-        Kind::Pod => {
-            let Some(id) = sim.store.pods.lookup(ns, &name) else {
-                return nf();
-            };
-            let Some(p) = sim.store.pods.get(id) else {
-                return nf();
-            };
-            Output::ok(print::describe_pod(
-                &sim.store.pod_object(p),
-                &events_for(sim, id),
-                now,
-            ))
-        }
+        Kind::Pod => match describe_pod(sim, ns, &name) {
+            Ok(text) => Output::ok(text),
+            Err(_) => nf(),
+        },
         Kind::ReplicaSet => {
             let Some(id) = sim.store.replicasets.lookup(ns, &name) else {
                 return nf();

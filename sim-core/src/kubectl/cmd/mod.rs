@@ -3,7 +3,7 @@
 pub(super) mod apply;
 pub(super) mod create;
 pub(super) mod delete;
-pub(super) mod describe;
+pub(crate) mod describe;
 pub(super) mod get;
 pub(super) mod label;
 pub(super) mod logs;
