@@ -1,0 +1,214 @@
+use super::*;
+
+/// The value at `pointer` (RFC 6901, `~1` for a slash) in the document of `group`.
+fn at<'d>(group: &str, pointer: &str) -> &'d Value {
+    let doc = document(group, "v1").expect("a served group-version");
+    doc.pointer(pointer)
+        .unwrap_or_else(|| panic!("{group}/v1 has no {pointer}"))
+}
+
+/// The schema `name` in the document of `group`.
+fn schema<'d>(group: &str, name: &str) -> &'d Value {
+    at(group, &format!("/components/schemas/{name}"))
+}
+
+#[test]
+fn kinds_carry_their_group_version_kind_and_fields_their_descriptions() {
+    let d = schema("apps", "io.k8s.api.apps.v1.Deployment");
+    assert_eq!(
+        d["x-kubernetes-group-version-kind"],
+        json!([{"group": "apps", "version": "v1", "kind": "Deployment"}])
+    );
+    assert_eq!(d.get("required"), None, "metadata is optional");
+    let strategy = &schema("apps", "io.k8s.api.apps.v1.DeploymentSpec")["properties"]["strategy"];
+    assert_eq!(
+        strategy["description"],
+        "The deployment strategy to use to replace existing pods with new ones."
+    );
+    assert_eq!(strategy["x-kubernetes-patch-strategy"], "retainKeys");
+    assert_eq!(
+        strategy["allOf"][0]["$ref"],
+        "#/components/schemas/io.k8s.api.apps.v1.DeploymentStrategy"
+    );
+    assert_eq!(
+        schema("", "io.k8s.api.core.v1.Pod")["x-kubernetes-group-version-kind"],
+        json!([{"group": "", "version": "v1", "kind": "Pod"}])
+    );
+    assert_eq!(
+        schema("apps", "io.k8s.api.autoscaling.v1.Scale")["x-kubernetes-group-version-kind"],
+        json!([{"group": "autoscaling", "version": "v1", "kind": "Scale"}])
+    );
+    assert_eq!(
+        schema("apps", "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions")["x-kubernetes-group-version-kind"],
+        json!([
+            {"group": "", "version": "v1", "kind": "DeleteOptions"},
+            {"group": "apps", "version": "v1", "kind": "DeleteOptions"},
+        ])
+    );
+    assert_eq!(
+        schema("apps", "io.k8s.api.apps.v1.DeploymentList")["properties"]["items"]["items"]["$ref"],
+        "#/components/schemas/io.k8s.api.apps.v1.Deployment"
+    );
+}
+
+#[test]
+fn lists_merge_as_kubernetes_merges_them_and_required_fields_are_kubernetes_own() {
+    for group in ["", "apps"] {
+        let spec = schema(group, "io.k8s.api.core.v1.PodSpec");
+        let containers = &spec["properties"]["containers"];
+        assert_eq!(containers["x-kubernetes-patch-merge-key"], "name");
+        assert_eq!(containers["x-kubernetes-patch-strategy"], "merge");
+        assert_eq!(containers["x-kubernetes-list-type"], "map");
+        assert_eq!(containers["x-kubernetes-list-map-keys"], json!(["name"]));
+        assert_eq!(
+            containers["items"]["$ref"],
+            "#/components/schemas/io.k8s.api.core.v1.Container"
+        );
+        assert!(
+            spec["required"]
+                .as_array()
+                .is_some_and(|r| r.contains(&json!("containers")))
+        );
+        let container = schema(group, "io.k8s.api.core.v1.Container");
+        assert_eq!(container["required"], json!(["name"]));
+    }
+    let ports = &schema("", "io.k8s.api.core.v1.ServiceSpec")["properties"]["ports"];
+    assert_eq!(
+        ports["x-kubernetes-list-map-keys"],
+        json!(["port", "protocol"])
+    );
+    let int_or_string = schema("apps", "io.k8s.apimachinery.pkg.util.intstr.IntOrString");
+    assert_eq!(int_or_string["format"], "int-or-string");
+    assert_eq!(
+        int_or_string["oneOf"],
+        json!([{"type": "integer"}, {"type": "string"}])
+    );
+    assert_eq!(
+        schema("", "io.k8s.api.core.v1.LocalObjectReference").get("required"),
+        None
+    );
+}
+
+#[test]
+fn every_served_path_is_there_with_the_operations_kubectl_reads() {
+    for r in RESOURCES {
+        let group = r.group;
+        let kind = r.kind.as_str();
+        let paths = at(group, "/paths").as_object().expect("paths");
+        let prefix = r.prefix();
+        let scope = if r.namespaced {
+            "/namespaces/{namespace}"
+        } else {
+            ""
+        };
+        let collection = format!("{prefix}{scope}/{}", r.plural);
+        let object = format!("{collection}/{{name}}");
+        let me = json!({"group": group, "version": "v1", "kind": kind});
+        assert!(paths.contains_key(&format!("{prefix}/")), "{prefix}/");
+        assert_eq!(paths[&collection]["get"]["x-kubernetes-action"], "list");
+        assert_eq!(
+            paths[&collection]["post"]["x-kubernetes-group-version-kind"],
+            me
+        );
+        let get = &paths[&object]["get"];
+        assert_eq!(get["x-kubernetes-group-version-kind"], me, "{object}");
+        let list = format!("{}List", root(r.kind));
+        assert_eq!(
+            paths[&collection]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+                ["$ref"],
+            format!("#/components/schemas/{list}")
+        );
+        if r.namespaced {
+            let all = &paths[&format!("{prefix}/{}", r.plural)]["get"];
+            assert_eq!(
+                all["operationId"],
+                format!("list{}{kind}ForAllNamespaces", Gv::new(group, "v1").id)
+            );
+        }
+        // kubectl validates on the server only if every PATCH of the kind takes
+        // `fieldValidation`, and computes a strategic merge patch only if it is offered.
+        let mut patches = vec![object.clone()];
+        for s in r.subresources {
+            let path = format!("{object}/{}", s.name);
+            assert!(paths.contains_key(&path), "{path}");
+            if s.name != "proxy" && s.verbs.contains(&"patch") {
+                patches.push(path);
+            }
+        }
+        for p in patches {
+            let patch = &paths[&p]["patch"];
+            let names: Vec<&str> = patch["parameters"]
+                .as_array()
+                .expect("parameters")
+                .iter()
+                .filter_map(|q| q["name"].as_str())
+                .collect();
+            assert_eq!(
+                names,
+                ["dryRun", "fieldManager", "fieldValidation", "force"]
+            );
+            assert!(
+                patch["requestBody"]["content"]
+                    .get("application/strategic-merge-patch+json")
+                    .is_some(),
+                "{p}"
+            );
+        }
+    }
+    let scale = at(
+        "apps",
+        "/paths/~1apis~1apps~1v1~1namespaces~1{namespace}~1deployments~1{name}~1scale/put",
+    );
+    assert_eq!(
+        scale["operationId"],
+        "replaceAppsV1NamespacedDeploymentScale"
+    );
+    assert_eq!(scale["x-kubernetes-group-version-kind"]["kind"], "Scale");
+    let log = at(
+        "",
+        "/paths/~1api~1v1~1namespaces~1{namespace}~1pods~1{name}~1log/get",
+    );
+    assert_eq!(log["description"], "read log of the specified Pod");
+    let delete = at(
+        "",
+        "/paths/~1api~1v1~1namespaces~1{namespace}~1endpoints~1{name}/delete",
+    );
+    assert_eq!(delete["description"], "delete Endpoints");
+}
+
+#[test]
+fn every_ref_resolves_inside_its_document() {
+    for (group, version) in group_versions() {
+        let doc = document(group, version).expect("served");
+        let mut names = Vec::new();
+        refs(doc, &mut names);
+        assert!(names.len() > 100, "{group}");
+        for n in names {
+            assert!(
+                doc["components"]["schemas"].get(&n).is_some(),
+                "{group}/{version}: {n}"
+            );
+        }
+    }
+    assert_eq!(document("apps", "v2"), None);
+    assert_eq!(document("batch", "v1"), None);
+}
+
+#[test]
+fn the_index_names_each_document_by_a_hash_of_its_content() {
+    let index = index();
+    let paths = index["paths"].as_object().expect("paths");
+    assert_eq!(paths.keys().collect::<Vec<_>>(), ["api/v1", "apis/apps/v1"]);
+    for (path, entry) in paths {
+        let p = published(path).expect("published");
+        assert_eq!(p.json, p.document.to_string());
+        assert_eq!(p.hash, format!("{:016X}", fnv64a(p.json.as_bytes())));
+        assert_eq!(
+            entry["serverRelativeURL"],
+            format!("/openapi/v3/{path}?hash={}", p.hash)
+        );
+    }
+    assert!(published("apis/batch/v1").is_none());
+    assert_eq!(fnv64a(b""), 0xcbf2_9ce4_8422_2325);
+    assert_eq!(fnv64a(b"a"), 0xaf63_dc4c_8601_ec8c);
+}
