@@ -48,6 +48,14 @@ impl Locked<'_> {
         }
     }
 
+    /// How far this response moves its timestamps (see [`WallShift`](crate::kube_api::WallShift)).
+    pub(crate) fn wall_shift(&self) -> i64 {
+        match self {
+            Locked::Sandbox(s) => s.shown_shift.get(&s.sim),
+            Locked::Scenario(r) => r.shown_shift.get(&r.session.sim),
+        }
+    }
+
     /// The simulated cluster, to change (reads that move nothing, such as `kubectl logs`).
     pub(crate) fn sim_mut(&mut self) -> &mut Sim {
         match self {

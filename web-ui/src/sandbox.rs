@@ -191,6 +191,8 @@ pub struct Sandbox {
     /// What the cluster panel last computed per pod (a scrub builds a new sandbox, and so a
     /// new cache).
     pub cells: crate::view::PodCells,
+    /// The wall-clock shift the API last showed for this cluster.
+    pub(crate) shown_shift: crate::kube_api::WallShift,
 }
 
 impl Sandbox {
@@ -225,6 +227,7 @@ impl Sandbox {
             furthest: start,
             epoch,
             cells: crate::view::PodCells::default(),
+            shown_shift: Default::default(),
         })
     }
 

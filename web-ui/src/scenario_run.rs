@@ -111,6 +111,8 @@ pub struct ScenarioRun {
     /// What the cluster panel last computed per pod (a replayed run is a new run, with a new
     /// cache).
     pub cells: crate::view::PodCells,
+    /// The wall-clock shift the API last showed for this run's cluster.
+    pub(crate) shown_shift: crate::kube_api::WallShift,
 }
 
 impl std::fmt::Debug for ScenarioRun {
@@ -203,6 +205,7 @@ impl ScenarioRun {
             programs,
             dir,
             cells: crate::view::PodCells::default(),
+            shown_shift: Default::default(),
         };
         run.evaluate();
         Ok(run)

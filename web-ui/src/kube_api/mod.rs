@@ -13,7 +13,7 @@
 //! GET/LIST of every stored kind as JSON or as a server-side `Table`, watches (see [`watch`]),
 //! POST, PUT, PATCH (JSON, merge, strategic merge, server-side apply), DELETE, `dryRun=All`
 //! on every write, the `scale` subresource, `pods/log` and `services/proxy`. Every response
-//! moves its timestamps so that kubectl's wall-clock ages are virtual ages ([`wall_shift`]).
+//! moves its timestamps so that kubectl's wall-clock ages are virtual ages ([`WallShift`]).
 
 mod discovery;
 mod openapi;
@@ -32,6 +32,8 @@ use read::*;
 use status::*;
 use watch::*;
 use write::*;
+
+pub(crate) use read::WallShift;
 
 use std::collections::BTreeMap;
 

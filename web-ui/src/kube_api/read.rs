@@ -1,6 +1,8 @@
 //! Reads: get, list (as JSON or a server-side `Table`), `pods/log`, and the timestamps moved to wall time.
 
 #[allow(unused_imports)]
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use super::*;
 
 /// `pods/{name}/log` (`kubectl logs`): the container's lines as text/plain; `container`,
@@ -44,15 +46,47 @@ pub(super) fn is_on(q: &BTreeMap<String, String>, key: &str) -> bool {
 
 /// How far to move the API's timestamps so that kubectl, which computes ages against the
 /// wall clock (`describe`, `get events`), sees the virtual ages: virtual time `t` is shown as
-/// `wall_now - (virtual_now - t)`. One shift per response, so its ages agree with each other;
-/// sim-core's own timestamps stay deterministic (virtual time from the run's epoch).
-pub(super) fn wall_shift(sim: &Sim) -> i64 {
-    let wall_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    let virtual_ms = sim.store.epoch_unix_ms + i64::try_from(sim.now().millis()).unwrap_or(0);
-    // Whole seconds, so the fractional part of a MicroTime stays as it is.
-    (wall_ms - virtual_ms).div_euclid(1000)
+/// `wall_now - (virtual_now - t)`. sim-core's own timestamps stay deterministic (virtual time
+/// from the run's epoch).
+///
+/// The shift a cluster last showed is kept while the exact one stays within
+/// [`WallShift::SLACK_SECS`] of it: the virtual clock moves in ticks and lags the wall clock
+/// by a little more each time the machine is busy, and a shift recomputed per response
+/// would move an object's `creationTimestamp` by a second between two requests (`kubectl
+/// diff` compares a GET with a dry-run PATCH, and would show it as a change).
+#[derive(Debug)]
+pub(crate) struct WallShift(AtomicI64);
+
+impl Default for WallShift {
+    fn default() -> WallShift {
+        WallShift(AtomicI64::new(i64::MIN))
+    }
+}
+
+impl WallShift {
+    /// How far the shown ages may drift from the virtual ones before the shift moves.
+    pub(crate) const SLACK_SECS: i64 = 3;
+
+    /// The shift (whole seconds) for a response about `sim` now.
+    pub(crate) fn get(&self, sim: &Sim) -> i64 {
+        let wall_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        let virtual_ms = sim.store.epoch_unix_ms + i64::try_from(sim.now().millis()).unwrap_or(0);
+        self.settle(wall_ms, virtual_ms)
+    }
+
+    /// The shift for these two clocks: the one last shown if it is close enough.
+    pub(super) fn settle(&self, wall_ms: i64, virtual_ms: i64) -> i64 {
+        // Whole seconds, so the fractional part of a MicroTime stays as it is.
+        let exact = wall_ms.saturating_sub(virtual_ms).div_euclid(1000);
+        let held = self.0.load(Ordering::Relaxed);
+        if held != i64::MIN && held.abs_diff(exact) < Self::SLACK_SECS.unsigned_abs() {
+            return held;
+        }
+        self.0.store(exact, Ordering::Relaxed);
+        exact
+    }
 }
 
 /// Moves every timestamp in `v` (RFC 3339 strings in UTC, outside labels and annotations)
@@ -143,10 +177,10 @@ pub(super) fn list(
             &rv,
             q.get("includeObject").map(String::as_str),
         );
-        shift_times(&mut v, wall_shift(sb.sim()));
+        shift_times(&mut v, sb.wall_shift());
         return json_ok(v);
     }
-    let shift = wall_shift(sb.sim());
+    let shift = sb.wall_shift();
     let items: Vec<Value> = objs
         .iter()
         .map(|o| {
@@ -248,7 +282,7 @@ pub(super) fn get_one(
     let Some(obj) = lookup(sb.sim(), t.res, t.ns.unwrap_or(""), name) else {
         return not_found(t.res, name);
     };
-    let shift = wall_shift(sb.sim());
+    let shift = sb.wall_shift();
     let mut v = if wants_table(headers) {
         let rv = sb.sim().store.resource_version().to_string();
         table(sb.sim(), t.res.kind, &[obj], &rv, None)

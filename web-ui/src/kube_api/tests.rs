@@ -685,3 +685,18 @@ async fn bad_writes_get_a_status_and_change_and_record_nothing() {
     );
     assert_eq!(st.sb().actions.len(), actions, "a bad write was recorded");
 }
+
+#[test]
+fn timestamps_keep_their_shift_while_the_virtual_clock_lags_a_little() {
+    let shift = WallShift::default();
+    // Virtual time 10 s behind the wall clock, 0.99 s before a second's boundary.
+    let first = shift.settle(1_000_000_990, 999_990_000);
+    assert_eq!(first, 10);
+    // 20 ms later the exact shift crosses into 11 s: an object's creationTimestamp must not
+    // move between kubectl diff's GET and its dry-run PATCH.
+    assert_eq!(shift.settle(1_000_001_010, 999_990_000), first);
+    assert_eq!(shift.settle(1_000_002_500, 999_990_000), first);
+    // A sandbox paused for a while (or scrubbed back) shows the new ages.
+    assert_eq!(shift.settle(1_000_004_000, 999_990_000), 14);
+    assert_eq!(shift.settle(1_000_004_000, 999_000_000), 1_004);
+}

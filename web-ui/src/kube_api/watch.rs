@@ -118,7 +118,7 @@ pub(super) fn watch(
                 };
                 let rv = current.to_string();
                 let mut lines = String::new();
-                let shift = wall_shift(sim);
+                let shift = sb.wall_shift();
                 let mut line = |ty: &str, o: &Object| {
                     let mut object = if as_table {
                         table(sim, kind, std::slice::from_ref(o), &rv, None)

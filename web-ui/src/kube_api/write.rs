@@ -106,7 +106,7 @@ pub(super) fn write(
             if !dry {
                 keep_field_owners(st, t, verb, &v, before);
             }
-            shift_times(&mut v, wall_shift(st.lock().sim()));
+            shift_times(&mut v, st.lock().wall_shift());
             let code = if verb == Verb::Create {
                 StatusCode::CREATED
             } else {
@@ -362,7 +362,7 @@ fn server_side_apply(
                     if !dry {
                         st.managed().commit(&uid, entries);
                     }
-                    shift_times(&mut v, wall_shift(st.lock().sim()));
+                    shift_times(&mut v, st.lock().wall_shift());
                     with_warnings(json_ok(v), &warnings)
                 }
                 Err(e) => fail(e),
@@ -377,7 +377,7 @@ fn server_side_apply(
             }
             match st.api(call(Verb::Create, v), typed()) {
                 Ok((mut created, _)) => {
-                    shift_times(&mut created, wall_shift(st.lock().sim()));
+                    shift_times(&mut created, st.lock().wall_shift());
                     if !dry && let Some((uid, mut created, rv, now)) = snapshot(st, t, name) {
                         let mut m = st.managed();
                         m.follow(rv);
