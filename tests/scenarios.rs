@@ -215,7 +215,9 @@ steps:
         ::scenarios::Session::start(text, RunOptions::default(), ::scenarios::runner::no_files())
             .unwrap();
     let start = s.sim.now();
-    let out = s.kubectl("delete pod slow").unwrap();
+    let (out, failed) = s.act(&sim_core::action::Action::Kubectl("delete pod slow".into()));
+    assert!(failed.is_none(), "{failed:?}");
+    let out = out.output;
     assert!(out.stdout.contains("pod \"slow\" deleted"), "{out:?}");
     assert!(
         s.sim.now().since(start).as_secs_f64() >= 20.0,

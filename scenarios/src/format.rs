@@ -216,7 +216,10 @@ mod tests {
         assert_eq!(s.title, "T");
         assert_eq!(s.level, Level::Beginner);
         assert_eq!(s.steps[0].checks[0].cel, "true");
-        assert!(matches!(s.steps[0].solution[0], StepSpec::Kubectl(_)));
+        assert!(matches!(
+            s.steps[0].solution[0],
+            StepSpec::Act(sim_core::action::Action::Kubectl(_))
+        ));
     }
 
     #[test]

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use sim_core::kubectl::{self, FileSource, Output};
-use sim_core::network::ServiceReply;
+use sim_core::action::{self, Action};
+use sim_core::kubectl::{self, FileSource};
 use sim_core::script::{self, RunOptions, RunOutput, Script, ScriptError, StepSpec};
 use sim_core::time::{SimDuration, SimTime, parse_duration};
 use sim_core::{Sim, kubectl::NoFiles};
@@ -139,16 +139,16 @@ impl Session {
         s.out.tracer.observe(&mut s.sim);
         let mut setup_steps = Vec::new();
         if let Some(ns) = &s.scenario.setup.namespace {
-            setup_steps.push(StepSpec::Apply(format!(
+            setup_steps.push(StepSpec::Act(Action::Apply(format!(
                 "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n"
-            )));
+            ))));
         }
         setup_steps.extend(
             s.scenario
                 .setup
                 .objects
                 .iter()
-                .map(|o| StepSpec::Apply(o.clone())),
+                .map(|o| StepSpec::Act(Action::Apply(o.clone()))),
         );
         setup_steps.extend(s.scenario.setup.steps.iter().cloned());
         s.run_plain(&setup_steps, "setup")?;
@@ -232,10 +232,12 @@ impl Session {
         Ok(())
     }
 
-    /// A kubectl command line typed by the student. While it waits (`delete`, `drain`),
-    /// time goes through the session, so the step's events fire on the way, as they would
-    /// while a real kubectl waits.
-    pub fn kubectl(&mut self, line: &str) -> Result<Output, ScenarioError> {
+    /// Something the student did (a kubectl command line, a manifest from the editor, a
+    /// write through the scenario's API, a request to a Service): what it did, and a
+    /// scenario event that failed after it. While a command waits (`delete`, `drain`), time
+    /// goes through the session, so the step's events fire on the way, as they would while
+    /// a real kubectl waits.
+    pub fn act(&mut self, a: &Action) -> (action::Outcome, Option<ScenarioError>) {
         let files = self.files.clone();
         // The command works on the cluster; the clock puts it back into the session for
         // each wait, so events see (and act on) the same cluster.
@@ -244,72 +246,12 @@ impl Session {
             session: self,
             failed: None,
         };
-        let o = kubectl::run_with(&mut sim, line, &*files, &mut clock);
+        let outcome = action::perform(&mut sim, a, &*files, &mut clock);
         let failed = clock.failed.take();
         self.sim = sim;
-        self.out.tracer.observe(&mut self.sim);
-        if let Some(e) = failed {
-            return Err(e);
-        }
-        self.fire_due()?;
-        Ok(o)
-    }
-
-    /// A manifest applied by the student, as `kubectl apply -f -` does.
-    pub fn apply(&mut self, yaml: &str) -> Result<Output, ScenarioError> {
-        let o = kubectl::apply_text(&mut self.sim, yaml, "STDIN", "default", false);
-        self.out.tracer.observe(&mut self.sim);
-        self.fire_due()?;
-        Ok(o)
-    }
-
-    /// Whole objects that replace the live ones, as `kubectl replace -f -` (and the real
-    /// kubectl's `patch`, `edit` and server-side apply, as the objects they leave) does.
-    pub fn replace(&mut self, yaml: &str) -> Result<Output, ScenarioError> {
-        let o = kubectl::replace_text(&mut self.sim, yaml, "STDIN", "default");
-        self.out.tracer.observe(&mut self.sim);
-        self.fire_due()?;
-        Ok(o)
-    }
-
-    /// Objects created as they are written, as `kubectl create -f -` does.
-    pub fn create(&mut self, yaml: &str) -> Result<Output, ScenarioError> {
-        let o = kubectl::apply_text(&mut self.sim, yaml, "STDIN", "default", true);
-        self.out.tracer.observe(&mut self.sim);
-        self.fire_due()?;
-        Ok(o)
-    }
-
-    /// One write to the API (the real kubectl's, through the scenario's own API): the
-    /// object it left or the API server's error, and a scenario event that failed after it.
-    pub fn api(
-        &mut self,
-        call: &sim_core::apiserver::call::ApiCall,
-    ) -> (
-        sim_core::apiserver::call::WriteResult,
-        Option<ScenarioError>,
-    ) {
-        let r = self.sim.api_with_warnings(call);
-        self.out.tracer.observe(&mut self.sim);
-        (r, self.fire_due().err())
-    }
-
-    /// One request to a Service (`url` as a `request` step names it), recorded in the trace
-    /// like a `request` step's: the program's answer, or why nothing answered.
-    pub fn request(
-        &mut self,
-        namespace: &str,
-        url: &str,
-        method: &str,
-        body: &[u8],
-    ) -> Result<ServiceReply, ScenarioError> {
-        let reply = self.sim.service_request(namespace, url, method, body);
-        self.out.tracer.observe(&mut self.sim);
-        self.out
-            .tracer
-            .record_request(&self.sim, namespace, url, method, &reply);
-        self.fire_due()?;
-        Ok(reply)
+        outcome.trace(a, &mut self.sim, &mut self.out.tracer);
+        let failed = failed.or_else(|| self.fire_due().err());
+        (outcome, failed)
     }
 
     /// A `when` event of the current step has yet to fire. Conditions are looked at after

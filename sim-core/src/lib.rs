@@ -6,6 +6,7 @@
 //! There is no IO, no wall clock and no thread here; every random choice comes from one
 //! seeded generator, so the same script and seed give the same run, byte for byte.
 
+pub mod action;
 pub mod api;
 pub mod apiserver;
 pub mod controller;

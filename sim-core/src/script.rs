@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::action::{self, Action, Request, StopTraffic, Traffic};
 use crate::apiserver::call::ApiCall;
-use crate::controller::node_lifecycle::NodeFault;
-use crate::kubectl::{self, FileSource};
+use crate::kubectl::{self, FileSource, SimClock};
 use crate::runtime::{DeclaredImages, ImageBehavior};
 use crate::sim::{NodeConfig, ProbeMode, Sim, SimConfig};
 use crate::time::{SimDuration, parse_duration};
@@ -68,120 +68,20 @@ pub struct NodeSpec {
     pub labels: BTreeMap<String, String>,
 }
 
-/// One step.
+/// One step: an [`Action`] on the cluster, or a step that moves time or prints.
 #[derive(Debug, Clone)]
 pub enum StepSpec {
-    /// Inline YAML, or a path relative to the script.
-    Apply(String),
-    /// Inline YAML, or a path relative to the script: `kubectl replace -f` (whole objects,
-    /// as the real kubectl's `replace`, `patch` and `edit` leave them).
-    Replace(String),
-    /// Inline YAML, or a path relative to the script: `kubectl create -f` (objects created
-    /// as they are written: no last-applied annotation, an error if one exists).
-    Create(String),
-    /// A kubectl command line.
-    Kubectl(String),
+    /// Something that changes the cluster (apply, kubectl, api, a node fault, a request,
+    /// load on a Service).
+    Act(Action),
     /// Move virtual time forward (`90s`, `10m`).
     Advance(String),
     /// Run until a condition holds or the timeout passes.
     WaitFor(WaitSpec),
-    /// Stop a node's kubelet.
-    NodeDown(String),
-    /// Bring a node's kubelet back.
-    NodeUp(String),
-    /// Remove a node.
-    RemoveNode(String),
     /// Print a line in the transcript.
     Echo(String),
     /// Print the deployment controller's reasoning so far (`deployment/NAME [-n NS]`).
     Explain(String),
-    /// Send one request to a Service and print the answer.
-    Request(RequestSpec),
-    /// Start sending load to a Service.
-    Traffic(TrafficSpec),
-    /// Stop the load on a Service (or on every Service of a namespace).
-    StopTraffic(StopTrafficSpec),
-    /// One write to the API as a client sent it (the real kubectl, the Python client):
-    /// recorded runs replay them this way.
-    Api(Box<ApiCall>),
-}
-
-/// `request: {service, namespace, method, path, body}`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RequestSpec {
-    /// The Service (`name`, `name.namespace`, or a URL such as `http://name:80/path`).
-    pub service: String,
-    /// Namespace (default `default`).
-    #[serde(default)]
-    pub namespace: Option<String>,
-    /// Method (default `GET`, or `POST` with a body).
-    #[serde(default)]
-    pub method: Option<String>,
-    /// Path (default `/`).
-    #[serde(default)]
-    pub path: Option<String>,
-    /// Body: YAML/JSON (sent as JSON) or a string (sent as is).
-    #[serde(default)]
-    pub body: Option<serde_yaml::Value>,
-}
-
-/// `traffic: {service, namespace, rps, path, method, body, duration}`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrafficSpec {
-    /// The Service's name.
-    pub service: String,
-    /// Namespace (default `default`).
-    #[serde(default)]
-    pub namespace: Option<String>,
-    /// Requests per second.
-    pub rps: f64,
-    /// Method (default `GET`, or `POST` with a body).
-    #[serde(default)]
-    pub method: Option<String>,
-    /// Path (default `/`).
-    #[serde(default)]
-    pub path: Option<String>,
-    /// Body, as for `request`.
-    #[serde(default)]
-    pub body: Option<serde_yaml::Value>,
-    /// How long (default `1h`).
-    #[serde(default)]
-    pub duration: Option<String>,
-}
-
-/// `stopTraffic: {service, namespace}`: ends the flows a `traffic` step started.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StopTrafficSpec {
-    /// The Service's name (every Service of the namespace when absent).
-    #[serde(default)]
-    pub service: Option<String>,
-    /// Namespace (default `default`).
-    #[serde(default)]
-    pub namespace: Option<String>,
-}
-
-/// A body as bytes: strings as they are, anything else as compact JSON.
-fn body_bytes(body: &Option<serde_yaml::Value>) -> Result<Vec<u8>, String> {
-    match body {
-        None => Ok(Vec::new()),
-        Some(serde_yaml::Value::String(s)) => Ok(s.clone().into_bytes()),
-        Some(v) => {
-            let json: serde_json::Value = serde_yaml::from_value(v.clone())
-                .map_err(|e| format!("body is not JSON-like: {e}"))?;
-            Ok(json.to_string().into_bytes())
-        }
-    }
-}
-
-fn method_for(method: &Option<String>, body: &[u8]) -> String {
-    match method {
-        Some(m) => m.to_uppercase(),
-        None if body.is_empty() => "GET".into(),
-        None => "POST".into(),
-    }
 }
 
 /// A step as written: a map with exactly one known key.
@@ -199,9 +99,9 @@ struct RawStep {
     remove_node: Option<String>,
     echo: Option<String>,
     explain: Option<String>,
-    request: Option<RequestSpec>,
-    traffic: Option<TrafficSpec>,
-    stop_traffic: Option<StopTrafficSpec>,
+    request: Option<Request>,
+    traffic: Option<Traffic>,
+    stop_traffic: Option<StopTraffic>,
     api: Option<Box<ApiCall>>,
 }
 
@@ -214,24 +114,25 @@ impl<'de> Deserialize<'de> for StepSpec {
             other => format!("{other:?}"),
         });
         let mut found: Vec<StepSpec> = Vec::new();
-        found.extend(r.apply.map(StepSpec::Apply));
-        found.extend(r.replace.map(StepSpec::Replace));
-        found.extend(r.create.map(StepSpec::Create));
-        found.extend(r.kubectl.map(StepSpec::Kubectl));
+        let mut act = |a: Option<Action>| found.extend(a.map(StepSpec::Act));
+        act(r.apply.map(Action::Apply));
+        act(r.replace.map(Action::Replace));
+        act(r.create.map(Action::Create));
+        act(r.kubectl.map(Action::Kubectl));
+        act(r.node_down.map(Action::NodeDown));
+        act(r.node_up.map(Action::NodeUp));
+        act(r.remove_node.map(Action::RemoveNode));
+        act(r.request.map(Action::Request));
+        act(r.traffic.map(Action::Traffic));
+        act(r.stop_traffic.map(Action::StopTraffic));
+        act(r.api.map(Action::Api));
         found.extend(advance.map(StepSpec::Advance));
         found.extend(r.wait_for.map(StepSpec::WaitFor));
-        found.extend(r.node_down.map(StepSpec::NodeDown));
-        found.extend(r.node_up.map(StepSpec::NodeUp));
-        found.extend(r.remove_node.map(StepSpec::RemoveNode));
         found.extend(r.echo.map(StepSpec::Echo));
         found.extend(r.explain.map(StepSpec::Explain));
-        found.extend(r.request.map(StepSpec::Request));
-        found.extend(r.traffic.map(StepSpec::Traffic));
-        found.extend(r.stop_traffic.map(StepSpec::StopTraffic));
-        found.extend(r.api.map(StepSpec::Api));
         if found.len() != 1 {
             return Err(serde::de::Error::custom(
-                "a step has exactly one of: apply, replace, create, kubectl, advance, waitFor, nodeDown, nodeUp, removeNode, echo, explain, request, traffic, stopTraffic",
+                "a step has exactly one of: apply, replace, create, kubectl, api, advance, waitFor, nodeDown, nodeUp, removeNode, echo, explain, request, traffic, stopTraffic",
             ));
         }
         Ok(found.remove(0))
@@ -324,21 +225,6 @@ pub fn step_lines(text: &str) -> Vec<usize> {
         }
     }
     out
-}
-
-/// The URL a `request` step names: a URL as given, or `http://SERVICE.NAMESPACE/PATH`.
-fn request_url(service: &str, ns: &str, path: Option<&str>) -> String {
-    if service.starts_with("http://") || service.starts_with("https://") {
-        return service.to_string();
-    }
-    let host = if service.contains('.') {
-        service.to_string()
-    } else {
-        format!("{service}.{ns}")
-    };
-    let path = path.unwrap_or("/");
-    let sep = if path.starts_with('/') { "" } else { "/" };
-    format!("http://{host}{sep}{path}")
 }
 
 /// Every image that names a `module` names one the run has (when it runs workers at all).
@@ -526,6 +412,109 @@ fn run_steps(
     Ok(())
 }
 
+/// Runs one action of a script on `sim`: its command line in the transcript, then what it
+/// printed; an error when it failed (a read-only kubectl command that fails is a lesson,
+/// not a broken script, and a request's failure is its answer).
+fn act(
+    sim: &mut Sim,
+    a: &Action,
+    fail: &dyn Fn(String) -> ScriptError,
+    files: &dyn FileSource,
+    out: &mut RunOutput,
+) -> Result<(), ScriptError> {
+    let at = stamp(sim);
+    let header = match a {
+        Action::Apply(body) | Action::Replace(body) | Action::Create(body) => {
+            let verb = match a {
+                Action::Replace(_) => "replace",
+                Action::Create(_) => "create",
+                _ => "apply",
+            };
+            let source = match action::manifest(body, files) {
+                Ok((_, source)) if source != "STDIN" => source,
+                _ => "-".into(),
+            };
+            Some(format!("$ kubectl {verb} -f {source}"))
+        }
+        Action::Kubectl(cmd) => Some(format!("$ kubectl {}", cmd.trim())),
+        Action::Api(call) => Some(format!(
+            "$ {} {}{}",
+            format!("{:?}", call.verb).to_uppercase(),
+            call.target(),
+            call.namespace
+                .as_deref()
+                .map(|n| format!(" -n {n}"))
+                .unwrap_or_default()
+        )),
+        Action::NodeDown(n) => Some(format!("# node {n} stops (kubelet down)")),
+        Action::NodeUp(n) => Some(format!("# node {n} is back")),
+        Action::RemoveNode(n) => Some(format!("# node {n} is removed")),
+        Action::Request(r) => {
+            let mut curl = "$ curl -s".to_string();
+            if r.method != "GET" {
+                curl.push_str(&format!(" -X {}", r.method));
+            }
+            curl.push_str(&format!(" {}", r.url()));
+            if !r.body.is_empty() {
+                curl.push_str(&format!(" -d '{}'", r.body));
+            }
+            Some(curl)
+        }
+        Action::Traffic(_) | Action::StopTraffic(_) => None,
+    };
+    if let Some(h) = header {
+        out.transcript.push_str(&format!("{at} {h}\n"));
+    }
+    let o = action::apply(sim, &mut out.tracer, a, files, &mut SimClock);
+    let code = o.output.code;
+    match a {
+        Action::Request(_) => {
+            let line = match &o.reply {
+                Some(crate::network::ServiceReply::Response { response, .. }) => {
+                    format!("{} {}", response.status, response.text().trim_end())
+                }
+                Some(crate::network::ServiceReply::Failed(why)) => why.clone(),
+                None => o.output.stderr.trim_end().to_string(),
+            };
+            out.transcript.push_str(&line);
+            out.transcript.push('\n');
+            return Ok(());
+        }
+        Action::Traffic(t) if code == 0 => out.transcript.push_str(&format!(
+            "{at} # traffic: {} req/s to service/{} ({} {}) for {}\n",
+            t.rps, t.service, t.method, t.path, t.duration
+        )),
+        Action::StopTraffic(t) => {
+            let what = t.service.as_ref().map_or_else(
+                || format!("every service in {}", t.namespace),
+                |s| format!("service/{s}"),
+            );
+            out.transcript
+                .push_str(&format!("{at} # traffic stopped: {what}\n"));
+        }
+        Action::Traffic(_) | Action::NodeDown(_) | Action::NodeUp(_) | Action::RemoveNode(_) => {}
+        _ => {
+            out.transcript.push_str(&o.output.stdout);
+            out.transcript.push_str(&o.output.stderr);
+        }
+    }
+    let read_only = match a {
+        Action::Kubectl(cmd) => {
+            kubectl::is_read_only(&kubectl::split_words(cmd).unwrap_or_default())
+        }
+        _ => false,
+    };
+    if code != 0 && !read_only {
+        let why = o.output.stderr.trim_end();
+        let why = match a {
+            Action::Traffic(_) => why.strip_prefix("error: ").unwrap_or(why),
+            _ => why,
+        };
+        return Err(fail(why.to_string()));
+    }
+    Ok(())
+}
+
 /// Runs one step on `sim` (`number` and `line` name it in an error), printing to `out`'s
 /// transcript and tracing; scenarios run their steps one at a time through this.
 pub fn run_step(
@@ -545,79 +534,7 @@ pub fn run_step(
     };
     {
         match step {
-            StepSpec::Apply(body) | StepSpec::Replace(body) | StepSpec::Create(body) => {
-                let verb = match step {
-                    StepSpec::Replace(_) => "replace",
-                    StepSpec::Create(_) => "create",
-                    _ => "apply",
-                };
-                let (source, text) = if body.contains('\n') || body.contains(':') {
-                    ("STDIN".to_string(), body.clone())
-                } else {
-                    match files.read(body.trim()) {
-                        Ok(t) => (body.trim().to_string(), t),
-                        Err(e) => return Err(fail(e)),
-                    }
-                };
-                out.transcript.push_str(&format!(
-                    "{} $ kubectl {verb} -f {}\n",
-                    stamp(sim),
-                    if source == "STDIN" { "-" } else { &source }
-                ));
-                let o = match verb {
-                    "replace" => kubectl::replace_text(sim, &text, &source, "default"),
-                    "create" => kubectl::apply_text(sim, &text, &source, "default", true),
-                    _ => kubectl::apply_text(sim, &text, &source, "default", false),
-                };
-                out.transcript.push_str(&o.stdout);
-                out.transcript.push_str(&o.stderr);
-                out.tracer.observe(sim);
-                if o.code != 0 {
-                    return Err(fail(o.stderr.trim_end().to_string()));
-                }
-            }
-            StepSpec::Kubectl(cmd) => {
-                out.transcript
-                    .push_str(&format!("{} $ kubectl {}\n", stamp(sim), cmd.trim()));
-                let o = kubectl::run(sim, cmd, files);
-                out.transcript.push_str(&o.stdout);
-                out.transcript.push_str(&o.stderr);
-                out.tracer.observe(sim);
-                let words = kubectl::split_words(cmd).unwrap_or_default();
-                // A failing read-only command is a lesson, not a broken script; a failing
-                // change is.
-                let read_only = kubectl::is_read_only(&words);
-                if o.code != 0 && !read_only {
-                    return Err(fail(o.stderr.trim_end().to_string()));
-                }
-            }
-            StepSpec::Api(call) => {
-                out.transcript.push_str(&format!(
-                    "{} $ {} {}{}\n",
-                    stamp(sim),
-                    format!("{:?}", call.verb).to_uppercase(),
-                    call.target(),
-                    call.namespace
-                        .as_deref()
-                        .map(|n| format!(" -n {n}"))
-                        .unwrap_or_default()
-                ));
-                let done = sim.api(call);
-                out.tracer.observe(sim);
-                match done {
-                    Ok(_) => out.transcript.push_str(&format!(
-                        "{} {}\n",
-                        call.target(),
-                        call.verb.done()
-                    )),
-                    Err(e) => {
-                        let line = format!("Error from server ({}): {e}", e.reason());
-                        out.transcript.push_str(&line);
-                        out.transcript.push('\n');
-                        return Err(fail(line));
-                    }
-                }
-            }
+            StepSpec::Act(a) => act(sim, a, &fail, files, out)?,
             StepSpec::Advance(d) => {
                 let d = parse_duration(d).map_err(|e| (RunOutput::default(), fail(e.to_string())));
                 let d = match d {
@@ -673,19 +590,6 @@ pub fn run_step(
                 out.transcript
                     .push_str(&format!("{} (rollout wait ended)\n", stamp(sim)));
             }
-            StepSpec::NodeDown(n) | StepSpec::NodeUp(n) | StepSpec::RemoveNode(n) => {
-                let (fault, word) = match step {
-                    StepSpec::NodeDown(_) => (NodeFault::Down, "stops (kubelet down)"),
-                    StepSpec::NodeUp(_) => (NodeFault::Up, "is back"),
-                    _ => (NodeFault::Remove, "is removed"),
-                };
-                out.transcript
-                    .push_str(&format!("{} # node {n} {word}\n", stamp(sim)));
-                if let Err(e) = sim.node_fault(n, fault) {
-                    return Err(fail(e.to_string()));
-                }
-                out.tracer.observe(sim);
-            }
             StepSpec::Echo(text) => out
                 .transcript
                 .push_str(&format!("{} # {text}\n", stamp(sim))),
@@ -735,59 +639,6 @@ pub fn run_step(
                 for l in lines {
                     out.transcript.push_str(&l);
                 }
-            }
-            StepSpec::Request(r) => {
-                let ns = r.namespace.clone().unwrap_or_else(|| "default".into());
-                let body = body_bytes(&r.body).map_err(fail)?;
-                let method = method_for(&r.method, &body);
-                let url = request_url(&r.service, &ns, r.path.as_deref());
-                let mut curl = format!("{} $ curl -s", stamp(sim));
-                if method != "GET" {
-                    curl.push_str(&format!(" -X {method}"));
-                }
-                curl.push_str(&format!(" {url}"));
-                if !body.is_empty() {
-                    curl.push_str(&format!(" -d '{}'", String::from_utf8_lossy(&body)));
-                }
-                out.transcript.push_str(&curl);
-                out.transcript.push('\n');
-                let reply = sim.service_request(&ns, &url, &method, &body);
-                let line = match &reply {
-                    crate::network::ServiceReply::Response { response, .. } => {
-                        format!("{} {}", response.status, response.text().trim_end())
-                    }
-                    crate::network::ServiceReply::Failed(why) => why.clone(),
-                };
-                out.transcript.push_str(&line);
-                out.transcript.push('\n');
-                out.tracer.observe(sim);
-                out.tracer.record_request(sim, &ns, &url, &method, &reply);
-            }
-            StepSpec::Traffic(t) => {
-                let ns = t.namespace.clone().unwrap_or_else(|| "default".into());
-                let body = body_bytes(&t.body).map_err(fail)?;
-                let method = method_for(&t.method, &body);
-                let path = t.path.clone().unwrap_or_else(|| "/".into());
-                let duration = t.duration.clone().unwrap_or_else(|| "1h".into());
-                let d = parse_duration(&duration).map_err(|e| fail(e.to_string()))?;
-                sim.start_traffic(&ns, &t.service, &method, &path, &body, t.rps, d)
-                    .map_err(fail)?;
-                out.transcript.push_str(&format!(
-                    "{} # traffic: {} req/s to service/{} ({method} {path}) for {duration}\n",
-                    stamp(sim),
-                    t.rps,
-                    t.service
-                ));
-            }
-            StepSpec::StopTraffic(t) => {
-                let ns = t.namespace.clone().unwrap_or_else(|| "default".into());
-                sim.stop_traffic(&ns, t.service.as_deref());
-                let what = t.service.as_ref().map_or_else(
-                    || format!("every service in {ns}"),
-                    |s| format!("service/{s}"),
-                );
-                out.transcript
-                    .push_str(&format!("{} # traffic stopped: {what}\n", stamp(sim)));
             }
         }
         if opts.why {

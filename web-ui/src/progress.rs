@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use sim_core::SimTime;
 
-use crate::sandbox::Request;
 use crate::scenario_run::{Entry, ScenarioRun};
+use sim_core::action::{Action, Request};
 
 /// Where progress files live.
 #[derive(Clone, Debug)]
@@ -30,13 +30,20 @@ struct File {
     passed: Vec<usize>,
 }
 
-/// [`Entry`] as JSON.
+/// [`Entry`] as JSON. Files written before actions had one vocabulary hold `kubectl`,
+/// `apply`, `replace`, `create`, `request` and `api` entries; they still load.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 enum SavedEntry {
     Advance {
         to_ms: u64,
         free: bool,
+    },
+    Act {
+        action: Action,
+    },
+    Enter {
+        step: usize,
     },
     Kubectl {
         line: String,
@@ -57,9 +64,6 @@ enum SavedEntry {
         path: String,
         body: String,
     },
-    Enter {
-        step: usize,
-    },
     Api {
         call: Box<sim_core::apiserver::call::ApiCall>,
     },
@@ -72,19 +76,10 @@ impl From<&Entry> for SavedEntry {
                 to_ms: to.millis(),
                 free: *free,
             },
-            Entry::Kubectl(line) => SavedEntry::Kubectl { line: line.clone() },
-            Entry::Apply(yaml) => SavedEntry::Apply { yaml: yaml.clone() },
-            Entry::Replace(yaml) => SavedEntry::Replace { yaml: yaml.clone() },
-            Entry::Create(yaml) => SavedEntry::Create { yaml: yaml.clone() },
-            Entry::Request(r) => SavedEntry::Request {
-                namespace: r.namespace.clone(),
-                service: r.service.clone(),
-                method: r.method.clone(),
-                path: r.path.clone(),
-                body: r.body.clone(),
+            Entry::Act(action) => SavedEntry::Act {
+                action: action.clone(),
             },
             Entry::Enter(step) => SavedEntry::Enter { step: *step },
-            Entry::Api(call) => SavedEntry::Api { call: call.clone() },
         }
     }
 }
@@ -96,25 +91,26 @@ impl From<SavedEntry> for Entry {
                 to: SimTime(to_ms),
                 free,
             },
-            SavedEntry::Kubectl { line } => Entry::Kubectl(line),
-            SavedEntry::Apply { yaml } => Entry::Apply(yaml),
-            SavedEntry::Replace { yaml } => Entry::Replace(yaml),
-            SavedEntry::Create { yaml } => Entry::Create(yaml),
+            SavedEntry::Act { action } => Entry::Act(action),
+            SavedEntry::Enter { step } => Entry::Enter(step),
+            SavedEntry::Kubectl { line } => Entry::Act(Action::Kubectl(line)),
+            SavedEntry::Apply { yaml } => Entry::Act(Action::Apply(yaml)),
+            SavedEntry::Replace { yaml } => Entry::Act(Action::Replace(yaml)),
+            SavedEntry::Create { yaml } => Entry::Act(Action::Create(yaml)),
             SavedEntry::Request {
                 namespace,
                 service,
                 method,
                 path,
                 body,
-            } => Entry::Request(Request {
+            } => Entry::Act(Action::Request(Request {
                 namespace,
                 service,
                 method,
                 path,
                 body,
-            }),
-            SavedEntry::Enter { step } => Entry::Enter(step),
-            SavedEntry::Api { call } => Entry::Api(call),
+            })),
+            SavedEntry::Api { call } => Entry::Act(Action::Api(call)),
         }
     }
 }

@@ -6,11 +6,11 @@
 //! script replays the same run anywhere.
 
 use serde_yaml::Value;
+use sim_core::action::Outcome;
 use sim_core::apiserver::call::ApiCall;
-use sim_core::controller::node_lifecycle::NodeFault;
-use sim_core::kubectl::{self, NoFiles, Output};
+use sim_core::kubectl::{NoFiles, Output, SimClock};
 use sim_core::network::ServiceReply;
-use sim_core::script::{self, RunOptions, ScriptError};
+use sim_core::script::{self, RunOptions, ScriptError, StepSpec};
 use sim_core::trace::Tracer;
 use sim_core::{Sim, SimDuration, SimTime};
 
@@ -60,87 +60,7 @@ impl Speed {
     }
 }
 
-/// Something the user did.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Action {
-    /// Applied YAML.
-    Apply(String),
-    /// Whole objects that replaced the live ones (the real kubectl's `replace`, `patch`,
-    /// `edit` and server-side apply, as the objects they left).
-    Replace(String),
-    /// Objects created as they were sent (the real kubectl's `create`, and the POST of a
-    /// client-side `apply`, which carries its own last-applied annotation).
-    Create(String),
-    /// Ran a kubectl command.
-    Kubectl(String),
-    /// A node fault.
-    Node(NodeFault, String),
-    /// One request to a Service (the request form, a NodePort, the API's services proxy).
-    Request(Request),
-    /// Load on a Service.
-    Traffic(Traffic),
-    /// Stop the load on a Service (every Service of the namespace when `service` is `None`).
-    StopTraffic {
-        /// Namespace.
-        namespace: String,
-        /// The Service.
-        service: Option<String>,
-    },
-    /// A write to the API as a client sent it (the real kubectl, the Python client).
-    Api(Box<ApiCall>),
-}
-
-/// One request to a Service, as a script's `request` step sends it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Request {
-    /// Namespace of the Service.
-    pub namespace: String,
-    /// The Service's name.
-    pub service: String,
-    /// Method, upper case.
-    pub method: String,
-    /// Path (with its query, if any).
-    pub path: String,
-    /// Body (text: the run file stores it as a YAML string).
-    pub body: String,
-}
-
-impl Request {
-    /// The URL a `request` step with these fields names, as `kubesim run` builds it: a
-    /// `service` that is a URL is used as it is, a dotted one is the host, else
-    /// `http://SERVICE.NAMESPACE/PATH`.
-    pub fn url(&self) -> String {
-        if self.service.starts_with("http://") || self.service.starts_with("https://") {
-            return self.service.clone();
-        }
-        let host = if self.service.contains('.') {
-            self.service.clone()
-        } else {
-            format!("{}.{}", self.service, self.namespace)
-        };
-        let sep = if self.path.starts_with('/') { "" } else { "/" };
-        format!("http://{host}{sep}{}", self.path)
-    }
-}
-
-/// Load on a Service, as a script's `traffic` step starts it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Traffic {
-    /// Namespace of the Service.
-    pub namespace: String,
-    /// The Service's name.
-    pub service: String,
-    /// Method, upper case.
-    pub method: String,
-    /// Path.
-    pub path: String,
-    /// Body (text).
-    pub body: String,
-    /// Requests per virtual second.
-    pub rps: f64,
-    /// How long.
-    pub duration: SimDuration,
-}
+pub use sim_core::action::{Action, Request, StopTraffic, Traffic, fault_word};
 
 /// An action and when it happened.
 #[derive(Clone, Debug, PartialEq)]
@@ -251,46 +171,22 @@ impl Sandbox {
         // Replay while reading: a command that waits (delete, drain) moves the clock, and the
         // next `advance` counts from when it returned.
         for step in recorded {
-            let s = |k: &str| step.get(k).and_then(Value::as_str).map(str::to_string);
-            let action = if let Some(d) = s("advance") {
-                let d = sim_core::time::parse_duration(&d)
-                    .map_err(|e| SandboxError::Yaml(e.to_string()))?;
-                let t = sb.sim.now() + d;
-                sb.run_to(t);
-                continue;
-            } else if let Some(y) = s("apply") {
-                Action::Apply(y)
-            } else if let Some(y) = s("replace") {
-                Action::Replace(y)
-            } else if let Some(y) = s("create") {
-                Action::Create(y)
-            } else if let Some(c) = s("kubectl") {
-                Action::Kubectl(c)
-            } else if let Some(n) = s("nodeDown") {
-                Action::Node(NodeFault::Down, n)
-            } else if let Some(n) = s("nodeUp") {
-                Action::Node(NodeFault::Up, n)
-            } else if let Some(n) = s("removeNode") {
-                Action::Node(NodeFault::Remove, n)
-            } else if let Some(c) = step.get("api") {
-                Action::Api(Box::new(
-                    serde_yaml::from_value(c.clone())
-                        .map_err(|e| SandboxError::Yaml(format!("api step: {e}")))?,
-                ))
-            } else if let Some(r) = step.get("request") {
-                Action::Request(request_from(r)?)
-            } else if let Some(t) = step.get("traffic") {
-                Action::Traffic(traffic_from(t)?)
-            } else if let Some(t) = step.get("stopTraffic") {
-                let f = |k: &str| t.get(k).and_then(Value::as_str).map(str::to_string);
-                Action::StopTraffic {
-                    namespace: f("namespace").unwrap_or_else(|| "default".into()),
-                    service: f("service"),
+            let step: StepSpec = serde_yaml::from_value(step)
+                .map_err(|e| SandboxError::Yaml(format!("a recorded step: {e}")))?;
+            match step {
+                StepSpec::Act(action) => {
+                    sb.act(action);
                 }
-            } else {
-                continue;
-            };
-            sb.act(action);
+                StepSpec::Advance(d) => {
+                    let d = sim_core::time::parse_duration(&d)
+                        .map_err(|e| SandboxError::Yaml(e.to_string()))?;
+                    let t = sb.sim.now() + d;
+                    sb.run_to(t);
+                }
+                // Steps that print or wait for a rollout are not actions of a recorded run:
+                // its `advance` steps hold the time they took.
+                StepSpec::Echo(_) | StepSpec::Explain(_) | StepSpec::WaitFor(_) => {}
+            }
         }
         sb.speed = Speed::Paused;
         Ok(sb)
@@ -311,52 +207,7 @@ impl Sandbox {
             if a.at > t {
                 extra.push(step("advance", format!("{}ms", a.at.since(t).millis())));
             }
-            extra.push(match &a.action {
-                Action::Apply(y) => step("apply", y.clone()),
-                Action::Replace(y) => step("replace", y.clone()),
-                Action::Create(y) => step("create", y.clone()),
-                Action::Kubectl(c) => step("kubectl", c.clone()),
-                Action::Node(NodeFault::Down, n) => step("nodeDown", n.clone()),
-                Action::Node(NodeFault::Up, n) => step("nodeUp", n.clone()),
-                Action::Node(NodeFault::Remove, n) => step("removeNode", n.clone()),
-                Action::Request(r) => map_step(
-                    "request",
-                    &[
-                        ("service", r.service.as_str().into()),
-                        ("namespace", r.namespace.as_str().into()),
-                        ("method", r.method.as_str().into()),
-                        ("path", r.path.as_str().into()),
-                        ("body", r.body.as_str().into()),
-                    ],
-                ),
-                Action::Traffic(t) => map_step(
-                    "traffic",
-                    &[
-                        ("service", t.service.as_str().into()),
-                        ("namespace", t.namespace.as_str().into()),
-                        ("rps", t.rps.into()),
-                        ("method", t.method.as_str().into()),
-                        ("path", t.path.as_str().into()),
-                        ("body", t.body.as_str().into()),
-                        ("duration", format!("{}ms", t.duration.millis()).into()),
-                    ],
-                ),
-                Action::Api(call) => {
-                    let mut m = serde_yaml::Mapping::new();
-                    m.insert(
-                        "api".into(),
-                        serde_yaml::to_value(call).unwrap_or(Value::Null),
-                    );
-                    Value::Mapping(m)
-                }
-                Action::StopTraffic { namespace, service } => {
-                    let mut fields = vec![("namespace", Value::from(namespace.as_str()))];
-                    if let Some(svc) = service {
-                        fields.push(("service", svc.as_str().into()));
-                    }
-                    map_step("stopTraffic", &fields)
-                }
-            });
+            extra.push(serde_yaml::to_value(&a.action).unwrap_or(Value::Null));
             t = a.end;
         }
         if self.sim.now() > t {
@@ -382,12 +233,12 @@ impl Sandbox {
 
     /// Does something now, records it, and returns what kubectl printed.
     pub fn act(&mut self, action: Action) -> Output {
-        self.act_full(action, None).0
+        self.act_full(action, None).output
     }
 
     /// [`Sandbox::act`], remembering what the user typed for the timeline.
     pub fn act_typed(&mut self, action: Action, typed: Option<String>) -> Output {
-        self.act_full(action, typed).0
+        self.act_full(action, typed).output
     }
 
     /// One write to the API now, recorded (as an `api` step) when it changed the cluster:
@@ -397,51 +248,32 @@ impl Sandbox {
         call: ApiCall,
         typed: Option<String>,
     ) -> sim_core::apiserver::call::WriteResult {
-        if call.options.dry_run {
-            return self.sim.api_with_warnings(&call);
+        match self.act_full(Action::Api(Box::new(call)), typed).written {
+            Some(written) => written,
+            None => Err(sim_core::ApiError::Unclassified(
+                "the write was not run".into(),
+            )),
         }
-        self.actions.truncate(self.applied);
-        let at = self.sim.now();
-        let result = self.sim.api_with_warnings(&call);
-        self.tracer.observe(&mut self.sim);
-        if result.is_ok() {
-            let end = self.sim.now();
-            self.furthest = self.furthest.max(end);
-            self.actions.push(Logged {
-                at,
-                end,
-                action: Action::Api(Box::new(call)),
-                typed,
-            });
-            self.applied = self.actions.len();
-        }
-        result
     }
 
     /// Sends one request to a Service now and records it (as a `request` step): the
     /// Service's answer, exactly as the program gave it.
     pub fn request(&mut self, request: Request) -> ServiceReply {
-        match self.act_full(Action::Request(request), None) {
-            (_, Some(reply)) => reply,
-            (out, None) => ServiceReply::Failed(out.stderr),
-        }
+        let out = self.act_full(Action::Request(request), None);
+        out.reply
+            .unwrap_or_else(|| ServiceReply::Failed(out.output.stderr))
     }
 
-    /// Does something now and records it: what kubectl printed, and a request's answer.
-    fn act_full(
-        &mut self,
-        action: Action,
-        typed: Option<String>,
-    ) -> (Output, Option<ServiceReply>) {
-        // A new action after going back in time starts a new branch of history.
-        self.actions.truncate(self.applied);
+    /// Does something now and records it when it belongs in the history
+    /// ([`Outcome::recorded`]).
+    fn act_full(&mut self, action: Action, typed: Option<String>) -> Outcome {
         let at = self.sim.now();
         let out = apply_action(&mut self.sim, &mut self.tracer, &action);
-        if matches!(action, Action::Traffic(_)) && out.0.code != 0 {
-            // Load that never started changed nothing, and a `traffic` step that fails would
-            // stop an exported run: it is not part of the history.
+        if !out.recorded(&action) {
             return out;
         }
+        // A new action after going back in time starts a new branch of history.
+        self.actions.truncate(self.applied);
         let end = self.sim.now();
         self.furthest = self.furthest.max(end);
         self.actions.push(Logged {
@@ -571,147 +403,9 @@ fn step(key: &str, value: String) -> Value {
     Value::Mapping(m)
 }
 
-fn map_step(key: &str, fields: &[(&str, Value)]) -> Value {
-    let mut inner = serde_yaml::Mapping::new();
-    for (k, v) in fields {
-        inner.insert((*k).into(), v.clone());
-    }
-    let mut m = serde_yaml::Mapping::new();
-    m.insert(key.into(), Value::Mapping(inner));
-    Value::Mapping(m)
-}
-
-/// A body as the run file holds it: text as it is, anything else as compact JSON (what a
-/// script's `request` step sends).
-fn body_text(v: Option<&Value>) -> Result<String, SandboxError> {
-    match v {
-        None | Some(Value::Null) => Ok(String::new()),
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(other) => serde_yaml::from_value::<serde_json::Value>(other.clone())
-            .map(|j| j.to_string())
-            .map_err(|e| SandboxError::Yaml(format!("body is not JSON-like: {e}"))),
-    }
-}
-
-/// The method a step names, or GET/POST by whether there is a body (as scripts do).
-fn method_of(v: &Value, body: &str) -> String {
-    match v.get("method").and_then(Value::as_str) {
-        Some(m) => m.to_uppercase(),
-        None if body.is_empty() => "GET".into(),
-        None => "POST".into(),
-    }
-}
-
-fn request_from(v: &Value) -> Result<Request, SandboxError> {
-    let f = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-    let body = body_text(v.get("body"))?;
-    Ok(Request {
-        method: method_of(v, &body),
-        namespace: f("namespace").unwrap_or_else(|| "default".into()),
-        service: f("service")
-            .ok_or_else(|| SandboxError::Yaml("a request needs a service".into()))?,
-        path: f("path").unwrap_or_else(|| "/".into()),
-        body,
-    })
-}
-
-fn traffic_from(v: &Value) -> Result<Traffic, SandboxError> {
-    let f = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-    let body = body_text(v.get("body"))?;
-    let duration = f("duration").unwrap_or_else(|| "1h".into());
-    Ok(Traffic {
-        method: method_of(v, &body),
-        namespace: f("namespace").unwrap_or_else(|| "default".into()),
-        service: f("service")
-            .ok_or_else(|| SandboxError::Yaml("a traffic step needs a service".into()))?,
-        path: f("path").unwrap_or_else(|| "/".into()),
-        body,
-        rps: v
-            .get("rps")
-            .and_then(Value::as_f64)
-            .ok_or_else(|| SandboxError::Yaml("a traffic step needs rps".into()))?,
-        duration: sim_core::time::parse_duration(&duration)
-            .map_err(|e| SandboxError::Yaml(e.to_string()))?,
-    })
-}
-
-/// Applies an action to the cluster and lets the tracer look, as a script's step does.
-fn apply_action(
-    sim: &mut Sim,
-    tracer: &mut Tracer,
-    action: &Action,
-) -> (Output, Option<ServiceReply>) {
-    let failed = |stderr: String| Output {
-        stderr,
-        code: 1,
-        ..Output::default()
-    };
-    let said = |stdout: String| Output {
-        stdout,
-        ..Output::default()
-    };
-    let out = match action {
-        Action::Apply(y) => kubectl::apply_text(sim, y, "STDIN", "default", false),
-        Action::Replace(y) => kubectl::replace_text(sim, y, "STDIN", "default"),
-        Action::Create(y) => kubectl::apply_text(sim, y, "STDIN", "default", true),
-        Action::Kubectl(c) => kubectl::run(sim, c, &NoFiles),
-        Action::Node(f, n) => match sim.node_fault(n, *f) {
-            Ok(()) => said(format!("node/{n} {}\n", fault_word(*f))),
-            Err(e) => failed(format!("Error from server ({}): {e}\n", e.reason())),
-        },
-        Action::Request(r) => {
-            let url = r.url();
-            let reply = sim.service_request(&r.namespace, &url, &r.method, r.body.as_bytes());
-            tracer.observe(sim);
-            tracer.record_request(sim, &r.namespace, &url, &r.method, &reply);
-            let out = match &reply {
-                ServiceReply::Response { response, pod, .. } => said(format!(
-                    "{} {}\n(answered by pod {pod})\n",
-                    response.status,
-                    response.text().trim_end()
-                )),
-                ServiceReply::Failed(why) => failed(format!("{why}\n")),
-            };
-            return (out, Some(reply));
-        }
-        Action::Traffic(t) => match sim.start_traffic(
-            &t.namespace,
-            &t.service,
-            &t.method,
-            &t.path,
-            t.body.as_bytes(),
-            t.rps,
-            t.duration,
-        ) {
-            Ok(()) => said(format!(
-                "traffic: {} req/s to service/{} ({} {}) for {}\n",
-                t.rps, t.service, t.method, t.path, t.duration
-            )),
-            Err(e) => failed(format!("error: {e}\n")),
-        },
-        Action::Api(call) => match sim.api(call) {
-            Ok(_) => said(format!("{} {}\n", call.target(), call.verb.done())),
-            Err(e) => failed(format!("Error from server ({}): {e}\n", e.reason())),
-        },
-        Action::StopTraffic { namespace, service } => {
-            sim.stop_traffic(namespace, service.as_deref());
-            said(match service {
-                Some(s) => format!("traffic to service/{s} stopped\n"),
-                None => format!("traffic to every service in {namespace} stopped\n"),
-            })
-        }
-    };
-    tracer.observe(sim);
-    (out, None)
-}
-
-/// What a node fault does, in a word.
-pub fn fault_word(f: NodeFault) -> &'static str {
-    match f {
-        NodeFault::Down => "stopped (kubelet down)",
-        NodeFault::Up => "is back",
-        NodeFault::Remove => "removed",
-    }
+/// Does an action on the cluster and lets the tracer look, as a script's step does.
+fn apply_action(sim: &mut Sim, tracer: &mut Tracer, action: &Action) -> Outcome {
+    sim_core::action::apply(sim, tracer, action, &NoFiles, &mut SimClock)
 }
 
 #[cfg(test)]
@@ -759,7 +453,7 @@ mod tests {
         sb.run_to(sb.sim.now() + SimDuration::from_secs(5));
         sb.act(Action::Kubectl("set image deployment/credit-scoring-api api=registry.local/credit-scoring-api:v2 -n live-coding".into()));
         sb.run_to(sb.sim.now() + SimDuration::from_secs(20));
-        sb.act(Action::Node(NodeFault::Down, "node-2".into()));
+        sb.act(Action::NodeDown("node-2".into()));
         sb.run_to(sb.sim.now() + SimDuration::from_secs(90));
         let file = sb.export();
         let again = Sandbox::open(&file).unwrap();
@@ -844,10 +538,10 @@ mod tests {
         sb.run_to(t0 + SimDuration::from_secs(15));
         sb.act(Action::Kubectl("set image deployment/credit-scoring-api api=registry.local/credit-scoring-api:broken -n live-coding".into()));
         sb.run_to(t0 + SimDuration::from_secs(40));
-        sb.act(Action::StopTraffic {
+        sb.act(Action::StopTraffic(StopTraffic {
             namespace: "live-coding".into(),
             service: Some("credit-scoring-api".into()),
-        });
+        }));
         sb.run_to(t0 + SimDuration::from_secs(50));
         let last = sb.sim.traffic.seconds.last().unwrap().time;
         assert!(

@@ -21,6 +21,7 @@ use sim_core::{SimDuration, SimTime};
 use sim_core::network::ServiceReply;
 
 use crate::sandbox::{Request, Speed};
+use sim_core::action::{Action, Outcome};
 
 /// Something that moved the run, in order.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,19 +34,9 @@ pub enum Entry {
         /// Can merge with the next free advance.
         free: bool,
     },
-    /// A kubectl command that changed something (or moved the clock).
-    Kubectl(String),
-    /// A manifest applied from the editor (or by the real kubectl's `apply`).
-    Apply(String),
-    /// Whole objects that replaced the live ones (the real kubectl's `replace`, `patch`,
-    /// `edit` and server-side apply).
-    Replace(String),
-    /// Objects created as they were sent (the real kubectl's `create`).
-    Create(String),
-    /// One request to a Service (the API's services proxy).
-    Request(Request),
-    /// A write through the scenario's API (the real kubectl), as it was sent.
-    Api(Box<ApiCall>),
+    /// Something the student did that changed the cluster (a kubectl command, a manifest
+    /// from the editor, a write through the scenario's API, a request to a Service).
+    Act(Action),
     /// The student moved on to this step (0-based).
     Enter(usize),
 }
@@ -267,15 +258,7 @@ impl ScenarioRun {
                 let d = to.since(self.session.sim.now());
                 self.session.advance(d)
             }
-            Entry::Kubectl(c) => self.session.kubectl(c).map(|_| ()),
-            Entry::Apply(y) => self.session.apply(y).map(|_| ()),
-            Entry::Replace(y) => self.session.replace(y).map(|_| ()),
-            Entry::Create(y) => self.session.create(y).map(|_| ()),
-            Entry::Request(r) => self
-                .session
-                .request(&r.namespace, &r.url(), &r.method, r.body.as_bytes())
-                .map(|_| ()),
-            Entry::Api(call) => self.session.api(call).1.map_or(Ok(()), Err),
+            Entry::Act(a) => self.session.act(a).1.map_or(Ok(()), Err),
             Entry::Enter(i) => self.session.enter_step(*i),
         };
         if let Err(err) = result {
@@ -295,18 +278,7 @@ impl ScenarioRun {
                     t = *to;
                     continue;
                 }
-                Entry::Kubectl(c) => {
-                    crate::view::action_label(&crate::sandbox::Action::Kubectl(c.clone()))
-                }
-                Entry::Apply(_) => "kubectl apply".to_string(),
-                Entry::Replace(_) => "kubectl replace".to_string(),
-                Entry::Create(_) => "kubectl create".to_string(),
-                Entry::Request(r) => {
-                    crate::view::action_label(&crate::sandbox::Action::Request(r.clone()))
-                }
-                Entry::Api(call) => {
-                    crate::view::action_label(&crate::sandbox::Action::Api(call.clone()))
-                }
+                Entry::Act(a) => crate::view::action_label(a),
                 Entry::Enter(i) => format!("step {}", i + 1),
             };
             out.push((t.as_secs_f64(), label));
@@ -333,12 +305,10 @@ impl ScenarioRun {
     pub fn kubectl(&mut self, line: &str) -> Output {
         let words = sim_core::kubectl::split_words(line).unwrap_or_default();
         let before = self.fingerprint();
-        let out = match self.session.kubectl(line) {
-            Ok(o) => o,
-            Err(e) => self.problem(e),
-        };
+        let action = Action::Kubectl(line.to_string());
+        let out = self.act_now(&action).output;
         if !sim_core::kubectl::is_read_only(&words) || self.fingerprint() != before {
-            self.log.push(Entry::Kubectl(line.to_string()));
+            self.log.push(Entry::Act(action));
         }
         self.evaluate();
         out
@@ -346,65 +316,61 @@ impl ScenarioRun {
 
     /// A manifest applied from the editor (or by the real kubectl); always recorded.
     pub fn apply(&mut self, yaml: &str) -> Output {
-        self.manifest(Entry::Apply(yaml.to_string()))
+        self.act(Action::Apply(yaml.to_string())).output
     }
 
-    /// Whole objects replacing the live ones (the real kubectl's `replace`, `patch`, `edit`);
-    /// always recorded.
+    /// Whole objects replacing the live ones (the real kubectl's `replace`); always
+    /// recorded.
     pub fn replace(&mut self, yaml: &str) -> Output {
-        self.manifest(Entry::Replace(yaml.to_string()))
+        self.act(Action::Replace(yaml.to_string())).output
     }
 
     /// Objects created as they were sent (the real kubectl's `create`); always recorded.
     pub fn create(&mut self, yaml: &str) -> Output {
-        self.manifest(Entry::Create(yaml.to_string()))
-    }
-
-    /// Plays a manifest entry (apply, replace or create) and records it.
-    fn manifest(&mut self, entry: Entry) -> Output {
-        let result = match &entry {
-            Entry::Apply(y) => self.session.apply(y),
-            Entry::Replace(y) => self.session.replace(y),
-            Entry::Create(y) => self.session.create(y),
-            _ => return Output::default(),
-        };
-        let out = match result {
-            Ok(o) => o,
-            Err(e) => self.problem(e),
-        };
-        self.log.push(entry);
-        self.evaluate();
-        out
+        self.act(Action::Create(yaml.to_string())).output
     }
 
     /// A write through the scenario's API: recorded when it changed the cluster (not a dry
     /// run, not an error).
     pub fn api(&mut self, call: ApiCall) -> sim_core::apiserver::call::WriteResult {
-        let (result, failed) = self.session.api(&call);
-        if let Some(e) = failed {
-            self.problem(e);
-        }
-        if result.is_ok() && !call.options.dry_run {
-            self.log.push(Entry::Api(Box::new(call)));
-        }
-        self.evaluate();
-        result
+        self.act(Action::Api(Box::new(call)))
+            .written
+            .unwrap_or_else(|| {
+                Err(sim_core::ApiError::Unclassified(
+                    "the write was not run".into(),
+                ))
+            })
     }
 
     /// One request to a Service, recorded: the program's answer as it gave it.
     pub fn request(&mut self, request: Request) -> ServiceReply {
-        let reply = match self.session.request(
-            &request.namespace,
-            &request.url(),
-            &request.method,
-            request.body.as_bytes(),
-        ) {
-            Ok(r) => r,
-            Err(e) => ServiceReply::Failed(self.problem(e).stderr),
-        };
-        self.log.push(Entry::Request(request));
+        let out = self.act(Action::Request(request));
+        out.reply
+            .unwrap_or_else(|| ServiceReply::Failed(out.output.stderr))
+    }
+
+    /// Does `action` now and records it when it belongs in the history
+    /// ([`Outcome::recorded`]).
+    pub fn act(&mut self, action: Action) -> Outcome {
+        let out = self.act_now(&action);
+        if out.recorded(&action) {
+            self.log.push(Entry::Act(action));
+        }
         self.evaluate();
-        reply
+        out
+    }
+
+    /// Does `action` now, unrecorded: a scenario event that failed after it is a problem
+    /// of the run, and the command's answer says so.
+    fn act_now(&mut self, action: &Action) -> Outcome {
+        let (mut out, failed) = self.session.act(action);
+        if let Some(e) = failed {
+            let said = self.problem(e);
+            if out.output.code == 0 {
+                out.output = said;
+            }
+        }
+        out
     }
 
     fn problem(&mut self, e: ScenarioError) -> Output {

@@ -171,8 +171,8 @@ pub(crate) async fn fault(
                         options: Default::default(),
                     }))
                 }),
-            "node-down" => node.map(|n| Action::Node(NodeFault::Down, n)),
-            "node-up" => node.map(|n| Action::Node(NodeFault::Up, n)),
+            "node-down" => node.map(|n| Action::node(NodeFault::Down, n)),
+            "node-up" => node.map(|n| Action::node(NodeFault::Up, n)),
             _ => return (StatusCode::NOT_FOUND, format!("no fault {kind:?}")).into_response(),
         }
     };
@@ -324,10 +324,10 @@ pub(crate) async fn traffic_stop(
             Ok(r) => r,
             Err(e) => return e.into_response(),
         };
-        let action = Action::StopTraffic {
+        let action = Action::StopTraffic(sandbox::StopTraffic {
             namespace: r.namespace,
             service: Some(r.service),
-        };
+        });
         let out = sb.act(action.clone());
         (action, out)
     };

@@ -793,12 +793,18 @@ pub fn action_label(a: &Action) -> String {
                 .collect();
             format!("kubectl {}", words.join(" "))
         }
-        Action::Node(f, n) => format!("node {n} {}", crate::sandbox::fault_word(*f)),
+        Action::NodeDown(n) | Action::NodeUp(n) | Action::RemoveNode(n) => {
+            let word = a
+                .node_fault()
+                .map_or("", |(f, _)| crate::sandbox::fault_word(f));
+            format!("node {n} {word}")
+        }
         Action::Request(r) => format!("{} {} {}", r.method, r.service, r.path),
         Action::Traffic(t) => format!("traffic {} req/s → {}", t.rps, t.service),
-        Action::StopTraffic { service, .. } => {
-            format!("traffic stopped {}", service.as_deref().unwrap_or("(all)"))
-        }
+        Action::StopTraffic(s) => format!(
+            "traffic stopped {}",
+            s.service.as_deref().unwrap_or("(all)")
+        ),
         Action::Api(call) => api_label(call),
     }
 }

@@ -110,7 +110,6 @@ fn large_clusters_are_drawn_on_a_canvas() {
 
 #[test]
 fn remembered_pod_cells_match_fresh_ones_through_a_busy_run() {
-    use sim_core::controller::node_lifecycle::NodeFault;
     let mut sb = Sandbox::new(crate::DEMO, None).unwrap();
     let deploy = "deployment/credit-scoring-api -n live-coding";
     let actions = [
@@ -118,9 +117,9 @@ fn remembered_pod_cells_match_fresh_ones_through_a_busy_run() {
             "set image {deploy} api=registry.local/credit-scoring-api:broken"
         )),
         Action::Kubectl(format!("rollout undo {deploy}")),
-        Action::Node(NodeFault::Down, "node-1".into()),
+        Action::NodeDown("node-1".into()),
         Action::Kubectl(format!("scale {deploy} --replicas=4")),
-        Action::Node(NodeFault::Up, "node-1".into()),
+        Action::NodeUp("node-1".into()),
         Action::Kubectl(format!(
             "set image {deploy} api=registry.local/credit-scoring-api:v2"
         )),
