@@ -260,8 +260,7 @@ impl Sandbox {
     /// Service's answer, exactly as the program gave it.
     pub fn request(&mut self, request: Request) -> ServiceReply {
         let out = self.act_full(Action::Request(request), None);
-        out.reply
-            .unwrap_or_else(|| ServiceReply::Failed(out.output.stderr))
+        out.reply.unwrap_or(ServiceReply::Failed(out.output.stderr))
     }
 
     /// Does something now and records it when it belongs in the history

@@ -345,8 +345,7 @@ impl ScenarioRun {
     /// One request to a Service, recorded: the program's answer as it gave it.
     pub fn request(&mut self, request: Request) -> ServiceReply {
         let out = self.act(Action::Request(request));
-        out.reply
-            .unwrap_or_else(|| ServiceReply::Failed(out.output.stderr))
+        out.reply.unwrap_or(ServiceReply::Failed(out.output.stderr))
     }
 
     /// Does `action` now and records it when it belongs in the history
