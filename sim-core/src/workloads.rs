@@ -240,6 +240,7 @@ impl Run {
                     "live-coding",
                     &n,
                     &[("api".into(), "registry.local/credit-scoring-api:v2".into())],
+                    false,
                 );
             }
             self.rolled = true;

@@ -1,15 +1,29 @@
-//! The kubectl mutations the page's console runs on the store: `scale`, `set image`,
-//! `rollout pause|resume|restart|undo`.
+//! The kubectl mutations the page's console runs: `scale`, `set image`,
+//! `rollout pause|resume|restart|undo`. Each works out, as kubectl does on the client, the
+//! request the real kubectl sends, and sends it to [`Sim::api`]: a command typed in the page
+//! and the same command from the real kubectl take one path through the API server.
 
-use std::collections::BTreeMap;
+use serde_json::{Value, json};
 
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-
-use crate::api::Object;
+use crate::apiserver::call::{ApiCall, Verb, WriteOptions};
+use crate::apiserver::patch::PatchType;
 use crate::controller::deployment::rollback::{Undo, UndoError};
 use crate::error::ApiError;
 use crate::sim::Sim;
-use crate::store::ObjId;
+use crate::store::{Kind, ObjId};
+
+/// A PATCH as kubectl sends it.
+struct Patch<'a> {
+    kind: Kind,
+    namespace: &'a str,
+    name: &'a str,
+    subresource: Option<&'a str>,
+    patch_type: PatchType,
+    body: Value,
+    field_manager: Option<&'a str>,
+    /// `--dry-run=server`: `dryRun=All`.
+    dry_run: bool,
+}
 
 impl Sim {
     /// The Deployment `namespace/name`, or NotFound.
@@ -20,56 +34,46 @@ impl Sim {
             .ok_or_else(|| ApiError::not_found("deployments.apps", name))
     }
 
-    fn modify_deployment(
-        &mut self,
-        id: ObjId,
-        f: impl FnOnce(&mut Deployment),
-    ) -> Result<bool, ApiError> {
-        let Some((_, d)) = self.store.deployments.get(id) else {
-            return Err(ApiError::not_found("deployments.apps", ""));
-        };
-        let mut d = d.clone();
-        f(&mut d);
-        self.update(Object::Deployment(d))
+    /// Sends a PATCH to the API server, as the real kubectl would.
+    fn kubectl_patch(&mut self, p: Patch<'_>) -> Result<Value, ApiError> {
+        let res = crate::api::resource::of(p.kind);
+        self.api(&ApiCall {
+            verb: Verb::Patch,
+            resource: res.plural.into(),
+            group: res.group.into(),
+            namespace: Some(p.namespace.to_string()),
+            name: Some(p.name.to_string()),
+            subresource: p.subresource.map(str::to_string),
+            patch_type: Some(p.patch_type),
+            body: p.body,
+            options: WriteOptions {
+                field_manager: p.field_manager.map(str::to_string),
+                dry_run: p.dry_run,
+                ..WriteOptions::default()
+            },
+        })
     }
 
-    /// `kubectl scale deployment/x --replicas=N`.
-    pub fn scale_deployment(
+    /// `kubectl scale KIND/x --replicas=N`: a merge patch of the `scale` subresource.
+    pub fn scale(
         &mut self,
+        kind: Kind,
         namespace: &str,
         name: &str,
         replicas: i32,
+        dry_run: bool,
     ) -> Result<(), ApiError> {
-        let id = self.deployment_id(namespace, name)?;
-        self.modify_deployment(id, |d| {
-            if let Some(s) = d.spec.as_mut() {
-                s.replicas = Some(replicas);
-            }
-        })?;
-        Ok(())
-    }
-
-    /// `kubectl scale replicaset/x --replicas=N`.
-    pub fn scale_replica_set(
-        &mut self,
-        namespace: &str,
-        name: &str,
-        replicas: i32,
-    ) -> Result<(), ApiError> {
-        let id = self
-            .store
-            .replicasets
-            .lookup(namespace, name)
-            .ok_or_else(|| ApiError::not_found("replicasets.apps", name))?;
-        let Some(e) = self.store.replicasets.get(id) else {
-            return Ok(());
-        };
-        let mut rs: ReplicaSet = e.rs.clone();
-        if let Some(s) = rs.spec.as_mut() {
-            s.replicas = Some(replicas);
-        }
-        self.update(Object::ReplicaSet(rs))?;
-        Ok(())
+        self.kubectl_patch(Patch {
+            kind,
+            namespace,
+            name,
+            subresource: Some("scale"),
+            patch_type: PatchType::Merge,
+            body: json!({"spec": {"replicas": replicas}}),
+            field_manager: None,
+            dry_run,
+        })
+        .map(|_| ())
     }
 
     /// `kubectl set image deployment/x container=image ...`. Returns whether anything changed.
@@ -78,6 +82,7 @@ impl Sim {
         namespace: &str,
         name: &str,
         images: &[(String, String)],
+        dry_run: bool,
     ) -> Result<bool, ApiError> {
         let id = self.deployment_id(namespace, name)?;
         let Some((_, d)) = self.store.deployments.get(id) else {
@@ -96,20 +101,39 @@ impl Sim {
                 )));
             }
         }
-        self.modify_deployment(id, |d| {
-            for c in d
-                .spec
-                .iter_mut()
-                .flat_map(|s| s.template.spec.iter_mut())
-                .flat_map(|s| s.containers.iter_mut())
+        // set_image.go patches the containers whose image changes, in the order of all.
+        let mut changed = Vec::new();
+        let mut order = Vec::new();
+        for c in d
+            .spec
+            .iter()
+            .flat_map(|s| s.template.spec.iter())
+            .flat_map(|s| s.containers.iter())
+        {
+            order.push(json!({"name": c.name}));
+            if let Some((_, image)) = images.iter().rev().find(|(n, _)| n == "*" || *n == c.name)
+                && c.image.as_deref() != Some(image.as_str())
             {
-                for (name, image) in images {
-                    if name == "*" || *name == c.name {
-                        c.image = Some(image.clone());
-                    }
-                }
+                changed.push(json!({"image": image, "name": c.name}));
             }
-        })
+        }
+        if changed.is_empty() {
+            return Ok(false);
+        }
+        self.kubectl_patch(Patch {
+            kind: Kind::Deployment,
+            namespace,
+            name,
+            subresource: None,
+            patch_type: PatchType::Strategic,
+            body: json!({"spec": {"template": {"spec": {
+                "$setElementOrder/containers": order,
+                "containers": changed,
+            }}}}),
+            field_manager: Some("kubectl-set"),
+            dry_run,
+        })?;
+        Ok(true)
     }
 
     /// `kubectl rollout pause|resume`.
@@ -118,6 +142,7 @@ impl Sim {
         namespace: &str,
         name: &str,
         paused: bool,
+        dry_run: bool,
     ) -> Result<bool, ApiError> {
         let id = self.deployment_id(namespace, name)?;
         let current = self
@@ -129,15 +154,28 @@ impl Sim {
         if current == paused {
             return Ok(false);
         }
-        self.modify_deployment(id, |d| {
-            if let Some(s) = d.spec.as_mut() {
-                s.paused = if paused { Some(true) } else { None };
-            }
-        })
+        // objectpauser.go / objectresumer.go: a strategic patch of `spec.paused` (false is
+        // Go's zero value, omitted, so resuming deletes the key).
+        self.kubectl_patch(Patch {
+            kind: Kind::Deployment,
+            namespace,
+            name,
+            subresource: None,
+            patch_type: PatchType::Strategic,
+            body: json!({"spec": {"paused": if paused { json!(true) } else { Value::Null }}}),
+            field_manager: Some("kubectl-rollout"),
+            dry_run,
+        })?;
+        Ok(true)
     }
 
     /// `kubectl rollout restart`: stamps the template with `restartedAt`.
-    pub fn rollout_restart(&mut self, namespace: &str, name: &str) -> Result<(), ApiError> {
+    pub fn rollout_restart(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        dry_run: bool,
+    ) -> Result<(), ApiError> {
         let id = self.deployment_id(namespace, name)?;
         if self
             .store
@@ -172,15 +210,17 @@ impl Sim {
                 "failed to create patch for {name}: if restart has already been triggered within the past second, please wait before attempting to trigger another"
             )));
         }
-        self.modify_deployment(id, |d| {
-            if let Some(s) = d.spec.as_mut() {
-                s.template
-                    .metadata
-                    .get_or_insert_with(Default::default)
-                    .annotations
-                    .get_or_insert_with(BTreeMap::new)
-                    .insert("kubectl.kubernetes.io/restartedAt".into(), stamp);
-            }
+        self.kubectl_patch(Patch {
+            kind: Kind::Deployment,
+            namespace,
+            name,
+            subresource: None,
+            patch_type: PatchType::Strategic,
+            body: json!({"spec": {"template": {"metadata": {"annotations": {
+                "kubectl.kubernetes.io/restartedAt": stamp,
+            }}}}}),
+            field_manager: Some("kubectl-rollout"),
+            dry_run,
         })?;
         Ok(())
     }
@@ -191,6 +231,7 @@ impl Sim {
         namespace: &str,
         name: &str,
         to_revision: i64,
+        dry_run: bool,
     ) -> Result<String, UndoOrApiError> {
         let id = self.deployment_id(namespace, name)?;
         match self.plan_undo(id, to_revision)? {
@@ -204,11 +245,21 @@ impl Sim {
                 annotations,
                 ..
             } => {
-                self.modify_deployment(id, |d| {
-                    if let Some(s) = d.spec.as_mut() {
-                        s.template = *template;
-                    }
-                    d.metadata.annotations = Some(annotations);
+                // rollback.go sends a JSON patch of two replaces, computed on the client.
+                let template = serde_json::to_value(&*template)
+                    .map_err(|e| ApiError::Unclassified(e.to_string()))?;
+                self.kubectl_patch(Patch {
+                    kind: Kind::Deployment,
+                    namespace,
+                    name,
+                    subresource: None,
+                    patch_type: PatchType::Json,
+                    body: json!([
+                        {"op": "replace", "path": "/spec/template", "value": template},
+                        {"op": "replace", "path": "/metadata/annotations", "value": annotations},
+                    ]),
+                    field_manager: None,
+                    dry_run,
                 })?;
                 Ok(format!("deployment.apps/{name} rolled back"))
             }

@@ -178,4 +178,58 @@ mod tests {
                 .is_some()
         );
     }
+
+    #[test]
+    fn every_console_write_takes_a_server_dry_run_and_sends_what_kubectl_sends() {
+        let mut sim = sim();
+        let o = run(&mut sim, "set image deploy/web nginx=nginx:2", &NoFiles);
+        assert_eq!(
+            o.stdout, "deployment.apps/web image updated\n",
+            "{}",
+            o.stderr
+        );
+        sim.run_until(sim.now() + crate::SimDuration::from_secs(60), |_| false);
+        let rv = sim.store.resource_version();
+        for (line, said) in [
+            (
+                "set image deploy/web nginx=nginx:3 --dry-run=server",
+                "deployment.apps/web image updated (server dry run)\n",
+            ),
+            (
+                "rollout undo deploy/web --dry-run=server",
+                "deployment.apps/web rolled back (server dry run)\n",
+            ),
+            (
+                "rollout pause deploy/web --dry-run=server",
+                "deployment.apps/web paused (server dry run)\n",
+            ),
+            (
+                "rollout restart deploy/web --dry-run=server",
+                "deployment.apps/web restarted (server dry run)\n",
+            ),
+            (
+                "scale deploy/web --replicas=4 --dry-run=client",
+                "deployment.apps/web scaled (dry run)\n",
+            ),
+        ] {
+            let o = run(&mut sim, line, &NoFiles);
+            assert_eq!(o.stdout, said, "{line}: {}", o.stderr);
+        }
+        assert_eq!(sim.store.resource_version(), rv, "a dry run wrote");
+        // The real thing goes through the API server: its validation answers.
+        let o = run(&mut sim, "set image deploy/web nginx=", &NoFiles);
+        assert_ne!(o.code, 0, "an empty image was accepted: {}", o.stdout);
+        let o = run(&mut sim, "rollout undo deploy/web", &NoFiles);
+        assert_eq!(
+            o.stdout, "deployment.apps/web rolled back\n",
+            "{}",
+            o.stderr
+        );
+        let image = sim
+            .get_object(crate::store::Kind::Deployment, "default", "web")
+            .unwrap()
+            .to_value()["spec"]["template"]["spec"]["containers"][0]["image"]
+            .clone();
+        assert_eq!(image, "nginx:1");
+    }
 }

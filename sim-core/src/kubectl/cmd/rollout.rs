@@ -99,6 +99,14 @@ pub(in crate::kubectl) fn rollout(sim: &mut Sim, args: &Args, ns: &str) -> Outpu
             "Error from server (NotFound): deployments.apps {name:?} not found"
         ));
     };
+    // `--dry-run=server` sends the same patch with `dryRun=All`; `client` is answered the
+    // same way here (nothing is written either way), with kubectl's client suffix.
+    let (dry, suffix) = match super::patch::dry_run(args) {
+        Ok(None) => (false, ""),
+        Ok(Some("server")) => (true, " (server dry run)"),
+        Ok(Some(_)) => (true, " (dry run)"),
+        Err(o) => return o,
+    };
     match sub.as_str() {
         "status" => {
             let (line, code) = rollout_status(sim, ns, &name);
@@ -132,17 +140,17 @@ pub(in crate::kubectl) fn rollout(sim: &mut Sim, args: &Args, ns: &str) -> Outpu
                     return Output::err("error: invalid argument for \"--to-revision\" flag");
                 }
             };
-            match sim.rollout_undo(ns, &name, to) {
-                Ok(msg) => Output::ok(format!("{msg}\n")),
+            match sim.rollout_undo(ns, &name, to, dry) {
+                Ok(msg) => Output::ok(format!("{msg}{suffix}\n")),
                 Err(UndoOrApiError::Undo(e)) => Output::err(format!("error: {e}")),
                 Err(UndoOrApiError::Api(e)) => Output::err(server_error(&e)),
             }
         }
         "pause" | "resume" => {
             let pause = sub == "pause";
-            match sim.set_paused(ns, &name, pause) {
+            match sim.set_paused(ns, &name, pause, dry) {
                 Ok(true) => Output::ok(format!(
-                    "deployment.apps/{name} {}\n",
+                    "deployment.apps/{name} {}{suffix}\n",
                     if pause { "paused" } else { "resumed" }
                 )),
                 // objectpauser.go / objectresumer.go refuse before patching.
@@ -157,8 +165,8 @@ pub(in crate::kubectl) fn rollout(sim: &mut Sim, args: &Args, ns: &str) -> Outpu
                 Err(e) => Output::err(server_error(&e)),
             }
         }
-        "restart" => match sim.rollout_restart(ns, &name) {
-            Ok(()) => Output::ok(format!("deployment.apps/{name} restarted\n")),
+        "restart" => match sim.rollout_restart(ns, &name, dry) {
+            Ok(()) => Output::ok(format!("deployment.apps/{name} restarted{suffix}\n")),
             Err(ApiError::BadRequest(m)) => Output::err(format!("error: {m}")),
             Err(e) => Output::err(server_error(&e)),
         },

@@ -31,45 +31,24 @@ pub(in crate::kubectl) fn scale(sim: &mut Sim, args: &Args, ns: &str) -> Output 
         Ok(d) => d,
         Err(o) => return o,
     };
-    if let Some(mode) = dry {
-        return scale_dry_run(sim, kind, ns, &name, n, mode);
+    if !matches!(kind, Kind::Deployment | Kind::ReplicaSet) {
+        return Output::err(format!("error: cannot scale {}", resource_of(kind)));
     }
-    let r = match kind {
-        Kind::Deployment => sim.scale_deployment(ns, &name, n),
-        Kind::ReplicaSet => sim.scale_replica_set(ns, &name, n),
-        _ => return Output::err(format!("error: cannot scale {}", resource_of(kind))),
-    };
-    match r {
-        Ok(()) => Output::ok(format!("{}/{name} scaled\n", kind_prefix(kind_name(kind)))),
-        Err(e) => Output::err(server_error(&e)),
-    }
-}
-
-/// `--dry-run=server`: the scale subresource's patch as the real kubectl sends it, with
-/// `dryRun=All`; `--dry-run=client` changes nothing and asks nothing.
-fn scale_dry_run(sim: &mut Sim, kind: Kind, ns: &str, name: &str, n: i32, mode: &str) -> Output {
-    use crate::apiserver::call::{ApiCall, Verb, WriteOptions};
     let what = kind_prefix(kind_name(kind));
-    if mode == "client" {
+    // `--dry-run=client` changes nothing and asks nothing; `server` sends the same patch
+    // with `dryRun=All`.
+    if dry == Some("client") {
         return Output::ok(format!("{what}/{name} scaled (dry run)\n"));
     }
-    let res = crate::api::resource::of(kind);
-    let call = ApiCall {
-        verb: Verb::Patch,
-        resource: res.plural.into(),
-        group: res.group.into(),
-        namespace: Some(ns.to_string()),
-        name: Some(name.to_string()),
-        subresource: Some("scale".into()),
-        patch_type: Some(crate::apiserver::patch::PatchType::Merge),
-        body: serde_json::json!({"spec": {"replicas": n}}),
-        options: WriteOptions {
-            dry_run: true,
-            ..WriteOptions::default()
-        },
-    };
-    match sim.api(&call) {
-        Ok(_) => Output::ok(format!("{what}/{name} scaled (server dry run)\n")),
+    match sim.scale(kind, ns, &name, n, dry.is_some()) {
+        Ok(()) => Output::ok(format!(
+            "{what}/{name} scaled{}\n",
+            if dry.is_some() {
+                " (server dry run)"
+            } else {
+                ""
+            }
+        )),
         Err(e) => Output::err(server_error(&e)),
     }
 }

@@ -36,8 +36,14 @@ pub(in crate::kubectl) fn set_image(sim: &mut Sim, args: &Args, ns: &str) -> Out
     if pairs.is_empty() {
         return Output::err("error: at least one image update is required");
     }
-    match sim.set_image(ns, &name, &pairs) {
-        Ok(true) => Output::ok(format!("deployment.apps/{name} image updated\n")),
+    let (dry, suffix) = match super::patch::dry_run(args) {
+        Ok(None) => (false, ""),
+        Ok(Some("server")) => (true, " (server dry run)"),
+        Ok(Some(_)) => (true, " (dry run)"),
+        Err(o) => return o,
+    };
+    match sim.set_image(ns, &name, &pairs, dry) {
+        Ok(true) => Output::ok(format!("deployment.apps/{name} image updated{suffix}\n")),
         Ok(false) => Output::ok(String::new()),
         Err(ApiError::BadRequest(m)) => Output::err(format!("error: {m}")),
         Err(e) => Output::err(server_error(&e)),
