@@ -75,7 +75,12 @@ impl Sim {
             (Verb::Create, _) | (_, None) => None,
             (_, Some(name)) => self.api_get(res, ns, name).ok(),
         };
-        let mut v = match (call.verb, name, call.subresource.as_deref(), call.patch_type) {
+        let mut v = match (
+            call.verb,
+            name,
+            call.subresource.as_deref(),
+            call.patch_type,
+        ) {
             (Verb::Patch, Some(name), None, Some(PatchType::Apply)) => {
                 return self.api_apply(res, ns, name, call, &mut w);
             }
@@ -450,7 +455,11 @@ pub(super) fn namespace_mismatch() -> ApiError {
 /// Decodes a body's object, which must be of the URL's resource kind. Unknown fields are an
 /// error (`fieldValidation=Strict`), or dropped, with a warning each for `Warn`, as the API
 /// server's field validation does.
-pub(super) fn decode_for(res: &Resource, mut body: Value, w: &mut Written<'_>) -> Result<Object, ApiError> {
+pub(super) fn decode_for(
+    res: &Resource,
+    mut body: Value,
+    w: &mut Written<'_>,
+) -> Result<Object, ApiError> {
     go_zero_values(&mut body);
     let obj = match decode_value(body.clone()) {
         Err(DecodeError::UnknownFields { fields, .. })

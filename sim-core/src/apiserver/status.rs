@@ -33,7 +33,10 @@ impl Sim {
         call: &ApiCall,
         w: &mut Written<'_>,
     ) -> Result<Value, ApiError> {
-        if !matches!(res.kind, Kind::Deployment | Kind::ReplicaSet | Kind::Service) {
+        if !matches!(
+            res.kind,
+            Kind::Deployment | Kind::ReplicaSet | Kind::Service
+        ) {
             return Err(ApiError::MethodNotAllowed(format!(
                 "kubesim derives the status of {} from its own state: {}/status cannot be written",
                 res.plural, res.plural
@@ -104,7 +107,9 @@ impl Sim {
                 let Some((_, stored)) = self.store.deployments.get_mut(id) else {
                     return;
                 };
-                if stored.status == d.status && stored.metadata.annotations == d.metadata.annotations {
+                if stored.status == d.status
+                    && stored.metadata.annotations == d.metadata.annotations
+                {
                     return;
                 }
                 stored.status = d.status;

@@ -266,7 +266,10 @@ pub(super) fn validate_replica_set_spec(
 /// never above ready.
 pub(super) fn validate_deployment_status(d: &Deployment, e: &mut Errs) {
     let s = d.status.clone().unwrap_or_default();
-    e.nonnegative("status.observedGeneration", s.observed_generation.unwrap_or(0));
+    e.nonnegative(
+        "status.observedGeneration",
+        s.observed_generation.unwrap_or(0),
+    );
     let counts = [
         ("replicas", s.replicas),
         ("updatedReplicas", s.updated_replicas),
@@ -295,7 +298,10 @@ pub(super) fn validate_deployment_status(d: &Deployment, e: &mut Errs) {
             );
         }
     }
-    let (available, ready) = (s.available_replicas.unwrap_or(0), s.ready_replicas.unwrap_or(0));
+    let (available, ready) = (
+        s.available_replicas.unwrap_or(0),
+        s.ready_replicas.unwrap_or(0),
+    );
     if available > ready {
         e.invalid(
             "status.availableReplicas",
@@ -318,7 +324,10 @@ pub(super) fn validate_replica_set_status(rs: &ReplicaSet, e: &mut Errs) {
     for (field, v) in counts {
         e.nonnegative(&format!("status.{field}"), i64::from(v.unwrap_or(0)));
     }
-    e.nonnegative("status.observedGeneration", s.observed_generation.unwrap_or(0));
+    e.nonnegative(
+        "status.observedGeneration",
+        s.observed_generation.unwrap_or(0),
+    );
     for (field, v) in counts {
         let v = v.unwrap_or(0);
         if v > replicas {
@@ -329,7 +338,10 @@ pub(super) fn validate_replica_set_status(rs: &ReplicaSet, e: &mut Errs) {
             );
         }
     }
-    let (available, ready) = (s.available_replicas.unwrap_or(0), s.ready_replicas.unwrap_or(0));
+    let (available, ready) = (
+        s.available_replicas.unwrap_or(0),
+        s.ready_replicas.unwrap_or(0),
+    );
     if available > ready {
         e.invalid(
             "status.availableReplicas",

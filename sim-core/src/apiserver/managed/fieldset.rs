@@ -276,7 +276,9 @@ pub fn compare(kind: Kind, old: Option<&Value>, new: &Value, scope: Scope) -> Co
             None => {
                 c.added.insert(p.clone());
             }
-            Some(b) if n.kind == NodeKind::Leaf && (b.kind != NodeKind::Leaf || b.value != n.value) => {
+            Some(b)
+                if n.kind == NodeKind::Leaf && (b.kind != NodeKind::Leaf || b.value != n.value) =>
+            {
                 c.modified.insert(p.clone());
             }
             Some(_) => {}

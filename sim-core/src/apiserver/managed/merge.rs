@@ -20,7 +20,11 @@ pub fn merge(kind: Kind, live: &Value, config: &Value) -> Value {
 }
 
 /// Two objects placed at `meta`, field by field.
-fn merge_object(meta: &SchemaMeta, live: &Map<String, Value>, config: &Map<String, Value>) -> Map<String, Value> {
+fn merge_object(
+    meta: &SchemaMeta,
+    live: &Map<String, Value>,
+    config: &Map<String, Value>,
+) -> Map<String, Value> {
     let mut out = live.clone();
     for (k, c) in config {
         let merged = merge_field(meta, k, live.get(k), c);
@@ -45,12 +49,26 @@ fn merge_field(parent: &SchemaMeta, field: &str, live: Option<&Value>, config: &
 }
 
 /// A `set` or `map` list; `None` when an item cannot be told apart (the list is then replaced).
-fn merge_list(item_meta: &SchemaMeta, kind: ListKind, live: &[Value], config: &[Value]) -> Option<Value> {
-    let live_keys: Vec<_> = live.iter().map(|i| item_element(kind, i)).collect::<Option<_>>()?;
-    let config_keys: Vec<_> = config.iter().map(|i| item_element(kind, i)).collect::<Option<_>>()?;
+fn merge_list(
+    item_meta: &SchemaMeta,
+    kind: ListKind,
+    live: &[Value],
+    config: &[Value],
+) -> Option<Value> {
+    let live_keys: Vec<_> = live
+        .iter()
+        .map(|i| item_element(kind, i))
+        .collect::<Option<_>>()?;
+    let config_keys: Vec<_> = config
+        .iter()
+        .map(|i| item_element(kind, i))
+        .collect::<Option<_>>()?;
     let mut out = Vec::with_capacity(live.len().max(config.len()));
     for (item, key) in live.iter().zip(&live_keys) {
-        let applied = config_keys.iter().position(|k| k == key).map(|i| &config[i]);
+        let applied = config_keys
+            .iter()
+            .position(|k| k == key)
+            .map(|i| &config[i]);
         out.push(match (applied, item, kind) {
             (Some(Value::Object(c)), Value::Object(l), ListKind::Map(_)) => {
                 Value::Object(merge_object(item_meta, l, c))

@@ -69,7 +69,13 @@ impl Entry {
     /// Whether this is the entry of `manager` writing with `operation` through `subresource`:
     /// a manager is its name, operation and subresource together (`BuildManagerIdentifier`;
     /// the version counts for updates only).
-    fn is(&self, manager: &str, operation: Operation, subresource: Option<&str>, api_version: &str) -> bool {
+    fn is(
+        &self,
+        manager: &str,
+        operation: Operation,
+        subresource: Option<&str>,
+        api_version: &str,
+    ) -> bool {
         self.manager == manager
             && self.operation == operation
             && self.subresource.as_deref() == subresource
@@ -127,7 +133,10 @@ impl ApplyConflict {
             many => {
                 let mut by_manager: BTreeMap<&str, Vec<String>> = BTreeMap::new();
                 for c in many {
-                    by_manager.entry(&c.manager).or_default().push(display(&c.path));
+                    by_manager
+                        .entry(&c.manager)
+                        .or_default()
+                        .push(display(&c.path));
                 }
                 let lines: Vec<String> = by_manager
                     .iter()
@@ -136,7 +145,11 @@ impl ApplyConflict {
                             .chain(paths.iter().map(|p| format!("- {p}")))
                     })
                     .collect();
-                format!("Apply failed with {} conflicts: {}", many.len(), lines.join("\n"))
+                format!(
+                    "Apply failed with {} conflicts: {}",
+                    many.len(),
+                    lines.join("\n")
+                )
             }
         }
     }
@@ -201,12 +214,21 @@ impl ManagedFields {
     ) -> Result<ManagedFields, ApplyConflict> {
         let set = applied_fields(a.kind, config);
         let mine = |e: &Entry| e.is(a.manager, Operation::Apply, None, a.api_version);
-        let last = self.entries.iter().find(|e| mine(e)).map(|e| e.fields.clone()).unwrap_or_default();
+        let last = self
+            .entries
+            .iter()
+            .find(|e| mine(e))
+            .map(|e| e.fields.clone())
+            .unwrap_or_default();
         let others: Vec<&Entry> = self.entries.iter().filter(|e| !mine(e)).collect();
         // Parents before their fields (the set's order): a removed item goes whole, before
         // its key fields could be removed from under it.
         for p in last.difference(&set) {
-            let owned = |s: &FieldSet| s.range(p.clone()..).next().is_some_and(|q| q.starts_with(p));
+            let owned = |s: &FieldSet| {
+                s.range(p.clone()..)
+                    .next()
+                    .is_some_and(|q| q.starts_with(p))
+            };
             if !owned(&set) && !others.iter().any(|e| owned(&e.fields)) {
                 remove_at(merged, p);
             }
@@ -267,7 +289,8 @@ impl ManagedFields {
         let changed = cmp.changed();
         let mine = |e: &Entry| e.is(u.manager, Operation::Update, u.subresource, u.api_version);
         for e in self.entries.iter_mut().filter(|e| !mine(e)) {
-            e.fields.retain(|p| !changed.contains(p) && !cmp.removed.contains(p));
+            e.fields
+                .retain(|p| !changed.contains(p) && !cmp.removed.contains(p));
         }
         match self.entries.iter_mut().find(|e| mine(e)) {
             Some(e) => {
@@ -296,13 +319,20 @@ impl ManagedFields {
         }
         let mut sorted: Vec<&Entry> = self.entries.iter().collect();
         sorted.sort_by(|p, q| {
-            (p.operation, p.time.millis() / 1000, &p.manager, &p.api_version, &p.subresource).cmp(&(
-                q.operation,
-                q.time.millis() / 1000,
-                &q.manager,
-                &q.api_version,
-                &q.subresource,
-            ))
+            (
+                p.operation,
+                p.time.millis() / 1000,
+                &p.manager,
+                &p.api_version,
+                &p.subresource,
+            )
+                .cmp(&(
+                    q.operation,
+                    q.time.millis() / 1000,
+                    &q.manager,
+                    &q.api_version,
+                    &q.subresource,
+                ))
         });
         Some(Value::Array(
             sorted
@@ -340,7 +370,10 @@ impl ManagedFields {
                 manager: e.get("manager")?.as_str()?.to_string(),
                 operation,
                 api_version: e.get("apiVersion")?.as_str()?.to_string(),
-                subresource: e.get("subresource").and_then(Value::as_str).map(str::to_string),
+                subresource: e
+                    .get("subresource")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
                 time: now,
                 fields: from_fields_v1(e.get("fieldsV1")?)?,
             });

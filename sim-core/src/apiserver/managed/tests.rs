@@ -158,8 +158,14 @@ fn another_managers_field_conflicts_unless_forced_or_unchanged() {
 
 #[test]
 fn two_appliers_conflict_with_one_cause_per_field() {
-    let (m, live) =
-        check_apply(&ManagedFields::default(), "ci", false, &dep(3, "a", false), None).unwrap();
+    let (m, live) = check_apply(
+        &ManagedFields::default(),
+        "ci",
+        false,
+        &dep(3, "a", false),
+        None,
+    )
+    .unwrap();
     let e = check_apply(&m, "dev", false, &dep(4, "b", false), Some(&live)).unwrap_err();
     assert_eq!(
         e.message(),
@@ -205,7 +211,11 @@ fn an_update_owns_what_it_changed_and_takes_it_from_others() {
         owned_by(&m, "kubectl-edit"),
         [".spec.template.spec.containers[name=\"api\"].image"]
     );
-    assert!(!owned_by(&m, "kubectl-create").iter().any(|p| p.ends_with("image")));
+    assert!(
+        !owned_by(&m, "kubectl-create")
+            .iter()
+            .any(|p| p.ends_with("image"))
+    );
     // A status write owns status fields only.
     let mut with_status = edited.clone();
     with_status["status"] = json!({"replicas": 1});
