@@ -203,3 +203,117 @@ pub(super) fn prepare_for_update(kind: Kind, live: &Value, request: &Value) -> V
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::SimConfig;
+    use crate::apiserver::call::WriteOptions;
+    use crate::apiserver::patch::PatchType;
+
+    fn call(verb: Verb, sub: Option<&str>, body: Value) -> ApiCall {
+        ApiCall {
+            verb,
+            resource: "deployments".into(),
+            group: "apps".into(),
+            namespace: Some("default".into()),
+            name: (verb != Verb::Create).then(|| "web".to_string()),
+            subresource: sub.map(str::to_string),
+            patch_type: (verb == Verb::Patch).then_some(PatchType::Merge),
+            body,
+            options: WriteOptions::default(),
+        }
+    }
+
+    fn sim_with_web() -> Sim {
+        let mut sim = Sim::new(SimConfig::default());
+        sim.api(&call(
+            Verb::Create,
+            None,
+            json!({
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "web", "labels": {"app": "web"}},
+                "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                    "template": {"metadata": {"labels": {"app": "web"}},
+                        "spec": {"containers": [{"name": "api", "image": "a:1"}]}}},
+            }),
+        ))
+        .unwrap();
+        sim
+    }
+
+    #[test]
+    fn a_status_write_keeps_the_spec_labels_and_generation() {
+        let mut sim = sim_with_web();
+        let v = sim
+            .api(&call(
+                Verb::Patch,
+                Some("status"),
+                json!({
+                    "metadata": {"labels": {"app": "other"}, "annotations": {"note": "x"}},
+                    "spec": {"replicas": 7},
+                    "status": {"conditions": [{"type": "Audited", "status": "True"}]},
+                }),
+            ))
+            .unwrap();
+        assert_eq!(v["spec"]["replicas"], 2);
+        assert_eq!(v["metadata"]["labels"]["app"], "web");
+        assert_eq!(v["metadata"]["annotations"]["note"], "x");
+        assert_eq!(v["metadata"]["generation"], 1);
+        // The controller synced after the write: its counts are back, the foreign condition
+        // stays.
+        let live = sim.get_object(Kind::Deployment, "default", "web").unwrap().to_value();
+        let types: Vec<&str> = live["status"]["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["type"].as_str())
+            .collect();
+        assert!(types.contains(&"Audited"), "{types:?}");
+        assert_eq!(live["status"]["replicas"], 2);
+        // The status writer owns the fields it set, with its subresource.
+        let mf = &v["metadata"]["managedFields"];
+        let entry = mf
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["subresource"] == "status")
+            .expect("the status writer's entry");
+        assert_eq!(entry["operation"], "Update");
+    }
+
+    #[test]
+    fn status_writes_are_validated_preconditioned_and_dry_run() {
+        let mut sim = sim_with_web();
+        let rv = sim.store.resource_version();
+        let e = sim
+            .api(&call(
+                Verb::Patch,
+                Some("status"),
+                json!({"status": {"replicas": 5, "readyReplicas": 6}}),
+            ))
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "The Deployment \"web\" is invalid: status.readyReplicas: Invalid value: 6: cannot be greater than status.replicas"
+        );
+        let e = sim
+            .api(&call(
+                Verb::Patch,
+                Some("status"),
+                json!({"metadata": {"resourceVersion": "1"}, "status": {"replicas": 1}}),
+            ))
+            .unwrap_err();
+        assert_eq!(e.code(), 409);
+        let mut dry = call(Verb::Patch, Some("status"), json!({"status": {"observedGeneration": 0}}));
+        dry.options.dry_run = true;
+        assert_eq!(sim.api(&dry).unwrap()["status"]["observedGeneration"], 0);
+        assert_eq!(sim.store.resource_version(), rv, "nothing was written");
+        let mut pod = call(Verb::Patch, Some("status"), json!({}));
+        pod.resource = "pods".into();
+        pod.group = String::new();
+        assert_eq!(sim.api(&pod).unwrap_err().code(), 405);
+    }
+}
