@@ -264,7 +264,10 @@ mod tests {
         assert_eq!(v["metadata"]["generation"], 1);
         // The controller synced after the write: its counts are back, the foreign condition
         // stays.
-        let live = sim.get_object(Kind::Deployment, "default", "web").unwrap().to_value();
+        let live = sim
+            .get_object(Kind::Deployment, "default", "web")
+            .unwrap()
+            .to_value();
         let types: Vec<&str> = live["status"]["conditions"]
             .as_array()
             .unwrap()
@@ -307,7 +310,11 @@ mod tests {
             ))
             .unwrap_err();
         assert_eq!(e.code(), 409);
-        let mut dry = call(Verb::Patch, Some("status"), json!({"status": {"observedGeneration": 0}}));
+        let mut dry = call(
+            Verb::Patch,
+            Some("status"),
+            json!({"status": {"observedGeneration": 0}}),
+        );
         dry.options.dry_run = true;
         assert_eq!(sim.api(&dry).unwrap()["status"]["observedGeneration"], 0);
         assert_eq!(sim.store.resource_version(), rv, "nothing was written");
