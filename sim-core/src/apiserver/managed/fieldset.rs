@@ -304,7 +304,7 @@ fn key_fields(key: &str) -> Option<Map<String, Value>> {
 fn is_item(item: &Value, pe: &PathElement) -> bool {
     match pe {
         PathElement::Field(_) => false,
-        PathElement::Value(v) => item.to_string() == *v,
+        PathElement::Value(v) => serde_json::from_str::<Value>(v).is_ok_and(|want| *item == want),
         PathElement::Key(k) => key_fields(k).is_some_and(|want| {
             want.iter().all(|(name, w)| match item.get(name) {
                 Some(v) if !v.is_null() => v == w,

@@ -54,7 +54,7 @@ fn check_apply(
     Ok((out, merged))
 }
 
-fn owned_by<'a>(m: &'a ManagedFields, manager: &str) -> Vec<String> {
+fn owned_by(m: &ManagedFields, manager: &str) -> Vec<String> {
     m.entries
         .iter()
         .filter(|e| e.manager == manager)
