@@ -10,6 +10,7 @@ mod explain;
 mod guests;
 mod history;
 mod kubectl_real;
+mod kubectl_ssa;
 mod kubectl_texts;
 mod kubectl_writes;
 mod nodes;

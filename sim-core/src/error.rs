@@ -35,6 +35,10 @@ pub enum ApiError {
     /// server-side apply that conflicts with another manager.
     #[error("{0}")]
     Conflict(String),
+    /// A server-side apply that would change fields other managers own: 409 Conflict with one
+    /// `FieldManagerConflict` cause per field.
+    #[error("{}", .0.message())]
+    ApplyConflict(crate::apiserver::managed::ApplyConflict),
     /// The verb is not served for this resource.
     #[error("{0}")]
     MethodNotAllowed(String),
@@ -115,7 +119,7 @@ impl ApiError {
             ApiError::Invalid(_) => "Invalid",
             ApiError::BadRequest(_) => "BadRequest",
             ApiError::Forbidden(_) => "Forbidden",
-            ApiError::Conflict(_) => "Conflict",
+            ApiError::Conflict(_) | ApiError::ApplyConflict(_) => "Conflict",
             ApiError::MethodNotAllowed(_) => "MethodNotAllowed",
             ApiError::UnsupportedMediaType(_) => "UnsupportedMediaType",
             ApiError::RequestEntityTooLarge(_) => "RequestEntityTooLarge",
@@ -135,7 +139,7 @@ impl ApiError {
             ApiError::Invalid(_) => 422,
             ApiError::BadRequest(_) => 400,
             ApiError::Forbidden(_) => 403,
-            ApiError::Conflict(_) => 409,
+            ApiError::Conflict(_) | ApiError::ApplyConflict(_) => 409,
             ApiError::MethodNotAllowed(_) => 405,
             ApiError::UnsupportedMediaType(_) => 415,
             ApiError::RequestEntityTooLarge(_) => 413,

@@ -17,7 +17,6 @@ use sim_core::network::ServiceReply;
 use tokio::sync::watch;
 
 use crate::AppState;
-use crate::managed::Managed;
 use crate::sandbox::{Request, Sandbox};
 use crate::scenario_run::ScenarioRun;
 use crate::scenario_ui::Slot;
@@ -115,15 +114,6 @@ impl Cluster {
             Cluster::Sandbox(st) => st.notify(),
             Cluster::Scenario(_, slot) => slot.notify(),
         }
-    }
-
-    /// Who manages which fields of the cluster's objects.
-    pub(crate) fn managed(&self) -> MutexGuard<'_, Managed> {
-        let m = match self {
-            Cluster::Sandbox(st) => &*st.managed,
-            Cluster::Scenario(_, slot) => &slot.managed,
-        };
-        m.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Fires after each change of the cluster.

@@ -15,7 +15,6 @@ mod cluster;
 pub mod compare;
 mod driver;
 pub mod kube_api;
-mod managed;
 mod markdown;
 pub mod node_ports;
 mod progress;

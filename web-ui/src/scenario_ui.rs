@@ -34,8 +34,6 @@ pub(crate) struct Slot {
     /// on it).
     pub(crate) changed: watch::Sender<u64>,
     pub(crate) rendered: Mutex<Option<(u64, Arc<Live>)>>,
-    /// Who manages which fields of the run's objects (server-side apply).
-    pub(crate) managed: Mutex<crate::managed::Managed>,
     /// (log length, hints revealed, steps passed) when the progress was last saved.
     pub(crate) saved: Mutex<Option<(usize, usize, usize)>>,
 }
@@ -170,7 +168,6 @@ impl Scenarios {
             run: Mutex::new(run),
             changed,
             rendered: Mutex::new(None),
-            managed: Mutex::default(),
             saved: Mutex::default(),
         });
         // Another tab may have started it meanwhile: keep the first.

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::watch;
 
 use crate::sandbox::Sandbox;
-use crate::{compare, managed, node_ports, scenario_ui, view};
+use crate::{compare, node_ports, scenario_ui, view};
 
 /// What the console and the YAML box last showed (shared by every tab).
 #[derive(Debug, Default, Clone)]
@@ -37,8 +37,6 @@ pub struct AppState {
     pub(crate) node_ports: Arc<Mutex<NodePortStatus>>,
     /// The scenario pages (`/scenarios`): the catalog and the runs started.
     pub scenarios: scenario_ui::Scenarios,
-    /// Who manages which fields of the sandbox's objects (server-side apply).
-    pub(crate) managed: Arc<Mutex<managed::Managed>>,
 }
 
 /// Where NodePorts listen, and each one's state.
@@ -65,7 +63,6 @@ impl AppState {
             ])),
             node_ports: Arc::new(Mutex::new((None, Vec::new()))),
             scenarios: scenario_ui::Scenarios::course(),
-            managed: Arc::default(),
         }
     }
 

@@ -134,8 +134,8 @@ const SCALE: Subresource = Subresource {
     verbs: &["get", "patch", "update"],
 };
 
-/// `status`: read here; kubesim's controllers and kubelet own every status, so it is not
-/// written through the API.
+/// `status` of a kind whose status kubesim derives from its own state (a pod's from the
+/// kubelet, a node's from its lifecycle): read only.
 const fn status(group: &'static str, kind: &'static str) -> Subresource {
     Subresource {
         name: "status",
@@ -143,6 +143,18 @@ const fn status(group: &'static str, kind: &'static str) -> Subresource {
         version: "v1",
         kind,
         verbs: &["get"],
+    }
+}
+
+/// `status` of a kind whose stored object holds its status: written as the registry's status
+/// strategy writes it (`apiserver/status.rs`), then the controllers sync as usual.
+const fn writable_status(group: &'static str, kind: &'static str) -> Subresource {
+    Subresource {
+        name: "status",
+        group,
+        version: "v1",
+        kind,
+        verbs: &["get", "patch", "update"],
     }
 }
 
@@ -187,7 +199,7 @@ pub const RESOURCES: &[Resource] = &[
                 kind: "ServiceProxyOptions",
                 verbs: &["create", "delete", "get", "patch", "update"],
             },
-            status("", "Service"),
+            writable_status("", "Service"),
         ],
         verbs: ALL_VERBS,
     },
@@ -250,7 +262,7 @@ pub const RESOURCES: &[Resource] = &[
         version: "v1",
         namespaced: true,
         categories: &["all"],
-        subresources: &[SCALE, status("apps", "Deployment")],
+        subresources: &[SCALE, writable_status("apps", "Deployment")],
         verbs: ALL_VERBS,
     },
     Resource {
@@ -262,7 +274,7 @@ pub const RESOURCES: &[Resource] = &[
         version: "v1",
         namespaced: true,
         categories: &["all"],
-        subresources: &[SCALE, status("apps", "ReplicaSet")],
+        subresources: &[SCALE, writable_status("apps", "ReplicaSet")],
         verbs: ALL_VERBS,
     },
 ];

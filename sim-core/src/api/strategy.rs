@@ -493,6 +493,34 @@ pub const STRATEGIES: &[FieldStrategy] = &[
     ),
 ];
 
+/// Structs that are owned whole by server-side apply (`+structType=atomic`,
+/// `x-kubernetes-map-type: atomic` in the OpenAPI documents): a label selector is one field,
+/// not one per label.
+pub const ATOMIC_STRUCTS: &[&str] = &[
+    "io.k8s.api.core.v1.ConfigMapKeySelector",
+    "io.k8s.api.core.v1.EndpointAddress",
+    "io.k8s.api.core.v1.EndpointPort",
+    "io.k8s.api.core.v1.FileKeySelector",
+    "io.k8s.api.core.v1.LocalObjectReference",
+    "io.k8s.api.core.v1.NodeSelector",
+    "io.k8s.api.core.v1.NodeSelectorTerm",
+    "io.k8s.api.core.v1.ObjectFieldSelector",
+    "io.k8s.api.core.v1.ObjectReference",
+    "io.k8s.api.core.v1.ResourceFieldSelector",
+    "io.k8s.api.core.v1.ScopeSelector",
+    "io.k8s.api.core.v1.SecretKeySelector",
+    "io.k8s.api.core.v1.SecretReference",
+    "io.k8s.api.core.v1.TypedLocalObjectReference",
+    "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector",
+    "io.k8s.apimachinery.pkg.apis.meta.v1.OwnerReference",
+];
+
+/// The value a `map` list's key field has when an item leaves it out (the schema's default):
+/// a container port without `protocol` is keyed `protocol: "TCP"`.
+pub fn list_map_key_default(key: &str) -> Option<&'static str> {
+    (key == "protocol").then_some("TCP")
+}
+
 /// The merge rules of `field` of `schema`, if it has any.
 pub fn field(schema: &str, field: &str) -> Option<&'static FieldStrategy> {
     // The strategic merge patch asks once per key of a patch; an index keeps that a lookup.

@@ -82,6 +82,9 @@ pub struct WriteOptions {
     /// `fieldValidation`.
     #[serde(default, skip_serializing_if = "is_strict")]
     pub field_validation: FieldValidation,
+    /// `force`: a server-side apply takes the fields other managers own.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub force: bool,
     /// A delete's `propagationPolicy` (`Background` when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub propagation_policy: Option<PropagationPolicy>,

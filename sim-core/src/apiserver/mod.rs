@@ -7,10 +7,13 @@ mod apply;
 pub mod call;
 pub mod list;
 pub mod log;
+pub mod managed;
 mod mutations;
 pub mod openapi;
 pub mod patch;
 mod rest;
+mod server_side;
+mod status;
 
 use std::sync::Arc;
 

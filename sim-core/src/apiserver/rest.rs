@@ -20,9 +20,14 @@ use crate::sim::Sim;
 use crate::store::Kind;
 
 /// A write's options, and the warnings it collects for the answer.
-struct Written<'a> {
-    opts: &'a WriteOptions,
-    warnings: &'a mut Vec<String>,
+pub(super) struct Written<'a> {
+    /// The request's options.
+    pub(super) opts: &'a WriteOptions,
+    /// Warnings for the answer.
+    pub(super) warnings: &'a mut Vec<String>,
+    /// `metadata.managedFields` as the request set them (a body's, or a patch's result when
+    /// the patch changed them).
+    pub(super) sent_managers: Option<Value>,
 }
 
 /// Metadata the API server keeps from the stored object whatever an update's body says.
@@ -56,28 +61,62 @@ impl Sim {
         let res = call.resource()?;
         let ns = call.namespace.as_deref().filter(|_| res.namespaced);
         let opts = &call.options;
-        let mut w = Written { opts, warnings };
+        let sent_managers = match call.verb {
+            Verb::Create | Verb::Update => call.body.pointer("/metadata/managedFields").cloned(),
+            _ => None,
+        };
+        let mut w = Written {
+            opts,
+            warnings,
+            sent_managers,
+        };
         let name = call.name.as_deref();
-        match (call.verb, name, call.subresource.as_deref()) {
-            (Verb::Create, None, None) => self.api_create(res, ns, call.body.clone(), &mut w),
-            (Verb::Update, Some(name), None) => {
+        let before = match (call.verb, name) {
+            (Verb::Create, _) | (_, None) => None,
+            (_, Some(name)) => self.api_get(res, ns, name).ok(),
+        };
+        let mut v = match (
+            call.verb,
+            name,
+            call.subresource.as_deref(),
+            call.patch_type,
+        ) {
+            (Verb::Patch, Some(name), None, Some(PatchType::Apply)) => {
+                return self.api_apply(res, ns, name, call, &mut w);
+            }
+            (Verb::Create, None, None, _) => self.api_create(res, ns, call.body.clone(), &mut w),
+            (Verb::Update, Some(name), None, _) => {
                 let live = self.api_get(res, ns, name)?;
                 self.api_update(res, ns, name, &live, call.body.clone(), &mut w)
             }
-            (Verb::Patch, Some(name), None) => {
+            (Verb::Patch, Some(name), None, _) => {
                 let live = self.api_get(res, ns, name)?;
+                // The patch sees the managers, as a client reads them, and may change them.
+                let mut original = live.to_value();
+                self.with_managed_fields(&mut original);
                 let merged = apply_patch(
                     res.kind,
                     patch_type(call)?,
-                    &live.to_value(),
+                    &original,
                     &body_bytes(&call.body)?,
                 )?;
+                let sent = merged.pointer("/metadata/managedFields");
+                if sent != original.pointer("/metadata/managedFields") {
+                    w.sent_managers = Some(sent.cloned().unwrap_or(Value::Array(Vec::new())));
+                }
                 self.api_update(res, ns, name, &live, merged, &mut w)
             }
-            (Verb::Update, Some(name), Some("scale")) => {
+            (Verb::Update, Some(name), Some("scale"), _) => {
                 self.api_update_scale(res, ns, name, &call.body, opts)
             }
-            (Verb::Patch, Some(name), Some("scale")) => {
+            (Verb::Patch, Some(_), Some("scale" | "status"), Some(PatchType::Apply)) => {
+                Err(ApiError::MethodNotAllowed(format!(
+                    "kubesim does not support server-side apply on {}/{}",
+                    res.plural,
+                    call.subresource.as_deref().unwrap_or("")
+                )))
+            }
+            (Verb::Patch, Some(name), Some("scale"), _) => {
                 let scale = self.api_scale(res, ns, name)?;
                 let merged = apply_patch_with(
                     &SchemaMeta::named("io.k8s.api.autoscaling.v1.Scale")
@@ -88,7 +127,10 @@ impl Sim {
                 )?;
                 self.api_update_scale(res, ns, name, &merged, opts)
             }
-            (Verb::Delete, Some(name), None) => self.api_delete(res, ns, name, opts),
+            (Verb::Update | Verb::Patch, Some(name), Some("status"), _) => {
+                self.api_status(res, ns, name, call, &mut w)
+            }
+            (Verb::Delete, Some(name), None, _) => self.api_delete(res, ns, name, opts),
             _ => Err(ApiError::MethodNotAllowed(format!(
                 "kubesim does not support {:?} on {}{}",
                 call.verb,
@@ -98,7 +140,14 @@ impl Sim {
                     .map(|s| format!("/{s}"))
                     .unwrap_or_default()
             ))),
+        }?;
+        if !opts.dry_run {
+            self.record_manager(res, call, before.as_ref(), w.sent_managers.as_ref(), &v);
+            if call.subresource.as_deref() != Some("scale") {
+                self.with_managed_fields(&mut v);
+            }
         }
+        Ok(v)
     }
 
     /// The stored object, or NotFound as the API server words it.
@@ -113,7 +162,7 @@ impl Sim {
     }
 
     /// POST: the object of `body` created in `ns` (the URL's namespace).
-    fn api_create(
+    pub(super) fn api_create(
         &mut self,
         res: &Resource,
         ns: Option<&str>,
@@ -166,7 +215,7 @@ impl Sim {
     }
 
     /// PUT (and a patch's result): the whole object `body` replaces `live`.
-    fn api_update(
+    pub(super) fn api_update(
         &mut self,
         res: &Resource,
         ns: Option<&str>,
@@ -314,6 +363,7 @@ impl Sim {
             &mut Written {
                 opts,
                 warnings: &mut Vec::new(),
+                sent_managers: None,
             },
         )?;
         Ok(scale_of(&after))
@@ -383,7 +433,7 @@ impl Sim {
 }
 
 /// A patch call's type; a PATCH without one is the 415 the API server gives.
-fn patch_type(call: &ApiCall) -> Result<PatchType, ApiError> {
+pub(super) fn patch_type(call: &ApiCall) -> Result<PatchType, ApiError> {
     call.patch_type.ok_or_else(|| {
         ApiError::UnsupportedMediaType(
             "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json".into(),
@@ -391,11 +441,11 @@ fn patch_type(call: &ApiCall) -> Result<PatchType, ApiError> {
     })
 }
 
-fn body_bytes(body: &Value) -> Result<Vec<u8>, ApiError> {
+pub(super) fn body_bytes(body: &Value) -> Result<Vec<u8>, ApiError> {
     serde_json::to_vec(body).map_err(|e| ApiError::BadRequest(e.to_string()))
 }
 
-fn namespace_mismatch() -> ApiError {
+pub(super) fn namespace_mismatch() -> ApiError {
     ApiError::BadRequest(
         "the namespace of the provided object does not match the namespace sent on the request"
             .into(),
@@ -405,7 +455,11 @@ fn namespace_mismatch() -> ApiError {
 /// Decodes a body's object, which must be of the URL's resource kind. Unknown fields are an
 /// error (`fieldValidation=Strict`), or dropped, with a warning each for `Warn`, as the API
 /// server's field validation does.
-fn decode_for(res: &Resource, mut body: Value, w: &mut Written<'_>) -> Result<Object, ApiError> {
+pub(super) fn decode_for(
+    res: &Resource,
+    mut body: Value,
+    w: &mut Written<'_>,
+) -> Result<Object, ApiError> {
     go_zero_values(&mut body);
     let obj = match decode_value(body.clone()) {
         Err(DecodeError::UnknownFields { fields, .. })

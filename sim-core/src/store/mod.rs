@@ -276,6 +276,8 @@ pub struct Store {
     pub owners: OwnerGraph,
     /// Controller reasoning, oldest first.
     pub decisions: Vec<Decision>,
+    /// Who manages which fields of the objects written through the API, by uid.
+    pub managed: BTreeMap<String, crate::apiserver::managed::ManagedFields>,
     changes: Option<ChangeLog>,
     /// Set whenever a Deployment or ReplicaSet changes (the trace looks only then).
     pub workloads_dirty: bool,
@@ -308,6 +310,7 @@ impl Store {
             events: EventLog::default(),
             owners: OwnerGraph::default(),
             decisions: Vec::new(),
+            managed: BTreeMap::new(),
             changes: None,
             workloads_dirty: true,
             nodes_version: 0,

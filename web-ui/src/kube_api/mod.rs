@@ -265,7 +265,7 @@ pub(super) async fn handle(
             pod_log(&st, &target, name, &query)
         }
         ("POST", None, None)
-        | ("PUT" | "PATCH", Some(_), None | Some("scale"))
+        | ("PUT" | "PATCH", Some(_), None | Some("scale" | "status"))
         | ("DELETE", Some(_), None) => write(&st, &target, &method, &query, &headers, &body),
         _ => status(
             405,

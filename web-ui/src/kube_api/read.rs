@@ -184,7 +184,7 @@ pub(super) fn list(
     let items: Vec<Value> = objs
         .iter()
         .map(|o| {
-            let mut v = with_managed_fields(st, o);
+            let mut v = with_managed_fields(sb.sim(), o);
             shift_times(&mut v, shift);
             v
         })
@@ -287,7 +287,7 @@ pub(super) fn get_one(
         let rv = sb.sim().store.resource_version().to_string();
         table(sb.sim(), t.res.kind, &[obj], &rv, None)
     } else {
-        with_managed_fields(st, &obj)
+        with_managed_fields(sb.sim(), &obj)
     };
     shift_times(&mut v, shift);
     json_ok(v)

@@ -97,6 +97,13 @@ pub(super) fn api_error(e: &ApiError, res: &Res, name: &str) -> Response {
         // `NewGenericServerResponse`: details that name no resource, so kubectl prints
         // `The request is invalid`.
         ApiError::Patch(_) => status(e.code(), e.reason(), &e.to_string(), json!({})),
+        // `NewApplyConflict`: details with the causes only.
+        ApiError::ApplyConflict(c) => status(
+            e.code(),
+            e.reason(),
+            &e.to_string(),
+            json!({"causes": c.causes()}),
+        ),
         _ => status(e.code(), e.reason(), &e.to_string(), details(res, name)),
     }
 }

@@ -262,6 +262,95 @@ pub(super) fn validate_replica_set_spec(
     }
 }
 
+/// `ValidateDeploymentStatus`: counts never negative, none above `status.replicas`, available
+/// never above ready.
+pub(super) fn validate_deployment_status(d: &Deployment, e: &mut Errs) {
+    let s = d.status.clone().unwrap_or_default();
+    e.nonnegative(
+        "status.observedGeneration",
+        s.observed_generation.unwrap_or(0),
+    );
+    let counts = [
+        ("replicas", s.replicas),
+        ("updatedReplicas", s.updated_replicas),
+        ("readyReplicas", s.ready_replicas),
+        ("availableReplicas", s.available_replicas),
+        ("unavailableReplicas", s.unavailable_replicas),
+    ];
+    for (field, v) in counts {
+        e.nonnegative(&format!("status.{field}"), i64::from(v.unwrap_or(0)));
+    }
+    if let Some(c) = s.collision_count {
+        e.nonnegative("status.collisionCount", i64::from(c));
+    }
+    let replicas = s.replicas.unwrap_or(0);
+    for (field, v) in [
+        ("updatedReplicas", s.updated_replicas),
+        ("readyReplicas", s.ready_replicas),
+        ("availableReplicas", s.available_replicas),
+    ] {
+        let v = v.unwrap_or(0);
+        if v > replicas {
+            e.invalid(
+                &format!("status.{field}"),
+                v.to_string(),
+                "cannot be greater than status.replicas",
+            );
+        }
+    }
+    let (available, ready) = (
+        s.available_replicas.unwrap_or(0),
+        s.ready_replicas.unwrap_or(0),
+    );
+    if available > ready {
+        e.invalid(
+            "status.availableReplicas",
+            available.to_string(),
+            "cannot be greater than readyReplicas",
+        );
+    }
+}
+
+/// `ValidateReplicaSetStatus`: the same rules over a ReplicaSet's counts.
+pub(super) fn validate_replica_set_status(rs: &ReplicaSet, e: &mut Errs) {
+    let s = rs.status.clone().unwrap_or_default();
+    let replicas = s.replicas;
+    e.nonnegative("status.replicas", i64::from(replicas));
+    let counts = [
+        ("fullyLabeledReplicas", s.fully_labeled_replicas),
+        ("readyReplicas", s.ready_replicas),
+        ("availableReplicas", s.available_replicas),
+    ];
+    for (field, v) in counts {
+        e.nonnegative(&format!("status.{field}"), i64::from(v.unwrap_or(0)));
+    }
+    e.nonnegative(
+        "status.observedGeneration",
+        s.observed_generation.unwrap_or(0),
+    );
+    for (field, v) in counts {
+        let v = v.unwrap_or(0);
+        if v > replicas {
+            e.invalid(
+                &format!("status.{field}"),
+                v.to_string(),
+                "cannot be greater than status.replicas",
+            );
+        }
+    }
+    let (available, ready) = (
+        s.available_replicas.unwrap_or(0),
+        s.ready_replicas.unwrap_or(0),
+    );
+    if available > ready {
+        e.invalid(
+            "status.availableReplicas",
+            available.to_string(),
+            "cannot be greater than readyReplicas",
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! Cases of `pkg/apis/apps/validation/validation_test.go` (`TestValidateDeployment`,

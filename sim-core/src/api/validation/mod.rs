@@ -223,6 +223,18 @@ pub fn validate(obj: &Object) -> Result<(), Invalid> {
     e.finish(obj)
 }
 
+/// Validates a write to the `status` subresource (the status strategies' `ValidateUpdate`):
+/// the new status's own rules; spec and labels were kept from the stored object.
+pub fn validate_status_update(new: &Object) -> Result<(), Invalid> {
+    let mut e = Errs::default();
+    match new {
+        Object::Deployment(d) => apps::validate_deployment_status(d, &mut e),
+        Object::ReplicaSet(rs) => apps::validate_replica_set_status(rs, &mut e),
+        _ => {}
+    }
+    e.finish(new)
+}
+
 /// Validates an update of `old` into `new`: the create rules plus immutability (metadata name
 /// and namespace, Deployment/ReplicaSet `spec.selector`, most of a Pod's spec, a Service's
 /// cluster IP).

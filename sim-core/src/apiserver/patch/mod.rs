@@ -64,6 +64,9 @@ pub enum PatchType {
     Merge,
     /// `application/strategic-merge-patch+json`.
     Strategic,
+    /// `application/apply-patch+yaml`: server-side apply (the body is the applied
+    /// configuration, run by `Sim::api` with field management, never as a patch here).
+    Apply,
 }
 
 impl PatchType {
@@ -79,6 +82,7 @@ impl PatchType {
             "application/json-patch+json" => PatchType::Json,
             "application/merge-patch+json" => PatchType::Merge,
             "application/strategic-merge-patch+json" => PatchType::Strategic,
+            "application/apply-patch+yaml" => PatchType::Apply,
             _ => return None,
         })
     }
@@ -89,6 +93,7 @@ impl PatchType {
             PatchType::Json => "application/json-patch+json",
             PatchType::Merge => "application/merge-patch+json",
             PatchType::Strategic => "application/strategic-merge-patch+json",
+            PatchType::Apply => "application/apply-patch+yaml",
         }
     }
 }
@@ -133,6 +138,11 @@ pub fn apply_patch_with<M: Meta>(
                 )));
             }
             strategic_merge_patch(original, &patch, meta)?
+        }
+        PatchType::Apply => {
+            return Err(PatchError::BadRequest(
+                "an apply patch is not applied as a patch".into(),
+            ));
         }
     };
     if !patched.is_object() {

@@ -74,6 +74,11 @@ pub(in crate::kubectl) fn patch(sim: &mut Sim, args: &Args, ns: &str) -> Output 
     let before = sim.api_get(res, call.namespace.as_deref(), &name).ok();
     match sim.api(&call) {
         Ok(after) => {
+            // The answer carries the managers; the stored object's own fields tell a change.
+            let mut after = after;
+            if let Some(m) = after.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+                m.remove("managedFields");
+            }
             let unchanged = before.is_some_and(|b| b.to_value() == after);
             let suffix = match (dry, unchanged) {
                 (Some("client"), _) => " (dry run)",

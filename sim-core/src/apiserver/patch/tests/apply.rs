@@ -42,7 +42,7 @@ fn content_types() {
             Some(Strategic),
         ),
         ("application/merge-patch+json;charset=UTF-8", Some(Merge)),
-        ("application/apply-patch+yaml", None),
+        ("application/apply-patch+yaml", Some(Apply)),
         ("application/json", None),
         ("Application/Merge-Patch+JSON", None),
         // Go trims nothing: a space before `;` is part of the type.
@@ -51,7 +51,7 @@ fn content_types() {
     ] {
         assert_eq!(PatchType::from_content_type(header), want, "{header:?}");
     }
-    for t in [Json, Merge, Strategic] {
+    for t in [Json, Merge, Strategic, Apply] {
         assert_eq!(PatchType::from_content_type(t.content_type()), Some(t));
     }
 }
