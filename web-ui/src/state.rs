@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::watch;
 
+use crate::guard::Guard;
 use crate::sandbox::Sandbox;
 use crate::{compare, managed, node_ports, scenario_ui, view};
 
@@ -39,6 +40,8 @@ pub struct AppState {
     pub scenarios: scenario_ui::Scenarios,
     /// Who manages which fields of the sandbox's objects (server-side apply).
     pub(crate) managed: Arc<Mutex<managed::Managed>>,
+    /// The Host allow-list and the token ([`crate::guard`]).
+    pub(crate) guard: Arc<Guard>,
 }
 
 /// Where NodePorts listen, and each one's state.
@@ -66,7 +69,18 @@ impl AppState {
             node_ports: Arc::new(Mutex::new((None, Vec::new()))),
             scenarios: scenario_ui::Scenarios::course(),
             managed: Arc::default(),
+            guard: Arc::default(),
         }
+    }
+
+    /// The same state with `guard`'s extra Host names and token (`serve --allow-host`,
+    /// `--token`); the scenarios' scripts get the token too.
+    pub fn with_guard(mut self, guard: Guard) -> AppState {
+        if let Some(t) = &guard.token {
+            let _ = self.scenarios.token.set(t.clone());
+        }
+        self.guard = Arc::new(guard);
+        self
     }
 
     pub(crate) fn sb(&self) -> MutexGuard<'_, Sandbox> {
