@@ -12,6 +12,7 @@ mod history;
 mod kubectl_real;
 mod kubectl_texts;
 mod kubectl_writes;
+mod limits;
 mod nodes;
 mod pause;
 mod pods;

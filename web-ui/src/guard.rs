@@ -74,7 +74,10 @@ pub(crate) async fn check(State(st): State<AppState>, req: Request, next: Next) 
 /// POST, PUT, PATCH and DELETE (and anything unknown): the methods a cross-site page must not
 /// send. GET, HEAD and OPTIONS never change state.
 fn changes_state(m: &Method) -> bool {
-    !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
+    !matches!(
+        *m,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
 }
 
 fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
@@ -227,7 +230,8 @@ fn same(given: &str, token: &str) -> bool {
 
 /// Whether `path` belongs to a Kubernetes API (the sandbox's or a scenario's).
 fn is_api(path: &str) -> bool {
-    let api = |p: &str| p == "/api" || p == "/apis" || p.starts_with("/api/") || p.starts_with("/apis/");
+    let api =
+        |p: &str| p == "/api" || p == "/apis" || p.starts_with("/api/") || p.starts_with("/apis/");
     api(path)
         || path
             .strip_prefix("/scenarios/")

@@ -65,10 +65,16 @@ async fn cross_site_writes_are_refused_and_change_nothing() {
     let cross: &[&[(&str, &str)]] = &[
         &[("origin", "http://evil.example")],
         &[("origin", "null")],
-        &[("origin", "http://127.0.0.1:8080"), ("host", "localhost:8080")],
+        &[
+            ("origin", "http://127.0.0.1:8080"),
+            ("host", "localhost:8080"),
+        ],
         &[("sec-fetch-site", "cross-site")],
         &[("sec-fetch-site", "same-site")],
-        &[("sec-fetch-site", "cross-site"), ("origin", "http://evil.example")],
+        &[
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "http://evil.example"),
+        ],
     ];
     for headers in cross {
         let mut h = headers.to_vec();
@@ -98,8 +104,14 @@ async fn cross_site_writes_are_refused_and_change_nothing() {
     // The server's own pages, and clients that send neither header (kubectl, curl), pass.
     let own: &[&[(&str, &str)]] = &[
         &[],
-        &[("origin", "http://127.0.0.1:8080"), ("host", "127.0.0.1:8080")],
-        &[("origin", "http://LOCALHOST:8080"), ("host", "localhost:8080")],
+        &[
+            ("origin", "http://127.0.0.1:8080"),
+            ("host", "127.0.0.1:8080"),
+        ],
+        &[
+            ("origin", "http://LOCALHOST:8080"),
+            ("host", "localhost:8080"),
+        ],
         &[("origin", "http://127.0.0.1:8080")],
         &[("sec-fetch-site", "same-origin")],
         &[("sec-fetch-site", "none")],
@@ -200,7 +212,11 @@ async fn a_token_guards_the_api_and_the_pages() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(h[header::LOCATION], "/");
     let cookie = h[header::SET_COOKIE].to_str().unwrap();
-    for part in [&format!("{COOKIE}={TOKEN}") as &str, "HttpOnly", "SameSite=Strict"] {
+    for part in [
+        &format!("{COOKIE}={TOKEN}") as &str,
+        "HttpOnly",
+        "SameSite=Strict",
+    ] {
         assert!(cookie.contains(part), "{cookie}");
     }
     let join = format!("/scenarios?a=1&token={TOKEN}&b=2");
@@ -227,7 +243,10 @@ async fn a_token_guards_the_api_and_the_pages() {
     );
     let sc = "/scenarios/01-pods-and-labels/kubeconfig";
     let (_, _, kubeconfig) = send(&app, "GET", sc, &h, "").await;
-    assert!(kubeconfig.contains(&format!("token: {TOKEN}")), "{kubeconfig}");
+    assert!(
+        kubeconfig.contains(&format!("token: {TOKEN}")),
+        "{kubeconfig}"
+    );
 }
 
 #[test]

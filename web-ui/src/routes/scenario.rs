@@ -691,11 +691,7 @@ async fn restart(State(st): State<AppState>, Path(id): Path<String>, h: HeaderMa
 /// A kubeconfig for this scenario's cluster (`curl -o kubesim.yaml .../kubeconfig`): the
 /// same text `kubesim kubeconfig --scenario ID` prints, for a student who runs kubesim from
 /// `cargo run` and has no `kubesim` on their PATH.
-async fn kubeconfig(
-    State(st): State<AppState>,
-    Path(id): Path<String>,
-    h: HeaderMap,
-) -> Response {
+async fn kubeconfig(State(st): State<AppState>, Path(id): Path<String>, h: HeaderMap) -> Response {
     if !st.scenarios.catalog().entries.contains_key(&id) {
         return not_found(&id);
     }
