@@ -166,6 +166,10 @@ impl Scenarios {
     /// scenario that validates), the problems page, or not found. A GET never starts a run:
     /// starting runs the scenario's `background` scripts, so it is a POST
     /// (`/scenarios/ID/start`) that another site cannot send ([`crate::guard`]).
+    #[allow(
+        clippy::result_large_err,
+        reason = "the page run_of answers with too, sent as it is"
+    )]
     pub(crate) fn started(&self, id: &str) -> Result<Arc<Slot>, Response> {
         if let Some(s) = self.slot(id) {
             return Ok(s);
