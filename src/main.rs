@@ -66,6 +66,17 @@ enum Command {
         /// (re-read when a file changes).
         #[arg(long, value_name = "DIR")]
         scenarios: Option<PathBuf>,
+        /// Also accept requests whose Host is NAME (or NAME:PORT): the name students use for
+        /// this machine. Others are refused (DNS rebinding). Repeatable.
+        #[arg(long = "allow-host", value_name = "NAME")]
+        allow_hosts: Vec<String>,
+        /// The secret every request must carry (required when --addr is not loopback): the
+        /// API takes it as a bearer token, the pages from the join URL `/?token=TOKEN`.
+        #[arg(long, conflicts_with = "token_file")]
+        token: Option<String>,
+        /// Read the token from this file (its first line), so it stays out of `ps`.
+        #[arg(long, value_name = "PATH")]
+        token_file: Option<PathBuf>,
     },
     /// Print a kubeconfig for the real kubectl against a running `kubesim serve`
     /// (`kubesim kubeconfig > kubesim.yaml; export KUBECONFIG=$PWD/kubesim.yaml`).
@@ -76,6 +87,9 @@ enum Command {
         /// A scenario's cluster instead of the sandbox (its id, as in `/scenarios/ID`).
         #[arg(long, value_name = "ID")]
         scenario: Option<String>,
+        /// The server's token (`serve --token`), sent as a bearer token.
+        #[arg(long)]
+        token: Option<String>,
     },
     /// Instructor tools for course scenarios: validate, test, list.
     Scenario {
@@ -191,7 +205,22 @@ fn real_main() -> Result<ExitCode> {
             seed,
             speed,
             scenarios,
+            allow_hosts,
+            token,
+            token_file,
         } => {
+            let token = match token_file {
+                Some(p) => Some(
+                    std::fs::read_to_string(&p)
+                        .with_context(|| format!("cannot read the token file {}", p.display()))?
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .to_string(),
+                ),
+                None => token,
+            };
             let title = scenario
                 .as_ref()
                 .and_then(|p| p.file_name())
@@ -210,7 +239,12 @@ fn real_main() -> Result<ExitCode> {
                 speed,
                 title,
                 scenarios,
+                guard: web_ui::guard::Guard {
+                    allow_hosts: allow_hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
+                    token,
+                },
             };
+            let join = opts.guard.token.clone();
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -224,15 +258,30 @@ fn real_main() -> Result<ExitCode> {
                     "kubesim is serving the sandbox on http://{addr}/ (Ctrl-C to stop)"
                 );
                 let _ = writeln!(out, "scenarios: http://{addr}/scenarios");
+                if let Some(t) = &join {
+                    let _ = writeln!(
+                        out,
+                        "join URL (give it to students; replace {} by this machine's name or IP if needed): http://{addr}/?token={t}",
+                        addr.ip()
+                    );
+                    let _ = writeln!(
+                        out,
+                        "kubectl: kubesim kubeconfig --server http://{addr} --token TOKEN, or GET /kubeconfig with the token"
+                    );
+                }
                 let _ = out.flush();
             }))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Scenario { command } => scenario::run(command),
-        Command::Kubeconfig { server, scenario } => {
+        Command::Kubeconfig {
+            server,
+            scenario,
+            token,
+        } => {
             print!(
                 "{}",
-                web_ui::kube_api::kubeconfig(&server, scenario.as_deref())
+                web_ui::kube_api::kubeconfig(&server, scenario.as_deref(), token.as_deref())
             );
             Ok(ExitCode::SUCCESS)
         }

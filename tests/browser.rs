@@ -40,6 +40,7 @@ fn serve(scenarios: Option<&Path>) -> (tokio::runtime::Runtime, std::net::Socket
             speed: 1.0,
             title: None,
             scenarios: None,
+            guard: Default::default(),
         })
         .unwrap();
         let state = web_ui::AppState::new(sandbox, "browser test");

@@ -66,6 +66,7 @@ impl Cluster {
                 speed,
                 title: None,
                 scenarios: None,
+                guard: Default::default(),
             })
             .unwrap();
             let state = web_ui::AppState::new(sandbox, "kubectl test");
@@ -86,7 +87,7 @@ impl Cluster {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(
             dir.join("kubeconfig"),
-            web_ui::kube_api::kubeconfig(&format!("http://{addr}"), None),
+            web_ui::kube_api::kubeconfig(&format!("http://{addr}"), None, None),
         )
         .unwrap();
         Cluster { dir, addr, _rt: rt }
@@ -95,9 +96,11 @@ impl Cluster {
     /// Points kubectl at scenario `id`'s own cluster (as `kubesim kubeconfig --scenario ID`
     /// prints it) instead of the sandbox.
     fn use_scenario(&self, id: &str) {
+        // Starting a scenario is a POST (its page's Start button); the API does not start it.
+        self.http("POST", &format!("/scenarios/{id}/start"));
         std::fs::write(
             self.dir.join("kubeconfig"),
-            web_ui::kube_api::kubeconfig(&format!("http://{}", self.addr), Some(id)),
+            web_ui::kube_api::kubeconfig(&format!("http://{}", self.addr), Some(id), None),
         )
         .unwrap();
     }
@@ -843,7 +846,7 @@ fn kubectl_reaches_a_scenarios_own_cluster_and_its_checks_see_what_it_did() {
     // The sandbox did not see it.
     std::fs::write(
         c.dir.join("kubeconfig"),
-        web_ui::kube_api::kubeconfig(&format!("http://{}", c.addr), None),
+        web_ui::kube_api::kubeconfig(&format!("http://{}", c.addr), None, None),
     )
     .unwrap();
     let p = c.kubectl(&["get", "pod", "hello", "-n", "default"]);
@@ -963,6 +966,7 @@ fn a_killercoda_folder_plays_with_its_verify_and_background_scripts_run_by_real_
         list.contains("Deploy, scale and expose a web server"),
         "{list}"
     );
+    c.http("POST", &format!("/scenarios/{id}/start"));
     let page = c.http_get(&format!("/scenarios/{id}"));
     assert!(
         page.contains("two-node cluster"),

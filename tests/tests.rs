@@ -13,6 +13,7 @@ mod kubectl_real;
 mod kubectl_ssa;
 mod kubectl_texts;
 mod kubectl_writes;
+mod limits;
 mod nodes;
 mod pause;
 mod pods;

@@ -27,5 +27,5 @@ pub mod workloads;
 
 pub use apiserver::Applied;
 pub use error::ApiError;
-pub use sim::{NodeConfig, ProbeMode, Sim, SimConfig};
+pub use sim::{Limits, NodeConfig, ProbeMode, Sim, SimConfig};
 pub use time::{SimDuration, SimTime};

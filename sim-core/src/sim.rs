@@ -2,7 +2,7 @@
 //! timer queue and the controllers' work queue; `step` runs the next instant's timers and then
 //! lets every controller settle, in a fixed order, before time moves on.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Node, NodeSpec, NodeStatus};
@@ -78,6 +78,33 @@ impl Default for SimConfig {
                 .collect(),
             probe_mode: ProbeMode::Standing,
             epoch_unix_ms: DEFAULT_EPOCH_UNIX_MS,
+        }
+    }
+}
+
+/// What one sandbox may hold (the Kubernetes scalability envelope: 5,000 nodes, 150,000
+/// pods). Beyond it, creates fail as they do in a cluster at its quota: a ReplicaSet's pods
+/// give `FailedCreate` events and a `ReplicaFailure` condition, a Node or Pod create through
+/// the API is 403 Forbidden. Nothing is simulated past it, so no request can make the sandbox
+/// grow without bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Pod objects at most (terminating ones count until they are gone).
+    pub pods: usize,
+    /// Nodes at most.
+    pub nodes: usize,
+}
+
+impl Limits {
+    /// The name the quota-style messages give the limits, as a ResourceQuota's name.
+    pub const QUOTA: &'static str = "sandbox-limits";
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            pods: 150_000,
+            nodes: 5_000,
         }
     }
 }
@@ -180,6 +207,12 @@ pub struct Sim {
     pub pods_created: u64,
     /// Load on Services and its per-second record.
     pub traffic: crate::traffic::TrafficState,
+    /// How many pods and nodes this cluster may hold.
+    pub limits: Limits,
+    /// ReplicaSets waiting before their next create or delete pass, with their consecutive
+    /// failures: after a full burst (its writes being observed) or a failed create (the
+    /// rate-limited requeue). See `controller/replicaset.rs`.
+    pub(crate) rs_backoff: BTreeMap<ObjId, (SimTime, u32)>,
 }
 
 impl Sim {
@@ -205,6 +238,8 @@ impl Sim {
             events_processed: 0,
             pods_created: 0,
             traffic: Default::default(),
+            limits: Limits::default(),
+            rs_backoff: BTreeMap::new(),
         };
         for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
             sim.create_namespace(ns);
@@ -215,6 +250,27 @@ impl Sim {
         sim.create_kubernetes_service();
         sim.settle();
         sim
+    }
+
+    /// The sandbox's limits as admission: one more Pod or Node than [`Limits`] allows is
+    /// refused as a quota refuses it (403 Forbidden).
+    pub(crate) fn check_limits(&self, obj: &crate::api::Object) -> Result<(), crate::ApiError> {
+        match obj {
+            crate::api::Object::Pod(p) => {
+                let name = p.metadata.name.as_deref().unwrap_or("");
+                self.pod_quota(name).map_err(crate::ApiError::Forbidden)
+            }
+            crate::api::Object::Node(n) if self.store.nodes.len() >= self.limits.nodes => {
+                Err(crate::ApiError::Forbidden(format!(
+                    "nodes {:?} is forbidden: exceeded quota: {}, requested: nodes=1, used: nodes={}, limited: nodes={}",
+                    n.metadata.name.as_deref().unwrap_or(""),
+                    Limits::QUOTA,
+                    self.store.nodes.len(),
+                    self.limits.nodes
+                )))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Virtual now.

@@ -18,6 +18,8 @@ try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   page.on("pageerror", (e) => console.error("page error: " + e.message));
   await page.goto(base + "/scenarios/deploy-and-scale", { waitUntil: "domcontentloaded" });
+  // Starting runs the folder's background.sh: a POST (the Start button), never the GET.
+  await page.click("form[action$='/start'] button");
   await expectSoon(page, "the intro is shown above step 1", () => document.querySelector(".step-text.intro")?.textContent.includes("two-node cluster"));
   const text = await page.textContent(".step-panel");
   if (text.includes("{{")) await fail("Killercoda's annotations are still in the text: " + text);

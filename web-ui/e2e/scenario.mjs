@@ -49,6 +49,8 @@ try {
 
   // Scenario 5, step 1.
   await page.click("a[href='/scenarios/05-broken-release']");
+  // A GET only shows the scenario: starting it (its setup) is the Start button's POST.
+  await page.click("form[action$='/start'] button");
   await expectSoon(page, "step 1 is shown", () => document.querySelector(".step-panel h2")?.textContent.includes("Step 1 of 5: Ship v2 without losing capacity"));
   await expectSoon(page, "10 ready pods", () => document.querySelectorAll("#cluster .pod.ready").length === 10);
   if (await page.$$eval(".step-text .code .copy", (b) => b.length) < 2) await fail("code blocks have no copy button");

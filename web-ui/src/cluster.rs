@@ -130,8 +130,8 @@ impl Cluster {
     }
 }
 
-/// `/scenarios/{id}/k8s/...` reaches the scenario's run (started if no tab started it yet);
-/// anything else, the sandbox.
+/// `/scenarios/{id}/k8s/...` reaches the scenario's run, once started (a POST from its page:
+/// the API never starts a run, so a GET never runs its scripts); anything else, the sandbox.
 impl FromRequestParts<AppState> for Cluster {
     type Rejection = Response;
 
@@ -144,7 +144,7 @@ impl FromRequestParts<AppState> for Cluster {
         let Some(id) = params.get("scenario") else {
             return Ok(Cluster::Sandbox(st.clone()));
         };
-        let page = match st.scenarios.run_of(id).await {
+        let page = match st.scenarios.started(id) {
             Ok(slot) => return Ok(Cluster::Scenario(st.clone(), slot)),
             Err(page) => page,
         };
@@ -153,8 +153,17 @@ impl FromRequestParts<AppState> for Cluster {
         // cannot start keeps its code, with the page's text when it is text.
         use axum::http::{StatusCode, header};
         use axum::response::IntoResponse;
-        let code = page.status();
-        let (reason, message) = if code == StatusCode::NOT_FOUND {
+        let mut code = page.status();
+        let (reason, message) = if code == StatusCode::OK {
+            // The start page: the scenario exists but nobody started it.
+            code = StatusCode::NOT_FOUND;
+            (
+                "NotFound",
+                format!(
+                    "the scenario {id:?} is not started: open /scenarios/{id} in the browser and press Start"
+                ),
+            )
+        } else if code == StatusCode::NOT_FOUND {
             (
                 "NotFound",
                 "the server could not find the requested resource".to_owned(),

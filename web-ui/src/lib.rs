@@ -14,6 +14,7 @@ pub mod catalog;
 mod cluster;
 pub mod compare;
 mod driver;
+pub mod guard;
 pub mod kube_api;
 mod markdown;
 pub mod node_ports;
@@ -73,6 +74,10 @@ pub fn router(state: AppState) -> Router {
         .merge(kube_api::routes())
         .merge(routes::scenario::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::check,
+        ))
         .with_state(state)
 }
 
@@ -91,6 +96,8 @@ pub struct ServeOptions {
     pub title: Option<String>,
     /// A folder of scenario files served at `/scenarios` instead of the built-in course.
     pub scenarios: Option<std::path::PathBuf>,
+    /// Extra Host names (`--allow-host`) and the token (`--token`), see [`guard`].
+    pub guard: guard::Guard,
 }
 
 /// Why the server could not start.
@@ -113,6 +120,23 @@ pub enum ServeError {
     /// The server stopped with an error.
     #[error("server error: {0}")]
     Serve(std::io::Error),
+    /// A non-loopback address without a token: anyone who can reach it could run commands.
+    #[error(
+        "refusing to listen on {0} without a token: every machine that can reach this address could change the sandbox and run its scenarios' scripts as your user. Give one with --token TOKEN or --token-file PATH (students then open the join URL kubesim prints), or listen on 127.0.0.1"
+    )]
+    TokenRequired(SocketAddr),
+    /// An empty token protects nothing.
+    #[error("the token is empty: give a secret of at least one character")]
+    EmptyToken,
+}
+
+/// Checks that a sandbox reachable from other machines has a token (see [`ServeError::TokenRequired`]).
+pub fn check_exposure(opts: &ServeOptions) -> Result<(), ServeError> {
+    match opts.guard.token.as_deref() {
+        Some("") => Err(ServeError::EmptyToken),
+        None if !opts.addr.ip().is_loopback() => Err(ServeError::TokenRequired(opts.addr)),
+        _ => Ok(()),
+    }
 }
 
 /// Tells the person who started the server something on stderr. A closed stderr (the
@@ -146,6 +170,7 @@ pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std
 
 /// Runs `kubesim serve` until Ctrl-C; `ready` is called with the bound address.
 pub async fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
+    check_exposure(&opts)?;
     // kubectl describe computes ages against the student's clock: anchor virtual time so that
     // the sandbox's "now" after its setup is the wall clock's now (the setup's virtual length
     // is deterministic, so a first build measures it). At 1x the two clocks then agree.
@@ -156,7 +181,8 @@ pub async fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result
             d.as_millis() as i64
         });
     let sb = sandbox_at(&opts, Some(wall_ms - setup))?;
-    let state = AppState::new(sb, opts.title.as_deref().unwrap_or("default demo"));
+    let state = AppState::new(sb, opts.title.as_deref().unwrap_or("default demo"))
+        .with_guard(opts.guard.clone());
     if let Some(dir) = &opts.scenarios {
         state
             .scenarios

@@ -56,6 +56,8 @@ pub struct Scenarios {
     programs: Arc<dyn sim_core::program::Programs>,
     /// Where this server listens, once it does (a scenario's scripts point kubectl here).
     pub(crate) addr: Arc<std::sync::OnceLock<std::net::SocketAddr>>,
+    /// The server's token, if it has one (the scripts' kubeconfig carries it).
+    pub(crate) token: Arc<std::sync::OnceLock<String>>,
     /// Where students' progress is kept between servers (`kubesim serve` sets it; none in
     /// tests).
     progress: Arc<Mutex<Option<Progress>>>,
@@ -98,6 +100,7 @@ impl Scenarios {
             runs: Arc::default(),
             programs: crate::sandbox::workers(),
             addr: Arc::default(),
+            token: Arc::default(),
             progress: Arc::default(),
         }
     }
@@ -154,6 +157,28 @@ impl Scenarios {
                 c.fill(files);
                 true
             }
+        }
+    }
+
+    /// The run of `id` if it was started, else the answer for a GET: the start page (a
+    /// scenario that validates), the problems page, or not found. A GET never starts a run:
+    /// starting runs the scenario's `background` scripts, so it is a POST
+    /// (`/scenarios/ID/start`) that another site cannot send ([`crate::guard`]).
+    #[allow(
+        clippy::result_large_err,
+        reason = "the page run_of answers with too, sent as it is"
+    )]
+    pub(crate) fn started(&self, id: &str) -> Result<Arc<Slot>, Response> {
+        if let Some(s) = self.slot(id) {
+            return Ok(s);
+        }
+        let c = self.catalog();
+        let Some(l) = c.entries.get(id) else {
+            return Err(not_found(id));
+        };
+        match &l.summary {
+            Err(problems) => Err(invalid_page(&l.file, problems)),
+            Ok(summary) => Err(start_page(id, summary)),
         }
     }
 
@@ -242,11 +267,14 @@ impl Scenarios {
             return;
         }
         let addr = self.addr.get().copied();
+        let token = self.token.get().cloned();
         let (id, slot) = (id.to_string(), slot.clone());
         tokio::spawn(async move {
             for script in scripts {
                 let ran = match addr {
-                    Some(a) => crate::scripts::run(&script, a, &id, dir.as_deref()).await,
+                    Some(a) => {
+                        crate::scripts::run(&script, a, token.as_deref(), &id, dir.as_deref()).await
+                    }
                     None => crate::scripts::Ran {
                         passed: false,
                         output: "this server has no address for kubectl to reach".into(),
@@ -317,4 +345,25 @@ impl Scenarios {
                 .into_response()),
         }
     }
+}
+/// The page of a scenario not started yet: its summary and a Start button (a POST).
+fn start_page(id: &str, summary: &crate::catalog::Summary) -> Response {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let goals: String = summary
+        .goals
+        .iter()
+        .map(|g| format!("<li>{}</li>", crate::markdown::markdown_inline(g)))
+        .collect();
+    let html = format!(
+        "<!doctype html><meta charset=utf-8><meta name=viewport content=\"width=device-width, initial-scale=1\"><title>kubesim · {title}</title><link rel=stylesheet href=/assets/app.css><link rel=stylesheet href=/assets/scenario.css><main class=scenario-list><section class=panel><h2>{title}</h2><p>{summary}</p><ul>{goals}</ul><form method=post action=\"/scenarios/{id}/start\"><button class=start>Start the scenario</button></form><p>Starting sets up its cluster (and runs its setup scripts); if you played it before on this server, you continue where you left off. <a href=\"/scenarios\">All scenarios</a></p></section></main>",
+        title = esc(&summary.title),
+        summary = summary.summary,
+        id = esc(id),
+    );
+    axum::response::Html(html).into_response()
 }

@@ -28,19 +28,31 @@ pub(crate) struct Ran {
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
 /// Runs `script` with bash in `cwd` (a temporary folder if `None`), `KUBECONFIG` naming a
-/// kubeconfig for scenario `id` on the server at `server`.
-pub(crate) async fn run(script: &str, server: SocketAddr, id: &str, cwd: Option<&Path>) -> Ran {
+/// kubeconfig for scenario `id` on the server at `server` (with the server's `token`, if any).
+pub(crate) async fn run(
+    script: &str,
+    server: SocketAddr,
+    token: Option<&str>,
+    id: &str,
+    cwd: Option<&Path>,
+) -> Ran {
     let dir = std::env::temp_dir().join(format!(
         "kubesim-script-{}-{}",
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     ));
-    let ran = run_in(&dir, script, server, id, cwd).await;
+    let ran = run_in(&dir, script, (server, token), id, cwd).await;
     let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(dir)).await;
     ran
 }
 
-async fn run_in(dir: &Path, script: &str, server: SocketAddr, id: &str, cwd: Option<&Path>) -> Ran {
+async fn run_in(
+    dir: &Path,
+    script: &str,
+    (server, token): (SocketAddr, Option<&str>),
+    id: &str,
+    cwd: Option<&Path>,
+) -> Ran {
     let failed = |output: String| Ran {
         passed: false,
         output,
@@ -51,7 +63,7 @@ async fn run_in(dir: &Path, script: &str, server: SocketAddr, id: &str, cwd: Opt
         .and_then(|()| {
             std::fs::write(
                 &kubeconfig,
-                crate::kube_api::kubeconfig(&format!("http://{server}"), Some(id)),
+                crate::kube_api::kubeconfig(&format!("http://{server}"), Some(id), token),
             )
         })
         .and_then(|()| std::fs::write(&file, script));

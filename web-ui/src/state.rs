@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::watch;
 
+use crate::guard::Guard;
 use crate::sandbox::Sandbox;
 use crate::{compare, node_ports, scenario_ui, view};
 
@@ -37,6 +38,8 @@ pub struct AppState {
     pub(crate) node_ports: Arc<Mutex<NodePortStatus>>,
     /// The scenario pages (`/scenarios`): the catalog and the runs started.
     pub scenarios: scenario_ui::Scenarios,
+    /// The Host allow-list and the token ([`crate::guard`]).
+    pub(crate) guard: Arc<Guard>,
 }
 
 /// Where NodePorts listen, and each one's state.
@@ -63,7 +66,18 @@ impl AppState {
             ])),
             node_ports: Arc::new(Mutex::new((None, Vec::new()))),
             scenarios: scenario_ui::Scenarios::course(),
+            guard: Arc::default(),
         }
+    }
+
+    /// The same state with `guard`'s extra Host names and token (`serve --allow-host`,
+    /// `--token`); the scenarios' scripts get the token too.
+    pub fn with_guard(mut self, guard: Guard) -> AppState {
+        if let Some(t) = &guard.token {
+            let _ = self.scenarios.token.set(t.clone());
+        }
+        self.guard = Arc::new(guard);
+        self
     }
 
     pub(crate) fn sb(&self) -> MutexGuard<'_, Sandbox> {

@@ -272,6 +272,7 @@ impl Sim {
             obj.metadata_mut().namespace = Some("default".into());
         }
         self.check_namespace(&obj)?;
+        self.check_limits(&obj)?;
         set_defaults(&mut obj);
         validate(&obj)?;
         let kind = kind_of(&obj).ok_or_else(|| {

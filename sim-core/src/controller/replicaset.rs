@@ -13,14 +13,39 @@ use crate::sim::{Sim, Timer};
 use crate::store::pod::{Deletion, Phase};
 use crate::store::{ChangeType, Kind, NewEvent, ObjId, PodState};
 use crate::time::{SimDuration, SimTime};
+use k8s_openapi::api::apps::v1::ReplicaSetCondition;
 
 /// Pods created or deleted per sync at most (`burstReplicas`).
 const BURST_REPLICAS: i32 = 500;
+/// The first slow-start batch (`controller.SlowStartInitialBatchSize`); each next batch is
+/// twice as large.
+const SLOW_START_INITIAL_BATCH_SIZE: i32 = 1;
+/// How long a ReplicaSet that used its whole burst waits for its next pass: the real
+/// controller acts again once its informer has observed the writes it made (expectations),
+/// which takes the API server's round trips. Here one virtual second per burst of 500, so a
+/// write of `replicas: 1000000` stores the object and at most one burst in the request, and
+/// the rest is created by later syncs as time runs.
+const BURST_OBSERVED: SimDuration = SimDuration::from_secs(1);
+/// The rate-limited requeue after a failed pass (client-go's `DefaultControllerRateLimiter`:
+/// 5 ms doubling per consecutive failure, at most 1000 s).
+const FAILURE_BASE_MS: u64 = 5;
+const FAILURE_MAX_MS: u64 = 1_000_000;
+
+/// What this sync's create or delete pass did (`manageReplicas` and its error).
+enum Managed {
+    /// No pass: the ReplicaSet waits for earlier writes, or is being deleted.
+    Waiting,
+    /// A pass without error.
+    Ok,
+    /// A create failed (`FailedCreate`, with the API server's message).
+    FailedCreate(String),
+}
 
 impl Sim {
     /// `syncReplicaSet`.
     pub(crate) fn sync_replica_set(&mut self, id: ObjId) {
         let Some(e) = self.store.replicasets.get(id) else {
+            self.rs_backoff.remove(&id);
             return;
         };
         let rs_deleting = e.rs.metadata.deletion_timestamp.is_some();
@@ -37,22 +62,81 @@ impl Sim {
             .copied()
             .filter(|p| self.store.pods.get(*p).is_some_and(PodState::is_active))
             .collect();
-        if !rs_deleting {
-            let diff = active.len() as i32 - want;
+        let waiting = self
+            .rs_backoff
+            .get(&id)
+            .is_some_and(|(until, _)| self.store.now < *until);
+        let mut managed = Managed::Waiting;
+        if !rs_deleting && !waiting {
+            managed = Managed::Ok;
+            let diff = i64::try_from(active.len()).unwrap_or(i64::MAX) - i64::from(want);
+            let mut more = false;
             if diff < 0 {
-                let n = (-diff).min(BURST_REPLICAS);
-                for _ in 0..n {
-                    self.create_pod_for_rs(id);
+                let n = (-diff).min(i64::from(BURST_REPLICAS)) as i32;
+                more = -diff > i64::from(n);
+                if let Err(e) = self.slow_start_batch(id, n) {
+                    managed = Managed::FailedCreate(e);
                 }
             } else if diff > 0 {
-                let n = diff.min(BURST_REPLICAS) as usize;
+                let n = diff.min(i64::from(BURST_REPLICAS)) as usize;
+                more = diff > n as i64;
                 let victims = self.pods_to_delete(id, &active, n);
                 for p in victims {
                     self.delete_pod_by_controller(id, p);
                 }
             }
+            self.after_pass(id, &managed, more);
         }
-        self.update_rs_status(id, min_ready);
+        self.update_rs_status(id, min_ready, &managed);
+    }
+
+    /// `slowStartBatch`: creates `count` pods in batches of 1, 2, 4, … (the rest in the
+    /// last one); after a batch with a failure the rest are skipped, so a full cluster costs
+    /// one failed create, not `count`. Every create of a failed batch was tried (the real
+    /// controller runs a batch's creates in parallel), each with its event.
+    fn slow_start_batch(&mut self, rs: ObjId, count: i32) -> Result<(), String> {
+        let mut remaining = count;
+        let mut batch = remaining.min(SLOW_START_INITIAL_BATCH_SIZE);
+        while batch > 0 {
+            let mut failed = None;
+            for _ in 0..batch {
+                if let Err(e) = self.create_pod_for_rs(rs) {
+                    failed.get_or_insert(e);
+                }
+            }
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            remaining -= batch;
+            batch = remaining.min(2 * batch);
+        }
+        Ok(())
+    }
+
+    /// After a create or delete pass: wait `BURST_OBSERVED` when a full burst left more to
+    /// do, back off (doubling) after a failure, and requeue the sync for then.
+    fn after_pass(&mut self, rs: ObjId, managed: &Managed, more: bool) {
+        let failures = self.rs_backoff.get(&rs).map_or(0, |b| b.1);
+        let (delay, failures) = match managed {
+            Managed::FailedCreate(_) => {
+                let ms = FAILURE_BASE_MS
+                    .saturating_mul(1u64 << failures.min(30))
+                    .min(FAILURE_MAX_MS);
+                (Some(SimDuration(ms)), failures + 1)
+            }
+            _ if more => (Some(BURST_OBSERVED), 0),
+            _ => (None, 0),
+        };
+        match delay {
+            Some(d) => {
+                let until = self.store.now + d;
+                self.rs_backoff.insert(rs, (until, failures));
+                self.at(until, Timer::Requeue(Work::ReplicaSet(rs)));
+            }
+            None => {
+                self.rs_backoff.remove(&rs);
+            }
+        }
     }
 
     /// Adopt orphan pods in the namespace that the ReplicaSet's selector matches.
@@ -87,15 +171,30 @@ impl Sim {
         }
     }
 
-    fn create_pod_for_rs(&mut self, rs: ObjId) {
+    /// Creates one pod from the ReplicaSet's template (`PodControl.CreatePods`); beyond the
+    /// sandbox's pod limit, the API server's refusal, recorded as a `FailedCreate` event.
+    fn create_pod_for_rs(&mut self, rs: ObjId) -> Result<(), String> {
         let Some(e) = self.store.replicasets.get(rs) else {
-            return;
+            return Ok(());
         };
         let template = e.template.clone();
         let ns: Arc<str> = e.rs.metadata.namespace.as_deref().unwrap_or("").into();
         let rs_name = e.rs.metadata.name.clone().unwrap_or_default();
         // generateName: the base is cut to 58 characters, then 5 random ones.
         let base: String = format!("{rs_name}-").chars().take(58).collect();
+        if let Err(e) = self.pod_quota(&base) {
+            if let Some(r) = self.rs_ref(rs) {
+                self.store.event(NewEvent {
+                    object: r,
+                    warning: true,
+                    reason: "FailedCreate",
+                    message: format!("Error creating: {e}"),
+                    source: "replicaset-controller",
+                    host: None,
+                });
+            }
+            return Err(e);
+        }
         let name: Arc<str> = loop {
             let candidate = format!("{base}{}", self.rng.name_suffix());
             if self.store.pods.lookup(&ns, &candidate).is_none() {
@@ -123,6 +222,20 @@ impl Sim {
                 host: None,
             });
         }
+        Ok(())
+    }
+
+    /// The ResourceQuota admission's refusal of one more pod when the sandbox holds its
+    /// limit (`name` as the API server names a generateName pod in it: the prefix).
+    pub(crate) fn pod_quota(&self, name: &str) -> Result<(), String> {
+        let (used, limit) = (self.store.pods.len(), self.limits.pods);
+        if used < limit {
+            return Ok(());
+        }
+        Err(format!(
+            "pods {name:?} is forbidden: exceeded quota: {}, requested: pods=1, used: pods={used}, limited: pods={limit}",
+            crate::sim::Limits::QUOTA
+        ))
     }
 
     /// Stores a new pod and queues it for scheduling.
@@ -284,7 +397,9 @@ impl Sim {
         ranked.into_iter().take(n).map(|(p, _)| p.id).collect()
     }
 
-    fn update_rs_status(&mut self, id: ObjId, min_ready: i32) {
+    /// `calculateStatus` and its write: counts, and the `ReplicaFailure` condition set by a
+    /// failed pass and removed by a pass without error.
+    fn update_rs_status(&mut self, id: ObjId, min_ready: i32, managed: &Managed) {
         let now = self.store.now;
         let pods = self.store.owners.dependents(id);
         let mut replicas = 0;
@@ -325,25 +440,41 @@ impl Sim {
         }
         let nz = |v: i32| (v != 0).then_some(v);
         let generation = e.rs.metadata.generation;
-        let unchanged = e.rs.status.as_ref()
-            == Some(&k8s_openapi::api::apps::v1::ReplicaSetStatus {
-                replicas,
-                fully_labeled_replicas: (fully_labeled != 0).then_some(fully_labeled),
-                ready_replicas: (ready != 0).then_some(ready),
-                available_replicas: (available != 0).then_some(available),
-                observed_generation: generation,
-                conditions: None,
-                terminating_replicas: None,
-            });
+        let mut conditions = e.rs.status.as_ref().and_then(|s| s.conditions.clone());
+        let failing = conditions
+            .iter()
+            .flatten()
+            .any(|c| c.type_ == "ReplicaFailure");
+        match managed {
+            Managed::FailedCreate(message) if !failing => {
+                conditions
+                    .get_or_insert_with(Vec::new)
+                    .push(ReplicaSetCondition {
+                        type_: "ReplicaFailure".into(),
+                        status: "True".into(),
+                        reason: Some("FailedCreate".into()),
+                        message: Some(message.clone()),
+                        last_transition_time: Some(self.store.time(now)),
+                    });
+            }
+            Managed::Ok if failing => {
+                if let Some(c) = conditions.as_mut() {
+                    c.retain(|c| c.type_ != "ReplicaFailure");
+                }
+                conditions = conditions.filter(|c| !c.is_empty());
+            }
+            _ => {}
+        }
         let status = k8s_openapi::api::apps::v1::ReplicaSetStatus {
             replicas,
             fully_labeled_replicas: nz(fully_labeled),
             ready_replicas: nz(ready),
             available_replicas: nz(available),
             observed_generation: generation,
-            conditions: None,
+            conditions,
             terminating_replicas: None,
         };
+        let unchanged = e.rs.status.as_ref() == Some(&status);
         if let Some(at) = next_available {
             self.at(at, Timer::Requeue(Work::ReplicaSet(id)));
         }
@@ -527,6 +658,138 @@ mod tests {
         assert!(
             log_bucket(now, SimTime(now.millis() - 2 * 3_600_000))
                 < log_bucket(now, SimTime(now.millis() - 5 * 3_600_000))
+        );
+    }
+
+    // ---- bursts, slow start and the pod limit (replica_set.go `manageReplicas`) ----
+
+    use crate::kubectl::{NoFiles, run};
+    use crate::sim::SimConfig;
+
+    fn sim_with(limit: usize) -> Sim {
+        let mut s = Sim::new(SimConfig::default());
+        s.limits.pods = limit;
+        s.advance(SimDuration::from_secs(1));
+        s
+    }
+
+    fn kubectl(s: &mut Sim, cmd: &str) -> String {
+        let o = run(s, cmd, &NoFiles);
+        assert_eq!(o.code, 0, "{cmd}: {}", o.stderr);
+        o.stdout
+    }
+
+    /// (reason, count) of each event of the one ReplicaSet, in order.
+    fn rs_events(s: &Sim) -> Vec<(&'static str, u32)> {
+        let (rs, _) = s.store.replicasets.iter().next().expect("one ReplicaSet");
+        s.store
+            .events
+            .for_object(rs)
+            .iter()
+            .map(|e| (e.reason, e.count))
+            .collect()
+    }
+
+    #[test]
+    fn a_large_scale_up_creates_one_burst_per_sync_and_the_rest_later() {
+        let mut s = sim_with(150_000);
+        kubectl(
+            &mut s,
+            "create deployment big --image=nginx:1.27 --replicas=1800",
+        );
+        // The write stored the Deployment and its ReplicaSet and let one sync run: one burst.
+        assert_eq!(s.store.pods.len(), 500);
+        let mut seen = vec![s.store.pods.len()];
+        while s.store.pods.len() < 1800 {
+            s.step().expect("the ReplicaSet requeued itself");
+            seen.push(s.store.pods.len());
+        }
+        // Each later sync (one virtual second apart) creates at most 500 more.
+        assert!(seen.windows(2).all(|w| w[1] - w[0] <= 500), "{seen:?}");
+        assert!(seen.contains(&1000) && seen.contains(&1500), "{seen:?}");
+        assert_eq!(s.now(), SimTime(1000 + 3000), "three waits of one second");
+        assert!(s.rs_backoff.is_empty());
+        // Scaling down deletes at most 500 per sync too.
+        kubectl(&mut s, "scale deployment big --replicas=100");
+        let active = |s: &Sim| s.store.pods.iter().filter(|(_, p)| p.is_active()).count();
+        assert_eq!(active(&s), 1300);
+        s.advance(SimDuration::from_secs(1));
+        assert_eq!(active(&s), 800);
+        s.advance(SimDuration::from_secs(2));
+        assert_eq!(active(&s), 100);
+    }
+
+    #[test]
+    fn at_the_pod_limit_creates_fail_after_one_slow_start_batch() {
+        // Room for 10 pods, 20 wanted: batches 1, 2, 4 succeed (7 pods); the batch of 8
+        // makes 3 and fails 5 times; the last 5 are skipped.
+        let mut s = sim_with(10);
+        kubectl(
+            &mut s,
+            "create deployment big --image=nginx:1.27 --replicas=20",
+        );
+        assert_eq!(s.store.pods.len(), 10);
+        let events = rs_events(&s);
+        let created = events.iter().filter(|e| e.0 == "SuccessfulCreate").count();
+        assert_eq!(created, 10);
+        assert!(events.contains(&("FailedCreate", 5)), "{events:?}");
+        let failed = s.store.events.iter().find(|e| e.reason == "FailedCreate");
+        let message = failed.map(|e| e.message.to_string()).unwrap_or_default();
+        assert!(
+            message.starts_with("Error creating: pods \"big-")
+                && message.ends_with(
+                    "-\" is forbidden: exceeded quota: sandbox-limits, requested: pods=1, used: pods=10, limited: pods=10"
+                ),
+            "{message}"
+        );
+        // The ReplicaSet's condition, copied to the Deployment.
+        let describe = kubectl(&mut s, "describe deployment big");
+        assert!(
+            describe.contains("ReplicaFailure   True    FailedCreate"),
+            "{describe}"
+        );
+        let rs = s.store.replicasets.iter().next().map(|(_, e)| e.rs.clone());
+        let cond = rs
+            .and_then(|r| r.status?.conditions?.into_iter().next())
+            .expect("a condition");
+        assert_eq!(
+            (cond.type_.as_str(), cond.reason.as_deref()),
+            ("ReplicaFailure", Some("FailedCreate"))
+        );
+        assert_eq!(
+            cond.message.as_deref(),
+            message.strip_prefix("Error creating: ")
+        );
+        // Retries back off (one failed create each), and room lets the rest be created.
+        s.advance(SimDuration::from_secs(2));
+        assert_eq!(s.store.pods.len(), 10);
+        s.limits.pods = 20;
+        s.advance(SimDuration::from_secs(600));
+        assert_eq!(s.store.pods.len(), 20);
+        let describe = kubectl(&mut s, "describe deployment big");
+        assert!(!describe.contains("ReplicaFailure"), "{describe}");
+    }
+
+    #[test]
+    fn pods_and_nodes_beyond_the_limits_are_refused_by_the_api() {
+        let mut s = sim_with(0);
+        let o = run(&mut s, "run lone --image=nginx:1.27", &NoFiles);
+        assert_ne!(o.code, 0);
+        assert!(
+            o.stderr
+                .contains("pods \"lone\" is forbidden: exceeded quota: sandbox-limits"),
+            "{}",
+            o.stderr
+        );
+        s.limits.nodes = s.store.nodes.len();
+        let node = crate::api::decode::decode_value(serde_json::json!({
+            "apiVersion": "v1", "kind": "Node", "metadata": {"name": "extra"},
+        }));
+        let err = s.create(node.expect("a Node")).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("exceeded quota: sandbox-limits, requested: nodes=1"),
+            "{err}"
         );
     }
 }

@@ -105,11 +105,12 @@ pub(super) async fn with_kubectl_command(
     KUBECTL_COMMAND.scope(cmd, next.run(req)).await
 }
 
-/// A kubeconfig for the real kubectl: one cluster at `server` (plain HTTP on loopback, no
-/// user). For the sandbox: context `kubesim`, default namespace `live-coding` (the demo's).
-/// For a scenario's run: the server URL gains `/scenarios/{id}/k8s`, the context is
-/// `kubesim-{id}` and the namespace `default`, as in the scenario page's own console.
-pub fn kubeconfig(server: &str, scenario: Option<&str>) -> String {
+/// A kubeconfig for the real kubectl: one cluster at `server` (plain HTTP). For the sandbox:
+/// context `kubesim`, default namespace `live-coding` (the demo's). For a scenario's run: the
+/// server URL gains `/scenarios/{id}/k8s`, the context is `kubesim-{id}` and the namespace
+/// `default`, as in the scenario page's own console. With the server's `token` (a sandbox on
+/// the network), a user carrying it as a bearer token; without, no user.
+pub fn kubeconfig(server: &str, scenario: Option<&str>, token: Option<&str>) -> String {
     let server = server.trim_end_matches('/');
     let (server, context, namespace) = match scenario {
         None => (server.to_string(), "kubesim".to_string(), "live-coding"),
@@ -119,6 +120,13 @@ pub fn kubeconfig(server: &str, scenario: Option<&str>) -> String {
             "default",
         ),
     };
+    let (users, user) = match token {
+        Some(t) => (
+            format!("users:\n- name: {context}\n  user:\n    token: {t}\n"),
+            format!("    user: {context}\n"),
+        ),
+        None => (String::new(), String::new()),
+    };
     format!(
         "apiVersion: v1
 kind: Config
@@ -126,11 +134,11 @@ clusters:
 - name: {context}
   cluster:
     server: {server}
-contexts:
+{users}contexts:
 - name: {context}
   context:
     cluster: {context}
-    namespace: {namespace}
+{user}    namespace: {namespace}
 current-context: {context}
 "
     )

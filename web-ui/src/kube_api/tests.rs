@@ -594,6 +594,32 @@ async fn bad_writes_get_a_status_and_change_and_record_nothing() {
             415,
             "UnsupportedMediaType",
         ),
+        // What an HTML form on another site can send without a CORS preflight: refused as the
+        // API server refuses it, before the body is read.
+        (
+            "POST",
+            deps.to_string(),
+            "application/x-www-form-urlencoded",
+            r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"x"}}"#.into(),
+            415,
+            "UnsupportedMediaType",
+        ),
+        (
+            "POST",
+            deps.to_string(),
+            "multipart/form-data; boundary=x",
+            r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"x"}}"#.into(),
+            415,
+            "UnsupportedMediaType",
+        ),
+        (
+            "PUT",
+            dep.to_string(),
+            "text/plain;charset=UTF-8",
+            r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"credit-scoring-api"}}"#.into(),
+            415,
+            "UnsupportedMediaType",
+        ),
         (
             "POST",
             deps.to_string(),

@@ -119,6 +119,15 @@ pub(crate) fn pod_page(sim: &sim_core::Sim, ns: String, name: String) -> Respons
     })
 }
 
+/// This server's URL as the client reached it (its Host header, which the guard has checked:
+/// on `0.0.0.0` that is the name students use), else the listen address.
+pub(crate) fn server_url(st: &crate::AppState, h: &HeaderMap) -> String {
+    match h.get(header::HOST).and_then(|v| v.to_str().ok()) {
+        Some(host) => format!("http://{host}"),
+        None => st.scenarios.server(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! The oneshot helpers the pages' route tests share.

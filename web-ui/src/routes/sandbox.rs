@@ -189,8 +189,8 @@ pub(crate) async fn pod(
 }
 
 /// A kubeconfig for the sandbox, as `kubesim kubeconfig` prints it.
-pub(crate) async fn kubeconfig(State(st): State<AppState>) -> Response {
-    let text = kube_api::kubeconfig(&st.scenarios.server(), None);
+pub(crate) async fn kubeconfig(State(st): State<AppState>, h: HeaderMap) -> Response {
+    let text = kube_api::kubeconfig(&super::server_url(&st, &h), None, st.guard.token.as_deref());
     ([(header::CONTENT_TYPE, "application/yaml")], text).into_response()
 }
 

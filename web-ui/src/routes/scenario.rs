@@ -28,6 +28,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/scenarios", get(list_page))
         .route("/scenarios/version", get(version))
         .route("/scenarios/{id}", get(scenario_page))
+        .route("/scenarios/{id}/start", post(start))
         .route("/scenarios/{id}/stream", get(stream))
         .route("/scenarios/{id}/state", get(state_json))
         .route("/scenarios/{id}/kubectl", post(kubectl))
@@ -178,8 +179,16 @@ impl ScenarioPage {
     }
 }
 
+/// Starts the run of `id` (its setup and background scripts) if no tab did, then shows it.
+async fn start(State(st): State<AppState>, Path(id): Path<String>, h: HeaderMap) -> Response {
+    match st.scenarios.run_of(&id).await {
+        Ok(_) => done(&h, &id, serde_json::json!({"ok": true})),
+        Err(r) => r,
+    }
+}
+
 async fn scenario_page(State(st): State<AppState>, Path(id): Path<String>) -> Response {
-    let slot = match st.scenarios.run_of(&id).await {
+    let slot = match st.scenarios.started(&id) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -682,11 +691,12 @@ async fn restart(State(st): State<AppState>, Path(id): Path<String>, h: HeaderMa
 /// A kubeconfig for this scenario's cluster (`curl -o kubesim.yaml .../kubeconfig`): the
 /// same text `kubesim kubeconfig --scenario ID` prints, for a student who runs kubesim from
 /// `cargo run` and has no `kubesim` on their PATH.
-async fn kubeconfig(State(st): State<AppState>, Path(id): Path<String>) -> Response {
+async fn kubeconfig(State(st): State<AppState>, Path(id): Path<String>, h: HeaderMap) -> Response {
     if !st.scenarios.catalog().entries.contains_key(&id) {
         return not_found(&id);
     }
-    let text = crate::kube_api::kubeconfig(&st.scenarios.server(), Some(&id));
+    let server = super::server_url(&st, &h);
+    let text = crate::kube_api::kubeconfig(&server, Some(&id), st.guard.token.as_deref());
     (
         [(axum::http::header::CONTENT_TYPE, "application/yaml")],
         text,
@@ -718,7 +728,10 @@ async fn verify(State(st): State<AppState>, Path(id): Path<String>, h: HeaderMap
     };
     slot.notify();
     let ran = match st.scenarios.addr.get() {
-        Some(a) => crate::scripts::run(&script, *a, &id, dir.as_deref()).await,
+        Some(a) => {
+            let token = st.scenarios.token.get().map(String::as_str);
+            crate::scripts::run(&script, *a, token, &id, dir.as_deref()).await
+        }
         None => crate::scripts::Ran {
             passed: false,
             output: "this server has no address for kubectl to reach".into(),
@@ -788,6 +801,12 @@ mod tests {
             .unwrap()
     }
 
+    /// Presses the page's Start button (a GET only shows it).
+    async fn start(app: &Router, page: &str) {
+        let (status, body) = call(app, post(&format!("{page}/start"), "")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
     fn check(json: &str, key: &str) -> serde_json::Value {
         let v: serde_json::Value = serde_json::from_str(json).unwrap();
         v[key].clone()
@@ -850,6 +869,7 @@ mod tests {
     async fn scenario_five_by_its_routes_step_text_checks_hints_next() {
         let (app, _) = app();
         let base = "/scenarios/05-broken-release";
+        start(&app, base).await;
         let (status, html) = call(&app, get(base)).await;
         assert_eq!(status, StatusCode::OK);
         assert!(html.contains("Step 1 of 5: Ship v2 without losing capacity"));
@@ -949,6 +969,7 @@ mod tests {
         )
         .await;
         assert_eq!(status, StatusCode::NOT_FOUND, "not started: {body}");
+        start(&app, "/scenarios/01-pods-and-labels").await;
         call(&app, get("/scenarios/01-pods-and-labels")).await;
         let (status, _) = call(
             &app,
@@ -982,6 +1003,7 @@ mod tests {
             list.contains("Deploy, scale and expose a web server"),
             "{list}"
         );
+        start(&app, "/scenarios/deploy-and-scale").await;
         let (status, page) = call(&app, get("/scenarios/deploy-and-scale")).await;
         assert_eq!(status, StatusCode::OK, "{page}");
         assert!(
@@ -1021,6 +1043,7 @@ mod tests {
         let first = {
             let (router, st) = app();
             st.scenarios.keep_progress(Some(Progress::in_dir(&dir)));
+            start(&router, &format!("/scenarios/{id}")).await;
             call(&router, get(&format!("/scenarios/{id}"))).await;
             call(
                 &router,
@@ -1040,6 +1063,7 @@ mod tests {
         // A new server with the same folder: the run comes back as it was.
         let (router, st) = app();
         st.scenarios.keep_progress(Some(Progress::in_dir(&dir)));
+        start(&router, &format!("/scenarios/{id}")).await;
         call(&router, get(&format!("/scenarios/{id}"))).await;
         let slot = st.scenarios.slot(id).unwrap();
         {
@@ -1057,6 +1081,7 @@ mod tests {
         call(&router, post(&format!("/scenarios/{id}/restart"), "")).await;
         let (router, st) = app();
         st.scenarios.keep_progress(Some(Progress::in_dir(&dir)));
+        start(&router, &format!("/scenarios/{id}")).await;
         call(&router, get(&format!("/scenarios/{id}"))).await;
         assert!(st.scenarios.slot(id).unwrap().lock().log.is_empty());
         let _ = std::fs::remove_dir_all(&dir);
@@ -1066,6 +1091,7 @@ mod tests {
     async fn restart_keeps_every_open_tab_following_the_new_run() {
         let (app, st) = app();
         let id = "01-pods-and-labels";
+        start(&app, &format!("/scenarios/{id}")).await;
         call(&app, get(&format!("/scenarios/{id}"))).await;
         let before = st.scenarios.slot(id).expect("started");
         // Another tab's stream waits on this channel.

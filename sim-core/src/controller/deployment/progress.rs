@@ -87,7 +87,12 @@ impl Sim {
                 }
             }
         }
-        util::remove_condition(&mut status, "ReplicaFailure");
+        // Move failure conditions of the ReplicaSets into the Deployment's: the new one's
+        // first, else the first old one's.
+        match self.replica_failure(all, new) {
+            Some(c) => util::set_condition(&mut status, c),
+            None => util::remove_condition(&mut status, "ReplicaFailure"),
+        }
         if status.conditions.as_ref().is_some_and(|c| c.is_empty()) {
             status.conditions = None;
         }
@@ -97,6 +102,28 @@ impl Sim {
         }
         cx.d.status = Some(status);
         self.write_deployment_status(cx);
+    }
+
+    /// `getReplicaFailures` (its first condition) with `ReplicaSetToDeploymentCondition`: a
+    /// ReplicaSet's `ReplicaFailure` (pods it cannot create), the new ReplicaSet's first.
+    fn replica_failure(
+        &self,
+        all: &[ObjId],
+        new: Option<ObjId>,
+    ) -> Option<k8s_openapi::api::apps::v1::DeploymentCondition> {
+        new.into_iter()
+            .chain(all.iter().copied())
+            .filter_map(|id| self.rs_obj(id)?.status.as_ref()?.conditions.as_ref())
+            .flatten()
+            .find(|c| c.type_ == "ReplicaFailure")
+            .map(|c| k8s_openapi::api::apps::v1::DeploymentCondition {
+                type_: c.type_.clone(),
+                status: c.status.clone(),
+                reason: c.reason.clone(),
+                message: c.message.clone(),
+                last_update_time: c.last_transition_time.clone(),
+                last_transition_time: c.last_transition_time.clone(),
+            })
     }
 
     /// `DeploymentTimedOut`.
