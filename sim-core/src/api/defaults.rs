@@ -218,6 +218,17 @@ fn pod_spec(spec: &mut PodSpec) {
 
 /// `SetDefaults_Container` and its ports, probes, lifecycle hooks and env field refs.
 fn container(c: &mut Container) {
+    // `resources` is a struct in the Go type, not a pointer: `resources: {}` and no
+    // `resources` decode to the same value, so they must store (and hash) the same. kubectl
+    // sends `{}` on every container it re-encodes from Go (`create deployment`, a rollback's
+    // template).
+    if c.resources.as_ref().is_some_and(|r| {
+        r.limits.as_ref().is_none_or(|m| m.is_empty())
+            && r.requests.as_ref().is_none_or(|m| m.is_empty())
+            && r.claims.as_ref().is_none_or(|v| v.is_empty())
+    }) {
+        c.resources = None;
+    }
     if c.image_pull_policy.as_deref().unwrap_or("").is_empty() {
         let latest = image_tag(c.image.as_deref().unwrap_or("")) == "latest";
         c.image_pull_policy = Some(if latest { "Always" } else { "IfNotPresent" }.to_owned());
@@ -386,6 +397,30 @@ mod tests {
 
     fn deploy(spec: Value) -> Value {
         json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, "spec": spec})
+    }
+
+    #[test]
+    fn empty_resources_are_no_resources_as_in_go() {
+        let with = |resources: Value| {
+            check(deploy(
+                json!({"selector": {"matchLabels": {"a": "b"}}, "template": {
+                    "metadata": {"labels": {"a": "b"}},
+                    "spec": {"containers": [{"name": "c", "image": "i:1", "resources": resources}]},
+                }}),
+            ))
+        };
+        let empty = with(json!({}));
+        assert_eq!(empty, with(json!({"limits": {}, "requests": {}})));
+        assert!(
+            empty["spec"]["template"]["spec"]["containers"][0]
+                .get("resources")
+                .is_none()
+        );
+        let set = with(json!({"limits": {"cpu": "1"}}));
+        assert_eq!(
+            set["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"],
+            "1"
+        );
     }
 
     #[test]

@@ -5,9 +5,12 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::mutations::Patch;
 use super::{Applied, LAST_APPLIED, kind_of};
 use crate::api::Object;
 use crate::api::defaults::set_defaults;
+use crate::apiserver::call::Verb;
+use crate::apiserver::patch::PatchType;
 use crate::error::ApiError;
 use crate::sim::Sim;
 
@@ -16,8 +19,20 @@ impl Sim {
     /// `default_namespace` is used when the manifest has none.
     pub fn apply_object(
         &mut self,
+        obj: Object,
+        default_namespace: &str,
+    ) -> Result<Applied, ApiError> {
+        self.apply_object_with(obj, default_namespace, false)
+    }
+
+    /// [`Sim::apply_object`] as kubectl's client does it: the object is read, the three-way
+    /// patch computed here, and the create (POST) or the patch sent to [`Sim::api`] with the
+    /// field manager `kubectl-client-side-apply`, and `dryRun=All` when `dry_run`.
+    pub fn apply_object_with(
+        &mut self,
         mut obj: Object,
         default_namespace: &str,
+        dry_run: bool,
     ) -> Result<Applied, ApiError> {
         if obj.is_namespaced() && obj.namespace().is_none() {
             obj.metadata_mut().namespace = Some(default_namespace.into());
@@ -46,7 +61,17 @@ impl Sim {
                 .annotations
                 .get_or_insert_with(BTreeMap::new)
                 .insert(LAST_APPLIED.into(), last_applied.clone());
-            self.create(obj)?;
+            self.kubectl_patch(Patch {
+                verb: Verb::Create,
+                kind,
+                namespace: &ns,
+                name: None,
+                subresource: None,
+                patch_type: None,
+                body: obj.to_value(),
+                field_manager: Some(CLIENT_SIDE_APPLY),
+                dry_run,
+            })?;
             return Ok(Applied::Created);
         };
         let live_value = live.to_value();
@@ -72,26 +97,91 @@ impl Sim {
         if patch.as_object().is_none_or(|m| m.is_empty()) && annotation_same {
             return Ok(Applied::Unchanged);
         }
-        let mut merged = live_value.clone();
-        merge_patch(&mut merged, &patch);
-        if let Some(a) = merged
-            .pointer_mut("/metadata/annotations")
-            .and_then(Value::as_object_mut)
-        {
-            a.insert(LAST_APPLIED.into(), Value::String(last_applied.clone()));
-        } else if let Some(m) = merged.get_mut("metadata").and_then(Value::as_object_mut) {
-            let mut a = serde_json::Map::new();
-            a.insert(LAST_APPLIED.into(), Value::String(last_applied.clone()));
-            m.insert("annotations".into(), Value::Object(a));
+        // The patch carries the new last-applied text, as kubectl's does.
+        let mut patch = patch;
+        if let Some(p) = patch.as_object_mut() {
+            let meta = p
+                .entry("metadata")
+                .or_insert_with(|| Value::Object(Default::default()));
+            if let Some(meta) = meta.as_object_mut() {
+                let annotations = meta
+                    .entry("annotations")
+                    .or_insert_with(|| Value::Object(Default::default()));
+                if let Some(a) = annotations.as_object_mut() {
+                    a.insert(LAST_APPLIED.into(), Value::String(last_applied));
+                }
+            }
         }
-        let new = crate::api::decode::decode_value(merged)
-            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-        match self.update(new)? {
-            true => Ok(Applied::Configured),
-            false => Ok(Applied::Unchanged),
-        }
+        let after = self.kubectl_patch(Patch {
+            verb: Verb::Patch,
+            kind,
+            namespace: &ns,
+            name: Some(&name),
+            subresource: None,
+            patch_type: Some(PatchType::Merge),
+            body: patch,
+            field_manager: Some(CLIENT_SIDE_APPLY),
+            dry_run,
+        })?;
+        // A patch that changed nothing (the API server answers the object as it was).
+        let stable = |mut v: Value| {
+            if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+                m.remove("resourceVersion");
+                m.remove("managedFields");
+            }
+            v
+        };
+        Ok(if stable(after) == stable(live_value) {
+            Applied::Unchanged
+        } else {
+            Applied::Configured
+        })
     }
 }
+
+impl Sim {
+    /// `kubectl create -f` of one object: a POST, field manager `kubectl-create`.
+    pub fn create_object_with(&mut self, obj: Object, dry_run: bool) -> Result<(), ApiError> {
+        self.send_object(Verb::Create, obj, "kubectl-create", dry_run)
+    }
+
+    /// `kubectl replace -f` of one object: a PUT, field manager `kubectl-replace`.
+    pub fn replace_object_with(&mut self, obj: Object, dry_run: bool) -> Result<(), ApiError> {
+        self.send_object(Verb::Update, obj, "kubectl-replace", dry_run)
+    }
+
+    fn send_object(
+        &mut self,
+        verb: Verb,
+        obj: Object,
+        manager: &str,
+        dry_run: bool,
+    ) -> Result<(), ApiError> {
+        let kind = kind_of(&obj).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "kubesim cannot create objects of kind {}",
+                obj.kind()
+            ))
+        })?;
+        let ns = obj.namespace().unwrap_or("").to_string();
+        let name = obj.name().to_string();
+        self.kubectl_patch(Patch {
+            verb,
+            kind,
+            namespace: &ns,
+            name: (verb != Verb::Create).then_some(name.as_str()),
+            subresource: None,
+            patch_type: None,
+            body: obj.to_value(),
+            field_manager: Some(manager),
+            dry_run,
+        })
+        .map(|_| ())
+    }
+}
+
+/// The field manager of kubectl's client-side apply.
+const CLIENT_SIDE_APPLY: &str = "kubectl-client-side-apply";
 
 /// What kubectl stores as last-applied: the manifest without status and server fields.
 fn strip_for_last_applied(mut v: Value) -> Value {

@@ -12,17 +12,19 @@ use crate::error::ApiError;
 use crate::sim::Sim;
 use crate::store::{Kind, ObjId};
 
-/// A PATCH as kubectl sends it.
-struct Patch<'a> {
-    kind: Kind,
-    namespace: &'a str,
-    name: &'a str,
-    subresource: Option<&'a str>,
-    patch_type: PatchType,
-    body: Value,
-    field_manager: Option<&'a str>,
+/// A write as kubectl sends it (a PATCH unless `verb` says otherwise).
+pub(super) struct Patch<'a> {
+    pub(super) verb: Verb,
+    pub(super) kind: Kind,
+    pub(super) namespace: &'a str,
+    /// The object's name (none for a create).
+    pub(super) name: Option<&'a str>,
+    pub(super) subresource: Option<&'a str>,
+    pub(super) patch_type: Option<PatchType>,
+    pub(super) body: Value,
+    pub(super) field_manager: Option<&'a str>,
     /// `--dry-run=server`: `dryRun=All`.
-    dry_run: bool,
+    pub(super) dry_run: bool,
 }
 
 impl Sim {
@@ -34,17 +36,17 @@ impl Sim {
             .ok_or_else(|| ApiError::not_found("deployments.apps", name))
     }
 
-    /// Sends a PATCH to the API server, as the real kubectl would.
-    fn kubectl_patch(&mut self, p: Patch<'_>) -> Result<Value, ApiError> {
+    /// Sends a write to the API server, as the real kubectl would.
+    pub(super) fn kubectl_patch(&mut self, p: Patch<'_>) -> Result<Value, ApiError> {
         let res = crate::api::resource::of(p.kind);
         self.api(&ApiCall {
-            verb: Verb::Patch,
+            verb: p.verb,
             resource: res.plural.into(),
             group: res.group.into(),
-            namespace: Some(p.namespace.to_string()),
-            name: Some(p.name.to_string()),
+            namespace: Some(p.namespace.to_string()).filter(|_| res.namespaced),
+            name: p.name.map(str::to_string),
             subresource: p.subresource.map(str::to_string),
-            patch_type: Some(p.patch_type),
+            patch_type: p.patch_type,
             body: p.body,
             options: WriteOptions {
                 field_manager: p.field_manager.map(str::to_string),
@@ -64,11 +66,12 @@ impl Sim {
         dry_run: bool,
     ) -> Result<(), ApiError> {
         self.kubectl_patch(Patch {
+            verb: Verb::Patch,
             kind,
             namespace,
-            name,
+            name: Some(name),
             subresource: Some("scale"),
-            patch_type: PatchType::Merge,
+            patch_type: Some(PatchType::Merge),
             body: json!({"spec": {"replicas": replicas}}),
             field_manager: None,
             dry_run,
@@ -121,11 +124,12 @@ impl Sim {
             return Ok(false);
         }
         self.kubectl_patch(Patch {
+            verb: Verb::Patch,
             kind: Kind::Deployment,
             namespace,
-            name,
+            name: Some(name),
             subresource: None,
-            patch_type: PatchType::Strategic,
+            patch_type: Some(PatchType::Strategic),
             body: json!({"spec": {"template": {"spec": {
                 "$setElementOrder/containers": order,
                 "containers": changed,
@@ -157,11 +161,12 @@ impl Sim {
         // objectpauser.go / objectresumer.go: a strategic patch of `spec.paused` (false is
         // Go's zero value, omitted, so resuming deletes the key).
         self.kubectl_patch(Patch {
+            verb: Verb::Patch,
             kind: Kind::Deployment,
             namespace,
-            name,
+            name: Some(name),
             subresource: None,
-            patch_type: PatchType::Strategic,
+            patch_type: Some(PatchType::Strategic),
             body: json!({"spec": {"paused": if paused { json!(true) } else { Value::Null }}}),
             field_manager: Some("kubectl-rollout"),
             dry_run,
@@ -211,11 +216,12 @@ impl Sim {
             )));
         }
         self.kubectl_patch(Patch {
+            verb: Verb::Patch,
             kind: Kind::Deployment,
             namespace,
-            name,
+            name: Some(name),
             subresource: None,
-            patch_type: PatchType::Strategic,
+            patch_type: Some(PatchType::Strategic),
             body: json!({"spec": {"template": {"metadata": {"annotations": {
                 "kubectl.kubernetes.io/restartedAt": stamp,
             }}}}}),
@@ -249,11 +255,12 @@ impl Sim {
                 let template = serde_json::to_value(&*template)
                     .map_err(|e| ApiError::Unclassified(e.to_string()))?;
                 self.kubectl_patch(Patch {
+                    verb: Verb::Patch,
                     kind: Kind::Deployment,
                     namespace,
-                    name,
+                    name: Some(name),
                     subresource: None,
-                    patch_type: PatchType::Json,
+                    patch_type: Some(PatchType::Json),
                     body: json!([
                         {"op": "replace", "path": "/spec/template", "value": template},
                         {"op": "replace", "path": "/metadata/annotations", "value": annotations},

@@ -460,7 +460,6 @@ pub(super) fn decode_for(
     mut body: Value,
     w: &mut Written<'_>,
 ) -> Result<Object, ApiError> {
-    go_zero_values(&mut body);
     let obj = match decode_value(body.clone()) {
         Err(DecodeError::UnknownFields { fields, .. })
             if w.opts.field_validation != FieldValidation::Strict =>
@@ -518,32 +517,6 @@ fn remove_field(v: &mut Value, path: &str) {
     }
     if let Some(m) = cur.as_object_mut() {
         m.remove(*last);
-    }
-}
-
-/// Empty values that Go's decoder cannot tell from absent ones, dropped as it drops them: a
-/// container's `resources: {}` (a struct, not a pointer, in the Go type). kubectl's rollback
-/// sends an old ReplicaSet's template re-encoded from Go, with `resources: {}` on every
-/// container; without this it would not equal the template it came from, and the rollback
-/// would make a new ReplicaSet instead of bringing the old one back.
-fn go_zero_values(v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            for key in ["containers", "initContainers", "ephemeralContainers"] {
-                if let Some(Value::Array(cs)) = m.get_mut(key) {
-                    for c in cs.iter_mut().filter_map(Value::as_object_mut) {
-                        if c.get("resources")
-                            .is_some_and(|r| r.as_object().is_some_and(|o| o.is_empty()))
-                        {
-                            c.remove("resources");
-                        }
-                    }
-                }
-            }
-            m.values_mut().for_each(go_zero_values);
-        }
-        Value::Array(a) => a.iter_mut().for_each(go_zero_values),
-        _ => {}
     }
 }
 

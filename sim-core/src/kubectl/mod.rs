@@ -163,15 +163,18 @@ pub fn run_with(
         "expose" => cmd::create::expose(sim, &args, &ns),
         "label" => cmd::label::label(sim, &args, &ns, false),
         "annotate" => cmd::label::label(sim, &args, &ns, true),
-        "replace" => match cmd::apply::read_files(&args, files) {
-            Ok(texts) => {
+        "replace" => match (
+            cmd::patch::dry_run(&args),
+            cmd::apply::read_files(&args, files),
+        ) {
+            (Ok(dry), Ok(texts)) => {
                 let mut out = Output::default();
                 for (path, text) in texts {
-                    out.push(replace_text(sim, &text, &path, &ns));
+                    out.push(cmd::apply::replace_text_with(sim, &text, &path, &ns, dry));
                 }
                 out
             }
-            Err(o) => o,
+            (Err(o), _) | (_, Err(o)) => o,
         },
         "delete" => cmd::delete::delete(sim, &args, &ns, files, clock),
         "get" => cmd::get::get(sim, &args, &ns),

@@ -15,6 +15,28 @@ pub fn apply_text(
     default_ns: &str,
     create_only: bool,
 ) -> Output {
+    apply_text_with(sim, text, source, default_ns, create_only, None)
+}
+
+/// The words kubectl adds after what it did for `--dry-run=client|server`.
+fn dry_suffix(dry: Option<&str>) -> &'static str {
+    match dry {
+        None => "",
+        Some("server") => " (server dry run)",
+        Some(_) => " (dry run)",
+    }
+}
+
+/// [`apply_text`] with `--dry-run` (`client` or `server`: both send `dryRun=All` here, so
+/// nothing is written and the server's validation answers).
+pub(crate) fn apply_text_with(
+    sim: &mut Sim,
+    text: &str,
+    source: &str,
+    default_ns: &str,
+    create_only: bool,
+    dry: Option<&str>,
+) -> Output {
     let manifests = match parse_manifests_each(text) {
         Ok(m) => m,
         Err(e) => return Output::err(format!("error: error parsing {source}: {e}")),
@@ -40,15 +62,17 @@ pub fn apply_text(
             if obj.is_namespaced() && obj.namespace().is_none_or(str::is_empty) {
                 obj.metadata_mut().namespace = Some(default_ns.into());
             }
-            sim.create(obj).map(|_| crate::Applied::Created)
+            sim.create_object_with(obj, dry.is_some())
+                .map(|_| crate::Applied::Created)
         } else {
-            sim.apply_object(m.object, default_ns)
+            sim.apply_object_with(m.object, default_ns, dry.is_some())
         };
         match result {
             Ok(a) => out.push(Output::ok(format!(
-                "{}/{name} {}\n",
+                "{}/{name} {}{}\n",
                 kind_prefix(kind),
-                a.as_str()
+                a.as_str(),
+                dry_suffix(dry)
             ))),
             Err(ApiError::Invalid(i)) => out.push(Output::err(i.to_string())),
             Err(e) => out.push(Output::err(format!(
@@ -63,6 +87,17 @@ pub fn apply_text(
 /// `kubectl replace -f`: each object of `text` replaces the live one of its name (spec,
 /// labels and annotations; the API server keeps uid, owners and status). The object must exist.
 pub fn replace_text(sim: &mut Sim, text: &str, source: &str, default_ns: &str) -> Output {
+    replace_text_with(sim, text, source, default_ns, None)
+}
+
+/// [`replace_text`] with `--dry-run`.
+pub(crate) fn replace_text_with(
+    sim: &mut Sim,
+    text: &str,
+    source: &str,
+    default_ns: &str,
+    dry: Option<&str>,
+) -> Output {
     let manifests = match parse_manifests_each(text) {
         Ok(m) => m,
         Err(e) => return Output::err(format!("error: error parsing {source}: {e}")),
@@ -83,10 +118,11 @@ pub fn replace_text(sim: &mut Sim, text: &str, source: &str, default_ns: &str) -
         }
         let kind = obj.kind();
         let name = obj.name().to_string();
-        match sim.update(obj) {
-            Ok(_) => out.push(Output::ok(format!(
-                "{}/{name} replaced\n",
-                kind_prefix(kind)
+        match sim.replace_object_with(obj, dry.is_some()) {
+            Ok(()) => out.push(Output::ok(format!(
+                "{}/{name} replaced{}\n",
+                kind_prefix(kind),
+                dry_suffix(dry)
             ))),
             Err(ApiError::Invalid(i)) => out.push(Output::err(i.to_string())),
             Err(e) => out.push(Output::err(format!(
@@ -124,13 +160,17 @@ pub(in crate::kubectl) fn apply(
     files: &dyn FileSource,
     create_only: bool,
 ) -> Output {
+    let dry = match super::patch::dry_run(args) {
+        Ok(d) => d,
+        Err(o) => return o,
+    };
     let texts = match read_files(args, files) {
         Ok(t) => t,
         Err(o) => return o,
     };
     let mut out = Output::default();
     for (path, text) in texts {
-        out.push(apply_text(sim, &text, &path, ns, create_only));
+        out.push(apply_text_with(sim, &text, &path, ns, create_only, dry));
     }
     out
 }

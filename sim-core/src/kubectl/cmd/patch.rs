@@ -237,4 +237,50 @@ mod tests {
             .clone();
         assert_eq!(image, "nginx:1");
     }
+
+    #[test]
+    fn apply_create_and_replace_go_through_the_api_server_and_take_a_dry_run() {
+        let mut sim = sim();
+        struct Files(&'static str);
+        impl crate::kubectl::FileSource for Files {
+            fn read(&self, path: &str) -> Result<String, String> {
+                match path {
+                    "web.yaml" => Ok(self.0.to_string()),
+                    _ => Err(format!("the path {path:?} does not exist")),
+                }
+            }
+        }
+        let files = Files(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 5\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: nginx, image: 'nginx:1'}]}\n",
+        );
+        let rv = sim.store.resource_version();
+        for (line, said) in [
+            (
+                "apply -f web.yaml --dry-run=server",
+                "deployment.apps/web configured (server dry run)\n",
+            ),
+            (
+                "replace -f web.yaml --dry-run=client",
+                "deployment.apps/web replaced (dry run)\n",
+            ),
+        ] {
+            let o = run(&mut sim, line, &files);
+            assert_eq!(o.stdout, said, "{line}: {}", o.stderr);
+        }
+        let o = run(&mut sim, "delete deploy web", &NoFiles);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        let rv_gone = sim.store.resource_version();
+        let o = run(&mut sim, "create -f web.yaml --dry-run=server", &files);
+        assert_eq!(
+            o.stdout, "deployment.apps/web created (server dry run)\n",
+            "{}",
+            o.stderr
+        );
+        assert_eq!(sim.store.resource_version(), rv_gone, "a dry run wrote");
+        assert!(rv_gone > rv);
+        let o = run(&mut sim, "apply -f web.yaml", &files);
+        assert_eq!(o.stdout, "deployment.apps/web created\n", "{}", o.stderr);
+        let o = run(&mut sim, "apply -f web.yaml", &files);
+        assert_eq!(o.stdout, "deployment.apps/web unchanged\n", "{}", o.stderr);
+    }
 }
