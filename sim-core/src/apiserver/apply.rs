@@ -30,10 +30,22 @@ impl Sim {
     /// field manager `kubectl-client-side-apply`, and `dryRun=All` when `dry_run`.
     pub fn apply_object_with(
         &mut self,
-        mut obj: Object,
+        obj: Object,
         default_namespace: &str,
         dry_run: bool,
     ) -> Result<Applied, ApiError> {
+        self.apply_answered(obj, default_namespace, dry_run)
+            .map(|(applied, _)| applied)
+    }
+
+    /// [`Sim::apply_object_with`], and the object the API server answered (the live one
+    /// when nothing was sent): with `dry_run`, what `kubectl diff` shows as MERGED.
+    pub fn apply_answered(
+        &mut self,
+        mut obj: Object,
+        default_namespace: &str,
+        dry_run: bool,
+    ) -> Result<(Applied, Value), ApiError> {
         if obj.is_namespaced() && obj.namespace().is_none() {
             obj.metadata_mut().namespace = Some(default_namespace.into());
         }
@@ -61,7 +73,7 @@ impl Sim {
                 .annotations
                 .get_or_insert_with(BTreeMap::new)
                 .insert(LAST_APPLIED.into(), last_applied.clone());
-            self.kubectl_patch(Patch {
+            let created = self.kubectl_patch(Patch {
                 verb: Verb::Create,
                 kind,
                 namespace: &ns,
@@ -72,7 +84,7 @@ impl Sim {
                 field_manager: Some(CLIENT_SIDE_APPLY),
                 dry_run,
             })?;
-            return Ok(Applied::Created);
+            return Ok((Applied::Created, created));
         };
         let live_value = live.to_value();
         let last: Value = live
@@ -95,7 +107,7 @@ impl Sim {
             .and_then(|a| a.get(LAST_APPLIED))
             .is_some_and(|s| *s == last_applied);
         if patch.as_object().is_none_or(|m| m.is_empty()) && annotation_same {
-            return Ok(Applied::Unchanged);
+            return Ok((Applied::Unchanged, live_value));
         }
         // The patch carries the new last-applied text, as kubectl's does.
         let mut patch = patch;
@@ -124,18 +136,20 @@ impl Sim {
             dry_run,
         })?;
         // A patch that changed nothing (the API server answers the object as it was).
-        let stable = |mut v: Value| {
+        let stable = |v: &Value| {
+            let mut v = v.clone();
             if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
                 m.remove("resourceVersion");
                 m.remove("managedFields");
             }
             v
         };
-        Ok(if stable(after) == stable(live_value) {
+        let applied = if stable(&after) == stable(&live_value) {
             Applied::Unchanged
         } else {
             Applied::Configured
-        })
+        };
+        Ok((applied, after))
     }
 }
 

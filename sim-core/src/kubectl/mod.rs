@@ -92,8 +92,15 @@ pub(in crate::kubectl) fn server_error(e: &ApiError) -> String {
 /// `get`, `describe`, `logs`, `rollout status|history`.
 pub fn is_read_only(words: &[String]) -> bool {
     let mut it = words.iter().map(String::as_str).filter(|w| *w != "kubectl");
+    // A dry run writes nothing, whatever the verb.
+    if words
+        .iter()
+        .any(|w| w.starts_with("--dry-run") && w != "--dry-run=none")
+    {
+        return true;
+    }
     match it.next() {
-        Some("get" | "describe" | "logs") => true,
+        Some("get" | "describe" | "logs" | "diff") => true,
         Some("rollout") => !words
             .iter()
             .any(|w| matches!(w.as_str(), "undo" | "pause" | "resume" | "restart")),
@@ -181,6 +188,7 @@ pub fn run_with(
         "describe" => cmd::describe::describe(sim, &args, &ns),
         "scale" => cmd::scale::scale(sim, &args, &ns),
         "patch" => cmd::patch::patch(sim, &args, &ns),
+        "diff" => cmd::diff::diff(sim, &args, &ns, files),
         "set" => cmd::set::set_image(sim, &args, &ns),
         "rollout" => cmd::rollout::rollout(sim, &args, &ns),
         "logs" => cmd::logs::logs(sim, &args, &ns),
