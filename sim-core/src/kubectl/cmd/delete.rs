@@ -3,8 +3,8 @@
 
 use super::apply::read_files;
 use crate::api::decode::parse_manifests;
+use crate::apiserver::call::PropagationPolicy;
 use crate::apiserver::kind_prefix;
-use crate::controller::gc::Propagation;
 use crate::kubectl::args::{Args, parse_kind};
 use crate::kubectl::{Clock, FileSource, Output, server_error, unknown_kind};
 use crate::sim::Sim;
@@ -18,9 +18,9 @@ pub(in crate::kubectl) fn delete(
     clock: &mut dyn Clock,
 ) -> Output {
     let propagation = match args.get(&["--cascade"]) {
-        Some("orphan") | Some("false") => Propagation::Orphan,
-        Some("foreground") => Propagation::Foreground,
-        _ => Propagation::Background,
+        Some("orphan") | Some("false") => PropagationPolicy::Orphan,
+        Some("foreground") => PropagationPolicy::Foreground,
+        _ => PropagationPolicy::Background,
     };
     let mut targets: Vec<(Kind, String, String, Option<String>)> = Vec::new();
     if args.has(&["-f", "--filename"]) {
@@ -108,9 +108,10 @@ pub(in crate::kubectl) fn delete(
     for (kind, obj_ns, name, path) in targets {
         let cluster_scoped = matches!(kind, Kind::Namespace | Kind::Node);
         let ns_for = if cluster_scoped { "" } else { obj_ns.as_str() };
+        // kubectl's DELETE with its options; `--dry-run=client` asks nothing.
         let done = match dry {
-            None => sim.delete_with_grace(kind, ns_for, &name, propagation, grace),
-            Some(mode) => dry_delete(sim, kind, ns_for, &name, mode),
+            Some("client") => Ok(()),
+            _ => send_delete(sim, kind, ns_for, &name, propagation, grace, dry.is_some()),
         };
         match done {
             Ok(()) => {
@@ -162,19 +163,18 @@ pub(in crate::kubectl) fn delete(
     out
 }
 
-/// A delete that writes nothing: `--dry-run=server` asks the API server (`dryRun=All`), so a
-/// missing object is still NotFound; `--dry-run=client` asks nothing.
-fn dry_delete(
+/// The DELETE kubectl sends: `propagationPolicy`, `gracePeriodSeconds` and, for
+/// `--dry-run=server`, `dryRun=All` (a missing object is still NotFound).
+fn send_delete(
     sim: &mut Sim,
     kind: Kind,
     ns: &str,
     name: &str,
-    mode: &str,
+    propagation: PropagationPolicy,
+    grace: Option<i64>,
+    dry_run: bool,
 ) -> Result<(), crate::error::ApiError> {
     use crate::apiserver::call::{ApiCall, Verb, WriteOptions};
-    if mode == "client" {
-        return Ok(());
-    }
     let res = crate::api::resource::of(kind);
     sim.api(&ApiCall {
         verb: Verb::Delete,
@@ -186,7 +186,9 @@ fn dry_delete(
         patch_type: None,
         body: serde_json::Value::Null,
         options: WriteOptions {
-            dry_run: true,
+            dry_run,
+            propagation_policy: Some(propagation),
+            grace_period_seconds: grace,
             ..WriteOptions::default()
         },
     })

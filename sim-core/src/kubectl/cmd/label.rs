@@ -101,7 +101,38 @@ pub(in crate::kubectl) fn label(sim: &mut Sim, args: &Args, ns: &str, annotate: 
             (false, true, true) => "unlabeled",
             (false, true, false) => "labeled",
         };
-        if changed && let Err(e) = sim.update(obj) {
+        // label.go / annotate.go send a JSON merge patch of the map's change.
+        let patch: serde_json::Map<String, serde_json::Value> = map
+            .iter()
+            .filter(|(k, v)| before.get(*k) != Some(*v))
+            .map(|(k, v)| (k.clone(), v.clone().into()))
+            .chain(
+                before
+                    .keys()
+                    .filter(|k| !map.contains_key(*k))
+                    .map(|k| (k.clone(), serde_json::Value::Null)),
+            )
+            .collect();
+        let field = if annotate { "annotations" } else { "labels" };
+        let send = |sim: &mut Sim| {
+            let res = crate::api::resource::of(kind_of_obj(&obj)?);
+            sim.api(&crate::apiserver::call::ApiCall {
+                verb: crate::apiserver::call::Verb::Patch,
+                resource: res.plural.into(),
+                group: res.group.into(),
+                namespace: obj
+                    .namespace()
+                    .filter(|_| res.namespaced)
+                    .map(str::to_string),
+                name: Some(name.clone()),
+                subresource: None,
+                patch_type: Some(crate::apiserver::patch::PatchType::Merge),
+                body: serde_json::json!({"metadata": {field: patch}}),
+                options: Default::default(),
+            })
+            .map(|_| ())
+        };
+        if changed && let Err(e) = send(sim) {
             out.push(match e {
                 ApiError::Invalid(i) => Output::err(i.to_string()),
                 e => Output::err(format!("Error from server ({}): {e}", e.reason())),
@@ -111,6 +142,12 @@ pub(in crate::kubectl) fn label(sim: &mut Sim, args: &Args, ns: &str, annotate: 
         out.push(Output::ok(format!("{prefix}/{name} {word}\n")));
     }
     out
+}
+
+/// The kind of a listed object.
+fn kind_of_obj(obj: &crate::api::Object) -> Result<crate::store::Kind, ApiError> {
+    crate::apiserver::kind_of(obj)
+        .ok_or_else(|| ApiError::BadRequest(format!("no kind {:?} is served", obj.kind())))
 }
 
 /// Namespaced kinds are listed in `ns`; cluster-scoped ones everywhere.

@@ -10,7 +10,7 @@ pub(in crate::kubectl) fn cordon(sim: &mut Sim, args: &Args, on: bool) -> Output
     let Some(name) = args.positional.first() else {
         return Output::err("error: USAGE: cordon NODE");
     };
-    let Some(Object::Node(mut n)) = sim.get_object(Kind::Node, "", name) else {
+    let Some(Object::Node(n)) = sim.get_object(Kind::Node, "", name) else {
         return Output::err(format!(
             "Error from server (NotFound): nodes {name:?} not found"
         ));
@@ -26,8 +26,21 @@ pub(in crate::kubectl) fn cordon(sim: &mut Sim, args: &Args, on: bool) -> Output
             if on { "cordoned" } else { "uncordoned" }
         ));
     }
-    n.spec.get_or_insert_with(Default::default).unschedulable = on.then_some(true);
-    match sim.update(Object::Node(n)) {
+    // cordon.go: a strategic merge patch of `spec.unschedulable` (false is Go's zero value,
+    // omitted: uncordoning deletes the key).
+    let res = crate::api::resource::of(Kind::Node);
+    let call = crate::apiserver::call::ApiCall {
+        verb: crate::apiserver::call::Verb::Patch,
+        resource: res.plural.into(),
+        group: res.group.into(),
+        namespace: None,
+        name: Some(name.clone()),
+        subresource: None,
+        patch_type: Some(crate::apiserver::patch::PatchType::Strategic),
+        body: serde_json::json!({"spec": {"unschedulable": if on { serde_json::json!(true) } else { serde_json::Value::Null }}}),
+        options: Default::default(),
+    };
+    match sim.api(&call) {
         Ok(_) => Output::ok(format!(
             "node/{name} {}\n",
             if on { "cordoned" } else { "uncordoned" }
