@@ -187,3 +187,39 @@ impl Progress {
         let _ = std::fs::remove_file(self.path(id, text));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_saved_before_actions_had_one_vocabulary_still_loads() {
+        let old = r#"{"log":[
+            {"type":"kubectl","line":"scale deploy web --replicas=3"},
+            {"type":"apply","yaml":"kind: Namespace\n"},
+            {"type":"advance","to_ms":5000,"free":true},
+            {"type":"request","namespace":"default","service":"web","method":"GET","path":"/","body":""},
+            {"type":"enter","step":1}
+        ],"hints":[0,1],"passed":[0]}"#;
+        let file: File = serde_json::from_str(old).unwrap();
+        let log: Vec<Entry> = file.log.into_iter().map(Entry::from).collect();
+        assert_eq!(
+            log[0],
+            Entry::Act(Action::Kubectl("scale deploy web --replicas=3".into()))
+        );
+        assert_eq!(
+            log[1],
+            Entry::Act(Action::Apply("kind: Namespace\n".into()))
+        );
+        assert!(matches!(&log[3], Entry::Act(Action::Request(r)) if r.service == "web"));
+        assert_eq!(log[4], Entry::Enter(1));
+        // What is saved now reads back the same.
+        let again: Vec<Entry> = log
+            .iter()
+            .map(SavedEntry::from)
+            .map(|e| serde_json::to_string(&e).unwrap())
+            .map(|j| Entry::from(serde_json::from_str::<SavedEntry>(&j).unwrap()))
+            .collect();
+        assert_eq!(again, log);
+    }
+}

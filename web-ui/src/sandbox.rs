@@ -447,6 +447,56 @@ mod tests {
     }
 
     #[test]
+    fn a_run_exported_before_actions_had_one_vocabulary_still_opens() {
+        // The steps as the export wrote them by hand (session 6): every action kind but `api`
+        // (tests/kubectl_writes.rs replays those), with the map field orders it used.
+        let file = "# A kubesim run, exported at virtual time 1m. Replay: kubesim run FILE, or open it in kubesim serve.\n\
+cluster:\n  nodes: 2\n\
+steps:\n\
+- apply: |\n    apiVersion: v1\n    kind: Service\n    metadata: {name: web}\n    spec: {selector: {app: web}, ports: [{port: 80}]}\n\
+- echo: 'kubesim: recorded actions follow'\n\
+- advance: 5000ms\n\
+- kubectl: create deployment web --image=registry.local/credit-scoring-api:v1 --replicas=2\n\
+- advance: 30000ms\n\
+- request:\n    service: web\n    namespace: default\n    method: GET\n    path: /healthz\n    body: ''\n\
+- traffic:\n    service: web\n    namespace: default\n    rps: 5.0\n    method: GET\n    path: /healthz\n    body: ''\n    duration: 10000ms\n\
+- nodeDown: node-2\n\
+- stopTraffic:\n    namespace: default\n    service: web\n\
+- advance: 25000ms\n";
+        let sb = Sandbox::open(file).unwrap();
+        let kinds: Vec<&str> = sb
+            .actions
+            .iter()
+            .map(|a| match a.action {
+                Action::Kubectl(_) => "kubectl",
+                Action::Request(_) => "request",
+                Action::Traffic(_) => "traffic",
+                Action::NodeDown(_) => "nodeDown",
+                Action::StopTraffic(_) => "stopTraffic",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            ["kubectl", "request", "traffic", "nodeDown", "stopTraffic"]
+        );
+        assert_eq!(sb.sim.now().since(sb.start).as_secs_f64(), 60.0);
+        // Its export is the same steps, and opens to the same run.
+        let export = sb.export();
+        let steps = |t: &str| {
+            t.split_once("recorded actions follow")
+                .map(|(_, s)| s.to_string())
+        };
+        assert_eq!(steps(&export), steps(file));
+        let again = Sandbox::open(&export).unwrap();
+        assert_eq!(again.tracer.to_jsonl(), sb.tracer.to_jsonl());
+        // An unknown step is an error, not skipped.
+        let bad = file.replace("- nodeDown: node-2", "- frob: 1");
+        let e = Sandbox::open(&bad).unwrap_err().to_string();
+        assert!(e.contains("unknown field `frob`"), "{e}");
+    }
+
+    #[test]
     fn export_then_open_replays_the_same_run() {
         let mut sb = Sandbox::new(DEMO, None).unwrap();
         sb.run_to(sb.sim.now() + SimDuration::from_secs(5));
