@@ -5,11 +5,10 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::mutations::Patch;
+use super::mutations::KubectlWrite;
 use super::{Applied, LAST_APPLIED, kind_of};
 use crate::api::Object;
 use crate::api::defaults::set_defaults;
-use crate::apiserver::call::Verb;
 use crate::apiserver::patch::PatchType;
 use crate::error::ApiError;
 use crate::sim::Sim;
@@ -59,12 +58,7 @@ impl Sim {
             .and_then(|a| a.get(LAST_APPLIED))
             .cloned()
             .unwrap_or_else(|| compact(&manifest));
-        let kind = kind_of(&obj).ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "kubesim cannot create objects of kind {}",
-                obj.kind()
-            ))
-        })?;
+        let kind = served_kind(&obj)?;
         let ns = obj.namespace().unwrap_or("").to_string();
         let name = obj.name().to_string();
         let live = self.get_object(kind, &ns, &name);
@@ -73,17 +67,8 @@ impl Sim {
                 .annotations
                 .get_or_insert_with(BTreeMap::new)
                 .insert(LAST_APPLIED.into(), last_applied.clone());
-            let created = self.kubectl_patch(Patch {
-                verb: Verb::Create,
-                kind,
-                namespace: &ns,
-                name: None,
-                subresource: None,
-                patch_type: None,
-                body: obj.to_value(),
-                field_manager: Some(CLIENT_SIDE_APPLY),
-                dry_run,
-            })?;
+            let write = KubectlWrite::create(kind, &ns, obj.to_value());
+            let created = self.kubectl_write(write.manager(CLIENT_SIDE_APPLY).dry(dry_run))?;
             return Ok((Applied::Created, created));
         };
         let live_value = live.to_value();
@@ -124,17 +109,8 @@ impl Sim {
                 }
             }
         }
-        let after = self.kubectl_patch(Patch {
-            verb: Verb::Patch,
-            kind,
-            namespace: &ns,
-            name: Some(&name),
-            subresource: None,
-            patch_type: Some(PatchType::Merge),
-            body: patch,
-            field_manager: Some(CLIENT_SIDE_APPLY),
-            dry_run,
-        })?;
+        let write = KubectlWrite::patch(kind, &ns, &name, PatchType::Merge, patch);
+        let after = self.kubectl_write(write.manager(CLIENT_SIDE_APPLY).dry(dry_run))?;
         // A patch that changed nothing (the API server answers the object as it was).
         let stable = |v: &Value| {
             let mut v = v.clone();
@@ -156,42 +132,34 @@ impl Sim {
 impl Sim {
     /// `kubectl create -f` of one object: a POST, field manager `kubectl-create`.
     pub fn create_object_with(&mut self, obj: Object, dry_run: bool) -> Result<(), ApiError> {
-        self.send_object(Verb::Create, obj, "kubectl-create", dry_run)
+        let kind = served_kind(&obj)?;
+        let ns = obj.namespace().unwrap_or("").to_string();
+        let write = KubectlWrite::create(kind, &ns, obj.to_value());
+        self.kubectl_write(write.manager("kubectl-create").dry(dry_run))
+            .map(|_| ())
     }
 
     /// `kubectl replace -f` of one object: a PUT, field manager `kubectl-replace`.
     pub fn replace_object_with(&mut self, obj: Object, dry_run: bool) -> Result<(), ApiError> {
-        self.send_object(Verb::Update, obj, "kubectl-replace", dry_run)
+        let kind = served_kind(&obj)?;
+        let (ns, name) = (
+            obj.namespace().unwrap_or("").to_string(),
+            obj.name().to_string(),
+        );
+        let write = KubectlWrite::put(kind, &ns, &name, obj.to_value());
+        self.kubectl_write(write.manager("kubectl-replace").dry(dry_run))
+            .map(|_| ())
     }
+}
 
-    fn send_object(
-        &mut self,
-        verb: Verb,
-        obj: Object,
-        manager: &str,
-        dry_run: bool,
-    ) -> Result<(), ApiError> {
-        let kind = kind_of(&obj).ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "kubesim cannot create objects of kind {}",
-                obj.kind()
-            ))
-        })?;
-        let ns = obj.namespace().unwrap_or("").to_string();
-        let name = obj.name().to_string();
-        self.kubectl_patch(Patch {
-            verb,
-            kind,
-            namespace: &ns,
-            name: (verb != Verb::Create).then_some(name.as_str()),
-            subresource: None,
-            patch_type: None,
-            body: obj.to_value(),
-            field_manager: Some(manager),
-            dry_run,
-        })
-        .map(|_| ())
-    }
+/// The store's kind of a manifest's object, or the error for a kind kubesim does not serve.
+fn served_kind(obj: &Object) -> Result<crate::store::Kind, ApiError> {
+    kind_of(obj).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "kubesim cannot create objects of kind {}",
+            obj.kind()
+        ))
+    })
 }
 
 /// The field manager of kubectl's client-side apply.

@@ -8,7 +8,7 @@ pub mod call;
 pub mod list;
 pub mod log;
 pub mod managed;
-mod mutations;
+pub(crate) mod mutations;
 pub mod openapi;
 pub mod patch;
 mod rest;

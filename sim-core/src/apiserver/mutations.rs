@@ -12,19 +12,78 @@ use crate::error::ApiError;
 use crate::sim::Sim;
 use crate::store::{Kind, ObjId};
 
-/// A write as kubectl sends it (a PATCH unless `verb` says otherwise).
-pub(super) struct Patch<'a> {
-    pub(super) verb: Verb,
-    pub(super) kind: Kind,
-    pub(super) namespace: &'a str,
+/// A write as kubectl sends it: built with [`KubectlWrite::patch`], [`KubectlWrite::create`]
+/// or [`KubectlWrite::put`], then sent with [`Sim::kubectl_write`].
+pub(crate) struct KubectlWrite<'a> {
+    verb: Verb,
+    kind: Kind,
+    namespace: &'a str,
     /// The object's name (none for a create).
-    pub(super) name: Option<&'a str>,
-    pub(super) subresource: Option<&'a str>,
-    pub(super) patch_type: Option<PatchType>,
-    pub(super) body: Value,
-    pub(super) field_manager: Option<&'a str>,
+    name: Option<&'a str>,
+    subresource: Option<&'a str>,
+    patch_type: Option<PatchType>,
+    body: Value,
+    field_manager: Option<&'a str>,
     /// `--dry-run=server`: `dryRun=All`.
-    pub(super) dry_run: bool,
+    dry_run: bool,
+}
+
+impl<'a> KubectlWrite<'a> {
+    fn new(verb: Verb, kind: Kind, namespace: &'a str, name: Option<&'a str>, body: Value) -> Self {
+        KubectlWrite {
+            verb,
+            kind,
+            namespace,
+            name,
+            subresource: None,
+            patch_type: None,
+            body,
+            field_manager: None,
+            dry_run: false,
+        }
+    }
+
+    /// A PATCH of `kind` `namespace/name` (the namespace is ignored for cluster-scoped kinds).
+    pub(crate) fn patch(
+        kind: Kind,
+        namespace: &'a str,
+        name: &'a str,
+        patch_type: PatchType,
+        body: Value,
+    ) -> Self {
+        KubectlWrite {
+            patch_type: Some(patch_type),
+            ..KubectlWrite::new(Verb::Patch, kind, namespace, Some(name), body)
+        }
+    }
+
+    /// A POST of `body` in `namespace`.
+    pub(crate) fn create(kind: Kind, namespace: &'a str, body: Value) -> Self {
+        KubectlWrite::new(Verb::Create, kind, namespace, None, body)
+    }
+
+    /// A PUT of `body` as `namespace/name`.
+    pub(crate) fn put(kind: Kind, namespace: &'a str, name: &'a str, body: Value) -> Self {
+        KubectlWrite::new(Verb::Update, kind, namespace, Some(name), body)
+    }
+
+    /// On a subresource (`scale`).
+    pub(crate) fn on(mut self, subresource: &'a str) -> Self {
+        self.subresource = Some(subresource);
+        self
+    }
+
+    /// With kubectl's field manager for the command (`kubectl-set`, `kubectl-rollout`...).
+    pub(crate) fn manager(mut self, field_manager: &'a str) -> Self {
+        self.field_manager = Some(field_manager);
+        self
+    }
+
+    /// With `dryRun=All` when `dry_run`.
+    pub(crate) fn dry(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
 }
 
 impl Sim {
@@ -37,7 +96,7 @@ impl Sim {
     }
 
     /// Sends a write to the API server, as the real kubectl would.
-    pub(super) fn kubectl_patch(&mut self, p: Patch<'_>) -> Result<Value, ApiError> {
+    pub(crate) fn kubectl_write(&mut self, p: KubectlWrite<'_>) -> Result<Value, ApiError> {
         let res = crate::api::resource::of(p.kind);
         self.api(&ApiCall {
             verb: p.verb,
@@ -65,18 +124,10 @@ impl Sim {
         replicas: i32,
         dry_run: bool,
     ) -> Result<(), ApiError> {
-        self.kubectl_patch(Patch {
-            verb: Verb::Patch,
-            kind,
-            namespace,
-            name: Some(name),
-            subresource: Some("scale"),
-            patch_type: Some(PatchType::Merge),
-            body: json!({"spec": {"replicas": replicas}}),
-            field_manager: None,
-            dry_run,
-        })
-        .map(|_| ())
+        let body = json!({"spec": {"replicas": replicas}});
+        let write = KubectlWrite::patch(kind, namespace, name, PatchType::Merge, body);
+        self.kubectl_write(write.on("scale").dry(dry_run))
+            .map(|_| ())
     }
 
     /// `kubectl set image deployment/x container=image ...`. Returns whether anything changed.
@@ -123,20 +174,18 @@ impl Sim {
         if changed.is_empty() {
             return Ok(false);
         }
-        self.kubectl_patch(Patch {
-            verb: Verb::Patch,
-            kind: Kind::Deployment,
+        let body = json!({"spec": {"template": {"spec": {
+            "$setElementOrder/containers": order,
+            "containers": changed,
+        }}}});
+        let write = KubectlWrite::patch(
+            Kind::Deployment,
             namespace,
-            name: Some(name),
-            subresource: None,
-            patch_type: Some(PatchType::Strategic),
-            body: json!({"spec": {"template": {"spec": {
-                "$setElementOrder/containers": order,
-                "containers": changed,
-            }}}}),
-            field_manager: Some("kubectl-set"),
-            dry_run,
-        })?;
+            name,
+            PatchType::Strategic,
+            body,
+        );
+        self.kubectl_write(write.manager("kubectl-set").dry(dry_run))?;
         Ok(true)
     }
 
@@ -160,17 +209,15 @@ impl Sim {
         }
         // objectpauser.go / objectresumer.go: a strategic patch of `spec.paused` (false is
         // Go's zero value, omitted, so resuming deletes the key).
-        self.kubectl_patch(Patch {
-            verb: Verb::Patch,
-            kind: Kind::Deployment,
+        let body = json!({"spec": {"paused": if paused { json!(true) } else { Value::Null }}});
+        let write = KubectlWrite::patch(
+            Kind::Deployment,
             namespace,
-            name: Some(name),
-            subresource: None,
-            patch_type: Some(PatchType::Strategic),
-            body: json!({"spec": {"paused": if paused { json!(true) } else { Value::Null }}}),
-            field_manager: Some("kubectl-rollout"),
-            dry_run,
-        })?;
+            name,
+            PatchType::Strategic,
+            body,
+        );
+        self.kubectl_write(write.manager("kubectl-rollout").dry(dry_run))?;
         Ok(true)
     }
 
@@ -215,19 +262,17 @@ impl Sim {
                 "failed to create patch for {name}: if restart has already been triggered within the past second, please wait before attempting to trigger another"
             )));
         }
-        self.kubectl_patch(Patch {
-            verb: Verb::Patch,
-            kind: Kind::Deployment,
+        let body = json!({"spec": {"template": {"metadata": {"annotations": {
+            "kubectl.kubernetes.io/restartedAt": stamp,
+        }}}}});
+        let write = KubectlWrite::patch(
+            Kind::Deployment,
             namespace,
-            name: Some(name),
-            subresource: None,
-            patch_type: Some(PatchType::Strategic),
-            body: json!({"spec": {"template": {"metadata": {"annotations": {
-                "kubectl.kubernetes.io/restartedAt": stamp,
-            }}}}}),
-            field_manager: Some("kubectl-rollout"),
-            dry_run,
-        })?;
+            name,
+            PatchType::Strategic,
+            body,
+        );
+        self.kubectl_write(write.manager("kubectl-rollout").dry(dry_run))?;
         Ok(())
     }
 
@@ -254,20 +299,13 @@ impl Sim {
                 // rollback.go sends a JSON patch of two replaces, computed on the client.
                 let template = serde_json::to_value(&*template)
                     .map_err(|e| ApiError::Unclassified(e.to_string()))?;
-                self.kubectl_patch(Patch {
-                    verb: Verb::Patch,
-                    kind: Kind::Deployment,
-                    namespace,
-                    name: Some(name),
-                    subresource: None,
-                    patch_type: Some(PatchType::Json),
-                    body: json!([
+                let body = json!([
                         {"op": "replace", "path": "/spec/template", "value": template},
                         {"op": "replace", "path": "/metadata/annotations", "value": annotations},
-                    ]),
-                    field_manager: None,
-                    dry_run,
-                })?;
+                ]);
+                let write =
+                    KubectlWrite::patch(Kind::Deployment, namespace, name, PatchType::Json, body);
+                self.kubectl_write(write.dry(dry_run))?;
                 Ok(format!("deployment.apps/{name} rolled back"))
             }
         }

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use crate::api::Object;
 use crate::api::selector::Selector;
 use crate::apiserver::kind_prefix;
+use crate::apiserver::mutations::KubectlWrite;
+use crate::apiserver::patch::PatchType;
 use crate::error::ApiError;
 use crate::kubectl::args::{Args, parse_kind};
 use crate::kubectl::list::list;
@@ -115,22 +117,11 @@ pub(in crate::kubectl) fn label(sim: &mut Sim, args: &Args, ns: &str, annotate: 
             .collect();
         let field = if annotate { "annotations" } else { "labels" };
         let send = |sim: &mut Sim| {
-            let res = crate::api::resource::of(kind_of_obj(&obj)?);
-            sim.api(&crate::apiserver::call::ApiCall {
-                verb: crate::apiserver::call::Verb::Patch,
-                resource: res.plural.into(),
-                group: res.group.into(),
-                namespace: obj
-                    .namespace()
-                    .filter(|_| res.namespaced)
-                    .map(str::to_string),
-                name: Some(name.clone()),
-                subresource: None,
-                patch_type: Some(crate::apiserver::patch::PatchType::Merge),
-                body: serde_json::json!({"metadata": {field: patch}}),
-                options: Default::default(),
-            })
-            .map(|_| ())
+            let kind = kind_of_obj(&obj)?;
+            let body = serde_json::json!({"metadata": {field: patch}});
+            let ns = obj.namespace().unwrap_or("");
+            sim.kubectl_write(KubectlWrite::patch(kind, ns, &name, PatchType::Merge, body))
+                .map(|_| ())
         };
         if changed && let Err(e) = send(sim) {
             out.push(match e {

@@ -1,6 +1,8 @@
 //! `kubectl cordon`, `uncordon` and `drain`.
 
 use crate::api::Object;
+use crate::apiserver::mutations::KubectlWrite;
+use crate::apiserver::patch::PatchType;
 use crate::kubectl::args::Args;
 use crate::kubectl::{Clock, Output, server_error};
 use crate::sim::Sim;
@@ -28,19 +30,9 @@ pub(in crate::kubectl) fn cordon(sim: &mut Sim, args: &Args, on: bool) -> Output
     }
     // cordon.go: a strategic merge patch of `spec.unschedulable` (false is Go's zero value,
     // omitted: uncordoning deletes the key).
-    let res = crate::api::resource::of(Kind::Node);
-    let call = crate::apiserver::call::ApiCall {
-        verb: crate::apiserver::call::Verb::Patch,
-        resource: res.plural.into(),
-        group: res.group.into(),
-        namespace: None,
-        name: Some(name.clone()),
-        subresource: None,
-        patch_type: Some(crate::apiserver::patch::PatchType::Strategic),
-        body: serde_json::json!({"spec": {"unschedulable": if on { serde_json::json!(true) } else { serde_json::Value::Null }}}),
-        options: Default::default(),
-    };
-    match sim.api(&call) {
+    let body = serde_json::json!({"spec": {"unschedulable": if on { serde_json::json!(true) } else { serde_json::Value::Null }}});
+    let write = KubectlWrite::patch(Kind::Node, "", name, PatchType::Strategic, body);
+    match sim.kubectl_write(write) {
         Ok(_) => Output::ok(format!(
             "node/{name} {}\n",
             if on { "cordoned" } else { "uncordoned" }
