@@ -1,7 +1,7 @@
 // End-to-end test of `kubesim serve` in a real browser (Debian's chromium, headless):
 // usage: node e2e.mjs http://127.0.0.1:PORT [screenshot-dir]
 // Exits non-zero with a message at the first expectation a student would notice failing.
-import { launch, expectations, toTop } from "./harness.mjs";
+import { launch, expectations, toTop, layoutProblems } from "./harness.mjs";
 
 const base = process.argv[2];
 const shots = process.argv[3];
@@ -14,7 +14,8 @@ const browser = await launch();
 const { fail, expectSoon } = expectations(browser, 20000);
 
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  // A 1280x720 laptop screen, as a student has.
+  const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
   page.on("pageerror", (e) => console.error("page error: " + e.message));
   // The tiles are patched from per-pod data: they must equal a fresh server render, box by
   // box and button by button.
@@ -31,6 +32,23 @@ try {
     });
     if (mismatch) await fail("the patched cluster differs from the server's render " + when + ":\n" + mismatch);
   }
+  // The first screen (no scrolling) shows the cluster, the Deployment's status and the
+  // console; the editor, traffic and faults are one short scroll down; nothing overlaps,
+  // sticks out of its panel or is cut.
+  async function layoutHolds(p, when) {
+    await p.evaluate(toTop);
+    const problems = await p.evaluate(layoutProblems);
+    if (problems.length) await fail("the layout breaks " + when + ":\n" + problems.join("\n"));
+    const where = await p.evaluate(() => {
+      const top = (sel) => document.querySelector(sel).getBoundingClientRect().top;
+      const bottom = (sel) => document.querySelector(sel).getBoundingClientRect().bottom;
+      return { h: innerHeight, cluster: top("#cluster"), deployments: top("#deployments"), console: top("#console-form"), input: bottom("#cmd"), yaml: top("#yaml"), traffic: top("#traffic-form"), faults: top(".faults") };
+    });
+    const first = ["cluster", "deployments", "console", "input"].filter((k) => !(where[k] < where.h));
+    if (first.length) await fail("not on the first screen " + when + ": " + first.join(", ") + " " + JSON.stringify(where));
+    const near = ["yaml", "traffic", "faults"].filter((k) => !(where[k] < where.h * 1.5));
+    if (near.length) await fail("more than a short scroll away " + when + ": " + near.join(", ") + " " + JSON.stringify(where));
+  }
   await page.goto(base + "/", { waitUntil: "domcontentloaded" });
 
   // The demo: 10 ready pods of revision 1, spread over three nodes.
@@ -39,6 +57,13 @@ try {
     [...document.querySelectorAll("#cluster .pod.ready")].every((p) => p.textContent.split(" ")[1] === "r1"));
   const nodes = await page.$$eval("#cluster .node", (ns) => ns.length);
   if (nodes !== 3) await fail("expected 3 nodes, saw " + nodes);
+  await layoutHolds(page, "at 1280x720");
+  if (shots) await page.screenshot({ path: shots + "/first-screen-1280x720.png" });
+  const projector = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+  await projector.goto(base + "/", { waitUntil: "domcontentloaded" });
+  await layoutHolds(projector, "at 1920x1080");
+  if (shots) await projector.screenshot({ path: shots + "/first-screen-1920x1080.png" });
+  await projector.close();
 
   // Live updates: the clock moves without a reload.
   // (Within 10 s: with every test running at once, a debug build can fall behind 1×.)
@@ -70,6 +95,7 @@ try {
   await expectSoon(page, "apply prints configured", () => document.getElementById("apply-out").textContent.includes("deployment.apps/credit-scoring-api configured"));
   await expectSoon(page, "pods of revision 2 appear", () => [...document.querySelectorAll("#cluster .pod")].some((p) => / r2 /.test(p.textContent)));
   if (shots) await page.evaluate(toTop), await page.screenshot({ path: shots + "/rollout.png" });
+  await layoutHolds(page, "during a rollout at 1280x720");
   // A student closes "Why did the controller do that?": updates must not open it again.
   await page.evaluate(() => { document.querySelector("#deployments details.why").open = false; });
   await expectSoon(page, "revision 1 disappears and 10 pods of revision 2 are ready", () => {
