@@ -58,6 +58,19 @@ try {
   const nodes = await page.$$eval("#cluster .node", (ns) => ns.length);
   if (nodes !== 3) await fail("expected 3 nodes, saw " + nodes);
   await layoutHolds(page, "at 1280x720");
+  // One namespace at a time: the demo's, with its pods under their Deployment's name; the
+  // console runs there too, and all namespaces are one choice away.
+  const ns = await page.$eval("#namespaces select", (s) => s.value);
+  if (ns !== "live-coding") await fail("the namespace picker should start on the demo's live-coding, not " + JSON.stringify(ns));
+  const stray = await page.$$eval("#cluster .pod", (ps) => ps.filter((p) => p.closest(".owner")?.querySelector(".owner-name").textContent !== "deploy/credit-scoring-api").map((p) => p.textContent));
+  if (stray.length) await fail("pod tiles outside their Deployment's group: " + stray.join(", "));
+  await page.fill("#cmd", "get pods");
+  await page.press("#cmd", "Enter");
+  await expectSoon(page, "get pods without -n lists the demo's pods", () => document.getElementById("console-out").textContent.includes("credit-scoring-api-") && document.getElementById("console-ns").textContent === "live-coding");
+  await page.selectOption("#namespaces select", "");
+  await expectSoon(page, "all namespaces shows namespace/owner groups", () => document.querySelector("#cluster .count").textContent.includes("in all namespaces") && document.querySelector("#cluster .owner-name").textContent === "live-coding/deploy/credit-scoring-api" && document.getElementById("console-ns").textContent === "default");
+  await page.selectOption("#namespaces select", "live-coding");
+  await expectSoon(page, "back in live-coding", () => document.querySelector("#cluster .count").textContent.includes("in namespace live-coding"));
   if (shots) await page.screenshot({ path: shots + "/first-screen-1280x720.png" });
   const projector = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
   await projector.goto(base + "/", { waitUntil: "domcontentloaded" });

@@ -16,6 +16,30 @@ pub(crate) struct Console {
     pub(crate) out: String,
     pub(crate) yaml: String,
     pub(crate) apply_out: String,
+    /// The page's current namespace: the cluster view, the console's default and the
+    /// kubeconfig's context all use it (`None`: all namespaces, the console then `default`).
+    pub(crate) namespace: Option<String>,
+}
+
+impl Console {
+    /// The namespace a command without `-n` runs in, as kubectl's context gives it.
+    pub(crate) fn context_namespace(&self) -> &str {
+        self.namespace.as_deref().unwrap_or("default")
+    }
+}
+
+/// The namespace a student starts in: the one the demo's traffic goes to, else the first
+/// Deployment's outside `kube-system`, else `default`.
+pub(crate) fn starting_namespace(sb: &Sandbox) -> String {
+    if let Some(f) = sb.sim.traffic.flows.first() {
+        return f.namespace.to_string();
+    }
+    sb.sim
+        .store
+        .deployments
+        .all_names()
+        .find(|(ns, _, _)| *ns != "kube-system")
+        .map_or_else(|| "default".to_string(), |(ns, _, _)| ns.to_string())
 }
 
 /// Panels rendered for one change number.
@@ -51,11 +75,12 @@ impl AppState {
         let (changed, _) = watch::channel(0);
         let (shutdown, _) = watch::channel(false);
         AppState {
-            sandbox: Arc::new(Mutex::new(sandbox)),
             console: Arc::new(Mutex::new(Console {
                 yaml: DEFAULT_YAML.into(),
+                namespace: Some(starting_namespace(&sandbox)),
                 ..Console::default()
             })),
+            sandbox: Arc::new(Mutex::new(sandbox)),
             changed,
             title: title.into(),
             compare: Arc::new(Mutex::new(None)),
@@ -105,8 +130,13 @@ impl AppState {
                 .map(compare::Compare::live)
                 .unwrap_or_default()
         } else {
-            let mut live = view::live(&self.sb());
+            let ns = self.console().namespace.clone();
+            let mut live = view::live(&self.sb(), ns.as_deref());
             live.panels.push(("nodeports", self.node_ports_html()));
+            live.panels.push((
+                "namespaces",
+                view::namespace_picker(&self.sb().sim, ns.as_deref()),
+            ));
             live
         };
         cache[slot] = (version, Arc::new(live));

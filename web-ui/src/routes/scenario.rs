@@ -234,9 +234,9 @@ fn panels(st: &AppState, id: &str, run: &ScenarioRun) -> Live {
     };
     let mut live = Live::default();
     live.panels.push(("clock", clock_html(run)));
-    live.push_cluster("cluster", sim, &run.cells);
-    live.push_deployments("deployments", sim);
-    live.push_events("events", sim);
+    live.push_cluster("cluster", sim, &run.cells, None);
+    live.push_deployments("deployments", sim, None);
+    live.push_events("events", sim, None);
     live.push_timeline("traffic", traffic_charts(run));
     live.panels.extend([
         ("checks", checks_html(id, run)),

@@ -32,6 +32,20 @@ pub struct PodView {
     pub hash: String,
 }
 
+/// The pods of one owner on one node: what a student looks for ("my Deployment's pods").
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// Its label, which identifies the group on its node (`data-group`).
+    pub key: String,
+    /// What the group is called on the page: `deploy/NAME`, `rs/NAME` or `pods without an
+    /// owner`, after `namespace/` when every namespace is shown.
+    pub label: String,
+    /// The same in words, for the tooltip.
+    pub title: String,
+    /// Its pods, by revision then name.
+    pub pods: Vec<PodView>,
+}
+
 /// One node box.
 #[derive(Debug, Clone)]
 pub struct NodeView {
@@ -43,8 +57,8 @@ pub struct NodeView {
     pub status: String,
     /// CPU requested / allocatable.
     pub cpu: String,
-    /// Pods on it.
-    pub pods: Vec<PodView>,
+    /// Pods on it, by owner.
+    pub groups: Vec<Group>,
 }
 
 /// The letter standing for a state class: the stream's tiles and the canvas use it (r ready,
@@ -90,7 +104,9 @@ pub fn classify(status: &str, ready: &str) -> (&'static str, &'static str) {
 /// change with the clock alone. One cache belongs to one run: a run rebuilt from its seed (the
 /// scrubber) gets a new one.
 #[derive(Debug, Default)]
-pub struct PodCells(std::sync::Mutex<std::collections::HashMap<(u64, u64), [String; 3]>>);
+pub struct PodCells(
+    pub(super) std::sync::Mutex<std::collections::HashMap<(u64, u64), [String; 3]>>,
+);
 
 impl PodCells {
     fn cells(
@@ -122,10 +138,69 @@ impl PodCells {
     }
 }
 
-fn pods_of(sim: &Sim, cache: &PodCells, ids: impl Iterator<Item = u64>) -> Vec<PodView> {
+/// The namespace a page shows (`None`: every namespace).
+pub type Scope<'a> = Option<&'a str>;
+
+/// A pod's owner as the page names it: its ReplicaSet's Deployment, else its ReplicaSet, else
+/// none; as (short label, words).
+fn owner_of(sim: &Sim, p: &PodState) -> (String, String) {
+    let Some(rs) = p.owner.and_then(|rs| sim.store.replicasets.get(rs)) else {
+        return (
+            "pods without an owner".into(),
+            "pods no controller owns".into(),
+        );
+    };
+    let rs_name = rs.rs.metadata.name.clone().unwrap_or_default();
+    match rs.owner.and_then(|d| sim.store.deployments.get(d)) {
+        Some((_, d)) => {
+            let name = d.metadata.name.clone().unwrap_or_default();
+            (format!("deploy/{name}"), format!("Deployment {name}"))
+        }
+        None => (format!("rs/{rs_name}"), format!("ReplicaSet {rs_name}")),
+    }
+}
+
+/// The pods of `ids` in `scope`, grouped by owner (groups by namespace and label).
+fn groups_of(
+    sim: &Sim,
+    cache: &PodCells,
+    scope: Scope<'_>,
+    ids: impl Iterator<Item = u64>,
+) -> Vec<Group> {
+    let mut groups: std::collections::BTreeMap<(String, String), Group> = Default::default();
+    for (pod, (label, words)) in pods_of(sim, cache, scope, ids) {
+        let key = (pod.ns.clone(), label);
+        groups
+            .entry(key.clone())
+            .or_insert_with(|| {
+                // The label is the key: a group shown with another label is another list.
+                let label = match scope {
+                    Some(_) => key.1.clone(),
+                    None => format!("{}/{}", key.0, key.1),
+                };
+                Group {
+                    key: label.clone(),
+                    label,
+                    title: format!("{words} in namespace {}", key.0),
+                    pods: Vec::new(),
+                }
+            })
+            .pods
+            .push(pod);
+    }
+    groups.into_values().collect()
+}
+
+fn pods_of(
+    sim: &Sim,
+    cache: &PodCells,
+    scope: Scope<'_>,
+    ids: impl Iterator<Item = u64>,
+) -> Vec<(PodView, (String, String))> {
     let now = sim.store.now_timestamp();
-    let mut out: Vec<PodView> = ids
+    let mut out: Vec<(PodView, (String, String))> = ids
         .filter_map(|id| sim.store.pods.get(id))
+        .filter(|p| scope.is_none_or(|ns| *p.namespace == *ns))
         .map(|p| {
             let [ready, status, restarts] = cache.cells(sim, p, now);
             let (class, icon) = classify(&status, &ready);
@@ -138,7 +213,7 @@ fn pods_of(sim: &Sim, cache: &PodCells, ids: impl Iterator<Item = u64>) -> Vec<P
                 .owner
                 .and_then(|rs| sim.store.replicasets.get(rs))
                 .map_or(0, |e| util::rs_revision(&e.rs));
-            PodView {
+            let view = PodView {
                 ns: p.namespace.to_string(),
                 name: p.name.to_string(),
                 short: p.name.rsplit('-').next().unwrap_or(&p.name).to_string(),
@@ -149,10 +224,11 @@ fn pods_of(sim: &Sim, cache: &PodCells, ids: impl Iterator<Item = u64>) -> Vec<P
                 restarts,
                 revision,
                 hash,
-            }
+            };
+            (view, owner_of(sim, p))
         })
         .collect();
-    out.sort_by(|a, b| (a.revision, &a.name).cmp(&(b.revision, &b.name)));
+    out.sort_by(|(a, _), (b, _)| (a.revision, &a.name).cmp(&(b.revision, &b.name)));
     out
 }
 
@@ -162,17 +238,22 @@ fn pods_of(sim: &Sim, cache: &PodCells, ids: impl Iterator<Item = u64>) -> Vec<P
 pub struct ClusterPanel {
     /// Nodes.
     pub nodes: Vec<NodeView>,
-    /// Pods no node took.
-    pub unscheduled: Vec<PodView>,
-    /// Pods in total.
+    /// Pods no node took, by owner.
+    pub unscheduled: Vec<Group>,
+    /// Pods shown.
     pub total: usize,
+    /// The namespace shown (`None`: all).
+    pub namespace: Option<String>,
+    /// Pods in every namespace.
+    pub everywhere: usize,
 }
 
 /// One pod tile as the live stream sends it (app.js builds the same button as
 /// `pod_tile.html`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tile {
-    /// Index of its node box (the unscheduled box comes last).
+    /// Index of its list (`ul.pods`, one per owner on a node) in page order, the
+    /// unscheduled box's last.
     pub node: usize,
     /// The state class as a letter ([`class_letter`]).
     pub letter: char,
@@ -204,6 +285,8 @@ pub struct NodeBox {
 pub struct Tiles {
     /// The boxes, in page order.
     pub nodes: Vec<NodeBox>,
+    /// The lists of tiles, in page order: each one's node box and `data-group`.
+    pub lists: Vec<(usize, String)>,
     /// Every pod by (namespace, name).
     pub pods: std::collections::BTreeMap<(String, String), Tile>,
     /// The count line under the boxes.
@@ -220,6 +303,7 @@ impl Tiles {
     pub fn diff(&self, old: &Tiles) -> Option<serde_json::Value> {
         use serde_json::json;
         if self.nodes.len() != old.nodes.len()
+            || self.lists != old.lists
             || self
                 .nodes
                 .iter()
@@ -286,11 +370,16 @@ impl ClusterPanel {
         let boxes = self
             .nodes
             .iter()
-            .map(|n| &n.pods)
+            .map(|n| &n.groups)
             .chain([&self.unscheduled]);
-        let pods = boxes
+        let lists: Vec<(usize, &Group)> = boxes
             .enumerate()
-            .flat_map(|(i, pods)| pods.iter().map(move |p| (i, p)))
+            .flat_map(|(i, groups)| groups.iter().map(move |g| (i, g)))
+            .collect();
+        let pods = lists
+            .iter()
+            .enumerate()
+            .flat_map(|(i, (_, g))| g.pods.iter().map(move |p| (i, p)))
             .map(|(node, p)| {
                 (
                     (p.ns.clone(), p.name.clone()),
@@ -306,13 +395,25 @@ impl ClusterPanel {
             .collect();
         Tiles {
             nodes,
+            lists: lists.iter().map(|(i, g)| (*i, g.key.clone())).collect(),
             pods,
-            count: format!("{} pods", self.total),
+            count: self.count(),
         }
     }
 
-    /// From the cluster.
-    pub fn of(sim: &Sim, cache: &PodCells) -> ClusterPanel {
+    /// The line under the boxes: how many pods, where.
+    pub fn count(&self) -> String {
+        match &self.namespace {
+            None => format!("{} pods in all namespaces", self.total),
+            Some(ns) => format!(
+                "{} pods in namespace {ns} ({} in all namespaces)",
+                self.total, self.everywhere
+            ),
+        }
+    }
+
+    /// From the cluster: the pods of `scope`.
+    pub fn of(sim: &Sim, cache: &PodCells, scope: Scope<'_>) -> ClusterPanel {
         let nodes = sim
             .store
             .nodes
@@ -336,23 +437,35 @@ impl ClusterPanel {
                     ready: n.ready,
                     status: status.into(),
                     cpu: format!("{}m / {}m CPU requested", n.used_cpu, n.alloc_cpu),
-                    pods: pods_of(sim, cache, n.pods.iter().copied()),
+                    groups: groups_of(sim, cache, scope, n.pods.iter().copied()),
                 }
             })
             .collect();
-        let unscheduled = pods_of(
+        let unscheduled = groups_of(
             sim,
             cache,
+            scope,
             sim.store
                 .pods
                 .iter()
                 .filter(|(_, p)| p.node.is_none())
                 .map(|(id, _)| id),
         );
+        let total = match scope {
+            None => sim.store.pods.len(),
+            Some(ns) => sim
+                .store
+                .pods
+                .iter()
+                .filter(|(_, p)| *p.namespace == *ns)
+                .count(),
+        };
         ClusterPanel {
             nodes,
             unscheduled,
-            total: sim.store.pods.len(),
+            total,
+            namespace: scope.map(str::to_string),
+            everywhere: sim.store.pods.len(),
         }
     }
 }
@@ -488,11 +601,43 @@ impl ClusterCanvas {
 }
 
 /// The cluster panel's HTML, and its tiles as data unless it is a canvas.
-pub fn cluster(sim: &Sim, cache: &PodCells) -> (String, Option<Tiles>) {
+pub fn cluster(sim: &Sim, cache: &PodCells, scope: Scope<'_>) -> (String, Option<Tiles>) {
     if sim.store.pods.len() > CANVAS_ABOVE {
         (ClusterCanvas::of(sim).render().unwrap_or_default(), None)
     } else {
-        let panel = ClusterPanel::of(sim, cache);
+        let panel = ClusterPanel::of(sim, cache, scope);
         (panel.render().unwrap_or_default(), Some(panel.tiles()))
     }
+}
+
+/// The namespace picker above the cluster (the page's current namespace).
+#[derive(Template)]
+#[template(path = "namespaces.html")]
+struct NamespacePicker {
+    all: bool,
+    names: Vec<(String, bool)>,
+}
+
+/// The namespace picker's HTML: every namespace, `scope` selected (`None`: all namespaces).
+pub fn namespace_picker(sim: &Sim, scope: Scope<'_>) -> String {
+    let mut names: std::collections::BTreeSet<String> = sim
+        .store
+        .namespaces
+        .all_names()
+        .map(|(_, n, _)| n.to_string())
+        .collect();
+    // A namespace typed into the console that does not exist (yet) is still the current one.
+    names.extend(scope.map(str::to_string));
+    NamespacePicker {
+        all: scope.is_none(),
+        names: names
+            .into_iter()
+            .map(|n| {
+                let on = scope == Some(n.as_str());
+                (n, on)
+            })
+            .collect(),
+    }
+    .render()
+    .unwrap_or_default()
 }

@@ -143,13 +143,14 @@ fn t(ms: u64) -> String {
 
 impl DeploymentsPanel {
     /// From the cluster.
-    pub fn of(sim: &Sim) -> DeploymentsPanel {
+    pub fn of(sim: &Sim, scope: Scope<'_>) -> DeploymentsPanel {
         let mut deployments = Vec::new();
         let total = sim.store.deployments.len();
         for (ns, name, id) in sim
             .store
             .deployments
             .all_names()
+            .filter(|(ns, _, _)| scope.is_none_or(|s| s == *ns))
             .take(MAX_DEPLOYMENTS_SHOWN)
         {
             let Some((_, d)) = sim.store.deployments.get(id) else {
@@ -314,7 +315,7 @@ const EVENTS_TABLE: &str = "<table class=\"events\"><thead><tr><th>last seen</th
 
 impl EventsPanel {
     /// The newest events first.
-    pub fn of(sim: &Sim) -> EventsPanel {
+    pub fn of(sim: &Sim, scope: Scope<'_>) -> EventsPanel {
         let now = sim.now();
         // The 40 last seen (ties in the store's order), found before any row is built: a busy
         // cluster keeps thousands of events.
@@ -323,6 +324,9 @@ impl EventsPanel {
             .events
             .iter()
             .enumerate()
+            .filter(|(_, e)| {
+                scope.is_none_or(|s| e.object.namespace.is_empty() || *e.object.namespace == *s)
+            })
             .filter_map(|(i, e)| {
                 let (count, last) = e.seen_at(now)?;
                 Some((std::cmp::Reverse(last.millis()), i, count, e))
@@ -640,42 +644,49 @@ impl Live {
     }
 
     /// Adds the Deployments panel `id` of `sim`.
-    pub fn push_deployments(&mut self, id: &'static str, sim: &Sim) {
-        let parts = DeploymentsPanel::of(sim).parts();
+    pub fn push_deployments(&mut self, id: &'static str, sim: &Sim, scope: Scope<'_>) {
+        let parts = DeploymentsPanel::of(sim, scope).parts();
         self.panels.push((id, parts.html()));
         self.parts.push((id, std::sync::Arc::new(parts)));
     }
 
     /// Adds the events panel `id` of `sim`.
-    pub fn push_events(&mut self, id: &'static str, sim: &Sim) {
-        let panel = EventsPanel::of(sim);
+    pub fn push_events(&mut self, id: &'static str, sim: &Sim, scope: Scope<'_>) {
+        let panel = EventsPanel::of(sim, scope);
         self.panels.push((id, panel.html()));
         self.parts.push((id, std::sync::Arc::new(panel.parts())));
     }
 
     /// Adds the cluster panel `id` of `sim` (tiles, or a canvas).
-    pub fn push_cluster(&mut self, id: &'static str, sim: &Sim, cache: &PodCells) {
-        let (html, tiles) = cluster(sim, cache);
+    pub fn push_cluster(
+        &mut self,
+        id: &'static str,
+        sim: &Sim,
+        cache: &PodCells,
+        scope: Scope<'_>,
+    ) {
+        let (html, tiles) = cluster(sim, cache, scope);
         self.panels.push((id, html));
         self.tiles
             .extend(tiles.map(|t| (id, std::sync::Arc::new(t))));
     }
 }
 
-/// Every live panel of the main page.
-pub fn panels(sb: &Sandbox) -> Panels {
-    live(sb).panels
+/// Every live panel of the main page, showing namespace `scope`.
+pub fn panels(sb: &Sandbox, scope: Scope<'_>) -> Panels {
+    live(sb, scope).panels
 }
 
-/// Every live panel of the main page, with the cluster's tiles and the parts of the others.
-pub fn live(sb: &Sandbox) -> Live {
+/// Every live panel of the main page, with the cluster's tiles and the parts of the others;
+/// the cluster, Deployments and events of namespace `scope`.
+pub fn live(sb: &Sandbox, scope: Scope<'_>) -> Live {
     let mut live = Live::default();
     live.panels
         .push(("clock", ClockPanel::of(sb).render().unwrap_or_default()));
-    live.push_cluster("cluster", &sb.sim, &sb.cells);
-    live.push_deployments("deployments", &sb.sim);
+    live.push_cluster("cluster", &sb.sim, &sb.cells, scope);
+    live.push_deployments("deployments", &sb.sim, scope);
     live.push_timeline("timeline", crate::timeline::grown(sb));
-    live.push_events("events", &sb.sim);
+    live.push_events("events", &sb.sim, scope);
     live
 }
 
