@@ -339,14 +339,44 @@
     return type.includes("json") ? res.json() : { stderr: await res.text(), code: res.ok ? 0 : 1 };
   }
 
+  // The console is a terminal's scrollback: every command of this run and its output (the
+  // server keeps it too, for a reload), scrolled to the newest; ↑/↓ walk the commands typed.
+  function toConsole(entry) {
+    const pre = $("console-out");
+    if (!pre) return;
+    const text = pre.textContent;
+    pre.textContent = text + (text && !text.endsWith("\n") ? "\n" : "") + entry;
+    pre.scrollTop = pre.scrollHeight;
+  }
+  const history = [...(($("console-out") || {}).textContent || "").matchAll(/^\$ kubectl (.*)$/gm)].map((m) => m[1]);
+  let back = history.length, draft = "";
+  function remember(cmd) {
+    if (cmd && history[history.length - 1] !== cmd) history.push(cmd);
+    back = history.length;
+    draft = "";
+  }
+  document.addEventListener("keydown", (e) => {
+    if (e.target.id !== "cmd" || (e.key !== "ArrowUp" && e.key !== "ArrowDown")) return;
+    e.preventDefault();
+    if (back === history.length) draft = e.target.value;
+    back = Math.max(0, Math.min(history.length, back + (e.key === "ArrowUp" ? -1 : 1)));
+    e.target.value = back === history.length ? draft : history[back];
+    const end = e.target.value.length;
+    e.target.setSelectionRange(end, end);
+  });
+  if ($("console-out")) $("console-out").scrollTop = $("console-out").scrollHeight;
+
   document.addEventListener("submit", async (e) => {
     const form = e.target;
     if (form.classList.contains("import") || form.method === "get") return;
     e.preventDefault();
     const out = await send(form, null, e.submitter);
     if (form.id === "console-form") {
-      const cmd = form.querySelector("input").value;
-      $("console-out").textContent = "$ kubectl " + cmd + "\n" + (out.stdout || "") + (out.stderr || "");
+      const input = form.querySelector("input");
+      const cmd = input.value.trim();
+      remember(cmd);
+      input.value = "";
+      toConsole("$ kubectl " + cmd + "\n" + (out.stdout || "") + (out.stderr || ""));
       if (out.namespace && $("console-ns")) $("console-ns").textContent = out.namespace;
     } else if (form.id === "apply-form") {
       let text = (out.stdout || "") + (out.stderr || "");
@@ -359,9 +389,9 @@
       // the stream shows the result
     } else if (form.id === "traffic-form") {
       const what = ((e.submitter && e.submitter.textContent) || "traffic").trim();
-      $("console-out").textContent = "# " + what + "\n" + (out.stdout || "") + (out.stderr || "");
+      toConsole("# " + what + "\n" + (out.stdout || "") + (out.stderr || ""));
     } else if (form.closest(".faults")) {
-      $("console-out").textContent = "# " + form.action.split("/").pop() + "\n" + (out.stdout || "") + (out.stderr || "");
+      toConsole("# " + form.action.split("/").pop() + "\n" + (out.stdout || "") + (out.stderr || ""));
     }
   });
 

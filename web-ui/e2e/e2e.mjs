@@ -149,6 +149,19 @@ try {
   await page.fill("#cmd", "rollout history deployment/credit-scoring-api -n live-coding");
   await page.click("#console-form button");
   await expectSoon(page, "rollout history lists revision 2", () => /REVISION\s+CHANGE-CAUSE[\s\S]*\n2\s/.test(document.getElementById("console-out").textContent));
+  // A terminal's scrollback and history: earlier commands and their output stay, newest at
+  // the bottom in view; ↑ brings back the last command, ↓ the draft.
+  const scroll = await page.evaluate(() => {
+    const pre = document.getElementById("console-out");
+    const t = pre.textContent;
+    return { first: t.indexOf("$ kubectl get pods\n"), last: t.lastIndexOf("$ kubectl rollout history"), atEnd: pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 2 };
+  });
+  if (!(scroll.first >= 0 && scroll.last > scroll.first && scroll.atEnd)) await fail("the console should keep every command of the run, newest at the bottom: " + JSON.stringify(scroll));
+  await page.fill("#cmd", "get no");
+  await page.press("#cmd", "ArrowUp");
+  if ((await page.inputValue("#cmd")) !== "rollout history deployment/credit-scoring-api -n live-coding") await fail("↑ should bring back the last command, not " + (await page.inputValue("#cmd")));
+  await page.press("#cmd", "ArrowDown");
+  if ((await page.inputValue("#cmd")) !== "get no") await fail("↓ should come back to the draft, not " + (await page.inputValue("#cmd")));
 
   // A rollback in the middle of a rollout renumbers a ReplicaSet that still has pods: revision
   // 2 becomes 4, and its tiles move after revision 3's.
@@ -156,7 +169,7 @@ try {
   for (const cmd of ["set image deployment/credit-scoring-api api=registry.local/credit-scoring-api:v1 -n live-coding", "rollout undo deployment/credit-scoring-api -n live-coding"]) {
     await page.fill("#cmd", cmd);
     await page.click("#console-form button");
-    await expectSoon(page, cmd + " is acknowledged", (c) => document.getElementById("console-out").textContent.startsWith("$ kubectl " + c + "\n") && /(updated|rolled back)/.test(document.getElementById("console-out").textContent), cmd);
+    await expectSoon(page, cmd + " is acknowledged", (c) => { const t = document.getElementById("console-out").textContent; const last = t.slice(t.lastIndexOf("$ kubectl ")); return last.startsWith("$ kubectl " + c + "\n") && /(updated|rolled back)/.test(last); }, cmd);
   }
   await expectSoon(page, "revision 4 tiles are shown", () => [...document.querySelectorAll("#cluster .pod")].some((p) => p.textContent.split(" ")[1] === "r4"));
   await clusterMatchesServer("after a rollback renumbered a ReplicaSet");

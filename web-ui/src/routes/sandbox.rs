@@ -147,7 +147,7 @@ pub(crate) async fn kubectl(
         {
             let mut c = st.console();
             c.cmd = cmd.clone();
-            c.out = format!("$ kubectl {cmd}\n{}{}", out.stdout, out.stderr);
+            c.push(format!("$ kubectl {cmd}\n{}{}", out.stdout, out.stderr));
         }
         st.notify();
         let mut body = output_json(&out);
@@ -167,7 +167,10 @@ pub(crate) async fn kubectl(
     };
     {
         let mut c = st.console();
-        c.out = format!("$ kubectl {cmd_typed}\n{}{}", out.stdout, out.stderr);
+        c.push(format!(
+            "$ kubectl {cmd_typed}\n{}{}",
+            out.stdout, out.stderr
+        ));
         c.cmd = cmd_typed;
     }
     st.notify();
