@@ -63,6 +63,14 @@ try {
   }));
   if (covered.length) await fail("a copy button covers text: " + covered.join(" | "));
   if (await page.$$eval("#checks .check.fail", (c) => c.length) !== 3) await fail("three red checks expected before acting");
+  // A red check speaks to the student in sentences; the expression and raw values wait in a
+  // closed <details> for the instructor.
+  const raw = await page.$$eval("#checks .check.fail", (cs) => cs.filter((c) => {
+    const shown = c.cloneNode(true);
+    for (const d of shown.querySelectorAll("details")) d.remove();
+    return !c.querySelector(".said")?.textContent.trim() || shown.textContent.includes("(error:") || c.querySelector("details.found")?.open;
+  }).map((c) => c.textContent.replace(/\s+/g, " ")));
+  if (raw.length) await fail("a failed check shows no sentence, or a raw error: " + raw.join(" | "));
   // A click on a command in the text puts it in the console.
   await page.click(".step-text .cmdline");
   if (!(await page.inputValue("#cmd")).startsWith("get deployment credit-scoring-api")) await fail("a command line click did not fill the console");
