@@ -354,7 +354,7 @@ pub(crate) fn web() -> Result<()> {
         let sb = web_ui::sandbox::Sandbox::new(&text, None).map_err(|e| anyhow::anyhow!("{e}"))?;
         let pods = sb.sim.store.pods.len();
         let t = Instant::now();
-        let panels = web_ui::view::panels(&sb);
+        let panels = web_ui::view::panels(&sb, None);
         let took = t.elapsed();
         let bytes: usize = panels.iter().map(|(_, h)| h.len()).sum();
         renders.push((pods, took, bytes));

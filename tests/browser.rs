@@ -1,6 +1,7 @@
 //! The web UI in a real browser: each test serves a sandbox on a loopback port and drives
 //! Debian's chromium with playwright-core (`web-ui/e2e/*.mjs`, sharing `harness.mjs`).
-//! - `e2e.mjs`: the demo and its traffic chart, one request, stopping and starting traffic,
+//! - `e2e.mjs`: the layout at 1280x720 and 1920x1080 (the first screen, nothing overlapping,
+//!   sticking out or cut), the demo and its traffic chart, one request, stopping and starting traffic,
 //!   a rollout of revision 2, pause, pod tiles patched from the stream's per-pod data equal to
 //!   a fresh server render, the kubectl console, pod details, an apply error next to its
 //!   line, the compare view (with Recreate's failed requests and the live summary line), two
@@ -128,7 +129,11 @@ fn ages() -> String {
 #[test]
 fn the_sandbox_works_in_a_real_browser() {
     let (rt, addr) = serve(None);
-    node("e2e.mjs", addr, &[], 240, "ok: the browser saw");
+    // Screenshots of the first screen at 1280x720 and 1920x1080, a rollout, the compare view.
+    let args: Vec<OsString> = std::env::var_os("KUBESIM_SCREENSHOTS")
+        .into_iter()
+        .collect();
+    node("e2e.mjs", addr, &args, 240, "ok: the browser saw");
     drop(rt);
 }
 

@@ -217,12 +217,17 @@ impl Expr {
                 passed: true,
                 found: Vec::new(),
                 error: None,
+                said: Vec::new(),
             },
-            Ok(Value::Bool(false)) => Outcome {
-                passed: false,
-                found: self.explain(&ctx, world),
-                error: None,
-            },
+            Ok(Value::Bool(false)) => {
+                let (found, said) = self.explain(&ctx, world);
+                Outcome {
+                    passed: false,
+                    found,
+                    error: None,
+                    said,
+                }
+            }
             Ok(other) => Outcome {
                 passed: false,
                 found: Vec::new(),
@@ -230,39 +235,141 @@ impl Expr {
                     "the expression gave {}, not true or false",
                     show(&other)
                 )),
+                said: vec!["This check is written wrongly (it does not give true or false): tell your instructor.".into()],
             },
-            Err(e) => Outcome {
-                passed: false,
-                found: self.explain(&ctx, world),
-                error: Some(error_text(&e)),
-            },
+            Err(e) => {
+                let (found, mut said) = self.explain(&ctx, world);
+                if said.is_empty() {
+                    said.push(student_sentence(&self.source, &e));
+                }
+                Outcome {
+                    passed: false,
+                    found,
+                    error: Some(error_text(&e)),
+                    said,
+                }
+            }
         }
     }
 
-    /// The values behind the parts that are not true.
-    fn explain(&self, ctx: &Context<'_, '_>, world: &Arc<World>) -> Vec<(String, String)> {
+    /// The values behind the parts that are not true, and the same in sentences.
+    fn explain(
+        &self,
+        ctx: &Context<'_, '_>,
+        world: &Arc<World>,
+    ) -> (Vec<(String, String)>, Vec<String>) {
         let _ = world;
-        let mut out = Vec::new();
-        let parts: Vec<&Part> = self.parts.iter().collect();
-        for part in parts {
+        let (mut found, mut said) = (Vec::new(), Vec::new());
+        for part in &self.parts {
             let ok = matches!(part.program.execute(ctx), Ok(Value::Bool(true)));
             if ok && self.parts.len() > 1 {
                 continue;
             }
             if part.sides.is_empty() {
                 let v = part.program.execute(ctx);
-                out.push((part.text.clone(), result_text(&v)));
+                found.push((part.text.clone(), result_text(&v)));
+                said.push(match &v {
+                    Err(e) => student_sentence(&part.text, e),
+                    Ok(_) => format!("`{}` is not true yet.", crate::runner::one_line(&part.text)),
+                });
                 continue;
             }
+            let mut sentence = None;
             for (text, p) in &part.sides {
                 if is_literal(text) {
                     continue;
                 }
-                out.push((text.clone(), result_text(&p.execute(ctx))));
+                let v = p.execute(ctx);
+                found.push((text.clone(), result_text(&v)));
+                if sentence.is_none() {
+                    sentence = Some(match &v {
+                        Err(e) => student_sentence(text, e),
+                        Ok(v) => compared(part, text, v),
+                    });
+                }
+            }
+            said.extend(sentence);
+        }
+        (found, said)
+    }
+}
+
+/// A false comparison in words: "`deployment('live','api').status.availableReplicas` is 8;
+/// this step needs it >= 10."
+fn compared(part: &Part, text: &str, v: &Value) -> String {
+    let subject = crate::runner::one_line(text);
+    let other = part
+        .sides
+        .iter()
+        .map(|(t, _)| t.as_str())
+        .find(|t| *t != text);
+    let wanted = match (other, part.text.find(text)) {
+        (Some(other), Some(at)) => {
+            let rest = &part.text[at + text.len()..];
+            let op = rest.find(other).map_or("", |i| rest[..i].trim());
+            if rest.trim_start().starts_with(op) && !op.is_empty() {
+                format!("{op} {}", crate::runner::one_line(other))
+            } else {
+                format!("to compare with {}", crate::runner::one_line(other))
             }
         }
-        out
+        _ => "something else".into(),
+    };
+    let wanted = wanted
+        .replacen("== ", "to be ", 1)
+        .replacen("!= ", "not to be ", 1);
+    format!("`{subject}` is {}; this step needs it {wanted}.", show(v))
+}
+
+/// What a failed evaluation means for the student, in a sentence: a missing object by kind,
+/// name and namespace, a field not set yet, or the function's own message.
+fn student_sentence(expr: &str, e: &ExecutionError) -> String {
+    let expr = crate::runner::one_line(expr);
+    match e {
+        ExecutionError::FunctionError { message, .. } => {
+            missing_object(message).unwrap_or_else(|| {
+                let mut m = message.clone();
+                if let Some(first) = m.get(..1) {
+                    m.replace_range(..1, &first.to_uppercase());
+                }
+                if !m.ends_with('.') {
+                    m.push('.');
+                }
+                m
+            })
+        }
+        ExecutionError::NoSuchKey(k) => {
+            format!("`{expr}` has no value yet: the field `{k}` is not set on that object.")
+        }
+        _ => format!("`{expr}` cannot be worked out yet."),
     }
+}
+
+/// `services "redis" not found in namespace "live-coding"` as "There is no Service named
+/// `redis` in namespace `live-coding` yet."
+fn missing_object(message: &str) -> Option<String> {
+    let (what, rest) = message.split_once(' ')?;
+    let kind = match what {
+        "deployments.apps" => "Deployment",
+        "replicasets.apps" => "ReplicaSet",
+        "pods" => "Pod",
+        "services" => "Service",
+        "endpoints" => "Endpoints object (the ready pods of a Service)",
+        "nodes" => "node",
+        _ => return None,
+    };
+    let rest = rest.strip_prefix('"')?;
+    let (name, rest) = rest.split_once('"')?;
+    let rest = rest.trim_start();
+    if rest == "not found" {
+        return Some(format!("There is no {kind} named `{name}`."));
+    }
+    let ns = rest
+        .strip_prefix("not found in namespace \"")?
+        .strip_suffix('"')?;
+    Some(format!(
+        "There is no {kind} named `{name}` in namespace `{ns}` yet."
+    ))
 }
 
 /// The result of one evaluation.
@@ -274,6 +381,9 @@ pub struct Outcome {
     pub found: Vec<(String, String)>,
     /// The expression could not be evaluated (a missing object, no traffic yet...).
     pub error: Option<String>,
+    /// For a failure: what is missing or different, in sentences for the student ("There is
+    /// no Service named `redis` in namespace `live-coding` yet."), never a raw error.
+    pub said: Vec<String>,
 }
 
 impl Outcome {
@@ -942,6 +1052,42 @@ mod tests {
         let (ok, why) = check("deployment('live','api').status.readyReplicas == 10");
         assert!(!ok);
         assert!(why.contains("no field \"readyReplicas\""), "{why}");
+    }
+
+    /// A failed check speaks to the student: sentences, never a raw `(error: ...)`.
+    #[test]
+    fn a_failed_check_says_what_is_missing_in_words() {
+        let said = |src: &str| {
+            let o = Expr::compile(src).unwrap().evaluate(&world());
+            assert!(!o.passed, "{src}");
+            let text = o.said.join(" ");
+            assert!(
+                !text.contains("(error:") && !text.is_empty(),
+                "{src}: {text}"
+            );
+            text
+        };
+        assert_eq!(
+            said("service('live-coding','redis').spec.ports[0].port == 6379"),
+            "There is no Service named `redis` in namespace `live-coding` yet."
+        );
+        assert_eq!(
+            said("deployment('live','api').status.readyReplicas == 10"),
+            "`deployment('live','api').status.readyReplicas` has no value yet: the field `readyReplicas` is not set on that object."
+        );
+        assert_eq!(
+            said("revision('live','api') == 3 && minAvailable('live','api') >= 10"),
+            "`minAvailable('live','api')` is 8; this step needs it >= 10."
+        );
+        assert_eq!(
+            said("deployment('live','api').spec.replicas == 3"),
+            "`deployment('live','api').spec.replicas` is 10; this step needs it to be 3."
+        );
+        assert_eq!(
+            said("node('gone').spec.unschedulable"),
+            "There is no node named `gone`."
+        );
+        assert!(said("p99('live', 'nope') < 200").starts_with("No request to service \"nope\""));
     }
 
     #[test]

@@ -17,6 +17,7 @@
         else morph(el, html);
       }
       syncScrubber();
+      syncNamespace();
       showAges();
       drawCanvases();
       document.body.dataset.updated = String(Date.now());
@@ -160,24 +161,27 @@
   }
 
   // The cluster panel changes a few tiles at a time: touch only those (keyed by pod name),
-  // so a thousand tiles do not all re-layout on every update.
+  // so a thousand tiles do not all re-layout on every update. Its shape is its node boxes and,
+  // in each, one list of tiles per owner (data-group); a new shape is drawn afresh.
+  const listsOf = (root) => [...root.querySelectorAll(":scope > .nodes > section ul.pods")];
+  const shapeOf = (root) => [...root.querySelectorAll(":scope > .nodes > section")].map((s) =>
+    s.getAttribute("aria-label") + ":" + [...s.querySelectorAll("ul.pods")].map((l) => l.dataset.group).join("|")).join("\n");
   function patchCluster(el, html) {
     const next = document.createElement("template");
     next.innerHTML = html;
+    if (!next.content.querySelector(".nodes") || shapeOf(el) !== shapeOf(next.content)) { el.innerHTML = html; return; }
     const oldNodes = el.querySelectorAll(":scope > .nodes > section");
-    const newNodes = next.content.querySelectorAll(":scope > .nodes > section");
-    const sameShape = oldNodes.length === newNodes.length &&
-      [...oldNodes].every((n, i) => n.getAttribute("aria-label") === newNodes[i].getAttribute("aria-label"));
-    if (!next.content.querySelector(".nodes") || !sameShape) { el.innerHTML = html; return; }
-    newNodes.forEach((fresh, i) => {
+    next.content.querySelectorAll(":scope > .nodes > section").forEach((fresh, i) => {
       const cur = oldNodes[i];
       if (cur.className !== fresh.className) cur.className = fresh.className;
       const ch = cur.querySelector("header"), fh = fresh.querySelector("header");
       if (ch.innerHTML !== fh.innerHTML) ch.innerHTML = fh.innerHTML;
-      const list = cur.querySelector("ul.pods");
+    });
+    const freshLists = listsOf(next.content);
+    listsOf(el).forEach((list, i) => {
       const byName = new Map([...list.children].map((li) => [li.firstElementChild.dataset.pod, li]));
       let prev = null;
-      for (const li of [...fresh.querySelector("ul.pods").children]) {
+      for (const li of [...freshLists[i].children]) {
         const name = li.firstElementChild.dataset.pod;
         let have = byName.get(name);
         if (have) {
@@ -206,6 +210,7 @@
   const before = (rev, name, b) => rev < +b.dataset.rev || (rev === +b.dataset.rev && name < b.dataset.pod);
   function patchTiles(el, t) {
     const boxes = el.querySelectorAll(":scope > .nodes > section");
+    const lists = listsOf(el);
     if (!el.tiles) el.tiles = new Map([...el.querySelectorAll("button.pod[data-pod]")].map((b) => [b.dataset.ns + "/" + b.dataset.pod, b.parentNode]));
     for (const [i, cls, status, cpu] of t.nodes) {
       const box = boxes[i];
@@ -223,7 +228,7 @@
     const resort = new Set();
     for (const [ns, name, node, letter, status, rev, restarts] of t.set) {
       const key = ns + "/" + name;
-      const list = boxes[node] && boxes[node].querySelector("ul.pods");
+      const list = lists[node];
       if (!list) continue;
       let li = el.tiles.get(key), b;
       if (!li) {
@@ -307,6 +312,24 @@
     range.value = info.dataset.now;
   }
 
+  // The namespace picker is the page's current namespace, which the console uses: keep the
+  // picker's choice and the console's prompt in step with the server's (another tab, or
+  // `kubectl config set-context` in the console, may have moved it).
+  function syncNamespace() {
+    const select = document.querySelector("#namespaces select");
+    if (!select) return;
+    const chosen = select.querySelector("option[selected]");
+    if (chosen && document.activeElement !== select && select.value !== chosen.value) select.value = chosen.value;
+    const ns = select.value || "default";
+    if ($("console-ns") && $("console-ns").textContent !== ns) $("console-ns").textContent = ns;
+  }
+  syncNamespace();
+  document.addEventListener("change", async (e) => {
+    if (!e.target.closest("#namespaces select")) return;
+    const out = await send(e.target.form);
+    if (out.namespace && $("console-ns")) $("console-ns").textContent = out.namespace;
+  });
+
   async function send(form, extra, submitter) {
     const body = new URLSearchParams(new FormData(form));
     // A button's formAction property is the page's URL when it has no formaction attribute.
@@ -316,14 +339,45 @@
     return type.includes("json") ? res.json() : { stderr: await res.text(), code: res.ok ? 0 : 1 };
   }
 
+  // The console is a terminal's scrollback: every command of this run and its output (the
+  // server keeps it too, for a reload), scrolled to the newest; ↑/↓ walk the commands typed.
+  function toConsole(entry) {
+    const pre = $("console-out");
+    if (!pre) return;
+    const text = pre.textContent;
+    pre.textContent = text + (text && !text.endsWith("\n") ? "\n" : "") + entry;
+    pre.scrollTop = pre.scrollHeight;
+  }
+  const history = [...(($("console-out") || {}).textContent || "").matchAll(/^\$ kubectl (.*)$/gm)].map((m) => m[1]);
+  let back = history.length, draft = "";
+  function remember(cmd) {
+    if (cmd && history[history.length - 1] !== cmd) history.push(cmd);
+    back = history.length;
+    draft = "";
+  }
+  document.addEventListener("keydown", (e) => {
+    if (e.target.id !== "cmd" || (e.key !== "ArrowUp" && e.key !== "ArrowDown")) return;
+    e.preventDefault();
+    if (back === history.length) draft = e.target.value;
+    back = Math.max(0, Math.min(history.length, back + (e.key === "ArrowUp" ? -1 : 1)));
+    e.target.value = back === history.length ? draft : history[back];
+    const end = e.target.value.length;
+    e.target.setSelectionRange(end, end);
+  });
+  if ($("console-out")) $("console-out").scrollTop = $("console-out").scrollHeight;
+
   document.addEventListener("submit", async (e) => {
     const form = e.target;
     if (form.classList.contains("import") || form.method === "get") return;
     e.preventDefault();
     const out = await send(form, null, e.submitter);
     if (form.id === "console-form") {
-      const cmd = form.querySelector("input").value;
-      $("console-out").textContent = "$ kubectl " + cmd + "\n" + (out.stdout || "") + (out.stderr || "");
+      const input = form.querySelector("input");
+      const cmd = input.value.trim();
+      remember(cmd);
+      input.value = "";
+      toConsole("$ kubectl " + cmd + "\n" + (out.stdout || "") + (out.stderr || ""));
+      if (out.namespace && $("console-ns")) $("console-ns").textContent = out.namespace;
     } else if (form.id === "apply-form") {
       let text = (out.stdout || "") + (out.stderr || "");
       if (out.line) text += "(see line " + out.line + ")\n";
@@ -335,9 +389,9 @@
       // the stream shows the result
     } else if (form.id === "traffic-form") {
       const what = ((e.submitter && e.submitter.textContent) || "traffic").trim();
-      $("console-out").textContent = "# " + what + "\n" + (out.stdout || "") + (out.stderr || "");
+      toConsole("# " + what + "\n" + (out.stdout || "") + (out.stderr || ""));
     } else if (form.closest(".faults")) {
-      $("console-out").textContent = "# " + form.action.split("/").pop() + "\n" + (out.stdout || "") + (out.stderr || "");
+      toConsole("# " + form.action.split("/").pop() + "\n" + (out.stdout || "") + (out.stderr || ""));
     }
   });
 

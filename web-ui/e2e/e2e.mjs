@@ -1,7 +1,7 @@
 // End-to-end test of `kubesim serve` in a real browser (Debian's chromium, headless):
 // usage: node e2e.mjs http://127.0.0.1:PORT [screenshot-dir]
 // Exits non-zero with a message at the first expectation a student would notice failing.
-import { launch, expectations, toTop } from "./harness.mjs";
+import { launch, expectations, toTop, layoutProblems } from "./harness.mjs";
 
 const base = process.argv[2];
 const shots = process.argv[3];
@@ -14,7 +14,8 @@ const browser = await launch();
 const { fail, expectSoon } = expectations(browser, 20000);
 
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  // A 1280x720 laptop screen, as a student has.
+  const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
   page.on("pageerror", (e) => console.error("page error: " + e.message));
   // The tiles are patched from per-pod data: they must equal a fresh server render, box by
   // box and button by button.
@@ -31,6 +32,23 @@ try {
     });
     if (mismatch) await fail("the patched cluster differs from the server's render " + when + ":\n" + mismatch);
   }
+  // The first screen (no scrolling) shows the cluster, the Deployment's status and the
+  // console; the editor, traffic and faults are one short scroll down; nothing overlaps,
+  // sticks out of its panel or is cut.
+  async function layoutHolds(p, when) {
+    await p.evaluate(toTop);
+    const problems = await p.evaluate(layoutProblems);
+    if (problems.length) await fail("the layout breaks " + when + ":\n" + problems.join("\n"));
+    const where = await p.evaluate(() => {
+      const top = (sel) => document.querySelector(sel).getBoundingClientRect().top;
+      const bottom = (sel) => document.querySelector(sel).getBoundingClientRect().bottom;
+      return { h: innerHeight, cluster: top("#cluster"), deployments: top("#deployments"), console: top("#console-form"), input: bottom("#cmd"), yaml: top("#yaml"), traffic: top("#traffic-form"), faults: top(".faults") };
+    });
+    const first = ["cluster", "deployments", "console", "input"].filter((k) => !(where[k] < where.h));
+    if (first.length) await fail("not on the first screen " + when + ": " + first.join(", ") + " " + JSON.stringify(where));
+    const near = ["yaml", "traffic", "faults"].filter((k) => !(where[k] < where.h * 1.5));
+    if (near.length) await fail("more than a short scroll away " + when + ": " + near.join(", ") + " " + JSON.stringify(where));
+  }
   await page.goto(base + "/", { waitUntil: "domcontentloaded" });
 
   // The demo: 10 ready pods of revision 1, spread over three nodes.
@@ -39,6 +57,26 @@ try {
     [...document.querySelectorAll("#cluster .pod.ready")].every((p) => p.textContent.split(" ")[1] === "r1"));
   const nodes = await page.$$eval("#cluster .node", (ns) => ns.length);
   if (nodes !== 3) await fail("expected 3 nodes, saw " + nodes);
+  await layoutHolds(page, "at 1280x720");
+  // One namespace at a time: the demo's, with its pods under their Deployment's name; the
+  // console runs there too, and all namespaces are one choice away.
+  const ns = await page.$eval("#namespaces select", (s) => s.value);
+  if (ns !== "live-coding") await fail("the namespace picker should start on the demo's live-coding, not " + JSON.stringify(ns));
+  const stray = await page.$$eval("#cluster .pod", (ps) => ps.filter((p) => p.closest(".owner")?.querySelector(".owner-name").textContent !== "deploy/credit-scoring-api").map((p) => p.textContent));
+  if (stray.length) await fail("pod tiles outside their Deployment's group: " + stray.join(", "));
+  await page.fill("#cmd", "get pods");
+  await page.press("#cmd", "Enter");
+  await expectSoon(page, "get pods without -n lists the demo's pods", () => document.getElementById("console-out").textContent.includes("credit-scoring-api-") && document.getElementById("console-ns").textContent === "live-coding");
+  await page.selectOption("#namespaces select", "");
+  await expectSoon(page, "all namespaces shows namespace/owner groups", () => document.querySelector("#cluster .count").textContent.includes("in all namespaces") && document.querySelector("#cluster .owner-name").textContent === "live-coding/deploy/credit-scoring-api" && document.getElementById("console-ns").textContent === "default");
+  await page.selectOption("#namespaces select", "live-coding");
+  await expectSoon(page, "back in live-coding", () => document.querySelector("#cluster .count").textContent.includes("in namespace live-coding"));
+  if (shots) await page.screenshot({ path: shots + "/first-screen-1280x720.png" });
+  const projector = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+  await projector.goto(base + "/", { waitUntil: "domcontentloaded" });
+  await layoutHolds(projector, "at 1920x1080");
+  if (shots) await projector.screenshot({ path: shots + "/first-screen-1920x1080.png" });
+  await projector.close();
 
   // Live updates: the clock moves without a reload.
   // (Within 10 s: with every test running at once, a debug build can fall behind 1×.)
@@ -70,6 +108,7 @@ try {
   await expectSoon(page, "apply prints configured", () => document.getElementById("apply-out").textContent.includes("deployment.apps/credit-scoring-api configured"));
   await expectSoon(page, "pods of revision 2 appear", () => [...document.querySelectorAll("#cluster .pod")].some((p) => / r2 /.test(p.textContent)));
   if (shots) await page.evaluate(toTop), await page.screenshot({ path: shots + "/rollout.png" });
+  await layoutHolds(page, "during a rollout at 1280x720");
   // A student closes "Why did the controller do that?": updates must not open it again.
   await page.evaluate(() => { document.querySelector("#deployments details.why").open = false; });
   await expectSoon(page, "revision 1 disappears and 10 pods of revision 2 are ready", () => {
@@ -110,6 +149,19 @@ try {
   await page.fill("#cmd", "rollout history deployment/credit-scoring-api -n live-coding");
   await page.click("#console-form button");
   await expectSoon(page, "rollout history lists revision 2", () => /REVISION\s+CHANGE-CAUSE[\s\S]*\n2\s/.test(document.getElementById("console-out").textContent));
+  // A terminal's scrollback and history: earlier commands and their output stay, newest at
+  // the bottom in view; ↑ brings back the last command, ↓ the draft.
+  const scroll = await page.evaluate(() => {
+    const pre = document.getElementById("console-out");
+    const t = pre.textContent;
+    return { first: t.indexOf("$ kubectl get pods\n"), last: t.lastIndexOf("$ kubectl rollout history"), atEnd: pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 2 };
+  });
+  if (!(scroll.first >= 0 && scroll.last > scroll.first && scroll.atEnd)) await fail("the console should keep every command of the run, newest at the bottom: " + JSON.stringify(scroll));
+  await page.fill("#cmd", "get no");
+  await page.press("#cmd", "ArrowUp");
+  if ((await page.inputValue("#cmd")) !== "rollout history deployment/credit-scoring-api -n live-coding") await fail("↑ should bring back the last command, not " + (await page.inputValue("#cmd")));
+  await page.press("#cmd", "ArrowDown");
+  if ((await page.inputValue("#cmd")) !== "get no") await fail("↓ should come back to the draft, not " + (await page.inputValue("#cmd")));
 
   // A rollback in the middle of a rollout renumbers a ReplicaSet that still has pods: revision
   // 2 becomes 4, and its tiles move after revision 3's.
@@ -117,7 +169,7 @@ try {
   for (const cmd of ["set image deployment/credit-scoring-api api=registry.local/credit-scoring-api:v1 -n live-coding", "rollout undo deployment/credit-scoring-api -n live-coding"]) {
     await page.fill("#cmd", cmd);
     await page.click("#console-form button");
-    await expectSoon(page, cmd + " is acknowledged", (c) => document.getElementById("console-out").textContent.startsWith("$ kubectl " + c + "\n") && /(updated|rolled back)/.test(document.getElementById("console-out").textContent), cmd);
+    await expectSoon(page, cmd + " is acknowledged", (c) => { const t = document.getElementById("console-out").textContent; const last = t.slice(t.lastIndexOf("$ kubectl ")); return last.startsWith("$ kubectl " + c + "\n") && /(updated|rolled back)/.test(last); }, cmd);
   }
   await expectSoon(page, "revision 4 tiles are shown", () => [...document.querySelectorAll("#cluster .pod")].some((p) => p.textContent.split(" ")[1] === "r4"));
   await clusterMatchesServer("after a rollback renumbered a ReplicaSet");

@@ -54,7 +54,23 @@ try {
   await expectSoon(page, "step 1 is shown", () => document.querySelector(".step-panel h2")?.textContent.includes("Step 1 of 5: Ship v2 without losing capacity"));
   await expectSoon(page, "10 ready pods", () => document.querySelectorAll("#cluster .pod.ready").length === 10);
   if (await page.$$eval(".step-text .code .copy", (b) => b.length) < 2) await fail("code blocks have no copy button");
+  // A copy button never covers a command: no line of a code block runs under it.
+  const covered = await page.$$eval(".step-text .code", (blocks) => blocks.flatMap((b) => {
+    const btn = b.querySelector(".copy").getBoundingClientRect();
+    const range = document.createRange();
+    range.selectNodeContents(b.querySelector("pre"));
+    return [...range.getClientRects()].filter((r) => r.width && r.right > btn.left && r.left < btn.right && r.bottom > btn.top && r.top < btn.bottom).map(() => b.textContent.slice(0, 60));
+  }));
+  if (covered.length) await fail("a copy button covers text: " + covered.join(" | "));
   if (await page.$$eval("#checks .check.fail", (c) => c.length) !== 3) await fail("three red checks expected before acting");
+  // A red check speaks to the student in sentences; the expression and raw values wait in a
+  // closed <details> for the instructor.
+  const raw = await page.$$eval("#checks .check.fail", (cs) => cs.filter((c) => {
+    const shown = c.cloneNode(true);
+    for (const d of shown.querySelectorAll("details")) d.remove();
+    return !c.querySelector(".said")?.textContent.trim() || shown.textContent.includes("(error:") || c.querySelector("details.found")?.open;
+  }).map((c) => c.textContent.replace(/\s+/g, " ")));
+  if (raw.length) await fail("a failed check shows no sentence, or a raw error: " + raw.join(" | "));
   // A click on a command in the text puts it in the console.
   await page.click(".step-text .cmdline");
   if (!(await page.inputValue("#cmd")).startsWith("get deployment credit-scoring-api")) await fail("a command line click did not fill the console");

@@ -230,8 +230,8 @@ impl Compare {
             ("right-cluster", "right-deploy", "right-timeline"),
         ];
         for (s, (c, d, t)) in self.sides.iter().zip(ids) {
-            live.push_cluster(c, &s.sim, &s.cells);
-            live.push_deployments(d, &s.sim);
+            live.push_cluster(c, &s.sim, &s.cells, None);
+            live.push_deployments(d, &s.sim, None);
             live.push_timeline(t, crate::timeline::grown(s));
         }
         let out = &mut live.panels;

@@ -59,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .route("/control/scrub", post(routes::control::scrub))
         .route("/kubectl", post(routes::sandbox::kubectl))
         .route("/apply", post(routes::sandbox::apply))
+        .route("/namespace", post(routes::sandbox::namespace))
         .route("/fault/{kind}", post(routes::control::fault))
         .route("/traffic/start", post(routes::control::traffic_start))
         .route("/traffic/stop", post(routes::control::traffic_stop))

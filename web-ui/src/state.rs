@@ -13,9 +13,56 @@ use crate::{compare, node_ports, scenario_ui, view};
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Console {
     pub(crate) cmd: String,
+    /// Every command and output of this run (the scrollback), oldest first.
     pub(crate) out: String,
     pub(crate) yaml: String,
     pub(crate) apply_out: String,
+    /// The page's current namespace: the cluster view, the console's default and the
+    /// kubeconfig's context all use it (`None`: all namespaces, the console then `default`).
+    pub(crate) namespace: Option<String>,
+}
+
+/// How much of the console's scrollback the page keeps (older entries are dropped whole).
+const SCROLLBACK_BYTES: usize = 64 * 1024;
+
+impl Console {
+    /// Adds one entry (a command line and its output) to the scrollback, dropping the oldest
+    /// entries beyond [`SCROLLBACK_BYTES`].
+    pub(crate) fn push(&mut self, entry: String) {
+        if !self.out.is_empty() && !self.out.ends_with('\n') {
+            self.out.push('\n');
+        }
+        self.out.push_str(&entry);
+        if self.out.len() > SCROLLBACK_BYTES {
+            let cut = self.out.len() - SCROLLBACK_BYTES;
+            // The first entry that starts after the cut (entries start with `$ ` or `# `).
+            let start = self.out[cut..]
+                .match_indices('\n')
+                .map(|(i, _)| cut + i + 1)
+                .find(|&i| self.out[i..].starts_with("$ ") || self.out[i..].starts_with("# "))
+                .unwrap_or(self.out.len());
+            self.out.drain(..start);
+        }
+    }
+
+    /// The namespace a command without `-n` runs in, as kubectl's context gives it.
+    pub(crate) fn context_namespace(&self) -> &str {
+        self.namespace.as_deref().unwrap_or("default")
+    }
+}
+
+/// The namespace a student starts in: the one the demo's traffic goes to, else the first
+/// Deployment's outside `kube-system`, else `default`.
+pub(crate) fn starting_namespace(sb: &Sandbox) -> String {
+    if let Some(f) = sb.sim.traffic.flows.first() {
+        return f.namespace.to_string();
+    }
+    sb.sim
+        .store
+        .deployments
+        .all_names()
+        .find(|(ns, _, _)| *ns != "kube-system")
+        .map_or_else(|| "default".to_string(), |(ns, _, _)| ns.to_string())
 }
 
 /// Panels rendered for one change number.
@@ -51,11 +98,12 @@ impl AppState {
         let (changed, _) = watch::channel(0);
         let (shutdown, _) = watch::channel(false);
         AppState {
-            sandbox: Arc::new(Mutex::new(sandbox)),
             console: Arc::new(Mutex::new(Console {
                 yaml: DEFAULT_YAML.into(),
+                namespace: Some(starting_namespace(&sandbox)),
                 ..Console::default()
             })),
+            sandbox: Arc::new(Mutex::new(sandbox)),
             changed,
             title: title.into(),
             compare: Arc::new(Mutex::new(None)),
@@ -105,8 +153,13 @@ impl AppState {
                 .map(compare::Compare::live)
                 .unwrap_or_default()
         } else {
-            let mut live = view::live(&self.sb());
+            let ns = self.console().namespace.clone();
+            let mut live = view::live(&self.sb(), ns.as_deref());
             live.panels.push(("nodeports", self.node_ports_html()));
+            live.panels.push((
+                "namespaces",
+                view::namespace_picker(&self.sb().sim, ns.as_deref()),
+            ));
             live
         };
         cache[slot] = (version, Arc::new(live));
@@ -148,3 +201,31 @@ spec:
             periodSeconds: 5
             httpGet: {port: 8080, path: /}
 ";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scrollback_keeps_every_entry_then_drops_the_oldest_whole() {
+        let mut c = Console::default();
+        c.push("$ kubectl get pods\nNAME\n".into());
+        c.push("# stop traffic\nstopped".into());
+        c.push("$ kubectl get deploy\nweb\n".into());
+        assert_eq!(
+            c.out,
+            "$ kubectl get pods\nNAME\n# stop traffic\nstopped\n$ kubectl get deploy\nweb\n"
+        );
+        for i in 0..5000 {
+            c.push(format!("$ kubectl get pod p{i}\n{}\n", "x".repeat(40)));
+        }
+        assert!(c.out.len() <= SCROLLBACK_BYTES, "{}", c.out.len());
+        assert!(
+            c.out.starts_with("$ kubectl get pod p"),
+            "an entry is never cut"
+        );
+        assert!(
+            c.out.ends_with("p4999\n".to_string().as_str()) || c.out.contains("get pod p4999\n")
+        );
+    }
+}

@@ -138,21 +138,25 @@ mod tests {
     fn a_tab_gets_every_panel_once_then_only_what_changed() {
         let mut sb = sandbox();
         let mut sent = Sent::default();
-        let first = sent.message(&crate::view::live(&sb)).unwrap();
+        let first = sent.message(&crate::view::live(&sb, None)).unwrap();
         assert!(ids(&first).iter().all(|(_, how)| *how == "html"));
         assert_eq!(ids(&first).len(), 5, "{first}");
-        assert_eq!(sent.message(&crate::view::live(&sb)), None, "nothing new");
+        assert_eq!(
+            sent.message(&crate::view::live(&sb, None)),
+            None,
+            "nothing new"
+        );
 
         // Time passes: the clock and timeline move, the events only age.
         sb.run_to(sb.sim.now() + sim_core::SimDuration::from_secs(5));
-        let later = sent.message(&crate::view::live(&sb)).unwrap();
+        let later = sent.message(&crate::view::live(&sb, None)).unwrap();
         let later = ids(&later);
         assert!(!later.iter().any(|(id, _)| id == "events"), "{later:?}");
         assert!(later.contains(&("clock".to_string(), "html")));
         // The traffic chart appeared with the first requests; from then on the timeline's
         // lines only grow: its frame and the new points are sent, not the lines again.
         sb.run_to(sb.sim.now() + sim_core::SimDuration::from_secs(5));
-        let grown = sent.message(&crate::view::live(&sb)).unwrap();
+        let grown = sent.message(&crate::view::live(&sb, None)).unwrap();
         assert!(
             ids(&grown).contains(&("timeline".to_string(), "grow")),
             "{grown}"
@@ -180,7 +184,7 @@ mod tests {
             "scale deployment credit-scoring-api -n live-coding --replicas=12".into(),
         ));
         sb.run_to(sb.sim.now() + sim_core::SimDuration::from_secs(1));
-        let scaled = ids(&sent.message(&crate::view::live(&sb)).unwrap());
+        let scaled = ids(&sent.message(&crate::view::live(&sb, None)).unwrap());
         for want in [
             ("cluster", "tiles"),
             ("deployments", "parts"),

@@ -111,9 +111,19 @@ pub(super) async fn with_kubectl_command(
 /// `default`, as in the scenario page's own console. With the server's `token` (a sandbox on
 /// the network), a user carrying it as a bearer token; without, no user.
 pub fn kubeconfig(server: &str, scenario: Option<&str>, token: Option<&str>) -> String {
+    kubeconfig_in(server, scenario, token, "live-coding")
+}
+
+/// [`kubeconfig`], the sandbox's context in `namespace` (the page's current namespace).
+pub fn kubeconfig_in(
+    server: &str,
+    scenario: Option<&str>,
+    token: Option<&str>,
+    namespace: &str,
+) -> String {
     let server = server.trim_end_matches('/');
     let (server, context, namespace) = match scenario {
-        None => (server.to_string(), "kubesim".to_string(), "live-coding"),
+        None => (server.to_string(), "kubesim".to_string(), namespace),
         Some(id) => (
             format!("{server}/scenarios/{id}/k8s"),
             format!("kubesim-{id}"),

@@ -186,7 +186,7 @@ pub(crate) async fn fault(
     let out = st.sb().act(action);
     {
         let mut c = st.console();
-        c.out = format!("# {label}\n{}{}", out.stdout, out.stderr);
+        c.push(format!("# {label}\n{}{}", out.stdout, out.stderr));
     }
     st.notify();
     done(&h, output_json(&out))
@@ -251,7 +251,8 @@ fn checked_request(
 
 /// Shows an action's output in the console (every tab sees it) and answers the form.
 fn answer(st: &AppState, h: &HeaderMap, label: &str, out: &Output) -> Response {
-    st.console().out = format!("# {label}\n{}{}", out.stdout, out.stderr);
+    st.console()
+        .push(format!("# {label}\n{}{}", out.stdout, out.stderr));
     st.notify();
     done(h, output_json(out))
 }

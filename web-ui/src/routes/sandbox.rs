@@ -31,6 +31,10 @@ struct IndexPage {
     deployments: String,
     timeline: String,
     events: String,
+    /// The namespace picker.
+    namespaces: String,
+    /// The namespace the console's commands run in.
+    context_ns: String,
     last_cmd: String,
     console: String,
     yaml: String,
@@ -43,7 +47,10 @@ struct IndexPage {
 pub(crate) async fn index(State(st): State<AppState>) -> Response {
     let (panels, now_ms, start_ms, horizon_ms, services) = {
         let sb = st.sb();
-        let panels: BTreeMap<&str, String> = view::panels(&sb).into_iter().collect();
+        let ns = st.console().namespace.clone();
+        let mut panels: BTreeMap<&str, String> =
+            view::panels(&sb, ns.as_deref()).into_iter().collect();
+        panels.insert("namespaces", view::namespace_picker(&sb.sim, ns.as_deref()));
         let services: Vec<String> = sb
             .sim
             .store
@@ -82,6 +89,8 @@ pub(crate) async fn index(State(st): State<AppState>) -> Response {
         deployments: p("deployments"),
         timeline: p("timeline"),
         events: p("events"),
+        namespaces: p("namespaces"),
+        context_ns: c.context_namespace().to_string(),
         last_cmd: c.cmd,
         console: c.out,
         yaml: c.yaml,
@@ -133,6 +142,22 @@ pub(crate) async fn kubectl(
         );
     }
     let words = sim_core::kubectl::split_words(&cmd).unwrap_or_default();
+    if words.first().map(String::as_str) == Some("config") {
+        let out = config(&st, &h, &words);
+        {
+            let mut c = st.console();
+            c.cmd = cmd.clone();
+            c.push(format!("$ kubectl {cmd}\n{}{}", out.stdout, out.stderr));
+        }
+        st.notify();
+        let mut body = output_json(&out);
+        body["namespace"] = serde_json::json!(st.console().context_namespace());
+        return done(&h, body);
+    }
+    let ns = st.console().context_namespace().to_string();
+    let cmd_in_ns = in_namespace(&cmd, &words, &ns);
+    let cmd_typed = cmd;
+    let cmd = cmd_in_ns;
     let out = if sim_core::kubectl::is_read_only(&words) {
         // Reading changes nothing, so it is not part of the run's history.
         let mut sb = st.sb();
@@ -142,11 +167,132 @@ pub(crate) async fn kubectl(
     };
     {
         let mut c = st.console();
-        c.cmd = cmd.clone();
-        c.out = format!("$ kubectl {cmd}\n{}{}", out.stdout, out.stderr);
+        c.push(format!(
+            "$ kubectl {cmd_typed}\n{}{}",
+            out.stdout, out.stderr
+        ));
+        c.cmd = cmd_typed;
     }
     st.notify();
     done(&h, output_json(&out))
+}
+
+/// `cmd` run in the console's namespace, as kubectl runs a command in its context's: with
+/// `-n NS` added unless it names a namespace (`-n`, `--namespace`, `-A`) or reads files
+/// (whose objects name theirs). The recorded action carries the namespace, so a replay does
+/// not depend on the page.
+fn in_namespace(cmd: &str, words: &[String], ns: &str) -> String {
+    let named = words.iter().any(|w| {
+        matches!(w.as_str(), "-n" | "--namespace" | "-A" | "--all-namespaces")
+            || w.starts_with("--namespace=")
+            || w.starts_with("--all-namespaces=")
+            || (w.starts_with("-n") && !w.starts_with("--"))
+            || w == "-f"
+            || w.starts_with("--filename")
+            || w.starts_with("-f=")
+    });
+    if named {
+        return cmd.to_string();
+    }
+    // Flags after `--` belong to the container's command.
+    match cmd.find(" -- ") {
+        Some(i) => format!("{} -n {ns}{}", &cmd[..i], &cmd[i..]),
+        None => format!("{cmd} -n {ns}"),
+    }
+}
+
+/// Whether `ns` can name a namespace (a DNS label).
+fn valid_namespace(ns: &str) -> bool {
+    !ns.is_empty()
+        && ns.len() <= 63
+        && ns
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !ns.starts_with('-')
+        && !ns.ends_with('-')
+}
+
+/// `kubectl config ...` in the console: the context is the page's, so `set-context --current
+/// --namespace=NS` moves the page, the console and the kubeconfig to NS.
+fn config(st: &AppState, h: &HeaderMap, words: &[String]) -> sim_core::kubectl::Output {
+    let out = |stdout: String, stderr: &str, code: i32| sim_core::kubectl::Output {
+        stdout,
+        stderr: stderr.to_string(),
+        code,
+    };
+    let arg = |name: &str| {
+        words.iter().enumerate().find_map(|(i, w)| {
+            w.strip_prefix(&format!("{name}="))
+                .map(str::to_string)
+                .or_else(|| (w == name).then(|| words.get(i + 1).cloned()).flatten())
+        })
+    };
+    match words.get(1).map(String::as_str) {
+        Some("set-context") => {
+            let Some(ns) = arg("--namespace") else {
+                return out(
+                    String::new(),
+                    "error: kubesim's console changes only the namespace: config set-context --current --namespace=NAME\n",
+                    1,
+                );
+            };
+            if !valid_namespace(&ns) {
+                return out(
+                    String::new(),
+                    &format!(
+                        "error: {ns:?} is not a valid namespace name (lowercase letters, digits and '-')\n"
+                    ),
+                    1,
+                );
+            }
+            st.console().namespace = Some(ns);
+            out("Context \"kubesim\" modified.\n".into(), "", 0)
+        }
+        Some("current-context") => out("kubesim\n".into(), "", 0),
+        Some("view") => {
+            let ns = st.console().context_namespace().to_string();
+            let server = super::server_url(st, h);
+            let text = kube_api::kubeconfig_in(&server, None, st.guard.token.as_deref(), &ns);
+            // Like kubectl, the token is not shown.
+            let text = match &st.guard.token {
+                Some(t) => text.replace(t.as_str(), "REDACTED"),
+                None => text,
+            };
+            out(text, "", 0)
+        }
+        _ => out(
+            String::new(),
+            "error: kubesim's console supports config set-context --current --namespace=NAME, config view and config current-context\n",
+            1,
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NamespaceForm {
+    ns: String,
+}
+
+/// The namespace picker: the page, the console and the kubeconfig move to one namespace (an
+/// empty value: all namespaces, the console then in `default`).
+pub(crate) async fn namespace(
+    State(st): State<AppState>,
+    h: HeaderMap,
+    Form(f): Form<NamespaceForm>,
+) -> Response {
+    let ns = f.ns.trim();
+    if !ns.is_empty() && !valid_namespace(ns) {
+        return (
+            StatusCode::BAD_REQUEST,
+            format!("{ns:?} is not a valid namespace name"),
+        )
+            .into_response();
+    }
+    let ns = (!ns.is_empty()).then(|| ns.to_string());
+    st.console().namespace = ns;
+    st.notify();
+    let current = st.console().context_namespace().to_string();
+    done(&h, serde_json::json!({"namespace": current}))
 }
 
 #[derive(Deserialize)]
@@ -190,7 +336,13 @@ pub(crate) async fn pod(
 
 /// A kubeconfig for the sandbox, as `kubesim kubeconfig` prints it.
 pub(crate) async fn kubeconfig(State(st): State<AppState>, h: HeaderMap) -> Response {
-    let text = kube_api::kubeconfig(&super::server_url(&st, &h), None, st.guard.token.as_deref());
+    let ns = st.console().context_namespace().to_string();
+    let text = kube_api::kubeconfig_in(
+        &super::server_url(&st, &h),
+        None,
+        st.guard.token.as_deref(),
+        &ns,
+    );
     ([(header::CONTENT_TYPE, "application/yaml")], text).into_response()
 }
 
@@ -308,6 +460,64 @@ mod tests {
             gone.contains("Error from server (NotFound): pods &#34;nope&#34; not found"),
             "{gone}"
         );
+    }
+
+    #[tokio::test]
+    async fn the_console_the_picker_and_the_kubeconfig_share_one_namespace() {
+        let app = app();
+        // The demo runs in live-coding, and so does a command without -n.
+        let (_, json) = call(&app, form("/kubectl", "cmd=get+deploy")).await;
+        assert!(json.contains("credit-scoring-api   10/10"), "{json}");
+        let (_, page) = call(&app, Request::get("/").body(Body::empty()).unwrap()).await;
+        assert!(
+            page.contains(r#"<option value="live-coding" selected>"#),
+            "{page}"
+        );
+        assert!(page.contains("deploy/credit-scoring-api"), "{page}");
+        // As in a terminal, set-context moves the console, the picker and the kubeconfig.
+        let (_, json) = call(
+            &app,
+            form(
+                "/kubectl",
+                "cmd=config+set-context+--current+--namespace%3Dteam-b",
+            ),
+        )
+        .await;
+        assert!(
+            json.contains(r#"modified"#) && json.contains(r#""namespace":"team-b""#),
+            "{json}"
+        );
+        let (_, json) = call(&app, form("/kubectl", "cmd=get+pods")).await;
+        assert!(
+            json.contains("No resources found in team-b namespace"),
+            "{json}"
+        );
+        let (_, config) = call(
+            &app,
+            Request::get("/kubeconfig").body(Body::empty()).unwrap(),
+        )
+        .await;
+        assert!(config.contains("namespace: team-b"), "{config}");
+        // All namespaces: the cluster says so, and the console falls back to default.
+        let (status, _) = call(&app, form("/namespace", "ns=")).await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, page) = call(&app, Request::get("/").body(Body::empty()).unwrap()).await;
+        assert!(page.contains("10 pods in all namespaces"), "{page}");
+        assert!(
+            page.contains("live-coding/deploy/credit-scoring-api"),
+            "{page}"
+        );
+        let (status, _) = call(&app, form("/namespace", "ns=Not_Valid")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (_, json) = call(
+            &app,
+            form(
+                "/kubectl",
+                "cmd=config+set-context+--current+--namespace%3D..",
+            ),
+        )
+        .await;
+        assert!(json.contains("not a valid namespace"), "{json}");
     }
 
     #[tokio::test]

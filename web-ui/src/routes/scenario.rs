@@ -234,9 +234,9 @@ fn panels(st: &AppState, id: &str, run: &ScenarioRun) -> Live {
     };
     let mut live = Live::default();
     live.panels.push(("clock", clock_html(run)));
-    live.push_cluster("cluster", sim, &run.cells);
-    live.push_deployments("deployments", sim);
-    live.push_events("events", sim);
+    live.push_cluster("cluster", sim, &run.cells, None);
+    live.push_deployments("deployments", sim, None);
+    live.push_events("events", sim, None);
     live.push_timeline("traffic", traffic_charts(run));
     live.panels.extend([
         ("checks", checks_html(id, run)),
@@ -262,8 +262,8 @@ fn traffic_charts(run: &ScenarioRun) -> crate::timeline::Grown {
 struct ChecksPanel<'a> {
     id: &'a str,
     step: usize,
-    /// (name, passed, explanation, what was found).
-    checks: Vec<(String, bool, String, String)>,
+    /// (name, passed, explanation, what was found, the same in sentences, the expression).
+    checks: Vec<(String, bool, String, String, String, String)>,
     passed_now: bool,
     /// The step's verify script: (state in words, passed, its output).
     verify: Option<(&'static str, bool, String)>,
@@ -291,6 +291,8 @@ fn checks_html(id: &str, run: &ScenarioRun) -> String {
                 } else {
                     c.outcome.describe()
                 },
+                c.outcome.said.join(" "),
+                c.cel.clone(),
             )
         })
         .collect();
@@ -450,7 +452,7 @@ async fn state_json(State(st): State<AppState>, Path(id): Path<String>) -> Respo
         "hints": run.hints.get(run.step()).copied().unwrap_or(0),
         "complete": run.complete(),
         "checks": run.checks.iter().map(|c| serde_json::json!({
-            "name": c.name, "passed": c.outcome.passed, "found": c.outcome.describe(),
+            "name": c.name, "passed": c.outcome.passed, "found": c.outcome.describe(), "said": c.outcome.said,
         })).collect::<Vec<_>>(),
     }))
     .into_response()

@@ -13,7 +13,7 @@ fn cluster_with(replicas: u32) -> Sandbox {
 #[test]
 fn the_stream_sends_only_the_tiles_that_changed() {
     let mut sb = cluster_with(100);
-    let (html, tiles) = cluster(&sb.sim, &sb.cells);
+    let (html, tiles) = cluster(&sb.sim, &sb.cells, None);
     let before = tiles.expect("100 pods are tiles");
     assert_eq!(before.pods.len(), 100);
     // Every tile in the HTML is in the data, with the same revision.
@@ -37,7 +37,7 @@ fn the_stream_sends_only_the_tiles_that_changed() {
         "set image deployment/big c=nginx:1.28".into(),
     ));
     sb.run_to(sb.sim.now() + sim_core::SimDuration::from_secs(1));
-    let after = cluster(&sb.sim, &sb.cells).1.unwrap();
+    let after = cluster(&sb.sim, &sb.cells, None).1.unwrap();
     let d = after.diff(&before).unwrap();
     let set = d["set"].as_array().unwrap();
     let changed = after
@@ -60,7 +60,10 @@ fn the_stream_sends_only_the_tiles_that_changed() {
         .filter(|k| !after.pods.contains_key(*k))
         .count();
     assert_eq!(d["del"].as_array().unwrap().len(), gone);
-    assert_eq!(d["count"], format!("{} pods", after.pods.len()));
+    assert_eq!(
+        d["count"],
+        format!("{} pods in all namespaces", after.pods.len())
+    );
 
     // A node going away changes the boxes: the tab gets the HTML instead.
     let mut fewer = after.clone();
@@ -81,10 +84,10 @@ fn the_stream_sends_only_the_tiles_that_changed() {
 #[test]
 fn large_clusters_are_drawn_on_a_canvas() {
     let small = cluster_with(100);
-    let html = cluster(&small.sim, &PodCells::default()).0;
+    let html = cluster(&small.sim, &PodCells::default(), None).0;
     assert!(html.contains("class=\"pod ready") && !html.contains("<canvas"));
     let big = cluster_with(2500);
-    let html = cluster(&big.sim, &PodCells::default()).0;
+    let html = cluster(&big.sim, &PodCells::default(), None).0;
     assert!(
         html.contains("<canvas") && !html.contains("class=\"pod "),
         "tiles above {CANVAS_ABOVE} pods"
@@ -130,13 +133,13 @@ fn remembered_pod_cells_match_fresh_ones_through_a_busy_run() {
         sb.act(a);
         for _ in 0..40 {
             sb.run_to(sb.sim.now() + sim_core::SimDuration::from_secs(3));
-            let remembered = ClusterPanel::of(&sb.sim, &sb.cells).tiles();
-            let fresh = ClusterPanel::of(&sb.sim, &PodCells::default()).tiles();
+            let remembered = ClusterPanel::of(&sb.sim, &sb.cells, None).tiles();
+            let fresh = ClusterPanel::of(&sb.sim, &PodCells::default(), None).tiles();
             assert_eq!(remembered, fresh, "at {:?}", sb.sim.now());
             compared += fresh.pods.len();
         }
     }
-    let states: std::collections::BTreeSet<char> = ClusterPanel::of(&sb.sim, &sb.cells)
+    let states: std::collections::BTreeSet<char> = ClusterPanel::of(&sb.sim, &sb.cells, None)
         .tiles()
         .pods
         .values()
@@ -171,9 +174,9 @@ fn panel<'a>(live: &'a Live, id: &str) -> &'a str {
 #[test]
 fn events_that_only_age_are_not_sent_again() {
     let mut sb = two_deployments();
-    let before = live(&sb);
+    let before = live(&sb, None);
     sb.run_to(sb.sim.now() + sim_core::SimDuration::from_secs(10));
-    let after = live(&sb);
+    let after = live(&sb, None);
     assert_ne!(
         panel(&before, "events"),
         panel(&after, "events"),
@@ -193,10 +196,10 @@ fn events_that_only_age_are_not_sent_again() {
 #[test]
 fn a_change_to_one_deployment_sends_its_article_and_the_new_event_rows() {
     let mut sb = two_deployments();
-    let before = live(&sb);
+    let before = live(&sb, None);
     sb.act(Action::Kubectl("scale deployment web --replicas=3".into()));
     sb.run_to(sb.sim.now() + sim_core::SimDuration::from_secs(1));
-    let after = live(&sb);
+    let after = live(&sb, None);
 
     let deployments = after
         .parts_of("deployments")
