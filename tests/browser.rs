@@ -59,9 +59,14 @@ fn serve(scenarios: Option<&Path>) -> (tokio::runtime::Runtime, std::net::Socket
     (rt, addr)
 }
 
+/// One chromium at a time: three at once on a two-core machine starve each other's pages
+/// past the scripts' waits (each script's own waits are what the tests check).
+static ONE_BROWSER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs `node web-ui/e2e/SCRIPT BASE_URL ARGS...` and returns what it printed, failing the
 /// test (with that text) if it fails, takes longer than `limit`, or does not print `ok`.
 fn node(script: &str, addr: std::net::SocketAddr, args: &[OsString], limit: u64, ok: &str) {
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
     let mut child = Command::new("node")
         .arg(root().join("web-ui/e2e").join(script))
         .arg(format!("http://{addr}"))
