@@ -706,7 +706,14 @@ fn kubectl_patch_of_any_type_and_replace_are_recorded_and_replay() {
     // started is over (while it runs, the controller's status writes move the
     // resourceVersion, and a replace of an older copy is a Conflict, as on a real cluster).
     c.http("POST", "/control/play?speed=max");
-    c.ok(&["rollout", "status", dep, "-n", "live-coding", "--timeout=120s"]);
+    c.ok(&[
+        "rollout",
+        "status",
+        dep,
+        "-n",
+        "live-coding",
+        "--timeout=120s",
+    ]);
     c.http("POST", "/control/pause");
     let mut obj: serde_json::Value =
         serde_json::from_str(&c.ok(&["get", dep, "-n", "live-coding", "-o", "json"])).unwrap();
