@@ -13,6 +13,7 @@
 pub mod catalog;
 mod cluster;
 pub mod compare;
+pub mod conn;
 mod driver;
 pub mod guard;
 pub mod kube_api;
@@ -74,6 +75,10 @@ pub fn router(state: AppState) -> Router {
         .merge(kube_api::routes())
         .merge(routes::scenario::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            conn::limit,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::check,
@@ -165,7 +170,8 @@ pub fn sandbox_at(opts: &ServeOptions, epoch: Option<i64>) -> Result<Sandbox, Sa
 /// Serves `state` on an already bound listener until the process ends (tests use this).
 pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     let _ = state.scenarios.addr.set(listener.local_addr()?);
-    axum::serve(listener, router(state)).await
+    let limits = state.conn.clone();
+    conn::serve_connections(listener, router(state), &limits, std::future::pending()).await
 }
 
 /// Runs `kubesim serve` until Ctrl-C; `ready` is called with the bound address.
@@ -204,15 +210,15 @@ pub async fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result
     let node_ports = node_ports::spawn(state.clone(), addr.ip());
     let state_for_shutdown = state.clone();
     ready(addr);
-    let result = axum::serve(listener, router(state))
-        .with_graceful_shutdown({
-            let shutdown = state_for_shutdown.shutdown.clone();
-            async move {
-                let _ = tokio::signal::ctrl_c().await;
-                let _ = shutdown.send(true);
-            }
-        })
-        .await;
+    let limits = state.conn.clone();
+    let result = conn::serve_connections(listener, router(state), &limits, {
+        let shutdown = state_for_shutdown.shutdown.clone();
+        async move {
+            let _ = tokio::signal::ctrl_c().await;
+            let _ = shutdown.send(true);
+        }
+    })
+    .await;
     driver.abort();
     node_ports.abort();
     result.map_err(ServeError::Serve)
