@@ -77,6 +77,10 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            scenario_ui::save_after,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             conn::limit,
         ))
         .layer(axum::middleware::from_fn_with_state(
