@@ -16,6 +16,7 @@ pub mod compare;
 pub mod conn;
 mod driver;
 pub mod guard;
+mod journal;
 pub mod kube_api;
 mod markdown;
 pub mod node_ports;
@@ -78,6 +79,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             scenario_ui::save_after,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            journal::save_after,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -190,18 +195,46 @@ pub async fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result
         .map_or(sim_core::sim::DEFAULT_EPOCH_UNIX_MS, |d| {
             d.as_millis() as i64
         });
-    let sb = sandbox_at(&opts, Some(wall_ms - setup))?;
-    let state = AppState::new(sb, opts.title.as_deref().unwrap_or("default demo"))
+    let epoch = Some(wall_ms - setup);
+    let progress = progress::Progress::from_env();
+    // The sandbox's journal, beside the scenarios' progress: the last server's actions,
+    // replayed, when there are any.
+    let journal = progress.as_ref().map(|p| {
+        journal::Journal::in_dir(p.dir(), opts.scenario.as_deref().unwrap_or(DEMO), opts.seed)
+    });
+    let restored = journal.as_ref().and_then(|j| j.restore(epoch));
+    let sb = match restored {
+        Some(Ok(mut sb)) => {
+            sb.speed = if opts.speed > 0.0 {
+                Speed::Times(opts.speed)
+            } else {
+                Speed::Paused
+            };
+            sb
+        }
+        Some(Err(e)) => {
+            eprintln!(
+                "kubesim: the sandbox's journal could not be replayed ({e}); starting afresh"
+            );
+            sandbox_at(&opts, epoch)?
+        }
+        None => sandbox_at(&opts, epoch)?,
+    };
+    let mut state = AppState::new(sb, opts.title.as_deref().unwrap_or("default demo"))
         .with_guard(opts.guard.clone());
+    if let Some(j) = journal {
+        state = state.with_journal(j);
+        if let Some(j) = state.journal.clone() {
+            journal::sync(&state, &j);
+        }
+    }
     if let Some(dir) = &opts.scenarios {
         state
             .scenarios
             .use_dir(dir)
             .map_err(ServeError::Scenarios)?;
     }
-    state
-        .scenarios
-        .keep_progress(progress::Progress::from_env());
+    state.scenarios.keep_progress(progress);
     let listener = tokio::net::TcpListener::bind(opts.addr)
         .await
         .map_err(|source| ServeError::Bind {

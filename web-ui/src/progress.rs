@@ -173,6 +173,11 @@ impl Progress {
         Some(Progress { dir })
     }
 
+    /// The folder.
+    pub(crate) fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
     /// Progress kept in `dir` (tests).
     #[cfg(test)]
     pub(crate) fn in_dir(dir: &std::path::Path) -> Progress {

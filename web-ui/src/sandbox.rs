@@ -101,6 +101,13 @@ pub struct Revision {
     edits: u64,
 }
 
+impl Revision {
+    /// Whether both are revisions of the same sandbox (not one replaced by another).
+    pub fn same_sandbox(self, other: Revision) -> bool {
+        self.id == other.id
+    }
+}
+
 /// A running sandbox.
 #[derive(Debug)]
 pub struct Sandbox {
@@ -235,6 +242,34 @@ impl Sandbox {
         }
         sb.speed = Speed::Paused;
         Ok(sb)
+    }
+
+    /// A sandbox from `scenario` with `actions` replayed up to the end of the last one (a
+    /// journal read back after the server stopped).
+    pub fn restore(
+        scenario: &str,
+        seed: Option<u64>,
+        epoch: Option<i64>,
+        actions: Vec<Logged>,
+    ) -> Result<Sandbox, SandboxError> {
+        let mut sb = Sandbox::with_epoch(scenario, seed, epoch)?;
+        let end = actions.last().map(|a| a.end);
+        sb.actions = actions;
+        if let Some(end) = end {
+            sb.furthest = sb.furthest.max(end);
+            sb.run_to(end);
+        }
+        Ok(sb)
+    }
+
+    /// The scenario text this sandbox started from.
+    pub fn scenario(&self) -> &str {
+        &self.scenario
+    }
+
+    /// The seed it was given, if any.
+    pub fn seed(&self) -> Option<u64> {
+        self.seed
     }
 
     /// This sandbox and how often its history changed (an action recorded, a scrub back): an

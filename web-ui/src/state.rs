@@ -45,6 +45,8 @@ pub struct AppState {
     pub(crate) conn: Arc<ConnLimits>,
     /// The streams each client holds.
     pub(crate) streams: Arc<conn::Streams>,
+    /// The sandbox's action log on disk, when kept ([`crate::journal`]).
+    pub(crate) journal: Option<Arc<Mutex<crate::journal::Journal>>>,
 }
 
 /// Where NodePorts listen, and each one's state.
@@ -74,7 +76,14 @@ impl AppState {
             guard: Arc::default(),
             conn: Arc::default(),
             streams: Arc::default(),
+            journal: None,
         }
+    }
+
+    /// The same state keeping the sandbox's actions in `journal`.
+    pub(crate) fn with_journal(mut self, journal: crate::journal::Journal) -> AppState {
+        self.journal = Some(Arc::new(Mutex::new(journal)));
+        self
     }
 
     /// The same state with other connection limits (tests use small ones).
