@@ -93,8 +93,10 @@ impl Journal {
         ))
     }
 
-    /// Brings the journal up to date with `sb` and `fsync`s it.
-    pub(crate) fn sync(&mut self, sb: &Sandbox) -> std::io::Result<()> {
+    /// What must be written to bring the journal up to date with `sb`: computed under the
+    /// sandbox's lock (a copy of what is new), written after it is released ([`Journal::write`]),
+    /// so the sandbox never waits for the disk.
+    pub(crate) fn plan(&self, sb: &Sandbox) -> std::io::Result<Plan> {
         let rev = sb.revision();
         let actions = &sb.actions;
         let from = match &self.written {
@@ -108,25 +110,18 @@ impl Journal {
             }
             _ => None,
         };
-        let mut out = Vec::new();
         let nothing =
             actions.is_empty() && sb.scenario() == self.startup.0 && sb.seed() == self.startup.1;
-        match from {
-            Some(n) if n == actions.len() => {}
-            None if nothing => {
-                // Nothing to keep: no file (a server that is only looked at writes nothing).
-                match std::fs::remove_file(&self.path) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-                    _ => {}
-                }
-            }
+        let mut out = Vec::new();
+        let how = match from {
+            Some(n) if n == actions.len() => How::Nothing,
+            // Nothing to keep: no file (a server that is only looked at writes nothing).
+            None if nothing => How::Remove,
             Some(n) => {
                 for a in &actions[n..] {
                     line(&mut out, a)?;
                 }
-                let mut f = std::fs::OpenOptions::new().append(true).open(&self.path)?;
-                f.write_all(&out)?;
-                f.sync_data()?;
+                How::Append(out)
             }
             None => {
                 let start = Line::Start {
@@ -138,6 +133,29 @@ impl Journal {
                 for a in actions {
                     line(&mut out, a)?;
                 }
+                How::Rewrite(out)
+            }
+        };
+        Ok(Plan {
+            how,
+            written: (rev, actions.len(), actions.last().cloned()),
+        })
+    }
+
+    /// Writes a [`Plan`] and `fsync`s it.
+    pub(crate) fn write(&mut self, plan: Plan) -> std::io::Result<()> {
+        match plan.how {
+            How::Nothing => {}
+            How::Remove => match std::fs::remove_file(&self.path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            },
+            How::Append(out) => {
+                let mut f = std::fs::OpenOptions::new().append(true).open(&self.path)?;
+                f.write_all(&out)?;
+                f.sync_data()?;
+            }
+            How::Rewrite(out) => {
                 if let Some(dir) = self.path.parent() {
                     std::fs::create_dir_all(dir)?;
                 }
@@ -151,9 +169,22 @@ impl Journal {
                 }
             }
         }
-        self.written = Some((rev, actions.len(), actions.last().cloned()));
+        self.written = Some(plan.written);
         Ok(())
     }
+}
+
+/// What a sync writes ([`Journal::plan`]).
+pub(crate) struct Plan {
+    how: How,
+    written: (Revision, usize, Option<Logged>),
+}
+
+enum How {
+    Nothing,
+    Remove,
+    Append(Vec<u8>),
+    Rewrite(Vec<u8>),
 }
 
 fn line(out: &mut Vec<u8>, a: &Logged) -> std::io::Result<()> {
@@ -217,10 +248,13 @@ pub(crate) async fn save_after(State(st): State<AppState>, req: Request, next: N
     res
 }
 
-/// Syncs `journal` with the sandbox; a failure is reported and the next sync rewrites it.
+/// Syncs `journal` with the sandbox (the sandbox locked only to copy what is new, the
+/// journal for the whole sync, so syncs are in order); a failure is reported and the next
+/// sync rewrites it.
 pub(crate) fn sync(st: &AppState, journal: &Arc<Mutex<Journal>>) {
     let mut j = journal.lock().unwrap_or_else(|e| e.into_inner());
-    let result = j.sync(&st.sb());
+    let plan = j.plan(&st.sb());
+    let result = plan.and_then(|p| j.write(p));
     if let Err(e) = result {
         eprintln!(
             "kubesim: the sandbox's journal {} could not be written: {e}",

@@ -29,6 +29,14 @@ pub(crate) struct Progress {
     dir: PathBuf,
 }
 
+/// What a save writes ([`Progress::plan`]).
+pub(crate) struct Plan {
+    path: PathBuf,
+    rewrite: bool,
+    out: Vec<u8>,
+    now: Written,
+}
+
 /// What a file held before it was a journal (`ID-HASH.json`); still read.
 #[derive(Debug, Serialize, Deserialize)]
 struct File {
@@ -191,16 +199,16 @@ impl Progress {
         self.dir.join(format!("{id}-{hash:016x}.jsonl"))
     }
 
-    /// Brings `run`'s journal up to date and `fsync`s it: appends what is new since
-    /// `written` (what the last save left on disk), or rewrites it whole when there is no
-    /// `written` or the log was cut back. Returns what is on disk now.
-    pub(crate) fn save(
+    /// What must be written to bring `run`'s journal up to date: what is new since
+    /// `written` (what the last save left on disk), or the whole journal when there is no
+    /// `written` or the log was cut back. Computed under the run's lock; [`Progress::write`]
+    /// writes it after the lock is released, so the run never waits for the disk.
+    pub(crate) fn plan(
         &self,
         id: &str,
         run: &ScenarioRun,
         written: Option<&Written>,
-    ) -> std::io::Result<Written> {
-        use std::io::Write;
+    ) -> std::io::Result<Plan> {
         let marks = (run.hints.clone(), run.passed.iter().copied().collect());
         let now = Written {
             len: run.log.len(),
@@ -213,14 +221,25 @@ impl Progress {
                 && (w.len == 0 || run.log.get(w.len - 1) == w.last.as_ref())
                 && path.is_file()
         });
-        let Some(w) = appendable else {
-            self.rewrite(&path, run)?;
-            return Ok(now);
-        };
-        if *w == now {
-            return Ok(now);
-        }
         let mut out = Vec::new();
+        let Some(w) = appendable else {
+            for e in &run.log {
+                line(&mut out, &Line::Entry { entry: e.into() })?;
+            }
+            line(
+                &mut out,
+                &Line::Marks {
+                    hints: marks.0,
+                    passed: marks.1,
+                },
+            )?;
+            return Ok(Plan {
+                path,
+                rewrite: true,
+                out,
+                now,
+            });
+        };
         for e in &run.log[w.len..] {
             line(&mut out, &Line::Entry { entry: e.into() })?;
         }
@@ -233,39 +252,39 @@ impl Progress {
                 },
             )?;
         }
-        let mut f = std::fs::OpenOptions::new().append(true).open(&path)?;
-        f.write_all(&out)?;
-        f.sync_data()?;
-        Ok(now)
+        Ok(Plan {
+            path,
+            rewrite: false,
+            out,
+            now,
+        })
     }
 
-    /// Writes `run`'s whole journal aside, `fsync`ed, then renames it over the old one (a
-    /// crash leaves one or the other, never half of one).
-    fn rewrite(&self, path: &std::path::Path, run: &ScenarioRun) -> std::io::Result<()> {
+    /// Writes a [`Plan`] and `fsync`s it: appended, or (a rewrite) aside, `fsync`ed, then
+    /// renamed over the old journal, so a crash leaves one or the other, never half of one.
+    /// Returns what is on disk now.
+    pub(crate) fn write(&self, plan: Plan) -> std::io::Result<Written> {
         use std::io::Write;
-        let mut out = Vec::new();
-        for e in &run.log {
-            line(&mut out, &Line::Entry { entry: e.into() })?;
+        if !plan.rewrite {
+            if !plan.out.is_empty() {
+                let mut f = std::fs::OpenOptions::new().append(true).open(&plan.path)?;
+                f.write_all(&plan.out)?;
+                f.sync_data()?;
+            }
+            return Ok(plan.now);
         }
-        line(
-            &mut out,
-            &Line::Marks {
-                hints: run.hints.clone(),
-                passed: run.passed.iter().copied().collect(),
-            },
-        )?;
         std::fs::create_dir_all(&self.dir)?;
-        let tmp = path.with_extension("tmp");
+        let tmp = plan.path.with_extension("tmp");
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&out)?;
+        f.write_all(&plan.out)?;
         f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
+        std::fs::rename(&tmp, &plan.path)?;
         // The rename itself is durable once the folder is.
         if let Ok(d) = std::fs::File::open(&self.dir) {
             let _ = d.sync_all();
         }
-        let _ = std::fs::remove_file(path.with_extension("json"));
-        Ok(())
+        let _ = std::fs::remove_file(plan.path.with_extension("json"));
+        Ok(plan.now)
     }
 
     /// The progress saved for this version of scenario `id`, if any (an unreadable file is

@@ -371,11 +371,13 @@ fn start_page(id: &str, summary: &crate::catalog::Summary) -> Response {
     axum::response::Html(html).into_response()
 }
 
-/// Brings `slot`'s journal up to date; a failure is reported and the next save rewrites it.
+/// Brings `slot`'s journal up to date (the run locked only to copy what is new, `saved` for
+/// the whole save, so saves are in order); a failure is reported and the next save rewrites
+/// it.
 fn save(p: &Progress, id: &str, slot: &Slot) {
-    let run = slot.lock();
     let mut saved = slot.saved.lock().unwrap_or_else(|e| e.into_inner());
-    match p.save(id, &run, saved.as_ref()) {
+    let plan = p.plan(id, &slot.lock(), saved.as_ref());
+    match plan.and_then(|plan| p.write(plan)) {
         Ok(w) => *saved = Some(w),
         Err(e) => {
             if saved.is_some() {
