@@ -136,20 +136,8 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, DurationError> {
     if s.parse::<f64>().is_ok() && s.chars().all(|c| c.is_ascii_digit() || c == '.') {
         return Err(DurationError::NoUnit(s.to_string()));
     }
-    parse_units(s)
-        .ok_or_else(|| DurationError::Invalid(text.to_string()))?
-        .checked(text)
-}
-
-/// Like [`parse_duration`], but a bare number means seconds: for callers whose field is
-/// documented in seconds (a form's number box), never for scripts or scenarios.
-pub fn parse_duration_or_secs(text: &str) -> Result<SimDuration, DurationError> {
-    let s = text.trim();
-    match s.parse::<f64>() {
-        Ok(n) if n >= 0.0 && n.is_finite() => (n * 1000.0).checked(text),
-        Ok(_) => Err(DurationError::Invalid(text.to_string())),
-        Err(_) => parse_duration(text),
-    }
+    let ms = parse_units(s).ok_or_else(|| DurationError::Invalid(text.to_string()))?;
+    checked_millis(ms, text)
 }
 
 /// The total of `1h30m`-style text in milliseconds, or `None` when it is not such text.
@@ -185,17 +173,11 @@ fn parse_units(s: &str) -> Option<f64> {
 
 /// Milliseconds as a [`SimDuration`], refused beyond [`MAX_DURATION`] (this is where
 /// `99999999999999999999h` would otherwise saturate).
-trait CheckedMillis {
-    fn checked(self, text: &str) -> Result<SimDuration, DurationError>;
-}
-
-impl CheckedMillis for f64 {
-    fn checked(self, text: &str) -> Result<SimDuration, DurationError> {
-        if !self.is_finite() || self > MAX_DURATION.0 as f64 {
-            return Err(DurationError::TooLong(text.trim().to_string()));
-        }
-        Ok(SimDuration(self.round() as u64))
+fn checked_millis(ms: f64, text: &str) -> Result<SimDuration, DurationError> {
+    if !ms.is_finite() || ms > MAX_DURATION.0 as f64 {
+        return Err(DurationError::TooLong(text.trim().to_string()));
     }
+    Ok(SimDuration(ms.round() as u64))
 }
 
 /// A queue of timed items; items due at the same instant come out in the order they went in.
@@ -296,30 +278,32 @@ mod tests {
     }
 
     #[test]
-    fn a_bare_number_needs_a_unit_except_where_seconds_are_documented() {
+    fn a_bare_number_needs_a_unit() {
         assert_eq!(parse_duration("5"), Err(DurationError::NoUnit("5".into())));
         assert_eq!(
             parse_duration("5").unwrap_err().to_string(),
             "invalid duration \"5\": a number needs a unit (5s, 5m, 5h or 5ms)"
         );
-        assert_eq!(parse_duration_or_secs("30"), Ok(SimDuration(30_000)));
-        assert_eq!(parse_duration_or_secs("1m"), Ok(SimDuration(60_000)));
-        assert!(parse_duration_or_secs("-1").is_err());
+        assert_eq!(
+            parse_duration("1.5"),
+            Err(DurationError::NoUnit("1.5".into()))
+        );
     }
 
     #[test]
     fn huge_durations_are_refused_not_saturated() {
-        for big in ["99999999999999999999h", "366d", "9999999999999999999999"] {
+        for big in [
+            "99999999999999999999h",
+            "366d",
+            "8761h",
+            "9999999999999999999999ms",
+        ] {
             assert!(
-                matches!(parse_duration_or_secs(big), Err(DurationError::TooLong(_))),
+                matches!(parse_duration(big), Err(DurationError::TooLong(_))),
                 "{big}: {:?}",
-                parse_duration_or_secs(big)
+                parse_duration(big)
             );
         }
-        assert!(matches!(
-            parse_duration("99999999999999999999h"),
-            Err(DurationError::TooLong(_))
-        ));
     }
 
     #[test]
