@@ -142,6 +142,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// A script's error as compilers print theirs: `FILE:LINE: MESSAGE`.
+fn located(path: &Path, e: &script::ScriptError) -> String {
+    match e.located() {
+        (Some(line), message) => format!("{}:{line}: {message}", path.display()),
+        (None, message) => format!("{}: {message}", path.display()),
+    }
+}
+
 fn real_main() -> Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
@@ -163,8 +171,15 @@ fn real_main() -> Result<ExitCode> {
                     std::fs::read(file).with_context(|| format!("cannot read module {file}"))?;
                 programs = programs.with_module(name, &bytes);
             }
-            let text = std::fs::read_to_string(&path)
+            let bytes = std::fs::read(&path)
                 .with_context(|| format!("cannot read script {}", path.display()))?;
+            let text = match script::from_utf8(&bytes) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("{}", located(&path, &e));
+                    return Ok(ExitCode::from(1));
+                }
+            };
             let dir = Dir(path.parent().map(Path::to_path_buf).unwrap_or_default());
             let opts = RunOptions {
                 seed,
@@ -178,7 +193,7 @@ fn real_main() -> Result<ExitCode> {
                 programs: Some(std::sync::Arc::new(programs)),
                 every_request,
             };
-            let (out, err) = match script::run(&text, opts, &dir) {
+            let (out, err) = match script::run(text, opts, &dir) {
                 Ok(out) => (out, None),
                 Err((out, e)) => (out, Some(e)),
             };
@@ -194,7 +209,7 @@ fn real_main() -> Result<ExitCode> {
             }
             stdout.flush()?;
             if let Some(e) = err {
-                eprintln!("kubesim: {}: {e}", path.display());
+                eprintln!("{}", located(&path, &e));
                 return Ok(ExitCode::from(1));
             }
             Ok(ExitCode::SUCCESS)

@@ -52,14 +52,7 @@ pub(crate) enum ScenarioCommand {
 /// carry over.
 fn import(dir: &Path) -> Result<scenarios::killercoda::Imported> {
     let read = |rel: &str| -> Result<String, String> {
-        let p = Path::new(rel);
-        if p.is_absolute()
-            || p.components()
-                .any(|c| matches!(c, std::path::Component::ParentDir))
-        {
-            return Err("only paths inside the scenario's folder can be read".into());
-        }
-        std::fs::read_to_string(dir.join(p)).map_err(|e| e.to_string())
+        scenarios::folder::read_inside(dir, rel).map_err(|e| e.to_string())
     };
     scenarios::killercoda::import(&read).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))
 }

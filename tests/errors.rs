@@ -183,3 +183,62 @@ fn a_failing_change_stops_the_run_but_a_failing_read_does_not() {
     );
     assert!(!out.transcript.contains("$ kubectl get pods\n"));
 }
+
+/// `kubesim run` refuses a script it cannot run sensibly before anything runs, as compilers
+/// do: `FILE:LINE: MESSAGE` on stderr, exit code 1, nothing on stdout.
+#[test]
+fn kubesim_run_refuses_bad_scripts_with_file_and_line() {
+    let dir = std::env::temp_dir().join(format!("kubesim-run-refused-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases: [(&str, &[u8], usize, &str); 6] = [
+        ("empty", b"", 1, "the script is empty"),
+        (
+            "no-unit",
+            b"steps:\n  - echo: hi\n  - advance: 5\n",
+            3,
+            "a number needs a unit",
+        ),
+        (
+            "zero-nodes",
+            b"cluster: {nodes: 0}\nsteps:\n  - echo: hi\n",
+            1,
+            "at least one node",
+        ),
+        (
+            "many-nodes",
+            b"cluster: {nodes: 1000000}\nsteps:\n  - echo: hi\n",
+            1,
+            "limit of 5000",
+        ),
+        (
+            "module",
+            b"images:\n  x:\n    module: no-such-module\nsteps:\n  - echo: hi\n",
+            3,
+            "no worker module \"no-such-module\"",
+        ),
+        (
+            "utf8",
+            b"steps:\n  - echo: ok\n  - echo: caf\xe9\n",
+            3,
+            "invalid UTF-8",
+        ),
+    ];
+    for (name, text, line, message) in cases {
+        let file = dir.join(format!("{name}.yaml"));
+        std::fs::write(&file, text).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubesim"))
+            .arg("run")
+            .arg(&file)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {stderr}");
+        assert!(out.stdout.is_empty(), "{name}: nothing ran");
+        let want = format!("{}:{line}: ", file.display());
+        assert!(
+            stderr.starts_with(&want) && stderr.contains(message),
+            "{name}: {stderr}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -8,6 +8,7 @@
 //! [`list`].
 
 pub mod check;
+pub mod folder;
 pub mod format;
 pub mod killercoda;
 pub mod runner;

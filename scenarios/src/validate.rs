@@ -81,6 +81,31 @@ pub fn validate(text: &str) -> (Option<Scenario>, Vec<Diagnostic>) {
             "a scenario needs at least one step".into(),
         ));
     }
+    if let Err(message) = scenario.setup.cluster.check(&sim_core::Limits::default()) {
+        let line = text
+            .lines()
+            .position(|l| l.contains("nodes:"))
+            .map(|i| i + 1);
+        out.push(Diagnostic::error(line, format!("setup.{message}")));
+    }
+    // Every duration has a unit and stays within the script's bounds, as in a run script.
+    let mut durations = |steps: &[sim_core::script::StepSpec], line, place: &str| {
+        for (i, s) in steps.iter().enumerate() {
+            if let Err(e) = sim_core::script::Budget::default().take(s) {
+                out.push(Diagnostic::error(line, format!("{place} {}: {e}", i + 1)));
+            }
+        }
+    };
+    durations(&scenario.setup.steps, None, "setup step");
+    for (si, step) in scenario.steps.iter().enumerate() {
+        let line = step_line(text, si);
+        let place = format!("step {} ({:?})", si + 1, step.title);
+        durations(&step.actions, line, &format!("{place}: action"));
+        durations(&step.solution, line, &format!("{place}: solution step"));
+        for e in &step.events {
+            durations(&e.actions, line, &format!("{place}: event action"));
+        }
+    }
     let mut check_n = 0;
     let mut when_n = 0;
     for (si, step) in scenario.steps.iter().enumerate() {
@@ -254,6 +279,28 @@ steps:
             lines
                 .iter()
                 .any(|l| l.starts_with("3: warning: step 1 (\"one\") has no hints")),
+            "{lines:?}"
+        );
+    }
+
+    #[test]
+    fn zero_nodes_and_bare_durations_are_errors() {
+        let text = format!("setup:\n  cluster: {{nodes: 0}}\n{GOOD}").replace(
+            "      - kubectl: scale deployment/b -n a --replicas=10\n",
+            "      - kubectl: scale deployment/b -n a --replicas=10\n      - advance: 30\n",
+        );
+        let (_, d) = validate(&text);
+        let lines: Vec<String> = d.iter().map(|d| d.to_string()).collect();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("setup.cluster.nodes: a cluster needs at least one node")),
+            "{lines:?}"
+        );
+        assert!(
+            lines.iter().any(|l| l.contains(
+                "solution step 2: advance: invalid duration \"30\": a number needs a unit"
+            )),
             "{lines:?}"
         );
     }

@@ -108,6 +108,7 @@ struct RawStep {
 impl<'de> Deserialize<'de> for StepSpec {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let r = RawStep::deserialize(d)?;
+        // A number is kept as written, so the check before the run says it lacks a unit.
         let advance = r.advance.map(|v| match v {
             serde_yaml::Value::String(s) => s,
             serde_yaml::Value::Number(n) => n.to_string(),
@@ -185,12 +186,163 @@ pub struct RunOutput {
     pub tracer: Tracer,
 }
 
-/// Parses a script.
+impl ScriptError {
+    /// The 1-based line the error points at, when known, and its message without it: the
+    /// CLI prints `FILE:LINE: MESSAGE`.
+    pub fn located(&self) -> (Option<usize>, String) {
+        match self {
+            ScriptError::Parse { line, message } => (*line, message.clone()),
+            ScriptError::Step {
+                step,
+                line,
+                message,
+            } => (
+                Some(*line).filter(|l| *l > 0),
+                format!("step {step} failed: {message}"),
+            ),
+        }
+    }
+}
+
+/// The most steps a script (or an imported run, recorded actions included) may have.
+pub const MAX_STEPS: usize = 100_000;
+
+/// The most virtual time a script's steps may ask for (every `advance` plus every
+/// `waitFor` timeout): 30 days, checked before anything runs, so an import or a script cannot
+/// keep the machine busy for ever.
+pub const MAX_VIRTUAL_TIME: SimDuration = SimDuration(30 * 86_400_000);
+
+/// What a script's steps have asked for so far, against [`MAX_STEPS`] and
+/// [`MAX_VIRTUAL_TIME`]; an imported run's recorded actions continue its scenario's budget.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Budget {
+    /// Steps counted.
+    pub steps: usize,
+    /// Virtual time asked for.
+    pub virtual_time: SimDuration,
+}
+
+impl Budget {
+    /// Counts one step: its durations must have a unit, and the totals stay within bounds.
+    pub fn take(&mut self, step: &StepSpec) -> Result<(), String> {
+        self.steps += 1;
+        if self.steps > MAX_STEPS {
+            return Err(format!(
+                "too many steps: at most {MAX_STEPS} in a script or an imported run"
+            ));
+        }
+        let asks = match step {
+            StepSpec::Advance(d) => parse_duration(d).map_err(|e| format!("advance: {e}"))?,
+            StepSpec::WaitFor(w) => parse_duration(w.timeout.as_deref().unwrap_or("10m"))
+                .map_err(|e| format!("waitFor.timeout: {e}"))?,
+            _ => SimDuration(0),
+        };
+        self.virtual_time = SimDuration(self.virtual_time.0.saturating_add(asks.0));
+        if self.virtual_time > MAX_VIRTUAL_TIME {
+            return Err(format!(
+                "the steps ask for {} of virtual time so far, more than the limit of 30 days ({MAX_VIRTUAL_TIME})",
+                self.virtual_time
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl ClusterSpec {
+    /// The node count is at least one and within `limits` (checked before any node is built,
+    /// so `nodes: 1000000` costs nothing).
+    pub fn check(&self, limits: &crate::sim::Limits) -> Result<(), String> {
+        let n = match &self.nodes {
+            None => return Ok(()),
+            Some(NodesSpec::Count(n)) => *n as usize,
+            Some(NodesSpec::List(l)) => l.len(),
+        };
+        if n == 0 {
+            return Err("cluster.nodes: a cluster needs at least one node".into());
+        }
+        if n > limits.nodes {
+            return Err(format!(
+                "cluster.nodes: {n} nodes is more than the sandbox's limit of {}",
+                limits.nodes
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Parses a script and checks it before anything runs: the cluster's size, every duration
+/// (with a unit), the number of steps and the virtual time they ask for; every error with its
+/// line.
 pub fn parse(text: &str) -> Result<Script, ScriptError> {
-    serde_yaml::from_str::<Script>(text).map_err(|e| ScriptError::Parse {
-        line: e.location().map(|l| l.line()),
-        message: e.to_string(),
+    parse_with_budget(text).map(|(s, _)| s)
+}
+
+/// [`parse`], also returning what the steps asked for (an import continues it).
+pub fn parse_with_budget(text: &str) -> Result<(Script, Budget), ScriptError> {
+    if text
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        return Err(ScriptError::Parse {
+            line: Some(1),
+            message: "the script is empty: it needs at least `steps:` (see docs/scripts.md)".into(),
+        });
+    }
+    let script = serde_yaml::from_str::<Script>(text).map_err(yaml_error)?;
+    script
+        .cluster
+        .check(&crate::sim::Limits::default())
+        .map_err(|message| ScriptError::Parse {
+            line: key_line(text, "nodes:"),
+            message,
+        })?;
+    let lines = step_lines(text);
+    let mut budget = Budget::default();
+    for (i, step) in script.steps.iter().enumerate() {
+        budget.take(step).map_err(|message| ScriptError::Parse {
+            line: lines.get(i).copied(),
+            message: format!("step {}: {message}", i + 1),
+        })?;
+    }
+    Ok((script, budget))
+}
+
+/// A YAML error as a script error: its line, and its message without the position.
+pub fn yaml_error(e: serde_yaml::Error) -> ScriptError {
+    let line = e.location().map(|l| l.line());
+    let mut message = e.to_string();
+    if let Some(l) = e.location() {
+        let suffix = format!(" at line {} column {}", l.line(), l.column());
+        if let Some(m) = message.strip_suffix(&suffix) {
+            message = m.to_string();
+        }
+    }
+    ScriptError::Parse { line, message }
+}
+
+/// A script's bytes as text; invalid UTF-8 is an error on the line it is found.
+pub fn from_utf8(bytes: &[u8]) -> Result<&str, ScriptError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let valid = &bytes[..e.valid_up_to()];
+        ScriptError::Parse {
+            line: Some(valid.iter().filter(|b| **b == b'\n').count() + 1),
+            message: format!(
+                "invalid UTF-8 (byte {} of the line): a script is UTF-8 text",
+                valid.len() - valid.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1) + 1
+            ),
+        }
     })
+}
+
+/// The 1-based line of the first line whose text starts with `key` (after indentation), for
+/// errors found after parsing.
+fn key_line(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            let t = l.trim_start().trim_start_matches("- ");
+            t.starts_with(key) || l.contains(&format!("{{{key}")) || l.contains(&format!(" {key}"))
+        })
+        .map(|i| i + 1)
 }
 
 /// The 1-based line of each step in the script's text.
@@ -228,7 +380,7 @@ pub fn step_lines(text: &str) -> Vec<usize> {
 }
 
 /// Every image that names a `module` names one the run has (when it runs workers at all).
-fn check_modules(script: &Script, opts: &RunOptions) -> Result<(), ScriptError> {
+fn check_modules(text: &str, script: &Script, opts: &RunOptions) -> Result<(), ScriptError> {
     let Some(programs) = &opts.programs else {
         return Ok(());
     };
@@ -237,7 +389,7 @@ fn check_modules(script: &Script, opts: &RunOptions) -> Result<(), ScriptError> 
             && !programs.has(m)
         {
             return Err(ScriptError::Parse {
-                line: None,
+                line: script_module_line(text, image, m),
                 message: format!(
                     "images.{image}.module: no worker module {m:?} (the built-in ones are credit-scoring-api, text-generator, clothes-gateway, clothes-model; add one with --module {m}=FILE.wasm)"
                 ),
@@ -245,6 +397,24 @@ fn check_modules(script: &Script, opts: &RunOptions) -> Result<(), ScriptError> 
         }
     }
     Ok(())
+}
+
+/// The line of the first `module: M` after image `image`'s key.
+fn script_module_line(text: &str, image: &str, m: &str) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let from = lines
+        .iter()
+        .position(|l| {
+            let key = l.trim_start().trim_start_matches(['"', '\'']);
+            key.starts_with(image)
+                && key[image.len()..]
+                    .trim_start_matches(['"', '\''])
+                    .starts_with(':')
+        })
+        .unwrap_or(0);
+    (from..lines.len())
+        .find(|&i| lines[i].contains("module:") && lines[i].contains(m))
+        .map(|i| i + 1)
 }
 
 /// Options of a run.
@@ -369,7 +539,16 @@ pub fn run(
     files: &dyn FileSource,
 ) -> Result<RunOutput, (RunOutput, ScriptError)> {
     let script = parse(text).map_err(|e| (RunOutput::default(), e))?;
-    check_modules(&script, &opts).map_err(|e| (RunOutput::default(), e))?;
+    if script.steps.is_empty() {
+        // A run without steps prints nothing and exits 0: almost certainly the wrong file.
+        let e = ScriptError::Parse {
+            line: Some(1),
+            message: "the script has no steps: a run needs at least one (see docs/scripts.md)"
+                .into(),
+        };
+        return Err((RunOutput::default(), e));
+    }
+    check_modules(text, &script, &opts).map_err(|e| (RunOutput::default(), e))?;
     let mut sim = build_sim(&script, &opts);
     let mut out = RunOutput::default();
     run_steps(&mut sim, text, &script, &opts, files, &mut out)
@@ -386,7 +565,7 @@ pub fn run_keeping_sim(
     files: &dyn FileSource,
 ) -> Result<(RunOutput, Sim), (RunOutput, ScriptError)> {
     let script = parse(text).map_err(|e| (RunOutput::default(), e))?;
-    check_modules(&script, &opts).map_err(|e| (RunOutput::default(), e))?;
+    check_modules(text, &script, &opts).map_err(|e| (RunOutput::default(), e))?;
     let mut sim = build_sim(&script, &opts);
     let mut out = RunOutput::default();
     run_steps(&mut sim, text, &script, &opts, files, &mut out)
@@ -665,6 +844,88 @@ mod tests {
         assert!(parse("sed: 1\n").is_err());
         assert!(parse("steps:\n  - advnce: 10s\n").is_err());
         assert!(parse("seed: 3\ncluster: {nodes: 2}\nsteps:\n  - advance: 10s\n").is_ok());
+    }
+
+    /// The line and message a script is refused with before it runs.
+    fn check_refused(text: &str, line: usize, message: &str) {
+        let e = match run(text, RunOptions::default(), &crate::kubectl::NoFiles) {
+            Ok(_) => panic!("{text:?} ran"),
+            Err((out, e)) => {
+                assert_eq!(out.transcript, "", "nothing ran");
+                e
+            }
+        };
+        let (at, got) = e.located();
+        assert_eq!(at, Some(line), "{text:?}: {got}");
+        assert!(got.contains(message), "{text:?}: {got}");
+    }
+
+    #[test]
+    fn scripts_are_checked_before_they_run() {
+        check_refused("", 1, "the script is empty");
+        check_refused("# only a comment\n\n", 1, "the script is empty");
+        check_refused("seed: 1\n", 1, "no steps");
+        check_refused(
+            "steps:\n  - echo: hi\n  - advance: 5\n",
+            3,
+            "advance: invalid duration \"5\": a number needs a unit (5s",
+        );
+        check_refused(
+            "cluster: {nodes: 0}\nsteps:\n  - echo: hi\n",
+            1,
+            "at least one node",
+        );
+        check_refused(
+            "seed: 1\ncluster:\n  nodes: 1000000\nsteps:\n  - echo: hi\n",
+            3,
+            "1000000 nodes is more than the sandbox's limit of 5000",
+        );
+        check_refused(
+            "steps:\n  - advance: 99999999999999999999h\n",
+            2,
+            "too long",
+        );
+        check_refused(
+            "steps:\n  - advance: 20d\n  - waitFor: {rollout: deployment/x, timeout: 11d}\n",
+            3,
+            "more than the limit of 30 days",
+        );
+        check_refused(
+            "steps:\n  - echo: a\n  - frob: 1\n",
+            3,
+            "unknown field `frob`",
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_refused_on_its_line() {
+        let e = from_utf8(b"steps:\n  - echo: caf\xe9\n").unwrap_err();
+        assert_eq!(e.located().0, Some(2));
+        assert_eq!(from_utf8(b"ok"), Ok("ok"));
+    }
+
+    #[test]
+    fn an_unknown_module_is_refused_on_its_line() {
+        #[derive(Debug)]
+        struct One;
+        impl crate::program::Programs for One {
+            fn program(&self, _: &str) -> Option<std::sync::Arc<dyn crate::program::Program>> {
+                None
+            }
+            fn has(&self, name: &str) -> bool {
+                name == "known"
+            }
+        }
+        let text =
+            "images:\n  a:\n    module: known\n  b:\n    module: nope\nsteps:\n  - echo: hi\n";
+        let opts = RunOptions {
+            programs: Some(std::sync::Arc::new(One)),
+            ..RunOptions::default()
+        };
+        let Err((_, e)) = run(text, opts, &crate::kubectl::NoFiles) else {
+            panic!("ran");
+        };
+        assert_eq!(e.located().0, Some(5), "{e}");
     }
 
     #[test]

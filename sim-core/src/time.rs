@@ -106,51 +106,78 @@ impl fmt::Display for SimDuration {
     }
 }
 
+/// The longest duration any script, scenario or form may write (a year): far beyond what a
+/// lesson needs, and far from where milliseconds would saturate.
+pub const MAX_DURATION: SimDuration = SimDuration(365 * 86_400_000);
+
 /// Why a duration string could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid duration {0:?}: expected a number with a unit, such as 90s, 10m, 1h30m or 500ms")]
-pub struct DurationError(pub String);
+pub enum DurationError {
+    /// Not a number followed by a unit.
+    #[error(
+        "invalid duration {0:?}: expected a number with a unit, such as 90s, 10m, 1h30m or 500ms"
+    )]
+    Invalid(String),
+    /// A bare number: seconds or minutes? Go's `time.ParseDuration` refuses it too.
+    #[error("invalid duration {0:?}: a number needs a unit ({0}s, {0}m, {0}h or {0}ms)")]
+    NoUnit(String),
+    /// Longer than [`MAX_DURATION`].
+    #[error("duration {0:?} is too long: at most 365d")]
+    TooLong(String),
+}
 
-/// Parses `90s`, `10m`, `1h30m`, `1.5s`, `500ms` (a bare number means seconds).
+/// Parses `90s`, `10m`, `1h30m`, `1.5s`, `500ms`, `2d` as Go's `time.ParseDuration` does (plus
+/// `d`): a number needs a unit, except `0`. At most [`MAX_DURATION`].
 pub fn parse_duration(text: &str) -> Result<SimDuration, DurationError> {
-    let err = || DurationError(text.to_string());
     let s = text.trim();
-    if s.is_empty() {
-        return Err(err());
+    if s == "0" {
+        return Ok(SimDuration(0));
     }
-    if let Ok(n) = s.parse::<f64>() {
-        return if n >= 0.0 {
-            Ok(SimDuration::from_secs_f64(n))
-        } else {
-            Err(err())
-        };
+    if s.parse::<f64>().is_ok() && s.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return Err(DurationError::NoUnit(s.to_string()));
+    }
+    let ms = parse_units(s).ok_or_else(|| DurationError::Invalid(text.to_string()))?;
+    checked_millis(ms, text)
+}
+
+/// The total of `1h30m`-style text in milliseconds, or `None` when it is not such text.
+fn parse_units(s: &str) -> Option<f64> {
+    if s.is_empty() {
+        return None;
     }
     let mut total = 0.0f64;
     let mut rest = s;
     while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(err)?;
+        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
         if num_len == 0 {
-            return Err(err());
+            return None;
         }
-        let n: f64 = rest[..num_len].parse().map_err(|_| err())?;
+        let n: f64 = rest[..num_len].parse().ok()?;
         rest = &rest[num_len..];
         let unit_len = rest
             .find(|c: char| c.is_ascii_digit() || c == '.')
             .unwrap_or(rest.len());
         let factor = match &rest[..unit_len] {
-            "ms" => 0.001,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            "d" => 86400.0,
-            _ => return Err(err()),
+            "ms" => 1.0,
+            "s" => 1_000.0,
+            "m" => 60_000.0,
+            "h" => 3_600_000.0,
+            "d" => 86_400_000.0,
+            _ => return None,
         };
         total += n * factor;
         rest = &rest[unit_len..];
     }
-    Ok(SimDuration::from_secs_f64(total))
+    Some(total)
+}
+
+/// Milliseconds as a [`SimDuration`], refused beyond [`MAX_DURATION`] (this is where
+/// `99999999999999999999h` would otherwise saturate).
+fn checked_millis(ms: f64, text: &str) -> Result<SimDuration, DurationError> {
+    if !ms.is_finite() || ms > MAX_DURATION.0 as f64 {
+        return Err(DurationError::TooLong(text.trim().to_string()));
+    }
+    Ok(SimDuration(ms.round() as u64))
 }
 
 /// A queue of timed items; items due at the same instant come out in the order they went in.
@@ -234,14 +261,48 @@ mod tests {
             ("1h30m", 5_400_000),
             ("1.5s", 1_500),
             ("500ms", 500),
-            ("30", 30_000),
+            ("0", 0),
             ("2m5s", 125_000),
+            ("2d", 172_800_000),
+            ("365d", MAX_DURATION.0),
         ];
         for (text, ms) in cases {
             assert_eq!(parse_duration(text), Ok(SimDuration(ms)), "{text}");
         }
-        for bad in ["", "ten", "5x", "-3", "m5"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
+        for bad in ["", "ten", "5x", "-3", "m5", "-3s"] {
+            assert!(
+                matches!(parse_duration(bad), Err(DurationError::Invalid(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bare_number_needs_a_unit() {
+        assert_eq!(parse_duration("5"), Err(DurationError::NoUnit("5".into())));
+        assert_eq!(
+            parse_duration("5").unwrap_err().to_string(),
+            "invalid duration \"5\": a number needs a unit (5s, 5m, 5h or 5ms)"
+        );
+        assert_eq!(
+            parse_duration("1.5"),
+            Err(DurationError::NoUnit("1.5".into()))
+        );
+    }
+
+    #[test]
+    fn huge_durations_are_refused_not_saturated() {
+        for big in [
+            "99999999999999999999h",
+            "366d",
+            "8761h",
+            "9999999999999999999999ms",
+        ] {
+            assert!(
+                matches!(parse_duration(big), Err(DurationError::TooLong(_))),
+                "{big}: {:?}",
+                parse_duration(big)
+            );
         }
     }
 

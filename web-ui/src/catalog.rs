@@ -15,7 +15,7 @@ use crate::markdown::markdown_inline;
 pub(crate) struct Course;
 
 /// Largest scenario file read from a folder.
-const MAX_FILE: u64 = 1 << 20;
+const MAX_FILE: u64 = scenarios::folder::MAX_FILE;
 
 /// One scenario file as listed.
 #[derive(Debug, Clone)]
@@ -185,7 +185,7 @@ pub(crate) fn read_files(
         if len > MAX_FILE {
             Err(format!("larger than {} KiB", MAX_FILE / 1024))
         } else {
-            std::fs::read_to_string(dir.join(name)).map_err(|e| format!("cannot read: {e}"))
+            read_inside(dir, name)
         }
     };
     stamps
@@ -195,9 +195,12 @@ pub(crate) fn read_files(
                 if sub.contains('/') {
                     return None;
                 }
-                let folder = dir.join(sub);
-                let text = scenarios::killercoda::import(&|path: &str| read_inside(&folder, path))
-                    .map(|i| i.yaml);
+                // Paths are resolved from `dir`, so a sub-folder that is itself a link out
+                // is refused too.
+                let text = scenarios::killercoda::import(&|path: &str| {
+                    read_inside(dir, &format!("{sub}/{path}"))
+                })
+                .map(|i| i.yaml);
                 return Some((name.clone(), text));
             }
             if name.contains('/') {
@@ -208,23 +211,47 @@ pub(crate) fn read_files(
         .collect()
 }
 
-/// A file of a Killercoda folder, by the path `index.json` gives; never outside the folder.
+/// A file of a scenario folder, by the path `index.json` gives (or a top-level file's name);
+/// never outside the folder, symlinks included.
 fn read_inside(folder: &FsPath, path: &str) -> Result<String, String> {
-    let rel = FsPath::new(path);
-    if rel.is_absolute()
-        || rel.components().any(|c| {
-            !matches!(
-                c,
-                std::path::Component::Normal(_) | std::path::Component::CurDir
-            )
-        })
-    {
-        return Err("only paths inside the scenario's folder can be read".into());
-    }
-    let p = folder.join(rel);
-    match std::fs::metadata(&p) {
-        Ok(m) if m.len() > MAX_FILE => Err(format!("larger than {} KiB", MAX_FILE / 1024)),
-        Ok(_) => std::fs::read_to_string(&p).map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
+    scenarios::folder::read_inside(folder, path).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A Killercoda step whose text is a link to a file outside the folder is listed as an
+    /// error, and the file is never read (it was shown as step text before).
+    #[cfg(unix)]
+    #[test]
+    fn a_link_out_of_the_folder_is_not_followed() {
+        let base = std::env::temp_dir().join(format!("kubesim-catalog-{}", std::process::id()));
+        let dir = base.join("course");
+        let kc = dir.join("kc");
+        std::fs::create_dir_all(kc.join("step1")).unwrap();
+        std::fs::write(base.join("passwd"), "root:x:0:0").unwrap();
+        std::fs::write(
+            kc.join("index.json"),
+            r#"{"title": "T", "details": {"steps": [{"title": "S", "text": "step1/text.md"}]}}"#,
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(base.join("passwd"), kc.join("step1/text.md")).unwrap();
+        std::os::unix::fs::symlink(base.join("passwd"), dir.join("linked.yaml")).unwrap();
+        let stamps = stamps(&dir).unwrap();
+        let files = read_files(&dir, &stamps);
+        let _ = std::fs::remove_dir_all(&base);
+        let (_, text) = files
+            .iter()
+            .find(|(n, _)| n == "kc/index.json")
+            .expect("listed");
+        let e = text.as_ref().unwrap_err();
+        assert!(e.contains("outside the scenario's folder"), "{e}");
+        assert!(
+            files
+                .iter()
+                .all(|(_, t)| !t.as_deref().unwrap_or("").contains("root:x")),
+            "{files:?}"
+        );
     }
 }

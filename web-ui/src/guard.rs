@@ -242,12 +242,15 @@ fn is_api(path: &str) -> bool {
 
 /// A refusal: a `Status` for the API (kubectl prints its message), one line of text
 /// elsewhere.
-fn refuse(path: &str, code: StatusCode, message: &str) -> Response {
+pub(crate) fn refuse(path: &str, code: StatusCode, message: &str) -> Response {
     if is_api(path) {
-        let reason = if code == StatusCode::UNAUTHORIZED {
-            "Unauthorized"
-        } else {
-            "Forbidden"
+        let reason = match code {
+            StatusCode::UNAUTHORIZED => "Unauthorized",
+            StatusCode::TOO_MANY_REQUESTS => "TooManyRequests",
+            StatusCode::REQUEST_TIMEOUT => "Timeout",
+            StatusCode::PAYLOAD_TOO_LARGE => "RequestEntityTooLarge",
+            StatusCode::BAD_REQUEST => "BadRequest",
+            _ => "Forbidden",
         };
         let body = serde_json::json!({
             "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",

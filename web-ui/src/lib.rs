@@ -13,8 +13,10 @@
 pub mod catalog;
 mod cluster;
 pub mod compare;
+pub mod conn;
 mod driver;
 pub mod guard;
+mod journal;
 pub mod kube_api;
 mod markdown;
 pub mod node_ports;
@@ -75,6 +77,18 @@ pub fn router(state: AppState) -> Router {
         .merge(kube_api::routes())
         .merge(routes::scenario::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            scenario_ui::save_after,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            journal::save_after,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            conn::limit,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::check,
@@ -166,7 +180,8 @@ pub fn sandbox_at(opts: &ServeOptions, epoch: Option<i64>) -> Result<Sandbox, Sa
 /// Serves `state` on an already bound listener until the process ends (tests use this).
 pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     let _ = state.scenarios.addr.set(listener.local_addr()?);
-    axum::serve(listener, router(state)).await
+    let limits = state.conn.clone();
+    conn::serve_connections(listener, router(state), &limits, std::future::pending()).await
 }
 
 /// Runs `kubesim serve` until Ctrl-C; `ready` is called with the bound address.
@@ -181,18 +196,46 @@ pub async fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result
         .map_or(sim_core::sim::DEFAULT_EPOCH_UNIX_MS, |d| {
             d.as_millis() as i64
         });
-    let sb = sandbox_at(&opts, Some(wall_ms - setup))?;
-    let state = AppState::new(sb, opts.title.as_deref().unwrap_or("default demo"))
+    let epoch = Some(wall_ms - setup);
+    let progress = progress::Progress::from_env();
+    // The sandbox's journal, beside the scenarios' progress: the last server's actions,
+    // replayed, when there are any.
+    let journal = progress.as_ref().map(|p| {
+        journal::Journal::in_dir(p.dir(), opts.scenario.as_deref().unwrap_or(DEMO), opts.seed)
+    });
+    let restored = journal.as_ref().and_then(|j| j.restore(epoch));
+    let sb = match restored {
+        Some(Ok(mut sb)) => {
+            sb.speed = if opts.speed > 0.0 {
+                Speed::Times(opts.speed)
+            } else {
+                Speed::Paused
+            };
+            sb
+        }
+        Some(Err(e)) => {
+            eprintln!(
+                "kubesim: the sandbox's journal could not be replayed ({e}); starting afresh"
+            );
+            sandbox_at(&opts, epoch)?
+        }
+        None => sandbox_at(&opts, epoch)?,
+    };
+    let mut state = AppState::new(sb, opts.title.as_deref().unwrap_or("default demo"))
         .with_guard(opts.guard.clone());
+    if let Some(j) = journal {
+        state = state.with_journal(j);
+        if let Some(j) = state.journal.clone() {
+            journal::sync(&state, &j);
+        }
+    }
     if let Some(dir) = &opts.scenarios {
         state
             .scenarios
             .use_dir(dir)
             .map_err(ServeError::Scenarios)?;
     }
-    state
-        .scenarios
-        .keep_progress(progress::Progress::from_env());
+    state.scenarios.keep_progress(progress);
     let listener = tokio::net::TcpListener::bind(opts.addr)
         .await
         .map_err(|source| ServeError::Bind {
@@ -205,15 +248,15 @@ pub async fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result
     let node_ports = node_ports::spawn(state.clone(), addr.ip());
     let state_for_shutdown = state.clone();
     ready(addr);
-    let result = axum::serve(listener, router(state))
-        .with_graceful_shutdown({
-            let shutdown = state_for_shutdown.shutdown.clone();
-            async move {
-                let _ = tokio::signal::ctrl_c().await;
-                let _ = shutdown.send(true);
-            }
-        })
-        .await;
+    let limits = state.conn.clone();
+    let result = conn::serve_connections(listener, router(state), &limits, {
+        let shutdown = state_for_shutdown.shutdown.clone();
+        async move {
+            let _ = tokio::signal::ctrl_c().await;
+            let _ = shutdown.send(true);
+        }
+    })
+    .await;
     driver.abort();
     node_ports.abort();
     result.map_err(ServeError::Serve)

@@ -85,6 +85,27 @@ pub enum SandboxError {
     /// The file is not YAML.
     #[error("not a kubesim run file: {0}")]
     Yaml(String),
+    /// Whoever asked for it went away before it was built (an import whose client left).
+    #[error("cancelled: the client went away")]
+    Cancelled,
+}
+
+/// Gives every sandbox built an identity, so "the sandbox changed" notices a replaced one.
+static SANDBOXES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Which sandbox, at which edit: two equal revisions are the same history (virtual time may
+/// have moved on, but nobody did anything). See [`Sandbox::revision`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Revision {
+    id: u64,
+    edits: u64,
+}
+
+impl Revision {
+    /// Whether both are revisions of the same sandbox (not one replaced by another).
+    pub fn same_sandbox(self, other: Revision) -> bool {
+        self.id == other.id
+    }
 }
 
 /// A running sandbox.
@@ -113,6 +134,8 @@ pub struct Sandbox {
     pub cells: crate::view::PodCells,
     /// The wall-clock shift the API last showed for this cluster.
     pub(crate) shown_shift: crate::kube_api::WallShift,
+    /// This sandbox's identity and how many times its history changed.
+    revision: Revision,
 }
 
 impl Sandbox {
@@ -148,12 +171,27 @@ impl Sandbox {
             epoch,
             cells: crate::view::PodCells::default(),
             shown_shift: Default::default(),
+            revision: Revision {
+                id: SANDBOXES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                edits: 0,
+            },
         })
     }
 
     /// Opens an exported run (or any `kubesim run` script): its setup runs at once, and its
     /// recorded actions become the log, replayed as virtual time reaches them.
     pub fn open(text: &str) -> Result<Sandbox, SandboxError> {
+        Sandbox::open_unless(text, &|| false)
+    }
+
+    /// [`Sandbox::open`], giving up with [`SandboxError::Cancelled`] between steps (and every
+    /// virtual minute of a long `advance`) once `cancelled` says so.
+    ///
+    /// The whole file is checked as a script first (`script::parse`: unknown steps, the
+    /// cluster's size, durations with units, at most `MAX_STEPS` steps and
+    /// `MAX_VIRTUAL_TIME`), so nothing is built for a file that would be refused.
+    pub fn open_unless(text: &str, cancelled: &dyn Fn() -> bool) -> Result<Sandbox, SandboxError> {
+        script::parse(text)?;
         let mut doc: Value =
             serde_yaml::from_str(text).map_err(|e| SandboxError::Yaml(e.to_string()))?;
         let mut recorded = Vec::new();
@@ -165,14 +203,22 @@ impl Sandbox {
             recorded = steps.split_off(mark);
             recorded.remove(0);
         }
+        let recorded = recorded
+            .into_iter()
+            .map(|step| {
+                serde_yaml::from_value::<StepSpec>(step)
+                    .map_err(|e| SandboxError::Yaml(format!("a recorded step: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let scenario =
             serde_yaml::to_string(&doc).map_err(|e| SandboxError::Yaml(e.to_string()))?;
         let mut sb = Sandbox::new(&scenario, None)?;
         // Replay while reading: a command that waits (delete, drain) moves the clock, and the
         // next `advance` counts from when it returned.
         for step in recorded {
-            let step: StepSpec = serde_yaml::from_value(step)
-                .map_err(|e| SandboxError::Yaml(format!("a recorded step: {e}")))?;
+            if cancelled() {
+                return Err(SandboxError::Cancelled);
+            }
             match step {
                 StepSpec::Act(action) => {
                     sb.act(action);
@@ -180,8 +226,14 @@ impl Sandbox {
                 StepSpec::Advance(d) => {
                     let d = sim_core::time::parse_duration(&d)
                         .map_err(|e| SandboxError::Yaml(e.to_string()))?;
-                    let t = sb.sim.now() + d;
-                    sb.run_to(t);
+                    let end = sb.sim.now() + d;
+                    while sb.sim.now() < end {
+                        if cancelled() {
+                            return Err(SandboxError::Cancelled);
+                        }
+                        let t = (sb.sim.now() + SimDuration::from_secs(60)).min(end);
+                        sb.run_to(t);
+                    }
                 }
                 // Steps that print or wait for a rollout are not actions of a recorded run:
                 // its `advance` steps hold the time they took.
@@ -190,6 +242,40 @@ impl Sandbox {
         }
         sb.speed = Speed::Paused;
         Ok(sb)
+    }
+
+    /// A sandbox from `scenario` with `actions` replayed up to the end of the last one (a
+    /// journal read back after the server stopped).
+    pub fn restore(
+        scenario: &str,
+        seed: Option<u64>,
+        epoch: Option<i64>,
+        actions: Vec<Logged>,
+    ) -> Result<Sandbox, SandboxError> {
+        let mut sb = Sandbox::with_epoch(scenario, seed, epoch)?;
+        let end = actions.last().map(|a| a.end);
+        sb.actions = actions;
+        if let Some(end) = end {
+            sb.furthest = sb.furthest.max(end);
+            sb.run_to(end);
+        }
+        Ok(sb)
+    }
+
+    /// The scenario text this sandbox started from.
+    pub fn scenario(&self) -> &str {
+        &self.scenario
+    }
+
+    /// The seed it was given, if any.
+    pub fn seed(&self) -> Option<u64> {
+        self.seed
+    }
+
+    /// This sandbox and how often its history changed (an action recorded, a scrub back): an
+    /// import that began at one revision replaces the sandbox only if it is still there.
+    pub fn revision(&self) -> Revision {
+        self.revision
     }
 
     /// The run as a `kubesim run` script: the scenario, then every action with the virtual
@@ -282,6 +368,7 @@ impl Sandbox {
             typed,
         });
         self.applied = self.actions.len();
+        self.revision.edits += 1;
         out
     }
 
@@ -384,6 +471,10 @@ impl Sandbox {
         fresh.actions = std::mem::take(&mut self.actions);
         fresh.speed = Speed::Paused;
         fresh.furthest = self.furthest;
+        fresh.revision = Revision {
+            edits: self.revision.edits + 1,
+            ..self.revision
+        };
         // The moment just before anything recorded at `t`.
         fresh.run_to_with(t.max(fresh.start), false);
         *self = fresh;

@@ -34,8 +34,8 @@ pub(crate) struct Slot {
     /// on it).
     pub(crate) changed: watch::Sender<u64>,
     pub(crate) rendered: Mutex<Option<(u64, Arc<Live>)>>,
-    /// (log length, hints revealed, steps passed) when the progress was last saved.
-    pub(crate) saved: Mutex<Option<(usize, usize, usize)>>,
+    /// What the progress journal holds (none: rewrite it whole at the next save).
+    pub(crate) saved: Mutex<Option<crate::progress::Written>>,
 }
 
 impl Slot {
@@ -205,6 +205,11 @@ impl Scenarios {
         if Arc::ptr_eq(&kept, &slot) && !restored {
             self.begin_step(id, &kept);
         }
+        // A restored journal is compacted (a torn last line dropped) before it grows again.
+        if Arc::ptr_eq(&kept, &slot) && restored {
+            let (this, id, kept) = (self.clone(), id.to_string(), kept.clone());
+            let _ = tokio::task::spawn_blocking(move || this.save_slot(&id, &kept)).await;
+        }
         Ok(kept)
     }
 
@@ -231,16 +236,14 @@ impl Scenarios {
             .map(|(id, s)| (id.clone(), s.clone()))
             .collect();
         for (id, slot) in slots {
-            let run = slot.lock();
-            let mark = (
-                run.log.len(),
-                run.hints.iter().sum::<usize>(),
-                run.passed.len(),
-            );
-            let mut saved = slot.saved.lock().unwrap_or_else(|e| e.into_inner());
-            if *saved != Some(mark) && p.save(&id, &run).is_ok() {
-                *saved = Some(mark);
-            }
+            save(&p, &id, &slot);
+        }
+    }
+
+    /// Saves one run's progress (appended and `fsync`ed) if it moved since it was last saved.
+    pub(crate) fn save_slot(&self, id: &str, slot: &Slot) {
+        if let Some(p) = self.progress() {
+            save(&p, id, slot);
         }
     }
 
@@ -366,4 +369,50 @@ fn start_page(id: &str, summary: &crate::catalog::Summary) -> Response {
         id = esc(id),
     );
     axum::response::Html(html).into_response()
+}
+
+/// Brings `slot`'s journal up to date (the run locked only to copy what is new, `saved` for
+/// the whole save, so saves are in order); a failure is reported and the next save rewrites
+/// it.
+fn save(p: &Progress, id: &str, slot: &Slot) {
+    let mut saved = slot.saved.lock().unwrap_or_else(|e| e.into_inner());
+    let plan = p.plan(id, &slot.lock(), saved.as_ref());
+    match plan.and_then(|plan| p.write(plan)) {
+        Ok(w) => *saved = Some(w),
+        Err(e) => {
+            if saved.is_some() {
+                eprintln!("kubesim: the progress of scenario {id} could not be saved: {e}");
+            }
+            *saved = None;
+        }
+    }
+}
+
+/// After every request that may have moved a scenario's run (a POST, PUT, PATCH or DELETE
+/// under `/scenarios/ID/`, its API included), its progress is saved before the answer goes
+/// out: what the student was told is done is on disk.
+pub(crate) async fn save_after(
+    axum::extract::State(st): axum::extract::State<crate::AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let id = match *req.method() {
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS => None,
+        _ => req
+            .uri()
+            .path()
+            .strip_prefix("/scenarios/")
+            .and_then(|r| r.split('/').next())
+            .filter(|id| !id.is_empty())
+            .map(str::to_string),
+    };
+    let res = next.run(req).await;
+    if let Some(id) = id
+        && let Some(slot) = st.scenarios.slot(&id)
+        && st.scenarios.progress().is_some()
+    {
+        let scenarios = st.scenarios.clone();
+        let _ = tokio::task::spawn_blocking(move || scenarios.save_slot(&id, &slot)).await;
+    }
+    res
 }

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::watch;
 
+use crate::conn::{self, ConnLimits};
 use crate::guard::Guard;
 use crate::sandbox::Sandbox;
 use crate::{compare, node_ports, scenario_ui, view};
@@ -87,6 +88,12 @@ pub struct AppState {
     pub scenarios: scenario_ui::Scenarios,
     /// The Host allow-list and the token ([`crate::guard`]).
     pub(crate) guard: Arc<Guard>,
+    /// Connection limits ([`crate::conn`]).
+    pub(crate) conn: Arc<ConnLimits>,
+    /// The streams each client holds.
+    pub(crate) streams: Arc<conn::Streams>,
+    /// The sandbox's action log on disk, when kept ([`crate::journal`]).
+    pub(crate) journal: Option<Arc<Mutex<crate::journal::Journal>>>,
 }
 
 /// Where NodePorts listen, and each one's state.
@@ -115,7 +122,22 @@ impl AppState {
             node_ports: Arc::new(Mutex::new((None, Vec::new()))),
             scenarios: scenario_ui::Scenarios::course(),
             guard: Arc::default(),
+            conn: Arc::default(),
+            streams: Arc::default(),
+            journal: None,
         }
+    }
+
+    /// The same state keeping the sandbox's actions in `journal`.
+    pub(crate) fn with_journal(mut self, journal: crate::journal::Journal) -> AppState {
+        self.journal = Some(Arc::new(Mutex::new(journal)));
+        self
+    }
+
+    /// The same state with other connection limits (tests use small ones).
+    pub fn with_conn_limits(mut self, limits: ConnLimits) -> AppState {
+        self.conn = Arc::new(limits);
+        self
     }
 
     /// The same state with `guard`'s extra Host names and token (`serve --allow-host`,

@@ -6,9 +6,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use super::done;
 use crate::AppState;
-use crate::sandbox::Sandbox;
+use crate::sandbox::{Revision, Sandbox};
 
 pub(crate) async fn export(State(st): State<AppState>) -> Response {
     let text = st.sb().export();
@@ -81,37 +84,77 @@ pub(crate) async fn import(State(st): State<AppState>, h: HeaderMap, body: Bytes
     } else {
         &body
     };
-    let Ok(text) = std::str::from_utf8(file) else {
-        return refused(
-            from_form,
-            StatusCode::BAD_REQUEST,
-            "the run file must be UTF-8 text",
-        );
-    };
-    // Replaying a run can take a while: keep it off the async workers.
-    let text = text.to_string();
-    let opened = match tokio::task::spawn_blocking(move || Sandbox::open(&text)).await {
-        Ok(r) => r,
+    let text = match sim_core::script::from_utf8(file) {
+        Ok(t) => t.to_string(),
         Err(e) => {
-            return (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("import failed: {e}"),
-            )
-                .into_response();
+            return refused(
+                from_form,
+                StatusCode::BAD_REQUEST,
+                &format!("the run file must be UTF-8 text: {e}"),
+            );
         }
     };
-    match opened {
-        Ok(sb) => {
-            *st.sb() = sb;
-            st.notify();
-            done(&h, serde_json::json!({"ok": true}))
+    let begun = st.sb().revision();
+    // Replaying a run can take a while: it runs off the async workers and outside the
+    // sandbox's lock (the sandbox keeps serving), and stops if the client goes away (this
+    // future is dropped, and with it `_gone`).
+    let cancel = Arc::new(AtomicBool::new(false));
+    let _gone = CancelOnDrop(cancel.clone());
+    let opened = tokio::task::spawn_blocking(move || {
+        Sandbox::open_unless(&text, &|| cancel.load(Ordering::Relaxed))
+    })
+    .await;
+    let sb = match opened {
+        Ok(Ok(sb)) => sb,
+        Ok(Err(e)) => {
+            return refused(
+                from_form,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &format!("cannot open this run: {e}"),
+            );
         }
-        Err(e) => refused(
-            from_form,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &format!("cannot open this run: {e}"),
-        ),
+        Err(e) => {
+            tracing_or_log(&e);
+            return (StatusCode::INTERNAL_SERVER_ERROR, "import failed").into_response();
+        }
+    };
+    match swap_in(&st, begun, sb) {
+        Ok(()) => done(&h, serde_json::json!({"ok": true})),
+        Err(why) => refused(from_form, StatusCode::CONFLICT, why),
     }
+}
+
+/// Replaces the sandbox with `sb`, atomically, if it is still the one (at the same edit) it
+/// was when the import began; otherwise nothing changes and the reason is returned. The old
+/// sandbox is dropped outside the lock (a large cluster takes a while to free).
+fn swap_in(st: &AppState, begun: Revision, sb: Sandbox) -> Result<(), &'static str> {
+    let old = {
+        let mut current = st.sb();
+        if current.revision() != begun {
+            return Err(
+                "the sandbox changed while the run was being opened (someone acted in it, went back in time or opened another run), so it was not replaced: open the run again to replace it",
+            );
+        }
+        std::mem::replace(&mut *current, sb)
+    };
+    st.notify();
+    drop(old);
+    Ok(())
+}
+
+/// Sets its flag when dropped: the import's handler future is dropped when its client goes
+/// away.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A replay that panicked: the detail goes to the server's log, not to the client.
+fn tracing_or_log(e: &tokio::task::JoinError) {
+    eprintln!("kubesim: an import's replay failed: {e}");
 }
 
 /// Why a run was not opened: plain text for app.js, a small page with a way back for a form.
@@ -226,6 +269,105 @@ mod tests {
         assert!(page.contains("choose a run file"), "{page}");
         let (_, json) = call(&other, form("/kubectl", "cmd=get+deploy+-n+live-coding")).await;
         assert!(json.contains("/4"), "{json}");
+    }
+
+    async fn import(app: &axum::Router, file: &str) -> (StatusCode, String) {
+        call(
+            app,
+            Request::post("/import")
+                .header(header::ACCEPT, "application/json")
+                .body(Body::from(file.to_string()))
+                .unwrap(),
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn bad_imports_are_refused_before_anything_is_built() {
+        let app = app();
+        let cases = [
+            (
+                "steps:\n  - echo: a\n  - frob: 1\n",
+                "line 3",
+                "unknown field `frob`",
+            ),
+            (
+                "cluster: {nodes: 1000000}\n",
+                "line 1",
+                "1000000 nodes is more than the sandbox's limit of 5000",
+            ),
+            (
+                "steps:\n  - advance: 99999999999999999999h\n",
+                "line 2",
+                "too long",
+            ),
+            (
+                "steps:\n  - advance: 5\n",
+                "line 2",
+                "a number needs a unit",
+            ),
+            (
+                "steps:\n  - advance: 300h\n  - advance: 300h\n  - advance: 300h\n",
+                "line 4",
+                "more than the limit of 30 days",
+            ),
+            ("", "line 1", "the script is empty"),
+        ];
+        for (file, line, why) in cases {
+            let (status, body) = import(&app, file).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{file:?}: {body}");
+            assert!(
+                body.contains(line) && body.contains(why) && !body.contains("\"ok\""),
+                "{file:?}: {body}"
+            );
+        }
+        let (status, body) = import(&app, "steps: [{echo: café}]").await;
+        assert_eq!(status, StatusCode::OK, "UTF-8 text is fine: {body}");
+    }
+
+    #[tokio::test]
+    async fn an_import_does_not_replace_a_sandbox_that_changed_meanwhile() {
+        let st = AppState::new(Sandbox::new(DEMO, None).unwrap(), "t");
+        let app = router(st.clone());
+        let begun = st.sb().revision();
+        let opened = Sandbox::open("steps:\n  - echo: other\n").unwrap();
+        // The student acts while the run is being replayed.
+        call(&app, form("/kubectl", "cmd=create+namespace+mine")).await;
+        let why = swap_in(&st, begun, opened).unwrap_err();
+        assert!(why.contains("the sandbox changed"), "{why}");
+        let (_, json) = call(&app, form("/kubectl", "cmd=get+ns+mine")).await;
+        assert!(
+            json.contains("Active"),
+            "the student's work is kept: {json}"
+        );
+
+        // Unchanged since it began: replaced.
+        let begun = st.sb().revision();
+        let opened = Sandbox::open("steps:\n  - echo: other\n").unwrap();
+        swap_in(&st, begun, opened).unwrap();
+        assert_ne!(st.sb().revision(), begun);
+        // Time running is not a change; a scrub back rebuilds the history, which is.
+        let begun = st.sb().revision();
+        let t = st.sb().sim.now();
+        st.sb().run_to(t + sim_core::SimDuration::from_secs(10));
+        assert_eq!(st.sb().revision(), begun, "time moving changes nothing");
+        st.sb().scrub(t).unwrap();
+        assert_ne!(st.sb().revision(), begun);
+    }
+
+    #[test]
+    fn an_import_stops_when_its_client_goes_away() {
+        let file = "steps:\n  - echo: 'kubesim: recorded actions follow'\n  - advance: 10d\n";
+        let calls = std::cell::Cell::new(0);
+        let r = Sandbox::open_unless(file, &|| {
+            calls.set(calls.get() + 1);
+            calls.get() > 3
+        });
+        assert!(
+            matches!(r, Err(crate::sandbox::SandboxError::Cancelled)),
+            "{r:?}"
+        );
+        assert_eq!(calls.get(), 4, "checked between virtual minutes");
     }
 
     #[test]
