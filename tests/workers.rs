@@ -625,6 +625,8 @@ fn a_first_start_leaves_cranelift_code_in_the_cache_for_the_next() {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kubesim"))
             .args(["serve", "--addr", "127.0.0.1:0"])
             .env("KUBESIM_CACHE_DIR", &cache)
+            // Nothing of this machine's own sandbox journal is replayed.
+            .env("KUBESIM_STATE_DIR", "")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()
