@@ -210,14 +210,7 @@ impl Sim {
         // objectpauser.go / objectresumer.go: a strategic patch of `spec.paused` (false is
         // Go's zero value, omitted, so resuming deletes the key).
         let body = json!({"spec": {"paused": if paused { json!(true) } else { Value::Null }}});
-        let write = KubectlWrite::patch(
-            Kind::Deployment,
-            namespace,
-            name,
-            PatchType::Strategic,
-            body,
-        );
-        self.kubectl_write(write.manager("kubectl-rollout").dry(dry_run))?;
+        self.rollout_patch(namespace, name, body, dry_run)?;
         Ok(true)
     }
 
@@ -265,6 +258,18 @@ impl Sim {
         let body = json!({"spec": {"template": {"metadata": {"annotations": {
             "kubectl.kubernetes.io/restartedAt": stamp,
         }}}}});
+        self.rollout_patch(namespace, name, body, dry_run)?;
+        Ok(())
+    }
+
+    /// The strategic patch of a Deployment `kubectl rollout pause|resume|restart` sends.
+    fn rollout_patch(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        body: Value,
+        dry_run: bool,
+    ) -> Result<Value, ApiError> {
         let write = KubectlWrite::patch(
             Kind::Deployment,
             namespace,
@@ -272,8 +277,7 @@ impl Sim {
             PatchType::Strategic,
             body,
         );
-        self.kubectl_write(write.manager("kubectl-rollout").dry(dry_run))?;
-        Ok(())
+        self.kubectl_write(write.manager("kubectl-rollout").dry(dry_run))
     }
 
     /// `kubectl rollout undo [--to-revision=N]`: what kubectl prints on success.
