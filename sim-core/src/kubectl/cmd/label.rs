@@ -50,6 +50,12 @@ pub(in crate::kubectl) fn label(sim: &mut Sim, args: &Args, ns: &str, annotate: 
     if set.is_empty() && remove.is_empty() {
         return Output::err(format!("error: at least one {verb} update is required"));
     }
+    // `--dry-run=server` sends the patch with `dryRun=All`; `client` is answered the same
+    // way here (nothing is written either way), with kubectl's client suffix.
+    let (dry, suffix) = match super::patch::dry_run_words(args) {
+        Ok(d) => d,
+        Err(o) => return o,
+    };
     let objects: Vec<Object> = match name {
         Some(n) => match sim.get_object(kind, ns, &n) {
             Some(o) => vec![o],
@@ -120,7 +126,7 @@ pub(in crate::kubectl) fn label(sim: &mut Sim, args: &Args, ns: &str, annotate: 
             let kind = kind_of_obj(&obj)?;
             let body = serde_json::json!({"metadata": {field: patch}});
             let ns = obj.namespace().unwrap_or("");
-            sim.kubectl_write(KubectlWrite::patch(kind, ns, &name, PatchType::Merge, body))
+            sim.kubectl_write(KubectlWrite::patch(kind, ns, &name, PatchType::Merge, body).dry(dry))
                 .map(|_| ())
         };
         if changed && let Err(e) = send(sim) {
@@ -130,7 +136,7 @@ pub(in crate::kubectl) fn label(sim: &mut Sim, args: &Args, ns: &str, annotate: 
             });
             continue;
         }
-        out.push(Output::ok(format!("{prefix}/{name} {word}\n")));
+        out.push(Output::ok(format!("{prefix}/{name} {word}{suffix}\n")));
     }
     out
 }

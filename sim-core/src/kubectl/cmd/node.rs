@@ -31,10 +31,14 @@ pub(in crate::kubectl) fn cordon(sim: &mut Sim, args: &Args, on: bool) -> Output
     // cordon.go: a strategic merge patch of `spec.unschedulable` (false is Go's zero value,
     // omitted: uncordoning deletes the key).
     let body = serde_json::json!({"spec": {"unschedulable": if on { serde_json::json!(true) } else { serde_json::Value::Null }}});
-    let write = KubectlWrite::patch(Kind::Node, "", name, PatchType::Strategic, body);
+    let (dry, suffix) = match super::patch::dry_run_words(args) {
+        Ok(d) => d,
+        Err(o) => return o,
+    };
+    let write = KubectlWrite::patch(Kind::Node, "", name, PatchType::Strategic, body).dry(dry);
     match sim.kubectl_write(write) {
         Ok(_) => Output::ok(format!(
-            "node/{name} {}\n",
+            "node/{name} {}{suffix}\n",
             if on { "cordoned" } else { "uncordoned" }
         )),
         Err(e) => Output::err(server_error(&e)),

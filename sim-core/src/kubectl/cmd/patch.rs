@@ -12,6 +12,16 @@ use crate::sim::Sim;
 
 /// `--dry-run`'s value: `none` (absent), `server` or `client`; anything else is kubectl's
 /// own error.
+/// `--dry-run`: whether to send `dryRun=All`, and the words kubectl prints after what it did.
+/// `client` is answered by a server dry run here too (nothing is written either way).
+pub(in crate::kubectl) fn dry_run_words(args: &Args) -> Result<(bool, &'static str), Output> {
+    Ok(match dry_run(args)? {
+        None => (false, ""),
+        Some("server") => (true, " (server dry run)"),
+        Some(_) => (true, " (dry run)"),
+    })
+}
+
 pub(in crate::kubectl) fn dry_run(args: &Args) -> Result<Option<&'static str>, Output> {
     match args.get(&["--dry-run"]) {
         None if args.has(&["--dry-run"]) => Ok(Some("client")),
@@ -215,6 +225,14 @@ mod tests {
             (
                 "scale deploy/web --replicas=4 --dry-run=client",
                 "deployment.apps/web scaled (dry run)\n",
+            ),
+            (
+                "label deploy/web tier=api --dry-run=server",
+                "deployment.apps/web labeled (server dry run)\n",
+            ),
+            (
+                "annotate deploy/web note=x --dry-run=client",
+                "deployment.apps/web annotated (dry run)\n",
             ),
         ] {
             let o = run(&mut sim, line, &NoFiles);

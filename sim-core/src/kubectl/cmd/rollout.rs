@@ -99,12 +99,8 @@ pub(in crate::kubectl) fn rollout(sim: &mut Sim, args: &Args, ns: &str) -> Outpu
             "Error from server (NotFound): deployments.apps {name:?} not found"
         ));
     };
-    // `--dry-run=server` sends the same patch with `dryRun=All`; `client` is answered the
-    // same way here (nothing is written either way), with kubectl's client suffix.
-    let (dry, suffix) = match super::patch::dry_run(args) {
-        Ok(None) => (false, ""),
-        Ok(Some("server")) => (true, " (server dry run)"),
-        Ok(Some(_)) => (true, " (dry run)"),
+    let (dry, suffix) = match super::patch::dry_run_words(args) {
+        Ok(d) => d,
         Err(o) => return o,
     };
     match sub.as_str() {

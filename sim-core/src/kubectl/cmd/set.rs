@@ -36,10 +36,8 @@ pub(in crate::kubectl) fn set_image(sim: &mut Sim, args: &Args, ns: &str) -> Out
     if pairs.is_empty() {
         return Output::err("error: at least one image update is required");
     }
-    let (dry, suffix) = match super::patch::dry_run(args) {
-        Ok(None) => (false, ""),
-        Ok(Some("server")) => (true, " (server dry run)"),
-        Ok(Some(_)) => (true, " (dry run)"),
+    let (dry, suffix) = match super::patch::dry_run_words(args) {
+        Ok(d) => d,
         Err(o) => return o,
     };
     match sim.set_image(ns, &name, &pairs, dry) {
