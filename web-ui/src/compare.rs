@@ -149,9 +149,13 @@ impl Compare {
     pub fn change_image(&mut self, kind: &str) {
         let image = image_for(kind);
         for s in &mut self.sides {
-            s.act(Action::Kubectl(format!(
-                "set image deployment/credit-scoring-api api={image} -n live-coding"
-            )));
+            let images = [("api".to_string(), image.to_string())];
+            if let Ok(Some(call)) =
+                s.sim
+                    .set_image_call("live-coding", "credit-scoring-api", &images)
+            {
+                s.act(Action::Api(Box::new(call)));
+            }
             if s.speed == Speed::Paused {
                 s.speed = Speed::Times(1.0);
                 s.sim.traffic.real_requests = true;

@@ -79,6 +79,26 @@ impl<'a> KubectlWrite<'a> {
         self
     }
 
+    /// The request as an [`ApiCall`], to send or to record.
+    pub(crate) fn into_call(self) -> ApiCall {
+        let res = crate::api::resource::of(self.kind);
+        ApiCall {
+            verb: self.verb,
+            resource: res.plural.into(),
+            group: res.group.into(),
+            namespace: Some(self.namespace.to_string()).filter(|_| res.namespaced),
+            name: self.name.map(str::to_string),
+            subresource: self.subresource.map(str::to_string),
+            patch_type: self.patch_type,
+            body: self.body,
+            options: WriteOptions {
+                field_manager: self.field_manager.map(str::to_string),
+                dry_run: self.dry_run,
+                ..WriteOptions::default()
+            },
+        }
+    }
+
     /// With `dryRun=All` when `dry_run`.
     pub(crate) fn dry(mut self, dry_run: bool) -> Self {
         self.dry_run = dry_run;
@@ -97,22 +117,7 @@ impl Sim {
 
     /// Sends a write to the API server, as the real kubectl would.
     pub(crate) fn kubectl_write(&mut self, p: KubectlWrite<'_>) -> Result<Value, ApiError> {
-        let res = crate::api::resource::of(p.kind);
-        self.api(&ApiCall {
-            verb: p.verb,
-            resource: res.plural.into(),
-            group: res.group.into(),
-            namespace: Some(p.namespace.to_string()).filter(|_| res.namespaced),
-            name: p.name.map(str::to_string),
-            subresource: p.subresource.map(str::to_string),
-            patch_type: p.patch_type,
-            body: p.body,
-            options: WriteOptions {
-                field_manager: p.field_manager.map(str::to_string),
-                dry_run: p.dry_run,
-                ..WriteOptions::default()
-            },
-        })
+        self.api(&p.into_call())
     }
 
     /// `kubectl scale KIND/x --replicas=N`: a merge patch of the `scale` subresource.
@@ -138,18 +143,35 @@ impl Sim {
         images: &[(String, String)],
         dry_run: bool,
     ) -> Result<bool, ApiError> {
-        let id = self.deployment_id(namespace, name)?;
-        let Some((_, d)) = self.store.deployments.get(id) else {
+        let Some(mut call) = self.set_image_call(namespace, name, images)? else {
             return Ok(false);
         };
-        let containers: Vec<String> = d
-            .spec
-            .iter()
-            .flat_map(|s| s.template.spec.iter())
-            .flat_map(|s| s.containers.iter().map(|c| c.name.clone()))
-            .collect();
+        call.options.dry_run = dry_run;
+        self.api(&call)?;
+        Ok(true)
+    }
+
+    /// The request `kubectl set image` sends, worked out from the live Deployment as kubectl
+    /// does (`None` when no image changes), for a caller that records it as an `api` action
+    /// (the page's image faults, the compare view).
+    pub fn set_image_call(
+        &self,
+        namespace: &str,
+        name: &str,
+        images: &[(String, String)],
+    ) -> Result<Option<ApiCall>, ApiError> {
+        let id = self.deployment_id(namespace, name)?;
+        let Some((_, d)) = self.store.deployments.get(id) else {
+            return Ok(None);
+        };
+        let containers = || {
+            d.spec
+                .iter()
+                .flat_map(|s| s.template.spec.iter())
+                .flat_map(|s| s.containers.iter())
+        };
         for (c, _) in images {
-            if c != "*" && !containers.contains(c) {
+            if c != "*" && !containers().any(|k| k.name == *c) {
                 return Err(ApiError::BadRequest(format!(
                     "unable to find container named {c:?}"
                 )));
@@ -158,12 +180,7 @@ impl Sim {
         // set_image.go patches the containers whose image changes, in the order of all.
         let mut changed = Vec::new();
         let mut order = Vec::new();
-        for c in d
-            .spec
-            .iter()
-            .flat_map(|s| s.template.spec.iter())
-            .flat_map(|s| s.containers.iter())
-        {
+        for c in containers() {
             order.push(json!({"name": c.name}));
             if let Some((_, image)) = images.iter().rev().find(|(n, _)| n == "*" || *n == c.name)
                 && c.image.as_deref() != Some(image.as_str())
@@ -172,7 +189,7 @@ impl Sim {
             }
         }
         if changed.is_empty() {
-            return Ok(false);
+            return Ok(None);
         }
         let body = json!({"spec": {"template": {"spec": {
             "$setElementOrder/containers": order,
@@ -185,8 +202,7 @@ impl Sim {
             PatchType::Strategic,
             body,
         );
-        self.kubectl_write(write.manager("kubectl-set").dry(dry_run))?;
-        Ok(true)
+        Ok(Some(write.manager("kubectl-set").into_call()))
     }
 
     /// `kubectl rollout pause|resume`.

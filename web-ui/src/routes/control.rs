@@ -116,8 +116,10 @@ pub(crate) async fn fault(
             })
             .and_then(|id| sb.sim.store.nodes.get(id))
             .map(|n| n.name.to_string());
+        // What `kubectl set image deployment/N CONTAINER=IMAGE` sends (the first container),
+        // recorded as that request.
         let dep = |image: &str| {
-            first_deployment.as_ref().map(|(ns, n)| {
+            first_deployment.as_ref().and_then(|(ns, n)| {
                 let container = sb
                     .sim
                     .store
@@ -125,19 +127,15 @@ pub(crate) async fn fault(
                     .lookup(ns, n)
                     .and_then(|id| sb.sim.store.deployments.get(id))
                     .and_then(|(_, d)| {
-                        d.spec
-                            .as_ref()?
-                            .template
-                            .spec
-                            .as_ref()?
-                            .containers
-                            .first()
-                            .map(|c| c.name.clone())
+                        let spec = d.spec.as_ref()?.template.spec.as_ref()?;
+                        spec.containers.first().map(|c| c.name.clone())
                     })
                     .unwrap_or_else(|| "*".into());
-                Action::Kubectl(format!(
-                    "set image deployment/{n} {container}={image} -n {ns}"
-                ))
+                let images = [(container, image.to_string())];
+                match sb.sim.set_image_call(ns, n, &images) {
+                    Ok(Some(call)) => Some(Action::Api(Box::new(call))),
+                    _ => None,
+                }
             })
         };
         match kind.as_str() {
