@@ -23,5 +23,6 @@ mod scaling;
 mod scenarios;
 mod services;
 mod snapshots;
+mod soak;
 mod tidy;
 mod workers;

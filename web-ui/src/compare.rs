@@ -208,16 +208,19 @@ impl Compare {
     }
 
     /// Moves both sides to the same virtual moment.
-    pub fn tick(&mut self, wall: std::time::Duration) {
+    pub fn tick(&mut self, wall: std::time::Duration, budget: std::time::Duration) {
         let speed = self.sides[0].speed;
         let dt = match speed {
             Speed::Paused => return,
             Speed::Times(x) => sim_core::SimDuration::from_secs_f64(wall.as_secs_f64() * x),
             Speed::Max => sim_core::SimDuration::from_secs(5),
         };
-        let t = self.sides[0].sim.now() + dt;
+        // One clock: both sides go toward the same moment, each within half the budget;
+        // a side that falls behind is where the next moment starts from.
+        let t = self.sides[0].sim.now().min(self.sides[1].sim.now()) + dt;
+        let half = budget / 2;
         for s in &mut self.sides {
-            s.run_to(t);
+            s.behind = !s.run_to_within(t, half);
         }
     }
 
@@ -390,7 +393,10 @@ mod tests {
         sampled(&mut c);
         let mut min_available = [i32::MAX, i32::MAX];
         for _ in 0..600 {
-            c.tick(std::time::Duration::from_millis(100));
+            c.tick(
+                std::time::Duration::from_millis(100),
+                std::time::Duration::MAX,
+            );
             for (i, s) in c.sides.iter().enumerate() {
                 let d = &sim_core::trace::snapshot(&s.sim)[0];
                 min_available[i] = min_available[i].min(d.available_replicas);
@@ -414,7 +420,7 @@ mod tests {
         assert!(line(&c).contains("No change yet"), "{}", line(&c));
         c.change_image("good");
         sampled(&mut c);
-        c.tick(std::time::Duration::from_secs(1));
+        c.tick(std::time::Duration::from_secs(1), std::time::Duration::MAX);
         let early = line(&c);
         assert!(
             early.contains("Both sides got registry.local/credit-scoring-api:v2 at"),
@@ -422,7 +428,10 @@ mod tests {
         );
         assert_eq!(early.matches(": rolling out;").count(), 2, "{early}");
         for _ in 0..600 {
-            c.tick(std::time::Duration::from_millis(100));
+            c.tick(
+                std::time::Duration::from_millis(100),
+                std::time::Duration::MAX,
+            );
         }
         let [recreate, surge] =
             [0, 1].map(|i| side_progress(&c.sides[i], c.changed_at.unwrap(), ""));
@@ -483,7 +492,10 @@ mod tests {
         c.set_speed(Speed::Times(1.0));
         sampled(&mut c);
         for _ in 0..20 {
-            c.tick(std::time::Duration::from_millis(250));
+            c.tick(
+                std::time::Duration::from_millis(250),
+                std::time::Duration::MAX,
+            );
         }
         let before: Vec<f64> = c
             .sides
@@ -494,7 +506,10 @@ mod tests {
         c.change_image("good");
         sampled(&mut c);
         for _ in 0..1200 {
-            c.tick(std::time::Duration::from_millis(100));
+            c.tick(
+                std::time::Duration::from_millis(100),
+                std::time::Duration::MAX,
+            );
         }
         let mut out = [(0u64, 0.0f64, 0.0f64); 2];
         for (i, s) in c.sides.iter().enumerate() {

@@ -21,30 +21,12 @@ pub fn spawn_driver(state: AppState) -> tokio::task::JoinHandle<()> {
             // A long pause (a slow request, a suspended laptop) is not a jump in virtual time.
             let wall = (now - last).min(Duration::from_millis(250));
             last = now;
-            let key = {
-                let mut sb = state.sb();
-                sb.tick(wall, Duration::from_millis(40));
-                (
-                    sb.sim.now().millis(),
-                    sb.sim.store.resource_version(),
-                    sb.actions.len(),
-                    sb.speed.label(),
-                )
-            };
-            let key = {
-                let mut c = state.cmp();
-                match c.as_mut() {
-                    Some(c) => {
-                        c.tick(wall);
-                        (
-                            key.0 ^ (c.sides[0].sim.now().millis() << 20),
-                            key.1 ^ c.sides[1].sim.store.resource_version(),
-                            key.2,
-                            key.3,
-                        )
-                    }
-                    None => key,
-                }
+            // The cluster's work runs on a blocking thread, so the async workers keep
+            // answering (`/healthz`, pages, streams) while a heavy slice holds the lock.
+            let st = state.clone();
+            let Ok(key) = tokio::task::spawn_blocking(move || tick_sandboxes(&st, wall)).await
+            else {
+                continue;
             };
             if key != seen {
                 seen = key;
@@ -53,6 +35,36 @@ pub fn spawn_driver(state: AppState) -> tokio::task::JoinHandle<()> {
         }
     })
 }
+
+/// Moves the sandbox's and the compare view's clocks by `wall`; what the page shows of them.
+fn tick_sandboxes(state: &AppState, wall: Duration) -> (u64, u64, usize, String) {
+    let key = {
+        let mut sb = state.sb();
+        sb.tick(wall, SLICE);
+        (
+            sb.sim.now().millis(),
+            sb.sim.store.resource_version(),
+            sb.actions.len(),
+            sb.speed.label(),
+        )
+    };
+    let mut c = state.cmp();
+    match c.as_mut() {
+        Some(c) => {
+            c.tick(wall, SLICE);
+            (
+                key.0 ^ (c.sides[0].sim.now().millis() << 20),
+                key.1 ^ c.sides[1].sim.store.resource_version(),
+                key.2,
+                key.3,
+            )
+        }
+        None => key,
+    }
+}
+
+/// The wall time one tick may spend on a cluster (ticks are 50 ms apart).
+const SLICE: Duration = Duration::from_millis(40);
 
 /// Starts the task that moves every run's clock (every 50 ms) and, for a folder, re-reads
 /// it when a file changes (every second).
@@ -69,27 +81,31 @@ fn spawn_scenarios_driver(st: AppState) -> tokio::task::JoinHandle<()> {
             let wall = (now - last).min(Duration::from_millis(250));
             last = now;
             let slots: Vec<Arc<Slot>> = sc.runs().values().cloned().collect();
-            let budget = Duration::from_millis(40 / slots.len().max(1) as u64);
-            for slot in slots {
-                let changed = {
-                    let mut run = slot.lock();
-                    let before = (
-                        run.session.sim.now(),
-                        run.session.sim.store.resource_version(),
-                    );
-                    run.tick(wall, budget);
-                    let rv = run.session.sim.store.resource_version();
-                    // Checks look at the whole cluster: after a change, or four times a
-                    // second as time passes (history and traffic windows move with it).
-                    if rv != before.1 || ticks.is_multiple_of(5) {
-                        run.evaluate();
+            let budget = SLICE / slots.len().max(1) as u32;
+            let every_quarter = ticks.is_multiple_of(5);
+            let _ = tokio::task::spawn_blocking(move || {
+                for slot in slots {
+                    let changed = {
+                        let mut run = slot.lock();
+                        let before = (
+                            run.session.sim.now(),
+                            run.session.sim.store.resource_version(),
+                        );
+                        run.tick(wall, budget);
+                        let rv = run.session.sim.store.resource_version();
+                        // Checks look at the whole cluster: after a change, or four times
+                        // a second as time passes (history and traffic windows move with it).
+                        if rv != before.1 || every_quarter {
+                            run.evaluate();
+                        }
+                        before != (run.session.sim.now(), rv)
+                    };
+                    if changed {
+                        slot.notify();
                     }
-                    before != (run.session.sim.now(), rv)
-                };
-                if changed {
-                    slot.notify();
                 }
-            }
+            })
+            .await;
             ticks += 1;
             if ticks.is_multiple_of(20) {
                 // Once a second: students' progress to disk, and the instructor's folder.

@@ -136,6 +136,9 @@ pub struct Sandbox {
     pub(crate) shown_shift: crate::kube_api::WallShift,
     /// This sandbox's identity and how many times its history changed.
     revision: Revision,
+    /// Whether the last tick ran out of its wall-time budget before reaching the time the
+    /// speed asked for (the clock shows it).
+    pub behind: bool,
 }
 
 impl Sandbox {
@@ -175,6 +178,7 @@ impl Sandbox {
                 id: SANDBOXES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 edits: 0,
             },
+            behind: false,
         })
     }
 
@@ -419,6 +423,40 @@ impl Sandbox {
         self.furthest = self.furthest.max(self.sim.now());
     }
 
+    /// Runs toward `t` one instant at a time for at most `budget` of wall time, so the lock
+    /// is never held for long however much a second of the cluster holds (a million replicas
+    /// at 100×); `false` when the budget ran out first: the virtual clock then stops at the
+    /// last instant it finished and goes on from there at the next tick, running slower than
+    /// asked while the machine cannot keep up. Each instant is the same as in [`Self::run_to`],
+    /// so where the slices fall never changes the run.
+    pub(crate) fn run_to_within(&mut self, t: SimTime, budget: std::time::Duration) -> bool {
+        let started = std::time::Instant::now();
+        let from = self.sim.now();
+        loop {
+            let next_action = self
+                .actions
+                .get(self.applied)
+                .map(|a| a.at)
+                .filter(|&at| at <= t);
+            let next_event = self.sim.next_event_time().filter(|&e| e <= t);
+            let next = match (next_event, next_action) {
+                (Some(e), Some(a)) => e.min(a),
+                (e, a) => match e.or(a) {
+                    Some(n) => n,
+                    None => break,
+                },
+            };
+            if started.elapsed() >= budget && self.sim.now() > from {
+                return false;
+            }
+            // Everything due before `next`, then the instant itself (its actions last, as
+            // `run_to` applies them).
+            self.run_to_with(next, next_action == Some(next));
+        }
+        self.run_to(t);
+        true
+    }
+
     /// Runs to the next moment anything happens (the step button).
     pub fn step_event(&mut self) {
         self.sim.traffic.real_requests = true;
@@ -441,7 +479,7 @@ impl Sandbox {
             Speed::Times(x) => {
                 let dt = SimDuration::from_secs_f64(wall.as_secs_f64() * x);
                 let t = self.sim.now() + dt;
-                self.run_to(t);
+                self.behind = !self.run_to_within(t, budget);
             }
             Speed::Max => {
                 let started = std::time::Instant::now();
@@ -717,6 +755,45 @@ steps:\n\
         sb.scrub(t0 + SimDuration::from_secs(10)).unwrap();
         sb.run_to(t0 + SimDuration::from_secs(50));
         assert_eq!(sb.sim.traffic.seconds, seconds);
+    }
+
+    #[test]
+    fn a_heavy_second_slows_the_clock_in_slices_without_changing_the_run() {
+        // 3,000 replicas at 100×: far more than one 40 ms slice holds in one tick.
+        let scale = || {
+            Action::Kubectl(
+                "scale deployment/credit-scoring-api --replicas=3000 -n live-coding".into(),
+            )
+        };
+        let mut sliced = Sandbox::new(DEMO, None).unwrap();
+        let mut whole = Sandbox::new(DEMO, None).unwrap();
+        sliced.act(scale());
+        whole.act(scale());
+        let end = sliced.sim.now() + SimDuration::from_secs(20);
+        sliced.speed = Speed::Times(100.0);
+        let mut ticks = 0;
+        let mut behind = 0;
+        while sliced.sim.now() < end {
+            // No budget at all: one instant of the cluster per tick.
+            sliced.tick(
+                std::time::Duration::from_millis(50),
+                std::time::Duration::ZERO,
+            );
+            ticks += 1;
+            behind += usize::from(sliced.behind);
+        }
+        assert!(behind > 0 && ticks > 4, "{ticks} ticks, {behind} behind");
+        whole.run_to(sliced.sim.now());
+        assert_eq!(
+            sliced.sim.store.resource_version(),
+            whole.sim.store.resource_version()
+        );
+        assert_eq!(sliced.tracer.to_jsonl(), whole.tracer.to_jsonl());
+        assert_eq!(
+            sliced.sim.store.pods.len(),
+            whole.sim.store.pods.len(),
+            "the same pods"
+        );
     }
 
     #[test]

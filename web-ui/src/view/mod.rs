@@ -418,6 +418,8 @@ pub struct ClockPanel {
     pub start_ms: u64,
     /// Actions so far.
     pub actions: usize,
+    /// The machine cannot keep up with the speed: virtual time runs slower than asked.
+    pub behind: bool,
 }
 
 impl ClockPanel {
@@ -431,6 +433,7 @@ impl ClockPanel {
             horizon_ms: sb.horizon().millis().max(sb.sim.now().millis()),
             start_ms: sb.start.millis(),
             actions: sb.actions.len(),
+            behind: sb.behind && sb.speed != crate::sandbox::Speed::Paused,
         }
     }
 }
