@@ -7,6 +7,7 @@ mod browser;
 mod deadline;
 mod errors;
 mod explain;
+mod fuzz;
 mod guests;
 mod history;
 mod kubectl_real;

@@ -128,6 +128,7 @@ struct Part {
 impl Expr {
     /// Compiles `source`, rejecting unknown functions and variables.
     pub fn compile(source: &str) -> Result<Expr, CompileError> {
+        shape(source)?;
         let program = env().compile(source).map_err(|e| {
             let first = e.errors.first();
             // An error at the end of input is on the last line written, not past it.
@@ -820,6 +821,93 @@ fn is_literal(text: &str) -> bool {
             && !t[1..t.len() - 1].contains(['\'', '"']))
 }
 
+/// How deep a check may nest brackets, and how many operators (member selections included)
+/// it may hold. The `cel` crate parses and evaluates by recursion, a few hundred KiB of stack
+/// per nesting level in a debug build: `1 + 1 + …` with 100 operators, or 16 nested brackets,
+/// overflowed a 2 MiB thread (a server's worker) and aborted the whole process. These bounds
+/// are well inside what a 2 MiB thread holds (the tests compile and evaluate the largest
+/// shapes on one), and far above any real check (the course's largest has 18 operators and
+/// nests 2 deep); a longer condition is clearer as several checks.
+pub const MAX_NESTING: usize = 8;
+/// See [`MAX_NESTING`].
+pub const MAX_OPERATORS: usize = 48;
+
+/// Refuses an expression larger than [`MAX_NESTING`] and [`MAX_OPERATORS`] allow, before the
+/// parser sees it.
+fn shape(source: &str) -> Result<(), CompileError> {
+    let (mut depth, mut deepest, mut operators) = (0usize, (0usize, 0usize), 0usize);
+    let mut quote: Option<char> = None;
+    let mut chars = source.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if let Some(q) = quote {
+            if c == '\\' {
+                chars.next();
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > deepest.0 {
+                    deepest = (depth, i);
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            '+' | '-' | '*' | '/' | '%' | '<' | '>' | '!' | '?' | '.' | '=' | '&' | '|' => {
+                // Two-character operators count once.
+                if let Some(&(_, next)) = chars.peek()
+                    && matches!(
+                        (c, next),
+                        ('=' | '!' | '<' | '>', '=') | ('&', '&') | ('|', '|')
+                    )
+                {
+                    chars.next();
+                }
+                // A number's decimal point is not an operator.
+                let after_digit = source[..i]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|p| p.is_ascii_digit());
+                if !(c == '.' && after_digit) {
+                    operators += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    let at = |offset: usize| {
+        let before = &source[..offset];
+        (
+            before.matches('\n').count() + 1,
+            before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
+        )
+    };
+    if deepest.0 > MAX_NESTING {
+        let (line, column) = at(deepest.1);
+        return Err(CompileError {
+            line,
+            column,
+            message: format!(
+                "this check nests {} brackets deep; a check may nest at most {MAX_NESTING}",
+                deepest.0
+            ),
+        });
+    }
+    if operators > MAX_OPERATORS {
+        return Err(CompileError {
+            line: 1,
+            column: 1,
+            message: format!(
+                "this check has {operators} operators and member selections; a check may have at most {MAX_OPERATORS}: split it into several checks"
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// Splits `s` at each top-level occurrence of one of `ops` (outside brackets and strings).
 fn split_top(s: &str, ops: &[&str]) -> Vec<String> {
     let mut out = Vec::new();
@@ -1088,6 +1176,60 @@ mod tests {
             "There is no node named `gone`."
         );
         assert!(said("p99('live', 'nope') < 200").starts_with("No request to service \"nope\""));
+    }
+
+    #[test]
+    fn the_largest_checks_allowed_compile_and_evaluate_on_a_small_thread() {
+        // What overflowed a 2 MiB stack and aborted the server before the bounds: refused
+        // with a reason now.
+        for src in [
+            format!("1 == 1{}", " + 1".repeat(100)),
+            format!("1 == {}1{}", "[".repeat(16), "]".repeat(16)),
+            format!("size(pods){} == 1", ".x".repeat(60)),
+        ] {
+            let e = Expr::compile(&src).unwrap_err();
+            assert!(e.message.contains("at most"), "{}", e.message);
+        }
+        // The largest shapes allowed, on a thread the size of a server's worker.
+        let ops = MAX_OPERATORS - 1;
+        let shapes = [
+            format!("1 == 1{}", " + 1".repeat(ops)),
+            format!("true{}", " && true".repeat(ops)),
+            format!("{}true", "!".repeat(ops)),
+            format!(
+                "1 == {}1{}",
+                "[".repeat(MAX_NESTING),
+                "]".repeat(MAX_NESTING)
+            ),
+            format!(
+                "{}1 + 1{} == 2",
+                "(".repeat(MAX_NESTING),
+                ")".repeat(MAX_NESTING)
+            ),
+            format!(
+                "{}1{}{} == 2",
+                "(".repeat(MAX_NESTING),
+                " + 1".repeat(ops - MAX_NESTING),
+                ")".repeat(MAX_NESTING)
+            ),
+            format!(
+                "size({}[1]{}) == 1",
+                "[".repeat(MAX_NESTING - 2),
+                "]".repeat(MAX_NESTING - 2)
+            ),
+        ];
+        let world = world();
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                for src in shapes {
+                    let e = Expr::compile(&src).unwrap_or_else(|e| panic!("{src}: {e}"));
+                    let _ = e.evaluate(&world);
+                }
+            })
+            .unwrap()
+            .join()
+            .unwrap();
     }
 
     #[test]
