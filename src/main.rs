@@ -77,6 +77,13 @@ enum Command {
         /// Read the token from this file (its first line), so it stays out of `ps`.
         #[arg(long, value_name = "PATH")]
         token_file: Option<PathBuf>,
+        /// At most N pods in the sandbox (default and most: 150,000); beyond it ReplicaSets
+        /// report FailedCreate as at a full ResourceQuota. Kept in an exported run.
+        #[arg(long, value_name = "N")]
+        max_pods: Option<usize>,
+        /// At most N nodes in the sandbox (default and most: 5,000).
+        #[arg(long, value_name = "N")]
+        max_nodes: Option<usize>,
     },
     /// Print a kubeconfig for the real kubectl against a running `kubesim serve`
     /// (`kubesim kubeconfig > kubesim.yaml; export KUBECONFIG=$PWD/kubesim.yaml`).
@@ -223,6 +230,8 @@ fn real_main() -> Result<ExitCode> {
             allow_hosts,
             token,
             token_file,
+            max_pods,
+            max_nodes,
         } => {
             let token = match token_file {
                 Some(p) => Some(
@@ -246,6 +255,22 @@ fn real_main() -> Result<ExitCode> {
                         .with_context(|| format!("cannot read scenario {}", p.display()))?,
                 ),
                 None => None,
+            };
+            // Limits belong to the run (a replay must meet the same full cluster), so they
+            // go into the scenario the sandbox starts from.
+            let scenario = if max_pods.is_some() || max_nodes.is_some() {
+                let text = scenario.as_deref().unwrap_or(web_ui::DEMO);
+                let limits = sim_core::script::LimitsSpec {
+                    pods: max_pods,
+                    nodes: max_nodes,
+                };
+                Some(
+                    sim_core::script::with_limits(text, limits)
+                        .map_err(|e| anyhow::anyhow!("{e}"))
+                        .context("--max-pods/--max-nodes")?,
+                )
+            } else {
+                scenario
             };
             let opts = web_ui::ServeOptions {
                 addr,

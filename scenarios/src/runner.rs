@@ -121,6 +121,7 @@ impl Session {
             cluster: setup.cluster.clone(),
             images: setup.images.clone(),
             steps: Vec::new(),
+            limits: None,
         };
         let sim = script::build_sim(&script, &opts);
         let mut s = Session {

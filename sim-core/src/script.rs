@@ -31,6 +31,66 @@ pub struct Script {
     /// What to do.
     #[serde(default)]
     pub steps: Vec<StepSpec>,
+    /// The sandbox's limits, lower than the defaults (a lesson on a full cluster).
+    #[serde(default)]
+    pub limits: Option<LimitsSpec>,
+}
+
+/// `limits: {pods: N, nodes: N}`: at most the defaults ([`crate::sim::Limits`]), which are
+/// what a sandbox can hold.
+#[derive(Debug, Clone, Copy, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSpec {
+    /// Pod objects at most.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pods: Option<usize>,
+    /// Nodes at most.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<usize>,
+}
+
+impl LimitsSpec {
+    /// The limits this asks for, or why they cannot be.
+    pub fn limits(&self) -> Result<crate::sim::Limits, String> {
+        let max = crate::sim::Limits::default();
+        let pick = |key: &str, v: Option<usize>, max: usize| match v {
+            None => Ok(max),
+            Some(0) => Err(format!("limits.{key}: must be at least 1")),
+            Some(v) if v > max => Err(format!(
+                "limits.{key}: {v} is more than a sandbox can hold ({max})"
+            )),
+            Some(v) => Ok(v),
+        };
+        Ok(crate::sim::Limits {
+            pods: pick("pods", self.pods, max.pods)?,
+            nodes: pick("nodes", self.nodes, max.nodes)?,
+        })
+    }
+}
+
+/// `text` (a script) with its `limits:` set to `limits` (what `kubesim serve --max-pods`
+/// does to the scenario it serves, so an export and a replay carry them).
+pub fn with_limits(text: &str, limits: LimitsSpec) -> Result<String, ScriptError> {
+    limits.limits().map_err(|message| ScriptError::Parse {
+        line: None,
+        message,
+    })?;
+    let mut doc: serde_yaml::Value = serde_yaml::from_str(text).map_err(yaml_error)?;
+    let serde_yaml::Value::Mapping(m) = &mut doc else {
+        return Err(ScriptError::Parse {
+            line: Some(1),
+            message: "a script is a mapping with `steps:`".into(),
+        });
+    };
+    let mut merged = m
+        .get("limits")
+        .and_then(|v| serde_yaml::from_value::<LimitsSpec>(v.clone()).ok())
+        .unwrap_or_default();
+    merged.pods = limits.pods.or(merged.pods);
+    merged.nodes = limits.nodes.or(merged.nodes);
+    let value = serde_yaml::to_value(merged).map_err(yaml_error)?;
+    m.insert("limits".into(), value);
+    serde_yaml::to_string(&doc).map_err(yaml_error)
 }
 
 /// `cluster:`.
@@ -289,9 +349,17 @@ pub fn parse_with_budget(text: &str) -> Result<(Script, Budget), ScriptError> {
         });
     }
     let script = serde_yaml::from_str::<Script>(text).map_err(yaml_error)?;
+    let limits = script
+        .limits
+        .unwrap_or_default()
+        .limits()
+        .map_err(|message| ScriptError::Parse {
+            line: key_line(text, "limits:"),
+            message,
+        })?;
     script
         .cluster
-        .check(&crate::sim::Limits::default())
+        .check(&limits)
         .map_err(|message| ScriptError::Parse {
             line: key_line(text, "nodes:"),
             message,
@@ -488,6 +556,10 @@ pub fn build_sim(script: &Script, opts: &RunOptions) -> Sim {
     };
     let mut sim = Sim::with_runtime(config, Box::new(images));
     sim.traffic.real_requests = opts.every_request;
+    // `parse` refused limits a sandbox cannot have.
+    if let Some(Ok(limits)) = script.limits.map(|l| l.limits()) {
+        sim.limits = limits;
+    }
     sim
 }
 
@@ -832,6 +904,58 @@ pub fn run_step(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limits_lower_the_sandbox_and_stay_in_the_script() {
+        let text = "cluster: {nodes: 2}\nlimits: {pods: 5}\nsteps:\n  - kubectl: create deployment web --image=nginx --replicas=8\n  - advance: 30s\n  - kubectl: get deploy web\n";
+        let script = parse(text).unwrap();
+        let sim = build_sim(&script, &RunOptions::default());
+        assert_eq!(sim.limits.pods, 5);
+        let out = run(text, RunOptions::default(), &crate::kubectl::NoFiles).unwrap();
+        assert!(out.transcript.contains("web    5/8"), "{}", out.transcript);
+        for (bad, says) in [
+            ("limits: {pods: 0}\nsteps: []\n", "at least 1"),
+            (
+                "limits: {pods: 200000}\nsteps: []\n",
+                "more than a sandbox can hold",
+            ),
+            (
+                "limits: {nodes: 2}\ncluster: {nodes: 3}\nsteps: []\n",
+                "limit of 2",
+            ),
+            ("limits: {cpu: 2}\nsteps: []\n", "unknown field"),
+        ] {
+            let e = parse(bad).unwrap_err().to_string();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+        // `serve --max-pods` writes them into the scenario, merged with the file's own.
+        let with = with_limits(
+            "limits: {nodes: 4}\nsteps: []\n",
+            LimitsSpec {
+                pods: Some(100),
+                nodes: None,
+            },
+        )
+        .unwrap();
+        let script = parse(&with).unwrap();
+        assert_eq!(
+            script.limits,
+            Some(LimitsSpec {
+                pods: Some(100),
+                nodes: Some(4)
+            })
+        );
+        assert!(
+            with_limits(
+                "steps: []\n",
+                LimitsSpec {
+                    pods: Some(0),
+                    nodes: None
+                }
+            )
+            .is_err()
+        );
+    }
 
     #[test]
     fn step_lines_point_at_each_step() {

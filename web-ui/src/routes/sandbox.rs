@@ -502,7 +502,10 @@ mod tests {
         let (status, _) = call(&app, form("/namespace", "ns=")).await;
         assert_eq!(status, StatusCode::OK);
         let (_, page) = call(&app, Request::get("/").body(Body::empty()).unwrap()).await;
-        assert!(page.contains("10 pods in all namespaces"), "{page}");
+        assert!(
+            page.contains("10 pods in all namespaces (at most 150,000)"),
+            "{page}"
+        );
         assert!(
             page.contains("live-coding/deploy/credit-scoring-api"),
             "{page}"

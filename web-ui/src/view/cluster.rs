@@ -246,6 +246,8 @@ pub struct ClusterPanel {
     pub namespace: Option<String>,
     /// Pods in every namespace.
     pub everywhere: usize,
+    /// The sandbox's pod limit (`Sim::limits`).
+    pub limit: usize,
 }
 
 /// One pod tile as the live stream sends it (app.js builds the same button as
@@ -403,10 +405,11 @@ impl ClusterPanel {
 
     /// The line under the boxes: how many pods, where.
     pub fn count(&self) -> String {
+        let limit = thousands(self.limit);
         match &self.namespace {
-            None => format!("{} pods in all namespaces", self.total),
+            None => format!("{} pods in all namespaces (at most {limit})", self.total),
             Some(ns) => format!(
-                "{} pods in namespace {ns} ({} in all namespaces)",
+                "{} pods in namespace {ns} ({} in all namespaces, at most {limit})",
                 self.total, self.everywhere
             ),
         }
@@ -466,8 +469,22 @@ impl ClusterPanel {
             total,
             namespace: scope.map(str::to_string),
             everywhere: sim.store.pods.len(),
+            limit: sim.limits.pods,
         }
     }
+}
+
+/// `150000` as `150,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Above this many pods the cluster is drawn on a canvas (DOM tiles stay fluid up to about

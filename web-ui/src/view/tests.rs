@@ -62,7 +62,10 @@ fn the_stream_sends_only_the_tiles_that_changed() {
     assert_eq!(d["del"].as_array().unwrap().len(), gone);
     assert_eq!(
         d["count"],
-        format!("{} pods in all namespaces", after.pods.len())
+        format!(
+            "{} pods in all namespaces (at most 150,000)",
+            after.pods.len()
+        )
     );
 
     // A node going away changes the boxes: the tab gets the HTML instead.
