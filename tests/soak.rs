@@ -269,6 +269,16 @@ fn cross_site_and_rebinding_requests_are_refused_and_change_nothing() {
             403,
         ),
         (
+            "a browser that sends no Origin posts a form without the page's form token",
+            s.send(
+                "POST",
+                "/kubectl",
+                &[form],
+                "cmd=kubectl+delete+deployment+credit-scoring-api+-n+live-coding",
+            ),
+            403,
+        ),
+        (
             "another site scales through the page's control routes",
             s.send("POST", "/fault/node-down", &[evil[0], form], "node=node-1"),
             403,
@@ -535,11 +545,21 @@ fn kill_9_loses_nothing_acknowledged() {
         assert_eq!(a.status, 201, "{}", a.body);
         acknowledged.push(name);
     }
+    // The page's console form, with the form token the page carries.
+    let page = s.send("GET", "/", &[], "").body;
+    let token = page
+        .split("name=\"kubesim-form\" content=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the page's form token")
+        .to_string();
     let a = s.send(
         "POST",
         "/kubectl",
         &[("Content-Type", "application/x-www-form-urlencoded")],
-        "cmd=kubectl+scale+deployment+credit-scoring-api+--replicas%3D4+-n+live-coding",
+        &format!(
+            "cmd=kubectl+scale+deployment+credit-scoring-api+--replicas%3D4+-n+live-coding&_form={token}"
+        ),
     );
     assert!(a.status < 400, "{} {}", a.status, a.body);
     s.kill9();

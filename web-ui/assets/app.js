@@ -3,6 +3,8 @@
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
+  // This server's form token (guard.rs): sent with every POST, as the forms' hidden field is.
+  const FORM = (document.querySelector('meta[name="kubesim-form"]') || {}).content || "";
   function connect() {
     const es = new EventSource(document.body.dataset.stream || "/stream");
     es.addEventListener("panels", (e) => {
@@ -334,7 +336,7 @@
     const body = new URLSearchParams(new FormData(form));
     // A button's formAction property is the page's URL when it has no formaction attribute.
     const action = (submitter && submitter.getAttribute("formaction")) || form.action;
-    const res = await fetch(action, { method: "POST", body, headers: { Accept: "application/json", ...(extra || {}) } });
+    const res = await fetch(action, { method: "POST", body, headers: { Accept: "application/json", "X-Kubesim-Form": FORM, ...(extra || {}) } });
     const type = res.headers.get("content-type") || "";
     return type.includes("json") ? res.json() : { stderr: await res.text(), code: res.ok ? 0 : 1 };
   }
@@ -477,7 +479,7 @@
     }
     if (e.target.type === "file" && e.target.files.length) {
       const text = await e.target.files[0].text();
-      const res = await fetch("/import", { method: "POST", body: text, headers: { Accept: "application/json" } });
+      const res = await fetch("/import", { method: "POST", body: text, headers: { Accept: "application/json", "X-Kubesim-Form": FORM } });
       if (!res.ok) alert(await res.text());
     }
   });

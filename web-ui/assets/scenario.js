@@ -7,6 +7,8 @@
   "use strict";
   const $ = (id) => document.getElementById(id);
   const id = document.body.dataset.scenario;
+  // This server's form token (guard.rs): sent with every POST, as the forms' hidden field is.
+  const FORM = (document.querySelector('meta[name="kubesim-form"]') || {}).content || "";
 
   // Own forms: sent with fetch; the stream shows the result. Captured before app.js sees them.
   document.addEventListener("submit", async (e) => {
@@ -18,7 +20,7 @@
     const button = form.querySelector("button");
     if (button) button.disabled = true;
     try {
-      const res = await fetch(form.action, { method: "POST", headers: { Accept: "application/json" } });
+      const res = await fetch(form.action, { method: "POST", headers: { Accept: "application/json", "X-Kubesim-Form": FORM } });
       if (!res.ok) alert(await res.text());
       else if ("reload" in form.dataset) location.reload();
     } finally {

@@ -351,6 +351,8 @@ pub struct Summary {
 #[derive(Template)]
 #[template(path = "compare.html")]
 pub struct ComparePage {
+    /// The server's form token, in every form (`crate::guard`).
+    pub form_token: String,
     /// Left label.
     pub left: String,
     /// Right label.

@@ -12,6 +12,13 @@
 //!    server) is refused. Clients that send neither header (kubectl, curl, the Python client)
 //!    pass. This is the algorithm of Go 1.25's `net/http.CrossOriginProtection`.
 //!
+//! 4. **Form token**: a state-changing request to the pages' routes that no browser vouched
+//!    for (no `Sec-Fetch-Site`, no `Origin`) and that a browser could send from another site
+//!    without asking (a form's content types, or no body) must carry this server's form
+//!    token, new at every start: every form on the pages has it in a hidden `_form` field,
+//!    the pages' scripts send it as `X-Kubesim-Form`. That covers browsers too old to send
+//!    either header; kubectl and the API are unaffected.
+//!
 //! A refusal on an API path (`/api`, `/apis`, `/scenarios/ID/k8s/...`) is a Kubernetes
 //! `Status`, so kubectl prints its message; elsewhere it is one line of text.
 
@@ -68,7 +75,92 @@ pub(crate) async fn check(State(st): State<AppState>, req: Request, next: Next) 
     {
         return refuse(&path, StatusCode::FORBIDDEN, &why);
     }
+    let req = if changes_state(req.method()) && !is_api(&path) && !vouched(req.headers()) {
+        match with_form_token(req, &st.form_token).await {
+            Ok(req) => req,
+            Err(r) => return r,
+        }
+    } else {
+        req
+    };
     next.run(req).await
+}
+
+/// The hidden field every form on the pages carries.
+pub const FORM_FIELD: &str = "_form";
+/// The header the pages' scripts send the form token in.
+pub const FORM_HEADER: &str = "x-kubesim-form";
+
+/// A new form token: 128 bits from the OS's randomness (std's `RandomState` keys are drawn
+/// from it), as hex.
+pub(crate) fn new_form_token() -> String {
+    use std::hash::BuildHasher;
+    let a = std::collections::hash_map::RandomState::new().hash_one(1u8);
+    let b = std::collections::hash_map::RandomState::new().hash_one(2u8);
+    format!("{a:016x}{b:016x}")
+}
+
+/// Whether a browser said where the request comes from (and [`cross_site`] let it pass).
+fn vouched(h: &HeaderMap) -> bool {
+    h.contains_key("sec-fetch-site") || h.contains_key(header::ORIGIN)
+}
+
+/// The request, if it carries the form token or is one a page on another site cannot send
+/// without the browser asking first (any other content type); else the refusal.
+async fn with_form_token(req: Request, token: &str) -> Result<Request, Response> {
+    let path = req.uri().path().to_owned();
+    let refused = || {
+        refuse(
+            &path,
+            StatusCode::FORBIDDEN,
+            "this form needs the page's form token: reload the page and try again (a form from another site, or from before the server restarted, does not have it)",
+        )
+    };
+    if header_str(req.headers(), header::HeaderName::from_static(FORM_HEADER))
+        .is_some_and(|t| same(t, token))
+    {
+        return Ok(req);
+    }
+    // The boundary parameter is case-sensitive; the media type is not.
+    let content_type = header_str(req.headers(), header::CONTENT_TYPE)
+        .unwrap_or("")
+        .to_string();
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let form = matches!(
+        media.as_str(),
+        "" | "application/x-www-form-urlencoded" | "multipart/form-data" | "text/plain"
+    );
+    if !form {
+        return Ok(req);
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, crate::BODY_LIMIT)
+        .await
+        .map_err(|_| refused())?;
+    let given = match media.as_str() {
+        "multipart/form-data" => {
+            crate::routes::import::multipart_field(&content_type, &bytes, FORM_FIELD)
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+        }
+        "application/x-www-form-urlencoded" => url_field(&bytes, FORM_FIELD),
+        _ => None,
+    };
+    if given.is_some_and(|g| same(&g, token)) {
+        Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
+    } else {
+        Err(refused())
+    }
+}
+
+/// Field `name` of a urlencoded form body.
+fn url_field(body: &[u8], name: &str) -> Option<String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
+    pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
 /// POST, PUT, PATCH and DELETE (and anything unknown): the methods a cross-site page must not

@@ -85,13 +85,15 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             journal::save_after,
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            conn::limit,
-        ))
+        // The guard reads a form's body for its token, so it runs inside the limits (a body
+        // within its timeout and size).
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::check,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            conn::limit,
         ))
         .with_state(state)
 }

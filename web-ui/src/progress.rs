@@ -380,6 +380,7 @@ mod tests {
         let id = "01-pods-and-labels";
         let post = |uri: String, body: &str| {
             Request::post(uri)
+                .header("sec-fetch-site", "same-origin")
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .header(header::ACCEPT, "application/json")
                 .body(Body::from(body.to_string()))

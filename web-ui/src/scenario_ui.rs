@@ -61,6 +61,9 @@ pub struct Scenarios {
     /// Where students' progress is kept between servers (`kubesim serve` sets it; none in
     /// tests).
     progress: Arc<Mutex<Option<Progress>>>,
+    /// The server's form token, which every form carries (`crate::guard`); `AppState` shares
+    /// it.
+    pub(crate) form_token: Arc<str>,
 }
 
 impl std::fmt::Debug for Scenarios {
@@ -102,6 +105,7 @@ impl Scenarios {
             addr: Arc::default(),
             token: Arc::default(),
             progress: Arc::default(),
+            form_token: crate::guard::new_form_token().into(),
         }
     }
 
@@ -178,7 +182,7 @@ impl Scenarios {
         };
         match &l.summary {
             Err(problems) => Err(invalid_page(&l.file, problems)),
-            Ok(summary) => Err(start_page(id, summary)),
+            Ok(summary) => Err(start_page(id, summary, &self.form_token)),
         }
     }
 
@@ -350,7 +354,7 @@ impl Scenarios {
     }
 }
 /// The page of a scenario not started yet: its summary and a Start button (a POST).
-fn start_page(id: &str, summary: &crate::catalog::Summary) -> Response {
+fn start_page(id: &str, summary: &crate::catalog::Summary, form_token: &str) -> Response {
     let esc = |s: &str| {
         s.replace('&', "&amp;")
             .replace('<', "&lt;")
@@ -363,7 +367,7 @@ fn start_page(id: &str, summary: &crate::catalog::Summary) -> Response {
         .map(|g| format!("<li>{}</li>", crate::markdown::markdown_inline(g)))
         .collect();
     let html = format!(
-        "<!doctype html><meta charset=utf-8><meta name=viewport content=\"width=device-width, initial-scale=1\"><title>kubesim · {title}</title><link rel=stylesheet href=/assets/app.css><link rel=stylesheet href=/assets/scenario.css><main class=scenario-list><section class=panel><h2>{title}</h2><p>{summary}</p><ul>{goals}</ul><form method=post action=\"/scenarios/{id}/start\"><button class=start>Start the scenario</button></form><p>Starting sets up its cluster (and runs its setup scripts); if you played it before on this server, you continue where you left off. <a href=\"/scenarios\">All scenarios</a></p></section></main>",
+        "<!doctype html><meta charset=utf-8><meta name=viewport content=\"width=device-width, initial-scale=1\"><title>kubesim · {title}</title><link rel=stylesheet href=/assets/app.css><link rel=stylesheet href=/assets/scenario.css><main class=scenario-list><section class=panel><h2>{title}</h2><p>{summary}</p><ul>{goals}</ul><form method=post action=\"/scenarios/{id}/start\"><input type=hidden name=_form value={form_token}><button class=start>Start the scenario</button></form><p>Starting sets up its cluster (and runs its setup scripts); if you played it before on this server, you continue where you left off. <a href=\"/scenarios\">All scenarios</a></p></section></main>",
         title = esc(&summary.title),
         summary = summary.summary,
         id = esc(id),

@@ -94,6 +94,9 @@ pub struct AppState {
     pub(crate) streams: Arc<conn::Streams>,
     /// The sandbox's action log on disk, when kept ([`crate::journal`]).
     pub(crate) journal: Option<Arc<Mutex<crate::journal::Journal>>>,
+    /// This server's form token, new at every start: every form of its pages carries it
+    /// ([`crate::guard`]).
+    pub(crate) form_token: Arc<str>,
 }
 
 /// Where NodePorts listen, and each one's state.
@@ -104,6 +107,8 @@ impl AppState {
     pub fn new(sandbox: Sandbox, title: &str) -> AppState {
         let (changed, _) = watch::channel(0);
         let (shutdown, _) = watch::channel(false);
+        let scenarios = scenario_ui::Scenarios::course();
+        let form_token = scenarios.form_token.clone();
         AppState {
             console: Arc::new(Mutex::new(Console {
                 yaml: DEFAULT_YAML.into(),
@@ -120,11 +125,12 @@ impl AppState {
                 (u64::MAX, Arc::default()),
             ])),
             node_ports: Arc::new(Mutex::new((None, Vec::new()))),
-            scenarios: scenario_ui::Scenarios::course(),
+            scenarios,
             guard: Arc::default(),
             conn: Arc::default(),
             streams: Arc::default(),
             journal: None,
+            form_token,
         }
     }
 
@@ -180,7 +186,7 @@ impl AppState {
             live.panels.push(("nodeports", self.node_ports_html()));
             live.panels.push((
                 "namespaces",
-                view::namespace_picker(&self.sb().sim, ns.as_deref()),
+                view::namespace_picker(&self.sb().sim, ns.as_deref(), &self.form_token),
             ));
             live
         };

@@ -131,6 +131,7 @@ async fn a_body_that_does_not_arrive_in_time_is_refused() {
 
     // A body that arrives is passed on as it was.
     let req = Request::post("/kubectl")
+        .header("sec-fetch-site", "same-origin")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::ACCEPT, "application/json")
         .body(Body::from("cmd=get+ns+default"))

@@ -296,7 +296,10 @@ async fn gets_never_start_a_scenario_or_run_its_scripts() {
     let (status, _, page) = send(&app, "GET", &format!("/scenarios/{id}"), &[], "").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        page.contains(&format!("method=post action=\"/scenarios/{id}/start\"")),
+        page.contains(&format!(
+            "method=post action=\"/scenarios/{id}/start\"><input type=hidden name=_form value={}>",
+            st.form_token
+        )),
         "{page}"
     );
     let api = format!("/scenarios/{id}/k8s/api/v1/namespaces/default/pods");
@@ -315,7 +318,8 @@ async fn gets_never_start_a_scenario_or_run_its_scripts() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(st.scenarios.slot(id).is_none());
     // The page's own button does, and then shows the run.
-    let (status, h, _) = send(&app, "POST", &start, &[FORM], "").await;
+    let own = format!("_form={}", st.form_token);
+    let (status, h, _) = send(&app, "POST", &start, &[FORM], &own).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(h[header::LOCATION], format!("/scenarios/{id}"));
     assert!(st.scenarios.slot(id).is_some());
@@ -323,4 +327,77 @@ async fn gets_never_start_a_scenario_or_run_its_scripts() {
     assert!(page.contains("Step 1 of"), "{page}");
     let (status, _, _) = send(&app, "GET", &api, &[], "").await;
     assert_eq!(status, StatusCode::OK);
+}
+
+/// A browser too old to say where a request comes from (no `Origin`, no `Sec-Fetch-Site`):
+/// a form posted from another site has no form token and is refused; the page's own forms
+/// carry it (hidden field, or the scripts' header) and pass; kubectl's API is unaffected.
+#[tokio::test]
+async fn forms_without_origin_need_the_servers_form_token() {
+    let (app, st) = app(Guard::default());
+    let cmd = "cmd=kubectl+delete+deployment+credit-scoring-api+-n+live-coding";
+    for (headers, body) in [
+        (vec![FORM], cmd.to_string()),
+        (vec![FORM], format!("{cmd}&_form=not-{}", st.form_token)),
+        (vec![("content-type", "text/plain")], cmd.to_string()),
+        (
+            vec![("content-type", "multipart/form-data; boundary=B")],
+            "--B\r\nContent-Disposition: form-data; name=\"cmd\"\r\n\r\nx\r\n--B--\r\n".to_string(),
+        ),
+    ] {
+        let (status, _, text) = send(&app, "POST", "/kubectl", &headers, &body).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{headers:?} {body}");
+        assert!(text.contains("form token"), "{text}");
+    }
+    let (_, _, page) = send(&app, "GET", "/", &[], "").await;
+    assert!(page.contains(&format!(
+        "<meta name=\"kubesim-form\" content=\"{}\">",
+        st.form_token
+    )));
+    assert_eq!(
+        page.matches("name=\"_form\"").count(),
+        page.matches("method=\"post\"").count(),
+        "every form carries the token"
+    );
+    let deployments = || st.sb().sim.store.deployments.len();
+    assert_eq!(deployments(), 1, "nothing was deleted");
+    // The page's own form (hidden field) and its scripts (header) pass.
+    let with_field = format!("cmd=kubectl+get+pods&_form={}", st.form_token);
+    let json = ("accept", "application/json");
+    let (status, _, _) = send(&app, "POST", "/kubectl", &[FORM, json], &with_field).await;
+    assert_eq!(status, StatusCode::OK);
+    let token = st.form_token.to_string();
+    let (status, _, _) = send(
+        &app,
+        "POST",
+        "/kubectl",
+        &[FORM, json, ("x-kubesim-form", token.as_str())],
+        "cmd=kubectl+get+pods",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // A multipart form (the no-JavaScript import) with the field passes the guard.
+    let body = format!(
+        "--B\r\nContent-Disposition: form-data; name=\"_form\"\r\n\r\n{token}\r\n--B\r\nContent-Disposition: form-data; name=\"run\"; filename=\"r.yaml\"\r\n\r\nsteps: [{{nope: 1}}]\r\n--B--\r\n"
+    );
+    let (status, _, _) = send(
+        &app,
+        "POST",
+        "/import",
+        &[("content-type", "multipart/form-data; boundary=B")],
+        &body,
+    )
+    .await;
+    assert_ne!(status, StatusCode::FORBIDDEN, "the guard let it through");
+    // kubectl's API needs no form token.
+    let ns = r#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"api-ok"}}"#;
+    let (status, _, _) = send(
+        &app,
+        "POST",
+        "/api/v1/namespaces",
+        &[("content-type", "application/json")],
+        ns,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
 }

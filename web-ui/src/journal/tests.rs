@@ -9,6 +9,7 @@ use crate::{DEMO, router};
 
 fn form(uri: &str, body: &str) -> Request<Body> {
     Request::post(uri)
+        .header("sec-fetch-site", "same-origin")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::ACCEPT, "application/json")
         .body(Body::from(body.to_string()))
@@ -84,6 +85,7 @@ async fn an_imported_run_replaces_the_journal() {
         .clone()
         .oneshot(
             Request::post("/import")
+                .header("sec-fetch-site", "same-origin")
                 .header(header::ACCEPT, "application/json")
                 .body(Body::from(file))
                 .unwrap(),

@@ -90,6 +90,7 @@ pub(crate) async fn compare_page(
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         };
         compare::ComparePage {
+            form_token: st.form_token.to_string(),
             left: cur.left.label.clone(),
             right: cur.right.label.clone(),
             left_yaml: cur.left.strategy.clone(),

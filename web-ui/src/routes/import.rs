@@ -30,7 +30,11 @@ pub(crate) async fn export(State(st): State<AppState>) -> Response {
 
 /// The contents of field `name` of a `multipart/form-data` body (what a plain form with a file
 /// input sends), or `None` if the body is not multipart or has no such field.
-fn multipart_field<'a>(content_type: &str, body: &'a [u8], name: &str) -> Option<&'a [u8]> {
+pub(crate) fn multipart_field<'a>(
+    content_type: &str,
+    body: &'a [u8],
+    name: &str,
+) -> Option<&'a [u8]> {
     let (kind, params) = content_type.split_once(';')?;
     if !kind.trim().eq_ignore_ascii_case("multipart/form-data") {
         return None;
@@ -205,6 +209,7 @@ mod tests {
         let (status, _) = call(
             &other,
             Request::post("/import")
+                .header("sec-fetch-site", "same-origin")
                 .header(header::ACCEPT, "application/json")
                 .body(Body::from(file))
                 .unwrap(),
@@ -224,6 +229,7 @@ mod tests {
             "--XyZ\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n--XyZ\r\nContent-Disposition: form-data; name=\"run\"; filename=\"kubesim-run.yaml\"\r\nContent-Type: application/yaml\r\n\r\n{file}\r\n--XyZ--\r\n"
         );
         Request::post("/import")
+            .header("sec-fetch-site", "same-origin")
             .header(header::CONTENT_TYPE, "multipart/form-data; boundary=XyZ")
             .body(Body::from(body))
             .unwrap()
@@ -235,7 +241,7 @@ mod tests {
         let (status, page) = call(&app, Request::get("/").body(Body::empty()).unwrap()).await;
         assert_eq!(status, StatusCode::OK);
         assert!(
-            page.contains(r#"<form class="import" method="post" action="/import" enctype="multipart/form-data">"#),
+            page.contains(r#"<form class="import" method="post" action="/import" enctype="multipart/form-data"><input type="hidden" name="_form""#),
             "the open form posts without JavaScript"
         );
         call(
@@ -275,6 +281,7 @@ mod tests {
         call(
             app,
             Request::post("/import")
+                .header("sec-fetch-site", "same-origin")
                 .header(header::ACCEPT, "application/json")
                 .body(Body::from(file.to_string()))
                 .unwrap(),

@@ -156,6 +156,7 @@ mod tests {
 
     pub(super) fn form(uri: &str, body: &str) -> Request<Body> {
         Request::post(uri)
+            .header("sec-fetch-site", "same-origin")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "application/json")
             .body(Body::from(body.to_string()))

@@ -20,6 +20,8 @@ struct Assets;
 #[derive(Template)]
 #[template(path = "index.html")]
 struct IndexPage {
+    /// The server's form token, in every form (`crate::guard`).
+    form_token: String,
     title: String,
     /// This server's URL (the kubeconfig hint).
     server: String,
@@ -50,7 +52,10 @@ pub(crate) async fn index(State(st): State<AppState>) -> Response {
         let ns = st.console().namespace.clone();
         let mut panels: BTreeMap<&str, String> =
             view::panels(&sb, ns.as_deref()).into_iter().collect();
-        panels.insert("namespaces", view::namespace_picker(&sb.sim, ns.as_deref()));
+        panels.insert(
+            "namespaces",
+            view::namespace_picker(&sb.sim, ns.as_deref(), &st.form_token),
+        );
         let services: Vec<String> = sb
             .sim
             .store
@@ -79,6 +84,7 @@ pub(crate) async fn index(State(st): State<AppState>) -> Response {
     let c = st.console().clone();
     let p = |k: &str| panels.get(k).cloned().unwrap_or_default();
     render(&IndexPage {
+        form_token: st.form_token.to_string(),
         title: st.title.to_string(),
         server: st.scenarios.server(),
         clock: p("clock"),
@@ -549,6 +555,7 @@ mod tests {
         let (status, body) = call(
             &app,
             Request::post("/import")
+                .header("sec-fetch-site", "same-origin")
                 .body(Body::from("steps: [{nope: 1}]"))
                 .unwrap(),
         )

@@ -158,6 +158,8 @@ async fn version(State(st): State<AppState>) -> Response {
 #[derive(Template)]
 #[template(path = "scenario.html")]
 struct ScenarioPage {
+    /// The server's form token, in every form (`crate::guard`).
+    form_token: String,
     id: String,
     title: String,
     goals: Vec<String>,
@@ -198,6 +200,7 @@ async fn scenario_page(State(st): State<AppState>, Path(id): Path<String>) -> Re
         let scen = &run.session.scenario;
         let s = &scen.steps[step.min(scen.steps.len().saturating_sub(1))];
         ScenarioPage {
+            form_token: st.form_token.to_string(),
             id: id.clone(),
             title: scen.title.clone(),
             goals: scen.goals.iter().map(|g| markdown_inline(g)).collect(),
@@ -239,8 +242,8 @@ fn panels(st: &AppState, id: &str, run: &ScenarioRun) -> Live {
     live.push_events("events", sim, None);
     live.push_timeline("traffic", traffic_charts(run));
     live.panels.extend([
-        ("checks", checks_html(id, run)),
-        ("hints", hints_html(id, run)),
+        ("checks", checks_html(id, run, &st.form_token)),
+        ("hints", hints_html(id, run, &st.form_token)),
         ("says", says_html(run)),
         ("notice", esc(&notice)),
     ]);
@@ -260,6 +263,7 @@ fn traffic_charts(run: &ScenarioRun) -> crate::timeline::Grown {
 #[derive(Template)]
 #[template(path = "scenario_checks.html")]
 struct ChecksPanel<'a> {
+    form_token: &'a str,
     id: &'a str,
     step: usize,
     /// (name, passed, explanation, what was found, the same in sentences, the expression).
@@ -276,7 +280,7 @@ struct ChecksPanel<'a> {
     progress: Vec<(usize, String, &'static str)>,
 }
 
-fn checks_html(id: &str, run: &ScenarioRun) -> String {
+fn checks_html(id: &str, run: &ScenarioRun, form_token: &str) -> String {
     let step = run.step();
     let checks: Vec<_> = run
         .checks
@@ -306,6 +310,7 @@ fn checks_html(id: &str, run: &ScenarioRun) -> String {
         ),
     });
     ChecksPanel {
+        form_token,
         id,
         step,
         passed_now: checks.iter().all(|c| c.1) && verify.as_ref().is_none_or(|v| v.1),
@@ -344,16 +349,18 @@ fn checks_html(id: &str, run: &ScenarioRun) -> String {
 #[derive(Template)]
 #[template(path = "scenario_hints.html")]
 struct HintsPanel<'a> {
+    form_token: &'a str,
     id: &'a str,
     shown: Vec<String>,
     left: usize,
 }
 
-fn hints_html(id: &str, run: &ScenarioRun) -> String {
+fn hints_html(id: &str, run: &ScenarioRun, form_token: &str) -> String {
     let step = run.step();
     let all = &run.session.scenario.steps[step].hints;
     let n = run.hints.get(step).copied().unwrap_or(0).min(all.len());
     HintsPanel {
+        form_token,
         id,
         shown: all[..n].iter().map(|h| markdown_inline(h)).collect(),
         left: all.len() - n,
@@ -797,6 +804,7 @@ mod tests {
 
     fn post(uri: &str, body: &str) -> Request<Body> {
         Request::post(uri)
+            .header("sec-fetch-site", "same-origin")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "application/json")
             .body(Body::from(body.to_string()))

@@ -630,13 +630,15 @@ pub fn cluster(sim: &Sim, cache: &PodCells, scope: Scope<'_>) -> (String, Option
 /// The namespace picker above the cluster (the page's current namespace).
 #[derive(Template)]
 #[template(path = "namespaces.html")]
-struct NamespacePicker {
+struct NamespacePicker<'a> {
+    /// The server's form token (`crate::guard`).
+    form_token: &'a str,
     all: bool,
     names: Vec<(String, bool)>,
 }
 
 /// The namespace picker's HTML: every namespace, `scope` selected (`None`: all namespaces).
-pub fn namespace_picker(sim: &Sim, scope: Scope<'_>) -> String {
+pub fn namespace_picker(sim: &Sim, scope: Scope<'_>, form_token: &str) -> String {
     let mut names: std::collections::BTreeSet<String> = sim
         .store
         .namespaces
@@ -646,6 +648,7 @@ pub fn namespace_picker(sim: &Sim, scope: Scope<'_>) -> String {
     // A namespace typed into the console that does not exist (yet) is still the current one.
     names.extend(scope.map(str::to_string));
     NamespacePicker {
+        form_token,
         all: scope.is_none(),
         names: names
             .into_iter()
