@@ -110,13 +110,14 @@ impl Cluster {
         self.http("GET", path)
     }
 
-    /// `METHOD path` (no body, JSON accepted) on the server: the whole response as text.
+    /// `METHOD path` (no body, JSON accepted) on the server, as the page's own buttons send
+    /// it (`Sec-Fetch-Site: same-origin`): the whole response as text.
     fn http(&self, method: &str, path: &str) -> String {
         use std::io::{Read, Write};
         let mut s = std::net::TcpStream::connect(self.addr).unwrap();
         write!(
             s,
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\nSec-Fetch-Site: same-origin\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
             self.addr
         )
         .unwrap();
