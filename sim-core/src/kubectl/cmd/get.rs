@@ -53,6 +53,8 @@ pub fn render(
         Kind::Node => pick!(Node, print::get_nodes),
         Kind::Namespace => pick!(Namespace, print::get_namespaces),
         Kind::Event => pick!(Event, print::get_events),
+        Kind::Ingress => pick!(Ingress, print::get_ingresses),
+        Kind::IngressClass => pick!(IngressClass, print::get_ingress_classes),
     }
 }
 
