@@ -304,7 +304,101 @@ impl Sim {
         }
     }
 
-    fn push_second(&mut self, record: ServiceSecond) {
+    /// Counts one request sent outside the load generators (through the ingress) in its
+    /// Service's numbers for the second it falls in, so the traffic chart shows it: a
+    /// failure (no answer, or a 5xx) is an error, and its latency joins the second's.
+    pub fn count_single_request(
+        &mut self,
+        namespace: &str,
+        service: &str,
+        reply: &crate::network::ServiceReply,
+    ) {
+        let time = (self.store.now.millis() / 1000 + 1) as f64;
+        let latency = match reply {
+            crate::network::ServiceReply::Response {
+                response,
+                latency_ms,
+                ..
+            } if response.status < 500 => Some((latency_ms * 10.0).round() / 10.0),
+            _ => None,
+        };
+        let endpoints = self
+            .store
+            .services
+            .lookup(namespace, service)
+            .map_or(0, |id| {
+                let (t, d) = self.service_targets(id);
+                (t.len() + d.len()) as u32
+            });
+        let found = self
+            .traffic
+            .seconds
+            .iter_mut()
+            .rev()
+            .take_while(|r| r.time >= time)
+            .find(|r| r.time == time && r.namespace == namespace && r.service == service);
+        match found {
+            Some(r) => {
+                let ok_before = (r.requests - r.errors) as f64;
+                r.requests += 1;
+                r.sampled += 1;
+                r.endpoints = endpoints;
+                match latency {
+                    None => r.errors += 1,
+                    Some(l) => {
+                        let mean = r
+                            .p50_ms
+                            .map_or(l, |p| (p * ok_before + l) / (ok_before + 1.0));
+                        r.p50_ms = Some((mean * 10.0).round() / 10.0);
+                        r.p99_ms = Some(r.p99_ms.map_or(l, |p| p.max(l)));
+                    }
+                }
+            }
+            None => {
+                let record = ServiceSecond {
+                    time,
+                    namespace: namespace.to_owned(),
+                    service: service.to_owned(),
+                    requests: 1,
+                    errors: u64::from(latency.is_none()),
+                    p50_ms: latency,
+                    p99_ms: latency,
+                    endpoints,
+                    sampled: 1,
+                };
+                self.traffic.seconds.push(record);
+                if self.traffic.seconds.len() > MAX_SECONDS {
+                    let drop = self.traffic.seconds.len() - MAX_SECONDS;
+                    self.traffic.seconds.drain(..drop);
+                    self.traffic.dropped += drop;
+                }
+            }
+        }
+    }
+
+    fn push_second(&mut self, mut record: ServiceSecond) {
+        // Single requests (through the ingress) counted in this second before its tick.
+        // Only the records of this second (the last ones) are looked at.
+        let len = self.traffic.seconds.len();
+        let found = self
+            .traffic
+            .seconds
+            .iter()
+            .rev()
+            .take_while(|r| r.time >= record.time)
+            .position(|r| {
+                r.time == record.time
+                    && r.namespace == record.namespace
+                    && r.service == record.service
+            });
+        if let Some(back) = found {
+            let single = self.traffic.seconds.remove(len - 1 - back);
+            record.requests += single.requests;
+            record.errors += single.errors;
+            record.sampled += single.sampled;
+            record.p50_ms = record.p50_ms.or(single.p50_ms);
+            record.p99_ms = record.p99_ms.or(single.p99_ms);
+        }
         self.traffic.seconds.push(record);
         if self.traffic.seconds.len() > MAX_SECONDS {
             let drop = self.traffic.seconds.len() - MAX_SECONDS;
