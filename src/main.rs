@@ -77,6 +77,10 @@ enum Command {
         /// Read the token from this file (its first line), so it stays out of `ps`.
         #[arg(long, value_name = "PATH")]
         token_file: Option<PathBuf>,
+        /// Where the ingress controller answers (`curl -H 'Host: api.local'
+        /// http://127.0.0.1:8081/predict`); loopback by default; `off` for nowhere.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8081")]
+        ingress_addr: String,
     },
     /// Print a kubeconfig for the real kubectl against a running `kubesim serve`
     /// (`kubesim kubeconfig > kubesim.yaml; export KUBECONFIG=$PWD/kubesim.yaml`).
@@ -223,7 +227,16 @@ fn real_main() -> Result<ExitCode> {
             allow_hosts,
             token,
             token_file,
+            ingress_addr,
         } => {
+            let ingress_addr = match ingress_addr.as_str() {
+                "off" => None,
+                a => Some(a.parse::<std::net::SocketAddr>().with_context(|| {
+                    format!(
+                        "--ingress-addr {a:?} is not an address such as 127.0.0.1:8081 (or off)"
+                    )
+                })?),
+            };
             let token = match token_file {
                 Some(p) => Some(
                     std::fs::read_to_string(&p)
@@ -258,8 +271,10 @@ fn real_main() -> Result<ExitCode> {
                     allow_hosts: allow_hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
                     token,
                 },
+                ingress_addr,
             };
             let join = opts.guard.token.clone();
+            let ingress = opts.ingress_addr;
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -273,6 +288,12 @@ fn real_main() -> Result<ExitCode> {
                     "kubesim is serving the sandbox on http://{addr}/ (Ctrl-C to stop)"
                 );
                 let _ = writeln!(out, "scenarios: http://{addr}/scenarios");
+                if let Some(i) = ingress {
+                    let _ = writeln!(
+                        out,
+                        "ingress: http://{i}/ (the Ingresses' rules route it: curl -H 'Host: HOST' http://{i}/PATH)"
+                    );
+                }
                 if let Some(t) = &join {
                     let _ = writeln!(
                         out,

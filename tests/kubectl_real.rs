@@ -67,6 +67,7 @@ impl Cluster {
                 title: None,
                 scenarios: None,
                 guard: Default::default(),
+                ingress_addr: None,
             })
             .unwrap();
             let state = web_ui::AppState::new(sandbox, "kubectl test");
