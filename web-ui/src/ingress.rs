@@ -51,10 +51,8 @@ pub fn spawn(state: AppState, addr: SocketAddr) -> tokio::task::JoinHandle<()> {
                     crate::say(format_args!(
                         "kubesim: the ingress controller answers on http://{bound}/ (try curl -H 'Host: HOST' http://{bound}/PATH)"
                     ));
-                    set(&state, ListenerState::Listening(bound));
-                    let app = router(state.clone());
                     tokio::select! {
-                        _ = axum::serve(listener, app) => {}
+                        _ = serve_on(listener, state.clone()) => {}
                         _ = shutdown.changed() => {}
                     }
                     return;
@@ -80,6 +78,15 @@ pub fn spawn(state: AppState, addr: SocketAddr) -> tokio::task::JoinHandle<()> {
             }
         }
     })
+}
+
+/// Serves the ingress controller on a bound listener (what [`spawn`] does once it could
+/// bind; tests bind port 0 themselves).
+pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) {
+    if let Ok(bound) = listener.local_addr() {
+        set(&state, ListenerState::Listening(bound));
+    }
+    let _ = axum::serve(listener, router(state)).await;
 }
 
 fn set(state: &AppState, new: ListenerState) {
@@ -134,7 +141,19 @@ async fn on_request(
     });
     st.notify();
     match reply_response(reply) {
-        Ok(res) => res,
+        Ok(mut res) => {
+            // nginx's own status lines where they differ from the standard phrases.
+            let phrase: Option<&'static [u8]> = match res.status().as_u16() {
+                503 => Some(b"Service Temporarily Unavailable"),
+                504 => Some(b"Gateway Time-out"),
+                _ => None,
+            };
+            if let Some(p) = phrase {
+                res.extensions_mut()
+                    .insert(hyper::ext::ReasonPhrase::from_static(p));
+            }
+            res
+        }
         Err(why) => (
             StatusCode::BAD_GATEWAY,
             format!("kubesim: no pod answered: {why}\n"),
