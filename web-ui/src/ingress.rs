@@ -181,3 +181,77 @@ pub fn panel(state: &ListenerState) -> String {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::Sandbox;
+
+    async fn until(what: &str, mut ok: impl FnMut() -> bool) {
+        for _ in 0..300 {
+            if ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("not within 30 s: {what}");
+    }
+
+    fn state_of(st: &AppState) -> ListenerState {
+        st.ingress.lock().unwrap().clone()
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_port_in_use_is_a_warning_then_listens_once_free() {
+        let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = holder.local_addr().unwrap();
+        let st = AppState::new(Sandbox::new(crate::DEMO, None).unwrap(), "test");
+        let task = spawn(st.clone(), addr);
+        until("the warning", || {
+            matches!(state_of(&st), ListenerState::Failed(..))
+        })
+        .await;
+        assert_eq!(
+            state_of(&st),
+            ListenerState::Failed(
+                addr,
+                format!("port {} is already in use on this machine", addr.port())
+            )
+        );
+        let html = st.node_ports_html();
+        assert!(
+            html.contains("the ingress controller cannot listen"),
+            "{html}"
+        );
+        drop(holder);
+        until("listening once the port is free", || {
+            state_of(&st) == ListenerState::Listening(addr)
+        })
+        .await;
+        let html = st.node_ports_html();
+        assert!(
+            html.contains(&format!("answers on <code>http://{addr}/</code>")),
+            "{html}"
+        );
+        // An unknown host: ingress-nginx's 404, recorded as the request it was.
+        let res = tokio::task::spawn_blocking(move || {
+            use std::io::{Read, Write};
+            let mut s = std::net::TcpStream::connect(addr).unwrap();
+            s.write_all(b"GET /x HTTP/1.1\r\nhost: nowhere.local\r\nconnection: close\r\n\r\n")
+                .unwrap();
+            let mut out = String::new();
+            s.read_to_string(&mut out).unwrap();
+            out
+        })
+        .await
+        .unwrap();
+        assert!(res.starts_with("HTTP/1.1 404 Not Found\r\n"), "{res}");
+        let last = st.sb().actions.last().map(|a| a.action.clone());
+        let Some(sim_core::action::Action::Ingress(r)) = last else {
+            panic!("not recorded: {last:?}");
+        };
+        assert_eq!((r.host.as_str(), r.path.as_str()), ("nowhere.local", "/x"));
+        assert!(st.sb().export().contains("- ingress:"));
+        task.abort();
+    }
+}

@@ -21,11 +21,11 @@ mod util;
 #[cfg(test)]
 mod fixtures;
 
+pub use describe::{BackendLookup, describe_ingress, describe_ingress_class};
 pub use describe::{
     describe_deployment, describe_node, describe_pod, describe_replicaset, describe_service,
     describe_service_at,
 };
-pub use describe::{describe_ingress, describe_ingress_class};
 pub use duration::{age, human_duration, short_human_duration};
 pub use get::{
     get_deployments, get_endpoints, get_events, get_namespaces, get_nodes, get_pods,

@@ -16,12 +16,12 @@ use crate::kubectl::print::util::s;
 
 /// What `describeBackendV1` reads for a Service backend: the Service and its endpoints, or
 /// `None` when it is not found.
-type BackendLookup<'a> = dyn Fn(&str) -> Option<(Service, Option<Endpoints>)> + 'a;
+pub type BackendLookup<'a> = dyn Fn(&str) -> Option<(Service, Option<Endpoints>)> + 'a;
 
 /// `kubectl describe ingress`.
 pub fn describe_ingress(
     ing: &Ingress,
-    lookup: &dyn Fn(&str) -> Option<(Service, Option<Endpoints>)>,
+    lookup: &BackendLookup<'_>,
     events: &[Event],
     now: Timestamp,
 ) -> String {
