@@ -92,3 +92,96 @@ impl Sim {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::api::Object;
+    use crate::api::decode::parse_manifests;
+    use crate::kubectl::{NoFiles, run};
+    use crate::store::Kind;
+    use crate::{Sim, SimConfig};
+
+    fn create(sim: &mut Sim, yaml: &str) {
+        for d in parse_manifests(yaml).expect("decodes") {
+            sim.create(d.object).expect("created");
+        }
+    }
+
+    fn ingress(sim: &Sim, name: &str) -> serde_json::Value {
+        sim.get_object(Kind::Ingress, "default", name)
+            .expect("stored")
+            .to_value()
+    }
+
+    const ING: &str = "apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: NAME, namespace: default}
+spec:
+  CLASS
+  rules: [{host: a.local, http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]
+";
+
+    #[test]
+    fn ours_get_the_default_class_and_an_address_others_do_not() {
+        let mut sim = Sim::new(SimConfig::default());
+        assert_eq!(sim.default_ingress_class().as_deref(), Some("nginx"));
+        create(&mut sim, &ING.replace("NAME", "plain").replace("CLASS", ""));
+        let v = ingress(&sim, "plain");
+        assert_eq!(v["spec"]["ingressClassName"], "nginx");
+        assert_eq!(v["status"]["loadBalancer"]["ingress"][0]["ip"], "127.0.0.1");
+        assert_eq!(v["metadata"]["generation"], 1);
+        // Another controller's class: left alone.
+        create(
+            &mut sim,
+            "apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata: {name: traefik}\nspec: {controller: traefik.io/ingress-controller}\n",
+        );
+        create(
+            &mut sim,
+            &ING.replace("NAME", "theirs")
+                .replace("CLASS", "ingressClassName: traefik"),
+        );
+        let v = ingress(&sim, "theirs");
+        assert_eq!(v["spec"]["ingressClassName"], "traefik");
+        assert!(v["status"].is_null(), "{v}");
+        assert_eq!(sim.served_ingresses().len(), 1);
+        // Without a default class, a new Ingress keeps no class (and is still served).
+        let o = run(&mut sim, "delete ingressclass nginx", &NoFiles);
+        assert_eq!(
+            o.stdout, "ingressclass.networking.k8s.io \"nginx\" deleted\n",
+            "{}",
+            o.stderr
+        );
+        create(
+            &mut sim,
+            &ING.replace("NAME", "classless").replace("CLASS", ""),
+        );
+        let v = ingress(&sim, "classless");
+        assert!(v["spec"]["ingressClassName"].is_null(), "{v}");
+        assert_eq!(v["status"]["loadBalancer"]["ingress"][0]["ip"], "127.0.0.1");
+        // The console prints what kubectl prints.
+        let o = run(&mut sim, "get ing", &NoFiles);
+        assert!(
+            o.stdout.starts_with("NAME        CLASS     HOSTS     ADDRESS     PORTS   AGE\nclassless   <none>    a.local   127.0.0.1   80      "),
+            "{}",
+            o.stdout
+        );
+        // A namespace's deletion takes its Ingresses.
+        create(
+            &mut sim,
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: gone}\n",
+        );
+        create(
+            &mut sim,
+            &ING.replace("NAME", "x")
+                .replace("namespace: default", "namespace: gone")
+                .replace("CLASS", ""),
+        );
+        let o = run(&mut sim, "delete namespace gone", &NoFiles);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        assert!(sim.store.ingresses.lookup("gone", "x").is_none());
+        assert!(matches!(
+            sim.get_object(Kind::IngressClass, "", "traefik"),
+            Some(Object::IngressClass(_))
+        ));
+    }
+}

@@ -91,7 +91,7 @@ pub(in crate::kubectl) fn get(sim: &mut Sim, args: &Args, ns: &str) -> Output {
     let mut out = Output::default();
     let mut found_any = false;
     for kind in kinds {
-        let scope = if matches!(kind, Kind::Node | Kind::Namespace) || all_ns {
+        let scope = if !crate::api::resource::of(kind).namespaced || all_ns {
             None
         } else {
             Some(ns)
