@@ -234,3 +234,60 @@ fn an_ingress_with_an_unknown_path_type_is_refused_with_the_api_servers_words() 
         "Error from server (NotFound): ingresses.networking.k8s.io \"api\" not found\n"
     );
 }
+
+/// A `kubesim run` script with `ingress` steps, run with the real workers.
+fn run_script(text: &str) -> sim_core::script::RunOutput {
+    let opts = sim_core::script::RunOptions {
+        programs: Some(std::sync::Arc::new(inference_worker::Builtin::new())),
+        ..sim_core::script::RunOptions::default()
+    };
+    match sim_core::script::run(text, opts, &sim_core::kubectl::NoFiles) {
+        Ok(out) => out,
+        Err((out, e)) => panic!("the run failed: {e}\n{}", out.transcript),
+    }
+}
+
+#[test]
+fn ingress_steps_in_a_script_answer_and_run_the_same_twice() {
+    let apply: String = APP
+        .split("---\n")
+        .map(|doc| format!("  - apply: |\n{}", crate::support::indent(doc, 6)))
+        .collect();
+    let text = format!(
+        "seed: 4\nsteps:\n{apply}  - waitFor: {{rollout: deployment/web, namespace: shop}}
+  - ingress: {{host: api.local, path: /predict, body: {BODY}}}
+  - ingress: {{host: api.local, path: /predict/, body: {BODY}}}
+  - ingress: {{host: api.local, path: /predictions, body: {BODY}}}
+  - ingress: {{host: empty.local, path: /}}
+  - kubectl: get ingress -n shop
+"
+    );
+    let a = run_script(&text);
+    let b = run_script(&text);
+    assert_eq!(a.transcript, b.transcript);
+    assert_eq!(a.tracer.to_jsonl(), b.tracer.to_jsonl());
+    let t = &a.transcript;
+    assert!(
+        t.contains("$ curl -s -X POST -H 'Host: api.local' http://ingress/predict -d '{\"age\":35"),
+        "{t}"
+    );
+    // /predict and /predict/ match the Prefix rule and reach a pod (whose program knows
+    // /predict only: no path is rewritten); /predictions does not match (whole elements) and
+    // is nginx's own 404.
+    assert_eq!(
+        t.matches("200 {\"probability_of_default\":0.139101,\"decision\":\"approve\"}")
+            .count(),
+        1,
+        "{t}"
+    );
+    assert!(t.contains("404 {\"detail\":\"Not Found\"}"), "{t}");
+    assert!(t.contains("404 <html>"), "{t}");
+    assert!(
+        t.contains("503 <html>\r\n<head><title>503 Service Temporarily Unavailable</title>"),
+        "{t}"
+    );
+    assert!(
+        t.contains("api    nginx   api.local,empty.local   127.0.0.1   80"),
+        "{t}"
+    );
+}
