@@ -233,6 +233,24 @@ fn an_ingress_with_an_unknown_path_type_is_refused_with_the_api_servers_words() 
         p.stderr,
         "Error from server (NotFound): ingresses.networking.k8s.io \"api\" not found\n"
     );
+    // kubectl's generator sends protobuf (a rule's value is inlined in JSON).
+    let out = c.ok(&[
+        "create",
+        "ingress",
+        "api",
+        "--rule=api.local/predict*=web:80",
+        "--default-backend=web:80",
+    ]);
+    assert_eq!(out, "ingress.networking.k8s.io/api created\n");
+    let v: serde_json::Value =
+        serde_json::from_str(&c.ok(&["get", "ingress", "api", "-o", "json"])).unwrap();
+    assert_eq!(
+        v["spec"]["rules"][0]["http"]["paths"][0],
+        serde_json::json!({"path": "/predict", "pathType": "Prefix",
+            "backend": {"service": {"name": "web", "port": {"number": 80}}}})
+    );
+    assert_eq!(v["spec"]["defaultBackend"]["service"]["name"], "web");
+    assert_eq!(v["spec"]["ingressClassName"], "nginx");
 }
 
 /// A `kubesim run` script with `ingress` steps, run with the real workers.
