@@ -176,7 +176,7 @@ fn an_ingress_routes_curl_by_host_and_path_and_the_run_replays() {
     // answers from the same pods.
     let body = c.ok(&["get", "--raw", "/export"]);
     assert_eq!(body.matches("- ingress:").count(), 5, "{body}");
-    let replayed = web_ui::sandbox::Sandbox::open(&body).unwrap();
+    let mut replayed = web_ui::sandbox::Sandbox::open(&body).unwrap();
     let strip = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
     assert_eq!(strip(&replayed.export()), strip(&body));
     let answers: Vec<(u16, Option<String>)> = replayed
@@ -196,7 +196,9 @@ fn an_ingress_routes_curl_by_host_and_path_and_the_run_replays() {
             (503, None),
         ]
     );
-    // The requests that reached a Service count in its traffic numbers (the chart).
+    // The requests that reached a Service count in its traffic numbers (the chart), written
+    // when their second ends.
+    replayed.sim.advance(sim_core::time::SimDuration(2000));
     let counted = |svc: &str| -> (u64, u64) {
         replayed
             .sim
@@ -278,6 +280,9 @@ fn ingress_steps_in_a_script_answer_and_run_the_same_twice() {
   - ingress: {{host: api.local, path: /predictions, body: {BODY}}}
   - ingress: {{host: empty.local, path: /}}
   - kubectl: get ingress -n shop
+  - traffic: {{service: web, namespace: shop, rps: 5, path: /healthz, duration: 3s}}
+  - ingress: {{host: api.local, path: /predict, body: {BODY}}}
+  - advance: 5s
 "
     );
     let a = run_script(&text);
@@ -291,11 +296,11 @@ fn ingress_steps_in_a_script_answer_and_run_the_same_twice() {
     );
     // /predict and /predict/ match the Prefix rule and reach a pod (whose program knows
     // /predict only: no path is rewritten); /predictions does not match (whole elements) and
-    // is nginx's own 404.
+    // is nginx's own 404. (The second 200 is the last step's.)
     assert_eq!(
         t.matches("200 {\"probability_of_default\":0.139101,\"decision\":\"approve\"}")
             .count(),
-        1,
+        2,
         "{t}"
     );
     assert!(t.contains("404 {\"detail\":\"Not Found\"}"), "{t}");
@@ -308,4 +313,16 @@ fn ingress_steps_in_a_script_answer_and_run_the_same_twice() {
         t.contains("api    nginx   api.local,empty.local   127.0.0.1   80"),
         "{t}"
     );
+    // Each second is traced once: the three requests that reached `web` through the ingress
+    // (one of them during the load generator's 15) and the one that reached `empty`.
+    let counted = |svc: &str| -> (u64, u64) {
+        a.tracer
+            .records
+            .iter()
+            .flat_map(|r| r.services.iter())
+            .filter(|s| s.namespace == "shop" && s.service == svc)
+            .fold((0, 0), |(n, e), s| (n + s.requests, e + s.errors))
+    };
+    assert_eq!(counted("web"), (15 + 3, 0));
+    assert_eq!(counted("empty"), (1, 1));
 }

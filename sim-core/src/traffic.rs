@@ -104,6 +104,9 @@ pub struct TrafficState {
     pub real_requests: bool,
     /// Requests that really ran in wasm, in all.
     pub real_runs: u64,
+    /// Single requests (through the ingress) per Service since the last tick, written with
+    /// the next tick's records.
+    pending: BTreeMap<ServiceKey, ServiceSecond>,
 }
 
 /// Load on one endpoint for one second.
@@ -296,6 +299,12 @@ impl Sim {
                 latency_of.insert(key.clone(), updated);
             }
         }
+        // Services that got single requests and no load this second.
+        let now_s = now.as_secs_f64();
+        for (_, mut record) in std::mem::take(&mut self.traffic.pending) {
+            record.time = now_s;
+            self.push_second(record);
+        }
         if self.traffic.flows.is_empty() {
             self.traffic.ticking = false;
         } else {
@@ -330,69 +339,48 @@ impl Sim {
                 let (t, d) = self.service_targets(id);
                 (t.len() + d.len()) as u32
             });
-        let found = self
+        let record = self
             .traffic
-            .seconds
-            .iter_mut()
-            .rev()
-            .take_while(|r| r.time >= time)
-            .find(|r| r.time == time && r.namespace == namespace && r.service == service);
-        match found {
-            Some(r) => {
-                let ok_before = (r.requests - r.errors) as f64;
-                r.requests += 1;
-                r.sampled += 1;
-                r.endpoints = endpoints;
-                match latency {
-                    None => r.errors += 1,
-                    Some(l) => {
-                        let mean = r
-                            .p50_ms
-                            .map_or(l, |p| (p * ok_before + l) / (ok_before + 1.0));
-                        r.p50_ms = Some((mean * 10.0).round() / 10.0);
-                        r.p99_ms = Some(r.p99_ms.map_or(l, |p| p.max(l)));
-                    }
-                }
+            .pending
+            .entry((namespace.to_owned(), service.to_owned()))
+            .or_insert_with(|| ServiceSecond {
+                time,
+                namespace: namespace.to_owned(),
+                service: service.to_owned(),
+                requests: 0,
+                errors: 0,
+                p50_ms: None,
+                p99_ms: None,
+                endpoints,
+                sampled: 0,
+            });
+        let ok_before = (record.requests - record.errors) as f64;
+        record.requests += 1;
+        record.sampled += 1;
+        record.endpoints = endpoints;
+        match latency {
+            None => record.errors += 1,
+            Some(l) => {
+                let mean = record
+                    .p50_ms
+                    .map_or(l, |p| (p * ok_before + l) / (ok_before + 1.0));
+                record.p50_ms = Some((mean * 10.0).round() / 10.0);
+                record.p99_ms = Some(record.p99_ms.map_or(l, |p| p.max(l)));
             }
-            None => {
-                let record = ServiceSecond {
-                    time,
-                    namespace: namespace.to_owned(),
-                    service: service.to_owned(),
-                    requests: 1,
-                    errors: u64::from(latency.is_none()),
-                    p50_ms: latency,
-                    p99_ms: latency,
-                    endpoints,
-                    sampled: 1,
-                };
-                self.traffic.seconds.push(record);
-                if self.traffic.seconds.len() > MAX_SECONDS {
-                    let drop = self.traffic.seconds.len() - MAX_SECONDS;
-                    self.traffic.seconds.drain(..drop);
-                    self.traffic.dropped += drop;
-                }
-            }
+        }
+        // The second's record is written at its tick, with the load generators' (so the
+        // trace and the charts see each second once).
+        if !self.traffic.ticking {
+            self.traffic.ticking = true;
+            self.timers
+                .push(SimTime(time as u64 * 1000), Timer::TrafficTick);
         }
     }
 
     fn push_second(&mut self, mut record: ServiceSecond) {
-        // Single requests (through the ingress) counted in this second before its tick.
-        // Only the records of this second (the last ones) are looked at.
-        let len = self.traffic.seconds.len();
-        let found = self
-            .traffic
-            .seconds
-            .iter()
-            .rev()
-            .take_while(|r| r.time >= record.time)
-            .position(|r| {
-                r.time == record.time
-                    && r.namespace == record.namespace
-                    && r.service == record.service
-            });
-        if let Some(back) = found {
-            let single = self.traffic.seconds.remove(len - 1 - back);
+        // Single requests (through the ingress) this Service got during the second.
+        let key = (record.namespace.clone(), record.service.clone());
+        if let Some(single) = self.traffic.pending.remove(&key) {
             record.requests += single.requests;
             record.errors += single.errors;
             record.sampled += single.sampled;
