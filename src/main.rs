@@ -84,6 +84,10 @@ enum Command {
         /// At most N nodes in the sandbox (default and most: 5,000).
         #[arg(long, value_name = "N")]
         max_nodes: Option<usize>,
+        /// Where the ingress controller answers (`curl -H 'Host: api.local'
+        /// http://127.0.0.1:8081/predict`); loopback by default; `off` for nowhere.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8081")]
+        ingress_addr: String,
     },
     /// Print a kubeconfig for the real kubectl against a running `kubesim serve`
     /// (`kubesim kubeconfig > kubesim.yaml; export KUBECONFIG=$PWD/kubesim.yaml`).
@@ -232,7 +236,16 @@ fn real_main() -> Result<ExitCode> {
             token_file,
             max_pods,
             max_nodes,
+            ingress_addr,
         } => {
+            let ingress_addr = match ingress_addr.as_str() {
+                "off" => None,
+                a => Some(a.parse::<std::net::SocketAddr>().with_context(|| {
+                    format!(
+                        "--ingress-addr {a:?} is not an address such as 127.0.0.1:8081 (or off)"
+                    )
+                })?),
+            };
             let token = match token_file {
                 Some(p) => Some(
                     std::fs::read_to_string(&p)
@@ -283,8 +296,10 @@ fn real_main() -> Result<ExitCode> {
                     allow_hosts: allow_hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
                     token,
                 },
+                ingress_addr,
             };
             let join = opts.guard.token.clone();
+            let ingress = opts.ingress_addr;
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -298,6 +313,12 @@ fn real_main() -> Result<ExitCode> {
                     "kubesim is serving the sandbox on http://{addr}/ (Ctrl-C to stop)"
                 );
                 let _ = writeln!(out, "scenarios: http://{addr}/scenarios");
+                if let Some(i) = ingress {
+                    let _ = writeln!(
+                        out,
+                        "ingress: http://{i}/ (the Ingresses' rules route it: curl -H 'Host: HOST' http://{i}/PATH)"
+                    );
+                }
                 if let Some(t) = &join {
                     let _ = writeln!(
                         out,

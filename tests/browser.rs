@@ -42,6 +42,7 @@ fn serve(scenarios: Option<&Path>) -> (tokio::runtime::Runtime, std::net::Socket
             title: None,
             scenarios: None,
             guard: Default::default(),
+            ingress_addr: None,
         })
         .unwrap();
         let state = web_ui::AppState::new(sandbox, "browser test");

@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub(crate) struct Cluster {
     pub(crate) dir: PathBuf,
     addr: std::net::SocketAddr,
+    /// Where the ingress controller listens, when started with [`Cluster::start_with_ingress`].
+    pub(crate) ingress: Option<std::net::SocketAddr>,
     _rt: tokio::runtime::Runtime,
 }
 
@@ -55,10 +57,20 @@ impl Cluster {
         Cluster::start_with(speed, None)
     }
 
+    /// A sandbox with its ingress controller listening on a loopback port of its own
+    /// (`serve --ingress-addr`).
+    pub(crate) fn start_with_ingress() -> Cluster {
+        Cluster::start_full(1.0, None, true)
+    }
+
     /// A server whose scenario pages serve the folder `scenarios` (`serve --scenarios`).
     fn start_with(speed: f64, scenarios: Option<PathBuf>) -> Cluster {
+        Cluster::start_full(speed, scenarios, false)
+    }
+
+    fn start_full(speed: f64, scenarios: Option<PathBuf>, with_ingress: bool) -> Cluster {
         let rt = tokio::runtime::Runtime::new().unwrap();
-        let addr = rt.block_on(async {
+        let (addr, ingress) = rt.block_on(async {
             let sandbox = web_ui::sandbox_for(&web_ui::ServeOptions {
                 addr: "127.0.0.1:0".parse().unwrap(),
                 scenario: None,
@@ -67,6 +79,7 @@ impl Cluster {
                 title: None,
                 scenarios: None,
                 guard: Default::default(),
+                ingress_addr: None,
             })
             .unwrap();
             let state = web_ui::AppState::new(sandbox, "kubectl test");
@@ -76,8 +89,14 @@ impl Cluster {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
             web_ui::spawn_driver(state.clone());
+            let mut ingress = None;
+            if with_ingress {
+                let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                ingress = Some(l.local_addr().unwrap());
+                tokio::spawn(web_ui::ingress::serve_on(l, state.clone()));
+            }
             tokio::spawn(async move { web_ui::serve_on(listener, state).await });
-            addr
+            (addr, ingress)
         });
         let dir = std::env::temp_dir().join(format!(
             "kubesim-kubectl-{}-{}",
@@ -90,7 +109,12 @@ impl Cluster {
             web_ui::kube_api::kubeconfig(&format!("http://{addr}"), None, None),
         )
         .unwrap();
-        Cluster { dir, addr, _rt: rt }
+        Cluster {
+            dir,
+            addr,
+            ingress,
+            _rt: rt,
+        }
     }
 
     /// Points kubectl at scenario `id`'s own cluster (as `kubesim kubeconfig --scenario ID`

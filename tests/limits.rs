@@ -19,6 +19,7 @@ fn serve(pods: usize) -> (tokio::runtime::Runtime, SocketAddr) {
             title: None,
             scenarios: None,
             guard: Default::default(),
+            ingress_addr: None,
         })
         .unwrap();
         sandbox.sim.limits.pods = pods;

@@ -10,6 +10,7 @@ mod explain;
 mod fuzz;
 mod guests;
 mod history;
+mod ingress;
 mod kubectl_real;
 mod kubectl_ssa;
 mod kubectl_texts;

@@ -46,6 +46,8 @@ pub enum Action {
     StopTraffic(StopTraffic),
     /// One write to the API as a client sent it (the real kubectl, the Python client).
     Api(Box<ApiCall>),
+    /// One request through the ingress controller, with its `Host`.
+    Ingress(IngressRequest),
 }
 
 /// An action as a step writes it: a map with one key (YAML's tagged enums would read
@@ -75,6 +77,8 @@ struct ActionMap {
     stop_traffic: Option<StopTraffic>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     api: Option<Box<ApiCall>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ingress: Option<IngressRequest>,
 }
 
 impl TryFrom<ActionMap> for Action {
@@ -93,10 +97,11 @@ impl TryFrom<ActionMap> for Action {
         found.extend(m.traffic.map(Action::Traffic));
         found.extend(m.stop_traffic.map(Action::StopTraffic));
         found.extend(m.api.map(Action::Api));
+        found.extend(m.ingress.map(Action::Ingress));
         match (found.pop(), found.is_empty()) {
             (Some(a), true) => Ok(a),
             _ => Err(
-                "an action has exactly one of: apply, replace, create, kubectl, api, nodeDown, nodeUp, removeNode, request, traffic, stopTraffic",
+                "an action has exactly one of: apply, replace, create, kubectl, api, nodeDown, nodeUp, removeNode, request, traffic, stopTraffic, ingress",
             ),
         }
     }
@@ -117,6 +122,7 @@ impl From<Action> for ActionMap {
             Action::Traffic(t) => m.traffic = Some(t),
             Action::StopTraffic(s) => m.stop_traffic = Some(s),
             Action::Api(call) => m.api = Some(call),
+            Action::Ingress(r) => m.ingress = Some(r),
         }
         m
     }
@@ -174,6 +180,48 @@ impl Request {
         };
         let sep = if self.path.starts_with('/') { "" } else { "/" };
         format!("http://{host}{sep}{}", self.path)
+    }
+}
+
+/// One request through the ingress controller, as an `ingress` step sends it: what reached
+/// the ingress listener (`curl -H 'Host: api.local' http://127.0.0.1:8081/predict`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "RawIngressRequest")]
+pub struct IngressRequest {
+    /// The `Host` header (routing compares it without port and case).
+    pub host: String,
+    /// Method, upper case.
+    pub method: String,
+    /// Path (with its query, if any).
+    pub path: String,
+    /// Body (text).
+    pub body: String,
+}
+
+/// `ingress:` as written: everything but the host may be left out.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIngressRequest {
+    host: String,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    body: Option<serde_yaml::Value>,
+}
+
+impl TryFrom<RawIngressRequest> for IngressRequest {
+    type Error = String;
+
+    fn try_from(r: RawIngressRequest) -> Result<IngressRequest, String> {
+        let body = body_text(r.body)?;
+        Ok(IngressRequest {
+            method: method_for(r.method, &body),
+            host: r.host,
+            path: r.path.unwrap_or_else(|| "/".into()),
+            body,
+        })
     }
 }
 
@@ -337,6 +385,10 @@ impl Outcome {
         if let (Action::Request(r), Some(reply)) = (action, &self.reply) {
             tracer.record_request(sim, &r.namespace, &r.url(), &r.method, reply);
         }
+        if let (Action::Ingress(r), Some(reply)) = (action, &self.reply) {
+            let url = format!("http://{}{}", r.host, r.path);
+            tracer.record_request(sim, "", &url, &r.method, reply);
+        }
     }
 
     /// Whether the action belongs in the run's history: everything that was tried, except
@@ -455,6 +507,30 @@ pub fn perform(
                 Some(svc) => format!("traffic to service/{svc} stopped\n"),
                 None => format!("traffic to every service in {} stopped\n", s.namespace),
             })
+        }
+        Action::Ingress(r) => {
+            let out = sim.ingress_request(&r.host, &r.method, &r.path, r.body.as_bytes());
+            if let Some((ns, svc)) = &out.service {
+                sim.count_single_request(ns, svc, &out.reply);
+            }
+            let output = match &out.reply {
+                ServiceReply::Response { response, pod, .. } if pod.is_empty() => said(format!(
+                    "{} {}\n(answered by the ingress controller)\n",
+                    response.status,
+                    response.text().trim_end()
+                )),
+                ServiceReply::Response { response, pod, .. } => said(format!(
+                    "{} {}\n(answered by pod {pod})\n",
+                    response.status,
+                    response.text().trim_end()
+                )),
+                ServiceReply::Failed(why) => failed(format!("{why}\n")),
+            };
+            return Outcome {
+                output,
+                reply: Some(out.reply),
+                written: None,
+            };
         }
         Action::Api(call) => {
             let written = sim.api_with_warnings(call);

@@ -47,6 +47,28 @@ impl ServiceReply {
     }
 }
 
+/// What one endpoint did with a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EndpointReply {
+    /// The Service has no ready endpoint.
+    NoEndpoint,
+    /// A response, the pod that answered and the virtual latency (ms).
+    Answered {
+        /// The response.
+        response: HttpResponse,
+        /// The pod's name.
+        pod: String,
+        /// Milliseconds.
+        latency_ms: f64,
+    },
+    /// The pod refused the connection (nothing listens on the port yet).
+    Refused,
+    /// The pod did not answer in time.
+    Timeout,
+    /// The connection closed without an answer (a crash, OOMKilled).
+    Reset,
+}
+
 /// A Service as a request finds it.
 #[derive(Debug, Clone)]
 pub struct RouteService {
@@ -144,7 +166,7 @@ impl Sim {
         (out, declared)
     }
 
-    fn route_service(&self, svc: ObjId) -> Option<RouteService> {
+    pub(crate) fn route_service(&self, svc: ObjId) -> Option<RouteService> {
         let (_, s) = self.store.services.get(svc)?;
         let spec = s.spec.as_ref()?;
         let (targets, declared) = self.service_targets(svc);
@@ -207,11 +229,46 @@ impl Sim {
             ));
         }
         let shown_port = port.or(route.ports.first().copied()).unwrap_or(80);
+        let refused = || {
+            ServiceReply::Failed(format!(
+                "curl: (7) Failed to connect to {host} port {shown_port}: Connection refused"
+            ))
+        };
+        match self.send_to_endpoint(&route, seq, method, &path, body) {
+            EndpointReply::NoEndpoint | EndpointReply::Refused => refused(),
+            EndpointReply::Answered {
+                response,
+                pod,
+                latency_ms,
+            } => ServiceReply::Response {
+                response,
+                pod,
+                latency_ms,
+            },
+            EndpointReply::Timeout => ServiceReply::Failed(format!(
+                "curl: (28) Operation timed out after {} milliseconds with 0 bytes received",
+                crate::kubelet::worker::REQUEST_TIMEOUT_MS
+            )),
+            EndpointReply::Reset => {
+                ServiceReply::Failed("curl: (52) Empty reply from server".to_string())
+            }
+        }
+    }
+
+    /// Sends a request to one of a Service's ready endpoints, picked from a hash of the
+    /// request's number `seq` (kube-proxy's random pick), runs its program and applies what
+    /// that did. Shared by requests to a Service and those the ingress controller forwards.
+    pub(crate) fn send_to_endpoint(
+        &mut self,
+        route: &RouteService,
+        seq: u64,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> EndpointReply {
         let n = route.targets.len() + route.declared.len();
         if n == 0 {
-            return ServiceReply::Failed(format!(
-                "curl: (7) Failed to connect to {host} port {shown_port}: Connection refused"
-            ));
+            return EndpointReply::NoEndpoint;
         }
         let pick = (crate::rng::mix64(&[self.config.seed, seq]) % n as u64) as usize;
         let Some(target) = route.targets.get(pick) else {
@@ -223,7 +280,7 @@ impl Sim {
                 .pods
                 .get(pod)
                 .map_or_else(String::new, |p| p.name.to_string());
-            return ServiceReply::Response {
+            return EndpointReply::Answered {
                 response: HttpResponse {
                     status: 200,
                     content_type: Some("text/plain".into()),
@@ -243,7 +300,7 @@ impl Sim {
             NoNetwork::boxed()
         };
         let (now, clock, seed) = (self.store.now, self.program_clock(), self.config.seed);
-        let req = WorkerRequest::to_service(method, &path, body);
+        let req = WorkerRequest::to_service(method, path, body);
         let (reply, net, effects) = target.request(now, clock, seed, req, net);
         let upstream_ms = self.apply_routes(net);
         self.apply_effects(target.pod, target.ci, effects);
@@ -253,21 +310,14 @@ impl Sim {
             .get(target.pod)
             .map_or_else(String::new, |p| p.name.to_string());
         match reply {
-            WorkerReply::Response(response, ms) => ServiceReply::Response {
+            WorkerReply::Response(response, ms) => EndpointReply::Answered {
                 response,
                 pod,
                 latency_ms: ms + upstream_ms,
             },
-            WorkerReply::Refused => ServiceReply::Failed(format!(
-                "curl: (7) Failed to connect to {host} port {shown_port}: Connection refused"
-            )),
-            WorkerReply::Timeout => ServiceReply::Failed(format!(
-                "curl: (28) Operation timed out after {} milliseconds with 0 bytes received",
-                crate::kubelet::worker::REQUEST_TIMEOUT_MS
-            )),
-            WorkerReply::Reset(_) | WorkerReply::OutOfMemory => {
-                ServiceReply::Failed("curl: (52) Empty reply from server".to_string())
-            }
+            WorkerReply::Refused => EndpointReply::Refused,
+            WorkerReply::Timeout => EndpointReply::Timeout,
+            WorkerReply::Reset(_) | WorkerReply::OutOfMemory => EndpointReply::Reset,
         }
     }
 

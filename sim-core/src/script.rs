@@ -163,6 +163,8 @@ struct RawStep {
     traffic: Option<Traffic>,
     stop_traffic: Option<StopTraffic>,
     api: Option<Box<ApiCall>>,
+    #[serde(default)]
+    ingress: Option<crate::action::IngressRequest>,
 }
 
 impl<'de> Deserialize<'de> for StepSpec {
@@ -187,13 +189,14 @@ impl<'de> Deserialize<'de> for StepSpec {
         act(r.traffic.map(Action::Traffic));
         act(r.stop_traffic.map(Action::StopTraffic));
         act(r.api.map(Action::Api));
+        act(r.ingress.map(Action::Ingress));
         found.extend(advance.map(StepSpec::Advance));
         found.extend(r.wait_for.map(StepSpec::WaitFor));
         found.extend(r.echo.map(StepSpec::Echo));
         found.extend(r.explain.map(StepSpec::Explain));
         if found.len() != 1 {
             return Err(serde::de::Error::custom(
-                "a step has exactly one of: apply, replace, create, kubectl, api, advance, waitFor, nodeDown, nodeUp, removeNode, echo, explain, request, traffic, stopTraffic",
+                "a step has exactly one of: apply, replace, create, kubectl, api, advance, waitFor, nodeDown, nodeUp, removeNode, echo, explain, request, traffic, stopTraffic, ingress",
             ));
         }
         Ok(found.remove(0))
@@ -711,6 +714,17 @@ fn act(
             }
             Some(curl)
         }
+        Action::Ingress(r) => {
+            let mut curl = "$ curl -s".to_string();
+            if r.method != "GET" {
+                curl.push_str(&format!(" -X {}", r.method));
+            }
+            curl.push_str(&format!(" -H 'Host: {}' http://ingress{}", r.host, r.path));
+            if !r.body.is_empty() {
+                curl.push_str(&format!(" -d '{}'", r.body));
+            }
+            Some(curl)
+        }
         Action::Traffic(_) | Action::StopTraffic(_) => None,
     };
     if let Some(h) = header {
@@ -719,7 +733,7 @@ fn act(
     let o = action::apply(sim, &mut out.tracer, a, files, &mut SimClock);
     let code = o.output.code;
     match a {
-        Action::Request(_) => {
+        Action::Request(_) | Action::Ingress(_) => {
             let line = match &o.reply {
                 Some(crate::network::ServiceReply::Response { response, .. }) => {
                     format!("{} {}", response.status, response.text().trim_end())

@@ -248,6 +248,7 @@ impl Sim {
             sim.add_node(n);
         }
         sim.create_kubernetes_service();
+        sim.create_default_ingress_class();
         sim.settle();
         sim
     }
@@ -374,6 +375,7 @@ impl Sim {
                 Work::ReplicaSet(id) => self.sync_replica_set(id),
                 Work::Schedule(id) => self.schedule_pod(id),
                 Work::Endpoints(id) => self.sync_endpoints(id),
+                Work::Ingress(id) => self.sync_ingress(id),
             }
         }
     }

@@ -104,6 +104,9 @@ pub struct TrafficState {
     pub real_requests: bool,
     /// Requests that really ran in wasm, in all.
     pub real_runs: u64,
+    /// Single requests (through the ingress) per Service since the last tick, written with
+    /// the next tick's records.
+    pending: BTreeMap<ServiceKey, ServiceSecond>,
 }
 
 /// Load on one endpoint for one second.
@@ -296,6 +299,12 @@ impl Sim {
                 latency_of.insert(key.clone(), updated);
             }
         }
+        // Services that got single requests and no load this second.
+        let now_s = now.as_secs_f64();
+        for (_, mut record) in std::mem::take(&mut self.traffic.pending) {
+            record.time = now_s;
+            self.push_second(record);
+        }
         if self.traffic.flows.is_empty() {
             self.traffic.ticking = false;
         } else {
@@ -304,7 +313,80 @@ impl Sim {
         }
     }
 
-    fn push_second(&mut self, record: ServiceSecond) {
+    /// Counts one request sent outside the load generators (through the ingress) in its
+    /// Service's numbers for the second it falls in, so the traffic chart shows it: a
+    /// failure (no answer, or a 5xx) is an error, and its latency joins the second's.
+    pub fn count_single_request(
+        &mut self,
+        namespace: &str,
+        service: &str,
+        reply: &crate::network::ServiceReply,
+    ) {
+        let time = (self.store.now.millis() / 1000 + 1) as f64;
+        let latency = match reply {
+            crate::network::ServiceReply::Response {
+                response,
+                latency_ms,
+                ..
+            } if response.status < 500 => Some((latency_ms * 10.0).round() / 10.0),
+            _ => None,
+        };
+        let endpoints = self
+            .store
+            .services
+            .lookup(namespace, service)
+            .map_or(0, |id| {
+                let (t, d) = self.service_targets(id);
+                (t.len() + d.len()) as u32
+            });
+        let record = self
+            .traffic
+            .pending
+            .entry((namespace.to_owned(), service.to_owned()))
+            .or_insert_with(|| ServiceSecond {
+                time,
+                namespace: namespace.to_owned(),
+                service: service.to_owned(),
+                requests: 0,
+                errors: 0,
+                p50_ms: None,
+                p99_ms: None,
+                endpoints,
+                sampled: 0,
+            });
+        let ok_before = (record.requests - record.errors) as f64;
+        record.requests += 1;
+        record.sampled += 1;
+        record.endpoints = endpoints;
+        match latency {
+            None => record.errors += 1,
+            Some(l) => {
+                let mean = record
+                    .p50_ms
+                    .map_or(l, |p| (p * ok_before + l) / (ok_before + 1.0));
+                record.p50_ms = Some((mean * 10.0).round() / 10.0);
+                record.p99_ms = Some(record.p99_ms.map_or(l, |p| p.max(l)));
+            }
+        }
+        // The second's record is written at its tick, with the load generators' (so the
+        // trace and the charts see each second once).
+        if !self.traffic.ticking {
+            self.traffic.ticking = true;
+            self.timers
+                .push(SimTime(time as u64 * 1000), Timer::TrafficTick);
+        }
+    }
+
+    fn push_second(&mut self, mut record: ServiceSecond) {
+        // Single requests (through the ingress) this Service got during the second.
+        let key = (record.namespace.clone(), record.service.clone());
+        if let Some(single) = self.traffic.pending.remove(&key) {
+            record.requests += single.requests;
+            record.errors += single.errors;
+            record.sampled += single.sampled;
+            record.p50_ms = record.p50_ms.or(single.p50_ms);
+            record.p99_ms = record.p99_ms.or(single.p99_ms);
+        }
         self.traffic.seconds.push(record);
         if self.traffic.seconds.len() > MAX_SECONDS {
             let drop = self.traffic.seconds.len() - MAX_SECONDS;

@@ -6,6 +6,10 @@ pkg/apis/meta/v1; Apache-2.0, as published in those repositories).
     python3 gen_schema.py apps/v1/generated.proto core/v1/generated.proto \
         meta/v1/generated.proto > schema.txt
 
+networking/v1's Ingress and IngressClass messages (HTTPIngressPath, HTTPIngressRuleValue,
+Ingress*, ServiceBackendPort) were added from k8s.io/api networking/v1/generated.proto the same
+way; the rest of that file (NetworkPolicy, IPAddress, ServiceCIDR) is not served.
+
 One line per field: MESSAGE NUMBER NAME LABEL TYPE, where LABEL is o (optional), r
 (repeated) or m (map<string, TYPE>) and TYPE a scalar or another message's short name.
 """

@@ -16,6 +16,7 @@ pub mod compare;
 pub mod conn;
 mod driver;
 pub mod guard;
+pub mod ingress;
 mod journal;
 pub mod kube_api;
 mod markdown;
@@ -115,6 +116,8 @@ pub struct ServeOptions {
     pub scenarios: Option<std::path::PathBuf>,
     /// Extra Host names (`--allow-host`) and the token (`--token`), see [`guard`].
     pub guard: guard::Guard,
+    /// Where the ingress controller listens (`--ingress-addr`), if anywhere ([`ingress`]).
+    pub ingress_addr: Option<SocketAddr>,
 }
 
 /// Why the server could not start.
@@ -248,6 +251,7 @@ pub async fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result
     let _ = state.scenarios.addr.set(addr);
     let driver = spawn_driver(state.clone());
     let node_ports = node_ports::spawn(state.clone(), addr.ip());
+    let ingress = opts.ingress_addr.map(|a| ingress::spawn(state.clone(), a));
     let state_for_shutdown = state.clone();
     ready(addr);
     let limits = state.conn.clone();
@@ -261,5 +265,8 @@ pub async fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result
     .await;
     driver.abort();
     node_ports.abort();
+    if let Some(i) = ingress {
+        i.abort();
+    }
     result.map_err(ServeError::Serve)
 }

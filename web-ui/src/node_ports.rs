@@ -89,11 +89,14 @@ pub fn reply_response(reply: ServiceReply) -> Result<Response, String> {
             {
                 h.insert(header::CONTENT_TYPE, ct);
             }
-            if let Ok(v) = HeaderValue::from_str(&pod) {
-                h.insert("x-kubesim-pod", v);
-            }
-            if let Ok(v) = HeaderValue::from_str(&format!("{latency_ms:.3}")) {
-                h.insert("x-kubesim-latency-ms", v);
+            // The ingress controller's own pages (404, 503) come from no pod.
+            if !pod.is_empty() {
+                if let Ok(v) = HeaderValue::from_str(&pod) {
+                    h.insert("x-kubesim-pod", v);
+                }
+                if let Ok(v) = HeaderValue::from_str(&format!("{latency_ms:.3}")) {
+                    h.insert("x-kubesim-latency-ms", v);
+                }
             }
             Ok(res)
         }

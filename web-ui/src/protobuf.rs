@@ -5,7 +5,8 @@
 //!
 //! The format: the magic `k8s\0`, then a `runtime.Unknown` message whose `typeMeta` names the
 //! kind and whose `raw` holds the object's message. Field numbers and types come from
-//! Kubernetes' own `generated.proto` files (apps/v1, core/v1, meta/v1), compiled into
+//! Kubernetes' own `generated.proto` files (apps/v1, core/v1, meta/v1, networking/v1's
+//! Ingress and IngressClass messages, `kubectl create ingress`), compiled into
 //! `proto/schema.txt` by `proto/gen_schema.py`. Go's encoder writes every non-pointer field,
 //! zero values included; those are dropped here, as the API server's Go structs cannot tell
 //! them from unset either (except `replicas`, a pointer, where 0 means 0).
@@ -96,6 +97,19 @@ pub(crate) fn decode(body: &[u8]) -> Result<Value, String> {
     obj.insert("apiVersion".into(), Value::String(api_version));
     obj.insert("kind".into(), Value::String(kind));
     Ok(Value::Object(obj))
+}
+
+/// Fields that are Go structs embedded with `json:",inline"`: their message's fields are the
+/// parent's in JSON (`IngressRule.http`, not `IngressRule.ingressRuleValue.http`).
+const INLINE: &[(&str, &str)] = &[("IngressRule", "ingressRuleValue")];
+
+/// The JSON name of a field whose protobuf name go-to-protobuf derived from the Go name
+/// (`IngressClassParametersReference.APIGroup` is `aPIGroup` in networking/v1's proto).
+fn json_name(proto: &str) -> &str {
+    match proto {
+        "aPIGroup" => "apiGroup",
+        other => other,
+    }
 }
 
 /// The JSON of message `name` encoded in `buf`.
@@ -218,8 +232,15 @@ fn message(buf: &[u8], name: &str, depth: usize) -> Result<Value, String> {
                     Value::Number(n) => f.name == "replicas" || n.as_f64() != Some(0.0),
                     _ => true,
                 };
-                if keep {
-                    out.insert(f.name.to_string(), v);
+                if !keep {
+                    continue;
+                }
+                match (INLINE.contains(&(name, f.name)), v) {
+                    // An embedded struct whose fields JSON writes in the parent.
+                    (true, Value::Object(inner)) => out.extend(inner),
+                    (_, v) => {
+                        out.insert(json_name(f.name).to_string(), v);
+                    }
                 }
             }
         }

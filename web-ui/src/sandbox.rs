@@ -353,6 +353,13 @@ impl Sandbox {
         out.reply.unwrap_or(ServiceReply::Failed(out.output.stderr))
     }
 
+    /// Sends one request through the ingress controller now and records it (as an
+    /// `ingress` step): the answer of the pod it reached, or ingress-nginx's own page.
+    pub fn ingress(&mut self, request: sim_core::action::IngressRequest) -> ServiceReply {
+        let out = self.act_full(Action::Ingress(request), None);
+        out.reply.unwrap_or(ServiceReply::Failed(out.output.stderr))
+    }
+
     /// Does something now and records it when it belongs in the history
     /// ([`Outcome::recorded`]).
     fn act_full(&mut self, action: Action, typed: Option<String>) -> Outcome {

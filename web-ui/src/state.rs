@@ -84,6 +84,8 @@ pub struct AppState {
     pub(crate) rendered: Arc<Mutex<[Rendered; 2]>>,
     /// The address NodePorts listen on (when they do) and what each nodePort is doing.
     pub(crate) node_ports: Arc<Mutex<NodePortStatus>>,
+    /// What the ingress listener is doing ([`crate::ingress`]).
+    pub(crate) ingress: Arc<Mutex<crate::ingress::ListenerState>>,
     /// The scenario pages (`/scenarios`): the catalog and the runs started.
     pub scenarios: scenario_ui::Scenarios,
     /// The Host allow-list and the token ([`crate::guard`]).
@@ -125,6 +127,7 @@ impl AppState {
                 (u64::MAX, Arc::default()),
             ])),
             node_ports: Arc::new(Mutex::new((None, Vec::new()))),
+            ingress: Arc::default(),
             scenarios,
             guard: Arc::default(),
             conn: Arc::default(),
@@ -196,7 +199,8 @@ impl AppState {
 
     pub(crate) fn node_ports_html(&self) -> String {
         let status = self.node_ports.lock().unwrap_or_else(|e| e.into_inner());
-        node_ports::panel(status.0, &status.1)
+        let ingress = self.ingress.lock().unwrap_or_else(|e| e.into_inner());
+        node_ports::panel(status.0, &status.1) + &crate::ingress::panel(&ingress)
     }
 
     pub(crate) fn notify(&self) {

@@ -242,7 +242,7 @@ impl<'a> Source<'a> {
             marks: sb
                 .actions
                 .iter()
-                .filter(|a| !matches!(a.action, Action::Request(_)))
+                .filter(|a| !matches!(a.action, Action::Request(_) | Action::Ingress(_)))
                 .map(|a| {
                     let label = a.typed.clone().unwrap_or_else(|| action_label(&a.action));
                     (a.at.as_secs_f64(), label)

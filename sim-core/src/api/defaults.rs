@@ -6,7 +6,8 @@
 //! `SetDefaults_Probe`, `SetDefaults_HTTPGetAction`, `SetDefaults_Volume`,
 //! `SetDefaults_SecretVolumeSource`, `SetDefaults_ConfigMapVolumeSource`, `SetDefaults_Service`,
 //! `SetDefaults_Namespace`, `SetDefaults_NodeStatus`, `SetDefaults_EndpointPort`,
-//! `SetDefaults_ObjectFieldSelector`) as the generated defaulters apply them to every nested
+//! `SetDefaults_ObjectFieldSelector`) and `pkg/apis/networking/v1/defaults.go`
+//! (`SetDefaults_IngressClass`) as the generated defaulters apply them to every nested
 //! struct. Things the registry does at create time (cluster IP and node port allocation,
 //! `ipFamilies`, clearing a cluster-scoped object's namespace, the ServiceAccount admission
 //! plugin's `serviceAccountName`) are not defaults and are left to the store. A Namespace's
@@ -65,6 +66,14 @@ pub fn set_defaults(obj: &mut Object) {
             }
         }
         Object::Event(_) => {}
+        // networking/v1 has no Ingress defaults (pathType is required).
+        Object::Ingress(_) => {}
+        Object::IngressClass(c) => {
+            // SetDefaults_IngressClass: a parameters reference is cluster-scoped by default.
+            if let Some(p) = c.spec.as_mut().and_then(|s| s.parameters.as_mut()) {
+                p.scope.get_or_insert_with(|| "Cluster".to_owned());
+            }
+        }
     }
 }
 

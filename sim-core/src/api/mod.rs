@@ -19,6 +19,7 @@ pub use k8s_openapi;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Endpoints, Event, Namespace, Node, Pod, Service};
+use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 /// One API object of a kind kubesim serves.
@@ -40,6 +41,10 @@ pub enum Object {
     Endpoints(Endpoints),
     /// `v1 Event` (the core group's Event, as `kubectl get events` lists).
     Event(Event),
+    /// `networking.k8s.io/v1 Ingress`.
+    Ingress(Ingress),
+    /// `networking.k8s.io/v1 IngressClass` (cluster-scoped).
+    IngressClass(IngressClass),
 }
 
 /// Calls `$body` with `$inner` bound to the typed object inside any variant.
@@ -54,6 +59,8 @@ macro_rules! with_inner {
             Object::Service($inner) => $body,
             Object::Endpoints($inner) => $body,
             Object::Event($inner) => $body,
+            Object::Ingress($inner) => $body,
+            Object::IngressClass($inner) => $body,
         }
     };
 }
@@ -70,6 +77,8 @@ impl Object {
             Object::Service(_) => "Service",
             Object::Endpoints(_) => "Endpoints",
             Object::Event(_) => "Event",
+            Object::Ingress(_) => "Ingress",
+            Object::IngressClass(_) => "IngressClass",
         }
     }
 
@@ -77,6 +86,7 @@ impl Object {
     pub fn api_version(&self) -> &'static str {
         match self {
             Object::ReplicaSet(_) | Object::Deployment(_) => "apps/v1",
+            Object::Ingress(_) | Object::IngressClass(_) => "networking.k8s.io/v1",
             _ => "v1",
         }
     }
@@ -93,12 +103,17 @@ impl Object {
             Object::Service(_) => "services",
             Object::Endpoints(_) => "endpoints",
             Object::Event(_) => "events",
+            Object::Ingress(_) => "ingresses.networking.k8s.io",
+            Object::IngressClass(_) => "ingressclasses.networking.k8s.io",
         }
     }
 
     /// Whether objects of this kind live in a namespace (Namespace and Node do not).
     pub fn is_namespaced(&self) -> bool {
-        !matches!(self, Object::Namespace(_) | Object::Node(_))
+        !matches!(
+            self,
+            Object::Namespace(_) | Object::Node(_) | Object::IngressClass(_)
+        )
     }
 
     /// The object's metadata.

@@ -277,6 +277,30 @@ pub const RESOURCES: &[Resource] = &[
         subresources: &[SCALE, writable_status("apps", "ReplicaSet")],
         verbs: ALL_VERBS,
     },
+    Resource {
+        kind: Kind::Ingress,
+        plural: "ingresses",
+        singular: "ingress",
+        short_names: &["ing"],
+        group: "networking.k8s.io",
+        version: "v1",
+        namespaced: true,
+        categories: &[],
+        subresources: &[writable_status("networking.k8s.io", "Ingress")],
+        verbs: ALL_VERBS,
+    },
+    Resource {
+        kind: Kind::IngressClass,
+        plural: "ingressclasses",
+        singular: "ingressclass",
+        short_names: &[],
+        group: "networking.k8s.io",
+        version: "v1",
+        namespaced: false,
+        categories: &[],
+        subresources: &[],
+        verbs: ALL_VERBS,
+    },
 ];
 
 /// The row of a kind.
@@ -338,6 +362,8 @@ mod tests {
             Kind::Service,
             Kind::Endpoints,
             Kind::Event,
+            Kind::Ingress,
+            Kind::IngressClass,
         ];
         for k in kinds {
             let rows: Vec<_> = RESOURCES.iter().filter(|r| r.kind == k).collect();
@@ -357,7 +383,12 @@ mod tests {
             Some(Kind::ReplicaSet)
         );
         assert_eq!(by_word("frobs"), None);
-        assert_eq!(group_versions(), vec![("", "v1"), ("apps", "v1")]);
+        assert_eq!(
+            group_versions(),
+            vec![("", "v1"), ("apps", "v1"), ("networking.k8s.io", "v1")]
+        );
+        assert_eq!(by_word("ing").map(|r| r.kind), Some(Kind::Ingress));
+        assert_eq!(of(Kind::Ingress).kind_prefix(), "ingress.networking.k8s.io");
         assert_eq!(of(Kind::Deployment).qualified(), "deployments.apps");
         assert_eq!(of(Kind::Pod).prefix(), "/api/v1");
         assert_eq!(of(Kind::Deployment).qualified_name(), "deployments.apps");

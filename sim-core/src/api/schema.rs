@@ -12,6 +12,7 @@ use std::sync::OnceLock;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v1::Scale;
 use k8s_openapi::api::core::v1::{Endpoints, Event, Namespace, Node, Pod, Service};
+use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
     APIResourceList, DeleteOptions, Patch, Status, WatchEvent,
 };
@@ -37,6 +38,8 @@ pub fn definitions() -> &'static BTreeMap<String, Value> {
         g.subschema_for::<Service>();
         g.subschema_for::<Endpoints>();
         g.subschema_for::<Event>();
+        g.subschema_for::<Ingress>();
+        g.subschema_for::<IngressClass>();
         g.subschema_for::<Scale>();
         g.subschema_for::<Status>();
         g.subschema_for::<DeleteOptions>();
@@ -64,6 +67,8 @@ const NOT_REQUIRED: &[(&str, &str)] = &[
     ("io.k8s.api.core.v1.Node", "metadata"),
     ("io.k8s.api.core.v1.Pod", "metadata"),
     ("io.k8s.api.core.v1.Service", "metadata"),
+    ("io.k8s.api.networking.v1.Ingress", "metadata"),
+    ("io.k8s.api.networking.v1.IngressClass", "metadata"),
     ("io.k8s.api.core.v1.ConfigMapEnvSource", "name"),
     ("io.k8s.api.core.v1.ConfigMapKeySelector", "name"),
     ("io.k8s.api.core.v1.ConfigMapProjection", "name"),
@@ -155,11 +160,19 @@ fn list_schema(kind: Kind, defs: &BTreeMap<String, Value>) -> (String, Value) {
             "ReplicaSetList is a collection of ReplicaSets.".into(),
             "List of ReplicaSets. More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicaset".into(),
         ),
+        Kind::Ingress => (
+            "IngressList is a collection of Ingress.".into(),
+            "items is the list of Ingress.".into(),
+        ),
+        Kind::IngressClass => (
+            "IngressClassList is a collection of IngressClasses.".into(),
+            "items is the list of IngressClasses.".into(),
+        ),
     };
-    let metadata = if kind == Kind::Deployment {
-        "Standard list metadata.".to_string()
-    } else {
-        format!("Standard list metadata. {MORE}#types-kinds")
+    let metadata = match kind {
+        Kind::Deployment | Kind::IngressClass => "Standard list metadata.".to_string(),
+        Kind::Ingress => format!("Standard object's metadata. {MORE}#metadata"),
+        _ => format!("Standard list metadata. {MORE}#types-kinds"),
     };
     let meta = |field: &str| {
         defs.get(root(kind))
@@ -199,6 +212,8 @@ pub fn root(kind: Kind) -> &'static str {
         Kind::Service => "io.k8s.api.core.v1.Service",
         Kind::Endpoints => "io.k8s.api.core.v1.Endpoints",
         Kind::Event => "io.k8s.api.core.v1.Event",
+        Kind::Ingress => "io.k8s.api.networking.v1.Ingress",
+        Kind::IngressClass => "io.k8s.api.networking.v1.IngressClass",
     }
 }
 
@@ -243,6 +258,8 @@ mod tests {
             Kind::Service,
             Kind::Endpoints,
             Kind::Event,
+            Kind::Ingress,
+            Kind::IngressClass,
         ] {
             assert!(definitions().contains_key(root(kind)), "{kind:?}");
         }

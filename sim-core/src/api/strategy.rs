@@ -491,6 +491,19 @@ pub const STRATEGIES: &[FieldStrategy] = &[
         "type",
         &["type"],
     ),
+    // networking.k8s.io/v1 Ingress: every list atomic.
+    atomic("io.k8s.api.networking.v1.HTTPIngressRuleValue", "paths"),
+    atomic(
+        "io.k8s.api.networking.v1.IngressLoadBalancerIngress",
+        "ports",
+    ),
+    atomic(
+        "io.k8s.api.networking.v1.IngressLoadBalancerStatus",
+        "ingress",
+    ),
+    atomic("io.k8s.api.networking.v1.IngressSpec", "rules"),
+    atomic("io.k8s.api.networking.v1.IngressSpec", "tls"),
+    atomic("io.k8s.api.networking.v1.IngressTLS", "hosts"),
 ];
 
 /// Structs that are owned whole by server-side apply (`+structType=atomic`,

@@ -9,6 +9,7 @@ pub mod list;
 pub mod log;
 pub mod managed;
 pub(crate) mod mutations;
+pub mod networking;
 pub mod openapi;
 pub mod patch;
 mod rest;
@@ -112,6 +113,20 @@ impl Sim {
                     .clone(),
             ),
             Kind::Event => return None,
+            Kind::Ingress => Object::Ingress(
+                self.store
+                    .ingresses
+                    .get(self.store.ingresses.lookup(namespace, name)?)?
+                    .1
+                    .clone(),
+            ),
+            Kind::IngressClass => Object::IngressClass(
+                self.store
+                    .ingress_classes
+                    .get(self.store.ingress_classes.lookup("", name)?)?
+                    .1
+                    .clone(),
+            ),
         })
     }
 
@@ -274,6 +289,7 @@ impl Sim {
         self.check_namespace(&obj)?;
         self.check_limits(&obj)?;
         set_defaults(&mut obj);
+        self.admit_ingress(&mut obj);
         validate(&obj)?;
         let kind = kind_of(&obj).ok_or_else(|| {
             ApiError::BadRequest(format!(
@@ -349,6 +365,8 @@ impl Sim {
                 id
             }
             Object::Service(s) => self.create_service(s),
+            Object::Ingress(i) => self.create_ingress(i),
+            Object::IngressClass(c) => self.create_ingress_class(c),
             Object::Endpoints(_) | Object::Event(_) => {
                 return Err(ApiError::BadRequest(format!(
                     "kubesim manages {} itself",
@@ -634,6 +652,16 @@ impl Sim {
                 }
                 self.retry_unschedulable();
             }
+            (Object::Ingress(old), Object::Ingress(i)) => {
+                if !self.update_ingress(old, i) {
+                    return Ok(false);
+                }
+            }
+            (Object::IngressClass(old), Object::IngressClass(c)) => {
+                if !self.update_ingress_class(old, c) {
+                    return Ok(false);
+                }
+            }
             _ => return Ok(false),
         }
         self.settle();
@@ -742,11 +770,13 @@ impl Sim {
                 for p in self.store.pods.ids_in(name) {
                     self.delete_pod(p, None);
                 }
+                self.delete_ingresses_in(name);
                 self.maybe_finish_namespace(name);
             }
             Kind::Node => {
                 self.node_fault(name, crate::controller::node_lifecycle::NodeFault::Remove)?;
             }
+            Kind::Ingress | Kind::IngressClass => self.delete_networking(kind, namespace, name)?,
             Kind::Endpoints | Kind::Event => {
                 return Err(ApiError::BadRequest(format!(
                     "kubesim manages {} itself",
@@ -769,6 +799,8 @@ pub(crate) fn kind_of(obj: &Object) -> Option<Kind> {
         Object::Service(_) => Kind::Service,
         Object::Endpoints(_) => Kind::Endpoints,
         Object::Event(_) => return None,
+        Object::Ingress(_) => Kind::Ingress,
+        Object::IngressClass(_) => Kind::IngressClass,
     })
 }
 

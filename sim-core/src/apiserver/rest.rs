@@ -187,6 +187,7 @@ impl Sim {
             }
             self.check_namespace(&obj)?;
             set_defaults(&mut obj);
+            self.admit_ingress(&mut obj);
             validate(&obj)?;
             let name = obj.name().to_string();
             if self
@@ -203,7 +204,10 @@ impl Sim {
             meta.creation_timestamp = Some(now);
             meta.uid = None;
             meta.resource_version = None;
-            if matches!(res.kind, Kind::Deployment | Kind::ReplicaSet) {
+            if matches!(
+                res.kind,
+                Kind::Deployment | Kind::ReplicaSet | Kind::Ingress
+            ) {
                 meta.generation = Some(1);
             }
             return Ok(obj.to_value());

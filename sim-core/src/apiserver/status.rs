@@ -35,7 +35,7 @@ impl Sim {
     ) -> Result<Value, ApiError> {
         if !matches!(
             res.kind,
-            Kind::Deployment | Kind::ReplicaSet | Kind::Service
+            Kind::Deployment | Kind::ReplicaSet | Kind::Service | Kind::Ingress
         ) {
             return Err(ApiError::MethodNotAllowed(format!(
                 "kubesim derives the status of {} from its own state: {}/status cannot be written",
@@ -161,6 +161,29 @@ impl Sim {
                     .store
                     .touch(Kind::Service, id, &ns, &name, ChangeType::Modified);
                 if let Some((_, stored)) = self.store.services.get_mut(id) {
+                    stored.metadata.resource_version = Some(rv.to_string());
+                }
+            }
+            Object::Ingress(i) => {
+                let Some(id) = self.store.ingresses.lookup(&ns, &name) else {
+                    return;
+                };
+                let Some((_, stored)) = self.store.ingresses.get_mut(id) else {
+                    return;
+                };
+                if stored.status == i.status
+                    && stored.metadata.labels == i.metadata.labels
+                    && stored.metadata.annotations == i.metadata.annotations
+                {
+                    return;
+                }
+                stored.status = i.status;
+                stored.metadata.labels = i.metadata.labels;
+                stored.metadata.annotations = i.metadata.annotations;
+                let rv = self
+                    .store
+                    .touch(Kind::Ingress, id, &ns, &name, ChangeType::Modified);
+                if let Some((_, stored)) = self.store.ingresses.get_mut(id) {
                     stored.metadata.resource_version = Some(rv.to_string());
                 }
             }

@@ -157,6 +157,24 @@ pub fn list(
             evs.sort_by(|a, b| a.last_timestamp.cmp(&b.last_timestamp));
             out.extend(evs.into_iter().map(Object::Event));
         }
+        Kind::Ingress => {
+            for (o_ns, _, id) in sim.store.ingresses.all_names() {
+                if let Some((_, i)) = sim.store.ingresses.get(id).filter(|_| in_ns(o_ns))
+                    && selector.matches(i.metadata.labels.as_ref().unwrap_or(&Default::default()))
+                {
+                    out.push(Object::Ingress(i.clone()));
+                }
+            }
+        }
+        Kind::IngressClass => {
+            for (_, _, id) in sim.store.ingress_classes.all_names() {
+                if let Some((_, c)) = sim.store.ingress_classes.get(id)
+                    && selector.matches(c.metadata.labels.as_ref().unwrap_or(&Default::default()))
+                {
+                    out.push(Object::IngressClass(c.clone()));
+                }
+            }
+        }
     }
     out
 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Endpoints, Namespace, Node, PodTemplateSpec, Service};
+use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 
@@ -34,6 +35,8 @@ pub enum Kind {
     Service,
     Endpoints,
     Event,
+    Ingress,
+    IngressClass,
 }
 
 impl Kind {
@@ -48,6 +51,8 @@ impl Kind {
             Kind::Service => "Service",
             Kind::Endpoints => "Endpoints",
             Kind::Event => "Event",
+            Kind::Ingress => "Ingress",
+            Kind::IngressClass => "IngressClass",
         }
     }
 
@@ -55,6 +60,7 @@ impl Kind {
     pub fn api_version(self) -> &'static str {
         match self {
             Kind::ReplicaSet | Kind::Deployment => "apps/v1",
+            Kind::Ingress | Kind::IngressClass => "networking.k8s.io/v1",
             _ => "v1",
         }
     }
@@ -272,6 +278,10 @@ pub struct Store {
     pub endpoints: Table<(ObjId, Endpoints)>,
     /// Events.
     pub events: EventLog,
+    /// Ingresses (`networking.k8s.io/v1`), with their ids.
+    pub ingresses: Table<(ObjId, Ingress)>,
+    /// IngressClasses (cluster-scoped), with their ids.
+    pub ingress_classes: Table<(ObjId, IngressClass)>,
     /// Ownership.
     pub owners: OwnerGraph,
     /// Controller reasoning, oldest first.
@@ -308,6 +318,8 @@ impl Store {
             services: Table::default(),
             endpoints: Table::default(),
             events: EventLog::default(),
+            ingresses: Table::default(),
+            ingress_classes: Table::default(),
             owners: OwnerGraph::default(),
             decisions: Vec::new(),
             managed: BTreeMap::new(),

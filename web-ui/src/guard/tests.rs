@@ -270,6 +270,7 @@ fn a_sandbox_on_the_network_needs_a_token() {
             allow_hosts: Vec::new(),
             token: token.map(str::to_string),
         },
+        ingress_addr: None,
     };
     let err = check_exposure(&opts("0.0.0.0:8080", None)).unwrap_err();
     assert!(matches!(err, ServeError::TokenRequired(_)));

@@ -28,15 +28,32 @@ pub(super) async fn api_versions(headers: HeaderMap) -> Response {
     }))
 }
 
+/// The named groups the resource registry serves, in its order (`apps`,
+/// `networking.k8s.io`).
+fn named_groups() -> Vec<&'static str> {
+    sim_core::api::resource::group_versions()
+        .into_iter()
+        .map(|(g, _)| g)
+        .filter(|g| !g.is_empty())
+        .collect()
+}
+
 pub(super) async fn api_groups(headers: HeaderMap) -> Response {
+    let groups = named_groups();
     if let Some(v) = aggregated_version(&headers) {
-        return aggregated(v, &["apps"]);
+        return aggregated(v, &groups);
     }
-    let gv = json!({"groupVersion": "apps/v1", "version": "v1"});
+    let groups: Vec<Value> = groups
+        .iter()
+        .map(|g| {
+            let gv = json!({"groupVersion": format!("{g}/v1"), "version": "v1"});
+            json!({"name": g, "versions": [gv], "preferredVersion": gv})
+        })
+        .collect();
     json_ok(json!({
         "kind": "APIGroupList",
         "apiVersion": "v1",
-        "groups": [{"name": "apps", "versions": [gv], "preferredVersion": gv}],
+        "groups": groups,
     }))
 }
 

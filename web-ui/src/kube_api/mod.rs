@@ -166,15 +166,20 @@ pub(super) struct Target<'a> {
     manager: String,
 }
 
-/// Parses `/api/v1/...` or `/apis/apps/v1/...`; `None` for anything else.
+/// Parses `/api/v1/...` or `/apis/GROUP/v1/...` of a served group; `None` for anything else.
 pub(super) fn parse_target(path: &str) -> Option<Result<Target<'_>, Response>> {
     let (group, rest) = if let Some(rest) = path.strip_prefix("/api/v1") {
         ("", rest)
-    } else if let Some(rest) = path.strip_prefix("/apis/apps/v1") {
-        ("apps", rest)
     } else {
-        return None;
+        let after = path.strip_prefix("/apis/")?;
+        let (group, rest) = after.split_once('/')?;
+        let rest = rest.strip_prefix("v1")?;
+        let group = RESOURCES.iter().find(|r| r.group == group)?.group;
+        (group, rest)
     };
+    if !(rest.is_empty() || rest.starts_with('/')) {
+        return None;
+    }
     let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
     let find = |name: &str| {
         RESOURCES

@@ -465,6 +465,7 @@ pub fn action_label(a: &Action) -> String {
             s.service.as_deref().unwrap_or("(all)")
         ),
         Action::Api(call) => api_label(call),
+        Action::Ingress(r) => format!("{} {}{} (ingress)", r.method, r.host, r.path),
     }
 }
 

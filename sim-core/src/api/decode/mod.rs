@@ -318,6 +318,8 @@ pub fn decode_value(value: Value) -> Result<Object, DecodeError> {
         ("v1", "Service") => Object::Service(typed(&value, kind)?),
         ("v1", "Endpoints") => Object::Endpoints(typed(&value, kind)?),
         ("v1", "Event") => Object::Event(typed(&value, kind)?),
+        ("networking.k8s.io/v1", "Ingress") => Object::Ingress(typed(&value, kind)?),
+        ("networking.k8s.io/v1", "IngressClass") => Object::IngressClass(typed(&value, kind)?),
         _ => {
             let meta = |k: &str| {
                 value

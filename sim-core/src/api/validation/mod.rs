@@ -24,6 +24,7 @@ mod core;
 mod go_fmt;
 mod meta;
 mod names;
+mod networking;
 
 use std::fmt;
 
@@ -175,6 +176,7 @@ impl Invalid {
     pub fn status_message(&self) -> String {
         let group = match self.kind {
             "Deployment" | "ReplicaSet" => ".apps",
+            "Ingress" | "IngressClass" => ".networking.k8s.io",
             _ => "",
         };
         let causes: Vec<String> = self.causes.iter().map(ToString::to_string).collect();
@@ -219,6 +221,8 @@ pub fn validate(obj: &Object) -> Result<(), Invalid> {
         Object::Node(n) => validate_node(n, &mut e),
         Object::Endpoints(ep) => validate_endpoints(ep, &mut e),
         Object::Event(ev) => validate_event(ev, &mut e),
+        Object::Ingress(ing) => networking::validate_ingress_create(ing, &mut e),
+        Object::IngressClass(c) => networking::validate_ingress_class(c, &mut e),
     }
     e.finish(obj)
 }
@@ -230,6 +234,7 @@ pub fn validate_status_update(new: &Object) -> Result<(), Invalid> {
     match new {
         Object::Deployment(d) => apps::validate_deployment_status(d, &mut e),
         Object::ReplicaSet(rs) => apps::validate_replica_set_status(rs, &mut e),
+        Object::Ingress(ing) => networking::validate_ingress_status(ing, &mut e),
         _ => {}
     }
     e.finish(new)
@@ -287,6 +292,19 @@ pub fn validate_update(old: &Object, new: &Object) -> Result<(), Invalid> {
             if e.0.is_empty() {
                 validate_node_port_range(n, &mut e);
             }
+        }
+        (Object::Ingress(o), Object::Ingress(n)) => {
+            networking::validate_ingress_update(n, o, &mut e);
+        }
+        (Object::IngressClass(o), Object::IngressClass(n)) => {
+            let mut create = Errs::default();
+            networking::validate_ingress_class_update(n, o, &mut create);
+            e.0.extend(
+                create
+                    .0
+                    .into_iter()
+                    .filter(|c| !c.field.starts_with("metadata.")),
+            );
         }
         (_, n) => {
             // Kinds without extra update rules re-run their create rules minus metadata.name

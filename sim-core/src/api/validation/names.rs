@@ -99,6 +99,25 @@ pub fn is_dns1123_subdomain(v: &str) -> Vec<String> {
     errs
 }
 
+/// `IsWildcardDNS1123Subdomain`: `*.` and a DNS-1123 subdomain (RFC 1034 section 4.3.3).
+pub(super) fn is_wildcard_dns1123_subdomain(v: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    if v.len() > 253 {
+        errs.push(max_len_error(253));
+    }
+    let ok = v
+        .strip_prefix("*.")
+        .is_some_and(|rest| rest.split('.').all(|p| matches_label_like(p, false)));
+    if !ok {
+        errs.push(regex_error(
+            "a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, which must consist of lower case alphanumeric characters, '-' or '.' and end with an alphanumeric character",
+            &format!("\\*\\.{DNS1123_SUBDOMAIN_FMT}"),
+            &["*.example.com"],
+        ));
+    }
+    errs
+}
+
 /// `IsDNS1035Label`.
 pub fn is_dns1035_label(v: &str) -> Vec<String> {
     let mut errs = Vec::new();

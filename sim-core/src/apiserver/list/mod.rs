@@ -637,7 +637,12 @@ pub fn convert_field_label(kind: Kind, label: &str) -> Result<&str, FieldLabelEr
             "metadata.namespace",
             "metadata.name",
         ]),
-        Kind::Deployment | Kind::ReplicaSet | Kind::Service | Kind::Endpoints => None,
+        Kind::Deployment
+        | Kind::ReplicaSet
+        | Kind::Service
+        | Kind::Endpoints
+        | Kind::Ingress
+        | Kind::IngressClass => None,
     };
     match own {
         Some(labels) if labels.contains(&label) => Ok(label),
@@ -735,7 +740,11 @@ pub fn selectable_fields(obj: &Object) -> BTreeMap<&'static str, String> {
             );
             f.insert("type", s(&e.type_));
         }
-        Object::Deployment(_) | Object::Service(_) | Object::Endpoints(_) => {}
+        Object::Deployment(_)
+        | Object::Service(_)
+        | Object::Endpoints(_)
+        | Object::Ingress(_)
+        | Object::IngressClass(_) => {}
     }
     f
 }

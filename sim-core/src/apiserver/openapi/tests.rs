@@ -198,7 +198,10 @@ fn every_ref_resolves_inside_its_document() {
 fn the_index_names_each_document_by_a_hash_of_its_content() {
     let index = index();
     let paths = index["paths"].as_object().expect("paths");
-    assert_eq!(paths.keys().collect::<Vec<_>>(), ["api/v1", "apis/apps/v1"]);
+    assert_eq!(
+        paths.keys().collect::<Vec<_>>(),
+        ["api/v1", "apis/apps/v1", "apis/networking.k8s.io/v1"]
+    );
     for (path, entry) in paths {
         let p = published(path).expect("published");
         assert_eq!(p.json, p.document.to_string());
@@ -211,4 +214,130 @@ fn the_index_names_each_document_by_a_hash_of_its_content() {
     assert!(published("apis/batch/v1").is_none());
     assert_eq!(fnv64a(b""), 0xcbf2_9ce4_8422_2325);
     assert_eq!(fnv64a(b"a"), 0xaf63_dc4c_8601_ec8c);
+}
+
+/// The reference's form of a parameter or a `$ref`: its name.
+fn param_name(p: &Value) -> String {
+    p.get("name")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or_else(|| {
+            p.get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.rsplit('/').next())
+                .map(str::to_owned)
+        })
+        .unwrap_or_default()
+}
+
+/// The networking.k8s.io/v1 document against kube-apiserver's (v1.36.0), reduced as
+/// `testdata/networking_v1_reference.json` is: the Ingress and IngressClass paths with their
+/// operation ids, parameters and response codes, and every schema they reach with its
+/// fields' types, `required`, list types and group-version-kind.
+#[test]
+fn the_networking_document_matches_kubernetes_for_ingresses() {
+    let reference: Value =
+        serde_json::from_str(include_str!("testdata/networking_v1_reference.json"))
+            .expect("reference JSON");
+    let doc = document("networking.k8s.io", "v1").expect("networking document");
+    let mut ours = serde_json::Map::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        if !path.contains("ingress") {
+            continue;
+        }
+        let mut ops = serde_json::Map::new();
+        for (method, op) in item.as_object().expect("path item") {
+            if method == "parameters" {
+                let mut names: Vec<String> = op
+                    .as_array()
+                    .expect("parameters")
+                    .iter()
+                    .map(param_name)
+                    .collect();
+                names.sort();
+                ops.insert(method.clone(), json!(names));
+                continue;
+            }
+            let mut params: Vec<String> = op["parameters"]
+                .as_array()
+                .map(|a| a.iter().map(param_name).collect())
+                .unwrap_or_default();
+            params.sort();
+            let responses: Vec<&String> = op["responses"]
+                .as_object()
+                .expect("responses")
+                .keys()
+                .collect();
+            ops.insert(
+                method.clone(),
+                json!({"operationId": op["operationId"], "parameters": params, "responses": responses}),
+            );
+        }
+        ours.insert(path.clone(), Value::Object(ops));
+    }
+    // The deprecated `watch/` paths are left out in every group kubesim serves (a watch is
+    // a list with `watch=true`).
+    let want: Vec<(&String, &Value)> = reference["paths"]
+        .as_object()
+        .expect("reference paths")
+        .iter()
+        .filter(|(p, _)| !p.contains("/watch/"))
+        .collect();
+    assert_eq!(
+        ours.keys().collect::<Vec<_>>(),
+        want.iter().map(|(p, _)| *p).collect::<Vec<_>>()
+    );
+    for (path, ops) in want {
+        assert_eq!(&ours[path], ops, "{path}");
+    }
+    let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+    for (name, want) in reference["schemas"].as_object().expect("reference schemas") {
+        let ours = schemas
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} missing"));
+        let mut props = serde_json::Map::new();
+        for (field, p) in ours["properties"].as_object().expect("properties") {
+            let mut kept: serde_json::Map<String, Value> = p
+                .as_object()
+                .expect("property")
+                .iter()
+                .filter(|(k, _)| k.starts_with("x-kubernetes") || *k == "type")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            if let Some(t) = p.get("items").and_then(|i| i.get("type")) {
+                kept.insert("itemsType".into(), t.clone());
+            }
+            props.insert(field.clone(), Value::Object(kept));
+        }
+        assert_eq!(
+            Value::Object(props),
+            want["properties"],
+            "{name} properties"
+        );
+        // The same fields, in any order (Kubernetes lists them in Go field order).
+        let sorted = |v: Option<&Value>| {
+            let mut r: Vec<String> = v
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            r.sort();
+            r
+        };
+        assert_eq!(
+            sorted(ours.get("required")),
+            sorted(want.get("required")),
+            "{name} required"
+        );
+        assert_eq!(
+            ours.get("x-kubernetes-group-version-kind")
+                .cloned()
+                .unwrap_or(Value::Null),
+            want["gvk"],
+            "{name} group-version-kind"
+        );
+    }
 }

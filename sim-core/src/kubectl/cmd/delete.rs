@@ -106,7 +106,7 @@ pub(in crate::kubectl) fn delete(
     let wait = args.get(&["--wait"]) != Some("false") && dry.is_none();
     let mut waiting: Vec<(Kind, String, String)> = Vec::new();
     for (kind, obj_ns, name, path) in targets {
-        let cluster_scoped = matches!(kind, Kind::Namespace | Kind::Node);
+        let cluster_scoped = !crate::api::resource::of(kind).namespaced;
         let ns_for = if cluster_scoped { "" } else { obj_ns.as_str() };
         // kubectl's DELETE with its options; `--dry-run=client` asks nothing.
         let done = match dry {

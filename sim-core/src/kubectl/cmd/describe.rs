@@ -74,6 +74,18 @@ fn names_of(sim: &Sim, kind: Kind, ns: &str) -> Vec<String> {
             .all_names()
             .map(|(_, n, _)| n.to_string())
             .collect(),
+        Kind::Ingress => sim
+            .store
+            .ingresses
+            .names_in(ns)
+            .map(|(n, _)| n.to_string())
+            .collect(),
+        Kind::IngressClass => sim
+            .store
+            .ingress_classes
+            .all_names()
+            .map(|(_, n, _)| n.to_string())
+            .collect(),
         _ => Vec::new(),
     };
     v.sort();
@@ -231,6 +243,42 @@ fn describe_one(sim: &mut Sim, args: &Args, ns: &str) -> Output {
                 })
                 .unwrap_or_default();
             Output::ok(print::describe_node(&n, &pods, &events_for(sim, id), now))
+        }
+        Kind::Ingress => {
+            let Some(id) = sim.store.ingresses.lookup(ns, &name) else {
+                return nf();
+            };
+            let Some((_, ing)) = sim.store.ingresses.get(id) else {
+                return nf();
+            };
+            let lookup = |svc: &str| {
+                let (_, s) = sim
+                    .store
+                    .services
+                    .get(sim.store.services.lookup(ns, svc)?)?;
+                let ep = sim
+                    .store
+                    .endpoints
+                    .lookup(ns, svc)
+                    .and_then(|e| sim.store.endpoints.get(e))
+                    .map(|(_, e)| e.clone());
+                Some((s.clone(), ep))
+            };
+            Output::ok(print::describe_ingress(
+                ing,
+                &lookup,
+                &events_for(sim, id),
+                now,
+            ))
+        }
+        Kind::IngressClass => {
+            let Some(id) = sim.store.ingress_classes.lookup("", &name) else {
+                return nf();
+            };
+            let Some((_, c)) = sim.store.ingress_classes.get(id) else {
+                return nf();
+            };
+            Output::ok(print::describe_ingress_class(c, &events_for(sim, id), now))
         }
         _ => Output::err(format!(
             "error: kubesim cannot describe {} yet",

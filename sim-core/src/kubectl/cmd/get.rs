@@ -53,6 +53,8 @@ pub fn render(
         Kind::Node => pick!(Node, print::get_nodes),
         Kind::Namespace => pick!(Namespace, print::get_namespaces),
         Kind::Event => pick!(Event, print::get_events),
+        Kind::Ingress => pick!(Ingress, print::get_ingresses),
+        Kind::IngressClass => pick!(IngressClass, print::get_ingress_classes),
     }
 }
 
@@ -89,7 +91,7 @@ pub(in crate::kubectl) fn get(sim: &mut Sim, args: &Args, ns: &str) -> Output {
     let mut out = Output::default();
     let mut found_any = false;
     for kind in kinds {
-        let scope = if matches!(kind, Kind::Node | Kind::Namespace) || all_ns {
+        let scope = if !crate::api::resource::of(kind).namespaced || all_ns {
             None
         } else {
             Some(ns)

@@ -149,11 +149,7 @@ fn kind_of_obj(obj: &crate::api::Object) -> Result<crate::store::Kind, ApiError>
 
 /// Namespaced kinds are listed in `ns`; cluster-scoped ones everywhere.
 fn kind_scope(kind: crate::store::Kind, ns: &str) -> Option<&str> {
-    use crate::store::Kind;
-    match kind {
-        Kind::Node | Kind::Namespace => None,
-        _ => Some(ns),
-    }
+    crate::api::resource::of(kind).namespaced.then_some(ns)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod describe;
 mod duration;
 mod get;
 mod history;
+mod networking;
 mod output;
 mod table;
 mod util;
@@ -20,6 +21,7 @@ mod util;
 #[cfg(test)]
 mod fixtures;
 
+pub use describe::{BackendLookup, describe_ingress, describe_ingress_class};
 pub use describe::{
     describe_deployment, describe_node, describe_pod, describe_replicaset, describe_service,
     describe_service_at,
@@ -30,6 +32,7 @@ pub use get::{
     get_replicasets, get_services, pod_status_cells,
 };
 pub use history::{replicaset_for_revision, rollout_history, rollout_history_revision};
+pub use networking::{get_ingress_classes, get_ingresses};
 pub use output::{to_json, to_yaml};
 
 /// Options shared by `kubectl get` printers.

@@ -12,6 +12,7 @@
 
 mod deployment;
 mod events;
+mod ingress;
 mod node;
 mod pod;
 mod replicaset;
@@ -27,6 +28,7 @@ use super::util::s;
 
 pub use deployment::describe_deployment;
 pub(crate) use events::describe_events;
+pub use ingress::{BackendLookup, describe_ingress, describe_ingress_class};
 pub use node::describe_node;
 pub use pod::describe_pod;
 pub use replicaset::describe_replicaset;

@@ -175,7 +175,7 @@ pub fn describe_service_at(
 
 /// `formatEndpointSlices` for one service port: up to three ready `ip:port`, then `+ N more...`;
 /// `<none>` when there are no endpoints at all.
-fn service_endpoints(endpoints: Option<&Endpoints>, port_name: &str) -> String {
+pub(super) fn service_endpoints(endpoints: Option<&Endpoints>, port_name: &str) -> String {
     let subsets = endpoints.and_then(|e| e.subsets.as_deref()).unwrap_or(&[]);
     if subsets.is_empty() {
         return "<none>".to_string();
