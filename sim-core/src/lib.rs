@@ -13,6 +13,7 @@ pub mod controller;
 pub mod error;
 pub mod kubectl;
 pub mod kubelet;
+pub mod metrics;
 pub mod network;
 pub mod program;
 pub mod rng;

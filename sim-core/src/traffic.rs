@@ -104,6 +104,8 @@ pub struct TrafficState {
     pub real_requests: bool,
     /// Requests that really ran in wasm, in all.
     pub real_runs: u64,
+    /// Busy time per container and second, for the resource metrics (`metrics.rs`).
+    pub cpu: crate::metrics::CpuLog,
 }
 
 /// Load on one endpoint for one second.
@@ -296,6 +298,9 @@ impl Sim {
                 latency_of.insert(key.clone(), updated);
             }
         }
+        if now.millis() % crate::metrics::RESOLUTION_MS == 0 {
+            self.traffic.cpu.prune(now);
+        }
         if self.traffic.flows.is_empty() {
             self.traffic.ticking = false;
         } else {
@@ -434,6 +439,11 @@ impl Sim {
         let overflow = (raw - cap).max(0.0).round();
         let after = raw.clamp(0.0, cap);
         self.traffic.queues.insert(key, after);
+        // What the pod served this second kept its CPU busy (at most the whole second).
+        let served = (backlog + lambda - after - overflow).max(0.0);
+        let busy_ms = (served * s_ms).min(1000.0);
+        let now = self.store.now;
+        self.traffic.cpu.record(key.0, key.1, now, busy_ms);
         // Requests this second wait behind the average backlog.
         let wait_ms = (backlog + after) / 2.0 * s_ms;
         let rho = (lambda / mu).min(0.99);
