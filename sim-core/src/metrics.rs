@@ -61,10 +61,7 @@ impl CpuLog {
             Some(last) if last.0 == end.millis() => last.1 += busy_ms,
             _ => q.push_back((end.millis(), busy_ms)),
         }
-        while q
-            .front()
-            .is_some_and(|(t, _)| t + KEEP_MS < end.millis())
-        {
+        while q.front().is_some_and(|(t, _)| t + KEEP_MS < end.millis()) {
             q.pop_front();
         }
     }

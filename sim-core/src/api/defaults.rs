@@ -65,6 +65,7 @@ pub fn set_defaults(obj: &mut Object) {
             }
         }
         Object::Event(_) => {}
+        Object::HorizontalPodAutoscaler(h) => super::hpa_defaults::hpa(h),
     }
 }
 

@@ -8,6 +8,7 @@
 
 pub mod decode;
 pub mod defaults;
+pub mod hpa_defaults;
 pub mod quantity;
 pub mod resource;
 pub mod schema;
@@ -18,6 +19,7 @@ pub mod validation;
 pub use k8s_openapi;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Endpoints, Event, Namespace, Node, Pod, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
@@ -40,6 +42,8 @@ pub enum Object {
     Endpoints(Endpoints),
     /// `v1 Event` (the core group's Event, as `kubectl get events` lists).
     Event(Event),
+    /// `autoscaling/v2 HorizontalPodAutoscaler`.
+    HorizontalPodAutoscaler(HorizontalPodAutoscaler),
 }
 
 /// Calls `$body` with `$inner` bound to the typed object inside any variant.
@@ -54,6 +58,7 @@ macro_rules! with_inner {
             Object::Service($inner) => $body,
             Object::Endpoints($inner) => $body,
             Object::Event($inner) => $body,
+            Object::HorizontalPodAutoscaler($inner) => $body,
         }
     };
 }
@@ -70,6 +75,7 @@ impl Object {
             Object::Service(_) => "Service",
             Object::Endpoints(_) => "Endpoints",
             Object::Event(_) => "Event",
+            Object::HorizontalPodAutoscaler(_) => "HorizontalPodAutoscaler",
         }
     }
 
@@ -77,6 +83,7 @@ impl Object {
     pub fn api_version(&self) -> &'static str {
         match self {
             Object::ReplicaSet(_) | Object::Deployment(_) => "apps/v1",
+            Object::HorizontalPodAutoscaler(_) => "autoscaling/v2",
             _ => "v1",
         }
     }
@@ -93,6 +100,7 @@ impl Object {
             Object::Service(_) => "services",
             Object::Endpoints(_) => "endpoints",
             Object::Event(_) => "events",
+            Object::HorizontalPodAutoscaler(_) => "horizontalpodautoscalers.autoscaling",
         }
     }
 

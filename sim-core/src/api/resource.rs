@@ -277,6 +277,24 @@ pub const RESOURCES: &[Resource] = &[
         subresources: &[SCALE, writable_status("apps", "ReplicaSet")],
         verbs: ALL_VERBS,
     },
+    Resource {
+        kind: Kind::HorizontalPodAutoscaler,
+        plural: "horizontalpodautoscalers",
+        singular: "horizontalpodautoscaler",
+        short_names: &["hpa"],
+        group: "autoscaling",
+        version: "v2",
+        namespaced: true,
+        categories: &["all"],
+        subresources: &[Subresource {
+            name: "status",
+            group: "autoscaling",
+            version: "v2",
+            kind: "HorizontalPodAutoscaler",
+            verbs: &["get", "patch", "update"],
+        }],
+        verbs: ALL_VERBS,
+    },
 ];
 
 /// The row of a kind.
@@ -338,6 +356,7 @@ mod tests {
             Kind::Service,
             Kind::Endpoints,
             Kind::Event,
+            Kind::HorizontalPodAutoscaler,
         ];
         for k in kinds {
             let rows: Vec<_> = RESOURCES.iter().filter(|r| r.kind == k).collect();
@@ -357,7 +376,14 @@ mod tests {
             Some(Kind::ReplicaSet)
         );
         assert_eq!(by_word("frobs"), None);
-        assert_eq!(group_versions(), vec![("", "v1"), ("apps", "v1")]);
+        assert_eq!(
+            group_versions(),
+            vec![("", "v1"), ("apps", "v1"), ("autoscaling", "v2")]
+        );
+        assert_eq!(
+            by_word("hpa").map(|r| r.kind),
+            Some(Kind::HorizontalPodAutoscaler)
+        );
         assert_eq!(of(Kind::Deployment).qualified(), "deployments.apps");
         assert_eq!(of(Kind::Pod).prefix(), "/api/v1");
         assert_eq!(of(Kind::Deployment).qualified_name(), "deployments.apps");

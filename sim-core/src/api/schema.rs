@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v1::Scale;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Endpoints, Event, Namespace, Node, Pod, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
     APIResourceList, DeleteOptions, Patch, Status, WatchEvent,
@@ -37,6 +38,7 @@ pub fn definitions() -> &'static BTreeMap<String, Value> {
         g.subschema_for::<Service>();
         g.subschema_for::<Endpoints>();
         g.subschema_for::<Event>();
+        g.subschema_for::<HorizontalPodAutoscaler>();
         g.subschema_for::<Scale>();
         g.subschema_for::<Status>();
         g.subschema_for::<DeleteOptions>();
@@ -64,6 +66,10 @@ const NOT_REQUIRED: &[(&str, &str)] = &[
     ("io.k8s.api.core.v1.Node", "metadata"),
     ("io.k8s.api.core.v1.Pod", "metadata"),
     ("io.k8s.api.core.v1.Service", "metadata"),
+    (
+        "io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler",
+        "metadata",
+    ),
     ("io.k8s.api.core.v1.ConfigMapEnvSource", "name"),
     ("io.k8s.api.core.v1.ConfigMapKeySelector", "name"),
     ("io.k8s.api.core.v1.ConfigMapProjection", "name"),
@@ -155,9 +161,15 @@ fn list_schema(kind: Kind, defs: &BTreeMap<String, Value>) -> (String, Value) {
             "ReplicaSetList is a collection of ReplicaSets.".into(),
             "List of ReplicaSets. More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicaset".into(),
         ),
+        Kind::HorizontalPodAutoscaler => (
+            "HorizontalPodAutoscalerList is a list of horizontal pod autoscaler objects.".into(),
+            "items is the list of horizontal pod autoscaler objects.".into(),
+        ),
     };
     let metadata = if kind == Kind::Deployment {
         "Standard list metadata.".to_string()
+    } else if kind == Kind::HorizontalPodAutoscaler {
+        "metadata is the standard list metadata.".to_string()
     } else {
         format!("Standard list metadata. {MORE}#types-kinds")
     };
@@ -199,6 +211,7 @@ pub fn root(kind: Kind) -> &'static str {
         Kind::Service => "io.k8s.api.core.v1.Service",
         Kind::Endpoints => "io.k8s.api.core.v1.Endpoints",
         Kind::Event => "io.k8s.api.core.v1.Event",
+        Kind::HorizontalPodAutoscaler => "io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler",
     }
 }
 

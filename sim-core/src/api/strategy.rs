@@ -491,6 +491,22 @@ pub const STRATEGIES: &[FieldStrategy] = &[
         "type",
         &["type"],
     ),
+    // autoscaling/v2: HPAScalingRules, HorizontalPodAutoscalerSpec and Status
+    atomic("io.k8s.api.autoscaling.v2.HPAScalingRules", "policies"),
+    atomic(
+        "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerSpec",
+        "metrics",
+    ),
+    merge(
+        "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus",
+        "conditions",
+        "type",
+        &["type"],
+    ),
+    atomic(
+        "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus",
+        "currentMetrics",
+    ),
 ];
 
 /// Structs that are owned whole by server-side apply (`+structType=atomic`,

@@ -5,6 +5,7 @@
 
 mod apply;
 pub mod call;
+mod hpa;
 pub mod list;
 pub mod log;
 pub mod managed;
@@ -112,6 +113,13 @@ impl Sim {
                     .clone(),
             ),
             Kind::Event => return None,
+            Kind::HorizontalPodAutoscaler => Object::HorizontalPodAutoscaler(
+                self.store
+                    .hpas
+                    .get(self.store.hpas.lookup(namespace, name)?)?
+                    .1
+                    .clone(),
+            ),
         })
     }
 
@@ -349,6 +357,7 @@ impl Sim {
                 id
             }
             Object::Service(s) => self.create_service(s),
+            Object::HorizontalPodAutoscaler(h) => self.create_hpa(h),
             Object::Endpoints(_) | Object::Event(_) => {
                 return Err(ApiError::BadRequest(format!(
                     "kubesim manages {} itself",
@@ -634,6 +643,11 @@ impl Sim {
                 }
                 self.retry_unschedulable();
             }
+            (Object::HorizontalPodAutoscaler(old), Object::HorizontalPodAutoscaler(h)) => {
+                if !self.update_hpa(old, h) {
+                    return Ok(false);
+                }
+            }
             _ => return Ok(false),
         }
         self.settle();
@@ -742,10 +756,27 @@ impl Sim {
                 for p in self.store.pods.ids_in(name) {
                     self.delete_pod(p, None);
                 }
+                let hpas: Vec<(String, ObjId)> = self
+                    .store
+                    .hpas
+                    .names_in(name)
+                    .map(|(n, id)| (n.to_string(), id))
+                    .collect();
+                for (h, id) in hpas {
+                    self.delete_hpa(id, name, &h);
+                }
                 self.maybe_finish_namespace(name);
             }
             Kind::Node => {
                 self.node_fault(name, crate::controller::node_lifecycle::NodeFault::Remove)?;
+            }
+            Kind::HorizontalPodAutoscaler => {
+                let id = self
+                    .store
+                    .hpas
+                    .lookup(namespace, name)
+                    .ok_or_else(not_found)?;
+                self.delete_hpa(id, namespace, name);
             }
             Kind::Endpoints | Kind::Event => {
                 return Err(ApiError::BadRequest(format!(
@@ -768,6 +799,7 @@ pub(crate) fn kind_of(obj: &Object) -> Option<Kind> {
         Object::Deployment(_) => Kind::Deployment,
         Object::Service(_) => Kind::Service,
         Object::Endpoints(_) => Kind::Endpoints,
+        Object::HorizontalPodAutoscaler(_) => Kind::HorizontalPodAutoscaler,
         Object::Event(_) => return None,
     })
 }

@@ -6,6 +6,7 @@ pub mod deployment;
 pub mod endpoints;
 pub mod gc;
 pub mod node_lifecycle;
+pub mod podautoscaler;
 pub mod replicaset;
 pub mod scheduler;
 
@@ -24,6 +25,8 @@ pub enum Work {
     Schedule(ObjId),
     /// Recompute a Service's endpoints.
     Endpoints(ObjId),
+    /// Sync a HorizontalPodAutoscaler.
+    Hpa(ObjId),
 }
 
 /// A de-duplicating FIFO, like client-go's work queue: an item queued twice runs once.

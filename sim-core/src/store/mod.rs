@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Endpoints, Namespace, Node, PodTemplateSpec, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
@@ -34,6 +35,7 @@ pub enum Kind {
     Service,
     Endpoints,
     Event,
+    HorizontalPodAutoscaler,
 }
 
 impl Kind {
@@ -48,6 +50,7 @@ impl Kind {
             Kind::Service => "Service",
             Kind::Endpoints => "Endpoints",
             Kind::Event => "Event",
+            Kind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
         }
     }
 
@@ -55,6 +58,7 @@ impl Kind {
     pub fn api_version(self) -> &'static str {
         match self {
             Kind::ReplicaSet | Kind::Deployment => "apps/v1",
+            Kind::HorizontalPodAutoscaler => "autoscaling/v2",
             _ => "v1",
         }
     }
@@ -272,6 +276,8 @@ pub struct Store {
     pub endpoints: Table<(ObjId, Endpoints)>,
     /// Events.
     pub events: EventLog,
+    /// HorizontalPodAutoscalers, with their ids.
+    pub hpas: Table<(ObjId, HorizontalPodAutoscaler)>,
     /// Ownership.
     pub owners: OwnerGraph,
     /// Controller reasoning, oldest first.
@@ -308,6 +314,7 @@ impl Store {
             services: Table::default(),
             endpoints: Table::default(),
             events: EventLog::default(),
+            hpas: Table::default(),
             owners: OwnerGraph::default(),
             decisions: Vec::new(),
             managed: BTreeMap::new(),

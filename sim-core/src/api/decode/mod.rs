@@ -318,6 +318,9 @@ pub fn decode_value(value: Value) -> Result<Object, DecodeError> {
         ("v1", "Service") => Object::Service(typed(&value, kind)?),
         ("v1", "Endpoints") => Object::Endpoints(typed(&value, kind)?),
         ("v1", "Event") => Object::Event(typed(&value, kind)?),
+        ("autoscaling/v2", "HorizontalPodAutoscaler") => {
+            Object::HorizontalPodAutoscaler(typed(&value, kind)?)
+        }
         _ => {
             let meta = |k: &str| {
                 value

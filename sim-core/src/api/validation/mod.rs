@@ -20,6 +20,7 @@
 //! the core group); [`go_fmt`] renders bad values as Go prints them.
 
 mod apps;
+mod autoscaling;
 mod core;
 mod go_fmt;
 mod meta;
@@ -219,6 +220,7 @@ pub fn validate(obj: &Object) -> Result<(), Invalid> {
         Object::Node(n) => validate_node(n, &mut e),
         Object::Endpoints(ep) => validate_endpoints(ep, &mut e),
         Object::Event(ev) => validate_event(ev, &mut e),
+        Object::HorizontalPodAutoscaler(h) => autoscaling::validate_hpa(h, &mut e),
     }
     e.finish(obj)
 }
@@ -297,6 +299,7 @@ pub fn validate_update(old: &Object, new: &Object) -> Result<(), Invalid> {
                 Object::Node(node) => validate_node(node, &mut create),
                 Object::Endpoints(ep) => validate_endpoints(ep, &mut create),
                 Object::Event(ev) => validate_event(ev, &mut create),
+                Object::HorizontalPodAutoscaler(h) => autoscaling::validate_hpa(h, &mut create),
                 _ => {}
             }
             e.0.extend(

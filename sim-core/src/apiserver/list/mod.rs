@@ -637,7 +637,11 @@ pub fn convert_field_label(kind: Kind, label: &str) -> Result<&str, FieldLabelEr
             "metadata.namespace",
             "metadata.name",
         ]),
-        Kind::Deployment | Kind::ReplicaSet | Kind::Service | Kind::Endpoints => None,
+        Kind::Deployment
+        | Kind::ReplicaSet
+        | Kind::Service
+        | Kind::Endpoints
+        | Kind::HorizontalPodAutoscaler => None,
     };
     match own {
         Some(labels) if labels.contains(&label) => Ok(label),
@@ -735,7 +739,10 @@ pub fn selectable_fields(obj: &Object) -> BTreeMap<&'static str, String> {
             );
             f.insert("type", s(&e.type_));
         }
-        Object::Deployment(_) | Object::Service(_) | Object::Endpoints(_) => {}
+        Object::Deployment(_)
+        | Object::Service(_)
+        | Object::Endpoints(_)
+        | Object::HorizontalPodAutoscaler(_) => {}
     }
     f
 }

@@ -2,9 +2,13 @@ use super::*;
 
 /// The value at `pointer` (RFC 6901, `~1` for a slash) in the document of `group`.
 fn at<'d>(group: &str, pointer: &str) -> &'d Value {
-    let doc = document(group, "v1").expect("a served group-version");
+    let version = RESOURCES
+        .iter()
+        .find(|r| r.group == group)
+        .map_or("v1", |r| r.version);
+    let doc = document(group, version).expect("a served group-version");
     doc.pointer(pointer)
-        .unwrap_or_else(|| panic!("{group}/v1 has no {pointer}"))
+        .unwrap_or_else(|| panic!("{group}/{version} has no {pointer}"))
 }
 
 /// The schema `name` in the document of `group`.
@@ -103,7 +107,7 @@ fn every_served_path_is_there_with_the_operations_kubectl_reads() {
         };
         let collection = format!("{prefix}{scope}/{}", r.plural);
         let object = format!("{collection}/{{name}}");
-        let me = json!({"group": group, "version": "v1", "kind": kind});
+        let me = json!({"group": group, "version": r.version, "kind": kind});
         assert!(paths.contains_key(&format!("{prefix}/")), "{prefix}/");
         assert_eq!(paths[&collection]["get"]["x-kubernetes-action"], "list");
         assert_eq!(
@@ -122,7 +126,7 @@ fn every_served_path_is_there_with_the_operations_kubectl_reads() {
             let all = &paths[&format!("{prefix}/{}", r.plural)]["get"];
             assert_eq!(
                 all["operationId"],
-                format!("list{}{kind}ForAllNamespaces", Gv::new(group, "v1").id)
+                format!("list{}{kind}ForAllNamespaces", Gv::new(group, r.version).id)
             );
         }
         // kubectl validates on the server only if every PATCH of the kind takes
@@ -198,7 +202,10 @@ fn every_ref_resolves_inside_its_document() {
 fn the_index_names_each_document_by_a_hash_of_its_content() {
     let index = index();
     let paths = index["paths"].as_object().expect("paths");
-    assert_eq!(paths.keys().collect::<Vec<_>>(), ["api/v1", "apis/apps/v1"]);
+    assert_eq!(
+        paths.keys().collect::<Vec<_>>(),
+        ["api/v1", "apis/apps/v1", "apis/autoscaling/v2"]
+    );
     for (path, entry) in paths {
         let p = published(path).expect("published");
         assert_eq!(p.json, p.document.to_string());

@@ -53,6 +53,7 @@ pub fn render(
         Kind::Node => pick!(Node, print::get_nodes),
         Kind::Namespace => pick!(Namespace, print::get_namespaces),
         Kind::Event => pick!(Event, print::get_events),
+        Kind::HorizontalPodAutoscaler => pick!(HorizontalPodAutoscaler, print::get_hpas),
     }
 }
 

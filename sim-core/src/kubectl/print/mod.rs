@@ -25,6 +25,7 @@ pub use describe::{
     describe_service_at,
 };
 pub use duration::{age, human_duration, short_human_duration};
+pub use get::{format_hpa_metrics, get_hpas};
 pub use get::{
     get_deployments, get_endpoints, get_events, get_namespaces, get_nodes, get_pods,
     get_replicasets, get_services, pod_status_cells,
