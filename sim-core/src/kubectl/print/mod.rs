@@ -20,6 +20,7 @@ mod util;
 #[cfg(test)]
 mod fixtures;
 
+pub use describe::describe_hpa;
 pub use describe::{
     describe_deployment, describe_node, describe_pod, describe_replicaset, describe_service,
     describe_service_at,

@@ -12,6 +12,7 @@
 
 mod deployment;
 mod events;
+mod hpa;
 mod node;
 mod pod;
 mod replicaset;
@@ -27,6 +28,7 @@ use super::util::s;
 
 pub use deployment::describe_deployment;
 pub(crate) use events::describe_events;
+pub use hpa::describe_hpa;
 pub use node::describe_node;
 pub use pod::describe_pod;
 pub use replicaset::describe_replicaset;
