@@ -233,3 +233,112 @@ mod tests {
         assert_eq!(log.busy_between(7, 0, 0, 100_000), 0.0);
     }
 }
+
+/// A CPU quantity in nanocores as metrics-server writes it (`resource.NewScaledQuantity(n,
+/// Nano)`, canonical: `1m` for a million nanocores, `1234567n` otherwise).
+pub fn cpu_quantity(nanocores: u64) -> String {
+    if nanocores == 0 {
+        "0".into()
+    } else if nanocores.is_multiple_of(1_000_000_000) {
+        format!("{}", nanocores / 1_000_000_000)
+    } else if nanocores.is_multiple_of(1_000_000) {
+        format!("{}m", nanocores / 1_000_000)
+    } else if nanocores.is_multiple_of(1_000) {
+        format!("{}u", nanocores / 1_000)
+    } else {
+        format!("{nanocores}n")
+    }
+}
+
+/// A memory quantity in bytes as metrics-server writes it (`BinarySI`: `12Mi`, `8192Ki`).
+pub fn memory_quantity(bytes: u64) -> String {
+    for (suffix, unit) in [("Gi", 1u64 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)] {
+        if bytes >= unit && bytes.is_multiple_of(unit) {
+            return format!("{}{suffix}", bytes / unit);
+        }
+    }
+    bytes.to_string()
+}
+
+/// `window` as metrics-server prints a Go duration (`15s`).
+fn window(ms: u64) -> String {
+    if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{}ms", ms)
+    }
+}
+
+impl Sim {
+    /// `metrics.k8s.io/v1beta1` PodMetrics of a pod, as metrics-server serves it (`None`:
+    /// no metrics for it yet).
+    pub fn pod_metrics_value(&self, pod: ObjId) -> Option<serde_json::Value> {
+        let u = self.pod_usage(pod)?;
+        let p = self.store.pods.get(pod)?;
+        let now = self.store.time(self.store.now);
+        let containers: Vec<serde_json::Value> = u
+            .containers
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "name": c.name,
+                    "usage": {
+                        "cpu": cpu_quantity(c.cpu_nanocores),
+                        "memory": memory_quantity(c.memory_bytes),
+                    },
+                })
+            })
+            .collect();
+        Some(serde_json::json!({
+            "kind": "PodMetrics",
+            "apiVersion": "metrics.k8s.io/v1beta1",
+            "metadata": {
+                "name": &*p.name,
+                "namespace": &*p.namespace,
+                "creationTimestamp": now,
+                "labels": p.labels(),
+            },
+            "timestamp": self.store.time(u.timestamp),
+            "window": window(u.window_ms),
+            "containers": containers,
+        }))
+    }
+
+    /// `metrics.k8s.io/v1beta1` NodeMetrics of a node.
+    pub fn node_metrics_value(&self, node: ObjId) -> Option<serde_json::Value> {
+        let u = self.node_usage(node)?;
+        let n = self.store.nodes.get(node)?;
+        let now = self.store.time(self.store.now);
+        Some(serde_json::json!({
+            "kind": "NodeMetrics",
+            "apiVersion": "metrics.k8s.io/v1beta1",
+            "metadata": {
+                "name": n.node.metadata.name,
+                "creationTimestamp": now,
+                "labels": n.node.metadata.labels,
+            },
+            "timestamp": self.store.time(u.timestamp),
+            "window": window(u.window_ms),
+            "usage": {
+                "cpu": cpu_quantity(u.cpu_nanocores),
+                "memory": memory_quantity(u.memory_bytes),
+            },
+        }))
+    }
+}
+
+#[cfg(test)]
+mod quantity_tests {
+    use super::*;
+
+    #[test]
+    fn quantities_print_as_metrics_server_prints_them() {
+        assert_eq!(cpu_quantity(1_000_000), "1m");
+        assert_eq!(cpu_quantity(2_000_000_000), "2");
+        assert_eq!(cpu_quantity(123_456_789), "123456789n");
+        assert_eq!(cpu_quantity(5_000), "5u");
+        assert_eq!(memory_quantity(12 * 1024 * 1024), "12Mi");
+        assert_eq!(memory_quantity(3 * 1024), "3Ki");
+        assert_eq!(memory_quantity(1000), "1000");
+    }
+}

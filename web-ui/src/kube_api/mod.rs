@@ -16,6 +16,7 @@
 //! moves its timestamps so that kubectl's wall-clock ages are virtual ages ([`WallShift`]).
 
 mod discovery;
+mod metrics;
 mod openapi;
 mod proxy;
 mod read;
@@ -170,10 +171,14 @@ pub(super) struct Target<'a> {
 pub(super) fn parse_target(path: &str) -> Option<Result<Target<'_>, Response>> {
     let (group, rest) = if let Some(rest) = path.strip_prefix("/api/v1") {
         ("", rest)
-    } else if let Some(rest) = path.strip_prefix("/apis/apps/v1") {
-        ("apps", rest)
     } else {
-        return None;
+        // `/apis/GROUP/VERSION/...` of a group-version the registry serves.
+        let (group, rest) = path.strip_prefix("/apis/")?.split_once('/')?;
+        let (version, rest) = rest.split_once('/').unwrap_or((rest, ""));
+        let res = RESOURCES
+            .iter()
+            .find(|r| !r.group.is_empty() && r.group == group && r.version == version)?;
+        (res.group, rest)
     };
     let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
     let find = |name: &str| {
@@ -234,6 +239,12 @@ pub(super) async fn handle(
     } else {
         body
     };
+    if let Some(rest) =
+        uri.path()
+            .strip_prefix(&format!("/apis/{}/{}", metrics::GROUP, metrics::VERSION))
+    {
+        return metrics::serve(&st, &method, rest, &uri);
+    }
     let mut target = match parse_target(uri.path()) {
         None => return not_found_plain(),
         Some(Err(r)) => return r,
