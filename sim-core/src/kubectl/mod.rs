@@ -195,8 +195,10 @@ pub fn run_with(
         "cordon" | "uncordon" => cmd::node::cordon(sim, &args, verb == "cordon"),
         "drain" => cmd::node::drain(sim, &args, clock),
         "run" => cmd::run::run_pod(sim, &args, &ns),
+        "autoscale" => cmd::autoscale::autoscale(sim, &args, &ns),
+        "top" => cmd::top::top(sim, &args, &ns),
         other => Output::err(format!(
-            "error: unknown command \"{other}\" for \"kubectl\"\nkubesim supports: apply, create, expose, label, annotate, replace, patch, delete, get, describe, scale, set image, rollout, logs, cordon, uncordon, drain, run"
+            "error: unknown command \"{other}\" for \"kubectl\"\nkubesim supports: apply, create, expose, label, annotate, replace, patch, delete, get, describe, scale, autoscale, top, set image, rollout, logs, cordon, uncordon, drain, run"
         )),
     }
 }

@@ -15,6 +15,7 @@ mod get;
 mod history;
 mod output;
 mod table;
+mod top;
 mod util;
 
 #[cfg(test)]
@@ -33,6 +34,7 @@ pub use get::{
 };
 pub use history::{replicaset_for_revision, rollout_history, rollout_history_revision};
 pub use output::{to_json, to_yaml};
+pub use top::{NodeTop, PodTop, top_nodes, top_pods};
 
 /// Options shared by `kubectl get` printers.
 #[derive(Clone, Debug, Default)]
