@@ -355,18 +355,11 @@ fn without_behavior_the_old_limits_apply() {
         1,
         100,
     );
-    assert_eq!(got, 2, "both earlier recommendations are older than 300 s");
-    let (got, _) = normalize_desired_replicas(
-        &mut memory,
-        &mut conditions,
-        &now_t(),
-        SimTime(NOW.millis() + 302_000),
-        2,
-        0,
-        1,
-        100,
-    );
-    assert_eq!(got, 2);
+    assert_eq!(got, 2, "the 10 of 301 s ago has left the window");
+    let mut fresh = HpaMemory::default();
+    let (got, _) =
+        normalize_desired_replicas(&mut fresh, &mut conditions, &now_t(), NOW, 3, 0, 1, 100);
+    assert_eq!(got, 1);
     let limited = conditions
         .iter()
         .find(|c| c.type_ == "ScalingLimited")
