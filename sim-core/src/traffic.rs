@@ -298,7 +298,7 @@ impl Sim {
                 latency_of.insert(key.clone(), updated);
             }
         }
-        if now.millis() % crate::metrics::RESOLUTION_MS == 0 {
+        if now.millis().is_multiple_of(crate::metrics::RESOLUTION_MS) {
             self.traffic.cpu.prune(now);
         }
         if self.traffic.flows.is_empty() {

@@ -39,7 +39,7 @@ pub(super) fn serve(st: &Cluster, method: &Method, rest: &str, uri: &Uri) -> Res
         return status(
             405,
             "MethodNotAllowed",
-            &format!("the server does not allow this method on the requested resource"),
+            "the server does not allow this method on the requested resource",
             json!({}),
         );
     }

@@ -31,6 +31,11 @@ const SCALE_UP_LIMIT_MINIMUM: f64 = 4.0;
 
 const SOURCE: &str = "horizontal-pod-autoscaler";
 
+/// One metric's proposal: replica count, metric name, status, arithmetic.
+type MetricProposal = (i32, String, MetricStatus, String);
+/// Why one metric has no proposal: the condition reason, the inner error, the error.
+type MetricFailure = (&'static str, String, String);
+
 /// `setConditionInList`: the transition time moves only when the status does.
 pub fn set_condition(
     conditions: &mut Vec<HorizontalPodAutoscalerCondition>,
@@ -175,7 +180,7 @@ impl Sim {
             Err(msg) => {
                 self.hpa_event(&hpa, true, "FailedGetScale", msg.clone());
                 set_condition(
-                    &mut status.conditions.get_or_insert_default(),
+                    status.conditions.get_or_insert_default(),
                     "AbleToScale",
                     false,
                     "FailedGetScale",
@@ -472,7 +477,7 @@ impl Sim {
         target: &Target,
         selector: &crate::api::selector::Selector,
         m: &MetricSpec,
-    ) -> Result<(i32, String, MetricStatus, String), (&'static str, String, String)> {
+    ) -> Result<MetricProposal, MetricFailure> {
         let Some(r) = m.resource.as_ref().filter(|_| m.type_ == "Resource") else {
             let e = format!("kubesim serves only Resource metrics, not {:?}", m.type_);
             return Err(("FailedGetMetric", e.clone(), e));

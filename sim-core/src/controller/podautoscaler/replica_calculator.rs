@@ -145,7 +145,7 @@ pub fn utilization_ratio(
 }
 
 fn within(ratio: f64) -> bool {
-    (1.0 - TOLERANCE) <= ratio && ratio <= (1.0 + TOLERANCE)
+    ((1.0 - TOLERANCE)..=(1.0 + TOLERANCE)).contains(&ratio)
 }
 
 /// `GetResourceReplicas`: the replica count for a utilization target.
