@@ -23,6 +23,16 @@ pub(super) fn validate_hpa(h: &HorizontalPodAutoscaler, e: &mut Errs) {
     validate_hpa_spec(h, e);
 }
 
+/// `ValidateHorizontalPodAutoscalerStatusUpdate`: the replica counts are not negative.
+pub(super) fn validate_hpa_status(h: &HorizontalPodAutoscaler, e: &mut Errs) {
+    let status = h.status.clone().unwrap_or_default();
+    e.nonnegative(
+        "status.currentReplicas",
+        i64::from(status.current_replicas.unwrap_or(0)),
+    );
+    e.nonnegative("status.desiredReplicas", i64::from(status.desired_replicas));
+}
+
 /// `validateHorizontalPodAutoscalerSpec` (minReplicas' lower bound 1).
 pub(super) fn validate_hpa_spec(h: &HorizontalPodAutoscaler, e: &mut Errs) {
     let spec = h.spec.clone().unwrap_or_default();

@@ -232,6 +232,7 @@ pub fn validate_status_update(new: &Object) -> Result<(), Invalid> {
     match new {
         Object::Deployment(d) => apps::validate_deployment_status(d, &mut e),
         Object::ReplicaSet(rs) => apps::validate_replica_set_status(rs, &mut e),
+        Object::HorizontalPodAutoscaler(h) => autoscaling::validate_hpa_status(h, &mut e),
         _ => {}
     }
     e.finish(new)
