@@ -81,6 +81,10 @@ const NOT_REQUIRED: &[(&str, &str)] = &[
     ("io.k8s.apimachinery.pkg.apis.meta.v1.Status", "metadata"),
 ];
 
+/// Fields that Kubernetes' published documents list as required but k8s-openapi's Rust types
+/// make optional (`+required` on a struct field, such as an HPA's `spec` since 1.36).
+const REQUIRED: &[(&str, &str)] = &[("io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler", "spec")];
+
 /// Brings k8s-openapi's schemas to Kubernetes' published ones where they differ: `required`
 /// (see [`NOT_REQUIRED`]), and `IntOrString` and `Quantity`, which Kubernetes publishes as a
 /// `oneOf` of their two JSON types.
@@ -93,6 +97,17 @@ fn as_kubernetes(defs: &mut BTreeMap<String, Value>) {
             req.retain(|f| f != field);
             if req.is_empty() {
                 def.remove("required");
+            }
+        }
+    }
+    // Fields Kubernetes publishes as required that k8s-openapi models as optional.
+    for (schema, field) in REQUIRED {
+        if let Some(def) = defs.get_mut(*schema).and_then(Value::as_object_mut) {
+            let req = def.entry("required").or_insert_with(|| json!([]));
+            if let Some(req) = req.as_array_mut()
+                && !req.iter().any(|f| f == field)
+            {
+                req.push(json!(field));
             }
         }
     }

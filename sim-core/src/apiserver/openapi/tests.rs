@@ -219,3 +219,50 @@ fn the_index_names_each_document_by_a_hash_of_its_content() {
     assert_eq!(fnv64a(b""), 0xcbf2_9ce4_8422_2325);
     assert_eq!(fnv64a(b"a"), 0xaf63_dc4c_8601_ec8c);
 }
+
+/// What `/work/shared/openapi-v3/apis__autoscaling__v2_openapi.json` (Kubernetes 1.36's
+/// published document) says of the HPA and its lists, which kubectl's explain and apply read.
+#[test]
+fn the_autoscaling_document_has_the_published_required_fields_and_list_types() {
+    let hpa = schema(
+        "autoscaling",
+        "io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler",
+    );
+    assert_eq!(hpa["required"], json!(["spec"]));
+    let status = schema(
+        "autoscaling",
+        "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus",
+    );
+    assert_eq!(
+        status["properties"]["conditions"]["x-kubernetes-list-type"],
+        "map"
+    );
+    assert_eq!(
+        status["properties"]["conditions"]["x-kubernetes-list-map-keys"],
+        json!(["type"])
+    );
+    assert_eq!(
+        status["properties"]["conditions"]["x-kubernetes-patch-strategy"],
+        "merge"
+    );
+    assert_eq!(
+        status["properties"]["currentMetrics"]["x-kubernetes-list-type"],
+        "atomic"
+    );
+    let spec = schema(
+        "autoscaling",
+        "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerSpec",
+    );
+    assert_eq!(
+        spec["properties"]["metrics"]["x-kubernetes-list-type"],
+        "atomic"
+    );
+    let mut required: Vec<&str> = spec["required"]
+        .as_array()
+        .expect("required")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    required.sort_unstable();
+    assert_eq!(required, ["maxReplicas", "scaleTargetRef"]);
+}
