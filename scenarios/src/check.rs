@@ -928,6 +928,7 @@ mod tests {
                 reason: reason.into(),
             }],
             replica_sets: vec![],
+            autoscaler: None,
         }]
     }
 

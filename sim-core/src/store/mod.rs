@@ -381,7 +381,10 @@ impl Store {
         change: ChangeType,
     ) -> u64 {
         self.resource_version += 1;
-        if matches!(kind, Kind::Deployment | Kind::ReplicaSet) {
+        if matches!(
+            kind,
+            Kind::Deployment | Kind::ReplicaSet | Kind::HorizontalPodAutoscaler
+        ) {
             self.workloads_dirty = true;
         }
         if kind == Kind::Node {
