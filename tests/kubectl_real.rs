@@ -1373,3 +1373,127 @@ fn kubectl_selectors_and_bad_input_get_the_api_servers_errors() {
         "Error from server (NotFound): Unable to list \"/v1, Resource=pods\": the server could not find the requested resource"
     );
 }
+
+/// Polls `kubectl args` (up to a minute of wall time) until its output satisfies `done`.
+fn poll(c: &Cluster, args: &[&str], done: impl Fn(&str) -> bool) -> String {
+    let mut last = String::new();
+    for _ in 0..120 {
+        last = c.ok(args);
+        if done(&last) {
+            return last;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    panic!("kubectl {args:?} never got there:\n{last}");
+}
+
+#[test]
+fn kubectl_autoscale_get_hpa_and_top_print_as_on_a_real_cluster() {
+    let c = Cluster::start_at(30.0);
+    let ns = ["-n", "live-coding"];
+    // The demo's pods request no CPU: give them a request (kubectl's strategic patch), so
+    // utilization has a denominator.
+    c.ok(&[
+        "set",
+        "resources",
+        "deployment/credit-scoring-api",
+        "--requests=cpu=200m",
+        "-n",
+        "live-coding",
+    ]);
+    let out = c.ok(&[
+        "autoscale",
+        "deployment",
+        "credit-scoring-api",
+        "--cpu-percent=50",
+        "--min=2",
+        "--max=20",
+        "-n",
+        "live-coding",
+    ]);
+    assert_eq!(
+        out,
+        "horizontalpodautoscaler.autoscaling/credit-scoring-api autoscaled\n"
+    );
+    // The demo's traffic loads the pods: the HPA reads their CPU and scales past 10.
+    let hpa = poll(&c, &["get", "hpa", "-n", "live-coding"], |o| {
+        o.lines()
+            .nth(1)
+            .and_then(|l| l.split_whitespace().nth(6))
+            .and_then(|r| r.parse::<i32>().ok())
+            .is_some_and(|r| r > 10)
+    });
+    let mut lines = hpa.lines();
+    assert_eq!(
+        lines.next().unwrap().split_whitespace().collect::<Vec<_>>(),
+        [
+            "NAME",
+            "REFERENCE",
+            "TARGETS",
+            "MINPODS",
+            "MAXPODS",
+            "REPLICAS",
+            "AGE"
+        ]
+    );
+    let row: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        &row[..2],
+        ["credit-scoring-api", "Deployment/credit-scoring-api"]
+    );
+    assert_eq!(row[2], "cpu:", "{hpa}");
+    assert!(row[3].ends_with("%/50%"), "{hpa}");
+    assert_eq!(&row[4..6], ["2", "20"], "{hpa}");
+    let describe = c.ok(&["describe", "hpa", "credit-scoring-api", "-n", "live-coding"]);
+    assert!(
+        describe.contains(
+            "Reference:                                             Deployment/credit-scoring-api"
+        ),
+        "{describe}"
+    );
+    assert!(describe.contains("SuccessfulRescale"), "{describe}");
+    assert!(
+        describe.contains("reason: cpu resource utilization (percentage of request) above target"),
+        "{describe}"
+    );
+    // kubectl top reads metrics.k8s.io.
+    let top = c.ok(&["top", "pods", ns[0], ns[1]]);
+    assert_eq!(
+        top.lines()
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["NAME", "CPU(cores)", "MEMORY(bytes)"],
+        "{top}"
+    );
+    assert!(
+        top.lines()
+            .skip(1)
+            .all(|l| l.contains("m ") && l.contains("Mi")),
+        "{top}"
+    );
+    let containers = c.ok(&["top", "pods", "--containers", "-A"]);
+    assert_eq!(
+        containers
+            .lines()
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["NAMESPACE", "POD", "NAME", "CPU(cores)", "MEMORY(bytes)"],
+        "{containers}"
+    );
+    let nodes = c.ok(&["top", "nodes"]);
+    assert_eq!(
+        nodes
+            .lines()
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"],
+        "{nodes}"
+    );
+    assert_eq!(nodes.lines().count(), 4, "{nodes}");
+}

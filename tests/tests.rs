@@ -3,6 +3,7 @@
 
 mod support;
 
+mod autoscaling;
 mod browser;
 mod deadline;
 mod errors;

@@ -1016,6 +1016,7 @@ mod tests {
                 reason: reason.into(),
             }],
             replica_sets: vec![],
+            autoscaler: None,
         }]
     }
 

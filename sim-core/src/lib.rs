@@ -14,6 +14,7 @@ pub mod error;
 pub mod ingress;
 pub mod kubectl;
 pub mod kubelet;
+pub mod metrics;
 pub mod network;
 pub mod program;
 pub mod rng;

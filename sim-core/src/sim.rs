@@ -213,6 +213,8 @@ pub struct Sim {
     /// failures: after a full burst (its writes being observed) or a failed create (the
     /// rate-limited requeue). See `controller/replicaset.rs`.
     pub(crate) rs_backoff: BTreeMap<ObjId, (SimTime, u32)>,
+    /// The HPA controller's memory per HPA: recommendations, scale events, next sync.
+    pub(crate) hpa_state: BTreeMap<ObjId, crate::controller::podautoscaler::HpaMemory>,
 }
 
 impl Sim {
@@ -240,6 +242,7 @@ impl Sim {
             traffic: Default::default(),
             limits: Limits::default(),
             rs_backoff: BTreeMap::new(),
+            hpa_state: BTreeMap::new(),
         };
         for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
             sim.create_namespace(ns);
@@ -376,6 +379,7 @@ impl Sim {
                 Work::Schedule(id) => self.schedule_pod(id),
                 Work::Endpoints(id) => self.sync_endpoints(id),
                 Work::Ingress(id) => self.sync_ingress(id),
+                Work::Hpa(id) => self.sync_hpa(id),
             }
         }
     }

@@ -55,6 +55,52 @@ pub struct DeploymentTrace {
     pub unavailable_replicas: i32,
     pub conditions: Vec<ConditionTrace>,
     pub replica_sets: Vec<ReplicaSetTrace>,
+    /// The HorizontalPodAutoscaler that sizes it, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub autoscaler: Option<AutoscalerTrace>,
+}
+
+/// An HPA's view of its target: what it wants and the utilization it saw (first metric).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct AutoscalerTrace {
+    pub name: String,
+    pub desired_replicas: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_utilization: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_utilization: Option<i32>,
+}
+
+/// The first HPA in `ns` whose target is the Deployment `name`, as traced.
+fn autoscaler_of(sim: &Sim, ns: &str, name: &str) -> Option<AutoscalerTrace> {
+    sim.store.hpas.names_in(ns).find_map(|(_, id)| {
+        let (_, h) = sim.store.hpas.get(id)?;
+        let spec = h.spec.as_ref()?;
+        if spec.scale_target_ref.kind != "Deployment" || spec.scale_target_ref.name != name {
+            return None;
+        }
+        let status = h.status.clone().unwrap_or_default();
+        Some(AutoscalerTrace {
+            name: h.metadata.name.clone().unwrap_or_default(),
+            desired_replicas: status.desired_replicas,
+            current_utilization: status
+                .current_metrics
+                .iter()
+                .flatten()
+                .next()
+                .and_then(|m| m.resource.as_ref())
+                .and_then(|r| r.current.average_utilization),
+            target_utilization: spec
+                .metrics
+                .iter()
+                .flatten()
+                .next()
+                .and_then(|m| m.resource.as_ref())
+                .and_then(|r| r.target.average_utilization),
+        })
+    })
 }
 
 /// A condition.
@@ -203,6 +249,7 @@ pub fn snapshot(sim: &Sim) -> Vec<DeploymentTrace> {
                 })
                 .collect(),
             replica_sets: rss,
+            autoscaler: autoscaler_of(sim, ns, name),
         });
     }
     out

@@ -107,6 +107,8 @@ pub struct TrafficState {
     /// Single requests (through the ingress) per Service since the last tick, written with
     /// the next tick's records.
     pending: BTreeMap<ServiceKey, ServiceSecond>,
+    /// Busy time per container and second, for the resource metrics (`metrics.rs`).
+    pub cpu: crate::metrics::CpuLog,
 }
 
 /// Load on one endpoint for one second.
@@ -304,6 +306,9 @@ impl Sim {
         for (_, mut record) in std::mem::take(&mut self.traffic.pending) {
             record.time = now_s;
             self.push_second(record);
+        }
+        if now.millis().is_multiple_of(crate::metrics::RESOLUTION_MS) {
+            self.traffic.cpu.prune(now);
         }
         if self.traffic.flows.is_empty() {
             self.traffic.ticking = false;
@@ -516,6 +521,11 @@ impl Sim {
         let overflow = (raw - cap).max(0.0).round();
         let after = raw.clamp(0.0, cap);
         self.traffic.queues.insert(key, after);
+        // What the pod served this second kept its CPU busy (at most the whole second).
+        let served = (backlog + lambda - after - overflow).max(0.0);
+        let busy_ms = (served * s_ms).min(1000.0);
+        let now = self.store.now;
+        self.traffic.cpu.record(key.0, key.1, now, busy_ms);
         // Requests this second wait behind the average backlog.
         let wait_ms = (backlog + after) / 2.0 * s_ms;
         let rho = (lambda / mu).min(0.99);

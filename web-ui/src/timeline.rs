@@ -370,10 +370,24 @@ fn deployment_chart(
     let from = anchor(t0);
     let mut points: Vec<Point> = Vec::new();
     let mut last_before: Option<Point> = None;
+    // The HPA's desired replicas (in the `.2` slot) and its utilization/target, when one
+    // sizes this Deployment.
+    let mut hpa_points: Vec<Point> = Vec::new();
+    let mut hpa_before: Option<Point> = None;
+    let mut hpa_now: Option<&sim_core::trace::AutoscalerTrace> = None;
     for r in sb.records {
         let Some(dt) = deployment_in(r, ns, name) else {
             continue;
         };
+        if let Some(a) = &dt.autoscaler {
+            let p = (r.time, BTreeMap::new(), a.desired_replicas, 0);
+            if r.time < from {
+                hpa_before = Some(p);
+            } else {
+                hpa_points.push(p);
+            }
+            hpa_now = Some(a);
+        }
         let revs: BTreeMap<i64, i32> = dt
             .replica_sets
             .iter()
@@ -390,6 +404,10 @@ fn deployment_chart(
         p.0 = from;
         points.insert(0, p);
     }
+    if let Some(mut p) = hpa_before {
+        p.0 = from;
+        hpa_points.insert(0, p);
+    }
     if points.is_empty() {
         return false;
     }
@@ -398,6 +416,7 @@ fn deployment_chart(
     let ymax = points[held..]
         .iter()
         .map(|(_, revs, a, u)| revs.values().sum::<i32>().max(*a).max(*u))
+        .chain(hpa_points.iter().map(|p| p.2))
         .max()
         .unwrap_or(0)
         .max(replicas + surge)
@@ -517,6 +536,16 @@ fn deployment_chart(
         r#"class="series unavailable""#,
         end,
     );
+    if !hpa_points.is_empty() {
+        step_line(
+            out,
+            &key("hpa-desired"),
+            &hpa_points,
+            |p| p.2,
+            r#"class="series hpa""#,
+            end,
+        );
+    }
     // Action markers: a line at the action's time in the plot, and its label beside it,
     // where the window puts it; a label that would run into the previous one goes a line
     // lower (labels are about 5.5 px per character at 10 px).
@@ -569,7 +598,18 @@ fn deployment_chart(
             r#"<span><i style="background:{color}"></i>revision {rev} (desired)</span>"#
         );
     }
-    let _ = out.write_str(r#"<span><i class="available"></i>available</span><span><i class="unavailable"></i>unavailable</span><span><i class="bound-key"></i>bounds</span><span><i class="marker-key"></i>your actions</span></div></figure>"#);
+    let _ = out.write_str(r#"<span><i class="available"></i>available</span><span><i class="unavailable"></i>unavailable</span><span><i class="bound-key"></i>bounds</span><span><i class="marker-key"></i>your actions</span>"#);
+    if let Some(a) = hpa_now {
+        let pct = |v: Option<i32>| v.map_or_else(|| "<unknown>".to_string(), |v| format!("{v}%"));
+        let _ = write!(
+            out,
+            r#"<span><i class="hpa"></i>HPA {} desired replicas (CPU {} of target {})</span>"#,
+            esc(&a.name),
+            esc(&pct(a.current_utilization)),
+            esc(&pct(a.target_utilization))
+        );
+    }
+    let _ = out.write_str("</div></figure>");
     true
 }
 
@@ -924,6 +964,30 @@ mod tests {
         }
         sb.sim.traffic.real_requests = true;
         assert!(render(&sb).contains(">every request runs in WebAssembly<"));
+    }
+
+    #[test]
+    fn an_autoscaled_deployment_shows_its_hpa_desired_replicas() {
+        let mut sb = Sandbox::new(crate::DEMO, None).unwrap();
+        let before = render(&sb);
+        assert!(!before.contains(r#"class="series hpa""#));
+        let out = sim_core::kubectl::run(
+            &mut sb.sim,
+            "autoscale deployment credit-scoring-api -n live-coding --max=12",
+            &sim_core::kubectl::NoFiles,
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let t = sb.sim.now() + SimDuration::from_secs(40);
+        sb.run_to(t);
+        let html = render(&sb);
+        assert!(html.contains(r#"class="series hpa""#), "{html}");
+        // The demo's pods request no CPU: the HPA has no utilization to show.
+        assert!(
+            html.contains(
+                "HPA credit-scoring-api desired replicas (CPU &lt;unknown&gt; of target 80%)"
+            ),
+            "{html}"
+        );
     }
 
     /// Twenty minutes of the demo, a rollout in it, a render every virtual second: the lines

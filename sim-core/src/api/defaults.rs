@@ -74,6 +74,7 @@ pub fn set_defaults(obj: &mut Object) {
                 p.scope.get_or_insert_with(|| "Cluster".to_owned());
             }
         }
+        Object::HorizontalPodAutoscaler(h) => super::hpa_defaults::hpa(h),
     }
 }
 

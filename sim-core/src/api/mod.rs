@@ -8,6 +8,7 @@
 
 pub mod decode;
 pub mod defaults;
+pub mod hpa_defaults;
 pub mod quantity;
 pub mod resource;
 pub mod schema;
@@ -18,6 +19,7 @@ pub mod validation;
 pub use k8s_openapi;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Endpoints, Event, Namespace, Node, Pod, Service};
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -45,6 +47,8 @@ pub enum Object {
     Ingress(Ingress),
     /// `networking.k8s.io/v1 IngressClass` (cluster-scoped).
     IngressClass(IngressClass),
+    /// `autoscaling/v2 HorizontalPodAutoscaler`.
+    HorizontalPodAutoscaler(HorizontalPodAutoscaler),
 }
 
 /// Calls `$body` with `$inner` bound to the typed object inside any variant.
@@ -61,6 +65,7 @@ macro_rules! with_inner {
             Object::Event($inner) => $body,
             Object::Ingress($inner) => $body,
             Object::IngressClass($inner) => $body,
+            Object::HorizontalPodAutoscaler($inner) => $body,
         }
     };
 }
@@ -79,6 +84,7 @@ impl Object {
             Object::Event(_) => "Event",
             Object::Ingress(_) => "Ingress",
             Object::IngressClass(_) => "IngressClass",
+            Object::HorizontalPodAutoscaler(_) => "HorizontalPodAutoscaler",
         }
     }
 
@@ -87,6 +93,7 @@ impl Object {
         match self {
             Object::ReplicaSet(_) | Object::Deployment(_) => "apps/v1",
             Object::Ingress(_) | Object::IngressClass(_) => "networking.k8s.io/v1",
+            Object::HorizontalPodAutoscaler(_) => "autoscaling/v2",
             _ => "v1",
         }
     }
@@ -105,6 +112,7 @@ impl Object {
             Object::Event(_) => "events",
             Object::Ingress(_) => "ingresses.networking.k8s.io",
             Object::IngressClass(_) => "ingressclasses.networking.k8s.io",
+            Object::HorizontalPodAutoscaler(_) => "horizontalpodautoscalers.autoscaling",
         }
     }
 

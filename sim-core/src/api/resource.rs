@@ -301,6 +301,24 @@ pub const RESOURCES: &[Resource] = &[
         subresources: &[],
         verbs: ALL_VERBS,
     },
+    Resource {
+        kind: Kind::HorizontalPodAutoscaler,
+        plural: "horizontalpodautoscalers",
+        singular: "horizontalpodautoscaler",
+        short_names: &["hpa"],
+        group: "autoscaling",
+        version: "v2",
+        namespaced: true,
+        categories: &["all"],
+        subresources: &[Subresource {
+            name: "status",
+            group: "autoscaling",
+            version: "v2",
+            kind: "HorizontalPodAutoscaler",
+            verbs: &["get", "patch", "update"],
+        }],
+        verbs: ALL_VERBS,
+    },
 ];
 
 /// The row of a kind.
@@ -364,6 +382,7 @@ mod tests {
             Kind::Event,
             Kind::Ingress,
             Kind::IngressClass,
+            Kind::HorizontalPodAutoscaler,
         ];
         for k in kinds {
             let rows: Vec<_> = RESOURCES.iter().filter(|r| r.kind == k).collect();
@@ -385,10 +404,19 @@ mod tests {
         assert_eq!(by_word("frobs"), None);
         assert_eq!(
             group_versions(),
-            vec![("", "v1"), ("apps", "v1"), ("networking.k8s.io", "v1")]
+            vec![
+                ("", "v1"),
+                ("apps", "v1"),
+                ("networking.k8s.io", "v1"),
+                ("autoscaling", "v2")
+            ]
         );
         assert_eq!(by_word("ing").map(|r| r.kind), Some(Kind::Ingress));
         assert_eq!(of(Kind::Ingress).kind_prefix(), "ingress.networking.k8s.io");
+        assert_eq!(
+            by_word("hpa").map(|r| r.kind),
+            Some(Kind::HorizontalPodAutoscaler)
+        );
         assert_eq!(of(Kind::Deployment).qualified(), "deployments.apps");
         assert_eq!(of(Kind::Pod).prefix(), "/api/v1");
         assert_eq!(of(Kind::Deployment).qualified_name(), "deployments.apps");

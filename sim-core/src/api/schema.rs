@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v1::Scale;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Endpoints, Event, Namespace, Node, Pod, Service};
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
@@ -40,6 +41,7 @@ pub fn definitions() -> &'static BTreeMap<String, Value> {
         g.subschema_for::<Event>();
         g.subschema_for::<Ingress>();
         g.subschema_for::<IngressClass>();
+        g.subschema_for::<HorizontalPodAutoscaler>();
         g.subschema_for::<Scale>();
         g.subschema_for::<Status>();
         g.subschema_for::<DeleteOptions>();
@@ -69,6 +71,10 @@ const NOT_REQUIRED: &[(&str, &str)] = &[
     ("io.k8s.api.core.v1.Service", "metadata"),
     ("io.k8s.api.networking.v1.Ingress", "metadata"),
     ("io.k8s.api.networking.v1.IngressClass", "metadata"),
+    (
+        "io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler",
+        "metadata",
+    ),
     ("io.k8s.api.core.v1.ConfigMapEnvSource", "name"),
     ("io.k8s.api.core.v1.ConfigMapKeySelector", "name"),
     ("io.k8s.api.core.v1.ConfigMapProjection", "name"),
@@ -79,6 +85,10 @@ const NOT_REQUIRED: &[(&str, &str)] = &[
     ("io.k8s.api.core.v1.SecretProjection", "name"),
     ("io.k8s.apimachinery.pkg.apis.meta.v1.Status", "metadata"),
 ];
+
+/// Fields that Kubernetes' published documents list as required but k8s-openapi's Rust types
+/// make optional (`+required` on a struct field, such as an HPA's `spec` since 1.36).
+const REQUIRED: &[(&str, &str)] = &[("io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler", "spec")];
 
 /// Brings k8s-openapi's schemas to Kubernetes' published ones where they differ: `required`
 /// (see [`NOT_REQUIRED`]), and `IntOrString` and `Quantity`, which Kubernetes publishes as a
@@ -92,6 +102,17 @@ fn as_kubernetes(defs: &mut BTreeMap<String, Value>) {
             req.retain(|f| f != field);
             if req.is_empty() {
                 def.remove("required");
+            }
+        }
+    }
+    // Fields Kubernetes publishes as required that k8s-openapi models as optional.
+    for (schema, field) in REQUIRED {
+        if let Some(def) = defs.get_mut(*schema).and_then(Value::as_object_mut) {
+            let req = def.entry("required").or_insert_with(|| json!([]));
+            if let Some(req) = req.as_array_mut()
+                && !req.iter().any(|f| f == field)
+            {
+                req.push(json!(field));
             }
         }
     }
@@ -168,10 +189,15 @@ fn list_schema(kind: Kind, defs: &BTreeMap<String, Value>) -> (String, Value) {
             "IngressClassList is a collection of IngressClasses.".into(),
             "items is the list of IngressClasses.".into(),
         ),
+        Kind::HorizontalPodAutoscaler => (
+            "HorizontalPodAutoscalerList is a list of horizontal pod autoscaler objects.".into(),
+            "items is the list of horizontal pod autoscaler objects.".into(),
+        ),
     };
     let metadata = match kind {
         Kind::Deployment | Kind::IngressClass => "Standard list metadata.".to_string(),
         Kind::Ingress => format!("Standard object's metadata. {MORE}#metadata"),
+        Kind::HorizontalPodAutoscaler => "metadata is the standard list metadata.".to_string(),
         _ => format!("Standard list metadata. {MORE}#types-kinds"),
     };
     let meta = |field: &str| {
@@ -214,6 +240,7 @@ pub fn root(kind: Kind) -> &'static str {
         Kind::Event => "io.k8s.api.core.v1.Event",
         Kind::Ingress => "io.k8s.api.networking.v1.Ingress",
         Kind::IngressClass => "io.k8s.api.networking.v1.IngressClass",
+        Kind::HorizontalPodAutoscaler => "io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler",
     }
 }
 

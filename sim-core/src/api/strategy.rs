@@ -504,6 +504,22 @@ pub const STRATEGIES: &[FieldStrategy] = &[
     atomic("io.k8s.api.networking.v1.IngressSpec", "rules"),
     atomic("io.k8s.api.networking.v1.IngressSpec", "tls"),
     atomic("io.k8s.api.networking.v1.IngressTLS", "hosts"),
+    // autoscaling/v2: HPAScalingRules, HorizontalPodAutoscalerSpec and Status
+    atomic("io.k8s.api.autoscaling.v2.HPAScalingRules", "policies"),
+    atomic(
+        "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerSpec",
+        "metrics",
+    ),
+    merge(
+        "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus",
+        "conditions",
+        "type",
+        &["type"],
+    ),
+    atomic(
+        "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus",
+        "currentMetrics",
+    ),
 ];
 
 /// Structs that are owned whole by server-side apply (`+structType=atomic`,

@@ -5,6 +5,7 @@
 
 mod apply;
 pub mod call;
+mod hpa;
 pub mod list;
 pub mod log;
 pub mod managed;
@@ -124,6 +125,13 @@ impl Sim {
                 self.store
                     .ingress_classes
                     .get(self.store.ingress_classes.lookup("", name)?)?
+                    .1
+                    .clone(),
+            ),
+            Kind::HorizontalPodAutoscaler => Object::HorizontalPodAutoscaler(
+                self.store
+                    .hpas
+                    .get(self.store.hpas.lookup(namespace, name)?)?
                     .1
                     .clone(),
             ),
@@ -367,6 +375,7 @@ impl Sim {
             Object::Service(s) => self.create_service(s),
             Object::Ingress(i) => self.create_ingress(i),
             Object::IngressClass(c) => self.create_ingress_class(c),
+            Object::HorizontalPodAutoscaler(h) => self.create_hpa(h),
             Object::Endpoints(_) | Object::Event(_) => {
                 return Err(ApiError::BadRequest(format!(
                     "kubesim manages {} itself",
@@ -662,6 +671,11 @@ impl Sim {
                     return Ok(false);
                 }
             }
+            (Object::HorizontalPodAutoscaler(old), Object::HorizontalPodAutoscaler(h)) => {
+                if !self.update_hpa(old, h) {
+                    return Ok(false);
+                }
+            }
             _ => return Ok(false),
         }
         self.settle();
@@ -771,12 +785,29 @@ impl Sim {
                     self.delete_pod(p, None);
                 }
                 self.delete_ingresses_in(name);
+                let hpas: Vec<(String, ObjId)> = self
+                    .store
+                    .hpas
+                    .names_in(name)
+                    .map(|(n, id)| (n.to_string(), id))
+                    .collect();
+                for (h, id) in hpas {
+                    self.delete_hpa(id, name, &h);
+                }
                 self.maybe_finish_namespace(name);
             }
             Kind::Node => {
                 self.node_fault(name, crate::controller::node_lifecycle::NodeFault::Remove)?;
             }
             Kind::Ingress | Kind::IngressClass => self.delete_networking(kind, namespace, name)?,
+            Kind::HorizontalPodAutoscaler => {
+                let id = self
+                    .store
+                    .hpas
+                    .lookup(namespace, name)
+                    .ok_or_else(not_found)?;
+                self.delete_hpa(id, namespace, name);
+            }
             Kind::Endpoints | Kind::Event => {
                 return Err(ApiError::BadRequest(format!(
                     "kubesim manages {} itself",
@@ -798,6 +829,7 @@ pub(crate) fn kind_of(obj: &Object) -> Option<Kind> {
         Object::Deployment(_) => Kind::Deployment,
         Object::Service(_) => Kind::Service,
         Object::Endpoints(_) => Kind::Endpoints,
+        Object::HorizontalPodAutoscaler(_) => Kind::HorizontalPodAutoscaler,
         Object::Event(_) => return None,
         Object::Ingress(_) => Kind::Ingress,
         Object::IngressClass(_) => Kind::IngressClass,

@@ -35,7 +35,11 @@ impl Sim {
     ) -> Result<Value, ApiError> {
         if !matches!(
             res.kind,
-            Kind::Deployment | Kind::ReplicaSet | Kind::Service | Kind::Ingress
+            Kind::Deployment
+                | Kind::ReplicaSet
+                | Kind::Service
+                | Kind::Ingress
+                | Kind::HorizontalPodAutoscaler
         ) {
             return Err(ApiError::MethodNotAllowed(format!(
                 "kubesim derives the status of {} from its own state: {}/status cannot be written",
@@ -100,6 +104,13 @@ impl Sim {
         let ns: Arc<str> = new.namespace().unwrap_or("").into();
         let name: Arc<str> = new.name().into();
         match new {
+            Object::HorizontalPodAutoscaler(h) => {
+                // ValidateHorizontalPodAutoscalerStatusUpdate's strategy keeps the spec; the
+                // controller overwrites the status at its next sync, as on a real cluster.
+                if let Some(id) = self.store.hpas.lookup(&ns, &name) {
+                    self.write_hpa_status(id, h.status.unwrap_or_default());
+                }
+            }
             Object::Deployment(d) => {
                 let Some(id) = self.store.deployments.lookup(&ns, &name) else {
                     return;

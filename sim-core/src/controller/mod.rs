@@ -7,6 +7,7 @@ pub mod endpoints;
 pub mod gc;
 pub mod ingress;
 pub mod node_lifecycle;
+pub mod podautoscaler;
 pub mod replicaset;
 pub mod scheduler;
 
@@ -27,6 +28,8 @@ pub enum Work {
     Endpoints(ObjId),
     /// Sync an Ingress's status (the ingress controller, `controller/ingress.rs`).
     Ingress(ObjId),
+    /// Sync a HorizontalPodAutoscaler.
+    Hpa(ObjId),
 }
 
 /// A de-duplicating FIFO, like client-go's work queue: an item queued twice runs once.

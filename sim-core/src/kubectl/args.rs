@@ -43,7 +43,7 @@ pub(super) struct Args {
     pub(super) rest: Vec<String>,
 }
 
-const VALUE_FLAGS: [&str; 30] = [
+const VALUE_FLAGS: [&str; 34] = [
     "-p",
     "--patch",
     "--subresource",
@@ -74,6 +74,10 @@ const VALUE_FLAGS: [&str; 30] = [
     "--to-revision",
     "--revision",
     "--tail",
+    "--min",
+    "--max",
+    "--cpu-percent",
+    "--sort-by",
 ];
 
 impl Args {

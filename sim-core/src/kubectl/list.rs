@@ -118,6 +118,15 @@ pub fn list(
                 }
             }
         }
+        Kind::HorizontalPodAutoscaler => {
+            for (o_ns, _, id) in sim.store.hpas.all_names() {
+                if let Some((_, h)) = sim.store.hpas.get(id).filter(|_| in_ns(o_ns))
+                    && selector.matches(h.metadata.labels.as_ref().unwrap_or(&Default::default()))
+                {
+                    out.push(Object::HorizontalPodAutoscaler(h.clone()));
+                }
+            }
+        }
         Kind::Endpoints => {
             for (o_ns, _, id) in sim.store.endpoints.all_names() {
                 if let Some((_, e)) = sim.store.endpoints.get(id).filter(|_| in_ns(o_ns)) {

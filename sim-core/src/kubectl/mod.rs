@@ -89,7 +89,7 @@ pub(in crate::kubectl) fn server_error(e: &ApiError) -> String {
 }
 
 /// Whether a command (split into words, with or without `kubectl`) only reads the cluster:
-/// `get`, `describe`, `logs`, `rollout status|history`.
+/// `get`, `describe`, `logs`, `top`, `rollout status|history`.
 pub fn is_read_only(words: &[String]) -> bool {
     let mut it = words.iter().map(String::as_str).filter(|w| *w != "kubectl");
     // A dry run writes nothing, whatever the verb.
@@ -100,7 +100,7 @@ pub fn is_read_only(words: &[String]) -> bool {
         return true;
     }
     match it.next() {
-        Some("get" | "describe" | "logs" | "diff") => true,
+        Some("get" | "describe" | "logs" | "diff" | "top") => true,
         Some("rollout") => !words
             .iter()
             .any(|w| matches!(w.as_str(), "undo" | "pause" | "resume" | "restart")),
@@ -195,8 +195,10 @@ pub fn run_with(
         "cordon" | "uncordon" => cmd::node::cordon(sim, &args, verb == "cordon"),
         "drain" => cmd::node::drain(sim, &args, clock),
         "run" => cmd::run::run_pod(sim, &args, &ns),
+        "autoscale" => cmd::autoscale::autoscale(sim, &args, &ns),
+        "top" => cmd::top::top(sim, &args, &ns),
         other => Output::err(format!(
-            "error: unknown command \"{other}\" for \"kubectl\"\nkubesim supports: apply, create, expose, label, annotate, replace, patch, delete, get, describe, scale, set image, rollout, logs, cordon, uncordon, drain, run"
+            "error: unknown command \"{other}\" for \"kubectl\"\nkubesim supports: apply, create, expose, label, annotate, replace, patch, delete, get, describe, scale, autoscale, top, set image, rollout, logs, cordon, uncordon, drain, run"
         )),
     }
 }

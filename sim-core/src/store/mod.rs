@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Endpoints, Namespace, Node, PodTemplateSpec, Service};
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -37,6 +38,7 @@ pub enum Kind {
     Event,
     Ingress,
     IngressClass,
+    HorizontalPodAutoscaler,
 }
 
 impl Kind {
@@ -53,6 +55,7 @@ impl Kind {
             Kind::Event => "Event",
             Kind::Ingress => "Ingress",
             Kind::IngressClass => "IngressClass",
+            Kind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
         }
     }
 
@@ -61,6 +64,7 @@ impl Kind {
         match self {
             Kind::ReplicaSet | Kind::Deployment => "apps/v1",
             Kind::Ingress | Kind::IngressClass => "networking.k8s.io/v1",
+            Kind::HorizontalPodAutoscaler => "autoscaling/v2",
             _ => "v1",
         }
     }
@@ -282,6 +286,8 @@ pub struct Store {
     pub ingresses: Table<(ObjId, Ingress)>,
     /// IngressClasses (cluster-scoped), with their ids.
     pub ingress_classes: Table<(ObjId, IngressClass)>,
+    /// HorizontalPodAutoscalers, with their ids.
+    pub hpas: Table<(ObjId, HorizontalPodAutoscaler)>,
     /// Ownership.
     pub owners: OwnerGraph,
     /// Controller reasoning, oldest first.
@@ -320,6 +326,7 @@ impl Store {
             events: EventLog::default(),
             ingresses: Table::default(),
             ingress_classes: Table::default(),
+            hpas: Table::default(),
             owners: OwnerGraph::default(),
             decisions: Vec::new(),
             managed: BTreeMap::new(),
@@ -386,7 +393,10 @@ impl Store {
         change: ChangeType,
     ) -> u64 {
         self.resource_version += 1;
-        if matches!(kind, Kind::Deployment | Kind::ReplicaSet) {
+        if matches!(
+            kind,
+            Kind::Deployment | Kind::ReplicaSet | Kind::HorizontalPodAutoscaler
+        ) {
             self.workloads_dirty = true;
         }
         if kind == Kind::Node {

@@ -28,33 +28,51 @@ pub(super) async fn api_versions(headers: HeaderMap) -> Response {
     }))
 }
 
-/// The named groups the resource registry serves, in its order (`apps`,
-/// `networking.k8s.io`).
-fn named_groups() -> Vec<&'static str> {
-    sim_core::api::resource::group_versions()
-        .into_iter()
-        .map(|(g, _)| g)
-        .filter(|g| !g.is_empty())
-        .collect()
+/// The named groups the registry serves, in its order, each with its one version.
+fn named_groups() -> Vec<(&'static str, &'static str)> {
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    for r in RESOURCES.iter().filter(|r| !r.group.is_empty()) {
+        if !out.iter().any(|(g, _)| *g == r.group) {
+            out.push((r.group, r.version));
+        }
+    }
+    out
 }
 
 pub(super) async fn api_groups(headers: HeaderMap) -> Response {
-    let groups = named_groups();
+    let mut names: Vec<&str> = named_groups().iter().map(|(g, _)| *g).collect();
+    names.push(super::metrics::GROUP);
     if let Some(v) = aggregated_version(&headers) {
-        return aggregated(v, &groups);
+        return aggregated(v, &names);
     }
-    let groups: Vec<Value> = groups
+    let mut groups: Vec<Value> = named_groups()
         .iter()
-        .map(|g| {
-            let gv = json!({"groupVersion": format!("{g}/v1"), "version": "v1"});
+        .map(|(g, v)| {
+            let gv = json!({"groupVersion": format!("{g}/{v}"), "version": v});
             json!({"name": g, "versions": [gv], "preferredVersion": gv})
         })
         .collect();
+    let gv = json!({
+        "groupVersion": format!("{}/{}", super::metrics::GROUP, super::metrics::VERSION),
+        "version": super::metrics::VERSION,
+    });
+    groups.push(json!({"name": super::metrics::GROUP, "versions": [gv], "preferredVersion": gv}));
     json_ok(json!({
         "kind": "APIGroupList",
         "apiVersion": "v1",
         "groups": groups,
     }))
+}
+
+/// The version of a served group (`v1` for core and apps, `v2` for autoscaling).
+pub(super) fn group_version(group: &str) -> &'static str {
+    if group == super::metrics::GROUP {
+        return super::metrics::VERSION;
+    }
+    RESOURCES
+        .iter()
+        .find(|r| r.group == group)
+        .map_or("v1", |r| r.version)
 }
 
 /// The aggregated discovery version the client asks for first (`v2`, `v2beta1`), if any: the
@@ -87,6 +105,7 @@ pub(super) fn aggregated(version: &str, groups: &[&str]) -> Response {
         .iter()
         .map(|group| {
             let list = resource_list(group);
+            let version = group_version(group);
             let entries = list["resources"].as_array().cloned().unwrap_or_default();
             let mut resources: Vec<Value> = Vec::new();
             for e in &entries {
@@ -110,7 +129,7 @@ pub(super) fn aggregated(version: &str, groups: &[&str]) -> Response {
                 }
                 let mut r = json!({
                     "resource": name,
-                    "responseKind": {"group": group, "version": "v1", "kind": e["kind"]},
+                    "responseKind": {"group": group, "version": version, "kind": e["kind"]},
                     "scope": if e["namespaced"].as_bool().unwrap_or(false) { "Namespaced" } else { "Cluster" },
                     "singularResource": e["singularName"],
                     "verbs": e["verbs"],
@@ -128,7 +147,7 @@ pub(super) fn aggregated(version: &str, groups: &[&str]) -> Response {
             };
             json!({
                 "metadata": metadata,
-                "versions": [{"version": "v1", "resources": resources, "freshness": "Current"}],
+                "versions": [{"version": version, "resources": resources, "freshness": "Current"}],
             })
         })
         .collect();
@@ -150,6 +169,9 @@ pub(super) fn aggregated(version: &str, groups: &[&str]) -> Response {
 
 /// `APIResourceList` of one group (`""` for core).
 pub(super) fn resource_list(group: &str) -> Value {
+    if group == super::metrics::GROUP {
+        return super::metrics::resource_list();
+    }
     let mut resources = Vec::new();
     for r in RESOURCES.iter().filter(|r| r.group == group) {
         let mut e = json!({
@@ -179,7 +201,7 @@ pub(super) fn resource_list(group: &str) -> Value {
     let gv = if group.is_empty() {
         "v1".to_string()
     } else {
-        format!("{group}/v1")
+        format!("{group}/{}", group_version(group))
     };
     json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources})
 }

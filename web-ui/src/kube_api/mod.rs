@@ -16,6 +16,7 @@
 //! moves its timestamps so that kubectl's wall-clock ages are virtual ages ([`WallShift`]).
 
 mod discovery;
+mod metrics;
 mod openapi;
 mod proxy;
 mod read;
@@ -171,11 +172,16 @@ pub(super) fn parse_target(path: &str) -> Option<Result<Target<'_>, Response>> {
     let (group, rest) = if let Some(rest) = path.strip_prefix("/api/v1") {
         ("", rest)
     } else {
-        let after = path.strip_prefix("/apis/")?;
-        let (group, rest) = after.split_once('/')?;
-        let rest = rest.strip_prefix("v1")?;
-        let group = RESOURCES.iter().find(|r| r.group == group)?.group;
-        (group, rest)
+        // `/apis/GROUP/VERSION/...` of a group-version the registry serves.
+        let (group, rest) = path.strip_prefix("/apis/")?.split_once('/')?;
+        let (version, rest) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        let res = RESOURCES
+            .iter()
+            .find(|r| !r.group.is_empty() && r.group == group && r.version == version)?;
+        (res.group, rest)
     };
     if !(rest.is_empty() || rest.starts_with('/')) {
         return None;
@@ -239,6 +245,12 @@ pub(super) async fn handle(
     } else {
         body
     };
+    if let Some(rest) =
+        uri.path()
+            .strip_prefix(&format!("/apis/{}/{}", metrics::GROUP, metrics::VERSION))
+    {
+        return metrics::serve(&st, &method, rest, &uri);
+    }
     let mut target = match parse_target(uri.path()) {
         None => return not_found_plain(),
         Some(Err(r)) => return r,

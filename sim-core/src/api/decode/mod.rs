@@ -320,6 +320,9 @@ pub fn decode_value(value: Value) -> Result<Object, DecodeError> {
         ("v1", "Event") => Object::Event(typed(&value, kind)?),
         ("networking.k8s.io/v1", "Ingress") => Object::Ingress(typed(&value, kind)?),
         ("networking.k8s.io/v1", "IngressClass") => Object::IngressClass(typed(&value, kind)?),
+        ("autoscaling/v2", "HorizontalPodAutoscaler") => {
+            Object::HorizontalPodAutoscaler(typed(&value, kind)?)
+        }
         _ => {
             let meta = |k: &str| {
                 value

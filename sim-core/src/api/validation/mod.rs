@@ -20,6 +20,7 @@
 //! the core group); [`go_fmt`] renders bad values as Go prints them.
 
 mod apps;
+mod autoscaling;
 mod core;
 mod go_fmt;
 mod meta;
@@ -223,6 +224,7 @@ pub fn validate(obj: &Object) -> Result<(), Invalid> {
         Object::Event(ev) => validate_event(ev, &mut e),
         Object::Ingress(ing) => networking::validate_ingress_create(ing, &mut e),
         Object::IngressClass(c) => networking::validate_ingress_class(c, &mut e),
+        Object::HorizontalPodAutoscaler(h) => autoscaling::validate_hpa(h, &mut e),
     }
     e.finish(obj)
 }
@@ -235,6 +237,7 @@ pub fn validate_status_update(new: &Object) -> Result<(), Invalid> {
         Object::Deployment(d) => apps::validate_deployment_status(d, &mut e),
         Object::ReplicaSet(rs) => apps::validate_replica_set_status(rs, &mut e),
         Object::Ingress(ing) => networking::validate_ingress_status(ing, &mut e),
+        Object::HorizontalPodAutoscaler(h) => autoscaling::validate_hpa_status(h, &mut e),
         _ => {}
     }
     e.finish(new)
@@ -315,6 +318,7 @@ pub fn validate_update(old: &Object, new: &Object) -> Result<(), Invalid> {
                 Object::Node(node) => validate_node(node, &mut create),
                 Object::Endpoints(ep) => validate_endpoints(ep, &mut create),
                 Object::Event(ev) => validate_event(ev, &mut create),
+                Object::HorizontalPodAutoscaler(h) => autoscaling::validate_hpa(h, &mut create),
                 _ => {}
             }
             e.0.extend(

@@ -642,7 +642,8 @@ pub fn convert_field_label(kind: Kind, label: &str) -> Result<&str, FieldLabelEr
         | Kind::Service
         | Kind::Endpoints
         | Kind::Ingress
-        | Kind::IngressClass => None,
+        | Kind::IngressClass
+        | Kind::HorizontalPodAutoscaler => None,
     };
     match own {
         Some(labels) if labels.contains(&label) => Ok(label),
@@ -744,7 +745,8 @@ pub fn selectable_fields(obj: &Object) -> BTreeMap<&'static str, String> {
         | Object::Service(_)
         | Object::Endpoints(_)
         | Object::Ingress(_)
-        | Object::IngressClass(_) => {}
+        | Object::IngressClass(_)
+        | Object::HorizontalPodAutoscaler(_) => {}
     }
     f
 }

@@ -2,9 +2,13 @@ use super::*;
 
 /// The value at `pointer` (RFC 6901, `~1` for a slash) in the document of `group`.
 fn at<'d>(group: &str, pointer: &str) -> &'d Value {
-    let doc = document(group, "v1").expect("a served group-version");
+    let version = RESOURCES
+        .iter()
+        .find(|r| r.group == group)
+        .map_or("v1", |r| r.version);
+    let doc = document(group, version).expect("a served group-version");
     doc.pointer(pointer)
-        .unwrap_or_else(|| panic!("{group}/v1 has no {pointer}"))
+        .unwrap_or_else(|| panic!("{group}/{version} has no {pointer}"))
 }
 
 /// The schema `name` in the document of `group`.
@@ -103,7 +107,7 @@ fn every_served_path_is_there_with_the_operations_kubectl_reads() {
         };
         let collection = format!("{prefix}{scope}/{}", r.plural);
         let object = format!("{collection}/{{name}}");
-        let me = json!({"group": group, "version": "v1", "kind": kind});
+        let me = json!({"group": group, "version": r.version, "kind": kind});
         assert!(paths.contains_key(&format!("{prefix}/")), "{prefix}/");
         assert_eq!(paths[&collection]["get"]["x-kubernetes-action"], "list");
         assert_eq!(
@@ -122,7 +126,7 @@ fn every_served_path_is_there_with_the_operations_kubectl_reads() {
             let all = &paths[&format!("{prefix}/{}", r.plural)]["get"];
             assert_eq!(
                 all["operationId"],
-                format!("list{}{kind}ForAllNamespaces", Gv::new(group, "v1").id)
+                format!("list{}{kind}ForAllNamespaces", Gv::new(group, r.version).id)
             );
         }
         // kubectl validates on the server only if every PATCH of the kind takes
@@ -201,6 +205,10 @@ fn the_index_names_each_document_by_a_hash_of_its_content() {
     assert_eq!(
         paths.keys().collect::<Vec<_>>(),
         ["api/v1", "apis/apps/v1", "apis/networking.k8s.io/v1"]
+    );
+    assert_eq!(
+        paths.keys().collect::<Vec<_>>(),
+        ["api/v1", "apis/apps/v1", "apis/autoscaling/v2"]
     );
     for (path, entry) in paths {
         let p = published(path).expect("published");
@@ -340,4 +348,51 @@ fn the_networking_document_matches_kubernetes_for_ingresses() {
             "{name} group-version-kind"
         );
     }
+}
+
+/// What `/work/shared/openapi-v3/apis__autoscaling__v2_openapi.json` (Kubernetes 1.36's
+/// published document) says of the HPA and its lists, which kubectl's explain and apply read.
+#[test]
+fn the_autoscaling_document_has_the_published_required_fields_and_list_types() {
+    let hpa = schema(
+        "autoscaling",
+        "io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler",
+    );
+    assert_eq!(hpa["required"], json!(["spec"]));
+    let status = schema(
+        "autoscaling",
+        "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus",
+    );
+    assert_eq!(
+        status["properties"]["conditions"]["x-kubernetes-list-type"],
+        "map"
+    );
+    assert_eq!(
+        status["properties"]["conditions"]["x-kubernetes-list-map-keys"],
+        json!(["type"])
+    );
+    assert_eq!(
+        status["properties"]["conditions"]["x-kubernetes-patch-strategy"],
+        "merge"
+    );
+    assert_eq!(
+        status["properties"]["currentMetrics"]["x-kubernetes-list-type"],
+        "atomic"
+    );
+    let spec = schema(
+        "autoscaling",
+        "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerSpec",
+    );
+    assert_eq!(
+        spec["properties"]["metrics"]["x-kubernetes-list-type"],
+        "atomic"
+    );
+    let mut required: Vec<&str> = spec["required"]
+        .as_array()
+        .expect("required")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    required.sort_unstable();
+    assert_eq!(required, ["maxReplicas", "scaleTargetRef"]);
 }

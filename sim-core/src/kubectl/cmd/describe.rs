@@ -86,6 +86,12 @@ fn names_of(sim: &Sim, kind: Kind, ns: &str) -> Vec<String> {
             .all_names()
             .map(|(_, n, _)| n.to_string())
             .collect(),
+        Kind::HorizontalPodAutoscaler => sim
+            .store
+            .hpas
+            .names_in(ns)
+            .map(|(n, _)| n.to_string())
+            .collect(),
         _ => Vec::new(),
     };
     v.sort();
@@ -202,6 +208,15 @@ fn describe_one(sim: &mut Sim, args: &Args, ns: &str) -> Output {
                 &events_for(sim, id),
                 now,
             ))
+        }
+        Kind::HorizontalPodAutoscaler => {
+            let Some(id) = sim.store.hpas.lookup(ns, &name) else {
+                return nf();
+            };
+            let Some((_, h)) = sim.store.hpas.get(id) else {
+                return nf();
+            };
+            Output::ok(print::describe_hpa(h, &events_for(sim, id), now))
         }
         Kind::Service => {
             let Some(id) = sim.store.services.lookup(ns, &name) else {

@@ -55,6 +55,7 @@ pub fn render(
         Kind::Event => pick!(Event, print::get_events),
         Kind::Ingress => pick!(Ingress, print::get_ingresses),
         Kind::IngressClass => pick!(IngressClass, print::get_ingress_classes),
+        Kind::HorizontalPodAutoscaler => pick!(HorizontalPodAutoscaler, print::get_hpas),
     }
 }
 

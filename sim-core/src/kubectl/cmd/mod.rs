@@ -1,6 +1,7 @@
 //! One file per kubectl command (or family of commands); `kubectl::run_with` dispatches.
 
 pub(super) mod apply;
+pub(super) mod autoscale;
 pub(super) mod create;
 pub(super) mod delete;
 pub(crate) mod describe;
@@ -14,3 +15,4 @@ pub(super) mod rollout;
 pub(super) mod run;
 pub(super) mod scale;
 pub(super) mod set;
+pub(super) mod top;

@@ -841,6 +841,164 @@ fn first_non_empty<'a>(a: Option<&'a str>, b: Option<&'a str>) -> &'a str {
     }
 }
 
+/// `printHorizontalPodAutoscaler`: NAME, REFERENCE (`Deployment/web`), TARGETS
+/// (`formatHPAMetrics`: `cpu: 85%/50%`), MINPODS, MAXPODS, REPLICAS, AGE.
+pub fn get_hpas(
+    hpas: &[k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler],
+    opts: &GetOptions,
+    now: Timestamp,
+) -> String {
+    const COLUMNS: &[Column] = &[
+        ("Name", false),
+        ("Reference", false),
+        ("Targets", false),
+        ("MinPods", false),
+        ("MaxPods", false),
+        ("Replicas", false),
+        ("Age", false),
+    ];
+    let rows = hpas
+        .iter()
+        .map(|h| {
+            let spec = h.spec.clone().unwrap_or_default();
+            let status = h.status.clone().unwrap_or_default();
+            Row {
+                meta: &h.metadata,
+                cells: vec![
+                    s(&h.metadata.name).to_string(),
+                    format!(
+                        "{}/{}",
+                        spec.scale_target_ref.kind, spec.scale_target_ref.name
+                    ),
+                    format_hpa_metrics(
+                        spec.metrics.as_deref().unwrap_or_default(),
+                        status.current_metrics.as_deref().unwrap_or_default(),
+                    ),
+                    spec.min_replicas
+                        .map_or_else(|| "<unset>".to_string(), |m| m.to_string()),
+                    spec.max_replicas.to_string(),
+                    status.current_replicas.unwrap_or(0).to_string(),
+                    age(h.metadata.creation_timestamp.as_ref(), now),
+                ],
+            }
+        })
+        .collect();
+    print_table(
+        COLUMNS,
+        rows,
+        0,
+        "horizontalpodautoscaler.autoscaling",
+        opts,
+    )
+}
+
+/// `formatHPAMetrics`: each metric's current/target, at most two, then `+ N more...`.
+pub fn format_hpa_metrics(
+    specs: &[k8s_openapi::api::autoscaling::v2::MetricSpec],
+    statuses: &[k8s_openapi::api::autoscaling::v2::MetricStatus],
+) -> String {
+    if specs.is_empty() {
+        return "<none>".to_string();
+    }
+    const MAXIMUM: usize = 2;
+    let unknown = || "<unknown>".to_string();
+    let q = |v: &Option<k8s_openapi::apimachinery::pkg::api::resource::Quantity>| {
+        v.as_ref()
+            .map(|q| q.0.clone())
+            .unwrap_or_else(|| "0".into())
+    };
+    let mut list: Vec<String> = Vec::new();
+    for (i, spec) in specs.iter().enumerate() {
+        let st = statuses.get(i);
+        let utilization =
+            |target: &k8s_openapi::api::autoscaling::v2::MetricTarget,
+             current: Option<&k8s_openapi::api::autoscaling::v2::MetricValueStatus>,
+             name: &str| {
+                if target.average_value.is_some() {
+                    let cur = current.map_or_else(unknown, |c| q(&c.average_value));
+                    format!("{name}: {cur}/{}", q(&target.average_value))
+                } else {
+                    let cur = current
+                        .and_then(|c| c.average_utilization)
+                        .map_or_else(unknown, |u| format!("{u}%"));
+                    let tgt = target
+                        .average_utilization
+                        .map_or_else(|| "<auto>".to_string(), |u| format!("{u}%"));
+                    format!("{name}: {cur}/{tgt}")
+                }
+            };
+        let text = match (spec.type_.as_str(), spec) {
+            (
+                "Resource",
+                k8s_openapi::api::autoscaling::v2::MetricSpec {
+                    resource: Some(r), ..
+                },
+            ) => {
+                let cur = st.and_then(|s| s.resource.as_ref()).map(|r| &r.current);
+                utilization(&r.target, cur, &r.name)
+            }
+            (
+                "ContainerResource",
+                k8s_openapi::api::autoscaling::v2::MetricSpec {
+                    container_resource: Some(r),
+                    ..
+                },
+            ) => {
+                let cur = st
+                    .and_then(|s| s.container_resource.as_ref())
+                    .map(|r| &r.current);
+                utilization(&r.target, cur, &r.name)
+            }
+            ("Pods", k8s_openapi::api::autoscaling::v2::MetricSpec { pods: Some(p), .. }) => {
+                let cur = st
+                    .and_then(|s| s.pods.as_ref())
+                    .map_or_else(unknown, |p| q(&p.current.average_value));
+                format!("{cur}/{}", q(&p.target.average_value))
+            }
+            (
+                "Object",
+                k8s_openapi::api::autoscaling::v2::MetricSpec {
+                    object: Some(o), ..
+                },
+            ) => {
+                let cur = st.and_then(|s| s.object.as_ref()).map(|o| &o.current);
+                if o.target.average_value.is_some() {
+                    let c = cur.map_or_else(unknown, |c| q(&c.average_value));
+                    format!("{c}/{} (avg)", q(&o.target.average_value))
+                } else {
+                    let c = cur.map_or_else(unknown, |c| q(&c.value));
+                    format!("{c}/{}", q(&o.target.value))
+                }
+            }
+            (
+                "External",
+                k8s_openapi::api::autoscaling::v2::MetricSpec {
+                    external: Some(x), ..
+                },
+            ) => {
+                let cur = st.and_then(|s| s.external.as_ref()).map(|x| &x.current);
+                if x.target.average_value.is_some() {
+                    let c = cur
+                        .and_then(|c| c.average_value.as_ref())
+                        .map_or_else(unknown, |v| v.0.clone());
+                    format!("{c}/{} (avg)", q(&x.target.average_value))
+                } else {
+                    let c = cur.map_or_else(unknown, |c| q(&c.value));
+                    format!("{c}/{}", q(&x.target.value))
+                }
+            }
+            _ => "<unknown type>".to_string(),
+        };
+        list.push(text);
+    }
+    let count = list.len();
+    if count > MAXIMUM {
+        list.truncate(MAXIMUM);
+        return format!("{} + {} more...", list.join(", "), count - MAXIMUM);
+    }
+    list.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     //! Snapshot-style tests; the pod STATUS cases follow `TestPrintPod*` in printers_test.go.

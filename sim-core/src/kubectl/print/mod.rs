@@ -16,17 +16,20 @@ mod history;
 mod networking;
 mod output;
 mod table;
+mod top;
 mod util;
 
 #[cfg(test)]
 mod fixtures;
 
 pub use describe::{BackendLookup, describe_ingress, describe_ingress_class};
+pub use describe::describe_hpa;
 pub use describe::{
     describe_deployment, describe_node, describe_pod, describe_replicaset, describe_service,
     describe_service_at,
 };
 pub use duration::{age, human_duration, short_human_duration};
+pub use get::{format_hpa_metrics, get_hpas};
 pub use get::{
     get_deployments, get_endpoints, get_events, get_namespaces, get_nodes, get_pods,
     get_replicasets, get_services, pod_status_cells,
@@ -34,6 +37,7 @@ pub use get::{
 pub use history::{replicaset_for_revision, rollout_history, rollout_history_revision};
 pub use networking::{get_ingress_classes, get_ingresses};
 pub use output::{to_json, to_yaml};
+pub use top::{NodeTop, PodTop, top_nodes, top_pods};
 
 /// Options shared by `kubectl get` printers.
 #[derive(Clone, Debug, Default)]
