@@ -18,7 +18,9 @@ pub mod validation;
 pub use k8s_openapi;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::{Endpoints, Event, Namespace, Node, Pod, Service};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret, Service,
+};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 /// One API object of a kind kubesim serves.
@@ -40,6 +42,10 @@ pub enum Object {
     Endpoints(Endpoints),
     /// `v1 Event` (the core group's Event, as `kubectl get events` lists).
     Event(Event),
+    /// `v1 ConfigMap`.
+    ConfigMap(ConfigMap),
+    /// `v1 Secret`.
+    Secret(Secret),
 }
 
 /// Calls `$body` with `$inner` bound to the typed object inside any variant.
@@ -54,6 +60,8 @@ macro_rules! with_inner {
             Object::Service($inner) => $body,
             Object::Endpoints($inner) => $body,
             Object::Event($inner) => $body,
+            Object::ConfigMap($inner) => $body,
+            Object::Secret($inner) => $body,
         }
     };
 }
@@ -70,6 +78,8 @@ impl Object {
             Object::Service(_) => "Service",
             Object::Endpoints(_) => "Endpoints",
             Object::Event(_) => "Event",
+            Object::ConfigMap(_) => "ConfigMap",
+            Object::Secret(_) => "Secret",
         }
     }
 
@@ -93,6 +103,8 @@ impl Object {
             Object::Service(_) => "services",
             Object::Endpoints(_) => "endpoints",
             Object::Event(_) => "events",
+            Object::ConfigMap(_) => "configmaps",
+            Object::Secret(_) => "secrets",
         }
     }
 
@@ -239,6 +251,20 @@ mod tests {
             "Event",
             "v1",
             "events",
+            true,
+        );
+        check(
+            "{apiVersion: v1, kind: ConfigMap, metadata: {name: x}}",
+            "ConfigMap",
+            "v1",
+            "configmaps",
+            true,
+        );
+        check(
+            "{apiVersion: v1, kind: Secret, metadata: {name: x}}",
+            "Secret",
+            "v1",
+            "secrets",
             true,
         );
     }

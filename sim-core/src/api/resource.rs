@@ -277,6 +277,30 @@ pub const RESOURCES: &[Resource] = &[
         subresources: &[SCALE, writable_status("apps", "ReplicaSet")],
         verbs: ALL_VERBS,
     },
+    Resource {
+        kind: Kind::ConfigMap,
+        plural: "configmaps",
+        singular: "configmap",
+        short_names: &["cm"],
+        group: "",
+        version: "v1",
+        namespaced: true,
+        categories: &[],
+        subresources: &[],
+        verbs: ALL_VERBS,
+    },
+    Resource {
+        kind: Kind::Secret,
+        plural: "secrets",
+        singular: "secret",
+        short_names: &[],
+        group: "",
+        version: "v1",
+        namespaced: true,
+        categories: &[],
+        subresources: &[],
+        verbs: ALL_VERBS,
+    },
 ];
 
 /// The row of a kind.
@@ -338,6 +362,8 @@ mod tests {
             Kind::Service,
             Kind::Endpoints,
             Kind::Event,
+            Kind::ConfigMap,
+            Kind::Secret,
         ];
         for k in kinds {
             let rows: Vec<_> = RESOURCES.iter().filter(|r| r.kind == k).collect();
@@ -357,6 +383,8 @@ mod tests {
             Some(Kind::ReplicaSet)
         );
         assert_eq!(by_word("frobs"), None);
+        assert_eq!(by_word("cm").map(|r| r.kind), Some(Kind::ConfigMap));
+        assert_eq!(by_word("secret").map(|r| r.kind), Some(Kind::Secret));
         assert_eq!(group_versions(), vec![("", "v1"), ("apps", "v1")]);
         assert_eq!(of(Kind::Deployment).qualified(), "deployments.apps");
         assert_eq!(of(Kind::Pod).prefix(), "/api/v1");

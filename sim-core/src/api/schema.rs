@@ -11,7 +11,9 @@ use std::sync::OnceLock;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v1::Scale;
-use k8s_openapi::api::core::v1::{Endpoints, Event, Namespace, Node, Pod, Service};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret, Service,
+};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
     APIResourceList, DeleteOptions, Patch, Status, WatchEvent,
 };
@@ -37,6 +39,8 @@ pub fn definitions() -> &'static BTreeMap<String, Value> {
         g.subschema_for::<Service>();
         g.subschema_for::<Endpoints>();
         g.subschema_for::<Event>();
+        g.subschema_for::<ConfigMap>();
+        g.subschema_for::<Secret>();
         g.subschema_for::<Scale>();
         g.subschema_for::<Status>();
         g.subschema_for::<DeleteOptions>();
@@ -64,6 +68,8 @@ const NOT_REQUIRED: &[(&str, &str)] = &[
     ("io.k8s.api.core.v1.Node", "metadata"),
     ("io.k8s.api.core.v1.Pod", "metadata"),
     ("io.k8s.api.core.v1.Service", "metadata"),
+    ("io.k8s.api.core.v1.ConfigMap", "metadata"),
+    ("io.k8s.api.core.v1.Secret", "metadata"),
     ("io.k8s.api.core.v1.ConfigMapEnvSource", "name"),
     ("io.k8s.api.core.v1.ConfigMapKeySelector", "name"),
     ("io.k8s.api.core.v1.ConfigMapProjection", "name"),
@@ -155,6 +161,14 @@ fn list_schema(kind: Kind, defs: &BTreeMap<String, Value>) -> (String, Value) {
             "ReplicaSetList is a collection of ReplicaSets.".into(),
             "List of ReplicaSets. More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicaset".into(),
         ),
+        Kind::ConfigMap => (
+            "ConfigMapList is a resource containing a list of ConfigMap objects.".into(),
+            "Items is the list of ConfigMaps.".into(),
+        ),
+        Kind::Secret => (
+            "SecretList is a list of Secret.".into(),
+            "Items is a list of secret objects. More info: https://kubernetes.io/docs/concepts/configuration/secret".into(),
+        ),
     };
     let metadata = if kind == Kind::Deployment {
         "Standard list metadata.".to_string()
@@ -199,6 +213,8 @@ pub fn root(kind: Kind) -> &'static str {
         Kind::Service => "io.k8s.api.core.v1.Service",
         Kind::Endpoints => "io.k8s.api.core.v1.Endpoints",
         Kind::Event => "io.k8s.api.core.v1.Event",
+        Kind::ConfigMap => "io.k8s.api.core.v1.ConfigMap",
+        Kind::Secret => "io.k8s.api.core.v1.Secret",
     }
 }
 
@@ -243,6 +259,8 @@ mod tests {
             Kind::Service,
             Kind::Endpoints,
             Kind::Event,
+            Kind::ConfigMap,
+            Kind::Secret,
         ] {
             assert!(definitions().contains_key(root(kind)), "{kind:?}");
         }

@@ -5,6 +5,7 @@
 
 mod apply;
 pub mod call;
+mod config;
 pub mod list;
 pub mod log;
 pub mod managed;
@@ -112,6 +113,20 @@ impl Sim {
                     .clone(),
             ),
             Kind::Event => return None,
+            Kind::ConfigMap => Object::ConfigMap(
+                self.store
+                    .configmaps
+                    .get(self.store.configmaps.lookup(namespace, name)?)?
+                    .1
+                    .clone(),
+            ),
+            Kind::Secret => Object::Secret(
+                self.store
+                    .secrets
+                    .get(self.store.secrets.lookup(namespace, name)?)?
+                    .1
+                    .clone(),
+            ),
         })
     }
 
@@ -349,6 +364,12 @@ impl Sim {
                 id
             }
             Object::Service(s) => self.create_service(s),
+            obj @ (Object::ConfigMap(_) | Object::Secret(_)) => {
+                let Some(id) = self.create_config_object(obj) else {
+                    return Ok(0);
+                };
+                id
+            }
             Object::Endpoints(_) | Object::Event(_) => {
                 return Err(ApiError::BadRequest(format!(
                     "kubesim manages {} itself",
@@ -634,6 +655,12 @@ impl Sim {
                 }
                 self.retry_unschedulable();
             }
+            (Object::ConfigMap(_), new @ Object::ConfigMap(_))
+            | (Object::Secret(_), new @ Object::Secret(_)) => {
+                if !self.update_config_object(new) {
+                    return Ok(false);
+                }
+            }
             _ => return Ok(false),
         }
         self.settle();
@@ -742,6 +769,7 @@ impl Sim {
                 for p in self.store.pods.ids_in(name) {
                     self.delete_pod(p, None);
                 }
+                self.delete_config_objects_in(name);
                 self.maybe_finish_namespace(name);
             }
             Kind::Node => {
@@ -753,6 +781,7 @@ impl Sim {
                     obj_kind_plural(kind)
                 )));
             }
+            Kind::ConfigMap | Kind::Secret => self.delete_config_object(kind, namespace, name)?,
         }
         self.settle();
         Ok(())
@@ -769,6 +798,8 @@ pub(crate) fn kind_of(obj: &Object) -> Option<Kind> {
         Object::Service(_) => Kind::Service,
         Object::Endpoints(_) => Kind::Endpoints,
         Object::Event(_) => return None,
+        Object::ConfigMap(_) => Kind::ConfigMap,
+        Object::Secret(_) => Kind::Secret,
     })
 }
 

@@ -9,7 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::{Endpoints, Namespace, Node, PodTemplateSpec, Service};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Endpoints, Namespace, Node, PodTemplateSpec, Secret, Service,
+};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 
@@ -34,6 +36,8 @@ pub enum Kind {
     Service,
     Endpoints,
     Event,
+    ConfigMap,
+    Secret,
 }
 
 impl Kind {
@@ -48,6 +52,8 @@ impl Kind {
             Kind::Service => "Service",
             Kind::Endpoints => "Endpoints",
             Kind::Event => "Event",
+            Kind::ConfigMap => "ConfigMap",
+            Kind::Secret => "Secret",
         }
     }
 
@@ -272,6 +278,10 @@ pub struct Store {
     pub endpoints: Table<(ObjId, Endpoints)>,
     /// Events.
     pub events: EventLog,
+    /// ConfigMaps, with their ids.
+    pub configmaps: Table<(ObjId, ConfigMap)>,
+    /// Secrets, with their ids.
+    pub secrets: Table<(ObjId, Secret)>,
     /// Ownership.
     pub owners: OwnerGraph,
     /// Controller reasoning, oldest first.
@@ -308,6 +318,8 @@ impl Store {
             services: Table::default(),
             endpoints: Table::default(),
             events: EventLog::default(),
+            configmaps: Table::default(),
+            secrets: Table::default(),
             owners: OwnerGraph::default(),
             decisions: Vec::new(),
             managed: BTreeMap::new(),

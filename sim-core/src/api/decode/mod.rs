@@ -318,6 +318,8 @@ pub fn decode_value(value: Value) -> Result<Object, DecodeError> {
         ("v1", "Service") => Object::Service(typed(&value, kind)?),
         ("v1", "Endpoints") => Object::Endpoints(typed(&value, kind)?),
         ("v1", "Event") => Object::Event(typed(&value, kind)?),
+        ("v1", "ConfigMap") => Object::ConfigMap(typed(&value, kind)?),
+        ("v1", "Secret") => Object::Secret(typed(&value, kind)?),
         _ => {
             let meta = |k: &str| {
                 value

@@ -43,7 +43,7 @@ use super::Object;
 
 pub(crate) use self::go_fmt::go_quote;
 pub use self::names::{
-    is_dns1035_label, is_dns1123_label, is_dns1123_subdomain, is_qualified_name,
+    is_config_map_key, is_dns1035_label, is_dns1123_label, is_dns1123_subdomain, is_qualified_name,
     is_valid_label_value, is_valid_port_name,
 };
 
@@ -219,6 +219,8 @@ pub fn validate(obj: &Object) -> Result<(), Invalid> {
         Object::Node(n) => validate_node(n, &mut e),
         Object::Endpoints(ep) => validate_endpoints(ep, &mut e),
         Object::Event(ev) => validate_event(ev, &mut e),
+        Object::ConfigMap(cm) => core::validate_config_map(cm, &mut e),
+        Object::Secret(s) => core::validate_secret(s, &mut e),
     }
     e.finish(obj)
 }
@@ -288,6 +290,10 @@ pub fn validate_update(old: &Object, new: &Object) -> Result<(), Invalid> {
                 validate_node_port_range(n, &mut e);
             }
         }
+        (Object::ConfigMap(o), Object::ConfigMap(n)) => {
+            core::validate_config_map_update(n, o, &mut e);
+        }
+        (Object::Secret(o), Object::Secret(n)) => core::validate_secret_update(n, o, &mut e),
         (_, n) => {
             // Kinds without extra update rules re-run their create rules minus metadata.name
             // (whose immutability was checked above).

@@ -173,6 +173,38 @@ pub fn is_valid_label_value(v: &str) -> Vec<String> {
     errs
 }
 
+const CONFIG_MAP_KEY_FMT: &str = "[-._a-zA-Z0-9]+";
+const CONFIG_MAP_KEY_MSG: &str =
+    "a valid config key must consist of alphanumeric characters, '-', '_' or '.'";
+
+/// `IsConfigMapKey`: a key of a ConfigMap's or Secret's data (also a file name in a volume,
+/// hence `hasChDirPrefix`).
+pub fn is_config_map_key(v: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    if v.len() > 253 {
+        errs.push(max_len_error(253));
+    }
+    if v.is_empty()
+        || !v
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_'))
+    {
+        errs.push(regex_error(
+            CONFIG_MAP_KEY_MSG,
+            CONFIG_MAP_KEY_FMT,
+            &["key.name", "KEY_NAME", "key-name"],
+        ));
+    }
+    if v == "." {
+        errs.push("must not be '.'".to_owned());
+    } else if v == ".." {
+        errs.push("must not be '..'".to_owned());
+    } else if v.starts_with("..") {
+        errs.push("must not start with '..'".to_owned());
+    }
+    errs
+}
+
 /// `IsValidPortName` (IANA_SVC_NAME).
 pub fn is_valid_port_name(v: &str) -> Vec<String> {
     let mut errs = Vec::new();

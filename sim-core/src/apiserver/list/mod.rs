@@ -637,7 +637,10 @@ pub fn convert_field_label(kind: Kind, label: &str) -> Result<&str, FieldLabelEr
             "metadata.namespace",
             "metadata.name",
         ]),
-        Kind::Deployment | Kind::ReplicaSet | Kind::Service | Kind::Endpoints => None,
+        Kind::Secret => Some(&["type", "metadata.namespace", "metadata.name"]),
+        Kind::Deployment | Kind::ReplicaSet | Kind::Service | Kind::Endpoints | Kind::ConfigMap => {
+            None
+        }
     };
     match own {
         Some(labels) if labels.contains(&label) => Ok(label),
@@ -735,7 +738,13 @@ pub fn selectable_fields(obj: &Object) -> BTreeMap<&'static str, String> {
             );
             f.insert("type", s(&e.type_));
         }
-        Object::Deployment(_) | Object::Service(_) | Object::Endpoints(_) => {}
+        Object::Secret(secret) => {
+            f.insert("type", secret.type_.clone().unwrap_or_default());
+        }
+        Object::Deployment(_)
+        | Object::Service(_)
+        | Object::Endpoints(_)
+        | Object::ConfigMap(_) => {}
     }
     f
 }

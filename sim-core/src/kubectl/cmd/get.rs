@@ -53,6 +53,8 @@ pub fn render(
         Kind::Node => pick!(Node, print::get_nodes),
         Kind::Namespace => pick!(Namespace, print::get_namespaces),
         Kind::Event => pick!(Event, print::get_events),
+        Kind::ConfigMap => pick!(ConfigMap, print::get_configmaps),
+        Kind::Secret => pick!(Secret, print::get_secrets),
     }
 }
 

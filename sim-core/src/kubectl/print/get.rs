@@ -17,19 +17,19 @@ use super::table::render_get;
 use super::util::{format_label_selector, format_labels, s, selector_string};
 
 /// A column: its header and whether it is only shown with `-o wide` (priority 1).
-type Column = (&'static str, bool);
+pub(super) type Column = (&'static str, bool);
 
 /// One object's cells (all columns, wide ones included) and the metadata kubectl decorates with.
-struct Row<'a> {
-    meta: &'a ObjectMeta,
-    cells: Vec<String>,
+pub(super) struct Row<'a> {
+    pub(super) meta: &'a ObjectMeta,
+    pub(super) cells: Vec<String>,
 }
 
 /// Applies kubectl's table decoration and prints the table.
 ///
 /// `name_column` is the index of the column with format `name` that `--with-kind` prefixes with
 /// `kind_prefix` (for example `deployment.apps`).
-fn print_table(
+pub(super) fn print_table(
     columns: &[Column],
     rows: Vec<Row<'_>>,
     name_column: usize,
