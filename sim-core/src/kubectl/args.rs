@@ -43,7 +43,7 @@ pub(super) struct Args {
     pub(super) rest: Vec<String>,
 }
 
-const VALUE_FLAGS: [&str; 30] = [
+const VALUE_FLAGS: [&str; 33] = [
     "-p",
     "--patch",
     "--subresource",
@@ -74,6 +74,9 @@ const VALUE_FLAGS: [&str; 30] = [
     "--to-revision",
     "--revision",
     "--tail",
+    "--from-literal",
+    "--from-file",
+    "--from-env-file",
 ];
 
 impl Args {

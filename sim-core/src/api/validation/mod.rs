@@ -43,8 +43,8 @@ use super::Object;
 
 pub(crate) use self::go_fmt::go_quote;
 pub use self::names::{
-    is_config_map_key, is_dns1035_label, is_dns1123_label, is_dns1123_subdomain, is_qualified_name,
-    is_valid_label_value, is_valid_port_name,
+    is_config_map_key, is_dns1035_label, is_dns1123_label, is_dns1123_subdomain, is_env_var_name,
+    is_qualified_name, is_valid_label_value, is_valid_port_name,
 };
 
 /// The kind of a field error, as apimachinery `field.ErrorType`.
