@@ -2,6 +2,7 @@
 //! containers with back-off, stop pods gracefully. Follows `pkg/kubelet` (kuberuntime manager,
 //! prober workers, `flowcontrol.Backoff`); see `probe.rs` for the probe timeline.
 
+pub mod config;
 pub mod probe;
 pub mod worker;
 
@@ -237,7 +238,15 @@ impl Sim {
         if c.epoch != epoch || p.deletion.is_some() || !self.node_kubelet_up(p.node) {
             return;
         }
-        let restarting = c.has_started();
+        // A retry after CreateContainerConfigError ensures the image again, as a restart does.
+        let restarting = c.has_started()
+            || matches!(
+                c.state,
+                CState::Waiting {
+                    reason: WaitReason::CreateContainerConfigError,
+                    ..
+                }
+            );
         match step {
             Step::PullDone => self.pull_done(pod, ci),
             Step::PullRetry => self.pull_retry(pod, ci),
@@ -438,6 +447,10 @@ impl Sim {
     }
 
     fn start_container(&mut self, pod: ObjId, ci: usize) {
+        if let Some(why) = self.container_config_error(pod, ci) {
+            self.container_config_failed(pod, ci, why);
+            return;
+        }
         let now = self.store.now;
         let name = self.container_name(pod, ci);
         let Some(p) = self.store.pods.get_mut(pod) else {
