@@ -179,6 +179,12 @@ pub enum Timer {
         /// Epoch when scheduled.
         epoch: u32,
     },
+    /// The kubelet's periodic sync of a pod's ConfigMap and Secret volumes, or a retry of a
+    /// mount that failed (`kubelet/mounts.rs`).
+    VolumeSync {
+        /// Pod.
+        pod: ObjId,
+    },
 }
 
 /// A simulated cluster.
@@ -213,6 +219,8 @@ pub struct Sim {
     /// failures: after a full burst (its writes being observed) or a failed create (the
     /// rate-limited requeue). See `controller/replicaset.rs`.
     pub(crate) rs_backoff: BTreeMap<ObjId, (SimTime, u32)>,
+    /// The ConfigMap and Secret volumes the kubelet has mounted, by pod.
+    pub(crate) volumes: BTreeMap<ObjId, crate::kubelet::mounts::PodVolumes>,
 }
 
 impl Sim {
@@ -240,6 +248,7 @@ impl Sim {
             traffic: Default::default(),
             limits: Limits::default(),
             rs_backoff: BTreeMap::new(),
+            volumes: BTreeMap::new(),
         };
         for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
             sim.create_namespace(ns);
@@ -357,6 +366,7 @@ impl Sim {
             Timer::NodeLost { node, epoch } => self.node_lost(node, epoch),
             Timer::NodeEvict { node, epoch } => self.node_evict(node, epoch),
             Timer::TrafficTick => self.traffic_tick(),
+            Timer::VolumeSync { pod } => self.volume_sync(pod),
         }
     }
 

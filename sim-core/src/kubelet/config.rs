@@ -10,6 +10,7 @@
 //! an `envFrom` source as it is, with its prefix; it no longer skips "invalid" names.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Container, EnvVarSource, Secret};
 
@@ -178,6 +179,29 @@ impl Sim {
         self.container_timer(pod, ci, now + SYNC_BACKOFF, Step::Start);
     }
 
+    /// Keeps the environment a container that reads ConfigMaps or Secrets started with, for
+    /// [`env`] (a worker program's run keeps its own).
+    pub(crate) fn remember_env(&mut self, pod: ObjId, ci: usize) {
+        let reads_config = self
+            .store
+            .pods
+            .get(pod)
+            .and_then(|p| p.template.spec.as_ref()?.containers.get(ci))
+            .is_some_and(|c| {
+                c.env_from.as_ref().is_some_and(|f| !f.is_empty())
+                    || c.env.iter().flatten().any(|e| {
+                        e.value_from.as_ref().is_some_and(|f| {
+                            f.config_map_key_ref.is_some() || f.secret_key_ref.is_some()
+                        })
+                    })
+            });
+        if !reads_config {
+            return;
+        }
+        let env: Arc<[(String, String)]> = self.container_env(pod, ci).into();
+        self.volumes.entry(pod).or_default().env.insert(ci, env);
+    }
+
     /// Why container `ci` of `pod` cannot be created now (`generateContainerConfig`'s error),
     /// if it cannot.
     pub(crate) fn container_config_error(&self, pod: ObjId, ci: usize) -> Option<String> {
@@ -185,14 +209,18 @@ impl Sim {
     }
 }
 
-/// The environment container `ci` of `pod` runs with: the one its program started with (the
-/// kubelet computes it at each start, so later changes to a ConfigMap do not reach it), else
-/// what the kubelet would compute now; `None` for no such pod or container.
+/// The environment container `ci` of `pod` runs with: the one it started with (the kubelet
+/// computes it at each start, so a later change to a ConfigMap does not reach it), else (a
+/// container that reads no ConfigMap or Secret) what the kubelet would compute now; `None`
+/// for no such pod or container, or one that cannot start (CreateContainerConfigError).
 pub fn env(sim: &Sim, pod: ObjId, ci: usize) -> Option<Vec<(String, String)>> {
     let p = sim.store.pods.get(pod)?;
     let c = p.containers.get(ci)?;
     if let Some(w) = &c.worker {
         return Some(w.env.to_vec());
+    }
+    if let Some(e) = sim.volumes.get(&pod).and_then(|v| v.env.get(&ci)) {
+        return Some(e.to_vec());
     }
     sim.make_environment_variables(pod, ci).ok()
 }

@@ -3,6 +3,7 @@
 //! prober workers, `flowcontrol.Backoff`); see `probe.rs` for the probe timeline.
 
 pub mod config;
+pub mod mounts;
 pub mod probe;
 pub mod worker;
 
@@ -166,6 +167,10 @@ impl Sim {
             p.ip = ip.unwrap_or(0);
         }
         self.write_pod(pod);
+        // Containers start once the pod's ConfigMap and Secret volumes are mounted.
+        if !self.mount_volumes(pod) {
+            return;
+        }
         for ci in 0..n {
             self.begin_pull(pod, ci);
         }
@@ -492,6 +497,7 @@ impl Sim {
                 .events
                 .end_series(seq, SimTime(now.millis().saturating_sub(1)));
         }
+        self.remember_env(pod, ci);
         self.kubelet_event(pod, false, "Created", format!("Created container: {name}"));
         self.kubelet_event(pod, false, "Started", format!("Started container {name}"));
         let Some(b) = behavior else { return };
