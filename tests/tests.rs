@@ -4,6 +4,7 @@
 mod support;
 
 mod browser;
+mod config;
 mod deadline;
 mod errors;
 mod explain;
