@@ -231,6 +231,7 @@ impl Sim {
             millicores: self.container_millicores(pod, ci),
             memory_limit: self.container_memory_limit(pod, ci),
             ip: ip_string(p.ip),
+            files: Arc::new(super::mounts::files(self, pod, ci)),
         })
     }
 
@@ -586,6 +587,8 @@ pub struct Target {
     memory_limit: Option<u64>,
     /// The pod's IP.
     pub ip: String,
+    /// The container's ConfigMap and Secret files as the kubelet last synced them.
+    files: Arc<std::collections::BTreeMap<String, Vec<u8>>>,
 }
 
 /// What runs of a program did, for [`Sim::apply_effects`].
@@ -651,6 +654,7 @@ impl Target {
             fuel,
             clock_unix_ns,
             seed,
+            files: &self.files,
         };
         self.program.0.invoke(&inv, net)
     }
