@@ -109,16 +109,15 @@ pub(in crate::api::validation) fn validate_secret(secret: &Secret, e: &mut Errs)
         }
         "kubernetes.io/dockercfg" => json_key(e, ".dockercfg"),
         "kubernetes.io/dockerconfigjson" => json_key(e, ".dockerconfigjson"),
-        "kubernetes.io/basic-auth" => {
-            if !data.contains_key("username") && !data.contains_key("password") {
-                e.required("data[username]", "");
-                e.required("data[password]", "");
-            }
+        // Either key may be empty, but one must be there.
+        "kubernetes.io/basic-auth"
+            if !data.contains_key("username") && !data.contains_key("password") =>
+        {
+            e.required("data[username]", "");
+            e.required("data[password]", "");
         }
-        "kubernetes.io/ssh-auth" => {
-            if data.get("ssh-privatekey").is_none_or(|v| v.0.is_empty()) {
-                e.required("data[ssh-privatekey]", "");
-            }
+        "kubernetes.io/ssh-auth" if data.get("ssh-privatekey").is_none_or(|v| v.0.is_empty()) => {
+            e.required("data[ssh-privatekey]", "");
         }
         "kubernetes.io/tls" => {
             for key in ["tls.crt", "tls.key"] {
