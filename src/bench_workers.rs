@@ -162,6 +162,7 @@ pub(crate) fn workers() -> Result<()> {
             fuel: 1_000_000_000,
             clock_unix_ns: 0,
             seed: 1,
+            files: &std::collections::BTreeMap::new(),
         };
         let (first, _) = program.invoke(&inv, Box::new(NoNetwork));
         anyhow::ensure!(
@@ -212,6 +213,7 @@ pub(crate) fn workers() -> Result<()> {
         fuel: 1_000_000,
         clock_unix_ns: 0,
         seed: 1,
+        files: &std::collections::BTreeMap::new(),
     };
     let inst = median(20_000, || {
         let _ = empty.invoke(&inv, Box::new(NoNetwork));
@@ -250,6 +252,7 @@ pub(crate) fn workers() -> Result<()> {
             fuel: 1_000_000_000,
             clock_unix_ns: 0,
             seed: 1,
+            files: &std::collections::BTreeMap::new(),
         };
         let _ = credit.invoke(&s, Box::new(NoNetwork));
         let r = Invocation {

@@ -53,7 +53,7 @@ impl Cluster {
     }
 
     /// A sandbox whose virtual time runs `speed` times as fast as the wall clock.
-    fn start_at(speed: f64) -> Cluster {
+    pub(crate) fn start_at(speed: f64) -> Cluster {
         Cluster::start_with(speed, None)
     }
 

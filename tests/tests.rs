@@ -5,6 +5,7 @@ mod support;
 
 mod autoscaling;
 mod browser;
+mod config;
 mod deadline;
 mod errors;
 mod explain;

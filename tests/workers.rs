@@ -504,6 +504,7 @@ fn invoke_with(
         fuel: 1_000_000_000,
         clock_unix_ns: 0,
         seed: 1,
+        files: &std::collections::BTreeMap::new(),
     };
     program.invoke(&inv, NoNetwork::boxed()).0
 }

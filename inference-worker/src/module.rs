@@ -96,6 +96,7 @@ impl WorkerModule {
                 .collect(),
             stdin: inv.stdin.to_vec(),
             stdin_pos: 0,
+            fs: crate::wasi::Files::new(inv.files.clone()),
             stdout: Vec::new(),
             stderr: Vec::new(),
             clock_ns: inv.clock_unix_ns,
@@ -205,6 +206,7 @@ mod tests {
             fuel,
             clock_unix_ns: 0,
             seed: 1,
+            files: &std::collections::BTreeMap::new(),
         };
         m.run(&inv, Box::new(NoNetwork)).0
     }
@@ -231,6 +233,68 @@ mod tests {
         assert!(o.fuel > 0);
         // Fuel is deterministic.
         assert_eq!(run(ECHO, None, 1_000_000).fuel, o.fuel);
+    }
+
+    /// Opens `etc/config/color` under the preopened `/` (fd 3), copies it to stdout and
+    /// exits with path_open's errno for `etc/config/missing`, then for creating `new`.
+    const CAT: &str = r#"(module
+      (import "wasi_snapshot_preview1" "fd_prestat_get" (func $prestat (param i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "fd_prestat_dir_name" (func $dirname (param i32 i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "fd_filestat_get" (func $stat (param i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "fd_close" (func $close (param i32) (result i32)))
+      (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+      (memory (export "memory") 1)
+      (data (i32.const 200) "etc/config/color")
+      (data (i32.const 220) "etc/config/missing")
+      (data (i32.const 240) "new")
+      (func (export "_start")
+        (if (call $prestat (i32.const 3) (i32.const 0)) (then (call $exit (i32.const 90))))
+        (if (i32.ne (i32.load (i32.const 4)) (i32.const 1)) (then (call $exit (i32.const 91))))
+        (drop (call $dirname (i32.const 3) (i32.const 8) (i32.const 1)))
+        (if (i32.ne (i32.load8_u (i32.const 8)) (i32.const 47)) (then (call $exit (i32.const 92))))
+        (if (call $open (i32.const 3) (i32.const 0) (i32.const 200) (i32.const 16) (i32.const 0)
+                        (i64.const -1) (i64.const -1) (i32.const 0) (i32.const 12))
+          (then (call $exit (i32.const 93))))
+        ;; size from fd_filestat_get (offset 32 of the 64-byte filestat at 400)
+        (drop (call $stat (i32.load (i32.const 12)) (i32.const 400)))
+        (if (i32.ne (i32.load (i32.const 432)) (i32.const 4)) (then (call $exit (i32.const 94))))
+        (i32.store (i32.const 16) (i32.const 300))
+        (i32.store (i32.const 20) (i32.const 64))
+        (drop (call $read (i32.load (i32.const 12)) (i32.const 16) (i32.const 1) (i32.const 24)))
+        (drop (call $close (i32.load (i32.const 12))))
+        (i32.store (i32.const 20) (i32.load (i32.const 24)))
+        (drop (call $write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 28)))
+        (call $exit
+          (i32.add
+            (i32.mul (i32.const 100)
+              (call $open (i32.const 3) (i32.const 0) (i32.const 220) (i32.const 18) (i32.const 0)
+                          (i64.const -1) (i64.const -1) (i32.const 0) (i32.const 12)))
+            (call $open (i32.const 3) (i32.const 0) (i32.const 240) (i32.const 3) (i32.const 1)
+                        (i64.const -1) (i64.const -1) (i32.const 0) (i32.const 12))))))"#;
+
+    #[test]
+    fn a_guest_reads_its_mounted_files_through_the_preopened_root() {
+        let m = WorkerModule::new("cat", CAT.as_bytes()).expect("module");
+        let files: std::collections::BTreeMap<String, Vec<u8>> =
+            [("/etc/config/color".to_string(), b"blue".to_vec())].into();
+        let args = ["cat".to_string()];
+        let inv = Invocation {
+            args: &args,
+            env: &[],
+            stdin: b"",
+            memory_limit: None,
+            fuel: 10_000_000,
+            clock_unix_ns: 0,
+            seed: 1,
+            files: &files,
+        };
+        let o = m.run(&inv, Box::new(NoNetwork)).0;
+        assert_eq!(o.stdout, b"blue");
+        // ENOENT (44) for a missing file, EROFS (69) for a create.
+        assert_eq!(o.exit, Exit::Code(44 * 100 + 69));
     }
 
     #[test]

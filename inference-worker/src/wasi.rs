@@ -11,8 +11,143 @@ mod errno {
     pub(super) const BADF: i32 = 8;
     pub(super) const FAULT: i32 = 21;
     pub(super) const INVAL: i32 = 28;
+    pub(super) const ISDIR: i32 = 31;
+    pub(super) const NOENT: i32 = 44;
     pub(super) const NOSYS: i32 = 52;
+    pub(super) const NOTDIR: i32 = 54;
+    pub(super) const ROFS: i32 = 69;
     pub(super) const SPIPE: i32 = 70;
+}
+
+/// WASI file types (`filetype`).
+mod filetype {
+    pub(super) const CHARACTER_DEVICE: u8 = 2;
+    pub(super) const DIRECTORY: u8 = 3;
+    pub(super) const REGULAR_FILE: u8 = 4;
+}
+
+/// The preopened directory `/`.
+const PREOPEN: i32 = 3;
+
+/// An open file or directory of the read-only file system.
+#[derive(Clone, Debug)]
+pub(crate) enum Open {
+    File { path: String, pos: u64 },
+    Dir { path: String },
+}
+
+/// The container's files (absolute path → contents) and what the guest has open.
+#[derive(Debug, Default)]
+pub(crate) struct Files {
+    files: std::collections::BTreeMap<String, Vec<u8>>,
+    open: std::collections::BTreeMap<i32, Open>,
+    next: i32,
+}
+
+impl Files {
+    pub(crate) fn new(files: std::collections::BTreeMap<String, Vec<u8>>) -> Files {
+        Files {
+            files,
+            open: std::collections::BTreeMap::new(),
+            next: PREOPEN + 1,
+        }
+    }
+
+    /// Whether `path` is a directory: the root, or a parent of some file.
+    fn is_dir(&self, path: &str) -> bool {
+        if path == "/" {
+            return true;
+        }
+        let prefix = format!("{path}/");
+        self.files
+            .range(prefix.clone()..)
+            .next()
+            .is_some_and(|(k, _)| k.starts_with(&prefix))
+    }
+}
+
+/// `path` (guest memory) resolved against directory `fd`, `.` and `..` applied.
+fn resolve(c: &mut Cx<'_>, fd: i32, path: i32, len: i32) -> Result<String, i32> {
+    let base = match fd {
+        PREOPEN => "/".to_string(),
+        _ => match c.data().fs.open.get(&fd) {
+            Some(Open::Dir { path }) => path.clone(),
+            Some(Open::File { .. }) => return Err(errno::NOTDIR),
+            None => return Err(errno::BADF),
+        },
+    };
+    let raw = read_bytes(c, path, len).ok_or(errno::FAULT)?;
+    let rel = String::from_utf8(raw).map_err(|_| errno::INVAL)?;
+    let mut parts: Vec<&str> = Vec::new();
+    for part in base.split('/').chain(rel.split('/')) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    Ok(format!("/{}", parts.join("/")))
+}
+
+/// Reads an open file at its position into the iovecs.
+fn file_read(c: &mut Cx<'_>, fd: i32, iovs: i32, n: i32, read: i32) -> i32 {
+    let (path, mut pos) = match c.data().fs.open.get(&fd) {
+        Some(Open::File { path, pos }) => (path.clone(), *pos as usize),
+        Some(Open::Dir { .. }) => return errno::ISDIR,
+        None => return errno::BADF,
+    };
+    let Some(vecs) = iovecs(c, iovs, n) else {
+        return errno::FAULT;
+    };
+    let data = c.data().fs.files.get(&path).cloned().unwrap_or_default();
+    let mut total = 0u32;
+    for (ptr, len) in vecs {
+        let take = (len as u32 as usize).min(data.len().saturating_sub(pos));
+        if !write_bytes(c, ptr, &data[pos..pos + take]) {
+            return errno::FAULT;
+        }
+        pos += take;
+        total += take as u32;
+        if take < len as u32 as usize {
+            break;
+        }
+    }
+    if let Some(Open::File { pos: p, .. }) = c.data_mut().fs.open.get_mut(&fd) {
+        *p = pos as u64;
+    }
+    if write_u32(c, read, total) {
+        errno::SUCCESS
+    } else {
+        errno::FAULT
+    }
+}
+
+/// Writes the `filestat` of `path` (a file's size, or a directory).
+fn filestat(c: &mut Cx<'_>, path: &str, buf: i32) -> i32 {
+    let fs = &c.data().fs;
+    let (ty, size) = match fs.files.get(path) {
+        Some(data) => (filetype::REGULAR_FILE, data.len() as u64),
+        None if fs.is_dir(path) => (filetype::DIRECTORY, 0),
+        None => return errno::NOENT,
+    };
+    let ino = fs
+        .files
+        .keys()
+        .position(|k| k == path)
+        .map_or(1, |i| i as u64 + 2);
+    // dev, ino, filetype, nlink, size, atim, mtim, ctim.
+    let mut b = [0u8; 64];
+    b[8..16].copy_from_slice(&ino.to_le_bytes());
+    b[16] = ty;
+    b[24..32].copy_from_slice(&1u64.to_le_bytes());
+    b[32..40].copy_from_slice(&size.to_le_bytes());
+    if write_bytes(c, buf, &b) {
+        errno::SUCCESS
+    } else {
+        errno::FAULT
+    }
 }
 
 /// Output beyond this many bytes per stream is dropped (a guest printing forever).
@@ -65,6 +200,8 @@ pub(crate) struct Host {
     pub(crate) env: Vec<Vec<u8>>,
     pub(crate) stdin: Vec<u8>,
     pub(crate) stdin_pos: usize,
+    /// The read-only file system (the container's ConfigMap and Secret volumes).
+    pub(crate) fs: Files,
     pub(crate) stdout: Vec<u8>,
     pub(crate) stderr: Vec<u8>,
     pub(crate) clock_ns: u64,
@@ -216,7 +353,7 @@ pub(crate) fn link(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
         "fd_read",
         |mut c: Cx<'_>, fd: i32, iovs: i32, n: i32, read: i32| {
             if fd != 0 {
-                return errno::BADF;
+                return file_read(&mut c, fd, iovs, n, read);
             }
             let Some(vecs) = iovecs(&mut c, iovs, n) else {
                 return errno::FAULT;
@@ -242,21 +379,28 @@ pub(crate) fn link(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
             }
         },
     )?;
-    linker.func_wrap(W, "fd_close", |_: Cx<'_>, fd: i32| {
-        if (0..=2).contains(&fd) {
+    linker.func_wrap(W, "fd_close", |mut c: Cx<'_>, fd: i32| {
+        if (0..=PREOPEN).contains(&fd) || c.data_mut().fs.open.remove(&fd).is_some() {
             errno::SUCCESS
         } else {
             errno::BADF
         }
     })?;
     linker.func_wrap(W, "fd_fdstat_get", |mut c: Cx<'_>, fd: i32, stat: i32| {
-        if !(0..=2).contains(&fd) {
-            return errno::BADF;
-        }
-        // filetype CHARACTER_DEVICE (2), no flags, all rights.
+        let filetype = match fd {
+            0..=2 => filetype::CHARACTER_DEVICE,
+            PREOPEN => filetype::DIRECTORY,
+            _ => match c.data().fs.open.get(&fd) {
+                Some(Open::File { .. }) => filetype::REGULAR_FILE,
+                Some(Open::Dir { .. }) => filetype::DIRECTORY,
+                None => return errno::BADF,
+            },
+        };
+        // The file type, no flags, all rights (base and inheriting).
         let mut b = [0u8; 24];
-        b[0] = 2;
+        b[0] = filetype;
         b[8..16].copy_from_slice(&u64::MAX.to_le_bytes());
+        b[16..24].copy_from_slice(&u64::MAX.to_le_bytes());
         if write_bytes(&mut c, stat, &b) {
             errno::SUCCESS
         } else {
@@ -266,16 +410,122 @@ pub(crate) fn link(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
     linker.func_wrap(
         W,
         "fd_seek",
-        |_: Cx<'_>, _fd: i32, _off: i64, _whence: i32, _new: i32| errno::SPIPE,
+        |mut c: Cx<'_>, fd: i32, off: i64, whence: i32, new: i32| {
+            let Some(Open::File { path, pos }) = c.data_mut().fs.open.get(&fd).cloned() else {
+                return errno::SPIPE;
+            };
+            let size = c.data().fs.files.get(&path).map_or(0, Vec::len) as i64;
+            let base = match whence {
+                0 => 0,
+                1 => pos as i64,
+                2 => size,
+                _ => return errno::INVAL,
+            };
+            let Some(to) = base.checked_add(off).filter(|t| *t >= 0) else {
+                return errno::INVAL;
+            };
+            if let Some(Open::File { pos, .. }) = c.data_mut().fs.open.get_mut(&fd) {
+                *pos = to as u64;
+            }
+            if write_bytes(&mut c, new, &(to as u64).to_le_bytes()) {
+                errno::SUCCESS
+            } else {
+                errno::FAULT
+            }
+        },
     )?;
-    // No preopened directories: the guest has no filesystem.
-    linker.func_wrap(W, "fd_prestat_get", |_: Cx<'_>, _fd: i32, _p: i32| {
-        errno::BADF
+    // One preopened directory, `/`: the container's ConfigMap and Secret files, read only.
+    linker.func_wrap(W, "fd_prestat_get", |mut c: Cx<'_>, fd: i32, p: i32| {
+        if fd != PREOPEN {
+            return errno::BADF;
+        }
+        // prestat: tag 0 (directory), then the name's length.
+        let mut b = [0u8; 8];
+        b[4..8].copy_from_slice(&1u32.to_le_bytes());
+        if write_bytes(&mut c, p, &b) {
+            errno::SUCCESS
+        } else {
+            errno::FAULT
+        }
     })?;
     linker.func_wrap(
         W,
         "fd_prestat_dir_name",
-        |_: Cx<'_>, _fd: i32, _p: i32, _l: i32| errno::BADF,
+        |mut c: Cx<'_>, fd: i32, p: i32, l: i32| {
+            if fd != PREOPEN {
+                return errno::BADF;
+            }
+            if l < 1 {
+                return errno::INVAL;
+            }
+            if write_bytes(&mut c, p, b"/") {
+                errno::SUCCESS
+            } else {
+                errno::FAULT
+            }
+        },
+    )?;
+    linker.func_wrap(
+        W,
+        "path_open",
+        |mut c: Cx<'_>,
+         fd: i32,
+         _dirflags: i32,
+         path: i32,
+         path_len: i32,
+         oflags: i32,
+         _rights: i64,
+         _inheriting: i64,
+         fdflags: i32,
+         out: i32| {
+            let full = match resolve(&mut c, fd, path, path_len) {
+                Ok(p) => p,
+                Err(e) => return e,
+            };
+            // O_CREAT, O_EXCL, O_TRUNC or append: a write to a read-only file system.
+            if oflags & (1 | 4 | 8) != 0 || fdflags & 1 != 0 {
+                return errno::ROFS;
+            }
+            let fs = &mut c.data_mut().fs;
+            let open = if fs.files.contains_key(&full) {
+                if oflags & 2 != 0 {
+                    return errno::NOTDIR;
+                }
+                Open::File { path: full, pos: 0 }
+            } else if fs.is_dir(&full) {
+                Open::Dir { path: full }
+            } else {
+                return errno::NOENT;
+            };
+            let new = fs.next;
+            fs.next += 1;
+            fs.open.insert(new, open);
+            if write_u32(&mut c, out, new as u32) {
+                errno::SUCCESS
+            } else {
+                errno::FAULT
+            }
+        },
+    )?;
+    linker.func_wrap(W, "fd_filestat_get", |mut c: Cx<'_>, fd: i32, buf: i32| {
+        let path = match fd {
+            PREOPEN => "/".to_string(),
+            _ => match c.data().fs.open.get(&fd) {
+                Some(Open::File { path, .. } | Open::Dir { path }) => path.clone(),
+                None => return errno::BADF,
+            },
+        };
+        filestat(&mut c, &path, buf)
+    })?;
+    linker.func_wrap(
+        W,
+        "path_filestat_get",
+        |mut c: Cx<'_>, fd: i32, _flags: i32, path: i32, path_len: i32, buf: i32| match resolve(
+            &mut c, fd, path, path_len,
+        ) {
+            Ok(full) => filestat(&mut c, &full, buf),
+            Err(e) => e,
+        },
     )?;
     linker.func_wrap(
         W,

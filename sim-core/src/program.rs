@@ -30,6 +30,9 @@ pub struct Invocation<'a> {
     pub clock_unix_ns: u64,
     /// Seed for `random_get`.
     pub seed: u64,
+    /// The container's read-only files by absolute path (its ConfigMap and Secret volumes,
+    /// `kubelet::mounts::files`), opened through WASI's preopened directory `/`.
+    pub files: &'a std::collections::BTreeMap<String, Vec<u8>>,
 }
 
 /// How an invocation ended.

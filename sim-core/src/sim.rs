@@ -179,6 +179,12 @@ pub enum Timer {
         /// Epoch when scheduled.
         epoch: u32,
     },
+    /// The kubelet's periodic sync of a pod's ConfigMap and Secret volumes, or a retry of a
+    /// mount that failed (`kubelet/mounts.rs`).
+    VolumeSync {
+        /// Pod.
+        pod: ObjId,
+    },
 }
 
 /// A simulated cluster.
@@ -215,6 +221,8 @@ pub struct Sim {
     pub(crate) rs_backoff: BTreeMap<ObjId, (SimTime, u32)>,
     /// The HPA controller's memory per HPA: recommendations, scale events, next sync.
     pub(crate) hpa_state: BTreeMap<ObjId, crate::controller::podautoscaler::HpaMemory>,
+    /// The ConfigMap and Secret volumes the kubelet has mounted, by pod.
+    pub(crate) volumes: BTreeMap<ObjId, crate::kubelet::mounts::PodVolumes>,
 }
 
 impl Sim {
@@ -243,6 +251,7 @@ impl Sim {
             limits: Limits::default(),
             rs_backoff: BTreeMap::new(),
             hpa_state: BTreeMap::new(),
+            volumes: BTreeMap::new(),
         };
         for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
             sim.create_namespace(ns);
@@ -361,6 +370,7 @@ impl Sim {
             Timer::NodeLost { node, epoch } => self.node_lost(node, epoch),
             Timer::NodeEvict { node, epoch } => self.node_evict(node, epoch),
             Timer::TrafficTick => self.traffic_tick(),
+            Timer::VolumeSync { pod } => self.volume_sync(pod),
         }
     }
 

@@ -255,7 +255,7 @@ fn is_varint(ty: &str) -> bool {
 /// The JSON zero of a type (a map value sent empty).
 fn zero(ty: &str) -> Value {
     match ty {
-        "string" | "Quantity" => Value::String(String::new()),
+        "string" | "bytes" | "Quantity" => Value::String(String::new()),
         "bool" => Value::Bool(false),
         t if is_varint(t) => Value::from(0),
         _ => Value::Object(Map::new()),
@@ -267,8 +267,11 @@ fn value(r: &mut Reader<'_>, wire: u64, ty: &str, depth: usize) -> Result<Value,
     let mismatch = || format!("protobuf wire type {wire} does not fit a {ty}");
     Ok(match (ty, wire) {
         ("string", 2) => Value::String(r.string()?),
+        // JSON carries bytes in base64 (a Secret's `data`, a ConfigMap's `binaryData`), as
+        // k8s-openapi's ByteString writes them.
         ("bytes", 2) => {
-            return Err("kubesim does not read binary (bytes) fields in protobuf".into());
+            serde_json::to_value(sim_core::api::k8s_openapi::ByteString(r.bytes()?.to_vec()))
+                .map_err(|e| e.to_string())?
         }
         ("bool", 0) => Value::Bool(r.varint()? != 0),
         ("int32", 0) => Value::from(r.varint()? as i32),
@@ -519,6 +522,43 @@ mod tests {
         assert!(
             decoded > 100 && refused > 100,
             "{decoded} decoded, {refused} refused"
+        );
+    }
+
+    #[test]
+    fn a_secrets_bytes_become_base64_as_in_json() {
+        let entry = |k: &[u8], v: &[u8]| {
+            msg(|e| {
+                field(1, k, e);
+                if !v.is_empty() {
+                    field(2, v, e);
+                }
+            })
+        };
+        let raw = msg(|m| {
+            field(1, &msg(|meta| field(1, b"db", meta)), m);
+            field(2, &entry(b"password", b"s3cr\xff"), m);
+            field(2, &entry(b"empty", b""), m);
+            field(3, b"Opaque", m);
+        });
+        let mut body = MAGIC.to_vec();
+        body.extend(msg(|u| {
+            field(
+                1,
+                &msg(|t| {
+                    field(1, b"v1", t);
+                    field(2, b"Secret", t);
+                }),
+                u,
+            );
+            field(2, &raw, u);
+        }));
+        assert_eq!(
+            decode(&body).unwrap(),
+            serde_json::json!({
+                "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"},
+                "data": {"password": "czNjcv8=", "empty": ""}, "type": "Opaque",
+            })
         );
     }
 

@@ -75,6 +75,23 @@ pub fn set_defaults(obj: &mut Object) {
             }
         }
         Object::HorizontalPodAutoscaler(h) => super::hpa_defaults::hpa(h),
+        Object::ConfigMap(_) => {}
+        Object::Secret(secret) => self::secret(secret),
+    }
+}
+
+/// `SetDefaults_Secret` (`type: Opaque`), after the v1 conversion's merge of the write-only
+/// `stringData` into `data` (`Convert_v1_Secret_To_core_Secret`: each key overwrites, and
+/// `stringData` is never stored).
+fn secret(secret: &mut k8s_openapi::api::core::v1::Secret) {
+    if let Some(strings) = secret.string_data.take() {
+        let data = secret.data.get_or_insert_default();
+        for (k, v) in strings {
+            data.insert(k, k8s_openapi::ByteString(v.into_bytes()));
+        }
+    }
+    if secret.type_.as_deref().unwrap_or("").is_empty() {
+        secret.type_ = Some("Opaque".to_owned());
     }
 }
 

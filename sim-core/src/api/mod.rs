@@ -20,8 +20,10 @@ pub use k8s_openapi;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{Endpoints, Event, Namespace, Node, Pod, Service};
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret, Service,
+};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 /// One API object of a kind kubesim serves.
@@ -49,6 +51,10 @@ pub enum Object {
     IngressClass(IngressClass),
     /// `autoscaling/v2 HorizontalPodAutoscaler`.
     HorizontalPodAutoscaler(HorizontalPodAutoscaler),
+    /// `v1 ConfigMap`.
+    ConfigMap(ConfigMap),
+    /// `v1 Secret`.
+    Secret(Secret),
 }
 
 /// Calls `$body` with `$inner` bound to the typed object inside any variant.
@@ -66,6 +72,8 @@ macro_rules! with_inner {
             Object::Ingress($inner) => $body,
             Object::IngressClass($inner) => $body,
             Object::HorizontalPodAutoscaler($inner) => $body,
+            Object::ConfigMap($inner) => $body,
+            Object::Secret($inner) => $body,
         }
     };
 }
@@ -85,6 +93,8 @@ impl Object {
             Object::Ingress(_) => "Ingress",
             Object::IngressClass(_) => "IngressClass",
             Object::HorizontalPodAutoscaler(_) => "HorizontalPodAutoscaler",
+            Object::ConfigMap(_) => "ConfigMap",
+            Object::Secret(_) => "Secret",
         }
     }
 
@@ -113,6 +123,8 @@ impl Object {
             Object::Ingress(_) => "ingresses.networking.k8s.io",
             Object::IngressClass(_) => "ingressclasses.networking.k8s.io",
             Object::HorizontalPodAutoscaler(_) => "horizontalpodautoscalers.autoscaling",
+            Object::ConfigMap(_) => "configmaps",
+            Object::Secret(_) => "secrets",
         }
     }
 
@@ -262,6 +274,20 @@ mod tests {
             "Event",
             "v1",
             "events",
+            true,
+        );
+        check(
+            "{apiVersion: v1, kind: ConfigMap, metadata: {name: x}}",
+            "ConfigMap",
+            "v1",
+            "configmaps",
+            true,
+        );
+        check(
+            "{apiVersion: v1, kind: Secret, metadata: {name: x}}",
+            "Secret",
+            "v1",
+            "secrets",
             true,
         );
     }

@@ -319,6 +319,30 @@ pub const RESOURCES: &[Resource] = &[
         }],
         verbs: ALL_VERBS,
     },
+    Resource {
+        kind: Kind::ConfigMap,
+        plural: "configmaps",
+        singular: "configmap",
+        short_names: &["cm"],
+        group: "",
+        version: "v1",
+        namespaced: true,
+        categories: &[],
+        subresources: &[],
+        verbs: ALL_VERBS,
+    },
+    Resource {
+        kind: Kind::Secret,
+        plural: "secrets",
+        singular: "secret",
+        short_names: &[],
+        group: "",
+        version: "v1",
+        namespaced: true,
+        categories: &[],
+        subresources: &[],
+        verbs: ALL_VERBS,
+    },
 ];
 
 /// The row of a kind.
@@ -383,6 +407,8 @@ mod tests {
             Kind::Ingress,
             Kind::IngressClass,
             Kind::HorizontalPodAutoscaler,
+            Kind::ConfigMap,
+            Kind::Secret,
         ];
         for k in kinds {
             let rows: Vec<_> = RESOURCES.iter().filter(|r| r.kind == k).collect();
@@ -417,6 +443,9 @@ mod tests {
             by_word("hpa").map(|r| r.kind),
             Some(Kind::HorizontalPodAutoscaler)
         );
+        assert_eq!(by_word("cm").map(|r| r.kind), Some(Kind::ConfigMap));
+        assert_eq!(by_word("secret").map(|r| r.kind), Some(Kind::Secret));
+        assert_eq!(group_versions(), vec![("", "v1"), ("apps", "v1")]);
         assert_eq!(of(Kind::Deployment).qualified(), "deployments.apps");
         assert_eq!(of(Kind::Pod).prefix(), "/api/v1");
         assert_eq!(of(Kind::Deployment).qualified_name(), "deployments.apps");

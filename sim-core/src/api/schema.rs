@@ -12,8 +12,10 @@ use std::sync::OnceLock;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v1::Scale;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{Endpoints, Event, Namespace, Node, Pod, Service};
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret, Service,
+};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
     APIResourceList, DeleteOptions, Patch, Status, WatchEvent,
 };
@@ -42,6 +44,8 @@ pub fn definitions() -> &'static BTreeMap<String, Value> {
         g.subschema_for::<Ingress>();
         g.subschema_for::<IngressClass>();
         g.subschema_for::<HorizontalPodAutoscaler>();
+        g.subschema_for::<ConfigMap>();
+        g.subschema_for::<Secret>();
         g.subschema_for::<Scale>();
         g.subschema_for::<Status>();
         g.subschema_for::<DeleteOptions>();
@@ -75,6 +79,8 @@ const NOT_REQUIRED: &[(&str, &str)] = &[
         "io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler",
         "metadata",
     ),
+    ("io.k8s.api.core.v1.ConfigMap", "metadata"),
+    ("io.k8s.api.core.v1.Secret", "metadata"),
     ("io.k8s.api.core.v1.ConfigMapEnvSource", "name"),
     ("io.k8s.api.core.v1.ConfigMapKeySelector", "name"),
     ("io.k8s.api.core.v1.ConfigMapProjection", "name"),
@@ -193,6 +199,14 @@ fn list_schema(kind: Kind, defs: &BTreeMap<String, Value>) -> (String, Value) {
             "HorizontalPodAutoscalerList is a list of horizontal pod autoscaler objects.".into(),
             "items is the list of horizontal pod autoscaler objects.".into(),
         ),
+        Kind::ConfigMap => (
+            "ConfigMapList is a resource containing a list of ConfigMap objects.".into(),
+            "Items is the list of ConfigMaps.".into(),
+        ),
+        Kind::Secret => (
+            "SecretList is a list of Secret.".into(),
+            "Items is a list of secret objects. More info: https://kubernetes.io/docs/concepts/configuration/secret".into(),
+        ),
     };
     let metadata = match kind {
         Kind::Deployment | Kind::IngressClass => "Standard list metadata.".to_string(),
@@ -241,6 +255,8 @@ pub fn root(kind: Kind) -> &'static str {
         Kind::Ingress => "io.k8s.api.networking.v1.Ingress",
         Kind::IngressClass => "io.k8s.api.networking.v1.IngressClass",
         Kind::HorizontalPodAutoscaler => "io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler",
+        Kind::ConfigMap => "io.k8s.api.core.v1.ConfigMap",
+        Kind::Secret => "io.k8s.api.core.v1.Secret",
     }
 }
 
@@ -287,6 +303,8 @@ mod tests {
             Kind::Event,
             Kind::Ingress,
             Kind::IngressClass,
+            Kind::ConfigMap,
+            Kind::Secret,
         ] {
             assert!(definitions().contains_key(root(kind)), "{kind:?}");
         }

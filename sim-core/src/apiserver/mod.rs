@@ -6,6 +6,7 @@
 mod apply;
 pub mod call;
 mod hpa;
+mod config;
 pub mod list;
 pub mod log;
 pub mod managed;
@@ -132,6 +133,20 @@ impl Sim {
                 self.store
                     .hpas
                     .get(self.store.hpas.lookup(namespace, name)?)?
+                    .1
+                    .clone(),
+            ),
+            Kind::ConfigMap => Object::ConfigMap(
+                self.store
+                    .configmaps
+                    .get(self.store.configmaps.lookup(namespace, name)?)?
+                    .1
+                    .clone(),
+            ),
+            Kind::Secret => Object::Secret(
+                self.store
+                    .secrets
+                    .get(self.store.secrets.lookup(namespace, name)?)?
                     .1
                     .clone(),
             ),
@@ -376,6 +391,12 @@ impl Sim {
             Object::Ingress(i) => self.create_ingress(i),
             Object::IngressClass(c) => self.create_ingress_class(c),
             Object::HorizontalPodAutoscaler(h) => self.create_hpa(h),
+            obj @ (Object::ConfigMap(_) | Object::Secret(_)) => {
+                let Some(id) = self.create_config_object(obj) else {
+                    return Ok(0);
+                };
+                id
+            }
             Object::Endpoints(_) | Object::Event(_) => {
                 return Err(ApiError::BadRequest(format!(
                     "kubesim manages {} itself",
@@ -676,6 +697,12 @@ impl Sim {
                     return Ok(false);
                 }
             }
+            (Object::ConfigMap(_), new @ Object::ConfigMap(_))
+            | (Object::Secret(_), new @ Object::Secret(_)) => {
+                if !self.update_config_object(new) {
+                    return Ok(false);
+                }
+            }
             _ => return Ok(false),
         }
         self.settle();
@@ -794,6 +821,7 @@ impl Sim {
                 for (h, id) in hpas {
                     self.delete_hpa(id, name, &h);
                 }
+                self.delete_config_objects_in(name);
                 self.maybe_finish_namespace(name);
             }
             Kind::Node => {
@@ -814,6 +842,7 @@ impl Sim {
                     obj_kind_plural(kind)
                 )));
             }
+            Kind::ConfigMap | Kind::Secret => self.delete_config_object(kind, namespace, name)?,
         }
         self.settle();
         Ok(())
@@ -833,6 +862,8 @@ pub(crate) fn kind_of(obj: &Object) -> Option<Kind> {
         Object::Event(_) => return None,
         Object::Ingress(_) => Kind::Ingress,
         Object::IngressClass(_) => Kind::IngressClass,
+        Object::ConfigMap(_) => Kind::ConfigMap,
+        Object::Secret(_) => Kind::Secret,
     })
 }
 

@@ -344,6 +344,7 @@ impl Sim {
         self.store.owners.remove(id);
         self.unschedulable.remove(&id);
         self.orphan_pods.remove(&id);
+        self.volumes.remove(&id);
         // The Recreate strategy waits for old pods to disappear (`deletePod` handler).
         if let Some(rs) = owner {
             self.work.add(Work::ReplicaSet(rs));

@@ -43,7 +43,7 @@ pub(super) struct Args {
     pub(super) rest: Vec<String>,
 }
 
-const VALUE_FLAGS: [&str; 34] = [
+const VALUE_FLAGS: [&str; 37] = [
     "-p",
     "--patch",
     "--subresource",
@@ -78,6 +78,9 @@ const VALUE_FLAGS: [&str; 34] = [
     "--max",
     "--cpu-percent",
     "--sort-by",
+    "--from-literal",
+    "--from-file",
+    "--from-env-file",
 ];
 
 impl Args {

@@ -134,6 +134,24 @@ pub fn list(
                 }
             }
         }
+        Kind::ConfigMap => {
+            for (o_ns, _, id) in sim.store.configmaps.all_names() {
+                if let Some((_, c)) = sim.store.configmaps.get(id).filter(|_| in_ns(o_ns))
+                    && selector.matches(c.metadata.labels.as_ref().unwrap_or(&Default::default()))
+                {
+                    out.push(Object::ConfigMap(c.clone()));
+                }
+            }
+        }
+        Kind::Secret => {
+            for (o_ns, _, id) in sim.store.secrets.all_names() {
+                if let Some((_, s)) = sim.store.secrets.get(id).filter(|_| in_ns(o_ns))
+                    && selector.matches(s.metadata.labels.as_ref().unwrap_or(&Default::default()))
+                {
+                    out.push(Object::Secret(s.clone()));
+                }
+            }
+        }
         Kind::Node => {
             for (_, _, id) in sim.store.nodes.all_names() {
                 if let Some(n) = sim.node_object(id)

@@ -2,6 +2,8 @@
 //! containers with back-off, stop pods gracefully. Follows `pkg/kubelet` (kuberuntime manager,
 //! prober workers, `flowcontrol.Backoff`); see `probe.rs` for the probe timeline.
 
+pub mod config;
+pub mod mounts;
 pub mod probe;
 pub mod worker;
 
@@ -165,6 +167,10 @@ impl Sim {
             p.ip = ip.unwrap_or(0);
         }
         self.write_pod(pod);
+        // Containers start once the pod's ConfigMap and Secret volumes are mounted.
+        if !self.mount_volumes(pod) {
+            return;
+        }
         for ci in 0..n {
             self.begin_pull(pod, ci);
         }
@@ -237,7 +243,15 @@ impl Sim {
         if c.epoch != epoch || p.deletion.is_some() || !self.node_kubelet_up(p.node) {
             return;
         }
-        let restarting = c.has_started();
+        // A retry after CreateContainerConfigError ensures the image again, as a restart does.
+        let restarting = c.has_started()
+            || matches!(
+                c.state,
+                CState::Waiting {
+                    reason: WaitReason::CreateContainerConfigError,
+                    ..
+                }
+            );
         match step {
             Step::PullDone => self.pull_done(pod, ci),
             Step::PullRetry => self.pull_retry(pod, ci),
@@ -438,6 +452,10 @@ impl Sim {
     }
 
     fn start_container(&mut self, pod: ObjId, ci: usize) {
+        if let Some(why) = self.container_config_error(pod, ci) {
+            self.container_config_failed(pod, ci, why);
+            return;
+        }
         let now = self.store.now;
         let name = self.container_name(pod, ci);
         let Some(p) = self.store.pods.get_mut(pod) else {
@@ -479,6 +497,7 @@ impl Sim {
                 .events
                 .end_series(seq, SimTime(now.millis().saturating_sub(1)));
         }
+        self.remember_env(pod, ci);
         self.kubelet_event(pod, false, "Created", format!("Created container: {name}"));
         self.kubelet_event(pod, false, "Started", format!("Started container {name}"));
         let Some(b) = behavior else { return };

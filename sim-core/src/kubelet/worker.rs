@@ -110,9 +110,21 @@ impl Sim {
     /// the namespace (`{SVC}_SERVICE_HOST`, `{SVC}_SERVICE_PORT`, ...), then the pod spec's
     /// `env` (values, and the downward API's pod name, namespace and IP).
     pub(crate) fn container_env(&self, pod: ObjId, ci: usize) -> Vec<(String, String)> {
+        self.make_environment_variables(pod, ci).unwrap_or_default()
+    }
+
+    /// [`Sim::container_env`], or why the kubelet cannot build it (`makeEnvironmentVariables`'
+    /// error: a ConfigMap, Secret or key that is missing and not optional), which keeps the
+    /// container in `CreateContainerConfigError`. `envFrom` comes before `env`, and `env`
+    /// overrides it (`kubelet/config.rs`).
+    pub(crate) fn make_environment_variables(
+        &self,
+        pod: ObjId,
+        ci: usize,
+    ) -> Result<Vec<(String, String)>, String> {
         let mut env: Vec<(String, String)> = Vec::new();
         let Some(p) = self.store.pods.get(pod) else {
-            return env;
+            return Ok(env);
         };
         env.push(("HOSTNAME".into(), p.name.to_string()));
         if let Some(b) = p.containers.get(ci).and_then(|c| c.behavior.as_ref()) {
@@ -156,9 +168,18 @@ impl Sim {
             }
         }
         let spec = p.template.spec.as_ref().and_then(|s| s.containers.get(ci));
+        let mut refs = super::config::Refs::new(self, &ns);
+        if let Some(c) = spec {
+            refs.env_from(c, &mut env)?;
+        }
         for e in spec.and_then(|c| c.env.as_ref()).into_iter().flatten() {
             let value = match (&e.value, &e.value_from) {
                 (Some(v), _) => Some(v.clone()),
+                (None, Some(from))
+                    if from.config_map_key_ref.is_some() || from.secret_key_ref.is_some() =>
+                {
+                    refs.value_from(from)?
+                }
                 (None, Some(from)) => {
                     from.field_ref
                         .as_ref()
@@ -180,7 +201,7 @@ impl Sim {
                 env.push((e.name.clone(), v));
             }
         }
-        env
+        Ok(env)
     }
 
     /// A snapshot of the container's program for running it, if it runs one.
@@ -210,6 +231,7 @@ impl Sim {
             millicores: self.container_millicores(pod, ci),
             memory_limit: self.container_memory_limit(pod, ci),
             ip: ip_string(p.ip),
+            files: Arc::new(super::mounts::files(self, pod, ci)),
         })
     }
 
@@ -565,6 +587,8 @@ pub struct Target {
     memory_limit: Option<u64>,
     /// The pod's IP.
     pub ip: String,
+    /// The container's ConfigMap and Secret files as the kubelet last synced them.
+    files: Arc<std::collections::BTreeMap<String, Vec<u8>>>,
 }
 
 /// What runs of a program did, for [`Sim::apply_effects`].
@@ -630,6 +654,7 @@ impl Target {
             fuel,
             clock_unix_ns,
             seed,
+            files: &self.files,
         };
         self.program.0.invoke(&inv, net)
     }

@@ -10,8 +10,10 @@ use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{Endpoints, Namespace, Node, PodTemplateSpec, Service};
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Endpoints, Namespace, Node, PodTemplateSpec, Secret, Service,
+};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 
@@ -39,6 +41,8 @@ pub enum Kind {
     Ingress,
     IngressClass,
     HorizontalPodAutoscaler,
+    ConfigMap,
+    Secret,
 }
 
 impl Kind {
@@ -56,6 +60,8 @@ impl Kind {
             Kind::Ingress => "Ingress",
             Kind::IngressClass => "IngressClass",
             Kind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
+            Kind::ConfigMap => "ConfigMap",
+            Kind::Secret => "Secret",
         }
     }
 
@@ -288,6 +294,10 @@ pub struct Store {
     pub ingress_classes: Table<(ObjId, IngressClass)>,
     /// HorizontalPodAutoscalers, with their ids.
     pub hpas: Table<(ObjId, HorizontalPodAutoscaler)>,
+    /// ConfigMaps, with their ids.
+    pub configmaps: Table<(ObjId, ConfigMap)>,
+    /// Secrets, with their ids.
+    pub secrets: Table<(ObjId, Secret)>,
     /// Ownership.
     pub owners: OwnerGraph,
     /// Controller reasoning, oldest first.
@@ -327,6 +337,8 @@ impl Store {
             ingresses: Table::default(),
             ingress_classes: Table::default(),
             hpas: Table::default(),
+            configmaps: Table::default(),
+            secrets: Table::default(),
             owners: OwnerGraph::default(),
             decisions: Vec::new(),
             managed: BTreeMap::new(),

@@ -53,6 +53,8 @@ pub enum WaitReason {
     ImagePullBackOff,
     /// Waiting before the next restart.
     CrashLoopBackOff,
+    /// The container's config (a ConfigMap or Secret it reads) is missing.
+    CreateContainerConfigError,
 }
 
 impl WaitReason {
@@ -63,6 +65,7 @@ impl WaitReason {
             WaitReason::ErrImagePull => "ErrImagePull",
             WaitReason::ImagePullBackOff => "ImagePullBackOff",
             WaitReason::CrashLoopBackOff => "CrashLoopBackOff",
+            WaitReason::CreateContainerConfigError => "CreateContainerConfigError",
         }
     }
 }

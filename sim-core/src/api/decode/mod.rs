@@ -323,6 +323,8 @@ pub fn decode_value(value: Value) -> Result<Object, DecodeError> {
         ("autoscaling/v2", "HorizontalPodAutoscaler") => {
             Object::HorizontalPodAutoscaler(typed(&value, kind)?)
         }
+        ("v1", "ConfigMap") => Object::ConfigMap(typed(&value, kind)?),
+        ("v1", "Secret") => Object::Secret(typed(&value, kind)?),
         _ => {
             let meta = |k: &str| {
                 value

@@ -45,8 +45,8 @@ use super::Object;
 
 pub(crate) use self::go_fmt::go_quote;
 pub use self::names::{
-    is_dns1035_label, is_dns1123_label, is_dns1123_subdomain, is_qualified_name,
-    is_valid_label_value, is_valid_port_name,
+    is_config_map_key, is_dns1035_label, is_dns1123_label, is_dns1123_subdomain, is_env_var_name,
+    is_qualified_name, is_valid_label_value, is_valid_port_name,
 };
 
 /// The kind of a field error, as apimachinery `field.ErrorType`.
@@ -225,6 +225,8 @@ pub fn validate(obj: &Object) -> Result<(), Invalid> {
         Object::Ingress(ing) => networking::validate_ingress_create(ing, &mut e),
         Object::IngressClass(c) => networking::validate_ingress_class(c, &mut e),
         Object::HorizontalPodAutoscaler(h) => autoscaling::validate_hpa(h, &mut e),
+        Object::ConfigMap(cm) => core::validate_config_map(cm, &mut e),
+        Object::Secret(s) => core::validate_secret(s, &mut e),
     }
     e.finish(obj)
 }
@@ -309,6 +311,10 @@ pub fn validate_update(old: &Object, new: &Object) -> Result<(), Invalid> {
                     .filter(|c| !c.field.starts_with("metadata.")),
             );
         }
+        (Object::ConfigMap(o), Object::ConfigMap(n)) => {
+            core::validate_config_map_update(n, o, &mut e);
+        }
+        (Object::Secret(o), Object::Secret(n)) => core::validate_secret_update(n, o, &mut e),
         (_, n) => {
             // Kinds without extra update rules re-run their create rules minus metadata.name
             // (whose immutability was checked above).

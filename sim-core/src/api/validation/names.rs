@@ -192,6 +192,62 @@ pub fn is_valid_label_value(v: &str) -> Vec<String> {
     errs
 }
 
+const CONFIG_MAP_KEY_FMT: &str = "[-._a-zA-Z0-9]+";
+const CONFIG_MAP_KEY_MSG: &str =
+    "a valid config key must consist of alphanumeric characters, '-', '_' or '.'";
+
+/// `IsConfigMapKey`: a key of a ConfigMap's or Secret's data (also a file name in a volume,
+/// hence `hasChDirPrefix`).
+pub fn is_config_map_key(v: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    if v.len() > 253 {
+        errs.push(max_len_error(253));
+    }
+    if v.is_empty()
+        || !v
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_'))
+    {
+        errs.push(regex_error(
+            CONFIG_MAP_KEY_MSG,
+            CONFIG_MAP_KEY_FMT,
+            &["key.name", "KEY_NAME", "key-name"],
+        ));
+    }
+    if v == "." {
+        errs.push("must not be '.'".to_owned());
+    } else if v == ".." {
+        errs.push("must not be '..'".to_owned());
+    } else if v.starts_with("..") {
+        errs.push("must not start with '..'".to_owned());
+    }
+    errs
+}
+
+const ENV_VAR_NAME_FMT: &str = "[-._a-zA-Z][-._a-zA-Z0-9]*";
+const ENV_VAR_NAME_MSG: &str = "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit";
+
+/// `IsEnvVarName` (kubectl checks the keys of an env file with it).
+pub fn is_env_var_name(v: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    let ok_char = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_');
+    if v.is_empty() || v.as_bytes()[0].is_ascii_digit() || !v.bytes().all(ok_char) {
+        errs.push(regex_error(
+            ENV_VAR_NAME_MSG,
+            ENV_VAR_NAME_FMT,
+            &["my.env-name", "MY_ENV.NAME", "MyEnvName1"],
+        ));
+    }
+    if v == "." {
+        errs.push("must not be '.'".to_owned());
+    } else if v == ".." {
+        errs.push("must not be '..'".to_owned());
+    } else if v.starts_with("..") {
+        errs.push("must not start with '..'".to_owned());
+    }
+    errs
+}
+
 /// `IsValidPortName` (IANA_SVC_NAME).
 pub fn is_valid_port_name(v: &str) -> Vec<String> {
     let mut errs = Vec::new();

@@ -644,6 +644,8 @@ pub fn convert_field_label(kind: Kind, label: &str) -> Result<&str, FieldLabelEr
         | Kind::Ingress
         | Kind::IngressClass
         | Kind::HorizontalPodAutoscaler => None,
+        Kind::Secret => Some(&["type", "metadata.namespace", "metadata.name"]),
+        Kind::ConfigMap => None,
     };
     match own {
         Some(labels) if labels.contains(&label) => Ok(label),
@@ -747,6 +749,10 @@ pub fn selectable_fields(obj: &Object) -> BTreeMap<&'static str, String> {
         | Object::Ingress(_)
         | Object::IngressClass(_)
         | Object::HorizontalPodAutoscaler(_) => {}
+        Object::Secret(secret) => {
+            f.insert("type", secret.type_.clone().unwrap_or_default());
+        }
+        Object::ConfigMap(_) => {}
     }
     f
 }

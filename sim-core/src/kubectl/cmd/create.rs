@@ -24,8 +24,10 @@ pub(in crate::kubectl) fn create(
         Some("deployment" | "deploy") => deployment(sim, args, ns),
         Some("namespace" | "ns") => namespace(sim, args),
         Some("service" | "svc") => service(sim, args, ns),
+        Some("configmap" | "cm") => super::create_config::configmap(sim, args, ns, files),
+        Some("secret") => super::create_config::secret(sim, args, ns, files),
         Some(other) if !args.has(&["-f", "--filename"]) => Output::err(format!(
-            "error: kubesim's kubectl creates from files (-f) or with these generators: deployment, namespace, service (not {other:?})"
+            "error: kubesim's kubectl creates from files (-f) or with these generators: deployment, namespace, service, configmap, secret generic (not {other:?})"
         )),
         _ => apply(sim, args, ns, files, true),
     }
@@ -334,16 +336,13 @@ pub(in crate::kubectl) fn expose(sim: &mut Sim, args: &Args, ns: &str) -> Output
 
 /// Prints the object for `--dry-run=client [-o yaml|json]`, else creates it and says `word`
 /// (`created`, `exposed`) as kubectl does.
-fn finish(sim: &mut Sim, args: &Args, ns: &str, obj: &Value, word: &str) -> Output {
+pub(super) fn finish(sim: &mut Sim, args: &Args, ns: &str, obj: &Value, word: &str) -> Output {
     let kind = obj["kind"].as_str().unwrap_or("");
     let name = obj["metadata"]["name"].as_str().unwrap_or("");
     let prefix = crate::apiserver::kind_prefix(kind);
     if args.get(&["--dry-run"]).is_some_and(|d| d != "none") {
         return match args.get(&["-o", "--output"]) {
-            Some("yaml") => match serde_yaml::to_string(obj) {
-                Ok(y) => Output::ok(y),
-                Err(e) => Output::err(format!("error: {e}")),
-            },
+            Some("yaml") => Output::ok(crate::kubectl::print::to_yaml(obj)),
             Some("json") => Output::ok(format!(
                 "{}\n",
                 serde_json::to_string_pretty(obj).unwrap_or_default()

@@ -92,6 +92,18 @@ fn names_of(sim: &Sim, kind: Kind, ns: &str) -> Vec<String> {
             .names_in(ns)
             .map(|(n, _)| n.to_string())
             .collect(),
+        Kind::ConfigMap => sim
+            .store
+            .configmaps
+            .names_in(ns)
+            .map(|(n, _)| n.to_string())
+            .collect(),
+        Kind::Secret => sim
+            .store
+            .secrets
+            .names_in(ns)
+            .map(|(n, _)| n.to_string())
+            .collect(),
         _ => Vec::new(),
     };
     v.sort();
@@ -294,6 +306,24 @@ fn describe_one(sim: &mut Sim, args: &Args, ns: &str) -> Output {
                 return nf();
             };
             Output::ok(print::describe_ingress_class(c, &events_for(sim, id), now))
+        }
+        Kind::ConfigMap => {
+            let Some(id) = sim.store.configmaps.lookup(ns, &name) else {
+                return nf();
+            };
+            let Some((_, cm)) = sim.store.configmaps.get(id) else {
+                return nf();
+            };
+            Output::ok(print::describe_configmap(cm, &events_for(sim, id), now))
+        }
+        Kind::Secret => {
+            let Some(id) = sim.store.secrets.lookup(ns, &name) else {
+                return nf();
+            };
+            let Some((_, secret)) = sim.store.secrets.get(id) else {
+                return nf();
+            };
+            Output::ok(print::describe_secret(secret))
         }
         _ => Output::err(format!(
             "error: kubesim cannot describe {} yet",

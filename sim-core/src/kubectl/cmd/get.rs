@@ -56,6 +56,8 @@ pub fn render(
         Kind::Ingress => pick!(Ingress, print::get_ingresses),
         Kind::IngressClass => pick!(IngressClass, print::get_ingress_classes),
         Kind::HorizontalPodAutoscaler => pick!(HorizontalPodAutoscaler, print::get_hpas),
+        Kind::ConfigMap => pick!(ConfigMap, print::get_configmaps),
+        Kind::Secret => pick!(Secret, print::get_secrets),
     }
 }
 

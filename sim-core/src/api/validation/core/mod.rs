@@ -1,6 +1,7 @@
 //! The core group's kinds: kubernetes `pkg/apis/core/validation/validation.go`, one file per
 //! kind, with the helpers they share.
 
+mod config;
 mod endpoints;
 mod event;
 mod namespace;
@@ -14,6 +15,9 @@ use super::Errs;
 use super::go_fmt::go_quote;
 use super::names::{is_valid_port_name, is_valid_port_num};
 
+pub(super) use config::{
+    validate_config_map, validate_config_map_update, validate_secret, validate_secret_update,
+};
 pub(super) use endpoints::validate_endpoints;
 pub(super) use event::validate_event;
 pub(super) use namespace::validate_namespace;
