@@ -45,6 +45,16 @@ impl ServiceReply {
             ServiceReply::Failed(_) => 0,
         }
     }
+
+    /// curl's exit code for a failure's text, which is always curl's own `curl: (N) ...`
+    /// (this module writes them): 0 for anything else.
+    pub fn curl_exit(failure: &str) -> i32 {
+        failure
+            .strip_prefix("curl: (")
+            .and_then(|r| r.split_once(')'))
+            .and_then(|(n, _)| n.parse().ok())
+            .unwrap_or(0)
+    }
 }
 
 /// A Service as a request finds it.

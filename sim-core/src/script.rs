@@ -640,6 +640,16 @@ fn act(
             Some(curl)
         }
         Action::Traffic(_) | Action::StopTraffic(_) => None,
+        Action::Exec(e) => Some(format!(
+            "$ kubectl exec {} -n {}{} -- {}",
+            e.pod,
+            e.namespace,
+            e.container
+                .as_deref()
+                .map(|c| format!(" -c {c}"))
+                .unwrap_or_default(),
+            e.command.join(" ")
+        )),
     };
     if let Some(h) = header {
         out.transcript.push_str(&format!("{at} {h}\n"));
