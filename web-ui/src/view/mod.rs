@@ -462,6 +462,7 @@ pub fn action_label(a: &Action) -> String {
             s.service.as_deref().unwrap_or("(all)")
         ),
         Action::Api(call) => api_label(call),
+        Action::Exec(e) => format!("kubectl exec {} -- {}", e.pod, e.command.join(" ")),
     }
 }
 
