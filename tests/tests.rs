@@ -9,6 +9,7 @@ mod errors;
 mod explain;
 mod guests;
 mod history;
+mod kubectl_exec;
 mod kubectl_real;
 mod kubectl_ssa;
 mod kubectl_texts;

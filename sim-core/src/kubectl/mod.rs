@@ -195,8 +195,9 @@ pub fn run_with(
         "cordon" | "uncordon" => cmd::node::cordon(sim, &args, verb == "cordon"),
         "drain" => cmd::node::drain(sim, &args, clock),
         "run" => cmd::run::run_pod(sim, &args, &ns),
+        "exec" => cmd::exec::exec(sim, &args, &ns),
         other => Output::err(format!(
-            "error: unknown command \"{other}\" for \"kubectl\"\nkubesim supports: apply, create, expose, label, annotate, replace, patch, delete, get, describe, scale, set image, rollout, logs, cordon, uncordon, drain, run"
+            "error: unknown command \"{other}\" for \"kubectl\"\nkubesim supports: apply, create, expose, label, annotate, replace, patch, delete, get, describe, scale, set image, rollout, logs, cordon, uncordon, drain, run, exec"
         )),
     }
 }

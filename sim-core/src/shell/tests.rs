@@ -246,3 +246,31 @@ fn an_exec_action_reads_and_writes_as_its_script_step() {
     let a: crate::action::Action = serde_yaml::from_str(yaml).unwrap();
     assert_eq!(serde_yaml::to_string(&a).unwrap(), yaml);
 }
+
+#[test]
+fn the_consoles_kubectl_exec() {
+    let (mut sim, pod) = sim();
+    let run = |sim: &mut Sim, line: &str| crate::kubectl::run(sim, line, &crate::kubectl::NoFiles);
+    let o = run(&mut sim, "exec deploy/web -- printenv GREETING");
+    assert_eq!((o.stdout.as_str(), o.code), ("hello world\n", 0));
+    let o = run(&mut sim, &format!("exec {pod} -- sh -c 'exit 3'"));
+    assert_eq!(
+        (o.stderr.as_str(), o.code),
+        ("command terminated with exit code 3\n", 3)
+    );
+    let o = run(&mut sim, &format!("exec {pod} -c nope -- true"));
+    assert_eq!(
+        o.stderr,
+        format!("error: container nope is not valid for pod {pod} out of: nginx\n")
+    );
+    let o = run(&mut sim, "exec nope -- true");
+    assert_eq!(
+        o.stderr,
+        "Error from server (NotFound): pods \"nope\" not found\n"
+    );
+    let o = run(&mut sim, &format!("exec {pod} ls"));
+    assert!(
+        o.stderr.contains("Use exec [POD] -- [COMMAND] instead"),
+        "{o:?}"
+    );
+}

@@ -221,11 +221,7 @@ async fn finish(mut socket: WebSocket, status: serde_json::Value) {
 }
 
 fn is_shell(command: &[String]) -> bool {
-    command.len() == 1
-        && matches!(
-            command[0].rsplit('/').next(),
-            Some("sh" | "ash" | "bash")
-        )
+    command.len() == 1 && matches!(command[0].rsplit('/').next(), Some("sh" | "ash" | "bash"))
 }
 
 async fn session(
@@ -321,7 +317,10 @@ async fn repl(
                     let text = String::from_utf8_lossy(&line).trim().to_string();
                     line.clear();
                     if text == "exit" || text.starts_with("exit ") {
-                        let code = text[4..].trim().parse::<i64>().map_or(last, |n| (n & 0xff) as i32);
+                        let code = text[4..]
+                            .trim()
+                            .parse::<i64>()
+                            .map_or(last, |n| (n & 0xff) as i32);
                         let out = ExecOutput {
                             code,
                             ..ExecOutput::default()
