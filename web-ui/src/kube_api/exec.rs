@@ -399,3 +399,17 @@ async fn repl(
     };
     finish(socket, exit_status(&opts.exec.command, &out)).await;
 }
+
+/// `pods/{name}/portforward`, which kubesim does not serve yet: kubectl 1.37 sends a
+/// WebSocket upgrade carrying SPDY/3.1 (`SPDY/3.1+portforward.k8s.io`), then falls back to
+/// a plain SPDY upgrade (`X-Stream-Protocol-Version: portforward.k8s.io`); both need a SPDY
+/// session (zlib-compressed header blocks with SPDY's dictionary, an error and a data stream
+/// per connection). kubectl prints this refusal as `error: error upgrading connection: ...`.
+pub(super) fn port_forward_unserved() -> Response {
+    status(
+        400,
+        "BadRequest",
+        "kubesim does not serve port-forward yet (kubectl speaks SPDY/3.1 for it): reach the program with `kubectl exec POD -- curl http://SERVICE/PATH`, `kubectl get --raw /api/v1/namespaces/NS/services/SERVICE/proxy/PATH`, or the Service's NodePort",
+        json!({}),
+    )
+}

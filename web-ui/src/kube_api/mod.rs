@@ -268,6 +268,9 @@ pub(super) async fn handle(
     {
         return pod_exec(&st, ns, name, &uri, ws.ok());
     }
+    if res.kind == Kind::Pod && target.sub == Some("portforward") {
+        return port_forward_unserved();
+    }
     let pairs = query_pairs(&uri);
     let first = |key: &str| {
         pairs
