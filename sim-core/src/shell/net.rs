@@ -253,8 +253,7 @@ impl Shell<'_> {
                 continue;
             }
             if let Some(flags) = a.strip_prefix('-').filter(|f| !f.is_empty()) {
-                let mut chars = flags.char_indices();
-                while let Some((at, c)) = chars.next() {
+                for (at, c) in flags.char_indices() {
                     let rest = &flags[at + c.len_utf8()..];
                     match c {
                         's' => silent = true,
@@ -327,7 +326,7 @@ impl Shell<'_> {
                     return 0;
                 }
             }
-            Err(NetFail::BadUrl) => (3, format!("curl: (3) URL rejected: Bad hostname")),
+            Err(NetFail::BadUrl) => (3, "curl: (3) URL rejected: Bad hostname".to_string()),
             Err(NetFail::Resolve(h)) => (6, format!("curl: (6) Could not resolve host: {h}")),
             Err(NetFail::Refused) => (
                 7,

@@ -184,9 +184,8 @@ enum Input {
 
 async fn next_input(socket: &mut WebSocket) -> Input {
     loop {
-        let msg = match tokio::time::timeout(IDLE, socket.recv()).await {
-            Ok(Some(Ok(m))) => m,
-            _ => return Input::Gone,
+        let Ok(Some(Ok(msg))) = tokio::time::timeout(IDLE, socket.recv()).await else {
+            return Input::Gone;
         };
         match msg {
             Message::Binary(b) => match b.first() {
@@ -236,15 +235,10 @@ async fn session(
     }
     if opts.stdin {
         let mut input: Vec<u8> = Vec::new();
-        loop {
-            match next_input(&mut socket).await {
-                Input::Stdin(b) => {
-                    input.extend_from_slice(&b);
-                    if input.len() > MAX_STDIN {
-                        break;
-                    }
-                }
-                Input::StdinClosed | Input::Gone => break,
+        while let Input::Stdin(b) = next_input(&mut socket).await {
+            input.extend_from_slice(&b);
+            if input.len() > MAX_STDIN {
+                break;
             }
         }
         opts.exec.stdin = String::from_utf8_lossy(&input).into_owned();
@@ -358,11 +352,7 @@ async fn repl(
                     echo.extend_from_slice(PROMPT);
                 }
                 // Backspace or delete: one character back.
-                0x7f | 0x08 => {
-                    if line.pop().is_some() {
-                        echo.extend_from_slice(b"\x08 \x08");
-                    }
-                }
+                0x7f | 0x08 if line.pop().is_some() => echo.extend_from_slice(b"\x08 \x08"),
                 // Ctrl-C: the line is dropped.
                 0x03 => {
                     line.clear();
@@ -380,11 +370,9 @@ async fn repl(
                     };
                     return finish(socket, exit_status(&opts.exec.command, &out)).await;
                 }
-                c if c >= 0x20 || c == b'\t' => {
-                    if line.len() < 4096 {
-                        line.push(c);
-                        echo.push(c);
-                    }
+                c if (c >= 0x20 || c == b'\t') && line.len() < 4096 => {
+                    line.push(c);
+                    echo.push(c);
                 }
                 _ => {}
             }
