@@ -229,3 +229,73 @@ fn an_exec_that_sent_a_request_is_recorded_and_replays_byte_for_byte() {
         .count();
     assert_eq!(refused, 1);
 }
+
+/// `kubectl port-forward svc/NAME LOCAL:80`: kubectl resolves the Service to a pod, opens
+/// the WebSocket-tunnelled SPDY session, and a request to its local port reaches the pod's
+/// program, recorded as a `request` to the pod.
+#[test]
+fn kubectl_port_forward_reaches_the_pods_program() {
+    use std::io::{BufRead, BufReader, Read};
+    let c = Cluster::start();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(kubectl_bin())
+        .arg(format!("--cache-dir={}", c.dir.join("cache").display()))
+        .args([
+            "port-forward",
+            "svc/credit-scoring-api",
+            &format!("{port}:80"),
+            "-n",
+            NS,
+        ])
+        .env("KUBECONFIG", c.dir.join("kubeconfig"))
+        .env("HOME", &c.dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // kept open to the end: kubectl prints a line for every connection
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(
+        first.starts_with(&format!("Forwarding from 127.0.0.1:{port} -> 8080")),
+        "{first}"
+    );
+    let get = |path: &str| {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    };
+    let answer = get("/");
+    let health = get("/healthz");
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(stdout);
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    assert!(
+        answer.ends_with(r#"{"status":"ok","model_version":"v1"}"#),
+        "{answer}"
+    );
+    assert!(health.ends_with(r#"{"status":"ok"}"#), "{health}");
+    let run = c.ok(&["get", "--raw", "/export"]);
+    assert!(run.contains("service: http://10.244."), "{run}");
+    assert!(run.contains("path: /healthz"), "{run}");
+    // A pod that is not running: kubectl refuses it from the pod it read.
+    c.ok(&["run", "broken", "-n", NS, "--image=nope.invalid/x:1"]);
+    let (rc, err) = code(&c, &["port-forward", "pod/broken", "18089:80", "-n", NS]);
+    assert_eq!(rc, Some(1));
+    assert_eq!(
+        err,
+        "error: unable to forward port because pod is not running. Current status=Pending\n"
+    );
+}

@@ -6,9 +6,8 @@
 
 use super::fs::{CLUSTER_DNS, CLUSTER_DOMAIN};
 use super::{Io, Shell};
-use crate::kubelet::worker::{WorkerReply, WorkerRequest};
 use crate::network::{ServiceReply, split_url};
-use crate::program::{HttpResponse, Network, NoNetwork};
+use crate::program::HttpResponse;
 use crate::store::ObjId;
 use crate::store::pod::ip_string;
 
@@ -66,22 +65,6 @@ fn reason(status: u16) -> &'static str {
 }
 
 impl Shell<'_> {
-    /// The pod whose IP is `host`.
-    fn pod_by_ip(&self, host: &str) -> Option<ObjId> {
-        self.sim
-            .store
-            .pods
-            .all_names()
-            .map(|(_, _, id)| id)
-            .find(|&id| {
-                self.sim
-                    .store
-                    .pods
-                    .get(id)
-                    .is_some_and(|p| p.ip != 0 && ip_string(p.ip) == host)
-            })
-    }
-
     /// Sends one request to `url`.
     fn fetch(&mut self, url: &str, method: &str, body: &[u8]) -> Fetched {
         let tls = url.starts_with("https://");
@@ -104,7 +87,7 @@ impl Shell<'_> {
         let pod = if own {
             Some(self.pod)
         } else {
-            self.pod_by_ip(&host)
+            self.sim.pod_by_ip(&host)
         };
         if let Some(pod) = pod {
             out.ip = if own {
@@ -156,8 +139,7 @@ impl Shell<'_> {
         out
     }
 
-    /// A request straight to a pod's program (a pod IP, or `localhost` from inside it): the
-    /// port must be one its container declares (any, if it declares none).
+    /// A request straight to a pod's program ([`Sim::pod_request`]).
     fn pod_request(
         &mut self,
         pod: ObjId,
@@ -167,46 +149,16 @@ impl Shell<'_> {
         body: &[u8],
     ) -> Result<HttpResponse, NetFail> {
         let seq = self.sim.store.next_request_seq();
-        let n = self
+        match self
             .sim
-            .store
-            .pods
-            .get(pod)
-            .map_or(0, |p| p.containers.len());
-        let Some(target) = (0..n).find_map(|ci| self.sim.worker_target(pod, ci)) else {
-            return Err(NetFail::Refused);
-        };
-        let ports: Vec<i32> = self
-            .sim
-            .store
-            .pods
-            .get(pod)
-            .and_then(|p| p.template.spec.as_ref())
-            .and_then(|s| s.containers.get(target.ci))
-            .map(|c| c.ports.iter().flatten().map(|p| p.container_port).collect())
-            .unwrap_or_default();
-        if !ports.is_empty() && !ports.contains(&port) {
-            return Err(NetFail::Refused);
-        }
-        let ns = self
-            .sim
-            .store
-            .pods
-            .get(pod)
-            .map_or_else(String::new, |p| p.namespace.to_string());
-        let net: Box<dyn Network> = if target.calls_out() {
-            Box::new(self.sim.routes(&ns, 1, seq))
-        } else {
-            NoNetwork::boxed()
-        };
-        let req = WorkerRequest::to_service(method, path, body);
-        let (reply, net) = self.sim.worker_request(pod, target.ci, req, net);
-        self.sim.apply_routes(net);
-        match reply {
-            WorkerReply::Response(r, _) => Ok(r),
-            WorkerReply::Refused => Err(NetFail::Refused),
-            WorkerReply::Timeout => Err(NetFail::Timeout),
-            WorkerReply::Reset(_) | WorkerReply::OutOfMemory => Err(NetFail::Empty),
+            .pod_request(pod, Some(port), method, path, body, seq)
+        {
+            ServiceReply::Response { response, .. } => Ok(response),
+            ServiceReply::Failed(why) => Err(match ServiceReply::curl_exit(&why) {
+                7 => NetFail::Refused,
+                28 => NetFail::Timeout,
+                _ => NetFail::Empty,
+            }),
         }
     }
 

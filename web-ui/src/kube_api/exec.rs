@@ -388,16 +388,13 @@ async fn repl(
     finish(socket, exit_status(&opts.exec.command, &out)).await;
 }
 
-/// `pods/{name}/portforward`, which kubesim does not serve yet: kubectl 1.37 sends a
-/// WebSocket upgrade carrying SPDY/3.1 (`SPDY/3.1+portforward.k8s.io`), then falls back to
-/// a plain SPDY upgrade (`X-Stream-Protocol-Version: portforward.k8s.io`); both need a SPDY
-/// session (zlib-compressed header blocks with SPDY's dictionary, an error and a data stream
-/// per connection). kubectl prints this refusal as `error: error upgrading connection: ...`.
+/// `pods/{name}/portforward` over plain SPDY (kubectl's fallback when the WebSocket upgrade
+/// is refused, and older clients): not served; the WebSocket tunnel is (`portforward.rs`).
 pub(super) fn port_forward_unserved() -> Response {
     status(
         400,
         "BadRequest",
-        "kubesim does not serve port-forward yet (kubectl speaks SPDY/3.1 for it): reach the program with `kubectl exec POD -- curl http://SERVICE/PATH`, `kubectl get --raw /api/v1/namespaces/NS/services/SERVICE/proxy/PATH`, or the Service's NodePort",
+        "kubesim serves port-forward over WebSocket (SPDY/3.1+portforward.k8s.io) only, not plain SPDY: use kubectl 1.31 or newer",
         json!({}),
     )
 }

@@ -19,6 +19,7 @@
 mod discovery;
 mod exec;
 mod openapi;
+mod portforward;
 mod proxy;
 mod read;
 mod status;
@@ -30,6 +31,7 @@ mod write;
 use discovery::*;
 use exec::*;
 use openapi::*;
+use portforward::*;
 use proxy::*;
 use read::*;
 use status::*;
@@ -268,8 +270,11 @@ pub(super) async fn handle(
     {
         return pod_exec(&st, ns, name, &uri, ws.ok());
     }
-    if res.kind == Kind::Pod && target.sub == Some("portforward") {
-        return port_forward_unserved();
+    if res.kind == Kind::Pod
+        && target.sub == Some("portforward")
+        && let (Some(ns), Some(name)) = (target.ns, target.name)
+    {
+        return pod_port_forward(&st, ns, name, &uri, ws.ok());
     }
     let pairs = query_pairs(&uri);
     let first = |key: &str| {
