@@ -12,8 +12,8 @@
 //! Served: discovery (aggregated or legacy, as the client asks), `/version`, OpenAPI v3 (generated),
 //! GET/LIST of every stored kind as JSON or as a server-side `Table`, watches (see [`watch`]),
 //! POST, PUT, PATCH (JSON, merge, strategic merge, server-side apply), DELETE, `dryRun=All`
-//! on every write, the `scale` subresource, `pods/log`, `pods/exec` (see [`exec`]) and
-//! `services/proxy`. Every response
+//! on every write, the `scale` subresource, `pods/log`, `pods/exec` (see [`exec`]),
+//! `pods/portforward` (see [`portforward`]) and `services/proxy`. Every response
 //! moves its timestamps so that kubectl's wall-clock ages are virtual ages ([`WallShift`]).
 
 mod discovery;
