@@ -26,7 +26,7 @@ pub(crate) struct Printed {
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 /// The kubectl binary: `$KUBECTL`, else the one pip put next to python3's scripts, else PATH.
-fn kubectl_bin() -> PathBuf {
+pub(crate) fn kubectl_bin() -> PathBuf {
     if let Ok(k) = std::env::var("KUBECTL") {
         return k.into();
     }

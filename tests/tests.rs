@@ -13,6 +13,7 @@ mod fuzz;
 mod guests;
 mod history;
 mod ingress;
+mod kubectl_exec;
 mod kubectl_real;
 mod kubectl_ssa;
 mod kubectl_texts;

@@ -13,6 +13,7 @@ use crate::apiserver::call::{ApiCall, WriteResult};
 use crate::controller::node_lifecycle::NodeFault;
 use crate::kubectl::{self, Clock, FileSource, Output};
 use crate::network::ServiceReply;
+use crate::shell::{Exec, ExecError, ExecOutput};
 use crate::sim::Sim;
 use crate::time::{SimDuration, parse_duration};
 use crate::trace::Tracer;
@@ -48,6 +49,8 @@ pub enum Action {
     Api(Box<ApiCall>),
     /// One request through the ingress controller, with its `Host`.
     Ingress(IngressRequest),
+    /// A command run in a container (`kubectl exec`) that sent requests.
+    Exec(Box<Exec>),
 }
 
 /// An action as a step writes it: a map with one key (YAML's tagged enums would read
@@ -79,6 +82,8 @@ struct ActionMap {
     api: Option<Box<ApiCall>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ingress: Option<IngressRequest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    exec: Option<Box<Exec>>,
 }
 
 impl TryFrom<ActionMap> for Action {
@@ -98,10 +103,11 @@ impl TryFrom<ActionMap> for Action {
         found.extend(m.stop_traffic.map(Action::StopTraffic));
         found.extend(m.api.map(Action::Api));
         found.extend(m.ingress.map(Action::Ingress));
+        found.extend(m.exec.map(Action::Exec));
         match (found.pop(), found.is_empty()) {
             (Some(a), true) => Ok(a),
             _ => Err(
-                "an action has exactly one of: apply, replace, create, kubectl, api, nodeDown, nodeUp, removeNode, request, traffic, stopTraffic, ingress",
+                "an action has exactly one of: apply, replace, create, kubectl, api, nodeDown, nodeUp, removeNode, request, traffic, stopTraffic, ingress, exec",
             ),
         }
     }
@@ -123,6 +129,7 @@ impl From<Action> for ActionMap {
             Action::StopTraffic(s) => m.stop_traffic = Some(s),
             Action::Api(call) => m.api = Some(call),
             Action::Ingress(r) => m.ingress = Some(r),
+            Action::Exec(e) => m.exec = Some(e),
         }
         m
     }
@@ -368,6 +375,8 @@ pub struct Outcome {
     pub reply: Option<ServiceReply>,
     /// A write to the API: the object it left and the warnings, or the API server's error.
     pub written: Option<WriteResult>,
+    /// An exec: what the command did, or why it could not run.
+    pub exec: Option<Result<ExecOutput, ExecError>>,
 }
 
 impl Outcome {
@@ -376,6 +385,7 @@ impl Outcome {
             output,
             reply: None,
             written: None,
+            exec: None,
         }
     }
 
@@ -400,6 +410,12 @@ impl Outcome {
             Action::Api(call) => {
                 !call.options.dry_run && self.written.as_ref().is_some_and(Result::is_ok)
             }
+            // Only an exec that sent requests changed the cluster (a read is not recorded,
+            // as a GET is not).
+            Action::Exec(_) => self
+                .exec
+                .as_ref()
+                .is_some_and(|e| e.as_ref().is_ok_and(|o| o.requests > 0)),
             _ => true,
         }
     }
@@ -484,6 +500,7 @@ pub fn perform(
                 output,
                 reply: Some(reply),
                 written: None,
+                exec: None,
             };
         }
         Action::Traffic(t) => match sim.start_traffic(
@@ -530,6 +547,7 @@ pub fn perform(
                 output,
                 reply: Some(out.reply),
                 written: None,
+                exec: None,
             };
         }
         Action::Api(call) => {
@@ -542,10 +560,53 @@ pub fn perform(
                 output,
                 reply: None,
                 written: Some(written),
+                exec: None,
+            };
+        }
+        Action::Exec(e) => {
+            let ran = sim.exec(e);
+            let output = exec_output(&ran);
+            return Outcome {
+                output,
+                reply: None,
+                written: None,
+                exec: Some(ran),
             };
         }
     };
     Outcome::printed(output)
+}
+
+/// What `kubectl exec` prints for an exec: the command's output and `command terminated with
+/// exit code N` (client-go's `errorDecoderV4`), or the refusal as kubectl words it.
+pub fn exec_output(ran: &Result<ExecOutput, ExecError>) -> Output {
+    match ran {
+        Ok(o) => {
+            let mut stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+            match &o.internal {
+                Some(why) => stderr.push_str(&format!("error: Internal error occurred: {why}\n")),
+                None if o.code != 0 => {
+                    stderr.push_str(&format!("command terminated with exit code {}\n", o.code));
+                }
+                None => {}
+            }
+            Output {
+                stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+                stderr,
+                code: o.code,
+            }
+        }
+        Err(e @ ExecError::PodNotFound(_)) => Output {
+            stderr: format!("Error from server ({}): {e}\n", e.reason()),
+            code: 1,
+            ..Output::default()
+        },
+        Err(e) => Output {
+            stderr: format!("error: unable to upgrade connection: {e}\n"),
+            code: 1,
+            ..Output::default()
+        },
+    }
 }
 
 /// What a node fault does, in a word.

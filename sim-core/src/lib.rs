@@ -20,6 +20,7 @@ pub mod program;
 pub mod rng;
 pub mod runtime;
 pub mod script;
+pub mod shell;
 pub mod sim;
 pub mod store;
 pub mod time;

@@ -45,6 +45,16 @@ impl ServiceReply {
             ServiceReply::Failed(_) => 0,
         }
     }
+
+    /// curl's exit code for a failure's text, which is always curl's own `curl: (N) ...`
+    /// (this module writes them): 0 for anything else.
+    pub fn curl_exit(failure: &str) -> i32 {
+        failure
+            .strip_prefix("curl: (")
+            .and_then(|r| r.split_once(')'))
+            .and_then(|(n, _)| n.parse().ok())
+            .unwrap_or(0)
+    }
 }
 
 /// What one endpoint did with a request.
@@ -216,6 +226,10 @@ impl Sim {
             return ServiceReply::Failed(format!("curl: (3) URL rejected: Bad hostname {url:?}"));
         };
         let Some(svc) = self.resolve_service(namespace, &host) else {
+            // A pod's IP (`kubectl port-forward`'s requests, `curl POD_IP` from a pod).
+            if let Some(pod) = self.pod_by_ip(&host) {
+                return self.pod_request(pod, port, method, &path, body, seq);
+            }
             return ServiceReply::Failed(format!("curl: (6) Could not resolve host: {host}"));
         };
         let Some(route) = self.route_service(svc) else {
@@ -318,6 +332,89 @@ impl Sim {
             WorkerReply::Refused => EndpointReply::Refused,
             WorkerReply::Timeout => EndpointReply::Timeout,
             WorkerReply::Reset(_) | WorkerReply::OutOfMemory => EndpointReply::Reset,
+        }
+    }
+
+    /// The pod whose IP is `ip`.
+    pub fn pod_by_ip(&self, ip: &str) -> Option<ObjId> {
+        self.store
+            .pods
+            .all_names()
+            .map(|(_, _, id)| id)
+            .find(|&id| {
+                self.store
+                    .pods
+                    .get(id)
+                    .is_some_and(|p| p.ip != 0 && crate::store::pod::ip_string(p.ip) == ip)
+            })
+    }
+
+    /// A request straight to a pod's program (its IP, `localhost` from inside it, or
+    /// `kubectl port-forward`): `port`, when given, must be one its container declares (any,
+    /// if it declares none).
+    pub(crate) fn pod_request(
+        &mut self,
+        pod: ObjId,
+        port: Option<i32>,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        seq: u64,
+    ) -> ServiceReply {
+        let (name, ns, ip) = match self.store.pods.get(pod) {
+            Some(p) => (
+                p.name.to_string(),
+                p.namespace.to_string(),
+                crate::store::pod::ip_string(p.ip),
+            ),
+            None => return ServiceReply::Failed("curl: (7) Couldn't connect to server".into()),
+        };
+        let n = self.store.pods.get(pod).map_or(0, |p| p.containers.len());
+        let refused = |port: Option<i32>| {
+            ServiceReply::Failed(format!(
+                "curl: (7) Failed to connect to {ip} port {}: Connection refused",
+                port.unwrap_or(80)
+            ))
+        };
+        let Some(target) = (0..n).find_map(|ci| self.worker_target(pod, ci)) else {
+            return refused(port);
+        };
+        let ports: Vec<i32> = self
+            .store
+            .pods
+            .get(pod)
+            .and_then(|p| p.template.spec.as_ref())
+            .and_then(|s| s.containers.get(target.ci))
+            .map(|c| c.ports.iter().flatten().map(|p| p.container_port).collect())
+            .unwrap_or_default();
+        if let Some(p) = port
+            && !ports.is_empty()
+            && !ports.contains(&p)
+        {
+            return refused(port);
+        }
+        let net: Box<dyn Network> = if target.calls_out() {
+            Box::new(self.routes(&ns, 1, seq))
+        } else {
+            NoNetwork::boxed()
+        };
+        let req = WorkerRequest::to_service(method, path, body);
+        let (reply, net) = self.worker_request(pod, target.ci, req, net);
+        let upstream_ms = self.apply_routes(net);
+        match reply {
+            WorkerReply::Response(response, ms) => ServiceReply::Response {
+                response,
+                pod: name,
+                latency_ms: ms + upstream_ms,
+            },
+            WorkerReply::Refused => refused(port),
+            WorkerReply::Timeout => ServiceReply::Failed(format!(
+                "curl: (28) Operation timed out after {} milliseconds with 0 bytes received",
+                crate::kubelet::worker::REQUEST_TIMEOUT_MS
+            )),
+            WorkerReply::Reset(_) | WorkerReply::OutOfMemory => {
+                ServiceReply::Failed("curl: (52) Empty reply from server".to_string())
+            }
         }
     }
 

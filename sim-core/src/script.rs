@@ -165,6 +165,7 @@ struct RawStep {
     api: Option<Box<ApiCall>>,
     #[serde(default)]
     ingress: Option<crate::action::IngressRequest>,
+    exec: Option<Box<crate::shell::Exec>>,
 }
 
 impl<'de> Deserialize<'de> for StepSpec {
@@ -190,13 +191,14 @@ impl<'de> Deserialize<'de> for StepSpec {
         act(r.stop_traffic.map(Action::StopTraffic));
         act(r.api.map(Action::Api));
         act(r.ingress.map(Action::Ingress));
+        act(r.exec.map(Action::Exec));
         found.extend(advance.map(StepSpec::Advance));
         found.extend(r.wait_for.map(StepSpec::WaitFor));
         found.extend(r.echo.map(StepSpec::Echo));
         found.extend(r.explain.map(StepSpec::Explain));
         if found.len() != 1 {
             return Err(serde::de::Error::custom(
-                "a step has exactly one of: apply, replace, create, kubectl, api, advance, waitFor, nodeDown, nodeUp, removeNode, echo, explain, request, traffic, stopTraffic, ingress",
+                "a step has exactly one of: apply, replace, create, kubectl, api, advance, waitFor, nodeDown, nodeUp, removeNode, echo, explain, request, traffic, stopTraffic, ingress, exec",
             ));
         }
         Ok(found.remove(0))
@@ -726,6 +728,16 @@ fn act(
             Some(curl)
         }
         Action::Traffic(_) | Action::StopTraffic(_) => None,
+        Action::Exec(e) => Some(format!(
+            "$ kubectl exec {} -n {}{} -- {}",
+            e.pod,
+            e.namespace,
+            e.container
+                .as_deref()
+                .map(|c| format!(" -c {c}"))
+                .unwrap_or_default(),
+            e.command.join(" ")
+        )),
     };
     if let Some(h) = header {
         out.transcript.push_str(&format!("{at} {h}\n"));
@@ -763,10 +775,15 @@ fn act(
             out.transcript.push_str(&o.output.stderr);
         }
     }
+    // A read that fails changes nothing, and a command run in a container ends with its own
+    // exit code (a `curl` that finds no endpoint): neither stops the run.
     let read_only = match a {
         Action::Kubectl(cmd) => {
-            kubectl::is_read_only(&kubectl::split_words(cmd).unwrap_or_default())
+            let words = kubectl::split_words(cmd).unwrap_or_default();
+            kubectl::is_read_only(&words)
+                || words.iter().find(|w| *w != "kubectl").map(String::as_str) == Some("exec")
         }
+        Action::Exec(_) => true,
         _ => false,
     };
     if code != 0 && !read_only {

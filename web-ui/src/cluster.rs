@@ -108,6 +108,48 @@ impl Cluster {
         reply
     }
 
+    /// Runs a command in a container now (`kubectl exec`), recorded when it sent requests.
+    pub(crate) fn exec(
+        &self,
+        exec: sim_core::shell::Exec,
+        typed: Option<String>,
+    ) -> Result<sim_core::shell::ExecOutput, sim_core::shell::ExecError> {
+        let r = match self {
+            Cluster::Sandbox(st) => st.sb().exec(exec, typed),
+            Cluster::Scenario(_, slot) => slot.lock().exec(exec),
+        };
+        if r.as_ref().is_ok_and(|o| o.requests > 0) {
+            self.notify();
+        }
+        r
+    }
+
+    /// Brings the cluster's journal on disk (the sandbox's, or the scenario's progress) up to
+    /// date after a change made by a GET (an exec over a WebSocket), which the middleware that
+    /// saves after writes does not see; `path` is the request's.
+    pub(crate) async fn save(&self, path: &str) {
+        match self {
+            Cluster::Sandbox(st) => {
+                if let Some(journal) = st.journal.clone() {
+                    let st = st.clone();
+                    let _ = tokio::task::spawn_blocking(move || {
+                        crate::journal::sync(&st, &journal);
+                    })
+                    .await;
+                }
+            }
+            Cluster::Scenario(st, slot) => {
+                let id = path
+                    .strip_prefix("/scenarios/")
+                    .and_then(|r| r.split('/').next())
+                    .unwrap_or_default()
+                    .to_string();
+                let (scenarios, slot) = (st.scenarios.clone(), slot.clone());
+                let _ = tokio::task::spawn_blocking(move || scenarios.save_slot(&id, &slot)).await;
+            }
+        }
+    }
+
     /// Tells every tab (and every watch) that the cluster changed.
     pub(crate) fn notify(&self) {
         match self {

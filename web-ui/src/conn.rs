@@ -209,7 +209,7 @@ pub(crate) async fn serve_connections(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
@@ -239,14 +239,31 @@ pub(crate) async fn serve_connections(
                 req
             });
         let service = hyper_util::service::TowerToHyperService::new(service);
-        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        // With upgrades (`kubectl exec`'s WebSocket): hyper-util's graceful shutdown does not
+        // take such connections, so each one watches the shutdown signal itself.
+        let http = http.clone();
+        let mut stop = stop_rx.clone();
         tokio::spawn(async move {
-            let _ = conn.await;
+            let conn = http
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
+            tokio::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = stop.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
             drop(slot);
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    let _ = stop_tx.send(true);
+    // Every connection has finished when every slot is back.
+    let _ = slots
+        .acquire_many(u32::try_from(limits.max_connections).unwrap_or(u32::MAX))
+        .await;
     Ok(())
 }
 

@@ -70,7 +70,7 @@ pub(crate) async fn check(State(st): State<AppState>, req: Request, next: Next) 
             );
         }
     }
-    if changes_state(req.method())
+    if (changes_state(req.method()) || is_upgrade(headers))
         && let Some(why) = cross_site(headers, listen, &st.guard.allow_hosts)
     {
         return refuse(&path, StatusCode::FORBIDDEN, &why);
@@ -170,6 +170,12 @@ fn changes_state(m: &Method) -> bool {
         *m,
         Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
     )
+}
+
+/// A WebSocket (or other) upgrade: a GET that opens a session which may change state
+/// (`kubectl exec`), and which browsers let any page open, so it is checked as a write is.
+fn is_upgrade(h: &HeaderMap) -> bool {
+    h.contains_key(header::UPGRADE)
 }
 
 fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {

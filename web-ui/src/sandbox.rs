@@ -360,6 +360,17 @@ impl Sandbox {
         out.reply.unwrap_or(ServiceReply::Failed(out.output.stderr))
     }
 
+    /// Runs a command in a container now (`kubectl exec`), recorded (as an `exec` step) when
+    /// it sent requests; what it printed and its exit code, or why it could not run.
+    pub fn exec(
+        &mut self,
+        exec: sim_core::shell::Exec,
+        typed: Option<String>,
+    ) -> Result<sim_core::shell::ExecOutput, sim_core::shell::ExecError> {
+        let out = self.act_full(Action::Exec(Box::new(exec)), typed);
+        out.exec.unwrap_or_else(|| Ok(Default::default()))
+    }
+
     /// Does something now and records it when it belongs in the history
     /// ([`Outcome::recorded`]).
     fn act_full(&mut self, action: Action, typed: Option<String>) -> Outcome {

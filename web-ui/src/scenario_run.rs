@@ -348,6 +348,15 @@ impl ScenarioRun {
         out.reply.unwrap_or(ServiceReply::Failed(out.output.stderr))
     }
 
+    /// Runs a command in a container now (`kubectl exec`), recorded when it sent requests.
+    pub fn exec(
+        &mut self,
+        exec: sim_core::shell::Exec,
+    ) -> Result<sim_core::shell::ExecOutput, sim_core::shell::ExecError> {
+        let out = self.act(Action::Exec(Box::new(exec)));
+        out.exec.unwrap_or_else(|| Ok(Default::default()))
+    }
+
     /// Does `action` now and records it when it belongs in the history
     /// ([`Outcome::recorded`]).
     pub fn act(&mut self, action: Action) -> Outcome {

@@ -5,8 +5,8 @@
 
 mod apply;
 pub mod call;
-mod hpa;
 mod config;
+mod hpa;
 pub mod list;
 pub mod log;
 pub mod managed;

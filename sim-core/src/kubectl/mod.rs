@@ -197,8 +197,9 @@ pub fn run_with(
         "run" => cmd::run::run_pod(sim, &args, &ns),
         "autoscale" => cmd::autoscale::autoscale(sim, &args, &ns),
         "top" => cmd::top::top(sim, &args, &ns),
+        "exec" => cmd::exec::exec(sim, &args, &ns),
         other => Output::err(format!(
-            "error: unknown command \"{other}\" for \"kubectl\"\nkubesim supports: apply, create, expose, label, annotate, replace, patch, delete, get, describe, scale, autoscale, top, set image, rollout, logs, cordon, uncordon, drain, run"
+            "error: unknown command \"{other}\" for \"kubectl\"\nkubesim supports: apply, create, expose, label, annotate, replace, patch, delete, get, describe, scale, autoscale, top, set image, rollout, logs, cordon, uncordon, drain, run, exec"
         )),
     }
 }

@@ -402,3 +402,26 @@ async fn forms_without_origin_need_the_servers_form_token() {
     .await;
     assert_eq!(status, StatusCode::CREATED);
 }
+
+/// Browsers let any page open a WebSocket to the server, so an upgrade (`kubectl exec`'s
+/// `curl` moves the cluster) is checked as a write is; kubectl sends no Origin and passes.
+#[tokio::test]
+async fn a_cross_site_websocket_exec_is_refused() {
+    let (app, _) = app(Guard::default());
+    let exec = "/api/v1/namespaces/live-coding/pods/x/exec?command=true";
+    let ws = [
+        ("connection", "upgrade"),
+        ("upgrade", "websocket"),
+        ("sec-websocket-version", "13"),
+        ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        ("sec-websocket-protocol", "v5.channel.k8s.io"),
+    ];
+    let mut h = ws.to_vec();
+    h.push(("origin", "http://evil.example"));
+    let (status, _, body) = send(&app, "GET", exec, &h, "").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(status_of(&body), (403, "Forbidden".into()), "{body}");
+    // Without an Origin the request reaches the API (no such pod there).
+    let (_, _, body) = send(&app, "GET", exec, &ws, "").await;
+    assert_eq!(status_of(&body), (404, "NotFound".into()), "{body}");
+}

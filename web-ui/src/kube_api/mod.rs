@@ -12,12 +12,15 @@
 //! Served: discovery (aggregated or legacy, as the client asks), `/version`, OpenAPI v3 (generated),
 //! GET/LIST of every stored kind as JSON or as a server-side `Table`, watches (see [`watch`]),
 //! POST, PUT, PATCH (JSON, merge, strategic merge, server-side apply), DELETE, `dryRun=All`
-//! on every write, the `scale` subresource, `pods/log` and `services/proxy`. Every response
+//! on every write, the `scale` subresource, `pods/log`, `pods/exec` (see [`exec`]),
+//! `pods/portforward` (see [`portforward`]) and `services/proxy`. Every response
 //! moves its timestamps so that kubectl's wall-clock ages are virtual ages ([`WallShift`]).
 
 mod discovery;
+mod exec;
 mod metrics;
 mod openapi;
+mod portforward;
 mod proxy;
 mod read;
 mod status;
@@ -27,7 +30,9 @@ mod watch;
 mod write;
 
 use discovery::*;
+use exec::*;
 use openapi::*;
+use portforward::*;
 use proxy::*;
 use read::*;
 use status::*;
@@ -216,6 +221,10 @@ pub(super) async fn handle(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    ws: Result<
+        axum::extract::ws::WebSocketUpgrade,
+        axum::extract::ws::rejection::WebSocketUpgradeRejection,
+    >,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
     // A body over the server's limit is a Status, as the API server answers it.
@@ -270,6 +279,19 @@ pub(super) async fn handle(
         && let (Some(ns), Some(name)) = (target.ns, target.name)
     {
         return service_proxy(&st, ns, name, &method, &uri, body);
+    }
+    if res.kind == Kind::Pod
+        && target.sub == Some("exec")
+        && matches!(method, Method::GET | Method::POST)
+        && let (Some(ns), Some(name)) = (target.ns, target.name)
+    {
+        return pod_exec(&st, ns, name, &uri, ws.ok());
+    }
+    if res.kind == Kind::Pod
+        && target.sub == Some("portforward")
+        && let (Some(ns), Some(name)) = (target.ns, target.name)
+    {
+        return pod_port_forward(&st, ns, name, &uri, ws.ok());
     }
     let pairs = query_pairs(&uri);
     let first = |key: &str| {

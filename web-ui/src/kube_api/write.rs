@@ -134,7 +134,7 @@ fn with_warnings(mut r: Response, warnings: &[String]) -> Response {
 }
 
 /// The kubectl command line that sent the request (the timeline's label).
-fn typed() -> Option<String> {
+pub(super) fn typed() -> Option<String> {
     KUBECTL_COMMAND.try_with(Clone::clone).ok().flatten()
 }
 

@@ -466,6 +466,7 @@ pub fn action_label(a: &Action) -> String {
         ),
         Action::Api(call) => api_label(call),
         Action::Ingress(r) => format!("{} {}{} (ingress)", r.method, r.host, r.path),
+        Action::Exec(e) => format!("kubectl exec {} -- {}", e.pod, e.command.join(" ")),
     }
 }
 

@@ -9,7 +9,12 @@ use crate::store::Kind;
 /// The pod `kubectl logs TYPE/NAME` reads: the owner's selector lists the pods, sorted as
 /// `podutils.ByLogging` (assigned, Running < Unknown < Pending, ready, ready longer, more
 /// restarts, older), ties in name order. Returns the pod and how many matched.
-fn pod_for_logs(sim: &Sim, ns: &str, kind: Kind, name: &str) -> Option<(u64, usize)> {
+pub(in crate::kubectl) fn pod_for_logs(
+    sim: &Sim,
+    ns: &str,
+    kind: Kind,
+    name: &str,
+) -> Option<(u64, usize)> {
     use crate::api::selector::label_selector_matches;
     use crate::store::pod::Phase;
     let selector = match kind {

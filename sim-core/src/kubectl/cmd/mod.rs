@@ -7,6 +7,7 @@ pub(super) mod create_config;
 pub(super) mod delete;
 pub(crate) mod describe;
 pub(super) mod diff;
+pub(super) mod exec;
 pub(super) mod get;
 pub(super) mod label;
 pub(super) mod logs;

@@ -12,8 +12,8 @@
 
 mod deployment;
 mod events;
-mod ingress;
 mod hpa;
+mod ingress;
 mod node;
 mod pod;
 mod replicaset;
@@ -29,8 +29,8 @@ use super::util::s;
 
 pub use deployment::describe_deployment;
 pub(crate) use events::describe_events;
-pub use ingress::{BackendLookup, describe_ingress, describe_ingress_class};
 pub use hpa::describe_hpa;
+pub use ingress::{BackendLookup, describe_ingress, describe_ingress_class};
 pub use node::describe_node;
 pub use pod::describe_pod;
 pub use replicaset::describe_replicaset;
