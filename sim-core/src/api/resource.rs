@@ -445,7 +445,6 @@ mod tests {
         );
         assert_eq!(by_word("cm").map(|r| r.kind), Some(Kind::ConfigMap));
         assert_eq!(by_word("secret").map(|r| r.kind), Some(Kind::Secret));
-        assert_eq!(group_versions(), vec![("", "v1"), ("apps", "v1")]);
         assert_eq!(of(Kind::Deployment).qualified(), "deployments.apps");
         assert_eq!(of(Kind::Pod).prefix(), "/api/v1");
         assert_eq!(of(Kind::Deployment).qualified_name(), "deployments.apps");

@@ -396,6 +396,19 @@ spec:
             env.contains(&("COLOR".to_string(), "blue".to_string())),
             "{env:?}"
         );
+
+        // What `kubectl exec` shows: the file as synced, the variable as it was at the start.
+        let out = sh(
+            &mut sim,
+            "exec app -- sh -c 'cat /etc/config/color; echo; printenv COLOR; ls /etc/creds/db; cat /etc/app.color'",
+        );
+        assert_eq!(out, "green\nblue\npw\ngreen");
+        let o = run(
+            &mut sim,
+            "exec app -- sh -c 'echo x > /etc/config/color'",
+            &NoFiles,
+        );
+        assert!(o.stderr.contains("Read-only file system"), "{}", o.stderr);
     }
 
     #[test]

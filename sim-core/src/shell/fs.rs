@@ -1,7 +1,7 @@
 //! The container's file system as the shell sees it: read-only, and only the files Kubernetes
 //! itself puts into every container (`/etc/hostname`, `/etc/hosts` and `/etc/resolv.conf`,
 //! which the kubelet writes and mounts; the service account's `namespace`), plus what the
-//! container's volumes mount ([`Sim::volume_files`]). The image's own files are not modelled:
+//! container's volumes mount ([`crate::kubelet::mounts::files`]). The image's own files are not modelled:
 //! the top-level directories exist and are empty.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -138,7 +138,7 @@ impl Sim {
             "/var/run/secrets/kubernetes.io/serviceaccount/namespace",
             ns.into_bytes(),
         );
-        for (path, content) in self.volume_files(pod, ci) {
+        for (path, content) in crate::kubelet::mounts::files(self, pod, ci) {
             view.add(&path, content);
         }
         view

@@ -18,7 +18,6 @@
 
 mod commands;
 pub mod fs;
-mod mounts;
 mod net;
 mod parse;
 
@@ -222,14 +221,8 @@ impl Sim {
     /// The environment an exec'd process gets: the container's, as the kubelet built it
     /// when the container started, with the runtime's `PATH` and `HOME` when it has none.
     fn exec_env(&self, pod: ObjId, ci: usize) -> Vec<(String, String)> {
-        let kept = self
-            .store
-            .pods
-            .get(pod)
-            .and_then(|p| p.containers.get(ci))
-            .and_then(|c| c.worker.as_ref())
-            .map(|w| w.env.to_vec());
-        let mut env = kept.unwrap_or_else(|| self.container_env(pod, ci));
+        // The environment the container started with: a ConfigMap changed since does not reach it.
+        let mut env = crate::kubelet::config::env(self, pod, ci).unwrap_or_default();
         if !env.iter().any(|(k, _)| k == "PATH") {
             env.insert(
                 0,
