@@ -374,7 +374,7 @@
     e.preventDefault();
     const out = await send(form, null, e.submitter);
     if (form.id === "console-form") {
-      const input = form.querySelector("input");
+      const input = form.querySelector("#cmd");
       const cmd = input.value.trim();
       remember(cmd);
       input.value = "";

@@ -256,7 +256,10 @@ try {
 
   // Without JavaScript, an exported run opens from the plain form.
   const run = await (await fetch(base + "/export")).text();
-  await fetch(base + "/kubectl", { method: "POST", body: new URLSearchParams({ cmd: "scale deployment/credit-scoring-api --replicas=4 -n live-coding" }), headers: { Accept: "application/json" } });
+  // A form post from outside a browser (no Origin, no Sec-Fetch-Site) carries the page's form token.
+  const token = (await (await fetch(base + "/")).text()).match(/<meta name="kubesim-form" content="([^"]+)"/)[1];
+  const scaled = await fetch(base + "/kubectl", { method: "POST", body: new URLSearchParams({ _form: token, cmd: "scale deployment/credit-scoring-api --replicas=4 -n live-coding" }), headers: { Accept: "application/json" } });
+  if (scaled.status !== 200) await fail("the console refused a form post with its token: " + scaled.status);
   const noJs = await browser.newContext({ javaScriptEnabled: false });
   const plain = await noJs.newPage();
   await plain.goto(base + "/");
