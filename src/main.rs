@@ -107,6 +107,9 @@ enum Command {
         #[arg(long)]
         token: Option<String>,
     },
+    /// List the images a sandbox runs without declaring them, and what each does
+    /// (`kubesim serve` shows the same at /images).
+    Images,
     /// Instructor tools for course scenarios: validate, test, list.
     Scenario {
         #[command(subcommand)]
@@ -337,6 +340,11 @@ fn real_main() -> Result<ExitCode> {
                 }
                 let _ = out.flush();
             }))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Images => {
+            // `kubesim images | head` closes stdout early: not an error.
+            let _ = std::io::stdout().write_all(sim_core::images::render_text().as_bytes());
             Ok(ExitCode::SUCCESS)
         }
         Command::Scenario { command } => scenario::run(command),

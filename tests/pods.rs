@@ -100,6 +100,12 @@ fn an_image_tag_typo_fails_to_pull_then_backs_off() {
         assert!(lines[0].contains(count), "{} lacks {count}", lines[0]);
     }
     assert_eq!(find("Back-off pulling image \"nginx:1.277\"").len(), 1);
+    assert!(
+        find(not_found)[0].ends_with(
+            "not found. kubesim's registry has the images `kubesim images` lists (and /images)"
+        ),
+        "the event names the image catalogue"
+    );
     assert_eq!(
         s.fails("logs web"),
         "Error from server (BadRequest): container \"web\" in pod \"web\" is waiting to start: trying and failing to pull image\n"
@@ -143,4 +149,21 @@ fn kubectl_run_creates_the_pod_its_generator_builds() {
         "{}",
         out.stderr
     );
+}
+
+#[test]
+fn kubesim_images_lists_what_a_sandbox_runs() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubesim"))
+        .arg("images")
+        .output()
+        .expect("kubesim runs");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("registry.local/credit-scoring-api:single  (port 8000)\n    The course's credit-scoring API"),
+        "{text}"
+    );
+    assert!(text.contains("registry.local/credit-scoring-api:broken  (port 8000)\n"));
+    assert!(text.contains("redis:7  (port 6379)\n"));
+    assert!(text.contains("Any other image goes to ErrImagePull, then ImagePullBackOff"));
 }

@@ -11,6 +11,7 @@ pub mod api;
 pub mod apiserver;
 pub mod controller;
 pub mod error;
+pub mod images;
 pub mod ingress;
 pub mod kubectl;
 pub mod kubelet;

@@ -281,6 +281,11 @@ impl DeclaredImages {
         self.images.insert(normalize(image), Arc::new(behavior));
     }
 
+    /// The images declared, by normalized name.
+    pub fn names(&self) -> impl Iterator<Item = String> + '_ {
+        self.images.keys().cloned()
+    }
+
     /// Whether `module` names a known program.
     pub fn knows_module(&self, module: &str) -> bool {
         self.programs.as_ref().is_some_and(|p| p.has(module))

@@ -76,6 +76,13 @@ try {
   await projector.goto(base + "/", { waitUntil: "domcontentloaded" });
   await layoutHolds(projector, "at 1920x1080");
   if (shots) await projector.screenshot({ path: shots + "/first-screen-1920x1080.png" });
+  // The image catalogue the legend links to: every image with what it does, nothing cut.
+  await projector.goto(base + "/images", { waitUntil: "domcontentloaded" });
+  const listed = await projector.$$eval("table.images tbody tr", (rows) => rows.length);
+  if (listed < 15) await fail("the image catalogue lists " + listed + " images");
+  const catalogueProblems = await projector.evaluate(layoutProblems);
+  if (catalogueProblems.length) await fail("the image catalogue's layout breaks:\n" + catalogueProblems.join("\n"));
+  if (shots) await projector.screenshot({ path: shots + "/images-1920x1080.png" });
   await projector.close();
 
   // Live updates: the clock moves without a reload.

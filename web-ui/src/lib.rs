@@ -70,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .route("/pod/{ns}/{name}", get(routes::sandbox::pod))
         .route("/export", get(routes::import::export))
         .route("/kubeconfig", get(routes::sandbox::kubeconfig))
+        .route("/images", get(routes::sandbox::images))
         .route("/import", post(routes::import::import))
         .route("/assets/{*file}", get(routes::sandbox::asset))
         .route("/compare", get(routes::compare::compare_page))

@@ -394,7 +394,11 @@ impl Sim {
                     pod,
                     true,
                     "Failed",
-                    format!("Failed to pull image {image:?}: {msg}"),
+                    // The registry is kubesim's: its answer says where its images are listed.
+                    format!(
+                        "Failed to pull image {image:?}: {msg}. kubesim's registry has the images `kubesim images` lists (and {})",
+                        crate::images::CATALOG_PAGE
+                    ),
                 );
                 self.kubelet_event(pod, true, "Failed", "Error: ErrImagePull".into());
                 self.write_pod(pod);

@@ -82,6 +82,8 @@ struct PodPage {
     name: String,
     describe: String,
     logs: String,
+    /// The image of a container that cannot be pulled.
+    unknown_image: Option<String>,
 }
 
 /// A pod's page: `kubectl describe` and `kubectl logs` of a pod of `sim` (the main sandbox's
@@ -99,13 +101,27 @@ pub(crate) fn pod_page(sim: &sim_core::Sim, ns: String, name: String) -> Respons
     let error = |e: sim_core::ApiError| format!("Error from server ({}): {e}\n", e.reason());
     let describe = sim_core::kubectl::describe_pod(sim, &ns, &name).unwrap_or_else(error);
     // kubectl logs' default: the pod's first container.
-    let container = sim
+    let pod = sim
         .get_object(sim_core::store::Kind::Pod, &ns, &name)
-        .and_then(|p| {
-            p.to_value()["spec"]["containers"][0]["name"]
-                .as_str()
-                .map(str::to_string)
-        });
+        .map(|p| p.to_value());
+    let container = pod.as_ref().and_then(|p| {
+        p["spec"]["containers"][0]["name"]
+            .as_str()
+            .map(str::to_string)
+    });
+    // An image the sandbox does not have: say where its images are listed.
+    let unknown_image = pod.as_ref().and_then(|p| {
+        p["status"]["containerStatuses"]
+            .as_array()?
+            .iter()
+            .find(|c| {
+                matches!(
+                    c["state"]["waiting"]["reason"].as_str(),
+                    Some("ErrImagePull" | "ImagePullBackOff")
+                )
+            })
+            .and_then(|c| c["image"].as_str().map(str::to_string))
+    });
     let options = sim_core::apiserver::log::LogOptions {
         container,
         ..Default::default()
@@ -116,6 +132,7 @@ pub(crate) fn pod_page(sim: &sim_core::Sim, ns: String, name: String) -> Respons
         name,
         describe,
         logs,
+        unknown_image,
     })
 }
 

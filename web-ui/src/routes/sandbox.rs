@@ -430,6 +430,47 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_image_kubesim_lacks_points_the_student_to_the_catalogue() {
+        let st = AppState::new(crate::Sandbox::new(crate::DEMO, None).unwrap(), "test");
+        let lecture = "europe-central2-docker.pkg.dev/mlops/course/api:single";
+        let out = st.sb().act(Action::Kubectl(format!(
+            "run lecture --image={lecture} -n live-coding"
+        )));
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let t = st.sb().sim.now() + sim_core::SimDuration::from_secs(30);
+        st.sb().run_to(t);
+        let app = crate::router(st);
+        let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
+        let (status, page) = call(&app, get("/pod/live-coding/lecture")).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(
+            page.contains(&format!(
+                "kubesim's registry has no image <code>{lecture}</code>: see <a href=\"/images\">"
+            )),
+            "{page}"
+        );
+        assert!(
+            page.contains("kubesim images"),
+            "the event says it too: {page}"
+        );
+        let (status, images) = call(&app, get("/images")).await;
+        assert_eq!(status, StatusCode::OK);
+        for i in sim_core::images::catalog() {
+            assert!(
+                images.contains(&format!("<code>{}</code>", i.image)),
+                "{}",
+                i.image
+            );
+        }
+        assert!(images.contains("with <code>BROKEN=1 MODEL_VERSION=broken</code>"));
+        let (_, first) = call(&app, get("/")).await;
+        assert!(
+            first.contains("href=\"/images\""),
+            "the sandbox links to it"
+        );
+    }
+
+    #[tokio::test]
     async fn a_pods_page_shows_its_describe_and_its_logs() {
         let st = AppState::new(crate::Sandbox::new(crate::DEMO, None).unwrap(), "test");
         let pod = st
@@ -565,4 +606,50 @@ mod tests {
         let (status, _) = call(&app, Request::get("/").body(Body::empty()).unwrap()).await;
         assert_eq!(status, StatusCode::OK);
     }
+}
+
+/// One row of the image catalogue page.
+struct ImageRow {
+    image: String,
+    anchor: String,
+    ports: String,
+    about: String,
+    module: Option<&'static str>,
+    env: String,
+}
+
+#[derive(Template)]
+#[template(path = "images.html")]
+struct ImagesPage {
+    images: Vec<ImageRow>,
+}
+
+/// `GET /images`: every built-in image and what it does (`kubesim images`).
+pub(crate) async fn images() -> Response {
+    let images = sim_core::images::catalog()
+        .into_iter()
+        .map(|i| ImageRow {
+            anchor: i
+                .image
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect(),
+            ports: i
+                .ports
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            about: crate::markdown::markdown_inline(i.about),
+            module: i.module,
+            env: i
+                .env
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            image: i.image,
+        })
+        .collect();
+    render(&ImagesPage { images })
 }
