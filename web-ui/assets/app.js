@@ -109,6 +109,7 @@
   // many times a timeline line grew by appended points.
   window.kubesim = { age: human, appended: 0 };
   const ages = document.getElementsByClassName("age");
+  const agos = document.getElementsByClassName("ago");
   function showAges() {
     const clock = document.querySelector("[data-now]");
     if (!clock) return;
@@ -117,7 +118,13 @@
       const age = human(now - +td.dataset.since);
       if (td.textContent !== age) td.textContent = age;
     }
+    // A controller decision: how long ago, by the virtual clock (its time on hover).
+    for (const el of agos) {
+      const ago = human(now - +el.dataset.since) + " ago";
+      if (el.textContent !== ago) el.textContent = ago;
+    }
   }
+  showAges();
 
   // The timeline comes in three kinds (timeline.rs, Grown::diff): its frame when a scale, a
   // line or the strategy changed (morphed, the lines' points left alone); the live values

@@ -142,6 +142,11 @@ try {
     const fresh = new DOMParser().parseFromString(await (await fetch("/")).text(), "text/html");
     for (const d of document.querySelectorAll("#deployments details")) d.open = true;
     for (const d of fresh.querySelectorAll("#deployments details")) d.open = true;
+    // "12s ago" is the page's own reading of the virtual clock, as the events' ages are.
+    const agos = [...document.querySelectorAll("#deployments .ago")];
+    const badAgo = agos.filter((a) => !/^\d[\dsmhdy]* ago$/.test(a.textContent)).map((a) => a.textContent);
+    if (!agos.length || badAgo.length) return ["deployments' decision times " + JSON.stringify(badAgo)];
+    for (const a of agos) a.textContent = "";
     return ["deployments", "timeline", "events"].filter((id) => !document.getElementById(id).isEqualNode(fresh.getElementById(id)));
   });
   if (stale.length) await fail("morphed panels differ from the server's render: " + stale.join(", "));

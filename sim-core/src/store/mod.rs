@@ -221,7 +221,10 @@ pub struct Decision {
     pub time: SimTime,
     /// The Deployment or ReplicaSet that decided.
     pub object: ObjRef,
-    /// One line: what was done and why.
+    /// What was done, in one plain sentence ("Started 2 pods of revision 2: up to 12 may
+    /// exist, 10 do").
+    pub said: String,
+    /// The controller's arithmetic behind it (what `kubesim run --why` prints).
     pub text: String,
 }
 
@@ -448,11 +451,13 @@ impl Store {
         self.events.record(self.now, ev);
     }
 
-    /// Records a controller decision at now.
-    pub fn decide(&mut self, object: ObjRef, text: String) {
+    /// Records a controller decision at now: what was done in a plain sentence, and the
+    /// arithmetic behind it.
+    pub fn decide(&mut self, object: ObjRef, said: String, text: String) {
         self.decisions.push(Decision {
             time: self.now,
             object,
+            said,
             text,
         });
     }

@@ -57,11 +57,32 @@ pub struct DeploymentView {
     pub conditions: Vec<(String, String, String)>,
     /// ReplicaSets, newest revision first.
     pub rss: Vec<RsRow>,
-    /// Controller decisions, newest first: (time, text).
-    pub why: Vec<(String, String)>,
+    /// Controller decisions, newest first.
+    pub why: Vec<WhyView>,
+    /// How many decisions this Deployment's controllers made in the whole run.
+    pub why_total: usize,
     /// Paused?
     pub paused: bool,
 }
+
+/// One controller decision as a student reads it: the plain sentence, and the arithmetic one
+/// click away.
+#[derive(Debug, Clone)]
+pub struct WhyView {
+    /// Its number in the run (1 = the first decision about this Deployment).
+    pub number: usize,
+    /// Virtual time of the decision, in milliseconds (the page shows how long ago).
+    pub at_ms: u64,
+    /// The virtual time as a clock reading (`1m5s`), shown on hover.
+    pub at: String,
+    /// What was done, in a sentence.
+    pub said: String,
+    /// The controller's arithmetic.
+    pub because: String,
+}
+
+/// Decisions listed in a Deployment's panel (the newest); the rest are a scroll away.
+pub const WHY_SHOWN: usize = 50;
 
 /// The Deployments panel: one `<article>` per Deployment ([`DeploymentsPanel::parts`]).
 pub struct DeploymentsPanel {
@@ -229,14 +250,25 @@ impl DeploymentsPanel {
                 })
                 .collect();
             rss.reverse();
-            let why: Vec<(String, String)> = sim
+            let mine = |x: &&sim_core::store::Decision| {
+                x.object.id == id && x.object.kind == Kind::Deployment
+            };
+            let why_total = sim.store.decisions.iter().filter(mine).count();
+            let why: Vec<WhyView> = sim
                 .store
                 .decisions
                 .iter()
                 .rev()
-                .filter(|x| x.object.id == id)
-                .take(12)
-                .map(|x| (t(x.time.millis()), x.text.clone()))
+                .filter(mine)
+                .take(WHY_SHOWN)
+                .enumerate()
+                .map(|(k, x)| WhyView {
+                    number: why_total - k,
+                    at_ms: x.time.millis(),
+                    at: t(x.time.millis()),
+                    said: x.said.clone(),
+                    because: x.text.clone(),
+                })
                 .collect();
             deployments.push(DeploymentView {
                 key: format!("{ns}/{name}"),
@@ -266,6 +298,7 @@ impl DeploymentsPanel {
                     .collect(),
                 rss,
                 why,
+                why_total,
                 paused: d.spec.as_ref().and_then(|s| s.paused).unwrap_or(false),
             });
         }

@@ -242,3 +242,38 @@ fn a_change_to_one_deployment_sends_its_article_and_the_new_event_rows() {
         after.parts_of("deployments").unwrap().html()
     );
 }
+
+#[test]
+fn decisions_read_as_sentences_with_the_arithmetic_one_click_away() {
+    // The demo: 10 pods, RollingUpdate with maxSurge 2 and maxUnavailable 0.
+    let mut sb = Sandbox::new(crate::DEMO, None).unwrap();
+    sb.act(Action::Kubectl(
+        "set image deployment/credit-scoring-api api=registry.local/credit-scoring-api:v2 -n live-coding".into(),
+    ));
+    sb.run_to(sb.sim.now() + sim_core::SimDuration::from_secs(30));
+    let panel = DeploymentsPanel::of(&sb.sim, None);
+    let d = &panel.deployments[0];
+    let first = d.why.last().expect("decisions");
+    assert_eq!(first.number, 1);
+    assert!(
+        d.why.iter().any(|w| w.said
+            == "Started 2 pods of revision 2: up to 12 pods may exist (maxSurge 2), 10 do."),
+        "{:?}",
+        d.why.iter().map(|w| &w.said).collect::<Vec<_>>()
+    );
+    assert!(d.why.iter().any(|w| w
+        .said
+        .starts_with("Stopped 2 pods of revision 1: at least 10 pods must stay available (maxUnavailable 0), 12 are")));
+    assert_eq!(
+        d.why[0].number, d.why_total,
+        "newest first, numbered in the run"
+    );
+    let html = panel.html();
+    assert!(
+        html.contains(&format!("<li value=\"{}\">", d.why_total)),
+        "{html}"
+    );
+    assert!(html.contains("<details class=\"math\"><summary>how</summary>scaled up ReplicaSet"));
+    // How long ago is the page's reading of the clock: the server sends when, not an age.
+    assert!(html.contains(&format!("data-since=\"{}\"", first.at_ms)));
+}

@@ -82,6 +82,7 @@ impl Sim {
                             .unwrap_or(600);
                     self.store.decide(
                         dref,
+                        format!("The rollout made no progress for {deadline} s, so it is marked as failed; nothing is rolled back, and it keeps trying."),
                         format!("no progress for more than progressDeadlineSeconds {deadline}: Progressing=False ProgressDeadlineExceeded (nothing is rolled back; the rollout keeps trying)"),
                     );
                 }

@@ -25,6 +25,7 @@ impl Sim {
                 id,
                 0,
                 "Recreate stops every old pod before starting new ones",
+                "Recreate stops every old pod before it starts a new one (downtime)",
             ) {
                 scaled = true;
             }
@@ -50,6 +51,7 @@ impl Sim {
                 n,
                 replicas,
                 "Recreate: every old pod is gone, start all new pods at once",
+                "every old pod is gone, so Recreate starts all the new ones at once",
             );
         }
         if util::deployment_complete(&cx.d, &cx.d.status.clone().unwrap_or_default()) {

@@ -50,7 +50,13 @@ impl Sim {
         }
         if new_spec > replicas {
             let why = format!("the new ReplicaSet has more than replicas {replicas}");
-            return self.scale_rs_and_record(cx, new, replicas, &why);
+            return self.scale_rs_and_record(
+                cx,
+                new,
+                replicas,
+                &why,
+                &format!("the new ReplicaSet had more than the {replicas} replicas wanted"),
+            );
         }
         let total: i32 = all
             .iter()
@@ -65,7 +71,11 @@ impl Sim {
             replicas + surge,
             count - new_spec
         );
-        self.scale_rs_and_record(cx, new, count, &why)
+        let said = format!(
+            "up to {} pods may exist (maxSurge {surge}), {total} do",
+            replicas + surge
+        );
+        self.scale_rs_and_record(cx, new, count, &why, &said)
     }
 
     /// `reconcileOldReplicaSets`.
@@ -138,7 +148,13 @@ impl Sim {
                 "{} of its {spec} pods are unavailable; removing them costs no availability (budget {max_cleanup})",
                 spec - available
             );
-            self.scale_rs_and_record(cx, id, spec - n, &why);
+            self.scale_rs_and_record(
+                cx,
+                id,
+                spec - n,
+                &why,
+                "they were not available anyway, so removing them costs no capacity",
+            );
             total += n;
         }
         Ok(total)
@@ -180,7 +196,10 @@ impl Sim {
             let why = format!(
                 "{available} available − ({replicas} replicas − maxUnavailable {max_unavailable}) = {budget} may go ({context})"
             );
-            self.scale_rs_and_record(cx, id, spec - n, &why);
+            let said = format!(
+                "at least {min_available} pods must stay available (maxUnavailable {max_unavailable}), {available} are"
+            );
+            self.scale_rs_and_record(cx, id, spec - n, &why, &said);
             total += n;
         }
         total

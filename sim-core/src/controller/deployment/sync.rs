@@ -100,6 +100,10 @@ impl Sim {
                     self.store.decide(
                         dr,
                         format!(
+                            "The template is back to that of ReplicaSet {}: it is reused, and its revision {old_rev} becomes revision {new_rev}.",
+                            rr.name
+                        ),
+                        format!(
                             "ReplicaSet {} matches the template again: revision {old_rev} becomes {new_rev} (highest old revision {max_old} + 1); {old_rev} moves to revision-history",
                             rr.name
                         ),
@@ -218,6 +222,10 @@ impl Sim {
                     host: None,
                 });
             }
+            let said = format!(
+                "Created ReplicaSet {name} for the new template (revision {new_revision}) with {count} pod{}.",
+                if count == 1 { "" } else { "s" }
+            );
             let why = if util::is_rolling(&cx.d) {
                 let r = util::replicas(&cx.d);
                 let surge = util::max_surge(&cx.d);
@@ -229,7 +237,7 @@ impl Sim {
                     "created new ReplicaSet {name} (revision {new_revision}) at full size {count}: Recreate starts the new pods only after every old pod is gone"
                 )
             };
-            self.store.decide(dref, why);
+            self.store.decide(dref, said, why);
         }
         let mut needs_update = set_deployment_revision(&mut cx.d, &new_revision.to_string());
         if util::has_progress_deadline(&cx.d) {
@@ -302,13 +310,14 @@ impl Sim {
         rs: ObjId,
         new_scale: i32,
         why: &str,
+        said: &str,
     ) -> bool {
         let cur = self.rs_spec(rs);
         if cur == new_scale {
             return false;
         }
         let op = if cur < new_scale { "up" } else { "down" };
-        self.scale_rs(cx, rs, new_scale, op, why)
+        self.scale_rs(cx, rs, new_scale, op, why, said)
     }
 
     /// `scaleReplicaSet`: writes size and replica annotations; an event when the size changed.
@@ -319,6 +328,7 @@ impl Sim {
         new_scale: i32,
         op: &str,
         why: &str,
+        said: &str,
     ) -> bool {
         let desired = util::replicas(&cx.d);
         let max = desired + util::max_surge(&cx.d);
@@ -326,6 +336,7 @@ impl Sim {
             return false;
         };
         let old = util::rs_replicas(&e.rs);
+        let revision = util::rs_revision(&e.rs);
         let size_changed = old != new_scale;
         let ann_changed = util::replicas_annotations_need_update(&e.rs, desired, max);
         if !(size_changed || ann_changed) {
@@ -356,8 +367,16 @@ impl Sim {
                 source: "deployment-controller",
                 host: None,
             });
+            let n = (new_scale - old).abs();
+            let pods = if n == 1 { "pod" } else { "pods" };
+            let done = if new_scale > old {
+                "Started"
+            } else {
+                "Stopped"
+            };
             self.store.decide(
                 dref,
+                format!("{done} {n} {pods} of revision {revision}: {said}."),
                 format!(
                     "scaled {op} ReplicaSet {} {old}→{new_scale}: {why}",
                     rref.name
@@ -428,7 +447,13 @@ impl Sim {
                 let why = format!(
                     "it is the only active ReplicaSet, so it takes all {replicas} replicas"
                 );
-                self.scale_rs_and_record(cx, rs, replicas, &why);
+                self.scale_rs_and_record(
+                    cx,
+                    rs,
+                    replicas,
+                    &why,
+                    &format!("it is the only ReplicaSet left, so it runs all {replicas}"),
+                );
             }
             return;
         }
@@ -444,7 +469,13 @@ impl Sim {
             {
                 for &o in old {
                     if self.rs_spec(o) > 0 {
-                        self.scale_rs_and_record(cx, o, 0, "the new ReplicaSet is saturated");
+                        self.scale_rs_and_record(
+                            cx,
+                            o,
+                            0,
+                            "the new ReplicaSet is saturated",
+                            "the new revision runs all its pods, all available",
+                        );
                     }
                 }
                 return;
@@ -507,7 +538,14 @@ impl Sim {
             let why = format!(
                 "proportional scaling: replicas {replicas} + maxSurge {surge} = {allowed} allowed, {total} before (max-replicas was {max_before}), {to_add:+} shared by size"
             );
-            self.scale_rs(cx, id, size, op, &why);
+            self.scale_rs(
+                cx,
+                id,
+                size,
+                op,
+                &why,
+                "the Deployment was resized during a rollout, and each ReplicaSet takes its share",
+            );
         }
     }
 
@@ -597,6 +635,11 @@ impl Sim {
             if let (Some(dref), Some(rref)) = (self.deployment_ref(cx.id), self.rs_ref(id)) {
                 self.store.decide(
                     dref,
+                    format!(
+                        "Deleted old ReplicaSet {} (revision {}): only {limit} old revisions are kept to roll back to.",
+                        rref.name,
+                        util::rs_revision(rs)
+                    ),
                     format!("deleted old ReplicaSet {} (revision {}): more than revisionHistoryLimit {limit} old ReplicaSets", rref.name, util::rs_revision(rs)),
                 );
             }

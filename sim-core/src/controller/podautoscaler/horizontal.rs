@@ -347,6 +347,13 @@ impl Sim {
             self.store.decide(
                 target_ref,
                 format!(
+                    "HorizontalPodAutoscaler {} scaled {} {} from {current} to {desired} replicas: {}.",
+                    hpa.name,
+                    spec.scale_target_ref.name,
+                    if desired > current { "up" } else { "down" },
+                    outcome.reason
+                ),
+                format!(
                     "HorizontalPodAutoscaler {}: {}; scaled {current} → {desired} ({})",
                     hpa.name, outcome.arithmetic, outcome.reason
                 ),
