@@ -106,6 +106,7 @@ pub fn validate(text: &str) -> (Option<Scenario>, Vec<Diagnostic>) {
             durations(&e.actions, line, &format!("{place}: event action"));
         }
     }
+    unknown_images(&scenario, text, &mut out);
     let mut check_n = 0;
     let mut when_n = 0;
     for (si, step) in scenario.steps.iter().enumerate() {
@@ -183,6 +184,77 @@ pub fn validate(text: &str) -> (Option<Scenario>, Vec<Diagnostic>) {
         }
     }
     (Some(scenario), out)
+}
+
+/// An image the setup runs that kubesim does not have is an error: the student would start
+/// from pods stuck in `ImagePullBackOff` (a pull failure to teach belongs in a step).
+fn unknown_images(scenario: &Scenario, text: &str, out: &mut Vec<Diagnostic>) {
+    use sim_core::runtime::normalize;
+    let mut known = sim_core::images::builtin_names();
+    known.extend(scenario.setup.images.keys().map(|i| normalize(i)));
+    let manifests = scenario
+        .setup
+        .objects
+        .iter()
+        .chain(scenario.setup.steps.iter().filter_map(|s| match s {
+            sim_core::script::StepSpec::Act(
+                sim_core::action::Action::Apply(y)
+                | sim_core::action::Action::Create(y)
+                | sim_core::action::Action::Replace(y),
+            ) => Some(y),
+            _ => None,
+        }));
+    let mut seen = Vec::new();
+    for m in manifests {
+        // A manifest that does not parse is the run's error, reported when it runs.
+        let Ok(objects) = sim_core::api::decode::parse_manifests(m) else {
+            continue;
+        };
+        for o in objects {
+            images_in(&o.object.to_value(), &mut seen);
+        }
+    }
+    for image in seen {
+        if known.contains(&normalize(&image)) {
+            continue;
+        }
+        let line = text.lines().position(|l| l.contains(&image)).map(|i| i + 1);
+        out.push(Diagnostic::error(
+            line,
+            format!(
+                "setup: image {image:?} is not one kubesim runs, so its pods would start in ImagePullBackOff (`kubesim images` lists the images; declare it under setup.images to give it a behaviour)"
+            ),
+        ));
+    }
+}
+
+/// Every container image in an object (a pod spec at any depth: Pod, Deployment, Job...).
+fn images_in(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for key in ["containers", "initContainers"] {
+                for c in map
+                    .get(key)
+                    .and_then(|c| c.as_array())
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(i) = c["image"].as_str()
+                        && !out.iter().any(|o| o == i)
+                    {
+                        out.push(i.to_string());
+                    }
+                }
+            }
+            for (k, child) in map {
+                if k != "containers" && k != "initContainers" {
+                    images_in(child, out);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|i| images_in(i, out)),
+        _ => {}
+    }
 }
 
 /// The line of the `index`-th item of the top-level `steps:` list.
@@ -303,6 +375,21 @@ steps:
             )),
             "{lines:?}"
         );
+    }
+
+    #[test]
+    fn an_image_kubesim_lacks_in_the_setup_is_an_error_with_its_line() {
+        let setup = "setup:\n  images:\n    mine/api:1: {}\n  objects:\n    - |\n      apiVersion: apps/v1\n      kind: Deployment\n      metadata: {name: b, namespace: a}\n      spec:\n        selector: {matchLabels: {app: b}}\n        template:\n          metadata: {labels: {app: b}}\n          spec:\n            initContainers: [{name: i, image: busybox}]\n            containers:\n              - {name: c, image: europe-central2-docker.pkg.dev/p/r/api:single}\n              - {name: d, image: mine/api:1}\n              - {name: e, image: docker.io/library/nginx:1.27}\n";
+        let (s, d) = validate(&GOOD.replacen("steps:\n", &format!("{setup}steps:\n"), 1));
+        assert!(s.is_some());
+        let images: Vec<&Diagnostic> = d.iter().filter(|d| d.message.contains("image")).collect();
+        assert_eq!(images.len(), 1, "{d:?}");
+        assert_eq!(images[0].line, Some(17));
+        assert!(images[0].error);
+        assert!(images[0].message.starts_with(
+            "setup: image \"europe-central2-docker.pkg.dev/p/r/api:single\" is not one kubesim runs"
+        ));
+        assert!(images[0].message.contains("`kubesim images`"));
     }
 
     #[test]
