@@ -283,7 +283,26 @@ impl Sim {
         };
         let millicores = target.millicores;
         let (now, clock, seed) = (self.store.now, self.program_clock(), self.config.seed);
-        let (out, _) = target.run(now, clock, seed, &[], b"", START_FUEL, NoNetwork::boxed());
+        // A program that calls Services may do so as it starts (the credit API connects to
+        // Redis and PostgreSQL). The calls' endpoint picks hash this start's identity, not the
+        // cluster's request counter, so no other request is picked differently for it.
+        let net: Box<dyn Network> = if target.calls_out() {
+            let (ns, epoch) = self
+                .store
+                .pods
+                .get(pod)
+                .map_or((String::new(), 0), |p| {
+                    let epoch = p.containers.get(ci).map_or(0, |c| c.epoch);
+                    (p.namespace.to_string(), epoch)
+                });
+            // Small, as request numbers are: nested calls multiply it by 1,000 per level.
+            let seq = crate::rng::mix64(&[pod, ci as u64, u64::from(epoch)]) % 1_000_000;
+            Box::new(self.routes(&ns, 1, seq))
+        } else {
+            NoNetwork::boxed()
+        };
+        let (out, net) = target.run(now, clock, seed, &[], b"", START_FUEL, net);
+        let upstream_ms = self.apply_routes(net);
         self.apply_effects(
             pod,
             ci,
@@ -293,7 +312,7 @@ impl Sim {
                 ..Effects::default()
             },
         );
-        let took = SimDuration(service_ms(out.fuel, millicores).ceil() as u64);
+        let took = SimDuration((service_ms(out.fuel, millicores) + upstream_ms).ceil() as u64);
         let declared = self
             .behavior(pod, ci)
             .map_or(SimDuration::ZERO, |b| b.start_delay());
