@@ -58,7 +58,9 @@ fn wait(c: &Cluster, args: &[&str]) {
 }
 
 fn api_pod(c: &Cluster) -> String {
-    let name = c.ok(&["get", "pods", "-n", "default", "-l", "app=api", "-o", "name"]);
+    let name = c.ok(&[
+        "get", "pods", "-n", "default", "-l", "app=api", "-o", "name",
+    ]);
     name.trim().to_string()
 }
 
@@ -66,7 +68,10 @@ fn api_pod(c: &Cluster) -> String {
 fn redis_and_postgres_bring_the_api_from_crash_loop_to_running() {
     let c = Cluster::start_at(30.0);
     let api = c.write("api.yaml", API);
-    assert_eq!(c.ok(&["apply", "-f", &api]), "deployment.apps/api created\n");
+    assert_eq!(
+        c.ok(&["apply", "-n", "default", "-f", &api]),
+        "deployment.apps/api created\n"
+    );
     wait(
         &c,
         &[
@@ -104,15 +109,29 @@ fn redis_and_postgres_bring_the_api_from_crash_loop_to_running() {
             )
         ),
     );
-    let applied = c.ok(&["apply", "-f", &services]);
+    let applied = c.ok(&["apply", "-n", "default", "-f", &services]);
     assert_eq!(
         applied,
         "deployment.apps/redis created\nservice/redis created\ndeployment.apps/postgres created\nservice/postgres created\n"
     );
     // The next restart (after the back-off, at most 5 virtual minutes) connects to both.
-    wait(&c, &["pod", "-l", "app=api", "--for=condition=Ready", "--timeout=120s"]);
+    wait(
+        &c,
+        &[
+            "pod",
+            "-l",
+            "app=api",
+            "--for=condition=Ready",
+            "--timeout=120s",
+        ],
+    );
     let get = c.ok(&["get", "pods", "-n", "default", "-l", "app=api"]);
-    let row: Vec<&str> = get.lines().nth(1).unwrap_or("").split_whitespace().collect();
+    let row: Vec<&str> = get
+        .lines()
+        .nth(1)
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
     assert_eq!(row.get(1..3), Some(&["1/1", "Running"][..]), "{get}");
     assert_ne!(row.get(3), Some(&"0"), "it restarted before it ran: {get}");
     let logs = c.ok(&["logs", "deployment/api", "-n", "default"]);
@@ -125,21 +144,32 @@ fn redis_and_postgres_bring_the_api_from_crash_loop_to_running() {
         "{logs}"
     );
     let redis = c.ok(&["logs", "deployment/redis", "-n", "default"]);
-    assert!(redis.contains("* Ready to accept connections tcp\n"), "{redis}");
+    assert!(
+        redis.contains("* Ready to accept connections tcp\n"),
+        "{redis}"
+    );
 }
 
 #[test]
 fn a_wrong_password_from_a_secret_is_postgres_own_error() {
     let c = Cluster::start_at(30.0);
     c.ok(&[
-        "create", "secret", "generic", "db", "-n", "default",
+        "create",
+        "secret",
+        "generic",
+        "db",
+        "-n",
+        "default",
         "--from-literal=redis-password=r3dis",
         "--from-literal=password=example",
         // The API's copy has a typo.
         "--from-literal=api-password=exmaple",
     ]);
     let secret = |key: &str| {
-        format!("{{name: {}, valueFrom: {{secretKeyRef: {{name: db, key: {key}}}}}}}", key.to_uppercase().replace('-', "_"))
+        format!(
+            "{{name: {}, valueFrom: {{secretKeyRef: {{name: db, key: {key}}}}}}}",
+            key.to_uppercase().replace('-', "_")
+        )
     };
     let services = c.write(
         "services.yaml",
@@ -154,8 +184,16 @@ fn a_wrong_password_from_a_secret_is_postgres_own_error() {
             )
         ),
     );
-    c.ok(&["apply", "-f", &services]);
-    wait(&c, &["deployment/redis", "deployment/postgres", "--for=condition=Available", "--timeout=60s"]);
+    c.ok(&["apply", "-n", "default", "-f", &services]);
+    wait(
+        &c,
+        &[
+            "deployment/redis",
+            "deployment/postgres",
+            "--for=condition=Available",
+            "--timeout=60s",
+        ],
+    );
     let api = API.replace(
         "          readinessProbe",
         &format!(
@@ -164,7 +202,7 @@ fn a_wrong_password_from_a_secret_is_postgres_own_error() {
         ),
     );
     let api = c.write("api.yaml", &api);
-    c.ok(&["apply", "-f", &api]);
+    c.ok(&["apply", "-n", "default", "-f", &api]);
     wait(
         &c,
         &[
@@ -178,9 +216,22 @@ fn a_wrong_password_from_a_secret_is_postgres_own_error() {
     let pod = api_pod(&c);
     let logs = c.ok(&["logs", &pod, "-n", "default", "--previous"]);
     // Redis took the password (AUTH, then PING); PostgreSQL refused the API's.
-    assert!(logs.starts_with("INFO:     Connected to Redis at redis:6379\nTraceback (most recent call last):\n"), "{logs}");
+    assert!(
+        logs.starts_with(
+            "INFO:     Connected to Redis at redis:6379\nTraceback (most recent call last):\n"
+        ),
+        "{logs}"
+    );
     let fatal = "FATAL:  password authentication failed for user \"postgres\"";
-    let pg_ip = c.ok(&["get", "service", "postgres", "-n", "default", "-o", "jsonpath={.spec.clusterIP}"]);
+    let pg_ip = c.ok(&[
+        "get",
+        "service",
+        "postgres",
+        "-n",
+        "default",
+        "-o",
+        "jsonpath={.spec.clusterIP}",
+    ]);
     assert!(
         logs.contains(&format!(
             "psycopg2.OperationalError: connection to server at \"postgres\" ({pg_ip}), port 5432 failed: {fatal}\n\nERROR:    PostgresConnectionError: "
@@ -193,10 +244,24 @@ fn a_wrong_password_from_a_secret_is_postgres_own_error() {
     // Fixing the Secret is enough: the kubelet reads it again at the next restart.
     c.ok(&["delete", "secret", "db", "-n", "default"]);
     c.ok(&[
-        "create", "secret", "generic", "db", "-n", "default",
+        "create",
+        "secret",
+        "generic",
+        "db",
+        "-n",
+        "default",
         "--from-literal=redis-password=r3dis",
         "--from-literal=password=example",
         "--from-literal=api-password=example",
     ]);
-    wait(&c, &["pod", "-l", "app=api", "--for=condition=Ready", "--timeout=120s"]);
+    wait(
+        &c,
+        &[
+            "pod",
+            "-l",
+            "app=api",
+            "--for=condition=Ready",
+            "--timeout=120s",
+        ],
+    );
 }

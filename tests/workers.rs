@@ -224,7 +224,12 @@ fn with_services_crash_loops_until_redis_and_postgres_answer() {
         "  - apply: |\n      apiVersion: v1\n      kind: Service\n      metadata: {name: redis}\n      spec: {ports: [{port: 6379}]}\n",
         "  - apply: |\n      apiVersion: v1\n      kind: Service\n      metadata: {name: postgres}\n      spec: {ports: [{port: 5432}]}\n",
         backing_service("redis", "redis:7", 6379, ""),
-        backing_service("postgres", "docker.io/library/postgres:16", 5432, "{name: POSTGRES_PASSWORD, value: example}"),
+        backing_service(
+            "postgres",
+            "docker.io/library/postgres:16",
+            5432,
+            "{name: POSTGRES_PASSWORD, value: example}"
+        ),
     );
     let out = run_workers(&text, &[]);
     let first = rows(section(&out.transcript, "kubectl get pods"));
@@ -246,7 +251,12 @@ fn with_services_crash_loops_until_redis_and_postgres_answer() {
         .into_iter()
         .find(|r| r[0].starts_with("api-"))
         .unwrap_or_else(|| panic!("no api pod\n{}", out.transcript));
-    assert_eq!((api[1].as_str(), api[2].as_str()), ("1/1", "Running"), "{}", out.transcript);
+    assert_eq!(
+        (api[1].as_str(), api[2].as_str()),
+        ("1/1", "Running"),
+        "{}",
+        out.transcript
+    );
     assert!(
         logs[2].contains("INFO:     Connected to Redis at redis:6379\nINFO:     Connected to PostgreSQL at postgres:5432 (database postgres)\n"),
         "{}",
@@ -254,7 +264,10 @@ fn with_services_crash_loops_until_redis_and_postgres_answer() {
     );
     assert!(logs[2].contains("Uvicorn running on"), "{}", logs[2]);
     let pg = section(&out.transcript, "kubectl logs deploy/postgres");
-    assert!(pg.contains("LOG:  database system is ready to accept connections"), "{pg}");
+    assert!(
+        pg.contains("LOG:  database system is ready to accept connections"),
+        "{pg}"
+    );
 }
 
 #[test]

@@ -377,7 +377,10 @@ mod tests {
         let imgs = DeclaredImages::builtin_with(Some(Arc::new(NoPrograms)));
         let module = |image: &str| imgs.lookup(image).and_then(|b| b.module.clone());
         assert_eq!(module("redis:7").as_deref(), Some("redis"));
-        assert_eq!(module("docker.io/library/redis:7.2").as_deref(), Some("redis"));
+        assert_eq!(
+            module("docker.io/library/redis:7.2").as_deref(),
+            Some("redis")
+        );
         assert_eq!(module("redis").as_deref(), Some("redis"));
         assert_eq!(module("postgres:16").as_deref(), Some("postgres"));
         assert_eq!(module("postgres:16-alpine").as_deref(), Some("postgres"));
@@ -389,7 +392,10 @@ mod tests {
         assert!(imgs.lookup("redisx:1").is_none());
         // Without programs (a script run without workers), the declared behaviour stays.
         let declared = DeclaredImages::builtin();
-        assert_eq!(declared.lookup("redis:7").map(|b| b.module.clone()), Some(None));
+        assert_eq!(
+            declared.lookup("redis:7").map(|b| b.module.clone()),
+            Some(None)
+        );
         assert!(declared.lookup("redis:6").is_none());
     }
 

@@ -50,12 +50,21 @@ pub fn start(env: &Env, log: &mut Log) -> i32 {
 
 type Call<'a> = dyn FnMut(&str, &str, &[u8]) -> host::Reply + 'a;
 
-/// Connects to both; the log lines of success, or of the first failure.
+/// Connects to both; the log lines of success, or those up to and including the first failure.
 pub fn connect_all(get: &dyn Fn(&str) -> Option<String>, call: &mut Call<'_>) -> Result<Vec<String>, Vec<String>> {
-    let mut ok = Vec::new();
-    ok.push(redis(get, call)?);
-    ok.push(postgres(get, call)?);
-    Ok(ok)
+    let mut lines = Vec::new();
+    let steps: [&dyn Fn(&mut Call<'_>) -> Result<String, Vec<String>>; 2] =
+        [&|c| redis(get, c), &|c| postgres(get, c)];
+    for step in steps {
+        match step(call) {
+            Ok(line) => lines.push(line),
+            Err(failed) => {
+                lines.extend(failed);
+                return Err(lines);
+            }
+        }
+    }
+    Ok(lines)
 }
 
 /// `tcp://10.96.0.7:6379` (the Docker-links variable Kubernetes sets for a Service `redis`)
@@ -361,6 +370,7 @@ mod tests {
         };
         let mut c = |_: &str, url: &str, _: &[u8]| call(url);
         let lines = connect_all(&vars(&[("POSTGRES_PASSWORD", "x"), ("POSTGRES_SERVICE_HOST", "10.96.0.12")]), &mut c).unwrap_err();
+        assert_eq!(lines[0], "INFO:     Connected to Redis at redis:6379");
         assert!(lines.contains(&"psycopg2.OperationalError: connection to server at \"postgres\" (10.96.0.12), port 5432 failed: FATAL:  password authentication failed for user \"postgres\"".to_string()), "{:?}", lines);
         assert!(lines.last().unwrap().starts_with("ERROR:    PostgresConnectionError: "));
         let refused = |url: &str, _: &[u8]| -> host::Reply {

@@ -287,14 +287,10 @@ impl Sim {
         // Redis and PostgreSQL). The calls' endpoint picks hash this start's identity, not the
         // cluster's request counter, so no other request is picked differently for it.
         let net: Box<dyn Network> = if target.calls_out() {
-            let (ns, epoch) = self
-                .store
-                .pods
-                .get(pod)
-                .map_or((String::new(), 0), |p| {
-                    let epoch = p.containers.get(ci).map_or(0, |c| c.epoch);
-                    (p.namespace.to_string(), epoch)
-                });
+            let (ns, epoch) = self.store.pods.get(pod).map_or((String::new(), 0), |p| {
+                let epoch = p.containers.get(ci).map_or(0, |c| c.epoch);
+                (p.namespace.to_string(), epoch)
+            });
             // Small, as request numbers are: nested calls multiply it by 1,000 per level.
             let seq = crate::rng::mix64(&[pod, ci as u64, u64::from(epoch)]) % 1_000_000;
             Box::new(self.routes(&ns, 1, seq))
