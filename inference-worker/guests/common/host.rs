@@ -48,7 +48,9 @@ pub fn call(method: &str, url: &str, body: &[u8]) -> Reply {
     out.truncate(out_len.min(out.len()));
     if status < 0 {
         let why = String::from_utf8_lossy(&out).into_owned();
-        return Err(if why.is_empty() { format!("http_request failed ({})", status) } else { why });
+        // A host that gives no reason means what -1 always meant: no such Service, or none
+        // of its endpoints is ready.
+        return Err(if why.is_empty() { format!("dial tcp: lookup {}: no such host", url) } else { why });
     }
     Ok((status as u16, out))
 }
