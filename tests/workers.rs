@@ -268,6 +268,8 @@ fn with_services_crash_loops_until_redis_and_postgres_answer() {
         pg.contains("LOG:  database system is ready to accept connections"),
         "{pg}"
     );
+    // The connections at start are part of the run: it replays byte for byte.
+    assert_eq!(run_workers(&text, &[]).transcript, out.transcript);
 }
 
 #[test]
