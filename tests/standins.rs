@@ -180,7 +180,7 @@ fn a_wrong_password_from_a_secret_is_postgres_own_error() {
                 "postgres",
                 "postgres:16",
                 5432,
-                &format!("          env: [{{name: POSTGRES_PASSWORD, valueFrom: {{secretKeyRef: {{name: db, key: password}}}}}}]\n"),
+                "          env: [{name: POSTGRES_PASSWORD, valueFrom: {secretKeyRef: {name: db, key: password}}}]\n",
             )
         ),
     );
