@@ -733,3 +733,31 @@ fn a_first_start_leaves_cranelift_code_in_the_cache_for_the_next() {
     let _ = second.wait();
     let _ = std::fs::remove_dir_all(&cache);
 }
+
+#[test]
+fn the_redis_stand_in_keeps_its_keys_until_it_restarts() {
+    let curl =
+        |cmd: &str| format!("  - kubectl: exec deploy/toolbox -- curl -s -d '{cmd}' redis:6379\n");
+    let text = format!(
+        "seed: 3\nsteps:\n{}  - apply: |\n      apiVersion: apps/v1\n      kind: Deployment\n      metadata: {{name: toolbox}}\n      spec:\n        replicas: 1\n        selector: {{matchLabels: {{app: tb}}}}\n        template:\n          metadata: {{labels: {{app: tb}}}}\n          spec: {{containers: [{{name: sh, image: busybox, command: [sleep, infinity]}}]}}\n  - advance: 10s\n{}{}{}{}  - kubectl: rollout restart deployment/redis\n  - advance: 30s\n{}",
+        backing_service("redis", "redis:7", 6379, ""),
+        curl("INCR visits"),
+        curl("INCR visits"),
+        curl("SET session abc EX 30"),
+        curl("GET visits"),
+        curl("INCR visits"),
+    );
+    let out = run_workers(&text, &[]);
+    let answers: Vec<&str> = crate::support::sections(&out.transcript, "redis:6379")
+        .into_iter()
+        .map(str::trim_end)
+        .collect();
+    // Each request is a new connection to the same Redis: the key space carries over, until
+    // the pod is replaced (a Redis without persistence starts empty).
+    assert_eq!(
+        answers,
+        [":1", ":2", "+OK", "$1\r\n2", ":1"],
+        "{}",
+        out.transcript
+    );
+}

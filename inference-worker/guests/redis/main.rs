@@ -4,8 +4,9 @@
 //! A request's body is one connection's worth of commands (RESP arrays of bulk strings, or
 //! inline commands, one per line); the response body is the replies, in RESP, as Redis writes
 //! them. Commands: PING, ECHO, AUTH, SELECT, GET, SET (EX/PX/NX/XX), DEL, EXISTS, INCR, DECR,
-//! INCRBY, EXPIRE, TTL, QUIT. The key space lives for one connection (one invocation): a SET
-//! is seen by a GET in the same request, not by the next one. `--requirepass PASSWORD` in the
+//! INCRBY, EXPIRE, TTL, QUIT. The key space is kept between requests as the container's state
+//! (the ABI's `Kubesim-State` header, given back as a file): in memory, so a restart of the
+//! container loses it, as a Redis without persistence does. `--requirepass PASSWORD` in the
 //! container's args (as with the real image: `args: ["--requirepass", "secret"]`) makes every
 //! command but AUTH answer NOAUTH until the client authenticates.
 
@@ -16,10 +17,75 @@ mod host;
 #[path = "../common/json.rs"]
 mod json;
 
-use cgi::{Env, Log, Request, Response};
+use cgi::{Env, Log};
+
+/// Where the host gives back the state the last request kept (`Kubesim-State`).
+const STATE_PATH: &str = "/var/lib/kubesim/state";
 
 fn main() {
-    cgi::serve(start, handle);
+    // Not `cgi::serve`: the response carries the key space in a `Kubesim-State` header.
+    use std::io::{Read, Write};
+    let env = Env::from_process();
+    let mut log = Log::default();
+    if env.get("REQUEST_METHOD").is_none() {
+        start(&env, &mut log);
+        for line in &log.stdout {
+            println!("{}", line);
+        }
+        return;
+    }
+    let mut input = Vec::new();
+    let _ = std::io::stdin().read_to_end(&mut input);
+    let kept = std::fs::read(STATE_PATH).unwrap_or_default();
+    let mut conn = Connection::new(requirepass(&args()), host::now_ms());
+    conn.keys = load(&String::from_utf8_lossy(&kept));
+    let before = save(&conn.keys);
+    let replies = conn.run(&input);
+    let after = save(&conn.keys);
+    let mut out = String::from("Status: 200 OK\nContent-Type: application/x-redis\n");
+    if after != before {
+        out.push_str(&format!("Kubesim-State: {}\n", after));
+    }
+    out.push('\n');
+    out.push_str(&replies);
+    let _ = std::io::stdout().write_all(out.as_bytes());
+    let _ = std::io::stdout().flush();
+}
+
+fn hex(s: &str) -> String {
+    s.bytes().map(|b| format!("{:02x}", b)).collect()
+}
+
+fn unhex(s: &str) -> Option<String> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> =
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect();
+    Some(String::from_utf8_lossy(&bytes?).into_owned())
+}
+
+/// The key space as one header value: `hex(key) hex(value) expiry|-`, `;`-separated.
+pub fn save(keys: &[(String, String, Option<u64>)]) -> String {
+    let items: Vec<String> = keys
+        .iter()
+        .map(|(k, v, exp)| {
+            let exp = exp.map_or("-".to_string(), |e| e.to_string());
+            format!("{} {} {}", hex(k), hex(v), exp)
+        })
+        .collect();
+    items.join(";")
+}
+
+/// [`save`]'s text back (entries that do not parse are dropped).
+pub fn load(text: &str) -> Vec<(String, String, Option<u64>)> {
+    text.split(';')
+        .filter_map(|item| {
+            let mut f = item.split(' ');
+            let (k, v, e) = (unhex(f.next()?)?, unhex(f.next()?)?, f.next()?);
+            Some((k, v, if e == "-" { None } else { Some(e.parse().ok()?) }))
+        })
+        .collect()
 }
 
 /// The password from `--requirepass X` (or `--requirepass=X`) in argv.
@@ -76,13 +142,6 @@ pub fn start(_env: &Env, log: &mut Log) -> i32 {
     log.out(&format!("{}Server initialized", stamp('M', '*')));
     log.out(&format!("{}Ready to accept connections tcp", stamp('M', '*')));
     0
-}
-
-/// A request invocation: one connection's commands in, the replies out.
-pub fn handle(_env: &Env, req: &Request, _log: &mut Log) -> Response {
-    let mut conn = Connection::new(requirepass(&args()), host::now_ms());
-    let body = conn.run(&req.body);
-    Response { status: 200, content_type: "application/x-redis".to_string(), body }
 }
 
 /// One client connection: whether it authenticated, and the key space it sees.
@@ -406,6 +465,14 @@ mod tests {
         );
         assert!(run(None, &[&["AUTH", "x"]]).starts_with("-ERR AUTH <password> called without any password configured"));
         assert_eq!(super::requirepass(&["--requirepass".to_string(), "p".to_string()]), Some("p".to_string()));
+    }
+
+    #[test]
+    fn the_key_space_survives_its_header_form() {
+        let keys = vec![("a b".to_string(), "x;y".to_string(), None), ("n".to_string(), "".to_string(), Some(5))];
+        assert_eq!(save(&keys), "612062 783b79 -;6e  5");
+        assert_eq!(load(&save(&keys)), keys);
+        assert_eq!(load(""), vec![]);
     }
 
     #[test]
