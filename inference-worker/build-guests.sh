@@ -16,7 +16,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 GUESTS_DIR="$HERE/guests"
 MODULES_DIR="$HERE/modules"
-GUESTS=(credit-scoring-api text-generator clothes-gateway clothes-model)
+GUESTS=(credit-scoring-api text-generator clothes-gateway clothes-model credit-scoring-api-services redis postgres)
 WASM_RUSTC=${WASM_RUSTC:-/usr/bin/rustc}
 WASM_TARGET=${WASM_TARGET:-wasm32-wasi}
 NATIVE_RUSTC=${NATIVE_RUSTC:-rustc}

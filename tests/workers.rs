@@ -202,10 +202,19 @@ fn readiness_is_what_the_program_answers() {
     assert_eq!(rows(after[1])[0][1], "1/1", "{}", out.transcript);
 }
 
+/// A Deployment of `image` named `name` with a Service on `port`, and `env` for its container.
+fn backing_service(name: &str, image: &str, port: i32, env: &str) -> String {
+    format!(
+        "  - apply: |\n      apiVersion: apps/v1\n      kind: Deployment\n      metadata: {{name: {name}}}\n      spec:\n        replicas: 1\n        selector: {{matchLabels: {{app: {name}}}}}\n        template:\n          metadata: {{labels: {{app: {name}}}}}\n          spec:\n            containers: [{{name: {name}, image: \"{image}\", env: [{env}], ports: [{{containerPort: {port}}}]}}]\n      ---\n      apiVersion: v1\n      kind: Service\n      metadata: {{name: {name}}}\n      spec: {{selector: {{app: {name}}}, ports: [{{port: {port}}}]}}\n"
+    )
+}
+
 #[test]
-fn with_services_crash_loops_until_redis_and_postgres_exist() {
+fn with_services_crash_loops_until_redis_and_postgres_answer() {
+    // First no Service at all (the resolver's error), then Services with no endpoint (a
+    // refused connection), then the stand-in servers behind them: the next restart connects.
     let text = format!(
-        "seed: 4\nsteps:\n{}  - advance: 90s\n  - kubectl: get pods\n  - kubectl: logs deploy/api\n{}{}  - advance: 6m\n  - kubectl: get pods\n",
+        "seed: 4\nsteps:\n{}  - advance: 90s\n  - kubectl: get pods\n  - kubectl: logs deploy/api\n{}{}  - advance: 3m\n  - kubectl: logs deploy/api\n{}{}  - advance: 6m\n  - kubectl: get pods\n  - kubectl: logs deploy/api\n  - kubectl: logs deploy/postgres\n",
         app(
             "api",
             "registry.local/credit-scoring-api:with-services",
@@ -214,25 +223,53 @@ fn with_services_crash_loops_until_redis_and_postgres_exist() {
         ),
         "  - apply: |\n      apiVersion: v1\n      kind: Service\n      metadata: {name: redis}\n      spec: {ports: [{port: 6379}]}\n",
         "  - apply: |\n      apiVersion: v1\n      kind: Service\n      metadata: {name: postgres}\n      spec: {ports: [{port: 5432}]}\n",
+        backing_service("redis", "redis:7", 6379, ""),
+        backing_service(
+            "postgres",
+            "docker.io/library/postgres:16",
+            5432,
+            "{name: POSTGRES_PASSWORD, value: example}"
+        ),
     );
     let out = run_workers(&text, &[]);
     let first = rows(section(&out.transcript, "kubectl get pods"));
     assert_eq!(first[0][2], "CrashLoopBackOff", "{}", out.transcript);
-    let logs = section(&out.transcript, "kubectl logs deploy/api");
+    let logs = crate::support::sections(&out.transcript, "kubectl logs deploy/api");
     assert!(
-        logs.contains("redis.exceptions.ConnectionError: Error -2 connecting to redis:6379. Name or service not known."),
-        "{logs}"
+        logs[0].contains("redis.exceptions.ConnectionError: Error -2 connecting to redis:6379. Name or service not known.\nERROR:    RedisConnectionError: "),
+        "{}",
+        logs[0]
     );
-    // The next restart gets the Services' variables, connects, and serves.
+    assert!(
+        logs[1].contains("redis.exceptions.ConnectionError: Error 111 connecting to redis:6379. Connection refused.\n"),
+        "{}",
+        logs[1]
+    );
+    // Both answer now: it connects, then starts serving.
     let last = crate::support::sections(&out.transcript, "kubectl get pods");
-    let row = &rows(last[1])[0];
+    let api = rows(last[1])
+        .into_iter()
+        .find(|r| r[0].starts_with("api-"))
+        .unwrap_or_else(|| panic!("no api pod\n{}", out.transcript));
     assert_eq!(
-        (row[1].as_str(), row[2].as_str()),
+        (api[1].as_str(), api[2].as_str()),
         ("1/1", "Running"),
         "{}",
         out.transcript
     );
-    assert_ne!(row[3], "0");
+    assert!(
+        logs[2].contains("INFO:     Connected to Redis at redis:6379\nINFO:     Connected to PostgreSQL at postgres:5432 (database postgres)\n"),
+        "{}",
+        logs[2]
+    );
+    assert!(logs[2].contains("Uvicorn running on"), "{}", logs[2]);
+    let pg = section(&out.transcript, "kubectl logs deploy/postgres");
+    assert!(
+        pg.contains("LOG:  database system is ready to accept connections"),
+        "{pg}"
+    );
+    // The connections at start are part of the run: it replays byte for byte.
+    assert_eq!(run_workers(&text, &[]).transcript, out.transcript);
 }
 
 #[test]
@@ -695,4 +732,32 @@ fn a_first_start_leaves_cranelift_code_in_the_cache_for_the_next() {
     let _ = second.kill();
     let _ = second.wait();
     let _ = std::fs::remove_dir_all(&cache);
+}
+
+#[test]
+fn the_redis_stand_in_keeps_its_keys_until_it_restarts() {
+    let curl =
+        |cmd: &str| format!("  - kubectl: exec deploy/toolbox -- curl -s -d '{cmd}' redis:6379\n");
+    let text = format!(
+        "seed: 3\nsteps:\n{}  - apply: |\n      apiVersion: apps/v1\n      kind: Deployment\n      metadata: {{name: toolbox}}\n      spec:\n        replicas: 1\n        selector: {{matchLabels: {{app: tb}}}}\n        template:\n          metadata: {{labels: {{app: tb}}}}\n          spec: {{containers: [{{name: sh, image: busybox, command: [sleep, infinity]}}]}}\n  - advance: 10s\n{}{}{}{}  - kubectl: rollout restart deployment/redis\n  - advance: 30s\n{}",
+        backing_service("redis", "redis:7", 6379, ""),
+        curl("INCR visits"),
+        curl("INCR visits"),
+        curl("SET session abc EX 30"),
+        curl("GET visits"),
+        curl("INCR visits"),
+    );
+    let out = run_workers(&text, &[]);
+    let answers: Vec<&str> = crate::support::sections(&out.transcript, "redis:6379")
+        .into_iter()
+        .map(str::trim_end)
+        .collect();
+    // Each request is a new connection to the same Redis: the key space carries over, until
+    // the pod is replaced (a Redis without persistence starts empty).
+    assert_eq!(
+        answers,
+        [":1", ":2", "+OK", "$1\r\n2", ":1"],
+        "{}",
+        out.transcript
+    );
 }

@@ -16,6 +16,12 @@ const modules = {};
 for (const name of ["credit-scoring-api", "text-generator", "clothes-gateway", "clothes-model"]) {
   modules[name] = new WebAssembly.Module(readFileSync(join(dir, `${name}.wasm`)));
 }
+// The stand-ins and the API that connects to them (started separately: they log on stdout,
+// and postgres needs a password).
+const standIns = {};
+for (const name of ["credit-scoring-api-services", "redis", "postgres"]) {
+  standIns[name] = new WebAssembly.Module(readFileSync(join(dir, `${name}.wasm`)));
+}
 
 // One invocation: a fresh instance with `env`, `body` on stdin; returns exit code and output.
 function invoke(name, env, body = "", services = {}) {
@@ -58,7 +64,7 @@ function invoke(name, env, body = "", services = {}) {
       return status;
     },
   };
-  instance = new WebAssembly.Instance(modules[name], {
+  instance = new WebAssembly.Instance(modules[name] ?? standIns[name], {
     wasi_snapshot_preview1: wasi.wasiImport,
     kubesim,
   });
@@ -125,6 +131,21 @@ const ok = invoke("credit-scoring-api", {
   REQUIRE_SERVICES: "1", REDIS_SERVICE_HOST: "10.96.0.10", POSTGRES_SERVICE_HOST: "10.96.0.11",
 });
 check("credit-scoring-api:with-services with both Services starts", ok.code === 0, ok.stderr);
+
+// The stand-ins.
+const pg = invoke("postgres", {});
+check("postgres without POSTGRES_PASSWORD refuses to initialise", pg.code === 1 &&
+  pg.stderr.startsWith("Error: Database is uninitialized and superuser password is not specified."), pg.stderr);
+check("postgres with a password starts", invoke("postgres", { POSTGRES_PASSWORD: "example" }).code === 0, "");
+check("redis starts", invoke("redis", {}).code === 0, "");
+expectEq("redis answers PING and GET/SET in RESP",
+  request("redis", "POST", "/", "*1\r\n$4\r\nPING\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\n7\r\n*2\r\n$4\r\nINCR\r\n$1\r\nk\r\n").body,
+  "+PONG\r\n+OK\r\n:8\r\n");
+const noRedis = invoke("credit-scoring-api-services", {});
+check("credit-scoring-api:with-services without a Redis Service exits 1 with RedisConnectionError",
+  noRedis.code === 1 && noRedis.stderr.includes(
+    "redis.exceptions.ConnectionError: Error -2 connecting to redis:6379. Name or service not known.\nERROR:    RedisConnectionError: "),
+  `code ${noRedis.code}\n${noRedis.stderr}`);
 
 // credit-scoring-api.
 const good = JSON.stringify({ age: 35, income: 52000, loan_amount: 12000, loan_term_months: 36, credit_history_years: 8, existing_debt: 3000 });

@@ -43,6 +43,12 @@ pub const BUILTIN_MODULES: &[(&str, &[u8])] = &[
         "clothes-model",
         include_bytes!("../modules/clothes-model.wasm"),
     ),
+    (
+        "credit-scoring-api-services",
+        include_bytes!("../modules/credit-scoring-api-services.wasm"),
+    ),
+    ("redis", include_bytes!("../modules/redis.wasm")),
+    ("postgres", include_bytes!("../modules/postgres.wasm")),
 ];
 
 /// The modules containers can run, by name.

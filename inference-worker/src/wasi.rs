@@ -599,7 +599,8 @@ fn link_http(linker: &mut Linker<Host>) -> wasmtime::Result<&mut Linker<Host>> {
     )
 }
 
-/// Status (> 0), or -1 when the call could not be made, -2 for a bad argument.
+/// Status (> 0), or -1 when the call could not be made (the reason's text in `out`), -2 for a
+/// bad argument.
 fn http_request(
     c: &mut Cx<'_>,
     method: (i32, i32),
@@ -631,6 +632,16 @@ fn http_request(
             }
             i32::from(status)
         }
-        Err(_) => -1,
+        // Why, in the host's words (`dial tcp: lookup redis: no such host`), so a client can
+        // tell an unknown host from a refused connection as its socket errors would.
+        Err(why) => {
+            let cap = out.1 as u32 as usize;
+            let why = why.as_bytes();
+            let n = why.len().min(cap);
+            if !write_bytes(c, out.0, &why[..n]) || !write_u32(c, out_len, why.len() as u32) {
+                return -2;
+            }
+            -1
+        }
     }
 }

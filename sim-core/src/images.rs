@@ -3,7 +3,7 @@
 //! typo) finds here what kubesim can run instead; `kubesim images` prints it and
 //! `kubesim serve` shows it at `/images`.
 
-use crate::runtime::{DeclaredImages, WORKER_IMAGES, normalize};
+use crate::runtime::{DeclaredImages, WORKER_IMAGES, normalize, stand_in_module};
 
 /// One image of the catalogue.
 #[derive(Clone, Debug, PartialEq)]
@@ -58,7 +58,7 @@ const ABOUT: &[(&str, &[u16], &str)] = &[
     (
         "registry.local/credit-scoring-api:with-services",
         &[8000],
-        "The credit-scoring API that needs a Redis and a Postgres at start (`REDIS_HOST`, `POSTGRES_HOST`): without their Services it exits with the client library's traceback, so the pod crash-loops.",
+        "The credit-scoring API that connects at start to Redis (`REDIS_HOST`, default `redis`; `REDIS_PASSWORD`) and PostgreSQL (`POSTGRES_HOST`, default `postgres`; `POSTGRES_PASSWORD`): until both answer it exits with the client library's traceback and `RedisConnectionError`, so the pod crash-loops.",
     ),
     (
         "registry.local/text-generator:v1",
@@ -85,12 +85,12 @@ const ABOUT: &[(&str, &[u16], &str)] = &[
     (
         "redis:7",
         &[6379],
-        "Redis, as a declared image: it starts and stays ready, for the Services the course's API looks for.",
+        "Any `redis:*` tag: a Redis stand-in, not Redis: a small program speaking RESP2 (PING, AUTH, GET, SET with EX/PX/NX/XX, DEL, EXISTS, INCR, DECR, EXPIRE, TTL), its keys kept until the container restarts; a password with `args: [--requirepass, X]`.",
     ),
     (
         "postgres:16",
         &[5432],
-        "PostgreSQL, as a declared image: it starts and stays ready, for the Services the course's API looks for.",
+        "Any `postgres:*` tag: a PostgreSQL stand-in, not PostgreSQL: it needs `POSTGRES_PASSWORD` (or `POSTGRES_HOST_AUTH_METHOD=trust`) as the real image does, reads `POSTGRES_USER` and `POSTGRES_DB`, checks logins and answers `SELECT` of literals.",
     ),
     (
         "busybox",
@@ -108,7 +108,9 @@ pub fn catalog() -> Vec<CatalogImage> {
             let worker = WORKER_IMAGES
                 .iter()
                 .find(|(name, _, _)| normalize(name) == normalize(image));
-            let module = worker.map(|(_, m, _)| *m);
+            let module = worker
+                .map(|(_, m, _)| *m)
+                .or_else(|| stand_in_module(&normalize(image)));
             let env = worker
                 .map(|(_, _, env)| {
                     env.iter()

@@ -241,6 +241,25 @@ impl HttpResponse {
     }
 }
 
+/// Where a program finds the state it kept ([`cgi_state`]) in its read-only file system.
+pub const STATE_PATH: &str = "/var/lib/kubesim/state";
+
+/// The state a request invocation asks the host to keep for its container, from a
+/// `Kubesim-State:` header line of its CGI response: given back as the file [`STATE_PATH`] to
+/// the container's next invocations, until the container restarts. `None` when the response
+/// has no such line (the state stays as it was); an empty value keeps an empty state.
+pub fn cgi_state(out: &[u8]) -> Option<Vec<u8>> {
+    let (head_end, _) = find_blank_line(out)?;
+    out[..head_end].split(|b| *b == b'\n').find_map(|line| {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let colon = line.iter().position(|b| *b == b':')?;
+        let name = std::str::from_utf8(&line[..colon]).ok()?;
+        name.trim()
+            .eq_ignore_ascii_case("kubesim-state")
+            .then(|| line[colon + 1..].trim_ascii().to_vec())
+    })
+}
+
 fn truncate(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
 }
@@ -301,6 +320,23 @@ mod tests {
         let e = HttpResponse::from_cgi(b"garbage garbage\n\nbody").unwrap_err();
         assert!(e.contains("malformed CGI header"), "{e}");
         assert!(HttpResponse::from_cgi(b"Status: 999\n\n").is_err());
+    }
+
+    #[test]
+    fn a_kept_state_comes_from_its_header_line() {
+        assert_eq!(
+            cgi_state(b"Status: 200 OK\r\nKubesim-State: 6b 76 -\r\n\r\n+OK\r\n"),
+            Some(b"6b 76 -".to_vec())
+        );
+        assert_eq!(
+            cgi_state(b"kubesim-state:\nContent-Type: x\n\nbody"),
+            Some(Vec::new())
+        );
+        assert_eq!(
+            cgi_state(b"Status: 200 OK\n\nKubesim-State: in the body"),
+            None
+        );
+        assert_eq!(cgi_state(b"no header block"), None);
     }
 
     #[test]

@@ -185,10 +185,12 @@ pub const WORKER_IMAGES: &[WorkerImage] = &[
         "credit-scoring-api",
         &[("MODEL_VERSION", "v2")],
     ),
+    // Connects to Redis and PostgreSQL as it starts (the stand-ins below answer); the image's
+    // default password is the one the course's `postgres:16` Deployment sets.
     (
         "registry.local/credit-scoring-api:with-services",
-        "credit-scoring-api",
-        &[("REQUIRE_SERVICES", "1")],
+        "credit-scoring-api-services",
+        &[("POSTGRES_PASSWORD", "example")],
     ),
     (
         "registry.local/credit-scoring-api:broken",
@@ -214,6 +216,19 @@ pub const WORKER_IMAGES: &[WorkerImage] = &[
     ("registry.local/clothes-gateway:v1", "clothes-gateway", &[]),
     ("registry.local/clothes-model:v1", "clothes-model", &[]),
 ];
+
+/// Stand-ins for public images, by name prefix (after [`normalize`], so `redis`, `redis:7` and
+/// `docker.io/library/redis:7.2` all match `redis:`): small programs that speak just enough of
+/// the real server's protocol (`docs/worker-abi.md`, "Stand-ins"), not the real servers.
+pub const STAND_IN_IMAGES: &[(&str, &str)] = &[("redis:", "redis"), ("postgres:", "postgres")];
+
+/// The stand-in module for a normalized image name, if one stands in for it.
+pub fn stand_in_module(normalized: &str) -> Option<&'static str> {
+    STAND_IN_IMAGES
+        .iter()
+        .find(|(prefix, _)| normalized.starts_with(prefix))
+        .map(|(_, module)| *module)
+}
 
 impl DeclaredImages {
     /// The images every sandbox knows without declaring them: the course's images and a few
@@ -271,6 +286,10 @@ impl DeclaredImages {
                 },
             );
         }
+        // The public images the stand-ins replace (any other tag is matched in `lookup`).
+        for name in ["redis:7", "postgres:16"] {
+            d.images.remove(&normalize(name));
+        }
         d
     }
 
@@ -294,7 +313,19 @@ impl DeclaredImages {
 
 impl ContainerRuntime for DeclaredImages {
     fn lookup(&self, image: &str) -> Option<Arc<ImageBehavior>> {
-        let b = self.images.get(&normalize(image))?;
+        let key = normalize(image);
+        let stand_in;
+        let b = match self.images.get(&key) {
+            Some(b) => b,
+            None => {
+                let module = stand_in_module(&key).filter(|_| self.programs.is_some())?;
+                stand_in = Arc::new(ImageBehavior {
+                    module: Some(module.to_string()),
+                    ..ImageBehavior::default()
+                });
+                &stand_in
+            }
+        };
         match (&b.module, &b.program, &self.programs) {
             (Some(module), None, Some(programs)) => {
                 let program = programs.program(module).map(ProgramRef);
@@ -335,6 +366,42 @@ mod tests {
         assert_eq!(b.ready, Readiness::Never);
         assert!(serde_yaml::from_str::<ImageBehavior>("{ready: sometimes}").is_err());
         assert!(serde_yaml::from_str::<ImageBehavior>("{startSecs: 1}").is_err());
+    }
+
+    /// Programs that know no module: enough to see which module an image names.
+    #[derive(Debug)]
+    struct NoPrograms;
+    impl Programs for NoPrograms {
+        fn program(&self, _: &str) -> Option<Arc<dyn crate::program::Program>> {
+            None
+        }
+    }
+
+    #[test]
+    fn redis_and_postgres_of_any_tag_run_the_stand_ins() {
+        let imgs = DeclaredImages::builtin_with(Some(Arc::new(NoPrograms)));
+        let module = |image: &str| imgs.lookup(image).and_then(|b| b.module.clone());
+        assert_eq!(module("redis:7").as_deref(), Some("redis"));
+        assert_eq!(
+            module("docker.io/library/redis:7.2").as_deref(),
+            Some("redis")
+        );
+        assert_eq!(module("redis").as_deref(), Some("redis"));
+        assert_eq!(module("postgres:16").as_deref(), Some("postgres"));
+        assert_eq!(module("postgres:16-alpine").as_deref(), Some("postgres"));
+        assert_eq!(
+            module("registry.local/credit-scoring-api:with-services").as_deref(),
+            Some("credit-scoring-api-services")
+        );
+        assert_eq!(module("redisx:1"), None);
+        assert!(imgs.lookup("redisx:1").is_none());
+        // Without programs (a script run without workers), the declared behaviour stays.
+        let declared = DeclaredImages::builtin();
+        assert_eq!(
+            declared.lookup("redis:7").map(|b| b.module.clone()),
+            Some(None)
+        );
+        assert!(declared.lookup("redis:6").is_none());
     }
 
     #[test]

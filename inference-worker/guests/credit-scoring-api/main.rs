@@ -8,9 +8,9 @@
 #[path = "../common/api.rs"]
 mod api;
 #[path = "../common/cgi.rs"]
-mod cgi;
+pub(crate) mod cgi;
 #[path = "../common/json.rs"]
-mod json;
+pub(crate) mod json;
 mod weights;
 
 use cgi::{Env, Log, Request, Response};

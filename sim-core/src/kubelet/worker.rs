@@ -232,6 +232,7 @@ impl Sim {
             memory_limit: self.container_memory_limit(pod, ci),
             ip: ip_string(p.ip),
             files: Arc::new(super::mounts::files(self, pod, ci)),
+            data: w.data.clone(),
         })
     }
 
@@ -249,6 +250,9 @@ impl Sim {
         if let Some(w) = self.worker_run_mut(pod, ci) {
             w.served += e.served;
             w.invocations += e.invocations;
+            if let Some(data) = e.data {
+                w.data = Some(Arc::new(data));
+            }
         }
         if e.oom {
             self.worker_oom(pod, ci);
@@ -276,6 +280,7 @@ impl Sim {
                 exit: None,
                 invocations: 0,
                 probe_counts: [(0, 0); 3],
+                data: None,
             }));
         }
         let Some(mut target) = self.worker_target(pod, ci) else {
@@ -283,7 +288,22 @@ impl Sim {
         };
         let millicores = target.millicores;
         let (now, clock, seed) = (self.store.now, self.program_clock(), self.config.seed);
-        let (out, _) = target.run(now, clock, seed, &[], b"", START_FUEL, NoNetwork::boxed());
+        // A program that calls Services may do so as it starts (the credit API connects to
+        // Redis and PostgreSQL). The calls' endpoint picks hash this start's identity, not the
+        // cluster's request counter, so no other request is picked differently for it.
+        let net: Box<dyn Network> = if target.calls_out() {
+            let (ns, epoch) = self.store.pods.get(pod).map_or((String::new(), 0), |p| {
+                let epoch = p.containers.get(ci).map_or(0, |c| c.epoch);
+                (p.namespace.to_string(), epoch)
+            });
+            // Small, as request numbers are: nested calls multiply it by 1,000 per level.
+            let seq = crate::rng::mix64(&[pod, ci as u64, u64::from(epoch)]) % 1_000_000;
+            Box::new(self.routes(&ns, 1, seq))
+        } else {
+            NoNetwork::boxed()
+        };
+        let (out, net) = target.run(now, clock, seed, &[], b"", START_FUEL, net);
+        let upstream_ms = self.apply_routes(net);
         self.apply_effects(
             pod,
             ci,
@@ -293,7 +313,7 @@ impl Sim {
                 ..Effects::default()
             },
         );
-        let took = SimDuration(service_ms(out.fuel, millicores).ceil() as u64);
+        let took = SimDuration((service_ms(out.fuel, millicores) + upstream_ms).ceil() as u64);
         let declared = self
             .behavior(pod, ci)
             .map_or(SimDuration::ZERO, |b| b.start_delay());
@@ -589,6 +609,8 @@ pub struct Target {
     pub ip: String,
     /// The container's ConfigMap and Secret files as the kubelet last synced them.
     files: Arc<std::collections::BTreeMap<String, Vec<u8>>>,
+    /// The state the program keeps (`program::cgi_state`), as of this snapshot.
+    data: Option<Arc<Vec<u8>>>,
 }
 
 /// What runs of a program did, for [`Sim::apply_effects`].
@@ -602,6 +624,8 @@ pub struct Effects {
     pub invocations: u64,
     /// It ran out of memory.
     pub oom: bool,
+    /// The state the program asked to keep, the last one if several runs did.
+    pub data: Option<Vec<u8>>,
 }
 
 impl Effects {
@@ -611,6 +635,9 @@ impl Effects {
         self.served += other.served;
         self.invocations += other.invocations;
         self.oom |= other.oom;
+        if other.data.is_some() {
+            self.data = other.data;
+        }
     }
 }
 
@@ -646,6 +673,12 @@ impl Target {
         env.push(("KUBESIM_REQUESTS_SERVED".into(), self.served.to_string()));
         env.extend(extra_env.iter().cloned());
         let seed = crate::rng::mix64(&[sim_seed, self.pod, self.ci as u64, self.invocations]);
+        // The kept state is one more read-only file; only programs that keep one pay the copy.
+        let with_data = self.data.as_ref().map(|d| {
+            let mut files = (*self.files).clone();
+            files.insert(crate::program::STATE_PATH.to_string(), d.to_vec());
+            files
+        });
         let inv = Invocation {
             args: &self.args,
             env: &env,
@@ -654,7 +687,7 @@ impl Target {
             fuel,
             clock_unix_ns,
             seed,
-            files: &self.files,
+            files: with_data.as_ref().unwrap_or(&self.files),
         };
         self.program.0.invoke(&inv, net)
     }
@@ -707,6 +740,12 @@ impl Target {
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         effects.logs = stderr.lines().map(str::to_string).collect();
         let ms = service_ms(out.fuel, self.millicores);
+        if out.exit == Exit::Code(0)
+            && let Some(data) = crate::program::cgi_state(&out.stdout)
+        {
+            self.data = Some(Arc::new(data.clone()));
+            effects.data = Some(data);
+        }
         let reply = match out.exit {
             Exit::Code(0) => match HttpResponse::from_cgi(&out.stdout) {
                 Ok(r) => WorkerReply::Response(r, ms),

@@ -165,6 +165,9 @@ pub struct WorkerRun {
     pub invocations: u64,
     /// Consecutive (successes, failures) of the readiness, liveness and startup probes.
     pub probe_counts: [(u32, u32); 3],
+    /// What the program keeps between requests (the ABI's `Kubesim-State`, e.g. the Redis
+    /// stand-in's key space): in memory, so lost when the container restarts.
+    pub data: Option<Arc<Vec<u8>>>,
 }
 
 impl ContainerRun {

@@ -862,7 +862,7 @@ mod tests {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(
             html.matches("class=\"scenario-item\"").count(),
-            14,
+            15,
             "{html}"
         );
         assert!(html.contains("GitOps: the manifest is the only way to deploy"));
