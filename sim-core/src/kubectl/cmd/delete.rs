@@ -70,11 +70,39 @@ pub(in crate::kubectl) fn delete(
             let Some(kind) = parse_kind(kw) else {
                 return unknown_kind(kw);
             };
-            if p.len() < 2 {
-                return Output::err("error: resource(s) were provided, but no name was specified");
+            let selector = args.get(&["-l", "--selector"]);
+            let all = args.has(&["--all"]) && args.get(&["--all"]) != Some("false");
+            if p.len() < 2 && selector.is_none() && !all {
+                return Output::err(
+                    "error: resource(s) were provided, but no name, label selector, or --all flag specified",
+                );
+            }
+            if p.len() >= 2 && (selector.is_some() || all) {
+                return Output::err("error: name cannot be provided when a selector is specified");
             }
             for n in &p[1..] {
                 targets.push((kind, ns.to_string(), n.clone(), None));
+            }
+            if selector.is_some() || all {
+                // The objects the selector (or --all) picks, listed first as kubectl does.
+                let sel = match selector.map(crate::api::selector::Selector::parse) {
+                    Some(Ok(s)) => s,
+                    Some(Err(e)) => return Output::err(format!("error: {e}")),
+                    None => crate::api::selector::Selector::everything(),
+                };
+                let namespaced = crate::api::resource::of(kind).namespaced;
+                let all_ns = args.has(&["-A", "--all-namespaces"]);
+                let scope = (namespaced && !all_ns).then_some(ns);
+                for o in crate::kubectl::list::list(sim, kind, scope, &sel) {
+                    let o_ns = o.namespace().unwrap_or(ns).to_string();
+                    targets.push((kind, o_ns, o.name().to_string(), None));
+                }
+                if targets.is_empty() {
+                    return Output {
+                        stderr: "No resources found\n".into(),
+                        ..Output::default()
+                    };
+                }
             }
         }
     }
@@ -193,4 +221,48 @@ fn send_delete(
         },
     })
     .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::kubectl::{NoFiles, run};
+    use crate::sim::{Sim, SimConfig};
+
+    #[test]
+    fn a_selector_or_all_picks_what_to_delete_as_kubectl_does() {
+        let mut sim = Sim::new(SimConfig::default());
+        for (name, app) in [("a", "web"), ("b", "web"), ("c", "db")] {
+            let o = run(
+                &mut sim,
+                &format!("run {name} --image=nginx:1.27 --labels=app={app}"),
+                &NoFiles,
+            );
+            assert_eq!(o.code, 0, "{}", o.stderr);
+        }
+        let o = run(&mut sim, "delete pod -l app=web --wait=false", &NoFiles);
+        assert_eq!(
+            o.stdout,
+            "pod \"a\" deleted from default namespace\npod \"b\" deleted from default namespace\n"
+        );
+        let o = run(&mut sim, "delete pod -l app=nothing", &NoFiles);
+        assert_eq!((o.code, o.stderr.as_str()), (0, "No resources found\n"));
+        let o = run(&mut sim, "delete pod c -l app=db", &NoFiles);
+        assert_eq!(
+            o.stderr,
+            "error: name cannot be provided when a selector is specified\n"
+        );
+        let o = run(&mut sim, "delete pod", &NoFiles);
+        assert!(
+            o.stderr
+                .contains("no name, label selector, or --all flag specified")
+        );
+        // --all picks the Terminating ones too, as a real cluster lists them until they go.
+        let o = run(&mut sim, "delete pods --all --wait=false", &NoFiles);
+        assert!(
+            o.stdout
+                .ends_with("pod \"c\" deleted from default namespace\n"),
+            "{}",
+            o.stdout
+        );
+    }
 }
