@@ -23,6 +23,7 @@ use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{
     ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret, Service,
 };
+use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
@@ -55,6 +56,8 @@ pub enum Object {
     ConfigMap(ConfigMap),
     /// `v1 Secret`.
     Secret(Secret),
+    /// `discovery.k8s.io/v1 EndpointSlice`.
+    EndpointSlice(EndpointSlice),
 }
 
 /// Calls `$body` with `$inner` bound to the typed object inside any variant.
@@ -74,6 +77,7 @@ macro_rules! with_inner {
             Object::HorizontalPodAutoscaler($inner) => $body,
             Object::ConfigMap($inner) => $body,
             Object::Secret($inner) => $body,
+            Object::EndpointSlice($inner) => $body,
         }
     };
 }
@@ -95,6 +99,7 @@ impl Object {
             Object::HorizontalPodAutoscaler(_) => "HorizontalPodAutoscaler",
             Object::ConfigMap(_) => "ConfigMap",
             Object::Secret(_) => "Secret",
+            Object::EndpointSlice(_) => "EndpointSlice",
         }
     }
 
@@ -104,6 +109,7 @@ impl Object {
             Object::ReplicaSet(_) | Object::Deployment(_) => "apps/v1",
             Object::Ingress(_) | Object::IngressClass(_) => "networking.k8s.io/v1",
             Object::HorizontalPodAutoscaler(_) => "autoscaling/v2",
+            Object::EndpointSlice(_) => "discovery.k8s.io/v1",
             _ => "v1",
         }
     }
@@ -125,6 +131,7 @@ impl Object {
             Object::HorizontalPodAutoscaler(_) => "horizontalpodautoscalers.autoscaling",
             Object::ConfigMap(_) => "configmaps",
             Object::Secret(_) => "secrets",
+            Object::EndpointSlice(_) => "endpointslices.discovery.k8s.io",
         }
     }
 

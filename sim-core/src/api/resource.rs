@@ -343,6 +343,18 @@ pub const RESOURCES: &[Resource] = &[
         subresources: &[],
         verbs: ALL_VERBS,
     },
+    Resource {
+        kind: Kind::EndpointSlice,
+        plural: "endpointslices",
+        singular: "endpointslice",
+        short_names: &[],
+        group: "discovery.k8s.io",
+        version: "v1",
+        namespaced: true,
+        categories: &[],
+        subresources: &[],
+        verbs: ALL_VERBS,
+    },
 ];
 
 /// The row of a kind.
@@ -409,6 +421,7 @@ mod tests {
             Kind::HorizontalPodAutoscaler,
             Kind::ConfigMap,
             Kind::Secret,
+            Kind::EndpointSlice,
         ];
         for k in kinds {
             let rows: Vec<_> = RESOURCES.iter().filter(|r| r.kind == k).collect();
@@ -434,7 +447,8 @@ mod tests {
                 ("", "v1"),
                 ("apps", "v1"),
                 ("networking.k8s.io", "v1"),
-                ("autoscaling", "v2")
+                ("autoscaling", "v2"),
+                ("discovery.k8s.io", "v1")
             ]
         );
         assert_eq!(by_word("ing").map(|r| r.kind), Some(Kind::Ingress));
@@ -450,5 +464,13 @@ mod tests {
         assert_eq!(of(Kind::Deployment).qualified_name(), "deployments.apps");
         assert_eq!(of(Kind::Deployment).kind_prefix(), "deployment.apps");
         assert_eq!(of(Kind::Endpoints).kind_prefix(), "endpoints");
+        assert_eq!(
+            by_word("endpointslices").map(|r| r.kind),
+            Some(Kind::EndpointSlice)
+        );
+        assert_eq!(
+            of(Kind::EndpointSlice).qualified(),
+            "endpointslices.discovery.k8s.io"
+        );
     }
 }

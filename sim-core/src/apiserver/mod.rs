@@ -150,6 +150,13 @@ impl Sim {
                     .1
                     .clone(),
             ),
+            Kind::EndpointSlice => Object::EndpointSlice(
+                self.store
+                    .endpoint_slices
+                    .get(self.store.endpoint_slices.lookup(namespace, name)?)?
+                    .1
+                    .clone(),
+            ),
         })
     }
 
@@ -397,7 +404,7 @@ impl Sim {
                 };
                 id
             }
-            Object::Endpoints(_) | Object::Event(_) => {
+            Object::Endpoints(_) | Object::Event(_) | Object::EndpointSlice(_) => {
                 return Err(ApiError::BadRequest(format!(
                     "kubesim manages {} itself",
                     obj_kind_plural(kind)
@@ -766,6 +773,7 @@ impl Sim {
                 self.store
                     .touch(Kind::Service, id, &nsa, &na, ChangeType::Deleted);
                 self.store.services.remove(id, namespace, name);
+                self.delete_service_slices(id);
                 if let Some(eid) = self.store.endpoints.lookup(namespace, name) {
                     self.store
                         .touch(Kind::Endpoints, eid, &nsa, &na, ChangeType::Deleted);
@@ -836,7 +844,7 @@ impl Sim {
                     .ok_or_else(not_found)?;
                 self.delete_hpa(id, namespace, name);
             }
-            Kind::Endpoints | Kind::Event => {
+            Kind::Endpoints | Kind::Event | Kind::EndpointSlice => {
                 return Err(ApiError::BadRequest(format!(
                     "kubesim manages {} itself",
                     obj_kind_plural(kind)
@@ -864,6 +872,7 @@ pub(crate) fn kind_of(obj: &Object) -> Option<Kind> {
         Object::IngressClass(_) => Kind::IngressClass,
         Object::ConfigMap(_) => Kind::ConfigMap,
         Object::Secret(_) => Kind::Secret,
+        Object::EndpointSlice(_) => Kind::EndpointSlice,
     })
 }
 

@@ -228,7 +228,10 @@ impl Sim {
         mut body: Value,
         w: &mut Written<'_>,
     ) -> Result<Value, ApiError> {
-        if matches!(res.kind, Kind::Endpoints | Kind::Event) {
+        if matches!(
+            res.kind,
+            Kind::Endpoints | Kind::Event | Kind::EndpointSlice
+        ) {
             return Err(ApiError::MethodNotAllowed(format!(
                 "kubesim manages {} itself: they cannot be updated",
                 res.plural

@@ -4,6 +4,7 @@
 
 pub mod deployment;
 pub mod endpoints;
+pub mod endpointslice;
 pub mod gc;
 pub mod ingress;
 pub mod node_lifecycle;

@@ -134,6 +134,15 @@ pub fn list(
                 }
             }
         }
+        Kind::EndpointSlice => {
+            for (o_ns, _, id) in sim.store.endpoint_slices.all_names() {
+                if let Some((_, e)) = sim.store.endpoint_slices.get(id).filter(|_| in_ns(o_ns))
+                    && selector.matches(e.metadata.labels.as_ref().unwrap_or(&Default::default()))
+                {
+                    out.push(Object::EndpointSlice(e.clone()));
+                }
+            }
+        }
         Kind::ConfigMap => {
             for (o_ns, _, id) in sim.store.configmaps.all_names() {
                 if let Some((_, c)) = sim.store.configmaps.get(id).filter(|_| in_ns(o_ns))

@@ -186,7 +186,9 @@ fn every_ref_resolves_inside_its_document() {
         let doc = document(group, version).expect("served");
         let mut names = Vec::new();
         refs(doc, &mut names);
-        assert!(names.len() > 100, "{group}");
+        // discovery.k8s.io has one small kind; every other document well over a hundred refs.
+        let least = if group == "discovery.k8s.io" { 20 } else { 100 };
+        assert!(names.len() > least, "{group}: {}", names.len());
         for n in names {
             assert!(
                 doc["components"]["schemas"].get(&n).is_some(),
@@ -208,6 +210,7 @@ fn the_index_names_each_document_by_a_hash_of_its_content() {
             "api/v1",
             "apis/apps/v1",
             "apis/autoscaling/v2",
+            "apis/discovery.k8s.io/v1",
             "apis/networking.k8s.io/v1"
         ]
     );

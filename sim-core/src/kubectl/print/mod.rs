@@ -11,6 +11,7 @@
 
 mod config;
 mod describe;
+mod discovery;
 mod duration;
 mod get;
 mod history;
@@ -30,6 +31,7 @@ pub use describe::{
     describe_deployment, describe_node, describe_pod, describe_replicaset, describe_service,
     describe_service_at,
 };
+pub use discovery::{format_endpoint_slices, get_endpoint_slices};
 pub use duration::{age, human_duration, short_human_duration};
 pub use get::{format_hpa_metrics, get_hpas};
 pub use get::{
