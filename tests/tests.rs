@@ -7,6 +7,7 @@ mod autoscaling;
 mod browser;
 mod config;
 mod deadline;
+mod disruption;
 mod endpointslices;
 mod errors;
 mod explain;

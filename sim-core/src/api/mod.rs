@@ -25,6 +25,7 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 /// One API object of a kind kubesim serves.
@@ -58,6 +59,8 @@ pub enum Object {
     Secret(Secret),
     /// `discovery.k8s.io/v1 EndpointSlice`.
     EndpointSlice(EndpointSlice),
+    /// `policy/v1 PodDisruptionBudget`.
+    PodDisruptionBudget(PodDisruptionBudget),
 }
 
 /// Calls `$body` with `$inner` bound to the typed object inside any variant.
@@ -78,6 +81,7 @@ macro_rules! with_inner {
             Object::ConfigMap($inner) => $body,
             Object::Secret($inner) => $body,
             Object::EndpointSlice($inner) => $body,
+            Object::PodDisruptionBudget($inner) => $body,
         }
     };
 }
@@ -100,6 +104,7 @@ impl Object {
             Object::ConfigMap(_) => "ConfigMap",
             Object::Secret(_) => "Secret",
             Object::EndpointSlice(_) => "EndpointSlice",
+            Object::PodDisruptionBudget(_) => "PodDisruptionBudget",
         }
     }
 
@@ -110,6 +115,7 @@ impl Object {
             Object::Ingress(_) | Object::IngressClass(_) => "networking.k8s.io/v1",
             Object::HorizontalPodAutoscaler(_) => "autoscaling/v2",
             Object::EndpointSlice(_) => "discovery.k8s.io/v1",
+            Object::PodDisruptionBudget(_) => "policy/v1",
             _ => "v1",
         }
     }
@@ -132,6 +138,7 @@ impl Object {
             Object::ConfigMap(_) => "configmaps",
             Object::Secret(_) => "secrets",
             Object::EndpointSlice(_) => "endpointslices.discovery.k8s.io",
+            Object::PodDisruptionBudget(_) => "poddisruptionbudgets.policy",
         }
     }
 

@@ -172,6 +172,13 @@ pub const RESOURCES: &[Resource] = &[
         categories: &["all"],
         subresources: &[
             Subresource {
+                name: "eviction",
+                group: "policy",
+                version: "v1",
+                kind: "Eviction",
+                verbs: &["create"],
+            },
+            Subresource {
                 name: "log",
                 group: "",
                 version: "v1",
@@ -355,6 +362,18 @@ pub const RESOURCES: &[Resource] = &[
         subresources: &[],
         verbs: ALL_VERBS,
     },
+    Resource {
+        kind: Kind::PodDisruptionBudget,
+        plural: "poddisruptionbudgets",
+        singular: "poddisruptionbudget",
+        short_names: &["pdb"],
+        group: "policy",
+        version: "v1",
+        namespaced: true,
+        categories: &[],
+        subresources: &[],
+        verbs: ALL_VERBS,
+    },
 ];
 
 /// The row of a kind.
@@ -422,6 +441,7 @@ mod tests {
             Kind::ConfigMap,
             Kind::Secret,
             Kind::EndpointSlice,
+            Kind::PodDisruptionBudget,
         ];
         for k in kinds {
             let rows: Vec<_> = RESOURCES.iter().filter(|r| r.kind == k).collect();
@@ -448,7 +468,8 @@ mod tests {
                 ("apps", "v1"),
                 ("networking.k8s.io", "v1"),
                 ("autoscaling", "v2"),
-                ("discovery.k8s.io", "v1")
+                ("discovery.k8s.io", "v1"),
+                ("policy", "v1")
             ]
         );
         assert_eq!(by_word("ing").map(|r| r.kind), Some(Kind::Ingress));
@@ -467,6 +488,10 @@ mod tests {
         assert_eq!(
             by_word("endpointslices").map(|r| r.kind),
             Some(Kind::EndpointSlice)
+        );
+        assert_eq!(
+            by_word("pdb").map(|r| r.kind),
+            Some(Kind::PodDisruptionBudget)
         );
         assert_eq!(
             of(Kind::EndpointSlice).qualified(),

@@ -47,6 +47,8 @@ pub fn definitions() -> &'static BTreeMap<String, Value> {
         g.subschema_for::<ConfigMap>();
         g.subschema_for::<Secret>();
         g.subschema_for::<k8s_openapi::api::discovery::v1::EndpointSlice>();
+        g.subschema_for::<k8s_openapi::api::policy::v1::PodDisruptionBudget>();
+        g.subschema_for::<k8s_openapi::api::policy::v1::Eviction>();
         g.subschema_for::<Scale>();
         g.subschema_for::<Status>();
         g.subschema_for::<DeleteOptions>();
@@ -71,6 +73,8 @@ const NOT_REQUIRED: &[(&str, &str)] = &[
     ("io.k8s.api.autoscaling.v1.Scale", "metadata"),
     ("io.k8s.api.core.v1.Endpoints", "metadata"),
     ("io.k8s.api.discovery.v1.EndpointSlice", "metadata"),
+    ("io.k8s.api.policy.v1.PodDisruptionBudget", "metadata"),
+    ("io.k8s.api.policy.v1.Eviction", "metadata"),
     ("io.k8s.api.core.v1.Namespace", "metadata"),
     ("io.k8s.api.core.v1.Node", "metadata"),
     ("io.k8s.api.core.v1.Pod", "metadata"),
@@ -213,6 +217,10 @@ fn list_schema(kind: Kind, defs: &BTreeMap<String, Value>) -> (String, Value) {
             "EndpointSliceList represents a list of endpoint slices".into(),
             "items is the list of endpoint slices".into(),
         ),
+        Kind::PodDisruptionBudget => (
+            "PodDisruptionBudgetList is a collection of PodDisruptionBudgets.".into(),
+            "Items is a list of PodDisruptionBudgets".into(),
+        ),
     };
     let metadata = match kind {
         Kind::Deployment | Kind::IngressClass => "Standard list metadata.".to_string(),
@@ -264,6 +272,7 @@ pub fn root(kind: Kind) -> &'static str {
         Kind::ConfigMap => "io.k8s.api.core.v1.ConfigMap",
         Kind::Secret => "io.k8s.api.core.v1.Secret",
         Kind::EndpointSlice => "io.k8s.api.discovery.v1.EndpointSlice",
+        Kind::PodDisruptionBudget => "io.k8s.api.policy.v1.PodDisruptionBudget",
     }
 }
 
@@ -313,6 +322,7 @@ mod tests {
             Kind::ConfigMap,
             Kind::Secret,
             Kind::EndpointSlice,
+            Kind::PodDisruptionBudget,
         ] {
             assert!(definitions().contains_key(root(kind)), "{kind:?}");
         }

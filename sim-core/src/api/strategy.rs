@@ -199,6 +199,13 @@ pub const STRATEGIES: &[FieldStrategy] = &[
     atomic("io.k8s.api.core.v1.DownwardAPIProjection", "items"),
     // DownwardAPIVolumeSource
     atomic("io.k8s.api.core.v1.DownwardAPIVolumeSource", "items"),
+    // policy/v1 PodDisruptionBudgetStatus
+    merge(
+        "io.k8s.api.policy.v1.PodDisruptionBudgetStatus",
+        "conditions",
+        "type",
+        &["type"],
+    ),
     // discovery.k8s.io/v1 EndpointSlice, Endpoint, EndpointHints
     atomic("io.k8s.api.discovery.v1.EndpointSlice", "endpoints"),
     atomic("io.k8s.api.discovery.v1.EndpointSlice", "ports"),

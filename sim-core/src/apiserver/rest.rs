@@ -131,6 +131,9 @@ impl Sim {
                 self.api_status(res, ns, name, call, &mut w)
             }
             (Verb::Delete, Some(name), None, _) => self.api_delete(res, ns, name, opts),
+            (Verb::Create, Some(name), Some("eviction"), _) if res.kind == Kind::Pod => {
+                return self.api_evict(ns.unwrap_or("default"), name, &call.body, opts);
+            }
             _ => Err(ApiError::MethodNotAllowed(format!(
                 "kubesim does not support {:?} on {}{}",
                 call.verb,

@@ -15,6 +15,7 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 
@@ -45,6 +46,7 @@ pub enum Kind {
     ConfigMap,
     Secret,
     EndpointSlice,
+    PodDisruptionBudget,
 }
 
 impl Kind {
@@ -65,6 +67,7 @@ impl Kind {
             Kind::ConfigMap => "ConfigMap",
             Kind::Secret => "Secret",
             Kind::EndpointSlice => "EndpointSlice",
+            Kind::PodDisruptionBudget => "PodDisruptionBudget",
         }
     }
 
@@ -75,6 +78,7 @@ impl Kind {
             Kind::Ingress | Kind::IngressClass => "networking.k8s.io/v1",
             Kind::HorizontalPodAutoscaler => "autoscaling/v2",
             Kind::EndpointSlice => "discovery.k8s.io/v1",
+            Kind::PodDisruptionBudget => "policy/v1",
             _ => "v1",
         }
     }
@@ -307,6 +311,8 @@ pub struct Store {
     /// Each Service's EndpointSlices, by the Service's id, in creation order (the
     /// `kubernetes.io/service-name` label index the controller's informer keeps).
     pub service_slices: BTreeMap<ObjId, Vec<ObjId>>,
+    /// PodDisruptionBudgets (`policy/v1`), with their ids.
+    pub pdbs: Table<(ObjId, PodDisruptionBudget)>,
     /// Ownership.
     pub owners: OwnerGraph,
     /// Controller reasoning, oldest first.
@@ -350,6 +356,7 @@ impl Store {
             secrets: Table::default(),
             endpoint_slices: Table::default(),
             service_slices: BTreeMap::new(),
+            pdbs: Table::default(),
             owners: OwnerGraph::default(),
             decisions: Vec::new(),
             managed: BTreeMap::new(),

@@ -322,6 +322,7 @@ pub(super) async fn handle(
             pod_log(&st, &target, name, &query)
         }
         ("POST", None, None)
+        | ("POST", Some(_), Some("eviction"))
         | ("PUT" | "PATCH", Some(_), None | Some("scale" | "status"))
         | ("DELETE", Some(_), None) => write(&st, &target, &method, &query, &headers, &body),
         _ => status(

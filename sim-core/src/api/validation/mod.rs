@@ -26,6 +26,7 @@ mod go_fmt;
 mod meta;
 mod names;
 mod networking;
+mod policy;
 
 use std::fmt;
 
@@ -230,6 +231,7 @@ pub fn validate(obj: &Object) -> Result<(), Invalid> {
         // Only the EndpointSlice controller writes slices here (writes through the API are
         // refused as for Endpoints), so `ValidateEndpointSlice` has nothing to check yet.
         Object::EndpointSlice(_) => {}
+        Object::PodDisruptionBudget(pdb) => policy::validate_pdb(pdb, &mut e),
     }
     e.finish(obj)
 }

@@ -644,7 +644,8 @@ pub fn convert_field_label(kind: Kind, label: &str) -> Result<&str, FieldLabelEr
         | Kind::Ingress
         | Kind::IngressClass
         | Kind::HorizontalPodAutoscaler
-        | Kind::EndpointSlice => None,
+        | Kind::EndpointSlice
+        | Kind::PodDisruptionBudget => None,
         Kind::Secret => Some(&["type", "metadata.namespace", "metadata.name"]),
         Kind::ConfigMap => None,
     };
@@ -750,7 +751,8 @@ pub fn selectable_fields(obj: &Object) -> BTreeMap<&'static str, String> {
         | Object::Ingress(_)
         | Object::IngressClass(_)
         | Object::HorizontalPodAutoscaler(_)
-        | Object::EndpointSlice(_) => {}
+        | Object::EndpointSlice(_)
+        | Object::PodDisruptionBudget(_) => {}
         Object::Secret(secret) => {
             f.insert("type", secret.type_.clone().unwrap_or_default());
         }

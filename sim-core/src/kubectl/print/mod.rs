@@ -17,6 +17,7 @@ mod get;
 mod history;
 mod networking;
 mod output;
+mod policy;
 mod table;
 mod top;
 mod util;
@@ -41,6 +42,7 @@ pub use get::{
 pub use history::{replicaset_for_revision, rollout_history, rollout_history_revision};
 pub use networking::{get_ingress_classes, get_ingresses};
 pub use output::{to_json, to_yaml};
+pub use policy::get_pdbs;
 pub use top::{NodeTop, PodTop, top_nodes, top_pods};
 
 /// Options shared by `kubectl get` printers.
