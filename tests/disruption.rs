@@ -129,3 +129,67 @@ fn drain_waits_on_the_disruption_budget_and_reports_it() {
     assert!(out.contains(" evicted\n"), "{out}");
     assert!(out.ends_with(&format!("node/{node} drained\n")), "{out}");
 }
+
+/// The console's own `kubectl drain` evicts as the real one does: the budget's 429 is
+/// retried every 5 s of virtual time, printing `evicting pod` again, until `--timeout`.
+#[test]
+fn the_consoles_drain_evicts_and_retries_as_kubectl_does() {
+    use crate::support::{ScriptBuilder, Session, rows};
+    let mut s = Session::new(&ScriptBuilder::with_cluster("{nodes: [{name: node-1}]}"));
+    s.apply(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: nginx:1.27}]\n",
+    );
+    s.apply(
+        "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web}\nspec:\n  minAvailable: 2\n  selector: {matchLabels: {app: web}}\n",
+    );
+    s.advance(30);
+    let pdb = rows(&s.ok("get pdb"));
+    assert_eq!(pdb[0][..4], ["web", "2", "N/A", "0"], "{pdb:?}");
+    let mut names: Vec<String> = rows(&s.ok("get pods"))
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    names.sort();
+
+    let before = s.sim.now();
+    let out = s.kubectl("drain node-1 --timeout=12s");
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    // Tries at 0, 5 and 10 s, each refused; at 15 s kubectl prints its try and finds the
+    // timeout passed.
+    let mut stdout = String::from("node/node-1 cordoned\n");
+    let mut retries = String::new();
+    for _ in 0..3 {
+        for n in &names {
+            stdout.push_str(&format!("evicting pod default/{n}\n"));
+            retries.push_str(&format!(
+                "error when evicting pods/\"{n}\" -n \"default\" (will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget.\n"
+            ));
+        }
+    }
+    for n in &names {
+        stdout.push_str(&format!("evicting pod default/{n}\n"));
+    }
+    assert_eq!(out.stdout, stdout);
+    let errs: Vec<String> = names
+        .iter()
+        .map(|n| {
+            format!("error when evicting pods/\"{n}\" -n \"default\": global timeout reached: 12s")
+        })
+        .collect();
+    let agg = format!("[{}]", errs.join(", "));
+    assert_eq!(
+        out.stderr,
+        format!(
+            "{retries}error: unable to drain node \"node-1\" due to error: {agg}, continuing command...\nThere are pending nodes to be drained:\n node-1\nerror: {agg}\n"
+        )
+    );
+    assert_eq!(
+        s.sim.now().since(before),
+        sim_core::SimDuration::from_secs(15)
+    );
+    let after: Vec<String> = rows(&s.ok("get pods"))
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(after.len(), 2, "nothing was evicted: {after:?}");
+}
