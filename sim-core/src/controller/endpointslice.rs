@@ -124,7 +124,7 @@ fn endpoint_key(e: &Endpoint) -> String {
 
 /// One slice as the reconciler leaves it: kept unchanged, rewritten, created or deleted.
 enum Plan {
-    Update(ObjId, EndpointSlice),
+    Update(ObjId, Box<EndpointSlice>),
     Create(PortsKey, Vec<Endpoint>),
     Delete(ObjId),
 }
@@ -206,7 +206,11 @@ fn reconcile_by_port_mapping(
             None => plans.push(Plan::Create(key.clone(), endpoints)),
         }
     }
-    plans.extend(to_update.into_iter().map(|(id, s)| Plan::Update(id, s)));
+    plans.extend(
+        to_update
+            .into_iter()
+            .map(|(id, s)| Plan::Update(id, Box::new(s))),
+    );
 }
 
 /// `getSliceToFill`: the slice that `n` more endpoints bring closest to full without
@@ -283,7 +287,7 @@ impl Sim {
         for plan in plans {
             match plan {
                 Plan::Delete(id) => self.delete_endpoint_slice(svc_id, id),
-                Plan::Update(id, slice) => self.update_endpoint_slice(id, slice, &labels),
+                Plan::Update(id, slice) => self.update_endpoint_slice(id, *slice, &labels),
                 Plan::Create(key, endpoints) => {
                     self.create_endpoint_slice(svc_id, &svc, &ns, &key, endpoints, &labels)
                 }
