@@ -168,9 +168,14 @@ fn an_ingress_routes_curl_by_host_and_path_and_the_run_replays() {
         ],
         "{out}"
     );
-    // kubectl reads a backend's endpoints from EndpointSlices, which kubesim does not serve
-    // yet: it prints its error where the addresses would be.
+    // kubectl reads a backend's endpoints from the Service's EndpointSlices: the two ready
+    // pods' addresses at the target port.
     assert!(rules[4].starts_with("/predict   web:80 ("), "{out}");
+    let backends = rules[4]
+        .trim_start_matches("/predict   web:80 (")
+        .trim_end_matches(')');
+    assert_eq!(backends.split(',').count(), 2, "{out}");
+    assert!(backends.split(',').all(|e| e.ends_with(":8080")), "{out}");
 
     // Every request is in the run as an `ingress` step, and the run replays to the same
     // answers from the same pods.

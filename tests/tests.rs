@@ -7,6 +7,8 @@ mod autoscaling;
 mod browser;
 mod config;
 mod deadline;
+mod disruption;
+mod endpointslices;
 mod errors;
 mod explain;
 mod fuzz;

@@ -71,6 +71,15 @@ pub enum ApiError {
     /// has.
     #[error("{0}")]
     Expired(String),
+    /// 429 TooManyRequests: an eviction a disruption budget forbids now, with its causes
+    /// (type, message), e.g. `DisruptionBudget`; the client may retry.
+    #[error("{message}")]
+    TooManyRequests {
+        /// The Status message.
+        message: String,
+        /// The causes: (`reason`, `message`).
+        causes: Vec<(String, String)>,
+    },
     /// An error the API server does not classify (a plain Go error reaching
     /// `ErrorToAPIStatus`): 500 with no reason and no details. A resourceVersion that is not a
     /// number, on a read the watch cache serves, is one.
@@ -127,6 +136,7 @@ impl ApiError {
             ApiError::InvalidOptions(_) => "Invalid",
             ApiError::TooLargeResourceVersion { .. } => "Timeout",
             ApiError::Expired(_) => "Expired",
+            ApiError::TooManyRequests { .. } => "TooManyRequests",
             ApiError::Unclassified(_) => "",
         }
     }
@@ -147,6 +157,7 @@ impl ApiError {
             ApiError::InvalidOptions(_) => 422,
             ApiError::TooLargeResourceVersion { .. } => 504,
             ApiError::Expired(_) => 410,
+            ApiError::TooManyRequests { .. } => 429,
             ApiError::Unclassified(_) => 500,
         }
     }

@@ -390,6 +390,7 @@ impl Sim {
                 Work::Endpoints(id) => self.sync_endpoints(id),
                 Work::Ingress(id) => self.sync_ingress(id),
                 Work::Hpa(id) => self.sync_hpa(id),
+                Work::Disruption(id) => self.sync_pdb(id),
             }
         }
     }
@@ -406,6 +407,7 @@ impl Sim {
             self.work.add(Work::ReplicaSet(rs));
         }
         self.services_selecting(&ns, pod);
+        self.pdbs_selecting(&ns, pod);
     }
 
     fn services_selecting(&mut self, ns: &str, pod: ObjId) {

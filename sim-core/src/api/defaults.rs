@@ -77,6 +77,15 @@ pub fn set_defaults(obj: &mut Object) {
         Object::HorizontalPodAutoscaler(h) => super::hpa_defaults::hpa(h),
         Object::ConfigMap(_) => {}
         Object::Secret(secret) => self::secret(secret),
+        // policy/v1 has no PodDisruptionBudget defaults.
+        Object::PodDisruptionBudget(_) => {}
+        Object::EndpointSlice(slice) => {
+            // SetDefaults_EndpointPort: a port's name defaults to "" and its protocol to TCP.
+            for port in slice.ports.iter_mut().flatten() {
+                port.name.get_or_insert_with(String::new);
+                port.protocol.get_or_insert_with(|| "TCP".to_owned());
+            }
+        }
     }
 }
 

@@ -23,7 +23,9 @@ use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{
     ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret, Service,
 };
+use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 /// One API object of a kind kubesim serves.
@@ -55,6 +57,10 @@ pub enum Object {
     ConfigMap(ConfigMap),
     /// `v1 Secret`.
     Secret(Secret),
+    /// `discovery.k8s.io/v1 EndpointSlice`.
+    EndpointSlice(EndpointSlice),
+    /// `policy/v1 PodDisruptionBudget`.
+    PodDisruptionBudget(PodDisruptionBudget),
 }
 
 /// Calls `$body` with `$inner` bound to the typed object inside any variant.
@@ -74,6 +80,8 @@ macro_rules! with_inner {
             Object::HorizontalPodAutoscaler($inner) => $body,
             Object::ConfigMap($inner) => $body,
             Object::Secret($inner) => $body,
+            Object::EndpointSlice($inner) => $body,
+            Object::PodDisruptionBudget($inner) => $body,
         }
     };
 }
@@ -95,6 +103,8 @@ impl Object {
             Object::HorizontalPodAutoscaler(_) => "HorizontalPodAutoscaler",
             Object::ConfigMap(_) => "ConfigMap",
             Object::Secret(_) => "Secret",
+            Object::EndpointSlice(_) => "EndpointSlice",
+            Object::PodDisruptionBudget(_) => "PodDisruptionBudget",
         }
     }
 
@@ -104,6 +114,8 @@ impl Object {
             Object::ReplicaSet(_) | Object::Deployment(_) => "apps/v1",
             Object::Ingress(_) | Object::IngressClass(_) => "networking.k8s.io/v1",
             Object::HorizontalPodAutoscaler(_) => "autoscaling/v2",
+            Object::EndpointSlice(_) => "discovery.k8s.io/v1",
+            Object::PodDisruptionBudget(_) => "policy/v1",
             _ => "v1",
         }
     }
@@ -125,6 +137,8 @@ impl Object {
             Object::HorizontalPodAutoscaler(_) => "horizontalpodautoscalers.autoscaling",
             Object::ConfigMap(_) => "configmaps",
             Object::Secret(_) => "secrets",
+            Object::EndpointSlice(_) => "endpointslices.discovery.k8s.io",
+            Object::PodDisruptionBudget(_) => "poddisruptionbudgets.policy",
         }
     }
 

@@ -172,6 +172,13 @@ pub const RESOURCES: &[Resource] = &[
         categories: &["all"],
         subresources: &[
             Subresource {
+                name: "eviction",
+                group: "policy",
+                version: "v1",
+                kind: "Eviction",
+                verbs: &["create"],
+            },
+            Subresource {
                 name: "log",
                 group: "",
                 version: "v1",
@@ -343,6 +350,30 @@ pub const RESOURCES: &[Resource] = &[
         subresources: &[],
         verbs: ALL_VERBS,
     },
+    Resource {
+        kind: Kind::EndpointSlice,
+        plural: "endpointslices",
+        singular: "endpointslice",
+        short_names: &[],
+        group: "discovery.k8s.io",
+        version: "v1",
+        namespaced: true,
+        categories: &[],
+        subresources: &[],
+        verbs: ALL_VERBS,
+    },
+    Resource {
+        kind: Kind::PodDisruptionBudget,
+        plural: "poddisruptionbudgets",
+        singular: "poddisruptionbudget",
+        short_names: &["pdb"],
+        group: "policy",
+        version: "v1",
+        namespaced: true,
+        categories: &[],
+        subresources: &[],
+        verbs: ALL_VERBS,
+    },
 ];
 
 /// The row of a kind.
@@ -409,6 +440,8 @@ mod tests {
             Kind::HorizontalPodAutoscaler,
             Kind::ConfigMap,
             Kind::Secret,
+            Kind::EndpointSlice,
+            Kind::PodDisruptionBudget,
         ];
         for k in kinds {
             let rows: Vec<_> = RESOURCES.iter().filter(|r| r.kind == k).collect();
@@ -434,7 +467,9 @@ mod tests {
                 ("", "v1"),
                 ("apps", "v1"),
                 ("networking.k8s.io", "v1"),
-                ("autoscaling", "v2")
+                ("autoscaling", "v2"),
+                ("discovery.k8s.io", "v1"),
+                ("policy", "v1")
             ]
         );
         assert_eq!(by_word("ing").map(|r| r.kind), Some(Kind::Ingress));
@@ -450,5 +485,17 @@ mod tests {
         assert_eq!(of(Kind::Deployment).qualified_name(), "deployments.apps");
         assert_eq!(of(Kind::Deployment).kind_prefix(), "deployment.apps");
         assert_eq!(of(Kind::Endpoints).kind_prefix(), "endpoints");
+        assert_eq!(
+            by_word("endpointslices").map(|r| r.kind),
+            Some(Kind::EndpointSlice)
+        );
+        assert_eq!(
+            by_word("pdb").map(|r| r.kind),
+            Some(Kind::PodDisruptionBudget)
+        );
+        assert_eq!(
+            of(Kind::EndpointSlice).qualified(),
+            "endpointslices.discovery.k8s.io"
+        );
     }
 }

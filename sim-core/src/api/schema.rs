@@ -46,6 +46,9 @@ pub fn definitions() -> &'static BTreeMap<String, Value> {
         g.subschema_for::<HorizontalPodAutoscaler>();
         g.subschema_for::<ConfigMap>();
         g.subschema_for::<Secret>();
+        g.subschema_for::<k8s_openapi::api::discovery::v1::EndpointSlice>();
+        g.subschema_for::<k8s_openapi::api::policy::v1::PodDisruptionBudget>();
+        g.subschema_for::<k8s_openapi::api::policy::v1::Eviction>();
         g.subschema_for::<Scale>();
         g.subschema_for::<Status>();
         g.subschema_for::<DeleteOptions>();
@@ -69,6 +72,9 @@ const NOT_REQUIRED: &[(&str, &str)] = &[
     ("io.k8s.api.apps.v1.ReplicaSet", "metadata"),
     ("io.k8s.api.autoscaling.v1.Scale", "metadata"),
     ("io.k8s.api.core.v1.Endpoints", "metadata"),
+    ("io.k8s.api.discovery.v1.EndpointSlice", "metadata"),
+    ("io.k8s.api.policy.v1.PodDisruptionBudget", "metadata"),
+    ("io.k8s.api.policy.v1.Eviction", "metadata"),
     ("io.k8s.api.core.v1.Namespace", "metadata"),
     ("io.k8s.api.core.v1.Node", "metadata"),
     ("io.k8s.api.core.v1.Pod", "metadata"),
@@ -207,6 +213,14 @@ fn list_schema(kind: Kind, defs: &BTreeMap<String, Value>) -> (String, Value) {
             "SecretList is a list of Secret.".into(),
             "Items is a list of secret objects. More info: https://kubernetes.io/docs/concepts/configuration/secret".into(),
         ),
+        Kind::EndpointSlice => (
+            "EndpointSliceList represents a list of endpoint slices".into(),
+            "items is the list of endpoint slices".into(),
+        ),
+        Kind::PodDisruptionBudget => (
+            "PodDisruptionBudgetList is a collection of PodDisruptionBudgets.".into(),
+            "Items is a list of PodDisruptionBudgets".into(),
+        ),
     };
     let metadata = match kind {
         Kind::Deployment | Kind::IngressClass => "Standard list metadata.".to_string(),
@@ -257,6 +271,8 @@ pub fn root(kind: Kind) -> &'static str {
         Kind::HorizontalPodAutoscaler => "io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler",
         Kind::ConfigMap => "io.k8s.api.core.v1.ConfigMap",
         Kind::Secret => "io.k8s.api.core.v1.Secret",
+        Kind::EndpointSlice => "io.k8s.api.discovery.v1.EndpointSlice",
+        Kind::PodDisruptionBudget => "io.k8s.api.policy.v1.PodDisruptionBudget",
     }
 }
 
@@ -305,6 +321,8 @@ mod tests {
             Kind::IngressClass,
             Kind::ConfigMap,
             Kind::Secret,
+            Kind::EndpointSlice,
+            Kind::PodDisruptionBudget,
         ] {
             assert!(definitions().contains_key(root(kind)), "{kind:?}");
         }

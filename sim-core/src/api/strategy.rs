@@ -199,6 +199,19 @@ pub const STRATEGIES: &[FieldStrategy] = &[
     atomic("io.k8s.api.core.v1.DownwardAPIProjection", "items"),
     // DownwardAPIVolumeSource
     atomic("io.k8s.api.core.v1.DownwardAPIVolumeSource", "items"),
+    // policy/v1 PodDisruptionBudgetStatus
+    merge(
+        "io.k8s.api.policy.v1.PodDisruptionBudgetStatus",
+        "conditions",
+        "type",
+        &["type"],
+    ),
+    // discovery.k8s.io/v1 EndpointSlice, Endpoint, EndpointHints
+    atomic("io.k8s.api.discovery.v1.EndpointSlice", "endpoints"),
+    atomic("io.k8s.api.discovery.v1.EndpointSlice", "ports"),
+    set("io.k8s.api.discovery.v1.Endpoint", "addresses"),
+    atomic("io.k8s.api.discovery.v1.EndpointHints", "forNodes"),
+    atomic("io.k8s.api.discovery.v1.EndpointHints", "forZones"),
     // EndpointSubset
     atomic("io.k8s.api.core.v1.EndpointSubset", "addresses"),
     atomic("io.k8s.api.core.v1.EndpointSubset", "notReadyAddresses"),

@@ -6,6 +6,7 @@
 mod apply;
 pub mod call;
 mod config;
+mod eviction;
 mod hpa;
 pub mod list;
 pub mod log;
@@ -14,6 +15,7 @@ pub(crate) mod mutations;
 pub mod networking;
 pub mod openapi;
 pub mod patch;
+mod pdb;
 mod rest;
 mod server_side;
 mod status;
@@ -147,6 +149,20 @@ impl Sim {
                 self.store
                     .secrets
                     .get(self.store.secrets.lookup(namespace, name)?)?
+                    .1
+                    .clone(),
+            ),
+            Kind::EndpointSlice => Object::EndpointSlice(
+                self.store
+                    .endpoint_slices
+                    .get(self.store.endpoint_slices.lookup(namespace, name)?)?
+                    .1
+                    .clone(),
+            ),
+            Kind::PodDisruptionBudget => Object::PodDisruptionBudget(
+                self.store
+                    .pdbs
+                    .get(self.store.pdbs.lookup(namespace, name)?)?
                     .1
                     .clone(),
             ),
@@ -391,13 +407,14 @@ impl Sim {
             Object::Ingress(i) => self.create_ingress(i),
             Object::IngressClass(c) => self.create_ingress_class(c),
             Object::HorizontalPodAutoscaler(h) => self.create_hpa(h),
+            Object::PodDisruptionBudget(p) => self.create_pdb(p),
             obj @ (Object::ConfigMap(_) | Object::Secret(_)) => {
                 let Some(id) = self.create_config_object(obj) else {
                     return Ok(0);
                 };
                 id
             }
-            Object::Endpoints(_) | Object::Event(_) => {
+            Object::Endpoints(_) | Object::Event(_) | Object::EndpointSlice(_) => {
                 return Err(ApiError::BadRequest(format!(
                     "kubesim manages {} itself",
                     obj_kind_plural(kind)
@@ -697,6 +714,11 @@ impl Sim {
                     return Ok(false);
                 }
             }
+            (Object::PodDisruptionBudget(old), Object::PodDisruptionBudget(p)) => {
+                if !self.update_pdb(old, p) {
+                    return Ok(false);
+                }
+            }
             (Object::ConfigMap(_), new @ Object::ConfigMap(_))
             | (Object::Secret(_), new @ Object::Secret(_)) => {
                 if !self.update_config_object(new) {
@@ -766,6 +788,7 @@ impl Sim {
                 self.store
                     .touch(Kind::Service, id, &nsa, &na, ChangeType::Deleted);
                 self.store.services.remove(id, namespace, name);
+                self.delete_service_slices(id);
                 if let Some(eid) = self.store.endpoints.lookup(namespace, name) {
                     self.store
                         .touch(Kind::Endpoints, eid, &nsa, &na, ChangeType::Deleted);
@@ -821,6 +844,15 @@ impl Sim {
                 for (h, id) in hpas {
                     self.delete_hpa(id, name, &h);
                 }
+                let pdbs: Vec<(String, ObjId)> = self
+                    .store
+                    .pdbs
+                    .names_in(name)
+                    .map(|(n, id)| (n.to_string(), id))
+                    .collect();
+                for (p, id) in pdbs {
+                    self.delete_pdb(id, name, &p);
+                }
                 self.delete_config_objects_in(name);
                 self.maybe_finish_namespace(name);
             }
@@ -836,7 +868,15 @@ impl Sim {
                     .ok_or_else(not_found)?;
                 self.delete_hpa(id, namespace, name);
             }
-            Kind::Endpoints | Kind::Event => {
+            Kind::PodDisruptionBudget => {
+                let id = self
+                    .store
+                    .pdbs
+                    .lookup(namespace, name)
+                    .ok_or_else(not_found)?;
+                self.delete_pdb(id, namespace, name);
+            }
+            Kind::Endpoints | Kind::Event | Kind::EndpointSlice => {
                 return Err(ApiError::BadRequest(format!(
                     "kubesim manages {} itself",
                     obj_kind_plural(kind)
@@ -864,6 +904,8 @@ pub(crate) fn kind_of(obj: &Object) -> Option<Kind> {
         Object::IngressClass(_) => Kind::IngressClass,
         Object::ConfigMap(_) => Kind::ConfigMap,
         Object::Secret(_) => Kind::Secret,
+        Object::EndpointSlice(_) => Kind::EndpointSlice,
+        Object::PodDisruptionBudget(_) => Kind::PodDisruptionBudget,
     })
 }
 

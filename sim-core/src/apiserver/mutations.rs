@@ -67,6 +67,20 @@ impl<'a> KubectlWrite<'a> {
         KubectlWrite::new(Verb::Update, kind, namespace, Some(name), body)
     }
 
+    /// kubectl drain's `EvictPod`: a POST of a `policy/v1` Eviction to `pods/NAME/eviction`,
+    /// with the grace period as its delete options.
+    pub(crate) fn evict(namespace: &'a str, name: &'a str, grace: Option<i64>) -> Self {
+        let mut body = serde_json::json!({
+            "apiVersion": "policy/v1",
+            "kind": "Eviction",
+            "metadata": {"name": name, "namespace": namespace},
+        });
+        if let Some(g) = grace {
+            body["deleteOptions"] = serde_json::json!({"gracePeriodSeconds": g});
+        }
+        KubectlWrite::new(Verb::Create, Kind::Pod, namespace, Some(name), body).on("eviction")
+    }
+
     /// On a subresource (`scale`).
     pub(crate) fn on(mut self, subresource: &'a str) -> Self {
         self.subresource = Some(subresource);

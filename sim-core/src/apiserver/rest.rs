@@ -131,6 +131,9 @@ impl Sim {
                 self.api_status(res, ns, name, call, &mut w)
             }
             (Verb::Delete, Some(name), None, _) => self.api_delete(res, ns, name, opts),
+            (Verb::Create, Some(name), Some("eviction"), _) if res.kind == Kind::Pod => {
+                return self.api_evict(ns.unwrap_or("default"), name, &call.body, opts);
+            }
             _ => Err(ApiError::MethodNotAllowed(format!(
                 "kubesim does not support {:?} on {}{}",
                 call.verb,
@@ -228,7 +231,10 @@ impl Sim {
         mut body: Value,
         w: &mut Written<'_>,
     ) -> Result<Value, ApiError> {
-        if matches!(res.kind, Kind::Endpoints | Kind::Event) {
+        if matches!(
+            res.kind,
+            Kind::Endpoints | Kind::Event | Kind::EndpointSlice
+        ) {
             return Err(ApiError::MethodNotAllowed(format!(
                 "kubesim manages {} itself: they cannot be updated",
                 res.plural

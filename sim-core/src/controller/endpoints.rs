@@ -1,5 +1,6 @@
 //! The endpoints controller: a Service's Endpoints list exactly the ready pods its selector
-//! matches (not-ready ones under `notReadyAddresses`; terminating ones not at all).
+//! matches (not-ready ones under `notReadyAddresses`; terminating ones not at all). The same
+//! walk of the pods gives the EndpointSlice controller its wants (`endpointslice.rs`).
 //! Port of the essentials of `pkg/controller/endpoint/endpoints_controller.go`.
 
 use std::collections::BTreeMap;
@@ -10,6 +11,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use super::endpointslice;
 use crate::sim::Sim;
 use crate::store::pod::ip_string;
 use crate::store::{ChangeType, Kind, ObjId};
@@ -32,11 +34,15 @@ impl Sim {
         type Group = (Vec<EndpointAddress>, Vec<EndpointAddress>);
         let mut groups: BTreeMap<PortsKey, Group> = BTreeMap::new();
         let mut port_specs: BTreeMap<PortsKey, Vec<EndpointPort>> = BTreeMap::new();
+        let publish_not_ready = spec.publish_not_ready_addresses == Some(true);
+        // The EndpointSlice controller's wants, gathered in the same walk.
+        let mut slice_desired = endpointslice::Desired::new();
         for pid in self.store.pods.ids_in(&ns) {
             let Some(p) = self.store.pods.get(pid) else {
                 continue;
             };
-            if !should_be_in_endpoints(p)
+            // `ShouldPodBeInEndpoints(pod, true)` for slices keeps terminating pods.
+            if !should_be_in_slices(p)
                 || !selector.iter().all(|(k, v)| p.labels().get(k) == Some(v))
             {
                 continue;
@@ -57,6 +63,42 @@ impl Sim {
                     })
                 })
                 .collect();
+            let node_name = p
+                .node
+                .and_then(|n| self.store.nodes.get(n))
+                .map(|n| n.name.to_string());
+            let target_ref = ObjectReference {
+                kind: Some("Pod".into()),
+                name: Some(p.name.to_string()),
+                namespace: Some(ns.clone()),
+                uid: Some(self.store.uid(pid)),
+                ..Default::default()
+            };
+            let slice_key: endpointslice::PortsKey = ports
+                .iter()
+                .map(|e| {
+                    (
+                        e.name.clone().unwrap_or_default(),
+                        e.port,
+                        e.protocol.clone().unwrap_or_else(|| "TCP".into()),
+                        e.app_protocol.clone(),
+                    )
+                })
+                .collect();
+            slice_desired
+                .entry(slice_key)
+                .or_default()
+                .push(endpointslice::pod_to_endpoint(
+                    ip_string(p.ip),
+                    p.ready,
+                    p.deletion.is_some(),
+                    publish_not_ready,
+                    node_name.clone(),
+                    target_ref.clone(),
+                ));
+            if p.deletion.is_some() {
+                continue;
+            }
             if ports.is_empty() && spec.ports.as_ref().is_some_and(|v| !v.is_empty()) {
                 continue;
             }
@@ -66,17 +108,8 @@ impl Sim {
                 .collect();
             let addr = EndpointAddress {
                 ip: ip_string(p.ip),
-                node_name: p
-                    .node
-                    .and_then(|n| self.store.nodes.get(n))
-                    .map(|n| n.name.to_string()),
-                target_ref: Some(ObjectReference {
-                    kind: Some("Pod".into()),
-                    name: Some(p.name.to_string()),
-                    namespace: Some(ns.clone()),
-                    uid: Some(self.store.uid(pid)),
-                    ..Default::default()
-                }),
+                node_name,
+                target_ref: Some(target_ref),
                 hostname: None,
             };
             port_specs.entry(key.clone()).or_insert(ports);
@@ -87,6 +120,15 @@ impl Sim {
                 group.1.push(addr)
             }
         }
+        // New endpoints go into slices in pod-IP order.
+        for endpoints in slice_desired.values_mut() {
+            endpoints.sort_by_key(|e| {
+                e.addresses
+                    .first()
+                    .and_then(|a| a.parse::<std::net::Ipv4Addr>().ok())
+            });
+        }
+        self.reconcile_endpoint_slices(svc_id, slice_desired);
         let subsets: Vec<EndpointSubset> = groups
             .into_iter()
             .map(|(key, (mut ready, mut not_ready))| {
@@ -158,11 +200,12 @@ fn svc_labels(sim: &Sim, svc: ObjId) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-/// `endpointsliceutil.ShouldPodBeInEndpoints` without terminating pods: the pod has an IP,
-/// is not being deleted, and is not finished for good under its restart policy.
-fn should_be_in_endpoints(p: &crate::store::PodState) -> bool {
+/// `endpointsliceutil.ShouldPodBeInEndpoints(pod, true)`: the pod has an IP and is not
+/// finished for good under its restart policy; terminating pods are kept (the Endpoints
+/// controller then leaves them out).
+fn should_be_in_slices(p: &crate::store::PodState) -> bool {
     use crate::store::pod::Phase;
-    if p.ip == 0 || p.deletion.is_some() {
+    if p.ip == 0 {
         return false;
     }
     match p

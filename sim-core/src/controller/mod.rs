@@ -3,7 +3,9 @@
 //! functions over [`crate::Sim`], run from the work queue when an object it watches changes.
 
 pub mod deployment;
+pub mod disruption;
 pub mod endpoints;
+pub mod endpointslice;
 pub mod gc;
 pub mod ingress;
 pub mod node_lifecycle;
@@ -30,6 +32,8 @@ pub enum Work {
     Ingress(ObjId),
     /// Sync a HorizontalPodAutoscaler.
     Hpa(ObjId),
+    /// Recompute a PodDisruptionBudget's status (`controller/disruption.rs`).
+    Disruption(ObjId),
 }
 
 /// A de-duplicating FIFO, like client-go's work queue: an item queued twice runs once.

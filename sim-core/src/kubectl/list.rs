@@ -134,6 +134,24 @@ pub fn list(
                 }
             }
         }
+        Kind::PodDisruptionBudget => {
+            for (o_ns, _, id) in sim.store.pdbs.all_names() {
+                if let Some((_, p)) = sim.store.pdbs.get(id).filter(|_| in_ns(o_ns))
+                    && selector.matches(p.metadata.labels.as_ref().unwrap_or(&Default::default()))
+                {
+                    out.push(Object::PodDisruptionBudget(p.clone()));
+                }
+            }
+        }
+        Kind::EndpointSlice => {
+            for (o_ns, _, id) in sim.store.endpoint_slices.all_names() {
+                if let Some((_, e)) = sim.store.endpoint_slices.get(id).filter(|_| in_ns(o_ns))
+                    && selector.matches(e.metadata.labels.as_ref().unwrap_or(&Default::default()))
+                {
+                    out.push(Object::EndpointSlice(e.clone()));
+                }
+            }
+        }
         Kind::ConfigMap => {
             for (o_ns, _, id) in sim.store.configmaps.all_names() {
                 if let Some((_, c)) = sim.store.configmaps.get(id).filter(|_| in_ns(o_ns))

@@ -13,7 +13,9 @@ use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{
     ConfigMap, Endpoints, Namespace, Node, PodTemplateSpec, Secret, Service,
 };
+use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 
@@ -43,6 +45,8 @@ pub enum Kind {
     HorizontalPodAutoscaler,
     ConfigMap,
     Secret,
+    EndpointSlice,
+    PodDisruptionBudget,
 }
 
 impl Kind {
@@ -62,6 +66,8 @@ impl Kind {
             Kind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
             Kind::ConfigMap => "ConfigMap",
             Kind::Secret => "Secret",
+            Kind::EndpointSlice => "EndpointSlice",
+            Kind::PodDisruptionBudget => "PodDisruptionBudget",
         }
     }
 
@@ -71,6 +77,8 @@ impl Kind {
             Kind::ReplicaSet | Kind::Deployment => "apps/v1",
             Kind::Ingress | Kind::IngressClass => "networking.k8s.io/v1",
             Kind::HorizontalPodAutoscaler => "autoscaling/v2",
+            Kind::EndpointSlice => "discovery.k8s.io/v1",
+            Kind::PodDisruptionBudget => "policy/v1",
             _ => "v1",
         }
     }
@@ -301,6 +309,13 @@ pub struct Store {
     pub configmaps: Table<(ObjId, ConfigMap)>,
     /// Secrets, with their ids.
     pub secrets: Table<(ObjId, Secret)>,
+    /// EndpointSlices (`discovery.k8s.io/v1`), with their ids.
+    pub endpoint_slices: Table<(ObjId, EndpointSlice)>,
+    /// Each Service's EndpointSlices, by the Service's id, in creation order (the
+    /// `kubernetes.io/service-name` label index the controller's informer keeps).
+    pub service_slices: BTreeMap<ObjId, Vec<ObjId>>,
+    /// PodDisruptionBudgets (`policy/v1`), with their ids.
+    pub pdbs: Table<(ObjId, PodDisruptionBudget)>,
     /// Ownership.
     pub owners: OwnerGraph,
     /// Controller reasoning, oldest first.
@@ -342,6 +357,9 @@ impl Store {
             hpas: Table::default(),
             configmaps: Table::default(),
             secrets: Table::default(),
+            endpoint_slices: Table::default(),
+            service_slices: BTreeMap::new(),
+            pdbs: Table::default(),
             owners: OwnerGraph::default(),
             decisions: Vec::new(),
             managed: BTreeMap::new(),

@@ -300,7 +300,7 @@ pub(super) async fn handle(
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     };
-    match (method.as_str(), target.name, target.sub) {
+    let response = match (method.as_str(), target.name, target.sub) {
         ("GET", None, _) => {
             // Every bad parameter is answered before any work.
             let pairs = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
@@ -322,6 +322,7 @@ pub(super) async fn handle(
             pod_log(&st, &target, name, &query)
         }
         ("POST", None, None)
+        | ("POST", Some(_), Some("eviction"))
         | ("PUT" | "PATCH", Some(_), None | Some("scale" | "status"))
         | ("DELETE", Some(_), None) => write(&st, &target, &method, &query, &headers, &body),
         _ => status(
@@ -333,5 +334,15 @@ pub(super) async fn handle(
             ),
             json!({}),
         ),
+    };
+    // The deprecation warning the API server sends with every request to v1 Endpoints
+    // (`rest.Storage` marks them deprecated in 1.33), which kubectl prints as `Warning: …`.
+    if res.kind == Kind::Endpoints {
+        return write::with_warnings(response, &[ENDPOINTS_DEPRECATED.to_string()]);
     }
+    response
 }
+
+/// The API server's warning for a request to v1 Endpoints.
+pub(super) const ENDPOINTS_DEPRECATED: &str =
+    "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice";

@@ -98,6 +98,19 @@ pub(super) fn api_error(e: &ApiError, res: &Res, name: &str) -> Response {
         // `The request is invalid`.
         ApiError::Patch(_) => status(e.code(), e.reason(), &e.to_string(), json!({})),
         // `NewApplyConflict`: details with the causes only.
+        // `NewTooManyRequests`: the causes only (an eviction's `DisruptionBudget`).
+        ApiError::TooManyRequests { causes, .. } => {
+            let causes: Vec<Value> = causes
+                .iter()
+                .map(|(reason, message)| json!({"reason": reason, "message": message}))
+                .collect();
+            status(
+                e.code(),
+                e.reason(),
+                &e.to_string(),
+                json!({"causes": causes}),
+            )
+        }
         ApiError::ApplyConflict(c) => status(
             e.code(),
             e.reason(),

@@ -123,7 +123,7 @@ pub(super) fn write(
 
 /// The API server's `Warning` headers (`299 - "unknown field \"spec.x\""`), which kubectl
 /// prints as `Warning: unknown field "spec.x"`.
-fn with_warnings(mut r: Response, warnings: &[String]) -> Response {
+pub(super) fn with_warnings(mut r: Response, warnings: &[String]) -> Response {
     for w in warnings {
         let quoted = serde_json::Value::String(w.clone()).to_string();
         if let Ok(v) = header::HeaderValue::from_str(&format!("299 - {quoted}")) {

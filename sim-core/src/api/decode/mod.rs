@@ -325,6 +325,8 @@ pub fn decode_value(value: Value) -> Result<Object, DecodeError> {
         }
         ("v1", "ConfigMap") => Object::ConfigMap(typed(&value, kind)?),
         ("v1", "Secret") => Object::Secret(typed(&value, kind)?),
+        ("discovery.k8s.io/v1", "EndpointSlice") => Object::EndpointSlice(typed(&value, kind)?),
+        ("policy/v1", "PodDisruptionBudget") => Object::PodDisruptionBudget(typed(&value, kind)?),
         _ => {
             let meta = |k: &str| {
                 value

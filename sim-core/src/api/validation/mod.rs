@@ -26,6 +26,7 @@ mod go_fmt;
 mod meta;
 mod names;
 mod networking;
+mod policy;
 
 use std::fmt;
 
@@ -227,6 +228,10 @@ pub fn validate(obj: &Object) -> Result<(), Invalid> {
         Object::HorizontalPodAutoscaler(h) => autoscaling::validate_hpa(h, &mut e),
         Object::ConfigMap(cm) => core::validate_config_map(cm, &mut e),
         Object::Secret(s) => core::validate_secret(s, &mut e),
+        // Only the EndpointSlice controller writes slices here (writes through the API are
+        // refused as for Endpoints), so `ValidateEndpointSlice` has nothing to check yet.
+        Object::EndpointSlice(_) => {}
+        Object::PodDisruptionBudget(pdb) => policy::validate_pdb(pdb, &mut e),
     }
     e.finish(obj)
 }

@@ -643,7 +643,9 @@ pub fn convert_field_label(kind: Kind, label: &str) -> Result<&str, FieldLabelEr
         | Kind::Endpoints
         | Kind::Ingress
         | Kind::IngressClass
-        | Kind::HorizontalPodAutoscaler => None,
+        | Kind::HorizontalPodAutoscaler
+        | Kind::EndpointSlice
+        | Kind::PodDisruptionBudget => None,
         Kind::Secret => Some(&["type", "metadata.namespace", "metadata.name"]),
         Kind::ConfigMap => None,
     };
@@ -748,7 +750,9 @@ pub fn selectable_fields(obj: &Object) -> BTreeMap<&'static str, String> {
         | Object::Endpoints(_)
         | Object::Ingress(_)
         | Object::IngressClass(_)
-        | Object::HorizontalPodAutoscaler(_) => {}
+        | Object::HorizontalPodAutoscaler(_)
+        | Object::EndpointSlice(_)
+        | Object::PodDisruptionBudget(_) => {}
         Object::Secret(secret) => {
             f.insert("type", secret.type_.clone().unwrap_or_default());
         }

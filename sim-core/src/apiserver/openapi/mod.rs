@@ -629,7 +629,8 @@ struct Part<'a> {
     what: String,
 }
 
-/// The `get`, `put` and `patch` of an object or of an object-like subresource.
+/// The `get`, `put` and `patch` of an object or of an object-like subresource, and the `post`
+/// of a subresource created (an eviction).
 fn object_ops(gv: &Gv, r: &Resource, part: &Part<'_>, ops: &mut Map<String, Value>) {
     let scope = if r.namespaced { "Namespaced" } else { "" };
     let parent = r.kind.as_str();
@@ -664,6 +665,22 @@ fn object_ops(gv: &Gv, r: &Resource, part: &Part<'_>, ops: &mut Map<String, Valu
                 params: query(PATCH_QUERY),
                 body: Some(patch_body()),
                 responses: responses(&reference(&schema), OBJECT_TYPES, &["200", "201"]),
+            }
+            .into_value(gv),
+        );
+    }
+    // A subresource one POSTs to (`pods/eviction`: `create eviction of a Pod`).
+    if can("create") && !sub.is_empty() {
+        ops.insert(
+            "post".into(),
+            Op {
+                id: format!("create{}{scope}{parent}{sub}", gv.id),
+                description: format!("create {} of a {parent}", sub.to_lowercase()),
+                action: Some("post"),
+                gvk: me(),
+                params: query(WRITE_QUERY),
+                body: Some(body(&schema, true)),
+                responses: responses(&reference(&schema), OBJECT_TYPES, &["200", "201", "202"]),
             }
             .into_value(gv),
         );

@@ -58,6 +58,8 @@ pub fn render(
         Kind::HorizontalPodAutoscaler => pick!(HorizontalPodAutoscaler, print::get_hpas),
         Kind::ConfigMap => pick!(ConfigMap, print::get_configmaps),
         Kind::Secret => pick!(Secret, print::get_secrets),
+        Kind::EndpointSlice => pick!(EndpointSlice, print::get_endpoint_slices),
+        Kind::PodDisruptionBudget => pick!(PodDisruptionBudget, print::get_pdbs),
     }
 }
 

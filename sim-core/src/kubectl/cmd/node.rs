@@ -108,43 +108,106 @@ pub(in crate::kubectl) fn drain(sim: &mut Sim, args: &Args, clock: &mut dyn Cloc
         .get(&["--grace-period"])
         .and_then(|g| g.parse::<i64>().ok())
         .filter(|g| *g >= 0);
-    // evictPods: one eviction per pod, all at once; each waits (polling every second) until
-    // its pod is gone and then prints `pod/x evicted`. Virtual time moves meanwhile.
-    let mut pending: Vec<(u64, String)> = pods
-        .iter()
-        .map(|(ns, pod, id, _)| {
-            out.stdout.push_str(&format!("evicting pod {ns}/{pod}\n"));
-            (*id, pod.clone())
-        })
-        .collect();
-    for (id, _) in &pending {
-        sim.delete_pod(*id, grace);
+    // evictPods: one eviction per pod, all at once, each through the `pods/eviction`
+    // subresource. A 429 (a disruption budget) is retried every 5 s, printing `evicting pod`
+    // again; an evicted pod is polled every second until it is gone. `--timeout` (kubectl's
+    // default is none; the console stops after an hour) bounds it all. Virtual time moves
+    // meanwhile.
+    let global = args
+        .get(&["--timeout"])
+        .and_then(|t| crate::time::parse_duration(t).ok())
+        .filter(|d| d.millis() > 0)
+        .unwrap_or(crate::time::SimDuration::from_secs(3600));
+    let deadline = sim.now() + global;
+    enum State {
+        Evict(crate::time::SimTime),
+        Waiting,
+        Done,
     }
-    sim.settle();
-    let deadline = sim.now() + crate::time::SimDuration::from_secs(3600);
-    let mut evicted = Vec::new();
-    while !pending.is_empty() && sim.now() < deadline {
-        pending.retain(|(id, pod)| {
-            if sim.store.pods.get(*id).is_some() {
-                return true;
+    let mut states: Vec<(String, String, u64, State)> = pods
+        .iter()
+        .map(|(ns, pod, id, _)| (ns.clone(), pod.clone(), *id, State::Evict(sim.now())))
+        .collect();
+    let mut errors: Vec<String> = Vec::new();
+    loop {
+        let now = sim.now();
+        for (ns, pod, _, state) in &mut states {
+            let State::Evict(at) = *state else { continue };
+            if at > now {
+                continue;
             }
-            evicted.push(pod.clone());
-            false
-        });
-        if pending.is_empty() {
+            // Each try prints first, then looks at the timeout (so a retry due after it
+            // prints once more).
+            out.stdout.push_str(&format!("evicting pod {ns}/{pod}\n"));
+            if now >= deadline {
+                errors.push(format!(
+                    "error when evicting pods/{pod:?} -n {ns:?}: global timeout reached: {global}"
+                ));
+                *state = State::Done;
+                continue;
+            }
+            match sim.kubectl_write(KubectlWrite::evict(ns, pod, grace)) {
+                Ok(_) => *state = State::Waiting,
+                Err(e) if e.code() == 404 => *state = State::Done,
+                Err(e) if e.code() == 429 => {
+                    out.stderr.push_str(&format!(
+                        "error when evicting pods/{pod:?} -n {ns:?} (will retry after 5s): {e}\n"
+                    ));
+                    *state = State::Evict(now + crate::time::SimDuration::from_secs(5));
+                }
+                Err(e) => {
+                    errors.push(format!("error when evicting pods/{pod:?} -n {ns:?}: {e}"));
+                    *state = State::Done;
+                }
+            }
+        }
+        for (_, pod, id, state) in &mut states {
+            if matches!(state, State::Waiting) && sim.store.pods.get(*id).is_none() {
+                out.stdout.push_str(&format!("pod/{pod} evicted\n"));
+                *state = State::Done;
+            }
+        }
+        if states.iter().all(|s| matches!(s.3, State::Done)) {
             break;
         }
-        // The next poll, one second later.
-        let next = sim.now() + crate::time::SimDuration::from_secs(1);
+        if now >= deadline {
+            for (_, pod, _, state) in &mut states {
+                if matches!(state, State::Waiting) {
+                    errors.push(format!(
+                        "error when waiting for pod {pod:?} terminating: global timeout reached: {global}"
+                    ));
+                    *state = State::Done;
+                }
+            }
+            if states.iter().all(|s| matches!(s.3, State::Done)) {
+                break;
+            }
+        }
+        // The next poll (a second later, the last at the timeout) or retry (5 s after a
+        // refusal: kubectl sleeps through its timeout), whichever comes first.
+        let mut next: Option<crate::time::SimTime> = None;
+        for (_, _, _, state) in &states {
+            let t = match state {
+                State::Waiting => (now + crate::time::SimDuration::from_secs(1)).min(deadline),
+                State::Evict(at) => *at,
+                State::Done => continue,
+            };
+            next = Some(next.map_or(t, |n| n.min(t)));
+        }
+        let Some(next) = next.filter(|n| *n > now) else {
+            break;
+        };
         clock.run_until(sim, next, &mut |_| false);
     }
-    for pod in evicted {
-        out.stdout.push_str(&format!("pod/{pod} evicted\n"));
-    }
-    if !pending.is_empty() {
+    if !errors.is_empty() {
+        // utilerrors.NewAggregate: one error bare, several in brackets.
+        let err = if errors.len() == 1 {
+            errors.remove(0)
+        } else {
+            format!("[{}]", errors.join(", "))
+        };
         out.push(Output::err(format!(
-            "error: unable to drain node {name:?} due to error: error when waiting for pod {:?} terminating: global timeout reached: 1h0m0s, continuing command...\nThere are pending nodes to be drained:\n {name}",
-            pending[0].1
+            "error: unable to drain node {name:?} due to error: {err}, continuing command...\nThere are pending nodes to be drained:\n {name}\nerror: {err}"
         )));
         return out;
     }

@@ -11,11 +11,13 @@
 
 mod config;
 mod describe;
+mod discovery;
 mod duration;
 mod get;
 mod history;
 mod networking;
 mod output;
+mod policy;
 mod table;
 mod top;
 mod util;
@@ -30,6 +32,7 @@ pub use describe::{
     describe_deployment, describe_node, describe_pod, describe_replicaset, describe_service,
     describe_service_at,
 };
+pub use discovery::{format_endpoint_slices, get_endpoint_slices};
 pub use duration::{age, human_duration, short_human_duration};
 pub use get::{format_hpa_metrics, get_hpas};
 pub use get::{
@@ -39,6 +42,7 @@ pub use get::{
 pub use history::{replicaset_for_revision, rollout_history, rollout_history_revision};
 pub use networking::{get_ingress_classes, get_ingresses};
 pub use output::{to_json, to_yaml};
+pub use policy::get_pdbs;
 pub use top::{NodeTop, PodTop, top_nodes, top_pods};
 
 /// Options shared by `kubectl get` printers.
