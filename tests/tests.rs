@@ -29,5 +29,6 @@ mod scenarios;
 mod services;
 mod snapshots;
 mod soak;
+mod taints;
 mod tidy;
 mod workers;
