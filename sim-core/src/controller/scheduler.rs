@@ -7,6 +7,7 @@
 //! ties at random (from the seeded generator). Port of the essentials of
 //! `pkg/scheduler/schedule_one.go` and the NodeResourcesFit plugin.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::replicaset::pod_requests;
@@ -151,7 +152,8 @@ impl Sim {
             let pct = (50 - total as i64 / 125).max(5) as usize;
             (total * pct / 100).max(100)
         };
-        let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+        // Reasons are static words but for a taint's; no allocation per failed node.
+        let mut reasons: BTreeMap<Cow<'static, str>, usize> = BTreeMap::new();
         // Nodes where evicting lower-priority pods could help (resources) versus not at all.
         let mut preemption_could_help = 0usize;
         // (snapshot index, LeastAllocated score, PreferNoSchedule taints not tolerated)
@@ -181,8 +183,12 @@ impl Sim {
             let full = || self.store.nodes.get(n.id);
             // Each filter plugin in order; the first that fails decides, and only
             // NodeResourcesFit gives several reasons.
-            let mut failed: Vec<String> = Vec::new();
+            let mut failed = 0usize;
             let mut resolvable = false;
+            let mut fail = |r: Cow<'static, str>| {
+                *reasons.entry(r).or_default() += 1;
+                failed += 1;
+            };
             if n.unschedulable
                 && !tols.iter().any(|t| {
                     super::taint::tolerates(
@@ -195,18 +201,21 @@ impl Sim {
                     )
                 })
             {
-                failed.push("node(s) were unschedulable".into());
+                fail("node(s) were unschedulable".into());
             } else if node_name
                 .as_deref()
                 .is_some_and(|want| full().is_none_or(|f| want != &*f.name))
             {
-                failed.push("node(s) didn't match the requested node name".into());
+                fail("node(s) didn't match the requested node name".into());
             } else if let Some(t) = super::taint::untolerated_for_scheduling(&n.taints, tols) {
-                failed.push(format!(
-                    "node(s) had untolerated taint {{{}: {}}}",
-                    t.key,
-                    t.value.as_deref().unwrap_or("")
-                ));
+                fail(
+                    format!(
+                        "node(s) had untolerated taint {{{}: {}}}",
+                        t.key,
+                        t.value.as_deref().unwrap_or("")
+                    )
+                    .into(),
+                );
             } else if !selector.is_empty()
                 && full().is_none_or(|f| {
                     !selector.iter().all(|(k, v)| {
@@ -214,21 +223,21 @@ impl Sim {
                     })
                 })
             {
-                failed.push("node(s) didn't match Pod's node affinity/selector".into());
+                fail("node(s) didn't match Pod's node affinity/selector".into());
             } else {
                 // fitsRequest: every resource short is a reason.
                 if n.pods >= n.max_pods {
-                    failed.push("Too many pods".into());
+                    fail("Too many pods".into());
                 }
                 if n.used_cpu + cpu > n.alloc_cpu {
-                    failed.push("Insufficient cpu".into());
+                    fail("Insufficient cpu".into());
                 }
                 if n.used_mem + mem > n.alloc_mem {
-                    failed.push("Insufficient memory".into());
+                    fail("Insufficient memory".into());
                 }
                 resolvable = true;
             }
-            if failed.is_empty() {
+            if failed == 0 {
                 // LeastAllocated over CPU and memory, counting every pod (this one and those
                 // already there) with the scheduler's default requests when it asks for none.
                 let c = n.nonzero_cpu + nz_cpu;
@@ -237,13 +246,8 @@ impl Sim {
                 let free_m = ((n.alloc_mem - m).max(0) * 100) / n.alloc_mem.max(1);
                 let prefer = super::taint::intolerable_prefer_no_schedule(&n.taints, tols);
                 feasible.push((ix, (free_c + free_m) / 2, prefer));
-            } else {
-                if resolvable {
-                    preemption_could_help += 1;
-                }
-                for r in failed {
-                    *reasons.entry(r).or_default() += 1;
-                }
+            } else if resolvable {
+                preemption_could_help += 1;
             }
         }
         // TaintToleration's score: DefaultNormalizeScore reversed (no untolerated
