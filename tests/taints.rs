@@ -423,3 +423,74 @@ fn a_node_back_before_the_toleration_ends_cancels_the_eviction() {
         "{events}"
     );
 }
+
+fn small_web(name: &str, replicas: i32) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}}}\nspec:\n  replicas: {replicas}\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.27\n"
+    )
+}
+
+/// `(name, status, node)` of the pods of `app`.
+fn pods_of(s: &mut Session, app: &str) -> Vec<(String, String, String)> {
+    rows(&s.ok(&format!("get pods -l app={app} -o wide")))
+        .into_iter()
+        .map(|r| (r[0].clone(), r[2].clone(), r[6].clone()))
+        .collect()
+}
+
+#[test]
+fn prefer_no_schedule_steers_pods_away_but_does_not_forbid_the_node() {
+    let mut s = Session::new(&ScriptBuilder::with_cluster(
+        "{nodes: [{name: node-1}, {name: node-2}]}",
+    ));
+    assert_eq!(
+        s.ok("taint node node-1 spot=true:PreferNoSchedule"),
+        "node/node-1 tainted\n"
+    );
+    // Without the taint, LeastAllocated would alternate the replicas between the nodes.
+    s.apply(&small_web("web", 4));
+    s.advance(5);
+    let nodes: Vec<String> = pods_of(&mut s, "web").into_iter().map(|p| p.2).collect();
+    assert_eq!(nodes, ["node-2"; 4]);
+    // With node-2 cordoned, the PreferNoSchedule node still takes pods.
+    s.ok("cordon node-2");
+    s.apply(&small_web("more", 1));
+    s.advance(5);
+    let more = pods_of(&mut s, "more");
+    assert_eq!(more.len(), 1);
+    assert_eq!(more[0].2, "node-1", "{more:?}");
+}
+
+#[test]
+fn a_no_execute_taint_evicts_the_pods_that_do_not_tolerate_it_at_once() {
+    let mut s = Session::new(&ScriptBuilder::with_cluster(
+        "{nodes: [{name: node-1}, {name: node-2}]}",
+    ));
+    s.apply(&small_web("web", 4));
+    s.advance(10);
+    let before = pods_of(&mut s, "web");
+    let on_2: Vec<String> = before
+        .iter()
+        .filter(|p| p.2 == "node-2")
+        .map(|p| p.0.clone())
+        .collect();
+    assert_eq!(on_2.len(), 2, "{before:?}");
+    assert_eq!(
+        s.ok("taint node node-2 maintenance=now:NoExecute"),
+        "node/node-2 tainted\n"
+    );
+    let after = pods_of(&mut s, "web");
+    for name in &on_2 {
+        let p = after.iter().find(|p| &p.0 == name).unwrap();
+        assert_eq!(p.1, "Terminating", "{after:?}");
+    }
+    // The replacements cannot go to node-2 (NoExecute also keeps pods off).
+    let replacements: Vec<_> = after.iter().filter(|p| !on_2.contains(&p.0)).collect();
+    assert_eq!(replacements.len(), 4, "{after:?}");
+    assert!(replacements.iter().all(|p| p.2 == "node-1"), "{after:?}");
+    let events = s.ok("get events");
+    assert!(
+        events.contains(&format!("Marking for deletion Pod default/{}", on_2[0])),
+        "{events}"
+    );
+}

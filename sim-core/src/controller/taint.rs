@@ -143,30 +143,39 @@ pub fn admitted_tolerations(spec: Option<&PodSpec>) -> Vec<Toleration> {
     s.tolerations.unwrap_or_default()
 }
 
-/// When the taint eviction controller deletes a pod: `None` when every NoExecute taint is
-/// tolerated forever, `Some(0)` for now, else the shortest `tolerationSeconds` among the
-/// tolerations used (`GetMatchingTolerations`, `getMinTolerationTime`).
-fn min_toleration(taints: &[Taint], tolerations: &[Toleration]) -> Option<i64> {
+/// When the taint eviction controller deletes a pod.
+#[derive(Debug, PartialEq, Eq)]
+enum Due {
+    /// Every NoExecute taint is tolerated forever (or there is none).
+    Never,
+    /// A NoExecute taint is not tolerated.
+    Now,
+    /// After the shortest `tolerationSeconds` among the tolerations used (0 for a
+    /// non-positive one).
+    After(u64),
+}
+
+/// `GetMatchingTolerations` (the first toleration of each NoExecute taint) and
+/// `getMinTolerationTime`.
+fn min_toleration(taints: &[Taint], tolerations: &[Toleration]) -> Due {
     let mut used = Vec::new();
     for taint in taints.iter().filter(|t| t.effect == "NoExecute") {
         match tolerations.iter().find(|tol| tolerates(tol, taint)) {
             Some(tol) => used.push(tol),
-            None => return Some(0),
+            None => return Due::Now,
         }
     }
-    if used.is_empty() {
-        return None;
-    }
-    let mut min: Option<i64> = None;
+    let mut min: Option<u64> = None;
     for t in used {
         if let Some(s) = t.toleration_seconds {
             if s <= 0 {
-                return Some(0);
+                return Due::After(0);
             }
-            min = Some(min.map_or(s, |m: i64| m.min(s)));
+            let s = s as u64;
+            min = Some(min.map_or(s, |m| m.min(s)));
         }
     }
-    min
+    min.map_or(Due::Never, Due::After)
 }
 
 impl Sim {
@@ -249,13 +258,18 @@ impl Sim {
         let due = if taints.iter().any(|t| t.effect == "NoExecute") {
             min_toleration(taints, &admitted_tolerations(p.template.spec.as_ref()))
         } else {
-            None
+            Due::Never
         };
         let now = self.store.now;
         match due {
-            None => self.cancel_taint_eviction(pod),
-            Some(secs) => {
-                let at = now + SimDuration::from_secs(secs as u64);
+            Due::Never => self.cancel_taint_eviction(pod),
+            Due::Now => {
+                // Not tolerated: deleted now, as the controller's queue does within
+                // milliseconds, before the write that tainted the node answers.
+                self.taint_evictions.insert(pod, (now, now));
+                self.taint_evict(pod);
+            }
+            Due::After(secs) => {
                 // A scheduled eviction keeps its start and its time (`if
                 // startTime.Add(minTolerationTime).Before(triggerTime) { return }`), unless it
                 // was scheduled at this same instant.
@@ -266,6 +280,7 @@ impl Sim {
                 {
                     return;
                 }
+                let at = now + SimDuration::from_secs(secs);
                 self.taint_evictions.insert(pod, (now, at));
                 self.at(at, Timer::TaintEvict { pod });
             }
@@ -395,28 +410,31 @@ mod tests {
     #[test]
     fn min_toleration_time() {
         let ne = [taint("x", "", "NoExecute")];
-        assert_eq!(min_toleration(&[], &[]), None, "no taint, nothing to do");
-        assert_eq!(min_toleration(&ne, &[]), Some(0), "untolerated: now");
         assert_eq!(
-            min_toleration(&ne, &[tol("x", "Exists", "", "", None)]),
-            None,
-            "forever"
+            min_toleration(&[], &[]),
+            Due::Never,
+            "no taint, nothing to do"
         );
+        assert_eq!(min_toleration(&ne, &[]), Due::Now, "untolerated: now");
+        let forever = [tol("x", "Exists", "", "", None)];
+        assert_eq!(min_toleration(&ne, &forever), Due::Never, "forever");
         let two = [
             tol("x", "Exists", "", "NoExecute", Some(30)),
             tol("", "Exists", "", "", Some(5)),
         ];
         assert_eq!(
             min_toleration(&ne, &two),
-            Some(30),
-            "the first match per taint is used"
+            Due::After(30),
+            "the first match per taint"
         );
-        assert_eq!(
-            min_toleration(&ne, &[tol("x", "Exists", "", "", Some(-3))]),
-            Some(0)
-        );
+        let negative = [tol("x", "Exists", "", "", Some(-3))];
+        assert_eq!(min_toleration(&ne, &negative), Due::After(0));
         let ns = [taint("x", "", "NoSchedule")];
-        assert_eq!(min_toleration(&ns, &[]), None, "NoSchedule never evicts");
+        assert_eq!(
+            min_toleration(&ns, &[]),
+            Due::Never,
+            "NoSchedule never evicts"
+        );
     }
 
     #[test]
