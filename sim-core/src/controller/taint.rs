@@ -313,8 +313,16 @@ impl Sim {
             _ => return,
         }
         self.taint_evictions.remove(&pod);
+        // A pod deleted meanwhile (scaled down, drained) cancels the work without an event.
+        if self
+            .store
+            .pods
+            .get(pod)
+            .is_none_or(|p| p.deletion.is_some())
+        {
+            return;
+        }
         if let Some(p) = self.store.pods.get_mut(pod)
-            && p.deletion.is_none()
             && p.disruption.is_none()
         {
             p.disruption = Some((
