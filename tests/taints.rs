@@ -192,6 +192,13 @@ fn cordon_taints_the_node_and_user_taints_survive_it_and_node_status_updates() {
         "{describe}"
     );
     assert!(describe.contains("owner: course"), "{describe}");
+    assert!(
+        describe.contains("RegisteredNode")
+            && describe.contains(
+                "node-controller  Node node-2 event: Registered Node node-2 in Controller"
+            ),
+        "{describe}"
+    );
     assert!(describe.contains("disk=ssd"), "{describe}");
     // The unschedulable taint is the node lifecycle controller's: removing it does not last.
     c.ok(&[

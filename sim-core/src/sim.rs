@@ -522,7 +522,7 @@ impl Sim {
             name.clone(),
             NodeState {
                 id,
-                name,
+                name: name.clone(),
                 node,
                 alloc_cpu: cpu,
                 alloc_mem: mem,
@@ -542,6 +542,21 @@ impl Sim {
                 epoch: 0,
             },
         );
+        // The node lifecycle controller sees the new node (`RecordNodeEvent`).
+        let msg = format!("Node {name} event: Registered Node {name} in Controller");
+        self.store.event(crate::store::NewEvent {
+            object: ObjRef {
+                kind: Kind::Node,
+                id,
+                name: name.clone(),
+                namespace: "".into(),
+            },
+            warning: false,
+            reason: "RegisteredNode",
+            message: msg,
+            source: "node-controller",
+            host: None,
+        });
         self.retry_unschedulable();
         id
     }
