@@ -32,5 +32,6 @@ mod services;
 mod snapshots;
 mod soak;
 mod standins;
+mod taints;
 mod tidy;
 mod workers;

@@ -172,12 +172,11 @@ pub enum Timer {
     },
     /// One virtual second of Service traffic is over (`traffic.rs`).
     TrafficTick,
-    /// The NoExecute toleration of pods on a lost node ran out.
-    NodeEvict {
-        /// Node.
-        node: ObjId,
-        /// Epoch when scheduled.
-        epoch: u32,
+    /// A pod's toleration of its node's NoExecute taints ran out (`controller/taint.rs`);
+    /// stale unless it is still the eviction scheduled for now.
+    TaintEvict {
+        /// Pod.
+        pod: ObjId,
     },
     /// The kubelet's periodic sync of a pod's ConfigMap and Secret volumes, or a retry of a
     /// mount that failed (`kubelet/mounts.rs`).
@@ -223,6 +222,9 @@ pub struct Sim {
     pub(crate) hpa_state: BTreeMap<ObjId, crate::controller::podautoscaler::HpaMemory>,
     /// The ConfigMap and Secret volumes the kubelet has mounted, by pod.
     pub(crate) volumes: BTreeMap<ObjId, crate::kubelet::mounts::PodVolumes>,
+    /// The taint eviction controller's queue: by pod, when its eviction was scheduled and
+    /// when it is due.
+    pub(crate) taint_evictions: BTreeMap<ObjId, (SimTime, SimTime)>,
 }
 
 impl Sim {
@@ -252,6 +254,7 @@ impl Sim {
             rs_backoff: BTreeMap::new(),
             hpa_state: BTreeMap::new(),
             volumes: BTreeMap::new(),
+            taint_evictions: BTreeMap::new(),
         };
         for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
             sim.create_namespace(ns);
@@ -368,7 +371,7 @@ impl Sim {
             Timer::PodStopped { pod } => self.pod_stopped(pod),
             Timer::Requeue(w) => self.work.add(w),
             Timer::NodeLost { node, epoch } => self.node_lost(node, epoch),
-            Timer::NodeEvict { node, epoch } => self.node_evict(node, epoch),
+            Timer::TaintEvict { pod } => self.taint_evict(pod),
             Timer::TrafficTick => self.traffic_tick(),
             Timer::VolumeSync { pod } => self.volume_sync(pod),
         }
@@ -521,7 +524,7 @@ impl Sim {
             name.clone(),
             NodeState {
                 id,
-                name,
+                name: name.clone(),
                 node,
                 alloc_cpu: cpu,
                 alloc_mem: mem,
@@ -541,6 +544,21 @@ impl Sim {
                 epoch: 0,
             },
         );
+        // The node lifecycle controller sees the new node (`RecordNodeEvent`).
+        let msg = format!("Node {name} event: Registered Node {name} in Controller");
+        self.store.event(crate::store::NewEvent {
+            object: ObjRef {
+                kind: Kind::Node,
+                id,
+                name: name.clone(),
+                namespace: "".into(),
+            },
+            warning: false,
+            reason: "RegisteredNode",
+            message: msg,
+            source: "node-controller",
+            host: None,
+        });
         self.retry_unschedulable();
         id
     }

@@ -157,6 +157,8 @@ fn pod(p: &mut Pod) {
     }
     spec.enable_service_links.get_or_insert(true);
     pod_spec(spec);
+    // Admission runs on every create and update of a pod (`api/admission.rs`).
+    super::admission::admit_pod(spec);
 }
 
 /// `SetDefaults_PodSpec` and the defaults of everything nested in it.

@@ -6,6 +6,7 @@
 //! functions), [`validation`] (the `Validate*` functions, with the API server's messages),
 //! [`selector`] (`labels.Selector`) and [`quantity`] (`resource.Quantity`).
 
+pub mod admission;
 pub mod decode;
 pub mod defaults;
 pub mod hpa_defaults;

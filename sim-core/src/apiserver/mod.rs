@@ -277,23 +277,6 @@ impl Sim {
             system_uuid: self.store.uid(id + 3_000_000),
             ..Default::default()
         });
-        if !n.ready {
-            let spec = node.spec.get_or_insert_with(Default::default);
-            spec.taints = Some(vec![
-                k8s_openapi::api::core::v1::Taint {
-                    key: "node.kubernetes.io/unreachable".into(),
-                    effect: "NoSchedule".into(),
-                    time_added: Some(t.clone()),
-                    value: None,
-                },
-                k8s_openapi::api::core::v1::Taint {
-                    key: "node.kubernetes.io/unreachable".into(),
-                    effect: "NoExecute".into(),
-                    time_added: Some(t),
-                    value: None,
-                },
-            ]);
-        }
         Some(node)
     }
 
@@ -682,14 +665,32 @@ impl Sim {
                     return Ok(false);
                 };
                 let unschedulable = n.spec.as_ref().and_then(|s| s.unschedulable);
+                // The user's taints replace the user's taints; those the node lifecycle
+                // controller owns stay as its state has them (it would put them back).
+                let user_taints = n
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.taints.as_deref())
+                    .unwrap_or(&[])
+                    .iter()
+                    .filter(|t| !crate::controller::taint::controller_owned(t))
+                    .cloned();
                 if let Some(stored) = self.store.nodes.get_mut(id) {
                     stored.node.metadata.labels = n.metadata.labels.clone();
-                    stored
-                        .node
-                        .spec
-                        .get_or_insert_with(Default::default)
-                        .unschedulable = unschedulable;
+                    stored.node.metadata.annotations = n.metadata.annotations.clone();
+                    let spec = stored.node.spec.get_or_insert_with(Default::default);
+                    spec.unschedulable = unschedulable;
+                    let mut taints: Vec<_> = spec
+                        .taints
+                        .take()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(crate::controller::taint::controller_owned)
+                        .collect();
+                    taints.splice(0..0, user_taints);
+                    spec.taints = (!taints.is_empty()).then_some(taints);
                 }
+                self.sync_controller_taints(id);
                 let name: Arc<str> = name.as_str().into();
                 let rv = self
                     .store
@@ -697,6 +698,7 @@ impl Sim {
                 if let Some(stored) = self.store.nodes.get_mut(id) {
                     stored.node.metadata.resource_version = Some(rv.to_string());
                 }
+                self.taint_eviction_node(id);
                 self.retry_unschedulable();
             }
             (Object::Ingress(old), Object::Ingress(i)) => {

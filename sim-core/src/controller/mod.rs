@@ -12,6 +12,7 @@ pub mod node_lifecycle;
 pub mod podautoscaler;
 pub mod replicaset;
 pub mod scheduler;
+pub mod taint;
 
 use std::collections::{BTreeSet, VecDeque};
 

@@ -1,6 +1,6 @@
 //! Node faults and the node lifecycle controller: a node whose kubelet stops reporting turns
 //! NotReady (Unknown) after the grace period, its pods are marked not ready, and after the
-//! default NoExecute toleration (300 s) they are evicted so their controllers replace them.
+//! pods' NoExecute toleration of the unreachable taint (300 s by default, `controller/taint.rs`) they are evicted so their controllers replace them.
 //! Port of the essentials of `pkg/controller/nodelifecycle` and the taint-based eviction
 //! defaults (`DefaultTolerationSeconds` admission).
 
@@ -10,8 +10,6 @@ use crate::time::SimDuration;
 
 /// `--node-monitor-grace-period` (50 s since Kubernetes 1.32, PR #126287).
 pub const NODE_MONITOR_GRACE: SimDuration = SimDuration::from_secs(50);
-/// `node.kubernetes.io/unreachable:NoExecute` toleration added to every pod.
-pub const DEFAULT_TOLERATION: SimDuration = SimDuration::from_secs(300);
 /// The pod garbage collector's loop period (`gcCheckPeriod`).
 pub const POD_GC_CHECK_PERIOD: SimDuration = SimDuration::from_secs(20);
 /// How long the pod garbage collector waits before it believes a node is gone
@@ -102,6 +100,7 @@ impl Sim {
         n.ready = false;
         n.ready_changed = self.store.now;
         let pods: Vec<ObjId> = n.pods.iter().copied().collect();
+        self.sync_controller_taints(id);
         self.touch_node(id);
         if let Some(r) = self.node_ref(id) {
             let msg = format!("Node {} status is now: NodeNotReady", r.name);
@@ -138,45 +137,8 @@ impl Sim {
                 });
             }
         }
-        self.after(DEFAULT_TOLERATION, Timer::NodeEvict { node: id, epoch });
-    }
-
-    /// The pods' toleration of the unreachable taint ran out: evict them.
-    pub(crate) fn node_evict(&mut self, id: ObjId, epoch: u32) {
-        let Some(n) = self.store.nodes.get(id) else {
-            return;
-        };
-        if n.epoch != epoch || n.ready {
-            return;
-        }
-        let pods: Vec<ObjId> = n.pods.iter().copied().collect();
-        let now = self.store.now;
-        for p in pods {
-            // taint_eviction.go addConditionAndDeletePod: DisruptionTarget first, then delete.
-            if let Some(pod) = self.store.pods.get_mut(p)
-                && pod.deletion.is_none()
-                && pod.disruption.is_none()
-            {
-                pod.disruption = Some((
-                    now,
-                    "DeletionByTaintManager",
-                    "Taint manager: deleting due to NoExecute taint",
-                ));
-                self.write_pod(p);
-            }
-            if let Some(r) = self.pod_ref(p) {
-                let msg = format!("Marking for deletion Pod {}/{}", r.namespace, r.name);
-                self.store.event(NewEvent {
-                    object: r,
-                    warning: false,
-                    reason: "TaintManagerEviction",
-                    message: msg,
-                    source: "taint-eviction-controller",
-                    host: None,
-                });
-            }
-            self.delete_pod(p, None);
-        }
+        // The unreachable taints: NoExecute starts each pod's toleration (300 s by default).
+        self.taint_eviction_node(id);
     }
 
     fn node_up(&mut self, id: ObjId) {
@@ -194,6 +156,7 @@ impl Sim {
             n.ready_changed = self.store.now;
         }
         let pods: Vec<ObjId> = n.pods.iter().copied().collect();
+        self.sync_controller_taints(id);
         self.touch_node(id);
         if let Some(r) = self.node_ref(id) {
             let msg = format!("Node {} status is now: NodeReady", r.name);
@@ -224,6 +187,7 @@ impl Sim {
             }
             self.write_pod(p);
         }
+        self.taint_eviction_node(id);
         self.retry_unschedulable();
     }
 

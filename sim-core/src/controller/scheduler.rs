@@ -1,10 +1,13 @@
-//! The scheduler: filter nodes (Ready and schedulable, nodeSelector, taints, pod count, CPU
-//! and memory requests against allocatable), score the feasible ones (least allocated), bind.
+//! The scheduler: filter nodes in the default profile's order (NodeUnschedulable, NodeName,
+//! TaintToleration, NodeAffinity's nodeSelector, NodeResourcesFit: pod count, CPU and memory
+//! requests against allocatable, every insufficient resource a reason), score the feasible ones
+//! (least allocated, TaintToleration's PreferNoSchedule count), bind.
 //! Like kube-scheduler it examines only a share of a large cluster's nodes
 //! (`percentageOfNodesToScore`), starting where the previous search stopped, and breaks score
 //! ties at random (from the seeded generator). Port of the essentials of
 //! `pkg/scheduler/schedule_one.go` and the NodeResourcesFit plugin.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::replicaset::pod_requests;
@@ -41,8 +44,9 @@ pub(crate) fn pod_nonzero_requests(p: &crate::store::PodState) -> (i64, i64) {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SchedNode {
     id: ObjId,
-    ready: bool,
     unschedulable: bool,
+    /// The node's taints (empty for most nodes, so no allocation).
+    taints: Vec<k8s_openapi::api::core::v1::Taint>,
     pods: i64,
     max_pods: i64,
     used_cpu: i64,
@@ -74,7 +78,12 @@ impl Sim {
             self.sched.index.insert(id, self.sched.nodes.len());
             self.sched.nodes.push(SchedNode {
                 id,
-                ready: n.ready,
+                taints: n
+                    .node
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.taints.clone())
+                    .unwrap_or_default(),
                 unschedulable: n
                     .node
                     .spec
@@ -143,10 +152,14 @@ impl Sim {
             let pct = (50 - total as i64 / 125).max(5) as usize;
             (total * pct / 100).max(100)
         };
-        let mut reasons: BTreeMap<&'static str, usize> = BTreeMap::new();
+        // Reasons are static words but for a taint's; no allocation per failed node.
+        let mut reasons: BTreeMap<Cow<'static, str>, usize> = BTreeMap::new();
         // Nodes where evicting lower-priority pods could help (resources) versus not at all.
         let mut preemption_could_help = 0usize;
-        let mut feasible: Vec<(usize, i64)> = Vec::new();
+        // (snapshot index, LeastAllocated score, PreferNoSchedule taints not tolerated)
+        let mut feasible: Vec<(usize, i64, i64)> = Vec::new();
+        // The pod's tolerations as admitted, read only when a node has taints.
+        let mut tolerations: Option<Vec<k8s_openapi::api::core::v1::Toleration>> = None;
         let start = self.next_start_node % total;
         let mut examined = 0;
         for k in 0..total {
@@ -156,49 +169,102 @@ impl Sim {
             examined += 1;
             let ix = (start + k) % total;
             let n = &snapshot[ix];
-            let name_or_selector_mismatch = (node_name.is_some() || !selector.is_empty())
-                && self.store.nodes.get(n.id).is_none_or(|full| {
-                    node_name.as_deref().is_some_and(|want| want != &*full.name)
-                        || !selector.iter().all(|(k, v)| {
-                            full.node.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v)
-                        })
-                });
-            let reason = if !n.ready {
-                Some("node(s) had untolerated taint {node.kubernetes.io/unreachable: }")
-            } else if n.unschedulable {
-                Some("node(s) were unschedulable")
-            } else if name_or_selector_mismatch {
-                Some("node(s) didn't match Pod's node affinity/selector")
-            } else if n.pods >= n.max_pods {
-                Some("Too many pods")
-            } else if n.used_cpu + cpu > n.alloc_cpu {
-                Some("Insufficient cpu")
-            } else if n.used_mem + mem > n.alloc_mem {
-                Some("Insufficient memory")
+            let tols: &[k8s_openapi::api::core::v1::Toleration] = if n.taints.is_empty() {
+                &[]
             } else {
-                None
+                tolerations.get_or_insert_with(|| {
+                    self.store
+                        .pods
+                        .get(id)
+                        .map(|p| super::taint::admitted_tolerations(p.template.spec.as_ref()))
+                        .unwrap_or_default()
+                })
             };
-            match reason {
-                Some(r) => {
-                    *reasons.entry(r).or_default() += 1;
-                    if matches!(
-                        r,
-                        "Too many pods" | "Insufficient cpu" | "Insufficient memory"
-                    ) {
-                        preemption_could_help += 1;
-                    }
+            let full = || self.store.nodes.get(n.id);
+            // Each filter plugin in order; the first that fails decides, and only
+            // NodeResourcesFit gives several reasons.
+            let mut failed = 0usize;
+            let mut resolvable = false;
+            let mut fail = |r: Cow<'static, str>| {
+                *reasons.entry(r).or_default() += 1;
+                failed += 1;
+            };
+            if n.unschedulable
+                && !tols.iter().any(|t| {
+                    super::taint::tolerates(
+                        t,
+                        &k8s_openapi::api::core::v1::Taint {
+                            key: super::taint::TAINT_UNSCHEDULABLE.into(),
+                            effect: "NoSchedule".into(),
+                            ..Default::default()
+                        },
+                    )
+                })
+            {
+                fail("node(s) were unschedulable".into());
+            } else if node_name
+                .as_deref()
+                .is_some_and(|want| full().is_none_or(|f| want != &*f.name))
+            {
+                fail("node(s) didn't match the requested node name".into());
+            } else if let Some(t) = super::taint::untolerated_for_scheduling(&n.taints, tols) {
+                fail(
+                    format!(
+                        "node(s) had untolerated taint {{{}: {}}}",
+                        t.key,
+                        t.value.as_deref().unwrap_or("")
+                    )
+                    .into(),
+                );
+            } else if !selector.is_empty()
+                && full().is_none_or(|f| {
+                    !selector.iter().all(|(k, v)| {
+                        f.node.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v)
+                    })
+                })
+            {
+                fail("node(s) didn't match Pod's node affinity/selector".into());
+            } else {
+                // fitsRequest: every resource short is a reason.
+                if n.pods >= n.max_pods {
+                    fail("Too many pods".into());
                 }
-                None => {
-                    // LeastAllocated over CPU and memory, counting every pod (this one and those
-                    // already there) with the scheduler's default requests when it asks for none.
-                    let c = n.nonzero_cpu + nz_cpu;
-                    let m = n.nonzero_mem + nz_mem;
-                    let free_c = ((n.alloc_cpu - c).max(0) * 100) / n.alloc_cpu.max(1);
-                    let free_m = ((n.alloc_mem - m).max(0) * 100) / n.alloc_mem.max(1);
-                    feasible.push((ix, (free_c + free_m) / 2));
+                if n.used_cpu + cpu > n.alloc_cpu {
+                    fail("Insufficient cpu".into());
                 }
+                if n.used_mem + mem > n.alloc_mem {
+                    fail("Insufficient memory".into());
+                }
+                resolvable = true;
+            }
+            if failed == 0 {
+                // LeastAllocated over CPU and memory, counting every pod (this one and those
+                // already there) with the scheduler's default requests when it asks for none.
+                let c = n.nonzero_cpu + nz_cpu;
+                let m = n.nonzero_mem + nz_mem;
+                let free_c = ((n.alloc_cpu - c).max(0) * 100) / n.alloc_cpu.max(1);
+                let free_m = ((n.alloc_mem - m).max(0) * 100) / n.alloc_mem.max(1);
+                let prefer = super::taint::intolerable_prefer_no_schedule(&n.taints, tols);
+                feasible.push((ix, (free_c + free_m) / 2, prefer));
+            } else if resolvable {
+                preemption_could_help += 1;
             }
         }
+        // TaintToleration's score: DefaultNormalizeScore reversed (no untolerated
+        // PreferNoSchedule taint scores 100, the most scores 0), weight 3 in the default
+        // profile.
+        let max_prefer = feasible.iter().map(|f| f.2).max().unwrap_or(0);
+        let feasible: Vec<(usize, i64)> = feasible
+            .into_iter()
+            .map(|(ix, s, prefer)| {
+                let taint_score = if max_prefer == 0 {
+                    100
+                } else {
+                    100 - prefer * 100 / max_prefer
+                };
+                (ix, s + 3 * taint_score)
+            })
+            .collect();
         let ids: Vec<(ObjId, i64)> = feasible
             .iter()
             .map(|(ix, s)| (snapshot[*ix].id, *s))
@@ -307,6 +373,8 @@ impl Sim {
         }
         self.write_pod(id);
         self.kubelet_admit(id);
+        // The taint eviction controller sees the pod on its node.
+        self.taint_eviction_pod(id);
     }
 
     /// Something freed capacity or added a node: queue every waiting pod again.

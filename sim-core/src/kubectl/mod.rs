@@ -194,6 +194,7 @@ pub fn run_with(
         "logs" => cmd::logs::logs(sim, &args, &ns),
         "cordon" | "uncordon" => cmd::node::cordon(sim, &args, verb == "cordon"),
         "drain" => cmd::node::drain(sim, &args, clock),
+        "taint" => cmd::taint::taint(sim, &args),
         "run" => cmd::run::run_pod(sim, &args, &ns),
         "autoscale" => cmd::autoscale::autoscale(sim, &args, &ns),
         "top" => cmd::top::top(sim, &args, &ns),

@@ -493,8 +493,9 @@ mod tests {
         )
         .await;
         assert_eq!(status, StatusCode::OK, "{page}");
-        assert!(page.contains(&format!("Name:         {pod}")), "{page}");
-        assert!(page.contains("Namespace:    live-coding"), "{page}");
+        // The label column is as wide as `Service Account:` (every pod has one).
+        assert!(page.contains(&format!("Name:             {pod}")), "{page}");
+        assert!(page.contains("Namespace:        live-coding"), "{page}");
         assert!(!page.contains("Error from server"), "{page}");
         let (_, gone) = call(
             &app,

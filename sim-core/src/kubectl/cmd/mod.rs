@@ -17,4 +17,5 @@ pub(super) mod rollout;
 pub(super) mod run;
 pub(super) mod scale;
 pub(super) mod set;
+pub(super) mod taint;
 pub(super) mod top;
