@@ -173,6 +173,34 @@ fn a_deployment_waits_for_its_config_map_then_reads_it_through_env_env_from_and_
     ]));
     assert!(running.ok, "{}{}", running.stdout, running.stderr);
 
+    // What the student sees from inside the pod, through the real kubectl exec.
+    assert_eq!(
+        c.ok(&[
+            "exec",
+            "-n",
+            "default",
+            "deploy/reader",
+            "--",
+            "printenv",
+            "COLOR",
+            "DB_PASSWORD",
+            "CFG_size"
+        ]),
+        "blue\ns3cr3t\n3\n"
+    );
+    assert_eq!(
+        c.ok(&[
+            "exec",
+            "-n",
+            "default",
+            "deploy/reader",
+            "--",
+            "cat",
+            "/etc/config/size"
+        ]),
+        "3"
+    );
+
     // The run replays: the exported script rebuilds a cluster whose container started with
     // the ConfigMap's and Secret's values, and exports byte for byte the same.
     let run = c.ok(&["get", "--raw", "/export"]);

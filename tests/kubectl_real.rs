@@ -153,9 +153,12 @@ impl Cluster {
     /// Runs `kubectl ARGS` against the sandbox.
     pub(crate) fn kubectl(&self, args: &[&str]) -> Printed {
         let bin = kubectl_bin();
+        // kubectl's own flags go before a `--`: what follows is an exec'd command's.
+        let own = args.iter().position(|a| *a == "--").unwrap_or(args.len());
         let out = Command::new(&bin)
-            .args(args)
+            .args(&args[..own])
             .arg(format!("--cache-dir={}", self.dir.join("cache").display()))
+            .args(&args[own..])
             .env("KUBECONFIG", self.dir.join("kubeconfig"))
             .env("HOME", &self.dir)
             .current_dir(&self.dir)
