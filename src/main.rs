@@ -13,11 +13,6 @@ mod bench;
 mod bench_workers;
 mod scenario;
 
-/// jemalloc returns a burst's memory to the system (see Cargo.toml).
-#[cfg(all(target_os = "linux", not(target_env = "musl")))]
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
 /// A local, deterministic Kubernetes learning sandbox.
 #[derive(Parser)]
 #[command(name = "kubesim", version, about)]
