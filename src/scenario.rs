@@ -54,7 +54,11 @@ fn import(dir: &Path) -> Result<scenarios::killercoda::Imported> {
     let read = |rel: &str| -> Result<String, String> {
         scenarios::folder::read_inside(dir, rel).map_err(|e| e.to_string())
     };
-    scenarios::killercoda::import(&read).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))
+    let list = |rel: &str| -> Result<Vec<String>, String> {
+        scenarios::folder::list_inside(dir, rel).map_err(|e| e.to_string())
+    };
+    scenarios::killercoda::import(&read, &list)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))
 }
 
 /// A scenario's text: a file as it is, a Killercoda folder converted.

@@ -64,6 +64,60 @@ pub fn read_inside(folder: &Path, rel: &str) -> Result<String, FolderError> {
     std::fs::read_to_string(&resolved).map_err(io)
 }
 
+/// The most files [`list_inside`] lists.
+pub const MAX_LISTED: usize = 200;
+
+/// The files under `rel` (a folder relative to `folder`), as paths relative to `rel`,
+/// sorted, sub-folders included; links are followed only if they resolve inside `folder`.
+pub fn list_inside(folder: &Path, rel: &str) -> Result<Vec<String>, FolderError> {
+    let io = |source| FolderError::Io {
+        path: rel.to_string(),
+        source,
+    };
+    let p = Path::new(rel);
+    if p.is_absolute()
+        || p.components()
+            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return Err(FolderError::Outside(rel.to_string()));
+    }
+    let root = folder.canonicalize().map_err(io)?;
+    let start = folder.join(p).canonicalize().map_err(io)?;
+    if !start.starts_with(&root) {
+        return Err(FolderError::LinksOut(rel.to_string()));
+    }
+    let mut out = Vec::new();
+    let mut todo = vec![(start.clone(), String::new(), 0)];
+    while let Some((dir, prefix, depth)) = todo.pop() {
+        let mut entries: Vec<_> = std::fs::read_dir(&dir)
+            .map_err(io)?
+            .filter_map(Result::ok)
+            .collect();
+        entries.sort_by_key(std::fs::DirEntry::file_name);
+        for e in entries {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Ok(resolved) = e.path().canonicalize() else {
+                continue;
+            };
+            if !resolved.starts_with(&root) {
+                continue;
+            }
+            let path = format!("{prefix}{name}");
+            if resolved.is_dir() && depth < 4 {
+                todo.push((resolved, format!("{path}/"), depth + 1));
+            } else if resolved.is_file() {
+                out.push(path);
+            }
+            if out.len() >= MAX_LISTED {
+                out.sort();
+                return Ok(out);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -88,6 +88,28 @@ pub struct Setup {
     /// runs (`scenario test`) do not run it.
     #[serde(default)]
     pub background: Option<String>,
+    /// A shell script run after `background`, whose output the student sees as if typed in
+    /// their terminal (a Killercoda intro's `foreground.sh`).
+    #[serde(default)]
+    pub foreground: Option<String>,
+    /// Files the scripts find on the scenario's machine before any of them runs (a
+    /// Killercoda folder's `details.assets`): each at an absolute path of the scenario's
+    /// private file system.
+    #[serde(default)]
+    pub assets: Vec<Asset>,
+}
+
+/// One file of `setup.assets`.
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Asset {
+    /// Where the file is, an absolute path (`/root/assets/pod.yaml`).
+    pub path: String,
+    /// Its content.
+    pub content: String,
+    /// Whether it is executable (Killercoda's `"chmod": "+x"`).
+    #[serde(default)]
+    pub executable: bool,
 }
 
 /// One step of the exercise.
@@ -122,6 +144,10 @@ pub struct Step {
     /// step's `background.sh`).
     #[serde(default)]
     pub background: Option<String>,
+    /// A shell script run when the step begins, after `background`, whose output the
+    /// student sees as if typed in their terminal (a Killercoda step's `foreground.sh`).
+    #[serde(default)]
+    pub foreground: Option<String>,
 }
 
 /// A timed or conditional event of a step.

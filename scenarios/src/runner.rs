@@ -533,10 +533,15 @@ pub fn test(text: &str, opts: RunOptions, files: Box<dyn FileSource + Send + Syn
             ));
         }
     }
-    if scenario.setup.background.is_some() || scenario.steps.iter().any(|s| s.background.is_some())
+    if scenario.setup.background.is_some()
+        || scenario.setup.foreground.is_some()
+        || scenario
+            .steps
+            .iter()
+            .any(|s| s.background.is_some() || s.foreground.is_some())
     {
         report.notes.push(
-            "background scripts were not run: they run in `kubesim serve`, against the scenario's API".into(),
+            "background and foreground scripts were not run: they run in `kubesim serve`, against the scenario's API".into(),
         );
     }
     let mut session = match Session::from_scenario(scenario, opts, files) {

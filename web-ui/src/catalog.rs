@@ -197,9 +197,13 @@ pub(crate) fn read_files(
                 }
                 // Paths are resolved from `dir`, so a sub-folder that is itself a link out
                 // is refused too.
-                let text = scenarios::killercoda::import(&|path: &str| {
-                    read_inside(dir, &format!("{sub}/{path}"))
-                })
+                let text = scenarios::killercoda::import(
+                    &|path: &str| read_inside(dir, &format!("{sub}/{path}")),
+                    &|path: &str| {
+                        scenarios::folder::list_inside(dir, &format!("{sub}/{path}"))
+                            .map_err(|e| e.to_string())
+                    },
+                )
                 .map(|i| i.yaml);
                 return Some((name.clone(), text));
             }
