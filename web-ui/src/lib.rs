@@ -23,6 +23,7 @@ mod markdown;
 pub mod node_ports;
 mod progress;
 mod protobuf;
+pub mod relay;
 mod routes;
 pub mod sandbox;
 pub mod scenario_run;
@@ -186,6 +187,10 @@ pub fn sandbox_at(opts: &ServeOptions, epoch: Option<i64>) -> Result<Sandbox, Sa
 /// Serves `state` on an already bound listener until the process ends (tests use this).
 pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     let _ = state.scenarios.addr.set(listener.local_addr()?);
+    // Scenario scripts reach the API from their sandbox through this socket.
+    if let Err(e) = scripts::listen(&state) {
+        eprintln!("kubesim: scenario scripts cannot reach the API: {e}");
+    }
     let limits = state.conn.clone();
     conn::serve_connections(listener, router(state), &limits, std::future::pending()).await
 }
@@ -250,6 +255,12 @@ pub async fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result
         })?;
     let addr = listener.local_addr().map_err(ServeError::Serve)?;
     let _ = state.scenarios.addr.set(addr);
+    if let Err(e) = scripts::listen(&state) {
+        eprintln!("kubesim: scenario scripts cannot reach the API: {e}");
+    }
+    if let Ok(me) = std::env::current_exe() {
+        state.scenarios.use_kubesim_binary(me);
+    }
     let driver = spawn_driver(state.clone());
     let node_ports = node_ports::spawn(state.clone(), addr.ip());
     let ingress = opts.ingress_addr.map(|a| ingress::spawn(state.clone(), a));
@@ -265,6 +276,8 @@ pub async fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result
     })
     .await;
     driver.abort();
+    // The scenario scripts' private file systems and the API socket go with the server.
+    let _ = std::fs::remove_dir_all(&*state_for_shutdown.scenarios.sandbox_base);
     node_ports.abort();
     if let Some(i) = ingress {
         i.abort();

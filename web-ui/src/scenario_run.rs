@@ -71,6 +71,32 @@ pub enum Verify {
     },
 }
 
+/// A script a step runs as it begins.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepScript {
+    /// Which it is, for the log ("step 2's background script").
+    pub what: String,
+    /// The script.
+    pub script: String,
+    /// A foreground script: its output is shown as a terminal would show it.
+    pub foreground: bool,
+}
+
+/// What one script printed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScriptLog {
+    /// When it finished (virtual time).
+    pub at: SimTime,
+    /// Which it was.
+    pub what: String,
+    /// A foreground script.
+    pub foreground: bool,
+    /// It exited 0.
+    pub passed: bool,
+    /// Its output.
+    pub output: String,
+}
+
 /// A scenario being played in the browser.
 pub struct ScenarioRun {
     /// The file's text when the run started.
@@ -89,6 +115,9 @@ pub struct ScenarioRun {
     pub checks: Vec<CheckResult>,
     /// Failures of the scenario's own actions and events, with their time.
     pub problems: Vec<(SimTime, String)>,
+    /// What the scenario's background and foreground scripts printed, in the order they
+    /// ran.
+    pub script_log: Vec<ScriptLog>,
     /// The console and editor.
     pub console: Console,
     /// The current step's verify script: its last result, or that it is running.
@@ -115,14 +144,28 @@ impl std::fmt::Debug for ScenarioRun {
     }
 }
 
-/// Files that `kubectl apply -f` names, relative to the scenario's folder.
-struct Dir(PathBuf);
+/// Files that `kubectl apply -f` names: an absolute path is one of the scenario's assets
+/// (`/root/assets/pod.yaml`, as its scripts find them), a relative one a file of the
+/// scenario's folder (never outside it).
+struct Files {
+    folder: Option<PathBuf>,
+    assets: Vec<scenarios::format::Asset>,
+}
 
-impl FileSource for Dir {
+impl FileSource for Files {
     fn read(&self, path: &str) -> Result<String, String> {
-        let p = self.0.join(path);
-        std::fs::read_to_string(&p)
-            .map_err(|e| format!("the path {:?} cannot be read: {e}", p.display().to_string()))
+        if path.starts_with('/') {
+            return self
+                .assets
+                .iter()
+                .find(|a| a.path == path)
+                .map(|a| a.content.clone())
+                .ok_or_else(|| format!("the path {path:?} does not exist"));
+        }
+        match &self.folder {
+            Some(d) => scenarios::folder::read_inside(d, path).map_err(|e| e.to_string()),
+            None => Err(format!("the path {path:?} does not exist")),
+        }
     }
 }
 
@@ -169,9 +212,17 @@ impl ScenarioRun {
         programs: Arc<dyn Programs>,
         dir: Option<PathBuf>,
     ) -> Result<ScenarioRun, ScenarioError> {
-        let files: Box<dyn FileSource + Send + Sync> = match &dir {
-            Some(d) => Box::new(Dir(d.clone())),
-            None => Box::new(NoFiles),
+        let assets = scenarios::validate::validate(text)
+            .0
+            .map(|s| s.setup.assets)
+            .unwrap_or_default();
+        let files: Box<dyn FileSource + Send + Sync> = if dir.is_none() && assets.is_empty() {
+            Box::new(NoFiles)
+        } else {
+            Box::new(Files {
+                folder: dir.clone(),
+                assets,
+            })
         };
         let opts = RunOptions {
             programs: Some(programs.clone()),
@@ -190,6 +241,7 @@ impl ScenarioRun {
             passed: BTreeSet::new(),
             checks: Vec::new(),
             problems: Vec::new(),
+            script_log: Vec::new(),
             console: Console::default(),
             verify: Verify::NotRun,
             checked: None,
@@ -479,17 +531,50 @@ impl ScenarioRun {
         self.session.scenario.steps[self.step()].verify.as_deref()
     }
 
-    /// The script to run in the background as the current step begins: the setup's (before
-    /// the first step) and the step's own, in that order.
-    pub fn background_scripts(&self) -> Vec<String> {
+    /// The scripts to run as the current step begins, in order: the setup's background and
+    /// foreground scripts (before the first step), then the step's own.
+    pub fn step_scripts(&self) -> Vec<StepScript> {
         let sc = &self.session.scenario;
         let step = self.step();
         let mut out = Vec::new();
+        let mut add = |what: String, script: &Option<String>, foreground: bool| {
+            if let Some(script) = script {
+                out.push(StepScript {
+                    what,
+                    script: script.clone(),
+                    foreground,
+                });
+            }
+        };
         if step == 0 {
-            out.extend(sc.setup.background.clone());
+            add(
+                "the setup's background script".into(),
+                &sc.setup.background,
+                false,
+            );
+            add(
+                "the setup's foreground script".into(),
+                &sc.setup.foreground,
+                true,
+            );
         }
-        out.extend(sc.steps[step].background.clone());
+        let s = &sc.steps[step];
+        add(
+            format!("step {}'s background script", step + 1),
+            &s.background,
+            false,
+        );
+        add(
+            format!("step {}'s foreground script", step + 1),
+            &s.foreground,
+            true,
+        );
         out
+    }
+
+    /// The files the scenario's scripts find when it starts.
+    pub fn assets(&self) -> &[scenarios::format::Asset] {
+        &self.session.scenario.setup.assets
     }
 
     /// Records the verify script's result for `step` (ignored if the run moved on).

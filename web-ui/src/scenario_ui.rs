@@ -14,7 +14,7 @@
 //! the runs' clocks in `driver.rs`.
 
 use std::collections::BTreeMap;
-use std::path::Path as FsPath;
+use std::path::{Path as FsPath, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::http::StatusCode;
@@ -58,6 +58,13 @@ pub struct Scenarios {
     pub(crate) addr: Arc<std::sync::OnceLock<std::net::SocketAddr>>,
     /// The server's token, if it has one (the scripts' kubeconfig carries it).
     pub(crate) token: Arc<std::sync::OnceLock<String>>,
+    /// The `kubesim` binary, whose `sandbox-relay` brings a script's kubectl calls out of
+    /// its sandbox (`kubesim serve` sets it to itself).
+    kubesim_bin: Arc<std::sync::OnceLock<PathBuf>>,
+    /// The API's Unix socket, once it listens (`scripts::listen`).
+    pub(crate) socket: Arc<std::sync::OnceLock<PathBuf>>,
+    /// This server's folder of scenario scripts' file systems and its API socket.
+    pub(crate) sandbox_base: Arc<FsPath>,
     /// Where students' progress is kept between servers (`kubesim serve` sets it; none in
     /// tests).
     progress: Arc<Mutex<Option<Progress>>>,
@@ -104,6 +111,9 @@ impl Scenarios {
             programs: crate::sandbox::workers(),
             addr: Arc::default(),
             token: Arc::default(),
+            kubesim_bin: Arc::default(),
+            socket: Arc::default(),
+            sandbox_base: crate::scripts::new_base_dir().into(),
             progress: Arc::default(),
             form_token: crate::guard::new_form_token().into(),
         }
@@ -259,48 +269,84 @@ impl Scenarios {
         }
     }
 
-    /// Runs the current step's background scripts (the setup's too, before the first step),
-    /// one after the other, off the request; a failure is shown with the scenario's problems.
+    /// Names the `kubesim` binary whose `sandbox-relay` command scenario scripts run in
+    /// (`kubesim serve` names itself; a test names the binary it built).
+    pub fn use_kubesim_binary(&self, path: PathBuf) {
+        let _ = self.kubesim_bin.set(path);
+    }
+
+    /// What a scenario's scripts need of this server, once it listens.
+    pub(crate) fn script_host(&self) -> Option<crate::scripts::Host> {
+        Some(crate::scripts::Host {
+            server: *self.addr.get()?,
+            token: self.token.get().cloned(),
+            kubesim: self.kubesim_bin.get().cloned(),
+            socket: self.socket.get().cloned(),
+            base: self.sandbox_base.to_path_buf(),
+        })
+    }
+
+    /// Runs the current step's scripts (the setup's too, and its assets copied, before the
+    /// first step), one after the other, off the request; each one's output goes to the
+    /// run's script log, a failure with the scenario's problems.
     pub(crate) fn begin_step(&self, id: &str, slot: &Arc<Slot>) {
-        let (scripts, dir, step) = {
+        let (scripts, assets, dir, step) = {
             let run = slot.lock();
             (
-                run.background_scripts(),
+                run.step_scripts(),
+                run.assets().to_vec(),
                 run.dir().map(FsPath::to_path_buf),
                 run.step(),
             )
         };
-        if scripts.is_empty() {
+        if scripts.is_empty() && assets.is_empty() {
             return;
         }
-        let addr = self.addr.get().copied();
-        let token = self.token.get().cloned();
+        let host = self.script_host();
+        let base = self.sandbox_base.to_path_buf();
         let (id, slot) = (id.to_string(), slot.clone());
         tokio::spawn(async move {
-            for script in scripts {
-                let ran = match addr {
-                    Some(a) => {
-                        crate::scripts::run(&script, a, token.as_deref(), &id, dir.as_deref()).await
-                    }
+            if step == 0 {
+                let (i, a) = (id.clone(), assets);
+                let made = tokio::task::spawn_blocking(move || {
+                    crate::scripts::prepare(&base, &i, &a, true)
+                })
+                .await
+                .map_err(|e| std::io::Error::other(e.to_string()))
+                .and_then(|r| r);
+                if let Err(e) = made {
+                    let mut run = slot.lock();
+                    let now = run.session.sim.now();
+                    run.problems
+                        .push((now, format!("the scenario's files could not be made: {e}")));
+                    drop(run);
+                    slot.notify();
+                    return;
+                }
+            }
+            for s in scripts {
+                let ran = match &host {
+                    Some(h) => crate::scripts::run(h, &s.script, &id, dir.as_deref()).await,
                     None => crate::scripts::Ran {
                         passed: false,
                         output: "this server has no address for kubectl to reach".into(),
                     },
                 };
+                let mut run = slot.lock();
+                let now = run.session.sim.now();
                 if !ran.passed {
-                    let mut run = slot.lock();
-                    let now = run.session.sim.now();
-                    run.problems.push((
-                        now,
-                        format!(
-                            "step {}'s background script failed: {}",
-                            step + 1,
-                            ran.output.trim()
-                        ),
-                    ));
-                    drop(run);
-                    slot.notify();
+                    run.problems
+                        .push((now, format!("{} failed: {}", s.what, ran.output.trim())));
                 }
+                run.script_log.push(crate::scenario_run::ScriptLog {
+                    at: now,
+                    what: s.what,
+                    foreground: s.foreground,
+                    passed: ran.passed,
+                    output: ran.output,
+                });
+                drop(run);
+                slot.notify();
             }
         });
     }

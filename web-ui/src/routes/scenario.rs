@@ -371,29 +371,50 @@ fn hints_html(id: &str, run: &ScenarioRun, form_token: &str) -> String {
 
 fn says_html(run: &ScenarioRun) -> String {
     let t = clock;
-    let mut lines: Vec<(u64, String, bool)> = run
+    let mut lines: Vec<(u64, String)> = run
         .session
         .messages
         .iter()
-        .map(|(at, m)| (at.millis(), m.clone(), false))
-        .chain(
-            run.problems
-                .iter()
-                .map(|(at, m)| (at.millis(), m.clone(), true)),
-        )
-        .collect();
-    lines.sort_by_key(|l| l.0);
-    lines
-        .iter()
-        .map(|(ms, m, bad)| {
-            format!(
-                "<li{}><time>[{}]</time> {}</li>",
-                if *bad { " class=\"problem\"" } else { "" },
-                t(*ms),
-                esc(m)
+        .map(|(at, m)| {
+            (
+                at.millis(),
+                format!("<li><time>[{}]</time> {}</li>", t(at.millis()), esc(m)),
             )
         })
-        .collect()
+        .chain(run.problems.iter().map(|(at, m)| {
+            (
+                at.millis(),
+                format!(
+                    "<li class=\"problem\"><time>[{}]</time> {}</li>",
+                    t(at.millis()),
+                    esc(m)
+                ),
+            )
+        }))
+        .collect();
+    // What the scripts printed; a failed one is also among the problems.
+    for s in &run.script_log {
+        let output = s.output.trim_end();
+        if output.is_empty() && !s.passed {
+            continue;
+        }
+        let shown = if output.is_empty() {
+            String::new()
+        } else {
+            format!("<pre class=\"terminal\">{}</pre>", esc(output))
+        };
+        lines.push((
+            s.at.millis(),
+            format!(
+                "<li class=\"script\"><time>[{}]</time> {} {}{shown}</li>",
+                t(s.at.millis()),
+                esc(&s.what),
+                if s.passed { "ran" } else { "failed" },
+            ),
+        ));
+    }
+    lines.sort_by_key(|l| l.0);
+    lines.into_iter().map(|(_, l)| l).collect()
 }
 
 /// Virtual time as `1h02m03s`, `4m05s`, `12s`.
@@ -736,11 +757,8 @@ async fn verify(State(st): State<AppState>, Path(id): Path<String>, h: HeaderMap
         (script, run.dir().map(FsPath::to_path_buf), run.step())
     };
     slot.notify();
-    let ran = match st.scenarios.addr.get() {
-        Some(a) => {
-            let token = st.scenarios.token.get().map(String::as_str);
-            crate::scripts::run(&script, *a, token, &id, dir.as_deref()).await
-        }
+    let ran = match st.scenarios.script_host() {
+        Some(host) => crate::scripts::run(&host, &script, &id, dir.as_deref()).await,
         None => crate::scripts::Ran {
             passed: false,
             output: "this server has no address for kubectl to reach".into(),

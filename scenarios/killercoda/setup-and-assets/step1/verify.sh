@@ -1,0 +1,2 @@
+#!/bin/bash
+test "$(kubectl -n shop get deploy shop -o jsonpath='{.spec.replicas}')" = 3

@@ -1,0 +1,3 @@
+#!/bin/bash
+echo "The Service manifest is in /root/assets:"
+ls /root/assets

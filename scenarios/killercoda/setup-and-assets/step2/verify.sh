@@ -1,0 +1,3 @@
+#!/bin/bash
+# The asset's own checker, installed under /usr/local/bin by the scenario.
+check-shop
