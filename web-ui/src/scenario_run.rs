@@ -118,6 +118,8 @@ pub struct ScenarioRun {
     /// What the scenario's background and foreground scripts printed, in the order they
     /// ran.
     pub script_log: Vec<ScriptLog>,
+    /// The current step's background and foreground scripts are still running.
+    pub scripts_running: bool,
     /// The console and editor.
     pub console: Console,
     /// The current step's verify script: its last result, or that it is running.
@@ -242,6 +244,7 @@ impl ScenarioRun {
             checks: Vec::new(),
             problems: Vec::new(),
             script_log: Vec::new(),
+            scripts_running: false,
             console: Console::default(),
             verify: Verify::NotRun,
             checked: None,

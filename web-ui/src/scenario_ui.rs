@@ -304,6 +304,7 @@ impl Scenarios {
         }
         let host = self.script_host();
         let base = self.sandbox_base.to_path_buf();
+        slot.lock().scripts_running = true;
         let (id, slot) = (id.to_string(), slot.clone());
         tokio::spawn(async move {
             if step == 0 {
@@ -319,6 +320,7 @@ impl Scenarios {
                     let now = run.session.sim.now();
                     run.problems
                         .push((now, format!("the scenario's files could not be made: {e}")));
+                    run.scripts_running = false;
                     drop(run);
                     slot.notify();
                     return;
@@ -326,7 +328,16 @@ impl Scenarios {
             }
             for s in scripts {
                 let ran = match &host {
-                    Some(h) => crate::scripts::run(h, &s.script, &id, dir.as_deref()).await,
+                    Some(h) => {
+                        crate::scripts::run(
+                            h,
+                            &s.script,
+                            &id,
+                            dir.as_deref(),
+                            crate::scripts::SETUP_TIMEOUT,
+                        )
+                        .await
+                    }
                     None => crate::scripts::Ran {
                         passed: false,
                         output: "this server has no address for kubectl to reach".into(),
@@ -348,6 +359,8 @@ impl Scenarios {
                 drop(run);
                 slot.notify();
             }
+            slot.lock().scripts_running = false;
+            slot.notify();
         });
     }
 

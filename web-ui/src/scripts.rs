@@ -26,8 +26,13 @@ use std::time::Duration;
 
 use scenarios::format::Asset;
 
-/// How long a script may run (wall time) before it is stopped and counted as failed.
+/// How long a verify script may run (wall time) before it is stopped and counted as
+/// failed: the student waits for its answer.
 pub(crate) const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a background or foreground script may run: setups wait for rollouts
+/// (`kubectl wait --timeout=120s`), which take virtual time at the scenario's speed.
+pub(crate) const SETUP_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// The most of a script's output kept.
 const MAX_OUTPUT: usize = 16 * 1024;
@@ -174,8 +179,14 @@ pub(crate) fn listen(state: &crate::AppState) -> std::io::Result<()> {
 /// Runs `script` with bash inside scenario `id`'s sandbox, with kubectl pointed at the
 /// scenario's cluster on `host`; `folder` (a Killercoda folder) is readable at
 /// `/run/kubesim/scenario`.
-pub(crate) async fn run(host: &Host, script: &str, id: &str, folder: Option<&Path>) -> Ran {
-    run_for(host, script, id, folder, TIMEOUT).await
+pub(crate) async fn run(
+    host: &Host,
+    script: &str,
+    id: &str,
+    folder: Option<&Path>,
+    timeout: Duration,
+) -> Ran {
+    run_for(host, script, id, folder, timeout).await
 }
 
 async fn run_for(
@@ -449,14 +460,7 @@ mod tests {
         assert!(!other.passed, "{}", other.output);
         // A scenario started again starts from its assets alone.
         prepare(&host().base, &id, &assets, true).unwrap();
-        let fresh = run_for(
-            &host(),
-            "ls /root /root/assets",
-            &id,
-            None,
-            TIMEOUT,
-        )
-        .await;
+        let fresh = run_for(&host(), "ls /root /root/assets", &id, None, TIMEOUT).await;
         assert!(!fresh.output.contains(&marker), "{}", fresh.output);
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -482,6 +482,10 @@ async fn state_json(State(st): State<AppState>, Path(id): Path<String>) -> Respo
         "checks": run.checks.iter().map(|c| serde_json::json!({
             "name": c.name, "passed": c.outcome.passed, "found": c.outcome.describe(), "said": c.outcome.said,
         })).collect::<Vec<_>>(),
+        "scripts_running": run.scripts_running,
+        "scripts": run.script_log.iter().map(|s| serde_json::json!({
+            "what": s.what, "passed": s.passed, "output": s.output,
+        })).collect::<Vec<_>>(),
     }))
     .into_response()
 }
@@ -758,7 +762,9 @@ async fn verify(State(st): State<AppState>, Path(id): Path<String>, h: HeaderMap
     };
     slot.notify();
     let ran = match st.scenarios.script_host() {
-        Some(host) => crate::scripts::run(&host, &script, &id, dir.as_deref()).await,
+        Some(host) => {
+            crate::scripts::run(&host, &script, &id, dir.as_deref(), crate::scripts::TIMEOUT).await
+        }
         None => crate::scripts::Ran {
             passed: false,
             output: "this server has no address for kubectl to reach".into(),
