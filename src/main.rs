@@ -11,6 +11,7 @@ use sim_core::script::{self, RunOptions};
 
 mod bench;
 mod bench_workers;
+mod live;
 mod scenario;
 
 /// A local, deterministic Kubernetes learning sandbox.

@@ -36,6 +36,26 @@ pub(crate) enum ScenarioCommand {
         /// The folder.
         dir: PathBuf,
     },
+    /// Check one step against a real cluster (kind, minikube, GKE...): its checks, once, with
+    /// the sandbox's messages, and its verify script with the given kubeconfig. Exits 0
+    /// when all pass, 1 otherwise. Reads only; writes nothing to the cluster.
+    Check {
+        /// The scenario file or Killercoda folder.
+        file: PathBuf,
+        /// The step (1-based).
+        #[arg(long)]
+        step: usize,
+        /// The kubeconfig of the cluster to check.
+        #[arg(long)]
+        kubeconfig: PathBuf,
+        /// The kubeconfig's context (its current one by default).
+        #[arg(long)]
+        context: Option<String>,
+        /// A namespace to list objects in when the cluster refuses listing them
+        /// cluster-wide (the scenario's `setup.namespace` is tried too).
+        #[arg(long, short = 'n')]
+        namespace: Option<String>,
+    },
     /// Convert a Killercoda scenario folder (index.json, step texts, verify.sh and
     /// background.sh) into a kubesim scenario file. `serve --scenarios`, `validate` and
     /// `test` also take such folders as they are.
@@ -171,6 +191,21 @@ pub(crate) fn run(cmd: ScenarioCommand) -> Result<ExitCode> {
                 }
             }
             Ok(ExitCode::SUCCESS)
+        }
+        ScenarioCommand::Check {
+            file,
+            step,
+            kubeconfig,
+            context,
+            namespace,
+        } => {
+            let text = scenario_text(&file)?;
+            let target = crate::live::Target {
+                kubeconfig,
+                context,
+                namespace,
+            };
+            crate::live::check(&file, &text, step, &target)
         }
         ScenarioCommand::Import { dir, output } => {
             let imported = import(&dir)?;

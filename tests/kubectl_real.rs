@@ -26,6 +26,16 @@ pub(crate) struct Printed {
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 /// The kubectl binary: `$KUBECTL`, else the one pip put next to python3's scripts, else PATH.
+/// `PATH` with the pinned kubectl's folder first (scripts call `kubectl`).
+pub(crate) fn path_with_kubectl() -> std::ffi::OsString {
+    let bin = kubectl_bin();
+    let mut dirs: Vec<PathBuf> = bin.parent().map(Path::to_path_buf).into_iter().collect();
+    if let Some(p) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&p));
+    }
+    std::env::join_paths(dirs).unwrap_or_default()
+}
+
 pub(crate) fn kubectl_bin() -> PathBuf {
     if let Ok(k) = std::env::var("KUBECTL") {
         return k.into();

@@ -22,6 +22,7 @@ mod kubectl_ssa;
 mod kubectl_texts;
 mod kubectl_writes;
 mod limits;
+mod live;
 mod nodes;
 mod pause;
 mod pods;

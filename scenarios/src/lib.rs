@@ -11,6 +11,7 @@ pub mod check;
 pub mod folder;
 pub mod format;
 pub mod killercoda;
+pub mod live;
 pub mod runner;
 pub mod validate;
 
