@@ -60,6 +60,8 @@ pub fn render(
         Kind::Secret => pick!(Secret, print::get_secrets),
         Kind::EndpointSlice => pick!(EndpointSlice, print::get_endpoint_slices),
         Kind::PodDisruptionBudget => pick!(PodDisruptionBudget, print::get_pdbs),
+        Kind::Job => pick!(Job, print::get_jobs),
+        Kind::CronJob => pick!(CronJob, print::get_cronjobs),
     }
 }
 

@@ -13,6 +13,7 @@ mod config;
 mod describe;
 mod discovery;
 mod duration;
+mod batch;
 mod get;
 mod history;
 mod networking;
@@ -39,6 +40,7 @@ pub use get::{
     get_deployments, get_endpoints, get_events, get_namespaces, get_nodes, get_pods,
     get_replicasets, get_services, pod_status_cells,
 };
+pub use batch::{get_cronjobs, get_jobs};
 pub use history::{replicaset_for_revision, rollout_history, rollout_history_revision};
 pub use networking::{get_ingress_classes, get_ingresses};
 pub use output::{to_json, to_yaml};
