@@ -15,6 +15,7 @@ mod fuzz;
 mod guests;
 mod history;
 mod ingress;
+mod jobs;
 mod kubectl_exec;
 mod kubectl_real;
 mod kubectl_ssa;

@@ -9,7 +9,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 /// `batch.kubernetes.io/job-name` and its legacy twin `job-name`.
 pub const JOB_NAME_LABELS: [&str; 2] = ["job-name", "batch.kubernetes.io/job-name"];
 /// `batch.kubernetes.io/controller-uid` and its legacy twin `controller-uid`.
-pub const CONTROLLER_UID_LABELS: [&str; 2] = ["controller-uid", "batch.kubernetes.io/controller-uid"];
+pub const CONTROLLER_UID_LABELS: [&str; 2] =
+    ["controller-uid", "batch.kubernetes.io/controller-uid"];
 /// The label the generated selector matches.
 pub const CONTROLLER_UID_LABEL: &str = "batch.kubernetes.io/controller-uid";
 
@@ -89,7 +90,9 @@ pub fn generate_selector(job: &mut Job, uid: &str) {
         labels.entry(key.to_owned()).or_insert_with(|| name.clone());
     }
     for key in CONTROLLER_UID_LABELS {
-        labels.entry(key.to_owned()).or_insert_with(|| uid.to_owned());
+        labels
+            .entry(key.to_owned())
+            .or_insert_with(|| uid.to_owned());
     }
     let selector: &mut LabelSelector = spec.selector.get_or_insert_default();
     selector
@@ -117,7 +120,10 @@ mod tests {
         assert_eq!(s.backoff_limit, Some(6));
         assert_eq!(s.completion_mode.as_deref(), Some("NonIndexed"));
         assert_eq!(s.suspend, Some(false));
-        assert_eq!(s.pod_replacement_policy.as_deref(), Some("TerminatingOrFailed"));
+        assert_eq!(
+            s.pod_replacement_policy.as_deref(),
+            Some("TerminatingOrFailed")
+        );
         // Only parallelism set: completions stays unset (a work queue).
         let mut j = decoded("spec: {parallelism: 3, template: {spec: {containers: []}}}");
         job(&mut j);
@@ -157,16 +163,27 @@ mod tests {
         );
         generate_selector(&mut j, "u-1");
         let s = j.spec.as_ref().expect("spec");
-        let labels = s.template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default();
+        let labels = s
+            .template
+            .metadata
+            .as_ref()
+            .and_then(|m| m.labels.clone())
+            .unwrap_or_default();
         assert_eq!(labels["job-name"], "mine");
         assert_eq!(labels["batch.kubernetes.io/job-name"], "pi");
         assert_eq!(labels["controller-uid"], "u-1");
         assert_eq!(labels["batch.kubernetes.io/controller-uid"], "u-1");
-        let sel = s.selector.as_ref().and_then(|s| s.match_labels.clone()).unwrap_or_default();
+        let sel = s
+            .selector
+            .as_ref()
+            .and_then(|s| s.match_labels.clone())
+            .unwrap_or_default();
         assert_eq!(sel.len(), 1);
         assert_eq!(sel[CONTROLLER_UID_LABEL], "u-1");
         // manualSelector: true leaves labels and selector alone.
-        let mut j = decoded("metadata: {name: pi}\nspec: {manualSelector: true, template: {spec: {containers: []}}}");
+        let mut j = decoded(
+            "metadata: {name: pi}\nspec: {manualSelector: true, template: {spec: {containers: []}}}",
+        );
         generate_selector(&mut j, "u-1");
         assert!(j.spec.and_then(|s| s.selector).is_none());
     }

@@ -515,8 +515,14 @@ pub const STRATEGIES: &[FieldStrategy] = &[
         list_map_keys: &[],
     },
     atomic("io.k8s.api.batch.v1.PodFailurePolicy", "rules"),
-    atomic("io.k8s.api.batch.v1.PodFailurePolicyRule", "onPodConditions"),
-    set("io.k8s.api.batch.v1.PodFailurePolicyOnExitCodesRequirement", "values"),
+    atomic(
+        "io.k8s.api.batch.v1.PodFailurePolicyRule",
+        "onPodConditions",
+    ),
+    set(
+        "io.k8s.api.batch.v1.PodFailurePolicyOnExitCodesRequirement",
+        "values",
+    ),
     atomic("io.k8s.api.batch.v1.SuccessPolicy", "rules"),
     atomic("io.k8s.api.batch.v1.CronJobStatus", "active"),
     // networking.k8s.io/v1 Ingress: every list atomic.

@@ -24,9 +24,16 @@ impl Sim {
     /// Stores a new Job (its selector already generated) and queues its first sync. A
     /// controller reference to a CronJob of the namespace (by UID) makes it that CronJob's.
     pub(crate) fn create_job(&mut self, id: ObjId, mut job: Job) -> ObjId {
-        let ns: Arc<str> = job.metadata.namespace.as_deref().unwrap_or("default").into();
+        let ns: Arc<str> = job
+            .metadata
+            .namespace
+            .as_deref()
+            .unwrap_or("default")
+            .into();
         let name: Arc<str> = job.metadata.name.as_deref().unwrap_or("").into();
-        let rv = self.store.touch(Kind::Job, id, &ns, &name, ChangeType::Added);
+        let rv = self
+            .store
+            .touch(Kind::Job, id, &ns, &name, ChangeType::Added);
         job.metadata.uid = Some(self.store.uid(id));
         job.metadata.resource_version = Some(rv.to_string());
         job.metadata.generation = Some(1);

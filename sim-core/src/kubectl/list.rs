@@ -146,7 +146,13 @@ pub fn list(
         Kind::Job => {
             for (o_ns, _, id) in sim.store.jobs.all_names() {
                 if let Some(e) = sim.store.jobs.get(id).filter(|_| in_ns(o_ns))
-                    && selector.matches(e.job.metadata.labels.as_ref().unwrap_or(&Default::default()))
+                    && selector.matches(
+                        e.job
+                            .metadata
+                            .labels
+                            .as_ref()
+                            .unwrap_or(&Default::default()),
+                    )
                 {
                     out.push(Object::Job(e.job.clone()));
                 }

@@ -403,7 +403,12 @@ impl Store {
             }]
         };
         let owner_refs = p.owner.and_then(|o| match self.replicasets.get(o) {
-            Some(rs) => Some(owner_ref("apps/v1", "ReplicaSet", &rs.rs.metadata.name, rs.id)),
+            Some(rs) => Some(owner_ref(
+                "apps/v1",
+                "ReplicaSet",
+                &rs.rs.metadata.name,
+                rs.id,
+            )),
             None => self
                 .jobs
                 .get(o)

@@ -83,7 +83,11 @@ fn validate_job_spec(spec: &JobSpec, path: &str, selector_required: bool, e: &mu
         );
     }
     validate_pod_failure_policy(spec, path, e);
-    let labels = spec.template.metadata.as_ref().and_then(|m| m.labels.as_ref());
+    let labels = spec
+        .template
+        .metadata
+        .as_ref()
+        .and_then(|m| m.labels.as_ref());
     match &spec.selector {
         None if selector_required => e.required(&format!("{path}.selector"), ""),
         None => {}
@@ -145,7 +149,10 @@ fn validate_pod_failure_policy(spec: &JobSpec, path: &str, e: &mut Errs) {
                 &["Count", "FailIndex", "FailJob", "Ignore"],
             );
         }
-        let conditions = rule.on_pod_conditions.as_ref().is_some_and(|c| !c.is_empty());
+        let conditions = rule
+            .on_pod_conditions
+            .as_ref()
+            .is_some_and(|c| !c.is_empty());
         match (&rule.on_exit_codes, conditions) {
             (Some(_), true) => e.invalid(
                 &rp,
@@ -197,7 +204,11 @@ pub(super) fn validate_cronjob(cj: &CronJob, e: &mut Errs) {
     }
     if let Some(tz) = spec.time_zone.as_deref() {
         if tz.is_empty() {
-            e.invalid_str("spec.timeZone", tz, "timeZone must be nil or non-empty string");
+            e.invalid_str(
+                "spec.timeZone",
+                tz,
+                "timeZone must be nil or non-empty string",
+            );
         } else if tz.eq_ignore_ascii_case("Local") {
             e.invalid_str(
                 "spec.timeZone",
@@ -245,7 +256,7 @@ pub(super) fn validate_cronjob(cj: &CronJob, e: &mut Errs) {
 mod tests {
     use super::super::tests::check;
 
-    const JOB: &str = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: pi}\nspec:\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec:\n      restartPolicy: Never\n      containers: [{name: pi, image: perl}]\n";
+    const JOB: &str = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: pi, namespace: default}\nspec:\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec:\n      restartPolicy: Never\n      containers: [{name: pi, image: perl}]\n";
 
     #[test]
     fn a_job_needs_on_failure_or_never() {
@@ -253,7 +264,9 @@ mod tests {
         let always = JOB.replace("restartPolicy: Never", "restartPolicy: Always");
         assert_eq!(
             check(&always),
-            ["spec.template.spec.restartPolicy: Unsupported value: \"Always\": supported values: \"OnFailure\", \"Never\""]
+            [
+                "spec.template.spec.restartPolicy: Unsupported value: \"Always\": supported values: \"OnFailure\", \"Never\""
+            ]
         );
         // Unset, the pod template's default (Always) is refused the same way.
         let unset = JOB.replace("      restartPolicy: Never\n", "");
@@ -278,11 +291,13 @@ mod tests {
         let mismatch = JOB.replace("matchLabels: {a: b}", "matchLabels: {a: c}");
         assert_eq!(
             check(&mismatch),
-            ["spec.template.metadata.labels: Invalid value: {\"a\":\"b\"}: `selector` does not match template `labels`"]
+            [
+                "spec.template.metadata.labels: Invalid value: {\"a\":\"b\"}: `selector` does not match template `labels`"
+            ]
         );
     }
 
-    const CJ: &str = "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: hello}\nspec:\n  schedule: '*/1 * * * *'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: OnFailure\n          containers: [{name: c, image: busybox}]\n";
+    const CJ: &str = "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: hello, namespace: default}\nspec:\n  schedule: '*/1 * * * *'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: OnFailure\n          containers: [{name: c, image: busybox}]\n";
 
     #[test]
     fn cronjob_schedules_and_zones_are_checked() {
@@ -290,22 +305,34 @@ mod tests {
         let bad = CJ.replace("'*/1 * * * *'", "'61 * * * *'");
         assert_eq!(
             check(&bad),
-            ["spec.schedule: Invalid value: \"61 * * * *\": end of range (61) above maximum (59): 61"]
+            [
+                "spec.schedule: Invalid value: \"61 * * * *\": end of range (61) above maximum (59): 61"
+            ]
         );
         let tz = CJ.replace("'*/1 * * * *'", "'TZ=UTC */1 * * * *'");
         assert_eq!(
             check(&tz),
-            ["spec.schedule: Invalid value: \"TZ=UTC */1 * * * *\": cannot use TZ or CRON_TZ in schedule, use timeZone field instead"]
+            [
+                "spec.schedule: Invalid value: \"TZ=UTC */1 * * * *\": cannot use TZ or CRON_TZ in schedule, use timeZone field instead"
+            ]
         );
-        let zone = CJ.replace("spec:\n  schedule", "spec:\n  timeZone: Mars/Olympus\n  schedule");
+        let zone = CJ.replace(
+            "spec:\n  schedule",
+            "spec:\n  timeZone: Mars/Olympus\n  schedule",
+        );
         assert_eq!(
             check(&zone),
             ["spec.timeZone: Invalid value: \"Mars/Olympus\": unknown time zone Mars/Olympus"]
         );
-        let policy = CJ.replace("spec:\n  schedule", "spec:\n  concurrencyPolicy: Sometimes\n  schedule");
+        let policy = CJ.replace(
+            "spec:\n  schedule",
+            "spec:\n  concurrencyPolicy: Sometimes\n  schedule",
+        );
         assert_eq!(
             check(&policy),
-            ["spec.concurrencyPolicy: Unsupported value: \"Sometimes\": supported values: \"Allow\", \"Forbid\", \"Replace\""]
+            [
+                "spec.concurrencyPolicy: Unsupported value: \"Sometimes\": supported values: \"Allow\", \"Forbid\", \"Replace\""
+            ]
         );
         let long = CJ.replace("name: hello", &format!("name: {}", "a".repeat(53)));
         assert_eq!(check(&long).len(), 1);

@@ -30,7 +30,13 @@ impl Sim {
         self.store.epoch_unix_ms + t.millis() as i64
     }
 
-    fn cronjob_event(&mut self, cref: &ObjRef, warning: bool, reason: &'static str, message: String) {
+    fn cronjob_event(
+        &mut self,
+        cref: &ObjRef,
+        warning: bool,
+        reason: &'static str,
+        message: String,
+    ) {
         self.store.event(NewEvent {
             object: cref.clone(),
             warning,
@@ -181,7 +187,10 @@ impl Sim {
                 .creation_timestamp
                 .as_ref()
                 .map_or(now, |t| t.0.as_millisecond()),
-            last_schedule: status.last_schedule_time.as_ref().map(|t| t.0.as_millisecond()),
+            last_schedule: status
+                .last_schedule_time
+                .as_ref()
+                .map(|t| t.0.as_millisecond()),
             starting_deadline_seconds: spec.starting_deadline_seconds,
         };
         let wait = |times: Times| {
@@ -259,14 +268,24 @@ impl Sim {
                     let jname = j.metadata.name.clone().unwrap_or_default();
                     self.delete_job(*jid, Propagation::Background);
                     delete_from_active(status, &uid);
-                    self.cronjob_event(cref, false, "SuccessfulDelete", format!("Deleted job {jname}"));
+                    self.cronjob_event(
+                        cref,
+                        false,
+                        "SuccessfulDelete",
+                        format!("Deleted job {jname}"),
+                    );
                 }
             }
         }
         let job = job_from_template(cj, id_uid(cj), &name, scheduled, &spec.job_template);
         match self.create(Object::Job(job)) {
             Ok(jid) => {
-                self.cronjob_event(cref, false, "SuccessfulCreate", format!("Created job {name}"));
+                self.cronjob_event(
+                    cref,
+                    false,
+                    "SuccessfulCreate",
+                    format!("Created job {name}"),
+                );
                 let rv = self
                     .store
                     .jobs
@@ -285,11 +304,19 @@ impl Sim {
             }
             Err(crate::error::ApiError::AlreadyExists { .. }) => {}
             Err(err) => {
-                self.cronjob_event(cref, true, "FailedCreate", format!("Error creating job: {err}"));
+                self.cronjob_event(
+                    cref,
+                    true,
+                    "FailedCreate",
+                    format!("Error creating job: {err}"),
+                );
             }
         }
         let times = Times {
-            last_schedule: status.last_schedule_time.as_ref().map(|t| t.0.as_millisecond()),
+            last_schedule: status
+                .last_schedule_time
+                .as_ref()
+                .map(|t| t.0.as_millisecond()),
             ..times
         };
         let _ = id;
@@ -316,7 +343,8 @@ impl Sim {
             let mut done: Vec<&(ObjId, Job)> = jobs
                 .iter()
                 .filter(|(jid, j)| {
-                    self.store.jobs.get(*jid).is_some() && finished_type(j.status.as_ref()) == Some(cond)
+                    self.store.jobs.get(*jid).is_some()
+                        && finished_type(j.status.as_ref()) == Some(cond)
                 })
                 .collect();
             if done.len() <= limit.max(0) as usize {
@@ -324,7 +352,11 @@ impl Sim {
             }
             // `byJobStartTime`: jobs without a start time last, ties by name.
             done.sort_by_key(|(_, j)| {
-                let start = j.status.as_ref().and_then(|s| s.start_time.as_ref()).map(|t| t.0);
+                let start = j
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.start_time.as_ref())
+                    .map(|t| t.0);
                 (start.is_none(), start, j.metadata.name.clone())
             });
             let excess = done.len() - limit.max(0) as usize;
@@ -333,7 +365,12 @@ impl Sim {
                 let uid = j.metadata.uid.clone().unwrap_or_default();
                 self.delete_job(*jid, Propagation::Background);
                 delete_from_active(status, &uid);
-                self.cronjob_event(cref, false, "SuccessfulDelete", format!("Deleted job {name}"));
+                self.cronjob_event(
+                    cref,
+                    false,
+                    "SuccessfulDelete",
+                    format!("Deleted job {name}"),
+                );
             }
         }
     }
@@ -414,7 +451,13 @@ mod tests {
     #[test]
     fn scheduled_timestamps_are_rfc3339_in_the_zone() {
         assert_eq!(rfc3339_in(1_463_652_000_000, 0), "2016-05-19T10:00:00Z");
-        assert_eq!(rfc3339_in(1_463_652_000_000, 7200), "2016-05-19T12:00:00+02:00");
-        assert_eq!(rfc3339_in(1_463_652_000_000, -18000), "2016-05-19T05:00:00-05:00");
+        assert_eq!(
+            rfc3339_in(1_463_652_000_000, 7200),
+            "2016-05-19T12:00:00+02:00"
+        );
+        assert_eq!(
+            rfc3339_in(1_463_652_000_000, -18000),
+            "2016-05-19T05:00:00-05:00"
+        );
     }
 }

@@ -36,9 +36,21 @@ struct Bounds {
     names: &'static [(&'static str, u32)],
 }
 
-const MINUTES: Bounds = Bounds { min: 0, max: 59, names: &[] };
-const HOURS: Bounds = Bounds { min: 0, max: 23, names: &[] };
-const DOM: Bounds = Bounds { min: 1, max: 31, names: &[] };
+const MINUTES: Bounds = Bounds {
+    min: 0,
+    max: 59,
+    names: &[],
+};
+const HOURS: Bounds = Bounds {
+    min: 0,
+    max: 23,
+    names: &[],
+};
+const DOM: Bounds = Bounds {
+    min: 1,
+    max: 31,
+    names: &[],
+};
 const MONTHS: Bounds = Bounds {
     min: 1,
     max: 12,
@@ -176,8 +188,9 @@ fn descriptor(spec: &str, offset: i64) -> Result<Schedule, String> {
         ),
         _ => {
             if let Some(d) = spec.strip_prefix("@every ") {
-                let secs = parse_go_duration(d)
-                    .ok_or_else(|| format!("failed to parse duration {spec}: time: invalid duration {d:?}"))?;
+                let secs = parse_go_duration(d).ok_or_else(|| {
+                    format!("failed to parse duration {spec}: time: invalid duration {d:?}")
+                })?;
                 return Ok(Schedule::Every(secs.max(1)));
             }
             return Err(format!("unrecognized descriptor: {spec}"));
@@ -194,13 +207,17 @@ fn parse_go_duration(d: &str) -> Option<i64> {
         return None;
     }
     while !rest.is_empty() {
-        let n = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let n = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if n == 0 {
             return None;
         }
         let v: i64 = rest[..n].parse().ok()?;
         rest = &rest[n..];
-        let u = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let u = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let ms = match &rest[..u] {
             "h" => 3_600_000,
             "m" => 60_000,
@@ -295,7 +312,9 @@ fn must_parse_int(expr: &str) -> Result<u32, String> {
         ));
     }
     let n: i64 = expr.parse().map_err(|_| {
-        format!("failed to parse int from {expr}: strconv.Atoi: parsing {expr:?}: value out of range")
+        format!(
+            "failed to parse int from {expr}: strconv.Atoi: parsing {expr:?}: value out of range"
+        )
     })?;
     if n < 0 {
         return Err(format!("negative number ({n}) not allowed: {expr}"));
@@ -482,19 +501,37 @@ mod tests {
     fn parse_errors_are_robfigs() {
         // robfig/cron parser_test.go TestParseScheduleErrors and TestRange's error rows.
         let cases = [
-            ("* 5 j * *", "failed to parse int from j: strconv.Atoi: parsing \"j\": invalid syntax"),
-            ("@every Xm", "failed to parse duration @every Xm: time: invalid duration \"Xm\""),
-            ("@unrecognized * * * *", "unrecognized descriptor: @unrecognized * * * *"),
+            (
+                "* 5 j * *",
+                "failed to parse int from j: strconv.Atoi: parsing \"j\": invalid syntax",
+            ),
+            (
+                "@every Xm",
+                "failed to parse duration @every Xm: time: invalid duration \"Xm\"",
+            ),
+            (
+                "@unrecognized * * * *",
+                "unrecognized descriptor: @unrecognized * * * *",
+            ),
             ("* * * *", "expected exactly 5 fields, found 4: [* * * *]"),
             ("", "empty spec string"),
             ("65 * * * *", "end of range (65) above maximum (59): 65"),
-            ("5-3 * * * *", "beginning of range (5) beyond end of range (3): 5-3"),
+            (
+                "5-3 * * * *",
+                "beginning of range (5) beyond end of range (3): 5-3",
+            ),
             ("0 0 0 * *", "beginning of range (0) below minimum (1): 0"),
-            ("*/0 * * * *", "step of range should be a positive number: */0"),
+            (
+                "*/0 * * * *",
+                "step of range should be a positive number: */0",
+            ),
             ("1-2-3 * * * *", "too many hyphens: 1-2-3"),
             ("*/2/3 * * * *", "too many slashes: */2/3"),
             ("* * * * 7", "end of range (7) above maximum (6): 7"),
-            ("TZ=Mars/Base * * * * *", "provided bad location Mars/Base: unknown time zone Mars/Base"),
+            (
+                "TZ=Mars/Base * * * * *",
+                "provided bad location Mars/Base: unknown time zone Mars/Base",
+            ),
         ];
         for (spec, want) in cases {
             assert_eq!(parse_standard(spec), Err(want.to_string()), "{spec}");
@@ -506,7 +543,10 @@ mod tests {
         // TestRange / TestField rows.
         assert_eq!(get_range("5", &MINUTES), Ok(1 << 5));
         assert_eq!(get_range("5-7", &MINUTES), Ok(0b1110_0000));
-        assert_eq!(get_range("5-20/5", &MINUTES), Ok(1 << 5 | 1 << 10 | 1 << 15 | 1 << 20));
+        assert_eq!(
+            get_range("5-20/5", &MINUTES),
+            Ok(1 << 5 | 1 << 10 | 1 << 15 | 1 << 20)
+        );
         assert_eq!(get_range("55/2", &MINUTES), Ok(1 << 55 | 1 << 57 | 1 << 59));
         assert_eq!(get_range("*", &HOURS), Ok(bits(0, 23, 1) | STAR_BIT));
         assert_eq!(get_range("*/2", &HOURS), Ok(bits(0, 23, 2)));
@@ -518,34 +558,114 @@ mod tests {
     fn next_follows_spec_schedule_next() {
         // robfig/cron spec_test.go TestNext, UTC rows of the standard (5-field) kind.
         let cases = [
-            ((2012, 7, 9, 14, 45, 0), "0/15 * * * *", Some((2012, 7, 9, 15, 0, 0))),
-            ((2012, 7, 9, 14, 59, 0), "0/15 * * * *", Some((2012, 7, 9, 15, 0, 0))),
-            ((2012, 7, 9, 14, 59, 59), "0/15 * * * *", Some((2012, 7, 9, 15, 0, 0))),
+            (
+                (2012, 7, 9, 14, 45, 0),
+                "0/15 * * * *",
+                Some((2012, 7, 9, 15, 0, 0)),
+            ),
+            (
+                (2012, 7, 9, 14, 59, 0),
+                "0/15 * * * *",
+                Some((2012, 7, 9, 15, 0, 0)),
+            ),
+            (
+                (2012, 7, 9, 14, 59, 59),
+                "0/15 * * * *",
+                Some((2012, 7, 9, 15, 0, 0)),
+            ),
             // Wrap around hours and days.
-            ((2012, 7, 9, 15, 45, 0), "20-35/15 * * * *", Some((2012, 7, 9, 16, 20, 0))),
-            ((2012, 7, 9, 23, 46, 0), "*/15 * * * *", Some((2012, 7, 10, 0, 0, 0))),
-            ((2012, 7, 9, 23, 45, 0), "20-35/15 * * * *", Some((2012, 7, 10, 0, 20, 0))),
-            ((2012, 7, 9, 23, 35, 51), "20-35/15 * 1/1 * *", Some((2012, 7, 10, 0, 20, 0))),
-            ((2012, 7, 9, 23, 35, 51), "20-35/15 10-12 * * *", Some((2012, 7, 10, 10, 20, 0))),
-            ((2012, 7, 9, 23, 35, 51), "20-35/15 1/2 */2 * *", Some((2012, 7, 11, 1, 20, 0))),
-            ((2012, 7, 9, 23, 35, 51), "20-35/15 * 9-20 jul *", Some((2012, 7, 10, 0, 20, 0))),
+            (
+                (2012, 7, 9, 15, 45, 0),
+                "20-35/15 * * * *",
+                Some((2012, 7, 9, 16, 20, 0)),
+            ),
+            (
+                (2012, 7, 9, 23, 46, 0),
+                "*/15 * * * *",
+                Some((2012, 7, 10, 0, 0, 0)),
+            ),
+            (
+                (2012, 7, 9, 23, 45, 0),
+                "20-35/15 * * * *",
+                Some((2012, 7, 10, 0, 20, 0)),
+            ),
+            (
+                (2012, 7, 9, 23, 35, 51),
+                "20-35/15 * 1/1 * *",
+                Some((2012, 7, 10, 0, 20, 0)),
+            ),
+            (
+                (2012, 7, 9, 23, 35, 51),
+                "20-35/15 10-12 * * *",
+                Some((2012, 7, 10, 10, 20, 0)),
+            ),
+            (
+                (2012, 7, 9, 23, 35, 51),
+                "20-35/15 1/2 */2 * *",
+                Some((2012, 7, 11, 1, 20, 0)),
+            ),
+            (
+                (2012, 7, 9, 23, 35, 51),
+                "20-35/15 * 9-20 jul *",
+                Some((2012, 7, 10, 0, 20, 0)),
+            ),
             // Wrap around months and years.
-            ((2012, 7, 9, 23, 35, 0), "0 0 9 Apr-Oct ?", Some((2012, 8, 9, 0, 0, 0))),
-            ((2012, 7, 9, 23, 35, 0), "0 0 * Feb,Apr mon-fri", Some((2013, 2, 1, 0, 0, 0))),
-            ((2012, 7, 9, 23, 35, 0), "0 0 1 Feb *", Some((2013, 2, 1, 0, 0, 0))),
+            (
+                (2012, 7, 9, 23, 35, 0),
+                "0 0 9 Apr-Oct ?",
+                Some((2012, 8, 9, 0, 0, 0)),
+            ),
+            (
+                (2012, 7, 9, 23, 35, 0),
+                "0 0 * Feb,Apr mon-fri",
+                Some((2013, 2, 1, 0, 0, 0)),
+            ),
+            (
+                (2012, 7, 9, 23, 35, 0),
+                "0 0 1 Feb *",
+                Some((2013, 2, 1, 0, 0, 0)),
+            ),
             // Leap year.
-            ((2012, 7, 9, 23, 35, 0), "0 0 29 Feb ?", Some((2016, 2, 29, 0, 0, 0))),
+            (
+                (2012, 7, 9, 23, 35, 0),
+                "0 0 29 Feb ?",
+                Some((2016, 2, 29, 0, 0, 0)),
+            ),
             // Day of week or of month (both restricted: either).
-            ((2012, 7, 9, 23, 35, 0), "0 0 1 * sun", Some((2012, 7, 15, 0, 0, 0))),
+            (
+                (2012, 7, 9, 23, 35, 0),
+                "0 0 1 * sun",
+                Some((2012, 7, 15, 0, 0, 0)),
+            ),
             // Impossible.
             ((2012, 7, 9, 23, 35, 0), "0 0 30 Feb ?", None),
             ((2012, 7, 9, 23, 35, 0), "0 0 31 Apr ?", None),
             // Descriptors.
-            ((2012, 7, 9, 23, 35, 0), "@hourly", Some((2012, 7, 10, 0, 0, 0))),
-            ((2012, 7, 9, 23, 35, 0), "@daily", Some((2012, 7, 10, 0, 0, 0))),
-            ((2012, 7, 9, 23, 35, 0), "@weekly", Some((2012, 7, 15, 0, 0, 0))),
-            ((2012, 7, 9, 23, 35, 0), "@monthly", Some((2012, 8, 1, 0, 0, 0))),
-            ((2012, 7, 9, 23, 35, 0), "@yearly", Some((2013, 1, 1, 0, 0, 0))),
+            (
+                (2012, 7, 9, 23, 35, 0),
+                "@hourly",
+                Some((2012, 7, 10, 0, 0, 0)),
+            ),
+            (
+                (2012, 7, 9, 23, 35, 0),
+                "@daily",
+                Some((2012, 7, 10, 0, 0, 0)),
+            ),
+            (
+                (2012, 7, 9, 23, 35, 0),
+                "@weekly",
+                Some((2012, 7, 15, 0, 0, 0)),
+            ),
+            (
+                (2012, 7, 9, 23, 35, 0),
+                "@monthly",
+                Some((2012, 8, 1, 0, 0, 0)),
+            ),
+            (
+                (2012, 7, 9, 23, 35, 0),
+                "@yearly",
+                Some((2013, 1, 1, 0, 0, 0)),
+            ),
         ];
         for ((y, mo, d, h, mi, s), spec, want) in cases {
             let sched = parse_standard(spec).expect(spec);
@@ -559,8 +679,17 @@ mod tests {
     fn fixed_offset_zones_shift_the_wall_clock() {
         // 9:00 in Etc/GMT-2 (two hours ahead of UTC) is 7:00 UTC.
         let s = parse_standard("TZ=Etc/GMT-2 0 9 * * *").expect("spec");
-        assert_eq!(s.next(at(2024, 3, 1, 0, 0, 0)), Some(at(2024, 3, 1, 7, 0, 0)));
-        assert_eq!(location("America/New_York"), Err("unknown time zone America/New_York".into()));
-        assert_eq!(parse_standard("@every 90s").map(|s| s.next(at(2024, 1, 1, 0, 0, 0))), Ok(Some(at(2024, 1, 1, 0, 1, 30))));
+        assert_eq!(
+            s.next(at(2024, 3, 1, 0, 0, 0)),
+            Some(at(2024, 3, 1, 7, 0, 0))
+        );
+        assert_eq!(
+            location("America/New_York"),
+            Err("unknown time zone America/New_York".into())
+        );
+        assert_eq!(
+            parse_standard("@every 90s").map(|s| s.next(at(2024, 1, 1, 0, 0, 0))),
+            Ok(Some(at(2024, 1, 1, 0, 1, 30)))
+        );
     }
 }

@@ -139,23 +139,47 @@ mod tests {
         let hourly = parse_standard("0 * * * *").expect("spec");
         let t = TOP_OF_THE_HOUR;
         // Created 10 minutes before the hour, now 5 minutes before: nothing yet.
-        let r = most_recent_schedule_time(times(t - 10 * MIN, None, None), t - 5 * MIN, &hourly, false);
+        let r =
+            most_recent_schedule_time(times(t - 10 * MIN, None, None), t - 5 * MIN, &hourly, false);
         assert_eq!(r, Ok((t - 10 * MIN, None, Missed::None)));
         // Now just after the hour: the hour.
-        let r = most_recent_schedule_time(times(t - 10 * MIN, None, None), t + 5 * MIN, &hourly, false);
+        let r =
+            most_recent_schedule_time(times(t - 10 * MIN, None, None), t + 5 * MIN, &hourly, false);
         assert_eq!(r, Ok((t - 10 * MIN, Some(t), Missed::None)));
         // Last scheduled at the hour, now two hours later: missed one, the most recent +2h.
-        let r = most_recent_schedule_time(times(t - 10 * MIN, Some(t), None), t + 2 * HOUR + 5 * MIN, &hourly, false);
+        let r = most_recent_schedule_time(
+            times(t - 10 * MIN, Some(t), None),
+            t + 2 * HOUR + 5 * MIN,
+            &hourly,
+            false,
+        );
         assert_eq!(r, Ok((t, Some(t + 2 * HOUR), Missed::Few)));
         // A week of hourly misses is more than 100.
-        let r = most_recent_schedule_time(times(t - 10 * MIN, Some(t), None), t + 200 * HOUR, &hourly, false);
-        assert_eq!(r.map(|x| (x.1, x.2)), Ok((Some(t + 200 * HOUR), Missed::Many)));
+        let r = most_recent_schedule_time(
+            times(t - 10 * MIN, Some(t), None),
+            t + 200 * HOUR,
+            &hourly,
+            false,
+        );
+        assert_eq!(
+            r.map(|x| (x.1, x.2)),
+            Ok((Some(t + 200 * HOUR), Missed::Many))
+        );
         // startingDeadlineSeconds moves the earliest time forward.
-        let r = most_recent_schedule_time(times(t - 10 * MIN, Some(t), Some(600)), t + 200 * HOUR + 5 * MIN, &hourly, true);
-        assert_eq!(r, Ok((t + 200 * HOUR - 5 * MIN, Some(t + 200 * HOUR), Missed::None)));
+        let r = most_recent_schedule_time(
+            times(t - 10 * MIN, Some(t), Some(600)),
+            t + 200 * HOUR + 5 * MIN,
+            &hourly,
+            true,
+        );
+        assert_eq!(
+            r,
+            Ok((t + 200 * HOUR - 5 * MIN, Some(t + 200 * HOUR), Missed::None))
+        );
         // Every minute, created at the hour, 3 missed.
         let minutely = parse_standard("*/1 * * * *").expect("spec");
-        let r = most_recent_schedule_time(times(t, None, None), t + 3 * MIN + 30_000, &minutely, false);
+        let r =
+            most_recent_schedule_time(times(t, None, None), t + 3 * MIN + 30_000, &minutely, false);
         assert_eq!(r, Ok((t, Some(t + 3 * MIN), Missed::Few)));
     }
 
@@ -164,10 +188,19 @@ mod tests {
         // TestNextScheduleTime / TestNextScheduleTimeDuration.
         let hourly = parse_standard("0 * * * *").expect("spec");
         let t = TOP_OF_THE_HOUR;
-        assert_eq!(next_schedule_time(times(t - 10 * MIN, None, None), t - 5 * MIN, &hourly), Ok((None, false)));
-        assert_eq!(next_schedule_time(times(t - 10 * MIN, None, None), t + MIN, &hourly), Ok((Some(t), false)));
+        assert_eq!(
+            next_schedule_time(times(t - 10 * MIN, None, None), t - 5 * MIN, &hourly),
+            Ok((None, false))
+        );
+        assert_eq!(
+            next_schedule_time(times(t - 10 * MIN, None, None), t + MIN, &hourly),
+            Ok((Some(t), false))
+        );
         // Already scheduled at the hour: nothing until the next.
-        assert_eq!(next_schedule_time(times(t - 10 * MIN, Some(t), None), t + MIN, &hourly), Ok((None, false)));
+        assert_eq!(
+            next_schedule_time(times(t - 10 * MIN, Some(t), None), t + MIN, &hourly),
+            Ok((None, false))
+        );
         assert_eq!(
             next_schedule_time(times(t - 10 * MIN, Some(t), None), t + 200 * HOUR, &hourly),
             Ok((Some(t + 200 * HOUR), true))

@@ -28,8 +28,7 @@ impl BackoffRecord {
                 return self;
             };
             return BackoffRecord {
-                failures_after_last_success: self.failures_after_last_success
-                    + failed.len() as u32,
+                failures_after_last_success: self.failures_after_last_success + failed.len() as u32,
                 last_failure: Some(last_failure),
             };
         };
@@ -80,12 +79,24 @@ mod tests {
         assert_eq!(empty.updated(vec![], vec![]), empty);
         // Failures only: counted, the last one's time kept.
         let r = empty.updated(vec![], vec![s(5), s(3)]);
-        assert_eq!(r, BackoffRecord { failures_after_last_success: 2, last_failure: Some(s(5)) });
+        assert_eq!(
+            r,
+            BackoffRecord {
+                failures_after_last_success: 2,
+                last_failure: Some(s(5))
+            }
+        );
         let r = r.updated(vec![], vec![s(8)]);
         assert_eq!(r.failures_after_last_success, 3);
         // A success resets, keeping only failures after it.
         let r = r.updated(vec![s(10)], vec![s(9), s(11), s(12)]);
-        assert_eq!(r, BackoffRecord { failures_after_last_success: 2, last_failure: Some(s(12)) });
+        assert_eq!(
+            r,
+            BackoffRecord {
+                failures_after_last_success: 2,
+                last_failure: Some(s(12))
+            }
+        );
         let r = r.updated(vec![s(20)], vec![]);
         assert_eq!(r, BackoffRecord::default());
     }
@@ -93,7 +104,10 @@ mod tests {
     #[test]
     fn remaining_time_doubles_to_six_minutes() {
         // TestGetRemainingBackoffTime.
-        let rec = |n, last| BackoffRecord { failures_after_last_success: n, last_failure: Some(last) };
+        let rec = |n, last| BackoffRecord {
+            failures_after_last_success: n,
+            last_failure: Some(last),
+        };
         assert_eq!(rec(0, s(0)).remaining(s(0)), SimDuration(0));
         assert_eq!(rec(1, s(0)).remaining(s(0)), SimDuration::from_secs(10));
         assert_eq!(rec(1, s(0)).remaining(s(4)), SimDuration::from_secs(6));

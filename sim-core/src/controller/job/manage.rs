@@ -13,12 +13,7 @@ pub const MAX_POD_CREATE_DELETE_PER_SYNC: i32 = 500;
 
 /// `manageJob`'s `wantActive`: parallelism, but never more than the completions still
 /// missing; a work queue (no completions) keeps what runs once one pod succeeded.
-pub fn want_active(
-    completions: Option<i32>,
-    parallelism: i32,
-    active: i32,
-    succeeded: i32,
-) -> i32 {
+pub fn want_active(completions: Option<i32>, parallelism: i32, active: i32, succeeded: i32) -> i32 {
     match completions {
         None if succeeded > 0 => active,
         None => parallelism,
@@ -93,7 +88,12 @@ impl Sim {
         let pod = PodState::new(pod_id, name.clone(), ns, template, Some(id), self.store.now);
         self.insert_pod(pod);
         self.store.owners.link(id, pod_id);
-        self.job_event(jref, false, "SuccessfulCreate", format!("Created pod: {name}"));
+        self.job_event(
+            jref,
+            false,
+            "SuccessfulCreate",
+            format!("Created pod: {name}"),
+        );
         true
     }
 
@@ -103,7 +103,12 @@ impl Sim {
             return;
         };
         self.delete_pod(pod, None);
-        self.job_event(jref, false, "SuccessfulDelete", format!("Deleted pod: {name}"));
+        self.job_event(
+            jref,
+            false,
+            "SuccessfulDelete",
+            format!("Deleted pod: {name}"),
+        );
     }
 
     /// `activePodsForRemoval`: the `n` active pods to delete first, as the ReplicaSet
@@ -166,8 +171,22 @@ mod tests {
             ("job finish", 2, Some(5), 0, 5, Plan::Keep),
             ("WQ job finishing", 2, None, 1, 1, Plan::Keep),
             ("WQ job all finished", 2, None, 0, 2, Plan::Keep),
-            ("more active pods than parallelism", 2, Some(5), 10, 0, Plan::Delete(8)),
-            ("more active pods than remaining completions", 3, Some(4), 3, 2, Plan::Delete(1)),
+            (
+                "more active pods than parallelism",
+                2,
+                Some(5),
+                10,
+                0,
+                Plan::Delete(8),
+            ),
+            (
+                "more active pods than remaining completions",
+                3,
+                Some(4),
+                3,
+                2,
+                Plan::Delete(1),
+            ),
             ("status change", 2, Some(5), 2, 2, Plan::Keep),
             ("zero completions", 2, Some(0), 0, 0, Plan::Keep),
             ("limited pods", 1000, Some(2000), 0, 0, Plan::Create(500)),

@@ -170,7 +170,9 @@ impl Sim {
                 let verdict = spec
                     .pod_failure_policy
                     .as_ref()
-                    .map_or(Verdict::Count, |pol| pod_failure_policy::match_policy(pol, p));
+                    .map_or(Verdict::Count, |pol| {
+                        pod_failure_policy::match_policy(pol, p)
+                    });
                 mem.counted.insert(pid);
                 match verdict {
                     Verdict::Ignore => {}
@@ -264,9 +266,12 @@ impl Sim {
                     n_active,
                     succeeded,
                 );
-                let replace_terminating =
-                    spec.pod_replacement_policy.as_deref() == Some("Failed");
-                match manage::plan(want, n_active, if replace_terminating { terminating } else { 0 }) {
+                let replace_terminating = spec.pod_replacement_policy.as_deref() == Some("Failed");
+                match manage::plan(
+                    want,
+                    n_active,
+                    if replace_terminating { terminating } else { 0 },
+                ) {
                     Plan::Keep => {}
                     Plan::Delete(n) => {
                         for pid in self.job_pods_for_removal(&active, n as usize) {
@@ -301,10 +306,24 @@ impl Sim {
                     "Reached expected number of succeeded pods".into(),
                 ));
             } else if suspended {
-                if ensure_condition(&mut status, "Suspended", "True", "JobSuspended", "Job suspended", &now_t) {
+                if ensure_condition(
+                    &mut status,
+                    "Suspended",
+                    "True",
+                    "JobSuspended",
+                    "Job suspended",
+                    &now_t,
+                ) {
                     self.job_event(&jref, false, "Suspended", "Job suspended".into());
                 }
-            } else if ensure_condition(&mut status, "Suspended", "False", "JobResumed", "Job resumed", &now_t) {
+            } else if ensure_condition(
+                &mut status,
+                "Suspended",
+                "False",
+                "JobResumed",
+                "Job resumed",
+                &now_t,
+            ) {
                 self.job_event(&jref, false, "Resumed", "Job resumed".into());
                 status.start_time = Some(now_t.clone());
             }
@@ -363,14 +382,17 @@ fn positive(n: i32) -> Option<i32> {
 }
 
 fn push_condition(status: &mut JobStatus, type_: &str, reason: &str, message: &str, now: &Time) {
-    status.conditions.get_or_insert_default().push(JobCondition {
-        type_: type_.into(),
-        status: "True".into(),
-        reason: Some(reason.into()),
-        message: Some(message.into()),
-        last_probe_time: Some(now.clone()),
-        last_transition_time: Some(now.clone()),
-    });
+    status
+        .conditions
+        .get_or_insert_default()
+        .push(JobCondition {
+            type_: type_.into(),
+            status: "True".into(),
+            reason: Some(reason.into()),
+            message: Some(message.into()),
+            last_probe_time: Some(now.clone()),
+            last_transition_time: Some(now.clone()),
+        });
 }
 
 /// `ensureJobConditionStatus`: updates a condition of `type_` whose status differs, adds it

@@ -59,9 +59,9 @@ pub fn match_policy(policy: &PodFailurePolicy, pod: &PodState) -> Verdict {
             }
         } else if let Some(conds) = &rule.on_pod_conditions {
             let hit = pod.disruption.is_some()
-                && conds
-                    .iter()
-                    .any(|c| c.type_ == "DisruptionTarget" && c.status.as_deref().unwrap_or("True") == "True");
+                && conds.iter().any(|c| {
+                    c.type_ == "DisruptionTarget" && c.status.as_deref().unwrap_or("True") == "True"
+                });
             if hit {
                 return match rule.action.as_str() {
                     "Ignore" => Verdict::Ignore,
@@ -95,7 +95,14 @@ mod tests {
                 .join(", ")
         );
         let template = Arc::new(serde_yaml::from_str(&yaml).expect("template"));
-        let mut p = PodState::new(1, "job-abcde".into(), "default".into(), template, None, SimTime(0));
+        let mut p = PodState::new(
+            1,
+            "job-abcde".into(),
+            "default".into(),
+            template,
+            None,
+            SimTime(0),
+        );
         for (c, code) in p.containers.iter_mut().zip(codes) {
             c.state = CState::Terminated(Terminated {
                 exit_code: *code,
@@ -114,7 +121,9 @@ mod tests {
     #[test]
     fn exit_code_rules_match_in_order() {
         // TestMatchPodFailurePolicy rows.
-        let p = policy("rules: [{action: Ignore, onExitCodes: {operator: In, values: [1, 2, 3]}}, {action: FailJob, onExitCodes: {operator: In, values: [5, 6, 7]}}]");
+        let p = policy(
+            "rules: [{action: Ignore, onExitCodes: {operator: In, values: [1, 2, 3]}}, {action: FailJob, onExitCodes: {operator: In, values: [5, 6, 7]}}]",
+        );
         assert_eq!(match_policy(&p, &failed_pod(&[2])), Verdict::Ignore);
         assert_eq!(
             match_policy(&p, &failed_pod(&[6])),
@@ -124,15 +133,21 @@ mod tests {
         // NotIn, and exit code 0 never matches.
         let p = policy("rules: [{action: FailJob, onExitCodes: {operator: NotIn, values: [5]}}]");
         assert_eq!(match_policy(&p, &failed_pod(&[0, 5])), Verdict::Count);
-        assert!(matches!(match_policy(&p, &failed_pod(&[0, 3])), Verdict::FailJob(m) if m.starts_with("Container c1 ")));
+        assert!(
+            matches!(match_policy(&p, &failed_pod(&[0, 3])), Verdict::FailJob(m) if m.starts_with("Container c1 "))
+        );
         // containerName restricts the rule.
-        let p = policy("rules: [{action: Ignore, onExitCodes: {containerName: c1, operator: In, values: [1]}}]");
+        let p = policy(
+            "rules: [{action: Ignore, onExitCodes: {containerName: c1, operator: In, values: [1]}}]",
+        );
         assert_eq!(match_policy(&p, &failed_pod(&[1, 0])), Verdict::Count);
     }
 
     #[test]
     fn disruption_target_rules() {
-        let p = policy("rules: [{action: Ignore, onPodConditions: [{type: DisruptionTarget, status: 'True'}]}]");
+        let p = policy(
+            "rules: [{action: Ignore, onPodConditions: [{type: DisruptionTarget, status: 'True'}]}]",
+        );
         let mut pod = failed_pod(&[137]);
         assert_eq!(match_policy(&p, &pod), Verdict::Count);
         pod.disruption = Some((SimTime(0), "DeletionByTaintManager", "Taint manager"));

@@ -13,7 +13,12 @@ impl Sim {
         let Some(e) = self.store.jobs.get(id) else {
             return;
         };
-        let Some(ttl) = e.job.spec.as_ref().and_then(|s| s.ttl_seconds_after_finished) else {
+        let Some(ttl) = e
+            .job
+            .spec
+            .as_ref()
+            .and_then(|s| s.ttl_seconds_after_finished)
+        else {
             return;
         };
         // The finish time: completionTime, else the terminal condition's transition.

@@ -9,11 +9,11 @@
 //! `apimachinery/pkg/util/duration/duration.go` (ages), `kubectl/pkg/describe/describe.go`
 //! (describe) and `kubectl/pkg/polymorphichelpers/history.go` (rollout history).
 
+mod batch;
 mod config;
 mod describe;
 mod discovery;
 mod duration;
-mod batch;
 mod get;
 mod history;
 mod networking;
@@ -26,6 +26,7 @@ mod util;
 #[cfg(test)]
 mod fixtures;
 
+pub use batch::{get_cronjobs, get_jobs};
 pub use config::{describe_configmap, describe_secret, get_configmaps, get_secrets};
 pub use describe::describe_hpa;
 pub use describe::{BackendLookup, describe_ingress, describe_ingress_class};
@@ -40,7 +41,6 @@ pub use get::{
     get_deployments, get_endpoints, get_events, get_namespaces, get_nodes, get_pods,
     get_replicasets, get_services, pod_status_cells,
 };
-pub use batch::{get_cronjobs, get_jobs};
 pub use history::{replicaset_for_revision, rollout_history, rollout_history_revision};
 pub use networking::{get_ingress_classes, get_ingresses};
 pub use output::{to_json, to_yaml};

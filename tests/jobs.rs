@@ -1,0 +1,362 @@
+//! Jobs and CronJobs in whole runs: a Job's pods run to completion in parallel, a failing Job
+//! reaches its backoff limit, a deadline ends a long Job, a CronJob fires in virtual time,
+//! keeps its history and honours Forbid, and deleting it cascades to Jobs and pods.
+
+use crate::support::{ScriptBuilder, rows, run_ok, section, sections};
+
+/// A Job `name` running `image` with the given spec lines (at spec indentation).
+fn job(name: &str, image: &str, restart: &str, extra: &[&str]) -> String {
+    let extra: String = extra.iter().map(|l| format!("  {l}\n")).collect();
+    format!(
+        "apiVersion: batch/v1\nkind: Job\nmetadata: {{name: {name}}}\nspec:\n{extra}  template:\n    spec:\n      restartPolicy: {restart}\n      containers: [{{name: work, image: {image}}}]\n"
+    )
+}
+
+fn script() -> ScriptBuilder {
+    ScriptBuilder::new()
+        .image(
+            "work:ok",
+            "{crash: done, exitCode: 0, crashAfterSeconds: 5}",
+        )
+        .image(
+            "work:fail",
+            "{crash: boom, exitCode: 2, crashAfterSeconds: 2}",
+        )
+        .image("work:long", "{}")
+}
+
+#[test]
+fn completions_three_parallelism_two_completes() {
+    let out = run_ok(
+        &script()
+            .apply(&job(
+                "pi",
+                "work:ok",
+                "Never",
+                &["completions: 3", "parallelism: 2"],
+            ))
+            .kubectl("get jobs")
+            .kubectl("get pods")
+            .advance("30s")
+            .kubectl("get jobs")
+            .kubectl("get pods")
+            .kubectl("get job pi -o yaml")
+            .kubectl("get events")
+            .build(),
+    );
+    let t = &out.transcript;
+    let first = section(t, "kubectl get jobs");
+    assert!(
+        first.starts_with("NAME   STATUS    COMPLETIONS   DURATION   AGE\n"),
+        "{t}"
+    );
+    assert_eq!(&rows(first)[0][..3], ["pi", "Running", "0/3"]);
+    // Two pods at once, named after the Job.
+    let pods = rows(section(t, "kubectl get pods"));
+    assert_eq!(pods.len(), 2, "{t}");
+    assert!(
+        pods[0][0].starts_with("pi-") && pods[0][0].len() == 8,
+        "{t}"
+    );
+    let last = rows(sections(t, "kubectl get jobs")[1]);
+    assert_eq!(&last[0][..3], ["pi", "Complete", "3/3"], "{t}");
+    let pods = rows(sections(t, "kubectl get pods")[1]);
+    assert_eq!(pods.len(), 3, "{t}");
+    assert!(pods.iter().all(|r| r[2] == "Completed"), "{t}");
+    let yaml = section(t, "kubectl get job pi -o yaml");
+    let types: Vec<&str> = yaml
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("type: "))
+        .collect();
+    assert_eq!(types, ["SuccessCriteriaMet", "Complete"], "{yaml}");
+    assert!(
+        yaml.contains("batch.kubernetes.io/controller-uid"),
+        "{yaml}"
+    );
+    assert!(yaml.contains("succeeded: 3"), "{yaml}");
+    let events: Vec<&str> = section(t, "kubectl get events")
+        .lines()
+        .filter(|l| l.contains("job/pi"))
+        .collect();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|l| l.contains("SuccessfulCreate"))
+            .count(),
+        3,
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|l| l.contains("Completed") && l.contains("Job completed")),
+        "{events:?}"
+    );
+}
+
+fn events_of<'a>(t: &'a str, cmd: &str, object: &str) -> Vec<&'a str> {
+    section(t, cmd)
+        .lines()
+        .filter(|l| l.contains(object))
+        .collect()
+}
+
+#[test]
+fn a_failing_job_stops_at_its_backoff_limit_after_backing_off() {
+    let out = run_ok(
+        &script()
+            .apply(&job("flaky", "work:fail", "Never", &["backoffLimit: 2"]))
+            .advance("12s")
+            .kubectl("get pods")
+            .advance("2m")
+            .kubectl("get jobs")
+            .kubectl("get pods")
+            .kubectl("get job flaky -o yaml")
+            .kubectl("get events")
+            .build(),
+    );
+    let t = &out.transcript;
+    // The first pod failed at about 3 s; its replacement waits the 10 s back-off.
+    assert_eq!(rows(section(t, "kubectl get pods")).len(), 1, "{t}");
+    let jobs = rows(section(t, "kubectl get jobs"));
+    assert_eq!(&jobs[0][..3], ["flaky", "Failed", "0/1"], "{t}");
+    let pods = rows(sections(t, "kubectl get pods")[1]);
+    assert_eq!(pods.len(), 3, "{t}");
+    assert!(pods.iter().all(|r| r[2] == "Error"), "{t}");
+    let yaml = section(t, "kubectl get job flaky -o yaml");
+    assert!(yaml.contains("failed: 3"), "{yaml}");
+    assert!(yaml.contains("reason: BackoffLimitExceeded"), "{yaml}");
+    assert!(yaml.contains("type: Failed"), "{yaml}");
+    let events = events_of(t, "kubectl get events", "job/flaky");
+    assert!(
+        events.iter().any(|l| l.contains("Warning")
+            && l.contains("BackoffLimitExceeded")
+            && l.contains("Job has reached the specified backoff limit")),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn on_failure_restarts_count_against_the_backoff_limit() {
+    let out = run_ok(
+        &script()
+            .apply(&job(
+                "retry",
+                "work:fail",
+                "OnFailure",
+                &["backoffLimit: 2"],
+            ))
+            .advance("3m")
+            .kubectl("get jobs")
+            .kubectl("get pods")
+            .build(),
+    );
+    let t = &out.transcript;
+    let jobs = rows(section(t, "kubectl get jobs"));
+    assert_eq!(&jobs[0][..2], ["retry", "Failed"], "{t}");
+    // One pod, restarted in place, then deleted when the Job failed.
+    assert!(
+        section(t, "kubectl get pods").contains("No resources found"),
+        "{t}"
+    );
+}
+
+#[test]
+fn active_deadline_seconds_fails_a_long_job() {
+    let out = run_ok(
+        &script()
+            .apply(&job(
+                "long",
+                "work:long",
+                "Never",
+                &["activeDeadlineSeconds: 30"],
+            ))
+            .advance("29s")
+            .kubectl("get jobs")
+            .advance("1m")
+            .kubectl("get jobs")
+            .kubectl("get job long -o yaml")
+            .kubectl("get events")
+            .build(),
+    );
+    let t = &out.transcript;
+    assert_eq!(
+        &rows(section(t, "kubectl get jobs"))[0][..2],
+        ["long", "Running"],
+        "{t}"
+    );
+    assert_eq!(
+        &rows(sections(t, "kubectl get jobs")[1])[0][..2],
+        ["long", "Failed"],
+        "{t}"
+    );
+    let yaml = section(t, "kubectl get job long -o yaml");
+    assert!(yaml.contains("reason: DeadlineExceeded"), "{yaml}");
+    assert!(yaml.contains("failed: 1"), "{yaml}");
+    let events = events_of(t, "kubectl get events", "job/long");
+    assert!(
+        events.iter().any(|l| l.contains("DeadlineExceeded")
+            && l.contains("Job was active longer than specified deadline")),
+        "{events:?}"
+    );
+    assert!(
+        events.iter().any(|l| l.contains("SuccessfulDelete")),
+        "{events:?}"
+    );
+}
+
+fn cronjob(name: &str, image: &str, extra: &[&str]) -> String {
+    let extra: String = extra.iter().map(|l| format!("  {l}\n")).collect();
+    format!(
+        "apiVersion: batch/v1\nkind: CronJob\nmetadata: {{name: {name}}}\nspec:\n  schedule: '*/1 * * * *'\n{extra}  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: OnFailure\n          containers: [{{name: work, image: {image}}}]\n"
+    )
+}
+
+#[test]
+fn a_cronjob_fires_every_minute_and_keeps_three_successful_jobs() {
+    let out = run_ok(
+        &script()
+            .apply(&cronjob("hello", "work:ok", &[]))
+            .kubectl("get cronjobs")
+            .advance("5m30s")
+            .kubectl("get cj")
+            .kubectl("get jobs")
+            .kubectl("get events")
+            .build(),
+    );
+    let t = &out.transcript;
+    let first = section(t, "kubectl get cronjobs");
+    assert!(
+        first.starts_with(
+            "NAME    SCHEDULE      TIMEZONE   SUSPEND   ACTIVE   LAST SCHEDULE   AGE\n"
+        ),
+        "{t}"
+    );
+    assert_eq!(
+        &rows(first)[0][..6],
+        ["hello", "*/1 * * * *", "<none>", "false", "0", "<none>"]
+    );
+    let jobs = rows(section(t, "kubectl get jobs"));
+    assert_eq!(jobs.len(), 3, "{t}");
+    assert!(
+        jobs.iter().all(|r| r[1] == "Complete" && r[2] == "1/1"),
+        "{t}"
+    );
+    // Names are the scheduled minute since the epoch, one minute apart.
+    let minutes: Vec<i64> = jobs
+        .iter()
+        .map(|r| r[0].trim_start_matches("hello-").parse().expect("minutes"))
+        .collect();
+    assert_eq!(
+        minutes.windows(2).map(|w| w[1] - w[0]).collect::<Vec<_>>(),
+        [1, 1],
+        "{t}"
+    );
+    let events = events_of(t, "kubectl get events", "cronjob/hello");
+    let has = |reason: &str, text: &str| {
+        events
+            .iter()
+            .any(|l| l.contains(reason) && l.contains(text))
+    };
+    assert!(has("SuccessfulCreate", "Created job hello-"), "{events:?}");
+    assert!(has("SawCompletedJob", "condition: Complete"), "{events:?}");
+    assert!(has("SuccessfulDelete", "Deleted job hello-"), "{events:?}");
+}
+
+#[test]
+fn forbid_skips_a_run_while_one_is_active() {
+    let out = run_ok(
+        &script()
+            .apply(&cronjob(
+                "busy",
+                "work:long",
+                &["concurrencyPolicy: Forbid"],
+            ))
+            .advance("3m30s")
+            .kubectl("get jobs")
+            .kubectl("get cronjob busy")
+            .kubectl("get events")
+            .build(),
+    );
+    let t = &out.transcript;
+    let jobs = rows(section(t, "kubectl get jobs"));
+    assert_eq!(jobs.len(), 1, "{t}");
+    assert_eq!(jobs[0][1], "Running", "{t}");
+    assert_eq!(
+        rows(section(t, "kubectl get cronjob busy"))[0][4],
+        "1",
+        "{t}"
+    );
+    let events = events_of(t, "kubectl get events", "cronjob/busy");
+    assert!(
+        events.iter().any(|l| l.contains("JobAlreadyActive")
+            && l.contains("Not starting job because prior execution is running and concurrency policy is Forbid")),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn deleting_a_cronjob_deletes_its_jobs_and_their_pods() {
+    let out = run_ok(
+        &script()
+            .apply(&cronjob("tick", "work:long", &[]))
+            .advance("2m10s")
+            .kubectl("get jobs")
+            .kubectl("delete cronjob tick")
+            .advance("1m")
+            .kubectl("get jobs")
+            .kubectl("get pods")
+            .build(),
+    );
+    let t = &out.transcript;
+    assert_eq!(rows(section(t, "kubectl get jobs")).len(), 2, "{t}");
+    assert_eq!(
+        section(t, "kubectl delete cronjob tick"),
+        "cronjob.batch \"tick\" deleted from default namespace\n"
+    );
+    assert!(
+        sections(t, "kubectl get jobs")[1].contains("No resources found"),
+        "{t}"
+    );
+    assert!(
+        section(t, "kubectl get pods").contains("No resources found"),
+        "{t}"
+    );
+}
+
+#[test]
+fn deleting_a_job_deletes_its_pods() {
+    let out = run_ok(
+        &script()
+            .apply(&job(
+                "sleepy",
+                "work:long",
+                "Never",
+                &["parallelism: 2", "completions: 4"],
+            ))
+            .advance("10s")
+            .kubectl("get pods")
+            .kubectl("delete job sleepy")
+            .advance("1m")
+            .kubectl("get pods")
+            .build(),
+    );
+    let t = &out.transcript;
+    assert_eq!(rows(section(t, "kubectl get pods")).len(), 2, "{t}");
+    assert!(
+        sections(t, "kubectl get pods")[1].contains("No resources found"),
+        "{t}"
+    );
+}
+
+#[test]
+fn job_runs_are_byte_identical() {
+    let text = script()
+        .apply(&cronjob("hello", "work:ok", &[]))
+        .apply(&job("flaky", "work:fail", "Never", &["backoffLimit: 1"]))
+        .advance("4m")
+        .kubectl("get jobs,cronjobs")
+        .kubectl("get pods")
+        .build();
+    assert_eq!(run_ok(&text).transcript, run_ok(&text).transcript);
+}
