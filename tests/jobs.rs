@@ -234,7 +234,7 @@ fn a_cronjob_fires_every_minute_and_keeps_three_successful_jobs() {
     );
     assert_eq!(
         &rows(first)[0][..6],
-        ["hello", "*/1 * * * *", "<none>", "false", "0", "<none>"]
+        ["hello", "*/1 * * * *", "<none>", "False", "0", "<none>"]
     );
     let jobs = rows(section(t, "kubectl get jobs"));
     assert_eq!(jobs.len(), 3, "{t}");
@@ -359,4 +359,120 @@ fn job_runs_are_byte_identical() {
         .kubectl("get pods")
         .build();
     assert_eq!(run_ok(&text).transcript, run_ok(&text).transcript);
+}
+
+/// A sandbox for the real kubectl (its kubeconfig's namespace `live-coding`) whose `work:ok`
+/// image exits 0 after 5 s, its clock at 20 times the wall clock's pace.
+fn served() -> crate::kubectl_real::Cluster {
+    crate::kubectl_real::Cluster::start_script(
+        20.0,
+        "seed: 7\ncluster: {nodes: 2}\nimages:\n  work:ok: {crash: done, exitCode: 0, crashAfterSeconds: 5}\nsteps:\n  - kubectl: create namespace live-coding\n",
+    )
+}
+
+#[test]
+fn real_kubectl_creates_a_job_and_waits_for_it_to_complete() {
+    let c = served();
+    // kubectl create job sends the Job as protobuf.
+    let out = c.ok(&["create", "job", "pi", "--image=work:ok", "--", "echo", "hi"]);
+    assert_eq!(out, "job.batch/pi created\n");
+    let out = c.ok(&[
+        "wait",
+        "--for=condition=complete",
+        "job/pi",
+        "--timeout=60s",
+    ]);
+    assert_eq!(out, "job.batch/pi condition met\n");
+    let out = c.ok(&["get", "jobs"]);
+    let row: Vec<&str> = out
+        .lines()
+        .nth(1)
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    assert_eq!(&row[..3], ["pi", "Complete", "1/1"], "{out}");
+    // The pod kubectl's generator asked for: restartPolicy Never, the command as given.
+    let spec = c.ok(&[
+        "get",
+        "job",
+        "pi",
+        "-o",
+        "jsonpath={.spec.template.spec.restartPolicy} {.spec.template.spec.containers[0].command} {.spec.selector.matchLabels}",
+    ]);
+    assert!(
+        spec.starts_with("Never [\"echo\",\"hi\"] {\"batch.kubernetes.io/controller-uid\":"),
+        "{spec}"
+    );
+    // A manifest with three completions, two at a time.
+    let manifest = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: three}\nspec:\n  completions: 3\n  parallelism: 2\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: w, image: work:ok}]\n";
+    c.ok(&["apply", "-f", &c.write("three.yaml", manifest)]);
+    let out = c.ok(&[
+        "wait",
+        "--for=condition=complete",
+        "job/three",
+        "--timeout=60s",
+    ]);
+    assert_eq!(out, "job.batch/three condition met\n");
+    let out = c.ok(&["get", "job", "three", "-o", "jsonpath={.status.succeeded}"]);
+    assert_eq!(out, "3");
+    let pods = c.ok(&["get", "pods", "-l", "job-name=three", "-o", "name"]);
+    assert_eq!(pods.lines().count(), 3, "{pods}");
+    // Deleting the Job takes its pods with it.
+    c.ok(&["delete", "job", "three", "--wait=false"]);
+    let pods = c.ok(&[
+        "wait",
+        "--for=delete",
+        "pod",
+        "-l",
+        "job-name=three",
+        "--timeout=60s",
+    ]);
+    assert!(!pods.contains("error"), "{pods}");
+}
+
+#[test]
+fn real_kubectl_creates_cronjobs_and_jobs_from_them() {
+    let c = served();
+    let out = c.ok(&[
+        "create",
+        "cronjob",
+        "hello",
+        "--image=work:ok",
+        "--schedule=*/1 * * * *",
+        "--",
+        "date",
+    ]);
+    assert_eq!(out, "cronjob.batch/hello created\n");
+    let out = c.ok(&["get", "cronjobs"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        [
+            "NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST", "SCHEDULE", "AGE"
+        ]
+    );
+    assert!(
+        lines[1].starts_with("hello   */1 * * * *   <none>     False     0        <none>"),
+        "{out}"
+    );
+    let out = c.ok(&["create", "job", "manual", "--from=cronjob/hello"]);
+    assert_eq!(out, "job.batch/manual created\n");
+    let owner = c.ok(&[
+        "get",
+        "job",
+        "manual",
+        "-o",
+        "jsonpath={.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} {.metadata.annotations}",
+    ]);
+    assert_eq!(
+        owner,
+        "CronJob/hello {\"cronjob.kubernetes.io/instantiate\":\"manual\"}"
+    );
+    let out = c.ok(&[
+        "wait",
+        "--for=condition=complete",
+        "job/manual",
+        "--timeout=60s",
+    ]);
+    assert_eq!(out, "job.batch/manual condition met\n");
 }

@@ -139,9 +139,11 @@ pub fn get_cronjobs(cjs: &[CronJob], opts: &GetOptions, now: Timestamp) -> Strin
                     spec.map(|s| s.schedule.clone()).unwrap_or_default(),
                     spec.and_then(|s| s.time_zone.clone())
                         .unwrap_or_else(|| "<none>".into()),
-                    // `printBoolPtr`: `<unset>` for nil.
-                    spec.and_then(|s| s.suspend)
-                        .map_or_else(|| "<unset>".into(), |b| b.to_string()),
+                    // `printBoolPtr`: True, False, or `<unset>` for nil.
+                    spec.and_then(|s| s.suspend).map_or_else(
+                        || "<unset>".into(),
+                        |b| if b { "True" } else { "False" }.to_string(),
+                    ),
                     st.and_then(|s| s.active.as_ref())
                         .map_or(0, Vec::len)
                         .to_string(),
