@@ -42,6 +42,7 @@ fn completions_three_parallelism_two_completes() {
             .kubectl("get pods")
             .kubectl("get job pi -o yaml")
             .kubectl("get events")
+            .kubectl("describe job pi")
             .build(),
     );
     let t = &out.transcript;
@@ -222,6 +223,7 @@ fn a_cronjob_fires_every_minute_and_keeps_three_successful_jobs() {
             .kubectl("get cj")
             .kubectl("get jobs")
             .kubectl("get events")
+            .kubectl("describe cronjob hello")
             .build(),
     );
     let t = &out.transcript;
@@ -259,8 +261,21 @@ fn a_cronjob_fires_every_minute_and_keeps_three_successful_jobs() {
             .any(|l| l.contains(reason) && l.contains(text))
     };
     assert!(has("SuccessfulCreate", "Created job hello-"), "{events:?}");
+    assert!(!has("UnexpectedJob", ""), "{events:?}");
     assert!(has("SawCompletedJob", "condition: Complete"), "{events:?}");
     assert!(has("SuccessfulDelete", "Deleted job hello-"), "{events:?}");
+    let describe = section(t, "kubectl describe cronjob hello");
+    for line in [
+        "Schedule:                      */1 * * * *\n",
+        "Concurrency Policy:            Allow\n",
+        "Suspend:                       False\n",
+        "Successful Job History Limit:  3\n",
+        "Failed Job History Limit:      1\n",
+        "Starting Deadline Seconds:     <unset>\n",
+        "Active Jobs:         <none>\n",
+    ] {
+        assert!(describe.contains(line), "{line:?} in\n{describe}");
+    }
 }
 
 #[test]

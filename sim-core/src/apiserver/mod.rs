@@ -319,7 +319,16 @@ impl Sim {
     }
 
     /// Creates an object (`kubectl create`).
-    pub fn create(&mut self, mut obj: Object) -> Result<ObjId, ApiError> {
+    pub fn create(&mut self, obj: Object) -> Result<ObjId, ApiError> {
+        let id = self.create_unsettled(obj)?;
+        self.settle();
+        Ok(id)
+    }
+
+    /// Creates an object without running the controllers: for a controller that creates
+    /// objects inside its own sync (the CronJob controller's Jobs), whose watchers then run
+    /// after it, as informers would see the write.
+    pub(crate) fn create_unsettled(&mut self, mut obj: Object) -> Result<ObjId, ApiError> {
         if obj.is_namespaced() && obj.namespace().is_none() {
             obj.metadata_mut().namespace = Some("default".into());
         }
@@ -425,7 +434,6 @@ impl Sim {
                 )));
             }
         };
-        self.settle();
         Ok(id)
     }
 

@@ -30,6 +30,7 @@ pub use batch::{get_cronjobs, get_jobs};
 pub use config::{describe_configmap, describe_secret, get_configmaps, get_secrets};
 pub use describe::describe_hpa;
 pub use describe::{BackendLookup, describe_ingress, describe_ingress_class};
+pub use describe::{describe_cronjob, describe_job};
 pub use describe::{
     describe_deployment, describe_node, describe_pod, describe_replicaset, describe_service,
     describe_service_at,
