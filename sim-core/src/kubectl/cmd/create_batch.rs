@@ -183,15 +183,15 @@ mod tests {
         );
         assert_eq!(
             out(&mut s, "kubectl create job pi").2,
-            "error: either --image or --from must be specified"
+            "error: either --image or --from must be specified\n"
         );
         assert_eq!(
             out(&mut s, "kubectl create cronjob c --image=busybox").2,
-            "error: required flag(s) \"schedule\" not set"
+            "error: required flag(s) \"schedule\" not set\n"
         );
         let (code, o, e) = out(
             &mut s,
-            "kubectl create cronjob hello --image=busybox --schedule=*/5 * * * *",
+            "kubectl create cronjob hello --image=busybox --schedule='*/5 * * * *'",
         );
         assert_eq!(
             (code, o.as_str()),
@@ -209,7 +209,7 @@ mod tests {
         assert!(yaml.contains("kind: CronJob"), "{yaml}");
         assert_eq!(
             out(&mut s, "kubectl create job x --from=cronjob/nope").2,
-            "Error from server (NotFound): cronjobs.batch \"nope\" not found"
+            "Error from server (NotFound): cronjobs.batch \"nope\" not found\n"
         );
         let table = out(&mut s, "kubectl get jobs,cronjobs").1;
         assert!(table.contains("job.batch/once"), "{table}");
