@@ -63,10 +63,10 @@ pub enum Object {
     EndpointSlice(EndpointSlice),
     /// `policy/v1 PodDisruptionBudget`.
     PodDisruptionBudget(PodDisruptionBudget),
-    /// `batch/v1 Job`.
-    Job(k8s_openapi::api::batch::v1::Job),
-    /// `batch/v1 CronJob`.
-    CronJob(k8s_openapi::api::batch::v1::CronJob),
+    /// `batch/v1 Job` (boxed: the batch types are the largest).
+    Job(Box<k8s_openapi::api::batch::v1::Job>),
+    /// `batch/v1 CronJob` (boxed).
+    CronJob(Box<k8s_openapi::api::batch::v1::CronJob>),
 }
 
 /// Calls `$body` with `$inner` bound to the typed object inside any variant.

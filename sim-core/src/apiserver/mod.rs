@@ -167,20 +167,20 @@ impl Sim {
                     .1
                     .clone(),
             ),
-            Kind::Job => Object::Job(
+            Kind::Job => Object::Job(Box::new(
                 self.store
                     .jobs
                     .get(self.store.jobs.lookup(namespace, name)?)?
                     .job
                     .clone(),
-            ),
-            Kind::CronJob => Object::CronJob(
+            )),
+            Kind::CronJob => Object::CronJob(Box::new(
                 self.store
                     .cronjobs
                     .get(self.store.cronjobs.lookup(namespace, name)?)?
                     .1
                     .clone(),
-            ),
+            )),
         })
     }
 
@@ -418,9 +418,9 @@ impl Sim {
             Object::PodDisruptionBudget(p) => self.create_pdb(p),
             Object::Job(j) => {
                 let id = self.store.next_id();
-                self.create_job(id, j)
+                self.create_job(id, *j)
             }
-            Object::CronJob(c) => self.create_cronjob(c),
+            Object::CronJob(c) => self.create_cronjob(*c),
             obj @ (Object::ConfigMap(_) | Object::Secret(_)) => {
                 let Some(id) = self.create_config_object(obj) else {
                     return Ok(0);
@@ -751,12 +751,12 @@ impl Sim {
                 }
             }
             (Object::Job(old), Object::Job(j)) => {
-                if !self.update_job(old, j) {
+                if !self.update_job(*old, *j) {
                     return Ok(false);
                 }
             }
             (Object::CronJob(old), Object::CronJob(c)) => {
-                if !self.update_cronjob(old, c) {
+                if !self.update_cronjob(*old, *c) {
                     return Ok(false);
                 }
             }

@@ -154,7 +154,7 @@ pub fn list(
                             .unwrap_or(&Default::default()),
                     )
                 {
-                    out.push(Object::Job(e.job.clone()));
+                    out.push(Object::Job(Box::new(e.job.clone())));
                 }
             }
         }
@@ -163,7 +163,7 @@ pub fn list(
                 if let Some((_, c)) = sim.store.cronjobs.get(id).filter(|_| in_ns(o_ns))
                     && selector.matches(c.metadata.labels.as_ref().unwrap_or(&Default::default()))
                 {
-                    out.push(Object::CronJob(c.clone()));
+                    out.push(Object::CronJob(Box::new(c.clone())));
                 }
             }
         }

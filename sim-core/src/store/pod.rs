@@ -225,7 +225,7 @@ pub struct PodState {
     pub created: SimTime,
     /// Set once deletion started.
     pub deletion: Option<Deletion>,
-    /// Controlling ReplicaSet.
+    /// Controlling ReplicaSet or Job.
     pub owner: Option<ObjId>,
     /// Labels, annotations and spec, shared with the ReplicaSet revision that made it.
     pub template: Arc<PodTemplateSpec>,

@@ -278,7 +278,7 @@ impl Sim {
             }
         }
         let job = job_from_template(cj, id_uid(cj), &name, scheduled, &spec.job_template);
-        match self.create_unsettled(Object::Job(job)) {
+        match self.create_unsettled(Object::Job(Box::new(job))) {
             Ok(jid) => {
                 self.cronjob_event(
                     cref,

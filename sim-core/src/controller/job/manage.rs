@@ -161,7 +161,9 @@ mod tests {
     /// succeeded) → the pass.
     #[test]
     fn manage_job_counts_follow_the_sync_job_table() {
-        let cases: &[(&str, i32, Option<i32>, i32, i32, Plan)] = &[
+        // (name, parallelism, completions, active, succeeded, the pass)
+        type Row = (&'static str, i32, Option<i32>, i32, i32, Plan);
+        let cases: &[Row] = &[
             ("job start", 2, Some(5), 0, 0, Plan::Create(2)),
             ("WQ job start", 2, None, 0, 0, Plan::Create(2)),
             ("correct # of pods", 2, Some(5), 2, 0, Plan::Keep),

@@ -45,7 +45,7 @@ pub fn match_policy(policy: &PodFailurePolicy, pod: &PodState) -> Verdict {
                     "NotIn" => !listed,
                     _ => false,
                 };
-                matches.then(|| (*name, t.exit_code))
+                matches.then_some((*name, t.exit_code))
             });
             if let Some((name, code)) = hit {
                 return match rule.action.as_str() {

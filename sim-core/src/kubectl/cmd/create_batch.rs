@@ -62,14 +62,13 @@ pub(in crate::kubectl) fn job(sim: &mut Sim, args: &Args, ns: &str) -> Output {
             return Output::err("error: cannot specify --from and command");
         }
         (None, Some(from)) => {
-            let cj_name = match from.split_once('/') {
-                Some(("cronjob" | "cronjobs" | "cj" | "cronjob.batch" | "cronjobs.batch", n)) => n,
-                _ => {
-                    return Output::err(format!(
-                        "error: unknown object type {}",
-                        from.split('/').next().unwrap_or(from)
-                    ));
-                }
+            let Some(("cronjob" | "cronjobs" | "cj" | "cronjob.batch" | "cronjobs.batch", cj_name)) =
+                from.split_once('/')
+            else {
+                return Output::err(format!(
+                    "error: unknown object type {}",
+                    from.split('/').next().unwrap_or(from)
+                ));
             };
             let Some(Object::CronJob(cj)) = sim.get_object(Kind::CronJob, ns, cj_name) else {
                 return Output::err(format!(
