@@ -525,6 +525,8 @@ pub const STRATEGIES: &[FieldStrategy] = &[
     ),
     atomic("io.k8s.api.batch.v1.SuccessPolicy", "rules"),
     atomic("io.k8s.api.batch.v1.CronJobStatus", "active"),
+    set("io.k8s.api.batch.v1.UncountedTerminatedPods", "succeeded"),
+    set("io.k8s.api.batch.v1.UncountedTerminatedPods", "failed"),
     // networking.k8s.io/v1 Ingress: every list atomic.
     atomic("io.k8s.api.networking.v1.HTTPIngressRuleValue", "paths"),
     atomic(
