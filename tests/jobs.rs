@@ -491,3 +491,154 @@ fn real_kubectl_creates_cronjobs_and_jobs_from_them() {
     ]);
     assert_eq!(out, "job.batch/manual condition met\n");
 }
+
+#[test]
+fn ttl_seconds_after_finished_deletes_the_job_and_its_pods() {
+    let out = run_ok(
+        &script()
+            .apply(&job(
+                "brief",
+                "work:ok",
+                "Never",
+                &["ttlSecondsAfterFinished: 20"],
+            ))
+            .advance("15s")
+            .kubectl("get jobs")
+            .advance("30s")
+            .kubectl("get jobs")
+            .kubectl("get pods")
+            .build(),
+    );
+    let t = &out.transcript;
+    assert_eq!(
+        &rows(section(t, "kubectl get jobs"))[0][..2],
+        ["brief", "Complete"],
+        "{t}"
+    );
+    assert!(
+        sections(t, "kubectl get jobs")[1].contains("No resources found"),
+        "{t}"
+    );
+    assert!(
+        section(t, "kubectl get pods").contains("No resources found"),
+        "{t}"
+    );
+}
+
+#[test]
+fn a_suspended_job_runs_nothing_until_resumed() {
+    let suspended = job(
+        "later",
+        "work:long",
+        "Never",
+        &["parallelism: 2", "completions: 2", "suspend: true"],
+    );
+    let resumed = suspended.replace("suspend: true", "suspend: false");
+    let out = run_ok(
+        &script()
+            .apply(&suspended)
+            .advance("10s")
+            .kubectl("get jobs")
+            .kubectl("get pods")
+            .apply(&resumed)
+            .advance("5s")
+            .kubectl("get pods")
+            .kubectl("get events")
+            .build(),
+    );
+    let t = &out.transcript;
+    assert_eq!(
+        &rows(section(t, "kubectl get jobs"))[0][..3],
+        ["later", "Suspended", "0/2"],
+        "{t}"
+    );
+    assert!(
+        section(t, "kubectl get pods").contains("No resources found"),
+        "{t}"
+    );
+    assert_eq!(rows(sections(t, "kubectl get pods")[1]).len(), 2, "{t}");
+    let events = events_of(t, "kubectl get events", "job/later");
+    assert!(
+        events
+            .iter()
+            .any(|l| l.contains("Suspended") && l.contains("Job suspended")),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|l| l.contains("Resumed") && l.contains("Job resumed")),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn a_pod_failure_policy_fails_the_job_on_an_exit_code() {
+    let policy = [
+        "backoffLimit: 6",
+        "podFailurePolicy:",
+        "  rules:",
+        "  - action: FailJob",
+        "    onExitCodes: {operator: In, values: [2]}",
+    ];
+    let out = run_ok(
+        &script()
+            .apply(&job("strict", "work:fail", "Never", &policy))
+            .advance("30s")
+            .kubectl("get jobs")
+            .kubectl("get pods")
+            .kubectl("get job strict -o yaml")
+            .build(),
+    );
+    let t = &out.transcript;
+    assert_eq!(
+        &rows(section(t, "kubectl get jobs"))[0][..2],
+        ["strict", "Failed"],
+        "{t}"
+    );
+    // The first failure ends it: no replacement pod.
+    let pods = rows(section(t, "kubectl get pods"));
+    assert_eq!(pods.len(), 1, "{t}");
+    let yaml = section(t, "kubectl get job strict -o yaml");
+    assert!(yaml.contains("reason: PodFailurePolicy"), "{yaml}");
+    // kubectl folds the long message at 80 columns, as yaml.v2 does.
+    let message = format!(
+        "message: Container work for pod default/{} failed with exit code 2 matching\n      FailJob rule at index 0",
+        pods[0][0]
+    );
+    assert!(yaml.contains(&message), "{yaml}");
+}
+
+#[test]
+fn replace_deletes_the_running_job_for_the_next() {
+    let out = run_ok(
+        &script()
+            .apply(&cronjob(
+                "fresh",
+                "work:long",
+                &["concurrencyPolicy: Replace"],
+            ))
+            .advance("2m10s")
+            .kubectl("get jobs")
+            .kubectl("get events")
+            .build(),
+    );
+    let t = &out.transcript;
+    let jobs = rows(section(t, "kubectl get jobs"));
+    assert_eq!(jobs.len(), 1, "{t}");
+    let events = events_of(t, "kubectl get events", "cronjob/fresh");
+    assert!(
+        events
+            .iter()
+            .any(|l| l.contains("SuccessfulDelete") && l.contains("Deleted job fresh-")),
+        "{events:?}"
+    );
+    assert_eq!(
+        events
+            .iter()
+            .filter(|l| l.contains("SuccessfulCreate"))
+            .count(),
+        2,
+        "{events:?}"
+    );
+}

@@ -1,6 +1,6 @@
 //! Jobs and CronJobs in the store, as the `batch/v1` registry strategies write them: the
-//! status dropped on create and kept on update, the generation moving with the spec, and the
-//! garbage collector's cascade (a CronJob's Jobs, a Job's pods).
+//! status dropped on create and kept on update, the generation moving with the spec (their
+//! deletion, which cascades, is the garbage collector's: `controller/gc.rs`).
 
 use std::sync::Arc;
 
@@ -125,38 +125,6 @@ impl Sim {
         }
     }
 
-    /// Deletes a Job; unless orphaning, its pods start graceful termination (the garbage
-    /// collector's background cascade).
-    pub(crate) fn delete_job(&mut self, id: ObjId, propagation: Propagation) {
-        let Some(e) = self.store.jobs.get(id) else {
-            return;
-        };
-        let ns: Arc<str> = e.job.metadata.namespace.as_deref().unwrap_or("").into();
-        let name: Arc<str> = e.job.metadata.name.as_deref().unwrap_or("").into();
-        let owner = e.owner;
-        let pods = self.store.owners.dependents(id);
-        self.store
-            .touch(Kind::Job, id, &ns, &name, ChangeType::Deleted);
-        self.store.jobs.remove(id, &ns, &name);
-        self.store.owners.remove(id);
-        self.job_memory.remove(&id);
-        if let Some(cj) = owner {
-            self.work.add(Work::CronJob(cj));
-        }
-        for p in pods {
-            if let Some(pod) = self.store.pods.get_mut(p) {
-                pod.owner = None;
-            }
-            match propagation {
-                Propagation::Orphan => {
-                    self.orphan_pods.insert(p);
-                    self.write_pod(p);
-                }
-                _ => self.delete_pod(p, None),
-            }
-        }
-    }
-
     pub(crate) fn create_cronjob(&mut self, mut cj: CronJob) -> ObjId {
         let id = self.store.next_id();
         let ns: Arc<str> = cj.metadata.namespace.as_deref().unwrap_or("default").into();
@@ -217,31 +185,6 @@ impl Sim {
         if let Some((_, c)) = self.store.cronjobs.get_mut(id) {
             c.status = Some(status);
             c.metadata.resource_version = Some(rv.to_string());
-        }
-    }
-
-    /// Deletes a CronJob; unless orphaning, its Jobs and their pods go too.
-    pub(crate) fn delete_cronjob(&mut self, id: ObjId, propagation: Propagation) {
-        let Some((_, c)) = self.store.cronjobs.get(id) else {
-            return;
-        };
-        let ns: Arc<str> = c.metadata.namespace.as_deref().unwrap_or("").into();
-        let name: Arc<str> = c.metadata.name.as_deref().unwrap_or("").into();
-        let jobs = self.store.owners.dependents(id);
-        self.store
-            .touch(Kind::CronJob, id, &ns, &name, ChangeType::Deleted);
-        self.store.cronjobs.remove(id, &ns, &name);
-        self.store.owners.remove(id);
-        for j in jobs {
-            match propagation {
-                Propagation::Orphan => {
-                    if let Some(e) = self.store.jobs.get_mut(j) {
-                        e.owner = None;
-                        e.job.metadata.owner_references = None;
-                    }
-                }
-                _ => self.delete_job(j, propagation),
-            }
         }
     }
 
