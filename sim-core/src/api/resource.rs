@@ -374,19 +374,8 @@ pub const RESOURCES: &[Resource] = &[
         subresources: &[],
         verbs: ALL_VERBS,
     },
-    // batch/v1: Jobs and CronJobs (both in `all`, with a writable status).
-    Resource {
-        kind: Kind::Job,
-        plural: "jobs",
-        singular: "job",
-        short_names: &[],
-        group: "batch",
-        version: "v1",
-        namespaced: true,
-        categories: &["all"],
-        subresources: &[writable_status("batch", "Job")],
-        verbs: ALL_VERBS,
-    },
+    // batch/v1: CronJobs and Jobs (both in `all`, with a writable status), in discovery's
+    // alphabetical order, so `get all` lists cronjobs before jobs as kubectl does.
     Resource {
         kind: Kind::CronJob,
         plural: "cronjobs",
@@ -397,6 +386,18 @@ pub const RESOURCES: &[Resource] = &[
         namespaced: true,
         categories: &["all"],
         subresources: &[writable_status("batch", "CronJob")],
+        verbs: ALL_VERBS,
+    },
+    Resource {
+        kind: Kind::Job,
+        plural: "jobs",
+        singular: "job",
+        short_names: &[],
+        group: "batch",
+        version: "v1",
+        namespaced: true,
+        categories: &["all"],
+        subresources: &[writable_status("batch", "Job")],
         verbs: ALL_VERBS,
     },
 ];
