@@ -406,6 +406,20 @@ fn real_kubectl_creates_a_job_and_waits_for_it_to_complete() {
         .split_whitespace()
         .collect();
     assert_eq!(&row[..3], ["pi", "Complete", "1/1"], "{out}");
+    // The real kubectl's describe reads the Job and its events through the API.
+    let describe = c.ok(&["describe", "job", "pi"]);
+    assert!(
+        describe.contains("Pods Statuses:    0 Active (0 Ready) / 1 Succeeded / 0 Failed"),
+        "{describe}"
+    );
+    assert!(
+        describe.contains("Normal  Completed         "),
+        "{describe}"
+    );
+    assert!(
+        describe.contains("job-controller  Job completed"),
+        "{describe}"
+    );
     // The pod kubectl's generator asked for: restartPolicy Never, the command as given.
     let spec = c.ok(&[
         "get",
