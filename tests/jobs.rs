@@ -656,3 +656,33 @@ fn replace_deletes_the_running_job_for_the_next() {
         "{events:?}"
     );
 }
+
+#[test]
+fn a_suspended_cronjob_starts_nothing_until_resumed() {
+    let suspended = cronjob("nap", "work:ok", &["suspend: true"]);
+    let resumed = suspended.replace("suspend: true", "suspend: false");
+    let out = run_ok(
+        &script()
+            .apply(&suspended)
+            .advance("3m30s")
+            .kubectl("get cronjobs")
+            .kubectl("get jobs")
+            .apply(&resumed)
+            .advance("20s")
+            .kubectl("get cronjobs")
+            .kubectl("get jobs")
+            .build(),
+    );
+    let t = &out.transcript;
+    let cj = rows(section(t, "kubectl get cronjobs"));
+    assert_eq!(&cj[0][3..6], ["True", "0", "<none>"], "{t}");
+    assert!(
+        section(t, "kubectl get jobs").contains("No resources found"),
+        "{t}"
+    );
+    // Resumed, it starts one Job at once for the most recent of the three start times it
+    // missed (`mostRecentScheduleTime`), not one per missed minute.
+    let cj = rows(sections(t, "kubectl get cronjobs")[1]);
+    assert_eq!(cj[0][3], "False", "{t}");
+    assert_eq!(rows(sections(t, "kubectl get jobs")[1]).len(), 1, "{t}");
+}
