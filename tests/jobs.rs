@@ -686,3 +686,28 @@ fn a_suspended_cronjob_starts_nothing_until_resumed() {
     assert_eq!(cj[0][3], "False", "{t}");
     assert_eq!(rows(sections(t, "kubectl get jobs")[1]).len(), 1, "{t}");
 }
+
+#[test]
+fn resuming_after_two_hours_warns_of_too_many_missed_start_times() {
+    let suspended = cronjob("late", "work:ok", &["suspend: true"]);
+    let resumed = suspended.replace("suspend: true", "suspend: false");
+    let out = run_ok(
+        &script()
+            .apply(&suspended)
+            .advance("2h")
+            .apply(&resumed)
+            .advance("5s")
+            .kubectl("get jobs")
+            .kubectl("get events")
+            .build(),
+    );
+    let t = &out.transcript;
+    assert_eq!(rows(section(t, "kubectl get jobs")).len(), 1, "{t}");
+    let events = events_of(t, "kubectl get events", "cronjob/late");
+    assert!(
+        events.iter().any(|l| l.contains("Warning")
+            && l.contains("TooManyMissedTimes")
+            && l.contains("too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew")),
+        "{events:?}"
+    );
+}
