@@ -43,6 +43,7 @@ fn completions_three_parallelism_two_completes() {
             .kubectl("get job pi -o yaml")
             .kubectl("get events")
             .kubectl("describe job pi")
+            .kubectl("logs job/pi")
             .build(),
     );
     let t = &out.transcript;
