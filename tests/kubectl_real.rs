@@ -78,12 +78,28 @@ impl Cluster {
         Cluster::start_full(speed, scenarios, false)
     }
 
+    /// A sandbox started from `script` (a `kubesim run` script: its `images:` declare what
+    /// the sandbox's images do), its virtual time running `speed` times as fast as the wall
+    /// clock.
+    pub(crate) fn start_script(speed: f64, script: &str) -> Cluster {
+        Cluster::start_from(speed, None, false, Some(script.to_string()))
+    }
+
     fn start_full(speed: f64, scenarios: Option<PathBuf>, with_ingress: bool) -> Cluster {
+        Cluster::start_from(speed, scenarios, with_ingress, None)
+    }
+
+    fn start_from(
+        speed: f64,
+        scenarios: Option<PathBuf>,
+        with_ingress: bool,
+        script: Option<String>,
+    ) -> Cluster {
         let rt = tokio::runtime::Runtime::new().unwrap();
         let (addr, ingress) = rt.block_on(async {
             let sandbox = web_ui::sandbox_for(&web_ui::ServeOptions {
                 addr: "127.0.0.1:0".parse().unwrap(),
-                scenario: None,
+                scenario: script,
                 seed: None,
                 speed,
                 title: None,

@@ -15,6 +15,7 @@ mod fuzz;
 mod guests;
 mod history;
 mod ingress;
+mod jobs;
 mod killercoda;
 mod kubectl_exec;
 mod kubectl_real;

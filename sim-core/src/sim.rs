@@ -225,6 +225,9 @@ pub struct Sim {
     /// The taint eviction controller's queue: by pod, when its eviction was scheduled and
     /// when it is due.
     pub(crate) taint_evictions: BTreeMap<ObjId, (SimTime, SimTime)>,
+    /// What the Job controller keeps per Job: counted pods, its own deletions, the back-off
+    /// record (`controller/job/`).
+    pub(crate) job_memory: BTreeMap<ObjId, crate::controller::job::JobMemory>,
 }
 
 impl Sim {
@@ -255,6 +258,7 @@ impl Sim {
             hpa_state: BTreeMap::new(),
             volumes: BTreeMap::new(),
             taint_evictions: BTreeMap::new(),
+            job_memory: BTreeMap::new(),
         };
         for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
             sim.create_namespace(ns);
@@ -394,6 +398,8 @@ impl Sim {
                 Work::Ingress(id) => self.sync_ingress(id),
                 Work::Hpa(id) => self.sync_hpa(id),
                 Work::Disruption(id) => self.sync_pdb(id),
+                Work::Job(id) => self.sync_job(id),
+                Work::CronJob(id) => self.sync_cronjob(id),
             }
         }
     }
@@ -406,8 +412,12 @@ impl Sim {
             return;
         };
         let ns = p.namespace.clone();
-        if let Some(rs) = p.owner {
-            self.work.add(Work::ReplicaSet(rs));
+        if let Some(owner) = p.owner {
+            if self.store.jobs.get(owner).is_some() {
+                self.work.add(Work::Job(owner));
+            } else {
+                self.work.add(Work::ReplicaSet(owner));
+            }
         }
         self.services_selecting(&ns, pod);
         self.pdbs_selecting(&ns, pod);

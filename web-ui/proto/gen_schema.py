@@ -9,7 +9,8 @@ pkg/apis/meta/v1; Apache-2.0, as published in those repositories).
 networking/v1's Ingress and IngressClass messages (HTTPIngressPath, HTTPIngressRuleValue,
 Ingress*, ServiceBackendPort) were added from k8s.io/api networking/v1/generated.proto the same
 way; the rest of that file (NetworkPolicy, IPAddress, ServiceCIDR) is not served. policy/v1's
-Eviction and PodDisruptionBudget* messages were added from k8s.io/api policy/v1/generated.proto.
+Eviction and PodDisruptionBudget* messages were added from k8s.io/api policy/v1/generated.proto,
+and batch/v1's CronJob, Job and their messages from k8s.io/api batch/v1/generated.proto.
 
 One line per field: MESSAGE NUMBER NAME LABEL TYPE, where LABEL is o (optional), r
 (repeated) or m (map<string, TYPE>) and TYPE a scalar or another message's short name.

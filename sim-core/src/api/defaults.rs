@@ -79,6 +79,8 @@ pub fn set_defaults(obj: &mut Object) {
         Object::Secret(secret) => self::secret(secret),
         // policy/v1 has no PodDisruptionBudget defaults.
         Object::PodDisruptionBudget(_) => {}
+        Object::Job(job) => super::batch_defaults::job(job),
+        Object::CronJob(cj) => super::batch_defaults::cronjob(cj),
         Object::EndpointSlice(slice) => {
             // SetDefaults_EndpointPort: a port's name defaults to "" and its protocol to TCP.
             for port in slice.ports.iter_mut().flatten() {
@@ -133,7 +135,7 @@ fn replica_set(rs: &mut ReplicaSet) {
     }
 }
 
-fn pod_template(t: &mut PodTemplateSpec) {
+pub(super) fn pod_template(t: &mut PodTemplateSpec) {
     pod_spec(t.spec.get_or_insert_default());
 }
 

@@ -7,6 +7,7 @@
 //! [`selector`] (`labels.Selector`) and [`quantity`] (`resource.Quantity`).
 
 pub mod admission;
+pub mod batch_defaults;
 pub mod decode;
 pub mod defaults;
 pub mod hpa_defaults;
@@ -62,6 +63,10 @@ pub enum Object {
     EndpointSlice(EndpointSlice),
     /// `policy/v1 PodDisruptionBudget`.
     PodDisruptionBudget(PodDisruptionBudget),
+    /// `batch/v1 Job` (boxed: the batch types are the largest).
+    Job(Box<k8s_openapi::api::batch::v1::Job>),
+    /// `batch/v1 CronJob` (boxed).
+    CronJob(Box<k8s_openapi::api::batch::v1::CronJob>),
 }
 
 /// Calls `$body` with `$inner` bound to the typed object inside any variant.
@@ -83,6 +88,8 @@ macro_rules! with_inner {
             Object::Secret($inner) => $body,
             Object::EndpointSlice($inner) => $body,
             Object::PodDisruptionBudget($inner) => $body,
+            Object::Job($inner) => $body,
+            Object::CronJob($inner) => $body,
         }
     };
 }
@@ -106,6 +113,8 @@ impl Object {
             Object::Secret(_) => "Secret",
             Object::EndpointSlice(_) => "EndpointSlice",
             Object::PodDisruptionBudget(_) => "PodDisruptionBudget",
+            Object::Job(_) => "Job",
+            Object::CronJob(_) => "CronJob",
         }
     }
 
@@ -117,6 +126,7 @@ impl Object {
             Object::HorizontalPodAutoscaler(_) => "autoscaling/v2",
             Object::EndpointSlice(_) => "discovery.k8s.io/v1",
             Object::PodDisruptionBudget(_) => "policy/v1",
+            Object::Job(_) | Object::CronJob(_) => "batch/v1",
             _ => "v1",
         }
     }
@@ -140,6 +150,8 @@ impl Object {
             Object::Secret(_) => "secrets",
             Object::EndpointSlice(_) => "endpointslices.discovery.k8s.io",
             Object::PodDisruptionBudget(_) => "poddisruptionbudgets.policy",
+            Object::Job(_) => "jobs.batch",
+            Object::CronJob(_) => "cronjobs.batch",
         }
     }
 

@@ -374,6 +374,32 @@ pub const RESOURCES: &[Resource] = &[
         subresources: &[],
         verbs: ALL_VERBS,
     },
+    // batch/v1: CronJobs and Jobs (both in `all`, with a writable status), in discovery's
+    // alphabetical order, so `get all` lists cronjobs before jobs as kubectl does.
+    Resource {
+        kind: Kind::CronJob,
+        plural: "cronjobs",
+        singular: "cronjob",
+        short_names: &["cj"],
+        group: "batch",
+        version: "v1",
+        namespaced: true,
+        categories: &["all"],
+        subresources: &[writable_status("batch", "CronJob")],
+        verbs: ALL_VERBS,
+    },
+    Resource {
+        kind: Kind::Job,
+        plural: "jobs",
+        singular: "job",
+        short_names: &[],
+        group: "batch",
+        version: "v1",
+        namespaced: true,
+        categories: &["all"],
+        subresources: &[writable_status("batch", "Job")],
+        verbs: ALL_VERBS,
+    },
 ];
 
 /// The row of a kind.
@@ -442,6 +468,8 @@ mod tests {
             Kind::Secret,
             Kind::EndpointSlice,
             Kind::PodDisruptionBudget,
+            Kind::Job,
+            Kind::CronJob,
         ];
         for k in kinds {
             let rows: Vec<_> = RESOURCES.iter().filter(|r| r.kind == k).collect();
@@ -469,7 +497,8 @@ mod tests {
                 ("networking.k8s.io", "v1"),
                 ("autoscaling", "v2"),
                 ("discovery.k8s.io", "v1"),
-                ("policy", "v1")
+                ("policy", "v1"),
+                ("batch", "v1")
             ]
         );
         assert_eq!(by_word("ing").map(|r| r.kind), Some(Kind::Ingress));
@@ -493,6 +522,8 @@ mod tests {
             by_word("pdb").map(|r| r.kind),
             Some(Kind::PodDisruptionBudget)
         );
+        assert_eq!(by_word("cj").map(|r| r.kind), Some(Kind::CronJob));
+        assert_eq!(by_word("jobs.batch").map(|r| r.kind), Some(Kind::Job));
         assert_eq!(
             of(Kind::EndpointSlice).qualified(),
             "endpointslices.discovery.k8s.io"

@@ -49,6 +49,8 @@ pub fn definitions() -> &'static BTreeMap<String, Value> {
         g.subschema_for::<k8s_openapi::api::discovery::v1::EndpointSlice>();
         g.subschema_for::<k8s_openapi::api::policy::v1::PodDisruptionBudget>();
         g.subschema_for::<k8s_openapi::api::policy::v1::Eviction>();
+        g.subschema_for::<k8s_openapi::api::batch::v1::Job>();
+        g.subschema_for::<k8s_openapi::api::batch::v1::CronJob>();
         g.subschema_for::<Scale>();
         g.subschema_for::<Status>();
         g.subschema_for::<DeleteOptions>();
@@ -75,6 +77,8 @@ const NOT_REQUIRED: &[(&str, &str)] = &[
     ("io.k8s.api.discovery.v1.EndpointSlice", "metadata"),
     ("io.k8s.api.policy.v1.PodDisruptionBudget", "metadata"),
     ("io.k8s.api.policy.v1.Eviction", "metadata"),
+    ("io.k8s.api.batch.v1.Job", "metadata"),
+    ("io.k8s.api.batch.v1.CronJob", "metadata"),
     ("io.k8s.api.core.v1.Namespace", "metadata"),
     ("io.k8s.api.core.v1.Node", "metadata"),
     ("io.k8s.api.core.v1.Pod", "metadata"),
@@ -221,6 +225,14 @@ fn list_schema(kind: Kind, defs: &BTreeMap<String, Value>) -> (String, Value) {
             "PodDisruptionBudgetList is a collection of PodDisruptionBudgets.".into(),
             "Items is a list of PodDisruptionBudgets".into(),
         ),
+        Kind::Job => (
+            "JobList is a collection of jobs.".into(),
+            "items is the list of Jobs.".into(),
+        ),
+        Kind::CronJob => (
+            "CronJobList is a collection of cron jobs.".into(),
+            "items is the list of CronJobs.".into(),
+        ),
     };
     let metadata = match kind {
         Kind::Deployment | Kind::IngressClass => "Standard list metadata.".to_string(),
@@ -273,6 +285,8 @@ pub fn root(kind: Kind) -> &'static str {
         Kind::Secret => "io.k8s.api.core.v1.Secret",
         Kind::EndpointSlice => "io.k8s.api.discovery.v1.EndpointSlice",
         Kind::PodDisruptionBudget => "io.k8s.api.policy.v1.PodDisruptionBudget",
+        Kind::Job => "io.k8s.api.batch.v1.Job",
+        Kind::CronJob => "io.k8s.api.batch.v1.CronJob",
     }
 }
 
@@ -323,6 +337,8 @@ mod tests {
             Kind::Secret,
             Kind::EndpointSlice,
             Kind::PodDisruptionBudget,
+            Kind::Job,
+            Kind::CronJob,
         ] {
             assert!(definitions().contains_key(root(kind)), "{kind:?}");
         }

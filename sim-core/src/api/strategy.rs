@@ -504,6 +504,29 @@ pub const STRATEGIES: &[FieldStrategy] = &[
         "type",
         &["type"],
     ),
+    // batch/v1 Job, CronJob: conditions merge by type for patches but are atomic for
+    // server-side apply; every other list atomic (`onExitCodes.values` a set).
+    FieldStrategy {
+        schema: "io.k8s.api.batch.v1.JobStatus",
+        field: "conditions",
+        patch_strategy: "merge",
+        merge_key: Some("type"),
+        list_type: Some("atomic"),
+        list_map_keys: &[],
+    },
+    atomic("io.k8s.api.batch.v1.PodFailurePolicy", "rules"),
+    atomic(
+        "io.k8s.api.batch.v1.PodFailurePolicyRule",
+        "onPodConditions",
+    ),
+    set(
+        "io.k8s.api.batch.v1.PodFailurePolicyOnExitCodesRequirement",
+        "values",
+    ),
+    atomic("io.k8s.api.batch.v1.SuccessPolicy", "rules"),
+    atomic("io.k8s.api.batch.v1.CronJobStatus", "active"),
+    set("io.k8s.api.batch.v1.UncountedTerminatedPods", "succeeded"),
+    set("io.k8s.api.batch.v1.UncountedTerminatedPods", "failed"),
     // networking.k8s.io/v1 Ingress: every list atomic.
     atomic("io.k8s.api.networking.v1.HTTPIngressRuleValue", "paths"),
     atomic(

@@ -4,6 +4,7 @@
 //! request changes nothing.
 
 mod apply;
+mod batch;
 pub mod call;
 mod config;
 mod eviction;
@@ -166,6 +167,20 @@ impl Sim {
                     .1
                     .clone(),
             ),
+            Kind::Job => Object::Job(Box::new(
+                self.store
+                    .jobs
+                    .get(self.store.jobs.lookup(namespace, name)?)?
+                    .job
+                    .clone(),
+            )),
+            Kind::CronJob => Object::CronJob(Box::new(
+                self.store
+                    .cronjobs
+                    .get(self.store.cronjobs.lookup(namespace, name)?)?
+                    .1
+                    .clone(),
+            )),
         })
     }
 
@@ -304,7 +319,16 @@ impl Sim {
     }
 
     /// Creates an object (`kubectl create`).
-    pub fn create(&mut self, mut obj: Object) -> Result<ObjId, ApiError> {
+    pub fn create(&mut self, obj: Object) -> Result<ObjId, ApiError> {
+        let id = self.create_unsettled(obj)?;
+        self.settle();
+        Ok(id)
+    }
+
+    /// Creates an object without running the controllers: for a controller that creates
+    /// objects inside its own sync (the CronJob controller's Jobs), whose watchers then run
+    /// after it, as informers would see the write.
+    pub(crate) fn create_unsettled(&mut self, mut obj: Object) -> Result<ObjId, ApiError> {
         if obj.is_namespaced() && obj.namespace().is_none() {
             obj.metadata_mut().namespace = Some("default".into());
         }
@@ -312,6 +336,7 @@ impl Sim {
         self.check_limits(&obj)?;
         set_defaults(&mut obj);
         self.admit_ingress(&mut obj);
+        self.prepare_for_create(&mut obj);
         validate(&obj)?;
         let kind = kind_of(&obj).ok_or_else(|| {
             ApiError::BadRequest(format!(
@@ -391,6 +416,11 @@ impl Sim {
             Object::IngressClass(c) => self.create_ingress_class(c),
             Object::HorizontalPodAutoscaler(h) => self.create_hpa(h),
             Object::PodDisruptionBudget(p) => self.create_pdb(p),
+            Object::Job(j) => {
+                let id = self.store.next_id();
+                self.create_job(id, *j)
+            }
+            Object::CronJob(c) => self.create_cronjob(*c),
             obj @ (Object::ConfigMap(_) | Object::Secret(_)) => {
                 let Some(id) = self.create_config_object(obj) else {
                     return Ok(0);
@@ -404,7 +434,6 @@ impl Sim {
                 )));
             }
         };
-        self.settle();
         Ok(id)
     }
 
@@ -721,6 +750,16 @@ impl Sim {
                     return Ok(false);
                 }
             }
+            (Object::Job(old), Object::Job(j)) => {
+                if !self.update_job(*old, *j) {
+                    return Ok(false);
+                }
+            }
+            (Object::CronJob(old), Object::CronJob(c)) => {
+                if !self.update_cronjob(*old, *c) {
+                    return Ok(false);
+                }
+            }
             (Object::ConfigMap(_), new @ Object::ConfigMap(_))
             | (Object::Secret(_), new @ Object::Secret(_)) => {
                 if !self.update_config_object(new) {
@@ -856,6 +895,7 @@ impl Sim {
                     self.delete_pdb(id, name, &p);
                 }
                 self.delete_config_objects_in(name);
+                self.delete_batch_in(name);
                 self.maybe_finish_namespace(name);
             }
             Kind::Node => {
@@ -877,6 +917,22 @@ impl Sim {
                     .lookup(namespace, name)
                     .ok_or_else(not_found)?;
                 self.delete_pdb(id, namespace, name);
+            }
+            Kind::Job => {
+                let id = self
+                    .store
+                    .jobs
+                    .lookup(namespace, name)
+                    .ok_or_else(not_found)?;
+                self.delete_job(id, propagation);
+            }
+            Kind::CronJob => {
+                let id = self
+                    .store
+                    .cronjobs
+                    .lookup(namespace, name)
+                    .ok_or_else(not_found)?;
+                self.delete_cronjob(id, propagation);
             }
             Kind::Endpoints | Kind::Event | Kind::EndpointSlice => {
                 return Err(ApiError::BadRequest(format!(
@@ -908,6 +964,8 @@ pub(crate) fn kind_of(obj: &Object) -> Option<Kind> {
         Object::Secret(_) => Kind::Secret,
         Object::EndpointSlice(_) => Kind::EndpointSlice,
         Object::PodDisruptionBudget(_) => Kind::PodDisruptionBudget,
+        Object::Job(_) => Kind::Job,
+        Object::CronJob(_) => Kind::CronJob,
     })
 }
 

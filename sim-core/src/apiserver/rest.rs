@@ -191,6 +191,7 @@ impl Sim {
             self.check_namespace(&obj)?;
             set_defaults(&mut obj);
             self.admit_ingress(&mut obj);
+            self.prepare_for_create(&mut obj);
             validate(&obj)?;
             let name = obj.name().to_string();
             if self
@@ -209,7 +210,7 @@ impl Sim {
             meta.resource_version = None;
             if matches!(
                 res.kind,
-                Kind::Deployment | Kind::ReplicaSet | Kind::Ingress
+                Kind::Deployment | Kind::ReplicaSet | Kind::Ingress | Kind::Job | Kind::CronJob
             ) {
                 meta.generation = Some(1);
             }

@@ -1,6 +1,9 @@
 //! The garbage collector: deleting an owner deletes its dependents (background propagation)
-//! or leaves them ownerless (orphan). Walks the owner graph, as
+//! or leaves them ownerless (orphan): a Deployment's ReplicaSets and their pods, a CronJob's
+//! Jobs, a Job's pods. Walks the owner graph, as
 //! `pkg/controller/garbagecollector` does.
+
+use std::sync::Arc;
 
 use crate::controller::Work;
 use crate::sim::Sim;
@@ -87,6 +90,63 @@ impl Sim {
                     }
                     self.delete_pod(p, None);
                 }
+            }
+        }
+    }
+
+    /// Deletes a Job; unless orphaning, its pods start graceful termination (the garbage
+    /// collector's background cascade).
+    pub(crate) fn delete_job(&mut self, id: ObjId, propagation: Propagation) {
+        let Some(e) = self.store.jobs.get(id) else {
+            return;
+        };
+        let ns: Arc<str> = e.job.metadata.namespace.as_deref().unwrap_or("").into();
+        let name: Arc<str> = e.job.metadata.name.as_deref().unwrap_or("").into();
+        let owner = e.owner;
+        let pods = self.store.owners.dependents(id);
+        self.store
+            .touch(Kind::Job, id, &ns, &name, ChangeType::Deleted);
+        self.store.jobs.remove(id, &ns, &name);
+        self.store.owners.remove(id);
+        self.job_memory.remove(&id);
+        if let Some(cj) = owner {
+            self.work.add(Work::CronJob(cj));
+        }
+        for p in pods {
+            if let Some(pod) = self.store.pods.get_mut(p) {
+                pod.owner = None;
+            }
+            match propagation {
+                Propagation::Orphan => {
+                    self.orphan_pods.insert(p);
+                    self.write_pod(p);
+                }
+                _ => self.delete_pod(p, None),
+            }
+        }
+    }
+
+    /// Deletes a CronJob; unless orphaning, its Jobs and their pods go too.
+    pub(crate) fn delete_cronjob(&mut self, id: ObjId, propagation: Propagation) {
+        let Some((_, c)) = self.store.cronjobs.get(id) else {
+            return;
+        };
+        let ns: Arc<str> = c.metadata.namespace.as_deref().unwrap_or("").into();
+        let name: Arc<str> = c.metadata.name.as_deref().unwrap_or("").into();
+        let jobs = self.store.owners.dependents(id);
+        self.store
+            .touch(Kind::CronJob, id, &ns, &name, ChangeType::Deleted);
+        self.store.cronjobs.remove(id, &ns, &name);
+        self.store.owners.remove(id);
+        for j in jobs {
+            match propagation {
+                Propagation::Orphan => {
+                    if let Some(e) = self.store.jobs.get_mut(j) {
+                        e.owner = None;
+                        e.job.metadata.owner_references = None;
+                    }
+                }
+                _ => self.delete_job(j, propagation),
             }
         }
     }

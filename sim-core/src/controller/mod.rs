@@ -2,12 +2,14 @@
 //! controller, the garbage collector and the node lifecycle controller. Each one is a set of
 //! functions over [`crate::Sim`], run from the work queue when an object it watches changes.
 
+pub mod cronjob;
 pub mod deployment;
 pub mod disruption;
 pub mod endpoints;
 pub mod endpointslice;
 pub mod gc;
 pub mod ingress;
+pub mod job;
 pub mod node_lifecycle;
 pub mod podautoscaler;
 pub mod replicaset;
@@ -35,6 +37,10 @@ pub enum Work {
     Hpa(ObjId),
     /// Recompute a PodDisruptionBudget's status (`controller/disruption.rs`).
     Disruption(ObjId),
+    /// Sync a Job (`controller/job/`).
+    Job(ObjId),
+    /// Sync a CronJob (`controller/cronjob/`).
+    CronJob(ObjId),
 }
 
 /// A de-duplicating FIFO, like client-go's work queue: an item queued twice runs once.

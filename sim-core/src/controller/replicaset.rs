@@ -346,7 +346,9 @@ impl Sim {
         self.orphan_pods.remove(&id);
         self.volumes.remove(&id);
         // The Recreate strategy waits for old pods to disappear (`deletePod` handler).
-        if let Some(rs) = owner {
+        if let Some(job) = owner.filter(|o| self.store.jobs.get(*o).is_some()) {
+            self.work.add(Work::Job(job));
+        } else if let Some(rs) = owner {
             self.work.add(Work::ReplicaSet(rs));
             if let Some(d) = self.store.replicasets.get(rs).and_then(|e| e.owner) {
                 self.work.add(Work::Deployment(d));

@@ -143,6 +143,30 @@ pub fn list(
                 }
             }
         }
+        Kind::Job => {
+            for (o_ns, _, id) in sim.store.jobs.all_names() {
+                if let Some(e) = sim.store.jobs.get(id).filter(|_| in_ns(o_ns))
+                    && selector.matches(
+                        e.job
+                            .metadata
+                            .labels
+                            .as_ref()
+                            .unwrap_or(&Default::default()),
+                    )
+                {
+                    out.push(Object::Job(Box::new(e.job.clone())));
+                }
+            }
+        }
+        Kind::CronJob => {
+            for (o_ns, _, id) in sim.store.cronjobs.all_names() {
+                if let Some((_, c)) = sim.store.cronjobs.get(id).filter(|_| in_ns(o_ns))
+                    && selector.matches(c.metadata.labels.as_ref().unwrap_or(&Default::default()))
+                {
+                    out.push(Object::CronJob(Box::new(c.clone())));
+                }
+            }
+        }
         Kind::EndpointSlice => {
             for (o_ns, _, id) in sim.store.endpoint_slices.all_names() {
                 if let Some((_, e)) = sim.store.endpoint_slices.get(id).filter(|_| in_ns(o_ns))

@@ -47,6 +47,8 @@ pub enum Kind {
     Secret,
     EndpointSlice,
     PodDisruptionBudget,
+    Job,
+    CronJob,
 }
 
 impl Kind {
@@ -68,6 +70,8 @@ impl Kind {
             Kind::Secret => "Secret",
             Kind::EndpointSlice => "EndpointSlice",
             Kind::PodDisruptionBudget => "PodDisruptionBudget",
+            Kind::Job => "Job",
+            Kind::CronJob => "CronJob",
         }
     }
 
@@ -79,9 +83,23 @@ impl Kind {
             Kind::HorizontalPodAutoscaler => "autoscaling/v2",
             Kind::EndpointSlice => "discovery.k8s.io/v1",
             Kind::PodDisruptionBudget => "policy/v1",
+            Kind::Job | Kind::CronJob => "batch/v1",
             _ => "v1",
         }
     }
+}
+
+/// A stored Job and the template its pods share (as a ReplicaSet's do).
+#[derive(Debug, Clone)]
+pub struct JobEntry {
+    /// Object id.
+    pub id: ObjId,
+    /// The Job as the API shows it.
+    pub job: k8s_openapi::api::batch::v1::Job,
+    /// `spec.template`, shared by the pods the Job controller creates.
+    pub template: Arc<k8s_openapi::api::core::v1::PodTemplateSpec>,
+    /// The CronJob that created it (its controller reference).
+    pub owner: Option<ObjId>,
 }
 
 /// Objects of one kind, by id and by (namespace, name).
@@ -316,6 +334,10 @@ pub struct Store {
     pub service_slices: BTreeMap<ObjId, Vec<ObjId>>,
     /// PodDisruptionBudgets (`policy/v1`), with their ids.
     pub pdbs: Table<(ObjId, PodDisruptionBudget)>,
+    /// Jobs (`batch/v1`), each with the pod template its pods share.
+    pub jobs: Table<JobEntry>,
+    /// CronJobs (`batch/v1`), with their ids.
+    pub cronjobs: Table<(ObjId, k8s_openapi::api::batch::v1::CronJob)>,
     /// Ownership.
     pub owners: OwnerGraph,
     /// Controller reasoning, oldest first.
@@ -360,6 +382,8 @@ impl Store {
             endpoint_slices: Table::default(),
             service_slices: BTreeMap::new(),
             pdbs: Table::default(),
+            jobs: Table::default(),
+            cronjobs: Table::default(),
             owners: OwnerGraph::default(),
             decisions: Vec::new(),
             managed: BTreeMap::new(),
@@ -399,6 +423,12 @@ impl Store {
         let id = self.next_id;
         self.next_id += 1;
         id
+    }
+
+    /// The id the next object will get (the Job registry generates its selector from the UID
+    /// before the object is stored).
+    pub fn peek_next_id(&self) -> ObjId {
+        self.next_id
     }
 
     /// The UID of object `id`.

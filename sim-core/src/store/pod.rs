@@ -225,7 +225,7 @@ pub struct PodState {
     pub created: SimTime,
     /// Set once deletion started.
     pub deletion: Option<Deletion>,
-    /// Controlling ReplicaSet.
+    /// Controlling ReplicaSet or Job.
     pub owner: Option<ObjId>,
     /// Labels, annotations and spec, shared with the ReplicaSet revision that made it.
     pub template: Arc<PodTemplateSpec>,
@@ -392,15 +392,27 @@ impl Store {
     pub fn pod_object(&self, p: &PodState) -> Pod {
         let t = |s: SimTime| self.time(s);
         let node = p.node.and_then(|n| self.nodes.get(n));
-        let owner_refs = p.owner.and_then(|rs| self.replicasets.get(rs)).map(|rs| {
+        let owner_ref = |api_version: &str, kind: &str, name: &Option<String>, id: ObjId| {
             vec![OwnerReference {
-                api_version: "apps/v1".into(),
-                kind: "ReplicaSet".into(),
-                name: rs.rs.metadata.name.clone().unwrap_or_default(),
-                uid: self.uid(rs.id),
+                api_version: api_version.into(),
+                kind: kind.into(),
+                name: name.clone().unwrap_or_default(),
+                uid: self.uid(id),
                 controller: Some(true),
                 block_owner_deletion: Some(true),
             }]
+        };
+        let owner_refs = p.owner.and_then(|o| match self.replicasets.get(o) {
+            Some(rs) => Some(owner_ref(
+                "apps/v1",
+                "ReplicaSet",
+                &rs.rs.metadata.name,
+                rs.id,
+            )),
+            None => self
+                .jobs
+                .get(o)
+                .map(|j| owner_ref("batch/v1", "Job", &j.job.metadata.name, j.id)),
         });
         let tm = p.template.metadata.clone().unwrap_or_default();
         let metadata = ObjectMeta {

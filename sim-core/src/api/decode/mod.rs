@@ -327,6 +327,8 @@ pub fn decode_value(value: Value) -> Result<Object, DecodeError> {
         ("v1", "Secret") => Object::Secret(typed(&value, kind)?),
         ("discovery.k8s.io/v1", "EndpointSlice") => Object::EndpointSlice(typed(&value, kind)?),
         ("policy/v1", "PodDisruptionBudget") => Object::PodDisruptionBudget(typed(&value, kind)?),
+        ("batch/v1", "Job") => Object::Job(Box::new(typed(&value, kind)?)),
+        ("batch/v1", "CronJob") => Object::CronJob(Box::new(typed(&value, kind)?)),
         _ => {
             let meta = |k: &str| {
                 value

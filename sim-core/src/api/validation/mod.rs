@@ -21,6 +21,7 @@
 
 mod apps;
 mod autoscaling;
+mod batch;
 mod core;
 mod go_fmt;
 mod meta;
@@ -179,6 +180,7 @@ impl Invalid {
         let group = match self.kind {
             "Deployment" | "ReplicaSet" => ".apps",
             "Ingress" | "IngressClass" => ".networking.k8s.io",
+            "Job" | "CronJob" => ".batch",
             _ => "",
         };
         let causes: Vec<String> = self.causes.iter().map(ToString::to_string).collect();
@@ -232,6 +234,8 @@ pub fn validate(obj: &Object) -> Result<(), Invalid> {
         // refused as for Endpoints), so `ValidateEndpointSlice` has nothing to check yet.
         Object::EndpointSlice(_) => {}
         Object::PodDisruptionBudget(pdb) => policy::validate_pdb(pdb, &mut e),
+        Object::Job(job) => batch::validate_job(job, &mut e),
+        Object::CronJob(cj) => batch::validate_cronjob(cj, &mut e),
     }
     e.finish(obj)
 }
@@ -320,6 +324,7 @@ pub fn validate_update(old: &Object, new: &Object) -> Result<(), Invalid> {
             core::validate_config_map_update(n, o, &mut e);
         }
         (Object::Secret(o), Object::Secret(n)) => core::validate_secret_update(n, o, &mut e),
+        (Object::Job(o), Object::Job(n)) => batch::validate_job_update(n, o, &mut e),
         (_, n) => {
             // Kinds without extra update rules re-run their create rules minus metadata.name
             // (whose immutability was checked above).
@@ -330,6 +335,7 @@ pub fn validate_update(old: &Object, new: &Object) -> Result<(), Invalid> {
                 Object::Endpoints(ep) => validate_endpoints(ep, &mut create),
                 Object::Event(ev) => validate_event(ev, &mut create),
                 Object::HorizontalPodAutoscaler(h) => autoscaling::validate_hpa(h, &mut create),
+                Object::CronJob(cj) => batch::validate_cronjob(cj, &mut create),
                 _ => {}
             }
             e.0.extend(

@@ -647,7 +647,8 @@ pub fn convert_field_label(kind: Kind, label: &str) -> Result<&str, FieldLabelEr
         | Kind::EndpointSlice
         | Kind::PodDisruptionBudget => None,
         Kind::Secret => Some(&["type", "metadata.namespace", "metadata.name"]),
-        Kind::ConfigMap => None,
+        Kind::ConfigMap | Kind::CronJob => None,
+        Kind::Job => Some(&["metadata.name", "metadata.namespace", "status.successful"]),
     };
     match own {
         Some(labels) if labels.contains(&label) => Ok(label),
@@ -752,7 +753,12 @@ pub fn selectable_fields(obj: &Object) -> BTreeMap<&'static str, String> {
         | Object::IngressClass(_)
         | Object::HorizontalPodAutoscaler(_)
         | Object::EndpointSlice(_)
-        | Object::PodDisruptionBudget(_) => {}
+        | Object::PodDisruptionBudget(_)
+        | Object::CronJob(_) => {}
+        Object::Job(j) => {
+            let n = j.status.as_ref().and_then(|s| s.succeeded).unwrap_or(0);
+            f.insert("status.successful", n.to_string());
+        }
         Object::Secret(secret) => {
             f.insert("type", secret.type_.clone().unwrap_or_default());
         }

@@ -104,6 +104,18 @@ fn names_of(sim: &Sim, kind: Kind, ns: &str) -> Vec<String> {
             .names_in(ns)
             .map(|(n, _)| n.to_string())
             .collect(),
+        Kind::Job => sim
+            .store
+            .jobs
+            .names_in(ns)
+            .map(|(n, _)| n.to_string())
+            .collect(),
+        Kind::CronJob => sim
+            .store
+            .cronjobs
+            .names_in(ns)
+            .map(|(n, _)| n.to_string())
+            .collect(),
         _ => Vec::new(),
     };
     v.sort();
@@ -220,6 +232,24 @@ fn describe_one(sim: &mut Sim, args: &Args, ns: &str) -> Output {
                 &events_for(sim, id),
                 now,
             ))
+        }
+        Kind::Job => {
+            let Some(id) = sim.store.jobs.lookup(ns, &name) else {
+                return nf();
+            };
+            let Some(e) = sim.store.jobs.get(id) else {
+                return nf();
+            };
+            Output::ok(print::describe_job(&e.job, &events_for(sim, id), now))
+        }
+        Kind::CronJob => {
+            let Some(id) = sim.store.cronjobs.lookup(ns, &name) else {
+                return nf();
+            };
+            let Some((_, c)) = sim.store.cronjobs.get(id) else {
+                return nf();
+            };
+            Output::ok(print::describe_cronjob(c, &events_for(sim, id), now))
         }
         Kind::HorizontalPodAutoscaler => {
             let Some(id) = sim.store.hpas.lookup(ns, &name) else {

@@ -44,6 +44,19 @@ pub fn render(
             $f(&v, o, now)
         }};
     }
+    // The boxed variants (`Object::Job`, `Object::CronJob`).
+    macro_rules! pick_boxed {
+        ($variant:ident, $f:path) => {{
+            let v: Vec<_> = objs
+                .iter()
+                .filter_map(|x| match x {
+                    Object::$variant(y) => Some((**y).clone()),
+                    _ => None,
+                })
+                .collect();
+            $f(&v, o, now)
+        }};
+    }
     match kind {
         Kind::Pod => pick!(Pod, print::get_pods),
         Kind::Deployment => pick!(Deployment, print::get_deployments),
@@ -60,6 +73,8 @@ pub fn render(
         Kind::Secret => pick!(Secret, print::get_secrets),
         Kind::EndpointSlice => pick!(EndpointSlice, print::get_endpoint_slices),
         Kind::PodDisruptionBudget => pick!(PodDisruptionBudget, print::get_pdbs),
+        Kind::Job => pick_boxed!(Job, print::get_jobs),
+        Kind::CronJob => pick_boxed!(CronJob, print::get_cronjobs),
     }
 }
 

@@ -1,4 +1,5 @@
-//! `kubectl logs`: a pod's (or a workload's first pod's) container log.
+//! `kubectl logs`: a pod's (or a Deployment's, ReplicaSet's or Job's first pod's) container
+//! log.
 
 use crate::apiserver::resource_of;
 use crate::kubectl::args::{Args, parse_kind};
@@ -24,6 +25,12 @@ pub(in crate::kubectl) fn pod_for_logs(
             .lookup(ns, name)
             .and_then(|id| sim.store.deployments.get(id))
             .and_then(|(_, d)| d.spec.as_ref().map(|s| s.selector.clone()))?,
+        Kind::Job => sim
+            .store
+            .jobs
+            .lookup(ns, name)
+            .and_then(|id| sim.store.jobs.get(id))
+            .and_then(|e| e.job.spec.as_ref().and_then(|s| s.selector.clone()))?,
         _ => sim
             .store
             .replicasets
@@ -69,9 +76,10 @@ pub(in crate::kubectl) fn logs(sim: &mut Sim, args: &Args, ns: &str) -> Output {
     let pod_id = match first.split_once('/') {
         Some((k, n)) => match parse_kind(k) {
             Some(Kind::Pod) => sim.store.pods.lookup(ns, n),
-            Some(kind @ (Kind::Deployment | Kind::ReplicaSet)) => {
+            Some(kind @ (Kind::Deployment | Kind::ReplicaSet | Kind::Job)) => {
                 let exists = match kind {
                     Kind::Deployment => sim.store.deployments.lookup(ns, n).is_some(),
+                    Kind::Job => sim.store.jobs.lookup(ns, n).is_some(),
                     _ => sim.store.replicasets.lookup(ns, n).is_some(),
                 };
                 if !exists {

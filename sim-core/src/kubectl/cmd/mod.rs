@@ -3,6 +3,7 @@
 pub(super) mod apply;
 pub(super) mod autoscale;
 pub(super) mod create;
+pub(super) mod create_batch;
 pub(super) mod create_config;
 pub(super) mod delete;
 pub(crate) mod describe;

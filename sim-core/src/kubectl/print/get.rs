@@ -333,7 +333,7 @@ fn pod_cells(pod: &Pod, now: Timestamp) -> Vec<String> {
 }
 
 /// `layoutContainerCells`: container names and images, comma-separated.
-fn container_cells(containers: &[Container]) -> (String, String) {
+pub(super) fn container_cells(containers: &[Container]) -> (String, String) {
     let names: Vec<&str> = containers.iter().map(|c| c.name.as_str()).collect();
     let images: Vec<&str> = containers.iter().map(|c| s(&c.image)).collect();
     (names.join(","), images.join(","))

@@ -9,6 +9,7 @@
 //! `apimachinery/pkg/util/duration/duration.go` (ages), `kubectl/pkg/describe/describe.go`
 //! (describe) and `kubectl/pkg/polymorphichelpers/history.go` (rollout history).
 
+mod batch;
 mod config;
 mod describe;
 mod discovery;
@@ -25,9 +26,11 @@ mod util;
 #[cfg(test)]
 mod fixtures;
 
+pub use batch::{get_cronjobs, get_jobs};
 pub use config::{describe_configmap, describe_secret, get_configmaps, get_secrets};
 pub use describe::describe_hpa;
 pub use describe::{BackendLookup, describe_ingress, describe_ingress_class};
+pub use describe::{describe_cronjob, describe_job};
 pub use describe::{
     describe_deployment, describe_node, describe_pod, describe_replicaset, describe_service,
     describe_service_at,
