@@ -380,7 +380,16 @@ impl Sim {
     /// Runs controller work until every queue is empty (the cluster is quiet at this instant).
     pub fn settle(&mut self) {
         let mut guard = 0u64;
-        while let Some(w) = self.work.pop() {
+        loop {
+            let Some(w) = self.work.pop() else {
+                // The quota controller recounts once the others are quiet (its recount
+                // queues no work, so this ends).
+                if self.store.quota_dirty.is_empty() {
+                    break;
+                }
+                self.sync_dirty_quotas();
+                continue;
+            };
             self.events_processed += 1;
             guard += 1;
             if guard > 10_000_000 {

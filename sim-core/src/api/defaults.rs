@@ -79,6 +79,9 @@ pub fn set_defaults(obj: &mut Object) {
         Object::Secret(secret) => self::secret(secret),
         // policy/v1 has no PodDisruptionBudget defaults.
         Object::PodDisruptionBudget(_) => {}
+        // core/v1 has no ResourceQuota defaults.
+        Object::ResourceQuota(_) => {}
+        Object::LimitRange(lr) => super::limitranger::limit_range_defaults(lr),
         Object::EndpointSlice(slice) => {
             // SetDefaults_EndpointPort: a port's name defaults to "" and its protocol to TCP.
             for port in slice.ports.iter_mut().flatten() {

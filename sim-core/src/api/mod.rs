@@ -10,7 +10,9 @@ pub mod admission;
 pub mod decode;
 pub mod defaults;
 pub mod hpa_defaults;
+pub mod limitranger;
 pub mod quantity;
+pub mod quota;
 pub mod resource;
 pub mod schema;
 pub mod selector;
@@ -22,7 +24,7 @@ pub use k8s_openapi;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret, Service,
+    ConfigMap, Endpoints, Event, LimitRange, Namespace, Node, Pod, ResourceQuota, Secret, Service,
 };
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
@@ -62,6 +64,10 @@ pub enum Object {
     EndpointSlice(EndpointSlice),
     /// `policy/v1 PodDisruptionBudget`.
     PodDisruptionBudget(PodDisruptionBudget),
+    /// `v1 ResourceQuota`.
+    ResourceQuota(ResourceQuota),
+    /// `v1 LimitRange`.
+    LimitRange(LimitRange),
 }
 
 /// Calls `$body` with `$inner` bound to the typed object inside any variant.
@@ -83,6 +89,8 @@ macro_rules! with_inner {
             Object::Secret($inner) => $body,
             Object::EndpointSlice($inner) => $body,
             Object::PodDisruptionBudget($inner) => $body,
+            Object::ResourceQuota($inner) => $body,
+            Object::LimitRange($inner) => $body,
         }
     };
 }
@@ -106,6 +114,8 @@ impl Object {
             Object::Secret(_) => "Secret",
             Object::EndpointSlice(_) => "EndpointSlice",
             Object::PodDisruptionBudget(_) => "PodDisruptionBudget",
+            Object::ResourceQuota(_) => "ResourceQuota",
+            Object::LimitRange(_) => "LimitRange",
         }
     }
 
@@ -140,6 +150,8 @@ impl Object {
             Object::Secret(_) => "secrets",
             Object::EndpointSlice(_) => "endpointslices.discovery.k8s.io",
             Object::PodDisruptionBudget(_) => "poddisruptionbudgets.policy",
+            Object::ResourceQuota(_) => "resourcequotas",
+            Object::LimitRange(_) => "limitranges",
         }
     }
 

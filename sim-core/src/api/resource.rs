@@ -374,6 +374,30 @@ pub const RESOURCES: &[Resource] = &[
         subresources: &[],
         verbs: ALL_VERBS,
     },
+    Resource {
+        kind: Kind::ResourceQuota,
+        plural: "resourcequotas",
+        singular: "resourcequota",
+        short_names: &["quota"],
+        group: "",
+        version: "v1",
+        namespaced: true,
+        categories: &[],
+        subresources: &[],
+        verbs: ALL_VERBS,
+    },
+    Resource {
+        kind: Kind::LimitRange,
+        plural: "limitranges",
+        singular: "limitrange",
+        short_names: &["limits"],
+        group: "",
+        version: "v1",
+        namespaced: true,
+        categories: &[],
+        subresources: &[],
+        verbs: ALL_VERBS,
+    },
 ];
 
 /// The row of a kind.
@@ -442,6 +466,8 @@ mod tests {
             Kind::Secret,
             Kind::EndpointSlice,
             Kind::PodDisruptionBudget,
+            Kind::ResourceQuota,
+            Kind::LimitRange,
         ];
         for k in kinds {
             let rows: Vec<_> = RESOURCES.iter().filter(|r| r.kind == k).collect();
@@ -493,6 +519,8 @@ mod tests {
             by_word("pdb").map(|r| r.kind),
             Some(Kind::PodDisruptionBudget)
         );
+        assert_eq!(by_word("quota").map(|r| r.kind), Some(Kind::ResourceQuota));
+        assert_eq!(by_word("limits").map(|r| r.kind), Some(Kind::LimitRange));
         assert_eq!(
             of(Kind::EndpointSlice).qualified(),
             "endpointslices.discovery.k8s.io"

@@ -49,6 +49,8 @@ pub fn definitions() -> &'static BTreeMap<String, Value> {
         g.subschema_for::<k8s_openapi::api::discovery::v1::EndpointSlice>();
         g.subschema_for::<k8s_openapi::api::policy::v1::PodDisruptionBudget>();
         g.subschema_for::<k8s_openapi::api::policy::v1::Eviction>();
+        g.subschema_for::<k8s_openapi::api::core::v1::ResourceQuota>();
+        g.subschema_for::<k8s_openapi::api::core::v1::LimitRange>();
         g.subschema_for::<Scale>();
         g.subschema_for::<Status>();
         g.subschema_for::<DeleteOptions>();
@@ -75,6 +77,8 @@ const NOT_REQUIRED: &[(&str, &str)] = &[
     ("io.k8s.api.discovery.v1.EndpointSlice", "metadata"),
     ("io.k8s.api.policy.v1.PodDisruptionBudget", "metadata"),
     ("io.k8s.api.policy.v1.Eviction", "metadata"),
+    ("io.k8s.api.core.v1.ResourceQuota", "metadata"),
+    ("io.k8s.api.core.v1.LimitRange", "metadata"),
     ("io.k8s.api.core.v1.Namespace", "metadata"),
     ("io.k8s.api.core.v1.Node", "metadata"),
     ("io.k8s.api.core.v1.Pod", "metadata"),
@@ -221,6 +225,14 @@ fn list_schema(kind: Kind, defs: &BTreeMap<String, Value>) -> (String, Value) {
             "PodDisruptionBudgetList is a collection of PodDisruptionBudgets.".into(),
             "Items is a list of PodDisruptionBudgets".into(),
         ),
+        Kind::ResourceQuota => (
+            "ResourceQuotaList is a list of ResourceQuota items.".into(),
+            "Items is a list of ResourceQuota objects. More info: https://kubernetes.io/docs/concepts/policy/resource-quotas/".into(),
+        ),
+        Kind::LimitRange => (
+            "LimitRangeList is a list of LimitRange items.".into(),
+            "Items is a list of LimitRange objects. More info: https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/".into(),
+        ),
     };
     let metadata = match kind {
         Kind::Deployment | Kind::IngressClass => "Standard list metadata.".to_string(),
@@ -273,6 +285,8 @@ pub fn root(kind: Kind) -> &'static str {
         Kind::Secret => "io.k8s.api.core.v1.Secret",
         Kind::EndpointSlice => "io.k8s.api.discovery.v1.EndpointSlice",
         Kind::PodDisruptionBudget => "io.k8s.api.policy.v1.PodDisruptionBudget",
+        Kind::ResourceQuota => "io.k8s.api.core.v1.ResourceQuota",
+        Kind::LimitRange => "io.k8s.api.core.v1.LimitRange",
     }
 }
 
@@ -323,6 +337,8 @@ mod tests {
             Kind::Secret,
             Kind::EndpointSlice,
             Kind::PodDisruptionBudget,
+            Kind::ResourceQuota,
+            Kind::LimitRange,
         ] {
             assert!(definitions().contains_key(root(kind)), "{kind:?}");
         }

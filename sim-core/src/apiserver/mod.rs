@@ -16,6 +16,8 @@ pub mod networking;
 pub mod openapi;
 pub mod patch;
 mod pdb;
+mod quota;
+mod quota_admission;
 mod rest;
 mod server_side;
 mod status;
@@ -166,6 +168,9 @@ impl Sim {
                     .1
                     .clone(),
             ),
+            Kind::ResourceQuota | Kind::LimitRange => {
+                return self.quota_object(kind, namespace, name);
+            }
         })
     }
 
@@ -312,7 +317,9 @@ impl Sim {
         self.check_limits(&obj)?;
         set_defaults(&mut obj);
         self.admit_ingress(&mut obj);
+        self.admit_limits(&mut obj)?;
         validate(&obj)?;
+        let charges = self.admit_quota(&obj)?;
         let kind = kind_of(&obj).ok_or_else(|| {
             ApiError::BadRequest(format!(
                 "kubesim cannot create objects of kind {}",
@@ -332,6 +339,7 @@ impl Sim {
         meta.creation_timestamp = Some(now);
         meta.uid = None;
         meta.resource_version = None;
+        self.charge_quotas(charges);
         let id = match obj {
             Object::Namespace(n) => self.create_namespace_from(n),
             Object::Node(n) => {
@@ -391,6 +399,8 @@ impl Sim {
             Object::IngressClass(c) => self.create_ingress_class(c),
             Object::HorizontalPodAutoscaler(h) => self.create_hpa(h),
             Object::PodDisruptionBudget(p) => self.create_pdb(p),
+            Object::ResourceQuota(q) => self.create_quota(q),
+            Object::LimitRange(l) => self.create_limit_range(l),
             obj @ (Object::ConfigMap(_) | Object::Secret(_)) => {
                 let Some(id) = self.create_config_object(obj) else {
                     return Ok(0);
@@ -727,6 +737,16 @@ impl Sim {
                     return Ok(false);
                 }
             }
+            (Object::ResourceQuota(_), Object::ResourceQuota(q)) => {
+                if !self.update_quota(q) {
+                    return Ok(false);
+                }
+            }
+            (Object::LimitRange(_), Object::LimitRange(l)) => {
+                if !self.update_limit_range(l) {
+                    return Ok(false);
+                }
+            }
             _ => return Ok(false),
         }
         self.settle();
@@ -856,6 +876,7 @@ impl Sim {
                     self.delete_pdb(id, name, &p);
                 }
                 self.delete_config_objects_in(name);
+                self.delete_quota_objects_in(name);
                 self.maybe_finish_namespace(name);
             }
             Kind::Node => {
@@ -885,6 +906,9 @@ impl Sim {
                 )));
             }
             Kind::ConfigMap | Kind::Secret => self.delete_config_object(kind, namespace, name)?,
+            Kind::ResourceQuota | Kind::LimitRange => {
+                self.delete_quota_object(kind, namespace, name)?;
+            }
         }
         self.settle();
         Ok(())
@@ -908,6 +932,8 @@ pub(crate) fn kind_of(obj: &Object) -> Option<Kind> {
         Object::Secret(_) => Kind::Secret,
         Object::EndpointSlice(_) => Kind::EndpointSlice,
         Object::PodDisruptionBudget(_) => Kind::PodDisruptionBudget,
+        Object::ResourceQuota(_) => Kind::ResourceQuota,
+        Object::LimitRange(_) => Kind::LimitRange,
     })
 }
 

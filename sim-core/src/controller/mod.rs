@@ -11,6 +11,7 @@ pub mod ingress;
 pub mod node_lifecycle;
 pub mod podautoscaler;
 pub mod replicaset;
+pub mod resourcequota;
 pub mod scheduler;
 pub mod taint;
 

@@ -11,7 +11,8 @@ use std::sync::Arc;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Endpoints, Namespace, Node, PodTemplateSpec, Secret, Service,
+    ConfigMap, Endpoints, LimitRange, Namespace, Node, PodTemplateSpec, ResourceQuota, Secret,
+    Service,
 };
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
@@ -47,6 +48,8 @@ pub enum Kind {
     Secret,
     EndpointSlice,
     PodDisruptionBudget,
+    ResourceQuota,
+    LimitRange,
 }
 
 impl Kind {
@@ -68,6 +71,8 @@ impl Kind {
             Kind::Secret => "Secret",
             Kind::EndpointSlice => "EndpointSlice",
             Kind::PodDisruptionBudget => "PodDisruptionBudget",
+            Kind::ResourceQuota => "ResourceQuota",
+            Kind::LimitRange => "LimitRange",
         }
     }
 
@@ -316,6 +321,13 @@ pub struct Store {
     pub service_slices: BTreeMap<ObjId, Vec<ObjId>>,
     /// PodDisruptionBudgets (`policy/v1`), with their ids.
     pub pdbs: Table<(ObjId, PodDisruptionBudget)>,
+    /// ResourceQuotas, with their ids.
+    pub quotas: Table<(ObjId, ResourceQuota)>,
+    /// LimitRanges, with their ids.
+    pub limit_ranges: Table<(ObjId, LimitRange)>,
+    /// Namespaces with a ResourceQuota where an object quota counts changed since the quota
+    /// controller last looked (`controller/resourcequota.rs`).
+    pub quota_dirty: BTreeSet<Arc<str>>,
     /// Ownership.
     pub owners: OwnerGraph,
     /// Controller reasoning, oldest first.
@@ -360,6 +372,9 @@ impl Store {
             endpoint_slices: Table::default(),
             service_slices: BTreeMap::new(),
             pdbs: Table::default(),
+            quotas: Table::default(),
+            limit_ranges: Table::default(),
+            quota_dirty: BTreeSet::new(),
             owners: OwnerGraph::default(),
             decisions: Vec::new(),
             managed: BTreeMap::new(),
@@ -434,6 +449,13 @@ impl Store {
         }
         if kind == Kind::Node {
             self.nodes_version += 1;
+        }
+        // The quota controller's informers: any change of a namespace's objects while it has
+        // a quota (a quota's own status writes are not a change of what it counts).
+        if !(kind == Kind::Event || kind == Kind::ResourceQuota && change == ChangeType::Modified)
+            && self.quotas.names_in(namespace).next().is_some()
+        {
+            self.quota_dirty.insert(namespace.clone());
         }
         if let Some(log) = &mut self.changes {
             while log.entries.len() >= log.capacity

@@ -232,6 +232,8 @@ pub fn validate(obj: &Object) -> Result<(), Invalid> {
         // refused as for Endpoints), so `ValidateEndpointSlice` has nothing to check yet.
         Object::EndpointSlice(_) => {}
         Object::PodDisruptionBudget(pdb) => policy::validate_pdb(pdb, &mut e),
+        Object::ResourceQuota(q) => core::quota::validate_resource_quota(q, &mut e),
+        Object::LimitRange(lr) => core::quota::validate_limit_range(lr, &mut e),
     }
     e.finish(obj)
 }

@@ -60,6 +60,8 @@ pub fn render(
         Kind::Secret => pick!(Secret, print::get_secrets),
         Kind::EndpointSlice => pick!(EndpointSlice, print::get_endpoint_slices),
         Kind::PodDisruptionBudget => pick!(PodDisruptionBudget, print::get_pdbs),
+        Kind::ResourceQuota => pick!(ResourceQuota, print::get_quotas),
+        Kind::LimitRange => pick!(LimitRange, print::get_limit_ranges),
     }
 }
 
