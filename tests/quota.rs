@@ -1,0 +1,274 @@
+//! ResourceQuotas and LimitRanges with the real kubectl against `kubesim serve`: `kubectl
+//! create quota` (sent as protobuf) and `apply -f` of both kinds, a Deployment capped by the
+//! quota with the ReplicaSet's `FailedCreate`, the API server's 403s, LimitRange defaults and
+//! maxima, `get quota,limits`, `describe`, strict field validation and `api-resources`.
+
+use crate::kubectl_real::Cluster;
+
+const SHOP: &str = "\
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+";
+
+const WEB: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+        resources: {requests: {cpu: 100m}}
+";
+
+#[test]
+fn a_quota_caps_a_deployment_and_refuses_one_more_pod() {
+    let c = Cluster::start_at(10.0);
+    c.ok(&["apply", "-f", &c.write("ns.yaml", SHOP)]);
+    let out = c.ok(&[
+        "create",
+        "quota",
+        "q",
+        "-n",
+        "shop",
+        "--hard=pods=2,requests.cpu=1",
+    ]);
+    assert_eq!(out, "resourcequota/q created\n");
+    c.ok(&["apply", "-f", &c.write("web.yaml", WEB)]);
+    // Two pods fit; the third create is refused by the quota admission.
+    let pods = c.ok(&["get", "pods", "-n", "shop", "-o", "name"]);
+    assert_eq!(pods.lines().count(), 2, "{pods}");
+    let rs = c.ok(&["describe", "rs", "-n", "shop"]);
+    assert!(rs.contains("ReplicaFailure"), "{rs}");
+    assert!(
+        rs.contains("FailedCreate")
+            && rs.contains("Error creating: pods \"web-")
+            && rs.contains(
+                "\" is forbidden: exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2"
+            ),
+        "{rs}"
+    );
+    // The quota controller's count, as kubectl describes and lists it.
+    let described = c.ok(&["describe", "quota", "q", "-n", "shop"]);
+    let rows: Vec<Vec<&str>> = described
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert!(rows.contains(&vec!["pods", "2", "2"]), "{described}");
+    assert!(
+        rows.contains(&vec!["requests.cpu", "200m", "1"]),
+        "{described}"
+    );
+    let got = c.ok(&["get", "quota", "-n", "shop"]);
+    assert!(got.starts_with("NAME"), "{got}");
+    assert!(got.contains("pods: 2/2, requests.cpu: 200m/1"), "{got}");
+    // One more pod: without a cpu request it fails the quota's constraint, with one it
+    // exceeds the count, each the API server's 403.
+    let bare = c.kubectl(&["run", "extra", "-n", "shop", "--image=nginx"]);
+    assert!(!bare.ok);
+    assert_eq!(
+        bare.stderr.trim(),
+        "Error from server (Forbidden): pods \"extra\" is forbidden: failed quota: q: must specify requests.cpu for: extra"
+    );
+    let sized = c.kubectl(&[
+        "run",
+        "extra",
+        "-n",
+        "shop",
+        "--image=nginx",
+        "--overrides={\"spec\":{\"containers\":[{\"name\":\"extra\",\"image\":\"nginx\",\"resources\":{\"requests\":{\"cpu\":\"100m\"}}}]}}",
+    ]);
+    assert!(!sized.ok);
+    assert_eq!(
+        sized.stderr.trim(),
+        "Error from server (Forbidden): pods \"extra\" is forbidden: exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2"
+    );
+    // Raising the quota lets the ReplicaSet's next try through.
+    c.ok(&[
+        "patch",
+        "quota",
+        "q",
+        "-n",
+        "shop",
+        "-p",
+        "{\"spec\":{\"hard\":{\"pods\":\"3\"}}}",
+    ]);
+    c.ok(&[
+        "rollout",
+        "status",
+        "deployment/web",
+        "-n",
+        "shop",
+        "--timeout=120s",
+    ]);
+    let used = c.ok(&[
+        "get",
+        "quota",
+        "q",
+        "-n",
+        "shop",
+        "-o",
+        "jsonpath={.status.used.pods} {.status.used.requests\\.cpu}",
+    ]);
+    assert_eq!(used, "3 300m");
+}
+
+const LAB: &str = "\
+apiVersion: v1
+kind: Namespace
+metadata: {name: lab}
+---
+apiVersion: v1
+kind: LimitRange
+metadata: {name: sizes, namespace: lab}
+spec:
+  limits:
+  - type: Container
+    default: {cpu: 500m, memory: 256Mi}
+    defaultRequest: {cpu: 250m, memory: 128Mi}
+    max: {memory: 1Gi}
+---
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: mem, namespace: lab}
+spec:
+  hard:
+    requests.memory: 1Gi
+    limits.memory: 2Gi
+    count/deployments.apps: \"1\"
+";
+
+const BIG: &str = "\
+apiVersion: v1
+kind: Pod
+metadata: {name: big, namespace: lab}
+spec:
+  containers:
+  - name: big
+    image: nginx
+    resources: {limits: {memory: 2Gi}}
+";
+
+const TYPO: &str = "\
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: typo, namespace: lab}
+spec:
+  hrad: {pods: \"1\"}
+";
+
+#[test]
+fn a_limit_range_fills_defaults_and_refuses_a_pod_over_its_max() {
+    let c = Cluster::start_at(10.0);
+    let out = c.ok(&["apply", "-f", &c.write("lab.yaml", LAB)]);
+    assert_eq!(
+        out,
+        "namespace/lab created\nlimitrange/sizes created\nresourcequota/mem created\n"
+    );
+    c.ok(&["run", "p", "-n", "lab", "--image=nginx"]);
+    let resources = c.ok(&[
+        "get",
+        "pod",
+        "p",
+        "-n",
+        "lab",
+        "-o",
+        "jsonpath={.spec.containers[0].resources}",
+    ]);
+    assert_eq!(
+        resources,
+        "{\"limits\":{\"cpu\":\"500m\",\"memory\":\"256Mi\"},\"requests\":{\"cpu\":\"250m\",\"memory\":\"128Mi\"}}"
+    );
+    let note = c.ok(&[
+        "get",
+        "pod",
+        "p",
+        "-n",
+        "lab",
+        "-o",
+        "jsonpath={.metadata.annotations.kubernetes\\.io/limit-ranger}",
+    ]);
+    assert_eq!(
+        note,
+        "LimitRanger plugin set: cpu, memory request for container p; cpu, memory limit for container p"
+    );
+    let big = c.kubectl(&["apply", "-f", &c.write("big.yaml", BIG)]);
+    assert!(!big.ok);
+    assert!(
+        big.stderr.trim().ends_with(
+            "pods \"big\" is forbidden: maximum memory usage per Container is 1Gi, but limit is 2Gi"
+        ),
+        "{}",
+        big.stderr
+    );
+    // Both kinds in one get, by their short names.
+    let got = c.ok(&["get", "quota,limits", "-n", "lab"]);
+    let lines: Vec<&str> = got.lines().collect();
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        ["NAME", "AGE", "REQUEST", "LIMIT"],
+        "{got}"
+    );
+    assert!(lines[1].starts_with("resourcequota/mem"), "{got}");
+    assert!(
+        lines[1].contains("count/deployments.apps: 0/1, requests.memory: 128Mi/1Gi")
+            && lines[1].ends_with("limits.memory: 256Mi/2Gi"),
+        "{got}"
+    );
+    assert_eq!(
+        lines[3].split_whitespace().collect::<Vec<_>>(),
+        ["NAME", "CREATED", "AT"],
+        "{got}"
+    );
+    assert!(lines[4].starts_with("limitrange/sizes"), "{got}");
+    let described = c.ok(&["describe", "limits", "sizes", "-n", "lab"]);
+    let rows: Vec<Vec<&str>> = described
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert!(
+        rows.contains(&vec![
+            "Container",
+            "memory",
+            "-",
+            "1Gi",
+            "128Mi",
+            "256Mi",
+            "-"
+        ]),
+        "{described}"
+    );
+    // Strict field validation, as a real server does it (kubectl finds both kinds in the
+    // OpenAPI v3 documents and leaves the check to the server).
+    let typo = c.kubectl(&["apply", "-f", &c.write("typo.yaml", TYPO)]);
+    assert!(!typo.ok);
+    assert!(!typo.stderr.contains("openapi"), "{}", typo.stderr);
+    assert!(
+        typo.stderr
+            .contains("strict decoding error: unknown field \"spec.hrad\""),
+        "{}",
+        typo.stderr
+    );
+    let resources = c.ok(&["api-resources"]);
+    let row = |name: &str| -> Vec<String> {
+        resources
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .map(|l| l.split_whitespace().map(String::from).collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        row("resourcequotas"),
+        ["resourcequotas", "quota", "v1", "true", "ResourceQuota"]
+    );
+    assert_eq!(
+        row("limitranges"),
+        ["limitranges", "limits", "v1", "true", "LimitRange"]
+    );
+}
