@@ -255,6 +255,24 @@ fn a_limit_range_fills_defaults_and_refuses_a_pod_over_its_max() {
         "{}",
         typo.stderr
     );
+    // The OpenAPI v2 document, which kubectl reads as protobuf.
+    let explained = c.ok(&[
+        "explain",
+        "resourcequota.spec",
+        "--output=plaintext-openapiv2",
+    ]);
+    assert!(
+        explained.starts_with("KIND:     ResourceQuota\nVERSION:  v1\n"),
+        "{explained}"
+    );
+    assert!(explained.contains("   scopes\t<[]string>\n"), "{explained}");
+    let v2 = c.http_get("/openapi/v2");
+    assert!(
+        v2.starts_with("HTTP/1.1 200"),
+        "{}",
+        &v2[..v2.len().min(300)]
+    );
+    assert!(v2.contains("\"io.k8s.api.core.v1.LimitRange\""));
     let resources = c.ok(&["api-resources"]);
     let row = |name: &str| -> Vec<String> {
         resources
