@@ -290,3 +290,41 @@ fn a_limit_range_fills_defaults_and_refuses_a_pod_over_its_max() {
         ["limitranges", "limits", "v1", "true", "LimitRange"]
     );
 }
+
+/// A pod that finished (Succeeded) no longer counts against `pods`, so the quota controller's
+/// recount frees its place; `count/pods` still counts it, as every stored pod. The console's
+/// own `kubectl` prints the same tables.
+#[test]
+fn a_finished_pod_frees_its_place_in_the_quota() {
+    use crate::support::{ScriptBuilder, Session};
+    let mut s = Session::new(&ScriptBuilder::new().image(
+        "registry.local/job:1",
+        "{crash: done, exitCode: 0, crashAfterSeconds: 5}",
+    ));
+    s.apply(
+        "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q}\nspec:\n  hard: {pods: \"1\", count/pods: \"5\"}\n",
+    );
+    let pod = |name: &str, image: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n  restartPolicy: Never\n  containers: [{{name: c, image: \"{image}\"}}]\n"
+        )
+    };
+    s.apply(&pod("once", "registry.local/job:1"));
+    let refused = s.apply(&pod("second", "nginx:1.27"));
+    assert_eq!(
+        refused.stderr.trim(),
+        "Error from server (Forbidden): error when creating \"STDIN\": pods \"second\" is forbidden: exceeded quota: q, requested: pods=1, used: pods=1, limited: pods=1"
+    );
+    s.advance(30);
+    let once = s.ok("get pod once");
+    assert!(once.contains("Completed"), "{once}");
+    let described = s.ok("describe quota q");
+    assert_eq!(
+        described,
+        "Name:       q\nNamespace:  default\nResource    Used  Hard\n--------    ----  ----\ncount/pods  1     5\npods        0     1\n"
+    );
+    let admitted = s.apply(&pod("second", "nginx:1.27"));
+    assert_eq!(admitted.code, 0, "{}", admitted.stderr);
+    let got = s.ok("get quota");
+    assert!(got.contains("count/pods: 2/5, pods: 1/1"), "{got}");
+}

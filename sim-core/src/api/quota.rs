@@ -317,7 +317,10 @@ mod tests {
             .collect()
     }
 
-    fn pod(containers: &[(&str, &[(&str, &str)], &[(&str, &str)])]) -> PodSpec {
+    /// A container: name, requests, limits.
+    type C<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [(&'a str, &'a str)]);
+
+    fn pod(containers: &[C<'_>]) -> PodSpec {
         let api = |p: &[(&str, &str)]| {
             (!p.is_empty()).then(|| {
                 p.iter()
@@ -432,7 +435,10 @@ mod tests {
         );
         let fresh = quota("fresh", &[("configmaps", "1")], &[]);
         assert_eq!(
-            check_request(&[fresh.clone()], &Evaluated::Object("configmaps")),
+            check_request(
+                std::slice::from_ref(&fresh),
+                &Evaluated::Object("configmaps")
+            ),
             Err("status unknown for quota: fresh".into())
         );
         assert_eq!(

@@ -332,6 +332,8 @@ pub fn validate_update(old: &Object, new: &Object) -> Result<(), Invalid> {
                 Object::Endpoints(ep) => validate_endpoints(ep, &mut create),
                 Object::Event(ev) => validate_event(ev, &mut create),
                 Object::HorizontalPodAutoscaler(h) => autoscaling::validate_hpa(h, &mut create),
+                Object::ResourceQuota(q) => core::quota::validate_resource_quota(q, &mut create),
+                Object::LimitRange(l) => core::quota::validate_limit_range(l, &mut create),
                 _ => {}
             }
             e.0.extend(

@@ -73,7 +73,8 @@ fn build() -> Value {
 }
 
 /// A v3 schema as v2 writes it: `$ref`s into `#/definitions/`, an `allOf` of one reference
-/// (v3's way of describing a reference) folded back into the reference, no `nullable`.
+/// (v3's way of describing a reference) folded back into the reference, no `nullable`, and
+/// the `oneOf` of IntOrString and Quantity a `string`, as kube-openapi publishes them in v2.
 fn schema_v2(s: &Value) -> Value {
     match s {
         Value::Object(m) => {
@@ -85,7 +86,12 @@ fn schema_v2(s: &Value) -> Value {
                         let name = r.strip_prefix("#/components/schemas/").unwrap_or(r);
                         out.insert(k.clone(), json!(format!("#/definitions/{name}")));
                     }
-                    "nullable" | "oneOf" | "anyOf" => {}
+                    "nullable" | "anyOf" => {}
+                    // IntOrString and Quantity: v2 has them as strings (`int-or-string`).
+                    "oneOf" if !m.contains_key("type") => {
+                        out.insert("type".into(), json!("string"));
+                    }
+                    "oneOf" => {}
                     "allOf" if v.as_array().is_some_and(|a| a.len() == 1) => {
                         if let Some(Value::Object(inner)) = v.get(0).map(schema_v2) {
                             out.extend(inner);
@@ -424,6 +430,8 @@ mod tests {
             let gvk = &def["x-kubernetes-group-version-kind"][0];
             assert_eq!(gvk["kind"], r.kind.as_str(), "{name}");
         }
+        let quantity = &doc["definitions"]["io.k8s.apimachinery.pkg.api.resource.Quantity"];
+        assert_eq!(quantity["type"], "string");
         let text = &swagger().json;
         assert!(
             !text.contains("#/components/"),
