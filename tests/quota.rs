@@ -301,9 +301,7 @@ fn a_finished_pod_frees_its_place_in_the_quota() {
         "registry.local/job:1",
         "{crash: done, exitCode: 0, crashAfterSeconds: 5}",
     ));
-    s.apply(
-        "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q}\nspec:\n  hard: {pods: \"1\", count/pods: \"5\"}\n",
-    );
+    s.ok("create quota q --hard=pods=1,count/pods=5");
     let pod = |name: &str, image: &str| {
         format!(
             "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n  restartPolicy: Never\n  containers: [{{name: c, image: \"{image}\"}}]\n"

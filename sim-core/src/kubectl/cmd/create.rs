@@ -26,8 +26,9 @@ pub(in crate::kubectl) fn create(
         Some("service" | "svc") => service(sim, args, ns),
         Some("configmap" | "cm") => super::create_config::configmap(sim, args, ns, files),
         Some("secret") => super::create_config::secret(sim, args, ns, files),
+        Some("quota" | "resourcequota") => super::create_quota::quota(sim, args, ns),
         Some(other) if !args.has(&["-f", "--filename"]) => Output::err(format!(
-            "error: kubesim's kubectl creates from files (-f) or with these generators: deployment, namespace, service, configmap, secret generic (not {other:?})"
+            "error: kubesim's kubectl creates from files (-f) or with these generators: deployment, namespace, service, configmap, secret generic, quota (not {other:?})"
         )),
         _ => apply(sim, args, ns, files, true),
     }
