@@ -4,8 +4,9 @@
 //! `checkRequest` of `plugin/pkg/admission/resourcequota/controller.go`. Pure functions;
 //! `apiserver/admission.rs` and `controller/resourcequota.rs` feed them the store.
 //!
-//! Not modelled: quota scopes and scope selectors (every quota matches every object),
-//! hugepages and extended resources.
+//! Scopes (`Terminating`, `NotTerminating`, `BestEffort`, `NotBestEffort`, `PriorityClass`)
+//! pick the pods a quota counts. Not modelled: `scopeSelector` (ignored: the quota matches as
+//! if it had none), the `CrossNamespacePodAffinity` scope, hugepages and extended resources.
 
 use std::collections::BTreeMap;
 
@@ -76,6 +77,28 @@ fn legacy_name(resource: &str) -> Option<&'static str> {
 }
 
 impl Evaluated<'_> {
+    /// `generic.Matches`' scope half: every scope of the quota matches the object
+    /// (`podMatchesScopeFunc`); objects other than pods match no scope.
+    pub fn in_scopes(&self, scopes: &[String]) -> bool {
+        scopes.iter().all(|scope| {
+            let Evaluated::Pod(spec, _) = self else {
+                return false;
+            };
+            let terminating = spec.active_deadline_seconds.is_some_and(|d| d >= 0);
+            match scope.as_str() {
+                "Terminating" => terminating,
+                "NotTerminating" => !terminating,
+                "BestEffort" => best_effort(spec),
+                "NotBestEffort" => !best_effort(spec),
+                "PriorityClass" => spec
+                    .priority_class_name
+                    .as_deref()
+                    .is_some_and(|p| !p.is_empty()),
+                _ => false,
+            }
+        })
+    }
+
     /// `MatchingResources`: which of `names` this kind's evaluator tracks.
     pub fn matching(&self, names: &[&str]) -> Vec<String> {
         let tracked = |n: &str| match self {
@@ -182,6 +205,25 @@ impl Evaluated<'_> {
     }
 }
 
+/// `qos.GetPodQOS(pod) == BestEffort`: no container requests or limits any cpu or memory.
+fn best_effort(spec: &PodSpec) -> bool {
+    spec.containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten())
+        .all(|c| {
+            let r = c.resources.as_ref();
+            [
+                r.and_then(|r| r.requests.as_ref()),
+                r.and_then(|r| r.limits.as_ref()),
+            ]
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|(k, _)| matches!(k.as_str(), "cpu" | "memory"))
+            .all(|(_, v)| parse_quantity(v.0.trim()).map_or(true, |q| q <= Quantity::from_int(0)))
+        })
+}
+
 /// `podComputeUsageHelper`.
 fn compute_usage(requests: &ResourceList, limits: &ResourceList) -> ResourceList {
     let mut u = ResourceList::new();
@@ -252,6 +294,8 @@ pub struct QuotaView {
     pub hard: ResourceList,
     /// `status.used`.
     pub used: ResourceList,
+    /// `spec.scopes`.
+    pub scopes: Vec<String>,
 }
 
 /// `checkRequest`: for each quota the object matches, the evaluator's constraints, then its
@@ -265,7 +309,7 @@ pub fn check_request(
     for (i, q) in quotas.iter().enumerate() {
         let names: Vec<&str> = q.hard.keys().map(String::as_str).collect();
         let required = obj.matching(&names);
-        if required.is_empty() {
+        if required.is_empty() || !obj.in_scopes(&q.scopes) {
             continue;
         }
         obj.constraints(&required)
@@ -350,6 +394,7 @@ mod tests {
             name: name.into(),
             hard: list(hard),
             used: list(used),
+            scopes: Vec::new(),
         }
     }
 
@@ -417,6 +462,41 @@ mod tests {
                 .map(|(i, u)| (i, pretty(&u)))
                 .collect::<Vec<_>>()),
             Ok(vec![(0, "pods=2,requests.cpu=700m".to_string())])
+        );
+    }
+
+    // `TestAdmitBelowBestEffortQuotaLimit`: a BestEffort quota ignores a pod with requests.
+    #[test]
+    fn scopes_pick_the_pods_a_quota_counts() {
+        let mut q = quota("be", &[("pods", "1")], &[("pods", "1")]);
+        q.scopes = vec!["BestEffort".into()];
+        let burstable = pod(&[("c", &[("cpu", "100m")], &[])]);
+        assert_eq!(
+            check_request(std::slice::from_ref(&q), &Evaluated::Pod(&burstable, true)),
+            Ok(vec![])
+        );
+        let best = pod(&[("c", &[], &[])]);
+        assert_eq!(
+            check_request(&[q], &Evaluated::Pod(&best, true)),
+            Err("exceeded quota: be, requested: pods=1, used: pods=1, limited: pods=1".into())
+        );
+    }
+
+    // `TestServiceEvaluatorUsage`: a NodePort Service uses a node port per port.
+    #[test]
+    fn a_node_port_service_uses_one_node_port_per_port() {
+        let svc: Service = serde_json::from_value(serde_json::json!({
+            "spec": {"type": "NodePort", "ports": [{"port": 80}, {"port": 443}]}
+        }))
+        .unwrap_or_default();
+        let q = quota(
+            "np",
+            &[("services.nodeports", "1")],
+            &[("services.nodeports", "0")],
+        );
+        assert_eq!(
+            check_request(&[q], &Evaluated::Service(&svc)),
+            Err("exceeded quota: np, requested: services.nodeports=2, used: services.nodeports=0, limited: services.nodeports=1".into())
         );
     }
 

@@ -79,6 +79,11 @@ impl Sim {
                     name: q.metadata.name.clone().unwrap_or_default(),
                     hard: quota::parse_list(status.and_then(|s| s.hard.as_ref())),
                     used: quota::parse_list(status.and_then(|s| s.used.as_ref())),
+                    scopes: q
+                        .spec
+                        .as_ref()
+                        .and_then(|s| s.scopes.clone())
+                        .unwrap_or_default(),
                 }
             })
             .collect();

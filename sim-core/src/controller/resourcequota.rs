@@ -36,7 +36,12 @@ impl Sim {
         };
         let hard = quota::parse_list(q.spec.as_ref().and_then(|s| s.hard.as_ref()));
         let names: Vec<&str> = hard.keys().map(String::as_str).collect();
-        let used = self.usage_in(ns, &names);
+        let scopes = q
+            .spec
+            .as_ref()
+            .and_then(|s| s.scopes.clone())
+            .unwrap_or_default();
+        let used = self.usage_in(ns, &names, &scopes);
         let status = ResourceQuotaStatus {
             hard: Some(quota::to_api(&hard)),
             used: Some(quota::to_api(&used)),
@@ -45,15 +50,15 @@ impl Sim {
     }
 
     /// `CalculateUsage`: every tracked resource of `names` starts at 0, and each object of
-    /// the namespace adds what its evaluator says it uses.
-    fn usage_in(&self, ns: &str, names: &[&str]) -> ResourceList {
+    /// the namespace in the quota's `scopes` adds what its evaluator says it uses.
+    fn usage_in(&self, ns: &str, names: &[&str], scopes: &[String]) -> ResourceList {
         let mut used: ResourceList = names
             .iter()
             .map(|n| ((*n).to_string(), Quantity::from_int(0)))
             .collect();
         let mut add = |ev: &Evaluated<'_>| {
             let matched = ev.matching(names);
-            if !matched.is_empty() {
+            if !matched.is_empty() && ev.in_scopes(scopes) {
                 used = quota::add(&used, &quota::mask(&ev.usage(), &matched));
             }
         };
