@@ -494,6 +494,33 @@ mod tests {
     }
 
     /// `TestQuantityString` / `TestQuantityParse` canonical forms.
+    // `TestQuantityAdd`/`TestQuantitySub`-style cases: the sum keeps the first's suffix
+    // family, a zero takes the other's.
+    #[test]
+    fn add_and_sub_are_exact_and_keep_the_format() {
+        let q = |s: &str| parse_quantity(s).unwrap_or(Quantity::from_int(-999));
+        for (a, b, sum) in [
+            ("10m", "10m", "20m"),
+            ("10Mi", "10Mi", "20Mi"),
+            ("0", "128Mi", "128Mi"),
+            ("1", "500m", "1500m"),
+            ("1Gi", "512Mi", "1536Mi"),
+            ("128Mi", "100M", "234217728"),
+            ("1e3", "1", "1001"),
+        ] {
+            let got = q(a).checked_add(&q(b)).map(|v| v.to_string());
+            assert_eq!(got.as_deref(), Some(sum), "{a} + {b}");
+        }
+        assert_eq!(
+            q("1")
+                .checked_sub(&q("250m"))
+                .map(|v| v.to_string())
+                .as_deref(),
+            Some("750m")
+        );
+        assert_eq!(Quantity::from_int(0).to_string(), "0");
+    }
+
     #[test]
     fn canonical_form() {
         for (input, want) in [
