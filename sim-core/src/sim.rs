@@ -382,12 +382,13 @@ impl Sim {
         let mut guard = 0u64;
         loop {
             let Some(w) = self.work.pop() else {
-                // The quota controller recounts once the others are quiet (its recount
-                // queues no work, so this ends).
+                // The quota controller's informers: once the others are quiet, each quota of
+                // a namespace where something changed is queued (its recount changes nothing
+                // it watches, so this ends).
                 if self.store.quota_dirty.is_empty() {
                     break;
                 }
-                self.sync_dirty_quotas();
+                self.queue_dirty_quotas();
                 continue;
             };
             self.events_processed += 1;
@@ -403,6 +404,7 @@ impl Sim {
                 Work::Ingress(id) => self.sync_ingress(id),
                 Work::Hpa(id) => self.sync_hpa(id),
                 Work::Disruption(id) => self.sync_pdb(id),
+                Work::ResourceQuota(id) => self.sync_quota(id),
             }
         }
     }

@@ -36,6 +36,8 @@ pub enum Work {
     Hpa(ObjId),
     /// Recompute a PodDisruptionBudget's status (`controller/disruption.rs`).
     Disruption(ObjId),
+    /// Recount a ResourceQuota's usage (`controller/resourcequota.rs`).
+    ResourceQuota(ObjId),
 }
 
 /// A de-duplicating FIFO, like client-go's work queue: an item queued twice runs once.

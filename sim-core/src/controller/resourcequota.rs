@@ -1,39 +1,38 @@
 //! The resource quota controller (`pkg/controller/resourcequota`): each quota's
 //! `status.hard` (its spec) and `status.used` (`CalculateUsage` over the namespace's objects,
 //! with the evaluators of `api::quota`). It runs when the quota is created or changed and
-//! whenever an object in a namespace with a quota changes (`Store::touch` marks the
-//! namespace in `Store::quota_dirty`, as the controller's informers queue its quotas), after
-//! the other controllers have settled.
-
-use std::sync::Arc;
+//! whenever an object in a namespace with a quota changes: `Store::touch` marks the
+//! namespace in `Store::quota_dirty`, and once the work queue is empty `Sim::settle` queues
+//! `Work::ResourceQuota` for each of its quotas, as the controller's informers do.
 
 use k8s_openapi::api::core::v1::ResourceQuotaStatus;
 
 use crate::api::quantity::Quantity;
 use crate::api::quota::{self, Evaluated, ResourceList};
 use crate::api::resource::RESOURCES;
+use crate::controller::Work;
 use crate::sim::Sim;
 use crate::store::pod::Phase;
 use crate::store::{Kind, ObjId};
 use crate::time::SimDuration;
 
 impl Sim {
-    /// Recounts every quota of the namespaces marked since the last pass.
-    pub(crate) fn sync_dirty_quotas(&mut self) {
+    /// Queues every quota of the namespaces marked since the last pass.
+    pub(crate) fn queue_dirty_quotas(&mut self) {
         let dirty = std::mem::take(&mut self.store.quota_dirty);
         for ns in dirty {
-            let ids: Vec<ObjId> = self.store.quotas.names_in(&ns).map(|(_, id)| id).collect();
-            for id in ids {
-                self.sync_quota(&ns, id);
+            for id in self.store.quotas.ids_in(&ns) {
+                self.work.add(Work::ResourceQuota(id));
             }
         }
     }
 
     /// `syncResourceQuota`.
-    fn sync_quota(&mut self, ns: &Arc<str>, id: ObjId) {
+    pub(crate) fn sync_quota(&mut self, id: ObjId) {
         let Some((_, q)) = self.store.quotas.get(id) else {
             return;
         };
+        let ns = q.metadata.namespace.clone().unwrap_or_default();
         let hard = quota::parse_list(q.spec.as_ref().and_then(|s| s.hard.as_ref()));
         let names: Vec<&str> = hard.keys().map(String::as_str).collect();
         let scopes = q
@@ -41,7 +40,7 @@ impl Sim {
             .as_ref()
             .and_then(|s| s.scopes.clone())
             .unwrap_or_default();
-        let used = self.usage_in(ns, &names, &scopes);
+        let used = self.usage_in(&ns, &names, &scopes);
         let status = ResourceQuotaStatus {
             hard: Some(quota::to_api(&hard)),
             used: Some(quota::to_api(&used)),
