@@ -326,3 +326,40 @@ fn a_finished_pod_frees_its_place_in_the_quota() {
     let got = s.ok("get quota");
     assert!(got.contains("count/pods: 2/5, pods: 1/1"), "{got}");
 }
+
+/// The ReplicaSet controller's pods pass through LimitRanger as the API's do: defaults filled
+/// into each pod (its template left as written), and a template over the maximum refused
+/// with `FailedCreate` and the API server's message.
+#[test]
+fn pods_a_replica_set_creates_get_the_limit_range_defaults_or_its_refusal() {
+    use crate::support::{ScriptBuilder, Session};
+    let mut s = Session::new(&ScriptBuilder::new());
+    s.apply(
+        "apiVersion: v1\nkind: LimitRange\nmetadata: {name: sizes}\nspec:\n  limits:\n  - type: Container\n    default: {memory: 256Mi}\n    max: {memory: 512Mi}\n",
+    );
+    s.ok("create deployment web --image=nginx:1.27 --replicas=2");
+    let pods: serde_json::Value =
+        serde_json::from_str(&s.ok("get pods -l app=web -o json")).unwrap_or_default();
+    let items = pods["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 2, "{pods}");
+    for p in &items {
+        let r = &p["spec"]["containers"][0]["resources"];
+        assert_eq!(r["limits"]["memory"], "256Mi", "{p}");
+        assert_eq!(r["requests"]["memory"], "256Mi", "{p}");
+    }
+    let rs: serde_json::Value =
+        serde_json::from_str(&s.ok("get rs -l app=web -o json")).unwrap_or_default();
+    let template = &rs["items"][0]["spec"]["template"]["spec"]["containers"][0]["resources"];
+    assert!(template["limits"].is_null(), "{rs}");
+    s.apply(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: big}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: big}}\n  template:\n    metadata: {labels: {app: big}}\n    spec:\n      containers: [{name: big, image: nginx:1.27, resources: {limits: {memory: 1Gi}}}]\n",
+    );
+    let described = s.ok("describe rs -l app=big");
+    assert!(
+        described.contains(
+            "\" is forbidden: maximum memory usage per Container is 512Mi, but limit is 1Gi"
+        ),
+        "{described}"
+    );
+    assert!(described.contains("FailedCreate"), "{described}");
+}
