@@ -363,3 +363,26 @@ fn pods_a_replica_set_creates_get_the_limit_range_defaults_or_its_refusal() {
     );
     assert!(described.contains("FailedCreate"), "{described}");
 }
+
+/// A controller's pod is admitted as the API server stores it, its requests defaulted from
+/// its limits: a quota of requests takes a template that sets only limits, and counts them.
+#[test]
+fn a_template_with_limits_only_meets_a_quota_of_requests() {
+    use crate::support::{ScriptBuilder, Session};
+    let mut s = Session::new(&ScriptBuilder::new());
+    s.ok("create quota mem --hard=requests.memory=1Gi,limits.memory=1Gi");
+    s.apply(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 3\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: nginx:1.27, resources: {limits: {memory: 384Mi}}}]\n",
+    );
+    let described = s.ok("describe quota mem");
+    assert!(
+        described.contains("limits.memory    768Mi  1Gi\n")
+            && described.contains("requests.memory  768Mi  1Gi\n"),
+        "{described}"
+    );
+    let rs = s.ok("describe rs -l app=web");
+    assert!(
+        rs.contains("exceeded quota: mem, requested: limits.memory=384Mi,requests.memory=384Mi, used: limits.memory=768Mi,requests.memory=768Mi, limited: limits.memory=1Gi,requests.memory=1Gi"),
+        "{rs}"
+    );
+}

@@ -141,21 +141,33 @@ impl Sim {
         template: &Arc<PodTemplateSpec>,
     ) -> Result<(Arc<PodTemplateSpec>, Charges), String> {
         self.pod_quota(name)?;
-        let mut template = template.clone();
-        if self.store.limit_ranges.names_in(ns).next().is_some() {
-            let mut own = (*template).clone();
-            let meta = own.metadata.get_or_insert_with(Default::default);
-            let spec = own.spec.get_or_insert_with(PodSpec::default);
+        let ranges = self.store.limit_ranges.names_in(ns).next().is_some();
+        let mut ranges_changed = false;
+        let quotas = self.store.quotas.names_in(ns).next().is_some();
+        if !ranges && !quotas {
+            return Ok((template.clone(), Vec::new()));
+        }
+        // The pod as the API server admits it: decoded and defaulted (requests from limits).
+        let mut own = (**template).clone();
+        let PodTemplateSpec { metadata, spec } = &mut own;
+        let spec = spec.get_or_insert_with(PodSpec::default);
+        crate::api::defaults::requests_from_limits(spec);
+        if ranges {
+            let before = spec.clone();
+            let meta = metadata.get_or_insert_with(Default::default);
             self.limit_pod(ns, spec, &mut meta.annotations)
                 .map_err(|e| format!("pods {name:?} is forbidden: {e}"))?;
-            if own != *template {
-                template = Arc::new(own);
-            }
+            ranges_changed = *spec != before;
         }
-        let spec = template.spec.as_ref().unwrap_or(empty_spec());
         let charges = self
             .quota_check(ns, &Evaluated::Pod(spec, true))
             .map_err(|e| format!("pods {name:?} is forbidden: {e}"))?;
+        // A pod LimitRanger changed gets its own template; the others keep sharing theirs.
+        let template = if ranges_changed {
+            Arc::new(own)
+        } else {
+            template.clone()
+        };
         Ok((template, charges))
     }
 }

@@ -78,7 +78,14 @@ impl Sim {
                     now > d.deadline + grace
                 });
                 let spec = p.template.spec.as_ref().unwrap_or(empty_spec());
-                add(&Evaluated::Pod(spec, !terminal && !gone));
+                // The pod as stored by the API server: requests defaulted from limits.
+                if crate::api::defaults::lacks_requests_from_limits(spec) {
+                    let mut defaulted = spec.clone();
+                    crate::api::defaults::requests_from_limits(&mut defaulted);
+                    add(&Evaluated::Pod(&defaulted, !terminal && !gone));
+                } else {
+                    add(&Evaluated::Pod(spec, !terminal && !gone));
+                }
             }
         }
         for (_, sid) in self.store.services.names_in(ns) {
