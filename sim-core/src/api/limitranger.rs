@@ -408,6 +408,33 @@ mod tests {
         assert_eq!(validate_pod(&[&lr], &spec), Ok(()));
     }
 
+    // `TestMergePodResourceRequirements`' init container case: defaulted too, and named as
+    // one in the annotation; a container that sets everything is left alone.
+    #[test]
+    fn init_containers_are_defaulted_and_named_as_such() {
+        let lr = container_range();
+        let mut spec = PodSpec {
+            containers: vec![container(
+                "main",
+                &[("cpu", "60m"), ("memory", "6Mi")],
+                &[("cpu", "90m"), ("memory", "9Mi")],
+            )],
+            init_containers: Some(vec![container("setup", &[], &[])]),
+            ..Default::default()
+        };
+        let mut ann = None;
+        mutate_pod(&[&lr], &mut spec, &mut ann);
+        assert_eq!(
+            ann.unwrap_or_default().get(ANNOTATION).map(String::as_str),
+            Some(
+                "LimitRanger plugin set: cpu, memory request for init container setup; cpu, memory limit for init container setup"
+            )
+        );
+        let init = spec.init_containers.unwrap_or_default();
+        let r = init[0].resources.clone().unwrap_or_default();
+        assert_eq!(r.limits, rl(&[("cpu", "75m"), ("memory", "10Mi")]));
+    }
+
     // `SetDefaults_LimitRangeItem`: default from max, defaultRequest from default, then min.
     #[test]
     fn item_defaults_follow_max_then_default_then_min() {
