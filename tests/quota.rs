@@ -255,6 +255,16 @@ fn a_limit_range_fills_defaults_and_refuses_a_pod_over_its_max() {
         "{}",
         typo.stderr
     );
+    // Both kinds are in the OpenAPI v3 document of api/v1.
+    let v3 = c.ok(&["explain", "limitrange.spec.limits"]);
+    assert!(
+        v3.starts_with("KIND:       LimitRange\nVERSION:    v1\n"),
+        "{v3}"
+    );
+    assert!(
+        v3.contains("  maxLimitRequestRatio\t<map[string]Quantity>\n"),
+        "{v3}"
+    );
     // The OpenAPI v2 document, which kubectl reads as protobuf.
     let explained = c.ok(&[
         "explain",
