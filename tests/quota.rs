@@ -251,7 +251,10 @@ fn a_limit_range_fills_defaults_and_refuses_a_pod_over_its_max() {
     assert!(!typo.stderr.contains("openapi"), "{}", typo.stderr);
     assert!(
         typo.stderr
-            .contains("strict decoding error: unknown field \"spec.hrad\""),
+            .starts_with("Error from server (BadRequest): error when creating \"")
+            && typo.stderr.trim_end().ends_with(
+                "typo.yaml\": ResourceQuota in version \"v1\" cannot be handled as a ResourceQuota: strict decoding error: unknown field \"spec.hrad\""
+            ),
         "{}",
         typo.stderr
     );
