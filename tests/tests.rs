@@ -28,6 +28,7 @@ mod nodes;
 mod pause;
 mod pods;
 mod probes;
+mod quota;
 mod rollout;
 mod scaling;
 mod scenarios;

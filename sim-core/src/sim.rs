@@ -384,7 +384,17 @@ impl Sim {
     /// Runs controller work until every queue is empty (the cluster is quiet at this instant).
     pub fn settle(&mut self) {
         let mut guard = 0u64;
-        while let Some(w) = self.work.pop() {
+        loop {
+            let Some(w) = self.work.pop() else {
+                // The quota controller's informers: once the others are quiet, each quota of
+                // a namespace where something changed is queued (its recount changes nothing
+                // it watches, so this ends).
+                if self.store.quota_dirty.is_empty() {
+                    break;
+                }
+                self.queue_dirty_quotas();
+                continue;
+            };
             self.events_processed += 1;
             guard += 1;
             if guard > 10_000_000 {
@@ -400,6 +410,7 @@ impl Sim {
                 Work::Disruption(id) => self.sync_pdb(id),
                 Work::Job(id) => self.sync_job(id),
                 Work::CronJob(id) => self.sync_cronjob(id),
+                Work::ResourceQuota(id) => self.sync_quota(id),
             }
         }
     }

@@ -81,6 +81,9 @@ pub fn set_defaults(obj: &mut Object) {
         Object::PodDisruptionBudget(_) => {}
         Object::Job(job) => super::batch_defaults::job(job),
         Object::CronJob(cj) => super::batch_defaults::cronjob(cj),
+        // core/v1 has no ResourceQuota defaults.
+        Object::ResourceQuota(_) => {}
+        Object::LimitRange(lr) => super::limitranger::limit_range_defaults(lr),
         Object::EndpointSlice(slice) => {
             // SetDefaults_EndpointPort: a port's name defaults to "" and its protocol to TCP.
             for port in slice.ports.iter_mut().flatten() {
@@ -139,10 +142,9 @@ pub(super) fn pod_template(t: &mut PodTemplateSpec) {
     pod_spec(t.spec.get_or_insert_default());
 }
 
-/// `SetDefaults_Pod`: only for Pods themselves, not templates.
-fn pod(p: &mut Pod) {
-    let spec = p.spec.get_or_insert_default();
-    // Requests default to limits, per resource (a Pod only, not a template).
+/// `SetDefaults_Pod`'s resources: requests default to limits, per resource (a Pod only, not
+/// a template; the admission plugins see a controller's pods with them).
+pub fn requests_from_limits(spec: &mut PodSpec) {
     for c in spec
         .containers
         .iter_mut()
@@ -157,6 +159,26 @@ fn pod(p: &mut Pod) {
             }
         }
     }
+}
+
+/// Whether [`requests_from_limits`] would change `spec`.
+pub fn lacks_requests_from_limits(spec: &PodSpec) -> bool {
+    spec.containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten())
+        .filter_map(|c| c.resources.as_ref())
+        .any(|r| {
+            r.limits
+                .iter()
+                .flatten()
+                .any(|(k, _)| !r.requests.as_ref().is_some_and(|req| req.contains_key(k)))
+        })
+}
+
+/// `SetDefaults_Pod`: only for Pods themselves, not templates.
+fn pod(p: &mut Pod) {
+    let spec = p.spec.get_or_insert_default();
+    requests_from_limits(spec);
     spec.enable_service_links.get_or_insert(true);
     pod_spec(spec);
     // Admission runs on every create and update of a pod (`api/admission.rs`).

@@ -11,7 +11,9 @@ pub mod batch_defaults;
 pub mod decode;
 pub mod defaults;
 pub mod hpa_defaults;
+pub mod limitranger;
 pub mod quantity;
+pub mod quota;
 pub mod resource;
 pub mod schema;
 pub mod selector;
@@ -23,7 +25,7 @@ pub use k8s_openapi;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret, Service,
+    ConfigMap, Endpoints, Event, LimitRange, Namespace, Node, Pod, ResourceQuota, Secret, Service,
 };
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
@@ -67,6 +69,10 @@ pub enum Object {
     Job(Box<k8s_openapi::api::batch::v1::Job>),
     /// `batch/v1 CronJob` (boxed).
     CronJob(Box<k8s_openapi::api::batch::v1::CronJob>),
+    /// `v1 ResourceQuota`.
+    ResourceQuota(ResourceQuota),
+    /// `v1 LimitRange`.
+    LimitRange(LimitRange),
 }
 
 /// Calls `$body` with `$inner` bound to the typed object inside any variant.
@@ -90,6 +96,8 @@ macro_rules! with_inner {
             Object::PodDisruptionBudget($inner) => $body,
             Object::Job($inner) => $body,
             Object::CronJob($inner) => $body,
+            Object::ResourceQuota($inner) => $body,
+            Object::LimitRange($inner) => $body,
         }
     };
 }
@@ -115,6 +123,8 @@ impl Object {
             Object::PodDisruptionBudget(_) => "PodDisruptionBudget",
             Object::Job(_) => "Job",
             Object::CronJob(_) => "CronJob",
+            Object::ResourceQuota(_) => "ResourceQuota",
+            Object::LimitRange(_) => "LimitRange",
         }
     }
 
@@ -152,6 +162,8 @@ impl Object {
             Object::PodDisruptionBudget(_) => "poddisruptionbudgets.policy",
             Object::Job(_) => "jobs.batch",
             Object::CronJob(_) => "cronjobs.batch",
+            Object::ResourceQuota(_) => "resourcequotas",
+            Object::LimitRange(_) => "limitranges",
         }
     }
 

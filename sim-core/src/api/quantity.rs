@@ -124,6 +124,68 @@ impl Quantity {
         self.mantissa == 0
     }
 
+    /// A whole number in the decimal SI family (`resource.NewQuantity(n, DecimalSI)`).
+    pub fn from_int(n: i64) -> Quantity {
+        int(i128::from(n))
+    }
+
+    /// `self + other` exactly (Go's `Quantity.Add`): the sum keeps this quantity's suffix
+    /// family, or takes the other's when this one is zero. `None` when it overflows.
+    pub fn checked_add(&self, other: &Quantity) -> Option<Quantity> {
+        let (a, b) = (self.exact()?, other.exact()?);
+        let exp10 = a.1.min(b.1);
+        let scale = |(m, e): (i128, i32)| {
+            10i128
+                .checked_pow((e - exp10).unsigned_abs())
+                .and_then(|p| m.checked_mul(p))
+        };
+        let mantissa = scale(a)?.checked_add(scale(b)?)?;
+        let format = if self.is_zero() {
+            other.format
+        } else {
+            self.format
+        };
+        Some(Quantity {
+            mantissa,
+            exp10,
+            exp2: 0,
+            format,
+        })
+    }
+
+    /// `self - other` (Go's `Quantity.Sub`), `None` when it overflows.
+    pub fn checked_sub(&self, other: &Quantity) -> Option<Quantity> {
+        let neg = Quantity {
+            mantissa: other.mantissa.checked_neg()?,
+            ..*other
+        };
+        let mut r = self.checked_add(&neg)?;
+        r.format = self.format;
+        Some(r)
+    }
+
+    /// The same value in the decimal SI family (describe's `NewQuantity(v.Value(), format)`
+    /// keeps the value and takes the other quantity's format).
+    pub fn with_format_of(&self, other: &Quantity) -> Quantity {
+        Quantity {
+            format: other.format,
+            ..*self
+        }
+    }
+
+    /// Whether two quantities print in the same suffix family.
+    pub fn same_format(&self, other: &Quantity) -> bool {
+        self.format == other.format
+    }
+
+    /// The value as `(mantissa, exp10)` with the power of two multiplied in.
+    fn exact(&self) -> Option<(i128, i32)> {
+        let m = 2i128
+            .checked_pow(self.exp2)
+            .and_then(|p| self.mantissa.checked_mul(p))?;
+        Some((m, self.exp10))
+    }
+
     /// `ceil(self × 10^scale)` as i64, saturating.
     fn scaled_ceil(&self, scale: i32) -> i64 {
         let saturate = |neg: bool| if neg { i64::MIN } else { i64::MAX };
@@ -432,6 +494,33 @@ mod tests {
     }
 
     /// `TestQuantityString` / `TestQuantityParse` canonical forms.
+    // `TestQuantityAdd`/`TestQuantitySub`-style cases: the sum keeps the first's suffix
+    // family, a zero takes the other's.
+    #[test]
+    fn add_and_sub_are_exact_and_keep_the_format() {
+        let q = |s: &str| parse_quantity(s).unwrap_or(Quantity::from_int(-999));
+        for (a, b, sum) in [
+            ("10m", "10m", "20m"),
+            ("10Mi", "10Mi", "20Mi"),
+            ("0", "128Mi", "128Mi"),
+            ("1", "500m", "1500m"),
+            ("1Gi", "512Mi", "1536Mi"),
+            ("128Mi", "100M", "234217728"),
+            ("1e3", "1", "1001"),
+        ] {
+            let got = q(a).checked_add(&q(b)).map(|v| v.to_string());
+            assert_eq!(got.as_deref(), Some(sum), "{a} + {b}");
+        }
+        assert_eq!(
+            q("1")
+                .checked_sub(&q("250m"))
+                .map(|v| v.to_string())
+                .as_deref(),
+            Some("750m")
+        );
+        assert_eq!(Quantity::from_int(0).to_string(), "0");
+    }
+
     #[test]
     fn canonical_form() {
         for (input, want) in [

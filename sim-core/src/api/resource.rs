@@ -400,6 +400,30 @@ pub const RESOURCES: &[Resource] = &[
         subresources: &[writable_status("batch", "Job")],
         verbs: ALL_VERBS,
     },
+    Resource {
+        kind: Kind::ResourceQuota,
+        plural: "resourcequotas",
+        singular: "resourcequota",
+        short_names: &["quota"],
+        group: "",
+        version: "v1",
+        namespaced: true,
+        categories: &[],
+        subresources: &[],
+        verbs: ALL_VERBS,
+    },
+    Resource {
+        kind: Kind::LimitRange,
+        plural: "limitranges",
+        singular: "limitrange",
+        short_names: &["limits"],
+        group: "",
+        version: "v1",
+        namespaced: true,
+        categories: &[],
+        subresources: &[],
+        verbs: ALL_VERBS,
+    },
 ];
 
 /// The row of a kind.
@@ -470,6 +494,8 @@ mod tests {
             Kind::PodDisruptionBudget,
             Kind::Job,
             Kind::CronJob,
+            Kind::ResourceQuota,
+            Kind::LimitRange,
         ];
         for k in kinds {
             let rows: Vec<_> = RESOURCES.iter().filter(|r| r.kind == k).collect();
@@ -524,6 +550,8 @@ mod tests {
         );
         assert_eq!(by_word("cj").map(|r| r.kind), Some(Kind::CronJob));
         assert_eq!(by_word("jobs.batch").map(|r| r.kind), Some(Kind::Job));
+        assert_eq!(by_word("quota").map(|r| r.kind), Some(Kind::ResourceQuota));
+        assert_eq!(by_word("limits").map(|r| r.kind), Some(Kind::LimitRange));
         assert_eq!(
             of(Kind::EndpointSlice).qualified(),
             "endpointslices.discovery.k8s.io"

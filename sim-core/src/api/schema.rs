@@ -51,6 +51,8 @@ pub fn definitions() -> &'static BTreeMap<String, Value> {
         g.subschema_for::<k8s_openapi::api::policy::v1::Eviction>();
         g.subschema_for::<k8s_openapi::api::batch::v1::Job>();
         g.subschema_for::<k8s_openapi::api::batch::v1::CronJob>();
+        g.subschema_for::<k8s_openapi::api::core::v1::ResourceQuota>();
+        g.subschema_for::<k8s_openapi::api::core::v1::LimitRange>();
         g.subschema_for::<Scale>();
         g.subschema_for::<Status>();
         g.subschema_for::<DeleteOptions>();
@@ -79,6 +81,8 @@ const NOT_REQUIRED: &[(&str, &str)] = &[
     ("io.k8s.api.policy.v1.Eviction", "metadata"),
     ("io.k8s.api.batch.v1.Job", "metadata"),
     ("io.k8s.api.batch.v1.CronJob", "metadata"),
+    ("io.k8s.api.core.v1.ResourceQuota", "metadata"),
+    ("io.k8s.api.core.v1.LimitRange", "metadata"),
     ("io.k8s.api.core.v1.Namespace", "metadata"),
     ("io.k8s.api.core.v1.Node", "metadata"),
     ("io.k8s.api.core.v1.Pod", "metadata"),
@@ -233,6 +237,14 @@ fn list_schema(kind: Kind, defs: &BTreeMap<String, Value>) -> (String, Value) {
             "CronJobList is a collection of cron jobs.".into(),
             "items is the list of CronJobs.".into(),
         ),
+        Kind::ResourceQuota => (
+            "ResourceQuotaList is a list of ResourceQuota items.".into(),
+            "Items is a list of ResourceQuota objects. More info: https://kubernetes.io/docs/concepts/policy/resource-quotas/".into(),
+        ),
+        Kind::LimitRange => (
+            "LimitRangeList is a list of LimitRange items.".into(),
+            "Items is a list of LimitRange objects. More info: https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/".into(),
+        ),
     };
     let metadata = match kind {
         Kind::Deployment | Kind::IngressClass => "Standard list metadata.".to_string(),
@@ -287,6 +299,8 @@ pub fn root(kind: Kind) -> &'static str {
         Kind::PodDisruptionBudget => "io.k8s.api.policy.v1.PodDisruptionBudget",
         Kind::Job => "io.k8s.api.batch.v1.Job",
         Kind::CronJob => "io.k8s.api.batch.v1.CronJob",
+        Kind::ResourceQuota => "io.k8s.api.core.v1.ResourceQuota",
+        Kind::LimitRange => "io.k8s.api.core.v1.LimitRange",
     }
 }
 
@@ -339,6 +353,8 @@ mod tests {
             Kind::PodDisruptionBudget,
             Kind::Job,
             Kind::CronJob,
+            Kind::ResourceQuota,
+            Kind::LimitRange,
         ] {
             assert!(definitions().contains_key(root(kind)), "{kind:?}");
         }

@@ -199,6 +199,14 @@ pub const STRATEGIES: &[FieldStrategy] = &[
     atomic("io.k8s.api.core.v1.DownwardAPIProjection", "items"),
     // DownwardAPIVolumeSource
     atomic("io.k8s.api.core.v1.DownwardAPIVolumeSource", "items"),
+    // core/v1 ResourceQuotaSpec, ScopeSelector, LimitRangeSpec: atomic lists
+    atomic("io.k8s.api.core.v1.ResourceQuotaSpec", "scopes"),
+    atomic("io.k8s.api.core.v1.ScopeSelector", "matchExpressions"),
+    atomic(
+        "io.k8s.api.core.v1.ScopedResourceSelectorRequirement",
+        "values",
+    ),
+    atomic("io.k8s.api.core.v1.LimitRangeSpec", "limits"),
     // policy/v1 PodDisruptionBudgetStatus
     merge(
         "io.k8s.api.policy.v1.PodDisruptionBudgetStatus",

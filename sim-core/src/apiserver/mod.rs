@@ -17,6 +17,8 @@ pub mod networking;
 pub mod openapi;
 pub mod patch;
 mod pdb;
+mod quota;
+mod quota_admission;
 mod rest;
 mod server_side;
 mod status;
@@ -181,6 +183,9 @@ impl Sim {
                     .1
                     .clone(),
             )),
+            Kind::ResourceQuota | Kind::LimitRange => {
+                return self.quota_object(kind, namespace, name);
+            }
         })
     }
 
@@ -337,7 +342,9 @@ impl Sim {
         set_defaults(&mut obj);
         self.admit_ingress(&mut obj);
         self.prepare_for_create(&mut obj);
+        self.admit_limits(&mut obj)?;
         validate(&obj)?;
+        let charges = self.admit_quota(&obj)?;
         let kind = kind_of(&obj).ok_or_else(|| {
             ApiError::BadRequest(format!(
                 "kubesim cannot create objects of kind {}",
@@ -357,6 +364,7 @@ impl Sim {
         meta.creation_timestamp = Some(now);
         meta.uid = None;
         meta.resource_version = None;
+        self.charge_quotas(charges);
         let id = match obj {
             Object::Namespace(n) => self.create_namespace_from(n),
             Object::Node(n) => {
@@ -421,6 +429,8 @@ impl Sim {
                 self.create_job(id, *j)
             }
             Object::CronJob(c) => self.create_cronjob(*c),
+            Object::ResourceQuota(q) => self.create_quota(q),
+            Object::LimitRange(l) => self.create_limit_range(l),
             obj @ (Object::ConfigMap(_) | Object::Secret(_)) => {
                 let Some(id) = self.create_config_object(obj) else {
                     return Ok(0);
@@ -766,6 +776,16 @@ impl Sim {
                     return Ok(false);
                 }
             }
+            (Object::ResourceQuota(_), Object::ResourceQuota(q)) => {
+                if !self.update_quota(q) {
+                    return Ok(false);
+                }
+            }
+            (Object::LimitRange(_), Object::LimitRange(l)) => {
+                if !self.update_limit_range(l) {
+                    return Ok(false);
+                }
+            }
             _ => return Ok(false),
         }
         self.settle();
@@ -896,6 +916,7 @@ impl Sim {
                 }
                 self.delete_config_objects_in(name);
                 self.delete_batch_in(name);
+                self.delete_quota_objects_in(name);
                 self.maybe_finish_namespace(name);
             }
             Kind::Node => {
@@ -941,6 +962,9 @@ impl Sim {
                 )));
             }
             Kind::ConfigMap | Kind::Secret => self.delete_config_object(kind, namespace, name)?,
+            Kind::ResourceQuota | Kind::LimitRange => {
+                self.delete_quota_object(kind, namespace, name)?;
+            }
         }
         self.settle();
         Ok(())
@@ -966,6 +990,8 @@ pub(crate) fn kind_of(obj: &Object) -> Option<Kind> {
         Object::PodDisruptionBudget(_) => Kind::PodDisruptionBudget,
         Object::Job(_) => Kind::Job,
         Object::CronJob(_) => Kind::CronJob,
+        Object::ResourceQuota(_) => Kind::ResourceQuota,
+        Object::LimitRange(_) => Kind::LimitRange,
     })
 }
 

@@ -192,7 +192,9 @@ impl Sim {
             set_defaults(&mut obj);
             self.admit_ingress(&mut obj);
             self.prepare_for_create(&mut obj);
+            self.admit_limits(&mut obj)?;
             validate(&obj)?;
+            self.admit_quota(&obj)?;
             let name = obj.name().to_string();
             if self
                 .get_object(res.kind, obj.namespace().unwrap_or(""), &name)

@@ -13,6 +13,7 @@ pub mod job;
 pub mod node_lifecycle;
 pub mod podautoscaler;
 pub mod replicaset;
+pub mod resourcequota;
 pub mod scheduler;
 pub mod taint;
 
@@ -41,6 +42,8 @@ pub enum Work {
     Job(ObjId),
     /// Sync a CronJob (`controller/cronjob/`).
     CronJob(ObjId),
+    /// Recount a ResourceQuota's usage (`controller/resourcequota.rs`).
+    ResourceQuota(ObjId),
 }
 
 /// A de-duplicating FIFO, like client-go's work queue: an item queued twice runs once.

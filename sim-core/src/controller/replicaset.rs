@@ -171,8 +171,9 @@ impl Sim {
         }
     }
 
-    /// Creates one pod from the ReplicaSet's template (`PodControl.CreatePods`); beyond the
-    /// sandbox's pod limit, the API server's refusal, recorded as a `FailedCreate` event.
+    /// Creates one pod from the ReplicaSet's template (`PodControl.CreatePods`) through the
+    /// API server's admission (the sandbox's pod limit, LimitRanger, ResourceQuota); a
+    /// refusal is recorded as a `FailedCreate` event with the API server's message.
     fn create_pod_for_rs(&mut self, rs: ObjId) -> Result<(), String> {
         let Some(e) = self.store.replicasets.get(rs) else {
             return Ok(());
@@ -182,19 +183,24 @@ impl Sim {
         let rs_name = e.rs.metadata.name.clone().unwrap_or_default();
         // generateName: the base is cut to 58 characters, then 5 random ones.
         let base: String = format!("{rs_name}-").chars().take(58).collect();
-        if let Err(e) = self.pod_quota(&base) {
-            if let Some(r) = self.rs_ref(rs) {
-                self.store.event(NewEvent {
-                    object: r,
-                    warning: true,
-                    reason: "FailedCreate",
-                    message: format!("Error creating: {e}"),
-                    source: "replicaset-controller",
-                    host: None,
-                });
+        let admitted = self.admit_template_pod(&ns, &base, &template);
+        let (template, charges) = match admitted {
+            Ok(ok) => ok,
+            Err(e) => {
+                if let Some(r) = self.rs_ref(rs) {
+                    self.store.event(NewEvent {
+                        object: r,
+                        warning: true,
+                        reason: "FailedCreate",
+                        message: format!("Error creating: {e}"),
+                        source: "replicaset-controller",
+                        host: None,
+                    });
+                }
+                return Err(e);
             }
-            return Err(e);
-        }
+        };
+        self.charge_quotas(charges);
         let name: Arc<str> = loop {
             let candidate = format!("{base}{}", self.rng.name_suffix());
             if self.store.pods.lookup(&ns, &candidate).is_none() {

@@ -167,6 +167,24 @@ pub fn list(
                 }
             }
         }
+        Kind::ResourceQuota => {
+            for (o_ns, _, id) in sim.store.quotas.all_names() {
+                if let Some((_, q)) = sim.store.quotas.get(id).filter(|_| in_ns(o_ns))
+                    && selector.matches(q.metadata.labels.as_ref().unwrap_or(&Default::default()))
+                {
+                    out.push(Object::ResourceQuota(q.clone()));
+                }
+            }
+        }
+        Kind::LimitRange => {
+            for (o_ns, _, id) in sim.store.limit_ranges.all_names() {
+                if let Some((_, l)) = sim.store.limit_ranges.get(id).filter(|_| in_ns(o_ns))
+                    && selector.matches(l.metadata.labels.as_ref().unwrap_or(&Default::default()))
+                {
+                    out.push(Object::LimitRange(l.clone()));
+                }
+            }
+        }
         Kind::EndpointSlice => {
             for (o_ns, _, id) in sim.store.endpoint_slices.all_names() {
                 if let Some((_, e)) = sim.store.endpoint_slices.get(id).filter(|_| in_ns(o_ns))

@@ -11,7 +11,8 @@ use std::sync::Arc;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Endpoints, Namespace, Node, PodTemplateSpec, Secret, Service,
+    ConfigMap, Endpoints, LimitRange, Namespace, Node, PodTemplateSpec, ResourceQuota, Secret,
+    Service,
 };
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
@@ -49,6 +50,8 @@ pub enum Kind {
     PodDisruptionBudget,
     Job,
     CronJob,
+    ResourceQuota,
+    LimitRange,
 }
 
 impl Kind {
@@ -72,6 +75,8 @@ impl Kind {
             Kind::PodDisruptionBudget => "PodDisruptionBudget",
             Kind::Job => "Job",
             Kind::CronJob => "CronJob",
+            Kind::ResourceQuota => "ResourceQuota",
+            Kind::LimitRange => "LimitRange",
         }
     }
 
@@ -338,6 +343,13 @@ pub struct Store {
     pub jobs: Table<JobEntry>,
     /// CronJobs (`batch/v1`), with their ids.
     pub cronjobs: Table<(ObjId, k8s_openapi::api::batch::v1::CronJob)>,
+    /// ResourceQuotas, with their ids.
+    pub quotas: Table<(ObjId, ResourceQuota)>,
+    /// LimitRanges, with their ids.
+    pub limit_ranges: Table<(ObjId, LimitRange)>,
+    /// Namespaces with a ResourceQuota where an object quota counts changed since the quota
+    /// controller last looked (`controller/resourcequota.rs`).
+    pub quota_dirty: BTreeSet<Arc<str>>,
     /// Ownership.
     pub owners: OwnerGraph,
     /// Controller reasoning, oldest first.
@@ -384,6 +396,9 @@ impl Store {
             pdbs: Table::default(),
             jobs: Table::default(),
             cronjobs: Table::default(),
+            quotas: Table::default(),
+            limit_ranges: Table::default(),
+            quota_dirty: BTreeSet::new(),
             owners: OwnerGraph::default(),
             decisions: Vec::new(),
             managed: BTreeMap::new(),
@@ -464,6 +479,13 @@ impl Store {
         }
         if kind == Kind::Node {
             self.nodes_version += 1;
+        }
+        // The quota controller's informers: any change of a namespace's objects while it has
+        // a quota (a quota's own status writes are not a change of what it counts).
+        if !(kind == Kind::Event || kind == Kind::ResourceQuota && change == ChangeType::Modified)
+            && self.quotas.names_in(namespace).next().is_some()
+        {
+            self.quota_dirty.insert(namespace.clone());
         }
         if let Some(log) = &mut self.changes {
             while log.entries.len() >= log.capacity

@@ -83,6 +83,7 @@ pub fn routes() -> Router<AppState> {
         .route("/apis", get(api_groups))
         .route("/api/{*rest}", any(handle))
         .route("/apis/{*rest}", any(handle))
+        .route("/openapi/v2", get(openapi_v2))
         .route("/openapi/v3", get(openapi_index))
         .route("/openapi/v3/{*rest}", get(openapi_group))
         .route_layer(axum::middleware::from_fn(with_kubectl_command));

@@ -7,6 +7,49 @@ use super::*;
 
 use sim_core::apiserver::openapi;
 
+/// kubectl's media type for the OpenAPI v2 document (client-go's `openAPIV2mimePb`), and
+/// the one kube-openapi answers with (without the `@`, which Go's `mime` package refuses).
+const V2_PROTOBUF_ASKED: &str = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+const V2_PROTOBUF: &str = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+
+/// `/openapi/v2`: the one Swagger 2.0 document, as protobuf to a client that asks for it
+/// (kubectl does), else as JSON; with an ETag of its content.
+pub(super) async fn openapi_v2(headers: HeaderMap) -> Response {
+    let doc = openapi::v2::swagger();
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let wants_pb = accept
+        .split(',')
+        .map(|m| m.split(';').next().unwrap_or("").trim())
+        .any(|m| m == V2_PROTOBUF || m == V2_PROTOBUF_ASKED);
+    let etag = format!("\"{}\"", doc.hash);
+    let unchanged = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let mut response = if unchanged {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else if wants_pb {
+        ([(header::CONTENT_TYPE, V2_PROTOBUF)], doc.protobuf.clone()).into_response()
+    } else if accepts_json(&headers) {
+        (
+            [(header::CONTENT_TYPE, "application/json")],
+            doc.json.clone(),
+        )
+            .into_response()
+    } else {
+        return StatusCode::NOT_ACCEPTABLE.into_response();
+    };
+    for (name, value) in [(header::ETAG, etag), (header::VARY, "Accept".to_string())] {
+        if let Ok(v) = header::HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, v);
+        }
+    }
+    response
+}
+
 /// `/openapi/v3`: each group-version's document URL, with its content hash.
 pub(super) async fn openapi_index() -> Response {
     json_ok(openapi::index())

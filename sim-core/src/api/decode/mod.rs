@@ -329,6 +329,8 @@ pub fn decode_value(value: Value) -> Result<Object, DecodeError> {
         ("policy/v1", "PodDisruptionBudget") => Object::PodDisruptionBudget(typed(&value, kind)?),
         ("batch/v1", "Job") => Object::Job(Box::new(typed(&value, kind)?)),
         ("batch/v1", "CronJob") => Object::CronJob(Box::new(typed(&value, kind)?)),
+        ("v1", "ResourceQuota") => Object::ResourceQuota(typed(&value, kind)?),
+        ("v1", "LimitRange") => Object::LimitRange(typed(&value, kind)?),
         _ => {
             let meta = |k: &str| {
                 value

@@ -236,6 +236,8 @@ pub fn validate(obj: &Object) -> Result<(), Invalid> {
         Object::PodDisruptionBudget(pdb) => policy::validate_pdb(pdb, &mut e),
         Object::Job(job) => batch::validate_job(job, &mut e),
         Object::CronJob(cj) => batch::validate_cronjob(cj, &mut e),
+        Object::ResourceQuota(q) => core::quota::validate_resource_quota(q, &mut e),
+        Object::LimitRange(lr) => core::quota::validate_limit_range(lr, &mut e),
     }
     e.finish(obj)
 }
@@ -336,6 +338,8 @@ pub fn validate_update(old: &Object, new: &Object) -> Result<(), Invalid> {
                 Object::Event(ev) => validate_event(ev, &mut create),
                 Object::HorizontalPodAutoscaler(h) => autoscaling::validate_hpa(h, &mut create),
                 Object::CronJob(cj) => batch::validate_cronjob(cj, &mut create),
+                Object::ResourceQuota(q) => core::quota::validate_resource_quota(q, &mut create),
+                Object::LimitRange(l) => core::quota::validate_limit_range(l, &mut create),
                 _ => {}
             }
             e.0.extend(

@@ -645,7 +645,9 @@ pub fn convert_field_label(kind: Kind, label: &str) -> Result<&str, FieldLabelEr
         | Kind::IngressClass
         | Kind::HorizontalPodAutoscaler
         | Kind::EndpointSlice
-        | Kind::PodDisruptionBudget => None,
+        | Kind::PodDisruptionBudget
+        | Kind::ResourceQuota
+        | Kind::LimitRange => None,
         Kind::Secret => Some(&["type", "metadata.namespace", "metadata.name"]),
         Kind::ConfigMap | Kind::CronJob => None,
         Kind::Job => Some(&["metadata.name", "metadata.namespace", "status.successful"]),
@@ -754,7 +756,9 @@ pub fn selectable_fields(obj: &Object) -> BTreeMap<&'static str, String> {
         | Object::HorizontalPodAutoscaler(_)
         | Object::EndpointSlice(_)
         | Object::PodDisruptionBudget(_)
-        | Object::CronJob(_) => {}
+        | Object::CronJob(_)
+        | Object::ResourceQuota(_)
+        | Object::LimitRange(_) => {}
         Object::Job(j) => {
             let n = j.status.as_ref().and_then(|s| s.succeeded).unwrap_or(0);
             f.insert("status.successful", n.to_string());

@@ -1165,5 +1165,7 @@ impl Q {
     }
 }
 
+pub mod v2;
+
 #[cfg(test)]
 mod tests;

@@ -74,10 +74,16 @@ impl Sim {
         let ns: Arc<str> = jref.namespace.clone();
         // generateName: the Job's name and a dash, cut to 58 characters, then 5 random ones.
         let base: String = format!("{}-", jref.name).chars().take(58).collect();
-        if let Err(err) = self.pod_quota(&base) {
-            self.job_event(jref, true, "FailedCreate", format!("Error creating: {err}"));
-            return false;
-        }
+        // The API server's admission, as for a ReplicaSet's pods: the sandbox's pod limit,
+        // LimitRanger, ResourceQuota; a refusal is the FailedCreate event.
+        let (template, charges) = match self.admit_template_pod(&ns, &base, &template) {
+            Ok(ok) => ok,
+            Err(err) => {
+                self.job_event(jref, true, "FailedCreate", format!("Error creating: {err}"));
+                return false;
+            }
+        };
+        self.charge_quotas(charges);
         let name: Arc<str> = loop {
             let candidate = format!("{base}{}", self.rng.name_suffix());
             if self.store.pods.lookup(&ns, &candidate).is_none() {

@@ -28,8 +28,9 @@ pub(in crate::kubectl) fn create(
         Some("secret") => super::create_config::secret(sim, args, ns, files),
         Some("job") => super::create_batch::job(sim, args, ns),
         Some("cronjob" | "cj") => super::create_batch::cronjob(sim, args, ns),
+        Some("quota" | "resourcequota") => super::create_quota::quota(sim, args, ns),
         Some(other) if !args.has(&["-f", "--filename"]) => Output::err(format!(
-            "error: kubesim's kubectl creates from files (-f) or with these generators: deployment, namespace, service, configmap, secret generic, job, cronjob (not {other:?})"
+            "error: kubesim's kubectl creates from files (-f) or with these generators: deployment, namespace, service, configmap, secret generic, job, cronjob, quota (not {other:?})"
         )),
         _ => apply(sim, args, ns, files, true),
     }

@@ -116,6 +116,18 @@ fn names_of(sim: &Sim, kind: Kind, ns: &str) -> Vec<String> {
             .names_in(ns)
             .map(|(n, _)| n.to_string())
             .collect(),
+        Kind::ResourceQuota => sim
+            .store
+            .quotas
+            .names_in(ns)
+            .map(|(n, _)| n.to_string())
+            .collect(),
+        Kind::LimitRange => sim
+            .store
+            .limit_ranges
+            .names_in(ns)
+            .map(|(n, _)| n.to_string())
+            .collect(),
         _ => Vec::new(),
     };
     v.sort();
@@ -355,6 +367,11 @@ fn describe_one(sim: &mut Sim, args: &Args, ns: &str) -> Output {
             };
             Output::ok(print::describe_secret(secret))
         }
+        Kind::ResourceQuota | Kind::LimitRange => match sim.get_object(kind, ns, &name) {
+            Some(crate::api::Object::ResourceQuota(q)) => Output::ok(print::describe_quota(&q)),
+            Some(crate::api::Object::LimitRange(l)) => Output::ok(print::describe_limit_range(&l)),
+            _ => nf(),
+        },
         _ => Output::err(format!(
             "error: kubesim cannot describe {} yet",
             resource_of(kind)

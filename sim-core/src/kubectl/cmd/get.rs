@@ -75,6 +75,8 @@ pub fn render(
         Kind::PodDisruptionBudget => pick!(PodDisruptionBudget, print::get_pdbs),
         Kind::Job => pick_boxed!(Job, print::get_jobs),
         Kind::CronJob => pick_boxed!(CronJob, print::get_cronjobs),
+        Kind::ResourceQuota => pick!(ResourceQuota, print::get_quotas),
+        Kind::LimitRange => pick!(LimitRange, print::get_limit_ranges),
     }
 }
 

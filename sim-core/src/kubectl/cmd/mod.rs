@@ -5,6 +5,7 @@ pub(super) mod autoscale;
 pub(super) mod create;
 pub(super) mod create_batch;
 pub(super) mod create_config;
+pub(super) mod create_quota;
 pub(super) mod delete;
 pub(crate) mod describe;
 pub(super) mod diff;

@@ -19,6 +19,7 @@ mod history;
 mod networking;
 mod output;
 mod policy;
+mod quota;
 mod table;
 mod top;
 mod util;
@@ -46,6 +47,7 @@ pub use history::{replicaset_for_revision, rollout_history, rollout_history_revi
 pub use networking::{get_ingress_classes, get_ingresses};
 pub use output::{to_json, to_yaml};
 pub use policy::get_pdbs;
+pub use quota::{describe_limit_range, describe_quota, get_limit_ranges, get_quotas};
 pub use top::{NodeTop, PodTop, top_nodes, top_pods};
 
 /// Options shared by `kubectl get` printers.

@@ -7,6 +7,7 @@ mod event;
 mod namespace;
 mod node;
 mod pod;
+pub(super) mod quota;
 mod service;
 
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
