@@ -216,7 +216,7 @@ fn unknown_images(scenario: &Scenario, text: &str, out: &mut Vec<Diagnostic>) {
     }
     for image in seen {
         let n = normalize(&image);
-        if known.contains(&n) || sim_core::runtime::stand_in_module(&n).is_some() {
+        if known.contains(&n) || sim_core::families::resolve(&image).is_some() {
             continue;
         }
         let line = text.lines().position(|l| l.contains(&image)).map(|i| i + 1);

@@ -18,8 +18,10 @@
 
 mod commands;
 pub mod fs;
+pub mod machine;
 mod net;
 mod parse;
+pub mod process;
 
 use serde::{Deserialize, Serialize};
 
@@ -27,7 +29,8 @@ use crate::sim::Sim;
 use crate::store::ObjId;
 use crate::store::pod::{CState, ip_string};
 use fs::FileView;
-use parse::{Command, Join, Part, Target, Word};
+use machine::Frame;
+use parse::{Command, Part, Target, Word};
 
 /// One `kubectl exec`, as the API received it and a run records it (`exec:` step).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -120,12 +123,12 @@ pub struct ExecOutput {
 
 /// The programs the container has (its `$PATH`); `sh`'s own built-ins are in [`Shell::run`].
 const PROGRAMS: &[&str] = &[
-    "sh", "ash", "env", "printenv", "cat", "ls", "echo", "hostname", "ps", "curl", "wget",
-    "nslookup", "true", "false", "grep", "head", "pwd", "whoami",
+    "sh", "ash", "bash", "env", "printenv", "cat", "ls", "echo", "hostname", "ps", "curl", "wget",
+    "nslookup", "true", "false", "grep", "head", "pwd", "whoami", "sleep", "date", "test", "[",
 ];
 
 /// The program a command names, if the container has it (`ls`, `/bin/ls`).
-fn program(argv0: &str) -> Option<&'static str> {
+pub fn program(argv0: &str) -> Option<&'static str> {
     let name = [
         "/usr/local/bin/",
         "/usr/bin/",
@@ -159,6 +162,18 @@ struct Shell<'a> {
     status: i32,
     requests: u32,
     exited: Option<i32>,
+    /// Where the running script is (`machine.rs`).
+    stack: Vec<Frame>,
+    /// Standard input for the script's first command.
+    stdin: Option<Vec<u8>>,
+    /// Commands run so far in this slice, and how many it may run.
+    steps: u32,
+    budget: u32,
+    /// Whether `sleep` stops the script until a timer wakes it (a container's process),
+    /// or returns at once (an exec, which runs within one instant).
+    can_sleep: bool,
+    /// Whether the image has `bash` (Debian-based images do; busybox and Alpine do not).
+    has_bash: bool,
 }
 
 impl Sim {
@@ -218,6 +233,17 @@ impl Sim {
         }
     }
 
+    /// Whether the container's image has `bash` (`families::has_bash`).
+    pub(crate) fn image_has_bash(&self, pod: ObjId, ci: usize) -> bool {
+        self.store
+            .pods
+            .get(pod)
+            .and_then(|p| p.template.spec.as_ref())
+            .and_then(|s| s.containers.get(ci))
+            .and_then(|c| c.image.as_deref())
+            .is_some_and(crate::families::has_bash)
+    }
+
     /// The environment an exec'd process gets: the container's, as the kubelet built it
     /// when the container started, with the runtime's `PATH` and `HOME` when it has none.
     fn exec_env(&self, pod: ObjId, ci: usize) -> Vec<(String, String)> {
@@ -270,14 +296,21 @@ impl Sim {
             status: 0,
             requests: 0,
             exited: None,
+            stack: Vec::new(),
+            stdin: None,
+            steps: 0,
+            budget: machine::EXEC_STEPS,
+            can_sleep: false,
+            has_bash: false,
         };
+        sh.has_bash = sh.sim.image_has_bash(pod, ci);
         let mut io = Io::default();
         let mut out = ExecOutput::default();
         match exec.command.first().map(String::as_str) {
             None => {
                 out.internal = Some(sh.runtime_error("", "exec: no command"));
             }
-            Some(argv0) => match program(argv0) {
+            Some(argv0) => match program(argv0).filter(|p| *p != "bash" || sh.has_bash) {
                 Some(_) => out.code = sh.run(&exec.command, exec.stdin.as_bytes(), &mut io),
                 None => {
                     out.internal = Some(sh.runtime_error(
@@ -384,8 +417,8 @@ impl Shell<'_> {
     fn run(&mut self, argv: &[String], stdin: &[u8], io: &mut Io) -> i32 {
         let Some(argv0) = argv.first() else { return 0 };
         let args = &argv[1..];
-        match program(argv0) {
-            Some("sh" | "ash") => self.sh(args, stdin, io),
+        match program(argv0).filter(|p| *p != "bash" || self.has_bash) {
+            Some("sh" | "ash" | "bash") => self.sh(args, stdin, io),
             Some("curl") => self.curl(args, io),
             Some("wget") => self.wget(args, io),
             Some("nslookup") => self.nslookup(args, io),
@@ -414,6 +447,12 @@ impl Shell<'_> {
                 break;
             }
             if !a.starts_with('-') {
+                // `sh FILE`: a script from the container's files (a ConfigMap's).
+                let path = fs::normalize(&self.cwd, a);
+                if let Some(fs::Entry::File(b)) = self.files.get(&path) {
+                    script = Some(String::from_utf8_lossy(b).into_owned());
+                    break;
+                }
                 io.err.extend_from_slice(
                     format!("sh: can't open '{a}': No such file or directory\n").as_bytes(),
                 );
@@ -427,7 +466,8 @@ impl Shell<'_> {
         self.script(&script, input, io)
     }
 
-    /// Runs a script (`sh -c`'s argument, or one line of an interactive shell).
+    /// Runs a script (`sh -c`'s argument, or one line of an interactive shell) to its end,
+    /// in a shell of its own: its `exit` ends it, not the shell that ran it.
     fn script(&mut self, src: &str, stdin: &[u8], io: &mut Io) -> i32 {
         let script = match parse::parse(src) {
             Ok(s) => s,
@@ -437,23 +477,19 @@ impl Shell<'_> {
                 return 2;
             }
         };
-        let mut stdin = Some(stdin);
-        for (join, pipeline) in script {
-            let go = match join {
-                Join::Then => true,
-                Join::And => self.status == 0,
-                Join::Or => self.status != 0,
-            };
-            if !go {
-                continue;
-            }
-            let input = stdin.take().unwrap_or(b"");
-            self.status = self.pipeline(&pipeline, input, io);
-            if let Some(code) = self.exited {
-                return code;
-            }
-        }
-        self.status
+        let outer = std::mem::take(&mut self.stack);
+        let outer_stdin = self.stdin.replace(stdin.to_vec());
+        let outer_exit = self.exited.take();
+        let can_sleep = std::mem::replace(&mut self.can_sleep, false);
+        self.stack.push(Frame::list(script));
+        self.machine(io);
+        let code = self.exited.unwrap_or(self.status);
+        self.stack = outer;
+        self.stdin = outer_stdin;
+        self.exited = outer_exit;
+        self.can_sleep = can_sleep;
+        self.status = code;
+        code
     }
 
     fn pipeline(&mut self, cmds: &[Command], stdin: &[u8], io: &mut Io) -> i32 {
