@@ -258,9 +258,7 @@ impl Shell<'_> {
                 });
             }
             Node::If { arms, otherwise } => {
-                let Some((cond, _)) = arms.first() else {
-                    return None;
-                };
+                let (cond, _) = arms.first()?;
                 self.stack.push(Frame::If {
                     arms: arms.clone(),
                     otherwise: otherwise.clone(),

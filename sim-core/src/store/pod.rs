@@ -174,7 +174,14 @@ pub struct WorkerRun {
     pub data: Option<Arc<Vec<u8>>>,
 }
 
+impl Default for ContainerRun {
+    fn default() -> Self {
+        ContainerRun::new()
+    }
+}
+
 impl ContainerRun {
+    /// A container not created yet (`ContainerCreating`).
     pub fn new() -> ContainerRun {
         ContainerRun {
             state: CState::Waiting {
