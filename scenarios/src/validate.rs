@@ -394,6 +394,20 @@ steps:
     }
 
     #[test]
+    fn public_images_of_any_published_tag_pass_and_a_typo_does_not() {
+        let setup = "setup:\n  objects:\n    - |\n      apiVersion: v1\n      kind: Pod\n      metadata: {name: p, namespace: a}\n      spec:\n        containers:\n          - {name: a, image: nginx:1.21-alpine}\n          - {name: b, image: public.ecr.aws/docker/library/busybox:1.36}\n          - {name: c, image: httpd:2.4}\n          - {name: d, image: 'mysql:8.0'}\n          - {name: e, image: nginx:1.2O}\n";
+        let (s, d) = validate(&GOOD.replacen("steps:\n", &format!("{setup}steps:\n"), 1));
+        assert!(s.is_some());
+        let images: Vec<&Diagnostic> = d.iter().filter(|d| d.message.contains("image")).collect();
+        assert_eq!(images.len(), 1, "{d:?}");
+        assert!(
+            images[0].message.starts_with("setup: image \"nginx:1.2O\" is not one"),
+            "{}",
+            images[0].message
+        );
+    }
+
+    #[test]
     fn schema_errors_have_lines() {
         let (s, d) = validate(&GOOD.replace("    text: again\n", "    txt: again\n"));
         assert!(s.is_none());
