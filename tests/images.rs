@@ -211,3 +211,30 @@ fn a_tag_no_registry_has_fails_to_pull() {
         "{events}"
     );
 }
+
+/// The same script twice gives the same bytes: shell loops that sleep and call a Service,
+/// nginx under traffic, their logs.
+#[test]
+fn shell_processes_and_web_servers_replay_byte_for_byte() {
+    use crate::support::*;
+    let text = ScriptBuilder::new()
+        .apply(WEB)
+        .apply(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: poller, namespace: default}\nspec:\n  containers:\n  - name: c\n    image: busybox:1.36\n    command: [sh, -c, 'for i in 1 2 3; do date; wget -qO- web | head -n 4; sleep 7; done; while true; do echo spin; done']\n",
+        )
+        .step("traffic: {service: web, namespace: default, rps: 50, path: /}")
+        .advance("20s")
+        .kubectl("logs poller -n default")
+        .advance("20s")
+        .kubectl("logs poller -n default --tail=2")
+        .kubectl("get pods -n default")
+        .build();
+    let a = run_ok(&text);
+    let b = run_ok(&text);
+    assert_eq!(a.transcript, b.transcript);
+    let logs = section(&a.transcript, "kubectl logs poller -n default");
+    assert!(logs.contains("<title>Welcome to nginx!</title>"), "{logs}");
+    assert_eq!(logs.matches(" UTC 2026\n").count(), 3, "{logs}");
+    let tail = section(&a.transcript, "kubectl logs poller -n default --tail=2");
+    assert_eq!(tail, "spin\nspin\n");
+}

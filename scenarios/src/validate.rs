@@ -401,7 +401,9 @@ steps:
         let images: Vec<&Diagnostic> = d.iter().filter(|d| d.message.contains("image")).collect();
         assert_eq!(images.len(), 1, "{d:?}");
         assert!(
-            images[0].message.starts_with("setup: image \"nginx:1.2O\" is not one"),
+            images[0]
+                .message
+                .starts_with("setup: image \"nginx:1.2O\" is not one"),
             "{}",
             images[0].message
         );
