@@ -238,3 +238,38 @@ fn shell_processes_and_web_servers_replay_byte_for_byte() {
     let tail = section(&a.transcript, "kubectl logs poller -n default --tail=2");
     assert_eq!(tail, "spin\nspin\n");
 }
+
+#[test]
+fn busybox_without_a_command_crash_loops_under_a_deployment() {
+    let c = Cluster::start_at(20.0);
+    c.ok(&[
+        "create",
+        "deployment",
+        "box",
+        "--image=busybox",
+        "-n",
+        "default",
+    ]);
+    let w = c.kubectl(&[
+        "wait",
+        "-n",
+        "default",
+        "pod",
+        "-l",
+        "app=box",
+        "--for=jsonpath={.status.containerStatuses[0].state.waiting.reason}=CrashLoopBackOff",
+        "--timeout=60s",
+    ]);
+    assert!(w.ok, "{}{}", w.stdout, w.stderr);
+    let last = c.ok(&[
+        "get",
+        "pods",
+        "-n",
+        "default",
+        "-l",
+        "app=box",
+        "-o",
+        "jsonpath={.items[0].status.containerStatuses[0].lastState.terminated.reason}",
+    ]);
+    assert_eq!(last, "Completed");
+}

@@ -453,6 +453,33 @@ mod tests {
     }
 
     #[test]
+    fn mysql_needs_a_root_password_as_its_entrypoint_does() {
+        let files = BTreeMap::new();
+        let start = |env: &[(String, String)]| {
+            let inv = Invocation {
+                args: &[],
+                env,
+                stdin: b"",
+                memory_limit: None,
+                fuel: 1_000_000,
+                clock_unix_ns: 0,
+                seed: 0,
+                files: &files,
+            };
+            MySql.invoke(&inv, Box::new(NoNetwork)).0
+        };
+        let out = start(&[]);
+        assert_eq!(out.exit, Exit::Code(1));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("- MYSQL_ROOT_PASSWORD\n"),
+            "{out:?}"
+        );
+        let out = start(&[("MYSQL_ROOT_PASSWORD".into(), "s3cr3t".into())]);
+        assert_eq!(out.exit, Exit::Code(0));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("ready for connections"));
+    }
+
+    #[test]
     fn dates_are_written_as_the_logs_write_them() {
         let ns = 1_796_648_023 * 1_000_000_000;
         assert_eq!(log_date(ns, DateStyle::NginxError), "2026/12/07 12:53:43");

@@ -308,3 +308,35 @@ fn get_phase_follows_the_kubelet() {
         );
     }
 }
+
+#[test]
+fn a_sleeping_pid_1_ignores_sigterm_so_deletion_waits_for_the_grace_period() {
+    let mut s = sim();
+    apply(
+        &mut s,
+        &pod(
+            "sleeper",
+            "busybox",
+            "Always",
+            "      command: [sleep, '3600']\n",
+        ),
+    );
+    s.advance(SimDuration::from_secs(10));
+    assert!(matches!(state(&s, "sleeper").1, CState::Running { .. }));
+    let out = crate::kubectl::run(
+        &mut s,
+        "delete pod sleeper --wait=false",
+        &crate::kubectl::NoFiles,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    s.advance(SimDuration::from_secs(29));
+    assert!(
+        s.store.pods.lookup("default", "sleeper").is_some(),
+        "still terminating"
+    );
+    s.advance(SimDuration::from_secs(2));
+    assert!(
+        s.store.pods.lookup("default", "sleeper").is_none(),
+        "killed at 30 s"
+    );
+}
