@@ -1,12 +1,15 @@
 //! `kubectl exec`: a command run inside a container, by a small built-in shell every container
 //! gets (kubesim's images are WebAssembly programs, with no file system or binaries of their
-//! own). It has what a student types inside a pod in the course: `sh -c "..."` with `;`,
-//! `&&`, `||`, pipes and `$VAR`s ([`parse`]), `env`, `printenv`, `cat`, `ls`, `echo`,
-//! `hostname`, `ps`, `grep`, `head` ([`commands`]), `curl`, `wget` and `nslookup` through the
-//! sandbox's network ([`net`]), over a read-only view of the files Kubernetes puts in every
-//! container and its volumes ([`fs`], [`mounts`]). Anything else is `sh: X: not found`, exit
-//! 127, as busybox's `sh` says it; a command run without a shell that does not exist is the
-//! container runtime's error.
+//! own). It is also the process of the shell images (busybox, alpine, ubuntu, debian) and of
+//! any public image given a shell `command` ([`process`]). It has what a student types inside
+//! a pod and what tutorials' containers run: `sh -c "..."` with `;`, `&&`, `||`, pipes,
+//! `$VAR`s, `while`/`until`, `for` and `if` ([`parse`], run by [`machine`], which can stop at a
+//! `sleep` and bounds the commands of one slice), `env`, `printenv`, `cat`, `ls`, `echo`,
+//! `hostname`, `ps`, `grep`, `head`, `date`, `sleep`, `test` ([`commands`]), `curl`, `wget` and
+//! `nslookup` through the sandbox's network ([`net`]), over a read-only view of the files
+//! Kubernetes puts in every container and its volumes ([`fs`], [`mounts`]). Anything else is
+//! `sh: X: not found`, exit 127, as busybox's `sh` says it; a command run without a shell that
+//! does not exist is the container runtime's error.
 //!
 //! The checks before a command runs are the API server's (`pods/exec`'s `ExecLocation`: the
 //! pod, the container, a node) and the kubelet's (`GetExec`: the container must be running),
@@ -613,6 +616,12 @@ impl Shell<'_> {
                 }
             }
             ":" => 0,
+            // `exec CMD`: the command replaces the shell, so its exit is the shell's.
+            "exec" if argv.len() > 1 => {
+                let code = self.run(&argv[1..], stdin, io);
+                self.exited = Some(code);
+                code
+            }
             _ if assigns > 0 => {
                 // `X=1 cmd`: the variables for that command only.
                 let saved = self.vars.clone();

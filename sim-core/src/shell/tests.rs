@@ -93,6 +93,16 @@ fn lists_pipes_and_variables() {
         ("1-0 $X\n".into(), String::new(), 0)
     );
     assert_eq!(sh(&mut sim, &pod, "exit 3; echo no").2, 3);
+    assert_eq!(
+        sh(&mut sim, &pod, "exec sh -c 'exit 4'; echo no"),
+        (String::new(), String::new(), 4)
+    );
+    // A nested shell's exit ends only that shell.
+    assert_eq!(sh(&mut sim, &pod, "sh -c 'exit 5'; echo $?").0, "5\n");
+    assert_eq!(
+        sh(&mut sim, &pod, "for i in a b; do if [ $i = b ]; then echo B; else echo $i; fi; done; n=0; while [ $n != 000 ]; do n=${n}0; done; echo $n").0,
+        "a\nB\n000\n"
+    );
     assert_eq!(sh(&mut sim, &pod, "false").2, 1);
 }
 
