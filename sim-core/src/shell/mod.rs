@@ -19,6 +19,7 @@
 //! An exec reads the cluster; only its requests change it (the called programs count and log
 //! them), so an exec that sent one is recorded as an `exec` action and replays exactly.
 
+mod arith;
 mod commands;
 pub mod fs;
 pub mod machine;
@@ -333,6 +334,30 @@ impl Sim {
     }
 }
 
+/// Appends an unquoted expansion's value, split into fields on whitespace.
+fn split_into(v: &str, fields: &mut Vec<String>, cur: &mut String, have: &mut bool) {
+    let mut pieces = v.split([' ', '\t', '\n']).peekable();
+    if v.starts_with([' ', '\t', '\n']) && *have {
+        fields.push(std::mem::take(cur));
+        *have = false;
+    }
+    while let Some(p) = pieces.next() {
+        if p.is_empty() {
+            continue;
+        }
+        cur.push_str(p);
+        *have = true;
+        if pieces.peek().is_some() {
+            fields.push(std::mem::take(cur));
+            *have = false;
+        }
+    }
+    if v.ends_with([' ', '\t', '\n']) && *have {
+        fields.push(std::mem::take(cur));
+        *have = false;
+    }
+}
+
 impl Shell<'_> {
     /// containerd's error for a command it cannot start, as the kubelet wraps it: the exec's
     /// id is a hash of the pod, the container and the command.
@@ -370,7 +395,8 @@ impl Shell<'_> {
     }
 
     /// A word's fields: quoted parts stay whole, unquoted expansions split on whitespace.
-    fn expand(&self, w: &Word) -> Vec<String> {
+    /// A command substitution runs its commands in a shell of its own.
+    fn expand(&mut self, w: &Word) -> Vec<String> {
         let mut fields: Vec<String> = Vec::new();
         let mut cur = String::new();
         let mut have = w.quoted;
@@ -384,29 +410,23 @@ impl Shell<'_> {
                     cur.push_str(&self.var(n).unwrap_or_default());
                     have = true;
                 }
+                Part::Arith(e) => {
+                    let v = arith::eval(e, &|n| self.var(n)).unwrap_or(0);
+                    cur.push_str(&v.to_string());
+                    have = true;
+                }
+                Part::Subst(src, quoted) => {
+                    let v = self.substitute(src);
+                    if *quoted {
+                        cur.push_str(&v);
+                        have = true;
+                    } else {
+                        split_into(&v, &mut fields, &mut cur, &mut have);
+                    }
+                }
                 Part::Var(n) => {
                     let v = self.var(n).unwrap_or_default();
-                    let mut pieces = v.split([' ', '\t', '\n']).peekable();
-                    let starts_blank = v.starts_with([' ', '\t', '\n']);
-                    if starts_blank && have {
-                        fields.push(std::mem::take(&mut cur));
-                        have = false;
-                    }
-                    while let Some(p) = pieces.next() {
-                        if p.is_empty() {
-                            continue;
-                        }
-                        cur.push_str(p);
-                        have = true;
-                        if pieces.peek().is_some() {
-                            fields.push(std::mem::take(&mut cur));
-                            have = false;
-                        }
-                    }
-                    if v.ends_with([' ', '\t', '\n']) && have {
-                        fields.push(std::mem::take(&mut cur));
-                        have = false;
-                    }
+                    split_into(&v, &mut fields, &mut cur, &mut have);
                 }
             }
         }
@@ -414,6 +434,22 @@ impl Shell<'_> {
             fields.push(cur);
         }
         fields
+    }
+
+    /// `$(...)`: the commands' standard output without its trailing newlines.
+    fn substitute(&mut self, src: &str) -> String {
+        let mut io = Io::default();
+        let vars = self.vars.clone();
+        let cwd = self.cwd.clone();
+        self.script(src, b"", &mut io);
+        // A subshell: its assignments and `cd` do not reach the caller.
+        self.vars = vars;
+        self.cwd = cwd;
+        let mut out = String::from_utf8_lossy(&io.out).into_owned();
+        while out.ends_with('\n') {
+            out.pop();
+        }
+        out
     }
 
     /// Runs a program with `argv` (argv[0] one of [`PROGRAMS`]) and returns its exit code.

@@ -15,6 +15,10 @@ pub(super) enum Part {
     Var(String),
     /// `"$NAME"`: one field.
     QuotedVar(String),
+    /// `$(COMMANDS)`: their output, without trailing newlines; split into fields unless quoted.
+    Subst(String, bool),
+    /// `$((EXPR))`: integer arithmetic.
+    Arith(String),
 }
 
 /// A word: its parts, and whether any of it was quoted (`""` is an empty field, not none).
@@ -384,6 +388,51 @@ fn dollar(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<Option
     }
 }
 
+/// After `$`, at `(`: a command substitution `$(...)` or an arithmetic expansion `$((...))`,
+/// read to its matching parenthesis (quotes inside are skipped over).
+fn substitution(
+    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+    quoted: bool,
+) -> Result<Part, String> {
+    chars.next();
+    let arith = chars.peek() == Some(&'(');
+    if arith {
+        chars.next();
+    }
+    let mut depth = 0usize;
+    let mut text = String::new();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' => {
+                text.push(c);
+                for q in chars.by_ref() {
+                    text.push(q);
+                    if q == c {
+                        break;
+                    }
+                }
+            }
+            '(' => {
+                depth += 1;
+                text.push(c);
+            }
+            ')' if depth > 0 => {
+                depth -= 1;
+                text.push(c);
+            }
+            ')' if arith => {
+                if chars.next() != Some(')') {
+                    return Err("sh: arithmetic syntax error".into());
+                }
+                return Ok(Part::Arith(text));
+            }
+            ')' => return Ok(Part::Subst(text, quoted)),
+            c => text.push(c),
+        }
+    }
+    Err("sh: syntax error: unterminated $(".into())
+}
+
 fn tokenize(src: &str) -> Result<Vec<Tok>, String> {
     let mut toks = Vec::new();
     let mut chars = src.chars().peekable();
@@ -502,6 +551,10 @@ fn tokenize(src: &str) -> Result<Vec<Tok>, String> {
                                 return Err("sh: syntax error: unterminated quoted string".into());
                             }
                         },
+                        Some('$') if chars.peek() == Some(&'(') => {
+                            flush_lit(&mut word, &mut lit);
+                            word.parts.push(substitution(&mut chars, true)?);
+                        }
                         Some('$') => match dollar(&mut chars)? {
                             Some(name) => {
                                 flush_lit(&mut word, &mut lit);
@@ -526,6 +579,11 @@ fn tokenize(src: &str) -> Result<Vec<Tok>, String> {
                     lit.push('\\');
                 }
             },
+            '$' if chars.peek() == Some(&'(') => {
+                in_word = true;
+                flush_lit(&mut word, &mut lit);
+                word.parts.push(substitution(&mut chars, false)?);
+            }
             '$' => {
                 in_word = true;
                 match dollar(&mut chars)? {
@@ -538,9 +596,6 @@ fn tokenize(src: &str) -> Result<Vec<Tok>, String> {
             }
             '`' => return Err("sh: kubesim's shell has no command substitution (`...`)".into()),
             '(' | ')' => {
-                if c == '(' && lit.ends_with('$') {
-                    return Err("sh: kubesim's shell has no command substitution ($(...))".into());
-                }
                 return Err(format!("sh: syntax error: unexpected \"{c}\""));
             }
             c => {

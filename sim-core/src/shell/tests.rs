@@ -97,6 +97,12 @@ fn lists_pipes_and_variables() {
         sh(&mut sim, &pod, "exec sh -c 'exit 4'; echo no"),
         (String::new(), String::new(), 4)
     );
+    // Command substitution and arithmetic, as tutorials' loops use them.
+    assert_eq!(
+        sh(&mut sim, &pod, "i=0; while [ $i -lt 3 ]; do i=$((i+1)); done; echo \"n=$i $(echo a b)\" $(printf_missing 2>/dev/null) $(echo x; echo y)").0,
+        "n=3 a b x y\n"
+    );
+    assert_eq!(sh(&mut sim, &pod, "echo $(hostname)").0, format!("{pod}\n"));
     // A nested shell's exit ends only that shell.
     assert_eq!(sh(&mut sim, &pod, "sh -c 'exit 5'; echo $?").0, "5\n");
     assert_eq!(

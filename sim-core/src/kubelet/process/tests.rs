@@ -196,12 +196,14 @@ fn on_failure_restarts_only_a_failure_and_env_and_files_reach_the_script() {
                 "ok2",
                 "busybox",
                 "OnFailure",
-                "      command: [sh, -c, 'cat /etc/cfg/greeting; echo; printenv WHO; echo $(WHO); test -f /etc/cfg/greeting && echo file']\n"
+                "      command: [sh, -c, 'cat /etc/cfg/greeting; echo; printenv WHO; echo $(WHO); test -f /etc/cfg/greeting && echo file; echo \"$(date) $((6*7))\"']\n"
             )
         ),
     );
     s.advance(SimDuration::from_secs(30));
-    assert_eq!(logs(&s, "ok2"), ["hello", "world", "world", "file"]);
+    let lines = logs(&s, "ok2");
+    assert_eq!(lines[..4], ["hello", "world", "world", "file"]);
+    assert!(lines[4].ends_with(" UTC 2026 42"), "{lines:?}");
     assert_eq!(state(&s, "ok2").0, Phase::Succeeded);
 
     apply(
