@@ -12,7 +12,8 @@ fn revision_history_limit_two_keeps_two_old_replica_sets() {
         .apply(&namespace("demo"))
         .apply(&web(&["revisionHistoryLimit: 2"]))
         .wait("web", "demo");
-    for image in ["nginx:1.27", "redis:7", "postgres:16", "busybox"] {
+    // Images that keep running (busybox without a command would exit and crash-loop).
+    for image in ["nginx:1.27", "redis:7", "postgres:16", "httpd:2.4"] {
         b = b
             .kubectl(&format!("set image deployment/web api={image} -n demo"))
             .wait("web", "demo");

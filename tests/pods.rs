@@ -164,6 +164,8 @@ fn kubesim_images_lists_what_a_sandbox_runs() {
         "{text}"
     );
     assert!(text.contains("registry.local/credit-scoring-api:broken  (port 8000)\n"));
-    assert!(text.contains("redis:7  (port 6379)\n"));
+    assert!(text.contains("redis  (port 6379)\n"));
+    assert!(text.contains("nginx  (port 80)\n"), "{text}");
+    assert!(text.contains("docker.io/library/X"), "{text}");
     assert!(text.contains("Any other image goes to ErrImagePull, then ImagePullBackOff"));
 }

@@ -14,6 +14,7 @@ mod explain;
 mod fuzz;
 mod guests;
 mod history;
+mod images;
 mod ingress;
 mod jobs;
 mod killercoda;

@@ -216,7 +216,7 @@ fn unknown_images(scenario: &Scenario, text: &str, out: &mut Vec<Diagnostic>) {
     }
     for image in seen {
         let n = normalize(&image);
-        if known.contains(&n) || sim_core::runtime::stand_in_module(&n).is_some() {
+        if known.contains(&n) || sim_core::families::resolve(&image).is_some() {
             continue;
         }
         let line = text.lines().position(|l| l.contains(&image)).map(|i| i + 1);
@@ -391,6 +391,22 @@ steps:
             "setup: image \"europe-central2-docker.pkg.dev/p/r/api:single\" is not one kubesim runs"
         ));
         assert!(images[0].message.contains("`kubesim images`"));
+    }
+
+    #[test]
+    fn public_images_of_any_published_tag_pass_and_a_typo_does_not() {
+        let setup = "setup:\n  objects:\n    - |\n      apiVersion: v1\n      kind: Pod\n      metadata: {name: p, namespace: a}\n      spec:\n        containers:\n          - {name: a, image: nginx:1.21-alpine}\n          - {name: b, image: public.ecr.aws/docker/library/busybox:1.36}\n          - {name: c, image: httpd:2.4}\n          - {name: d, image: 'mysql:8.0'}\n          - {name: e, image: nginx:1.2O}\n";
+        let (s, d) = validate(&GOOD.replacen("steps:\n", &format!("{setup}steps:\n"), 1));
+        assert!(s.is_some());
+        let images: Vec<&Diagnostic> = d.iter().filter(|d| d.message.contains("image")).collect();
+        assert_eq!(images.len(), 1, "{d:?}");
+        assert!(
+            images[0]
+                .message
+                .starts_with("setup: image \"nginx:1.2O\" is not one"),
+            "{}",
+            images[0].message
+        );
     }
 
     #[test]

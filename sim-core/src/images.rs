@@ -3,7 +3,8 @@
 //! typo) finds here what kubesim can run instead; `kubesim images` prints it and
 //! `kubesim serve` shows it at `/images`.
 
-use crate::runtime::{DeclaredImages, WORKER_IMAGES, normalize, stand_in_module};
+use crate::families::{FAMILIES, Family, Kind};
+use crate::runtime::{DeclaredImages, WORKER_IMAGES, normalize};
 
 /// One image of the catalogue.
 #[derive(Clone, Debug, PartialEq)]
@@ -18,7 +19,12 @@ pub struct CatalogImage {
     pub module: Option<&'static str>,
     /// The environment the image sets (a Dockerfile's `ENV`); a pod's `env` overrides it.
     pub env: Vec<(String, String)>,
+    /// For a public image family: the tags it takes (any of them runs the same).
+    pub tags: Option<String>,
 }
+
+/// How a public image may be spelled, for the catalogue's footer and the docs.
+pub const SPELLINGS: &str = "A public image may be named as `X`, `library/X`, `docker.io/X`, `docker.io/library/X`, `index.docker.io/library/X`, `public.ecr.aws/docker/library/X` or `mirror.gcr.io/library/X`, with a tag (`latest` when there is none) and/or a digest (`@sha256:` and 64 hex digits). A tag is words joined by hyphens: first a version within the family's published range (`1`, `1.21`, `1.21.6`) or one of its named tags, then any of its variant words (an `alpine` variant may carry its Alpine release, `alpine3.18`) or an eight-digit build date. Any other tag (`nginx:1.2O`, `nginx:99`) is not found, as on a real registry.";
 
 /// Where the sandbox shows the catalogue (the page is `kubesim serve`'s).
 pub const CATALOG_PAGE: &str = "/images";
@@ -75,28 +81,6 @@ const ABOUT: &[(&str, &[u16], &str)] = &[
         &[8501],
         "The two-tier app's model server (TF-Serving-like, a real MLP on clothing images): `POST /v1/models/clothes-model:predict`, `GET /v1/models/clothes-model`.",
     ),
-    (
-        "nginx",
-        &[80],
-        "nginx (`nginx:latest`), as a declared image: it starts and stays ready; requests to it are not served by a program.",
-    ),
-    ("nginx:1.25", &[80], "nginx (see `nginx`)."),
-    ("nginx:1.27", &[80], "nginx (see `nginx`)."),
-    (
-        "redis:7",
-        &[6379],
-        "Any `redis:*` tag: a Redis stand-in, not Redis: a small program speaking RESP2 (PING, AUTH, GET, SET with EX/PX/NX/XX, DEL, EXISTS, INCR, DECR, EXPIRE, TTL), its keys kept until the container restarts; a password with `args: [--requirepass, X]`.",
-    ),
-    (
-        "postgres:16",
-        &[5432],
-        "Any `postgres:*` tag: a PostgreSQL stand-in, not PostgreSQL: it needs `POSTGRES_PASSWORD` (or `POSTGRES_HOST_AUTH_METHOD=trust`) as the real image does, reads `POSTGRES_USER` and `POSTGRES_DB`, checks logins and answers `SELECT` of literals.",
-    ),
-    (
-        "busybox",
-        &[],
-        "busybox (`busybox:latest`), as a declared image: it starts and stays running (use it for `kubectl run` and `exec`).",
-    ),
 ];
 
 /// Every built-in image, in the order of [`ABOUT`] (the course's images first), each with its
@@ -108,9 +92,7 @@ pub fn catalog() -> Vec<CatalogImage> {
             let worker = WORKER_IMAGES
                 .iter()
                 .find(|(name, _, _)| normalize(name) == normalize(image));
-            let module = worker
-                .map(|(_, m, _)| *m)
-                .or_else(|| stand_in_module(&normalize(image)));
+            let module = worker.map(|(_, m, _)| *m);
             let env = worker
                 .map(|(_, _, env)| {
                     env.iter()
@@ -124,9 +106,48 @@ pub fn catalog() -> Vec<CatalogImage> {
                 ports,
                 module,
                 env,
+                tags: None,
             }
         })
+        .chain(FAMILIES.iter().map(family_entry))
         .collect()
+}
+
+/// A public image family as a catalogue entry.
+fn family_entry(f: &'static Family) -> CatalogImage {
+    let versions: Vec<String> = f
+        .versions
+        .iter()
+        .map(|&(lo, hi, minor)| {
+            if lo == hi {
+                format!("{lo}.0 to {lo}.{minor}")
+            } else {
+                format!("{lo} to {hi} (minor versions up to .{minor})")
+            }
+        })
+        .collect();
+    let named: Vec<String> = f.named.iter().map(|n| format!("`{n}`")).collect();
+    let mut tags = format!(
+        "any tag: versions {}; {}",
+        versions.join(", "),
+        named.join(", ")
+    );
+    if !f.variants.is_empty() {
+        let v: Vec<String> = f.variants.iter().map(|n| format!("`-{n}`")).collect();
+        tags.push_str(&format!("; variants {}", v.join(", ")));
+    }
+    tags.push_str("; any digest.");
+    CatalogImage {
+        image: f.name.to_string(),
+        about: f.about,
+        ports: f.ports,
+        module: match f.kind {
+            Kind::StandIn(m) => Some(m),
+            _ => None,
+        },
+        env: Vec::new(),
+        tags: Some(tags),
+    }
 }
 
 /// Every image reference a sandbox knows without declaring it (normalized), for the check
@@ -158,9 +179,13 @@ pub fn render_text() -> String {
             }
             out.push('\n');
         }
+        if let Some(t) = &i.tags {
+            out.push_str(&format!("    {}\n", t.replace('`', "")));
+        }
     }
+    out.push_str(&format!("\n{}\n", SPELLINGS.replace('`', "")));
     out.push_str(
-        "\nAny other image goes to ErrImagePull, then ImagePullBackOff, as on a cluster whose registry does not have it.\nA script can declare more images (docs/scripts.md, `images:`).\n",
+        "Any other image goes to ErrImagePull, then ImagePullBackOff, as on a cluster whose registry does not have it.\nA script can declare more images (docs/scripts.md, `images:`).\n",
     );
     out
 }
@@ -171,7 +196,11 @@ mod tests {
 
     #[test]
     fn the_catalogue_lists_every_built_in_image_once() {
-        let listed: Vec<String> = catalog().iter().map(|i| normalize(&i.image)).collect();
+        let listed: Vec<String> = catalog()
+            .iter()
+            .filter(|i| i.tags.is_none())
+            .map(|i| normalize(&i.image))
+            .collect();
         let mut sorted = listed.clone();
         sorted.sort();
         sorted.dedup();
@@ -199,7 +228,17 @@ mod tests {
         assert!(text.contains(
             "runs the worker module credit-scoring-api with BROKEN=1 MODEL_VERSION=broken"
         ));
-        let nginx = c.iter().find(|i| i.image == "nginx:1.27").expect("listed");
+        let nginx = c.iter().find(|i| i.image == "nginx").expect("listed");
         assert_eq!((nginx.module, nginx.ports), (None, &[80u16][..]));
+        let redis = c.iter().find(|i| i.image == "redis").expect("listed");
+        assert_eq!(redis.module, Some("redis"));
+        assert!(text.contains("nginx  (port 80)\n"), "{text}");
+        assert!(
+            text.contains(
+                "any tag: versions 1.0 to 1.29; latest, stable, mainline; variants -alpine"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("public.ecr.aws/docker/library/X"));
     }
 }

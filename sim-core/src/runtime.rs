@@ -10,6 +10,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::families::{Family, Kind};
 use crate::program::{ProgramRef, Programs};
 use crate::time::SimDuration;
 
@@ -56,6 +57,10 @@ pub struct ImageBehavior {
     /// The program, once `module` is resolved.
     #[serde(skip)]
     pub program: Option<ProgramRef>,
+    /// The public image family it belongs to (`crate::families`), which says whether its
+    /// default command is a shell and whether a `command` replaces its server.
+    #[serde(skip)]
+    pub family: Option<&'static Family>,
 }
 
 fn default_pull_seconds() -> f64 {
@@ -87,6 +92,7 @@ impl Default for ImageBehavior {
             module: None,
             env: BTreeMap::new(),
             program: None,
+            family: None,
         }
     }
 }
@@ -217,17 +223,14 @@ pub const WORKER_IMAGES: &[WorkerImage] = &[
     ("registry.local/clothes-model:v1", "clothes-model", &[]),
 ];
 
-/// Stand-ins for public images, by name prefix (after [`normalize`], so `redis`, `redis:7` and
-/// `docker.io/library/redis:7.2` all match `redis:`): small programs that speak just enough of
-/// the real server's protocol (`docs/worker-abi.md`, "Stand-ins"), not the real servers.
-pub const STAND_IN_IMAGES: &[(&str, &str)] = &[("redis:", "redis"), ("postgres:", "postgres")];
-
-/// The stand-in module for a normalized image name, if one stands in for it.
-pub fn stand_in_module(normalized: &str) -> Option<&'static str> {
-    STAND_IN_IMAGES
-        .iter()
-        .find(|(prefix, _)| normalized.starts_with(prefix))
-        .map(|(_, module)| *module)
+/// The stand-in module an image runs, if its family has one (`redis:*`, `postgres:*`: small
+/// programs that speak just enough of the real server's protocol, `docs/worker-abi.md`,
+/// "Stand-ins", not the real servers).
+pub fn stand_in_module(image: &str) -> Option<&'static str> {
+    match crate::families::resolve(image)?.0.kind {
+        Kind::StandIn(module) => Some(module),
+        _ => None,
+    }
 }
 
 impl DeclaredImages {
@@ -240,14 +243,6 @@ impl DeclaredImages {
             "registry.local/text-generator:v1",
             "registry.local/clothes-gateway:v1",
             "registry.local/clothes-model:v1",
-            "nginx",
-            "nginx:latest",
-            "nginx:1.25",
-            "nginx:1.27",
-            "redis:7",
-            "postgres:16",
-            "busybox",
-            "busybox:latest",
         ] {
             d.insert(name, ImageBehavior::default());
         }
@@ -286,10 +281,6 @@ impl DeclaredImages {
                 },
             );
         }
-        // The public images the stand-ins replace (any other tag is matched in `lookup`).
-        for name in ["redis:7", "postgres:16"] {
-            d.images.remove(&normalize(name));
-        }
         d
     }
 
@@ -314,16 +305,12 @@ impl DeclaredImages {
 impl ContainerRuntime for DeclaredImages {
     fn lookup(&self, image: &str) -> Option<Arc<ImageBehavior>> {
         let key = normalize(image);
-        let stand_in;
+        let family;
         let b = match self.images.get(&key) {
             Some(b) => b,
             None => {
-                let module = stand_in_module(&key).filter(|_| self.programs.is_some())?;
-                stand_in = Arc::new(ImageBehavior {
-                    module: Some(module.to_string()),
-                    ..ImageBehavior::default()
-                });
-                &stand_in
+                family = Arc::new(self.family_behavior(image)?);
+                &family
             }
         };
         match (&b.module, &b.program, &self.programs) {
@@ -336,6 +323,32 @@ impl ContainerRuntime for DeclaredImages {
             }
             _ => Some(b.clone()),
         }
+    }
+}
+
+impl DeclaredImages {
+    /// What an image of a public family does (`crate::families`), or `None` when its name
+    /// or tag is not one a registry has.
+    fn family_behavior(&self, image: &str) -> Option<ImageBehavior> {
+        let (f, tag) = crate::families::resolve(image)?;
+        let mut b = ImageBehavior {
+            family: Some(f),
+            ..ImageBehavior::default()
+        };
+        match f.kind {
+            Kind::WebServer(server) => {
+                b.program = Some(ProgramRef(Arc::new(crate::servers::Web::new(server, &tag))));
+            }
+            Kind::MySql => b.program = Some(ProgramRef(Arc::new(crate::servers::MySql))),
+            // Without worker programs (a script run without them) a stand-in is declared.
+            Kind::StandIn(module) if self.programs.is_some() => {
+                b.module = Some(module.to_string());
+            }
+            // PID 1 (`sh`, `sleep`) ignores SIGTERM: a deletion waits out the grace period.
+            Kind::Shell => b.stop_seconds = f64::from(u32::MAX),
+            Kind::StandIn(_) | Kind::Runs => {}
+        }
+        Some(b)
     }
 }
 
@@ -401,7 +414,11 @@ mod tests {
             declared.lookup("redis:7").map(|b| b.module.clone()),
             Some(None)
         );
-        assert!(declared.lookup("redis:6").is_none());
+        assert_eq!(
+            declared.lookup("redis:6").map(|b| b.module.clone()),
+            Some(None)
+        );
+        assert!(declared.lookup("redis:99").is_none());
     }
 
     #[test]

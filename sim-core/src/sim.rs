@@ -140,6 +140,8 @@ pub enum Step {
     LivenessProbe,
     /// One startup probe period of a worker program.
     StartupProbe,
+    /// A container's shell process wakes from a `sleep` (or goes on with a busy loop).
+    Wake,
 }
 
 /// Something due at a virtual instant.

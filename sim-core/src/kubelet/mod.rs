@@ -5,6 +5,7 @@
 pub mod config;
 pub mod mounts;
 pub mod probe;
+pub mod process;
 pub mod worker;
 
 use std::sync::Arc;
@@ -23,6 +24,8 @@ pub const BACKOFF_MAX: SimDuration = SimDuration::from_secs(300);
 /// that failed with back-off after `backOffPeriod` (10 s, before jitter), and each sync's
 /// `doBackOff` records the event again.
 pub const BACKOFF_EVENT_PERIOD: SimDuration = SimDuration::from_secs(10);
+/// Lines a container's log keeps before the oldest half is rotated away.
+pub const MAX_LOG_LINES: usize = 100_000;
 /// How long a restart's image pull takes when the node already has the image and the policy
 /// is `Always` (only the manifest is resolved). An idealisation: real pulls vary.
 pub const CACHED_PULL_SECONDS: f64 = 0.5;
@@ -65,7 +68,13 @@ pub fn in_backoff(entry: Option<Backoff>, event_time: SimTime, now: SimTime) -> 
 }
 
 impl Sim {
-    fn kubelet_event(&mut self, pod: ObjId, warning: bool, reason: &'static str, message: String) {
+    pub(crate) fn kubelet_event(
+        &mut self,
+        pod: ObjId,
+        warning: bool,
+        reason: &'static str,
+        message: String,
+    ) {
         let Some(r) = self.pod_ref(pod) else { return };
         let host = self
             .store
@@ -84,7 +93,7 @@ impl Sim {
         });
     }
 
-    fn container_name(&self, pod: ObjId, ci: usize) -> String {
+    pub(crate) fn container_name(&self, pod: ObjId, ci: usize) -> String {
         self.store
             .pods
             .get(pod)
@@ -268,7 +277,12 @@ impl Sim {
             }
             Step::NotReady => self.set_container_ready(pod, ci, false),
             Step::ReadinessProbe => self.readiness_tick(pod, ci),
+            Step::Wake => self.process_wake(pod, ci),
             Step::Exit => {
+                if let Some((code, reason)) = self.process_exit(pod, ci) {
+                    self.container_exited(pod, ci, code, reason);
+                    return;
+                }
                 if let Some((code, reason)) = self.worker_exit(pod, ci) {
                     self.container_exited(pod, ci, code, reason);
                     return;
@@ -443,7 +457,7 @@ impl Sim {
         }
     }
 
-    fn container_log(&mut self, pod: ObjId, ci: usize, line: &str) {
+    pub(crate) fn container_log(&mut self, pod: ObjId, ci: usize, line: &str) {
         let now = self.store.now;
         if let Some(c) = self
             .store
@@ -451,6 +465,11 @@ impl Sim {
             .get_mut(pod)
             .and_then(|p| p.containers.get_mut(ci))
         {
+            // The kubelet rotates a container's log (`containerLogMaxSize`); `kubectl logs`
+            // reads the newest file: the oldest half goes when the log reaches its cap.
+            if c.logs.len() >= MAX_LOG_LINES {
+                c.logs.drain(..MAX_LOG_LINES / 2);
+            }
             c.logs.push((now, line.into()));
         }
     }
@@ -494,6 +513,8 @@ impl Sim {
         c.started = false;
         c.epoch += 1;
         c.probe_counts = (0, 0);
+        c.process = None;
+        c.process_exit = None;
         let behavior = c.behavior.clone();
         p.recompute_phase();
         if let Some(seq) = backoff_series {
@@ -505,6 +526,13 @@ impl Sim {
         self.kubelet_event(pod, false, "Created", format!("Created container: {name}"));
         self.kubelet_event(pod, false, "Started", format!("Started container {name}"));
         let Some(b) = behavior else { return };
+        if let Some(argv) = self.process_argv(pod, ci, &b) {
+            self.plan_probes(pod, ci, &b);
+            self.update_pod_ready(pod);
+            self.write_pod(pod);
+            self.start_process(pod, ci, argv);
+            return;
+        }
         if self.start_worker(pod, ci) {
             self.plan_probes(pod, ci, &b);
             self.update_pod_ready(pod);

@@ -313,7 +313,12 @@ impl Sim {
                 ..Effects::default()
             },
         );
-        let took = SimDuration((service_ms(out.fuel, millicores) + upstream_ms).ceil() as u64);
+        // A program whose start does no work (a native server) listens as it starts.
+        let took = if out.fuel == 0 && upstream_ms == 0.0 {
+            SimDuration::ZERO
+        } else {
+            SimDuration((service_ms(out.fuel, millicores) + upstream_ms).ceil() as u64)
+        };
         let declared = self
             .behavior(pod, ci)
             .map_or(SimDuration::ZERO, |b| b.start_delay());

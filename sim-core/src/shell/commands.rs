@@ -1,5 +1,6 @@
 //! The shell's programs that read the container (busybox's texts): `env`, `printenv`, `cat`,
-//! `ls`, `echo`, `hostname`, `ps`, `grep`, `head`, `pwd`, `whoami`, `true`, `false`.
+//! `ls`, `echo`, `hostname`, `ps`, `grep`, `head`, `pwd`, `whoami`, `true`, `false`, `sleep`,
+//! `date`, `test` and `[`.
 
 use super::fs::{Entry, normalize};
 use super::{Io, Shell};
@@ -10,6 +11,30 @@ impl Shell<'_> {
         match p {
             "true" => 0,
             "false" => 1,
+            // Within an exec (one instant) or a pipe, a sleep returns at once; a container's
+            // own `sleep` waits in virtual time (`machine.rs`).
+            "sleep" => match super::machine::sleep_ms(args) {
+                Ok(_) => 0,
+                Err(e) => {
+                    io.err.extend_from_slice(e.as_bytes());
+                    1
+                }
+            },
+            "date" => {
+                let now = self.sim.program_clock();
+                let style = crate::servers::DateStyle::Date;
+                let line = crate::servers::log_date(now, style);
+                io.out.extend_from_slice(format!("{line}\n").as_bytes());
+                0
+            }
+            "test" => test(args, self),
+            "[" => match args.split_last() {
+                Some((last, rest)) if last == "]" => test(rest, self),
+                _ => {
+                    io.err.extend_from_slice(b"sh: [: missing ]\n");
+                    2
+                }
+            },
             "echo" => {
                 let (newline, words) = match args.first().map(String::as_str) {
                     Some("-n") => (false, &args[1..]),
@@ -207,6 +232,44 @@ impl Shell<'_> {
 }
 
 /// `grep [-ivcqnF] PATTERN [FILE...]`: fixed strings, with `^` and `$` anchors.
+/// busybox `test` for the common cases: `-z`, `-n`, `-f`, `-d`, `-e`, string `=`/`!=`,
+/// integer `-eq`/`-ne`/`-lt`/`-le`/`-gt`/`-ge`, and `!`.
+fn test(args: &[String], sh: &Shell<'_>) -> i32 {
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let path = |p: &str| sh.files.get(&normalize(&sh.cwd, p));
+    let truth = match a.as_slice() {
+        [] => false,
+        ["!", rest @ ..] => {
+            let rest: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
+            return if test(&rest, sh) == 0 { 1 } else { 0 };
+        }
+        [s] => !s.is_empty(),
+        ["-z", s] => s.is_empty(),
+        ["-n", s] => !s.is_empty(),
+        ["-f", p] => matches!(path(p), Some(Entry::File(_))),
+        ["-d", p] => matches!(path(p), Some(Entry::Dir(_))),
+        ["-e", p] => path(p).is_some(),
+        [x, "=" | "==", y] => x == y,
+        [x, "!=", y] => x != y,
+        [x, op, y] => {
+            let (Ok(x), Ok(y)) = (x.trim().parse::<i64>(), y.trim().parse::<i64>()) else {
+                return 2;
+            };
+            match *op {
+                "-eq" => x == y,
+                "-ne" => x != y,
+                "-lt" => x < y,
+                "-le" => x <= y,
+                "-gt" => x > y,
+                "-ge" => x >= y,
+                _ => return 2,
+            }
+        }
+        _ => return 2,
+    };
+    if truth { 0 } else { 1 }
+}
+
 fn grep(args: &[String], stdin: &[u8], io: &mut Io, sh: &Shell<'_>) -> i32 {
     let (mut ignore, mut invert, mut count, mut quiet, mut number) =
         (false, false, false, false, false);

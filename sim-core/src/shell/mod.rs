@@ -1,12 +1,15 @@
 //! `kubectl exec`: a command run inside a container, by a small built-in shell every container
 //! gets (kubesim's images are WebAssembly programs, with no file system or binaries of their
-//! own). It has what a student types inside a pod in the course: `sh -c "..."` with `;`,
-//! `&&`, `||`, pipes and `$VAR`s ([`parse`]), `env`, `printenv`, `cat`, `ls`, `echo`,
-//! `hostname`, `ps`, `grep`, `head` ([`commands`]), `curl`, `wget` and `nslookup` through the
-//! sandbox's network ([`net`]), over a read-only view of the files Kubernetes puts in every
-//! container and its volumes ([`fs`], [`mounts`]). Anything else is `sh: X: not found`, exit
-//! 127, as busybox's `sh` says it; a command run without a shell that does not exist is the
-//! container runtime's error.
+//! own). It is also the process of the shell images (busybox, alpine, ubuntu, debian) and of
+//! any public image given a shell `command` ([`process`]). It has what a student types inside
+//! a pod and what tutorials' containers run: `sh -c "..."` with `;`, `&&`, `||`, pipes,
+//! `$VAR`s, `while`/`until`, `for` and `if` ([`parse`], run by [`machine`], which can stop at a
+//! `sleep` and bounds the commands of one slice), `env`, `printenv`, `cat`, `ls`, `echo`,
+//! `hostname`, `ps`, `grep`, `head`, `date`, `sleep`, `test` ([`commands`]), `curl`, `wget` and
+//! `nslookup` through the sandbox's network ([`net`]), over a read-only view of the files
+//! Kubernetes puts in every container and its volumes ([`fs`], [`mounts`]). Anything else is
+//! `sh: X: not found`, exit 127, as busybox's `sh` says it; a command run without a shell that
+//! does not exist is the container runtime's error.
 //!
 //! The checks before a command runs are the API server's (`pods/exec`'s `ExecLocation`: the
 //! pod, the container, a node) and the kubelet's (`GetExec`: the container must be running),
@@ -16,10 +19,13 @@
 //! An exec reads the cluster; only its requests change it (the called programs count and log
 //! them), so an exec that sent one is recorded as an `exec` action and replays exactly.
 
+mod arith;
 mod commands;
 pub mod fs;
+pub mod machine;
 mod net;
 mod parse;
+pub mod process;
 
 use serde::{Deserialize, Serialize};
 
@@ -27,7 +33,8 @@ use crate::sim::Sim;
 use crate::store::ObjId;
 use crate::store::pod::{CState, ip_string};
 use fs::FileView;
-use parse::{Command, Join, Part, Target, Word};
+use machine::Frame;
+use parse::{Command, Part, Target, Word};
 
 /// One `kubectl exec`, as the API received it and a run records it (`exec:` step).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -120,12 +127,12 @@ pub struct ExecOutput {
 
 /// The programs the container has (its `$PATH`); `sh`'s own built-ins are in [`Shell::run`].
 const PROGRAMS: &[&str] = &[
-    "sh", "ash", "env", "printenv", "cat", "ls", "echo", "hostname", "ps", "curl", "wget",
-    "nslookup", "true", "false", "grep", "head", "pwd", "whoami",
+    "sh", "ash", "bash", "env", "printenv", "cat", "ls", "echo", "hostname", "ps", "curl", "wget",
+    "nslookup", "true", "false", "grep", "head", "pwd", "whoami", "sleep", "date", "test", "[",
 ];
 
 /// The program a command names, if the container has it (`ls`, `/bin/ls`).
-fn program(argv0: &str) -> Option<&'static str> {
+pub fn program(argv0: &str) -> Option<&'static str> {
     let name = [
         "/usr/local/bin/",
         "/usr/bin/",
@@ -159,6 +166,18 @@ struct Shell<'a> {
     status: i32,
     requests: u32,
     exited: Option<i32>,
+    /// Where the running script is (`machine.rs`).
+    stack: Vec<Frame>,
+    /// Standard input for the script's first command.
+    stdin: Option<Vec<u8>>,
+    /// Commands run so far in this slice, and how many it may run.
+    steps: u32,
+    budget: u32,
+    /// Whether `sleep` stops the script until a timer wakes it (a container's process),
+    /// or returns at once (an exec, which runs within one instant).
+    can_sleep: bool,
+    /// Whether the image has `bash` (Debian-based images do; busybox and Alpine do not).
+    has_bash: bool,
 }
 
 impl Sim {
@@ -218,6 +237,17 @@ impl Sim {
         }
     }
 
+    /// Whether the container's image has `bash` (`families::has_bash`).
+    pub(crate) fn image_has_bash(&self, pod: ObjId, ci: usize) -> bool {
+        self.store
+            .pods
+            .get(pod)
+            .and_then(|p| p.template.spec.as_ref())
+            .and_then(|s| s.containers.get(ci))
+            .and_then(|c| c.image.as_deref())
+            .is_some_and(crate::families::has_bash)
+    }
+
     /// The environment an exec'd process gets: the container's, as the kubelet built it
     /// when the container started, with the runtime's `PATH` and `HOME` when it has none.
     fn exec_env(&self, pod: ObjId, ci: usize) -> Vec<(String, String)> {
@@ -270,14 +300,21 @@ impl Sim {
             status: 0,
             requests: 0,
             exited: None,
+            stack: Vec::new(),
+            stdin: None,
+            steps: 0,
+            budget: machine::EXEC_STEPS,
+            can_sleep: false,
+            has_bash: false,
         };
+        sh.has_bash = sh.sim.image_has_bash(pod, ci);
         let mut io = Io::default();
         let mut out = ExecOutput::default();
         match exec.command.first().map(String::as_str) {
             None => {
                 out.internal = Some(sh.runtime_error("", "exec: no command"));
             }
-            Some(argv0) => match program(argv0) {
+            Some(argv0) => match program(argv0).filter(|p| *p != "bash" || sh.has_bash) {
                 Some(_) => out.code = sh.run(&exec.command, exec.stdin.as_bytes(), &mut io),
                 None => {
                     out.internal = Some(sh.runtime_error(
@@ -294,6 +331,30 @@ impl Sim {
             out.code = 1;
         }
         Ok(out)
+    }
+}
+
+/// Appends an unquoted expansion's value, split into fields on whitespace.
+fn split_into(v: &str, fields: &mut Vec<String>, cur: &mut String, have: &mut bool) {
+    let mut pieces = v.split([' ', '\t', '\n']).peekable();
+    if v.starts_with([' ', '\t', '\n']) && *have {
+        fields.push(std::mem::take(cur));
+        *have = false;
+    }
+    while let Some(p) = pieces.next() {
+        if p.is_empty() {
+            continue;
+        }
+        cur.push_str(p);
+        *have = true;
+        if pieces.peek().is_some() {
+            fields.push(std::mem::take(cur));
+            *have = false;
+        }
+    }
+    if v.ends_with([' ', '\t', '\n']) && *have {
+        fields.push(std::mem::take(cur));
+        *have = false;
     }
 }
 
@@ -334,7 +395,8 @@ impl Shell<'_> {
     }
 
     /// A word's fields: quoted parts stay whole, unquoted expansions split on whitespace.
-    fn expand(&self, w: &Word) -> Vec<String> {
+    /// A command substitution runs its commands in a shell of its own.
+    fn expand(&mut self, w: &Word) -> Vec<String> {
         let mut fields: Vec<String> = Vec::new();
         let mut cur = String::new();
         let mut have = w.quoted;
@@ -348,29 +410,23 @@ impl Shell<'_> {
                     cur.push_str(&self.var(n).unwrap_or_default());
                     have = true;
                 }
+                Part::Arith(e) => {
+                    let v = arith::eval(e, &|n| self.var(n)).unwrap_or(0);
+                    cur.push_str(&v.to_string());
+                    have = true;
+                }
+                Part::Subst(src, quoted) => {
+                    let v = self.substitute(src);
+                    if *quoted {
+                        cur.push_str(&v);
+                        have = true;
+                    } else {
+                        split_into(&v, &mut fields, &mut cur, &mut have);
+                    }
+                }
                 Part::Var(n) => {
                     let v = self.var(n).unwrap_or_default();
-                    let mut pieces = v.split([' ', '\t', '\n']).peekable();
-                    let starts_blank = v.starts_with([' ', '\t', '\n']);
-                    if starts_blank && have {
-                        fields.push(std::mem::take(&mut cur));
-                        have = false;
-                    }
-                    while let Some(p) = pieces.next() {
-                        if p.is_empty() {
-                            continue;
-                        }
-                        cur.push_str(p);
-                        have = true;
-                        if pieces.peek().is_some() {
-                            fields.push(std::mem::take(&mut cur));
-                            have = false;
-                        }
-                    }
-                    if v.ends_with([' ', '\t', '\n']) && have {
-                        fields.push(std::mem::take(&mut cur));
-                        have = false;
-                    }
+                    split_into(&v, &mut fields, &mut cur, &mut have);
                 }
             }
         }
@@ -380,12 +436,28 @@ impl Shell<'_> {
         fields
     }
 
+    /// `$(...)`: the commands' standard output without its trailing newlines.
+    fn substitute(&mut self, src: &str) -> String {
+        let mut io = Io::default();
+        let vars = self.vars.clone();
+        let cwd = self.cwd.clone();
+        self.script(src, b"", &mut io);
+        // A subshell: its assignments and `cd` do not reach the caller.
+        self.vars = vars;
+        self.cwd = cwd;
+        let mut out = String::from_utf8_lossy(&io.out).into_owned();
+        while out.ends_with('\n') {
+            out.pop();
+        }
+        out
+    }
+
     /// Runs a program with `argv` (argv[0] one of [`PROGRAMS`]) and returns its exit code.
     fn run(&mut self, argv: &[String], stdin: &[u8], io: &mut Io) -> i32 {
         let Some(argv0) = argv.first() else { return 0 };
         let args = &argv[1..];
-        match program(argv0) {
-            Some("sh" | "ash") => self.sh(args, stdin, io),
+        match program(argv0).filter(|p| *p != "bash" || self.has_bash) {
+            Some("sh" | "ash" | "bash") => self.sh(args, stdin, io),
             Some("curl") => self.curl(args, io),
             Some("wget") => self.wget(args, io),
             Some("nslookup") => self.nslookup(args, io),
@@ -414,6 +486,12 @@ impl Shell<'_> {
                 break;
             }
             if !a.starts_with('-') {
+                // `sh FILE`: a script from the container's files (a ConfigMap's).
+                let path = fs::normalize(&self.cwd, a);
+                if let Some(fs::Entry::File(b)) = self.files.get(&path) {
+                    script = Some(String::from_utf8_lossy(b).into_owned());
+                    break;
+                }
                 io.err.extend_from_slice(
                     format!("sh: can't open '{a}': No such file or directory\n").as_bytes(),
                 );
@@ -427,7 +505,8 @@ impl Shell<'_> {
         self.script(&script, input, io)
     }
 
-    /// Runs a script (`sh -c`'s argument, or one line of an interactive shell).
+    /// Runs a script (`sh -c`'s argument, or one line of an interactive shell) to its end,
+    /// in a shell of its own: its `exit` ends it, not the shell that ran it.
     fn script(&mut self, src: &str, stdin: &[u8], io: &mut Io) -> i32 {
         let script = match parse::parse(src) {
             Ok(s) => s,
@@ -437,23 +516,19 @@ impl Shell<'_> {
                 return 2;
             }
         };
-        let mut stdin = Some(stdin);
-        for (join, pipeline) in script {
-            let go = match join {
-                Join::Then => true,
-                Join::And => self.status == 0,
-                Join::Or => self.status != 0,
-            };
-            if !go {
-                continue;
-            }
-            let input = stdin.take().unwrap_or(b"");
-            self.status = self.pipeline(&pipeline, input, io);
-            if let Some(code) = self.exited {
-                return code;
-            }
-        }
-        self.status
+        let outer = std::mem::take(&mut self.stack);
+        let outer_stdin = self.stdin.replace(stdin.to_vec());
+        let outer_exit = self.exited.take();
+        let can_sleep = std::mem::replace(&mut self.can_sleep, false);
+        self.stack.push(Frame::list(script));
+        self.machine(io);
+        let code = self.exited.unwrap_or(self.status);
+        self.stack = outer;
+        self.stdin = outer_stdin;
+        self.exited = outer_exit;
+        self.can_sleep = can_sleep;
+        self.status = code;
+        code
     }
 
     fn pipeline(&mut self, cmds: &[Command], stdin: &[u8], io: &mut Io) -> i32 {
@@ -577,6 +652,12 @@ impl Shell<'_> {
                 }
             }
             ":" => 0,
+            // `exec CMD`: the command replaces the shell, so its exit is the shell's.
+            "exec" if argv.len() > 1 => {
+                let code = self.run(&argv[1..], stdin, io);
+                self.exited = Some(code);
+                code
+            }
             _ if assigns > 0 => {
                 // `X=1 cmd`: the variables for that command only.
                 let saved = self.vars.clone();

@@ -93,6 +93,22 @@ fn lists_pipes_and_variables() {
         ("1-0 $X\n".into(), String::new(), 0)
     );
     assert_eq!(sh(&mut sim, &pod, "exit 3; echo no").2, 3);
+    assert_eq!(
+        sh(&mut sim, &pod, "exec sh -c 'exit 4'; echo no"),
+        (String::new(), String::new(), 4)
+    );
+    // Command substitution and arithmetic, as tutorials' loops use them.
+    assert_eq!(
+        sh(&mut sim, &pod, "i=0; while [ $i -lt 3 ]; do i=$((i+1)); done; echo \"n=$i $(echo a b)\" $(printf_missing 2>/dev/null) $(echo x; echo y)").0,
+        "n=3 a b x y\n"
+    );
+    assert_eq!(sh(&mut sim, &pod, "echo $(hostname)").0, format!("{pod}\n"));
+    // A nested shell's exit ends only that shell.
+    assert_eq!(sh(&mut sim, &pod, "sh -c 'exit 5'; echo $?").0, "5\n");
+    assert_eq!(
+        sh(&mut sim, &pod, "for i in a b; do if [ $i = b ]; then echo B; else echo $i; fi; done; n=0; while [ $n != 000 ]; do n=${n}0; done; echo $n").0,
+        "a\nB\n000\n"
+    );
     assert_eq!(sh(&mut sim, &pod, "false").2, 1);
 }
 
@@ -100,17 +116,19 @@ fn lists_pipes_and_variables() {
 fn unknown_commands_are_not_found() {
     let (mut sim, pod) = sim();
     assert_eq!(
-        sh(&mut sim, &pod, "bash -c x"),
-        (String::new(), "sh: bash: not found\n".into(), 127)
+        sh(&mut sim, &pod, "python -c x"),
+        (String::new(), "sh: python: not found\n".into(), 127)
     );
+    // nginx's image is Debian's: it has bash.
+    assert_eq!(sh(&mut sim, &pod, "bash -c 'echo $0'").0, "sh\n");
     assert_eq!(
         sh(&mut sim, &pod, "nope 2>/dev/null || echo $?"),
         ("127\n".into(), String::new(), 0)
     );
-    let o = exec(&mut sim, &pod, &["bash"]);
+    let o = exec(&mut sim, &pod, &["python"]);
     let why = o.internal.unwrap();
     assert!(
-        why.contains("exec: \"bash\": executable file not found in $PATH: unknown"),
+        why.contains("exec: \"python\": executable file not found in $PATH: unknown"),
         "{why}"
     );
     assert_eq!(o.code, 1);
@@ -195,7 +213,7 @@ fn the_network_from_inside_a_pod() {
     assert_eq!(o.code, 0);
     assert_eq!(o.requests, 1);
     assert!(
-        String::from_utf8_lossy(&o.stdout).contains("declares no program"),
+        String::from_utf8_lossy(&o.stdout).contains("<h1>Welcome to nginx!</h1>"),
         "{o:?}"
     );
     let o = exec(&mut sim, &pod, &["curl", "http://nope/"]);

@@ -147,6 +147,10 @@ pub struct ContainerRun {
     pub backoff_event: Option<(u64, u32)>,
     /// The running program, when the image runs a worker module.
     pub worker: Option<Box<WorkerRun>>,
+    /// The shell process between two of its slices (`kubelet/process.rs`).
+    pub process: Option<Box<crate::shell::process::Process>>,
+    /// How the shell process ended (code, reason), until the container's exit is reported.
+    pub process_exit: Option<(i32, &'static str)>,
 }
 
 /// A container's running worker program (`kubelet/worker.rs`).
@@ -170,8 +174,15 @@ pub struct WorkerRun {
     pub data: Option<Arc<Vec<u8>>>,
 }
 
+impl Default for ContainerRun {
+    fn default() -> Self {
+        ContainerRun::new()
+    }
+}
+
 impl ContainerRun {
-    fn new() -> ContainerRun {
+    /// A container not created yet (`ContainerCreating`).
+    pub fn new() -> ContainerRun {
         ContainerRun {
             state: CState::Waiting {
                 reason: WaitReason::ContainerCreating,
@@ -192,6 +203,8 @@ impl ContainerRun {
             started: false,
             backoff_event: None,
             worker: None,
+            process: None,
+            process_exit: None,
         }
     }
 
@@ -345,9 +358,14 @@ impl PodState {
             .unwrap_or_default()
     }
 
-    /// Recomputes the phase from the containers.
+    /// Recomputes the phase from the containers: the kubelet's `getPhase`
+    /// (`pkg/kubelet/kubelet_pods.go`, regular containers). A terminal phase stays.
     pub fn recompute_phase(&mut self) {
-        if self.node_lost {
+        if self.node_lost || matches!(self.phase, Phase::Succeeded | Phase::Failed) {
+            return;
+        }
+        if self.node.is_none() {
+            self.phase = Phase::Pending;
             return;
         }
         let policy = self
@@ -356,29 +374,45 @@ impl PodState {
             .as_ref()
             .and_then(|s| s.restart_policy.as_deref())
             .unwrap_or("Always");
-        let all_started =
-            !self.containers.is_empty() && self.containers.iter().all(|c| c.has_started());
-        let all_terminated_for_good = policy != "Always"
-            && !self.containers.is_empty()
-            && self.containers.iter().all(|c| match &c.state {
-                CState::Terminated(t) => policy == "Never" || t.exit_code == 0,
-                _ => false,
-            });
-        self.phase = if all_terminated_for_good {
-            if self
-                .containers
-                .iter()
-                .all(|c| matches!(&c.state, CState::Terminated(t) if t.exit_code == 0))
-            {
-                Phase::Succeeded
-            } else {
-                Phase::Failed
+        self.phase = get_phase(&self.containers, policy);
+    }
+}
+
+/// `getPhase` over a pod's containers under its restart policy.
+pub fn get_phase(containers: &[ContainerRun], policy: &str) -> Phase {
+    let (mut running, mut waiting, mut stopped, mut succeeded) = (0, 0, 0, 0);
+    for c in containers {
+        match &c.state {
+            CState::Running { .. } => running += 1,
+            CState::Terminated(t) => {
+                stopped += 1;
+                if t.exit_code == 0 {
+                    succeeded += 1;
+                }
             }
-        } else if self.node.is_some() && all_started {
+            // A container waiting after a run (CrashLoopBackOff) has stopped.
+            CState::Waiting { .. } if c.last.is_some() => stopped += 1,
+            CState::Waiting { .. } => waiting += 1,
+        }
+    }
+    if containers.is_empty() || waiting > 0 {
+        Phase::Pending
+    } else if running > 0 {
+        Phase::Running
+    } else if stopped > 0 {
+        if policy == "Always" {
+            // All containers are in the process of restarting.
             Phase::Running
+        } else if stopped == succeeded {
+            Phase::Succeeded
+        } else if policy == "Never" {
+            Phase::Failed
         } else {
-            Phase::Pending
-        };
+            // OnFailure with a failure: it is restarting.
+            Phase::Running
+        }
+    } else {
+        Phase::Pending
     }
 }
 

@@ -617,12 +617,14 @@ struct ImageRow {
     about: String,
     module: Option<&'static str>,
     env: String,
+    tags: Option<String>,
 }
 
 #[derive(Template)]
 #[template(path = "images.html")]
 struct ImagesPage {
     images: Vec<ImageRow>,
+    spellings: String,
 }
 
 /// `GET /images`: every built-in image and what it does (`kubesim images`).
@@ -642,6 +644,7 @@ pub(crate) async fn images() -> Response {
                 .collect::<Vec<_>>()
                 .join(", "),
             about: crate::markdown::markdown_inline(i.about),
+            tags: i.tags.as_deref().map(crate::markdown::markdown_inline),
             module: i.module,
             env: i
                 .env
@@ -652,5 +655,8 @@ pub(crate) async fn images() -> Response {
             image: i.image,
         })
         .collect();
-    render(&ImagesPage { images })
+    render(&ImagesPage {
+        images,
+        spellings: crate::markdown::markdown_inline(sim_core::images::SPELLINGS),
+    })
 }

@@ -34,7 +34,9 @@ fn the_stream_sends_only_the_tiles_that_changed() {
 
     // A rollout: new pods appear, some old ones terminate or go.
     sb.act(Action::Kubectl(
-        "set image deployment/big c=nginx:1.28".into(),
+        // A tag nginx never published: the new pods stay in ErrImagePull, so the rollout
+        // stops at its surge and most tiles do not change.
+        "set image deployment/big c=nginx:1.99".into(),
     ));
     sb.run_to(sb.sim.now() + sim_core::SimDuration::from_secs(1));
     let after = cluster(&sb.sim, &sb.cells, None).1.unwrap();
