@@ -28,6 +28,7 @@ mod probes;
 mod rollout;
 mod scaling;
 mod scenarios;
+mod scheduling;
 mod services;
 mod snapshots;
 mod soak;

@@ -327,6 +327,9 @@ impl Sim {
         let (ns, name, node, owner) = (p.namespace.clone(), p.name.clone(), p.node, p.owner);
         let (cpu, mem) = pod_requests(p);
         let (nz_cpu, nz_mem) = crate::controller::scheduler::pod_nonzero_requests(p);
+        if let Some(n) = node {
+            self.sched_pod_placed(id, n, false);
+        }
         self.pod_changed(id);
         if let Some(n) = node.and_then(|n| self.store.nodes.get_mut(n)) {
             n.pods.remove(&id);

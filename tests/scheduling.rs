@@ -1,0 +1,221 @@
+//! The default scheduler profile as a real cluster shows it: where replicas land
+//! (NodeResourcesFit, BalancedAllocation and PodTopologySpread's default constraints), and
+//! the filters a pod's node affinity, topology spread constraints and pod (anti-)affinity add,
+//! each with kube-scheduler's FailedScheduling words.
+
+use std::collections::BTreeMap;
+
+use crate::support::*;
+
+fn deployment(name: &str, replicas: i32, spec_extra: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}}}\nspec:\n  replicas: {replicas}\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec:\n{spec_extra}      containers: [{{name: c, image: nginx:1.27}}]\n"
+    )
+}
+
+/// Pods per node (`<none>` for pending ones), from `kubectl get pods -o wide`.
+fn per_node(s: &mut Session) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for r in rows(&s.ok("get pods -o wide")) {
+        *out.entry(r[6].clone()).or_default() += 1;
+    }
+    out
+}
+
+fn counts(s: &mut Session) -> Vec<usize> {
+    let mut c: Vec<usize> = per_node(s).into_values().collect();
+    c.sort();
+    c
+}
+
+#[test]
+fn ten_replicas_land_3_3_4_and_thirty_10_10_10_on_nodes_of_4_4_8_cpus() {
+    for seed in 0..4 {
+        let mut s = Session::new(
+            &ScriptBuilder::with_cluster(
+                "{nodes: [{name: small-1, cpu: \"4\"}, {name: small-2, cpu: \"4\"}, {name: big, cpu: \"8\"}]}",
+            )
+            .seed(seed),
+        );
+        s.apply(&deployment("web", 10, ""));
+        s.advance(10);
+        let placed = per_node(&mut s);
+        // LeastAllocated alone would put 6 of 10 on the big node; the default hostname
+        // spreading (maxSkew 5, weight 2) holds it to one more than the others.
+        assert_eq!(placed.get("big"), Some(&4), "seed {seed}: {placed:?}");
+        assert_eq!(counts(&mut s), vec![3, 3, 4], "seed {seed}: {placed:?}");
+        s.ok("scale deployment web --replicas=30");
+        s.advance(10);
+        assert_eq!(
+            counts(&mut s),
+            vec![10, 10, 10],
+            "seed {seed}: {:?}",
+            per_node(&mut s)
+        );
+    }
+}
+
+#[test]
+fn equal_nodes_still_get_3_3_4_and_10_10_10() {
+    for seed in 0..4 {
+        let mut s = Session::new(&ScriptBuilder::with_cluster("{nodes: 3}").seed(seed));
+        s.apply(&deployment("web", 10, ""));
+        s.advance(10);
+        assert_eq!(counts(&mut s), vec![3, 3, 4], "seed {seed}");
+        s.ok("scale deployment web --replicas=30");
+        s.advance(10);
+        assert_eq!(counts(&mut s), vec![10, 10, 10], "seed {seed}");
+    }
+}
+
+fn failed_scheduling(s: &mut Session) -> String {
+    let pending: Vec<String> = rows(&s.ok("get pods -o wide"))
+        .into_iter()
+        .filter(|r| r[2] == "Pending")
+        .map(|r| r[0].clone())
+        .collect();
+    assert!(!pending.is_empty(), "a pod is pending");
+    let describe = s.ok(&format!("describe pod {}", pending[0]));
+    describe
+        .lines()
+        .find(|l| l.contains("FailedScheduling"))
+        .unwrap_or_else(|| panic!("{describe}"))
+        .to_string()
+}
+
+#[test]
+fn a_required_node_affinity_no_node_matches_leaves_the_pod_pending() {
+    let mut s = Session::new(&ScriptBuilder::with_cluster("{nodes: 3}"));
+    s.apply(&deployment(
+        "gpu",
+        1,
+        "      affinity:\n        nodeAffinity:\n          requiredDuringSchedulingIgnoredDuringExecution:\n            nodeSelectorTerms:\n              - matchExpressions: [{key: accelerator, operator: In, values: [a100]}]\n",
+    ));
+    s.advance(5);
+    let event = failed_scheduling(&mut s);
+    assert!(
+        event.contains(
+            "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
+        ),
+        "{event}"
+    );
+    // Labelling a node lets the scheduler place it.
+    s.ok("label node node-2 accelerator=a100");
+    s.advance(5);
+    assert_eq!(per_node(&mut s).get("node-2"), Some(&1));
+}
+
+#[test]
+fn node_affinity_operators_and_match_fields_pick_the_node() {
+    let mut s = Session::new(&ScriptBuilder::with_cluster(
+        "{nodes: [{name: n1, labels: {gen: \"3\"}}, {name: n2, labels: {gen: \"5\"}}, {name: n3}]}",
+    ));
+    s.apply(&deployment(
+        "new",
+        3,
+        "      affinity:\n        nodeAffinity:\n          requiredDuringSchedulingIgnoredDuringExecution:\n            nodeSelectorTerms:\n              - matchExpressions: [{key: gen, operator: Gt, values: [\"4\"]}]\n",
+    ));
+    s.apply(&deployment(
+        "pinned",
+        2,
+        "      affinity:\n        nodeAffinity:\n          requiredDuringSchedulingIgnoredDuringExecution:\n            nodeSelectorTerms:\n              - matchFields: [{key: metadata.name, operator: In, values: [n3]}]\n",
+    ));
+    s.advance(10);
+    let rows = rows(&s.ok("get pods -o wide"));
+    for r in &rows {
+        let want = if r[0].starts_with("new-") { "n2" } else { "n3" };
+        assert_eq!(r[6], want, "{rows:?}");
+    }
+}
+
+#[test]
+fn preferred_node_affinity_outweighs_free_capacity() {
+    let mut s = Session::new(&ScriptBuilder::with_cluster(
+        "{nodes: [{name: n1, cpu: \"2\", labels: {disk: ssd}}, {name: n2, cpu: \"16\"}]}",
+    ));
+    s.apply(&deployment(
+        "db",
+        3,
+        "      affinity:\n        nodeAffinity:\n          preferredDuringSchedulingIgnoredDuringExecution:\n            - weight: 50\n              preference: {matchExpressions: [{key: disk, operator: Exists}]}\n",
+    ));
+    s.advance(10);
+    assert_eq!(
+        per_node(&mut s).get("n1"),
+        Some(&3),
+        "{:?}",
+        per_node(&mut s)
+    );
+}
+
+#[test]
+fn a_do_not_schedule_spread_constraint_holds_back_the_pod_that_would_skew() {
+    let mut s = Session::new(&ScriptBuilder::with_cluster(
+        "{nodes: [{name: a1, labels: {topology.kubernetes.io/zone: a}}, {name: a2, labels: {topology.kubernetes.io/zone: a}}, {name: b1, cpu: \"1\", labels: {topology.kubernetes.io/zone: b}}]}",
+    ));
+    // Every pod asks for 400m: zone b holds two, so a sixth pod would make zone a 4 against 2.
+    let spec = "      topologySpreadConstraints:\n        - maxSkew: 1\n          topologyKey: topology.kubernetes.io/zone\n          whenUnsatisfiable: DoNotSchedule\n          labelSelector: {matchLabels: {app: web}}\n";
+    let yaml = deployment("web", 6, spec).replace(
+        "image: nginx:1.27}",
+        "image: nginx:1.27, resources: {requests: {cpu: 400m}}}",
+    );
+    s.apply(&yaml);
+    s.advance(10);
+    let placed = per_node(&mut s);
+    assert_eq!(placed.get("b1"), Some(&2), "{placed:?}");
+    assert_eq!(
+        placed.get("a1").unwrap_or(&0) + placed.get("a2").unwrap_or(&0),
+        3,
+        "{placed:?}"
+    );
+    let event = failed_scheduling(&mut s);
+    assert!(
+        event.contains("0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't match pod topology spread constraints."),
+        "{event}"
+    );
+}
+
+#[test]
+fn required_pod_anti_affinity_by_hostname_keeps_replicas_apart() {
+    let mut s = Session::new(&ScriptBuilder::with_cluster("{nodes: 2}"));
+    s.apply(&deployment(
+        "cache",
+        3,
+        "      affinity:\n        podAntiAffinity:\n          requiredDuringSchedulingIgnoredDuringExecution:\n            - topologyKey: kubernetes.io/hostname\n              labelSelector: {matchLabels: {app: cache}}\n",
+    ));
+    s.advance(10);
+    let placed = per_node(&mut s);
+    assert_eq!(placed.get("node-1"), Some(&1), "{placed:?}");
+    assert_eq!(placed.get("node-2"), Some(&1), "{placed:?}");
+    let event = failed_scheduling(&mut s);
+    assert!(
+        event.contains("0/2 nodes are available: 2 node(s) didn't match pod anti-affinity rules. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod."),
+        "{event}"
+    );
+}
+
+#[test]
+fn required_pod_affinity_follows_the_pods_it_names() {
+    let mut s = Session::new(&ScriptBuilder::with_cluster("{nodes: 3}"));
+    s.apply(&deployment("db", 1, ""));
+    s.advance(5);
+    let db_node = rows(&s.ok("get pods -o wide"))[0][6].clone();
+    s.apply(&deployment(
+        "app",
+        3,
+        "      affinity:\n        podAffinity:\n          requiredDuringSchedulingIgnoredDuringExecution:\n            - topologyKey: kubernetes.io/hostname\n              labelSelector: {matchLabels: {app: db}}\n",
+    ));
+    s.advance(10);
+    assert_eq!(per_node(&mut s).get(&db_node), Some(&4));
+    // Affinity to pods that exist nowhere: pending with the plugin's words.
+    s.apply(&deployment(
+        "lonely",
+        1,
+        "      affinity:\n        podAffinity:\n          requiredDuringSchedulingIgnoredDuringExecution:\n            - topologyKey: kubernetes.io/hostname\n              labelSelector: {matchLabels: {app: ghost}}\n",
+    ));
+    s.advance(5);
+    let event = failed_scheduling(&mut s);
+    assert!(
+        event.contains("0/3 nodes are available: 3 node(s) didn't match pod affinity rules."),
+        "{event}"
+    );
+}
