@@ -1,4 +1,5 @@
-//! Node failures and capacity: NotReady after 50 s (node-monitor-grace-period), eviction 300 s later, `removeNode`,
+//! Node failures and capacity: NotReady after 50 s (node-monitor-grace-period), eviction 300 s
+//! after the NoExecute taint the next monitor pass adds, `removeNode`,
 //! and pods that fit nowhere.
 
 use crate::support::*;
@@ -54,8 +55,9 @@ fn a_dead_node_goes_notready_then_its_pods_are_evicted_and_replaced() {
     // Marked not ready: the Deployment counts only the pods on node-1.
     assert_eq!(s.dep("web").available_replicas, 2);
 
-    // Evicted 300 s after the node became unreachable; replacements land on node-1.
-    s.advance(298);
+    // Evicted 300 s after the NoExecute taint, which comes one monitor pass (5 s) after
+    // NotReady; replacements land on node-1.
+    s.advance(303);
     assert!(pods(&mut s).iter().all(|p| p.2 == "Running"));
     s.advance(2);
     let now = pods(&mut s);
@@ -70,7 +72,7 @@ fn a_dead_node_goes_notready_then_its_pods_are_evicted_and_replaced() {
 
     // The kubelet never confirms the deletion; removing the node lets the pod garbage
     // collector force-delete the pods, after its quarantine (gc_controller.go gcOrphaned:
-    // loop every 20 s, node missing for 40 s). Removed at 961 s: first loop at 980 s, pods
+    // loop every 20 s, node missing for 40 s). Removed at 966 s: first loop at 980 s, pods
     // deleted at 1020 s.
     s.advance(600);
     assert_eq!(pods(&mut s).len(), 6);
@@ -91,7 +93,7 @@ fn a_dead_node_goes_notready_then_its_pods_are_evicted_and_replaced() {
             .all(|p| p.3 == "node-2"),
         "they still name their node: {lingering:?}"
     );
-    s.advance(58);
+    s.advance(53);
     assert_eq!(pods(&mut s).len(), 6);
     s.advance(1);
     let now = pods(&mut s);

@@ -370,12 +370,17 @@ fn an_unreachable_node_evicts_each_pod_when_its_own_toleration_runs_out() {
             sim_core::controller::node_lifecycle::NodeFault::Down,
         )
         .unwrap();
-    // NotReady after the 50 s grace: the unreachable taints.
+    // NotReady after the 50 s grace: the unreachable NoSchedule taint with the status, the
+    // NoExecute one at the node lifecycle controller's next monitor pass, 5 s later.
     s.advance(51);
-    let taints: Vec<(String, String)> = node_taints(&mut s, "node-2");
     let unreachable = "node.kubernetes.io/unreachable".to_string();
     assert_eq!(
-        taints,
+        node_taints(&mut s, "node-2"),
+        [(unreachable.clone(), "NoSchedule".to_string())]
+    );
+    s.advance(5);
+    assert_eq!(
+        node_taints(&mut s, "node-2"),
         [
             (unreachable.clone(), "NoSchedule".to_string()),
             (unreachable, "NoExecute".to_string())
@@ -417,10 +422,23 @@ fn a_node_back_before_the_toleration_ends_cancels_the_eviction() {
     fault(&mut s, NodeFault::Down);
     s.advance(100);
     fault(&mut s, NodeFault::Up);
+    // NoSchedule goes with the Ready status, NoExecute at the next monitor pass (the passes
+    // run every 5 s from the one that found the node lost, 50 s after the fault).
+    assert_eq!(
+        node_taints(&mut s, "node-2"),
+        [(
+            "node.kubernetes.io/unreachable".to_string(),
+            "NoExecute".to_string()
+        )],
+        "NoSchedule first"
+    );
+    s.advance(4);
+    assert_eq!(node_taints(&mut s, "node-2").len(), 1);
+    s.advance(1);
     assert_eq!(
         node_taints(&mut s, "node-2"),
         [],
-        "the unreachable taints go with recovery"
+        "the NoExecute taint goes at the next pass"
     );
     s.advance(400);
     assert_eq!(terminating(&mut s, "default"), 0);

@@ -220,6 +220,9 @@ pub struct NodeState {
     pub cidr_index: u32,
     /// Bumped when the node's health changes; stale node timers are ignored.
     pub epoch: u32,
+    /// Whether the node lifecycle controller's NoExecute taint is on: added one monitor pass
+    /// after the node went NotReady, removed one pass after it is Ready again.
+    pub no_execute: bool,
 }
 
 /// What a controller decided, and the arithmetic behind it.
