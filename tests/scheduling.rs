@@ -219,3 +219,70 @@ fn required_pod_affinity_follows_the_pods_it_names() {
         "{event}"
     );
 }
+
+fn bare_pod(name: &str, node: &str, cpu: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n  nodeName: {node}\n  containers: [{{name: c, image: nginx:1.27, resources: {{requests: {{cpu: \"{cpu}\"}}}}}}]\n"
+    )
+}
+
+#[test]
+fn a_pod_with_node_name_skips_the_scheduler_and_the_kubelet_may_refuse_it() {
+    let mut s = Session::new(&ScriptBuilder::with_cluster(
+        "{nodes: [{name: node-1, cpu: \"2\"}, {name: node-2, cpu: \"2\"}]}",
+    ));
+    s.apply(&bare_pod("fits", "node-1", "500m"));
+    s.apply(&bare_pod("too-big", "node-1", "2"));
+    s.advance(10);
+    let rows = rows(&s.ok("get pods -o wide"));
+    let row = |n: &str| rows.iter().find(|r| r[0] == n).unwrap().clone();
+    assert_eq!(row("fits")[2], "Running");
+    assert_eq!(row("fits")[6], "node-1");
+    assert_eq!(row("too-big")[2], "OutOfcpu", "{rows:?}");
+    assert_eq!(row("too-big")[6], "node-1");
+    let events = s.ok("get events");
+    assert!(
+        !events.contains("Scheduled"),
+        "no scheduler involved: {events}"
+    );
+    assert!(
+        events.contains("OutOfcpu")
+            && events.contains(
+                "Node didn't have enough resource: cpu, requested: 2000, used: 500, capacity: 2000"
+            ),
+        "{events}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&s.ok("get pod too-big -o json")).unwrap();
+    assert_eq!(json["status"]["phase"], "Failed");
+    assert_eq!(json["status"]["reason"], "OutOfcpu");
+    assert_eq!(
+        json["status"]["message"],
+        "Pod was rejected: Node didn't have enough resource: cpu, requested: 2000, used: 500, capacity: 2000"
+    );
+    // The refused pod holds nothing: a 1500m pod still fits beside the first.
+    s.apply(&bare_pod("rest", "node-1", "1500m"));
+    s.advance(10);
+    let rows = crate::support::rows(&s.ok("get pods"));
+    assert_eq!(rows.iter().find(|r| r[0] == "rest").unwrap()[2], "Running");
+    s.ok("delete pod too-big");
+    assert!(!s.ok("get pods").contains("too-big"));
+}
+
+#[test]
+fn a_pending_pod_deleted_before_binding_just_disappears() {
+    let mut s = Session::new(&ScriptBuilder::with_cluster(
+        "{nodes: [{name: node-1, cpu: \"1\"}]}",
+    ));
+    s.apply("apiVersion: v1\nkind: Pod\nmetadata: {name: huge}\nspec:\n  containers: [{name: c, image: nginx:1.27, resources: {requests: {cpu: \"4\"}}}]\n");
+    s.advance(5);
+    let before = rows(&s.ok("get events")).len();
+    s.ok("delete pod huge");
+    s.advance(5);
+    assert!(rows(&s.ok("get pods")).is_empty());
+    assert_eq!(
+        rows(&s.ok("get events")).len(),
+        before,
+        "{}",
+        s.ok("get events")
+    );
+}

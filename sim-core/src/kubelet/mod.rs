@@ -2,6 +2,7 @@
 //! containers with back-off, stop pods gracefully. Follows `pkg/kubelet` (kuberuntime manager,
 //! prober workers, `flowcontrol.Backoff`); see `probe.rs` for the probe timeline.
 
+mod admission;
 pub mod config;
 pub mod mounts;
 pub mod probe;

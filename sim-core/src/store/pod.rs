@@ -257,6 +257,9 @@ pub struct PodState {
     pub start_time: Option<SimTime>,
     /// Containers, in spec order.
     pub containers: Vec<ContainerRun>,
+    /// The kubelet refused the pod at admission (a pod created with `spec.nodeName`): the
+    /// reason (`OutOfcpu`) and message. The pod is Failed and holds nothing on its node.
+    pub rejected: Option<(&'static str, Box<str>)>,
 }
 
 impl PodState {
@@ -292,6 +295,7 @@ impl PodState {
             ip: 0,
             start_time: None,
             containers: (0..n).map(|_| ContainerRun::new()).collect(),
+            rejected: None,
         }
     }
 
@@ -347,6 +351,10 @@ impl PodState {
 
     /// Recomputes the phase from the containers.
     pub fn recompute_phase(&mut self) {
+        if self.rejected.is_some() {
+            self.phase = Phase::Failed;
+            return;
+        }
         if self.node_lost {
             return;
         }
@@ -558,6 +566,11 @@ impl Store {
             start_time: p.start_time.map(t),
             container_statuses: p.scheduled_at.map(|_| container_statuses),
             qos_class: Some(qos_class(&spec)),
+            reason: p.rejected.as_ref().map(|(r, _)| r.to_string()),
+            message: p
+                .rejected
+                .as_ref()
+                .map(|(_, m)| format!("Pod was rejected: {m}")),
             ..Default::default()
         };
         Pod {

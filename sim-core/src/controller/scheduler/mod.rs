@@ -1,5 +1,5 @@
-//! The scheduler: filter nodes in the default profile's order (NodeUnschedulable, NodeName,
-//! TaintToleration, NodeAffinity, NodeResourcesFit: pod count, CPU and memory requests against
+//! The scheduler: a pod that names its node skips it (`kubelet/admission.rs`); for the others,
+//! filter nodes in the default profile's order (NodeUnschedulable, TaintToleration, NodeAffinity, NodeResourcesFit: pod count, CPU and memory requests against
 //! allocatable, every insufficient resource a reason; PodTopologySpread; InterPodAffinity),
 //! score the feasible ones with the default profile's plugins and weights (TaintToleration 3,
 //! NodeAffinity 2, PodTopologySpread 2, InterPodAffinity 2, NodeResourcesFit's LeastAllocated
@@ -13,6 +13,7 @@
 
 mod inter_pod_affinity;
 mod node_affinity;
+pub(crate) use node_affinity::RequiredNodeAffinity;
 mod resources;
 mod topology_spread;
 
@@ -211,7 +212,11 @@ impl Sim {
         let (cpu, mem) = pod_requests(p);
         let spec = p.template.clone();
         let spec = spec.spec.as_ref();
-        let node_name = spec.and_then(|s| s.node_name.clone());
+        // A pod that names its node skips the scheduler: the kubelet admits it or not.
+        if let Some(name) = spec.and_then(|s| s.node_name.as_deref()) {
+            self.place_on_named_node(id, name);
+            return;
+        }
         let affinity = node_affinity::RequiredNodeAffinity::from_spec(spec);
         let preferred = node_affinity::preferred_terms(spec);
         let (nz_cpu, nz_mem) = pod_nonzero_requests(p);
@@ -290,8 +295,6 @@ impl Sim {
                 })
             {
                 fail("node(s) were unschedulable".into());
-            } else if node_name.as_deref().is_some_and(|want| want != name) {
-                fail("node(s) didn't match the requested node name".into());
             } else if let Some(t) = super::taint::untolerated_for_scheduling(&n.taints, tols) {
                 fail(
                     format!(
@@ -433,7 +436,7 @@ impl Sim {
         }
         self.sched.nodes = snapshot;
         if let Some(nid) = chosen {
-            self.bind(id, nid, cpu, mem);
+            self.bind(id, nid, cpu, mem, true);
         }
     }
 
@@ -462,7 +465,9 @@ impl Sim {
         }
     }
 
-    fn bind(&mut self, id: ObjId, node: ObjId, cpu: i64, mem: i64) {
+    /// Binds the pod to the node (with the scheduler's `Scheduled` event when it chose it)
+    /// and hands it to the kubelet.
+    pub(crate) fn bind(&mut self, id: ObjId, node: ObjId, cpu: i64, mem: i64, scheduled: bool) {
         let now = self.store.now;
         let (nz_cpu, nz_mem) = self.store.pods.get(id).map_or((0, 0), pod_nonzero_requests);
         let Some(n) = self.store.nodes.get_mut(node) else {
@@ -482,7 +487,7 @@ impl Sim {
         }
         self.sched_pod_placed(id, node, true);
         self.unschedulable.remove(&id);
-        if let Some(r) = self.pod_ref(id) {
+        if let Some(r) = self.pod_ref(id).filter(|_| scheduled) {
             let msg = format!(
                 "Successfully assigned {}/{} to {node_name}",
                 r.namespace, r.name
