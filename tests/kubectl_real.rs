@@ -60,20 +60,30 @@ impl Cluster {
     /// A sandbox with its ingress controller listening on a loopback port of its own
     /// (`serve --ingress-addr`).
     pub(crate) fn start_with_ingress() -> Cluster {
-        Cluster::start_full(1.0, None, true)
+        Cluster::start_full(1.0, None, true, None)
+    }
+
+    /// A sandbox that starts from `script` (its `cluster:` and steps) instead of the demo.
+    pub(crate) fn start_script(script: String, speed: f64) -> Cluster {
+        Cluster::start_full(speed, None, false, Some(script))
     }
 
     /// A server whose scenario pages serve the folder `scenarios` (`serve --scenarios`).
     fn start_with(speed: f64, scenarios: Option<PathBuf>) -> Cluster {
-        Cluster::start_full(speed, scenarios, false)
+        Cluster::start_full(speed, scenarios, false, None)
     }
 
-    fn start_full(speed: f64, scenarios: Option<PathBuf>, with_ingress: bool) -> Cluster {
+    fn start_full(
+        speed: f64,
+        scenarios: Option<PathBuf>,
+        with_ingress: bool,
+        script: Option<String>,
+    ) -> Cluster {
         let rt = tokio::runtime::Runtime::new().unwrap();
         let (addr, ingress) = rt.block_on(async {
             let sandbox = web_ui::sandbox_for(&web_ui::ServeOptions {
                 addr: "127.0.0.1:0".parse().unwrap(),
-                scenario: None,
+                scenario: script,
                 seed: None,
                 speed,
                 title: None,
@@ -1378,7 +1388,7 @@ fn kubectl_selectors_and_bad_input_get_the_api_servers_errors() {
 }
 
 /// Polls `kubectl args` (up to a minute of wall time) until its output satisfies `done`.
-fn poll(c: &Cluster, args: &[&str], done: impl Fn(&str) -> bool) -> String {
+pub(crate) fn poll(c: &Cluster, args: &[&str], done: impl Fn(&str) -> bool) -> String {
     let mut last = String::new();
     for _ in 0..120 {
         last = c.ok(args);

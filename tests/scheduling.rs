@@ -286,3 +286,55 @@ fn a_pending_pod_deleted_before_binding_just_disappears() {
         s.ok("get events")
     );
 }
+
+/// Pods per node as the real kubectl's `get pods -o wide` shows them, once all `want` are bound.
+fn real_per_node(c: &crate::kubectl_real::Cluster, want: usize) -> BTreeMap<String, usize> {
+    let out = crate::kubectl_real::poll(c, &["get", "pods", "-o", "wide"], |o| {
+        let bound: Vec<_> = rows(o).into_iter().filter(|r| r[6] != "<none>").collect();
+        bound.len() == want
+    });
+    let mut per = BTreeMap::new();
+    for r in rows(&out) {
+        *per.entry(r[6].clone()).or_default() += 1;
+    }
+    per
+}
+
+#[test]
+fn real_kubectl_sees_3_3_4_then_10_10_10_and_the_node_affinity_reason() {
+    let script = ScriptBuilder::with_cluster(
+        "{nodes: [{name: small-1, cpu: \"4\"}, {name: small-2, cpu: \"4\"}, {name: big, cpu: \"8\"}]}",
+    )
+    .apply(&namespace("live-coding"))
+    .build();
+    let c = crate::kubectl_real::Cluster::start_script(script, 20.0);
+    c.ok(&[
+        "create",
+        "deployment",
+        "web",
+        "--image=nginx:1.27",
+        "--replicas=10",
+    ]);
+    let per = real_per_node(&c, 10);
+    assert_eq!(per.get("big"), Some(&4), "{per:?}");
+    assert_eq!(per.get("small-1"), Some(&3), "{per:?}");
+    assert_eq!(per.get("small-2"), Some(&3), "{per:?}");
+    c.ok(&["scale", "deployment", "web", "--replicas=30"]);
+    let per = real_per_node(&c, 30);
+    assert!(per.values().all(|n| *n == 10), "{per:?}");
+
+    let file = c.write(
+        "gpu.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: gpu}\nspec:\n  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms:\n          - matchExpressions: [{key: accelerator, operator: In, values: [a100]}]\n  containers: [{name: c, image: nginx:1.27}]\n",
+    );
+    c.ok(&["apply", "-f", &file]);
+    let described = crate::kubectl_real::poll(&c, &["describe", "pod", "gpu"], |o| {
+        o.contains("FailedScheduling")
+    });
+    assert!(
+        described.contains("0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."),
+        "{described}"
+    );
+    let pods = c.ok(&["get", "pod", "gpu"]);
+    assert!(pods.contains("Pending"), "{pods}");
+}
