@@ -217,3 +217,65 @@ fn a_lost_node_flips_only_ready_keeps_its_heartbeat_and_marks_the_eviction() {
         "{conds:?}"
     );
 }
+
+/// `(name, holder)` rows of `get leases -n kube-node-lease` and node-2's lease renew time.
+fn renew_time(s: &mut Session, node: &str) -> String {
+    let v: serde_json::Value =
+        serde_json::from_str(&s.ok(&format!("get lease {node} -n kube-node-lease -o json")))
+            .unwrap();
+    v["spec"]["renewTime"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn each_kubelet_renews_its_node_lease_every_ten_seconds_until_it_stops() {
+    let mut s = Session::new(&two_nodes());
+    let table = rows(&s.ok("get leases -n kube-node-lease"));
+    let names: Vec<(&str, &str)> = table
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].as_str()))
+        .collect();
+    assert_eq!(names, [("node-1", "node-1"), ("node-2", "node-2")]);
+    assert!(
+        rows(&s.ok("get leases")).is_empty(),
+        "none in other namespaces"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&s.ok("get lease node-2 -n kube-node-lease -o json")).unwrap();
+    assert_eq!(v["spec"]["holderIdentity"], "node-2");
+    assert_eq!(v["spec"]["leaseDurationSeconds"], 40);
+    assert_eq!(v["metadata"]["ownerReferences"][0]["kind"], "Node");
+    let start = renew_time(&mut s, "node-2");
+    s.advance(9);
+    assert_eq!(renew_time(&mut s, "node-2"), start);
+    s.advance(1);
+    let renewed = renew_time(&mut s, "node-2");
+    assert_ne!(renewed, start, "renewed after 10 s");
+    s.sim
+        .node_fault(
+            "node-2",
+            sim_core::controller::node_lifecycle::NodeFault::Down,
+        )
+        .unwrap();
+    s.advance(120);
+    assert_eq!(
+        renew_time(&mut s, "node-2"),
+        renewed,
+        "a stopped kubelet renews nothing"
+    );
+    assert_ne!(renew_time(&mut s, "node-1"), renewed);
+    let describe = s.ok("describe node node-2");
+    assert!(
+        describe.contains(
+            "Lease:\n  HolderIdentity:  node-2\n  AcquireTime:     <unset>\n  RenewTime:  "
+        ),
+        "{describe}"
+    );
+    // The API refuses writes to a kubelet's lease.
+    let err = s.fails("delete lease node-2 -n kube-node-lease");
+    assert!(
+        err.contains("read only")
+            || err.contains("MethodNotAllowed")
+            || err.contains("not allowed"),
+        "{err}"
+    );
+}

@@ -338,3 +338,27 @@ fn real_kubectl_sees_3_3_4_then_10_10_10_and_the_node_affinity_reason() {
     let pods = c.ok(&["get", "pod", "gpu"]);
     assert!(pods.contains("Pending"), "{pods}");
 }
+
+#[test]
+fn real_kubectl_lists_node_leases_and_describe_node_shows_the_lease() {
+    let script = ScriptBuilder::with_cluster("{nodes: 2}")
+        .apply(&namespace("live-coding"))
+        .build();
+    let c = crate::kubectl_real::Cluster::start_script(script, 1.0);
+    let leases = c.ok(&["get", "leases", "-n", "kube-node-lease"]);
+    let table = rows(&leases);
+    assert_eq!(table.len(), 2, "{leases}");
+    assert_eq!(&table[0][..2], ["node-1", "node-1"], "{leases}");
+    let described = c.ok(&["describe", "node", "node-1"]);
+    assert!(!described.contains("Failed to get lease"), "{described}");
+    let block: Vec<&str> = described
+        .lines()
+        .skip_while(|l| *l != "Lease:")
+        .take(4)
+        .collect();
+    assert_eq!(block.len(), 4, "{described}");
+    assert_eq!(block[1], "  HolderIdentity:  node-1");
+    assert_eq!(block[2], "  AcquireTime:     <unset>");
+    assert!(block[3].starts_with("  RenewTime:       "), "{described}");
+    assert!(!block[3].contains("<unset>"), "{described}");
+}

@@ -552,6 +552,8 @@ impl Sim {
                 cidr_index: index,
                 epoch: 0,
                 no_execute: false,
+                kubelet_started: self.store.now,
+                kubelet_stopped: None,
             },
         );
         // The node lifecycle controller sees the new node (`RecordNodeEvent`).

@@ -79,6 +79,8 @@ pub fn set_defaults(obj: &mut Object) {
         Object::Secret(secret) => self::secret(secret),
         // policy/v1 has no PodDisruptionBudget defaults.
         Object::PodDisruptionBudget(_) => {}
+        // Leases are the kubelets' and read only here.
+        Object::Lease(_) => {}
         Object::EndpointSlice(slice) => {
             // SetDefaults_EndpointPort: a port's name defaults to "" and its protocol to TCP.
             for port in slice.ports.iter_mut().flatten() {

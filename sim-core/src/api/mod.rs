@@ -21,6 +21,7 @@ pub use k8s_openapi;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{
     ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret, Service,
 };
@@ -62,6 +63,8 @@ pub enum Object {
     EndpointSlice(EndpointSlice),
     /// `policy/v1 PodDisruptionBudget`.
     PodDisruptionBudget(PodDisruptionBudget),
+    /// `coordination.k8s.io/v1 Lease` (the kubelets' node leases, read only).
+    Lease(Lease),
 }
 
 /// Calls `$body` with `$inner` bound to the typed object inside any variant.
@@ -83,6 +86,7 @@ macro_rules! with_inner {
             Object::Secret($inner) => $body,
             Object::EndpointSlice($inner) => $body,
             Object::PodDisruptionBudget($inner) => $body,
+            Object::Lease($inner) => $body,
         }
     };
 }
@@ -106,6 +110,7 @@ impl Object {
             Object::Secret(_) => "Secret",
             Object::EndpointSlice(_) => "EndpointSlice",
             Object::PodDisruptionBudget(_) => "PodDisruptionBudget",
+            Object::Lease(_) => "Lease",
         }
     }
 
@@ -117,6 +122,7 @@ impl Object {
             Object::HorizontalPodAutoscaler(_) => "autoscaling/v2",
             Object::EndpointSlice(_) => "discovery.k8s.io/v1",
             Object::PodDisruptionBudget(_) => "policy/v1",
+            Object::Lease(_) => "coordination.k8s.io/v1",
             _ => "v1",
         }
     }
@@ -140,6 +146,7 @@ impl Object {
             Object::Secret(_) => "secrets",
             Object::EndpointSlice(_) => "endpointslices.discovery.k8s.io",
             Object::PodDisruptionBudget(_) => "poddisruptionbudgets.policy",
+            Object::Lease(_) => "leases.coordination.k8s.io",
         }
     }
 

@@ -374,6 +374,19 @@ pub const RESOURCES: &[Resource] = &[
         subresources: &[],
         verbs: ALL_VERBS,
     },
+    // The kubelets' node leases, derived from the nodes (`kubelet/lease.rs`): read only.
+    Resource {
+        kind: Kind::Lease,
+        plural: "leases",
+        singular: "lease",
+        short_names: &[],
+        group: "coordination.k8s.io",
+        version: "v1",
+        namespaced: true,
+        categories: &[],
+        subresources: &[],
+        verbs: &["get", "list", "watch"],
+    },
 ];
 
 /// The row of a kind.
@@ -442,6 +455,7 @@ mod tests {
             Kind::Secret,
             Kind::EndpointSlice,
             Kind::PodDisruptionBudget,
+            Kind::Lease,
         ];
         for k in kinds {
             let rows: Vec<_> = RESOURCES.iter().filter(|r| r.kind == k).collect();
@@ -469,7 +483,8 @@ mod tests {
                 ("networking.k8s.io", "v1"),
                 ("autoscaling", "v2"),
                 ("discovery.k8s.io", "v1"),
-                ("policy", "v1")
+                ("policy", "v1"),
+                ("coordination.k8s.io", "v1")
             ]
         );
         assert_eq!(by_word("ing").map(|r| r.kind), Some(Kind::Ingress));

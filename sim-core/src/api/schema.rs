@@ -48,6 +48,7 @@ pub fn definitions() -> &'static BTreeMap<String, Value> {
         g.subschema_for::<Secret>();
         g.subschema_for::<k8s_openapi::api::discovery::v1::EndpointSlice>();
         g.subschema_for::<k8s_openapi::api::policy::v1::PodDisruptionBudget>();
+        g.subschema_for::<k8s_openapi::api::coordination::v1::Lease>();
         g.subschema_for::<k8s_openapi::api::policy::v1::Eviction>();
         g.subschema_for::<Scale>();
         g.subschema_for::<Status>();
@@ -74,6 +75,7 @@ const NOT_REQUIRED: &[(&str, &str)] = &[
     ("io.k8s.api.core.v1.Endpoints", "metadata"),
     ("io.k8s.api.discovery.v1.EndpointSlice", "metadata"),
     ("io.k8s.api.policy.v1.PodDisruptionBudget", "metadata"),
+    ("io.k8s.api.coordination.v1.Lease", "metadata"),
     ("io.k8s.api.policy.v1.Eviction", "metadata"),
     ("io.k8s.api.core.v1.Namespace", "metadata"),
     ("io.k8s.api.core.v1.Node", "metadata"),
@@ -221,6 +223,10 @@ fn list_schema(kind: Kind, defs: &BTreeMap<String, Value>) -> (String, Value) {
             "PodDisruptionBudgetList is a collection of PodDisruptionBudgets.".into(),
             "Items is a list of PodDisruptionBudgets".into(),
         ),
+        Kind::Lease => (
+            "LeaseList is a list of Lease objects.".into(),
+            "items is a list of schema objects.".into(),
+        ),
     };
     let metadata = match kind {
         Kind::Deployment | Kind::IngressClass => "Standard list metadata.".to_string(),
@@ -273,6 +279,7 @@ pub fn root(kind: Kind) -> &'static str {
         Kind::Secret => "io.k8s.api.core.v1.Secret",
         Kind::EndpointSlice => "io.k8s.api.discovery.v1.EndpointSlice",
         Kind::PodDisruptionBudget => "io.k8s.api.policy.v1.PodDisruptionBudget",
+        Kind::Lease => "io.k8s.api.coordination.v1.Lease",
     }
 }
 
@@ -323,6 +330,7 @@ mod tests {
             Kind::Secret,
             Kind::EndpointSlice,
             Kind::PodDisruptionBudget,
+            Kind::Lease,
         ] {
             assert!(definitions().contains_key(root(kind)), "{kind:?}");
         }

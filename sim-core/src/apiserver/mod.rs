@@ -166,6 +166,10 @@ impl Sim {
                     .1
                     .clone(),
             ),
+            Kind::Lease if namespace == crate::kubelet::lease::NAMESPACE => {
+                Object::Lease(self.node_lease(self.store.nodes.lookup("", name)?)?)
+            }
+            Kind::Lease => return None,
         })
     }
 
@@ -397,6 +401,7 @@ impl Sim {
                 };
                 id
             }
+            Object::Lease(_) => return Err(read_only(kind)),
             Object::Endpoints(_) | Object::Event(_) | Object::EndpointSlice(_) => {
                 return Err(ApiError::BadRequest(format!(
                     "kubesim manages {} itself",
@@ -884,6 +889,7 @@ impl Sim {
                     obj_kind_plural(kind)
                 )));
             }
+            Kind::Lease => return Err(read_only(kind)),
             Kind::ConfigMap | Kind::Secret => self.delete_config_object(kind, namespace, name)?,
         }
         self.settle();
@@ -908,7 +914,16 @@ pub(crate) fn kind_of(obj: &Object) -> Option<Kind> {
         Object::Secret(_) => Kind::Secret,
         Object::EndpointSlice(_) => Kind::EndpointSlice,
         Object::PodDisruptionBudget(_) => Kind::PodDisruptionBudget,
+        Object::Lease(_) => Kind::Lease,
     })
+}
+
+/// The refusal of a write to a kind kubesim serves read only (the kubelets' Leases).
+fn read_only(kind: Kind) -> ApiError {
+    ApiError::MethodNotAllowed(format!(
+        "kubesim's {} are its kubelets' and read only",
+        obj_kind_plural(kind)
+    ))
 }
 
 /// The resource name of a kind, as in API messages (`deployments.apps`, `pods`).

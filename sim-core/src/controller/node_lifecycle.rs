@@ -51,6 +51,7 @@ impl Sim {
                         return Ok(());
                     }
                     n.kubelet_up = false;
+                    n.kubelet_stopped = Some(self.store.now);
                     n.epoch += 1;
                     let epoch = n.epoch;
                     // The last status the kubelet posted keeps its heartbeat; the node
@@ -172,6 +173,10 @@ impl Sim {
         };
         if n.kubelet_up && n.ready {
             return;
+        }
+        if !n.kubelet_up {
+            n.kubelet_started = self.store.now;
+            n.kubelet_stopped = None;
         }
         n.kubelet_up = true;
         n.epoch += 1;

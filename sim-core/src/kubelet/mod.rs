@@ -4,6 +4,7 @@
 
 mod admission;
 pub mod config;
+pub mod lease;
 pub mod mounts;
 pub mod probe;
 pub mod worker;

@@ -47,6 +47,7 @@ pub enum Kind {
     Secret,
     EndpointSlice,
     PodDisruptionBudget,
+    Lease,
 }
 
 impl Kind {
@@ -68,6 +69,7 @@ impl Kind {
             Kind::Secret => "Secret",
             Kind::EndpointSlice => "EndpointSlice",
             Kind::PodDisruptionBudget => "PodDisruptionBudget",
+            Kind::Lease => "Lease",
         }
     }
 
@@ -79,6 +81,7 @@ impl Kind {
             Kind::HorizontalPodAutoscaler => "autoscaling/v2",
             Kind::EndpointSlice => "discovery.k8s.io/v1",
             Kind::PodDisruptionBudget => "policy/v1",
+            Kind::Lease => "coordination.k8s.io/v1",
             _ => "v1",
         }
     }
@@ -223,6 +226,10 @@ pub struct NodeState {
     /// Whether the node lifecycle controller's NoExecute taint is on: added one monitor pass
     /// after the node went NotReady, removed one pass after it is Ready again.
     pub no_execute: bool,
+    /// When the kubelet last started (it creates or renews its Lease then, and every 10 s).
+    pub kubelet_started: SimTime,
+    /// When the kubelet stopped, while it is down (its Lease is renewed no more).
+    pub kubelet_stopped: Option<SimTime>,
 }
 
 /// What a controller decided, and the arithmetic behind it.

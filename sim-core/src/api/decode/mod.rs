@@ -327,6 +327,7 @@ pub fn decode_value(value: Value) -> Result<Object, DecodeError> {
         ("v1", "Secret") => Object::Secret(typed(&value, kind)?),
         ("discovery.k8s.io/v1", "EndpointSlice") => Object::EndpointSlice(typed(&value, kind)?),
         ("policy/v1", "PodDisruptionBudget") => Object::PodDisruptionBudget(typed(&value, kind)?),
+        ("coordination.k8s.io/v1", "Lease") => Object::Lease(typed(&value, kind)?),
         _ => {
             let meta = |k: &str| {
                 value

@@ -232,6 +232,8 @@ pub fn validate(obj: &Object) -> Result<(), Invalid> {
         // refused as for Endpoints), so `ValidateEndpointSlice` has nothing to check yet.
         Object::EndpointSlice(_) => {}
         Object::PodDisruptionBudget(pdb) => policy::validate_pdb(pdb, &mut e),
+        // Read only: writes are refused before validation.
+        Object::Lease(_) => {}
     }
     e.finish(obj)
 }

@@ -645,7 +645,8 @@ pub fn convert_field_label(kind: Kind, label: &str) -> Result<&str, FieldLabelEr
         | Kind::IngressClass
         | Kind::HorizontalPodAutoscaler
         | Kind::EndpointSlice
-        | Kind::PodDisruptionBudget => None,
+        | Kind::PodDisruptionBudget
+        | Kind::Lease => None,
         Kind::Secret => Some(&["type", "metadata.namespace", "metadata.name"]),
         Kind::ConfigMap => None,
     };
@@ -752,7 +753,8 @@ pub fn selectable_fields(obj: &Object) -> BTreeMap<&'static str, String> {
         | Object::IngressClass(_)
         | Object::HorizontalPodAutoscaler(_)
         | Object::EndpointSlice(_)
-        | Object::PodDisruptionBudget(_) => {}
+        | Object::PodDisruptionBudget(_)
+        | Object::Lease(_) => {}
         Object::Secret(secret) => {
             f.insert("type", secret.type_.clone().unwrap_or_default());
         }

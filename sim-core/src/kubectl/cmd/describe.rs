@@ -274,7 +274,14 @@ fn describe_one(sim: &mut Sim, args: &Args, ns: &str) -> Output {
                         .collect()
                 })
                 .unwrap_or_default();
-            Output::ok(print::describe_node(&n, &pods, &events_for(sim, id), now))
+            let lease = sim.node_lease(id);
+            Output::ok(print::describe_node(
+                &n,
+                lease.as_ref(),
+                &pods,
+                &events_for(sim, id),
+                now,
+            ))
         }
         Kind::Ingress => {
             let Some(id) = sim.store.ingresses.lookup(ns, &name) else {

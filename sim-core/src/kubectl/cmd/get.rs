@@ -60,6 +60,7 @@ pub fn render(
         Kind::Secret => pick!(Secret, print::get_secrets),
         Kind::EndpointSlice => pick!(EndpointSlice, print::get_endpoint_slices),
         Kind::PodDisruptionBudget => pick!(PodDisruptionBudget, print::get_pdbs),
+        Kind::Lease => pick!(Lease, print::get_leases),
     }
 }
 

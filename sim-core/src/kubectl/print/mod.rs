@@ -10,6 +10,7 @@
 //! (describe) and `kubectl/pkg/polymorphichelpers/history.go` (rollout history).
 
 mod config;
+mod coordination;
 mod describe;
 mod discovery;
 mod duration;
@@ -26,6 +27,7 @@ mod util;
 mod fixtures;
 
 pub use config::{describe_configmap, describe_secret, get_configmaps, get_secrets};
+pub use coordination::get_leases;
 pub use describe::describe_hpa;
 pub use describe::{BackendLookup, describe_ingress, describe_ingress_class};
 pub use describe::{
