@@ -88,21 +88,20 @@ impl PodAffinity {
                 pods_exist = false;
             }
         }
-        if !pods_exist && !(self.affinity_counts.is_empty() && self.self_match) {
+        if !(pods_exist || self.affinity_counts.is_empty() && self.self_match) {
             return Err(REASON_AFFINITY);
         }
         // satisfyPodAntiAffinity
         for t in &self.anti {
-            if let Some(v) = labels.get(&t.key) {
-                if self
+            if let Some(v) = labels.get(&t.key)
+                && self
                     .anti_counts
                     .get(&(t.key.clone(), v.clone()))
                     .copied()
                     .unwrap_or(0)
                     > 0
-                {
-                    return Err(REASON_ANTI);
-                }
+            {
+                return Err(REASON_ANTI);
             }
         }
         // satisfyExistingPodsAntiAffinity
@@ -216,10 +215,10 @@ impl Sim {
                 continue;
             };
             for t in self.terms(&e.namespace, required_anti(e.template.spec.as_ref())) {
-                if t.matches(p) {
-                    if let Some(v) = self.pod_node_label(e, &t.key) {
-                        *out.existing_anti.entry((t.key.clone(), v)).or_default() += 1;
-                    }
+                if t.matches(p)
+                    && let Some(v) = self.pod_node_label(e, &t.key)
+                {
+                    *out.existing_anti.entry((t.key.clone(), v)).or_default() += 1;
                 }
             }
         }
@@ -276,17 +275,17 @@ impl Sim {
                 }
             }
             for t in &out.anti {
-                if t.matches(e) {
-                    if let Some(v) = self.pod_node_label(e, &t.key) {
-                        *out.anti_counts.entry((t.key.clone(), v)).or_default() += 1;
-                    }
+                if t.matches(e)
+                    && let Some(v) = self.pod_node_label(e, &t.key)
+                {
+                    *out.anti_counts.entry((t.key.clone(), v)).or_default() += 1;
                 }
             }
             for (w, t) in &preferred {
-                if t.matches(e) {
-                    if let Some(v) = self.pod_node_label(e, &t.key) {
-                        *out.scores.entry((t.key.clone(), v)).or_default() += w;
-                    }
+                if t.matches(e)
+                    && let Some(v) = self.pod_node_label(e, &t.key)
+                {
+                    *out.scores.entry((t.key.clone(), v)).or_default() += w;
                 }
             }
         }

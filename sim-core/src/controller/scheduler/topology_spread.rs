@@ -320,10 +320,10 @@ impl Sim {
                         continue;
                     };
                     let sel = svc.spec.as_ref().and_then(|s| s.selector.as_ref());
-                    if let Some(sel) = sel.filter(|s| !s.is_empty()) {
-                        if sel.iter().all(|(k, v)| p.labels().get(k) == Some(v)) {
-                            labels.extend(sel.iter().map(|(k, v)| (k.clone(), v.clone())));
-                        }
+                    if let Some(sel) = sel.filter(|s| !s.is_empty())
+                        && sel.iter().all(|(k, v)| p.labels().get(k) == Some(v))
+                    {
+                        labels.extend(sel.iter().map(|(k, v)| (k.clone(), v.clone())));
                     }
                 }
                 if labels.is_empty() {
