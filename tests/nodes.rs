@@ -1,4 +1,4 @@
-//! Node failures and capacity: NotReady after 50 s (node-monitor-grace-period), eviction 300 s
+//! Node failures and capacity: NotReady 50 s (node-monitor-grace-period) after the last Lease renewal, eviction 300 s
 //! after the NoExecute taint the next monitor pass adds, `removeNode`,
 //! and pods that fit nowhere.
 
@@ -278,4 +278,21 @@ fn each_kubelet_renews_its_node_lease_every_ten_seconds_until_it_stops() {
             || err.contains("not allowed"),
         "{err}"
     );
+}
+
+#[test]
+fn the_grace_period_runs_from_the_last_lease_renewal() {
+    let mut s = Session::new(&two_nodes());
+    // Renewed at 10 s; the kubelet stops at 15 s, so NotReady comes 45 s later, at 60 s.
+    s.advance(15);
+    s.sim
+        .node_fault(
+            "node-2",
+            sim_core::controller::node_lifecycle::NodeFault::Down,
+        )
+        .unwrap();
+    s.advance(44);
+    assert_eq!(node_status(&mut s, "node-2"), "Ready");
+    s.advance(2);
+    assert_eq!(node_status(&mut s, "node-2"), "NotReady");
 }

@@ -11,7 +11,8 @@ use crate::sim::{Sim, Timer};
 use crate::store::{ChangeType, Kind, NewEvent, ObjId, ObjRef};
 use crate::time::SimDuration;
 
-/// `--node-monitor-grace-period` (50 s since Kubernetes 1.32, PR #126287).
+/// `--node-monitor-grace-period` (50 s since Kubernetes 1.32, PR #126287), counted from the
+/// node Lease's last renewal.
 pub const NODE_MONITOR_GRACE: SimDuration = SimDuration::from_secs(50);
 /// `--node-monitor-period`: how often the node lifecycle controller's `monitorNodeHealth`
 /// runs. The pass that finds the grace period over marks the node Unknown (and the
@@ -65,7 +66,15 @@ impl Sim {
                         last_heartbeat_time: Some(heartbeat),
                         ..Default::default()
                     }]);
-                    self.after(NODE_MONITOR_GRACE, Timer::NodeLost { node: id, epoch });
+                    // The controller reads the node's Lease: the grace period runs from the
+                    // kubelet's last renewal (at most 10 s before it stopped).
+                    let now = self.store.now;
+                    let renewed =
+                        crate::kubelet::lease::renew_time(n.kubelet_started, Some(now), now);
+                    self.at(
+                        renewed + NODE_MONITOR_GRACE,
+                        Timer::NodeLost { node: id, epoch },
+                    );
                 }
             }
             NodeFault::Up => self.node_up(id),
