@@ -146,6 +146,11 @@ impl Cluster {
 
     /// `METHOD path` (no body, JSON accepted) on the server, as the page's own buttons send
     /// it (`Sec-Fetch-Site: same-origin`): the whole response as text.
+    /// `POST path` on the server (the page's buttons: `/fault/node-down`...), as text.
+    pub(crate) fn http_post(&self, path: &str) -> String {
+        self.http("POST", path)
+    }
+
     fn http(&self, method: &str, path: &str) -> String {
         use std::io::{Read, Write};
         let mut s = std::net::TcpStream::connect(self.addr).unwrap();

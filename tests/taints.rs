@@ -519,3 +519,50 @@ fn a_no_execute_taint_evicts_the_pods_that_do_not_tolerate_it_at_once() {
         "{events}"
     );
 }
+
+/// The real kubectl sees the unreachable NoSchedule taint added one monitor pass (5 s) before
+/// the NoExecute one, and both gone after the node is back.
+#[test]
+fn real_kubectl_sees_no_schedule_five_seconds_before_no_execute() {
+    let script = ScriptBuilder::with_cluster("{nodes: 2}")
+        .apply(&namespace("live-coding"))
+        .build();
+    let c = crate::kubectl_real::Cluster::start_script(script, 10.0);
+    let down = c.http_post("/fault/node-down");
+    assert!(
+        down.starts_with("HTTP/1.1 2") || down.starts_with("HTTP/1.1 3"),
+        "{down}"
+    );
+    let taints = |o: &str| -> Vec<(String, String, String)> {
+        let v: serde_json::Value = serde_json::from_str(o).unwrap();
+        v["spec"]["taints"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|t| {
+                let f = |k: &str| t[k].as_str().unwrap_or("").to_string();
+                (f("key"), f("effect"), f("timeAdded"))
+            })
+            .collect()
+    };
+    let out = crate::kubectl_real::poll(&c, &["get", "node", "node-2", "-o", "json"], |o| {
+        taints(o).len() == 2
+    });
+    let t = taints(&out);
+    assert_eq!(t[0].0, "node.kubernetes.io/unreachable");
+    assert_eq!(t[0].1, "NoSchedule");
+    assert_eq!(t[1].1, "NoExecute");
+    let at = |s: &str| {
+        s.parse::<sim_core::api::k8s_openapi::jiff::Timestamp>()
+            .unwrap()
+    };
+    assert_eq!(
+        (at(&t[1].2) - at(&t[0].2)).get_seconds(),
+        5,
+        "NoExecute one monitor pass later: {t:?}"
+    );
+    c.http_post("/fault/node-up");
+    crate::kubectl_real::poll(&c, &["get", "node", "node-2", "-o", "json"], |o| {
+        taints(o).is_empty()
+    });
+}
