@@ -362,3 +362,24 @@ fn real_kubectl_lists_node_leases_and_describe_node_shows_the_lease() {
     assert!(block[3].starts_with("  RenewTime:       "), "{described}");
     assert!(!block[3].contains("<unset>"), "{described}");
 }
+
+#[test]
+fn the_default_zone_spreading_leans_towards_the_zone_with_fewer_nodes() {
+    // Two nodes in zone a, one in zone b: by hostname alone 12 replicas would land 4/4/4
+    // (zone a 8, zone b 4); the zone constraint (maxSkew 3) moves one to zone b.
+    for seed in 0..3 {
+        let mut s = Session::new(
+            &ScriptBuilder::with_cluster(
+                "{nodes: [{name: a1, labels: {topology.kubernetes.io/zone: a}}, {name: a2, labels: {topology.kubernetes.io/zone: a}}, {name: b1, labels: {topology.kubernetes.io/zone: b}}]}",
+            )
+            .seed(seed),
+        );
+        s.apply(&deployment("web", 6, ""));
+        s.advance(10);
+        assert_eq!(counts(&mut s), vec![2, 2, 2], "seed {seed}");
+        s.ok("scale deployment web --replicas=12");
+        s.advance(10);
+        let placed = per_node(&mut s);
+        assert_eq!(placed.get("b1"), Some(&5), "seed {seed}: {placed:?}");
+    }
+}

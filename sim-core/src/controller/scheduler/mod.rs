@@ -60,6 +60,8 @@ pub(crate) struct SchedNode {
     taints: Vec<k8s_openapi::api::core::v1::Taint>,
     /// `topology.kubernetes.io/zone`, when the node has one.
     zone: Option<Arc<str>>,
+    /// Whether the node has the `kubernetes.io/hostname` label (every kubelet sets it).
+    hostname: bool,
     pods: i64,
     max_pods: i64,
     used_cpu: i64,
@@ -146,6 +148,12 @@ impl Sim {
                     .as_ref()
                     .and_then(|l| l.get(topology_spread::ZONE))
                     .map(|z| Arc::from(z.as_str())),
+                hostname: n
+                    .node
+                    .metadata
+                    .labels
+                    .as_ref()
+                    .is_some_and(|l| l.contains_key(topology_spread::HOSTNAME)),
                 pods: n.pods.len() as i64,
                 max_pods: n.max_pods,
                 used_cpu: n.used_cpu,
@@ -266,7 +274,12 @@ impl Sim {
                         .unwrap_or_default()
                 })
             };
-            let full = self.store.nodes.get(n.id);
+            // The Node object only when a plugin reads its name or labels.
+            let full = if needs_labels {
+                self.store.nodes.get(n.id)
+            } else {
+                None
+            };
             let name = full.map_or("", |f| &*f.name);
             let labels = if needs_labels {
                 full.and_then(|f| f.node.metadata.labels.as_ref())
@@ -370,7 +383,17 @@ impl Sim {
             return;
         }
         // PodTopologySpread's PreScore and Score over the feasible nodes.
-        if spread.has_soft() {
+        if let Some(owner) = spread.default_owner() {
+            // The system defaults counted by owner: the snapshot's hostname and zone and the
+            // owner's counts, without reading the Node objects.
+            let weights = spread.default_weights(feasible.iter().map(|r| &snapshot[r.ix]));
+            let by_node = self.sched.counts.owner_nodes(owner);
+            let by_zone = self.sched.counts.owner_zones(owner);
+            for r in feasible.iter_mut() {
+                let n = &snapshot[r.ix];
+                r.spread = Some(topology_spread::default_score(n, by_node, by_zone, weights));
+            }
+        } else if spread.has_soft() {
             let labels_of = |r: &Raw| {
                 self.store
                     .nodes

@@ -79,6 +79,16 @@ impl OwnerCounts {
             .map_or(0, |c| i64::from(*c))
     }
 
+    /// The owner's pods per node.
+    pub(crate) fn owner_nodes(&self, owner: ObjId) -> Option<&BTreeMap<ObjId, u32>> {
+        self.by_node.get(&owner)
+    }
+
+    /// The owner's pods per zone.
+    pub(crate) fn owner_zones(&self, owner: ObjId) -> Option<&BTreeMap<Arc<str>, u32>> {
+        self.by_zone.get(&owner)
+    }
+
     /// Recounts the zones from the per-node counts after nodes changed (a zone label may have).
     pub(crate) fn rezone(&mut self, zone_of: impl Fn(ObjId) -> Option<Arc<str>>) {
         self.by_zone.clear();
@@ -139,6 +149,37 @@ impl Spread {
 
     pub(crate) fn has_soft(&self) -> bool {
         self.constraints.iter().any(|c| !c.hard)
+    }
+
+    /// The owner, when these are the system defaults counted by owner (the common case,
+    /// scored from the snapshot alone).
+    pub(crate) fn default_owner(&self) -> Option<ObjId> {
+        if self.user {
+            return None;
+        }
+        match self.constraints.first().map(|c| &c.matcher) {
+            Some(Matcher::Owner(o)) => Some(*o),
+            _ => None,
+        }
+    }
+
+    /// `initPreScoreState`'s weights for the system defaults: (hostname, zone), the hostname
+    /// domains being the feasible nodes and the zone domains their distinct zone values ("" for
+    /// a node without one, as the Go map keys it).
+    pub(crate) fn default_weights<'a>(
+        &self,
+        feasible: impl Iterator<Item = &'a super::SchedNode>,
+    ) -> (f64, f64) {
+        let mut hosts = 0usize;
+        let mut zones: BTreeSet<&str> = BTreeSet::new();
+        for n in feasible {
+            hosts += 1;
+            zones.insert(n.zone.as_deref().unwrap_or(""));
+        }
+        (
+            topology_normalizing_weight(hosts),
+            topology_normalizing_weight(zones.len()),
+        )
     }
 
     /// The filter (`PodTopologySpread.Filter`) for one node's labels.
@@ -223,6 +264,28 @@ impl Spread {
         }
         Some(score.round() as i64)
     }
+}
+
+/// `PodTopologySpread.Score` for the system defaults (hostname maxSkew 5, zone maxSkew 3) by
+/// owner: a node without the label of a constraint gets nothing for it.
+pub(crate) fn default_score(
+    n: &super::SchedNode,
+    by_node: Option<&BTreeMap<ObjId, u32>>,
+    by_zone: Option<&BTreeMap<Arc<str>, u32>>,
+    (host_weight, zone_weight): (f64, f64),
+) -> i64 {
+    let mut score = 0f64;
+    if let Some(z) = &n.zone {
+        let cnt = by_zone.and_then(|m| m.get(z)).map_or(0, |c| i64::from(*c));
+        score += score_for_count(cnt, i64::from(SYSTEM_DEFAULTS[0].1), zone_weight);
+    }
+    if n.hostname {
+        let cnt = by_node
+            .and_then(|m| m.get(&n.id))
+            .map_or(0, |c| i64::from(*c));
+        score += score_for_count(cnt, i64::from(SYSTEM_DEFAULTS[1].1), host_weight);
+    }
+    score.round() as i64
 }
 
 /// `topologyNormalizingWeight`.
