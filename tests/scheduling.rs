@@ -383,3 +383,24 @@ fn the_default_zone_spreading_leans_towards_the_zone_with_fewer_nodes() {
         assert_eq!(placed.get("b1"), Some(&5), "seed {seed}: {placed:?}");
     }
 }
+
+#[test]
+fn image_locality_draws_a_pod_to_the_node_that_has_its_large_image() {
+    for seed in 0..3 {
+        let mut s = Session::new(
+            &ScriptBuilder::with_cluster("{nodes: 2}")
+                .seed(seed)
+                .image("registry.local/big:v1", "{sizeBytes: 1048576000}"),
+        );
+        // A first pod pulls the 1000 MiB image on node-2.
+        s.apply("apiVersion: v1\nkind: Pod\nmetadata: {name: first}\nspec:\n  nodeSelector: {kubernetes.io/hostname: node-2}\n  containers: [{name: c, image: \"registry.local/big:v1\"}]\n");
+        s.advance(30);
+        // node-1 is emptier (LeastAllocated), but node-2 has the image: 1000 MiB on one node
+        // of two scores 100 * (500 − 23) / (1000 − 23) = 48.
+        s.apply("apiVersion: v1\nkind: Pod\nmetadata: {name: second}\nspec:\n  containers: [{name: c, image: \"registry.local/big:v1\"}]\n");
+        s.advance(5);
+        let rows = rows(&s.ok("get pods -o wide"));
+        let second = rows.iter().find(|r| r[0] == "second").unwrap();
+        assert_eq!(second[6], "node-2", "seed {seed}: {rows:?}");
+    }
+}

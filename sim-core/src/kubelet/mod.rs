@@ -348,6 +348,7 @@ impl Sim {
             Some(b) => {
                 let size = b.size_bytes;
                 let mut present = false;
+                let mut pulled_new = false;
                 if let Some(n) = self
                     .store
                     .pods
@@ -356,6 +357,12 @@ impl Sim {
                     .and_then(|n| self.store.nodes.get_mut(n))
                 {
                     present = !n.images.insert(crate::runtime::normalize(&image));
+                    if !present {
+                        pulled_new = true;
+                    }
+                }
+                if pulled_new {
+                    self.sched_image_pulled(&crate::runtime::normalize(&image));
                 }
                 let secs = SimDuration::from_secs_f64(pull_seconds(&b, present));
                 if let Some(c) = self

@@ -11,6 +11,7 @@
 //! essentials of `pkg/scheduler/schedule_one.go`; one file per plugin of
 //! `pkg/scheduler/framework/plugins`.
 
+mod image_locality;
 mod inter_pod_affinity;
 mod node_affinity;
 pub(crate) use node_affinity::RequiredNodeAffinity;
@@ -84,6 +85,9 @@ pub(crate) struct SchedSnapshot {
     /// Bound pods with required pod anti-affinity (InterPodAffinity checks every pod
     /// against them).
     anti_pods: BTreeSet<ObjId>,
+    /// How many nodes have each (normalised) image, for ImageLocality: counted when the
+    /// snapshot is built, then as the kubelets pull.
+    image_nodes: BTreeMap<String, u32>,
 }
 
 /// One feasible node's raw scores, before each plugin's normalisation.
@@ -97,6 +101,8 @@ struct Raw {
     node_affinity: i64,
     spread: Option<i64>,
     pod_affinity: i64,
+    /// ImageLocality (weight 1, no normalisation).
+    image: i64,
 }
 
 /// The default profile's score weights (`pkg/scheduler/apis/config/v1/default_plugins.go`).
@@ -164,6 +170,12 @@ impl Sim {
                 nonzero_mem: n.nonzero_mem,
             });
         }
+        self.sched.image_nodes.clear();
+        for (_, n) in self.store.nodes.iter() {
+            for image in &n.images {
+                *self.sched.image_nodes.entry(image.clone()).or_default() += 1;
+            }
+        }
         // A zone label may have changed: count the owners' pods per zone again.
         let (nodes, index) = (&self.sched.nodes, &self.sched.index);
         self.sched
@@ -183,6 +195,13 @@ impl Sim {
             s.used_mem = n.used_mem;
             s.nonzero_cpu = n.nonzero_cpu;
             s.nonzero_mem = n.nonzero_mem;
+        }
+    }
+
+    /// A node's kubelet pulled an image it did not have (ImageLocality's count).
+    pub(crate) fn sched_image_pulled(&mut self, image: &str) {
+        if self.sched.built_from.is_some() {
+            *self.sched.image_nodes.entry(image.to_string()).or_default() += 1;
         }
     }
 
@@ -231,6 +250,21 @@ impl Sim {
         self.refresh_snapshot();
         let mut spread = self.spread_for(id);
         let pod_affinity = self.pod_affinity_for(id);
+        let images = image_locality::PodImages::new(
+            spec.iter()
+                .flat_map(|s| s.containers.iter())
+                .map(|c| {
+                    let image = c.image.as_deref().unwrap_or("");
+                    let size = self
+                        .runtime
+                        .lookup(image)
+                        .map_or(0, |b| i64::try_from(b.size_bytes).unwrap_or(i64::MAX));
+                    (crate::runtime::normalize(image), size)
+                })
+                .collect(),
+            &self.sched.image_nodes,
+            self.sched.nodes.len(),
+        );
         let snapshot = std::mem::take(&mut self.sched.nodes);
         let total = snapshot.len();
         if total == 0 {
@@ -370,6 +404,14 @@ impl Sim {
                     } else {
                         0
                     },
+                    image: if images.any() {
+                        self.store
+                            .nodes
+                            .get(n.id)
+                            .map_or(0, |f| images.score(|i| f.images.contains(i)))
+                    } else {
+                        0
+                    },
                 });
             } else if resolvable {
                 preemption_could_help += 1;
@@ -432,7 +474,7 @@ impl Sim {
         let totals: Vec<i64> = feasible
             .iter()
             .map(|r| {
-                let mut s = r.resources + WEIGHT_TAINT * taint.apply(r.prefer);
+                let mut s = r.resources + r.image + WEIGHT_TAINT * taint.apply(r.prefer);
                 if !preferred.is_empty() {
                     s += WEIGHT_NODE_AFFINITY * node_aff.apply(r.node_affinity);
                 }
