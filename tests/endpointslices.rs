@@ -157,3 +157,25 @@ fn kubectl_reads_a_services_endpoints_from_its_slices() {
         p.stderr
     );
 }
+
+/// The console's `describe svc` reads the slices too: a Service that selects nothing has only
+/// the placeholder slice, and its `Endpoints:` line is empty, as kubectl 1.37 prints it.
+#[test]
+fn the_console_describe_svc_reads_endpoint_slices() {
+    use crate::support::*;
+    let mut s = Session::new(&ScriptBuilder::with_cluster("{nodes: 2}"));
+    s.apply("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: c, image: nginx:1.27, ports: [{containerPort: 80}]}]\n");
+    s.apply("apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n");
+    s.apply("apiVersion: v1\nkind: Service\nmetadata: {name: nobody}\nspec:\n  selector: {app: nobody}\n  ports: [{port: 80}]\n");
+    s.advance(30);
+    let line = |s: &mut Session, svc: &str| -> String {
+        let out = s.ok(&format!("describe svc {svc}"));
+        out.lines()
+            .find(|l| l.starts_with("Endpoints:"))
+            .unwrap_or_else(|| panic!("{out}"))
+            .to_string()
+    };
+    let web = line(&mut s, "web");
+    assert_eq!(web.matches(":80").count(), 2, "{web}");
+    assert_eq!(line(&mut s, "nobody").trim_end(), "Endpoints:");
+}

@@ -381,8 +381,8 @@ fn job_runs_are_byte_identical() {
 /// image exits 0 after 5 s, its clock at 20 times the wall clock's pace.
 fn served() -> crate::kubectl_real::Cluster {
     crate::kubectl_real::Cluster::start_script(
+        "seed: 7\ncluster: {nodes: 2}\nimages:\n  work:ok: {crash: done, exitCode: 0, crashAfterSeconds: 5}\nsteps:\n  - kubectl: create namespace live-coding\n".into(),
         20.0,
-        "seed: 7\ncluster: {nodes: 2}\nimages:\n  work:ok: {crash: done, exitCode: 0, crashAfterSeconds: 5}\nsteps:\n  - kubectl: create namespace live-coding\n",
     )
 }
 

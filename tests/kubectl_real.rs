@@ -70,26 +70,20 @@ impl Cluster {
     /// A sandbox with its ingress controller listening on a loopback port of its own
     /// (`serve --ingress-addr`).
     pub(crate) fn start_with_ingress() -> Cluster {
-        Cluster::start_full(1.0, None, true)
+        Cluster::start_full(1.0, None, true, None)
+    }
+
+    /// A sandbox that starts from `script` (its `cluster:` and steps) instead of the demo.
+    pub(crate) fn start_script(script: String, speed: f64) -> Cluster {
+        Cluster::start_full(speed, None, false, Some(script))
     }
 
     /// A server whose scenario pages serve the folder `scenarios` (`serve --scenarios`).
     pub(crate) fn start_with(speed: f64, scenarios: Option<PathBuf>) -> Cluster {
-        Cluster::start_full(speed, scenarios, false)
+        Cluster::start_full(speed, scenarios, false, None)
     }
 
-    /// A sandbox started from `script` (a `kubesim run` script: its `images:` declare what
-    /// the sandbox's images do), its virtual time running `speed` times as fast as the wall
-    /// clock.
-    pub(crate) fn start_script(speed: f64, script: &str) -> Cluster {
-        Cluster::start_from(speed, None, false, Some(script.to_string()))
-    }
-
-    fn start_full(speed: f64, scenarios: Option<PathBuf>, with_ingress: bool) -> Cluster {
-        Cluster::start_from(speed, scenarios, with_ingress, None)
-    }
-
-    fn start_from(
+    fn start_full(
         speed: f64,
         scenarios: Option<PathBuf>,
         with_ingress: bool,
@@ -166,6 +160,11 @@ impl Cluster {
 
     /// `METHOD path` (no body, JSON accepted) on the server, as the page's own buttons send
     /// it (`Sec-Fetch-Site: same-origin`): the whole response as text.
+    /// `POST path` on the server (the page's buttons: `/fault/node-down`...), as text.
+    pub(crate) fn http_post(&self, path: &str) -> String {
+        self.http("POST", path)
+    }
+
     pub(crate) fn http(&self, method: &str, path: &str) -> String {
         use std::io::{Read, Write};
         let mut s = std::net::TcpStream::connect(self.addr).unwrap();
@@ -1424,7 +1423,7 @@ fn kubectl_selectors_and_bad_input_get_the_api_servers_errors() {
 }
 
 /// Polls `kubectl args` (up to a minute of wall time) until its output satisfies `done`.
-fn poll(c: &Cluster, args: &[&str], done: impl Fn(&str) -> bool) -> String {
+pub(crate) fn poll(c: &Cluster, args: &[&str], done: impl Fn(&str) -> bool) -> String {
     let mut last = String::new();
     for _ in 0..120 {
         last = c.ok(args);

@@ -1,4 +1,5 @@
-//! Node failures and capacity: NotReady after 50 s (node-monitor-grace-period), eviction 300 s later, `removeNode`,
+//! Node failures and capacity: NotReady 50 s (node-monitor-grace-period) after the last Lease renewal, eviction 300 s
+//! after the NoExecute taint the next monitor pass adds, `removeNode`,
 //! and pods that fit nowhere.
 
 use crate::support::*;
@@ -54,8 +55,9 @@ fn a_dead_node_goes_notready_then_its_pods_are_evicted_and_replaced() {
     // Marked not ready: the Deployment counts only the pods on node-1.
     assert_eq!(s.dep("web").available_replicas, 2);
 
-    // Evicted 300 s after the node became unreachable; replacements land on node-1.
-    s.advance(298);
+    // Evicted 300 s after the NoExecute taint, which comes one monitor pass (5 s) after
+    // NotReady; replacements land on node-1.
+    s.advance(303);
     assert!(pods(&mut s).iter().all(|p| p.2 == "Running"));
     s.advance(2);
     let now = pods(&mut s);
@@ -70,7 +72,7 @@ fn a_dead_node_goes_notready_then_its_pods_are_evicted_and_replaced() {
 
     // The kubelet never confirms the deletion; removing the node lets the pod garbage
     // collector force-delete the pods, after its quarantine (gc_controller.go gcOrphaned:
-    // loop every 20 s, node missing for 40 s). Removed at 961 s: first loop at 980 s, pods
+    // loop every 20 s, node missing for 40 s). Removed at 966 s: first loop at 980 s, pods
     // deleted at 1020 s.
     s.advance(600);
     assert_eq!(pods(&mut s).len(), 6);
@@ -91,7 +93,7 @@ fn a_dead_node_goes_notready_then_its_pods_are_evicted_and_replaced() {
             .all(|p| p.3 == "node-2"),
         "they still name their node: {lingering:?}"
     );
-    s.advance(58);
+    s.advance(53);
     assert_eq!(pods(&mut s).len(), 6);
     s.advance(1);
     let now = pods(&mut s);
@@ -214,4 +216,83 @@ fn a_lost_node_flips_only_ready_keeps_its_heartbeat_and_marks_the_eviction() {
         ),
         "{conds:?}"
     );
+}
+
+/// `(name, holder)` rows of `get leases -n kube-node-lease` and node-2's lease renew time.
+fn renew_time(s: &mut Session, node: &str) -> String {
+    let v: serde_json::Value =
+        serde_json::from_str(&s.ok(&format!("get lease {node} -n kube-node-lease -o json")))
+            .unwrap();
+    v["spec"]["renewTime"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn each_kubelet_renews_its_node_lease_every_ten_seconds_until_it_stops() {
+    let mut s = Session::new(&two_nodes());
+    let table = rows(&s.ok("get leases -n kube-node-lease"));
+    let names: Vec<(&str, &str)> = table
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].as_str()))
+        .collect();
+    assert_eq!(names, [("node-1", "node-1"), ("node-2", "node-2")]);
+    assert!(
+        rows(&s.ok("get leases")).is_empty(),
+        "none in other namespaces"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&s.ok("get lease node-2 -n kube-node-lease -o json")).unwrap();
+    assert_eq!(v["spec"]["holderIdentity"], "node-2");
+    assert_eq!(v["spec"]["leaseDurationSeconds"], 40);
+    assert_eq!(v["metadata"]["ownerReferences"][0]["kind"], "Node");
+    let start = renew_time(&mut s, "node-2");
+    s.advance(9);
+    assert_eq!(renew_time(&mut s, "node-2"), start);
+    s.advance(1);
+    let renewed = renew_time(&mut s, "node-2");
+    assert_ne!(renewed, start, "renewed after 10 s");
+    s.sim
+        .node_fault(
+            "node-2",
+            sim_core::controller::node_lifecycle::NodeFault::Down,
+        )
+        .unwrap();
+    s.advance(120);
+    assert_eq!(
+        renew_time(&mut s, "node-2"),
+        renewed,
+        "a stopped kubelet renews nothing"
+    );
+    assert_ne!(renew_time(&mut s, "node-1"), renewed);
+    let describe = s.ok("describe node node-2");
+    assert!(
+        describe.contains(
+            "Lease:\n  HolderIdentity:  node-2\n  AcquireTime:     <unset>\n  RenewTime:  "
+        ),
+        "{describe}"
+    );
+    // The API refuses writes to a kubelet's lease.
+    let err = s.fails("delete lease node-2 -n kube-node-lease");
+    assert!(
+        err.contains("read only")
+            || err.contains("MethodNotAllowed")
+            || err.contains("not allowed"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_grace_period_runs_from_the_last_lease_renewal() {
+    let mut s = Session::new(&two_nodes());
+    // Renewed at 10 s; the kubelet stops at 15 s, so NotReady comes 45 s later, at 60 s.
+    s.advance(15);
+    s.sim
+        .node_fault(
+            "node-2",
+            sim_core::controller::node_lifecycle::NodeFault::Down,
+        )
+        .unwrap();
+    s.advance(44);
+    assert_eq!(node_status(&mut s, "node-2"), "Ready");
+    s.advance(2);
+    assert_eq!(node_status(&mut s, "node-2"), "NotReady");
 }

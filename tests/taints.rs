@@ -370,12 +370,17 @@ fn an_unreachable_node_evicts_each_pod_when_its_own_toleration_runs_out() {
             sim_core::controller::node_lifecycle::NodeFault::Down,
         )
         .unwrap();
-    // NotReady after the 50 s grace: the unreachable taints.
+    // NotReady after the 50 s grace: the unreachable NoSchedule taint with the status, the
+    // NoExecute one at the node lifecycle controller's next monitor pass, 5 s later.
     s.advance(51);
-    let taints: Vec<(String, String)> = node_taints(&mut s, "node-2");
     let unreachable = "node.kubernetes.io/unreachable".to_string();
     assert_eq!(
-        taints,
+        node_taints(&mut s, "node-2"),
+        [(unreachable.clone(), "NoSchedule".to_string())]
+    );
+    s.advance(5);
+    assert_eq!(
+        node_taints(&mut s, "node-2"),
         [
             (unreachable.clone(), "NoSchedule".to_string()),
             (unreachable, "NoExecute".to_string())
@@ -417,10 +422,23 @@ fn a_node_back_before_the_toleration_ends_cancels_the_eviction() {
     fault(&mut s, NodeFault::Down);
     s.advance(100);
     fault(&mut s, NodeFault::Up);
+    // NoSchedule goes with the Ready status, NoExecute at the next monitor pass (the passes
+    // run every 5 s from the one that found the node lost, 50 s after the fault).
+    assert_eq!(
+        node_taints(&mut s, "node-2"),
+        [(
+            "node.kubernetes.io/unreachable".to_string(),
+            "NoExecute".to_string()
+        )],
+        "NoSchedule first"
+    );
+    s.advance(4);
+    assert_eq!(node_taints(&mut s, "node-2").len(), 1);
+    s.advance(1);
     assert_eq!(
         node_taints(&mut s, "node-2"),
         [],
-        "the unreachable taints go with recovery"
+        "the NoExecute taint goes at the next pass"
     );
     s.advance(400);
     assert_eq!(terminating(&mut s, "default"), 0);
@@ -500,4 +518,51 @@ fn a_no_execute_taint_evicts_the_pods_that_do_not_tolerate_it_at_once() {
         events.contains(&format!("Marking for deletion Pod default/{}", on_2[0])),
         "{events}"
     );
+}
+
+/// The real kubectl sees the unreachable NoSchedule taint added one monitor pass (5 s) before
+/// the NoExecute one, and both gone after the node is back.
+#[test]
+fn real_kubectl_sees_no_schedule_five_seconds_before_no_execute() {
+    let script = ScriptBuilder::with_cluster("{nodes: 2}")
+        .apply(&namespace("live-coding"))
+        .build();
+    let c = crate::kubectl_real::Cluster::start_script(script, 10.0);
+    let down = c.http_post("/fault/node-down");
+    assert!(
+        down.starts_with("HTTP/1.1 2") || down.starts_with("HTTP/1.1 3"),
+        "{down}"
+    );
+    let taints = |o: &str| -> Vec<(String, String, String)> {
+        let v: serde_json::Value = serde_json::from_str(o).unwrap();
+        v["spec"]["taints"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|t| {
+                let f = |k: &str| t[k].as_str().unwrap_or("").to_string();
+                (f("key"), f("effect"), f("timeAdded"))
+            })
+            .collect()
+    };
+    let out = crate::kubectl_real::poll(&c, &["get", "node", "node-2", "-o", "json"], |o| {
+        taints(o).len() == 2
+    });
+    let t = taints(&out);
+    assert_eq!(t[0].0, "node.kubernetes.io/unreachable");
+    assert_eq!(t[0].1, "NoSchedule");
+    assert_eq!(t[1].1, "NoExecute");
+    let at = |s: &str| {
+        s.parse::<sim_core::api::k8s_openapi::jiff::Timestamp>()
+            .unwrap()
+    };
+    assert_eq!(
+        (at(&t[1].2) - at(&t[0].2)).get_seconds(),
+        5,
+        "NoExecute one monitor pass later: {t:?}"
+    );
+    c.http_post("/fault/node-up");
+    crate::kubectl_real::poll(&c, &["get", "node", "node-2", "-o", "json"], |o| {
+        taints(o).is_empty()
+    });
 }

@@ -33,6 +33,7 @@ mod quota;
 mod rollout;
 mod scaling;
 mod scenarios;
+mod scheduling;
 mod services;
 mod snapshots;
 mod soak;

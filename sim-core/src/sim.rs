@@ -172,6 +172,14 @@ pub enum Timer {
         /// Epoch when scheduled.
         epoch: u32,
     },
+    /// The node lifecycle controller's next monitor pass over a node whose health changed
+    /// (`monitorNodeHealth`, every 5 s): it adds or removes the NoExecute taint.
+    NodeMonitor {
+        /// Node.
+        node: ObjId,
+        /// Epoch when scheduled.
+        epoch: u32,
+    },
     /// One virtual second of Service traffic is over (`traffic.rs`).
     TrafficTick,
     /// A pod's toleration of its node's NoExecute taints ran out (`controller/taint.rs`);
@@ -377,6 +385,7 @@ impl Sim {
             Timer::PodStopped { pod } => self.pod_stopped(pod),
             Timer::Requeue(w) => self.work.add(w),
             Timer::NodeLost { node, epoch } => self.node_lost(node, epoch),
+            Timer::NodeMonitor { node, epoch } => self.node_monitor(node, epoch),
             Timer::TaintEvict { pod } => self.taint_evict(pod),
             Timer::TrafficTick => self.traffic_tick(),
             Timer::VolumeSync { pod } => self.volume_sync(pod),
@@ -565,6 +574,9 @@ impl Sim {
                 next_pod_ip: 2,
                 cidr_index: index,
                 epoch: 0,
+                no_execute: false,
+                kubelet_started: self.store.now,
+                kubelet_stopped: None,
             },
         );
         // The node lifecycle controller sees the new node (`RecordNodeEvent`).

@@ -84,6 +84,8 @@ pub fn set_defaults(obj: &mut Object) {
         // core/v1 has no ResourceQuota defaults.
         Object::ResourceQuota(_) => {}
         Object::LimitRange(lr) => super::limitranger::limit_range_defaults(lr),
+        // Leases are the kubelets' and read only here.
+        Object::Lease(_) => {}
         Object::EndpointSlice(slice) => {
             // SetDefaults_EndpointPort: a port's name defaults to "" and its protocol to TCP.
             for port in slice.ports.iter_mut().flatten() {

@@ -24,6 +24,7 @@ pub use k8s_openapi;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{
     ConfigMap, Endpoints, Event, LimitRange, Namespace, Node, Pod, ResourceQuota, Secret, Service,
 };
@@ -73,6 +74,8 @@ pub enum Object {
     ResourceQuota(ResourceQuota),
     /// `v1 LimitRange`.
     LimitRange(LimitRange),
+    /// `coordination.k8s.io/v1 Lease` (the kubelets' node leases, read only).
+    Lease(Lease),
 }
 
 /// Calls `$body` with `$inner` bound to the typed object inside any variant.
@@ -98,6 +101,7 @@ macro_rules! with_inner {
             Object::CronJob($inner) => $body,
             Object::ResourceQuota($inner) => $body,
             Object::LimitRange($inner) => $body,
+            Object::Lease($inner) => $body,
         }
     };
 }
@@ -125,6 +129,7 @@ impl Object {
             Object::CronJob(_) => "CronJob",
             Object::ResourceQuota(_) => "ResourceQuota",
             Object::LimitRange(_) => "LimitRange",
+            Object::Lease(_) => "Lease",
         }
     }
 
@@ -137,6 +142,7 @@ impl Object {
             Object::EndpointSlice(_) => "discovery.k8s.io/v1",
             Object::PodDisruptionBudget(_) => "policy/v1",
             Object::Job(_) | Object::CronJob(_) => "batch/v1",
+            Object::Lease(_) => "coordination.k8s.io/v1",
             _ => "v1",
         }
     }
@@ -164,6 +170,7 @@ impl Object {
             Object::CronJob(_) => "cronjobs.batch",
             Object::ResourceQuota(_) => "resourcequotas",
             Object::LimitRange(_) => "limitranges",
+            Object::Lease(_) => "leases.coordination.k8s.io",
         }
     }
 

@@ -424,6 +424,19 @@ pub const RESOURCES: &[Resource] = &[
         subresources: &[],
         verbs: ALL_VERBS,
     },
+    // The kubelets' node leases, derived from the nodes (`kubelet/lease.rs`): read only.
+    Resource {
+        kind: Kind::Lease,
+        plural: "leases",
+        singular: "lease",
+        short_names: &[],
+        group: "coordination.k8s.io",
+        version: "v1",
+        namespaced: true,
+        categories: &[],
+        subresources: &[],
+        verbs: &["get", "list", "watch"],
+    },
 ];
 
 /// The row of a kind.
@@ -496,6 +509,7 @@ mod tests {
             Kind::CronJob,
             Kind::ResourceQuota,
             Kind::LimitRange,
+            Kind::Lease,
         ];
         for k in kinds {
             let rows: Vec<_> = RESOURCES.iter().filter(|r| r.kind == k).collect();
@@ -524,7 +538,8 @@ mod tests {
                 ("autoscaling", "v2"),
                 ("discovery.k8s.io", "v1"),
                 ("policy", "v1"),
-                ("batch", "v1")
+                ("batch", "v1"),
+                ("coordination.k8s.io", "v1")
             ]
         );
         assert_eq!(by_word("ing").map(|r| r.kind), Some(Kind::Ingress));

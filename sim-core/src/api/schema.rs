@@ -48,6 +48,7 @@ pub fn definitions() -> &'static BTreeMap<String, Value> {
         g.subschema_for::<Secret>();
         g.subschema_for::<k8s_openapi::api::discovery::v1::EndpointSlice>();
         g.subschema_for::<k8s_openapi::api::policy::v1::PodDisruptionBudget>();
+        g.subschema_for::<k8s_openapi::api::coordination::v1::Lease>();
         g.subschema_for::<k8s_openapi::api::policy::v1::Eviction>();
         g.subschema_for::<k8s_openapi::api::batch::v1::Job>();
         g.subschema_for::<k8s_openapi::api::batch::v1::CronJob>();
@@ -78,6 +79,7 @@ const NOT_REQUIRED: &[(&str, &str)] = &[
     ("io.k8s.api.core.v1.Endpoints", "metadata"),
     ("io.k8s.api.discovery.v1.EndpointSlice", "metadata"),
     ("io.k8s.api.policy.v1.PodDisruptionBudget", "metadata"),
+    ("io.k8s.api.coordination.v1.Lease", "metadata"),
     ("io.k8s.api.policy.v1.Eviction", "metadata"),
     ("io.k8s.api.batch.v1.Job", "metadata"),
     ("io.k8s.api.batch.v1.CronJob", "metadata"),
@@ -245,6 +247,10 @@ fn list_schema(kind: Kind, defs: &BTreeMap<String, Value>) -> (String, Value) {
             "LimitRangeList is a list of LimitRange items.".into(),
             "Items is a list of LimitRange objects. More info: https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/".into(),
         ),
+        Kind::Lease => (
+            "LeaseList is a list of Lease objects.".into(),
+            "items is a list of schema objects.".into(),
+        ),
     };
     let metadata = match kind {
         Kind::Deployment | Kind::IngressClass => "Standard list metadata.".to_string(),
@@ -301,6 +307,7 @@ pub fn root(kind: Kind) -> &'static str {
         Kind::CronJob => "io.k8s.api.batch.v1.CronJob",
         Kind::ResourceQuota => "io.k8s.api.core.v1.ResourceQuota",
         Kind::LimitRange => "io.k8s.api.core.v1.LimitRange",
+        Kind::Lease => "io.k8s.api.coordination.v1.Lease",
     }
 }
 
@@ -355,6 +362,7 @@ mod tests {
             Kind::CronJob,
             Kind::ResourceQuota,
             Kind::LimitRange,
+            Kind::Lease,
         ] {
             assert!(definitions().contains_key(root(kind)), "{kind:?}");
         }

@@ -186,6 +186,10 @@ impl Sim {
             Kind::ResourceQuota | Kind::LimitRange => {
                 return self.quota_object(kind, namespace, name);
             }
+            Kind::Lease if namespace == crate::kubelet::lease::NAMESPACE => {
+                Object::Lease(self.node_lease(self.store.nodes.lookup("", name)?)?)
+            }
+            Kind::Lease => return None,
         })
     }
 
@@ -437,6 +441,7 @@ impl Sim {
                 };
                 id
             }
+            Object::Lease(_) => return Err(read_only(kind)),
             Object::Endpoints(_) | Object::Event(_) | Object::EndpointSlice(_) => {
                 return Err(ApiError::BadRequest(format!(
                     "kubesim manages {} itself",
@@ -961,6 +966,7 @@ impl Sim {
                     obj_kind_plural(kind)
                 )));
             }
+            Kind::Lease => return Err(read_only(kind)),
             Kind::ConfigMap | Kind::Secret => self.delete_config_object(kind, namespace, name)?,
             Kind::ResourceQuota | Kind::LimitRange => {
                 self.delete_quota_object(kind, namespace, name)?;
@@ -992,7 +998,16 @@ pub(crate) fn kind_of(obj: &Object) -> Option<Kind> {
         Object::CronJob(_) => Kind::CronJob,
         Object::ResourceQuota(_) => Kind::ResourceQuota,
         Object::LimitRange(_) => Kind::LimitRange,
+        Object::Lease(_) => Kind::Lease,
     })
+}
+
+/// The refusal of a write to a kind kubesim serves read only (the kubelets' Leases).
+fn read_only(kind: Kind) -> ApiError {
+    ApiError::MethodNotAllowed(format!(
+        "kubesim's {} are its kubelets' and read only",
+        obj_kind_plural(kind)
+    ))
 }
 
 /// The resource name of a kind, as in API messages (`deployments.apps`, `pods`).

@@ -1,6 +1,9 @@
 //! Node faults and the node lifecycle controller: a node whose kubelet stops reporting turns
-//! NotReady (Unknown) after the grace period, its pods are marked not ready, and after the
-//! pods' NoExecute toleration of the unreachable taint (300 s by default, `controller/taint.rs`) they are evicted so their controllers replace them.
+//! NotReady (Unknown) after the grace period and gets the unreachable NoSchedule taint, its
+//! pods are marked not ready; the NoExecute taint follows at the next monitor pass (5 s), and
+//! after the pods' toleration of it (300 s by default, `controller/taint.rs`) they are evicted
+//! so their controllers replace them. On recovery the NoSchedule taint goes with the Ready
+//! status and the NoExecute one at the next pass.
 //! Port of the essentials of `pkg/controller/nodelifecycle` and the taint-based eviction
 //! defaults (`DefaultTolerationSeconds` admission).
 
@@ -8,8 +11,14 @@ use crate::sim::{Sim, Timer};
 use crate::store::{ChangeType, Kind, NewEvent, ObjId, ObjRef};
 use crate::time::SimDuration;
 
-/// `--node-monitor-grace-period` (50 s since Kubernetes 1.32, PR #126287).
+/// `--node-monitor-grace-period` (50 s since Kubernetes 1.32, PR #126287), counted from the
+/// node Lease's last renewal.
 pub const NODE_MONITOR_GRACE: SimDuration = SimDuration::from_secs(50);
+/// `--node-monitor-period`: how often the node lifecycle controller's `monitorNodeHealth`
+/// runs. The pass that finds the grace period over marks the node Unknown (and the
+/// NoSchedule taint follows that status update at once); the NoExecute taint waits for the
+/// next pass, which sees the Unknown condition it observed (`processTaintBaseEviction`).
+pub const NODE_MONITOR_PERIOD: SimDuration = SimDuration::from_secs(5);
 /// The pod garbage collector's loop period (`gcCheckPeriod`).
 pub const POD_GC_CHECK_PERIOD: SimDuration = SimDuration::from_secs(20);
 /// How long the pod garbage collector waits before it believes a node is gone
@@ -43,6 +52,7 @@ impl Sim {
                         return Ok(());
                     }
                     n.kubelet_up = false;
+                    n.kubelet_stopped = Some(self.store.now);
                     n.epoch += 1;
                     let epoch = n.epoch;
                     // The last status the kubelet posted keeps its heartbeat; the node
@@ -56,7 +66,15 @@ impl Sim {
                         last_heartbeat_time: Some(heartbeat),
                         ..Default::default()
                     }]);
-                    self.after(NODE_MONITOR_GRACE, Timer::NodeLost { node: id, epoch });
+                    // The controller reads the node's Lease: the grace period runs from the
+                    // kubelet's last renewal (at most 10 s before it stopped).
+                    let now = self.store.now;
+                    let renewed =
+                        crate::kubelet::lease::renew_time(n.kubelet_started, Some(now), now);
+                    self.at(
+                        renewed + NODE_MONITOR_GRACE,
+                        Timer::NodeLost { node: id, epoch },
+                    );
                 }
             }
             NodeFault::Up => self.node_up(id),
@@ -137,7 +155,24 @@ impl Sim {
                 });
             }
         }
-        // The unreachable taints: NoExecute starts each pod's toleration (300 s by default).
+        // The NoExecute taint comes with the next monitor pass.
+        self.after(NODE_MONITOR_PERIOD, Timer::NodeMonitor { node: id, epoch });
+    }
+
+    /// A monitor pass after the node's health changed: the NoExecute taint follows the Ready
+    /// condition the pass observes (`markNodeForTainting`, `markNodeAsReachable`); adding it
+    /// starts each pod's toleration (300 s by default).
+    pub(crate) fn node_monitor(&mut self, id: ObjId, epoch: u32) {
+        let Some(n) = self.store.nodes.get_mut(id) else {
+            return;
+        };
+        if n.epoch != epoch || n.no_execute != n.ready {
+            return;
+        }
+        n.no_execute = !n.ready;
+        if self.sync_controller_taints(id) {
+            self.touch_node(id);
+        }
         self.taint_eviction_node(id);
     }
 
@@ -148,14 +183,31 @@ impl Sim {
         if n.kubelet_up && n.ready {
             return;
         }
+        if !n.kubelet_up {
+            n.kubelet_started = self.store.now;
+            n.kubelet_stopped = None;
+        }
         n.kubelet_up = true;
         n.epoch += 1;
         let was_ready = n.ready;
         n.ready = true;
+        let lost_at = n.ready_changed;
         if !was_ready {
             n.ready_changed = self.store.now;
         }
+        // The NoSchedule taint goes with the kubelet's Ready status; the NoExecute one at the
+        // controller's next monitor pass (passes every 5 s, in the phase of the one that
+        // marked the node lost).
+        let monitor = n.no_execute.then(|| {
+            let period = NODE_MONITOR_PERIOD.millis();
+            let since = self.store.now.millis().saturating_sub(lost_at.millis());
+            let next = crate::time::SimTime(lost_at.millis() + (since / period + 1) * period);
+            (next, n.epoch)
+        });
         let pods: Vec<ObjId> = n.pods.iter().copied().collect();
+        if let Some((next, epoch)) = monitor {
+            self.at(next, Timer::NodeMonitor { node: id, epoch });
+        }
         self.sync_controller_taints(id);
         self.touch_node(id);
         if let Some(r) = self.node_ref(id) {

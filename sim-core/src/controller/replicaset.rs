@@ -305,7 +305,7 @@ impl Sim {
                 .unwrap_or(30)
         });
         // Unscheduled pods and forced deletions (grace 0) leave the API at once.
-        if p.node.is_none() || grace == 0 {
+        if p.node.is_none() || grace == 0 || p.rejected.is_some() {
             self.remove_pod(id);
             return;
         }
@@ -333,15 +333,20 @@ impl Sim {
         let (ns, name, node, owner) = (p.namespace.clone(), p.name.clone(), p.node, p.owner);
         let (cpu, mem) = pod_requests(p);
         let (nz_cpu, nz_mem) = crate::controller::scheduler::pod_nonzero_requests(p);
+        // A pod the kubelet refused never held anything on its node.
+        let node_held = node.filter(|_| p.rejected.is_none());
+        if let Some(n) = node_held {
+            self.sched_pod_placed(id, n, false);
+        }
         self.pod_changed(id);
-        if let Some(n) = node.and_then(|n| self.store.nodes.get_mut(n)) {
+        if let Some(n) = node_held.and_then(|n| self.store.nodes.get_mut(n)) {
             n.pods.remove(&id);
             n.used_cpu -= cpu;
             n.used_mem -= mem;
             n.nonzero_cpu -= nz_cpu;
             n.nonzero_mem -= nz_mem;
         }
-        if let Some(n) = node {
+        if let Some(n) = node_held {
             self.sched_node_changed(n);
         }
         self.store

@@ -127,6 +127,8 @@ impl Sim {
             Kind::LimitRange => s.limit_ranges.names_in(ns).count(),
             Kind::Job => s.jobs.names_in(ns).count(),
             Kind::CronJob => s.cronjobs.names_in(ns).count(),
+            // Node leases are the kubelets', derived from the nodes: never created by a user.
+            Kind::Lease => 0,
             // Events are not counted here; the rest are cluster-scoped.
             Kind::Event | Kind::Namespace | Kind::Node | Kind::IngressClass => 0,
         }

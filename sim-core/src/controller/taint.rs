@@ -195,6 +195,8 @@ impl Sim {
         }
         if !n.ready {
             wanted.push((TAINT_UNREACHABLE, "NoSchedule"));
+        }
+        if n.no_execute {
             wanted.push((TAINT_UNREACHABLE, "NoExecute"));
         }
         let old = spec.taints.clone().unwrap_or_default();

@@ -81,6 +81,13 @@ pub fn list(
     let mut out = Vec::new();
     let in_ns = |o_ns: &str| ns.is_none_or(|n| n == o_ns);
     match kind {
+        Kind::Lease => {
+            for l in sim.leases_in(ns) {
+                if selector.matches(l.metadata.labels.as_ref().unwrap_or(&Default::default())) {
+                    out.push(Object::Lease(l));
+                }
+            }
+        }
         Kind::Pod => {
             for (o_ns, _, id) in sim.store.pods.all_names() {
                 if let Some(p) = sim.store.pods.get(id).filter(|_| in_ns(o_ns))

@@ -2,7 +2,9 @@
 //! containers with back-off, stop pods gracefully. Follows `pkg/kubelet` (kuberuntime manager,
 //! prober workers, `flowcontrol.Backoff`); see `probe.rs` for the probe timeline.
 
+mod admission;
 pub mod config;
+pub mod lease;
 pub mod mounts;
 pub mod probe;
 pub mod process;
@@ -360,6 +362,7 @@ impl Sim {
             Some(b) => {
                 let size = b.size_bytes;
                 let mut present = false;
+                let mut pulled_new = false;
                 if let Some(n) = self
                     .store
                     .pods
@@ -368,6 +371,12 @@ impl Sim {
                     .and_then(|n| self.store.nodes.get_mut(n))
                 {
                     present = !n.images.insert(crate::runtime::normalize(&image));
+                    if !present {
+                        pulled_new = true;
+                    }
+                }
+                if pulled_new {
+                    self.sched_image_pulled(&crate::runtime::normalize(&image));
                 }
                 let secs = SimDuration::from_secs_f64(pull_seconds(&b, present));
                 if let Some(c) = self

@@ -52,6 +52,7 @@ pub enum Kind {
     CronJob,
     ResourceQuota,
     LimitRange,
+    Lease,
 }
 
 impl Kind {
@@ -77,6 +78,7 @@ impl Kind {
             Kind::CronJob => "CronJob",
             Kind::ResourceQuota => "ResourceQuota",
             Kind::LimitRange => "LimitRange",
+            Kind::Lease => "Lease",
         }
     }
 
@@ -89,6 +91,7 @@ impl Kind {
             Kind::EndpointSlice => "discovery.k8s.io/v1",
             Kind::PodDisruptionBudget => "policy/v1",
             Kind::Job | Kind::CronJob => "batch/v1",
+            Kind::Lease => "coordination.k8s.io/v1",
             _ => "v1",
         }
     }
@@ -243,6 +246,13 @@ pub struct NodeState {
     pub cidr_index: u32,
     /// Bumped when the node's health changes; stale node timers are ignored.
     pub epoch: u32,
+    /// Whether the node lifecycle controller's NoExecute taint is on: added one monitor pass
+    /// after the node went NotReady, removed one pass after it is Ready again.
+    pub no_execute: bool,
+    /// When the kubelet last started (it creates or renews its Lease then, and every 10 s).
+    pub kubelet_started: SimTime,
+    /// When the kubelet stopped, while it is down (its Lease is renewed no more).
+    pub kubelet_stopped: Option<SimTime>,
 }
 
 /// What a controller decided, and the arithmetic behind it.

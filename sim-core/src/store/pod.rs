@@ -270,6 +270,9 @@ pub struct PodState {
     pub start_time: Option<SimTime>,
     /// Containers, in spec order.
     pub containers: Vec<ContainerRun>,
+    /// The kubelet refused the pod at admission (a pod created with `spec.nodeName`): the
+    /// reason (`OutOfcpu`) and message. The pod is Failed and holds nothing on its node.
+    pub rejected: Option<(&'static str, Box<str>)>,
 }
 
 impl PodState {
@@ -305,6 +308,7 @@ impl PodState {
             ip: 0,
             start_time: None,
             containers: (0..n).map(|_| ContainerRun::new()).collect(),
+            rejected: None,
         }
     }
 
@@ -361,6 +365,10 @@ impl PodState {
     /// Recomputes the phase from the containers: the kubelet's `getPhase`
     /// (`pkg/kubelet/kubelet_pods.go`, regular containers). A terminal phase stays.
     pub fn recompute_phase(&mut self) {
+        if self.rejected.is_some() {
+            self.phase = Phase::Failed;
+            return;
+        }
         if self.node_lost || matches!(self.phase, Phase::Succeeded | Phase::Failed) {
             return;
         }
@@ -604,6 +612,11 @@ impl Store {
             start_time: p.start_time.map(t),
             container_statuses: p.scheduled_at.map(|_| container_statuses),
             qos_class: Some(qos_class(&spec)),
+            reason: p.rejected.as_ref().map(|(r, _)| r.to_string()),
+            message: p
+                .rejected
+                .as_ref()
+                .map(|(_, m)| format!("Pod was rejected: {m}")),
             ..Default::default()
         };
         Pod {

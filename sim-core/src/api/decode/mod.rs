@@ -331,6 +331,7 @@ pub fn decode_value(value: Value) -> Result<Object, DecodeError> {
         ("batch/v1", "CronJob") => Object::CronJob(Box::new(typed(&value, kind)?)),
         ("v1", "ResourceQuota") => Object::ResourceQuota(typed(&value, kind)?),
         ("v1", "LimitRange") => Object::LimitRange(typed(&value, kind)?),
+        ("coordination.k8s.io/v1", "Lease") => Object::Lease(typed(&value, kind)?),
         _ => {
             let meta = |k: &str| {
                 value

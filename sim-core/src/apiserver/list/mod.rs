@@ -647,7 +647,8 @@ pub fn convert_field_label(kind: Kind, label: &str) -> Result<&str, FieldLabelEr
         | Kind::EndpointSlice
         | Kind::PodDisruptionBudget
         | Kind::ResourceQuota
-        | Kind::LimitRange => None,
+        | Kind::LimitRange
+        | Kind::Lease => None,
         Kind::Secret => Some(&["type", "metadata.namespace", "metadata.name"]),
         Kind::ConfigMap | Kind::CronJob => None,
         Kind::Job => Some(&["metadata.name", "metadata.namespace", "status.successful"]),
@@ -758,7 +759,8 @@ pub fn selectable_fields(obj: &Object) -> BTreeMap<&'static str, String> {
         | Object::PodDisruptionBudget(_)
         | Object::CronJob(_)
         | Object::ResourceQuota(_)
-        | Object::LimitRange(_) => {}
+        | Object::LimitRange(_)
+        | Object::Lease(_) => {}
         Object::Job(j) => {
             let n = j.status.as_ref().and_then(|s| s.succeeded).unwrap_or(0);
             f.insert("status.successful", n.to_string());

@@ -279,15 +279,20 @@ fn describe_one(sim: &mut Sim, args: &Args, ns: &str) -> Output {
             let Some((_, s)) = sim.store.services.get(id) else {
                 return nf();
             };
-            let ep = sim
+            // kubectl lists the slices labelled with the Service's name.
+            let mut slices: Vec<_> = sim
                 .store
-                .endpoints
-                .lookup(ns, &name)
-                .and_then(|e| sim.store.endpoints.get(e))
-                .map(|(_, e)| e.clone());
+                .service_slices
+                .get(&id)
+                .into_iter()
+                .flatten()
+                .filter_map(|e| sim.store.endpoint_slices.get(*e))
+                .map(|(_, e)| e.clone())
+                .collect();
+            slices.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
             Output::ok(print::describe_service_at(
                 s,
-                ep.as_ref(),
+                &slices,
                 &events_for(sim, id),
                 now,
             ))
@@ -311,7 +316,14 @@ fn describe_one(sim: &mut Sim, args: &Args, ns: &str) -> Output {
                         .collect()
                 })
                 .unwrap_or_default();
-            Output::ok(print::describe_node(&n, &pods, &events_for(sim, id), now))
+            let lease = sim.node_lease(id);
+            Output::ok(print::describe_node(
+                &n,
+                lease.as_ref(),
+                &pods,
+                &events_for(sim, id),
+                now,
+            ))
         }
         Kind::Ingress => {
             let Some(id) = sim.store.ingresses.lookup(ns, &name) else {

@@ -77,6 +77,7 @@ pub fn render(
         Kind::CronJob => pick_boxed!(CronJob, print::get_cronjobs),
         Kind::ResourceQuota => pick!(ResourceQuota, print::get_quotas),
         Kind::LimitRange => pick!(LimitRange, print::get_limit_ranges),
+        Kind::Lease => pick!(Lease, print::get_leases),
     }
 }
 

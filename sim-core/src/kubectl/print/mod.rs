@@ -11,6 +11,7 @@
 
 mod batch;
 mod config;
+mod coordination;
 mod describe;
 mod discovery;
 mod duration;
@@ -29,6 +30,7 @@ mod fixtures;
 
 pub use batch::{get_cronjobs, get_jobs};
 pub use config::{describe_configmap, describe_secret, get_configmaps, get_secrets};
+pub use coordination::get_leases;
 pub use describe::describe_hpa;
 pub use describe::{BackendLookup, describe_ingress, describe_ingress_class};
 pub use describe::{describe_cronjob, describe_job};

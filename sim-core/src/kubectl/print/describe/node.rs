@@ -6,8 +6,10 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Event, Node, Pod};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, Time};
 use k8s_openapi::jiff::Timestamp;
 
 use super::{PrefixWriter, describe_events, print_annotations_multiline, print_labels_multiline};
@@ -16,11 +18,14 @@ use crate::kubectl::print::get::node_roles;
 use crate::kubectl::print::util::{rfc1123z_opt, s};
 
 /// `kubectl describe node`. `pods` may be all pods; those bound to the node and not finished are
-/// listed, as kubectl's field selector does.
-///
-/// kubesim has no Lease objects: the Lease block shows the node as holder and the Ready
-/// condition's last heartbeat as renew time, which is what the kubelet's lease would say.
-pub fn describe_node(node: &Node, pods: &[Pod], events: &[Event], now: Timestamp) -> String {
+/// listed, as kubectl's field selector does. `lease` is the node's Lease in `kube-node-lease`.
+pub fn describe_node(
+    node: &Node,
+    lease: Option<&Lease>,
+    pods: &[Pod],
+    events: &[Event],
+    now: Timestamp,
+) -> String {
     let mut w = PrefixWriter::new();
     let meta = &node.metadata;
     let spec = node.spec.as_ref();
@@ -73,20 +78,34 @@ pub fn describe_node(node: &Node, pods: &[Pod], events: &[Event], now: Timestamp
         ),
     );
     let conditions = st.and_then(|s| s.conditions.as_deref()).unwrap_or(&[]);
-    let heartbeat = conditions
-        .iter()
-        .find(|c| c.type_ == "Ready")
-        .and_then(|c| c.last_heartbeat_time.as_ref());
+    // describeNodeLease: the node's Lease in kube-node-lease.
+    let lease_spec = lease.and_then(|l| l.spec.as_ref());
     w.write(0, "Lease:\n");
-    w.write(1, &format!("HolderIdentity:\t{}\n", s(&meta.name)));
-    w.write(1, "AcquireTime:\t<unset>\n");
+    w.write(
+        1,
+        &format!(
+            "HolderIdentity:\t{}\n",
+            lease_spec
+                .and_then(|l| l.holder_identity.as_deref())
+                .unwrap_or("<unset>")
+        ),
+    );
+    let micro = |t: Option<&MicroTime>| {
+        t.map(|t| rfc1123z_opt(Some(&Time(t.0))))
+            .unwrap_or_else(|| "<unset>".to_string())
+    };
+    w.write(
+        1,
+        &format!(
+            "AcquireTime:\t{}\n",
+            micro(lease_spec.and_then(|l| l.acquire_time.as_ref()))
+        ),
+    );
     w.write(
         1,
         &format!(
             "RenewTime:\t{}\n",
-            heartbeat
-                .map(|t| rfc1123z_opt(Some(t)))
-                .unwrap_or_else(|| "<unset>".to_string())
+            micro(lease_spec.and_then(|l| l.renew_time.as_ref()))
         ),
     );
     if !conditions.is_empty() {
@@ -448,7 +467,15 @@ mod tests {
             }))
             .expect("resources"),
         );
-        check(describe_node(&nodes[1], &pods, &[], now()),
+        let lease = Lease {
+            spec: Some(k8s_openapi::api::coordination::v1::LeaseSpec {
+                holder_identity: Some("node-1".into()),
+                renew_time: Some(MicroTime("2026-11-23T11:59:50Z".parse().expect("time"))),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        check(describe_node(&nodes[1], Some(&lease), &pods, &[], now()),
 "\
 Name:               node-1
 Roles:              <none>

@@ -1,6 +1,7 @@
 //! `kubectl describe service` (`ServiceDescriber`), with the endpoints of each port.
 
 use k8s_openapi::api::core::v1::{Endpoints, Event, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::jiff::Timestamp;
 
 use super::events::describe_events;
@@ -10,7 +11,7 @@ use crate::kubectl::print::util::{format_labels, int_or_string, s};
 
 /// `kubectl describe service` without a clock: event ages are measured from the newest event's
 /// last timestamp. Prefer [`describe_service_at`], which takes "now" like the other describers.
-pub fn describe_service(svc: &Service, endpoints: Option<&Endpoints>, events: &[Event]) -> String {
+pub fn describe_service(svc: &Service, slices: &[EndpointSlice], events: &[Event]) -> String {
     let now = events
         .iter()
         .filter_map(|e| {
@@ -21,14 +22,16 @@ pub fn describe_service(svc: &Service, endpoints: Option<&Endpoints>, events: &[
         })
         .max()
         .unwrap_or(Timestamp::UNIX_EPOCH);
-    describe_service_at(svc, endpoints, events, now)
+    describe_service_at(svc, slices, events, now)
 }
 
-/// `kubectl describe service`. kubectl reads EndpointSlices; kubesim passes the Endpoints object,
-/// whose ready addresses are the slices' ready endpoints.
+/// `kubectl describe service`, from the Service's EndpointSlices (those labelled
+/// `kubernetes.io/service-name`, by name) as kubectl 1.37 reads them: each port's `Endpoints:`
+/// line is `formatEndpointSlices` (empty for the placeholder slice of a Service that selects
+/// nothing, `<none>` without any slice).
 pub fn describe_service_at(
     svc: &Service,
-    endpoints: Option<&Endpoints>,
+    slices: &[EndpointSlice],
     events: &[Event],
     now: Timestamp,
 ) -> String {
@@ -132,7 +135,10 @@ pub fn describe_service_at(
         }
         w.write(
             0,
-            &format!("Endpoints:\t{}\n", service_endpoints(endpoints, port_name)),
+            &format!(
+                "Endpoints:\t{}\n",
+                crate::kubectl::print::discovery::format_endpoint_slices(slices, Some(port_name))
+            ),
         );
     }
     w.write(
@@ -173,8 +179,8 @@ pub fn describe_service_at(
     w.finish()
 }
 
-/// `formatEndpointSlices` for one service port: up to three ready `ip:port`, then `+ N more...`;
-/// `<none>` when there are no endpoints at all.
+/// `formatEndpoints` (the ingress describer still reads Endpoints) for one service port: up to
+/// three ready `ip:port`, then `+ N more...`; `<none>` when there are no endpoints at all.
 pub(super) fn service_endpoints(endpoints: Option<&Endpoints>, port_name: &str) -> String {
     let subsets = endpoints.and_then(|e| e.subsets.as_deref()).unwrap_or(&[]);
     if subsets.is_empty() {
@@ -224,12 +230,62 @@ mod tests {
     use super::*;
     use crate::kubectl::print::describe::tests::check;
     use crate::kubectl::print::fixtures::*;
+    use k8s_openapi::api::discovery::v1::{Endpoint, EndpointConditions, EndpointPort};
+
+    /// The slice the EndpointSlice controller makes of the same ready addresses.
+    fn slice_of(e: &Endpoints) -> EndpointSlice {
+        let ss = &e.subsets.as_deref().unwrap_or(&[])[0];
+        EndpointSlice {
+            address_type: "IPv4".into(),
+            endpoints: ss
+                .addresses
+                .iter()
+                .flatten()
+                .map(|a| Endpoint {
+                    addresses: vec![a.ip.clone()],
+                    conditions: Some(EndpointConditions {
+                        ready: Some(true),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                })
+                .collect(),
+            ports: Some(
+                ss.ports
+                    .iter()
+                    .flatten()
+                    .map(|p| EndpointPort {
+                        name: Some(p.name.clone().unwrap_or_default()),
+                        port: Some(p.port),
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_service_selecting_nothing_has_an_empty_endpoints_line() {
+        let svcs = course_services();
+        let placeholder = EndpointSlice {
+            address_type: "IPv4".into(),
+            ..Default::default()
+        };
+        let out = describe_service_at(&svcs[1], &[placeholder], &[], now());
+        assert!(out.contains("\nEndpoints:                \n"), "{out}");
+        let out = describe_service_at(&svcs[1], &[], &[], now());
+        assert!(
+            out.contains("\nEndpoints:                <none>\n"),
+            "{out}"
+        );
+    }
 
     #[test]
     fn service_with_endpoints() {
         let svcs = course_services();
         check(
-            describe_service_at(&svcs[1], Some(&course_endpoints()), &[], now()),
+            describe_service_at(&svcs[1], &[slice_of(&course_endpoints())], &[], now()),
             "\
 Name:                     credit-scoring-np
 Namespace:                live-coding
