@@ -288,7 +288,7 @@ async fn openapi_documents_are_served_under_their_hash_and_cached_for_good() {
     assert_eq!(status, StatusCode::NOT_MODIFIED);
     assert_eq!(body, "");
 
-    let (status, _, body) = call(&app, get("/openapi/v3/apis/batch/v1")).await;
+    let (status, _, body) = call(&app, get("/openapi/v3/apis/storage.k8s.io/v1")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body.contains("\"reason\":\"NotFound\""), "{body}");
 }
