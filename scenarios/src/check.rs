@@ -31,6 +31,21 @@ pub fn variables() -> Vec<&'static str> {
         .collect()
 }
 
+/// The functions that read the step's history or its traffic rather than the objects now.
+pub const HISTORY_FUNCTIONS: &[&str] = &[
+    "minAvailable",
+    "maxAvailable",
+    "maxReplicas",
+    "maxUnavailable",
+    "everCondition",
+    "everRevision",
+    "requests",
+    "errors",
+    "p50",
+    "p99",
+    "answers",
+];
+
 /// The functions kubesim adds to CEL's standard library.
 pub const FUNCTIONS: &[&str] = &[
     "deployment",

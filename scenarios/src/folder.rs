@@ -3,7 +3,7 @@
 //! This is the one place the crate touches the file system; the conversions
 //! (`killercoda::import`) take a closure over it.
 
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
 
 /// The largest file read from a scenario folder.
 pub const MAX_FILE: u64 = 1 << 20;
@@ -41,18 +41,7 @@ pub fn read_inside(folder: &Path, rel: &str) -> Result<String, FolderError> {
         path: rel.to_string(),
         source,
     };
-    let p = Path::new(rel);
-    if p.is_absolute()
-        || p.components()
-            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
-    {
-        return Err(FolderError::Outside(rel.to_string()));
-    }
-    let root = folder.canonicalize().map_err(io)?;
-    let resolved = folder.join(p).canonicalize().map_err(io)?;
-    if !resolved.starts_with(&root) {
-        return Err(FolderError::LinksOut(rel.to_string()));
-    }
+    let (_, resolved) = resolve_inside(folder, rel)?;
     // The resolved path has no links left: what was checked is what is read.
     let meta = std::fs::metadata(&resolved).map_err(io)?;
     if !meta.is_file() {
@@ -64,12 +53,9 @@ pub fn read_inside(folder: &Path, rel: &str) -> Result<String, FolderError> {
     std::fs::read_to_string(&resolved).map_err(io)
 }
 
-/// The most files [`list_inside`] lists.
-pub const MAX_LISTED: usize = 200;
-
-/// The files under `rel` (a folder relative to `folder`), as paths relative to `rel`,
-/// sorted, sub-folders included; links are followed only if they resolve inside `folder`.
-pub fn list_inside(folder: &Path, rel: &str) -> Result<Vec<String>, FolderError> {
+/// The folder, and `rel` resolved in it (links followed), if `rel` is a relative path that
+/// stays inside.
+fn resolve_inside(folder: &Path, rel: &str) -> Result<(PathBuf, PathBuf), FolderError> {
     let io = |source| FolderError::Io {
         path: rel.to_string(),
         source,
@@ -82,10 +68,24 @@ pub fn list_inside(folder: &Path, rel: &str) -> Result<Vec<String>, FolderError>
         return Err(FolderError::Outside(rel.to_string()));
     }
     let root = folder.canonicalize().map_err(io)?;
-    let start = folder.join(p).canonicalize().map_err(io)?;
-    if !start.starts_with(&root) {
+    let resolved = folder.join(p).canonicalize().map_err(io)?;
+    if !resolved.starts_with(&root) {
         return Err(FolderError::LinksOut(rel.to_string()));
     }
+    Ok((root, resolved))
+}
+
+/// The most files [`list_inside`] lists.
+pub const MAX_LISTED: usize = 200;
+
+/// The files under `rel` (a folder relative to `folder`), as paths relative to `rel`,
+/// sorted, sub-folders included; links are followed only if they resolve inside `folder`.
+pub fn list_inside(folder: &Path, rel: &str) -> Result<Vec<String>, FolderError> {
+    let io = |source| FolderError::Io {
+        path: rel.to_string(),
+        source,
+    };
+    let (root, start) = resolve_inside(folder, rel)?;
     let mut out = Vec::new();
     let mut todo = vec![(start.clone(), String::new(), 0)];
     while let Some((dir, prefix, depth)) = todo.pop() {

@@ -19,21 +19,6 @@ use crate::runner::CheckResult;
 /// Said when a step's checks use history or traffic functions.
 pub const HISTORY_NOTE: &str = "this check reads the step's history or traffic, which a one-shot check against a cluster does not have: it sees the cluster as it is now";
 
-/// The functions that read the step's history or its traffic.
-const HISTORY: &[&str] = &[
-    "minAvailable",
-    "maxAvailable",
-    "maxReplicas",
-    "maxUnavailable",
-    "everCondition",
-    "everRevision",
-    "requests",
-    "errors",
-    "p50",
-    "p99",
-    "answers",
-];
-
 /// Why a step cannot be checked.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum LiveError {
@@ -156,7 +141,9 @@ pub fn check_step(
                 name: c.name.clone(),
                 message: e.to_string(),
             })?;
-            let history = HISTORY.iter().any(|f| c.cel.contains(&format!("{f}(")));
+            let history = crate::check::HISTORY_FUNCTIONS
+                .iter()
+                .any(|f| c.cel.contains(&format!("{f}(")));
             Ok((
                 CheckResult {
                     name: c.name.clone(),
