@@ -89,3 +89,70 @@ impl Sim {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::kubectl::{NoFiles, run};
+    use crate::sim::{Sim, SimConfig};
+
+    fn sh(sim: &mut Sim, cmd: &str) -> String {
+        let o = run(sim, cmd, &NoFiles);
+        assert_eq!(o.code, 0, "{cmd}: {}", o.stderr);
+        o.stdout
+    }
+
+    /// `kubectl get ... -o json` read at `pointer`.
+    fn field(sim: &mut Sim, cmd: &str, pointer: &str) -> String {
+        let v: serde_json::Value =
+            serde_json::from_str(&sh(sim, &format!("{cmd} -o json"))).expect("json");
+        match v.pointer(pointer) {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        }
+    }
+
+    #[test]
+    fn every_namespace_has_the_ca_config_map_which_comes_back() {
+        let mut sim = Sim::new(SimConfig::default());
+        for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+            assert_eq!(
+                sh(
+                    &mut sim,
+                    &format!("get cm kube-root-ca.crt -n {ns} -o name")
+                ),
+                "configmap/kube-root-ca.crt\n"
+            );
+        }
+        sh(&mut sim, "create namespace team");
+        sh(&mut sim, "create quota q --hard=configmaps=2 -n team");
+        let got = field(&mut sim, "get cm kube-root-ca.crt -n team", "/data/ca.crt");
+        assert_eq!(got, super::ROOT_CA_PEM);
+        // A quota counts it, as on a real cluster.
+        let used = field(&mut sim, "get quota q -n team", "/status/used/configmaps");
+        assert_eq!(used, "1");
+
+        let uid = |sim: &mut Sim| field(sim, "get cm kube-root-ca.crt -n team", "/metadata/uid");
+        let before = uid(&mut sim);
+        sh(&mut sim, "delete cm kube-root-ca.crt -n team");
+        let after = uid(&mut sim);
+        assert!(!after.is_empty() && after != before);
+
+        // An edit is put back.
+        let o = crate::kubectl::apply_text(
+            &mut sim,
+            "{apiVersion: v1, kind: ConfigMap, metadata: {name: kube-root-ca.crt}, data: {ca.crt: mine}}",
+            "STDIN",
+            "team",
+            false,
+        );
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        let got = field(&mut sim, "get cm kube-root-ca.crt -n team", "/data/ca.crt");
+        assert_eq!(got, super::ROOT_CA_PEM);
+
+        // Not recreated in a namespace being deleted.
+        sh(&mut sim, "delete namespace team");
+        let o = run(&mut sim, "get cm -n team -o name", &NoFiles);
+        assert_eq!(o.stdout, "", "{}", o.stderr);
+    }
+}
