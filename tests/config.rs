@@ -41,7 +41,15 @@ fn kubectl_creates_gets_and_describes_configmaps_and_secrets() {
     let cms = c.ok(&args(&["get", "cm"]));
     let header: Vec<&str> = cms.lines().next().unwrap().split_whitespace().collect();
     assert_eq!(header, ["NAME", "DATA", "AGE"], "{cms}");
-    assert!(cms.lines().any(|l| l.starts_with("app-cfg   2 ")), "{cms}");
+    assert!(
+        cms.lines().any(|l| l.starts_with("app-cfg            2 ")),
+        "{cms}"
+    );
+    // The root CA publisher's ConfigMap is in every namespace, as on a real cluster.
+    assert!(
+        cms.lines().any(|l| l.starts_with("kube-root-ca.crt   1 ")),
+        "{cms}"
+    );
     let secrets = c.ok(&args(&["get", "secrets"]));
     assert!(
         secrets.starts_with("NAME   TYPE     DATA   AGE\ndb     Opaque   2      "),

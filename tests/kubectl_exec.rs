@@ -299,3 +299,162 @@ fn kubectl_port_forward_reaches_the_pods_program() {
         "error: unable to forward port because pod is not running. Current status=Pending\n"
     );
 }
+
+const NO_TOKEN: &str = "apiVersion: v1
+kind: Pod
+metadata: {name: no-token}
+spec:
+  automountServiceAccountToken: false
+  containers:
+  - {name: web, image: nginx:1.27}
+";
+
+#[test]
+fn every_pod_mounts_its_service_account_token_as_a_real_cluster_does() {
+    let c = Cluster::start();
+    let pod = a_pod(&c);
+    let sa = "/var/run/secrets/kubernetes.io/serviceaccount";
+    let volume = ok(
+        &c,
+        &[
+            "get",
+            "pod",
+            &pod,
+            "-n",
+            NS,
+            "-o",
+            "jsonpath={.spec.volumes[0].name} {.spec.containers[0].volumeMounts[0].name} {.spec.volumes[0].projected.sources[0].serviceAccountToken.expirationSeconds} {.spec.volumes[0].projected.defaultMode}",
+        ],
+    );
+    let words: Vec<&str> = volume.split(' ').collect();
+    assert_eq!(words.len(), 4, "{volume}");
+    assert!(
+        words[0].starts_with("kube-api-access-") && words[0].len() == 21,
+        "{volume}"
+    );
+    assert_eq!(words[1..], [words[0], "3607", "420"], "{volume}");
+    let name = words[0];
+
+    // `kubectl describe pod`: the mount, and the volume as kubectl 1.37 prints a projected one.
+    let describe = ok(&c, &["describe", "pod", &pod, "-n", NS]);
+    assert!(
+        describe.contains(&format!("    Mounts:\n      {sa} from {name} (ro)\n")),
+        "{describe}"
+    );
+    let block: Vec<String> = describe
+        .lines()
+        .skip_while(|l| !l.starts_with("Volumes:"))
+        .take(7)
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        block,
+        [
+            "Volumes:".to_string(),
+            format!("{name}:"),
+            "Type: Projected (a volume that contains injected data from multiple sources)".into(),
+            "TokenExpirationSeconds: 3607".into(),
+            "ConfigMapName: kube-root-ca.crt".into(),
+            "Optional: false".into(),
+            "DownwardAPI: true".into(),
+        ],
+        "{describe}"
+    );
+
+    // The files, through the built-in shell.
+    assert_eq!(
+        ok(
+            &c,
+            &[
+                "exec",
+                &pod,
+                "-n",
+                NS,
+                "--",
+                "cat",
+                &format!("{sa}/namespace")
+            ]
+        ),
+        NS
+    );
+    assert_eq!(
+        ok(&c, &["exec", &pod, "-n", NS, "--", "ls", sa]),
+        "ca.crt\nnamespace\ntoken\n"
+    );
+    let ca = ok(
+        &c,
+        &["exec", &pod, "-n", NS, "--", "cat", &format!("{sa}/ca.crt")],
+    );
+    assert!(
+        ca.starts_with("-----BEGIN CERTIFICATE-----\n")
+            && ca.ends_with("-----END CERTIFICATE-----\n"),
+        "{ca}"
+    );
+
+    // The root CA publisher's ConfigMap is in every namespace, and comes back when deleted.
+    let cms = ok(&c, &["get", "cm", "-n", "default"]);
+    assert!(
+        cms.lines().any(|l| l.starts_with("kube-root-ca.crt   1 ")),
+        "{cms}"
+    );
+    assert_eq!(
+        ok(
+            &c,
+            &[
+                "get",
+                "cm",
+                "kube-root-ca.crt",
+                "-n",
+                "kube-system",
+                "-o",
+                "name"
+            ]
+        ),
+        "configmap/kube-root-ca.crt\n"
+    );
+    let uid = |c: &Cluster| {
+        ok(
+            c,
+            &[
+                "get",
+                "cm",
+                "kube-root-ca.crt",
+                "-n",
+                "default",
+                "-o",
+                "jsonpath={.metadata.uid}",
+            ],
+        )
+    };
+    let before = uid(&c);
+    ok(&c, &["delete", "cm", "kube-root-ca.crt", "-n", "default"]);
+    let after = uid(&c);
+    assert!(!after.is_empty() && after != before, "{before} {after}");
+
+    // A pod that opts out gets no volume and no files.
+    ok(
+        &c,
+        &[
+            "apply",
+            "-n",
+            "default",
+            "-f",
+            &c.write("no-token.yaml", NO_TOKEN),
+        ],
+    );
+    assert_eq!(
+        ok(
+            &c,
+            &[
+                "get",
+                "pod",
+                "no-token",
+                "-n",
+                "default",
+                "-o",
+                "jsonpath={.spec.volumes}"
+            ]
+        ),
+        ""
+    );
+}

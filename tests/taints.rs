@@ -259,7 +259,7 @@ fn every_pod_shows_the_default_tolerations_priority_and_service_account() {
     assert_eq!(
         words,
         [
-            "Tolerations:                  node.kubernetes.io/not-ready:NoExecute op=Exists for 300s",
+            "Tolerations:                 node.kubernetes.io/not-ready:NoExecute op=Exists for 300s",
             "node.kubernetes.io/unreachable:NoExecute op=Exists for 300s"
         ],
         "{describe}"

@@ -111,6 +111,30 @@ pub fn mix64(words: &[u64]) -> u64 {
     h
 }
 
+/// Five characters from [`NAME_ALPHABET`] derived from `key` by hashing: a generated-looking
+/// suffix that is the same whenever it is derived for the same object, so it costs no storage
+/// and draws nothing from the generator.
+pub fn hashed_suffix(key: &[u8]) -> String {
+    let words: Vec<u64> = key
+        .chunks(8)
+        .map(|c| {
+            let mut b = [0u8; 8];
+            b[..c.len()].copy_from_slice(c);
+            u64::from_le_bytes(b)
+        })
+        .chain(std::iter::once(key.len() as u64))
+        .collect();
+    let mut h = mix64(&words);
+    let n = NAME_ALPHABET.len() as u64;
+    (0..5)
+        .map(|_| {
+            let c = NAME_ALPHABET[(h % n) as usize] as char;
+            h /= n;
+            c
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +161,15 @@ mod tests {
         assert_eq!(&u[14..15], "4");
         assert_ne!(uid_for(0, 1), uid_for(0, 2));
         assert_ne!(uid_for(0, 1), uid_for(1, 1));
+    }
+
+    #[test]
+    fn hashed_suffixes_are_stable_and_differ_by_key() {
+        let a = hashed_suffix(b"default/web-1");
+        assert_eq!(a, hashed_suffix(b"default/web-1"));
+        assert_eq!(a.len(), 5);
+        assert!(a.bytes().all(|c| NAME_ALPHABET.contains(&c)), "{a}");
+        assert_ne!(a, hashed_suffix(b"default/web-2"));
     }
 
     #[test]

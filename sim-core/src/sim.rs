@@ -504,6 +504,8 @@ impl Sim {
             }),
         };
         self.store.namespaces.insert(id, "".into(), name_arc, ns);
+        // The root CA publisher's ConfigMap, as soon as the namespace exists.
+        self.sync_root_ca(name);
         id
     }
 

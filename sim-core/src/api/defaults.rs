@@ -179,12 +179,13 @@ pub fn lacks_requests_from_limits(spec: &PodSpec) -> bool {
 
 /// `SetDefaults_Pod`: only for Pods themselves, not templates.
 fn pod(p: &mut Pod) {
+    let name = p.metadata.name.clone().unwrap_or_default();
     let spec = p.spec.get_or_insert_default();
     requests_from_limits(spec);
     spec.enable_service_links.get_or_insert(true);
     pod_spec(spec);
     // Admission runs on every create and update of a pod (`api/admission.rs`).
-    super::admission::admit_pod(spec);
+    super::admission::admit_pod(spec, &name);
 }
 
 /// `SetDefaults_PodSpec` and the defaults of everything nested in it.

@@ -777,8 +777,15 @@ impl Sim {
             }
             (Object::ConfigMap(_), new @ Object::ConfigMap(_))
             | (Object::Secret(_), new @ Object::Secret(_)) => {
+                let root_ca = matches!(&new, Object::ConfigMap(_))
+                    .then(|| new.namespace().unwrap_or("default").to_string())
+                    .filter(|_| new.name() == crate::api::admission::ROOT_CA_CONFIGMAP);
                 if !self.update_config_object(new) {
                     return Ok(false);
+                }
+                // The root CA publisher puts its ConfigMap back (`controller/root_ca.rs`).
+                if let Some(ns) = root_ca {
+                    self.sync_root_ca(&ns);
                 }
             }
             (Object::ResourceQuota(_), Object::ResourceQuota(q)) => {
@@ -967,7 +974,12 @@ impl Sim {
                 )));
             }
             Kind::Lease => return Err(read_only(kind)),
-            Kind::ConfigMap | Kind::Secret => self.delete_config_object(kind, namespace, name)?,
+            Kind::ConfigMap | Kind::Secret => {
+                self.delete_config_object(kind, namespace, name)?;
+                if kind == Kind::ConfigMap && name == crate::api::admission::ROOT_CA_CONFIGMAP {
+                    self.sync_root_ca(namespace);
+                }
+            }
             Kind::ResourceQuota | Kind::LimitRange => {
                 self.delete_quota_object(kind, namespace, name)?;
             }

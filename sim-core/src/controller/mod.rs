@@ -14,6 +14,7 @@ pub mod node_lifecycle;
 pub mod podautoscaler;
 pub mod replicaset;
 pub mod resourcequota;
+pub mod root_ca;
 pub mod scheduler;
 pub mod taint;
 

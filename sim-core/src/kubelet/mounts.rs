@@ -11,6 +11,13 @@
 //! were mounted, without the real sync's jitter: an update is in the files 0–60 s after it was
 //! written. The environment, read once when a container starts, does not change.
 //!
+//! Projected volumes (`projected.go`) gather ConfigMap, Secret, downward API and service
+//! account token sources into one volume, mounted and synced like the others. The
+//! `ServiceAccount` admission's own volume (`kube-api-access-…`, `api/admission.rs`) is not
+//! held per pod: its files (the token, the `kube-root-ca.crt` bundle that the root CA
+//! publisher keeps in every namespace, the namespace) are derived when read, so a pod that
+//! has no other volume costs no mount state and no sync timer.
+//!
 //! [`files`] is the pure read of a container's view: every file under each of its
 //! `volumeMounts` (with `subPath`), for the worker ABI's read-only file system and a shell.
 //! File modes (`defaultMode`, `items[].mode`) are not modelled.
@@ -18,10 +25,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::{KeyToPath, PodSpec, Volume};
+use k8s_openapi::api::core::v1::{KeyToPath, PodSpec, Volume, VolumeMount};
 
+use crate::api::admission::{
+    ROOT_CA_CONFIGMAP, TOKEN_VOLUME_PREFIX, has_token_mount, token_mount, token_volume_mount,
+};
 use crate::sim::{Sim, Timer};
-use crate::store::ObjId;
+use crate::store::{ObjId, PodState};
 use crate::time::SimDuration;
 
 /// How often the kubelet syncs a running pod and so re-projects its volumes (`syncFrequency`).
@@ -45,13 +55,109 @@ pub struct PodVolumes {
     pub(crate) env: BTreeMap<usize, Arc<[(String, String)]>>,
 }
 
-/// The pod's volumes that come from a ConfigMap or a Secret.
+/// Whether `v` is the `ServiceAccount` admission's token volume, whose files are derived.
+fn is_token_volume(v: &Volume) -> bool {
+    v.projected.is_some() && v.name.starts_with(TOKEN_VOLUME_PREFIX)
+}
+
+/// The pod's volumes that come from a ConfigMap, a Secret or several sources (projected).
 fn config_volumes(spec: Option<&PodSpec>) -> Vec<&Volume> {
     spec.and_then(|s| s.volumes.as_ref())
         .into_iter()
         .flatten()
-        .filter(|v| v.config_map.is_some() || v.secret.is_some())
+        .filter(|v| {
+            v.config_map.is_some()
+                || v.secret.is_some()
+                || (v.projected.is_some() && !is_token_volume(v))
+        })
         .collect()
+}
+
+/// base64url without padding, as a JWT's segments are written.
+fn base64url(data: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..=chunk.len() {
+            out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// The pod's service account token: shaped like the API server's bound token (a JWT with
+/// its claims), but its signature is a fixed text; the same for the same pod every time.
+fn token(sim: &Sim, p: &PodState) -> Vec<u8> {
+    let sa = p
+        .template
+        .spec
+        .as_ref()
+        .and_then(|s| s.service_account_name.as_deref())
+        .filter(|s| !s.is_empty())
+        .unwrap_or("default");
+    let header = serde_json::json!({"alg": "RS256", "kid": "kubesim"});
+    let claims = serde_json::json!({
+        "aud": ["https://kubernetes.default.svc.cluster.local"],
+        "iss": "https://kubernetes.default.svc.cluster.local",
+        "kubernetes.io": {
+            "namespace": &*p.namespace,
+            "pod": {"name": &*p.name, "uid": sim.store.uid(p.id)},
+            "serviceaccount": {"name": sa},
+        },
+        "sub": format!("system:serviceaccount:{}:{sa}", p.namespace),
+    });
+    format!(
+        "{}.{}.{}",
+        base64url(header.to_string().as_bytes()),
+        base64url(claims.to_string().as_bytes()),
+        base64url(b"kubesim fake signature: not signed by any key")
+    )
+    .into_bytes()
+}
+
+/// A downward API field of the pod (`metadata.name`, `namespace`, `uid`, `labels`,
+/// `annotations`, as `fieldpath.ExtractFieldPathAsString` formats them); empty otherwise.
+fn pod_field(sim: &Sim, p: &PodState, path: &str) -> String {
+    let meta = p.template.metadata.as_ref();
+    let map = |m: Option<&BTreeMap<String, String>>| {
+        m.into_iter()
+            .flatten()
+            .map(|(k, v)| format!("{k}={v:?}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    match path {
+        "metadata.name" => p.name.to_string(),
+        "metadata.namespace" => p.namespace.to_string(),
+        "metadata.uid" => sim.store.uid(p.id),
+        "metadata.labels" => map(meta.and_then(|m| m.labels.as_ref())),
+        "metadata.annotations" => map(meta.and_then(|m| m.annotations.as_ref())),
+        _ => String::new(),
+    }
+}
+
+/// The files of the admission's token volume: `token`, `ca.crt` (the namespace's
+/// `kube-root-ca.crt`) and `namespace`.
+fn token_files(sim: &Sim, p: &PodState) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    out.insert("token".to_string(), token(sim, p));
+    if let Some(ca) = sim
+        .store
+        .configmaps
+        .lookup(&p.namespace, ROOT_CA_CONFIGMAP)
+        .and_then(|id| sim.store.configmaps.get(id))
+        .and_then(|(_, cm)| cm.data.as_ref()?.get("ca.crt").cloned())
+    {
+        out.insert("ca.crt".to_string(), ca.into_bytes());
+    }
+    out.insert("namespace".to_string(), p.namespace.as_bytes().to_vec());
+    out
 }
 
 /// `items` (key → path) or every key, as the plugins' `MakePayload` lays them out.
@@ -77,8 +183,71 @@ fn payload(
     Ok(out)
 }
 
-/// The files volume `v` holds now, or why it cannot be set up.
-fn project(sim: &Sim, ns: &str, v: &Volume) -> Result<BTreeMap<String, Vec<u8>>, String> {
+/// The files volume `v` of pod `p` holds now, or why it cannot be set up.
+fn project(sim: &Sim, p: &PodState, v: &Volume) -> Result<BTreeMap<String, Vec<u8>>, String> {
+    let ns: &str = &p.namespace;
+    if let Some(src) = &v.projected {
+        // `projected.go` `collectData`: each source's files in one volume.
+        let mut out = BTreeMap::new();
+        let mut errors = Vec::new();
+        for source in src.sources.iter().flatten() {
+            let one = if let Some(c) = &source.config_map {
+                project(
+                    sim,
+                    p,
+                    &Volume {
+                        config_map: Some(k8s_openapi::api::core::v1::ConfigMapVolumeSource {
+                            name: c.name.clone(),
+                            items: c.items.clone(),
+                            optional: c.optional,
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    },
+                )
+            } else if let Some(sec) = &source.secret {
+                project(
+                    sim,
+                    p,
+                    &Volume {
+                        secret: Some(k8s_openapi::api::core::v1::SecretVolumeSource {
+                            secret_name: Some(sec.name.clone()),
+                            items: sec.items.clone(),
+                            optional: sec.optional,
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    },
+                )
+            } else if let Some(d) = &source.downward_api {
+                Ok(d.items
+                    .iter()
+                    .flatten()
+                    .map(|item| {
+                        let value = item
+                            .field_ref
+                            .as_ref()
+                            .map(|f| pod_field(sim, p, &f.field_path))
+                            .unwrap_or_default();
+                        (item.path.clone(), value.into_bytes())
+                    })
+                    .collect())
+            } else if let Some(t) = &source.service_account_token {
+                Ok(BTreeMap::from([(t.path.clone(), token(sim, p))]))
+            } else {
+                Ok(BTreeMap::new())
+            };
+            match one {
+                Ok(files) => out.extend(files),
+                Err(e) => errors.push(e),
+            }
+        }
+        return if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(errors.join(", "))
+        };
+    }
     if let Some(src) = &v.config_map {
         let name = src.name.as_str();
         let optional = src.optional == Some(true);
@@ -159,11 +328,10 @@ impl Sim {
         let Some(p) = self.store.pods.get(pod) else {
             return false;
         };
-        let ns = p.namespace.clone();
         let mut mounted = BTreeMap::new();
         let mut failed = Vec::new();
         for v in config_volumes(p.template.spec.as_ref()) {
-            match project(self, &ns, v) {
+            match project(self, p, v) {
                 Ok(files) => {
                     mounted.insert(v.name.clone(), Arc::new(files));
                 }
@@ -227,11 +395,10 @@ impl Sim {
         let Some(p) = self.store.pods.get(pod) else {
             return;
         };
-        let ns = p.namespace.clone();
         let fresh: Vec<(String, BTreeMap<String, Vec<u8>>)> =
             config_volumes(p.template.spec.as_ref())
                 .into_iter()
-                .filter_map(|v| project(self, &ns, v).ok().map(|f| (v.name.clone(), f)))
+                .filter_map(|v| project(self, p, v).ok().map(|f| (v.name.clone(), f)))
                 .collect();
         if let Some(m) = self.volumes.get_mut(&pod).and_then(|e| e.mounted.as_mut()) {
             for (name, files) in fresh {
@@ -244,24 +411,51 @@ impl Sim {
     }
 }
 
-/// Every file container `ci` of `pod` sees under its `volumeMounts` of ConfigMap and Secret
-/// volumes, by absolute path (`/etc/config/color` → `blue`), as the kubelet last synced them;
-/// empty for no such pod or container, or before the volumes are mounted. A `subPath` mount
-/// shows that one file (or directory) of the volume at `mountPath`.
+/// Every file container `ci` of `pod` sees under its `volumeMounts` of ConfigMap, Secret and
+/// projected volumes, by absolute path (`/etc/config/color` → `blue`), as the kubelet last
+/// synced them (none before they are mounted), and of the service account token volume
+/// (`/var/run/secrets/kubernetes.io/serviceaccount/namespace`); empty for no such pod or
+/// container. A `subPath` mount shows that one file (or directory) of the volume at
+/// `mountPath`.
 pub fn files(sim: &Sim, pod: ObjId, ci: usize) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
     let Some(p) = sim.store.pods.get(pod) else {
         return out;
     };
-    let Some(c) = p.template.spec.as_ref().and_then(|s| s.containers.get(ci)) else {
+    let Some(spec) = p.template.spec.as_ref() else {
         return out;
     };
-    let Some(mounted) = sim.volumes.get(&pod).and_then(|e| e.mounted.as_ref()) else {
+    let Some(c) = spec.containers.get(ci) else {
         return out;
     };
-    for m in c.volume_mounts.iter().flatten() {
-        let Some(vol) = mounted.get(&m.name) else {
-            continue;
+    let mounted = sim.volumes.get(&pod).and_then(|e| e.mounted.as_ref());
+    // The admission's token volume: in the spec of a pod written through the API, added when
+    // `Store::pod_object` builds a pod a controller made from its template.
+    let plan = token_mount(spec, &p.name);
+    let token_volume = plan.as_ref().map(|t| t.volume.clone()).or_else(|| {
+        spec.volumes
+            .iter()
+            .flatten()
+            .find(|v| is_token_volume(v))
+            .map(|v| v.name.clone())
+    });
+    let mut mounts: Vec<VolumeMount> = c.volume_mounts.clone().unwrap_or_default();
+    if let Some(t) = &plan
+        && !has_token_mount(c)
+    {
+        mounts.push(token_volume_mount(&t.volume));
+    }
+    let mut token: Option<Arc<BTreeMap<String, Vec<u8>>>> = None;
+    for m in &mounts {
+        let vol = if token_volume.as_deref() == Some(m.name.as_str()) {
+            token
+                .get_or_insert_with(|| Arc::new(token_files(sim, p)))
+                .clone()
+        } else {
+            match mounted.and_then(|v| v.get(&m.name)) {
+                Some(v) => v.clone(),
+                None => continue,
+            }
         };
         let root = m.mount_path.trim_end_matches('/');
         let sub = m.sub_path.as_deref().unwrap_or("").trim_matches('/');
@@ -368,7 +562,14 @@ spec:
         let files = super::files(&sim, id, 0);
         assert_eq!(
             files.keys().cloned().collect::<Vec<_>>(),
-            vec!["/etc/app.color", "/etc/config/color", "/etc/creds/db/pw"]
+            vec![
+                "/etc/app.color",
+                "/etc/config/color",
+                "/etc/creds/db/pw",
+                "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
+                "/var/run/secrets/kubernetes.io/serviceaccount/namespace",
+                "/var/run/secrets/kubernetes.io/serviceaccount/token",
+            ]
         );
         assert_eq!(text(&files, "/etc/config/color"), "blue");
         assert_eq!(text(&files, "/etc/creds/db/pw"), "s3cr3t");
@@ -429,5 +630,82 @@ spec:
             ),
             "{describe}"
         );
+    }
+
+    const DEPLOY: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: default}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+        volumeMounts:
+        - {name: info, mountPath: /etc/info}
+      volumes:
+      - name: info
+        projected:
+          sources:
+          - downwardAPI:
+              items: [{path: name, fieldRef: {fieldPath: metadata.name}}]
+          - configMap: {name: settings}
+";
+
+    #[test]
+    fn controller_pods_mount_the_token_and_projected_volumes() {
+        let mut sim = Sim::new(SimConfig::default());
+        sh(
+            &mut sim,
+            "create configmap settings --from-literal=color=blue",
+        );
+        let o = crate::kubectl::apply_text(&mut sim, DEPLOY, "STDIN", "default", false);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        sim.advance(SimDuration::from_secs(30));
+        let pods: Vec<String> = sh(&mut sim, "get pods -o name")
+            .lines()
+            .map(|l| l.trim_start_matches("pod/").to_string())
+            .collect();
+        assert_eq!(pods.len(), 2);
+        let mut volumes = Vec::new();
+        for pod in &pods {
+            let describe = sh(&mut sim, &format!("describe pod {pod}"));
+            assert!(describe.contains("Status:           Running"), "{describe}");
+            assert!(!describe.contains("FailedMount"), "{describe}");
+            let id = sim.store.pods.lookup("default", pod).expect("pod");
+            let files = super::files(&sim, id, 0);
+            assert_eq!(text(&files, "/etc/info/name"), *pod);
+            assert_eq!(text(&files, "/etc/info/color"), "blue");
+            let sa = "/var/run/secrets/kubernetes.io/serviceaccount";
+            assert_eq!(text(&files, &format!("{sa}/namespace")), "default");
+            assert!(
+                text(&files, &format!("{sa}/ca.crt")).starts_with("-----BEGIN CERTIFICATE-----\n")
+            );
+            let token = text(&files, &format!("{sa}/token"));
+            assert_eq!(token.split('.').count(), 3, "{token}");
+            assert_eq!(
+                token,
+                text(&super::files(&sim, id, 0), &format!("{sa}/token"))
+            );
+            let out = sh(
+                &mut sim,
+                &format!("exec {pod} -- cat {sa}/namespace /etc/info/name"),
+            );
+            assert_eq!(out, format!("default{pod}"));
+            let vol = describe
+                .lines()
+                .find(|l| l.trim_start().starts_with("kube-api-access-"))
+                .map(|l| l.trim().trim_end_matches(':').to_string())
+                .expect("token volume");
+            assert!(
+                describe.contains(&format!("{sa} from {vol} (ro)")),
+                "{describe}"
+            );
+            volumes.push(vol);
+        }
+        assert_ne!(volumes[0], volumes[1], "each pod its own volume name");
     }
 }

@@ -1,7 +1,8 @@
 //! The container's file system as the shell sees it: read-only, and only the files Kubernetes
 //! itself puts into every container (`/etc/hostname`, `/etc/hosts` and `/etc/resolv.conf`,
-//! which the kubelet writes and mounts; the service account's `namespace`), plus what the
-//! container's volumes mount ([`crate::kubelet::mounts::files`]). The image's own files are not modelled:
+//! which the kubelet writes and mounts), plus what the container's volumes mount
+//! ([`crate::kubelet::mounts::files`]: the service account's `token`, `ca.crt` and `namespace`
+//! too, unless the pod opts out of the token). The image's own files are not modelled:
 //! the top-level directories exist and are empty.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -133,10 +134,6 @@ impl Sim {
                 "search {ns}.svc.{CLUSTER_DOMAIN} svc.{CLUSTER_DOMAIN} {CLUSTER_DOMAIN}\nnameserver {CLUSTER_DNS}\noptions ndots:5\n"
             )
             .into_bytes(),
-        );
-        view.add(
-            "/var/run/secrets/kubernetes.io/serviceaccount/namespace",
-            ns.into_bytes(),
         );
         for (path, content) in crate::kubelet::mounts::files(self, pod, ci) {
             view.add(&path, content);

@@ -472,7 +472,7 @@ impl Store {
             ..Default::default()
         };
         let mut spec = p.template.spec.clone().unwrap_or_default();
-        crate::api::admission::admit_pod(&mut spec);
+        crate::api::admission::admit_pod(&mut spec, &p.name);
         spec.node_name = node
             .map(|n| n.name.to_string())
             .or_else(|| p.lost_node_name.as_ref().map(|n| n.to_string()));
