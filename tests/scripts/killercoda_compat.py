@@ -11,7 +11,8 @@ as a student would type it, and presses Check until `verify.sh` passes (30 s at 
 The solution is what the step's Markdown shows under a `<details>` whose summary says
 "solution" (else every ```bash block marked {{exec}}): its ```bash blocks run with bash and
 the real kubectl (pointed at the scenario) in a scratch folder; a ```yaml block is saved
-under the file name the next bash block applies (`kubectl apply -f NAME.yaml`). Lines that
+under the file name the next bash block applies (`kubectl apply -f NAME.yaml`), or applied
+as it is when no command names a file (the student saves and applies it). Lines that
 open an editor (vi, vim, nano, kubectl edit) or watch forever (-w) are skipped, and a
 block still running after 90 s is stopped. This is a heuristic: a solution
 that only says what to do in prose counts as a failure of the harness, not of kubesim, and
@@ -89,10 +90,25 @@ SKIPPED = re.compile(r"^\s*(vi|vim|nano)\b|\b(kubectl|k)\b.*\sedit\s|\s(-w|--wat
 
 
 def run_solution(blocks, kubeconfig, workdir):
+    env = {"PATH": os.environ["PATH"], "HOME": workdir, "KUBECONFIG": kubeconfig}
+
+    def bash(script):
+        # Killercoda's terminals have `k` for kubectl.
+        script = "shopt -s expand_aliases\nalias k=kubectl\n" + script
+        try:
+            subprocess.run(["bash", "-c", script], cwd=workdir, timeout=90, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            pass
+
     yaml = None
     ran = False
     for lang, code in blocks:
         if lang in ("yaml", "yml"):
+            if yaml is not None:
+                # A manifest no command named: the student saves and applies it.
+                bash("kubectl apply -f - <<'KUBESIM_EOF'\n" + yaml + "\nKUBESIM_EOF")
+                ran = True
             yaml = code
             continue
         if lang not in ("bash", "sh", "shell", "plain", ""):
@@ -101,20 +117,19 @@ def run_solution(blocks, kubeconfig, workdir):
         script = "\n".join(l for l in lines if not l.strip().startswith("$ ")
                            ) or "\n".join(l.strip()[2:] for l in lines)
         if yaml is not None:
-            for name in re.findall(r"-f\s+(\S+\.ya?ml)", script):
+            named = [n for n in re.findall(r"-f\s+(\S+\.ya?ml)", script) if "/" not in n]
+            for name in named:
                 path = os.path.join(workdir, name)
-                if not os.path.exists(path) and "/" not in name:
+                if not os.path.exists(path):
                     with open(path, "w") as f:
                         f.write(yaml)
-        # Killercoda's terminals have `k` for kubectl.
-        script = "shopt -s expand_aliases\nalias k=kubectl\n" + script
-        try:
-            subprocess.run(["bash", "-c", script], cwd=workdir, timeout=90,
-                           env={"PATH": os.environ["PATH"], "HOME": workdir,
-                                "KUBECONFIG": kubeconfig},
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            pass
+            if not named:
+                bash("kubectl apply -f - <<'KUBESIM_EOF'\n" + yaml + "\nKUBESIM_EOF")
+            yaml = None
+        bash(script)
+        ran = True
+    if yaml is not None:
+        bash("kubectl apply -f - <<'KUBESIM_EOF'\n" + yaml + "\nKUBESIM_EOF")
         ran = True
     return ran
 
@@ -144,9 +159,11 @@ def play(server, folder, sid):
             if failed_setup[0]["output"].strip() else "setup failed"
     for i, step in enumerate(steps):
         md = open(os.path.join(folder, sid, step.get("text", ""))).read() if step.get("text") else ""
+        last = i == len(steps) - 1
         if not step.get("verify"):
             passed += 1
-            server.post(f"/scenarios/{sid}/next")
+            if not last:
+                server.post(f"/scenarios/{sid}/next")
             continue
         before, _ = verify(server, sid)
         blocks = solution_blocks(md)
@@ -167,7 +184,8 @@ def play(server, folder, sid):
         if before:
             note = note or f"step {i + 1}: verify passed before the solution"
         passed += 1
-        server.post(f"/scenarios/{sid}/next")
+        if not last:
+            server.post(f"/scenarios/{sid}/next")
     return passed, len(steps), note
 
 
