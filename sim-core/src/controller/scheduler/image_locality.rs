@@ -46,6 +46,15 @@ impl PodImages {
         !self.images.is_empty()
     }
 
+    /// The score every node gets when each of the pod's images is on every node (the common
+    /// case once an image has been pulled across the cluster): then no node needs looking at.
+    pub(crate) fn uniform(&self) -> Option<i64> {
+        self.images
+            .iter()
+            .all(|(_, _, nodes)| *nodes as usize >= self.total_nodes)
+            .then(|| self.score(|_| true))
+    }
+
     /// `Score` for a node holding the images `has` says it holds.
     pub(crate) fn score(&self, has: impl Fn(&str) -> bool) -> i64 {
         let sum: i64 = self

@@ -265,6 +265,7 @@ impl Sim {
             &self.sched.image_nodes,
             self.sched.nodes.len(),
         );
+        let image_everywhere = images.uniform();
         let snapshot = std::mem::take(&mut self.sched.nodes);
         let total = snapshot.len();
         if total == 0 {
@@ -404,13 +405,14 @@ impl Sim {
                     } else {
                         0
                     },
-                    image: if images.any() {
-                        self.store
+                    image: match (images.any(), image_everywhere) {
+                        (false, _) => 0,
+                        (true, Some(score)) => score,
+                        (true, None) => self
+                            .store
                             .nodes
                             .get(n.id)
-                            .map_or(0, |f| images.score(|i| f.images.contains(i)))
-                    } else {
-                        0
+                            .map_or(0, |f| images.score(|i| f.images.contains(i))),
                     },
                 });
             } else if resolvable {

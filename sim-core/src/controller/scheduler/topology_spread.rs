@@ -170,15 +170,25 @@ impl Spread {
         &self,
         feasible: impl Iterator<Item = &'a super::SchedNode>,
     ) -> (f64, f64) {
+        // Called for every pod over every feasible node: clusters have a few zones, so the
+        // distinct ones are a short list (no tree, no allocation while there is no zone).
         let mut hosts = 0usize;
-        let mut zones: BTreeSet<&str> = BTreeSet::new();
+        let mut zoneless = false;
+        let mut zones: Vec<&str> = Vec::new();
         for n in feasible {
             hosts += 1;
-            zones.insert(n.zone.as_deref().unwrap_or(""));
+            match n.zone.as_deref() {
+                None | Some("") => zoneless = true,
+                Some(z) => {
+                    if !zones.contains(&z) {
+                        zones.push(z);
+                    }
+                }
+            }
         }
         (
             topology_normalizing_weight(hosts),
-            topology_normalizing_weight(zones.len()),
+            topology_normalizing_weight(zones.len() + usize::from(zoneless)),
         )
     }
 
