@@ -189,6 +189,9 @@ const HUB_PREFIXES: &[&str] = &[
     "index.docker.io/",
 ];
 
+/// Repositories a vendor publishes its own image under, with the family they are.
+const VENDOR_REPOS: &[(&str, &str)] = &[("public.ecr.aws/nginx/nginx", "nginx")];
+
 /// The family of an image reference and its tag, or `None` when no registry has it.
 pub fn resolve(image: &str) -> Option<(&'static Family, String)> {
     let (name, digest) = match image.split_once('@') {
@@ -209,6 +212,10 @@ pub fn resolve(image: &str) -> Option<(&'static Family, String)> {
         Some((r, t)) => (r, Some(t)),
         None => (repo_and_tag, None),
     };
+    let repo = VENDOR_REPOS
+        .iter()
+        .find(|(r, _)| *r == repo)
+        .map_or(repo, |(_, f)| *f);
     let family = FAMILIES.iter().find(|f| f.name == repo)?;
     match tag {
         Some(t) if !tag_exists(family, t) => None,
@@ -299,6 +306,14 @@ mod tests {
                 Some(("nginx", "1.25.3-alpine3.18")),
             ),
             ("nginx:1.27-perl", Some(("nginx", "1.27-perl"))),
+            (
+                "public.ecr.aws/nginx/nginx:stable-perl",
+                Some(("nginx", "stable-perl")),
+            ),
+            (
+                "public.ecr.aws/nginx/nginx:alpine",
+                Some(("nginx", "alpine")),
+            ),
             ("busybox:1.36", Some(("busybox", "1.36"))),
             ("busybox:1.36.1-musl", Some(("busybox", "1.36.1-musl"))),
             (

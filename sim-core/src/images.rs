@@ -24,7 +24,7 @@ pub struct CatalogImage {
 }
 
 /// How a public image may be spelled, for the catalogue's footer and the docs.
-pub const SPELLINGS: &str = "A public image may be named as `X`, `library/X`, `docker.io/X`, `docker.io/library/X`, `index.docker.io/library/X`, `public.ecr.aws/docker/library/X` or `mirror.gcr.io/library/X`, with a tag (`latest` when there is none) and/or a digest (`@sha256:` and 64 hex digits). A tag is words joined by hyphens: first a version within the family's published range (`1`, `1.21`, `1.21.6`) or one of its named tags, then any of its variant words (an `alpine` variant may carry its Alpine release, `alpine3.18`) or an eight-digit build date. Any other tag (`nginx:1.2O`, `nginx:99`) is not found, as on a real registry.";
+pub const SPELLINGS: &str = "A public image may be named as `X`, `library/X`, `docker.io/X`, `docker.io/library/X`, `index.docker.io/library/X`, `public.ecr.aws/docker/library/X` or `mirror.gcr.io/library/X` (and nginx as `public.ecr.aws/nginx/nginx`), with a tag (`latest` when there is none) and/or a digest (`@sha256:` and 64 hex digits). A tag is words joined by hyphens: first a version within the family's published range (`1`, `1.21`, `1.21.6`) or one of its named tags, then any of its variant words (an `alpine` variant may carry its Alpine release, `alpine3.18`) or an eight-digit build date. Any other tag (`nginx:1.2O`, `nginx:99`) is not found, as on a real registry.";
 
 /// Where the sandbox shows the catalogue (the page is `kubesim serve`'s).
 pub const CATALOG_PAGE: &str = "/images";
