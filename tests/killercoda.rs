@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use crate::kubectl_real::Cluster;
 
-/// Polls `f` (about 20 s at most) until it gives `Some`.
+/// Polls `f` (about 60 s at most: the first script after a build starts the freshly
+/// linked relay binary from a cold page cache) until it gives `Some`.
 fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    for _ in 0..100 {
+    for _ in 0..300 {
         if let Some(t) = f() {
             return t;
         }

@@ -214,8 +214,8 @@ impl ScenarioRun {
         programs: Arc<dyn Programs>,
         dir: Option<PathBuf>,
     ) -> Result<ScenarioRun, ScenarioError> {
-        let assets = scenarios::validate::validate(text)
-            .0
+        // The files exist before the session parses the text (a read, no CEL compiled).
+        let assets = scenarios::format::parse(text)
             .map(|s| s.setup.assets)
             .unwrap_or_default();
         let files: Box<dyn FileSource + Send + Sync> = if dir.is_none() && assets.is_empty() {

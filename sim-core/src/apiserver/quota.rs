@@ -9,7 +9,9 @@ use k8s_openapi::api::core::v1::{LimitRange, ResourceQuota, ResourceQuotaStatus}
 use crate::api::Object;
 use crate::error::ApiError;
 use crate::sim::Sim;
-use crate::store::{ChangeType, Kind, ObjId};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::store::{ChangeType, Kind, ObjId, Store, Table};
 
 impl Sim {
     pub(crate) fn create_quota(&mut self, mut q: ResourceQuota) -> ObjId {
@@ -31,32 +33,12 @@ impl Sim {
     /// A spec, label or annotation change; the status stays the stored one until the
     /// controller recomputes it.
     pub(crate) fn update_quota(&mut self, new: ResourceQuota) -> bool {
-        let ns = new.metadata.namespace.clone().unwrap_or_default();
-        let name = new.metadata.name.clone().unwrap_or_default();
-        let Some(id) = self.store.quotas.lookup(&ns, &name) else {
-            return false;
-        };
-        let Some((_, old)) = self.store.quotas.get(id) else {
-            return false;
-        };
-        if old.spec == new.spec
-            && old.metadata.labels == new.metadata.labels
-            && old.metadata.annotations == new.metadata.annotations
-        {
-            return false;
+        let changed =
+            self.update_spec_and_meta(Kind::ResourceQuota, |s| &mut s.quotas, |q| &mut q.spec, new);
+        if let Some(ns) = &changed {
+            self.store.quota_dirty.insert(ns.clone());
         }
-        let (nsa, na): (Arc<str>, Arc<str>) = (ns.as_str().into(), name.as_str().into());
-        let rv = self
-            .store
-            .touch(Kind::ResourceQuota, id, &nsa, &na, ChangeType::Modified);
-        if let Some((_, q)) = self.store.quotas.get_mut(id) {
-            q.spec = new.spec;
-            q.metadata.labels = new.metadata.labels;
-            q.metadata.annotations = new.metadata.annotations;
-            q.metadata.resource_version = Some(rv.to_string());
-        }
-        self.store.quota_dirty.insert(nsa);
-        true
+        changed.is_some()
     }
 
     /// A status write (the controller's recount, or admission charging a create); skipped
@@ -93,31 +75,46 @@ impl Sim {
     }
 
     pub(crate) fn update_limit_range(&mut self, new: LimitRange) -> bool {
-        let ns = new.metadata.namespace.clone().unwrap_or_default();
-        let name = new.metadata.name.clone().unwrap_or_default();
-        let Some(id) = self.store.limit_ranges.lookup(&ns, &name) else {
-            return false;
-        };
-        let Some((_, old)) = self.store.limit_ranges.get(id) else {
-            return false;
-        };
-        if old.spec == new.spec
-            && old.metadata.labels == new.metadata.labels
-            && old.metadata.annotations == new.metadata.annotations
+        self.update_spec_and_meta(
+            Kind::LimitRange,
+            |s| &mut s.limit_ranges,
+            |l| &mut l.spec,
+            new,
+        )
+        .is_some()
+    }
+
+    /// The update both registry strategies make: spec, labels and annotations taken from
+    /// `new`, a new resourceVersion, the rest (status, uid) kept. `None` when the object is
+    /// missing or nothing changed; else its namespace.
+    fn update_spec_and_meta<T, S: PartialEq>(
+        &mut self,
+        kind: Kind,
+        table: fn(&mut Store) -> &mut Table<(ObjId, T)>,
+        spec: fn(&mut T) -> &mut Option<S>,
+        mut new: T,
+    ) -> Option<Arc<str>>
+    where
+        T: k8s_openapi::Metadata<Ty = ObjectMeta>,
+    {
+        let ns: Arc<str> = new.metadata().namespace.as_deref().unwrap_or("").into();
+        let name: Arc<str> = new.metadata().name.as_deref().unwrap_or("").into();
+        let id = table(&mut self.store).lookup(&ns, &name)?;
+        let (_, old) = table(&mut self.store).get_mut(id)?;
+        if spec(old) == spec(&mut new)
+            && old.metadata().labels == new.metadata().labels
+            && old.metadata().annotations == new.metadata().annotations
         {
-            return false;
+            return None;
         }
-        let (nsa, na): (Arc<str>, Arc<str>) = (ns.as_str().into(), name.as_str().into());
-        let rv = self
-            .store
-            .touch(Kind::LimitRange, id, &nsa, &na, ChangeType::Modified);
-        if let Some((_, lr)) = self.store.limit_ranges.get_mut(id) {
-            lr.spec = new.spec;
-            lr.metadata.labels = new.metadata.labels;
-            lr.metadata.annotations = new.metadata.annotations;
-            lr.metadata.resource_version = Some(rv.to_string());
-        }
-        true
+        let rv = self.store.touch(kind, id, &ns, &name, ChangeType::Modified);
+        let (_, old) = table(&mut self.store).get_mut(id)?;
+        *spec(old) = spec(&mut new).take();
+        let (m, n) = (old.metadata_mut(), new.metadata_mut());
+        m.labels = n.labels.take();
+        m.annotations = n.annotations.take();
+        m.resource_version = Some(rv.to_string());
+        Some(ns)
     }
 
     /// Deletes a ResourceQuota or LimitRange (nothing depends on either).
