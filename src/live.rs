@@ -20,7 +20,7 @@ pub(crate) struct Target {
 }
 
 /// The kubeconfig with `context` made current (for scripts, which read `KUBECONFIG`).
-fn kubeconfig_for(t: &Target) -> Result<kube::config::Kubeconfig> {
+pub(crate) fn kubeconfig_for(t: &Target) -> Result<kube::config::Kubeconfig> {
     let mut kc = kube::config::Kubeconfig::read_from(&t.kubeconfig)
         .with_context(|| format!("cannot read the kubeconfig {}", t.kubeconfig.display()))?;
     if let Some(c) = &t.context {
@@ -35,7 +35,7 @@ fn kubeconfig_for(t: &Target) -> Result<kube::config::Kubeconfig> {
     Ok(kc)
 }
 
-async fn client(t: &Target) -> Result<kube::Client> {
+pub(crate) async fn client(t: &Target) -> Result<kube::Client> {
     let kc = kubeconfig_for(t)?;
     let opts = kube::config::KubeConfigOptions {
         context: t.context.clone(),
@@ -53,6 +53,7 @@ async fn client(t: &Target) -> Result<kube::Client> {
 async fn objects(
     client: &kube::Client,
     namespaces: &[String],
+    server: &str,
 ) -> Result<(BTreeMap<&'static str, Vec<Json>>, Vec<String>)> {
     let mut out = BTreeMap::new();
     let mut notes = Vec::new();
@@ -78,7 +79,7 @@ async fn objects(
             Err(kube::Error::Api(s)) => {
                 notes.push(format!("{} cannot be listed: {}", r.plural, s.message));
             }
-            Err(e) => return Err(e).context("the cluster cannot be reached"),
+            Err(e) => bail!(crate::play::reach_error(&e, server)),
         }
         // A list's items have no apiVersion and kind; checks and their sentences use them.
         for item in &mut items {
@@ -100,9 +101,25 @@ async fn list(client: &kube::Client, path: &str) -> Result<Vec<Json>, kube::Erro
     Ok(list["items"].as_array().cloned().unwrap_or_default())
 }
 
-/// Checks step `step` of the scenario `text` (from `file`) against the target; prints each
-/// check and exits 0 when all pass.
-pub(crate) fn check(file: &Path, text: &str, step: usize, t: &Target) -> Result<ExitCode> {
+/// The server of the kubeconfig's context `context` (its current one by default).
+pub(crate) fn server_of(kc: &kube::config::Kubeconfig, context: Option<&str>) -> String {
+    let ctx = context.or(kc.current_context.as_deref());
+    let cluster = kc
+        .contexts
+        .iter()
+        .find(|c| Some(c.name.as_str()) == ctx)
+        .and_then(|c| c.context.as_ref())
+        .map(|c| c.cluster.clone());
+    kc.clusters
+        .iter()
+        .find(|c| Some(&c.name) == cluster.as_ref())
+        .and_then(|c| c.cluster.as_ref())
+        .and_then(|c| c.server.clone())
+        .unwrap_or_else(|| "(no server in the kubeconfig)".into())
+}
+
+/// The scenario in `text`, or the first reason it does not validate.
+pub(crate) fn validated(file: &Path, text: &str) -> Result<scenarios::format::Scenario> {
     let (scenario, diags) = scenarios::validate::validate(text);
     let Some(scenario) = scenario else {
         let first = diags
@@ -112,6 +129,13 @@ pub(crate) fn check(file: &Path, text: &str, step: usize, t: &Target) -> Result<
             .unwrap_or_default();
         bail!("{} does not validate: {first}", file.display());
     };
+    Ok(scenario)
+}
+
+/// Checks step `step` of the scenario `text` (from `file`) against the target; prints each
+/// check and exits 0 when all pass.
+pub(crate) fn check(file: &Path, text: &str, step: usize, t: &Target) -> Result<ExitCode> {
+    let scenario = validated(file, text)?;
     let Some(s) = step.checked_sub(1).and_then(|i| scenario.steps.get(i)) else {
         bail!(
             "{} has {} steps; there is no step {step}",
@@ -138,9 +162,10 @@ pub(crate) fn check(file: &Path, text: &str, step: usize, t: &Target) -> Result<
             .chain(scenario.setup.namespace.iter())
             .cloned()
             .collect();
+        let server = server_of(&kubeconfig_for(t)?, t.context.as_deref());
         let (objects, notes) = rt.block_on(async {
             let c = client(t).await?;
-            objects(&c, &namespaces).await
+            objects(&c, &namespaces, &server).await
         })?;
         for n in notes {
             eprintln!("note: {n}");
@@ -168,8 +193,12 @@ pub(crate) fn check(file: &Path, text: &str, step: usize, t: &Target) -> Result<
         }
     }
     if let Some(script) = &s.verify {
-        let ran = verify(script, file, t)?;
-        passed &= ran;
+        let (ok, text) = run_verify(script, file, t)?;
+        println!("{} verify script", if ok { "✓" } else { "✗" });
+        for line in text.lines() {
+            println!("    {line}");
+        }
+        passed &= ok;
     }
     Ok(if passed {
         ExitCode::SUCCESS
@@ -179,8 +208,8 @@ pub(crate) fn check(file: &Path, text: &str, step: usize, t: &Target) -> Result<
 }
 
 /// Runs a verify script with bash and the target's kubeconfig (its context made current),
-/// in the scenario's folder; prints what it printed.
-fn verify(script: &str, file: &Path, t: &Target) -> Result<bool> {
+/// in the scenario's folder: whether it passed, and what it printed.
+pub(crate) fn run_verify(script: &str, file: &Path, t: &Target) -> Result<(bool, String)> {
     let kc = kubeconfig_for(t)?;
     let dir = std::env::temp_dir().join(format!("kubesim-check-{}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot make {}", dir.display()))?;
@@ -205,10 +234,5 @@ fn verify(script: &str, file: &Path, t: &Target) -> Result<bool> {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    let mark = if out.status.success() { "✓" } else { "✗" };
-    println!("{mark} verify script");
-    for line in text.lines() {
-        println!("    {line}");
-    }
-    Ok(out.status.success())
+    Ok((out.status.success(), text))
 }

@@ -12,7 +12,9 @@ use sim_core::script::{self, RunOptions};
 mod bench;
 mod bench_workers;
 mod live;
+mod play;
 mod scenario;
+mod terminal;
 
 /// A local, deterministic Kubernetes learning sandbox.
 #[derive(Parser)]

@@ -20,6 +20,36 @@ pub(crate) enum ScenarioCommand {
         /// Scenario files (YAML).
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// `real`: also list what `scenario play` would skip on a real cluster, and refuse
+        /// what it may not write there (an undeclared namespace, a cluster-scoped object).
+        #[arg(long, value_enum)]
+        target: Option<ValidateTarget>,
+    },
+    /// Play a scenario on a real cluster (kind, minikube, GKE...) as a terminal tutor: each
+    /// step's text, its setup applied (server-side, field manager `kubesim`, only in the
+    /// scenario's namespaces), then its checks turning green as you work in your own shell.
+    Play {
+        /// The scenario file or Killercoda folder.
+        file: PathBuf,
+        /// The kubeconfig of the cluster.
+        #[arg(long)]
+        kubeconfig: PathBuf,
+        /// The kubeconfig's context (its current one by default).
+        #[arg(long)]
+        context: Option<String>,
+        /// Allow play to write to the cluster (the setup's objects, the steps' actions).
+        #[arg(long)]
+        yes: bool,
+        /// Show what play would write, checked by the server (`dryRun=All`); change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Start at this step (1-based); the setup runs only from step 1.
+        #[arg(long, default_value_t = 1)]
+        step: usize,
+        /// Divide every wait by this: for a kubesim sandbox whose clock runs faster than the
+        /// wall clock (`serve --speed`). A real cluster refuses it.
+        #[arg(long, default_value_t = 1.0)]
+        time_scale: f64,
     },
     /// Play each step's reference solution with the real workers; every check must fail
     /// before its step's solution and pass after it.
@@ -68,6 +98,15 @@ pub(crate) enum ScenarioCommand {
     },
 }
 
+/// Where a validated scenario is meant to run.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub(crate) enum ValidateTarget {
+    /// kubesim's sandbox (the default: no more checks).
+    Sandbox,
+    /// A real cluster, through `scenario play`.
+    Real,
+}
+
 /// A Killercoda folder (one with an index.json) as a kubesim scenario, and what did not
 /// carry over.
 fn import(dir: &Path) -> Result<scenarios::killercoda::Imported> {
@@ -102,15 +141,31 @@ fn dir_of(path: &Path) -> Box<Dir> {
 
 pub(crate) fn run(cmd: ScenarioCommand) -> Result<ExitCode> {
     match cmd {
-        ScenarioCommand::Validate { files } => {
+        ScenarioCommand::Validate { files, target } => {
             let mut failed = false;
             for path in &files {
-                let (_, diags) = scenarios::validate(&scenario_text(path)?);
+                let (scenario, diags) = scenarios::validate(&scenario_text(path)?);
                 for d in &diags {
                     failed |= d.error;
                     println!("{}:{d}", path.display());
                 }
-                if !diags.iter().any(|d| d.error) {
+                let real = match (&scenario, target) {
+                    (Some(s), Some(ValidateTarget::Real)) => Some(scenarios::real::plan(s)),
+                    _ => None,
+                };
+                match real {
+                    Some(Err(e)) => {
+                        failed = true;
+                        println!("{}: on a real cluster: {e}", path.display());
+                    }
+                    Some(Ok(plan)) => {
+                        for line in plan.skipped() {
+                            println!("{}: on a real cluster: {line}", path.display());
+                        }
+                    }
+                    None => {}
+                }
+                if !failed && !diags.iter().any(|d| d.error) {
                     println!("{}: ok", path.display());
                 }
             }
@@ -206,6 +261,29 @@ pub(crate) fn run(cmd: ScenarioCommand) -> Result<ExitCode> {
                 namespace,
             };
             crate::live::check(&file, &text, step, &target)
+        }
+        ScenarioCommand::Play {
+            file,
+            kubeconfig,
+            context,
+            yes,
+            dry_run,
+            step,
+            time_scale,
+        } => {
+            let text = scenario_text(&file)?;
+            let target = crate::live::Target {
+                kubeconfig,
+                context,
+                namespace: None,
+            };
+            let opts = crate::play::PlayOptions {
+                yes,
+                dry_run,
+                time_scale,
+                from_step: step,
+            };
+            crate::play::play(&file, &text, &target, &opts)
         }
         ScenarioCommand::Import { dir, output } => {
             let imported = import(&dir)?;

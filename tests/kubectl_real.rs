@@ -78,6 +78,16 @@ impl Cluster {
         Cluster::start_full(speed, None, false, Some(script))
     }
 
+    /// A sandbox that refuses every request without `token` (`serve --token`); its kubeconfig
+    /// carries the token.
+    pub(crate) fn start_with_token(token: &str) -> Cluster {
+        let guard = web_ui::guard::Guard {
+            token: Some(token.into()),
+            ..Default::default()
+        };
+        Cluster::start_guarded(1.0, None, false, None, guard)
+    }
+
     /// A server whose scenario pages serve the folder `scenarios` (`serve --scenarios`).
     pub(crate) fn start_with(speed: f64, scenarios: Option<PathBuf>) -> Cluster {
         Cluster::start_full(speed, scenarios, false, None)
@@ -89,6 +99,17 @@ impl Cluster {
         with_ingress: bool,
         script: Option<String>,
     ) -> Cluster {
+        Cluster::start_guarded(speed, scenarios, with_ingress, script, Default::default())
+    }
+
+    fn start_guarded(
+        speed: f64,
+        scenarios: Option<PathBuf>,
+        with_ingress: bool,
+        script: Option<String>,
+        guard: web_ui::guard::Guard,
+    ) -> Cluster {
+        let token = guard.token.clone();
         let rt = tokio::runtime::Runtime::new().unwrap();
         let (addr, ingress) = rt.block_on(async {
             let sandbox = web_ui::sandbox_for(&web_ui::ServeOptions {
@@ -98,11 +119,11 @@ impl Cluster {
                 speed,
                 title: None,
                 scenarios: None,
-                guard: Default::default(),
+                guard: guard.clone(),
                 ingress_addr: None,
             })
             .unwrap();
-            let state = web_ui::AppState::new(sandbox, "kubectl test");
+            let state = web_ui::AppState::new(sandbox, "kubectl test").with_guard(guard);
             // Scenario scripts run in bubblewrap behind this binary's relay.
             state
                 .scenarios
@@ -130,7 +151,7 @@ impl Cluster {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(
             dir.join("kubeconfig"),
-            web_ui::kube_api::kubeconfig(&format!("http://{addr}"), None, None),
+            web_ui::kube_api::kubeconfig(&format!("http://{addr}"), None, token.as_deref()),
         )
         .unwrap();
         Cluster {

@@ -27,6 +27,7 @@ mod limits;
 mod live;
 mod nodes;
 mod pause;
+mod play;
 mod pods;
 mod probes;
 mod quota;

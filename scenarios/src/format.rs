@@ -36,6 +36,35 @@ pub struct Scenario {
     pub setup: Setup,
     /// The exercise, in order.
     pub steps: Vec<Step>,
+    /// How the scenario plays on a real cluster (`kubesim scenario play`): images to use
+    /// instead of kubesim's built-in ones, more namespaces it may write in.
+    #[serde(default)]
+    pub real_cluster: Option<RealClusterSetup>,
+}
+
+/// `realCluster:` at the top of a scenario.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RealClusterSetup {
+    /// Images to use instead (`registry.local/credit-scoring-api:v1` → your registry's
+    /// build), in the setup's objects and the steps' manifests.
+    #[serde(default)]
+    pub images: BTreeMap<String, String>,
+    /// Namespaces the scenario may write in besides `setup.namespace`.
+    #[serde(default)]
+    pub namespaces: Vec<String>,
+}
+
+/// `realCluster:` in a step.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RealClusterStep {
+    /// Script steps to run instead of the step's `actions` on a real cluster.
+    #[serde(default)]
+    pub actions: Option<Vec<StepSpec>>,
+    /// Why the step cannot be played on a real cluster: it is shown, not checked.
+    #[serde(default)]
+    pub skip: Option<String>,
 }
 
 /// How hard a scenario is.
@@ -148,6 +177,9 @@ pub struct Step {
     /// student sees as if typed in their terminal (a Killercoda step's `foreground.sh`).
     #[serde(default)]
     pub foreground: Option<String>,
+    /// How the step plays on a real cluster (`kubesim scenario play`).
+    #[serde(default)]
+    pub real_cluster: Option<RealClusterStep>,
 }
 
 /// A timed or conditional event of a step.

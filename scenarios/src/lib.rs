@@ -12,6 +12,7 @@ pub mod folder;
 pub mod format;
 pub mod killercoda;
 pub mod live;
+pub mod real;
 pub mod runner;
 pub mod validate;
 

@@ -8,12 +8,13 @@
 //! functions see no traffic ([`HISTORY_NOTE`]).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::Value as Json;
 use sim_core::trace::{ConditionTrace, DeploymentTrace, ReplicaSetTrace};
 
 use crate::check::{Expr, World};
-use crate::format::Scenario;
+use crate::format::{Check, Scenario};
 use crate::runner::CheckResult;
 
 /// Said when a step's checks use history or traffic functions.
@@ -43,14 +44,7 @@ pub enum LiveError {
 /// The checks' world from objects listed by plural (`deployments` → the items of a list,
 /// as the API serves them), at wall time `now` (seconds, for ages).
 pub fn world(objects: BTreeMap<&'static str, Vec<Json>>, now: f64) -> World {
-    let sample: Vec<DeploymentTrace> = objects
-        .get("deployments")
-        .map(|ds| {
-            ds.iter()
-                .map(|d| deployment_trace(d, objects.get("replicasets")))
-                .collect()
-        })
-        .unwrap_or_default();
+    let sample = deployment_sample(&objects);
     World {
         objects,
         now,
@@ -59,6 +53,18 @@ pub fn world(objects: BTreeMap<&'static str, Vec<Json>>, now: f64) -> World {
         services: Vec::new(),
         answers: Vec::new(),
     }
+}
+
+/// The Deployments' numbers now, as the sandbox traces them, from listed objects.
+pub fn deployment_sample(objects: &BTreeMap<&'static str, Vec<Json>>) -> Vec<DeploymentTrace> {
+    objects
+        .get("deployments")
+        .map(|ds| {
+            ds.iter()
+                .map(|d| deployment_trace(d, objects.get("replicasets")))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A Deployment's numbers as the sandbox traces them, from its JSON (and its ReplicaSets').
@@ -133,28 +139,41 @@ pub fn check_step(
     let Some(s) = step.checked_sub(1).and_then(|i| scenario.steps.get(i)) else {
         return Err(LiveError::NoSuchStep { step, steps });
     };
-    let world = std::sync::Arc::new(world);
-    s.checks
+    let results = check_all(&s.checks, &std::sync::Arc::new(world))?;
+    Ok(results
+        .into_iter()
+        .map(|r| {
+            let history = crate::check::HISTORY_FUNCTIONS
+                .iter()
+                .any(|f| r.cel.contains(&format!("{f}(")));
+            (r, history)
+        })
+        .collect())
+}
+
+/// Checks evaluated over `world`, in order, with the sandbox's sentences.
+pub fn check_all(checks: &[Check], world: &Arc<World>) -> Result<Vec<CheckResult>, LiveError> {
+    checks
         .iter()
         .map(|c| {
             let expr = Expr::compile(&c.cel).map_err(|e| LiveError::Compile {
                 name: c.name.clone(),
                 message: e.to_string(),
             })?;
-            let history = crate::check::HISTORY_FUNCTIONS
-                .iter()
-                .any(|f| c.cel.contains(&format!("{f}(")));
-            Ok((
-                CheckResult {
-                    name: c.name.clone(),
-                    cel: c.cel.clone(),
-                    explain: c.explain.clone(),
-                    outcome: expr.evaluate(&world),
-                },
-                history,
-            ))
+            Ok(CheckResult {
+                name: c.name.clone(),
+                cel: c.cel.clone(),
+                explain: c.explain.clone(),
+                outcome: expr.evaluate(world),
+            })
         })
         .collect()
+}
+
+/// Whether an event's condition holds over `world` (one that does not compile never does;
+/// validation has refused it already).
+pub fn holds(cel: &str, world: &Arc<World>) -> bool {
+    Expr::compile(cel).is_ok_and(|e| e.evaluate(world).passed)
 }
 
 #[cfg(test)]
