@@ -378,6 +378,31 @@
     applyTimelineView();
   });
 
+  // Presenter mode's keys (body.present): space plays or pauses, → goes to the next event,
+  // b breaks the image, u undoes the rollout. Each submits the form of the button that does
+  // the same, so it goes through the same recorded path.
+  const PRESENTER_KEYS = {
+    compare: { play: "/compare/speed?speed=1", pause: "/compare/speed?speed=0", next: "/compare/speed?speed=step", b: "/compare/image?kind=broken", u: "/compare/undo" },
+    sandbox: { play: "/control/play?speed=1", pause: "/control/pause", next: "/control/step", b: "/fault/break-image", u: "/fault/undo" },
+  };
+  function presenterKey(e) {
+    if (!document.body.classList.contains("present") || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.target.closest("input, textarea, select, [contenteditable]")) return;
+    const keys = document.getElementById("compare-clock") ? PRESENTER_KEYS.compare : PRESENTER_KEYS.sandbox;
+    let action = null;
+    if (e.key === " ") {
+      const speed = document.querySelector(".clock .speed");
+      action = speed && speed.classList.contains("paused") ? keys.play : keys.pause;
+    } else if (e.key === "ArrowRight") action = keys.next;
+    else if (e.key === "b" || e.key === "u") action = keys[e.key];
+    if (!action) return;
+    const form = document.querySelector('form[action="' + action + '"]');
+    if (!form) return;
+    e.preventDefault();
+    form.requestSubmit();
+  }
+  document.addEventListener("keydown", presenterKey);
+
   // The scrubber sits outside the live clock so it is never replaced while in use; the clock
   // carries its range.
   function syncScrubber() {

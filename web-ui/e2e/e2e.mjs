@@ -49,6 +49,57 @@ try {
     const near = ["yaml", "traffic", "faults"].filter((k) => !(where[k] < where.h * 1.5));
     if (near.length) await fail("more than a short scroll away " + when + ": " + near.join(", ") + " " + JSON.stringify(where));
   }
+  // The timeline after a rollback (issue 16, part 4): the window holds the latest action with
+  // the time before it, each ReplicaSet keeps one line whose label follows its revision, every
+  // marker label says what changed and lies inside its chart without covering another.
+  async function timelineFollowsTheRollback(p) {
+    await expectSoon(p, "the timeline labels the re-used ReplicaSet 'revision 2 → 4'", () => document.querySelector("#timeline .legend").textContent.includes("revision 2 → 4 (desired)"));
+    const seen = await p.evaluate(() => {
+      const fig = document.querySelector("#timeline figure.timeline:not(.traffic)");
+      const outer = fig.querySelector("svg").getBoundingClientRect();
+      const plot = fig.querySelector("svg.plot").getBoundingClientRect();
+      const labels = [...fig.querySelectorAll("text.marker-label")].filter((t) => !(t.getAttribute("transform") || "").includes("scale(0)"));
+      const boxes = labels.map((t) => ({ text: t.textContent, r: t.getBoundingClientRect(), at: +t.dataset.at }));
+      const out = boxes.filter(({ r }) => r.left < outer.left - 1 || r.right > outer.right + 1 || r.top < outer.top - 1 || r.bottom > outer.bottom + 1).map((b) => b.text);
+      const overlaps = [];
+      for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i].r, b = boxes[j].r;
+        if (Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1 && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1) overlaps.push(boxes[i].text + " / " + boxes[j].text);
+      }
+      const latest = boxes.reduce((m, b) => (!m || b.at > m.at ? b : m), null);
+      const lines = [...fig.querySelectorAll("line.marker")].map((l) => l.getBoundingClientRect().left);
+      const last = Math.max(...lines);
+      const clock = (t) => { const m = /(?:(\d+)h)?(\d+)m(\d+)s/.exec(t); return (+m[1] || 0) * 3600 + +m[2] * 60 + +m[3]; };
+      const from = clock(fig.querySelector('[data-live$="/from"]').textContent);
+      return { out, overlaps, latest: latest && latest.text, latestAt: latest && latest.at, from, lastInPlot: last >= plot.left && last <= plot.right,
+        revLines: fig.querySelectorAll("svg.plot polyline.rev[data-grow]").length, legend: fig.querySelector(".legend").textContent };
+    });
+    if (seen.out.length) await fail("marker labels outside their chart: " + seen.out.join(", "));
+    if (seen.overlaps.length) await fail("marker labels cover each other: " + seen.overlaps.join(", "));
+    if (!seen.lastInPlot) await fail("the latest action's marker is outside the timeline's window");
+    if (seen.latest !== "rollout undo") await fail("the latest marker should say what changed ('rollout undo'), not " + JSON.stringify(seen.latest));
+    if (!(seen.latestAt - seen.from >= 19)) await fail("the window should show the time before the latest action: it starts at " + seen.from + " s, the action is at " + seen.latestAt + " s");
+    if (seen.revLines !== 2 || /revision 4 \(desired\)/.test(seen.legend) || !seen.legend.includes("revision 1 → 3")) await fail("one line per ReplicaSet across the rollback: " + seen.revLines + " lines, legend " + seen.legend);
+    if (shots) {
+      const box = await p.locator(".timeline-panel").boundingBox();
+      await p.evaluate(() => { document.querySelector("header.top").style.position = "static"; });
+      await p.screenshot({ path: shots + "/timeline-rollback.png", clip: { x: box.x, y: box.y, width: box.width, height: Math.min(box.height, 420) }, fullPage: true });
+      await p.evaluate(() => { document.querySelector("header.top").style.position = ""; });
+    }
+    // Zoom in, then the whole run (a link: it works without JavaScript).
+    await p.click(".timeline-window [data-zoom=in]");
+    const zoomed = await p.evaluate(() => { const v = document.querySelector("#timeline svg.plot").getAttribute("viewBox").split(" ").map(Number); return v[2]; });
+    if (!(zoomed <= 31)) await fail("zoom in should halve the window to about 30 s, not " + zoomed);
+  }
+  async function wholeRunTimeline(p) {
+    await p.goto(base + "/?timeline=whole", { waitUntil: "domcontentloaded" });
+    const from = await p.textContent('#timeline [data-live$="/from"]');
+    if (from !== "0m00s") await fail("the whole run starts at 0m00s, not " + from);
+    await p.waitForTimeout(1500);
+    const still = await p.textContent('#timeline [data-live$="/from"]');
+    if (still !== "0m00s") await fail("the live stream should keep the whole run, not move to " + still);
+  }
+
   await page.goto(base + "/", { waitUntil: "domcontentloaded" });
 
   // The demo: 10 ready pods of revision 1, spread over three nodes.
@@ -185,7 +236,10 @@ try {
   }
   await expectSoon(page, "revision 4 tiles are shown", () => [...document.querySelectorAll("#cluster .pod")].some((p) => p.textContent.split(" ")[1] === "r4"));
   await clusterMatchesServer("after a rollback renumbered a ReplicaSet");
+  await timelineFollowsTheRollback(page);
   await page.click("form[action='/control/play?speed=1'] button");
+  await wholeRunTimeline(page);
+  await page.goto(base + "/", { waitUntil: "domcontentloaded" });
 
   // A pod's details.
   await page.click("#cluster .pod.ready");

@@ -627,12 +627,13 @@ fn deployment_chart(
         .iter()
         .filter(|(at, _)| *at >= from && *at <= now)
         .collect();
-    for (at, _) in &marks {
+    for (at, full) in &marks {
         let _ = write!(
             out,
-            r#"<line x1="{0}" x2="{0}" y1="{1}" y2="0" class="marker"/>"#,
+            r#"<line x1="{0}" x2="{0}" y1="{1}" y2="0" class="marker"><title>{2}</title></line>"#,
             num(*at),
-            num(-ymax)
+            num(-ymax),
+            esc(full)
         );
     }
     let _ = out.write_str("</svg>");
@@ -765,7 +766,26 @@ fn marker_words(full: &str) -> String {
     ];
     let mut out: Vec<String> = Vec::new();
     let mut words = rest.split_whitespace().peekable();
+    // The verb (`scale`; `set image`, `rollout undo`: with its sub-command), after which the
+    // first bare word is the object's name (`set image web api=…`).
+    let verb = match words.peek().copied() {
+        Some("set" | "rollout") => 2,
+        Some("scale" | "autoscale" | "label" | "annotate") => 1,
+        _ => 0,
+    };
+    for _ in 0..verb {
+        if let Some(w) = words.next() {
+            out.push(w.to_string());
+        }
+    }
+    let mut named = verb == 0;
     while let Some(w) = words.next() {
+        if !named && !w.starts_with('-') && !w.contains('=') && !KINDS.contains(&w) {
+            named = true;
+            if !w.contains('/') {
+                continue;
+            }
+        }
         if matches!(w, "-n" | "--namespace") {
             words.next();
             continue;
@@ -814,6 +834,9 @@ fn label_width(text: &str) -> f64 {
     6.2 * text.chars().count() as f64
 }
 
+/// Rows of marker labels at the top of a chart.
+const LABEL_ROWS: usize = 7;
+
 /// The longest marker label shown; a longer one ends in `…` (the tooltip has it whole).
 const MAX_LABEL: usize = 36;
 
@@ -836,18 +859,17 @@ fn marker_labels(out: &mut Grown, chart: &str, marks: &[&(f64, String)], t0: f64
         } else {
             (line + 3.0, line + 3.0 + width)
         };
-        let shown = *at >= t0;
-        let row = if shown {
-            let free = |r: &Vec<(f64, f64)>| r.iter().all(|(a, b)| to < *a || from > *b);
-            let row = rows.iter().position(free).unwrap_or(rows.len());
+        let free = |r: &Vec<(f64, f64)>| r.iter().all(|(a, b)| to < *a || from > *b);
+        let row = rows.iter().position(free).unwrap_or(rows.len());
+        // Beyond the last row a label is left out (its line's tooltip says it), never drawn
+        // over another.
+        let shown = *at >= t0 && row < LABEL_ROWS;
+        if shown {
             if row == rows.len() {
                 rows.push(Vec::new());
             }
             rows[row].push((from, to));
-            row
-        } else {
-            0
-        };
+        }
         let _ = write!(
             out,
             r#"<text class="marker-label{}" data-at="{}""#,
@@ -857,7 +879,7 @@ fn marker_labels(out: &mut Grown, chart: &str, marks: &[&(f64, String)], t0: f64
         let place = format!(
             "translate({:.1} {:.1}){}",
             if before { line - 3.0 } else { line + 3.0 },
-            TOP + 10.0 + 11.0 * (row % 6) as f64,
+            TOP + 10.0 + 11.0 * row.min(LABEL_ROWS - 1) as f64,
             if shown { "" } else { " scale(0)" }
         );
         out.live_attr(&format!("{chart}/mark-{i}"), "transform", place);
@@ -1393,6 +1415,11 @@ mod tests {
                 "scale --replicas=12",
             ),
             ("kubectl apply -f app.yaml", "apply -f app.yaml"),
+            (
+                "kubectl set image web api=registry.local/api:v3",
+                "set image api=…:v3",
+            ),
+            ("kubectl rollout undo web", "rollout undo"),
             (
                 "traffic 800 req/s → live-coding/credit-scoring-api",
                 "traffic 800 req/s → live-coding/credit-scoring-api",
