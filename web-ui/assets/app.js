@@ -354,7 +354,8 @@
       for (const label of fig.querySelectorAll("text.marker-label[data-at]")) {
         const at = +label.dataset.at, line = left + (at - a) / Math.max(b - a, 1e-3) * width;
         const y = (/translate\([^ ]+ ([^)]+)\)/.exec(label.getAttribute("transform") || "") || [])[1] || "22";
-        const before = line + 3 + 6.2 * label.textContent.length > left + width;
+        const text = [...label.childNodes].filter((n) => n.nodeType === 3).map((n) => n.nodeValue).join("");
+        const before = line + 3 + 6.2 * text.length > left + width;
         label.classList.toggle("before", before);
         label.setAttribute("transform", "translate(" + (before ? line - 3 : line + 3).toFixed(1) + " " + y + ")" + (at < a || at > b ? " scale(0)" : ""));
       }

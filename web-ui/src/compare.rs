@@ -192,11 +192,17 @@ impl Compare {
         };
         let summary = self.summary();
         let clock = crate::view::ClockPanel::of(&self.sides[0]).now;
-        let mut said = vec![format!("{} vs {} · {clock}", self.left.label, self.right.label)];
+        let mut said = vec![format!(
+            "{} vs {} · {clock}",
+            self.left.label, self.right.label
+        )];
         if summary.image.is_empty() {
             said.push("No change yet: both sides run the same workload on one clock.".into());
         } else {
-            said.push(format!("Both sides got {} at {}.", summary.image, summary.at));
+            said.push(format!(
+                "Both sides got {} at {}.",
+                summary.image, summary.at
+            ));
             for s in &summary.sides {
                 let failed = if s.errors == 0 {
                     "no failed requests".to_string()
@@ -247,7 +253,12 @@ impl Compare {
         }
         let style: String = TIMELINE_CSS
             .lines()
-            .filter(|l| l.starts_with(".timeline ") || l.starts_with("  --") || l.starts_with(":root") || l == &"}")
+            .filter(|l| {
+                l.starts_with(".timeline ")
+                    || l.starts_with("  --")
+                    || l.starts_with(":root")
+                    || l == &"}"
+            })
             .collect::<Vec<_>>()
             .join("\n");
         format!(
@@ -374,7 +385,11 @@ fn top_svgs(html: &str) -> Vec<(&str, f64, f64)> {
                 let view = svg
                     .split_once(r#"viewBox=""#)
                     .and_then(|(_, v)| v.split_once('"'))
-                    .map(|(v, _)| v.split(' ').filter_map(|n| n.parse::<f64>().ok()).collect::<Vec<_>>())
+                    .map(|(v, _)| {
+                        v.split(' ')
+                            .filter_map(|n| n.parse::<f64>().ok())
+                            .collect::<Vec<_>>()
+                    })
                     .unwrap_or_default();
                 if let [_, _, w, h] = view[..] {
                     out.push((svg, w, h));
@@ -587,6 +602,62 @@ mod tests {
             "{late}"
         );
         assert_ne!(early, late, "the line moves with the runs");
+    }
+
+    /// The exported image is one SVG document: the summary in words at the top, then both
+    /// sides' charts, each placed in its column.
+    #[test]
+    fn the_current_moment_exports_as_one_svg_image() {
+        let mut c = Compare::new(Preset::Recreate.into(), Preset::RollingSurge2.into()).unwrap();
+        c.change_image("good");
+        sampled(&mut c);
+        for _ in 0..100 {
+            c.tick(
+                std::time::Duration::from_millis(100),
+                std::time::Duration::MAX,
+            );
+        }
+        let svg = c.export_svg();
+        assert!(
+            svg.starts_with(r#"<svg xmlns="http://www.w3.org/2000/svg""#),
+            "{svg}"
+        );
+        let summary = svg
+            .find("Both sides got registry.local/credit-scoring-api:v2")
+            .expect("the summary");
+        let charts = svg.find("pods over virtual time").unwrap_or(usize::MAX);
+        let first_chart = svg
+            .find(r#"<svg x="20" y="#)
+            .expect("the left side's chart");
+        assert!(summary < first_chart, "the summary comes first");
+        assert!(svg.contains(r#"<svg x="980" y="#), "the right side's chart");
+        assert!(svg.contains("Recreate: rolling out") || svg.contains("Recreate: rolled out"));
+        assert!(
+            svg.contains(".timeline .available"),
+            "styled by the page's rules"
+        );
+        assert!(charts == usize::MAX, "no HTML captions inside the image");
+        // Every tag opened is closed: as many `<svg` as `</svg>`.
+        assert_eq!(svg.matches("<svg").count(), svg.matches("</svg>").count());
+    }
+
+    #[test]
+    fn undo_rolls_both_sides_back_together() {
+        let mut c = Compare::new(Preset::Recreate.into(), Preset::RollingSurge2.into()).unwrap();
+        c.change_image("broken");
+        sampled(&mut c);
+        c.tick(std::time::Duration::from_secs(5), std::time::Duration::MAX);
+        c.undo();
+        for s in &c.sides {
+            let d = &sim_core::trace::snapshot(&s.sim)[0];
+            assert_eq!(d.revision, 3, "the undo is revision 3");
+            assert!(
+                s.actions.last().is_some_and(
+                    |a| matches!(&a.action, Action::Kubectl(l) if l.starts_with("rollout undo"))
+                ),
+                "recorded as the console's command"
+            );
+        }
     }
 
     #[test]

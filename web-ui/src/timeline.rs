@@ -796,6 +796,7 @@ fn marker_words(full: &str) -> String {
             continue;
         }
         if KINDS.contains(&w) {
+            named = true;
             // `deployment NAME`: the object, not what changed.
             if words
                 .peek()

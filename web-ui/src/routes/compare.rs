@@ -127,7 +127,9 @@ pub(crate) async fn compare_image(
     h: HeaderMap,
     Query(q): Query<KindQuery>,
 ) -> Response {
-    if let Err(r) = current(&mut st.cmp()).map(|c| c.change_image(q.kind.as_deref().unwrap_or("good"))) {
+    if let Err(r) =
+        current(&mut st.cmp()).map(|c| c.change_image(q.kind.as_deref().unwrap_or("good")))
+    {
         return r;
     }
     st.notify();
@@ -146,7 +148,9 @@ fn current(c: &mut Option<compare::Compare>) -> Result<&mut compare::Compare, Re
             compare::Preset::RollingSurge2.into(),
         ) {
             Ok(n) => *c = Some(n),
-            Err(e) => return Err((StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()),
+            Err(e) => {
+                return Err((StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response());
+            }
         }
     }
     c.as_mut()
