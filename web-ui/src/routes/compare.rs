@@ -130,7 +130,7 @@ pub(crate) async fn compare_image(
     if let Err(r) =
         current(&mut st.cmp()).map(|c| c.change_image(q.kind.as_deref().unwrap_or("good")))
     {
-        return r;
+        return *r;
     }
     st.notify();
     if wants_json(&h) {
@@ -140,27 +140,27 @@ pub(crate) async fn compare_image(
     }
 }
 
-/// The compare view, or a new one when there is none yet (both sides rolled out, paused).
-fn current(c: &mut Option<compare::Compare>) -> Result<&mut compare::Compare, Response> {
-    if c.is_none() {
-        match compare::Compare::new(
+/// The compare view, or a new one when there is none yet (both sides rolled out, paused); the
+/// answer to send when the demo cannot be set up.
+fn current(c: &mut Option<compare::Compare>) -> Result<&mut compare::Compare, Box<Response>> {
+    match c {
+        Some(cur) => Ok(cur),
+        None => match compare::Compare::new(
             compare::Preset::Recreate.into(),
             compare::Preset::RollingSurge2.into(),
         ) {
-            Ok(n) => *c = Some(n),
-            Err(e) => {
-                return Err((StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response());
-            }
-        }
+            Ok(n) => Ok(c.insert(n)),
+            Err(e) => Err(Box::new(
+                (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+            )),
+        },
     }
-    c.as_mut()
-        .ok_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
 /// `rollout undo` on both sides at the same moment.
 pub(crate) async fn compare_undo(State(st): State<AppState>, h: HeaderMap) -> Response {
     if let Err(r) = current(&mut st.cmp()).map(compare::Compare::undo) {
-        return r;
+        return *r;
     }
     st.notify();
     if wants_json(&h) {
@@ -175,7 +175,7 @@ pub(crate) async fn compare_undo(State(st): State<AppState>, h: HeaderMap) -> Re
 pub(crate) async fn compare_svg(State(st): State<AppState>) -> Response {
     let svg = match current(&mut st.cmp()) {
         Ok(c) => c.export_svg(),
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     (
         [
