@@ -5,7 +5,10 @@
 //!   a rollout of revision 2, pause, pod tiles patched from the stream's per-pod data equal to
 //!   a fresh server render, the kubectl console, pod details, an apply error next to its
 //!   line, the compare view (with Recreate's failed requests and the live summary line), two
-//!   tabs agreeing, and an exported run opened with JavaScript switched off.
+//!   tabs agreeing, and an exported run opened with JavaScript switched off; the timeline
+//!   after a rollback (its window holding the latest action, marker labels inside their chart
+//!   and apart, one line per ReplicaSet, zoom, the whole run) and presenter mode at 1920x1080
+//!   (no text under 24px, the compare summary on top, its keys, the SVG export).
 //! - `scenario.mjs`: a student through course scenario 5, from a folder served as
 //!   `--scenarios DIR` does.
 //! - `killercoda.mjs`: a Killercoda folder, its Check button running verify.sh with the

@@ -20,6 +20,7 @@
       }
       syncScrubber();
       syncNamespace();
+      applyTimelineView();
       showAges();
       drawCanvases();
       document.body.dataset.updated = String(Date.now());
@@ -309,6 +310,99 @@
     }
   }
   drawCanvases();
+
+  // The timeline's zoom and pan. The server draws a window that follows the action (or the
+  // whole run, `?timeline=whole`); these buttons narrow, widen or move it in this tab only:
+  // every plot of the panel gets the same time range, the time labels say it, and each marker
+  // label moves to its time (data-at), before its line when it would run past the right edge.
+  // Re-applied after every update, since the stream moves the server's window.
+  let tlView = null; // { span, end } in virtual seconds; end null: the right edge is now
+  function tlClock(secs) {
+    const s = Math.max(0, Math.trunc(secs)), two = (n) => String(n).padStart(2, "0");
+    return s >= 3600 ? Math.trunc(s / 3600) + "h" + two(Math.trunc(s / 60) % 60) + "m" + two(s % 60) + "s" : Math.trunc(s / 60) + "m" + two(s % 60) + "s";
+  }
+  function serverView(plot) {
+    const vb = plot.getAttribute("viewBox");
+    if (vb !== plot.dataset.mine) plot.dataset.server = vb;
+    return plot.dataset.server.split(" ").map(Number);
+  }
+  function timelineRange() {
+    const plot = document.querySelector("#timeline svg.plot");
+    if (!plot) return null;
+    const [x, , w] = serverView(plot);
+    return { start: x, now: x + w };
+  }
+  function applyTimelineView() {
+    const root = $("timeline");
+    if (!tlView || !root) return;
+    const range = timelineRange();
+    if (!range) return;
+    const b = tlView.end == null ? range.now : Math.min(tlView.end, range.now);
+    const a = Math.max(0, b - tlView.span);
+    for (const plot of root.querySelectorAll("svg.plot")) {
+      const [, y, , h] = serverView(plot);
+      const vb = a + " " + y + " " + Math.max(b - a, 1e-3) + " " + h;
+      plot.setAttribute("viewBox", vb);
+      plot.dataset.mine = vb;
+    }
+    for (const t of root.querySelectorAll('[data-live$="/from"]')) t.textContent = tlClock(a);
+    for (const t of root.querySelectorAll('[data-live$="/now"]')) t.textContent = tlClock(b);
+    for (const fig of root.querySelectorAll("figure.timeline")) {
+      const plot = fig.querySelector("svg.plot");
+      if (!plot) continue;
+      const left = +plot.getAttribute("x"), width = +plot.getAttribute("width");
+      for (const label of fig.querySelectorAll("text.marker-label[data-at]")) {
+        const at = +label.dataset.at, line = left + (at - a) / Math.max(b - a, 1e-3) * width;
+        const y = (/translate\([^ ]+ ([^)]+)\)/.exec(label.getAttribute("transform") || "") || [])[1] || "22";
+        const text = [...label.childNodes].filter((n) => n.nodeType === 3).map((n) => n.nodeValue).join("");
+        const before = line + 3 + 6.2 * text.length > left + width;
+        label.classList.toggle("before", before);
+        label.setAttribute("transform", "translate(" + (before ? line - 3 : line + 3).toFixed(1) + " " + y + ")" + (at < a || at > b ? " scale(0)" : ""));
+      }
+    }
+  }
+  for (const z of document.querySelectorAll(".timeline-window .zoom")) z.hidden = false;
+  document.addEventListener("click", (e) => {
+    const button = e.target.closest("[data-zoom]");
+    if (!button) return;
+    const range = timelineRange();
+    if (!range) return;
+    const view = tlView || { span: range.now - range.start, end: null };
+    const end = view.end == null ? range.now : view.end;
+    switch (button.dataset.zoom) {
+      case "in": view.span = Math.max(10, view.span / 2); break;
+      case "out": view.span = view.span * 2; break;
+      case "back": view.end = Math.max(view.span, end - view.span / 2); break;
+      case "ahead": view.end = end + view.span / 2 >= range.now ? null : end + view.span / 2; break;
+    }
+    tlView = view;
+    applyTimelineView();
+  });
+
+  // Presenter mode's keys (body.present): space plays or pauses, → goes to the next event,
+  // b breaks the image, u undoes the rollout. Each submits the form of the button that does
+  // the same, so it goes through the same recorded path.
+  const PRESENTER_KEYS = {
+    compare: { play: "/compare/speed?speed=1", pause: "/compare/speed?speed=0", next: "/compare/speed?speed=step", b: "/compare/image?kind=broken", u: "/compare/undo" },
+    sandbox: { play: "/control/play?speed=1", pause: "/control/pause", next: "/control/step", b: "/fault/break-image", u: "/fault/undo" },
+  };
+  function presenterKey(e) {
+    if (!document.body.classList.contains("present") || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.target.closest("input, textarea, select, [contenteditable]")) return;
+    const keys = document.getElementById("compare-clock") ? PRESENTER_KEYS.compare : PRESENTER_KEYS.sandbox;
+    let action = null;
+    if (e.key === " ") {
+      const speed = document.querySelector(".clock .speed");
+      action = speed && speed.classList.contains("paused") ? keys.play : keys.pause;
+    } else if (e.key === "ArrowRight") action = keys.next;
+    else if (e.key === "b" || e.key === "u") action = keys[e.key];
+    if (!action) return;
+    const form = document.querySelector('form[action="' + action + '"]');
+    if (!form) return;
+    e.preventDefault();
+    form.requestSubmit();
+  }
+  document.addEventListener("keydown", presenterKey);
 
   // The scrubber sits outside the live clock so it is never replaced while in use; the clock
   // carries its range.

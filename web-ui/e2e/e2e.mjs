@@ -49,6 +49,120 @@ try {
     const near = ["yaml", "traffic", "faults"].filter((k) => !(where[k] < where.h * 1.5));
     if (near.length) await fail("more than a short scroll away " + when + ": " + near.join(", ") + " " + JSON.stringify(where));
   }
+  // The timeline after a rollback (issue 16, part 4): the window holds the latest action with
+  // the time before it, each ReplicaSet keeps one line whose label follows its revision, every
+  // marker label says what changed and lies inside its chart without covering another.
+  async function timelineFollowsTheRollback(p) {
+    await expectSoon(p, "the timeline labels the re-used ReplicaSet 'revision 2 → 4'", () => document.querySelector("#timeline .legend").textContent.includes("revision 2 → 4 (desired)"));
+    const seen = await p.evaluate(() => {
+      const fig = document.querySelector("#timeline figure.timeline:not(.traffic)");
+      const outer = fig.querySelector("svg").getBoundingClientRect();
+      const plot = fig.querySelector("svg.plot").getBoundingClientRect();
+      const labels = [...fig.querySelectorAll("text.marker-label")].filter((t) => !(t.getAttribute("transform") || "").includes("scale(0)"));
+      // The label's own text (its <title> is the tooltip).
+      const said = (t) => [...t.childNodes].filter((n) => n.nodeType === 3).map((n) => n.nodeValue).join("");
+      const boxes = labels.map((t) => ({ text: said(t), r: t.getBoundingClientRect(), at: +t.dataset.at }));
+      const out = boxes.filter(({ r }) => r.left < outer.left - 1 || r.right > outer.right + 1 || r.top < outer.top - 1 || r.bottom > outer.bottom + 1).map((b) => b.text);
+      const overlaps = [];
+      for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i].r, b = boxes[j].r;
+        if (Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1 && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1) overlaps.push(boxes[i].text + " / " + boxes[j].text);
+      }
+      const latest = boxes.reduce((m, b) => (!m || b.at >= m.at ? b : m), null);
+      const lines = [...fig.querySelectorAll("line.marker")].map((l) => l.getBoundingClientRect().left);
+      const last = Math.max(...lines);
+      const clock = (t) => { const m = /(?:(\d+)h)?(\d+)m(\d+)s/.exec(t); return (+m[1] || 0) * 3600 + +m[2] * 60 + +m[3]; };
+      const from = clock(fig.querySelector('[data-live$="/from"]').textContent);
+      return { out, overlaps, latest: latest && latest.text, latestAt: latest && latest.at, from, lastInPlot: last >= plot.left && last <= plot.right,
+        revLines: fig.querySelectorAll("svg.plot polyline.rev[data-grow]").length, legend: fig.querySelector(".legend").textContent,
+        revKeys: [...fig.querySelectorAll(".legend span")].filter((s) => s.textContent.startsWith("revision")).length };
+    });
+    if (seen.out.length) await fail("marker labels outside their chart: " + seen.out.join(", "));
+    if (seen.overlaps.length) await fail("marker labels cover each other: " + seen.overlaps.join(", "));
+    if (!seen.lastInPlot) await fail("the latest action's marker is outside the timeline's window");
+    if (seen.latest !== "rollout undo") await fail("the latest marker should say what changed ('rollout undo'), not " + JSON.stringify(seen.latest));
+    if (!(seen.latestAt - seen.from >= 19)) await fail("the window should show the time before the latest action: it starts at " + seen.from + " s, the action is at " + seen.latestAt + " s");
+    // Revisions 1, 2 (the rollout), 3 (set image v1: the course manifest's template, a new
+    // ReplicaSet) and the undo's 4, which is revision 2's ReplicaSet again: three lines.
+    if (seen.revLines !== 3 || seen.revKeys !== 3 || /revision 4 \(desired\)/.test(seen.legend)) await fail("one line per ReplicaSet across the rollback: " + seen.revLines + " lines, legend " + seen.legend);
+    if (shots) {
+      const box = await p.locator(".timeline-panel").boundingBox();
+      await p.evaluate(() => { document.querySelector("header.top").style.position = "static"; });
+      await p.screenshot({ path: shots + "/timeline-rollback.png", clip: { x: box.x, y: box.y, width: box.width, height: Math.min(box.height, 420) }, fullPage: true });
+      await p.evaluate(() => { document.querySelector("header.top").style.position = ""; });
+    }
+    // Zoom in, then the whole run (a link: it works without JavaScript).
+    await p.click(".timeline-window [data-zoom=in]");
+    const zoomed = await p.evaluate(() => { const v = document.querySelector("#timeline svg.plot").getAttribute("viewBox").split(" ").map(Number); return v[2]; });
+    if (!(zoomed <= 31)) await fail("zoom in should halve the window to about 30 s, not " + zoomed);
+  }
+  async function wholeRunTimeline(p) {
+    await p.goto(base + "/?timeline=whole", { waitUntil: "domcontentloaded" });
+    const from = await p.textContent('#timeline [data-live$="/from"]');
+    if (from !== "0m00s") await fail("the whole run starts at 0m00s, not " + from);
+    await p.waitForTimeout(1500);
+    const still = await p.textContent('#timeline [data-live$="/from"]');
+    if (still !== "0m00s") await fail("the live stream should keep the whole run, not move to " + still);
+  }
+
+  // Presenter mode (issue 16, part 8) at 1920x1080: every text at least 24px, the compare
+  // view's summary at the top, the keys doing what the buttons do, the moment as an SVG image.
+  async function presenterMode() {
+    const slide = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+    slide.on("pageerror", (e) => console.error("page error: " + e.message));
+    const smallText = () => {
+      const small = [];
+      for (const el of document.querySelectorAll("body *")) {
+        if (el.closest("svg") || el.offsetParent === null || el.closest("details:not([open]) > :not(summary)")) continue;
+        const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.nodeValue.trim());
+        const size = parseFloat(getComputedStyle(el).fontSize);
+        if (own && size < 24) small.push(el.tagName.toLowerCase() + "." + el.className + " " + size + "px: " + el.textContent.trim().slice(0, 40));
+      }
+      return small.slice(0, 10);
+    };
+    for (const path of ["/?present", "/compare?present"]) {
+      await slide.goto(base + path, { waitUntil: "domcontentloaded" });
+      await slide.evaluate(toTop);
+      const small = await slide.evaluate(smallText);
+      if (small.length) await fail("presenter mode " + path + " has text under 24px:\n" + small.join("\n"));
+      // A text field scrolls the command it holds (the console keeps the last one typed).
+      const problems = (await slide.evaluate(layoutProblems)).filter((p) => !/^input#\S+ cuts its text/.test(p));
+      if (problems.length) await fail("presenter mode " + path + " breaks the layout:\n" + problems.join("\n"));
+    }
+    const where = await slide.evaluate(() => ({
+      summary: document.getElementById("compare-summary").getBoundingClientRect(),
+      panel: document.querySelector("main.compare > .panel").getBoundingClientRect(),
+      header: document.querySelector("header.top").getBoundingClientRect(),
+    }));
+    if (!(where.summary.bottom <= where.panel.top + 1 && where.summary.top <= where.header.bottom + 1)) await fail("the compare summary should lead the slide, under the header: " + JSON.stringify(where));
+    if (shots) await slide.screenshot({ path: shots + "/compare-present-1920x1080.png" });
+    // The keys: → steps (and pauses), space plays and pauses, u undoes, b breaks the image.
+    const speed = () => slide.textContent("#compare-clock .speed");
+    await slide.keyboard.press("ArrowRight");
+    await expectSoon(slide, "→ goes to the next event, paused", () => document.querySelector("#compare-clock .speed").classList.contains("paused"));
+    await slide.keyboard.press(" ");
+    await expectSoon(slide, "space plays", () => !document.querySelector("#compare-clock .speed").classList.contains("paused"));
+    await slide.keyboard.press(" ");
+    await expectSoon(slide, "space pauses again", () => document.querySelector("#compare-clock .speed").classList.contains("paused"));
+    await slide.keyboard.press("u");
+    await expectSoon(slide, "u undoes the rollout on both sides (revision 3 pods appear)", () =>
+      ["left", "right"].every((s) => [...document.querySelectorAll("#" + s + "-cluster .pod")].some((p) => p.textContent.split(" ")[1] === "r3")), undefined, 30000);
+    await slide.keyboard.press("b");
+    await expectSoon(slide, "b breaks the image on both sides", () => document.getElementById("compare-summary").textContent.includes("credit-scoring-api:broken"));
+    if ((await speed()).includes("paused")) await fail("b should run the clock, as the button does");
+    const res = await fetch(base + "/compare.svg");
+    const svg = await res.text();
+    if (res.headers.get("content-type") !== "image/svg+xml" || !svg.startsWith("<svg xmlns=") || !svg.includes("credit-scoring-api:broken")) await fail("/compare.svg should be the moment as an SVG image: " + res.headers.get("content-type") + " " + svg.slice(0, 200));
+    if (shots) {
+      // As a slide shows it: the image in a page (a bare SVG document never reports its fonts
+      // loaded to the screenshot).
+      await slide.setContent('<body style="margin:0"><img src="' + base + '/compare.svg" width="1920"></body>');
+      await slide.waitForFunction(() => document.querySelector("img").complete);
+      await slide.screenshot({ path: shots + "/compare-export.png", fullPage: true });
+    }
+    await slide.close();
+  }
+
   await page.goto(base + "/", { waitUntil: "domcontentloaded" });
 
   // The demo: 10 ready pods of revision 1, spread over three nodes.
@@ -185,7 +299,10 @@ try {
   }
   await expectSoon(page, "revision 4 tiles are shown", () => [...document.querySelectorAll("#cluster .pod")].some((p) => p.textContent.split(" ")[1] === "r4"));
   await clusterMatchesServer("after a rollback renumbered a ReplicaSet");
+  await timelineFollowsTheRollback(page);
   await page.click("form[action='/control/play?speed=1'] button");
+  await wholeRunTimeline(page);
+  await page.goto(base + "/", { waitUntil: "domcontentloaded" });
 
   // A pod's details.
   await page.click("#cluster .pod.ready");
@@ -254,6 +371,8 @@ try {
     const right = Math.max(...boxes.map((b) => b.x + b.width)), bottom = Math.max(...boxes.map((b) => b.y + b.height));
     await page.screenshot({ path: shots + "/traffic.png", clip: { x: x - 8, y: y - 36, width: right - x + 16, height: bottom - y + 44 }, fullPage: true });
   }
+
+  await presenterMode();
 
   // Two tabs on one sandbox agree.
   const a = await browser.newPage();

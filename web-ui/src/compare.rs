@@ -165,6 +165,109 @@ impl Compare {
         self.changed_at = Some(self.sides[0].sim.now());
     }
 
+    /// `kubectl rollout undo` on both sides at the same moment, as the console runs it.
+    pub fn undo(&mut self) {
+        for s in &mut self.sides {
+            s.act(Action::Kubectl(
+                "rollout undo deployment/credit-scoring-api -n live-coding".into(),
+            ));
+            if s.speed == Speed::Paused {
+                s.speed = Speed::Times(1.0);
+                s.sim.traffic.real_requests = true;
+            }
+        }
+    }
+
+    /// The current moment as one standalone SVG image, 1920 wide, for slides: the summary in
+    /// words on top, then each side's charts under its strategy, drawn by the timeline and
+    /// styled by the page's own timeline rules.
+    pub fn export_svg(&self) -> String {
+        use std::fmt::Write;
+        const WIDTH: f64 = 1920.0;
+        const COLUMN: f64 = 940.0;
+        let esc = |s: &str| {
+            s.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+        };
+        let summary = self.summary();
+        let clock = crate::view::ClockPanel::of(&self.sides[0]).now;
+        let mut said = vec![format!(
+            "{} vs {} · {clock}",
+            self.left.label, self.right.label
+        )];
+        if summary.image.is_empty() {
+            said.push("No change yet: both sides run the same workload on one clock.".into());
+        } else {
+            said.push(format!(
+                "Both sides got {} at {}.",
+                summary.image, summary.at
+            ));
+            for s in &summary.sides {
+                let failed = if s.errors == 0 {
+                    "no failed requests".to_string()
+                } else {
+                    format!("{} failed requests", s.errors)
+                };
+                said.push(format!(
+                    "{}: {}; {} of {} updated, {} available; {failed} out of {} since the change.",
+                    s.label, s.state, s.updated, s.desired, s.available, s.requests
+                ));
+            }
+        }
+        let mut body = String::new();
+        let mut y = 40.0;
+        for (i, line) in said.iter().enumerate() {
+            let size = if i == 0 { 30 } else { 24 };
+            let _ = write!(
+                body,
+                r#"<text x="24" y="{y}" font-size="{size}"{}>{}</text>"#,
+                if i == 0 { r#" font-weight="bold""# } else { "" },
+                esc(line)
+            );
+            y += f64::from(size) + 12.0;
+        }
+        let top = y + 10.0;
+        let mut bottom = top;
+        for (i, (s, side)) in self.sides.iter().zip([&self.left, &self.right]).enumerate() {
+            let x = 20.0 + i as f64 * (COLUMN + 20.0);
+            let mut y = top;
+            let _ = write!(
+                body,
+                r#"<text x="{x}" y="{}" font-size="26" font-weight="bold">{}</text>"#,
+                y + 24.0,
+                esc(&side.label)
+            );
+            y += 40.0;
+            for (svg, w, h) in top_svgs(&crate::timeline::grown(s).html) {
+                let height = COLUMN * h / w;
+                let placed = svg.replacen(
+                    "<svg ",
+                    &format!(r#"<svg x="{x}" y="{y}" width="{COLUMN}" height="{height:.1}" "#),
+                    1,
+                );
+                body.push_str(&placed);
+                y += height + 12.0;
+            }
+            bottom = bottom.max(y);
+        }
+        let style: String = TIMELINE_CSS
+            .lines()
+            .filter(|l| {
+                l.starts_with(".timeline ")
+                    || l.starts_with("  --")
+                    || l.starts_with(":root")
+                    || l == &"}"
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        format!(
+            r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{h:.0}" viewBox="0 0 {WIDTH} {h:.0}"><style>text {{ font-family: "DejaVu Sans", system-ui, sans-serif; fill: #1d2430; }}
+{style}</style><rect width="100%" height="100%" fill="#fff"/><g class="timeline">{body}</g></svg>"##,
+            h = bottom + 20.0
+        )
+    }
+
     /// How each side is doing since the image change, for the line under the two sides.
     pub fn summary(&self) -> Summary {
         let (Some(image), Some(at)) = (self.changed.clone(), self.changed_at) else {
@@ -258,6 +361,49 @@ impl Compare {
         ));
         live
     }
+}
+
+/// The page's stylesheet, whose timeline rules style the exported image.
+const TIMELINE_CSS: &str = include_str!("../assets/app.css");
+
+/// The outermost `<svg>` elements of `html` (the charts of a timeline), each with its
+/// `viewBox` width and height.
+fn top_svgs(html: &str) -> Vec<(&str, f64, f64)> {
+    let mut out = Vec::new();
+    let (mut depth, mut start, mut at) = (0usize, 0usize, 0usize);
+    loop {
+        let next = [html[at..].find("<svg"), html[at..].find("</svg>")];
+        let Some(i) = next.into_iter().flatten().min() else {
+            break;
+        };
+        let i = at + i;
+        if html[i..].starts_with("</svg>") {
+            depth = depth.saturating_sub(1);
+            at = i + "</svg>".len();
+            if depth == 0 {
+                let svg = &html[start..at];
+                let view = svg
+                    .split_once(r#"viewBox=""#)
+                    .and_then(|(_, v)| v.split_once('"'))
+                    .map(|(v, _)| {
+                        v.split(' ')
+                            .filter_map(|n| n.parse::<f64>().ok())
+                            .collect::<Vec<_>>()
+                    })
+                    .unwrap_or_default();
+                if let [_, _, w, h] = view[..] {
+                    out.push((svg, w, h));
+                }
+            }
+        } else {
+            if depth == 0 {
+                start = i;
+            }
+            depth += 1;
+            at = i + "<svg".len();
+        }
+    }
+    out
 }
 
 /// One side's progress since the image change.
@@ -367,6 +513,8 @@ pub struct ComparePage {
     pub panels: std::collections::BTreeMap<&'static str, String>,
     /// The line under the two sides.
     pub summary: String,
+    /// Presenter mode: large type, the summary on top, keyboard control.
+    pub present: bool,
 }
 
 impl ComparePage {
@@ -454,6 +602,62 @@ mod tests {
             "{late}"
         );
         assert_ne!(early, late, "the line moves with the runs");
+    }
+
+    /// The exported image is one SVG document: the summary in words at the top, then both
+    /// sides' charts, each placed in its column.
+    #[test]
+    fn the_current_moment_exports_as_one_svg_image() {
+        let mut c = Compare::new(Preset::Recreate.into(), Preset::RollingSurge2.into()).unwrap();
+        c.change_image("good");
+        sampled(&mut c);
+        for _ in 0..100 {
+            c.tick(
+                std::time::Duration::from_millis(100),
+                std::time::Duration::MAX,
+            );
+        }
+        let svg = c.export_svg();
+        assert!(
+            svg.starts_with(r#"<svg xmlns="http://www.w3.org/2000/svg""#),
+            "{svg}"
+        );
+        let summary = svg
+            .find("Both sides got registry.local/credit-scoring-api:v2")
+            .expect("the summary");
+        let charts = svg.find("pods over virtual time").unwrap_or(usize::MAX);
+        let first_chart = svg
+            .find(r#"<svg x="20" y="#)
+            .expect("the left side's chart");
+        assert!(summary < first_chart, "the summary comes first");
+        assert!(svg.contains(r#"<svg x="980" y="#), "the right side's chart");
+        assert!(svg.contains("Recreate: rolling out") || svg.contains("Recreate: rolled out"));
+        assert!(
+            svg.contains(".timeline .available"),
+            "styled by the page's rules"
+        );
+        assert!(charts == usize::MAX, "no HTML captions inside the image");
+        // Every tag opened is closed: as many `<svg` as `</svg>`.
+        assert_eq!(svg.matches("<svg").count(), svg.matches("</svg>").count());
+    }
+
+    #[test]
+    fn undo_rolls_both_sides_back_together() {
+        let mut c = Compare::new(Preset::Recreate.into(), Preset::RollingSurge2.into()).unwrap();
+        c.change_image("broken");
+        sampled(&mut c);
+        c.tick(std::time::Duration::from_secs(5), std::time::Duration::MAX);
+        c.undo();
+        for s in &c.sides {
+            let d = &sim_core::trace::snapshot(&s.sim)[0];
+            assert_eq!(d.revision, 3, "the undo is revision 3");
+            assert!(
+                s.actions.last().is_some_and(
+                    |a| matches!(&a.action, Action::Kubectl(l) if l.starts_with("rollout undo"))
+                ),
+                "recorded as the console's command"
+            );
+        }
     }
 
     #[test]

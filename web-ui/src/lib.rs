@@ -77,6 +77,8 @@ pub fn router(state: AppState) -> Router {
         .route("/compare", get(routes::compare::compare_page))
         .route("/compare/image", post(routes::compare::compare_image))
         .route("/compare/speed", post(routes::compare::compare_speed))
+        .route("/compare/undo", post(routes::compare::compare_undo))
+        .route("/compare.svg", get(routes::compare::compare_svg))
         .merge(kube_api::routes())
         .merge(routes::scenario::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

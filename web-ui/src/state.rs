@@ -79,9 +79,9 @@ pub struct AppState {
     pub(crate) compare: Arc<Mutex<Option<compare::Compare>>>,
     /// Set when the server is stopping: streams end so that shutdown does not wait for tabs.
     pub(crate) shutdown: watch::Sender<bool>,
-    /// The panels of the last change (main page, compare page), rendered once and shared by
-    /// every tab.
-    pub(crate) rendered: Arc<Mutex<[Rendered; 2]>>,
+    /// The panels of the last change (main page, compare page, main page with the whole run's
+    /// timeline), rendered once and shared by every tab.
+    pub(crate) rendered: Arc<Mutex<[Rendered; 3]>>,
     /// The address NodePorts listen on (when they do) and what each nodePort is doing.
     pub(crate) node_ports: Arc<Mutex<NodePortStatus>>,
     /// What the ingress listener is doing ([`crate::ingress`]).
@@ -123,6 +123,7 @@ impl AppState {
             compare: Arc::new(Mutex::new(None)),
             shutdown,
             rendered: Arc::new(Mutex::new([
+                (u64::MAX, Arc::default()),
                 (u64::MAX, Arc::default()),
                 (u64::MAX, Arc::default()),
             ])),
@@ -172,8 +173,18 @@ impl AppState {
     }
 
     /// The panels for change number `version` (main or compare page), rendered at most once.
-    pub(crate) fn panels(&self, version: u64, compare_view: bool) -> Arc<view::Live> {
-        let slot = usize::from(compare_view);
+    pub(crate) fn panels(
+        &self,
+        version: u64,
+        compare_view: bool,
+        window: crate::timeline::Window,
+    ) -> Arc<view::Live> {
+        let whole = window == crate::timeline::Window::Whole;
+        let slot = if compare_view {
+            1
+        } else {
+            2 * usize::from(whole)
+        };
         let mut cache = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
         if cache[slot].0 == version {
             return cache[slot].1.clone();
@@ -185,7 +196,7 @@ impl AppState {
                 .unwrap_or_default()
         } else {
             let ns = self.console().namespace.clone();
-            let mut live = view::live(&self.sb(), ns.as_deref());
+            let mut live = view::live_in(&self.sb(), ns.as_deref(), window);
             live.panels.push(("nodeports", self.node_ports_html()));
             live.panels.push((
                 "namespaces",

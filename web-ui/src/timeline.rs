@@ -20,8 +20,8 @@ use sim_core::traffic::ServiceSecond;
 use crate::sandbox::{Action, Sandbox};
 use crate::view::action_label;
 
-/// One sample: (time, desired per revision, available, unavailable).
-type Point = (f64, BTreeMap<i64, i32>, i32, i32);
+/// One sample: (time, desired per ReplicaSet (by name), available, unavailable).
+type Point = (f64, BTreeMap<String, i32>, i32, i32);
 
 /// Revision colours by `revision % 8` (also `.rev-N` in app.css). Green and red are left to
 /// "available" and "unavailable".
@@ -208,10 +208,89 @@ fn time_labels(out: &mut Grown, key: &str, bottom: f64, t0: f64, now: f64) {
 }
 
 /// The right end of a line's last stretch: beyond any `now` while the lines keep their
-/// anchor (the window is at most 900 s and its start moves past the next anchor in
-/// [`ANCHOR_SECS`]), so the stretch changes only when the line does; the plot cuts it at now.
-fn far_end(from: f64) -> f64 {
-    from + ANCHOR_SECS + 900.0
+/// anchor (a following window is at most [`MAX_SPAN`] and its start moves past the next
+/// anchor in [`ANCHOR_SECS`]; the whole run's ends past the next hour), so the stretch changes
+/// only when the line does, or once an hour; the plot cuts it at now.
+fn far_end(from: f64, now: f64) -> f64 {
+    (from + ANCHOR_SECS + MAX_SPAN).max((now / 3600.0).ceil() * 3600.0 + 3600.0)
+}
+
+/// The longest window that follows the action, in virtual seconds.
+const MAX_SPAN: f64 = 900.0;
+/// The shortest window, so the first minute is not stretched across the chart.
+const MIN_SPAN: f64 = 60.0;
+/// How much of the time before the latest activity a following window keeps in view.
+const LEAD_SECS: f64 = 20.0;
+
+/// Which stretch of the run a timeline shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Window {
+    /// From a little before the latest activity (a rollout, an undo, a scale, any action) to
+    /// now: at least a minute, at most 15 minutes.
+    #[default]
+    Follow,
+    /// From the start of the run to now.
+    Whole,
+}
+
+impl Window {
+    /// From the page's `timeline` query value (`whole`; anything else follows).
+    pub fn parse(v: Option<&str>) -> Window {
+        if v == Some("whole") {
+            Window::Whole
+        } else {
+            Window::Follow
+        }
+    }
+}
+
+/// The window's start at `now`, given the latest activity (if any). A following window starts
+/// [`LEAD_SECS`] before the activity, so a rollout fills the chart instead of being a sliver at
+/// its right edge; it spans at least [`MIN_SPAN`] (sliding with now until the activity is
+/// that old) and at most [`MAX_SPAN`] (an activity older than that has slid out).
+///
+/// Worked example: `set image` at 600 s. At 610 s the window is 550..610 (a minute, the
+/// marker five sixths across); from 640 s on it starts at 580, the marker 20 s from the left;
+/// at 1480 s it is 580..1480; after that it slides, 15 minutes long.
+fn window_start(window: Window, now: f64, activity: Option<f64>) -> f64 {
+    match window {
+        Window::Whole => 0.0,
+        Window::Follow => {
+            let slide = now - MIN_SPAN;
+            let start = activity.map_or(slide, |a| slide.min(a - LEAD_SECS));
+            start.max(now - MAX_SPAN).max(0.0)
+        }
+    }
+}
+
+/// When something last happened that a student would look for: the user's latest action,
+/// or the latest new revision of a Deployment or autoscaler's scale in the trace (what a
+/// scenario's events or an HPA do).
+fn latest_activity(sb: &Source<'_>) -> Option<f64> {
+    let marked = sb
+        .marks
+        .iter()
+        .map(|(at, _)| *at)
+        .fold(None, |m: Option<f64>, t| Some(m.map_or(t, |m| m.max(t))));
+    let mut last: BTreeMap<(&str, &str), (i64, Option<i32>)> = BTreeMap::new();
+    let mut traced: Option<f64> = None;
+    for r in sb.records {
+        for d in &r.deployments {
+            let now = (
+                d.revision,
+                d.autoscaler.as_ref().map(|a| a.desired_replicas),
+            );
+            if let Some(was) = last.insert((&d.namespace, &d.name), now)
+                && was != now
+            {
+                traced = Some(r.time);
+            }
+        }
+    }
+    match (marked, traced) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 fn esc(s: &str) -> String {
@@ -244,7 +323,11 @@ impl<'a> Source<'a> {
                 .iter()
                 .filter(|a| !matches!(a.action, Action::Request(_) | Action::Ingress(_)))
                 .map(|a| {
-                    let label = a.typed.clone().unwrap_or_else(|| action_label(&a.action));
+                    // A console line whole: the marker says what it changed.
+                    let label = a.typed.clone().unwrap_or_else(|| match &a.action {
+                        Action::Kubectl(line) => format!("kubectl {line}"),
+                        other => action_label(other),
+                    });
                     (a.at.as_secs_f64(), label)
                 })
                 .collect(),
@@ -260,14 +343,19 @@ pub fn render(sb: &Sandbox) -> String {
 
 /// [`render`], with the frame and lines the live stream sends.
 pub fn grown(sb: &Sandbox) -> Grown {
-    render_from(&Source::of(sb))
+    grown_in(sb, Window::Follow)
+}
+
+/// [`grown`] over `window`.
+pub fn grown_in(sb: &Sandbox, window: Window) -> Grown {
+    render_from(&Source::of(sb), window)
 }
 
 /// The traffic charts alone (empty when no Service had traffic in the charted span): for the
 /// scenario pages, whose Deployments are already shown as tables.
 pub fn traffic_only(src: &Source<'_>) -> Grown {
     let now = src.sim.now().as_secs_f64();
-    let t0 = (now - now.clamp(60.0, 900.0)).max(0.0);
+    let t0 = window_start(Window::Follow, now, latest_activity(src));
     let mut out = Grown::default();
     for (ns, svc, _) in loaded_services(src, t0).iter().take(MAX_CHARTS) {
         traffic_chart(&mut out, src, ns, svc, t0, now);
@@ -275,11 +363,10 @@ pub fn traffic_only(src: &Source<'_>) -> Grown {
     out
 }
 
-/// [`render`] from any source.
-pub fn render_from(sb: &Source<'_>) -> Grown {
+/// [`render`] from any source, over `window`.
+pub fn render_from(sb: &Source<'_>, window: Window) -> Grown {
     let now = sb.sim.now().as_secs_f64();
-    let span = now.clamp(60.0, 900.0);
-    let t0 = (now - span).max(0.0);
+    let t0 = window_start(window, now, latest_activity(sb));
     let mut out = Grown::default();
     let total = sb.sim.store.deployments.len();
     let mut loaded = loaded_services(sb, t0);
@@ -375,6 +462,9 @@ fn deployment_chart(
     let mut hpa_points: Vec<Point> = Vec::new();
     let mut hpa_before: Option<Point> = None;
     let mut hpa_now: Option<&sim_core::trace::AutoscalerTrace> = None;
+    // Each ReplicaSet's revisions in the order it had them: a rollback renumbers the
+    // ReplicaSet it re-uses (revision 2 becomes 4), and its line goes on under the new number.
+    let mut revisions: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
     for r in sb.records {
         let Some(dt) = deployment_in(r, ns, name) else {
             continue;
@@ -388,10 +478,16 @@ fn deployment_chart(
             }
             hpa_now = Some(a);
         }
-        let revs: BTreeMap<i64, i32> = dt
+        for rs in &dt.replica_sets {
+            let seen = revisions.entry(&rs.name).or_default();
+            if seen.last() != Some(&rs.revision) {
+                seen.push(rs.revision);
+            }
+        }
+        let revs: BTreeMap<String, i32> = dt
             .replica_sets
             .iter()
-            .map(|rs| (rs.revision, rs.replicas))
+            .map(|rs| (rs.name.clone(), rs.replicas))
             .collect();
         let p = (r.time, revs, dt.available_replicas, dt.unavailable_replicas);
         if r.time < from {
@@ -422,7 +518,6 @@ fn deployment_chart(
         .max(replicas + surge)
         .max(1) as f64
         + 1.0;
-    let x = |t: f64| LEFT + (t - t0) / (now - t0).max(1e-9) * (W - LEFT - RIGHT);
     let y = |v: f64| TOP + (1.0 - v / ymax) * (H - TOP - BOTTOM);
     let _ = write!(
         out,
@@ -454,50 +549,26 @@ fn deployment_chart(
     }
     let chart = format!("deploy/{ns}/{name}");
     time_labels(out, &chart, H - 6.0, t0, now);
-    // Bounds.
-    let mut bound = |v: i32, class: &str, label: &str| {
+    // Bounds, in words; the arithmetic on hover.
+    let mut bound = |v: i32, class: &str, label: &str, how: &str| {
         let _ = write!(
             out,
-            r#"<line x1="{LEFT}" x2="{}" y1="{:.1}" y2="{:.1}" class="{class}"/><text x="{}" y="{:.1}" class="bound-label">{}</text>"#,
+            r#"<line x1="{LEFT}" x2="{}" y1="{:.1}" y2="{:.1}" class="{class}"/><text x="{}" y="{:.1}" class="bound-label"><title>{}</title>{}</text>"#,
             W - RIGHT,
             y(v as f64),
             y(v as f64),
             LEFT + 4.0,
             y(v as f64) - 3.0,
+            esc(how),
             esc(label)
         );
     };
-    let rolling = util::is_rolling(d);
-    if rolling && unavailable == 0 {
-        bound(
-            replicas,
-            "bound replicas",
-            &format!("replicas = replicas − maxUnavailable = {replicas}"),
-        );
-    } else {
-        bound(replicas, "bound replicas", &format!("replicas {replicas}"));
+    for (v, class, label, how) in bounds(util::is_rolling(d), replicas, surge, unavailable) {
+        bound(v, class, &label, &how);
     }
-    if surge > 0 {
-        bound(
-            replicas + surge,
-            "bound surge",
-            &format!("replicas + maxSurge = {}", replicas + surge),
-        );
-    }
-    if rolling && unavailable > 0 {
-        bound(
-            replicas - unavailable,
-            "bound minavail",
-            &format!("replicas − maxUnavailable = {}", replicas - unavailable),
-        );
-    }
-    // Series as step lines, in virtual seconds and pods.
-    let revisions: Vec<i64> = {
-        let mut r: Vec<i64> = points.iter().flat_map(|p| p.1.keys().copied()).collect();
-        r.sort();
-        r.dedup();
-        r
-    };
+    // Series as step lines, in virtual seconds and pods: one per ReplicaSet in the window, in
+    // the order of their first revision, coloured by their revision now (as their pods' tiles).
+    let lines = rs_lines(&points, &revisions);
     open_plot(
         out,
         &format!("{chart}/plot"),
@@ -508,14 +579,16 @@ fn deployment_chart(
         ymax,
     );
     let key = |series: &str| format!("{chart}/{series}");
-    let end = far_end(from);
-    for rev in &revisions {
-        let color = PALETTE[(*rev as usize) % PALETTE.len()];
+    let end = far_end(from, now);
+    for line in &lines {
+        let color = PALETTE[(line.revision() as usize) % PALETTE.len()];
+        // Before its ReplicaSet existed a line is not drawn; after it is gone, it is at 0.
+        let first = points.iter().position(|p| p.1.contains_key(&line.name));
         step_line(
             out,
-            &key(&format!("rev-{rev}")),
-            &points,
-            |p| p.1.get(rev).copied().unwrap_or(0),
+            &key(&format!("rs-{}", line.name)),
+            &points[first.unwrap_or(points.len())..],
+            |p| p.1.get(&line.name).copied().unwrap_or(0),
             &format!(r#"class="series rev" stroke="{color}""#),
             end,
         );
@@ -554,48 +627,25 @@ fn deployment_chart(
         .iter()
         .filter(|(at, _)| *at >= from && *at <= now)
         .collect();
-    for (at, _) in &marks {
+    for (at, full) in &marks {
         let _ = write!(
             out,
-            r#"<line x1="{0}" x2="{0}" y1="{1}" y2="0" class="marker"/>"#,
+            r#"<line x1="{0}" x2="{0}" y1="{1}" y2="0" class="marker"><title>{2}</title></line>"#,
             num(*at),
-            num(-ymax)
+            num(-ymax),
+            esc(full)
         );
     }
     let _ = out.write_str("</svg>");
-    let mut label_ends: Vec<f64> = Vec::new();
-    for (i, (at, label)) in marks.iter().enumerate() {
-        let lx = x(*at) + 3.0;
-        let (row, shown) = if *at < t0 {
-            (0, false)
-        } else {
-            let row = label_ends
-                .iter()
-                .position(|end| *end < lx)
-                .unwrap_or(label_ends.len());
-            let end = lx + 5.5 * label.chars().count() as f64;
-            match label_ends.get_mut(row) {
-                Some(e) => *e = end,
-                None => label_ends.push(end),
-            }
-            (row, true)
-        };
-        let _ = out.write_str(r#"<text class="marker-label""#);
-        let place = format!(
-            "translate({:.1} {:.1}){}",
-            lx,
-            TOP + 10.0 + 11.0 * (row % 6) as f64,
-            if shown { "" } else { " scale(0)" }
-        );
-        out.live_attr(&format!("{chart}/mark-{i}"), "transform", place);
-        let _ = write!(out, ">{}</text>", esc(label));
-    }
+    marker_labels(out, &chart, &marks, t0, now);
     let _ = out.write_str("</svg><div class=\"legend\">");
-    for rev in &revisions {
-        let color = PALETTE[(*rev as usize) % PALETTE.len()];
+    for line in &lines {
+        let color = PALETTE[(line.revision() as usize) % PALETTE.len()];
         let _ = write!(
             out,
-            r#"<span><i style="background:{color}"></i>revision {rev} (desired)</span>"#
+            r#"<span title="ReplicaSet {}"><i style="background:{color}"></i>{} (desired)</span>"#,
+            esc(&line.name),
+            esc(&line.label())
         );
     }
     let _ = out.write_str(r#"<span><i class="available"></i>available</span><span><i class="unavailable"></i>unavailable</span><span><i class="bound-key"></i>bounds</span><span><i class="marker-key"></i>your actions</span>"#);
@@ -611,6 +661,231 @@ fn deployment_chart(
     }
     let _ = out.write_str("</div></figure>");
     true
+}
+
+/// A Deployment's bounds as lines: (value, class, what it means in words, the arithmetic).
+fn bounds(
+    rolling: bool,
+    replicas: i32,
+    surge: i32,
+    unavailable: i32,
+) -> Vec<(i32, &'static str, String, String)> {
+    let mut out = Vec::new();
+    if rolling && unavailable == 0 {
+        out.push((
+            replicas,
+            "bound replicas",
+            format!("{replicas} desired, at least {replicas} available"),
+            format!("replicas {replicas} − maxUnavailable 0 = {replicas}"),
+        ));
+    } else {
+        out.push((
+            replicas,
+            "bound replicas",
+            format!("{replicas} desired"),
+            format!("spec.replicas = {replicas}"),
+        ));
+    }
+    if surge > 0 {
+        out.push((
+            replicas + surge,
+            "bound surge",
+            format!("at most {} pods", replicas + surge),
+            format!(
+                "replicas {replicas} + maxSurge {surge} = {}",
+                replicas + surge
+            ),
+        ));
+    }
+    if rolling && unavailable > 0 {
+        out.push((
+            replicas - unavailable,
+            "bound minavail",
+            format!("at least {} available", replicas - unavailable),
+            format!(
+                "replicas {replicas} − maxUnavailable {unavailable} = {}",
+                replicas - unavailable
+            ),
+        ));
+    }
+    out
+}
+
+/// One ReplicaSet's line: its name and the revisions it had, in order (a rollback to
+/// revision 2 re-uses that ReplicaSet as revision 4: `[2, 4]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RsLine {
+    name: String,
+    revisions: Vec<i64>,
+}
+
+impl RsLine {
+    /// Its revision now.
+    fn revision(&self) -> i64 {
+        self.revisions.last().copied().unwrap_or(0)
+    }
+
+    /// `revision 1`, or `revision 2 → 4` for a ReplicaSet a rollback re-used.
+    fn label(&self) -> String {
+        let revs: Vec<String> = self.revisions.iter().map(i64::to_string).collect();
+        format!("revision {}", revs.join(" → "))
+    }
+}
+
+/// The ReplicaSets the samples show, one line each, in the order of their first revision.
+fn rs_lines(points: &[Point], revisions: &BTreeMap<&str, Vec<i64>>) -> Vec<RsLine> {
+    let mut names: Vec<&String> = points.iter().flat_map(|p| p.1.keys()).collect();
+    names.sort();
+    names.dedup();
+    let mut lines: Vec<RsLine> = names
+        .into_iter()
+        .map(|name| RsLine {
+            name: name.clone(),
+            revisions: revisions.get(name.as_str()).cloned().unwrap_or_default(),
+        })
+        .collect();
+    lines.sort_by_key(|l| (l.revisions.first().copied().unwrap_or(0), l.name.clone()));
+    lines
+}
+
+/// What a marker says: what changed, in the words of the command without the program, the
+/// object and the namespace (`set image api=…:v2`, `rollout undo --to-revision=1`,
+/// `scale --replicas=12`), an image's registry and path shortened to `…`. The whole command
+/// is the marker's tooltip.
+fn marker_words(full: &str) -> String {
+    let Some(rest) = full.strip_prefix("kubectl ") else {
+        return full.to_string();
+    };
+    const KINDS: [&str; 6] = [
+        "deployment",
+        "deployments",
+        "deploy",
+        "deployment.apps",
+        "rs",
+        "replicaset",
+    ];
+    let mut out: Vec<String> = Vec::new();
+    let mut words = rest.split_whitespace().peekable();
+    // The verb (`scale`; `set image`, `rollout undo`: with its sub-command), after which the
+    // first bare word is the object's name (`set image web api=…`).
+    let verb = match words.peek().copied() {
+        Some("set" | "rollout") => 2,
+        Some("scale" | "autoscale" | "label" | "annotate") => 1,
+        _ => 0,
+    };
+    for _ in 0..verb {
+        if let Some(w) = words.next() {
+            out.push(w.to_string());
+        }
+    }
+    let mut named = verb == 0;
+    while let Some(w) = words.next() {
+        if !named && !w.starts_with('-') && !w.contains('=') && !KINDS.contains(&w) {
+            named = true;
+            if !w.contains('/') {
+                continue;
+            }
+        }
+        if matches!(w, "-n" | "--namespace") {
+            words.next();
+            continue;
+        }
+        if w.starts_with("--namespace=")
+            || (w.starts_with("-n") && w.len() > 2 && !w.starts_with("--"))
+        {
+            continue;
+        }
+        if KINDS.contains(&w) {
+            named = true;
+            // `deployment NAME`: the object, not what changed.
+            if words
+                .peek()
+                .is_some_and(|n| !n.starts_with('-') && !n.contains('='))
+            {
+                words.next();
+            }
+            continue;
+        }
+        if w.contains('/') && !w.contains('=') {
+            continue;
+        }
+        out.push(short_image(w));
+    }
+    out.join(" ")
+}
+
+/// `api=registry.local/credit-scoring-api:v2` as `api=…:v2`; other words as they are.
+fn short_image(w: &str) -> String {
+    let Some((name, image)) = w.split_once('=') else {
+        return w.to_string();
+    };
+    if name.starts_with('-') || !image.contains('/') {
+        return w.to_string();
+    }
+    let last = image.rsplit('/').next().unwrap_or(image);
+    match last.split_once(':') {
+        Some((_, tag)) => format!("{name}=…:{tag}"),
+        None => format!("{name}=…/{last}"),
+    }
+}
+
+/// Width of a marker label's text in the chart's units (10 px DejaVu Sans, rounded up), for
+/// placing it.
+fn label_width(text: &str) -> f64 {
+    6.2 * text.chars().count() as f64
+}
+
+/// Rows of marker labels at the top of a chart.
+const LABEL_ROWS: usize = 7;
+
+/// The longest marker label shown; a longer one ends in `…` (the tooltip has it whole).
+const MAX_LABEL: usize = 36;
+
+/// Each marker's label, beside its line where the window puts it: after the line, or before
+/// it when it would run past the chart's right edge; a label that would run into another goes
+/// a line lower. Each has the whole command as its tooltip (`<title>`), so no label is cut.
+fn marker_labels(out: &mut Grown, chart: &str, marks: &[&(f64, String)], t0: f64, now: f64) {
+    let x = |t: f64| LEFT + (t - t0) / (now - t0).max(1e-9) * (W - LEFT - RIGHT);
+    let mut rows: Vec<Vec<(f64, f64)>> = Vec::new();
+    for (i, (at, full)) in marks.iter().enumerate() {
+        let mut text = marker_words(full);
+        if text.chars().count() > MAX_LABEL {
+            text = text.chars().take(MAX_LABEL - 1).collect::<String>() + "…";
+        }
+        let width = label_width(&text);
+        let line = x(*at);
+        let before = line + 3.0 + width > W - RIGHT;
+        let (from, to) = if before {
+            (line - 3.0 - width, line - 3.0)
+        } else {
+            (line + 3.0, line + 3.0 + width)
+        };
+        let free = |r: &Vec<(f64, f64)>| r.iter().all(|(a, b)| to < *a || from > *b);
+        let row = rows.iter().position(free).unwrap_or(rows.len());
+        // Beyond the last row a label is left out (its line's tooltip says it), never drawn
+        // over another.
+        let shown = *at >= t0 && row < LABEL_ROWS;
+        if shown {
+            if row == rows.len() {
+                rows.push(Vec::new());
+            }
+            rows[row].push((from, to));
+        }
+        let _ = write!(
+            out,
+            r#"<text class="marker-label{}" data-at="{}""#,
+            if before { " before" } else { "" },
+            num(*at)
+        );
+        let place = format!(
+            "translate({:.1} {:.1}){}",
+            if before { line - 3.0 } else { line + 3.0 },
+            TOP + 10.0 + 11.0 * row.min(LABEL_ROWS - 1) as f64,
+            if shown { "" } else { " scale(0)" }
+        );
+        out.live_attr(&format!("{chart}/mark-{i}"), "transform", place);
+        let _ = write!(out, "><title>{}</title>{}</text>", esc(full), esc(&text));
+    }
 }
 
 /// A step line through `points` (a value held until it changes): a growing line with a
@@ -944,6 +1219,7 @@ fn clock(secs: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sandbox::Action;
     use sim_core::SimDuration;
 
     #[test]
@@ -995,7 +1271,6 @@ mod tests {
     /// only when a line appears, the buckets widen, or the sliding window passes an anchor.
     #[test]
     fn the_lines_grow_by_appending_and_are_resent_rarely() {
-        use crate::sandbox::Action;
         use crate::view::Delta;
         let mut sb = Sandbox::new(crate::DEMO, None).unwrap();
         let mut tab = grown(&sb);
@@ -1049,6 +1324,243 @@ mod tests {
         // The frame (axes, grids, bounds, markers) goes again only when it changed: the
         // rollout's marker, scales growing, an outage's band.
         assert!(framed < 60, "{framed} frames");
+    }
+
+    fn kubectl(sb: &mut Sandbox, line: &str) {
+        let out = sb.act(Action::Kubectl(format!("{line} -n live-coding")));
+        assert_eq!(out.code, 0, "{line}: {}", out.stderr);
+    }
+
+    fn run_for(sb: &mut Sandbox, secs: u64) {
+        let t = sb.sim.now() + SimDuration::from_secs(secs);
+        sb.run_to(t);
+    }
+
+    /// The plot's window (start, end) in virtual seconds, from its live `viewBox`.
+    fn window_of(g: &Grown) -> (f64, f64) {
+        let (_, _, view) = g
+            .lives
+            .iter()
+            .find(|(k, a, _)| k == "deploy/live-coding/credit-scoring-api/plot" && *a == "viewBox")
+            .expect("the Deployment's plot");
+        let v: Vec<f64> = view.split(' ').map(|n| n.parse().unwrap()).collect();
+        (v[0], v[0] + v[2])
+    }
+
+    #[test]
+    fn a_following_window_starts_just_before_the_latest_activity() {
+        // (now, latest activity, start): a minute sliding with now until the activity is 40 s
+        // old, then 20 s before it; at most 15 minutes.
+        for (now, activity, start) in [
+            (30.0, None, 0.0),
+            (600.0, None, 540.0),
+            (610.0, Some(600.0), 550.0),
+            (700.0, Some(600.0), 580.0),
+            (1480.0, Some(600.0), 580.0),
+            (2000.0, Some(600.0), 1100.0),
+        ] {
+            assert_eq!(
+                window_start(Window::Follow, now, activity),
+                start,
+                "now {now}, activity {activity:?}"
+            );
+        }
+        assert_eq!(window_start(Window::Whole, 2000.0, Some(600.0)), 0.0);
+    }
+
+    /// Twenty minutes into the demo, a rollout: the chart starts just before it (not at 0, where
+    /// the rollout would be a sliver at the right edge), and keeps it in view as time goes on.
+    #[test]
+    fn the_timeline_follows_the_latest_rollout() {
+        let mut sb = Sandbox::new(crate::DEMO, None).unwrap();
+        sb.sim.traffic.real_requests = false;
+        run_for(&mut sb, 1200);
+        kubectl(
+            &mut sb,
+            "set image deployment/credit-scoring-api api=registry.local/credit-scoring-api:v2",
+        );
+        let at = sb.sim.now().as_secs_f64();
+        for secs in [5, 60, 300] {
+            run_for(&mut sb, secs);
+            let (t0, end) = window_of(&grown(&sb));
+            // Right after it, the minute before it is in view; once it has run a while, it
+            // fills the chart: the action sits in its left half.
+            let inside = if secs < 40 {
+                at < end
+            } else {
+                at - t0 <= (end - t0) * 0.5
+            };
+            assert!(
+                t0 <= at - LEAD_SECS + 1e-9 && inside,
+                "the rollout at {at} is well inside {t0}..{end}"
+            );
+            assert!(end - t0 <= MAX_SPAN, "{t0}..{end}");
+        }
+        let (t0, end) = window_of(&grown_in(&sb, Window::Whole));
+        assert_eq!((t0, end), (0.0, sb.sim.now().as_secs_f64()));
+    }
+
+    #[test]
+    fn a_marker_says_what_changed() {
+        for (full, said) in [
+            (
+                "kubectl set image deployment/credit-scoring-api api=registry.local/credit-scoring-api:v2 -n live-coding",
+                "set image api=…:v2",
+            ),
+            (
+                "kubectl rollout undo deployment/credit-scoring-api --to-revision=1 -n live-coding",
+                "rollout undo --to-revision=1",
+            ),
+            (
+                "kubectl scale deployment credit-scoring-api --replicas=12 --namespace=live-coding",
+                "scale --replicas=12",
+            ),
+            ("kubectl apply -f app.yaml", "apply -f app.yaml"),
+            (
+                "kubectl set image web api=registry.local/api:v3",
+                "set image api=…:v3",
+            ),
+            ("kubectl rollout undo web", "rollout undo"),
+            (
+                "traffic 800 req/s → live-coding/credit-scoring-api",
+                "traffic 800 req/s → live-coding/credit-scoring-api",
+            ),
+        ] {
+            assert_eq!(marker_words(full), said, "{full}");
+        }
+    }
+
+    /// An action at the right edge: its label sits before its line, inside the chart, and the
+    /// whole command is its tooltip.
+    #[test]
+    fn marker_labels_stay_inside_the_chart_with_the_command_as_tooltip() {
+        let mut sb = Sandbox::new(crate::DEMO, None).unwrap();
+        sb.sim.traffic.real_requests = false;
+        run_for(&mut sb, 300);
+        let line = "set image deployment/credit-scoring-api api=registry.local/credit-scoring-api:a-very-long-tag-that-goes-on-and-on";
+        kubectl(&mut sb, line);
+        run_for(&mut sb, 1);
+        let html = render(&sb);
+        let label = html
+            .split(r#"<text class="marker-label"#)
+            .skip(1)
+            .find(|t| t.contains("a-very-long-tag"))
+            .expect("a label for the set image");
+        assert!(label.starts_with(" before"), "{label}");
+        assert!(
+            label.contains(&format!("<title>kubectl {line} -n live-coding</title>")),
+            "{label}"
+        );
+        let shown = &label[label.find("</title>").unwrap() + 8..label.find("</text>").unwrap()];
+        assert!(
+            shown.starts_with("set image api=…:") && shown.ends_with('…'),
+            "{shown}"
+        );
+        assert!(shown.chars().count() <= MAX_LABEL, "{shown}");
+        // Every label, by its place and estimated width, lies inside the chart.
+        let g = grown(&sb);
+        for (key, _, place) in g.lives.iter().filter(|(k, ..)| k.contains("/mark-")) {
+            if place.contains("scale(0)") {
+                continue;
+            }
+            let x: f64 = place["translate(".len()..]
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((LEFT..=W - RIGHT).contains(&x), "{key} at {x}");
+        }
+    }
+
+    /// A rollback re-uses revision 2's ReplicaSet as revision 4: one line whose label changes,
+    /// which keeps growing by appended points (not a new line that jumps from 0).
+    #[test]
+    fn a_rollback_keeps_the_replicasets_line_under_its_new_revision() {
+        use crate::view::Delta;
+        let mut sb = Sandbox::new(crate::DEMO, None).unwrap();
+        sb.sim.traffic.real_requests = false;
+        for image in ["v2", "v3"] {
+            kubectl(
+                &mut sb,
+                &format!(
+                    "set image deployment/credit-scoring-api api=registry.local/credit-scoring-api:{image}"
+                ),
+            );
+            run_for(&mut sb, 60);
+        }
+        let before = grown(&sb);
+        kubectl(
+            &mut sb,
+            "rollout undo deployment/credit-scoring-api --to-revision=2",
+        );
+        run_for(&mut sb, 60);
+        let after = grown(&sb);
+        let rs_lines = |g: &Grown| -> Vec<String> {
+            g.lines
+                .iter()
+                .filter(|(k, _)| k.contains("/rs-"))
+                .map(|(k, _)| k.clone())
+                .collect()
+        };
+        assert_eq!(rs_lines(&before).len(), 3, "{:?}", rs_lines(&before));
+        assert_eq!(rs_lines(&before), rs_lines(&after), "the same lines");
+        assert!(
+            matches!(after.diff(&before), Delta::Data(_)),
+            "the lines grow by appending"
+        );
+        assert!(
+            after.html.contains("revision 2 → 4 (desired)"),
+            "{}",
+            after.html
+        );
+        assert!(!after.html.contains("revision 4 (desired)"));
+        // Revision 3's line starts where its ReplicaSet did, not at 0 from the window's start.
+        let (_, first3) = after
+            .lines
+            .iter()
+            .filter(|(k, _)| k.contains("/rs-"))
+            .nth(2)
+            .unwrap();
+        let (_, first1) = after
+            .lines
+            .iter()
+            .find(|(k, _)| k.contains("/rs-"))
+            .unwrap();
+        let start = |pts: &str| -> f64 { pts.split(',').next().unwrap().parse().unwrap() };
+        assert!(start(first3) > start(first1), "{first3}");
+    }
+
+    #[test]
+    fn bounds_are_said_in_words_with_the_arithmetic_on_hover() {
+        let words = |b: Vec<(i32, &str, String, String)>| -> Vec<(i32, String)> {
+            b.into_iter().map(|(v, _, w, _)| (v, w)).collect()
+        };
+        assert_eq!(
+            words(bounds(true, 10, 2, 0)),
+            [
+                (10, "10 desired, at least 10 available".to_string()),
+                (12, "at most 12 pods".to_string())
+            ]
+        );
+        assert_eq!(
+            words(bounds(true, 10, 0, 2)),
+            [
+                (10, "10 desired".to_string()),
+                (8, "at least 8 available".to_string())
+            ]
+        );
+        assert_eq!(
+            words(bounds(false, 10, 0, 0)),
+            [(10, "10 desired".to_string())]
+        );
+        let sb = Sandbox::new(crate::DEMO, None).unwrap();
+        let html = render(&sb);
+        assert!(
+            html.contains("<title>replicas 10 + maxSurge 2 = 12</title>at most 12 pods</text>"),
+            "{html}"
+        );
+        assert!(!html.contains("replicas = replicas"));
     }
 
     #[test]

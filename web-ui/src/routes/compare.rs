@@ -17,6 +17,8 @@ pub(crate) struct CompareQuery {
     right: Option<String>,
     left_strategy: Option<String>,
     right_strategy: Option<String>,
+    /// Presenter mode: the slide of the two strategies, large type, the summary on top.
+    present: Option<String>,
 }
 
 /// One side of the compare view: a written strategy block wins over the preset.
@@ -108,6 +110,7 @@ pub(crate) async fn compare_page(
                 .collect(),
             panels: cur.panels().into_iter().collect(),
             summary: cur.summary().render().unwrap_or_default(),
+            present: q.present.is_some(),
         }
     };
     st.notify();
@@ -124,22 +127,10 @@ pub(crate) async fn compare_image(
     h: HeaderMap,
     Query(q): Query<KindQuery>,
 ) -> Response {
+    if let Err(r) =
+        current(&mut st.cmp()).map(|c| c.change_image(q.kind.as_deref().unwrap_or("good")))
     {
-        let mut c = st.cmp();
-        if c.is_none() {
-            match compare::Compare::new(
-                compare::Preset::Recreate.into(),
-                compare::Preset::RollingSurge2.into(),
-            ) {
-                Ok(n) => *c = Some(n),
-                Err(e) => {
-                    return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response();
-                }
-            }
-        }
-        if let Some(c) = c.as_mut() {
-            c.change_image(q.kind.as_deref().unwrap_or("good"));
-        }
+        return *r;
     }
     st.notify();
     if wants_json(&h) {
@@ -147,6 +138,56 @@ pub(crate) async fn compare_image(
     } else {
         Redirect::to("/compare").into_response()
     }
+}
+
+/// The compare view, or a new one when there is none yet (both sides rolled out, paused); the
+/// answer to send when the demo cannot be set up.
+fn current(c: &mut Option<compare::Compare>) -> Result<&mut compare::Compare, Box<Response>> {
+    match c {
+        Some(cur) => Ok(cur),
+        None => match compare::Compare::new(
+            compare::Preset::Recreate.into(),
+            compare::Preset::RollingSurge2.into(),
+        ) {
+            Ok(n) => Ok(c.insert(n)),
+            Err(e) => Err(Box::new(
+                (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+            )),
+        },
+    }
+}
+
+/// `rollout undo` on both sides at the same moment.
+pub(crate) async fn compare_undo(State(st): State<AppState>, h: HeaderMap) -> Response {
+    if let Err(r) = current(&mut st.cmp()).map(compare::Compare::undo) {
+        return *r;
+    }
+    st.notify();
+    if wants_json(&h) {
+        axum::Json(serde_json::json!({"ok": true})).into_response()
+    } else {
+        Redirect::to("/compare").into_response()
+    }
+}
+
+/// The compare view's current moment as one SVG image, for slides: the summary line, then
+/// each side's charts under its strategy.
+pub(crate) async fn compare_svg(State(st): State<AppState>) -> Response {
+    let svg = match current(&mut st.cmp()) {
+        Ok(c) => c.export_svg(),
+        Err(r) => return *r,
+    };
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "image/svg+xml"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "inline; filename=\"kubesim-compare.svg\"",
+            ),
+        ],
+        svg,
+    )
+        .into_response()
 }
 
 pub(crate) async fn compare_speed(

@@ -141,6 +141,10 @@ pub(crate) async fn fault(
         match kind.as_str() {
             "break-image" => dep(&format!("{repo}:broken")),
             "fix-image" => dep(&format!("{repo}:v2")),
+            // What the console runs for `rollout undo deployment/N`.
+            "undo" => first_deployment
+                .as_ref()
+                .map(|(ns, n)| Action::Kubectl(format!("rollout undo deployment/{n} -n {ns}"))),
             "kill-pod" => sb
                 .sim
                 .store

@@ -44,14 +44,28 @@ struct IndexPage {
     nodeports: String,
     services: Vec<String>,
     service: String,
+    /// The timeline shows the whole run (`?timeline=whole`), else it follows the action.
+    whole: bool,
+    /// Presenter mode (`?present`): large type for a lecture hall.
+    present: bool,
 }
 
-pub(crate) async fn index(State(st): State<AppState>) -> Response {
+/// The main page's view: `?timeline=whole`, `?present`.
+#[derive(Deserialize, Default)]
+pub(crate) struct IndexQuery {
+    timeline: Option<String>,
+    present: Option<String>,
+}
+
+pub(crate) async fn index(State(st): State<AppState>, Query(q): Query<IndexQuery>) -> Response {
+    let window = crate::timeline::Window::parse(q.timeline.as_deref());
     let (panels, now_ms, start_ms, horizon_ms, services) = {
         let sb = st.sb();
         let ns = st.console().namespace.clone();
-        let mut panels: BTreeMap<&str, String> =
-            view::panels(&sb, ns.as_deref()).into_iter().collect();
+        let mut panels: BTreeMap<&str, String> = view::live_in(&sb, ns.as_deref(), window)
+            .panels
+            .into_iter()
+            .collect();
         panels.insert(
             "namespaces",
             view::namespace_picker(&sb.sim, ns.as_deref(), &st.form_token),
@@ -94,6 +108,8 @@ pub(crate) async fn index(State(st): State<AppState>) -> Response {
         cluster: p("cluster"),
         deployments: p("deployments"),
         timeline: p("timeline"),
+        whole: window == crate::timeline::Window::Whole,
+        present: q.present.is_some(),
         events: p("events"),
         namespaces: p("namespaces"),
         context_ns: c.context_namespace().to_string(),
@@ -112,6 +128,8 @@ pub(crate) async fn index(State(st): State<AppState>) -> Response {
 #[derive(Deserialize)]
 pub(crate) struct StreamQuery {
     view: Option<String>,
+    /// `whole`: the timeline shows the whole run (else it follows the latest activity).
+    timeline: Option<String>,
 }
 
 pub(crate) async fn stream(
@@ -119,9 +137,10 @@ pub(crate) async fn stream(
     Query(q): Query<StreamQuery>,
 ) -> impl IntoResponse {
     let compare_view = q.view.as_deref() == Some("compare");
+    let window = crate::timeline::Window::parse(q.timeline.as_deref());
     let (changes, shutdown) = (st.changed.subscribe(), st.shutdown.subscribe());
     stream::sse(changes, shutdown, move |version| {
-        st.panels(version, compare_view)
+        st.panels(version, compare_view, window)
     })
 }
 

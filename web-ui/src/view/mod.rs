@@ -718,12 +718,17 @@ pub fn panels(sb: &Sandbox, scope: Scope<'_>) -> Panels {
 /// Every live panel of the main page, with the cluster's tiles and the parts of the others;
 /// the cluster, Deployments and events of namespace `scope`.
 pub fn live(sb: &Sandbox, scope: Scope<'_>) -> Live {
+    live_in(sb, scope, crate::timeline::Window::Follow)
+}
+
+/// [`live`], the timeline over `window`.
+pub fn live_in(sb: &Sandbox, scope: Scope<'_>, window: crate::timeline::Window) -> Live {
     let mut live = Live::default();
     live.panels
         .push(("clock", ClockPanel::of(sb).render().unwrap_or_default()));
     live.push_cluster("cluster", &sb.sim, &sb.cells, scope);
     live.push_deployments("deployments", &sb.sim, scope);
-    live.push_timeline("timeline", crate::timeline::grown(sb));
+    live.push_timeline("timeline", crate::timeline::grown_in(sb, window));
     live.push_events("events", &sb.sim, scope);
     live
 }
