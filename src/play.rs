@@ -42,7 +42,10 @@ pub(crate) struct PlayOptions {
 const MANAGER: &str = "kubesim";
 
 pub(crate) fn play(file: &Path, text: &str, t: &Target, opts: &PlayOptions) -> Result<ExitCode> {
-    let scenario = crate::live::validated(file, text)?;
+    let mut scenario = crate::live::validated(file, text)?;
+    if let Some(ns) = &t.namespace {
+        scenario = scenarios::real::in_namespace(&scenario, ns);
+    }
     if opts.from_step == 0 || opts.from_step > scenario.steps.len() {
         bail!(
             "{} has {} steps; there is no step {}",
@@ -671,6 +674,8 @@ pub(crate) fn api_error(
 struct Cache {
     objects: BTreeMap<&'static str, BTreeMap<(String, String), Json>>,
     changes: mpsc::UnboundedReceiver<Result<(&'static str, WatchEvent<DynamicObject>), String>>,
+    /// Kept so the channel stays open when the step watches nothing (a verify script only).
+    _tx: mpsc::UnboundedSender<Result<(&'static str, WatchEvent<DynamicObject>), String>>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -755,6 +760,7 @@ impl Cache {
         Ok(Cache {
             objects,
             changes,
+            _tx: tx,
             tasks,
         })
     }

@@ -37,6 +37,10 @@ pub(crate) enum ScenarioCommand {
         /// The kubeconfig's context (its current one by default).
         #[arg(long)]
         context: Option<String>,
+        /// Play in this namespace instead of the scenario's (a shared cluster where you own
+        /// one namespace): its objects, kubectl lines and checks move there.
+        #[arg(long, short = 'n')]
+        namespace: Option<String>,
         /// Allow play to write to the cluster (the setup's objects, the steps' actions).
         #[arg(long)]
         yes: bool,
@@ -266,6 +270,7 @@ pub(crate) fn run(cmd: ScenarioCommand) -> Result<ExitCode> {
             file,
             kubeconfig,
             context,
+            namespace,
             yes,
             dry_run,
             step,
@@ -275,7 +280,7 @@ pub(crate) fn run(cmd: ScenarioCommand) -> Result<ExitCode> {
             let target = crate::live::Target {
                 kubeconfig,
                 context,
-                namespace: None,
+                namespace,
             };
             let opts = crate::play::PlayOptions {
                 yes,

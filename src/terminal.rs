@@ -2,7 +2,7 @@
 //! code blocks indented as they are, lists with dashes, inline code in backticks so a
 //! student can see what to type, links with their address.
 
-use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
 const WIDTH: usize = 88;
 
@@ -41,15 +41,7 @@ pub(crate) fn markdown(text: &str) -> String {
     let mut item_first: Option<String> = None;
     for ev in Parser::new(text) {
         match ev {
-            Event::Start(Tag::CodeBlock(kind)) => {
-                in_code = true;
-                if let CodeBlockKind::Fenced(lang) = kind
-                    && !lang.is_empty()
-                    && lang.as_ref() != "text"
-                {
-                    out.push_str(&format!("    # {lang}\n"));
-                }
-            }
+            Event::Start(Tag::CodeBlock(_)) => in_code = true,
             Event::End(TagEnd::CodeBlock) => {
                 in_code = false;
                 out.push('\n');

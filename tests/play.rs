@@ -197,23 +197,35 @@ fn pick_pod(c: &Cluster, words: &mut [String]) {
 
 /// Plays a course scenario on a fresh sandbox with every step solved in the student's shell.
 fn play_course(file: &str) -> (Cluster, String) {
+    play_course_in(file, None)
+}
+
+/// [`play_course`], in namespace `ns` (`play -n NS`) when given.
+fn play_course_in(file: &str, ns: Option<&str>) -> (Cluster, String) {
     let c = Cluster::start_script("cluster: {nodes: 3}\n".into(), SPEED);
     let path = course(file);
     let text = std::fs::read_to_string(&path).unwrap();
-    let scenario = ::scenarios::validate(&text)
+    let mut scenario = ::scenarios::validate(&text)
         .0
         .expect("the course validates");
+    if let Some(ns) = ns {
+        scenario = ::scenarios::real::in_namespace(&scenario, ns);
+    }
     let plan = ::scenarios::real::plan(&scenario).expect("the course plays on a cluster");
     // The student's kubectl works in the scenario's namespace, as the sandbox's console does.
-    let ns = scenario.setup.namespace.as_deref().unwrap_or("default");
+    let own = scenario.setup.namespace.as_deref().unwrap_or("default");
     c.ok(&[
         "config",
         "set-context",
         "--current",
-        &format!("--namespace={ns}"),
+        &format!("--namespace={own}"),
     ]);
     let speed = SPEED.to_string();
-    let mut p = Play::start(&c, &path, &["--yes", "--time-scale", &speed]);
+    let mut args = vec!["--yes", "--time-scale", &speed];
+    if let Some(ns) = ns {
+        args.extend(["-n", ns]);
+    }
+    let mut p = Play::start(&c, &path, &args);
     let mut at = 0;
     for (i, (step, sp)) in scenario.steps.iter().zip(&plan.steps).enumerate() {
         let n = i + 1;
@@ -323,6 +335,53 @@ fn course_05_plays_and_touches_nothing_outside_its_namespace() {
         "name",
     ]);
     assert_eq!(default.trim(), "", "{default}");
+}
+
+#[test]
+fn course_04_plays_in_a_students_own_namespace() {
+    let (c, out) = play_course_in("04-rolling-update.yaml", Some("student-7"));
+    assert!(out.contains("may write in: student-7"), "{out}");
+    let there = c.ok(&["get", "deployments", "-n", "student-7", "-o", "name"]);
+    assert_eq!(there.trim(), "deployment.apps/credit-scoring-api");
+    assert!(!c.kubectl(&["get", "namespace", "live-coding"]).ok);
+}
+
+#[test]
+fn a_killercoda_folder_plays_with_its_verify_scripts() {
+    let c = Cluster::start_script("cluster: {nodes: 2}\n".into(), SPEED);
+    let folder =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/killercoda/deploy-and-scale");
+    c.ok(&["config", "set-context", "--current", "--namespace=default"]);
+    let speed = SPEED.to_string();
+    // It writes nothing itself (its background scripts stay in the sandbox): no --yes.
+    let mut p = Play::start(&c, &folder, &["--time-scale", &speed]);
+    let mut at = 0;
+    let student: [&[&str]; 3] = [
+        &["create", "deployment", "web", "--image=nginx:1.27"],
+        &["scale", "deployment", "web", "--replicas=3"],
+        &[
+            "expose",
+            "deployment",
+            "web",
+            "--type=NodePort",
+            "--port=80",
+        ],
+    ];
+    for (i, args) in student.iter().enumerate() {
+        let n = i + 1;
+        at = p.wait_for(&format!("## Step {n} of 3"), at);
+        at = p.wait_for("✗ verify script", at);
+        c.ok(args);
+        at = p.wait_for("✓ verify script", at);
+        at = p.wait_for(&format!("Step {n} done."), at);
+    }
+    let (status, out) = p.finish();
+    assert!(status.success(), "{out}");
+    assert!(out.contains("All 3 steps done."), "{out}");
+    assert!(
+        out.contains("background/foreground script is skipped"),
+        "said: {out}"
+    );
 }
 
 const SHOP: &str = r#"title: The shop

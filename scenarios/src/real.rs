@@ -196,6 +196,106 @@ impl Plan {
     }
 }
 
+/// The scenario moved into namespace `to` (`scenario play -n NS`: a shared cluster where a
+/// student owns one namespace): its namespace (`setup.namespace`, else `default`) becomes
+/// `to` in the setup's objects, every manifest and kubectl line of its steps, events and
+/// solutions, `waitFor`, the checks' and conditions' quoted namespace literals, and the
+/// step texts' `-n NAMESPACE` and `` `NAMESPACE` ``.
+pub fn in_namespace(scenario: &Scenario, to: &str) -> Scenario {
+    let from = scenario
+        .setup
+        .namespace
+        .clone()
+        .unwrap_or_else(|| "default".into());
+    let mut s = scenario.clone();
+    if from == to {
+        return s;
+    }
+    let manifest = |text: &str| -> String {
+        let mut docs = Vec::new();
+        for doc in serde_yaml::Deserializer::from_str(text) {
+            let Ok(v) = <serde_yaml::Value as serde::Deserialize>::deserialize(doc) else {
+                return text.to_string();
+            };
+            let Ok(mut j) = serde_json::to_value(&v) else {
+                return text.to_string();
+            };
+            if j["metadata"]["namespace"].as_str() == Some(from.as_str()) {
+                j["metadata"]["namespace"] = Json::String(to.into());
+            }
+            if !j.is_null() {
+                docs.push(j.to_string());
+            }
+        }
+        docs.join("\n---\n")
+    };
+    let kubectl = |line: &str| -> String {
+        let Ok(words) = sim_core::kubectl::split_words(line) else {
+            return line.to_string();
+        };
+        let mut out = Vec::new();
+        let mut after_n = false;
+        for w in words {
+            let w = if after_n && w == from {
+                to.to_string()
+            } else if w == format!("--namespace={from}") {
+                format!("--namespace={to}")
+            } else if w == format!("-n={from}") {
+                format!("-n={to}")
+            } else {
+                w
+            };
+            after_n = w == "-n" || w == "--namespace";
+            out.push(if w.contains(char::is_whitespace) || w.is_empty() {
+                format!("'{w}'")
+            } else {
+                w
+            });
+        }
+        out.join(" ")
+    };
+    let spec = |sp: &mut StepSpec| match sp {
+        StepSpec::Act(Action::Apply(t) | Action::Create(t) | Action::Replace(t)) => {
+            *t = manifest(t)
+        }
+        StepSpec::Act(Action::Kubectl(l)) => *l = kubectl(l),
+        StepSpec::WaitFor(w) => {
+            if w.namespace.as_deref().unwrap_or("default") == from {
+                w.namespace = Some(to.into());
+            }
+        }
+        _ => {}
+    };
+    let cel = |c: &str| {
+        c.replace(&format!("'{from}'"), &format!("'{to}'"))
+            .replace(&format!("\"{from}\""), &format!("\"{to}\""))
+    };
+    s.setup.namespace = Some(to.into());
+    s.setup.objects = s.setup.objects.iter().map(|o| manifest(o)).collect();
+    s.setup.steps.iter_mut().for_each(spec);
+    for st in &mut s.steps {
+        st.text = st
+            .text
+            .replace(&format!("-n {from}"), &format!("-n {to}"))
+            .replace(&format!("`{from}`"), &format!("`{to}`"));
+        st.actions.iter_mut().for_each(spec);
+        st.solution.iter_mut().for_each(spec);
+        for e in &mut st.events {
+            e.actions.iter_mut().for_each(spec);
+            e.when = e.when.as_deref().map(cel);
+        }
+        for c in &mut st.checks {
+            c.cel = cel(&c.cel);
+        }
+        if let Some(r) = &mut st.real_cluster
+            && let Some(acts) = &mut r.actions
+        {
+            acts.iter_mut().for_each(spec);
+        }
+    }
+    s
+}
+
 /// The plan of `scenario` on a real cluster, or why it may not run there.
 pub fn plan(scenario: &Scenario) -> Result<Plan, RealError> {
     let real = scenario.real_cluster.clone().unwrap_or_default();
@@ -229,6 +329,12 @@ pub fn plan(scenario: &Scenario) -> Result<Plan, RealError> {
     if !scenario.setup.images.is_empty() {
         notes.push(
             "the declared image behaviours (`setup.images`) exist only in the sandbox".into(),
+        );
+    }
+    if scenario.setup.background.is_some() || scenario.setup.foreground.is_some() {
+        notes.push(
+            "the setup's background/foreground scripts run only in the sandbox (on your cluster they could change anything)"
+                .into(),
         );
     }
     let mut setup = Vec::new();
@@ -318,10 +424,19 @@ impl Context<'_> {
             Some(instead) => instead,
             None => &s.actions,
         };
-        let actions = actions
+        let mut actions = actions
             .iter()
             .map(|a| self.action(a, &at_step))
             .collect::<Result<Vec<_>, _>>()?;
+        if s.background.is_some() || s.foreground.is_some() {
+            actions.insert(
+                0,
+                RealAction::Skip {
+                    what: "the step's background/foreground script".into(),
+                    why: "scripts run only in the sandbox (on your cluster they could change anything); the verify script runs".into(),
+                },
+            );
+        }
         let mut at = Vec::new();
         let mut when = Vec::new();
         for e in &s.events {
@@ -829,6 +944,29 @@ mod tests {
         let world = h.world(objs(3), 10.0);
         let r = crate::live::check_step(&sc, 1, world).unwrap();
         assert!(r[0].0.outcome.passed, "{:?}", r[0].0.outcome);
+    }
+
+    #[test]
+    fn a_scenario_moves_into_the_students_namespace() {
+        let sc = in_namespace(&scenario(SHOP), "student-7");
+        let p = plan(&sc).unwrap();
+        assert_eq!(p.namespaces, ["student-7"]);
+        let RealAction::Apply(objs) = &p.setup[1] else {
+            panic!()
+        };
+        assert_eq!(objs[0].describe(), "deployment.apps/web -n student-7");
+        assert_eq!(
+            sc.steps[0].checks[0].cel,
+            "deployment('student-7', 'web').spec.replicas == 3"
+        );
+        assert!(
+            matches!(&sc.steps[0].solution[..], [StepSpec::Act(Action::Kubectl(l))] if l == "scale deployment/web --replicas=3 -n student-7"),
+            "{:?}",
+            sc.steps[0].solution
+        );
+        assert!(
+            matches!(&p.setup[2], RealAction::Rollout { namespace, .. } if namespace == "student-7")
+        );
     }
 
     #[test]
