@@ -259,10 +259,8 @@ pub fn in_namespace(scenario: &Scenario, to: &str) -> Scenario {
             *t = manifest(t)
         }
         StepSpec::Act(Action::Kubectl(l)) => *l = kubectl(l),
-        StepSpec::WaitFor(w) => {
-            if w.namespace.as_deref().unwrap_or("default") == from {
-                w.namespace = Some(to.into());
-            }
+        StepSpec::WaitFor(w) if w.namespace.as_deref().unwrap_or("default") == from => {
+            w.namespace = Some(to.into());
         }
         _ => {}
     };
