@@ -354,7 +354,7 @@ fn a_killercoda_folder_plays_with_its_verify_scripts() {
     c.ok(&["config", "set-context", "--current", "--namespace=default"]);
     let speed = SPEED.to_string();
     // It writes nothing itself (its background scripts stay in the sandbox): no --yes.
-    let mut p = Play::start(&c, &folder, &["--time-scale", &speed]);
+    let p = Play::start(&c, &folder, &["--time-scale", &speed]);
     let mut at = 0;
     let student: [&[&str]; 3] = [
         &["create", "deployment", "web", "--image=nginx:1.27"],
