@@ -456,7 +456,7 @@
     ta.scrollTop = 0;
   }
   document.addEventListener("keydown", (e) => {
-    if (!watching || !e.ctrlKey || e.key !== "c") return;
+    if (!watching || !e.ctrlKey || e.key.toLowerCase() !== "c") return;
     const t = e.target;
     const typing = t.id === "cmd" && t.selectionStart === t.selectionEnd;
     if (!typing && t !== document.body) return;
