@@ -201,7 +201,7 @@ try {
   if (shots) await page.screenshot({ path: shots + "/console-watch.png" });
   await page.focus("#cmd");
   await page.keyboard.press("Control+C");
-  await expectSoon(page, "Ctrl-C stops the watch", () => { const t = document.getElementById("console-out").textContent; const stop = document.getElementById("console-stop"); return t.endsWith("^C\n") && stop.hidden; });
+  await expectSoon(page, "Ctrl-C stops the watch", () => { const t = document.getElementById("console-out").textContent; const stop = document.getElementById("console-stop"); return t.endsWith("^C\n") && stop.hidden && stop.offsetParent === null; });
   await scale(10);
   await expectSoon(page, "the server kept the stopped watch in the scrollback", async () => {
     const fresh = new DOMParser().parseFromString(await (await fetch("/")).text(), "text/html");
@@ -339,7 +339,7 @@ try {
   await page.press("#cmd", "Enter");
   await expectSoon(page, "rollout status waits while the clock is paused", () => { const stop = document.getElementById("console-stop"); return stop && !stop.hidden; });
   await page.click("form[action='/control/play?speed=30'] button");
-  await expectSoon(page, "rollout status streams until the rollout is done", (f) => { const last = new Function("return " + f)()("rollout status"); const stop = document.getElementById("console-stop"); return /Waiting for deployment "credit-scoring-api" rollout to finish: \d+ out of \d+ new replicas have been updated\.\.\./.test(last) && last.endsWith('deployment "credit-scoring-api" successfully rolled out\n') && stop.hidden; }, lastEntry.toString(), 60000);
+  await expectSoon(page, "rollout status streams until the rollout is done", (f) => { const last = new Function("return " + f)()("rollout status"); const stop = document.getElementById("console-stop"); return /Waiting for deployment "credit-scoring-api" rollout to finish: \d+ out of \d+ new replicas have been updated\.\.\./.test(last) && last.endsWith('deployment "credit-scoring-api" successfully rolled out\n') && stop.offsetParent === null; }, lastEntry.toString(), 60000);
   await page.click("form[action='/control/play?speed=1'] button");
 
   // A phone, 390 px wide: read-only is fine, but nothing makes the page scroll sideways.

@@ -109,7 +109,7 @@ try {
   await expectSoon(page, "get pods -w streams its table", () => { const t = document.getElementById("console-out").textContent; const last = t.slice(t.lastIndexOf("$ kubectl get pods -w")); const stop = document.getElementById("console-stop"); return /NAME\s+READY\s+STATUS/.test(last) && last.includes("credit-scoring-api-") && stop && !stop.hidden; });
   await page.focus("#cmd");
   await page.keyboard.press("Control+C");
-  await expectSoon(page, "Ctrl-C stops it", () => document.getElementById("console-out").textContent.endsWith("^C\n") && document.getElementById("console-stop").hidden);
+  await expectSoon(page, "Ctrl-C stops it", () => document.getElementById("console-out").textContent.endsWith("^C\n") && document.getElementById("console-stop").offsetParent === null);
   await page.fill("#cmd", "edit deployment credit-scoring-api");
   await page.press("#cmd", "Enter");
   await expectSoon(page, "edit opens the Deployment in the YAML editor", () => {
