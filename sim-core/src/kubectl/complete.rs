@@ -104,7 +104,7 @@ pub fn complete(sim: &Sim, line: &str, ns: &str) -> Vec<String> {
     match words.last().map(String::as_str) {
         Some("-n" | "--namespace") => return starting(&names(sim, Kind::Namespace, &ns)),
         Some("-o" | "--output") => {
-            return starting(&["json", "name", "wide", "yaml"].map(String::from).to_vec());
+            return starting(&["json", "name", "wide", "yaml"].map(String::from));
         }
         _ => {}
     }
@@ -127,9 +127,7 @@ pub fn complete(sim: &Sim, line: &str, ns: &str) -> Vec<String> {
         "rollout" => {
             if positional.is_empty() {
                 return starting(
-                    &["history", "pause", "restart", "resume", "status", "undo"]
-                        .map(String::from)
-                        .to_vec(),
+                    &["history", "pause", "restart", "resume", "status", "undo"].map(String::from),
                 );
             }
             positional.remove(0);

@@ -84,9 +84,7 @@ pub fn is_watch(line: &str) -> bool {
                 || (w.starts_with("--watch=") || w.starts_with("--watch-only="))
                     && !w.ends_with("=false")
         }),
-        Some(&"rollout") => {
-            words.get(1) == Some(&"status") && !words.iter().any(|w| *w == "--watch=false")
-        }
+        Some(&"rollout") => words.get(1) == Some(&"status") && !words.contains(&"--watch=false"),
         _ => false,
     }
 }
