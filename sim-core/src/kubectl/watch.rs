@@ -49,6 +49,10 @@ enum Watched {
         sent: Option<BTreeMap<(String, String), (String, Object)>>,
         /// The header was printed.
         header: bool,
+        /// The store's resourceVersion at the last poll: nothing changed while it is the
+        /// same, so the kind need not be listed again (events, which it does not count,
+        /// are always listed).
+        seen: Option<u64>,
     },
     Rollout {
         ns: String,
@@ -203,6 +207,7 @@ pub fn start(sim: &Sim, line: &str) -> Result<Watch, Output> {
                     watch_only: on(&args, &["--watch-only"]),
                     sent: None,
                     header: false,
+                    seen: None,
                 },
                 deadline,
             })
@@ -261,8 +266,14 @@ impl Watch {
                 watch_only,
                 sent,
                 header,
+                seen,
             } => {
                 let kind = *kind;
+                let rv = sim.store.resource_version();
+                if *seen == Some(rv) && kind != Kind::Event {
+                    return Polled::default();
+                }
+                *seen = Some(rv);
                 let now: BTreeMap<(String, String), (String, Object)> =
                     list(sim, kind, scope.as_deref(), selector)
                         .into_iter()
