@@ -5,9 +5,11 @@
 //!   a rollout of revision 2, pause, pod tiles patched from the stream's per-pod data equal to
 //!   a fresh server render, the kubectl console, pod details, an apply error next to its
 //!   line, the compare view (with Recreate's failed requests and the live summary line), two
-//!   tabs agreeing, and an exported run opened with JavaScript switched off.
+//!   tabs agreeing, an exported run opened with JavaScript switched off, the console's
+//!   streamed `get -w` stopped with Ctrl-C, `rollout status` to the end, `edit` and Tab, and
+//!   no page wider than a 390 px phone.
 //! - `scenario.mjs`: a student through course scenario 5, from a folder served as
-//!   `--scenarios DIR` does.
+//!   `--scenarios DIR` does, with the same console (namespace, Tab, watch, edit, scrollback).
 //! - `killercoda.mjs`: a Killercoda folder, its Check button running verify.sh with the
 //!   real kubectl.
 
