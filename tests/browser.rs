@@ -8,9 +8,11 @@
 //!   tabs agreeing, and an exported run opened with JavaScript switched off; the timeline
 //!   after a rollback (its window holding the latest action, marker labels inside their chart
 //!   and apart, one line per ReplicaSet, zoom, the whole run) and presenter mode at 1920x1080
-//!   (no text under 24px, the compare summary on top, its keys, the SVG export).
+//!   (no text under 24px, the compare summary on top, its keys, the SVG export); the
+//!   console's streamed `get -w` stopped with Ctrl-C, `rollout status` to the end, `edit` and
+//!   Tab, and no page wider than a 390 px phone.
 //! - `scenario.mjs`: a student through course scenario 5, from a folder served as
-//!   `--scenarios DIR` does.
+//!   `--scenarios DIR` does, with the same console (namespace, Tab, watch, edit, scrollback).
 //! - `killercoda.mjs`: a Killercoda folder, its Check button running verify.sh with the
 //!   real kubectl.
 

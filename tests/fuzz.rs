@@ -500,6 +500,7 @@ fn fuzz_console_command_lines() {
         "replace",
         "diff",
         "explain",
+        "edit",
         "run",
         "deployment",
         "deploy/web",
@@ -573,12 +574,18 @@ fn fuzz_console_command_lines() {
             Some("get" | "describe" | "logs" | "explain")
         );
         let before = fingerprint(&mut sim);
+        // The console's Tab, edit and watch read the same lines.
+        let _ = kubectl::complete(&sim, &line, "demo");
+        let _ = kubectl::edit(&sim, &line);
         let _ = kubectl::run(&mut sim, &line, &NoFiles);
         if read_only {
             prop_assert!(
                 before == fingerprint(&mut sim),
                 "{line} changed the cluster"
             );
+        }
+        if kubectl::is_watch(&line) {
+            let _ = kubectl::watch_for(&mut sim, &line, SimDuration::from_secs(30));
         }
         sim.advance(SimDuration::from_secs(60));
         Ok(())

@@ -469,19 +469,142 @@
   });
   if ($("console-out")) $("console-out").scrollTop = $("console-out").scrollHeight;
 
+  // A command from the console. A watch (get -w, rollout status) comes back as a stream of
+  // text, shown as it arrives until it ends, Ctrl-C or the stop button (the server stops it
+  // when the request goes away, and keeps what it printed in the scrollback). `edit` puts
+  // the object in the YAML editor.
+  let watching = null;
+  function interrupt() {
+    if (!watching) return;
+    appendConsole("^C\n");
+    watching.abort();
+    watching = null;
+    showStop(false);
+  }
+  function appendConsole(text) {
+    const pre = $("console-out");
+    if (!pre) return;
+    pre.textContent += text;
+    pre.scrollTop = pre.scrollHeight;
+  }
+  function showStop(on) {
+    const form = $("console-form");
+    if (!form) return;
+    let stop = $("console-stop");
+    if (!stop && on) {
+      stop = document.createElement("button");
+      stop.type = "button";
+      stop.id = "console-stop";
+      stop.textContent = "stop (Ctrl-C)";
+      stop.addEventListener("click", interrupt);
+      form.querySelector(".row").appendChild(stop);
+    }
+    if (stop) stop.hidden = !on;
+    form.classList.toggle("watching", on);
+  }
+  async function runCommand(form) {
+    const input = form.querySelector("#cmd");
+    const cmd = input.value.trim();
+    interrupt();
+    hideChoices();
+    const body = new URLSearchParams(new FormData(form));
+    remember(cmd);
+    input.value = "";
+    const ctrl = new AbortController();
+    let res;
+    try {
+      res = await fetch(form.action, { method: "POST", body, signal: ctrl.signal, headers: { Accept: "application/json", "X-Kubesim-Form": FORM } });
+    } catch (_) { return; }
+    if (res.headers.get("x-kubesim-watch")) {
+      watching = ctrl;
+      showStop(true);
+      toConsole("$ kubectl " + cmd + "\n");
+      const reader = res.body.getReader(), text = new TextDecoder();
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          appendConsole(text.decode(value, { stream: true }));
+        }
+      } catch (_) { /* stopped */ }
+      if (watching === ctrl) { watching = null; showStop(false); }
+      return;
+    }
+    const type = res.headers.get("content-type") || "";
+    const out = type.includes("json") ? await res.json() : { stderr: await res.text(), code: res.ok ? 0 : 1 };
+    toConsole("$ kubectl " + cmd + "\n" + (out.stdout || "") + (out.stderr || ""));
+    if (out.namespace && $("console-ns")) $("console-ns").textContent = out.namespace;
+    if (out.edit) openInEditor(out.edit);
+  }
+  function openInEditor(yaml) {
+    const ta = $("yaml");
+    if (!ta) return;
+    ta.value = yaml;
+    ta.dispatchEvent(new Event("input"));
+    const box = ta.closest("details");
+    if (box) box.open = true;
+    if ($("apply-out")) $("apply-out").textContent = "";
+    ta.scrollIntoView({ block: "nearest" });
+    ta.focus();
+    ta.setSelectionRange(0, 0);
+    ta.scrollTop = 0;
+  }
+  document.addEventListener("keydown", (e) => {
+    if (!watching || !e.ctrlKey || e.key.toLowerCase() !== "c") return;
+    const t = e.target;
+    const typing = t.id === "cmd" && t.selectionStart === t.selectionEnd;
+    if (!typing && t !== document.body) return;
+    e.preventDefault();
+    interrupt();
+  });
+
+  // Tab completes the word before the cursor, as a shell's kubectl completion does: one
+  // answer is put in; several put in what they share, or are listed under the prompt.
+  function hideChoices() { if ($("console-choices")) $("console-choices").hidden = true; }
+  function showChoices(words) {
+    let box = $("console-choices");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "console-choices";
+      box.className = "choices";
+      $("console-form").querySelector(".row").after(box);
+    }
+    box.textContent = words.join("  ");
+    box.hidden = false;
+  }
+  document.addEventListener("keydown", async (e) => {
+    if (e.target.id !== "cmd" || e.key !== "Tab" || e.shiftKey || e.ctrlKey || e.altKey) return;
+    e.preventDefault();
+    const input = e.target;
+    const line = input.value.slice(0, input.selectionStart), rest = input.value.slice(input.selectionEnd);
+    const url = input.form.getAttribute("action").replace(/kubectl$/, "complete") + "?line=" + encodeURIComponent(line);
+    const res = await fetch(url, { headers: { Accept: "application/json" } });
+    if (!res.ok) return;
+    const words = (await res.json()).words || [];
+    const partial = /\S*$/.exec(line)[0];
+    let put = null;
+    if (words.length === 1) put = words[0] + " ";
+    else if (words.length > 1) {
+      let common = words[0];
+      for (const w of words) while (!w.startsWith(common)) common = common.slice(0, -1);
+      if (common.length > partial.length) put = common;
+      else showChoices(words);
+    }
+    if (put === null) return;
+    hideChoices();
+    const before = line.slice(0, line.length - partial.length) + put;
+    input.value = before + rest;
+    input.setSelectionRange(before.length, before.length);
+  });
+  document.addEventListener("input", (e) => { if (e.target.id === "cmd") hideChoices(); });
+
   document.addEventListener("submit", async (e) => {
     const form = e.target;
     if (form.classList.contains("import") || form.method === "get") return;
     e.preventDefault();
+    if (form.id === "console-form") { runCommand(form); return; }
     const out = await send(form, null, e.submitter);
-    if (form.id === "console-form") {
-      const input = form.querySelector("#cmd");
-      const cmd = input.value.trim();
-      remember(cmd);
-      input.value = "";
-      toConsole("$ kubectl " + cmd + "\n" + (out.stdout || "") + (out.stderr || ""));
-      if (out.namespace && $("console-ns")) $("console-ns").textContent = out.namespace;
-    } else if (form.id === "apply-form") {
+    if (form.id === "apply-form") {
       let text = (out.stdout || "") + (out.stderr || "");
       if (out.line) text += "(see line " + out.line + ")\n";
       $("apply-out").textContent = text;

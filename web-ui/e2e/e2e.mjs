@@ -289,6 +289,50 @@ try {
   await page.press("#cmd", "ArrowDown");
   if ((await page.inputValue("#cmd")) !== "get no") await fail("↓ should come back to the draft, not " + (await page.inputValue("#cmd")));
 
+  // Tab completes as a shell's kubectl completion does: a verb's subcommand, then a name.
+  await page.fill("#cmd", "rollout stat");
+  await page.press("#cmd", "Tab");
+  await expectSoon(page, "Tab completes rollout stat to status", () => document.getElementById("cmd").value === "rollout status ");
+  await page.fill("#cmd", "get deployments cred");
+  await page.press("#cmd", "Tab");
+  await expectSoon(page, "Tab completes a Deployment's name in the namespace", () => document.getElementById("cmd").value === "get deployments credit-scoring-api ");
+  await page.fill("#cmd", "get po");
+  await page.press("#cmd", "Tab");
+  await expectSoon(page, "several completions are listed under the prompt", () => { const c = document.getElementById("console-choices"); return c && !c.hidden && c.textContent.includes("pods") && c.textContent.includes("poddisruptionbudgets"); });
+
+  // A watch streams: the header once, then a row per change, until Ctrl-C.
+  const lastEntry = (start) => { const t = document.getElementById("console-out").textContent; return t.slice(t.lastIndexOf("$ kubectl " + start)); };
+  await page.fill("#cmd", "get deploy -w");
+  await page.press("#cmd", "Enter");
+  await expectSoon(page, "get deploy -w prints the table and keeps running", (f) => { const last = new Function("return " + f)()("get deploy -w"); const stop = document.getElementById("console-stop"); return /NAME\s+READY/.test(last) && last.includes("credit-scoring-api") && stop && !stop.hidden; }, lastEntry.toString());
+  const scale = (n) => page.evaluate(async (n) => {
+    const token = document.querySelector('meta[name="kubesim-form"]').content;
+    const res = await fetch("/kubectl", { method: "POST", body: new URLSearchParams({ cmd: "scale deployment credit-scoring-api --replicas=" + n, _form: token }), headers: { Accept: "application/json", "X-Kubesim-Form": token } });
+    return (await res.json()).stdout;
+  }, n);
+  if (!(await scale(11)).includes("scaled")) await fail("scaling from another request failed");
+  await expectSoon(page, "the watch prints a row for the change, without the header again", (f) => { const last = new Function("return " + f)()("get deploy -w"); return /\ncredit-scoring-api\s+\d+\/11/.test(last) && last.match(/NAME/g).length === 1; }, lastEntry.toString());
+  if (shots) await page.screenshot({ path: shots + "/console-watch.png" });
+  await page.focus("#cmd");
+  await page.keyboard.press("Control+C");
+  await expectSoon(page, "Ctrl-C stops the watch", () => { const t = document.getElementById("console-out").textContent; const stop = document.getElementById("console-stop"); return t.endsWith("^C\n") && stop.hidden && stop.offsetParent === null; });
+  await scale(10);
+  await expectSoon(page, "the server kept the stopped watch in the scrollback", async () => {
+    const fresh = new DOMParser().parseFromString(await (await fetch("/")).text(), "text/html");
+    const t = fresh.getElementById("console-out").textContent;
+    return /\$ kubectl get deploy -w\nNAME[\s\S]*\^C\n/.test(t);
+  });
+  const after = await page.evaluate(() => { const t = document.getElementById("console-out").textContent; return t.slice(t.lastIndexOf("^C")); });
+  if (after !== "^C\n") await fail("a stopped watch went on printing: " + after);
+
+  // kubectl edit opens the object in the page's YAML editor.
+  await page.fill("#cmd", "edit deploy/credit-scoring-api");
+  await page.press("#cmd", "Enter");
+  await expectSoon(page, "edit fills the YAML editor and says so", () => {
+    const y = document.getElementById("yaml").value;
+    return y.startsWith("# Please edit the object below.") && y.includes("name: credit-scoring-api") && document.getElementById("console-out").textContent.includes("Editing deployment.apps/credit-scoring-api in the YAML editor");
+  });
+
   // A rollback in the middle of a rollout renumbers a ReplicaSet that still has pods: revision
   // 2 becomes 4, and its tiles move after revision 3's.
   await page.click("form[action='/control/pause'] button");
@@ -404,7 +448,35 @@ try {
   if (!(await plain.textContent("body")).includes("cannot open this run")) await fail("a bad run file should say why");
   await noJs.close();
 
-  console.log("ok: the browser saw the demo, traffic and its chart, a rollout, tiles patched from data, pause, the console, pod details, an apply error, the compare view and its live summary, a run opened without JavaScript, and two tabs agree");
+  // rollout status streams kubectl's texts until the rollout completes.
+  await page.goto(base + "/", { waitUntil: "domcontentloaded" });
+  await page.click("form[action='/control/pause'] button");
+  await page.fill("#cmd", "rollout restart deployment/credit-scoring-api");
+  await page.press("#cmd", "Enter");
+  await expectSoon(page, "rollout restart is acknowledged", () => document.getElementById("console-out").textContent.includes("deployment.apps/credit-scoring-api restarted"));
+  await page.fill("#cmd", "rollout status deployment/credit-scoring-api");
+  await page.press("#cmd", "Enter");
+  await expectSoon(page, "rollout status waits while the clock is paused", () => { const stop = document.getElementById("console-stop"); return stop && !stop.hidden; });
+  await page.click("form[action='/control/play?speed=30'] button");
+  await expectSoon(page, "rollout status streams until the rollout is done", (f) => { const last = new Function("return " + f)()("rollout status"); const stop = document.getElementById("console-stop"); return /Waiting for deployment "credit-scoring-api" rollout to finish: \d+ out of \d+ new replicas have been updated\.\.\./.test(last) && last.endsWith('deployment "credit-scoring-api" successfully rolled out\n') && stop.offsetParent === null; }, lastEntry.toString(), 60000);
+  await page.click("form[action='/control/play?speed=1'] button");
+
+  // A phone, 390 px wide: read-only is fine, but nothing makes the page scroll sideways.
+  for (const path of ["/", "/compare", "/images"]) {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await phone.goto(base + path, { waitUntil: "domcontentloaded" });
+    await phone.waitForTimeout(300);
+    const wide = await phone.evaluate(() => {
+      const vw = document.documentElement.clientWidth;
+      const out = [...document.querySelectorAll("body *")].filter((e) => e.getBoundingClientRect().right > vw + 1 && !e.parentElement.closest("pre, textarea, table, svg, #cluster, #console-out, .timeline, .scroll")).slice(0, 5).map((e) => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + "." + String(e.className).split(" ")[0] + " " + Math.round(e.getBoundingClientRect().right));
+      return { width: document.documentElement.scrollWidth, vw, out };
+    });
+    if (shots) await phone.screenshot({ path: shots + "/phone-390" + path.replace(/\//g, "-") + ".png" });
+    if (wide.width > wide.vw + 1) await fail("at 390 px " + path + " scrolls sideways: " + JSON.stringify(wide));
+    await phone.close();
+  }
+
+  console.log("ok: the browser saw the demo, traffic and its chart, a rollout, tiles patched from data, pause, the console, pod details, an apply error, the compare view and its live summary, a run opened without JavaScript, two tabs agree, a streamed watch stopped with Ctrl-C, rollout status to the end, edit, Tab completion and a 390 px phone");
   await browser.close();
 } catch (e) {
   await fail(e.stack || String(e));

@@ -97,10 +97,32 @@ try {
   if (!chart.same || !chart.appended) await fail("the traffic chart differs from the server's render, or never grew by appends: " + JSON.stringify(chart));
   await page.click("form[action$='speed?speed=30'] button");
 
+  // The console behaves as on the sandbox page: the scenario's namespace, Tab, a streamed
+  // watch stopped with Ctrl-C, edit into the editor; the scrollback survives a reload.
+  await expectSoon(page, "the namespace picker and the prompt start in the scenario's namespace", () =>
+    document.querySelector("#namespaces select").value === "live-coding" && document.getElementById("console-ns").textContent === "live-coding");
+  await page.fill("#cmd", "get deploy cre");
+  await page.press("#cmd", "Tab");
+  await expectSoon(page, "Tab completes the Deployment's name", () => document.getElementById("cmd").value === "get deploy credit-scoring-api ");
+  await page.fill("#cmd", "get pods -w");
+  await page.press("#cmd", "Enter");
+  await expectSoon(page, "get pods -w streams its table", () => { const t = document.getElementById("console-out").textContent; const last = t.slice(t.lastIndexOf("$ kubectl get pods -w")); const stop = document.getElementById("console-stop"); return /NAME\s+READY\s+STATUS/.test(last) && last.includes("credit-scoring-api-") && stop && !stop.hidden; });
+  await page.focus("#cmd");
+  await page.keyboard.press("Control+C");
+  await expectSoon(page, "Ctrl-C stops it", () => document.getElementById("console-out").textContent.endsWith("^C\n") && document.getElementById("console-stop").offsetParent === null);
+  await page.fill("#cmd", "edit deployment credit-scoring-api");
+  await page.press("#cmd", "Enter");
+  await expectSoon(page, "edit opens the Deployment in the YAML editor", () => {
+    const y = document.getElementById("yaml");
+    return y.closest("details").open && y.value.includes("name: credit-scoring-api") && y.value.includes("namespace: live-coding");
+  });
+  await shot(page, "scenario-console");
+
   // Reload: the progress is kept.
   await page.reload({ waitUntil: "domcontentloaded" });
   await expectSoon(page, "after a reload, step 1 is still passed with its hint shown", () =>
-    document.querySelector("#checks form.next") && document.querySelectorAll("#hints .hints li").length === 1);
+    document.querySelector("#checks form.next") && document.querySelectorAll("#hints .hints li").length === 1 &&
+    /\$ kubectl get pods -w\nNAME[\s\S]*\^C\n[\s\S]*\$ kubectl edit deployment credit-scoring-api\n/.test(document.getElementById("console-out").textContent));
 
   // Step 2: the broken image stalls safely.
   await nextStep(page, 2, "Push a broken image");
@@ -122,7 +144,7 @@ try {
   await page.click("form.reset[action$='/reset'] button");
   await expectSoon(page, "reset step reloads step 4", () => !window.beforeReset && document.querySelector(".step-panel h2")?.textContent.includes("Step 4 of 5"));
   await kubectl(page, "rollout history deployment/credit-scoring-api -n live-coding", "REVISION");
-  const hist = await page.textContent("#console-out");
+  const hist = await page.evaluate(() => { const t = document.getElementById("console-out").textContent; return t.slice(t.lastIndexOf("$ kubectl rollout history")); });
   if (/\n4\s/.test(hist)) await fail("after reset step, revision 4 should not exist yet:\n" + hist);
   await page.click("form[action$='speed?speed=30'] button");
   await kubectl(page, "rollout undo deployment/credit-scoring-api -n live-coding", "rolled back");
@@ -135,10 +157,23 @@ try {
   await expectSoon(page, "step 5's checks turn green and the scenario is complete", () => !!document.querySelector("#checks .complete"), undefined, 60000);
   await shot(page, "scenario-complete");
 
+  // A phone, 390 px wide: nothing makes the scenario page scroll sideways.
+  const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+  await phone.goto(base + "/scenarios/05-broken-release", { waitUntil: "domcontentloaded" });
+  await phone.waitForTimeout(300);
+  const wide = await phone.evaluate(() => {
+    const vw = document.documentElement.clientWidth;
+    const out = [...document.querySelectorAll("body *")].filter((e) => e.getBoundingClientRect().right > vw + 1 && !e.parentElement.closest("pre, textarea, table, svg, #cluster, #console-out, .timeline")).slice(0, 5).map((e) => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + "." + String(e.className).split(" ")[0] + " " + Math.round(e.getBoundingClientRect().right));
+    return { width: document.documentElement.scrollWidth, vw, out };
+  });
+  if (shots) await phone.screenshot({ path: shots + "/scenario-phone-390.png" });
+  if (wide.width > wide.vw + 1) await fail("at 390 px the scenario page scrolls sideways: " + JSON.stringify(wide));
+  await phone.close();
+
   await page.goto(base + "/scenarios", { waitUntil: "domcontentloaded" });
   await expectSoon(page, "the list shows scenario 5 done", () => [...document.querySelectorAll(".scenario-item")].some((li) => li.dataset.id === "05-broken-release" && li.textContent.includes("done")));
 
-  console.log("ok: the student followed scenario 5 to the end in the browser, checks turned green, progress survived a reload, reset step replayed, and the folder was followed live");
+  console.log("ok: the student followed scenario 5 to the end in the browser, checks turned green, progress survived a reload, reset step replayed, the console streamed a watch, completed and edited, the page fits a phone, and the folder was followed live");
   await browser.close();
 } catch (e) {
   await fail(e.stack || String(e));

@@ -41,17 +41,33 @@ pub enum Entry {
     Enter(usize),
 }
 
-/// What the console and the YAML box last showed on this scenario's page.
+/// What the console and the YAML box show on this scenario's page (shared by its tabs).
 #[derive(Clone, Debug, Default)]
 pub struct Console {
     /// Last command.
     pub cmd: String,
-    /// Its output, with the command line.
+    /// Every command and output of this run (the scrollback, 64 KiB), oldest first.
     pub out: String,
+    /// The page's namespace: the cluster view's, the console's default and the kubeconfig's
+    /// (`None`: all namespaces, the console then in `default`); the scenario's
+    /// `setup.namespace` at first.
+    pub namespace: Option<String>,
     /// The editor's text.
     pub yaml: String,
     /// What apply printed.
     pub apply_out: String,
+}
+
+impl Console {
+    /// Adds one entry (a command line and its output) to the scrollback.
+    pub fn push(&mut self, entry: &str) {
+        crate::state::push_scrollback(&mut self.out, entry);
+    }
+
+    /// The namespace a command without `-n` runs in.
+    pub fn context_namespace(&self) -> &str {
+        self.namespace.as_deref().unwrap_or("default")
+    }
 }
 
 /// Where the current step's verify script stands (steps without one stay `NotRun`).
@@ -181,7 +197,8 @@ pub struct Replay {
     hints: Vec<usize>,
     passed: BTreeSet<usize>,
     speed: Speed,
-    console: Console,
+    /// The console to carry over (none: the new run's own).
+    console: Option<Console>,
 }
 
 impl Replay {
@@ -199,7 +216,9 @@ impl Replay {
         let step = run.step();
         run.passed = self.passed.into_iter().filter(|s| *s < step).collect();
         run.speed = self.speed;
-        run.console = self.console;
+        if let Some(c) = self.console {
+            run.console = c;
+        }
         run.checked = None;
         run.evaluate();
         Ok(run)
@@ -231,6 +250,7 @@ impl ScenarioRun {
             ..RunOptions::default()
         };
         let session = Session::start(text, opts, files)?;
+        let session_namespace = session.scenario.setup.namespace.clone();
         let steps = session.scenario.steps.len();
         let started = session.sim.now();
         let mut run = ScenarioRun {
@@ -245,7 +265,10 @@ impl ScenarioRun {
             problems: Vec::new(),
             script_log: Vec::new(),
             scripts_running: false,
-            console: Console::default(),
+            console: Console {
+                namespace: session_namespace,
+                ..Console::default()
+            },
             verify: Verify::NotRun,
             checked: None,
             programs,
@@ -273,7 +296,7 @@ impl ScenarioRun {
             hints: saved.hints,
             passed: saved.passed,
             speed: Speed::Times(1.0),
-            console: Console::default(),
+            console: None,
         }
         .run()
     }
@@ -302,7 +325,7 @@ impl ScenarioRun {
             hints: self.hints.clone(),
             passed: self.passed.clone(),
             speed: self.speed,
-            console: self.console.clone(),
+            console: Some(self.console.clone()),
         }
     }
 

@@ -30,25 +30,31 @@ impl Console {
     /// Adds one entry (a command line and its output) to the scrollback, dropping the oldest
     /// entries beyond [`SCROLLBACK_BYTES`].
     pub(crate) fn push(&mut self, entry: String) {
-        if !self.out.is_empty() && !self.out.ends_with('\n') {
-            self.out.push('\n');
-        }
-        self.out.push_str(&entry);
-        if self.out.len() > SCROLLBACK_BYTES {
-            let cut = self.out.len() - SCROLLBACK_BYTES;
-            // The first entry that starts after the cut (entries start with `$ ` or `# `).
-            let start = self.out[cut..]
-                .match_indices('\n')
-                .map(|(i, _)| cut + i + 1)
-                .find(|&i| self.out[i..].starts_with("$ ") || self.out[i..].starts_with("# "))
-                .unwrap_or(self.out.len());
-            self.out.drain(..start);
-        }
+        push_scrollback(&mut self.out, &entry);
     }
 
     /// The namespace a command without `-n` runs in, as kubectl's context gives it.
     pub(crate) fn context_namespace(&self) -> &str {
         self.namespace.as_deref().unwrap_or("default")
+    }
+}
+
+/// Adds one entry (a command line and its output) to the scrollback `out`, dropping the
+/// oldest entries beyond [`SCROLLBACK_BYTES`] (the sandbox's console and each scenario run's).
+pub(crate) fn push_scrollback(out: &mut String, entry: &str) {
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str(entry);
+    if out.len() > SCROLLBACK_BYTES {
+        let cut = out.len() - SCROLLBACK_BYTES;
+        // The first entry that starts after the cut (entries start with `$ ` or `# `).
+        let start = out[cut..]
+            .match_indices('\n')
+            .map(|(i, _)| cut + i + 1)
+            .find(|&i| out[i..].starts_with("$ ") || out[i..].starts_with("# "))
+            .unwrap_or(out.len());
+        out.drain(..start);
     }
 }
 

@@ -43,7 +43,8 @@ pub(super) struct Args {
     pub(super) rest: Vec<String>,
 }
 
-const VALUE_FLAGS: [&str; 37] = [
+const VALUE_FLAGS: [&str; 38] = [
+    "--timeout",
     "-p",
     "--patch",
     "--subresource",

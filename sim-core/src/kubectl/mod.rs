@@ -7,8 +7,10 @@
 
 mod args;
 mod cmd;
+mod complete;
 mod list;
 pub mod print;
+mod watch;
 
 use crate::error::ApiError;
 use crate::sim::Sim;
@@ -20,7 +22,9 @@ pub use cmd::apply::{apply_text, replace_text};
 pub use cmd::describe::describe_pod;
 pub use cmd::get::render;
 pub use cmd::rollout::rollout_status;
+pub use complete::{Edit, VERBS, complete, edit};
 pub use list::{events_for, k8s_event, list};
+pub use watch::{Polled, Watch, is_watch, run_for as watch_for, start as start_watch};
 
 /// Reads the files named by `-f`.
 pub trait FileSource {
@@ -199,6 +203,10 @@ pub fn run_with(
         "autoscale" => cmd::autoscale::autoscale(sim, &args, &ns),
         "top" => cmd::top::top(sim, &args, &ns),
         "exec" => cmd::exec::exec(sim, &args, &ns),
+        // kubectl edit opens $EDITOR; the pages open their YAML editor instead (`edit`).
+        "edit" => Output::err(
+            "error: kubectl edit needs an editor: in kubesim's pages it opens the object in the YAML editor; in a script, use apply or patch",
+        ),
         other => Output::err(format!(
             "error: unknown command \"{other}\" for \"kubectl\"\nkubesim supports: apply, create, expose, label, annotate, replace, patch, delete, get, describe, scale, autoscale, top, set image, rollout, logs, cordon, uncordon, drain, run, exec"
         )),

@@ -2,6 +2,7 @@
 //! share is here: rendering, the JSON-or-redirect answer, a refused apply's line, a pod's page.
 
 pub(crate) mod compare;
+pub(crate) mod console;
 pub(crate) mod control;
 pub(crate) mod import;
 pub(crate) mod sandbox;

@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::console::{self, in_namespace};
 use super::{done, error_line, output_json, pod_page, render};
 use crate::sandbox::Action;
 use crate::{AppState, kube_api, stream, view};
@@ -168,7 +169,20 @@ pub(crate) async fn kubectl(
     }
     let words = sim_core::kubectl::split_words(&cmd).unwrap_or_default();
     if words.first().map(String::as_str) == Some("config") {
-        let out = config(&st, &h, &words);
+        let current = st.console().context_namespace().to_string();
+        let view = |ns: &str| {
+            let server = super::server_url(&st, &h);
+            let text = kube_api::kubeconfig_in(&server, None, st.guard.token.as_deref(), ns);
+            // Like kubectl, the token is not shown.
+            match &st.guard.token {
+                Some(t) => text.replace(t.as_str(), "REDACTED"),
+                None => text,
+            }
+        };
+        let (out, moved) = console::config(&words, &current, &view);
+        if let Some(ns) = moved {
+            st.console().namespace = Some(ns);
+        }
         {
             let mut c = st.console();
             c.cmd = cmd.clone();
@@ -183,6 +197,36 @@ pub(crate) async fn kubectl(
     let cmd_in_ns = in_namespace(&cmd, &words, &ns);
     let cmd_typed = cmd;
     let cmd = cmd_in_ns;
+    if words.first().map(String::as_str) == Some("edit") {
+        let (out, yaml) = console::edit(&st.sb().sim, &cmd);
+        {
+            let mut c = st.console();
+            c.push(format!(
+                "$ kubectl {cmd_typed}\n{}{}",
+                out.stdout, out.stderr
+            ));
+            if let Some(y) = &yaml {
+                c.yaml = y.clone();
+                c.apply_out = String::new();
+            }
+            c.cmd = cmd_typed;
+        }
+        let mut body = output_json(&out);
+        body["edit"] = serde_json::json!(yaml);
+        return done(&h, body);
+    }
+    // A watch streams to a page that reads it; a form without JavaScript gets what it
+    // prints at once, as any command.
+    if super::wants_json(&h) && sim_core::kubectl::is_watch(&cmd) {
+        st.console().cmd = cmd_typed.clone();
+        let rec = st.clone();
+        return console::stream_watch(
+            crate::cluster::Cluster::Sandbox(st),
+            &cmd,
+            &cmd_typed,
+            Box::new(move |entry| rec.console().push(entry)),
+        );
+    }
     let out = if sim_core::kubectl::is_read_only(&words) {
         // Reading changes nothing, so it is not part of the run's history.
         let mut sb = st.sb();
@@ -202,95 +246,19 @@ pub(crate) async fn kubectl(
     done(&h, output_json(&out))
 }
 
-/// `cmd` run in the console's namespace, as kubectl runs a command in its context's: with
-/// `-n NS` added unless it names a namespace (`-n`, `--namespace`, `-A`) or reads files
-/// (whose objects name theirs). The recorded action carries the namespace, so a replay does
-/// not depend on the page.
-fn in_namespace(cmd: &str, words: &[String], ns: &str) -> String {
-    let named = words.iter().any(|w| {
-        matches!(w.as_str(), "-n" | "--namespace" | "-A" | "--all-namespaces")
-            || w.starts_with("--namespace=")
-            || w.starts_with("--all-namespaces=")
-            || (w.starts_with("-n") && !w.starts_with("--"))
-            || w == "-f"
-            || w.starts_with("--filename")
-            || w.starts_with("-f=")
-    });
-    if named {
-        return cmd.to_string();
-    }
-    // Flags after `--` belong to the container's command.
-    match cmd.find(" -- ") {
-        Some(i) => format!("{} -n {ns}{}", &cmd[..i], &cmd[i..]),
-        None => format!("{cmd} -n {ns}"),
-    }
+#[derive(Deserialize)]
+pub(crate) struct CompleteQuery {
+    line: String,
 }
 
-/// Whether `ns` can name a namespace (a DNS label).
-fn valid_namespace(ns: &str) -> bool {
-    !ns.is_empty()
-        && ns.len() <= 63
-        && ns
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !ns.starts_with('-')
-        && !ns.ends_with('-')
-}
-
-/// `kubectl config ...` in the console: the context is the page's, so `set-context --current
-/// --namespace=NS` moves the page, the console and the kubeconfig to NS.
-fn config(st: &AppState, h: &HeaderMap, words: &[String]) -> sim_core::kubectl::Output {
-    let out = |stdout: String, stderr: &str, code: i32| sim_core::kubectl::Output {
-        stdout,
-        stderr: stderr.to_string(),
-        code,
-    };
-    let arg = |name: &str| {
-        words.iter().enumerate().find_map(|(i, w)| {
-            w.strip_prefix(&format!("{name}="))
-                .map(str::to_string)
-                .or_else(|| (w == name).then(|| words.get(i + 1).cloned()).flatten())
-        })
-    };
-    match words.get(1).map(String::as_str) {
-        Some("set-context") => {
-            let Some(ns) = arg("--namespace") else {
-                return out(
-                    String::new(),
-                    "error: kubesim's console changes only the namespace: config set-context --current --namespace=NAME\n",
-                    1,
-                );
-            };
-            if !valid_namespace(&ns) {
-                return out(
-                    String::new(),
-                    &format!(
-                        "error: {ns:?} is not a valid namespace name (lowercase letters, digits and '-')\n"
-                    ),
-                    1,
-                );
-            }
-            st.console().namespace = Some(ns);
-            out("Context \"kubesim\" modified.\n".into(), "", 0)
-        }
-        Some("current-context") => out("kubesim\n".into(), "", 0),
-        Some("view") => {
-            let ns = st.console().context_namespace().to_string();
-            let server = super::server_url(st, h);
-            let text = kube_api::kubeconfig_in(&server, None, st.guard.token.as_deref(), &ns);
-            // Like kubectl, the token is not shown.
-            let text = match &st.guard.token {
-                Some(t) => text.replace(t.as_str(), "REDACTED"),
-                None => text,
-            };
-            out(text, "", 0)
-        }
-        _ => out(
-            String::new(),
-            "error: kubesim's console supports config set-context --current --namespace=NAME, config view and config current-context\n",
-            1,
-        ),
-    }
+/// `GET /complete?line=...`: the words that complete the console line's last word, in the
+/// console's namespace.
+pub(crate) async fn complete(
+    State(st): State<AppState>,
+    Query(q): Query<CompleteQuery>,
+) -> Response {
+    let ns = st.console().context_namespace().to_string();
+    console::completions(&st.sb().sim, &q.line, &ns)
 }
 
 #[derive(Deserialize)]
@@ -306,7 +274,7 @@ pub(crate) async fn namespace(
     Form(f): Form<NamespaceForm>,
 ) -> Response {
     let ns = f.ns.trim();
-    if !ns.is_empty() && !valid_namespace(ns) {
+    if !ns.is_empty() && !console::valid_namespace(ns) {
         return (
             StatusCode::BAD_REQUEST,
             format!("{ns:?} is not a valid namespace name"),

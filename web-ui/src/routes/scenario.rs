@@ -22,6 +22,8 @@ use crate::scenario_run::{ScenarioRun, Verify};
 use crate::scenario_ui::Slot;
 use crate::view::Live;
 
+use super::console;
+
 /// The routes of the scenario pages (merged into [`crate::router`]).
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -32,6 +34,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/scenarios/{id}/stream", get(stream))
         .route("/scenarios/{id}/state", get(state_json))
         .route("/scenarios/{id}/kubectl", post(kubectl))
+        .route("/scenarios/{id}/complete", get(complete))
+        .route("/scenarios/{id}/namespace", post(namespace))
         .route("/scenarios/{id}/apply", post(apply))
         .route("/scenarios/{id}/speed", post(speed))
         .route("/scenarios/{id}/advance", post(advance))
@@ -235,11 +239,21 @@ fn panels(st: &AppState, id: &str, run: &ScenarioRun) -> Live {
             _ => String::new(),
         }
     };
+    let scope = run.console.namespace.as_deref();
     let mut live = Live::default();
     live.panels.push(("clock", clock_html(run)));
-    live.push_cluster("cluster", sim, &run.cells, None);
-    live.push_deployments("deployments", sim, None);
-    live.push_events("events", sim, None);
+    live.push_cluster("cluster", sim, &run.cells, scope);
+    live.push_deployments("deployments", sim, scope);
+    live.push_events("events", sim, scope);
+    live.panels.push((
+        "namespaces",
+        crate::view::namespace_picker_at(
+            sim,
+            scope,
+            &st.form_token,
+            &format!("/scenarios/{id}/namespace"),
+        ),
+    ));
     live.push_timeline("traffic", traffic_charts(run));
     live.panels.extend([
         ("checks", checks_html(id, run, &st.form_token)),
@@ -546,15 +560,126 @@ async fn kubectl(
             serde_json::json!({"stdout": "", "stderr": "error: no command given\n", "code": 1}),
         );
     }
+    let words = sim_core::kubectl::split_words(&cmd).unwrap_or_default();
+    let verb = words.first().map(String::as_str);
+    if verb == Some("config") {
+        let current = slot.lock().console.context_namespace().to_string();
+        let view = |ns: &str| {
+            let server = super::server_url(&st, &h);
+            let text =
+                crate::kube_api::kubeconfig_in(&server, Some(&id), st.guard.token.as_deref(), ns);
+            match &st.guard.token {
+                Some(t) => text.replace(t.as_str(), "REDACTED"),
+                None => text,
+            }
+        };
+        let (out, moved) = console::config(&words, &current, &view);
+        let namespace = {
+            let mut run = slot.lock();
+            if let Some(ns) = moved {
+                run.console.namespace = Some(ns);
+            }
+            run.console.cmd = cmd.clone();
+            run.console
+                .push(&format!("$ kubectl {cmd}\n{}{}", out.stdout, out.stderr));
+            run.console.context_namespace().to_string()
+        };
+        slot.notify();
+        let mut body = output_json(&out);
+        body["namespace"] = serde_json::json!(namespace);
+        return done(&h, &id, body);
+    }
+    let ns = slot.lock().console.context_namespace().to_string();
+    let typed = cmd;
+    let cmd = console::in_namespace(&typed, &words, &ns);
+    if verb == Some("edit") {
+        let (out, yaml) = {
+            let mut run = slot.lock();
+            let (out, yaml) = console::edit(&run.session.sim, &cmd);
+            run.console
+                .push(&format!("$ kubectl {typed}\n{}{}", out.stdout, out.stderr));
+            if let Some(y) = &yaml {
+                run.console.yaml = y.clone();
+                run.console.apply_out = String::new();
+            }
+            run.console.cmd = typed;
+            (out, yaml)
+        };
+        let mut body = output_json(&out);
+        body["edit"] = serde_json::json!(yaml);
+        return done(&h, &id, body);
+    }
+    if wants_json(&h) && sim_core::kubectl::is_watch(&cmd) {
+        slot.lock().console.cmd = typed.clone();
+        let rec = slot.clone();
+        return console::stream_watch(
+            crate::cluster::Cluster::Scenario(st.clone(), slot),
+            &cmd,
+            &typed,
+            Box::new(move |entry| rec.lock().console.push(&entry)),
+        );
+    }
     let out = {
         let mut run = slot.lock();
         let out = run.kubectl(&cmd);
-        run.console.cmd = cmd.clone();
-        run.console.out = format!("$ kubectl {cmd}\n{}{}", out.stdout, out.stderr);
+        run.console.cmd = typed.clone();
+        run.console
+            .push(&format!("$ kubectl {typed}\n{}{}", out.stdout, out.stderr));
         out
     };
     slot.notify();
     done(&h, &id, output_json(&out))
+}
+
+#[derive(Deserialize)]
+struct CompleteQuery {
+    line: String,
+}
+
+/// The words that complete the console line's last word, in the console's namespace.
+async fn complete(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<CompleteQuery>,
+) -> Response {
+    let Some(slot) = st.scenarios.slot(&id) else {
+        return not_started(&id);
+    };
+    let run = slot.lock();
+    console::completions(&run.session.sim, &q.line, run.console.context_namespace())
+}
+
+#[derive(Deserialize)]
+struct NamespaceForm {
+    ns: String,
+}
+
+/// The namespace picker: the page, the console and the kubeconfig move to one namespace (an
+/// empty value: all namespaces, the console then in `default`).
+async fn namespace(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    Form(f): Form<NamespaceForm>,
+) -> Response {
+    let Some(slot) = st.scenarios.slot(&id) else {
+        return not_started(&id);
+    };
+    let ns = f.ns.trim();
+    if !ns.is_empty() && !console::valid_namespace(ns) {
+        return (
+            StatusCode::BAD_REQUEST,
+            format!("{ns:?} is not a valid namespace name"),
+        )
+            .into_response();
+    }
+    let current = {
+        let mut run = slot.lock();
+        run.console.namespace = (!ns.is_empty()).then(|| ns.to_string());
+        run.console.context_namespace().to_string()
+    };
+    slot.notify();
+    done(&h, &id, serde_json::json!({"namespace": current}))
 }
 
 #[derive(Deserialize)]
@@ -730,7 +855,12 @@ async fn kubeconfig(State(st): State<AppState>, Path(id): Path<String>, h: Heade
         return not_found(&id);
     }
     let server = super::server_url(&st, &h);
-    let text = crate::kube_api::kubeconfig(&server, Some(&id), st.guard.token.as_deref());
+    // The page's namespace once the run started, else the scenario's own.
+    let ns = match st.scenarios.slot(&id) {
+        Some(slot) => slot.lock().console.context_namespace().to_string(),
+        None => "default".to_string(),
+    };
+    let text = crate::kube_api::kubeconfig_in(&server, Some(&id), st.guard.token.as_deref(), &ns);
     (
         [(axum::http::header::CONTENT_TYPE, "application/yaml")],
         text,
@@ -1193,6 +1323,84 @@ mod tests {
         assert!(
             st.scenarios.use_dir(&dir).is_err(),
             "a missing folder is an error"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_console_keeps_a_scrollback_and_runs_in_the_scenarios_namespace() {
+        let (app, _) = app();
+        let page = "/scenarios/05-broken-release";
+        start(&app, page).await;
+        let (_, html) = call(&app, get(page)).await;
+        assert!(
+            html.contains(r#"<option value="live-coding" selected>"#)
+                && html.contains(
+                    r#"title="the namespace commands without -n run in">live-coding</span>"#
+                ),
+            "the picker and the prompt start in setup.namespace: {html}"
+        );
+        let kubectl = format!("{page}/kubectl");
+        let (_, json) = call(&app, post(&kubectl, "cmd=get+deploy")).await;
+        assert!(
+            check(&json, "stdout")
+                .as_str()
+                .unwrap()
+                .contains("credit-scoring-api"),
+            "{json}"
+        );
+        call(&app, post(&kubectl, "cmd=get+svc")).await;
+        let (_, html) = call(&app, get(page)).await;
+        assert!(
+            html.contains("$ kubectl get deploy\nNAME") && html.contains("$ kubectl get svc\n"),
+            "every command stays in the scrollback: {html}"
+        );
+        let (_, json) = call(
+            &app,
+            get(&format!("{page}/complete?line=rollout+status+deploy+")),
+        )
+        .await;
+        assert_eq!(json, r#"{"words":["credit-scoring-api"]}"#);
+        // A watch streams here too.
+        let res = app
+            .clone()
+            .oneshot(post(&kubectl, "cmd=get+deploy+-w"))
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["x-kubesim-watch"], "1");
+        let mut body = res.into_body().into_data_stream();
+        use tokio_stream::StreamExt;
+        let first = body.next().await.unwrap().unwrap();
+        assert!(
+            String::from_utf8_lossy(&first).starts_with("NAME "),
+            "{first:?}"
+        );
+        drop(body);
+        // The picker moves the console and the kubeconfig.
+        let (status, _) = call(&app, post(&format!("{page}/namespace"), "ns=default")).await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, json) = call(&app, post(&kubectl, "cmd=get+deploy")).await;
+        assert_eq!(
+            check(&json, "stderr"),
+            "No resources found in default namespace.\n"
+        );
+        let (_, config) = call(&app, get(&format!("{page}/kubeconfig"))).await;
+        assert!(config.contains("namespace: default"), "{config}");
+        let (_, json) = call(
+            &app,
+            post(
+                &kubectl,
+                "cmd=config+set-context+--current+--namespace%3Dlive-coding",
+            ),
+        )
+        .await;
+        assert_eq!(check(&json, "namespace"), "live-coding");
+        let (_, json) = call(&app, post(&kubectl, "cmd=edit+deploy%2Fcredit-scoring-api")).await;
+        assert!(
+            check(&json, "edit")
+                .as_str()
+                .unwrap()
+                .contains("credit-scoring-api"),
+            "{json}"
         );
     }
 }

@@ -633,12 +633,19 @@ pub fn cluster(sim: &Sim, cache: &PodCells, scope: Scope<'_>) -> (String, Option
 struct NamespacePicker<'a> {
     /// The server's form token (`crate::guard`).
     form_token: &'a str,
+    /// Where the picker posts (`/namespace`, `/scenarios/ID/namespace`).
+    action: &'a str,
     all: bool,
     names: Vec<(String, bool)>,
 }
 
 /// The namespace picker's HTML: every namespace, `scope` selected (`None`: all namespaces).
 pub fn namespace_picker(sim: &Sim, scope: Scope<'_>, form_token: &str) -> String {
+    namespace_picker_at(sim, scope, form_token, "/namespace")
+}
+
+/// [`namespace_picker`] posting to `action` (a scenario page's own).
+pub fn namespace_picker_at(sim: &Sim, scope: Scope<'_>, form_token: &str, action: &str) -> String {
     let mut names: std::collections::BTreeSet<String> = sim
         .store
         .namespaces
@@ -649,6 +656,7 @@ pub fn namespace_picker(sim: &Sim, scope: Scope<'_>, form_token: &str) -> String
     names.extend(scope.map(str::to_string));
     NamespacePicker {
         form_token,
+        action,
         all: scope.is_none(),
         names: names
             .into_iter()

@@ -279,3 +279,27 @@ fn decisions_read_as_sentences_with_the_arithmetic_one_click_away() {
     // How long ago is the page's reading of the clock: the server sends when, not an age.
     assert!(html.contains(&format!("data-since=\"{}\"", first.at_ms)));
 }
+
+/// A pod tile of revision N (`.rev-{N % 8}`, `--rN` in app.css) has the colour of revision N's
+/// line in the timeline (`timeline::PALETTE`).
+#[test]
+fn pod_tiles_have_their_revisions_timeline_colour() {
+    let css = include_str!("../../assets/app.css");
+    for (i, colour) in crate::timeline::PALETTE.iter().enumerate() {
+        assert!(
+            css.contains(&format!("--r{i}: {colour};")),
+            "revision {i}: the timeline draws {colour}"
+        );
+        assert!(
+            css.contains(&format!(".rev-{i} {{ border-left-color: var(--r{i}); }}")),
+            "the tiles of revision {i}"
+        );
+    }
+    let sb = cluster_with(3);
+    let (html, _) = cluster(&sb.sim, &sb.cells, None);
+    assert_eq!(
+        html.matches("class=\"pod ready rev-1\"").count(),
+        3,
+        "{html}"
+    );
+}
