@@ -36,15 +36,19 @@ pub(crate) fn kubeconfig_for(t: &Target) -> Result<kube::config::Kubeconfig> {
 }
 
 pub(crate) async fn client(t: &Target) -> Result<kube::Client> {
+    kube::Client::try_from(config(t).await?).context("cannot make a client for the cluster")
+}
+
+/// The client configuration the kubeconfig gives (kube-rs retries a 503 by default).
+pub(crate) async fn config(t: &Target) -> Result<kube::Config> {
     let kc = kubeconfig_for(t)?;
     let opts = kube::config::KubeConfigOptions {
         context: t.context.clone(),
         ..Default::default()
     };
-    let config = kube::Config::from_custom_kubeconfig(kc, &opts)
+    kube::Config::from_custom_kubeconfig(kc, &opts)
         .await
-        .context("the kubeconfig does not give a usable cluster")?;
-    kube::Client::try_from(config).context("cannot make a client for the cluster")
+        .context("the kubeconfig does not give a usable cluster")
 }
 
 /// Every kind kubesim's checks know, listed from the cluster: cluster-wide, or in the

@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -22,6 +23,7 @@ use scenarios::format::{Scenario, Step};
 use scenarios::real::{History, Plan, RealAction, StepPlan, Write};
 use serde_json::Value as Json;
 use sim_core::api::resource::{RESOURCES, Resource};
+use sim_core::traffic::ServiceSecond;
 use tokio::sync::mpsc;
 
 use crate::live::{Target, client, kubeconfig_for, run_verify};
@@ -40,6 +42,42 @@ pub(crate) struct PlayOptions {
 
 /// Field manager of everything play applies.
 const MANAGER: &str = "kubesim";
+
+/// At most this many requests per wall second per flow (a sandbox at `--time-scale 20` would
+/// otherwise get 20 times a scenario's rate).
+const MAX_WALL_RPS: f64 = 40.0;
+
+/// At most this many requests of one flow waiting for their answer; beyond, a second sends
+/// fewer.
+const MAX_IN_FLIGHT: usize = 64;
+
+/// One request through the service proxy: its latency in ms, or `None` when it failed.
+async fn send(
+    client: kube::Client,
+    method: String,
+    url: String,
+    body: String,
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
+) -> Option<f64> {
+    let req = http::Request::builder()
+        .method(method.as_str())
+        .uri(url)
+        .header("content-type", "application/json")
+        .body(kube::client::Body::from(body.as_bytes().to_vec()));
+    let begun = Instant::now();
+    let answer = match req {
+        Ok(req) => tokio::time::timeout(Duration::from_secs(10), client.send(req)).await,
+        Err(_) => {
+            in_flight.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            return None;
+        }
+    };
+    in_flight.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    match answer {
+        Ok(Ok(r)) if r.status().as_u16() < 500 => Some(begun.elapsed().as_secs_f64() * 1000.0),
+        _ => None,
+    }
+}
 
 pub(crate) fn play(file: &Path, text: &str, t: &Target, opts: &PlayOptions) -> Result<ExitCode> {
     let mut scenario = crate::live::validated(file, text)?;
@@ -69,6 +107,9 @@ pub(crate) fn play(file: &Path, text: &str, t: &Target, opts: &PlayOptions) -> R
 /// The running tutor: the cluster, its clock and what the student types.
 struct Tutor<'a> {
     client: kube::Client,
+    /// The client that sends traffic: one that does not retry a 503 (a Service with no
+    /// ready pod answers it through the proxy, and that is what the traffic checks count).
+    traffic_client: kube::Client,
     server: String,
     file: &'a Path,
     target: &'a Target,
@@ -77,6 +118,10 @@ struct Tutor<'a> {
     keys: mpsc::UnboundedReceiver<String>,
     /// Whether stdin is still open (closed, play goes on by the checks alone).
     keys_open: bool,
+    /// The traffic measured so far, one record per scenario second and Service.
+    traffic: Arc<Mutex<Vec<ServiceSecond>>>,
+    /// The flows sending it: (namespace, Service, the task).
+    flows: Vec<(String, String, tokio::task::JoinHandle<()>)>,
 }
 
 impl<'a> Tutor<'a> {
@@ -113,10 +158,15 @@ impl<'a> Tutor<'a> {
         for line in plan.skipped() {
             println!("note: {line}");
         }
+        let mut no_retry = crate::live::config(t).await?;
+        no_retry.default_retry = false;
+        let traffic_client =
+            kube::Client::try_from(no_retry).context("cannot make a client for the cluster")?;
         let writes: Vec<&RealAction> = plan.writes().collect();
         let (tx, keys) = mpsc::unbounded_channel();
         let mut tutor = Tutor {
             client,
+            traffic_client,
             server,
             file,
             target: t,
@@ -124,6 +174,8 @@ impl<'a> Tutor<'a> {
             started: Instant::now(),
             keys,
             keys_open: true,
+            traffic: Arc::default(),
+            flows: Vec::new(),
         };
         if opts.dry_run {
             return tutor.dry_run(plan).await;
@@ -175,6 +227,11 @@ impl<'a> Tutor<'a> {
             print!("{}", crate::terminal::markdown(&scenario.finish));
         }
         Ok(ExitCode::SUCCESS)
+    }
+
+    /// The traffic measured so far.
+    fn measured(&self) -> Vec<ServiceSecond> {
+        self.traffic.lock().map(|r| r.clone()).unwrap_or_default()
     }
 
     /// Scenario seconds now (the wall clock times `--time-scale`).
@@ -317,9 +374,112 @@ impl<'a> Tutor<'a> {
                 timeout,
             } => self.rollout(namespace, name, *timeout).await?,
             RealAction::Echo(s) => println!("  {s}"),
+            RealAction::Traffic(t) => self.start_traffic(t),
+            RealAction::StopTraffic { namespace, service } => {
+                self.flows.retain(|(ns, svc, task)| {
+                    let stop = ns == namespace && service.as_ref().is_none_or(|s| s == svc);
+                    if stop {
+                        task.abort();
+                        println!("  stopped the traffic to service/{svc} in {ns}");
+                    }
+                    !stop
+                });
+            }
             RealAction::Skip { what, why } => println!("  skipped: {what} ({why})"),
         }
         Ok(())
+    }
+
+    /// Load on a Service through the API server's service proxy: `rps` requests per scenario
+    /// second (at most [`MAX_WALL_RPS`] per wall second), each second's count, failures
+    /// (no answer within 10 s, or a 5xx such as the proxy's 503 while no pod is ready) and
+    /// latencies recorded for the traffic checks.
+    fn start_traffic(&mut self, t: &sim_core::action::Traffic) {
+        let path = if t.path.starts_with('/') {
+            t.path.clone()
+        } else {
+            format!("/{}", t.path)
+        };
+        let url = format!(
+            "/api/v1/namespaces/{}/services/{}/proxy{path}",
+            t.namespace, t.service
+        );
+        println!(
+            "  sending {} requests/s to service/{} in {} ({} {path}) through the API server's service proxy",
+            t.rps, t.service, t.namespace, t.method
+        );
+        let client = self.traffic_client.clone();
+        let records = self.traffic.clone();
+        let (scale, started) = (self.scale, self.started);
+        let t2 = t.clone();
+        let in_flight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let task = tokio::spawn(async move {
+            let t = t2;
+            let mut interval = tokio::time::interval(Duration::from_secs_f64(1.0 / scale));
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let per_tick = t.rps.min(MAX_WALL_RPS / scale);
+            let end = started.elapsed().as_secs_f64() * scale + t.duration.as_secs_f64();
+            let mut credit = 0.0;
+            loop {
+                interval.tick().await;
+                let time = started.elapsed().as_secs_f64() * scale;
+                if time > end {
+                    return;
+                }
+                credit += per_tick;
+                let n = credit.floor() as usize;
+                credit -= n as f64;
+                let sends: Vec<_> = (0..n)
+                    .filter(|_| {
+                        in_flight.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < MAX_IN_FLIGHT
+                            || {
+                                in_flight.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                                false
+                            }
+                    })
+                    .map(|_| {
+                        send(
+                            client.clone(),
+                            t.method.clone(),
+                            url.clone(),
+                            t.body.clone(),
+                            in_flight.clone(),
+                        )
+                    })
+                    .collect();
+                if sends.is_empty() {
+                    continue;
+                }
+                let records = records.clone();
+                let (ns, svc) = (t.namespace.clone(), t.service.clone());
+                tokio::spawn(async move {
+                    let answers = futures_util::future::join_all(sends).await;
+                    let mut ok: Vec<f64> = answers.iter().filter_map(|a| *a).collect();
+                    ok.sort_by(f64::total_cmp);
+                    let pct = |p: f64| {
+                        (!ok.is_empty()).then(|| {
+                            ok[((ok.len() as f64 * p).ceil() as usize).clamp(1, ok.len()) - 1]
+                        })
+                    };
+                    let second = ServiceSecond {
+                        time,
+                        namespace: ns,
+                        service: svc,
+                        requests: answers.len() as u64,
+                        errors: answers.iter().filter(|a| a.is_none()).count() as u64,
+                        p50_ms: pct(0.5),
+                        p99_ms: pct(0.99),
+                        endpoints: 0,
+                        sampled: answers.len() as u64,
+                    };
+                    if let Ok(mut r) = records.lock() {
+                        r.push(second);
+                    }
+                });
+            }
+        });
+        self.flows
+            .push((t.namespace.clone(), t.service.clone(), task));
     }
 
     /// The user's kubectl, with the target's kubeconfig and context (never a shell).
@@ -462,7 +622,7 @@ impl<'a> Tutor<'a> {
                                 return Ok(Outcome::Passed);
                             }
                             let objects = cache.objects();
-                            let world = history.world(objects, self.now());
+                            let world = history.world(objects, self.now(), &self.measured());
                             let results = scenarios::live::check_all(&step.checks, &std::sync::Arc::new(world))?;
                             for i in &played {
                                 let r = &results[*i];
@@ -503,7 +663,7 @@ impl<'a> Tutor<'a> {
             }
             let objects = cache.objects();
             history.observe(self.now(), &objects);
-            let world = std::sync::Arc::new(history.world(objects, self.now()));
+            let world = std::sync::Arc::new(history.world(objects, self.now(), &self.measured()));
             for (e, done) in when.iter_mut() {
                 if !*done && scenarios::live::holds(&e.0, &world) {
                     *done = true;

@@ -17,6 +17,7 @@ use sim_core::action::Action;
 use sim_core::api::resource::{RESOURCES, Resource};
 use sim_core::script::StepSpec;
 use sim_core::trace::DeploymentTrace;
+use sim_core::traffic::ServiceSecond;
 
 use crate::check::World;
 use crate::format::{Check, Scenario, Step};
@@ -79,6 +80,17 @@ pub enum RealAction {
     },
     /// Print a line.
     Echo(String),
+    /// Load on a Service, sent through the API server's service proxy
+    /// (`/api/v1/namespaces/NS/services/NAME/proxy/PATH`), so the traffic checks have
+    /// something to read there too.
+    Traffic(sim_core::action::Traffic),
+    /// Stop the load on a Service, or on every Service of a namespace.
+    StopTraffic {
+        /// Its namespace.
+        namespace: String,
+        /// The Service (all of the namespace's when absent).
+        service: Option<String>,
+    },
     /// Not run on a real cluster, with what and why.
     Skip {
         /// The step as written, in short.
@@ -262,6 +274,8 @@ pub fn in_namespace(scenario: &Scenario, to: &str) -> Scenario {
         StepSpec::WaitFor(w) if w.namespace.as_deref().unwrap_or("default") == from => {
             w.namespace = Some(to.into());
         }
+        StepSpec::Act(Action::Traffic(t)) if t.namespace == from => t.namespace = to.into(),
+        StepSpec::Act(Action::StopTraffic(t)) if t.namespace == from => t.namespace = to.into(),
         _ => {}
     };
     let cel = |c: &str| {
@@ -312,6 +326,7 @@ pub fn plan(scenario: &Scenario) -> Result<Plan, RealError> {
         namespaces: &namespaces,
         default_ns: namespaces[0].clone(),
         images: &real.images,
+        sends_traffic: sends_traffic(scenario),
     };
     let mut notes = Vec::new();
     let nodes = match &scenario.setup.cluster.nodes {
@@ -408,11 +423,25 @@ struct Context<'a> {
     namespaces: &'a [String],
     default_ns: String,
     images: &'a BTreeMap<String, String>,
+    /// Whether the scenario sends traffic anywhere (then the traffic checks have some).
+    sends_traffic: bool,
 }
 
 impl Context<'_> {
     fn declared(&self) -> String {
         self.namespaces.join(", ")
+    }
+
+    /// `what`'s namespace, when the scenario declares it.
+    fn declared_ns(&self, ns: &str, what: &str) -> Result<(), RealError> {
+        if self.namespaces.iter().any(|n| n == ns) {
+            return Ok(());
+        }
+        Err(RealError::UndeclaredNamespace {
+            what: what.into(),
+            namespace: ns.into(),
+            declared: self.declared(),
+        })
     }
 
     fn step(&self, s: &Step, n: usize) -> Result<StepPlan, RealError> {
@@ -455,7 +484,11 @@ impl Context<'_> {
                 when.push((c.clone(), e.say.clone(), acts));
             }
         }
-        let checks = s.checks.iter().map(|c| unplayable(c, &actions)).collect();
+        let checks = s
+            .checks
+            .iter()
+            .map(|c| unplayable(c, self.sends_traffic))
+            .collect();
         Ok(StepPlan {
             skip: real.skip.clone(),
             actions,
@@ -479,10 +512,14 @@ impl Context<'_> {
                 &format!("a fault on node {n}"),
                 "kubesim does not stop a real cluster's nodes",
             ),
-            StepSpec::Act(Action::Traffic(_) | Action::StopTraffic(_)) => skip(
-                "traffic",
-                "kubesim's traffic generator runs in the sandbox only",
-            ),
+            StepSpec::Act(Action::Traffic(t)) => {
+                self.declared_ns(&t.namespace, &format!("traffic to {}", t.service))?;
+                RealAction::Traffic(t.clone())
+            }
+            StepSpec::Act(Action::StopTraffic(t)) => RealAction::StopTraffic {
+                namespace: t.namespace.clone(),
+                service: t.service.clone(),
+            },
             StepSpec::Act(Action::Request(_) | Action::Ingress(_)) => {
                 skip("a request", "kubesim sends requests to its own pods only")
             }
@@ -671,13 +708,42 @@ fn swap_images(v: &mut Json, images: &BTreeMap<String, String>) {
     }
 }
 
-/// Why a check cannot be played on a real cluster: it reads traffic, and the step sends none
-/// there.
-fn unplayable(c: &Check, _actions: &[RealAction]) -> Option<String> {
+/// Why a check cannot be played on a real cluster: it reads the answers to single requests
+/// (kubesim's own), or traffic when the scenario sends none.
+fn unplayable(c: &Check, sends_traffic: bool) -> Option<String> {
+    let reads = |f: &str| c.cel.contains(&format!("{f}("));
+    if reads("answers") {
+        return Some(
+            "it reads the answers to single requests (`answers`), which kubesim sends only in its own sandbox".into(),
+        );
+    }
+    if sends_traffic {
+        return None;
+    }
     TRAFFIC_FUNCTIONS
         .iter()
-        .find(|f| c.cel.contains(&format!("{f}(")))
-        .map(|f| format!("it reads traffic (`{f}`), which kubesim sends only to its own sandbox"))
+        .find(|f| reads(f))
+        .map(|f| format!("it reads traffic (`{f}`), and the scenario sends none on a real cluster"))
+}
+
+/// Whether the scenario sends traffic (its setup, a step, an event, or a step's
+/// `realCluster.actions`).
+fn sends_traffic(scenario: &Scenario) -> bool {
+    let any = |specs: &[StepSpec]| {
+        specs
+            .iter()
+            .any(|s| matches!(s, StepSpec::Act(Action::Traffic(_))))
+    };
+    any(&scenario.setup.steps)
+        || scenario.steps.iter().any(|st| {
+            any(&st.actions)
+                || st.events.iter().any(|e| any(&e.actions))
+                || st
+                    .real_cluster
+                    .as_ref()
+                    .and_then(|r| r.actions.as_deref())
+                    .is_some_and(any)
+        })
 }
 
 /// The resources (plurals) a step's checks and conditions read: watched while the step
@@ -754,14 +820,24 @@ impl History {
         }
     }
 
-    /// What the step's checks see at `now`.
-    pub fn world(&self, objects: BTreeMap<&'static str, Vec<Json>>, now: f64) -> World {
+    /// What the step's checks see at `now`, with the traffic seconds measured so far (those
+    /// of this step count).
+    pub fn world(
+        &self,
+        objects: BTreeMap<&'static str, Vec<Json>>,
+        now: f64,
+        traffic: &[ServiceSecond],
+    ) -> World {
         World {
             objects,
             now,
             step_start: self.step_start,
             deployments: self.samples.clone(),
-            services: Vec::new(),
+            services: traffic
+                .iter()
+                .filter(|s| s.time > self.step_start)
+                .cloned()
+                .collect(),
             answers: Vec::new(),
         }
     }
@@ -828,12 +904,21 @@ mod tests {
             skipped.contains("registry.local/credit-scoring-api:v1 runs only in kubesim"),
             "{skipped}"
         );
-        assert!(skipped.contains("step 1: traffic is skipped"), "{skipped}");
+        // The traffic goes through the API server's service proxy, so its check is played.
+        assert!(matches!(&p.steps[0].actions[0], RealAction::Traffic(t) if t.rps == 5.0));
+        assert_eq!(p.steps[0].checks, [None, None]);
+        let quiet = plan(&scenario(&SHOP.replace(
+            "    actions:\n      - traffic: {service: web, namespace: shop, rps: 5}\n",
+            "",
+        )))
+        .unwrap();
         assert!(
-            skipped.contains("step 1: check 2 is not checked: it reads traffic (`errors`)"),
-            "{skipped}"
+            quiet.skipped().join("\n").contains(
+                "step 1: check 2 is not checked: it reads traffic (`errors`), and the scenario sends none"
+            ),
+            "{:?}",
+            quiet.skipped()
         );
-        assert_eq!(p.steps[0].checks[0], None);
         assert_eq!(p.writes().count(), 3);
     }
 
@@ -939,7 +1024,7 @@ mod tests {
         let sc = scenario(
             "title: T\nsteps:\n  - title: One\n    text: t\n    checks:\n      - name: dipped\n        cel: minAvailable('shop', 'web') == 1 && deployment('shop', 'web').status.availableReplicas == 3\n",
         );
-        let world = h.world(objs(3), 10.0);
+        let world = h.world(objs(3), 10.0, &[]);
         let r = crate::live::check_step(&sc, 1, world).unwrap();
         assert!(r[0].0.outcome.passed, "{:?}", r[0].0.outcome);
     }
