@@ -1,5 +1,6 @@
 //! `kubesim scenario play --kubeconfig`: the course's scenarios 01–05 played against another
-//! `kubesim serve` reached only through its kubeconfig, as kind or GKE would be. A student
+//! `kubesim serve` reached only through its kubeconfig, as kind or GKE would be, each step
+//! also graded by `kubesim scenario check` before and after its solution. A student
 //! works in their own shell (here: each step's reference solution through the real kubectl)
 //! while play watches; every check the sandbox plays must be shown failing before the
 //! solution's writes and passing after them. The safety rules and the one-line errors for a
@@ -249,14 +250,47 @@ fn play_course_in(file: &str, ns: Option<&str>) -> (Cluster, String) {
             StepSpec::Act(_) => true,
             _ => false,
         });
+        // The state checks `scenario check` evaluates once (not history, traffic or time).
+        let state: Vec<&str> = step
+            .checks
+            .iter()
+            .filter(|ch| {
+                !::scenarios::check::HISTORY_FUNCTIONS
+                    .iter()
+                    .any(|f| ch.cel.contains(&format!("{f}(")))
+                    && !ch.cel.contains("elapsed")
+            })
+            .map(|ch| ch.name.as_str())
+            .collect();
+        let grade = |mark: &str| {
+            if ns.is_some() || state.is_empty() {
+                return;
+            }
+            let out = Command::new(env!("CARGO_BIN_EXE_kubesim"))
+                .args(["scenario", "check"])
+                .arg(&path)
+                .args(["--step", &n.to_string(), "--kubeconfig"])
+                .arg(c.dir.join("kubeconfig"))
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            for name in &state {
+                assert!(
+                    text.contains(&format!("{mark} {name}\n")),
+                    "{file} step {n}: scenario check should say {mark} {name}:\n{text}"
+                );
+            }
+        };
         if writes {
             // As in the sandbox (`scenario test`): every check fails before the solution.
             for name in &played {
                 p.wait_for(&format!("✗ {name}\n"), at);
             }
+            grade("✗");
         }
         solve(&c, step, n);
         let done = p.wait_for(&format!("Step {n} done."), at);
+        grade("✓");
         for name in &played {
             let out = p.output();
             assert!(
