@@ -105,6 +105,17 @@ async fn list(client: &kube::Client, path: &str) -> Result<Vec<Json>, kube::Erro
     Ok(list["items"].as_array().cloned().unwrap_or_default())
 }
 
+/// A check's mark and name, and when it failed what the student is told, under `indent`.
+pub(crate) fn print_result(r: &scenarios::runner::CheckResult, indent: &str) {
+    let mark = if r.outcome.passed { "✓" } else { "✗" };
+    println!("{indent}{mark} {}", r.name);
+    if !r.outcome.passed {
+        for line in &r.outcome.said {
+            println!("{indent}    {line}");
+        }
+    }
+}
+
 /// The server of the kubeconfig's context `context` (its current one by default).
 pub(crate) fn server_of(kc: &kube::config::Kubeconfig, context: Option<&str>) -> String {
     let ctx = context.or(kc.current_context.as_deref());
@@ -181,15 +192,11 @@ pub(crate) fn check(file: &Path, text: &str, step: usize, t: &Target) -> Result<
             scenarios::live::check_step(&scenario, step, scenarios::live::world(objects, now))?;
         for (r, history) in results {
             passed &= r.outcome.passed;
-            let mark = if r.outcome.passed { "✓" } else { "✗" };
-            println!("{mark} {}", r.name);
-            if !r.outcome.passed {
-                for line in &r.outcome.said {
-                    println!("    {line}");
-                }
-                if let Some(e) = &r.explain {
-                    println!("    {e}");
-                }
+            print_result(&r, "");
+            if !r.outcome.passed
+                && let Some(e) = &r.explain
+            {
+                println!("    {e}");
             }
             if history {
                 println!("    note: {}", scenarios::live::HISTORY_NOTE);

@@ -625,14 +625,7 @@ impl<'a> Tutor<'a> {
                             let world = history.world(objects, self.now(), &self.measured());
                             let results = scenarios::live::check_all(&step.checks, &std::sync::Arc::new(world))?;
                             for i in &played {
-                                let r = &results[*i];
-                                let mark = if r.outcome.passed { "✓" } else { "✗" };
-                                println!("  {mark} {}", r.name);
-                                if !r.outcome.passed {
-                                    for line in &r.outcome.said {
-                                        println!("      {line}");
-                                    }
-                                }
+                                crate::live::print_result(&results[*i], "  ");
                             }
                             if let Some(v) = &step.verify {
                                 let (ok, text) = run_verify(v, self.file, self.target)?;

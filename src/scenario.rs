@@ -31,12 +31,8 @@ pub(crate) enum ScenarioCommand {
     Play {
         /// The scenario file or Killercoda folder.
         file: PathBuf,
-        /// The kubeconfig of the cluster.
-        #[arg(long)]
-        kubeconfig: PathBuf,
-        /// The kubeconfig's context (its current one by default).
-        #[arg(long)]
-        context: Option<String>,
+        #[command(flatten)]
+        cluster: ClusterArgs,
         /// Play in this namespace instead of the scenario's (a shared cluster where you own
         /// one namespace): its objects, kubectl lines and checks move there.
         #[arg(long, short = 'n')]
@@ -79,12 +75,8 @@ pub(crate) enum ScenarioCommand {
         /// The step (1-based).
         #[arg(long)]
         step: usize,
-        /// The kubeconfig of the cluster to check.
-        #[arg(long)]
-        kubeconfig: PathBuf,
-        /// The kubeconfig's context (its current one by default).
-        #[arg(long)]
-        context: Option<String>,
+        #[command(flatten)]
+        cluster: ClusterArgs,
         /// A namespace to list objects in when the cluster refuses listing them
         /// cluster-wide (the scenario's `setup.namespace` is tried too).
         #[arg(long, short = 'n')]
@@ -100,6 +92,27 @@ pub(crate) enum ScenarioCommand {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+}
+
+/// Which cluster, as kubectl's flags say it.
+#[derive(clap::Args)]
+pub(crate) struct ClusterArgs {
+    /// The kubeconfig of the cluster (kind, minikube, GKE, or another `kubesim serve`).
+    #[arg(long)]
+    kubeconfig: PathBuf,
+    /// The kubeconfig's context (its current one by default).
+    #[arg(long)]
+    context: Option<String>,
+}
+
+impl ClusterArgs {
+    fn target(self, namespace: Option<String>) -> crate::live::Target {
+        crate::live::Target {
+            kubeconfig: self.kubeconfig,
+            context: self.context,
+            namespace,
+        }
+    }
 }
 
 /// Where a validated scenario is meant to run.
@@ -254,22 +267,16 @@ pub(crate) fn run(cmd: ScenarioCommand) -> Result<ExitCode> {
         ScenarioCommand::Check {
             file,
             step,
-            kubeconfig,
-            context,
+            cluster,
             namespace,
         } => {
             let text = scenario_text(&file)?;
-            let target = crate::live::Target {
-                kubeconfig,
-                context,
-                namespace,
-            };
+            let target = cluster.target(namespace);
             crate::live::check(&file, &text, step, &target)
         }
         ScenarioCommand::Play {
             file,
-            kubeconfig,
-            context,
+            cluster,
             namespace,
             yes,
             dry_run,
@@ -277,11 +284,7 @@ pub(crate) fn run(cmd: ScenarioCommand) -> Result<ExitCode> {
             time_scale,
         } => {
             let text = scenario_text(&file)?;
-            let target = crate::live::Target {
-                kubeconfig,
-                context,
-                namespace,
-            };
+            let target = cluster.target(namespace);
             let opts = crate::play::PlayOptions {
                 yes,
                 dry_run,
