@@ -47,7 +47,12 @@ impl Diagnostic {
 pub fn validate(text: &str) -> (Option<Scenario>, Vec<Diagnostic>) {
     let scenario = match format::parse(text) {
         Ok(s) => s,
-        Err((line, message)) => return (None, vec![Diagnostic::error(line, message)]),
+        Err((line, message)) => {
+            return (
+                None,
+                every_schema_error(text, Diagnostic::error(line, message)),
+            );
+        }
     };
     let mut out = Vec::new();
     let located = format::expression_lines(text);
@@ -259,6 +264,60 @@ fn images_in(v: &serde_json::Value, out: &mut Vec<String>) {
 }
 
 /// The line of the `index`-th item of the top-level `steps:` list.
+/// The file's first schema error, and those of every other step: serde stops at the first
+/// error of a file, so each step is read again alone, from its own lines.
+fn every_schema_error(text: &str, first: Diagnostic) -> Vec<Diagnostic> {
+    let mut out = vec![first];
+    for (i, (start, block)) in step_blocks(text).into_iter().enumerate() {
+        let Err(e) = serde_yaml::from_str::<format::Step>(&block) else {
+            continue;
+        };
+        let line = e.location().map(|l| start + l.line() - 1);
+        if out.iter().any(|d| d.line == line) {
+            continue;
+        }
+        let message = e.to_string();
+        let message = message
+            .rsplit_once(" at line ")
+            .map_or(message.as_str(), |(m, _)| m);
+        out.push(Diagnostic::error(line, format!("steps[{i}]: {message}")));
+    }
+    out.sort_by_key(|d| d.line);
+    out
+}
+
+/// Each item of the top-level `steps:` list as its own YAML document: (its first line,
+/// 1-based; its text dedented).
+fn step_blocks(text: &str) -> Vec<(usize, String)> {
+    let mut blocks: Vec<(usize, String)> = Vec::new();
+    let mut in_steps = false;
+    let mut indent = None;
+    for (i, line) in text.lines().enumerate() {
+        if line.starts_with("steps:") {
+            in_steps = true;
+            continue;
+        }
+        if !in_steps {
+            continue;
+        }
+        let t = line.trim_start();
+        let ind = line.len() - t.len();
+        if !t.is_empty() && !t.starts_with('#') && ind == 0 && !t.starts_with('-') {
+            break;
+        }
+        if t.starts_with("- ") && indent.is_none_or(|x| x == ind) {
+            indent = Some(ind);
+            blocks.push((i + 1, format!("{}\n", &t[2..])));
+            continue;
+        }
+        if let (Some(k), Some((_, b))) = (indent, blocks.last_mut()) {
+            b.push_str(line.get(k + 2..).unwrap_or("").trim_end_matches('\r'));
+            b.push('\n');
+        }
+    }
+    blocks
+}
+
 fn step_line(text: &str, index: usize) -> Option<usize> {
     let mut in_steps = false;
     let mut indent = None;
@@ -288,6 +347,29 @@ fn step_line(text: &str, index: usize) -> Option<usize> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod every_error_tests {
+    use super::*;
+
+    #[test]
+    fn every_steps_schema_error_is_reported_with_its_line() {
+        let text = "title: T\nsteps:\n  - title: a\n    text: b\n    bogus: 1\n  - title: c\n    text: d\n  - title: e\n    tex: f\n    checks:\n      - name: n\n        cell: x\n";
+        let (scenario, diags) = validate(text);
+        assert!(scenario.is_none());
+        let got: Vec<(Option<usize>, bool)> = diags
+            .iter()
+            .map(|d| (d.line, d.message.contains("unknown field")))
+            .collect();
+        assert_eq!(got, [(Some(5), true), (Some(9), true)], "{diags:?}");
+        assert!(
+            diags[1]
+                .message
+                .starts_with("steps[2]: unknown field `tex`"),
+            "{diags:?}"
+        );
+    }
 }
 
 #[cfg(test)]
