@@ -360,7 +360,11 @@ mod tests {
                 h.add(o.to_value().to_string().as_bytes());
             }
         }
-        for line in ["get events -A", "describe pods -A", "describe deployments -A"] {
+        for line in [
+            "get events -A",
+            "describe pods -A",
+            "describe deployments -A",
+        ] {
             let out = kubectl::run(sim, line, &NoFiles);
             h.add(out.stdout.as_bytes());
             h.add(out.stderr.as_bytes());

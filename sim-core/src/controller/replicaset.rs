@@ -748,7 +748,7 @@ mod tests {
         assert_eq!(created, 10);
         assert!(events.contains(&("FailedCreate", 5)), "{events:?}");
         let failed = s.store.events.iter().find(|e| e.reason == "FailedCreate");
-        let message = failed.map(|e| e.message.to_string()).unwrap_or_default();
+        let message = failed.map(|e| e.message().into_owned()).unwrap_or_default();
         assert!(
             message.starts_with("Error creating: pods \"big-")
                 && message.ends_with(

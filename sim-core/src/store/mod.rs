@@ -531,6 +531,11 @@ impl Store {
         self.events.record(self.now, ev);
     }
 
+    /// Records the scheduler's `Scheduled` event for a pod bound to `node` at now.
+    pub fn event_assigned(&mut self, pod: ObjRef, node: Arc<str>) {
+        self.events.record_assigned(self.now, pod, node);
+    }
+
     /// Records a controller decision at now: what was done in a plain sentence, and the
     /// arithmetic behind it.
     pub fn decide(&mut self, object: ObjRef, said: String, text: String) {

@@ -555,18 +555,7 @@ impl Sim {
         self.sched_pod_placed(id, node, true);
         self.unschedulable.remove(&id);
         if let Some(r) = self.pod_ref(id).filter(|_| scheduled) {
-            let msg = format!(
-                "Successfully assigned {}/{} to {node_name}",
-                r.namespace, r.name
-            );
-            self.store.event(NewEvent {
-                object: r,
-                warning: false,
-                reason: "Scheduled",
-                message: msg,
-                source: "default-scheduler",
-                host: None,
-            });
+            self.store.event_assigned(r, node_name);
         }
         self.write_pod(id);
         self.kubelet_admit(id);
