@@ -219,14 +219,15 @@ impl Sim {
         self.insert_pod(pod);
         self.store.owners.link(rs, id);
         if let Some(r) = self.rs_ref(rs) {
-            self.store.event(NewEvent {
+            let ev = NewEvent {
                 object: r,
                 warning: false,
                 reason: "SuccessfulCreate",
-                message: format!("Created pod: {name}"),
+                message: String::new(),
                 source: "replicaset-controller",
                 host: None,
-            });
+            };
+            self.store.event_named(ev, "Created pod: ", name);
         }
         Ok(())
     }
@@ -277,14 +278,15 @@ impl Sim {
         let name = self.store.pods.get(pod).map(|p| p.name.clone());
         self.delete_pod(pod, None);
         if let (Some(r), Some(name)) = (self.rs_ref(rs), name) {
-            self.store.event(NewEvent {
+            let ev = NewEvent {
                 object: r,
                 warning: false,
                 reason: "SuccessfulDelete",
-                message: format!("Deleted pod: {name}"),
+                message: String::new(),
                 source: "replicaset-controller",
                 host: None,
-            });
+            };
+            self.store.event_named(ev, "Deleted pod: ", name);
         }
     }
 

@@ -111,6 +111,9 @@ enum Text {
     /// The scheduler's `Successfully assigned NAMESPACE/NAME to NODE`: the node is shared by
     /// every pod placed there, the rest is the pod's.
     Assigned(Arc<str>),
+    /// A fixed prefix and a name shared with the object it names (the ReplicaSet
+    /// controller's `Created pod: NAME`).
+    Named(&'static str, Arc<str>),
 }
 
 impl Text {
@@ -118,6 +121,7 @@ impl Text {
         match self {
             Text::Plain(m) => Cow::Borrowed(m),
             Text::Assigned(node) => Cow::Owned(assigned(&object.namespace, &object.name, node)),
+            Text::Named(prefix, name) => Cow::Owned(format!("{prefix}{name}")),
         }
     }
 
@@ -126,6 +130,9 @@ impl Text {
         match self {
             Text::Plain(m) => **m == *message,
             Text::Assigned(_) => self.render(object) == message,
+            Text::Named(prefix, name) => message
+                .strip_prefix(prefix)
+                .is_some_and(|rest| *rest == **name),
         }
     }
 }
@@ -231,6 +238,26 @@ impl EventLog {
             "default-scheduler",
             None,
             false,
+        );
+    }
+
+    /// Records an event whose message is `prefix` followed by `name` (shared with the object
+    /// it names, so the many `Created pod: NAME` of a ReplicaSet keep no copy of their own).
+    pub fn record_named(
+        &mut self,
+        now: SimTime,
+        ev: NewEvent,
+        prefix: &'static str,
+        name: Arc<str>,
+    ) {
+        self.expire(now);
+        let message = format!("{prefix}{name}");
+        if self.fold(now, &ev.object, ev.reason, &message) {
+            return;
+        }
+        let text = Text::Named(prefix, name);
+        self.push(
+            now, ev.object, ev.reason, text, ev.source, ev.host, ev.warning,
         );
     }
 

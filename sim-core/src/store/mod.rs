@@ -531,6 +531,12 @@ impl Store {
         self.events.record(self.now, ev);
     }
 
+    /// Records an event at now whose message is `prefix` followed by `name` (`ev.message` is
+    /// not read).
+    pub fn event_named(&mut self, ev: NewEvent, prefix: &'static str, name: Arc<str>) {
+        self.events.record_named(self.now, ev, prefix, name);
+    }
+
     /// Records the scheduler's `Scheduled` event for a pod bound to `node` at now.
     pub fn event_assigned(&mut self, pod: ObjRef, node: Arc<str>) {
         self.events.record_assigned(self.now, pod, node);
