@@ -179,7 +179,12 @@ impl Sim {
             return Ok(());
         };
         let template = e.template.clone();
-        let ns: Arc<str> = e.rs.metadata.namespace.as_deref().unwrap_or("").into();
+        let ns = e.rs.metadata.namespace.as_deref().unwrap_or("");
+        let ns: Arc<str> = self
+            .store
+            .pods
+            .namespace_name(ns)
+            .unwrap_or_else(|| ns.into());
         let rs_name = e.rs.metadata.name.clone().unwrap_or_default();
         // generateName: the base is cut to 58 characters, then 5 random ones.
         let base: String = format!("{rs_name}-").chars().take(58).collect();
