@@ -119,6 +119,13 @@ pub struct Table<T> {
     names: BTreeMap<Arc<str>, BTreeMap<Arc<str>, ObjId>>,
 }
 
+impl NodeState {
+    /// Pods that count against `max_pods`: bound and not terminal.
+    pub fn active_pods(&self) -> i64 {
+        (self.pods.len() - self.terminal.len()) as i64
+    }
+}
+
 impl<T> Default for Table<T> {
     fn default() -> Self {
         Table {
@@ -237,6 +244,10 @@ pub struct NodeState {
     pub nonzero_mem: i64,
     /// Pods bound here.
     pub pods: BTreeSet<ObjId>,
+    /// Pods bound here that reached Succeeded or Failed: still here until deleted, but no
+    /// longer counted (their requests are released, as kube-scheduler's cache drops a
+    /// terminal pod and the kubelet's admission counts only active pods).
+    pub terminal: BTreeSet<ObjId>,
     /// Images the node has pulled.
     pub images: BTreeSet<String>,
     /// Whether the kubelet runs (a fault stops it).

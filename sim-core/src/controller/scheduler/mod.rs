@@ -160,7 +160,7 @@ impl Sim {
                     .labels
                     .as_ref()
                     .is_some_and(|l| l.contains_key(topology_spread::HOSTNAME)),
-                pods: n.pods.len() as i64,
+                pods: n.active_pods(),
                 max_pods: n.max_pods,
                 used_cpu: n.used_cpu,
                 used_mem: n.used_mem,
@@ -190,7 +190,7 @@ impl Sim {
             return;
         };
         if let Some(s) = self.sched.nodes.get_mut(ix) {
-            s.pods = n.pods.len() as i64;
+            s.pods = n.active_pods();
             s.used_cpu = n.used_cpu;
             s.used_mem = n.used_mem;
             s.nonzero_cpu = n.nonzero_cpu;
