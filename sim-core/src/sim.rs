@@ -568,6 +568,7 @@ impl Sim {
                 nonzero_cpu: 0,
                 nonzero_mem: 0,
                 pods: BTreeSet::new(),
+                terminal: BTreeSet::new(),
                 images: BTreeSet::new(),
                 kubelet_up: true,
                 ready: true,

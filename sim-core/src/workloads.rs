@@ -313,3 +313,160 @@ steps:
 
 /// The applicant the traffic of [`traffic_rollout_script`] asks about.
 pub const TRAFFIC_APPLICANT: &str = r#"{"age":35,"income":52000,"loan_amount":12000,"loan_term_months":36,"credit_history_years":8,"existing_debt":3000}"#;
+
+#[cfg(test)]
+mod tests {
+    //! The determinism guard: fixed runs whose trace, event log, pods and `kubectl` texts are
+    //! hashed and compared with constants recorded from the behaviour before the memory and
+    //! speed work of issue 17. An optimisation must leave every constant as it is.
+    //!
+    //! When a change is *meant* to change runs (new behaviour, a fix), re-record: run
+    //! `cargo test -p sim-core determinism_guard -- --nocapture`, check that the change in
+    //! behaviour is the intended one, and copy the printed hashes into the constants below,
+    //! saying why in the commit message.
+
+    use super::*;
+    use crate::kubectl::{self, NoFiles};
+    use crate::store::Kind;
+    use crate::trace::Tracer;
+
+    /// The hashes recorded from main before issue 17's optimisations.
+    const S1_HASH: u64 = 0xc1b2_3947_5f23_670f;
+    const S2_SMALL_HASH: u64 = 0xa3a6_362a_56b2_4f96;
+    const FAILURES_HASH: u64 = 0x874a_a59a_e384_32a8;
+
+    /// FNV-1a, 64 bits: stable across platforms and Rust versions.
+    #[derive(Default)]
+    struct Fnv(u64);
+
+    impl Fnv {
+        fn add(&mut self, bytes: &[u8]) {
+            if self.0 == 0 {
+                self.0 = 0xcbf2_9ce4_8422_2325;
+            }
+            for b in bytes {
+                self.0 ^= u64::from(*b);
+                self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        }
+    }
+
+    /// What a user reads at this moment: every event and pod as the API serves them, and
+    /// `kubectl get events` and `describe pods` as printed.
+    fn snapshot(sim: &mut Sim, h: &mut Fnv) {
+        let all = crate::api::selector::Selector::everything();
+        for kind in [Kind::Event, Kind::Pod, Kind::ReplicaSet, Kind::Deployment] {
+            for o in kubectl::list(sim, kind, None, &all) {
+                h.add(o.to_value().to_string().as_bytes());
+            }
+        }
+        for line in [
+            "get events -A",
+            "describe pods -A",
+            "describe deployments -A",
+        ] {
+            let out = kubectl::run(sim, line, &NoFiles);
+            h.add(out.stdout.as_bytes());
+            h.add(out.stderr.as_bytes());
+        }
+    }
+
+    /// Runs `w`, observing the trace every virtual second and snapshotting every `every`.
+    fn hash_workload(w: Workload, every: u64) -> (u64, usize) {
+        let mut run = Run::start(w, ProbeMode::Standing);
+        let mut tracer = Tracer::default();
+        let mut h = Fnv::default();
+        let end = w.duration.millis() / 1000;
+        for s in 1..=end {
+            run.run_to(SimTime(s * 1000));
+            tracer.observe(&mut run.sim);
+            if s % every == 0 {
+                snapshot(&mut run.sim, &mut h);
+            }
+        }
+        assert!(run.all_rolled_out());
+        h.add(tracer.to_jsonl().as_bytes());
+        (h.0, run.sim.store.events.len())
+    }
+
+    fn check(name: &str, got: u64, want: u64) {
+        println!("{name}: {got:#018x}");
+        assert_eq!(
+            got, want,
+            "{name} changed: the run is not what it was (re-record only for a deliberate change)"
+        );
+    }
+
+    #[test]
+    fn determinism_guard_s1() {
+        let (h, events) = hash_workload(S1, 30);
+        assert!(events > 20, "{events}");
+        check("S1_HASH", h, S1_HASH);
+    }
+
+    #[test]
+    fn determinism_guard_s2_shaped() {
+        // S2's shape at a fiftieth of its size, run past the one-hour event TTL.
+        let w = Workload {
+            name: "S2-small",
+            nodes: 12,
+            deployments: 12,
+            replicas: 50,
+            duration: SimDuration::from_secs(4500),
+            ..S2
+        };
+        let (h, events) = hash_workload(w, 300);
+        assert!(events > 1000, "{events}");
+        check("S2_SMALL_HASH", h, S2_SMALL_HASH);
+    }
+
+    #[test]
+    fn determinism_guard_failures() {
+        // Crash loops, a broken pull, probes that never pass, a restart and a deletion: the
+        // events that are not a pod's plain start.
+        let script = r#"seed: 11
+cluster: {nodes: 2}
+images:
+  registry.local/api:broken: {ready: never}
+  registry.local/api:crash: {crash: "RedisConnectionError: redis:6379 refused", exitCode: 1}
+steps:
+  - apply: |
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: web}
+      spec:
+        replicas: 4
+        strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}
+        selector: {matchLabels: {app: web}}
+        template:
+          metadata: {labels: {app: web}}
+          spec:
+            containers:
+            - name: api
+              image: registry.local/credit-scoring-api:single
+              readinessProbe: {httpGet: {port: 8080, path: /}, periodSeconds: 5}
+  - advance: 30s
+  - kubectl: set image deployment/web api=registry.local/api:broken
+  - advance: 3m
+  - kubectl: set image deployment/web api=registry.local/api:crash
+  - advance: 4m
+  - kubectl: set image deployment/web api=registry.local/nope:v9
+  - advance: 2m
+  - kubectl: rollout undo deployment/web --to-revision=1
+  - advance: 2m
+  - kubectl: delete pod -l app=web --wait=false
+  - advance: 12m
+  - kubectl: get events
+"#;
+        let (out, mut sim) =
+            crate::script::run_keeping_sim(script, crate::script::RunOptions::default(), &NoFiles)
+                .map_err(|(o, e)| format!("{e}\n{}", o.transcript))
+                .unwrap();
+        let mut h = Fnv::default();
+        h.add(out.tracer.to_jsonl().as_bytes());
+        h.add(out.transcript.as_bytes());
+        snapshot(&mut sim, &mut h);
+        assert!(out.transcript.contains("BackOff"), "{}", out.transcript);
+        check("FAILURES_HASH", h.0, FAILURES_HASH);
+    }
+}

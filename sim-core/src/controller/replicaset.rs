@@ -179,7 +179,12 @@ impl Sim {
             return Ok(());
         };
         let template = e.template.clone();
-        let ns: Arc<str> = e.rs.metadata.namespace.as_deref().unwrap_or("").into();
+        let ns = e.rs.metadata.namespace.as_deref().unwrap_or("");
+        let ns: Arc<str> = self
+            .store
+            .pods
+            .namespace_name(ns)
+            .unwrap_or_else(|| ns.into());
         let rs_name = e.rs.metadata.name.clone().unwrap_or_default();
         // generateName: the base is cut to 58 characters, then 5 random ones.
         let base: String = format!("{rs_name}-").chars().take(58).collect();
@@ -219,14 +224,15 @@ impl Sim {
         self.insert_pod(pod);
         self.store.owners.link(rs, id);
         if let Some(r) = self.rs_ref(rs) {
-            self.store.event(NewEvent {
+            let ev = NewEvent {
                 object: r,
                 warning: false,
                 reason: "SuccessfulCreate",
-                message: format!("Created pod: {name}"),
+                message: String::new(),
                 source: "replicaset-controller",
                 host: None,
-            });
+            };
+            self.store.event_named(ev, "Created pod: ", name);
         }
         Ok(())
     }
@@ -271,20 +277,50 @@ impl Sim {
             p.resource_version = rv;
         }
         self.pod_changed(id);
+        self.release_if_terminal(id);
+    }
+
+    /// A pod that reached Succeeded or Failed leaves the scheduler's view of its node: its
+    /// requests, its pod slot and the plugins' counts are released (kube-scheduler's cache
+    /// treats a pod turning terminal as a delete), though the pod stays until deleted.
+    fn release_if_terminal(&mut self, id: ObjId) {
+        let Some(p) = self.store.pods.get(id) else {
+            return;
+        };
+        if !matches!(p.phase, Phase::Succeeded | Phase::Failed) || p.rejected.is_some() {
+            return;
+        }
+        let Some(node) = p.node else { return };
+        let (cpu, mem) = pod_requests(p);
+        let (nz_cpu, nz_mem) = crate::controller::scheduler::pod_nonzero_requests(p);
+        let Some(n) = self.store.nodes.get_mut(node) else {
+            return;
+        };
+        if !n.pods.contains(&id) || !n.terminal.insert(id) {
+            return;
+        }
+        n.used_cpu -= cpu;
+        n.used_mem -= mem;
+        n.nonzero_cpu -= nz_cpu;
+        n.nonzero_mem -= nz_mem;
+        self.sched_pod_placed(id, node, false);
+        self.sched_node_changed(node);
+        self.retry_unschedulable();
     }
 
     fn delete_pod_by_controller(&mut self, rs: ObjId, pod: ObjId) {
         let name = self.store.pods.get(pod).map(|p| p.name.clone());
         self.delete_pod(pod, None);
         if let (Some(r), Some(name)) = (self.rs_ref(rs), name) {
-            self.store.event(NewEvent {
+            let ev = NewEvent {
                 object: r,
                 warning: false,
                 reason: "SuccessfulDelete",
-                message: format!("Deleted pod: {name}"),
+                message: String::new(),
                 source: "replicaset-controller",
                 host: None,
-            });
+            };
+            self.store.event_named(ev, "Deleted pod: ", name);
         }
     }
 
@@ -333,12 +369,23 @@ impl Sim {
         let (ns, name, node, owner) = (p.namespace.clone(), p.name.clone(), p.node, p.owner);
         let (cpu, mem) = pod_requests(p);
         let (nz_cpu, nz_mem) = crate::controller::scheduler::pod_nonzero_requests(p);
-        // A pod the kubelet refused never held anything on its node.
-        let node_held = node.filter(|_| p.rejected.is_none());
+        // A pod the kubelet refused never held anything on its node, and a terminal one
+        // released what it held when it finished.
+        let released = node
+            .and_then(|n| self.store.nodes.get(n))
+            .is_some_and(|n| n.terminal.contains(&id));
+        let node_held = node.filter(|_| p.rejected.is_none() && !released);
         if let Some(n) = node_held {
             self.sched_pod_placed(id, n, false);
         }
         self.pod_changed(id);
+        if let Some(n) = node
+            .filter(|_| released)
+            .and_then(|n| self.store.nodes.get_mut(n))
+        {
+            n.pods.remove(&id);
+            n.terminal.remove(&id);
+        }
         if let Some(n) = node_held.and_then(|n| self.store.nodes.get_mut(n)) {
             n.pods.remove(&id);
             n.used_cpu -= cpu;
@@ -748,7 +795,7 @@ mod tests {
         assert_eq!(created, 10);
         assert!(events.contains(&("FailedCreate", 5)), "{events:?}");
         let failed = s.store.events.iter().find(|e| e.reason == "FailedCreate");
-        let message = failed.map(|e| e.message.to_string()).unwrap_or_default();
+        let message = failed.map(|e| e.message().into_owned()).unwrap_or_default();
         assert!(
             message.starts_with("Error creating: pods \"big-")
                 && message.ends_with(
@@ -804,6 +851,58 @@ mod tests {
             err.to_string()
                 .contains("exceeded quota: sandbox-limits, requested: nodes=1"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_finished_pod_no_longer_holds_its_node() {
+        // One node with one core: a Job's pod asks for all of it and succeeds; the pod stays
+        // (Completed), but a new pod asking for the core is scheduled on that node, as
+        // kube-scheduler's cache drops a terminal pod.
+        let script = r#"seed: 1
+cluster: {nodes: [{name: only, cpu: "1"}]}
+images:
+  work:ok: {crash: done, exitCode: 0, crashAfterSeconds: 5}
+steps:
+  - apply: |
+      apiVersion: batch/v1
+      kind: Job
+      metadata: {name: once}
+      spec:
+        template:
+          spec:
+            restartPolicy: Never
+            containers: [{name: w, image: "work:ok", resources: {requests: {cpu: "1"}}}]
+  - advance: 1m
+  - apply: |
+      apiVersion: v1
+      kind: Pod
+      metadata: {name: next}
+      spec:
+        containers: [{name: w, image: "nginx:1.27", resources: {requests: {cpu: "1"}}}]
+  - advance: 30s
+"#;
+        let (_, mut s) =
+            crate::script::run_keeping_sim(script, crate::script::RunOptions::default(), &NoFiles)
+                .map_err(|(o, e)| format!("{e}\n{}", o.transcript))
+                .unwrap();
+        let pods = kubectl(&mut s, "get pods -o wide");
+        let line = |name: &str| {
+            pods.lines()
+                .find(|l| l.starts_with(name))
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(line("once-").contains("Completed"), "{pods}");
+        assert!(line("next").contains("Running"), "{pods}");
+        assert!(line("next").contains("only"), "{pods}");
+        // Deleting the finished pod later releases nothing twice.
+        kubectl(&mut s, "delete job once");
+        s.advance(SimDuration::from_secs(60));
+        let n = s.store.nodes.iter().next().map(|(_, n)| n).unwrap();
+        assert_eq!(
+            (n.used_cpu, n.active_pods(), n.terminal.len()),
+            (1000, 1, 0)
         );
     }
 }

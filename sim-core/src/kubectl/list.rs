@@ -9,7 +9,7 @@ use crate::sim::Sim;
 use crate::store::{EventRecord, Kind};
 
 /// The API Event for a stored event, as seen at now.
-pub fn k8s_event(sim: &Sim, e: &EventRecord) -> Option<Event> {
+pub fn k8s_event(sim: &Sim, e: &EventRecord<'_>) -> Option<Event> {
     let now = sim.now();
     let (count, last) = e.seen_at(now)?;
     let t = |s| sim.store.time(s);
@@ -38,7 +38,7 @@ pub fn k8s_event(sim: &Sim, e: &EventRecord) -> Option<Event> {
             ..Default::default()
         },
         reason: Some(e.reason.into()),
-        message: Some(e.message.to_string()),
+        message: Some(e.message().into_owned()),
         type_: Some(if e.warning { "Warning" } else { "Normal" }.into()),
         count: Some(count as i32),
         first_timestamp: Some(t(e.first)),
@@ -64,7 +64,7 @@ pub fn events_for(sim: &Sim, id: u64) -> Vec<Event> {
         .events
         .for_object(id)
         .into_iter()
-        .filter_map(|e| k8s_event(sim, e))
+        .filter_map(|e| k8s_event(sim, &e))
         .collect();
     evs.sort_by(|a, b| a.last_timestamp.cmp(&b.last_timestamp));
     evs
@@ -246,7 +246,7 @@ pub fn list(
                             || (e.object.namespace.is_empty() && n == "default")
                     })
                 })
-                .filter_map(|e| k8s_event(sim, e))
+                .filter_map(|e| k8s_event(sim, &e))
                 .collect();
             evs.sort_by(|a, b| a.last_timestamp.cmp(&b.last_timestamp));
             out.extend(evs.into_iter().map(Object::Event));

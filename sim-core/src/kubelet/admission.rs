@@ -58,7 +58,7 @@ impl Sim {
         let affinity_ok =
             RequiredNodeAffinity::from_spec(p.template.spec.as_ref()).matches(&n.name, &labels);
         let failure = admission_failure(
-            (n.pods.len() as i64, n.max_pods),
+            (n.active_pods(), n.max_pods),
             (cpu, n.used_cpu, n.alloc_cpu),
             (mem, n.used_mem, n.alloc_mem),
             affinity_ok,

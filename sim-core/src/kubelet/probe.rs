@@ -471,13 +471,7 @@ impl Sim {
                     .get(pod)
                     .and_then(|p| p.containers.get(ci))
                     .and_then(|c| c.series.last().copied())
-                    .and_then(|seq| {
-                        self.store
-                            .events
-                            .iter()
-                            .find(|e| e.seq == seq)
-                            .map(|e| *e.message == *msg)
-                    });
+                    .and_then(|seq| self.store.events.get(seq).map(|e| *e.message() == *msg));
                 if same_open != Some(true) {
                     // A new message: the previous streak ended at the previous probe.
                     let prev = SimTime(now.millis().saturating_sub(1));

@@ -113,8 +113,17 @@ pub struct JobEntry {
 /// Objects of one kind, by id and by (namespace, name).
 #[derive(Debug)]
 pub struct Table<T> {
-    items: BTreeMap<ObjId, T>,
+    /// Boxed: a B-tree node holds eleven entries and is often half full, so a large object
+    /// (a pod's state is about 300 bytes) inline would cost twice its size.
+    items: BTreeMap<ObjId, Box<T>>,
     names: BTreeMap<Arc<str>, BTreeMap<Arc<str>, ObjId>>,
+}
+
+impl NodeState {
+    /// Pods that count against `max_pods`: bound and not terminal.
+    pub fn active_pods(&self) -> i64 {
+        (self.pods.len() - self.terminal.len()) as i64
+    }
 }
 
 impl<T> Default for Table<T> {
@@ -129,11 +138,11 @@ impl<T> Default for Table<T> {
 impl<T> Table<T> {
     /// The object with id `id`.
     pub fn get(&self, id: ObjId) -> Option<&T> {
-        self.items.get(&id)
+        self.items.get(&id).map(|b| &**b)
     }
     /// The object with id `id`, to change.
     pub fn get_mut(&mut self, id: ObjId) -> Option<&mut T> {
-        self.items.get_mut(&id)
+        self.items.get_mut(&id).map(|b| &mut **b)
     }
     /// The id of `namespace/name` ("" namespace for cluster-scoped kinds).
     pub fn lookup(&self, namespace: &str, name: &str) -> Option<ObjId> {
@@ -142,7 +151,12 @@ impl<T> Table<T> {
     /// Adds an object.
     pub fn insert(&mut self, id: ObjId, namespace: Arc<str>, name: Arc<str>, item: T) {
         self.names.entry(namespace).or_default().insert(name, id);
-        self.items.insert(id, item);
+        self.items.insert(id, Box::new(item));
+    }
+    /// The table's own copy of the namespace name `namespace`, if it holds objects there (so
+    /// a new object can share it).
+    pub fn namespace_name(&self, namespace: &str) -> Option<Arc<str>> {
+        self.names.get_key_value(namespace).map(|(k, _)| k.clone())
     }
     /// Removes an object.
     pub fn remove(&mut self, id: ObjId, namespace: &str, name: &str) -> Option<T> {
@@ -152,15 +166,15 @@ impl<T> Table<T> {
                 self.names.remove(namespace);
             }
         }
-        self.items.remove(&id)
+        self.items.remove(&id).map(|b| *b)
     }
     /// Every object, by id (creation order).
     pub fn iter(&self) -> impl Iterator<Item = (ObjId, &T)> {
-        self.items.iter().map(|(k, v)| (*k, v))
+        self.items.iter().map(|(k, v)| (*k, &**v))
     }
     /// Every object, to change.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (ObjId, &mut T)> {
-        self.items.iter_mut().map(|(k, v)| (*k, v))
+        self.items.iter_mut().map(|(k, v)| (*k, &mut **v))
     }
     /// Ids of the objects in `namespace`, sorted by name.
     pub fn ids_in(&self, namespace: &str) -> Vec<ObjId> {
@@ -230,6 +244,10 @@ pub struct NodeState {
     pub nonzero_mem: i64,
     /// Pods bound here.
     pub pods: BTreeSet<ObjId>,
+    /// Pods bound here that reached Succeeded or Failed: still here until deleted, but no
+    /// longer counted (their requests are released, as kube-scheduler's cache drops a
+    /// terminal pod and the kubelet's admission counts only active pods).
+    pub terminal: BTreeSet<ObjId>,
     /// Images the node has pulled.
     pub images: BTreeSet<String>,
     /// Whether the kubelet runs (a fault stops it).
@@ -529,6 +547,17 @@ impl Store {
     /// Records an event at now.
     pub fn event(&mut self, ev: NewEvent) {
         self.events.record(self.now, ev);
+    }
+
+    /// Records an event at now whose message is `prefix` followed by `name` (`ev.message` is
+    /// not read).
+    pub fn event_named(&mut self, ev: NewEvent, prefix: &'static str, name: Arc<str>) {
+        self.events.record_named(self.now, ev, prefix, name);
+    }
+
+    /// Records the scheduler's `Scheduled` event for a pod bound to `node` at now.
+    pub fn event_assigned(&mut self, pod: ObjRef, node: Arc<str>) {
+        self.events.record_assigned(self.now, pod, node);
     }
 
     /// Records a controller decision at now: what was done in a plain sentence, and the

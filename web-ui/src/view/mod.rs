@@ -352,7 +352,7 @@ impl EventsPanel {
         let now = sim.now();
         // The 40 last seen (ties in the store's order), found before any row is built: a busy
         // cluster keeps thousands of events.
-        let mut seen: Vec<(std::cmp::Reverse<u64>, usize, u32, &EventRecord)> = sim
+        let mut seen: Vec<(std::cmp::Reverse<u64>, usize, u32, EventRecord<'_>)> = sim
             .store
             .events
             .iter()
@@ -388,7 +388,7 @@ impl EventsPanel {
                     kind: if e.warning { "Warning" } else { "Normal" },
                     reason: e.reason,
                     object: format!("{kind}/{}", e.object.name),
-                    message: e.message.to_string(),
+                    message: e.message().into_owned(),
                     count,
                 }
             })

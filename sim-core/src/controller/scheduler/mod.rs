@@ -160,7 +160,7 @@ impl Sim {
                     .labels
                     .as_ref()
                     .is_some_and(|l| l.contains_key(topology_spread::HOSTNAME)),
-                pods: n.pods.len() as i64,
+                pods: n.active_pods(),
                 max_pods: n.max_pods,
                 used_cpu: n.used_cpu,
                 used_mem: n.used_mem,
@@ -190,7 +190,7 @@ impl Sim {
             return;
         };
         if let Some(s) = self.sched.nodes.get_mut(ix) {
-            s.pods = n.pods.len() as i64;
+            s.pods = n.active_pods();
             s.used_cpu = n.used_cpu;
             s.used_mem = n.used_mem;
             s.nonzero_cpu = n.nonzero_cpu;
@@ -555,18 +555,7 @@ impl Sim {
         self.sched_pod_placed(id, node, true);
         self.unschedulable.remove(&id);
         if let Some(r) = self.pod_ref(id).filter(|_| scheduled) {
-            let msg = format!(
-                "Successfully assigned {}/{} to {node_name}",
-                r.namespace, r.name
-            );
-            self.store.event(NewEvent {
-                object: r,
-                warning: false,
-                reason: "Scheduled",
-                message: msg,
-                source: "default-scheduler",
-                host: None,
-            });
+            self.store.event_assigned(r, node_name);
         }
         self.write_pod(id);
         self.kubelet_admit(id);
