@@ -318,35 +318,9 @@ fn step_blocks(text: &str) -> Vec<(usize, String)> {
     blocks
 }
 
+/// The first line (1-based) of step `index` (0-based) of the top-level `steps:` list.
 fn step_line(text: &str, index: usize) -> Option<usize> {
-    let mut in_steps = false;
-    let mut indent = None;
-    let mut n = 0;
-    for (i, line) in text.lines().enumerate() {
-        if line.starts_with("steps:") {
-            in_steps = true;
-            continue;
-        }
-        if !in_steps {
-            continue;
-        }
-        let t = line.trim_start();
-        if t.is_empty() || t.starts_with('#') {
-            continue;
-        }
-        let ind = line.len() - t.len();
-        if ind == 0 && !t.starts_with('-') {
-            break;
-        }
-        if t.starts_with("- ") && indent.is_none_or(|x| x == ind) {
-            indent = Some(ind);
-            if n == index {
-                return Some(i + 1);
-            }
-            n += 1;
-        }
-    }
-    None
+    step_blocks(text).get(index).map(|b| b.0)
 }
 
 #[cfg(test)]

@@ -132,12 +132,7 @@ pub(crate) async fn compare_image(
     {
         return *r;
     }
-    st.notify();
-    if wants_json(&h) {
-        axum::Json(serde_json::json!({"ok": true})).into_response()
-    } else {
-        Redirect::to("/compare").into_response()
-    }
+    answered(&st, &h)
 }
 
 /// The compare view, or a new one when there is none yet (both sides rolled out, paused); the
@@ -162,12 +157,7 @@ pub(crate) async fn compare_undo(State(st): State<AppState>, h: HeaderMap) -> Re
     if let Err(r) = current(&mut st.cmp()).map(compare::Compare::undo) {
         return *r;
     }
-    st.notify();
-    if wants_json(&h) {
-        axum::Json(serde_json::json!({"ok": true})).into_response()
-    } else {
-        Redirect::to("/compare").into_response()
-    }
+    answered(&st, &h)
 }
 
 /// The compare view's current moment as one SVG image, for slides: the summary line, then
@@ -227,6 +217,17 @@ pub(crate) async fn compare_speed(
     st.notify();
     if wants_json(&h) {
         axum::Json(serde_json::json!({"speed": speed.label()})).into_response()
+    } else {
+        Redirect::to("/compare").into_response()
+    }
+}
+
+/// After a change to the compare view: the tabs told, then `{"ok": true}` to a script or back
+/// to the page.
+fn answered(st: &AppState, h: &HeaderMap) -> Response {
+    st.notify();
+    if wants_json(h) {
+        axum::Json(serde_json::json!({"ok": true})).into_response()
     } else {
         Redirect::to("/compare").into_response()
     }

@@ -36,13 +36,25 @@ pub(crate) fn in_namespace(cmd: &str, words: &[String], ns: &str) -> String {
 
 /// Whether `ns` can name a namespace (a DNS label).
 pub(crate) fn valid_namespace(ns: &str) -> bool {
-    !ns.is_empty()
-        && ns.len() <= 63
-        && ns
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !ns.starts_with('-')
-        && !ns.ends_with('-')
+    sim_core::api::validation::is_dns1123_label(ns).is_empty()
+}
+
+/// A namespace picked on a page (the picker's form): empty is "all namespaces" (`None`); a
+/// name the API server would refuse is a 400.
+pub(crate) fn picked_namespace(ns: &str) -> Result<Option<String>, axum::response::Response> {
+    use axum::response::IntoResponse;
+    let ns = ns.trim();
+    if ns.is_empty() {
+        return Ok(None);
+    }
+    if !valid_namespace(ns) {
+        return Err((
+            axum::http::StatusCode::BAD_REQUEST,
+            format!("{ns:?} is not a valid namespace name"),
+        )
+            .into_response());
+    }
+    Ok(Some(ns.to_string()))
 }
 
 /// `kubectl config ...` in a console whose context is the page's (`current` its namespace):

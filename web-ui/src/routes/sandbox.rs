@@ -273,15 +273,10 @@ pub(crate) async fn namespace(
     h: HeaderMap,
     Form(f): Form<NamespaceForm>,
 ) -> Response {
-    let ns = f.ns.trim();
-    if !ns.is_empty() && !console::valid_namespace(ns) {
-        return (
-            StatusCode::BAD_REQUEST,
-            format!("{ns:?} is not a valid namespace name"),
-        )
-            .into_response();
-    }
-    let ns = (!ns.is_empty()).then(|| ns.to_string());
+    let ns = match console::picked_namespace(&f.ns) {
+        Ok(ns) => ns,
+        Err(r) => return r,
+    };
     st.console().namespace = ns;
     st.notify();
     let current = st.console().context_namespace().to_string();

@@ -665,17 +665,13 @@ async fn namespace(
     let Some(slot) = st.scenarios.slot(&id) else {
         return not_started(&id);
     };
-    let ns = f.ns.trim();
-    if !ns.is_empty() && !console::valid_namespace(ns) {
-        return (
-            StatusCode::BAD_REQUEST,
-            format!("{ns:?} is not a valid namespace name"),
-        )
-            .into_response();
-    }
+    let ns = match console::picked_namespace(&f.ns) {
+        Ok(ns) => ns,
+        Err(r) => return r,
+    };
     let current = {
         let mut run = slot.lock();
-        run.console.namespace = (!ns.is_empty()).then(|| ns.to_string());
+        run.console.namespace = ns;
         run.console.context_namespace().to_string()
     };
     slot.notify();
