@@ -41,18 +41,20 @@ pub(crate) fn valid_namespace(ns: &str) -> bool {
 
 /// A namespace picked on a page (the picker's form): empty is "all namespaces" (`None`); a
 /// name the API server would refuse is a 400.
-pub(crate) fn picked_namespace(ns: &str) -> Result<Option<String>, axum::response::Response> {
+pub(crate) fn picked_namespace(ns: &str) -> Result<Option<String>, Box<axum::response::Response>> {
     use axum::response::IntoResponse;
     let ns = ns.trim();
     if ns.is_empty() {
         return Ok(None);
     }
     if !valid_namespace(ns) {
-        return Err((
-            axum::http::StatusCode::BAD_REQUEST,
-            format!("{ns:?} is not a valid namespace name"),
-        )
-            .into_response());
+        return Err(Box::new(
+            (
+                axum::http::StatusCode::BAD_REQUEST,
+                format!("{ns:?} is not a valid namespace name"),
+            )
+                .into_response(),
+        ));
     }
     Ok(Some(ns.to_string()))
 }

@@ -275,7 +275,7 @@ pub(crate) async fn namespace(
 ) -> Response {
     let ns = match console::picked_namespace(&f.ns) {
         Ok(ns) => ns,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     st.console().namespace = ns;
     st.notify();

@@ -667,7 +667,7 @@ async fn namespace(
     };
     let ns = match console::picked_namespace(&f.ns) {
         Ok(ns) => ns,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let current = {
         let mut run = slot.lock();
