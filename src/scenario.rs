@@ -162,8 +162,9 @@ pub(crate) fn run(cmd: ScenarioCommand) -> Result<ExitCode> {
             let mut failed = false;
             for path in &files {
                 let (scenario, diags) = scenarios::validate(&scenario_text(path)?);
+                let mut bad = false;
                 for d in &diags {
-                    failed |= d.error;
+                    bad |= d.error;
                     println!("{}:{d}", path.display());
                 }
                 let real = match (&scenario, target) {
@@ -172,7 +173,7 @@ pub(crate) fn run(cmd: ScenarioCommand) -> Result<ExitCode> {
                 };
                 match real {
                     Some(Err(e)) => {
-                        failed = true;
+                        bad = true;
                         println!("{}: on a real cluster: {e}", path.display());
                     }
                     Some(Ok(plan)) => {
@@ -182,9 +183,10 @@ pub(crate) fn run(cmd: ScenarioCommand) -> Result<ExitCode> {
                     }
                     None => {}
                 }
-                if !failed && !diags.iter().any(|d| d.error) {
+                if !bad {
                     println!("{}: ok", path.display());
                 }
+                failed |= bad;
             }
             Ok(if failed {
                 ExitCode::from(1)

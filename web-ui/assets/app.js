@@ -624,7 +624,9 @@
   // The YAML editor's line numbers, kept in step with its text and scrolling; a refused
   // apply marks its line in red and says what is wrong after that line's text (or under it
   // when the line is long).
-  const LINE = 18, PAD = 6;
+  // The editor's line height as styled (larger in presenter mode), its top padding fixed.
+  const PAD = 6;
+  const lineOf = (ta) => parseFloat(getComputedStyle(ta).lineHeight) || 18;
   function gutterOf(ta) {
     const box = ta.closest(".editor");
     return box && { gutter: box.querySelector(".gutter"), note: box.querySelector(".inline-error") };
@@ -659,7 +661,7 @@
     const after = start + text.length * charWidth + 12 - ta.scrollLeft;
     const room = ta.offsetLeft + ta.clientLeft + ta.clientWidth - 8 - after;
     const under = room < 180;
-    const top = PAD + (line - (under ? 0 : 1)) * LINE - ta.scrollTop;
+    const top = PAD + (line - (under ? 0 : 1)) * lineOf(ta) - ta.scrollTop;
     g.note.style.top = top + "px";
     g.note.style.left = (under ? start : after) + "px";
     g.note.style.visibility = top < 0 || top > ta.clientHeight ? "hidden" : "";
@@ -673,10 +675,14 @@
     const span = g.gutter.children[line - 1];
     if (span) span.classList.add("bad");
     // The specific part: what follows kubectl's and the API server's framing.
-    const first = String(message || "").split("\n").find((l) => l.trim()) || "";
+    const lines = String(message || "").split("\n").filter((l) => l.trim());
+    const first = lines[0] || "";
     const frame = /.*(strict decoding error: |is invalid: |error converting YAML to JSON: |error: )/.exec(first);
-    g.note.textContent = "◀ " + (frame ? first.slice(frame[0].length) : first);
-    g.note.title = first;
+    let said = frame ? first.slice(frame[0].length) : first;
+    // `The Deployment "x" is invalid:` lists its causes below, the marked line's first.
+    if (!said.trim() && lines[1]) said = lines[1].replace(/^\* /, "");
+    g.note.textContent = "◀ " + said;
+    g.note.title = lines.join("\n");
     g.note.dataset.line = line;
     placeNote(ta, g);
   }

@@ -380,6 +380,15 @@ try {
   }
   await page.type("#yaml", " ");
   await expectSoon(page, "editing the YAML clears the mark", () => document.querySelector("#apply-form .inline-error").hidden && !document.querySelector("#apply-form .gutter .bad"));
+  // An invalid object lists its causes under a first line; the note says the marked line's.
+  await page.fill("#yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: minus, namespace: live-coding}\nspec:\n  replicas: -1\n  selector: {matchLabels: {app: minus}}\n  template:\n    metadata: {labels: {app: minus}}\n    spec:\n      containers: [{name: c, image: nginx:1.27}]\n");
+  await page.click("#apply-form button");
+  await expectSoon(page, "an Invalid error's note names the field and why", () => {
+    const note = document.querySelector("#apply-form .inline-error");
+    const bad = [...document.querySelectorAll("#apply-form .gutter .bad")].map((b) => b.textContent);
+    return bad.join() === "5" && !note.hidden &&
+      note.textContent === "◀ spec.replicas: Invalid value: -1: must be greater than or equal to 0";
+  });
 
   // The compare view: Recreate against maxSurge 2 / maxUnavailable 0.
   await page.goto(base + "/compare", { waitUntil: "domcontentloaded" });
