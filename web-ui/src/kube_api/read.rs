@@ -159,7 +159,12 @@ pub(super) fn list(
     q: &BTreeMap<String, String>,
     headers: &HeaderMap,
 ) -> Response {
-    let sb = st.lock();
+    let mut sb = st.lock();
+    // A client may watch from this list's resourceVersion (kubectl delete's wait does): keep
+    // the change log from here on, so what changes in between reaches that watch.
+    if t.res.kind != sim_core::store::Kind::Event {
+        sb.sim_mut().store.keep_changes(super::watch::CHANGE_LOG);
+    }
     let current = sb.sim().store.resource_version();
     if let Err(e) = opts.check_list(current) {
         return request_error(&e);

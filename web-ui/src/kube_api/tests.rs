@@ -120,6 +120,64 @@ async fn a_watch_sends_what_changed_and_what_left_its_selector() {
 }
 
 #[tokio::test]
+async fn a_watch_from_a_lists_version_sees_a_deletion_that_came_in_between() {
+    // kubectl delete's wait: list the pod by name, then watch from the list's
+    // resourceVersion. A pod gone between the two must still reach the watch as DELETED.
+    let st = AppState::new(Sandbox::new(crate::DEMO, None).unwrap(), "test");
+    let t = st.sb().sim.now() + sim_core::SimDuration::from_secs(30);
+    st.sb().run_to(t);
+    let app = crate::router(st.clone());
+    let pod = kubectl::list(
+        &st.sb().sim,
+        Kind::Pod,
+        Some("live-coding"),
+        &Selector::everything(),
+    )[0]
+    .name()
+    .to_string();
+    let pods = "/api/v1/namespaces/live-coding/pods";
+    let (status, _, list) = call(
+        &app,
+        get(&format!("{pods}?fieldSelector=metadata.name%3D{pod}")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let v: Value = serde_json::from_str(&list).unwrap();
+    let rv = v["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let req = Request::delete(format!("{pods}/{pod}?gracePeriodSeconds=0"))
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, out) = call(&app, req).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let t = st.sb().sim.now() + sim_core::SimDuration::from_secs(5);
+    st.sb().run_to(t);
+    assert!(
+        st.sb()
+            .sim
+            .get_object(Kind::Pod, "live-coding", &pod)
+            .is_none()
+    );
+    let res = app
+        .clone()
+        .oneshot(get(&format!(
+            "{pods}?watch=1&resourceVersion={rv}&fieldSelector=metadata.name%3D{pod}&timeoutSeconds=2"
+        )))
+        .await
+        .unwrap();
+    let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&body);
+    assert!(text.contains("\"type\":\"DELETED\""), "{text}");
+    assert!(text.contains(&pod), "{text}");
+    // Another pod that changed meanwhile is not this watch's: the field selector holds.
+    assert_eq!(text.matches("\"type\"").count(), 1, "{text}");
+}
+
+#[tokio::test]
 async fn discovery_is_aggregated_when_asked_exactly_else_legacy() {
     let st = AppState::new(Sandbox::new(crate::DEMO, None).unwrap(), "test");
     let app = crate::router(st);

@@ -43,6 +43,7 @@ pub(super) fn watch(
     } = opts;
     let as_table = wants_table(headers);
     let kind = t.res.kind;
+    let api_version = t.res.api_version();
     let ns = t.ns.map(str::to_string);
     let st = st.clone();
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::convert::Infallible>>(64);
@@ -116,8 +117,40 @@ pub(super) fn watch(
                         Some(keys),
                     ),
                 };
+                // Watching from a resourceVersion: objects of the kind that changed since then
+                // and are gone now were deleted in between, after the client's list (kubectl
+                // delete waits on such a watch); they are DELETED, known by name only.
+                let vanished: Vec<(String, String)> = match (seen, since) {
+                    (None, 1..) if kind != Kind::Event && selector.is_empty() && !as_table => sim
+                        .store
+                        .changes_since(since)
+                        .map(|changes| {
+                            changes
+                                .filter(|c| {
+                                    c.kind == kind
+                                        && ns.as_deref().is_none_or(|n| *n == *c.namespace)
+                                })
+                                .map(|c| (c.namespace.to_string(), c.name.to_string()))
+                                .filter(|k| !now.contains_key(k) && fields.selects_name(&k.0, &k.1))
+                                .collect::<std::collections::BTreeSet<_>>()
+                                .into_iter()
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    _ => Vec::new(),
+                };
                 let rv = current.to_string();
                 let mut lines = String::new();
+                for (o_ns, name) in &vanished {
+                    let mut meta = json!({"name": name, "resourceVersion": rv});
+                    if !o_ns.is_empty() {
+                        meta["namespace"] = json!(o_ns);
+                    }
+                    let object =
+                        json!({"apiVersion": api_version, "kind": kind.as_str(), "metadata": meta});
+                    lines.push_str(&json!({"type": "DELETED", "object": object}).to_string());
+                    lines.push('\n');
+                }
                 let shift = sb.wall_shift();
                 let mut line = |ty: &str, o: &Object| {
                     let mut object = if as_table {

@@ -465,6 +465,19 @@ impl FieldSelector {
         Ok(FieldSelector { terms })
     }
 
+    /// Whether an object known only by its namespace and name (one that is gone) is selected:
+    /// false when a term reads any other field, which a gone object no longer has.
+    pub fn selects_name(&self, namespace: &str, name: &str) -> bool {
+        self.terms.iter().all(|t| {
+            let v = match t.field.as_str() {
+                "metadata.name" => name,
+                "metadata.namespace" => namespace,
+                _ => return false,
+            };
+            (v == t.value) == t.equal
+        })
+    }
+
     /// The terms, in Go's order.
     pub fn terms(&self) -> &[FieldTerm] {
         &self.terms
