@@ -52,4 +52,12 @@ done
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+# On this machine the first `cargo test` after a fresh clone's clippy run has twice failed
+# its rustc target probe (rustc read a stray `cc: error` line as its input), and cargo then
+# keeps that failure in target/.rustc_info.json. Probe again once, afresh, if it happens.
+if ! cargo test --workspace --no-run; then
+  echo "cargo test could not start; clearing cargo's cached rustc probe and trying once more"
+  rm -f target/.rustc_info.json
+  cargo test --workspace --no-run
+fi
 cargo test --workspace
