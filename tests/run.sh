@@ -51,13 +51,10 @@ for c in rustfmt clippy; do
 done
 
 cargo fmt --all -- --check
+# The tests are built before clippy runs: on this machine a fresh clone's first `cargo test`
+# right after clippy has failed its rustc target probe (rustc read a stray `cc: error` line
+# as its input, and cargo kept that failure in target/.rustc_info.json); built first, the
+# probe runs in a quiet moment and its result is reused.
+cargo test --workspace --no-run
 cargo clippy --workspace --all-targets -- -D warnings
-# On this machine the first `cargo test` after a fresh clone's clippy run has twice failed
-# its rustc target probe (rustc read a stray `cc: error` line as its input), and cargo then
-# keeps that failure in target/.rustc_info.json. Probe again once, afresh, if it happens.
-if ! cargo test --workspace --no-run; then
-  echo "cargo test could not start; clearing cargo's cached rustc probe and trying once more"
-  rm -f target/.rustc_info.json
-  cargo test --workspace --no-run
-fi
 cargo test --workspace
