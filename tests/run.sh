@@ -51,10 +51,8 @@ for c in rustfmt clippy; do
 done
 
 cargo fmt --all -- --check
-# The tests are built before clippy runs: on this machine a fresh clone's first `cargo test`
-# right after clippy has failed its rustc target probe (rustc read a stray `cc: error` line
-# as its input, and cargo kept that failure in target/.rustc_info.json); built first, the
-# probe runs in a quiet moment and its result is reused.
-cargo test --workspace --no-run
-cargo clippy --workspace --all-targets -- -D warnings
+# Clippy runs last: on this machine, after a fresh clone's clippy run every later `cargo
+# test` failed its rustc target probe (rustc read a stray `cc: error` line as its input),
+# while a probe made before clippy passes and clippy's own probe passes after the tests.
 cargo test --workspace
+cargo clippy --workspace --all-targets -- -D warnings
