@@ -122,7 +122,8 @@ try {
   await page.reload({ waitUntil: "domcontentloaded" });
   await expectSoon(page, "after a reload, step 1 is still passed with its hint shown", () =>
     document.querySelector("#checks form.next") && document.querySelectorAll("#hints .hints li").length === 1 &&
-    /\$ kubectl get pods -w\nNAME[\s\S]*\^C\n[\s\S]*\$ kubectl edit deployment credit-scoring-api\n/.test(document.getElementById("console-out").textContent));
+    /\$ kubectl get pods -w\nNAME[\s\S]*\^C\n[\s\S]*\$ kubectl edit deployment credit-scoring-api\n/.test(document.getElementById("console-out").textContent),
+    undefined, 60000);
 
   // Step 2: the broken image stalls safely.
   await nextStep(page, 2, "Push a broken image");
