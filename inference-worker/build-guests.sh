@@ -89,7 +89,7 @@ case "${1:-}" in
         done
         if command -v node >/dev/null; then
             echo "== wasm smoke test (node's WASI)"
-            node --no-warnings "$HERE/guests/smoke.mjs" "$MODULES_DIR"
+            node --no-warnings --expose-gc "$HERE/guests/smoke.mjs" "$MODULES_DIR"
         else
             echo "== wasm smoke test skipped: node is not installed"
         fi
