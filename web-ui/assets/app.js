@@ -470,17 +470,25 @@
   if ($("console-out")) $("console-out").scrollTop = $("console-out").scrollHeight;
 
   // A command from the console. A watch (get -w, rollout status) comes back as a stream of
-  // text, shown as it arrives until it ends, Ctrl-C or the stop button (the server stops it
-  // when the request goes away, and keeps what it printed in the scrollback). `edit` puts
-  // the object in the YAML editor.
-  let watching = null;
+  // text, shown as it arrives until it ends, Ctrl-C or the stop button. `watching` is the
+  // running watch: its request's AbortController and the server's number for it. Ctrl-C asks
+  // the server to stop it (/console/stop/N), and the next command waits for that, so what the
+  // watch printed is in the server's scrollback before it (a reload shows them in order).
+  // `edit` puts the object in the YAML editor.
+  let watching = null, stopping = Promise.resolve();
   function interrupt() {
     if (!watching) return;
+    const { ctrl, n } = watching;
     appendConsole("^C\n");
-    watching.abort();
     watching = null;
     showStop(false);
+    stopping = stopWatch(n, false);
+    ctrl.abort();
   }
+  function stopWatch(n, leaving) {
+    return fetch("/console/stop/" + encodeURIComponent(n), { method: "POST", keepalive: leaving, headers: { "X-Kubesim-Form": FORM } }).catch(() => {});
+  }
+  window.addEventListener("pagehide", () => { if (watching) stopWatch(watching.n, true); });
   function appendConsole(text) {
     const pre = $("console-out");
     if (!pre) return;
@@ -506,6 +514,7 @@
     const input = form.querySelector("#cmd");
     const cmd = input.value.trim();
     interrupt();
+    await stopping;
     hideChoices();
     const body = new URLSearchParams(new FormData(form));
     remember(cmd);
@@ -516,7 +525,7 @@
       res = await fetch(form.action, { method: "POST", body, signal: ctrl.signal, headers: { Accept: "application/json", "X-Kubesim-Form": FORM } });
     } catch (_) { return; }
     if (res.headers.get("x-kubesim-watch")) {
-      watching = ctrl;
+      watching = { ctrl, n: res.headers.get("x-kubesim-watch") };
       showStop(true);
       toConsole("$ kubectl " + cmd + "\n");
       const reader = res.body.getReader(), text = new TextDecoder();
@@ -527,7 +536,7 @@
           appendConsole(text.decode(value, { stream: true }));
         }
       } catch (_) { /* stopped */ }
-      if (watching === ctrl) { watching = null; showStop(false); }
+      if (watching && watching.ctrl === ctrl) { watching = null; showStop(false); }
       return;
     }
     const type = res.headers.get("content-type") || "";

@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .route("/control/scrub", post(routes::control::scrub))
         .route("/kubectl", post(routes::sandbox::kubectl))
         .route("/complete", get(routes::sandbox::complete))
+        .route("/console/stop/{n}", post(routes::console::stop))
         .route("/apply", post(routes::sandbox::apply))
         .route("/namespace", post(routes::sandbox::namespace))
         .route("/fault/{kind}", post(routes::control::fault))

@@ -105,6 +105,8 @@ pub struct AppState {
     /// This server's form token, new at every start: every form of its pages carries it
     /// ([`crate::guard`]).
     pub(crate) form_token: Arc<str>,
+    /// The consoles' running watches ([`crate::routes::console::Watches`]).
+    pub(crate) watches: Arc<crate::routes::console::Watches>,
 }
 
 /// Where NodePorts listen, and each one's state.
@@ -141,6 +143,7 @@ impl AppState {
             streams: Arc::default(),
             journal: None,
             form_token,
+            watches: Arc::default(),
         }
     }
 

@@ -176,11 +176,74 @@ impl Drop for Transcript {
     }
 }
 
+/// The consoles' running watches, by number. The page's Ctrl-C posts to `/console/stop/{n}`
+/// and waits: the watch ends at once and what it printed is in the scrollback before the
+/// student's next command, whether or not the server has yet seen the page drop the stream
+/// (a response with nothing new to send does not notice a closed connection).
+#[derive(Default)]
+pub(crate) struct Watches {
+    next: std::sync::atomic::AtomicU64,
+    running: std::sync::Mutex<std::collections::HashMap<u64, Stop>>,
+}
+
+/// Stops one watch; the watch answers on the enclosed sender once its transcript is recorded.
+type Stop = tokio::sync::oneshot::Sender<tokio::sync::oneshot::Sender<()>>;
+
+impl Watches {
+    fn running(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<u64, Stop>> {
+        self.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn start(
+        &self,
+    ) -> (
+        u64,
+        tokio::sync::oneshot::Receiver<tokio::sync::oneshot::Sender<()>>,
+    ) {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        self.running().insert(n, stop);
+        (n, stopped)
+    }
+
+    fn end(&self, n: u64) {
+        self.running().remove(&n);
+    }
+
+    /// Stops watch `n` and waits until what it printed is recorded; false if it had ended.
+    async fn stop(&self, n: u64) -> bool {
+        let Some(stop) = self.running().remove(&n) else {
+            return false;
+        };
+        let (recorded, done) = tokio::sync::oneshot::channel();
+        if stop.send(recorded).is_err() {
+            return false;
+        }
+        // The watch records within one poll; a lost answer is not worth holding the page for.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), done).await;
+        true
+    }
+}
+
+/// `POST /console/stop/{n}`: the page's Ctrl-C for watch `n` (204 once recorded, 404 if it
+/// had already ended).
+pub(crate) async fn stop(
+    axum::extract::State(st): axum::extract::State<crate::AppState>,
+    axum::extract::Path(n): axum::extract::Path<u64>,
+) -> axum::http::StatusCode {
+    if st.watches.stop(n).await {
+        axum::http::StatusCode::NO_CONTENT
+    } else {
+        axum::http::StatusCode::NOT_FOUND
+    }
+}
+
 /// Streams the watch `cmd` (`typed` as the student typed it) as plain text: what kubectl
 /// prints at once, then what it prints after each change of `cluster`, at most 20 times a
-/// second, until the command ends (the rollout completes, fails, `--timeout`), the client
-/// goes away or the server stops. The cluster is locked only for each poll. A watch kubectl
-/// would refuse answers as a command does (JSON).
+/// second, until the command ends (the rollout completes, fails, `--timeout`), the page
+/// stops it ([`stop`]), the client goes away or the server stops. The cluster is locked only
+/// for each poll. A watch kubectl would refuse answers as a command does (JSON). The
+/// response's `X-Kubesim-Watch` header is the watch's number.
 pub(crate) fn stream_watch(cluster: Cluster, cmd: &str, typed: &str, record: Record) -> Response {
     let started = {
         let locked = cluster.lock();
@@ -199,10 +262,12 @@ pub(crate) fn stream_watch(cluster: Cluster, cmd: &str, typed: &str, record: Rec
         interrupted: true,
         record: Some(record),
     };
+    let watches = cluster.app().watches.clone();
+    let (n, mut stopped) = watches.start();
     tokio::spawn(async move {
         let mut changes = cluster.subscribe();
         let mut shutdown = cluster.shutdown();
-        loop {
+        let stopped_by_page = loop {
             let polled = {
                 let locked = cluster.lock();
                 watch.poll(locked.sim())
@@ -210,25 +275,37 @@ pub(crate) fn stream_watch(cluster: Cluster, cmd: &str, typed: &str, record: Rec
             let chunk = polled.out.stdout + &polled.out.stderr;
             transcript.text.push_str(&chunk);
             if !chunk.is_empty() && tx.send(Ok(Bytes::from(chunk))).await.is_err() {
-                return; // the tab stopped it or went away
+                break None; // the tab stopped it or went away
             }
             if polled.done.is_some() {
                 transcript.ended();
-                return;
+                break None;
             }
             tokio::select! {
-                r = changes.changed() => if r.is_err() { return },
-                _ = tx.closed() => return,
-                _ = shutdown.changed() => { transcript.ended(); return },
+                r = changes.changed() => if r.is_err() { break None },
+                _ = tx.closed() => break None,
+                _ = shutdown.changed() => { transcript.ended(); break None },
+                r = &mut stopped => break r.ok(),
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        watches.end(n);
+        drop(transcript);
+        if let Some(recorded) = stopped_by_page {
+            let _ = recorded.send(());
         }
     });
     (
         [
-            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store"),
-            (header::HeaderName::from_static("x-kubesim-watch"), "1"),
+            (
+                header::CONTENT_TYPE,
+                "text/plain; charset=utf-8".to_string(),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+            (
+                header::HeaderName::from_static("x-kubesim-watch"),
+                n.to_string(),
+            ),
         ],
         axum::body::Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx)),
     )
@@ -302,6 +379,31 @@ mod tests {
             out.starts_with("$ kubectl get deploy -w\nNAME") && out.ends_with("^C\n"),
             "{out}"
         );
+    }
+
+    #[tokio::test]
+    async fn the_pages_ctrl_c_records_the_watch_before_the_next_command_while_the_stream_is_open() {
+        let st = AppState::new(Sandbox::new(crate::DEMO, None).unwrap(), "test");
+        let app = crate::router(st.clone());
+        let mut body = watch(&st, "/kubectl", "get deploy -w").await;
+        let mut text = String::new();
+        read_until(&mut body, &mut text, "credit-scoring-api   10/10").await;
+        // Nothing changes, so nothing is written: the server cannot see a closed connection.
+        // The page's Ctrl-C says so, and waits until the watch is in the scrollback.
+        let (status, _) = call(&app, form("/console/stop/1", "")).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (_, json) = call(&app, form("/kubectl", "cmd=get+deploy+-n+live-coding")).await;
+        assert!(json.contains("credit-scoring-api"), "{json}");
+        let out = st.console().out.clone();
+        assert!(
+            out.starts_with("$ kubectl get deploy -w\nNAME")
+                && out.contains("10/10")
+                && out.contains("^C\n$ kubectl get deploy -n live-coding\nNAME"),
+            "{out}"
+        );
+        assert!(body.next().await.is_none(), "the stream ends");
+        let (status, _) = call(&app, form("/console/stop/1", "")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "a watch is stopped once");
     }
 
     #[tokio::test]
