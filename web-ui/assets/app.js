@@ -375,9 +375,22 @@
       case "back": view.end = Math.max(view.span, end - view.span / 2); break;
       case "ahead": view.end = end + view.span / 2 >= range.now ? null : end + view.span / 2; break;
     }
+    // A following window holds only the time since just before the latest action: zooming
+    // out or moving back past its start goes on in the whole run's view, at the same zoom.
+    const whole = document.querySelector('.timeline-window a[href*="timeline=whole"]');
+    const from = (view.end == null ? range.now : view.end) - view.span;
+    if (from < range.start - 1e-6 && range.start > 0 && whole && !whole.hasAttribute("aria-current")) {
+      location.href = whole.getAttribute("href") + "#span=" + Math.round(view.span) + (view.end == null ? "" : "&end=" + Math.round(view.end));
+      return;
+    }
     tlView = view;
     applyTimelineView();
   });
+  // The zoom carried over from a following window (#span=S[&end=E]).
+  {
+    const m = /span=(\d+)(?:&end=(\d+))?/.exec(location.hash);
+    if (m) { tlView = { span: +m[1], end: m[2] ? +m[2] : null }; applyTimelineView(); }
+  }
 
   // Presenter mode's keys (body.present): space plays or pauses, → goes to the next event,
   // b breaks the image, u undoes the rollout. Each submits the form of the button that does

@@ -150,6 +150,18 @@ try {
     await slide.keyboard.press("b");
     await expectSoon(slide, "b breaks the image on both sides", () => document.getElementById("compare-summary").textContent.includes("credit-scoring-api:broken"));
     if ((await speed()).includes("paused")) await fail("b should run the clock, as the button does");
+    // The slide holds the whole rollout: every pod of both sides on the first screen, the
+    // buttons in one row, nothing cut.
+    await expectSoon(slide, "during the broken rollout every pod tile is on the slide", () => {
+      const pods = [...document.querySelectorAll("main.compare .pod")];
+      const each = ["left", "right"].every((s) => document.querySelectorAll("#" + s + "-cluster .pod").length >= 10);
+      return each && pods.some((p) => p.classList.contains("creating")) && pods.every((p) => p.getBoundingClientRect().bottom <= innerHeight);
+    });
+    const rows = await slide.evaluate(() => new Set([...document.querySelectorAll("header.top .controls > *")].filter((e) => e.offsetParent).map((e) => Math.round(e.getBoundingClientRect().top))).size);
+    if (rows !== 1) await fail("presenter mode's buttons should fit one row at 1920x1080, not " + rows);
+    const broken = (await slide.evaluate(layoutProblems)).filter((p) => !/^input#\S+ cuts its text/.test(p));
+    if (broken.length) await fail("presenter mode during a rollout breaks the layout:\n" + broken.join("\n"));
+    if (shots) await slide.screenshot({ path: shots + "/compare-present-rollout-1920x1080.png" });
     const res = await fetch(base + "/compare.svg");
     const svg = await res.text();
     if (res.headers.get("content-type") !== "image/svg+xml" || !svg.startsWith("<svg xmlns=") || !svg.includes("credit-scoring-api:broken")) await fail("/compare.svg should be the moment as an SVG image: " + res.headers.get("content-type") + " " + svg.slice(0, 200));
@@ -469,6 +481,21 @@ try {
   await page.click("form[action='/control/play?speed=30'] button");
   await expectSoon(page, "rollout status streams until the rollout is done", (f) => { const last = new Function("return " + f)()("rollout status"); const stop = document.getElementById("console-stop"); return /Waiting for deployment "credit-scoring-api" rollout to finish: \d+ out of \d+ new replicas have been updated\.\.\./.test(last) && last.endsWith('deployment "credit-scoring-api" successfully rolled out\n') && stop.offsetParent === null; }, lastEntry.toString(), 60000);
   await page.click("form[action='/control/play?speed=1'] button");
+
+  // The timeline follows the restart; zooming out past the window's start goes on in the
+  // whole run's view at that zoom.
+  const clock = (t) => { const m = /(?:(\d+)h)?(\d+)m(\d+)s/.exec(t); return (+m[1] || 0) * 3600 + +m[2] * 60 + +m[3]; };
+  const followFrom = clock(await page.textContent('#timeline figure.timeline [data-live$="/from"]'));
+  if (!(followFrom > 0)) await fail("after the restart the timeline should follow it, not start at " + followFrom);
+  for (let i = 0; i < 12 && !page.url().includes("timeline=whole"); i++) {
+    await page.click(".timeline-window [data-zoom=out]");
+    await page.waitForTimeout(200);
+  }
+  await page.waitForLoadState("domcontentloaded");
+  await expectSoon(page, "zooming out past the following window's start shows earlier times", (from) => {
+    const m = /(?:(\d+)h)?(\d+)m(\d+)s/.exec(document.querySelector('#timeline figure.timeline [data-live$="/from"]').textContent);
+    return location.search.includes("timeline=whole") && /span=\d+/.test(location.hash) && m && (+m[1] || 0) * 3600 + +m[2] * 60 + +m[3] < from;
+  }, followFrom);
 
   // A phone, 390 px wide: read-only is fine, but nothing makes the page scroll sideways.
   for (const path of ["/", "/compare", "/images"]) {

@@ -651,7 +651,7 @@ fn deployment_chart(
             esc(&line.label())
         );
     }
-    let _ = out.write_str(r#"<span><i class="available"></i>available</span><span><i class="unavailable"></i>unavailable</span><span><i class="bound-key"></i>bounds</span><span><i class="marker-key"></i>your actions</span>"#);
+    let _ = out.write_str(r#"<span><i class="available"></i>available</span><span><i class="unavailable"></i>unavailable</span><span class="bounds-key"><i class="bound-key"></i>bounds</span><span class="actions-key"><i class="marker-key"></i>your actions</span>"#);
     if let Some(a) = hpa_now {
         let pct = |v: Option<i32>| v.map_or_else(|| "<unknown>".to_string(), |v| format!("{v}%"));
         let _ = write!(
@@ -902,7 +902,7 @@ fn traffic_chart(out: &mut Grown, sb: &Source<'_>, ns: &str, name: &str, t0: f64
     let chart = format!("svc/{ns}/{name}");
     let _ = write!(
         out,
-        r#"<figure class="timeline traffic"><figcaption>service {} / {}: traffic over virtual time · "#,
+        r#"<figure class="timeline traffic"><figcaption><span class="what">service {} / {}: traffic over virtual time · </span>"#,
         esc(ns),
         esc(name),
     );
@@ -920,7 +920,7 @@ fn traffic_chart(out: &mut Grown, sb: &Source<'_>, ns: &str, name: &str, t0: f64
     );
     let _ = write!(
         out,
-        r#" · <span class="sampling" title="Speed changes only how many requests really run in WebAssembly (all of them at 1× or when stepping, a sample per pod and second when faster), never the numbers: latency comes from the queue model and the fuel each request burns, not from the wall clock.">{}</span></figcaption><svg viewBox="0 0 {W} {TH}" role="img" aria-label="traffic of service {}">"#,
+        r#"<span class="sampling"> · <span title="Speed changes only how many requests really run in WebAssembly (all of them at 1× or when stepping, a sample per pod and second when faster), never the numbers: latency comes from the queue model and the fuel each request burns, not from the wall clock.">{}</span></span></figcaption><svg viewBox="0 0 {W} {TH}" role="img" aria-label="traffic of service {}">"#,
         esc(&sampling),
         esc(name),
     );
@@ -1034,7 +1034,7 @@ fn traffic_chart(out: &mut Grown, sb: &Source<'_>, ns: &str, name: &str, t0: f64
         top1 - 6.0,
         top2 - 6.0
     );
-    let _ = out.write_str(r#"</svg><div class="legend"><span><i class="requests"></i>requests/s</span><span><i class="errors"></i>errors/s</span><span><i class="p50"></i>p50 latency</span><span><i class="p99"></i>p99 latency</span><span><i class="outage-key"></i>every request failed</span><span><i class="marker-key"></i>your actions</span></div></figure>"#);
+    let _ = out.write_str(r#"</svg><div class="legend"><span><i class="requests"></i>requests/s</span><span><i class="errors"></i>errors/s</span><span><i class="p50"></i>p50 latency</span><span><i class="p99"></i>p99 latency</span><span><i class="outage-key"></i>every request failed</span><span class="actions-key"><i class="marker-key"></i>your actions</span></div></figure>"#);
 }
 
 /// A round upper bound for an axis: 1, 2 or 5 times a power of ten, at least `v`.
