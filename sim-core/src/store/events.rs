@@ -359,7 +359,7 @@ impl EventLog {
     }
 
     fn intern(&mut self, message: String) -> Arc<str> {
-        if let Some(m) = self.messages.get(&message) {
+        if let Some(m) = self.messages.get(message.as_str()) {
             return m.clone();
         }
         let m: Arc<str> = message.into();

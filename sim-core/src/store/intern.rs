@@ -1,30 +1,25 @@
-//! Interning pools looked up by a hash of the value: one pass over the value and a few
-//! integer comparisons per lookup, where an ordered set of strings walks a dozen string
+//! Interning pools looked up by a hash of the value: one pass over the value and one probe
+//! of a hash table per lookup, where an ordered set of strings walks a dozen string
 //! comparisons down its tree (S2 interns a wording for every event it records).
-//! The hash is FNV-1a (64 bits), so a run is the same on every machine; it decides only
-//! where a value is kept, never an order anything is read in.
+//! The hash is FNV-1a (64 bits) with no random key, and the table is an `IndexSet`, so a run
+//! is the same on every machine; the pool is never iterated for output, only looked up and
+//! pruned.
 
-use std::collections::BTreeMap;
-use std::collections::btree_map::Entry;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::Arc;
+
+use indexmap::IndexSet;
 
 /// Shared copies of values, found by content.
 #[derive(Debug)]
 pub(crate) struct Pool<T: ?Sized> {
-    /// The first value with each hash.
-    first: BTreeMap<u64, Arc<T>>,
-    /// Further values whose hash an earlier one has (almost never any).
-    more: BTreeMap<u64, Vec<Arc<T>>>,
-    len: usize,
+    set: IndexSet<Arc<T>, BuildHasherDefault<Fnv64>>,
 }
 
 impl<T: ?Sized> Default for Pool<T> {
     fn default() -> Self {
         Pool {
-            first: BTreeMap::new(),
-            more: BTreeMap::new(),
-            len: 0,
+            set: IndexSet::default(),
         }
     }
 }
@@ -32,69 +27,37 @@ impl<T: ?Sized> Default for Pool<T> {
 impl<T: ?Sized + Hash + Eq> Pool<T> {
     /// The pooled copy equal to `value`, if there is one.
     pub(crate) fn get(&self, value: &T) -> Option<&Arc<T>> {
-        let h = hash(value);
-        let first = self.first.get(&h)?;
-        if **first == *value {
-            return Some(first);
-        }
-        self.more.get(&h)?.iter().find(|v| ***v == *value)
+        self.set.get(value)
     }
 
     /// Pools `value` (not pooled yet).
     pub(crate) fn insert(&mut self, value: Arc<T>) {
-        match self.first.entry(hash(&*value)) {
-            Entry::Vacant(v) => {
-                v.insert(value);
-            }
-            Entry::Occupied(o) => self.more.entry(*o.key()).or_default().push(value),
-        }
-        self.len += 1;
+        self.set.insert(value);
     }
 
     /// How many values are pooled.
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.set.len()
     }
 
     /// Forgets the values nothing else holds any more.
     pub(crate) fn retain_used(&mut self) {
-        let used = |v: &Arc<T>| Arc::strong_count(v) > 1;
-        self.more.retain(|_, vs| {
-            vs.retain(used);
-            !vs.is_empty()
-        });
-        self.first.retain(|_, v| used(v));
-        // A hash whose first value went keeps its next one first.
-        let orphans: Vec<u64> = self
-            .more
-            .keys()
-            .copied()
-            .filter(|h| !self.first.contains_key(h))
-            .collect();
-        for h in orphans {
-            if let Some(mut vs) = self.more.remove(&h) {
-                let head = vs.remove(0);
-                self.first.insert(h, head);
-                if !vs.is_empty() {
-                    self.more.insert(h, vs);
-                }
-            }
-        }
-        self.len = self.first.len() + self.more.values().map(Vec::len).sum::<usize>();
+        self.set.retain(|v| Arc::strong_count(v) > 1);
     }
-}
-
-fn hash<T: ?Sized + Hash>(value: &T) -> u64 {
-    let mut h = Fnv64(FNV_OFFSET);
-    value.hash(&mut h);
-    h.finish()
 }
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
 /// FNV-1a, 64 bits.
+#[derive(Debug)]
 struct Fnv64(u64);
+
+impl Default for Fnv64 {
+    fn default() -> Self {
+        Fnv64(FNV_OFFSET)
+    }
+}
 
 impl Hasher for Fnv64 {
     fn finish(&self) -> u64 {
