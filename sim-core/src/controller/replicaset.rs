@@ -470,21 +470,25 @@ impl Sim {
         let Some(e) = self.store.replicasets.get(id) else {
             return;
         };
+        static NO_LABELS: BTreeMap<String, String> = BTreeMap::new();
         let template_labels = e
             .template
             .metadata
             .as_ref()
-            .and_then(|m| m.labels.clone())
-            .unwrap_or_default();
+            .and_then(|m| m.labels.as_ref())
+            .unwrap_or(&NO_LABELS);
         let mut fully_labeled = 0;
         for p in pods.iter().filter_map(|p| self.store.pods.get(*p)) {
             if !p.is_active() {
                 continue;
             }
             replicas += 1;
-            if template_labels
-                .iter()
-                .all(|(k, v)| p.labels().get(k) == Some(v))
+            // A pod made from this very template has its labels (the common case: no
+            // comparison); an adopted or older one is compared label by label.
+            if Arc::ptr_eq(&p.template, &e.template)
+                || template_labels
+                    .iter()
+                    .all(|(k, v)| p.labels().get(k) == Some(v))
             {
                 fully_labeled += 1;
             }

@@ -205,6 +205,27 @@ impl Sim {
     /// Why container `ci` of `pod` cannot be created now (`generateContainerConfig`'s error),
     /// if it cannot.
     pub(crate) fn container_config_error(&self, pod: ObjId, ci: usize) -> Option<String> {
+        // Only a ConfigMap or Secret reference can fail; most containers have none, and
+        // building their environment to find no error would cost every start.
+        let c = self
+            .store
+            .pods
+            .get(pod)?
+            .template
+            .spec
+            .as_ref()?
+            .containers
+            .get(ci)?;
+        let refers = c.env_from.as_ref().is_some_and(|f| !f.is_empty())
+            || c.env.iter().flatten().any(|e| {
+                e.value.is_none()
+                    && e.value_from.as_ref().is_some_and(|f| {
+                        f.config_map_key_ref.is_some() || f.secret_key_ref.is_some()
+                    })
+            });
+        if !refers {
+            return None;
+        }
         self.make_environment_variables(pod, ci).err()
     }
 }

@@ -110,21 +110,23 @@ impl Sim {
     }
 
     fn container_image(&self, pod: ObjId, ci: usize) -> (String, String) {
-        let c = self.store.pods.get(pod).and_then(|p| {
-            p.template
-                .spec
-                .as_ref()
-                .and_then(|s| s.containers.get(ci))
-                .cloned()
-        });
-        let image = c.as_ref().and_then(|c| c.image.clone()).unwrap_or_default();
-        let policy = c.and_then(|c| c.image_pull_policy).unwrap_or_else(|| {
-            if image.ends_with(":latest") || !image.rsplit('/').next().unwrap_or("").contains(':') {
-                "Always".into()
-            } else {
-                "IfNotPresent".into()
-            }
-        });
+        let c = self
+            .store
+            .pods
+            .get(pod)
+            .and_then(|p| p.template.spec.as_ref()?.containers.get(ci));
+        let image = c.and_then(|c| c.image.clone()).unwrap_or_default();
+        let policy = c
+            .and_then(|c| c.image_pull_policy.clone())
+            .unwrap_or_else(|| {
+                if image.ends_with(":latest")
+                    || !image.rsplit('/').next().unwrap_or("").contains(':')
+                {
+                    "Always".into()
+                } else {
+                    "IfNotPresent".into()
+                }
+            });
         (image, policy)
     }
 

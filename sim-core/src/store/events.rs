@@ -4,9 +4,10 @@
 
 use std::borrow::Cow;
 use std::collections::btree_map::Entry;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
+use super::intern::Pool;
 use super::{Kind, ObjId};
 use crate::time::{SimDuration, SimTime};
 
@@ -104,7 +105,7 @@ fn seen_at(
 }
 
 /// A message as stored: its text, or derived from the event's object when read.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Text {
     /// The words themselves (interned: the many identical kubelet messages share one copy).
     Plain(Arc<str>),
@@ -144,7 +145,7 @@ pub fn assigned(namespace: &str, name: &str, node: &str) -> String {
 
 /// What an event says apart from its object: shared by every event with the same words, so a
 /// pod's start (Scheduled, Pulling, Pulled, Created, Started) costs its slots, not its texts.
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, PartialEq, Eq, Hash)]
 struct Wording {
     reason: &'static str,
     text: Text,
@@ -184,9 +185,9 @@ pub struct EventLog {
     /// The events of each object, for folding.
     latest: BTreeMap<ObjId, Subject>,
     /// Interned messages.
-    messages: BTreeSet<Arc<str>>,
+    messages: Pool<str>,
     /// Interned wordings.
-    wordings: BTreeSet<Arc<Wording>>,
+    wordings: Pool<Wording>,
     /// Records since the pools were last pruned.
     since_prune: usize,
 }
@@ -336,6 +337,9 @@ impl EventLog {
         };
         let wording = match self.wordings.get(&wording) {
             Some(w) => w.clone(),
+            // A name's own wording (`Created pod: NAME`) is one of a kind: pooling it would
+            // only grow the pool that every other event looks up.
+            None if matches!(wording.text, Text::Named(..)) => Arc::new(wording),
             None => {
                 let w = Arc::new(wording);
                 self.wordings.insert(w.clone());
@@ -368,8 +372,8 @@ impl EventLog {
     fn prune(&mut self) {
         let pooled = self.messages.len() + self.wordings.len();
         if self.since_prune > 4096 && self.since_prune > pooled {
-            self.wordings.retain(|w| Arc::strong_count(w) > 1);
-            self.messages.retain(|m| Arc::strong_count(m) > 1);
+            self.wordings.retain_used();
+            self.messages.retain_used();
             self.since_prune = 0;
         }
     }

@@ -2,6 +2,7 @@
 //! event log, the controllers' reasoning and a stream of changes for watchers.
 
 pub mod events;
+mod intern;
 pub mod owners;
 pub mod pod;
 
