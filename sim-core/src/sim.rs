@@ -335,6 +335,7 @@ impl Sim {
             self.fire(timer);
         }
         self.settle();
+        self.store.events.expire(self.store.now);
         Some(t)
     }
 
@@ -360,6 +361,7 @@ impl Sim {
             }
         }
         self.store.now = self.store.now.max(until);
+        self.store.events.expire(self.store.now);
         false
     }
 

@@ -421,7 +421,10 @@ impl EventLog {
         self.events.get_mut(i as usize)
     }
 
-    fn expire(&mut self, now: SimTime) {
+    /// Drops the events whose last occurrence is more than [`EVENT_TTL`] before `now`, as
+    /// the API server's event TTL does as time passes (called on every record and every
+    /// instant the clock reaches, so a quiet cluster forgets its old events too).
+    pub(crate) fn expire(&mut self, now: SimTime) {
         while let Some(front) = self.events.front() {
             let seq = self.first_seq;
             // A series ended before its first occurrence never happened: drop it.
