@@ -14,7 +14,8 @@ pub fn spawn_driver(state: AppState) -> tokio::task::JoinHandle<()> {
         let mut interval = tokio::time::interval(Duration::from_millis(50));
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last = tokio::time::Instant::now();
-        let mut seen = (0u64, 0u64, 0usize, String::new());
+        let mut seen: Key = (0, 0, 0, String::new());
+        let trim = Arc::new(std::sync::Mutex::new(crate::memory::Trim::default()));
         loop {
             interval.tick().await;
             let now = tokio::time::Instant::now();
@@ -24,7 +25,13 @@ pub fn spawn_driver(state: AppState) -> tokio::task::JoinHandle<()> {
             // The cluster's work runs on a blocking thread, so the async workers keep
             // answering (`/healthz`, pages, streams) while a heavy slice holds the lock.
             let st = state.clone();
-            let Ok(key) = tokio::task::spawn_blocking(move || tick_sandboxes(&st, wall)).await
+            let trim = trim.clone();
+            let Ok(key) = tokio::task::spawn_blocking(move || {
+                let (key, pods) = tick_sandboxes(&st, wall);
+                trim_after_burst(&trim, pods);
+                key
+            })
+            .await
             else {
                 continue;
             };
@@ -36,20 +43,39 @@ pub fn spawn_driver(state: AppState) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// Moves the sandbox's and the compare view's clocks by `wall`; what the page shows of them.
-fn tick_sandboxes(state: &AppState, wall: Duration) -> (u64, u64, usize, String) {
-    let key = {
+/// Gives the memory of a burst of pods back once most of them (and their events) are gone
+/// ([`crate::memory`]), outside every cluster's lock.
+fn trim_after_burst(trim: &std::sync::Mutex<crate::memory::Trim>, objects: usize) {
+    let now = trim
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .observe(objects);
+    if now {
+        crate::memory::release_freed_memory();
+    }
+}
+
+/// What the page shows of the clocks: a key that changes when they moved.
+type Key = (u64, u64, usize, String);
+
+/// Moves the sandbox's and the compare view's clocks by `wall`; what the page shows of them,
+/// and how many pods and events the sandbox holds.
+fn tick_sandboxes(state: &AppState, wall: Duration) -> (Key, usize) {
+    let (key, pods) = {
         let mut sb = state.sb();
         sb.tick(wall, SLICE);
         (
-            sb.sim.now().millis(),
-            sb.sim.store.resource_version(),
-            sb.actions.len(),
-            sb.speed.label(),
+            (
+                sb.sim.now().millis(),
+                sb.sim.store.resource_version(),
+                sb.actions.len(),
+                sb.speed.label(),
+            ),
+            sb.sim.store.pods.len() + sb.sim.store.events.len(),
         )
     };
     let mut c = state.cmp();
-    match c.as_mut() {
+    let key = match c.as_mut() {
         Some(c) => {
             c.tick(wall, SLICE);
             (
@@ -60,7 +86,8 @@ fn tick_sandboxes(state: &AppState, wall: Duration) -> (u64, u64, usize, String)
             )
         }
         None => key,
-    }
+    };
+    (key, pods)
 }
 
 /// The wall time one tick may spend on a cluster (ticks are 50 ms apart).
@@ -75,6 +102,7 @@ fn spawn_scenarios_driver(st: AppState) -> tokio::task::JoinHandle<()> {
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last = tokio::time::Instant::now();
         let mut ticks = 0u64;
+        let trim = Arc::new(std::sync::Mutex::new(crate::memory::Trim::default()));
         loop {
             interval.tick().await;
             let now = tokio::time::Instant::now();
@@ -83,7 +111,9 @@ fn spawn_scenarios_driver(st: AppState) -> tokio::task::JoinHandle<()> {
             let slots: Vec<Arc<Slot>> = sc.runs().values().cloned().collect();
             let budget = SLICE / slots.len().max(1) as u32;
             let every_quarter = ticks.is_multiple_of(5);
+            let trim = trim.clone();
             let _ = tokio::task::spawn_blocking(move || {
+                let mut pods = 0;
                 for slot in slots {
                     let changed = {
                         let mut run = slot.lock();
@@ -98,12 +128,15 @@ fn spawn_scenarios_driver(st: AppState) -> tokio::task::JoinHandle<()> {
                         if rv != before.1 || every_quarter {
                             run.evaluate();
                         }
+                        pods +=
+                            run.session.sim.store.pods.len() + run.session.sim.store.events.len();
                         before != (run.session.sim.now(), rv)
                     };
                     if changed {
                         slot.notify();
                     }
                 }
+                trim_after_burst(&trim, pods);
             })
             .await;
             ticks += 1;

@@ -20,6 +20,7 @@ pub mod ingress;
 mod journal;
 pub mod kube_api;
 mod markdown;
+mod memory;
 pub mod node_ports;
 mod progress;
 mod protobuf;
