@@ -188,8 +188,25 @@ fn big_scenario(nodes: u32, deployments: u32, replicas: u32) -> String {
 }
 
 /// Posts a form to the server and reads the answer.
+/// The page's form token (its `kubesim-form` meta tag), which a form post from outside a
+/// browser carries as `_form`, as the page's own forms do.
+fn form_token(addr: &str) -> Result<String> {
+    let page = http_get(addr, "/").context("reading the page for its form token")?;
+    page.split(r#"<meta name="kubesim-form" content=""#)
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .map(str::to_string)
+        .context("the page has no form token")
+}
+
+/// A form post with the page's form token.
 fn post(addr: &str, path: &str, body: &str) -> Result<()> {
     use std::io::Read;
+    let body = format!(
+        "{body}{}_form={}",
+        if body.is_empty() { "" } else { "&" },
+        form_token(addr)?
+    );
     let mut s = std::net::TcpStream::connect(addr).with_context(|| format!("posting {path}"))?;
     write!(
         s,
@@ -300,9 +317,10 @@ pub(crate) fn web() -> Result<()> {
         }
     }
     let mut latencies = Vec::new();
+    let token = form_token(&addr)?;
     for i in 0..10 {
         let body = format!(
-            "cmd=scale+deployment%2Fcredit-scoring-api+--replicas%3D{}+-n+live-coding",
+            "cmd=scale+deployment%2Fcredit-scoring-api+--replicas%3D{}+-n+live-coding&_form={token}",
             10 + i + 1
         );
         let sent = Instant::now();
