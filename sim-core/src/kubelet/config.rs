@@ -207,15 +207,7 @@ impl Sim {
     pub(crate) fn container_config_error(&self, pod: ObjId, ci: usize) -> Option<String> {
         // Only a ConfigMap or Secret reference can fail; most containers have none, and
         // building their environment to find no error would cost every start.
-        let c = self
-            .store
-            .pods
-            .get(pod)?
-            .template
-            .spec
-            .as_ref()?
-            .containers
-            .get(ci)?;
+        let c = self.container(pod, ci)?;
         let refers = c.env_from.as_ref().is_some_and(|f| !f.is_empty())
             || c.env.iter().flatten().any(|e| {
                 e.value.is_none()

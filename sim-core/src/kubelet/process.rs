@@ -25,15 +25,7 @@ impl Sim {
         b: &ImageBehavior,
     ) -> Option<Vec<String>> {
         let family = b.family?;
-        let c = self
-            .store
-            .pods
-            .get(pod)?
-            .template
-            .spec
-            .as_ref()?
-            .containers
-            .get(ci)?;
+        let c = self.container(pod, ci)?;
         let command = c.command.as_ref().filter(|v| !v.is_empty());
         let args = c.args.as_ref().filter(|v| !v.is_empty());
         let argv: Vec<String> = match (command, args) {

@@ -63,8 +63,8 @@ pub struct WorkerRequest<'a> {
 }
 
 impl Sim {
-    /// The container's spec.
-    fn container_spec(&self, pod: ObjId, ci: usize) -> Option<Container> {
+    /// The container's spec, borrowed (the kubelet's other modules read it in place).
+    pub(super) fn container(&self, pod: ObjId, ci: usize) -> Option<&Container> {
         self.store
             .pods
             .get(pod)?
@@ -73,7 +73,11 @@ impl Sim {
             .as_ref()?
             .containers
             .get(ci)
-            .cloned()
+    }
+
+    /// The container's spec.
+    fn container_spec(&self, pod: ObjId, ci: usize) -> Option<Container> {
+        self.container(pod, ci).cloned()
     }
 
     /// Millicores the container may use: its CPU limit, else its request, else one core.
