@@ -235,14 +235,15 @@ fn http_get(addr: &str, path: &str) -> std::io::Result<String> {
     Ok(out)
 }
 
-/// Starts `kubesim serve` on a free port with its module cache in `cache`; the child, its
-/// address, and the time from the start to the first page.
+/// Starts `kubesim serve` on a free port with its module cache in `cache` and its journal in
+/// `state`; the child, its address, and the time from the start to the first page.
 fn start_serve(
     exe: &std::path::Path,
     cache: &std::path::Path,
+    state: &std::path::Path,
 ) -> Result<(std::process::Child, String, std::time::Duration)> {
     let started = Instant::now();
-    let (child, addr) = spawn_serve(exe, &[], Some(cache))?;
+    let (child, addr) = spawn_serve(exe, &[], Some(cache), state)?;
     let page = http_get(&addr, "/").context("the first page")?;
     let first_page = started.elapsed();
     if !page.starts_with("HTTP/1.1 200") {
@@ -251,16 +252,21 @@ fn start_serve(
     Ok((child, addr, first_page))
 }
 
-/// Starts `kubesim serve ARGS` on a free port; the child and its address. What it prints
-/// is read to the end in a thread: a closed pipe would stop the server at its next line.
+/// Starts `kubesim serve ARGS` on a free port, its sandbox journal kept in `state` (never the
+/// user's: a bench must neither replay nor add to the sandbox a student left); the child and
+/// its address. What it prints is read to the end in a thread: a closed pipe would stop the
+/// server at its next line.
 fn spawn_serve(
     exe: &std::path::Path,
     args: &[&std::ffi::OsStr],
     cache: Option<&std::path::Path>,
+    state: &std::path::Path,
 ) -> Result<(std::process::Child, String)> {
     use std::io::{BufRead, BufReader};
     let mut cmd = Command::new(exe);
-    cmd.args(["serve", "--addr", "127.0.0.1:0"]).args(args);
+    cmd.args(["serve", "--addr", "127.0.0.1:0"])
+        .args(args)
+        .env("KUBESIM_STATE_DIR", state);
     if let Some(c) = cache {
         cmd.env("KUBESIM_CACHE_DIR", c);
     }
@@ -289,9 +295,11 @@ pub(crate) fn web() -> Result<()> {
     let exe = std::env::current_exe().context("cannot find the kubesim binary")?;
     // 1. From process start to the first page: with an empty module cache (the first run
     // after installing: the credit model compiles with Winch), then with the cache it left.
-    let cache = std::env::temp_dir().join(format!("kubesim-bench-cache-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&cache);
-    let (mut cold_child, _, first_page_cold) = start_serve(&exe, &cache)?;
+    let scratch = std::env::temp_dir().join(format!("kubesim-bench-web-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let cache = scratch.join("cache");
+    let state = |name: &str| scratch.join("state").join(name);
+    let (mut cold_child, _, first_page_cold) = start_serve(&exe, &cache, &state("cold"))?;
     // That start ran Winch's code and compiles Cranelift's into the cache a second later
     // (inference-worker/src/builtin.rs): the next start is a usual one once it is there.
     let compiled = cache.join("cranelift-ready");
@@ -303,7 +311,7 @@ pub(crate) fn web() -> Result<()> {
     }
     let _ = cold_child.kill();
     let _ = cold_child.wait();
-    let (mut child, addr, first_page) = start_serve(&exe, &cache)?;
+    let (mut child, addr, first_page) = start_serve(&exe, &cache, &state("warm"))?;
     // 2. From an action to its panel on a tab's stream.
     let mut stream = std::net::TcpStream::connect(&addr).context("the stream")?;
     write!(stream, "GET /stream HTTP/1.1\r\nHost: {addr}\r\n\r\n")?;
@@ -363,7 +371,12 @@ pub(crate) fn web() -> Result<()> {
     }
     let wire_secs = t.elapsed().as_secs_f64();
     let _ = child.kill();
-    let _ = std::fs::remove_dir_all(&cache);
+    let _ = child.wait();
+    // 2b. A restart: the server replays the journal those actions left before its first page.
+    let journaled = journal_actions(&state("warm"));
+    let (mut child, _, first_page_restart) = start_serve(&exe, &cache, &state("warm"))?;
+    let _ = child.kill();
+    let _ = child.wait();
     latencies.sort();
     // 3. Rendering every panel of large clusters.
     let mut renders = Vec::new();
@@ -387,8 +400,12 @@ pub(crate) fn web() -> Result<()> {
             let file =
                 std::env::temp_dir().join(format!("kubesim-bench-{}.yaml", deployments * replicas));
             std::fs::write(&file, big_scenario(nodes, deployments, replicas))?;
-            let (mut child, addr) =
-                spawn_serve(&exe, &["--scenario".as_ref(), file.as_os_str()], None)?;
+            let (mut child, addr) = spawn_serve(
+                &exe,
+                &["--scenario".as_ref(), file.as_os_str()],
+                None,
+                &state("fps"),
+            )?;
             let out = Command::new("node")
                 .arg(e2e.join("fps.mjs"))
                 .arg(format!("http://{addr}"))
@@ -426,6 +443,11 @@ pub(crate) fn web() -> Result<()> {
     )?;
     writeln!(
         so,
+        "  first page after a restart that replays the sandbox's journal ({journaled} actions): {:.1} ms",
+        first_page_restart.as_secs_f64() * 1000.0
+    )?;
+    writeln!(
+        so,
         "  action -> panel on the stream: median {:.1} ms, max {:.1} ms (10 scale commands)",
         latencies[latencies.len() / 2].as_secs_f64() * 1000.0,
         latencies[latencies.len() - 1].as_secs_f64() * 1000.0
@@ -456,5 +478,17 @@ pub(crate) fn web() -> Result<()> {
             "  browser at {pods} pods, 30x, rolling: {f:.0} frames/s ({updates} DOM updates in 5 s; {long} frames over 20 ms, the longest {worst} ms)"
         )?;
     }
+    let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
+}
+
+/// How many actions the sandbox journals in `state` hold (a line each).
+fn journal_actions(state: &std::path::Path) -> usize {
+    std::fs::read_dir(state)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .map(|text| text.matches("{\"line\":\"action\"").count())
+        .sum()
 }
