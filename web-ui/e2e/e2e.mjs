@@ -241,6 +241,18 @@ try {
   await expectSoon(page, "apply prints configured", () => document.getElementById("apply-out").textContent.includes("deployment.apps/credit-scoring-api configured"));
   await expectSoon(page, "pods of revision 2 appear", () => [...document.querySelectorAll("#cluster .pod")].some((p) => / r2 /.test(p.textContent)));
   if (shots) await page.evaluate(toTop), await page.screenshot({ path: shots + "/rollout.png" });
+  // Both ReplicaSets of the rollout are in sight on the first screen, the old one with its ten
+  // pods and the new one, not scrolled out of the Deployments panel.
+  await page.evaluate(toTop);
+  const outOfSight = await page.evaluate(() => {
+    const panel = document.getElementById("deployments");
+    const box = panel.getBoundingClientRect();
+    const rows = [...panel.querySelectorAll("table.rss tbody tr")];
+    if (rows.length < 2) return ["only " + rows.length + " ReplicaSet row(s)"];
+    return rows.filter((r) => { const b = r.getBoundingClientRect(); return b.top < box.top || b.bottom > Math.min(box.bottom, innerHeight) + 1; })
+      .map((r) => r.textContent.replace(/\s+/g, " ").trim());
+  });
+  if (outOfSight.length) await fail("during a rollout at 1280x720, ReplicaSet rows out of sight: " + outOfSight.join(" | "));
   await layoutHolds(page, "during a rollout at 1280x720");
   // A student closes "Why did the controller do that?": updates must not open it again.
   await page.evaluate(() => { document.querySelector("#deployments details.why").open = false; });

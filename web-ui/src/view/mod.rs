@@ -36,6 +36,18 @@ pub struct RsRow {
     pub is_new: bool,
 }
 
+impl RsRow {
+    /// Its images without their registry and path (`registry.local/team/api:v2` is
+    /// `api:v2`), so a row fits the panel; the whole names are the cell's tooltip.
+    pub fn image_short(&self) -> String {
+        self.image
+            .split(", ")
+            .map(|i| i.rsplit_once('/').map_or(i, |(_, name)| name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// One Deployment.
 #[derive(Debug, Clone)]
 pub struct DeploymentView {
