@@ -448,7 +448,7 @@ impl World {
         let mut services = Vec::new();
         let mut answers = Vec::new();
         for (i, r) in tracer.records.iter().enumerate().skip(from) {
-            deployments.push((r.time.max(step_start), r.deployments.clone()));
+            deployments.push((r.time.max(step_start), r.deployments.to_vec()));
             if i >= first_record {
                 services.extend(r.services.iter().filter(|s| s.time > step_start).cloned());
                 answers.extend(r.request.clone());

@@ -2,6 +2,8 @@
 //! numbers change, with the keys the issue fixes (`time`, `deployments[]` with counts,
 //! conditions and `replicaSets[]`).
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::controller::deployment::util;
@@ -12,8 +14,10 @@ use crate::sim::Sim;
 pub struct TraceRecord {
     /// Virtual seconds.
     pub time: f64,
-    /// Every Deployment, by namespace then name.
-    pub deployments: Vec<DeploymentTrace>,
+    /// Every Deployment, by namespace then name. Shared with the records before it while it
+    /// has not changed: traffic adds a record every virtual second, and a copy of every
+    /// Deployment's numbers in each made a long run's trace grow by about a kilobyte a second.
+    pub deployments: Arc<Vec<DeploymentTrace>>,
     /// Traffic per Service over the seconds that ended since the previous record.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<crate::traffic::ServiceSecond>,
@@ -129,7 +133,7 @@ pub struct ReplicaSetTrace {
 /// Collects records, keeping only changes.
 #[derive(Debug, Default)]
 pub struct Tracer {
-    last: Option<Vec<DeploymentTrace>>,
+    last: Option<Arc<Vec<DeploymentTrace>>>,
     /// Traffic seconds already recorded (counting dropped ones).
     seconds_seen: usize,
     /// Records so far.
@@ -146,17 +150,22 @@ impl Tracer {
         }
         sim.store.workloads_dirty = false;
         let now = snapshot(sim);
-        if self.last.as_ref() != Some(&now) || fresh_traffic {
+        let changed = self.last.as_deref() != Some(&now);
+        if changed || fresh_traffic {
             let skip = self.seconds_seen.saturating_sub(sim.traffic.dropped);
             let services = sim.traffic.seconds.iter().skip(skip).cloned().collect();
             self.seconds_seen = total;
+            let deployments = match &self.last {
+                Some(last) if !changed => Arc::clone(last),
+                _ => Arc::new(now),
+            };
             self.records.push(TraceRecord {
                 time: sim.now().as_secs_f64(),
-                deployments: now.clone(),
+                deployments: Arc::clone(&deployments),
                 services,
                 request: None,
             });
-            self.last = Some(now);
+            self.last = Some(deployments);
         }
     }
 
@@ -253,4 +262,40 @@ pub fn snapshot(sim: &Sim) -> Vec<DeploymentTrace> {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::kubectl::NoFiles;
+    use crate::script::{RunOptions, run};
+
+    /// Traffic adds a record every virtual second; while no Deployment changes, those records
+    /// share one copy of the Deployments' numbers, so a long run under traffic does not keep
+    /// a copy per second (the web UI keeps every record for its timeline).
+    #[test]
+    fn records_under_steady_traffic_share_the_deployments_they_did_not_change() {
+        let text = include_str!("../../scenarios/examples/traffic-rollout.yaml");
+        let out = match run(text, RunOptions::default(), &NoFiles) {
+            Ok(out) => out,
+            Err((_, e)) => panic!("the example runs: {e}"),
+        };
+        let records = &out.tracer.records;
+        let (mut same, mut shared) = (0, 0);
+        for pair in records.windows(2) {
+            if pair[0].deployments == pair[1].deployments {
+                same += 1;
+                shared += usize::from(Arc::ptr_eq(&pair[0].deployments, &pair[1].deployments));
+            }
+        }
+        assert!(
+            same > 100,
+            "a traffic run has many seconds without a change ({same})"
+        );
+        assert_eq!(
+            shared, same,
+            "an unchanged record shares its Deployments' numbers"
+        );
+    }
 }

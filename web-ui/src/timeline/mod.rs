@@ -278,7 +278,7 @@ fn latest_activity(sb: &Source<'_>) -> Option<f64> {
     let mut last: BTreeMap<(&str, &str), (i64, Option<i32>)> = BTreeMap::new();
     let mut traced: Option<f64> = None;
     for r in sb.records {
-        for d in &r.deployments {
+        for d in r.deployments.iter() {
             let now = (
                 d.revision,
                 d.autoscaler.as_ref().map(|a| a.desired_replicas),
