@@ -124,6 +124,75 @@ pub trait Program: fmt::Debug + Send + Sync {
     }
     /// Runs it once; `net` serves its outbound calls and comes back with the outcome.
     fn invoke(&self, inv: &Invocation<'_>, net: Box<dyn Network>) -> (Outcome, Box<dyn Network>);
+    /// A process to serve one container's requests, for a program that can keep one between
+    /// requests (the worker ABI's `kubesim_handle`); `None`: every request is an [`invoke`].
+    ///
+    /// A process must answer exactly as [`invoke`] would (the same outcome, output and fuel),
+    /// so whether a request ran in one never shows in a run; it is only faster.
+    ///
+    /// [`invoke`]: Program::invoke
+    fn process(&self) -> Option<Box<dyn Process>> {
+        None
+    }
+}
+
+/// A program kept running for one container's requests (see [`Program::process`]).
+pub trait Process: Send {
+    /// Serves one request invocation, with the same result [`Program::invoke`] would give.
+    fn invoke(
+        &mut self,
+        inv: &Invocation<'_>,
+        net: Box<dyn Network>,
+    ) -> (Outcome, Box<dyn Network>);
+}
+
+/// The process of one container run, if its program has one: created at the run's first
+/// request, dropped with the run (a restart starts a new run, so a new process). The kubelet's
+/// snapshots of the run ([`crate::kubelet::worker::Target`]) share it.
+#[derive(Clone, Default)]
+pub struct ProcessSlot(Arc<std::sync::Mutex<SlotState>>);
+
+#[derive(Default)]
+enum SlotState {
+    /// No request yet.
+    #[default]
+    Unasked,
+    /// The program keeps no process.
+    None,
+    /// The container's process.
+    Running(Box<dyn Process>),
+}
+
+impl fmt::Debug for ProcessSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ProcessSlot")
+    }
+}
+
+impl ProcessSlot {
+    /// Runs a request of `program` in this container's process (created on first use), or
+    /// invokes it afresh when there is none or it is busy (a request that reaches its own
+    /// container through a Service while it runs).
+    pub fn invoke(
+        &self,
+        program: &dyn Program,
+        inv: &Invocation<'_>,
+        net: Box<dyn Network>,
+    ) -> (Outcome, Box<dyn Network>) {
+        let Ok(mut slot) = self.0.try_lock() else {
+            return program.invoke(inv, net);
+        };
+        if matches!(*slot, SlotState::Unasked) {
+            *slot = match program.process() {
+                Some(p) => SlotState::Running(p),
+                None => SlotState::None,
+            };
+        }
+        match &mut *slot {
+            SlotState::Running(p) => p.invoke(inv, net),
+            _ => program.invoke(inv, net),
+        }
+    }
 }
 
 /// A shared program, compared by identity.
