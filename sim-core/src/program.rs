@@ -416,4 +416,70 @@ mod tests {
         assert_eq!(service_ms(10_000, 500), 2.5);
         assert_eq!(service_time(10_000, 500), SimDuration(3));
     }
+
+    /// A program whose process counts the requests it served (a guest keeping state between
+    /// requests, which a real one must not show): it writes the count, so a test sees which
+    /// process served a request.
+    #[derive(Debug)]
+    struct Counting;
+
+    struct Count(u64);
+
+    impl Process for Count {
+        fn invoke(
+            &mut self,
+            _: &Invocation<'_>,
+            net: Box<dyn Network>,
+        ) -> (Outcome, Box<dyn Network>) {
+            self.0 += 1;
+            let mut out = Outcome::invalid("");
+            out.stdout = format!("kept {}", self.0).into_bytes();
+            (out, net)
+        }
+    }
+
+    impl Program for Counting {
+        fn name(&self) -> &str {
+            "counting"
+        }
+        fn invoke(&self, _: &Invocation<'_>, net: Box<dyn Network>) -> (Outcome, Box<dyn Network>) {
+            let mut out = Outcome::invalid("");
+            out.stdout = b"fresh".to_vec();
+            (out, net)
+        }
+        fn process(&self) -> Option<Box<dyn Process>> {
+            Some(Box::new(Count(0)))
+        }
+    }
+
+    /// One process per container run: the run's snapshots share it, another run (a restart,
+    /// another pod) has its own, and a request reaching a run whose process is busy runs fresh.
+    #[test]
+    fn a_process_belongs_to_one_container_run() {
+        let files = std::collections::BTreeMap::new();
+        let inv = Invocation {
+            args: &[],
+            env: &[],
+            stdin: b"",
+            memory_limit: None,
+            fuel: 1,
+            clock_unix_ns: 0,
+            seed: 0,
+            files: &files,
+        };
+        let served = |slot: &ProcessSlot| {
+            String::from_utf8(slot.invoke(&Counting, &inv, Box::new(NoNetwork)).0.stdout)
+                .unwrap_or_default()
+        };
+        let run = ProcessSlot::default();
+        let snapshot = run.clone();
+        assert_eq!(served(&run), "kept 1");
+        assert_eq!(served(&snapshot), "kept 2");
+        let restarted = ProcessSlot::default();
+        assert_eq!(served(&restarted), "kept 1");
+        let busy = run.0.lock().unwrap_or_else(|p| p.into_inner());
+        assert_eq!(served(&snapshot), "fresh");
+        drop(busy);
+        assert_eq!(served(&run), "kept 3");
+    }
 }
