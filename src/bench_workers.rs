@@ -138,8 +138,8 @@ pub(crate) fn workers() -> Result<()> {
     let builtin = Builtin::new().with_compiler(Compiler::Cranelift);
     println!("kubesim bench --workers (release build; wall-clock medians)\n");
     println!(
-        "{:<31} {:>10} {:>12} {:>12} {:>8} {:>10}",
-        "model (compiler)", "load", "wasm+fuel", "native", "ratio", "fuel"
+        "{:<31} {:>10} {:>12} {:>12} {:>12} {:>8} {:>8} {:>10}",
+        "model (compiler)", "load", "fresh", "kept", "native", "fresh×", "kept×", "fuel"
     );
     let args = vec!["worker".to_string()];
     let runs = cases()
@@ -174,30 +174,52 @@ pub(crate) fn workers() -> Result<()> {
         let wasm = median(2000, || {
             let _ = program.invoke(&inv, Box::new(NoNetwork));
         });
+        // The same request on the instance kept for a container (`kubesim_handle`), which
+        // must answer and burn fuel exactly as the fresh invocation does.
+        let kept = match program.process() {
+            Some(mut process) => {
+                let (again, _) = process.invoke(&inv, Box::new(NoNetwork));
+                anyhow::ensure!(again == first, "{}: kept != fresh", c.module);
+                let (again, _) = process.invoke(&inv, Box::new(NoNetwork));
+                anyhow::ensure!(again == first, "{}: kept != fresh", c.module);
+                Some(median(2000, || {
+                    let _ = process.invoke(&inv, Box::new(NoNetwork));
+                }))
+            }
+            None => None,
+        };
         // The native program is the same for both compilers: built and timed once per model.
         if compiler == Compiler::Cranelift {
             native = Some(native_request(&c, &env, 2000));
         }
-        let (native, ratio) = match native.clone().unwrap_or(Err("not run".into())) {
-            Ok(d) => (
-                format!("{:.1}µs", us(d)),
-                format!("{:.2}×", wasm.as_secs_f64() / d.as_secs_f64()),
-            ),
-            Err(why) => (format!("n/a ({why})"), String::new()),
-        };
+        let ratio = |d: Duration, n: Duration| format!("{:.2}×", d.as_secs_f64() / n.as_secs_f64());
+        let (native, fresh_ratio, kept_ratio) =
+            match native.clone().unwrap_or(Err("not run".into())) {
+                Ok(d) => (
+                    format!("{:.1}µs", us(d)),
+                    ratio(wasm, d),
+                    kept.map_or_else(String::new, |k| ratio(k, d)),
+                ),
+                Err(why) => (format!("n/a ({why})"), String::new(), String::new()),
+            };
         println!(
-            "{:<31} {:>8.1}ms {:>10.1}µs {:>12} {:>8} {:>10}",
+            "{:<31} {:>8.1}ms {:>10.1}µs {:>12} {:>12} {:>8} {:>8} {:>10}",
             format!("{} ({compiler:?})", c.module),
             compile.as_secs_f64() * 1e3,
             us(wasm),
+            kept.map_or_else(|| "-".to_string(), |k| format!("{:.1}µs", us(k))),
             native,
-            ratio,
+            fresh_ratio,
+            kept_ratio,
             first.fuel
         );
     }
 
     println!(
         "load: compile, or read the compiled code from wasmtime's cache (KUBESIM_CACHE_DIR= to always compile)"
+    );
+    println!(
+        "fresh: a new instance and `_start` per request (the CGI path); kept: `kubesim_handle` on the container's instance (same answers and fuel)"
     );
 
     // An instance of a module that does nothing: Store, instantiate from InstancePre, call.

@@ -503,6 +503,10 @@ fn traffic_traces_are_deterministic_and_do_not_depend_on_sampling_or_compiler() 
         Builtin::new().with_compiler(Compiler::Winch),
     );
     assert_eq!(a, d);
+    // Nor whether a container's requests run on the instance kept for it (`kubesim_handle`)
+    // or each on a fresh one (`_start`): every request in wasm, the trace byte for byte.
+    let (_, e) = rollout_compiled(strategy, true, cranelift().fresh_only());
+    assert_eq!(a, e);
 }
 
 /// Runs one request through a built-in module directly (no cluster), returning the body.
@@ -649,6 +653,94 @@ fn the_modules_answer_and_burn_fuel_the_same_under_both_compilers() {
         let b = invoke_with(&winch, module, path, body);
         assert_eq!(a, b, "{module} {path} {body}");
         assert!(a.fuel > 0, "{module} ran: {a:?}");
+    }
+}
+
+/// The held-out data and bad requests of every built-in model, as `(module, path, body)`.
+fn model_requests() -> Vec<(&'static str, &'static str, String)> {
+    let mut requests: Vec<(&str, &str, String)> = Vec::new();
+    for r in held_out("credit-heldout.csv").iter().take(200) {
+        let body = format!(
+            "{{\"age\":{},\"income\":{},\"loan_amount\":{},\"loan_term_months\":{},\"credit_history_years\":{},\"existing_debt\":{}}}",
+            r[0], r[1], r[2], r[3], r[4], r[5]
+        );
+        requests.push(("credit-scoring-api", "/predict", body));
+    }
+    for r in held_out("digits-heldout.csv").iter().take(100) {
+        let pixels: Vec<String> = r[..64].iter().map(|v| v.to_string()).collect();
+        let body = format!("{{\"instances\":[[{}]]}}", pixels.join(","));
+        requests.push(("clothes-model", "/v1/models/clothes-model:predict", body));
+    }
+    for (prompt, seed) in [("Kubernetes", 1), ("rollout", 7), ("", 3)] {
+        let body = format!("{{\"prompt\":\"{prompt}\",\"seed\":{seed},\"max_tokens\":12}}");
+        requests.push(("text-generator", "/generate", body));
+    }
+    for module in ["credit-scoring-api", "clothes-model", "text-generator"] {
+        for body in [
+            "{",
+            "[]",
+            r#"{"age":1e999,"income":-1e999}"#,
+            r#"{"instances":[[1e308,1e308]]}"#,
+        ] {
+            requests.push((module, "/predict", body.into()));
+        }
+    }
+    requests
+}
+
+/// A module that exports `kubesim_handle` serves a container's requests from one kept
+/// instance (inference-worker/src/process.rs). Every answer, log line and unit of fuel must be
+/// what a fresh instance running `_start` gives, request by request, whatever the container
+/// served before: the requests go to one process per model in order, then to a new one in
+/// reverse order with each model's requests interleaved with the others' (one process per
+/// model, as one per container), under both compilers.
+#[test]
+fn kept_instances_answer_and_burn_fuel_as_fresh_ones_in_any_order() {
+    use inference_worker::{Builtin, Compiler};
+    use sim_core::program::{Invocation, NoNetwork, Process, Programs};
+    let requests = model_requests();
+    let mut reversed = requests.clone();
+    reversed.reverse();
+    for compiler in [Compiler::Cranelift, Compiler::Winch] {
+        let programs = Builtin::new().with_compiler(compiler);
+        for order in [&requests, &reversed] {
+            let mut processes: std::collections::BTreeMap<&str, Box<dyn Process>> =
+                Default::default();
+            for (i, (module, path, body)) in order.iter().enumerate() {
+                let program = programs.program(module).expect("built-in module");
+                let process = processes
+                    .entry(module)
+                    .or_insert_with(|| program.process().expect("a module that keeps instances"));
+                let env: Vec<(String, String)> = [
+                    ("HOSTNAME", format!("{module}-7c9f8d-abcde")),
+                    ("KUBESIM_UPTIME_SECONDS", format!("{}.250", i / 3)),
+                    ("KUBESIM_REQUESTS_SERVED", i.to_string()),
+                    ("REQUEST_METHOD", "POST".into()),
+                    ("PATH_INFO", path.to_string()),
+                    ("CONTENT_TYPE", "application/json".into()),
+                    ("CONTENT_LENGTH", body.len().to_string()),
+                    ("REMOTE_ADDR", "10.244.0.1".into()),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect();
+                let args = [module.to_string()];
+                let inv = Invocation {
+                    args: &args,
+                    env: &env,
+                    stdin: body.as_bytes(),
+                    memory_limit: Some(256 << 20),
+                    fuel: 1_000_000_000,
+                    clock_unix_ns: 1_800_000_000_000_000_000 + i as u64 * 1_000_000,
+                    seed: i as u64,
+                    files: &std::collections::BTreeMap::new(),
+                };
+                let fresh = program.invoke(&inv, NoNetwork::boxed()).0;
+                let kept = process.invoke(&inv, NoNetwork::boxed()).0;
+                assert_eq!(kept, fresh, "{compiler:?} {module} {path} {body}");
+                assert_eq!(fresh.exit, sim_core::program::Exit::Code(0));
+            }
+        }
     }
 }
 

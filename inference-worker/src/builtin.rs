@@ -58,6 +58,9 @@ pub struct Builtin {
     extra: BTreeMap<String, Arc<dyn Program>>,
     /// The compiler for the built-in modules; `None`: Cranelift when cached, else Winch.
     compiler: Option<Compiler>,
+    /// Every request on a fresh instance, even for modules that could keep one per container
+    /// (tests and benchmarks compare both).
+    fresh_only: bool,
 }
 
 impl Builtin {
@@ -70,6 +73,13 @@ impl Builtin {
     /// Cranelift when its code is cached and Winch otherwise.
     pub fn with_compiler(mut self, compiler: Compiler) -> Builtin {
         self.compiler = Some(compiler);
+        self
+    }
+
+    /// Runs every request on a fresh instance (`_start`), never on one kept for its
+    /// container (`kubesim_handle`): the same answers, fuel and traces, only slower.
+    pub fn fresh_only(mut self) -> Builtin {
+        self.fresh_only = true;
         self
     }
 
@@ -103,10 +113,32 @@ impl Programs for Builtin {
     }
 
     fn program(&self, module: &str) -> Option<Arc<dyn Program>> {
-        if let Some(p) = self.extra.get(module) {
-            return Some(p.clone());
+        let program = match self.extra.get(module) {
+            Some(p) => p.clone(),
+            None => compiled(module, self.compiler)?,
+        };
+        if self.fresh_only {
+            return Some(Arc::new(FreshOnly(program)));
         }
-        compiled(module, self.compiler)
+        Some(program)
+    }
+}
+
+/// A program whose requests all run on fresh instances ([`Builtin::fresh_only`]).
+#[derive(Debug)]
+struct FreshOnly(Arc<dyn Program>);
+
+impl Program for FreshOnly {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    fn calls_out(&self) -> bool {
+        self.0.calls_out()
+    }
+
+    fn invoke(&self, inv: &Invocation<'_>, net: Box<dyn Network>) -> (Outcome, Box<dyn Network>) {
+        self.0.invoke(inv, net)
     }
 }
 

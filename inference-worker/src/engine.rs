@@ -13,8 +13,15 @@ pub(crate) const MAX_MEMORY_BYTES: u64 = 1 << 30;
 /// Bytes of a pooled memory kept resident between instances.
 const KEEP_RESIDENT: usize = 8 << 20;
 
-/// Instances alive at once: an invocation plus the Services it calls, nested.
-const POOL_INSTANCES: u32 = 32;
+/// Fresh instances alive at once: an invocation plus the Services it calls, nested.
+const FRESH_INSTANCES: u32 = 32;
+
+/// Instances kept for containers' requests (`process.rs`), process-wide; more containers than
+/// this run their requests as fresh invocations.
+pub(crate) const PROCESS_INSTANCES: u32 = 96;
+
+/// The pool's instances: the kept ones never take a fresh invocation's place.
+const POOL_INSTANCES: u32 = FRESH_INSTANCES + PROCESS_INSTANCES;
 
 /// Which of wasmtime's compilers turns a module into machine code.
 ///

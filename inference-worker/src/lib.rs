@@ -1,6 +1,7 @@
 //! kubesim's WebAssembly host. A container image's program is a WebAssembly module that
 //! speaks the kubesim worker ABI (`docs/worker-abi.md`: a WASI preview 1 command run CGI-style,
-//! one fresh instance per invocation); this crate runs those modules in wasmtime for
+//! one fresh instance per invocation, or, for a module exporting `kubesim_handle`, one instance
+//! kept per container for its requests); this crate runs those modules in wasmtime for
 //! `sim-core`, which only knows the [`sim_core::program::Program`] trait.
 //!
 //! - `engine.rs`: the wasmtime engines (Cranelift, and Winch for a first start), fuel on,
@@ -9,6 +10,8 @@
 //!   stdout and stderr, the virtual clock and a seeded random source; and the `kubesim`
 //!   import for outbound HTTP.
 //! - `module.rs`: [`WorkerModule`], a compiled module ready to instantiate, and one invocation.
+//! - `process.rs`: a container's requests served by one kept instance, for a module that
+//!   exports `kubesim_handle` (same answers and fuel as fresh invocations, faster).
 //! - `builtin.rs`: the course's modules, embedded in the binary, compiled on first use
 //!   (Winch when Cranelift's code is not cached yet).
 //!
@@ -18,6 +21,7 @@
 mod builtin;
 mod engine;
 mod module;
+mod process;
 mod wasi;
 
 pub use builtin::{BUILTIN_MODULES, Builtin};

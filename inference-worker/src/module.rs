@@ -1,10 +1,11 @@
 //! A compiled worker module and one invocation of it.
 
-use sim_core::program::{Exit, Invocation, Network, Outcome, Program};
-use wasmtime::{InstancePre, Linker, Module, Store, Trap};
+use sim_core::program::{Exit, Invocation, Network, Outcome, Process, Program};
+use wasmtime::{Instance, InstancePre, Linker, Module, Store, Trap};
 
 use crate::engine::{Compiler, MAX_MEMORY_BYTES, engine};
-use crate::wasi::{Host, Limits, ProcExit, link};
+use crate::process::WorkerProcess;
+use crate::wasi::{Host, Limits, ProcExit, link, with_network};
 
 /// Why a module cannot be used as a worker.
 #[derive(Debug, thiserror::Error)]
@@ -18,17 +19,21 @@ pub enum ModuleError {
 }
 
 /// A module compiled once, instantiated afresh for every invocation (`InstancePre`: imports
-/// resolved once; the pooling allocator makes an instance a few microseconds).
+/// resolved once; the pooling allocator makes an instance a few microseconds), or, for a module
+/// that exports `kubesim_handle`, kept as one instance per container for its requests
+/// ([`crate::process`]).
 pub struct WorkerModule {
     name: String,
-    pre: InstancePre<Host>,
+    pub(crate) pre: InstancePre<Host>,
     calls_out: bool,
+    reactor: bool,
 }
 
 impl std::fmt::Debug for WorkerModule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WorkerModule")
             .field("name", &self.name)
+            .field("reactor", &self.reactor)
             .finish()
     }
 }
@@ -50,12 +55,21 @@ impl WorkerModule {
             Module::new(engine, bytes).map_err(|e| ModuleError::Invalid(first_line(&e)))?;
         let mut has_start = false;
         let mut has_memory = false;
+        let mut reactor = false;
         for e in module.exports() {
             match (e.name(), e.ty()) {
                 ("_start", wasmtime::ExternType::Func(f))
                     if f.params().len() == 0 && f.results().len() == 0 =>
                 {
                     has_start = true
+                }
+                (HANDLE_EXPORT, wasmtime::ExternType::Func(f)) => {
+                    if f.params().len() != 0 || f.results().len() != 0 {
+                        return Err(ModuleError::Abi(format!(
+                            "its `{HANDLE_EXPORT}` is not `() -> ()`"
+                        )));
+                    }
+                    reactor = true;
                 }
                 ("memory", wasmtime::ExternType::Memory(_)) => has_memory = true,
                 _ => {}
@@ -82,89 +96,128 @@ impl WorkerModule {
             name: name.to_string(),
             pre,
             calls_out,
+            reactor,
         })
     }
 
-    /// Runs the module once.
-    pub fn run(&self, inv: &Invocation<'_>, net: Box<dyn Network>) -> (Outcome, Box<dyn Network>) {
-        let host = Host {
-            args: inv.args.iter().map(|a| a.as_bytes().to_vec()).collect(),
-            env: inv
-                .env
-                .iter()
-                .map(|(k, v)| format!("{k}={v}").into_bytes())
-                .collect(),
-            stdin: inv.stdin.to_vec(),
-            stdin_pos: 0,
-            fs: crate::wasi::Files::new(inv.files.clone()),
-            stdout: Vec::new(),
-            stderr: Vec::new(),
-            clock_ns: inv.clock_unix_ns,
-            rng: inv.seed,
-            limits: Limits {
-                memory: inv
-                    .memory_limit
-                    .unwrap_or(MAX_MEMORY_BYTES)
-                    .min(MAX_MEMORY_BYTES),
-                hit: false,
-            },
-            net: Some(net),
-        };
-        let mut store = Store::new(self.pre.module().engine(), host);
-        store.limiter(|h| &mut h.limits);
-        let budget = inv.fuel.max(1);
-        let exit = match store.set_fuel(budget) {
-            Ok(()) => self.call_start(&mut store),
-            Err(e) => Exit::Trap(first_line(&e)),
-        };
-        let left = store.get_fuel().unwrap_or(0);
-        let host = store.into_data();
-        let exit = match exit {
-            // An allocation the limit refused, then an abort: the kernel's OOM killer.
-            Exit::Trap(_) | Exit::Code(_) if host.limits.hit => Exit::OutOfMemory,
-            other => other,
-        };
-        let net = host
-            .net
-            .unwrap_or_else(|| Box::new(sim_core::program::NoNetwork));
-        (
-            Outcome {
-                exit,
-                stdout: host.stdout,
-                stderr: host.stderr,
-                fuel: budget - left,
-            },
-            net,
-        )
+    /// Whether requests may be served by one instance per container: the module exports
+    /// `kubesim_handle` and calls no Service (a process checks its first answer against a
+    /// fresh invocation's, and a call out would be made twice).
+    pub fn keeps_instances(&self) -> bool {
+        self.reactor && !self.calls_out
     }
 
-    fn call_start(&self, store: &mut Store<Host>) -> Exit {
-        let instance = match self.pre.instantiate(&mut *store) {
-            Ok(i) => i,
-            Err(e) => {
-                // A minimum memory above the limit fails here.
-                if store.data().limits.hit || first_line(&e).contains("memory") {
-                    return Exit::OutOfMemory;
-                }
-                return Exit::Trap(first_line(&e));
+    /// Runs the module once, CGI-style: a fresh instance, `_start`.
+    pub fn run(&self, inv: &Invocation<'_>, net: Box<dyn Network>) -> (Outcome, Box<dyn Network>) {
+        run_command(&self.pre, inv, net)
+    }
+}
+
+/// The export a module serves requests from on a kept instance (docs/worker-abi.md).
+pub(crate) const HANDLE_EXPORT: &str = "kubesim_handle";
+
+/// What an invocation's guest sees.
+pub(crate) fn host(inv: &Invocation<'_>) -> Host {
+    Host {
+        args: inv.args.iter().map(|a| a.as_bytes().to_vec()).collect(),
+        env: inv
+            .env
+            .iter()
+            .map(|(k, v)| format!("{k}={v}").into_bytes())
+            .collect(),
+        stdin: inv.stdin.to_vec(),
+        stdin_pos: 0,
+        fs: crate::wasi::Files::new(inv.files.clone()),
+        stdout: Vec::new(),
+        stderr: Vec::new(),
+        clock_ns: inv.clock_unix_ns,
+        rng: inv.seed,
+        limits: Limits {
+            memory: memory_limit(inv),
+            hit: false,
+        },
+    }
+}
+
+/// The invocation's linear-memory cap.
+pub(crate) fn memory_limit(inv: &Invocation<'_>) -> u64 {
+    inv.memory_limit
+        .unwrap_or(MAX_MEMORY_BYTES)
+        .min(MAX_MEMORY_BYTES)
+}
+
+/// One CGI-style invocation: a new store and instance, `_start`.
+pub(crate) fn run_command(
+    pre: &InstancePre<Host>,
+    inv: &Invocation<'_>,
+    net: Box<dyn Network>,
+) -> (Outcome, Box<dyn Network>) {
+    let ((out, _), net) = with_network(net, || run_command_sized(pre, inv));
+    (out, net)
+}
+
+/// [`run_command`] (inside [`with_network`]), and the bytes of linear memory it ended with.
+pub(crate) fn run_command_sized(pre: &InstancePre<Host>, inv: &Invocation<'_>) -> (Outcome, u64) {
+    let mut store = Store::new(pre.module().engine(), host(inv));
+    store.limiter(|h| &mut h.limits);
+    let budget = inv.fuel.max(1);
+    let (exit, instance) = match store.set_fuel(budget) {
+        Ok(()) => call_start(pre, &mut store),
+        Err(e) => (Exit::Trap(first_line(&e)), None),
+    };
+    let left = store.get_fuel().unwrap_or(0);
+    let memory = instance
+        .and_then(|i| i.get_memory(&mut store, "memory"))
+        .map_or(0, |m| m.data_size(&store) as u64);
+    (finish(store.into_data(), exit, budget - left), memory)
+}
+
+/// The outcome of a finished call: an allocation the limit refused, then an abort, is the
+/// kernel's OOM killer.
+pub(crate) fn finish(host: Host, exit: Exit, fuel: u64) -> Outcome {
+    let exit = match exit {
+        Exit::Trap(_) | Exit::Code(_) if host.limits.hit => Exit::OutOfMemory,
+        other => other,
+    };
+    Outcome {
+        exit,
+        stdout: host.stdout,
+        stderr: host.stderr,
+        fuel,
+    }
+}
+
+fn call_start(pre: &InstancePre<Host>, store: &mut Store<Host>) -> (Exit, Option<Instance>) {
+    let instance = match pre.instantiate(&mut *store) {
+        Ok(i) => i,
+        Err(e) => {
+            // A minimum memory above the limit fails here.
+            if store.data().limits.hit || first_line(&e).contains("memory") {
+                return (Exit::OutOfMemory, None);
             }
-        };
-        let start = match instance.get_typed_func::<(), ()>(&mut *store, "_start") {
-            Ok(f) => f,
-            Err(e) => return Exit::Invalid(first_line(&e)),
-        };
-        match start.call(&mut *store, ()) {
-            Ok(()) => Exit::Code(0),
-            Err(e) => {
-                if let Some(ProcExit(code)) = e.downcast_ref::<ProcExit>() {
-                    Exit::Code(*code)
-                } else if let Some(Trap::OutOfFuel) = e.downcast_ref::<Trap>() {
-                    Exit::OutOfFuel
-                } else if let Some(t) = e.downcast_ref::<Trap>() {
-                    Exit::Trap(format!("wasm trap: {t}"))
-                } else {
-                    Exit::Trap(first_line(&e))
-                }
+            return (Exit::Trap(first_line(&e)), None);
+        }
+    };
+    let start = match instance.get_typed_func::<(), ()>(&mut *store, "_start") {
+        Ok(f) => f,
+        Err(e) => return (Exit::Invalid(first_line(&e)), Some(instance)),
+    };
+    (exit_of(start.call(&mut *store, ())), Some(instance))
+}
+
+/// How a call into the guest ended.
+pub(crate) fn exit_of(result: wasmtime::Result<()>) -> Exit {
+    match result {
+        Ok(()) => Exit::Code(0),
+        Err(e) => {
+            if let Some(ProcExit(code)) = e.downcast_ref::<ProcExit>() {
+                Exit::Code(*code)
+            } else if let Some(Trap::OutOfFuel) = e.downcast_ref::<Trap>() {
+                Exit::OutOfFuel
+            } else if let Some(t) = e.downcast_ref::<Trap>() {
+                Exit::Trap(format!("wasm trap: {t}"))
+            } else {
+                Exit::Trap(first_line(&e))
             }
         }
     }
@@ -182,9 +235,16 @@ impl Program for WorkerModule {
     fn invoke(&self, inv: &Invocation<'_>, net: Box<dyn Network>) -> (Outcome, Box<dyn Network>) {
         self.run(inv, net)
     }
+
+    fn process(&self) -> Option<Box<dyn Process>> {
+        if !self.keeps_instances() {
+            return None;
+        }
+        Some(Box::new(WorkerProcess::new(self.pre.clone())))
+    }
 }
 
-fn first_line(e: &wasmtime::Error) -> String {
+pub(crate) fn first_line(e: &wasmtime::Error) -> String {
     let text = format!("{e:#}");
     text.lines().next().unwrap_or("").to_string()
 }

@@ -166,7 +166,7 @@ impl std::fmt::Display for ProcExit {
 impl std::error::Error for ProcExit {}
 
 /// Memory limit that remembers being hit, so an allocation failure reads as OOMKilled.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Limits {
     pub(crate) memory: u64,
     pub(crate) hit: bool,
@@ -195,6 +195,7 @@ impl ResourceLimiter for Limits {
 }
 
 /// What one invocation's guest sees and writes.
+#[derive(Default)]
 pub(crate) struct Host {
     pub(crate) args: Vec<Vec<u8>>,
     pub(crate) env: Vec<Vec<u8>>,
@@ -207,7 +208,27 @@ pub(crate) struct Host {
     pub(crate) clock_ns: u64,
     pub(crate) rng: u64,
     pub(crate) limits: Limits,
-    pub(crate) net: Option<Box<dyn Network>>,
+}
+
+thread_local! {
+    /// The networks of the invocations under way on this thread, innermost last: a guest's
+    /// call runs the callee's invocation on the same thread. Kept here rather than in [`Host`]
+    /// so a store is `Send` and a container's process can live in the simulation.
+    static NETWORKS: std::cell::RefCell<Vec<Box<dyn Network>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` (one invocation) with `net` serving its `kubesim.http_request` calls.
+pub(crate) fn with_network<R>(
+    net: Box<dyn Network>,
+    f: impl FnOnce() -> R,
+) -> (R, Box<dyn Network>) {
+    NETWORKS.with(|n| n.borrow_mut().push(net));
+    let r = f();
+    let net = NETWORKS
+        .with(|n| n.borrow_mut().pop())
+        .unwrap_or_else(|| Box::new(sim_core::program::NoNetwork));
+    (r, net)
 }
 
 impl Host {
@@ -286,36 +307,48 @@ fn strings_sizes(caller: &mut Cx<'_>, list: &[Vec<u8>], count_ptr: i32, size_ptr
 }
 
 fn strings_get(caller: &mut Cx<'_>, list: &[Vec<u8>], ptrs: i32, buf: i32) -> i32 {
-    let mut at = buf;
-    for (i, s) in list.iter().enumerate() {
-        let mut z = s.clone();
-        z.push(0);
-        if !write_u32(caller, ptrs + 4 * i as i32, at as u32) || !write_bytes(caller, at, &z) {
-            return errno::FAULT;
-        }
-        at += z.len() as i32;
+    // The pointer array and the NUL-terminated strings, each written in one go.
+    let mut pointers = Vec::with_capacity(4 * list.len());
+    let mut strings = Vec::with_capacity(list.iter().map(|s| s.len() + 1).sum());
+    for s in list {
+        let at = (buf as u32).wrapping_add(strings.len() as u32);
+        pointers.extend_from_slice(&at.to_le_bytes());
+        strings.extend_from_slice(s);
+        strings.push(0);
     }
-    errno::SUCCESS
+    if write_bytes(caller, ptrs, &pointers) && write_bytes(caller, buf, &strings) {
+        errno::SUCCESS
+    } else {
+        errno::FAULT
+    }
 }
 
 /// Links every host function of the ABI into `linker`.
 pub(crate) fn link(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
     const W: &str = "wasi_snapshot_preview1";
     linker.func_wrap(W, "args_sizes_get", |mut c: Cx<'_>, n: i32, s: i32| {
-        let list = c.data().args.clone();
-        strings_sizes(&mut c, &list, n, s)
+        let list = std::mem::take(&mut c.data_mut().args);
+        let r = strings_sizes(&mut c, &list, n, s);
+        c.data_mut().args = list;
+        r
     })?;
     linker.func_wrap(W, "args_get", |mut c: Cx<'_>, p: i32, b: i32| {
-        let list = c.data().args.clone();
-        strings_get(&mut c, &list, p, b)
+        let list = std::mem::take(&mut c.data_mut().args);
+        let r = strings_get(&mut c, &list, p, b);
+        c.data_mut().args = list;
+        r
     })?;
     linker.func_wrap(W, "environ_sizes_get", |mut c: Cx<'_>, n: i32, s: i32| {
-        let list = c.data().env.clone();
-        strings_sizes(&mut c, &list, n, s)
+        let list = std::mem::take(&mut c.data_mut().env);
+        let r = strings_sizes(&mut c, &list, n, s);
+        c.data_mut().env = list;
+        r
     })?;
     linker.func_wrap(W, "environ_get", |mut c: Cx<'_>, p: i32, b: i32| {
-        let list = c.data().env.clone();
-        strings_get(&mut c, &list, p, b)
+        let list = std::mem::take(&mut c.data_mut().env);
+        let r = strings_get(&mut c, &list, p, b);
+        c.data_mut().env = list;
+        r
     })?;
     linker.func_wrap(
         W,
@@ -618,11 +651,11 @@ fn http_request(
     };
     let method = String::from_utf8_lossy(&method).into_owned();
     let url = String::from_utf8_lossy(&url).into_owned();
-    let Some(mut net) = c.data_mut().net.take() else {
+    let Some(mut net) = NETWORKS.with(|n| n.borrow_mut().pop()) else {
         return -1;
     };
     let result = net.http_request(&method, &url, &body);
-    c.data_mut().net = Some(net);
+    NETWORKS.with(|n| n.borrow_mut().push(net));
     match result {
         Ok((status, resp)) => {
             let cap = out.1 as u32 as usize;

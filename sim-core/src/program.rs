@@ -124,6 +124,75 @@ pub trait Program: fmt::Debug + Send + Sync {
     }
     /// Runs it once; `net` serves its outbound calls and comes back with the outcome.
     fn invoke(&self, inv: &Invocation<'_>, net: Box<dyn Network>) -> (Outcome, Box<dyn Network>);
+    /// A process to serve one container's requests, for a program that can keep one between
+    /// requests (the worker ABI's `kubesim_handle`); `None`: every request is an [`invoke`].
+    ///
+    /// A process must answer exactly as [`invoke`] would (the same outcome, output and fuel),
+    /// so whether a request ran in one never shows in a run; it is only faster.
+    ///
+    /// [`invoke`]: Program::invoke
+    fn process(&self) -> Option<Box<dyn Process>> {
+        None
+    }
+}
+
+/// A program kept running for one container's requests (see [`Program::process`]).
+pub trait Process: Send {
+    /// Serves one request invocation, with the same result [`Program::invoke`] would give.
+    fn invoke(
+        &mut self,
+        inv: &Invocation<'_>,
+        net: Box<dyn Network>,
+    ) -> (Outcome, Box<dyn Network>);
+}
+
+/// The process of one container run, if its program has one: created at the run's first
+/// request, dropped with the run (a restart starts a new run, so a new process). The kubelet's
+/// snapshots of the run ([`crate::kubelet::worker::Target`]) share it.
+#[derive(Clone, Default)]
+pub struct ProcessSlot(Arc<std::sync::Mutex<SlotState>>);
+
+#[derive(Default)]
+enum SlotState {
+    /// No request yet.
+    #[default]
+    Unasked,
+    /// The program keeps no process.
+    None,
+    /// The container's process.
+    Running(Box<dyn Process>),
+}
+
+impl fmt::Debug for ProcessSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ProcessSlot")
+    }
+}
+
+impl ProcessSlot {
+    /// Runs a request of `program` in this container's process (created on first use), or
+    /// invokes it afresh when there is none or it is busy (a request that reaches its own
+    /// container through a Service while it runs).
+    pub fn invoke(
+        &self,
+        program: &dyn Program,
+        inv: &Invocation<'_>,
+        net: Box<dyn Network>,
+    ) -> (Outcome, Box<dyn Network>) {
+        let Ok(mut slot) = self.0.try_lock() else {
+            return program.invoke(inv, net);
+        };
+        if matches!(*slot, SlotState::Unasked) {
+            *slot = match program.process() {
+                Some(p) => SlotState::Running(p),
+                None => SlotState::None,
+            };
+        }
+        match &mut *slot {
+            SlotState::Running(p) => p.invoke(inv, net),
+            _ => program.invoke(inv, net),
+        }
+    }
 }
 
 /// A shared program, compared by identity.
@@ -346,5 +415,71 @@ mod tests {
         assert_eq!(service_ms(10_000, 1000), 1.5);
         assert_eq!(service_ms(10_000, 500), 2.5);
         assert_eq!(service_time(10_000, 500), SimDuration(3));
+    }
+
+    /// A program whose process counts the requests it served (a guest keeping state between
+    /// requests, which a real one must not show): it writes the count, so a test sees which
+    /// process served a request.
+    #[derive(Debug)]
+    struct Counting;
+
+    struct Count(u64);
+
+    impl Process for Count {
+        fn invoke(
+            &mut self,
+            _: &Invocation<'_>,
+            net: Box<dyn Network>,
+        ) -> (Outcome, Box<dyn Network>) {
+            self.0 += 1;
+            let mut out = Outcome::invalid("");
+            out.stdout = format!("kept {}", self.0).into_bytes();
+            (out, net)
+        }
+    }
+
+    impl Program for Counting {
+        fn name(&self) -> &str {
+            "counting"
+        }
+        fn invoke(&self, _: &Invocation<'_>, net: Box<dyn Network>) -> (Outcome, Box<dyn Network>) {
+            let mut out = Outcome::invalid("");
+            out.stdout = b"fresh".to_vec();
+            (out, net)
+        }
+        fn process(&self) -> Option<Box<dyn Process>> {
+            Some(Box::new(Count(0)))
+        }
+    }
+
+    /// One process per container run: the run's snapshots share it, another run (a restart,
+    /// another pod) has its own, and a request reaching a run whose process is busy runs fresh.
+    #[test]
+    fn a_process_belongs_to_one_container_run() {
+        let files = std::collections::BTreeMap::new();
+        let inv = Invocation {
+            args: &[],
+            env: &[],
+            stdin: b"",
+            memory_limit: None,
+            fuel: 1,
+            clock_unix_ns: 0,
+            seed: 0,
+            files: &files,
+        };
+        let served = |slot: &ProcessSlot| {
+            String::from_utf8(slot.invoke(&Counting, &inv, Box::new(NoNetwork)).0.stdout)
+                .unwrap_or_default()
+        };
+        let run = ProcessSlot::default();
+        let snapshot = run.clone();
+        assert_eq!(served(&run), "kept 1");
+        assert_eq!(served(&snapshot), "kept 2");
+        let restarted = ProcessSlot::default();
+        assert_eq!(served(&restarted), "kept 1");
+        let busy = run.0.lock().unwrap_or_else(|p| p.into_inner());
+        assert_eq!(served(&snapshot), "fresh");
+        drop(busy);
+        assert_eq!(served(&run), "kept 3");
     }
 }

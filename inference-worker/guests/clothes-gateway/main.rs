@@ -6,6 +6,8 @@
 //! `kubesim.http_request` → `{"label": name, "class": n, "scores": [10 numbers]}`.
 //! 503 when the model cannot be reached, 502 when it answers with an error, 422 for bad images.
 
+#[path = "../common/arena.rs"]
+mod arena;
 #[path = "../common/api.rs"]
 mod api;
 #[path = "../common/cgi.rs"]
@@ -28,7 +30,24 @@ const RESPONSE_CAP: usize = 64 * 1024;
 pub type HttpResult = Result<(u16, Vec<u8>), i32>;
 
 fn main() {
-    cgi::serve(start, |env: &Env, req: &Request, log: &mut Log| handle(env, req, log, &mut host_http_request));
+    cgi::serve(start, handle_request);
+}
+
+/// Every invocation allocates from a fresh arena, so a kept instance burns what a fresh one
+/// does (`common/arena.rs`).
+#[global_allocator]
+static ALLOC: arena::Arena = arena::Arena;
+
+/// The reactor entry of the worker ABI (docs/worker-abi.md): kubesim calls it once per request
+/// on one instance per container, instead of `_start` on a fresh instance.
+#[no_mangle]
+pub extern "C" fn kubesim_handle() {
+    cgi::invocation(start, handle_request);
+}
+
+/// A request, with the host's `kubesim.http_request` for calls to the model.
+fn handle_request(env: &Env, req: &Request, log: &mut Log) -> Response {
+    handle(env, req, log, &mut host_http_request)
 }
 
 #[cfg(target_arch = "wasm32")]

@@ -6,6 +6,8 @@
 //! trained on scikit-learn's 8x8 digits (the "clothes" classes are the digits 0-9; docs/models.md).
 //! It is the expensive tier: about 17 000 multiply-adds per image, against the gateway's resize.
 
+#[path = "../common/arena.rs"]
+mod arena;
 #[path = "../common/cgi.rs"]
 mod cgi;
 #[path = "../common/classes.rs"]
@@ -22,6 +24,18 @@ const MAX_INSTANCES: usize = 256;
 
 fn main() {
     cgi::serve(start, handle);
+}
+
+/// Every invocation allocates from a fresh arena, so a kept instance burns what a fresh one
+/// does (`common/arena.rs`).
+#[global_allocator]
+static ALLOC: arena::Arena = arena::Arena;
+
+/// The reactor entry of the worker ABI (docs/worker-abi.md): kubesim calls it once per request
+/// on one instance per container, instead of `_start` on a fresh instance.
+#[no_mangle]
+pub extern "C" fn kubesim_handle() {
+    cgi::invocation(start, handle);
 }
 
 fn model_name(env: &Env) -> &str {

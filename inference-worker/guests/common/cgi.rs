@@ -4,8 +4,6 @@
 //! environment (and the request), so native tests call them without a WASI host.
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
-
 use crate::json::{obj, Json};
 
 /// The variables the guests read (Service variables are looked up by name on demand).
@@ -302,29 +300,123 @@ where
     S: FnOnce(&Env, &mut Log) -> i32,
     H: FnOnce(&Env, &Request, &mut Log) -> Response,
 {
+    let code = invocation(start, handle);
+    if code != 0 {
+        std::process::exit(code);
+    }
+}
+
+/// One invocation's work, the same whether `_start` runs it on a fresh instance ([`serve`]) or
+/// the host calls the reactor export `kubesim_handle` on an instance kept for the container
+/// (docs/worker-abi.md): one function (never inlined, so both callers run the very same
+/// code), with its allocations in a fresh arena (`arena.rs`), so both burn the same fuel.
+/// Returns the exit code.
+#[inline(never)]
+pub fn invocation<S, H>(start: S, handle: H) -> i32
+where
+    S: FnOnce(&Env, &mut Log) -> i32,
+    H: FnOnce(&Env, &Request, &mut Log) -> Response,
+{
+    crate::arena::enter();
+    let code = invocation_in_arena(start, handle);
+    crate::arena::leave();
+    code
+}
+
+fn invocation_in_arena<S, H>(start: S, handle: H) -> i32
+where
+    S: FnOnce(&Env, &mut Log) -> i32,
+    H: FnOnce(&Env, &Request, &mut Log) -> Response,
+{
     let env = Env::from_process();
     let mut log = Log::default();
     if env.get("REQUEST_METHOD").is_none() {
         let code = start(&env, &mut log);
         flush_log(&log);
-        if code != 0 {
-            std::process::exit(code);
-        }
-        return;
+        return code;
     }
-    let mut body = Vec::new();
     // A body that cannot be read is treated as empty; the handler then reports what is missing.
-    let _ = std::io::stdin().read_to_end(&mut body);
+    let body = rawio::read_stdin();
     let req = match Request::from_env(&env, body) {
         Some(r) => r,
-        None => return,
+        None => return 0,
     };
     let resp = handle(&env, &req, &mut log);
     flush_log(&log);
-    let stdout = std::io::stdout();
-    let mut lock = stdout.lock();
-    let _ = lock.write_all(&resp.to_cgi());
-    let _ = lock.flush();
+    rawio::write(1, &resp.to_cgi());
+    0
+}
+
+/// stdin and stdout through WASI's `fd_read` and `fd_write` directly: the standard library's
+/// buffered handles keep their buffers between invocations of a kept instance, allocated in
+/// an arena that is gone by then (`arena.rs`).
+#[cfg(target_arch = "wasm32")]
+mod rawio {
+    #[repr(C)]
+    struct Iovec {
+        buf: *const u8,
+        len: usize,
+    }
+
+    #[link(wasm_import_module = "wasi_snapshot_preview1")]
+    extern "C" {
+        fn fd_read(fd: i32, iovs: *const Iovec, n: usize, read: *mut usize) -> i32;
+        fn fd_write(fd: i32, iovs: *const Iovec, n: usize, written: *mut usize) -> i32;
+    }
+
+    /// All of stdin; what could be read if it fails midway.
+    pub fn read_stdin() -> Vec<u8> {
+        let mut body: Vec<u8> = Vec::new();
+        loop {
+            body.reserve(4096);
+            let spare = body.capacity() - body.len();
+            let iov = Iovec { buf: body.as_ptr().wrapping_add(body.len()), len: spare };
+            let mut read = 0usize;
+            // SAFETY: the iovec is the vector's spare capacity; the host writes at most `spare`
+            // bytes there and their count to `read`.
+            let errno = unsafe { fd_read(0, &iov, 1, &mut read) };
+            if errno != 0 || read == 0 {
+                return body;
+            }
+            // SAFETY: the host initialised `read <= spare` bytes past the length.
+            unsafe { body.set_len(body.len() + read.min(spare)) };
+        }
+    }
+
+    /// Writes all of `bytes` to `fd` (1 stdout, 2 stderr); stops at an error.
+    pub fn write(fd: i32, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let iov = Iovec { buf: bytes.as_ptr(), len: bytes.len() };
+            let mut written = 0usize;
+            // SAFETY: the iovec describes `bytes`, which the host only reads.
+            let errno = unsafe { fd_write(fd, &iov, 1, &mut written) };
+            if errno != 0 || written == 0 {
+                return;
+            }
+            bytes = &bytes[written.min(bytes.len())..];
+        }
+    }
+}
+
+/// Natively (the guests' unit tests), the standard library's handles.
+#[cfg(not(target_arch = "wasm32"))]
+mod rawio {
+    use std::io::{Read, Write};
+
+    pub fn read_stdin() -> Vec<u8> {
+        let mut body = Vec::new();
+        let _ = std::io::stdin().read_to_end(&mut body);
+        body
+    }
+
+    pub fn write(fd: i32, bytes: &[u8]) {
+        if fd == 1 {
+            let _ = std::io::stdout().write_all(bytes);
+            let _ = std::io::stdout().flush();
+        } else {
+            let _ = std::io::stderr().write_all(bytes);
+        }
+    }
 }
 
 /// The native benchmark (`kubesim bench --workers` compiles the guest with
@@ -337,6 +429,7 @@ where
     S: FnOnce(&Env, &mut Log) -> i32,
     H: Fn(&Env, &Request, &mut Log) -> Response,
 {
+    use std::io::Read;
     let n: usize = std::env::var("KUBESIM_BENCH_N")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -370,10 +463,8 @@ fn flush_log(log: &Log) {
         err.push_str(line);
         err.push('\n');
     }
-    let _ = std::io::stdout().write_all(out.as_bytes());
-    let _ = std::io::stdout().flush();
-    let _ = std::io::stderr().write_all(err.as_bytes());
-    let _ = std::io::stderr().flush();
+    rawio::write(1, out.as_bytes());
+    rawio::write(2, err.as_bytes());
 }
 
 /// uvicorn's first start lines: `INFO:     Started server process [1]` and `Waiting for application startup.`

@@ -17,7 +17,7 @@ mod app;
 mod host;
 
 // The shared guest code names its siblings `crate::cgi` and `crate::json`.
-use app::{cgi, json};
+use app::{arena, cgi, json};
 
 use cgi::{service_env_prefix, Env, Log};
 

@@ -5,6 +5,8 @@
 //! The course's fault images are this module with image-default env vars: REQUIRE_SERVICES,
 //! STARTUP_SECONDS, LEAK_BYTES_PER_REQUEST, FAIL_READINESS_AFTER_REQUESTS, BROKEN (docs/worker-abi.md).
 
+#[path = "../common/arena.rs"]
+pub(crate) mod arena;
 #[path = "../common/api.rs"]
 mod api;
 #[path = "../common/cgi.rs"]
@@ -24,6 +26,18 @@ const MIB: u64 = 1024 * 1024;
 
 fn main() {
     cgi::serve(start, handle);
+}
+
+/// Every invocation allocates from a fresh arena, so a kept instance burns what a fresh one
+/// does (`common/arena.rs`).
+#[global_allocator]
+static ALLOC: arena::Arena = arena::Arena;
+
+/// The reactor entry of the worker ABI (docs/worker-abi.md): kubesim calls it once per request
+/// on one instance per container, instead of `_start` on a fresh instance.
+#[no_mangle]
+pub extern "C" fn kubesim_handle() {
+    cgi::invocation(start, handle);
 }
 
 /// A port from a `*_PORT` variable. For a Service named `redis`, Kubernetes itself sets

@@ -11,6 +11,8 @@
 //! CommandComplete; or an ErrorResponse (`28P01` password authentication failed, `3D000`
 //! database does not exist). Queries: `SELECT` of integer or string literals and `version()`.
 
+#[path = "../common/arena.rs"]
+mod arena;
 #[path = "../common/cgi.rs"]
 mod cgi;
 #[path = "../common/host.rs"]

@@ -10,6 +10,8 @@
 //! container's args (as with the real image: `args: ["--requirepass", "secret"]`) makes every
 //! command but AUTH answer NOAUTH until the client authenticates.
 
+#[path = "../common/arena.rs"]
+mod arena;
 #[path = "../common/cgi.rs"]
 mod cgi;
 #[path = "../common/host.rs"]

@@ -7,6 +7,8 @@
 //! a seed the request number (`KUBESIM_REQUESTS_SERVED`) is the seed. The model is `model.bin`,
 //! written by inference-worker/train/train.py (format below, in `Model::parse`).
 
+#[path = "../common/arena.rs"]
+mod arena;
 #[path = "../common/api.rs"]
 mod api;
 #[path = "../common/cgi.rs"]
@@ -28,6 +30,18 @@ const MAX_PROMPT_CHARS: usize = 4000;
 
 fn main() {
     cgi::serve(start, handle);
+}
+
+/// Every invocation allocates from a fresh arena, so a kept instance burns what a fresh one
+/// does (`common/arena.rs`).
+#[global_allocator]
+static ALLOC: arena::Arena = arena::Arena;
+
+/// The reactor entry of the worker ABI (docs/worker-abi.md): kubesim calls it once per request
+/// on one instance per container, instead of `_start` on a fresh instance.
+#[no_mangle]
+pub extern "C" fn kubesim_handle() {
+    cgi::invocation(start, handle);
 }
 
 /// The start invocation: check the model, log like uvicorn.

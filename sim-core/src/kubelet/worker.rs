@@ -237,6 +237,7 @@ impl Sim {
             ip: ip_string(p.ip),
             files: Arc::new(super::mounts::files(self, pod, ci)),
             data: w.data.clone(),
+            process: w.process.clone(),
         })
     }
 
@@ -285,6 +286,7 @@ impl Sim {
                 invocations: 0,
                 probe_counts: [(0, 0); 3],
                 data: None,
+                process: Default::default(),
             }));
         }
         let Some(mut target) = self.worker_target(pod, ci) else {
@@ -306,7 +308,7 @@ impl Sim {
         } else {
             NoNetwork::boxed()
         };
-        let (out, net) = target.run(now, clock, seed, &[], b"", START_FUEL, net);
+        let (out, net) = target.run(now, clock, seed, &[], b"", START_FUEL, net, false);
         let upstream_ms = self.apply_routes(net);
         self.apply_effects(
             pod,
@@ -620,6 +622,9 @@ pub struct Target {
     files: Arc<std::collections::BTreeMap<String, Vec<u8>>>,
     /// The state the program keeps (`program::cgi_state`), as of this snapshot.
     data: Option<Arc<Vec<u8>>>,
+    /// The container run's process, shared with the run (requests only: a start is an
+    /// invocation of its own).
+    process: crate::program::ProcessSlot,
 }
 
 /// What runs of a program did, for [`Sim::apply_effects`].
@@ -672,6 +677,7 @@ impl Target {
         stdin: &[u8],
         fuel: u64,
         net: Box<dyn Network>,
+        request: bool,
     ) -> (Outcome, Box<dyn Network>) {
         self.invocations += 1;
         let mut env: Vec<(String, String)> = self.env.to_vec();
@@ -698,7 +704,11 @@ impl Target {
             seed,
             files: with_data.as_ref().unwrap_or(&self.files),
         };
-        self.program.0.invoke(&inv, net)
+        if request {
+            self.process.invoke(&*self.program.0, &inv, net)
+        } else {
+            self.program.0.invoke(&inv, net)
+        }
     }
 
     /// Sends one HTTP request; returns the reply and what it did to the container.
@@ -740,6 +750,7 @@ impl Target {
             req.body,
             fuel.max(1),
             net,
+            true,
         );
         effects.invocations = 1;
         if req.counts {

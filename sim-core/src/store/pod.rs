@@ -172,6 +172,9 @@ pub struct WorkerRun {
     /// What the program keeps between requests (the ABI's `Kubesim-State`, e.g. the Redis
     /// stand-in's key space): in memory, so lost when the container restarts.
     pub data: Option<Arc<Vec<u8>>>,
+    /// The program's process serving this run's requests, if it keeps one
+    /// (`program::ProcessSlot`): a restart is a new run, so a new process.
+    pub process: crate::program::ProcessSlot,
 }
 
 impl Default for ContainerRun {
