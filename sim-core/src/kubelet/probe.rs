@@ -688,4 +688,47 @@ mod tests {
         let gated = same.ticks(SimTime(3_000), start);
         assert_eq!(gated.tick(0), SimTime(13_000));
     }
+
+    #[test]
+    fn a_workers_ticker_keeps_its_own_phase() {
+        // worker.go: the ticker starts with the worker (at admission), not with the container;
+        // ticks before the kubelet saw the container, or younger than the delay, do nothing.
+        let t = ProbeTiming {
+            initial: SimDuration::ZERO,
+            period: SimDuration::from_secs(5),
+            success: 1,
+            failure: 3,
+        };
+        let phase = SimTime(10_040);
+        let (start, seen) = (SimTime(12_300), SimTime(12_700));
+        let ticks = t.ticks_from(phase, seen, start);
+        assert_eq!(
+            (ticks.tick(0), ticks.tick(1)),
+            (SimTime(15_040), SimTime(20_040))
+        );
+        // The kubelet's trigger as it sees the container comes first, then the ticker.
+        let led = ticks.with_lead(seen);
+        assert_eq!(
+            (led.tick(0), led.tick(1), led.tick(2)),
+            (seen, SimTime(15_040), SimTime(20_040))
+        );
+        assert_eq!(led.first_at_or_after(seen), 0);
+        assert_eq!(led.first_at_or_after(SimTime(12_701)), 1);
+        assert_eq!(led.first_at_or_after(SimTime(15_041)), 2);
+        // A trigger at or after the ticker's first tick adds nothing.
+        assert_eq!(ticks.with_lead(SimTime(15_040)), ticks);
+        // initialDelaySeconds counts from the container's start.
+        let delayed = ProbeTiming {
+            initial: SimDuration::from_secs(5),
+            ..t
+        };
+        assert_eq!(
+            delayed.ticks_from(phase, seen, start).tick(0),
+            SimTime(20_040)
+        );
+        // The next tick after a trigger or a tick is on the ticker.
+        assert_eq!(t.next_tick(phase, seen), SimTime(15_040));
+        assert_eq!(t.next_tick(phase, SimTime(15_040)), SimTime(20_040));
+        assert_eq!(t.next_tick(phase, SimTime(9_000)), phase);
+    }
 }
