@@ -503,7 +503,7 @@ impl Sim {
         let next = t.next_tick(phase, self.store.now);
         // Off the ticker: the kubelet's trigger as it saw the container (`plan_started_probes`).
         let triggered = self.store.now < phase
-            || (self.store.now.millis() - phase.millis()) % t.period.millis() != 0;
+            || !(self.store.now.millis() - phase.millis()).is_multiple_of(t.period.millis());
         let epoch = self.container_epoch(pod, ci);
         let failure = self.worker_probe(pod, ci, &probe, kind.as_str());
         // The request may have got the container OOMKilled.
