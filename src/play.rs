@@ -600,6 +600,10 @@ impl<'a> Tutor<'a> {
                         Some(Err(e)) => bail!(e),
                         None => bail!("the watches of {} ended", self.server),
                     }
+                    // History functions (minAvailable, maxReplicas) see every state the
+                    // watches deliver: a rollout's pods become ready moments apart, so a dip
+                    // may last less than one tick.
+                    history.observe(self.now(), &cache.objects());
                     continue;
                 }
                 key = self.keys.recv(), if self.keys_open => {

@@ -41,4 +41,5 @@ mod soak;
 mod standins;
 mod taints;
 mod tidy;
+mod timing;
 mod workers;

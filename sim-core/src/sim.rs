@@ -118,6 +118,8 @@ pub enum Step {
     PullRetry,
     /// Start (or restart) the container.
     Start,
+    /// The image is there: the runtime has created and started the container.
+    Create,
     /// The readiness check flips to passing.
     Ready,
     /// The readiness check flips to failing.
@@ -572,6 +574,7 @@ impl Sim {
                 pods: BTreeSet::new(),
                 terminal: BTreeSet::new(),
                 images: BTreeSet::new(),
+                pulls: BTreeMap::new(),
                 kubelet_up: true,
                 ready: true,
                 ready_changed: self.store.now,

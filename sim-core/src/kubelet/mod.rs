@@ -4,6 +4,7 @@
 
 mod admission;
 pub mod config;
+mod jitter;
 pub mod lease;
 pub mod mounts;
 pub mod probe;
@@ -28,9 +29,6 @@ pub const BACKOFF_MAX: SimDuration = SimDuration::from_secs(300);
 pub const BACKOFF_EVENT_PERIOD: SimDuration = SimDuration::from_secs(10);
 /// Lines a container's log keeps before the oldest half is rotated away.
 pub const MAX_LOG_LINES: usize = 100_000;
-/// How long a restart's image pull takes when the node already has the image and the policy
-/// is `Always` (only the manifest is resolved). An idealisation: real pulls vary.
-pub const CACHED_PULL_SECONDS: f64 = 0.5;
 
 /// `flowcontrol.Backoff.Next` at `now`: start at 10 s, or double (cap 300 s); an entry older
 /// than twice the cap is treated as expired.
@@ -214,13 +212,41 @@ impl Sim {
                 "Pulled",
                 format!("Container image {image:?} already present on machine"),
             );
-            self.container_timer(pod, ci, self.store.now, Step::Start);
+            let at = self.store.now + self.create_start_delay(pod, ci);
+            self.container_timer(pod, ci, at, Step::Create);
             return;
         }
         self.kubelet_event(pod, false, "Pulling", format!("Pulling image {image:?}"));
-        let secs = behavior.as_ref().map_or(1.0, |b| pull_seconds(b, present));
-        let at = self.store.now + SimDuration::from_secs_f64(secs);
-        self.container_timer(pod, ci, at, Step::PullDone);
+        let now = self.store.now;
+        let key = crate::runtime::normalize(&image);
+        // Another pod's pull of the same image may be downloading the layers right now: this
+        // one resolves the manifest and waits for that download.
+        let in_flight = node
+            .and_then(|n| self.store.nodes.get(n))
+            .and_then(|n| n.pulls.get(&key).copied())
+            .filter(|&done| done > now);
+        let took = match &behavior {
+            None => SimDuration::from_secs(1),
+            Some(b) => {
+                let own = self.pull_duration(pod, ci, b, present || in_flight.is_some());
+                in_flight.map_or(own, |done| own.max(done.since(now)))
+            }
+        };
+        if let Some(n) = node.and_then(|n| self.store.nodes.get_mut(n)) {
+            n.pulls.retain(|_, done| *done > now);
+            if behavior.is_some() && !present && in_flight.is_none() {
+                n.pulls.insert(key, now + took);
+            }
+        }
+        if let Some(c) = self
+            .store
+            .pods
+            .get_mut(pod)
+            .and_then(|p| p.containers.get_mut(ci))
+        {
+            c.pull_began = Some(now);
+        }
+        self.container_timer(pod, ci, now + took, Step::PullDone);
     }
 
     /// A restart: `EnsureImageExists` runs on every container start, so with `Always` the
@@ -237,7 +263,8 @@ impl Sim {
             "Pulled",
             format!("Container image {image:?} already present on machine"),
         );
-        self.start_container(pod, ci);
+        let at = self.store.now + self.create_start_delay(pod, ci);
+        self.container_timer(pod, ci, at, Step::Create);
     }
 
     /// Runs one container step, unless it is stale.
@@ -269,7 +296,7 @@ impl Sim {
             Step::PullDone => self.pull_done(pod, ci),
             Step::PullRetry => self.pull_retry(pod, ci),
             Step::Start if restarting => self.restart_container(pod, ci),
-            Step::Start => self.start_container(pod, ci),
+            Step::Start | Step::Create => self.start_container(pod, ci),
             Step::Ready => self.set_container_ready(pod, ci, true),
             Step::Started => self.container_step_started(pod, ci),
             Step::LivenessProbe => self.worker_probe_tick(pod, ci, probe::ProbeKind::Liveness),
@@ -363,7 +390,6 @@ impl Sim {
         match self.runtime.lookup(&image) {
             Some(b) => {
                 let size = b.size_bytes;
-                let mut present = false;
                 let mut pulled_new = false;
                 if let Some(n) = self
                     .store
@@ -372,21 +398,20 @@ impl Sim {
                     .and_then(|p| p.node)
                     .and_then(|n| self.store.nodes.get_mut(n))
                 {
-                    present = !n.images.insert(crate::runtime::normalize(&image));
-                    if !present {
-                        pulled_new = true;
-                    }
+                    pulled_new = n.images.insert(crate::runtime::normalize(&image));
                 }
                 if pulled_new {
                     self.sched_image_pulled(&crate::runtime::normalize(&image));
                 }
-                let secs = SimDuration::from_secs_f64(pull_seconds(&b, present));
+                let now = self.store.now;
+                let mut secs = SimDuration::ZERO;
                 if let Some(c) = self
                     .store
                     .pods
                     .get_mut(pod)
                     .and_then(|p| p.containers.get_mut(ci))
                 {
+                    secs = now.since(c.pull_began.take().unwrap_or(now));
                     c.behavior = Some(b);
                     c.pull_backoff = None;
                 }
@@ -396,7 +421,8 @@ impl Sim {
                     "Pulled",
                     format!("Successfully pulled image {image:?} in {secs} ({secs} including waiting). Image size: {size} bytes."),
                 );
-                self.start_container(pod, ci);
+                let at = self.store.now + self.create_start_delay(pod, ci);
+                self.container_timer(pod, ci, at, Step::Create);
             }
             None => {
                 let now = self.store.now;
@@ -840,16 +866,6 @@ impl Sim {
             .get(ci)?
             .behavior
             .clone()
-    }
-}
-
-/// Seconds a pull takes: the image's pull time, or a quick manifest check when the node
-/// already has the layers.
-fn pull_seconds(b: &crate::runtime::ImageBehavior, present: bool) -> f64 {
-    if present {
-        b.pull_seconds.min(CACHED_PULL_SECONDS)
-    } else {
-        b.pull_seconds
     }
 }
 

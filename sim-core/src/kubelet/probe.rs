@@ -41,10 +41,9 @@ impl ProbeTiming {
         }
     }
 
-    /// Time of probe `k` for a container started at `start`. The prober ticks every period
-    /// from the container's start (the kubelet triggers a probe as soon as it sees the container
-    /// running) and skips ticks while the container is younger than initialDelaySeconds, so the
-    /// first real probe is at the first multiple of the period at or after the delay.
+    /// Time of probe `k` for a container started at `start`, with the ticker started then
+    /// too: ticks younger than initialDelaySeconds are skipped, so the first real probe is at
+    /// the first multiple of the period at or after the delay.
     pub fn tick(&self, start: SimTime, k: u64) -> SimTime {
         self.ticks(start, start).tick(k)
     }
@@ -54,43 +53,89 @@ impl ProbeTiming {
         self.ticks(start, start).first_at_or_after(t)
     }
 
-    /// The real probes of a ticker anchored at `anchor` for a container started at `start`:
-    /// ticks younger than initialDelaySeconds (counted from the container's start) are
-    /// skipped. Readiness is anchored where the kubelet first triggers it: the container's
-    /// start, or the moment its startup probe passed.
+    /// The real probes of a ticker anchored at `anchor` for a container started at `start`,
+    /// from `anchor` on: ticks younger than initialDelaySeconds (counted from the container's
+    /// start) are skipped.
     pub fn ticks(&self, anchor: SimTime, start: SimTime) -> Ticks {
-        let gate = (start + self.initial)
+        self.ticks_from(anchor, anchor, start)
+    }
+
+    /// The real probes of a worker whose ticker started at `phase` (`worker.run`: one tick
+    /// every period from then on, whatever the container does), for a container that started
+    /// at `start` and that the kubelet saw running at `seen`. A tick before `seen` finds no
+    /// running container in the status manager and does nothing; one younger than
+    /// initialDelaySeconds is skipped (`doProbe`).
+    ///
+    /// For example, period 5 s, a worker started at 10.040 s, a container started at
+    /// 12.300 s and seen at 12.700 s, no initial delay: the probes are at 15.040, 20.040, ….
+    pub fn ticks_from(&self, phase: SimTime, seen: SimTime, start: SimTime) -> Ticks {
+        let period = self.period.millis();
+        let from = seen.max(start + self.initial);
+        let k0 = from
             .millis()
-            .saturating_sub(anchor.millis());
-        let k0 = gate.div_ceil(self.period.millis());
+            .saturating_sub(phase.millis())
+            .div_ceil(period);
         Ticks {
-            first: anchor + SimDuration(self.period.millis() * k0),
+            lead: None,
+            first: phase + SimDuration(period * k0),
             period: self.period,
         }
     }
+
+    /// The next tick of a worker whose ticker started at `phase`, strictly after `now`.
+    pub fn next_tick(&self, phase: SimTime, now: SimTime) -> SimTime {
+        let period = self.period.millis();
+        if now < phase {
+            return phase;
+        }
+        phase + SimDuration(period * ((now.millis() - phase.millis()) / period + 1))
+    }
 }
 
-/// The probes a worker actually runs: `first + k × period`.
+/// The probes a worker actually runs: perhaps one triggered out of turn (`lead`), then
+/// `first + k × period`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ticks {
-    /// The first real probe.
+    /// A probe the kubelet triggered before the ticker's first real tick
+    /// (`manualTriggerCh`: it asks for a readiness result as soon as it sees the container
+    /// running).
+    pub lead: Option<SimTime>,
+    /// The first real probe on the ticker.
     pub first: SimTime,
     /// Between probes.
     pub period: SimDuration,
 }
 
 impl Ticks {
+    /// The same ticks with a probe triggered at `at` first, if that is before the ticker's
+    /// first one.
+    pub fn with_lead(self, at: SimTime) -> Ticks {
+        Ticks {
+            lead: (at < self.first).then_some(at),
+            ..self
+        }
+    }
+
     /// Time of probe `k`.
     pub fn tick(&self, k: u64) -> SimTime {
-        self.first + SimDuration(self.period.millis() * k)
+        match (self.lead, k) {
+            (Some(at), 0) => at,
+            (Some(_), k) => self.first + SimDuration(self.period.millis() * (k - 1)),
+            (None, k) => self.first + SimDuration(self.period.millis() * k),
+        }
     }
 
     /// The first probe index at or after `t`.
     pub fn first_at_or_after(&self, t: SimTime) -> u64 {
+        let skip = match self.lead {
+            Some(at) if t <= at => return 0,
+            Some(_) => 1,
+            None => 0,
+        };
         if t <= self.first {
-            return 0;
+            return skip;
         }
-        (t.millis() - self.first.millis()).div_ceil(self.period.millis())
+        skip + (t.millis() - self.first.millis()).div_ceil(self.period.millis())
     }
 }
 
@@ -118,9 +163,15 @@ impl ProbeKind {
 
 /// Why a probe fails at relative time `r` after start, or `None` if it passes (for outcomes
 /// that do not depend on chance).
-fn failure_kind(b: &ImageBehavior, r: SimDuration, readiness: bool) -> Option<bool> {
+/// `listen` is this run's start delay (the image's `startSeconds`, spread).
+fn failure_kind(
+    b: &ImageBehavior,
+    r: SimDuration,
+    listen: SimDuration,
+    readiness: bool,
+) -> Option<bool> {
     // Some(true) = connection refused (not listening yet), Some(false) = answers with an error.
-    if r < b.start_delay() {
+    if r < listen {
         return Some(true);
     }
     if let Some(x) = b.liveness_fail_after_seconds
@@ -266,7 +317,11 @@ impl Sim {
     }
 
     /// The container has started (no startup probe, or it passed now): `started` turns true and
-    /// readiness and liveness begin, their tickers anchored now.
+    /// readiness and liveness begin, on their workers' tickers. The kubelet also asks for a
+    /// readiness result as soon as it sees the container running, or started
+    /// (`prober_manager.UpdatePodStatus` triggers the worker out of turn while readiness is not
+    /// yet Success). Only a trigger that passes is modelled: one that fails changes nothing
+    /// (readiness starts as Failure), so its single `Unhealthy` occurrence is left out.
     pub(crate) fn plan_started_probes(&mut self, pod: ObjId, ci: usize, b: &ImageBehavior) {
         let now = self.store.now;
         let Some(spec) = self
@@ -282,6 +337,14 @@ impl Sim {
         let Some(start) = self.running_since(pod, ci) else {
             return;
         };
+        // Without a startup probe this runs as the container starts, and the kubelet sees it
+        // at its next relist; after a startup probe passed, the kubelet has seen it all along.
+        let seen = if spec.startup_probe.is_some() {
+            now
+        } else {
+            self.pleg_seen(pod, start)
+        };
+        let listen = self.program_start_delay(pod, ci, b);
         if let Some(c) = self
             .store
             .pods
@@ -303,24 +366,36 @@ impl Sim {
             }
             Some(probe) => {
                 let timing = ProbeTiming::of(probe);
-                let ticks = timing.ticks(now, start);
+                let phase = self.probe_phase(pod, ci, ProbeKind::Readiness, timing.period);
+                let mut ticks = timing.ticks_from(phase, seen, start);
                 let chance = matches!(b.ready, Readiness::Probability(_));
+                let worker = self.runs_worker(pod, ci);
+                // The trigger as the kubelet sees the container: a worker program is asked for
+                // real (a failure is then dropped); declared behaviour says whether it passes.
+                let trigger_passes = worker
+                    || (!chance && failure_kind(b, seen.since(start), listen, true).is_none());
+                if seen >= start + timing.initial && trigger_passes {
+                    ticks = ticks.with_lead(seen);
+                }
                 if chance
                     || self.config.probe_mode == ProbeMode::EveryTick
                     || self.runs_worker(pod, ci)
                 {
                     self.container_timer(pod, ci, ticks.tick(0), Step::ReadinessProbe);
                 } else {
-                    self.plan_standing_readiness(pod, ci, b, probe, timing, ticks, start);
+                    let run = (timing, ticks, start, listen);
+                    self.plan_standing_readiness(pod, ci, b, probe, run);
                 }
             }
         }
         if let Some(probe) = &spec.liveness_probe {
-            let ticks = ProbeTiming::of(probe).ticks(now, start);
+            let timing = ProbeTiming::of(probe);
+            let phase = self.probe_phase(pod, ci, ProbeKind::Liveness, timing.period);
+            let ticks = timing.ticks_from(phase, seen, start);
             if self.runs_worker(pod, ci) {
                 self.container_timer(pod, ci, ticks.tick(0), Step::LivenessProbe);
             } else {
-                self.plan_liveness(pod, ci, b, probe, ProbeKind::Liveness, ticks, start);
+                self.plan_liveness(pod, ci, b, probe, ProbeKind::Liveness, ticks, start, listen);
             }
         }
     }
@@ -338,35 +413,39 @@ impl Sim {
     fn plan_startup(&mut self, pod: ObjId, ci: usize, b: &ImageBehavior, probe: &Probe) {
         let start = self.store.now;
         let t = ProbeTiming::of(probe);
-        let ticks = t.ticks(start, start);
+        let phase = self.probe_phase(pod, ci, ProbeKind::Startup, t.period);
+        let ticks = t.ticks_from(phase, self.pleg_seen(pod, start), start);
         if self.runs_worker(pod, ci) {
             self.container_timer(pod, ci, ticks.tick(0), Step::StartupProbe);
             return;
         }
-        let killed = self.plan_liveness(pod, ci, b, probe, ProbeKind::Startup, ticks, start);
+        let listen = self.program_start_delay(pod, ci, b);
+        let killed =
+            self.plan_liveness(pod, ci, b, probe, ProbeKind::Startup, ticks, start, listen);
         if killed.is_some() {
             return;
         }
         // Not killed: the program listens (and answers) before the threshold; the probe passes
         // at the first tick after that (successThreshold is always 1 for startup probes).
-        let listening = start + b.start_delay();
+        let listening = start + listen;
         let ok = ticks.tick(ticks.first_at_or_after(listening));
         self.container_timer(pod, ci, ok, Step::Started);
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Readiness as a function of time: the moment it flips and its failed probes as standing
+    /// series. `run` is the probe's timing, its ticks, the container's start and this run's
+    /// start delay.
     fn plan_standing_readiness(
         &mut self,
         pod: ObjId,
         ci: usize,
         b: &ImageBehavior,
         probe: &Probe,
-        t: ProbeTiming,
-        ticks: Ticks,
-        start: SimTime,
+        run: (ProbeTiming, Ticks, SimTime, SimDuration),
     ) {
+        let (t, ticks, start, listen) = run;
         let rel = |s: f64| start + SimDuration::from_secs_f64(s);
-        let listening = rel(b.start_seconds);
+        let listening = start + listen;
         let ok_from = match b.ready {
             Readiness::Never => None,
             Readiness::AfterSeconds(s) => Some(listening.max(rel(s))),
@@ -446,7 +525,8 @@ impl Sim {
             return;
         };
         let r = now.since(started);
-        let failure = match failure_kind(&b, r, true) {
+        let listen = self.program_start_delay(pod, ci, &b);
+        let failure = match failure_kind(&b, r, listen, true) {
             Some(k) => Some(k),
             None => match b.ready {
                 Readiness::Probability(p) => (!self.rng.chance(p)).then_some(false),
@@ -501,7 +581,8 @@ impl Sim {
         } else if ready && fail >= t.failure {
             self.set_container_ready(pod, ci, false);
         }
-        self.container_timer(pod, ci, now + t.period, Step::ReadinessProbe);
+        let phase = self.probe_phase(pod, ci, ProbeKind::Readiness, t.period);
+        self.container_timer(pod, ci, t.next_tick(phase, now), Step::ReadinessProbe);
     }
 
     /// Liveness (or startup) failures as standing series, and the kill at the failure
@@ -516,10 +597,11 @@ impl Sim {
         kind: ProbeKind,
         ticks: Ticks,
         start: SimTime,
+        listen: SimDuration,
     ) -> Option<SimTime> {
         let t = ProbeTiming::of(probe);
         let what = kind.as_str();
-        let listening = start + b.start_delay();
+        let listening = start + listen;
         // Probes before the program listens fail ("connection refused").
         let early = ticks.first_at_or_after(listening);
         let kill = if early >= u64::from(t.failure) {
@@ -605,5 +687,48 @@ mod tests {
         );
         let gated = same.ticks(SimTime(3_000), start);
         assert_eq!(gated.tick(0), SimTime(13_000));
+    }
+
+    #[test]
+    fn a_workers_ticker_keeps_its_own_phase() {
+        // worker.go: the ticker starts with the worker (at admission), not with the container;
+        // ticks before the kubelet saw the container, or younger than the delay, do nothing.
+        let t = ProbeTiming {
+            initial: SimDuration::ZERO,
+            period: SimDuration::from_secs(5),
+            success: 1,
+            failure: 3,
+        };
+        let phase = SimTime(10_040);
+        let (start, seen) = (SimTime(12_300), SimTime(12_700));
+        let ticks = t.ticks_from(phase, seen, start);
+        assert_eq!(
+            (ticks.tick(0), ticks.tick(1)),
+            (SimTime(15_040), SimTime(20_040))
+        );
+        // The kubelet's trigger as it sees the container comes first, then the ticker.
+        let led = ticks.with_lead(seen);
+        assert_eq!(
+            (led.tick(0), led.tick(1), led.tick(2)),
+            (seen, SimTime(15_040), SimTime(20_040))
+        );
+        assert_eq!(led.first_at_or_after(seen), 0);
+        assert_eq!(led.first_at_or_after(SimTime(12_701)), 1);
+        assert_eq!(led.first_at_or_after(SimTime(15_041)), 2);
+        // A trigger at or after the ticker's first tick adds nothing.
+        assert_eq!(ticks.with_lead(SimTime(15_040)), ticks);
+        // initialDelaySeconds counts from the container's start.
+        let delayed = ProbeTiming {
+            initial: SimDuration::from_secs(5),
+            ..t
+        };
+        assert_eq!(
+            delayed.ticks_from(phase, seen, start).tick(0),
+            SimTime(20_040)
+        );
+        // The next tick after a trigger or a tick is on the ticker.
+        assert_eq!(t.next_tick(phase, seen), SimTime(15_040));
+        assert_eq!(t.next_tick(phase, SimTime(15_040)), SimTime(20_040));
+        assert_eq!(t.next_tick(phase, SimTime(9_000)), phase);
     }
 }

@@ -327,7 +327,7 @@ impl Sim {
         };
         let declared = self
             .behavior(pod, ci)
-            .map_or(SimDuration::ZERO, |b| b.start_delay());
+            .map_or(SimDuration::ZERO, |b| self.program_start_delay(pod, ci, &b));
         let (listening, exit) = match &out.exit {
             Exit::Code(0) => (Some(now + declared + took), None),
             Exit::Code(code) => (None, Some((*code, "Error"))),
@@ -501,10 +501,26 @@ impl Sim {
         };
         let Some(probe) = probe else { return };
         let t = ProbeTiming::of(&probe);
+        let phase = self.probe_phase(pod, ci, kind, t.period);
+        let next = t.next_tick(phase, self.store.now);
+        // Off the ticker: the kubelet's trigger as it saw the container (`plan_started_probes`).
+        let triggered = self.store.now < phase
+            || !(self.store.now.millis() - phase.millis()).is_multiple_of(t.period.millis());
         let epoch = self.container_epoch(pod, ci);
         let failure = self.worker_probe(pod, ci, &probe, kind.as_str());
         // The request may have got the container OOMKilled.
         if self.container_epoch(pod, ci) != epoch {
+            return;
+        }
+        if triggered && failure.is_some() {
+            // A failed trigger changes nothing (readiness starts as Failure); as in the
+            // standing model, only the ticker's failures count and are recorded.
+            let step = match kind {
+                ProbeKind::Readiness => Step::ReadinessProbe,
+                ProbeKind::Liveness => Step::LivenessProbe,
+                ProbeKind::Startup => Step::StartupProbe,
+            };
+            self.container_timer(pod, ci, next, step);
             return;
         }
         let slot = kind as usize;
@@ -568,8 +584,7 @@ impl Sim {
                 Step::StartupProbe
             }
         };
-        let at: SimTime = self.store.now + t.period;
-        self.container_timer(pod, ci, at, step);
+        self.container_timer(pod, ci, next, step);
     }
 
     fn container_epoch(&self, pod: ObjId, ci: usize) -> Option<u32> {

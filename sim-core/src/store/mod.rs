@@ -251,6 +251,9 @@ pub struct NodeState {
     pub terminal: BTreeSet<ObjId>,
     /// Images the node has pulled.
     pub images: BTreeSet<String>,
+    /// Pulls downloading layers now: image → when its layers are in. A second pull of the
+    /// same image waits for the same download (containerd shares an ingest by digest).
+    pub pulls: BTreeMap<String, SimTime>,
     /// Whether the kubelet runs (a fault stops it).
     pub kubelet_up: bool,
     /// The Ready condition as the node controller sees it.

@@ -126,6 +126,8 @@ pub struct ContainerRun {
     pub backoff: Option<Backoff>,
     /// Image pull back-off.
     pub pull_backoff: Option<Backoff>,
+    /// When the pull under way began (the Pulled event says how long it took).
+    pub pull_began: Option<SimTime>,
     /// What the image does, once pulled.
     pub behavior: Option<Arc<ImageBehavior>>,
     /// Bumped on every state change; queued kubelet events carrying an older value are stale.
@@ -196,6 +198,7 @@ impl ContainerRun {
             ready: false,
             backoff: None,
             pull_backoff: None,
+            pull_began: None,
             behavior: None,
             epoch: 0,
             logs: Vec::new(),
