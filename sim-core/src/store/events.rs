@@ -65,6 +65,11 @@ pub struct EventRecord<'a> {
     pub last: SimTime,
     /// Occurrences.
     pub count: u32,
+    /// Writes before the last write of this event within its instant: a real cluster's
+    /// timestamps are microseconds apart, so within one virtual instant the events are in
+    /// the order they were last written (a Deployment's scaling event before the
+    /// ReplicaSet's `Created pod` it caused, even when that is an older event counted again).
+    pub order: u32,
     /// A standing series (a probe failing every period): `count` and `last` follow from
     /// `first`, the period and the end of the streak, computed when read.
     pub series: Option<Series>,
@@ -89,6 +94,14 @@ impl EventRecord<'_> {
     /// (count, last occurrence) as seen at `now`; `None` if the event lies in the future.
     pub fn seen_at(&self, now: SimTime) -> Option<(u32, SimTime)> {
         seen_at(self.first, self.last, self.count, self.series.as_ref(), now)
+    }
+
+    /// When the event was last written as seen at `now`, to the write within the instant:
+    /// the order in which a real cluster's timestamps list events. `None` if the event lies
+    /// in the future.
+    pub fn written_at(&self, now: SimTime) -> Option<(SimTime, u32)> {
+        let (_, last) = self.seen_at(now)?;
+        Some((last, if last == self.last { self.order } else { 0 }))
     }
 }
 
@@ -192,6 +205,8 @@ struct Slot {
     wording: Arc<Wording>,
     /// Occurrences; 0 once the event has expired.
     count: u32,
+    /// Its last write's place within its instant (see [`EventRecord::order`]).
+    order: u32,
 }
 
 /// The live events of one object.
@@ -228,6 +243,8 @@ pub struct EventLog {
     held: BTreeSet<u64>,
     /// No event of `held` expires before this instant.
     held_check: SimTime,
+    /// The latest instant written at, and how many writes it has had.
+    instant: (SimTime, u32),
     /// Interned messages.
     messages: Pool<str>,
     /// Interned wordings.
@@ -358,9 +375,11 @@ impl EventLog {
                         warning,
                     })
                 });
+                let order = self.write_order(now);
                 if let Some(e) = self.get_mut(seq) {
                     e.count = c.count;
                     e.last = now;
+                    e.order = order;
                     if let Some(w) = wording {
                         e.wording = w;
                     }
@@ -405,14 +424,33 @@ impl EventLog {
                 })
         });
         if let Some(seq) = found
-            && let Some(existing) = self.get_mut(seq)
-            && now.since(existing.last) <= AGGREGATE_WINDOW
+            && self
+                .slot(seq)
+                .is_some_and(|e| now.since(e.last) <= AGGREGATE_WINDOW)
         {
-            existing.count += 1;
-            existing.last = now;
+            let order = self.write_order(now);
+            if let Some(existing) = self.get_mut(seq) {
+                existing.count += 1;
+                existing.last = now;
+                existing.order = order;
+            }
             return true;
         }
         false
+    }
+
+    /// The place of a write at `at` within its instant (writes at other instants than the
+    /// latest, such as a series' future first occurrence, come first in theirs).
+    fn write_order(&mut self, at: SimTime) -> u32 {
+        if at > self.instant.0 {
+            self.instant = (at, 0);
+        }
+        if at == self.instant.0 {
+            self.instant.1 += 1;
+            self.instant.1
+        } else {
+            0
+        }
     }
 
     /// Stores a new event first seen at `first`; returns its sequence number.
@@ -467,6 +505,7 @@ impl EventLog {
     ) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
+        let order = self.write_order(last);
         // An object's events share its reference (the same object always reads the same).
         let object = match self.latest.entry(object.id) {
             Entry::Vacant(v) => {
@@ -493,6 +532,7 @@ impl EventLog {
             object,
             wording,
             count: count.max(1),
+            order,
         });
         self.live += 1;
         self.prune();
@@ -674,6 +714,7 @@ impl EventLog {
             first: e.first,
             last: e.last,
             count: e.count,
+            order: e.order,
             series: self.series.get(&seq).copied(),
             text: &e.wording.text,
         }
@@ -900,5 +941,22 @@ mod tests {
             log.record(SimTime(i), e);
         }
         assert_eq!(log.len(), 30);
+    }
+
+    #[test]
+    fn within_an_instant_events_are_in_the_order_of_their_last_write() {
+        // At 60 s the Deployment is scaled (a new event), then the ReplicaSet's older
+        // event is counted again: listed by last write, the cause comes first.
+        let mut log = EventLog::default();
+        log.record(SimTime(0), ev("SuccessfulCreate", "Created pod: a"));
+        log.record(SimTime(60_000), ev("ScalingReplicaSet", "Scaled up"));
+        log.record(SimTime(60_000), ev("SuccessfulCreate", "Created pod: a"));
+        let mut by_write: Vec<_> = log
+            .iter()
+            .map(|e| (e.written_at(SimTime(60_000)), e.reason))
+            .collect();
+        by_write.sort();
+        let reasons: Vec<_> = by_write.iter().map(|x| x.1).collect();
+        assert_eq!(reasons, ["ScalingReplicaSet", "SuccessfulCreate"]);
     }
 }
