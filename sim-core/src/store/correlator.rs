@@ -160,6 +160,38 @@ impl Correlator {
         );
     }
 
+    /// Forgets everything about an object that is gone for good. Its id is never used again,
+    /// so no later event reads these entries; dropping them only saves memory (and moves the
+    /// other keys' eviction from a full cache, which a kubelet's 4,096 keys hardly reach).
+    pub(crate) fn forget(&mut self, object: ObjId) {
+        self.spam.remove(&object);
+        let lowest = Similar {
+            object,
+            warning: false,
+            reason: "",
+        };
+        let groups: Vec<Similar> = self
+            .aggregate
+            .entries
+            .range(lowest..)
+            .take_while(|(k, _)| k.object == object)
+            .map(|(k, _)| *k)
+            .collect();
+        for k in groups {
+            self.aggregate.remove(&k);
+        }
+        let seen: Vec<(Similar, Words)> = self
+            .logger
+            .entries
+            .range((lowest, Words::Message(0))..)
+            .take_while(|(k, _)| k.0.object == object)
+            .map(|(k, _)| *k)
+            .collect();
+        for k in seen {
+            self.logger.remove(&k);
+        }
+    }
+
     /// `EventAggregator.EventAggregate`: whether the event is to be combined with its similar
     /// ones (the tenth distinct message within ten minutes of the group's last event, and
     /// every new message after it).
@@ -286,6 +318,13 @@ impl<K: Ord + Copy, V> Lru<K, V> {
     /// The value, its recency untouched.
     fn peek_mut(&mut self, key: &K) -> Option<&mut V> {
         self.entries.get_mut(key).map(|(v, _)| v)
+    }
+
+    /// `Remove`.
+    fn remove(&mut self, key: &K) {
+        if let Some((_, stamp)) = self.entries.remove(key) {
+            self.order.remove(&stamp);
+        }
     }
 
     /// `Add`: stores the value as the most recent, dropping the least recent key if full.
@@ -611,5 +650,24 @@ mod tests {
         assert!(lru.get(&1).is_none());
         assert!(lru.get(&0).is_some());
         assert_eq!(lru.entries.len(), LRU_ENTRIES);
+    }
+
+    #[test]
+    fn forgetting_an_object_drops_only_its_entries() {
+        let mut c = Correlator::default();
+        let other = Similar {
+            object: POD + 1,
+            ..similar("Started")
+        };
+        for s in [similar("Started"), similar("Pulled"), other] {
+            let r = c.correlate(SimTime(0), s, hash("m"));
+            c.written(s, &r, hash("m"), 1);
+        }
+        c.forget(POD);
+        assert_eq!(c.logger.entries.len(), 1);
+        assert_eq!(c.aggregate.entries.len(), 1);
+        assert_eq!(c.spam.entries.len(), 1);
+        assert_eq!(c.logger.order.len(), 1);
+        assert_eq!(c.correlate(SimTime(1), other, hash("m")).count, 2);
     }
 }

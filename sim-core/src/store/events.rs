@@ -245,6 +245,9 @@ pub struct EventLog {
     held_check: SimTime,
     /// The latest instant written at, and how many writes it has had.
     instant: (SimTime, u32),
+    /// What an expired slot points at until it reaches the front, so that it holds no
+    /// object or wording of its own.
+    vacant: Option<(Arc<ObjRef>, Arc<Wording>)>,
     /// Interned messages.
     messages: Pool<str>,
     /// Interned wordings.
@@ -559,6 +562,27 @@ impl EventLog {
         }
     }
 
+    /// Forgets what the recorders that wrote the object's live events remember about it, once
+    /// the object is gone for good (its id is never used again, so only memory is saved).
+    pub(crate) fn forget(&mut self, id: ObjId) {
+        let Some(s) = self.latest.get(&id) else {
+            return;
+        };
+        let mut recorders: Vec<(&'static str, Option<Arc<str>>)> = s
+            .seqs
+            .iter()
+            .filter_map(|&seq| self.slot(seq))
+            .map(|e| (e.wording.source, e.wording.host.clone()))
+            .collect();
+        recorders.sort();
+        recorders.dedup();
+        for r in recorders {
+            if let Some(c) = self.recorders.get_mut(&r) {
+                c.forget(id);
+            }
+        }
+    }
+
     /// Records a standing series starting at `first` (possibly later than now); returns its
     /// sequence number so the streak can be ended.
     pub fn record_series(
@@ -689,11 +713,32 @@ impl EventLog {
     fn remove(&mut self, seq: u64) {
         self.held.remove(&seq);
         self.series.remove(&seq);
+        let (object, wording) = self
+            .vacant
+            .get_or_insert_with(|| {
+                let object = ObjRef {
+                    kind: Kind::Event,
+                    id: ObjId::MAX,
+                    name: "".into(),
+                    namespace: "".into(),
+                };
+                let wording = Wording {
+                    reason: "",
+                    text: Text::Plain("".into()),
+                    source: "",
+                    host: None,
+                    warning: false,
+                };
+                (Arc::new(object), Arc::new(wording))
+            })
+            .clone();
         let Some(e) = self.get_mut(seq) else {
             return;
         };
         e.count = 0;
         let id = e.object.id;
+        e.object = object;
+        e.wording = wording;
         self.live -= 1;
         if let Some(s) = self.latest.get_mut(&id) {
             s.seqs.retain(|s| *s != seq);
