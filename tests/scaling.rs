@@ -74,3 +74,78 @@ fn scaling_down_a_stalled_rollout_shrinks_both_replica_sets_in_proportion() {
     assert_eq!(sizes(last), [(1, 4), (2, 3)]);
     assert_eq!(last.available_replicas, 4);
 }
+
+/// The rows of the `Events:` table at the end of a describe: (age, message).
+fn event_rows(describe: &str) -> Vec<(String, String)> {
+    describe
+        .lines()
+        .skip_while(|l| !l.starts_with("Events:"))
+        .skip(3)
+        .take_while(|l| l.starts_with("  "))
+        .map(|l| {
+            let cols: Vec<&str> = l
+                .split("  ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect();
+            (cols[2].to_string(), cols[4..].join("  "))
+        })
+        .collect()
+}
+
+#[test]
+fn fourteen_scale_steps_leave_nine_events_and_one_combined() {
+    // client-go's EventCorrelator (tools/record/events_cache.go): the deployment
+    // controller's ScalingReplicaSet events about one Deployment are similar (same source,
+    // object, type and reason); the tenth distinct message within ten minutes and every
+    // one after it go to one event, `(combined from similar events): <latest message>`,
+    // counted. 1 + 14 events: nine lines of their own, the 10th to the 15th combined (x6).
+    // The ReplicaSet's `Created pod:` events are combined the same way.
+    let mut b = ScriptBuilder::new()
+        .apply(&deployment("web", "default", 1, "nginx", &[]))
+        .wait("web", "default");
+    for n in 2..=15 {
+        b = b
+            .kubectl(&format!("scale deployment/web --replicas={n}"))
+            .advance("10s");
+    }
+    let out = run_ok(
+        &b.kubectl("describe deployment web")
+            .kubectl("describe rs")
+            .build(),
+    );
+    let rs = dep(records(&out).last().unwrap(), "web").replica_sets[0]
+        .name
+        .clone();
+    let deploy = event_rows(section(&out.transcript, "kubectl describe deployment web"));
+    let mut want = vec![format!("Scaled up replica set {rs} to 1")];
+    want.extend((2..=9).map(|n| format!("Scaled up replica set {rs} to {n} from {}", n - 1)));
+    want.push(format!(
+        "(combined from similar events): Scaled up replica set {rs} to 15 from 14"
+    ));
+    assert_eq!(
+        deploy.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
+        want,
+        "{deploy:#?}"
+    );
+    assert_eq!(deploy[9].0, "10s (x6 over 60s)");
+    assert!(
+        deploy[..9].iter().all(|r| !r.0.contains('x')),
+        "{deploy:#?}"
+    );
+
+    let created = event_rows(section(&out.transcript, "kubectl describe rs"));
+    assert_eq!(created.len(), 10, "{created:#?}");
+    assert!(
+        created[..9]
+            .iter()
+            .all(|r| r.1.starts_with("Created pod: "))
+    );
+    assert!(
+        created[9]
+            .1
+            .starts_with("(combined from similar events): Created pod: "),
+        "{created:#?}"
+    );
+    assert_eq!(created[9].0, "10s (x6 over 60s)");
+}

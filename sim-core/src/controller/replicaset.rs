@@ -400,6 +400,7 @@ impl Sim {
             .touch(Kind::Pod, id, &ns, &name, ChangeType::Deleted);
         self.store.pods.remove(id, &ns, &name);
         self.store.owners.remove(id);
+        self.store.events.forget(id);
         self.unschedulable.remove(&id);
         self.orphan_pods.remove(&id);
         self.volumes.remove(&id);

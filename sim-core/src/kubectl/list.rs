@@ -57,17 +57,22 @@ pub fn k8s_event(sim: &Sim, e: &EventRecord<'_>) -> Option<Event> {
     })
 }
 
-/// Events about object `id`, oldest first by last occurrence.
+/// Events about object `id`, oldest first by last write.
 pub fn events_for(sim: &Sim, id: u64) -> Vec<Event> {
-    let mut evs: Vec<Event> = sim
-        .store
-        .events
-        .for_object(id)
-        .into_iter()
-        .filter_map(|e| k8s_event(sim, &e))
+    by_last_write(sim, sim.store.events.for_object(id).into_iter())
+}
+
+/// The API Events of `events` in the order of their last write (to the write within an
+/// instant, as a real cluster's microsecond timestamps order them; the API's
+/// `lastTimestamp` has whole seconds, so printers that sort by it keep this order within a
+/// second).
+fn by_last_write<'a>(sim: &Sim, events: impl Iterator<Item = EventRecord<'a>>) -> Vec<Event> {
+    let now = sim.now();
+    let mut evs: Vec<_> = events
+        .filter_map(|e| Some((e.written_at(now)?, k8s_event(sim, &e)?)))
         .collect();
-    evs.sort_by(|a, b| a.last_timestamp.cmp(&b.last_timestamp));
-    evs
+    evs.sort_by_key(|(at, _)| *at);
+    evs.into_iter().map(|(_, e)| e).collect()
 }
 
 /// The objects of `kind` in `ns` (every namespace when `None`) whose labels match
@@ -236,19 +241,15 @@ pub fn list(
             }
         }
         Kind::Event => {
-            let mut evs: Vec<Event> = sim
-                .store
-                .events
-                .iter()
-                .filter(|e| {
+            let evs = by_last_write(
+                sim,
+                sim.store.events.iter().filter(|e| {
                     ns.is_none_or(|n| {
                         *e.object.namespace == *n
                             || (e.object.namespace.is_empty() && n == "default")
                     })
-                })
-                .filter_map(|e| k8s_event(sim, &e))
-                .collect();
-            evs.sort_by(|a, b| a.last_timestamp.cmp(&b.last_timestamp));
+                }),
+            );
             out.extend(evs.into_iter().map(Object::Event));
         }
         Kind::Ingress => {

@@ -46,6 +46,15 @@ impl<T: ?Sized + Hash + Eq> Pool<T> {
     }
 }
 
+/// FNV-1a of the concatenation of `parts` (a message's hash, for keys that must not hold it).
+pub(crate) fn fnv64(parts: &[&[u8]]) -> u64 {
+    let mut h = Fnv64::default();
+    for p in parts {
+        h.write(p);
+    }
+    h.finish()
+}
+
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 

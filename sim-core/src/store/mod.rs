@@ -1,6 +1,7 @@
 //! The in-memory API store: typed tables with names, resource versions, the owner graph, the
 //! event log, the controllers' reasoning and a stream of changes for watchers.
 
+mod correlator;
 pub mod events;
 mod intern;
 pub mod owners;
