@@ -358,12 +358,22 @@ async fn run_in(
 }
 
 /// The executable file `name` on the server's `PATH`, links resolved.
+///
+/// A shell script found first (a pyenv or asdf shim, which runs its manager from under the
+/// private `/root`) cannot run inside the sandbox: the first executable that is not a script
+/// is taken instead.
 fn which(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
+    let not_a_script = |p: &PathBuf| {
+        use std::io::Read;
+        let mut head = [0u8; 2];
+        std::fs::File::open(p)
+            .and_then(|mut f| f.read_exact(&mut head))
+            .is_ok_and(|()| &head != b"#!")
+    };
     std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-        .and_then(|p| p.canonicalize().ok())
+        .filter_map(|d| d.join(name).canonicalize().ok())
+        .find(|p| p.is_file() && not_a_script(p))
 }
 
 /// The scripts' `PATH`, a Debian machine's.
