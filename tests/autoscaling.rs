@@ -3,25 +3,11 @@
 //! `kubectl top` as a real cluster prints them, an HPA whose target is missing, and the same
 //! bytes on every run.
 
-use std::sync::Arc;
-
 use sim_core::kubectl::NoFiles;
-use sim_core::script::{self, RunOptions, RunOutput};
 
-use crate::support::{rows, section, sections};
+use crate::support::{rows, run_with_workers, section, sections};
 
 const UNDER_TRAFFIC: &str = include_str!("scripts/hpa_under_traffic.yaml");
-
-fn run(text: &str) -> RunOutput {
-    let opts = RunOptions {
-        programs: Some(Arc::new(inference_worker::Builtin::new())),
-        ..RunOptions::default()
-    };
-    match script::run(text, opts, &NoFiles) {
-        Ok(out) => out,
-        Err((out, e)) => panic!("the run failed: {e}\n{}", out.transcript),
-    }
-}
 
 /// READY of `kubectl get deploy web` in a section.
 fn ready(table: &str) -> String {
@@ -30,7 +16,7 @@ fn ready(table: &str) -> String {
 
 #[test]
 fn an_hpa_scales_a_deployment_up_under_traffic_and_down_after_the_window() {
-    let out = run(UNDER_TRAFFIC);
+    let out = run_with_workers(UNDER_TRAFFIC);
     let t = &out.transcript;
     let gets = sections(t, "$ kubectl get hpa");
     // Before any metrics: the target is unknown, as on a new cluster.
@@ -89,7 +75,7 @@ fn an_hpa_scales_a_deployment_up_under_traffic_and_down_after_the_window() {
 
 #[test]
 fn kubectl_top_prints_usage_from_the_traffic() {
-    let out = run(UNDER_TRAFFIC);
+    let out = run_with_workers(UNDER_TRAFFIC);
     let top = section(&out.transcript, "$ kubectl top pods");
     let lines: Vec<&str> = top.lines().collect();
     assert_eq!(
@@ -112,7 +98,7 @@ fn kubectl_top_prints_usage_from_the_traffic() {
 #[test]
 fn an_hpa_whose_target_is_missing_says_so() {
     let text = "steps:\n  - apply: |\n      apiVersion: autoscaling/v2\n      kind: HorizontalPodAutoscaler\n      metadata: {name: x}\n      spec:\n        scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: x}\n        maxReplicas: 3\n  - advance: 20s\n  - kubectl: get hpa\n  - kubectl: describe hpa x\n";
-    let out = run(text);
+    let out = run_with_workers(text);
     let get = section(&out.transcript, "$ kubectl get hpa");
     // No metrics named: the API server's default, 80 % CPU.
     assert!(
@@ -165,8 +151,8 @@ fn an_invalid_hpa_is_refused_with_kubectls_and_the_api_servers_messages() {
 
 #[test]
 fn autoscaling_runs_are_byte_identical() {
-    let a = run(UNDER_TRAFFIC);
-    let b = run(UNDER_TRAFFIC);
+    let a = run_with_workers(UNDER_TRAFFIC);
+    let b = run_with_workers(UNDER_TRAFFIC);
     assert_eq!(a.transcript, b.transcript);
     assert_eq!(a.tracer.to_jsonl(), b.tracer.to_jsonl());
 }

@@ -142,6 +142,19 @@ pub(crate) fn run_ok(text: &str) -> RunOutput {
     }
 }
 
+/// Runs a script that must succeed, with the course's worker programs (the credit-scoring
+/// API is one) rather than declared behaviour.
+pub(crate) fn run_with_workers(text: &str) -> RunOutput {
+    let opts = RunOptions {
+        programs: Some(std::sync::Arc::new(inference_worker::Builtin::new())),
+        ..RunOptions::default()
+    };
+    match script::run(text, opts, &NoFiles) {
+        Ok(out) => out,
+        Err((out, e)) => panic!("the run failed: {e}\n{}", out.transcript),
+    }
+}
+
 /// Runs a script that must stop with an error.
 pub(crate) fn run_err(text: &str) -> (RunOutput, ScriptError) {
     match script::run(text, RunOptions::default(), &NoFiles) {

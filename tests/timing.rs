@@ -8,7 +8,7 @@ use sim_core::kubectl::{self, NoFiles};
 use sim_core::script::{self, RunOptions, RunOutput};
 use sim_core::time::SimDuration;
 
-use crate::support::{ScriptBuilder, dep, namespace, records, run_ok, section};
+use crate::support::{ScriptBuilder, dep, namespace, records, run_ok, run_with_workers, section};
 
 const NS: &str = "live-coding";
 const NAME: &str = "credit-scoring-api";
@@ -56,18 +56,6 @@ fn rollout(strategy: &str, seed: u64) -> ScriptBuilder {
         .kubectl(&format!("get events -n {NS}"))
 }
 
-/// Runs a script with the course's worker programs (the credit-scoring API is one).
-fn run_course(text: &str) -> RunOutput {
-    let opts = RunOptions {
-        programs: Some(Arc::new(inference_worker::Builtin::new())),
-        ..RunOptions::default()
-    };
-    match script::run(text, opts, &NoFiles) {
-        Ok(out) => out,
-        Err((out, e)) => panic!("the run failed: {e}\n{}", out.transcript),
-    }
-}
-
 /// `(to, from)` of every "Scaled down replica set … to N from M" event, in order.
 fn scale_downs(events: &str) -> Vec<(i32, i32)> {
     events
@@ -88,7 +76,7 @@ fn check_small_steps(
     min_available: i32,
     max_total: i32,
 ) {
-    let out = run_course(&rollout(strategy, 4).build());
+    let out = run_with_workers(&rollout(strategy, 4).build());
     let events = section(&out.transcript, &format!("get events -n {NS}"));
     let downs = scale_downs(events);
     assert_eq!(
@@ -193,8 +181,8 @@ fn the_pods_of_one_batch_become_ready_at_distinct_instants() {
 #[test]
 fn the_same_seed_gives_the_same_timings_and_another_seed_others() {
     let strategy = "{type: RollingUpdate, rollingUpdate: {maxSurge: 2, maxUnavailable: 0}}";
-    let a = run_course(&rollout(strategy, 4).build());
-    let b = run_course(&rollout(strategy, 4).build());
+    let a = run_with_workers(&rollout(strategy, 4).build());
+    let b = run_with_workers(&rollout(strategy, 4).build());
     assert_eq!(a.transcript, b.transcript, "seed 4 twice");
     let times = |out: &RunOutput| -> Vec<u64> {
         records(out)
@@ -203,7 +191,7 @@ fn the_same_seed_gives_the_same_timings_and_another_seed_others() {
             .collect()
     };
     assert_eq!(times(&a), times(&b), "seed 4 twice");
-    let c = run_course(&rollout(strategy, 5).build());
+    let c = run_with_workers(&rollout(strategy, 5).build());
     assert_ne!(times(&a), times(&c), "seeds 4 and 5 give the same instants");
 }
 
