@@ -282,7 +282,7 @@ pub async fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result
     .await;
     driver.abort();
     // The scenario scripts' private file systems and the API socket go with the server.
-    let _ = std::fs::remove_dir_all(&*state_for_shutdown.scenarios.sandbox_base);
+    let _ = std::fs::remove_dir_all(&**state_for_shutdown.scenarios.sandbox_base);
     node_ports.abort();
     if let Some(i) = ingress {
         i.abort();

@@ -64,7 +64,7 @@ pub struct Scenarios {
     /// The API's Unix socket, once it listens (`scripts::listen`).
     pub(crate) socket: Arc<std::sync::OnceLock<PathBuf>>,
     /// This server's folder of scenario scripts' file systems and its API socket.
-    pub(crate) sandbox_base: Arc<FsPath>,
+    pub(crate) sandbox_base: Arc<crate::scripts::BaseDir>,
     /// Where students' progress is kept between servers (`kubesim serve` sets it; none in
     /// tests).
     progress: Arc<Mutex<Option<Progress>>>,
@@ -113,7 +113,7 @@ impl Scenarios {
             token: Arc::default(),
             kubesim_bin: Arc::default(),
             socket: Arc::default(),
-            sandbox_base: crate::scripts::new_base_dir().into(),
+            sandbox_base: Arc::new(crate::scripts::BaseDir::new()),
             progress: Arc::default(),
             form_token: crate::guard::new_form_token().into(),
         }

@@ -78,20 +78,40 @@ pub(crate) struct Host {
     pub kubesim: Option<PathBuf>,
     /// The server's API on a Unix socket.
     pub socket: Option<PathBuf>,
-    /// The server's folder of scenario file systems ([`new_base_dir`]).
+    /// The server's folder of scenario file systems ([`BaseDir`]).
     pub base: PathBuf,
 }
 
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
 /// A folder for one server's scenario file systems and API socket (a process may run
-/// several servers: tests do).
-pub(crate) fn new_base_dir() -> PathBuf {
-    std::env::temp_dir().join(format!(
-        "kubesim-sandbox-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ))
+/// several servers: tests do), removed with what is in it when the server's last handle
+/// on it goes.
+#[derive(Debug)]
+pub(crate) struct BaseDir(PathBuf);
+
+impl BaseDir {
+    /// A new, not yet created, folder under the system's temporary folder.
+    pub(crate) fn new() -> BaseDir {
+        BaseDir(std::env::temp_dir().join(format!(
+            "kubesim-sandbox-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        )))
+    }
+}
+
+impl std::ops::Deref for BaseDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for BaseDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// The private file system of scenario `id`'s scripts, in server folder `base`.
