@@ -257,15 +257,23 @@ fn decisions_read_as_sentences_with_the_arithmetic_one_click_away() {
     let d = &panel.deployments[0];
     let first = d.why.last().expect("decisions");
     assert_eq!(first.number, 1);
+    // Pods become ready milliseconds apart, as on a real node, so after the new ReplicaSet's
+    // first two the rollout trades one pod at a time.
     assert!(
         d.why.iter().any(|w| w.said
-            == "Started 2 pods of revision 2: up to 12 pods may exist (maxSurge 2), 10 do."),
+            == "Created ReplicaSet credit-scoring-api-77588c4dd6 for the new template (revision 2) with 2 pods."),
+        "{:?}",
+        d.why.iter().map(|w| &w.said).collect::<Vec<_>>()
+    );
+    assert!(
+        d.why.iter().any(|w| w.said
+            == "Started 1 pod of revision 2: up to 12 pods may exist (maxSurge 2), 11 do."),
         "{:?}",
         d.why.iter().map(|w| &w.said).collect::<Vec<_>>()
     );
     assert!(d.why.iter().any(|w| w
         .said
-        .starts_with("Stopped 2 pods of revision 1: at least 10 pods must stay available (maxUnavailable 0), 12 are")));
+        .starts_with("Stopped 1 pod of revision 1: at least 10 pods must stay available (maxUnavailable 0), 11 are")));
     assert_eq!(
         d.why[0].number, d.why_total,
         "newest first, numbered in the run"
