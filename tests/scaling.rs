@@ -114,7 +114,11 @@ fn fourteen_scale_steps_leave_nine_events_and_one_combined() {
             .kubectl("describe rs")
             .build(),
     );
-    let rs = dep(records(&out).last().unwrap(), "web").replica_sets[0]
+    let rs = dep(
+        records(&out).last().expect("the run traced the Deployment"),
+        "web",
+    )
+    .replica_sets[0]
         .name
         .clone();
     let deploy = event_rows(section(&out.transcript, "kubectl describe deployment web"));
