@@ -434,6 +434,7 @@ impl Sim {
 
     /// A pod was added, changed or removed.
     pub(crate) fn pod_changed(&mut self, pod: ObjId) {
+        self.store.count_pod(pod);
         let Some(p) = self.store.pods.get(pod) else {
             return;
         };

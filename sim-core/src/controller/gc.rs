@@ -70,6 +70,7 @@ impl Sim {
         self.store
             .touch(Kind::ReplicaSet, id, &ns, &name, ChangeType::Deleted);
         self.store.replicasets.remove(id, &ns, &name);
+        self.store.forget_pod_counts(id);
         self.store.owners.remove(id);
         self.orphan_rss.remove(&id);
         if let Some(d) = owner {

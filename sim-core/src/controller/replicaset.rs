@@ -56,12 +56,7 @@ impl Sim {
                 .and_then(|s| s.min_ready_seconds)
                 .unwrap_or(0);
         self.claim_orphan_pods(id);
-        let pods = self.store.owners.dependents(id);
-        let active: Vec<ObjId> = pods
-            .iter()
-            .copied()
-            .filter(|p| self.store.pods.get(*p).is_some_and(PodState::is_active))
-            .collect();
+        let active = self.store.pod_counts(id).map_or(0, |c| c.active);
         let waiting = self
             .rs_backoff
             .get(&id)
@@ -69,7 +64,7 @@ impl Sim {
         let mut managed = Managed::Waiting;
         if !rs_deleting && !waiting {
             managed = Managed::Ok;
-            let diff = i64::try_from(active.len()).unwrap_or(i64::MAX) - i64::from(want);
+            let diff = i64::from(active) - i64::from(want);
             let mut more = false;
             if diff < 0 {
                 let n = (-diff).min(i64::from(BURST_REPLICAS)) as i32;
@@ -80,6 +75,13 @@ impl Sim {
             } else if diff > 0 {
                 let n = diff.min(i64::from(BURST_REPLICAS)) as usize;
                 more = diff > n as i64;
+                let active: Vec<ObjId> = self
+                    .store
+                    .owners
+                    .dependents(id)
+                    .into_iter()
+                    .filter(|p| self.store.pods.get(*p).is_some_and(PodState::is_active))
+                    .collect();
                 let victims = self.pods_to_delete(id, &active, n);
                 for p in victims {
                     self.delete_pod_by_controller(id, p);
@@ -398,7 +400,12 @@ impl Sim {
         }
         self.store
             .touch(Kind::Pod, id, &ns, &name, ChangeType::Deleted);
-        self.store.pods.remove(id, &ns, &name);
+        let counted = self
+            .store
+            .pods
+            .remove(id, &ns, &name)
+            .and_then(|p| p.counted);
+        self.store.uncount_pod(counted);
         self.store.owners.remove(id);
         self.store.events.forget(id);
         self.unschedulable.remove(&id);
@@ -455,7 +462,26 @@ impl Sim {
             })
             .collect();
         let now = self.store.now;
-        ranked.sort_by(|a, b| active_pods_with_ranks_less(a, b, now));
+        let less =
+            |a: &(&PodState, u32), b: &(&PodState, u32)| active_pods_with_ranks_less(a, b, now);
+        if n.saturating_mul(8) <= ranked.len() {
+            // A few victims (a rolling update scales down one or two pods a step): the
+            // least ranked, one pass each, instead of sorting them all. The ranking ends
+            // in the pods' ids, so the minimum is the sort's first.
+            let mut victims = Vec::with_capacity(n);
+            for _ in 0..n {
+                let first = ranked
+                    .iter()
+                    .enumerate()
+                    .min_by(|(_, a), (_, b)| less(a, b))
+                    .map(|(i, _)| i);
+                if let Some(i) = first {
+                    victims.push(ranked.swap_remove(i).0.id);
+                }
+            }
+            return victims;
+        }
+        ranked.sort_by(less);
         ranked.into_iter().take(n).map(|(p, _)| p.id).collect()
     }
 
@@ -463,47 +489,28 @@ impl Sim {
     /// failed pass and removed by a pass without error.
     fn update_rs_status(&mut self, id: ObjId, min_ready: i32, managed: &Managed) {
         let now = self.store.now;
-        let pods = self.store.owners.dependents(id);
-        let mut replicas = 0;
-        let mut ready = 0;
-        let mut available = 0;
-        let mut next_available: Option<SimTime> = None;
+        let Some(counts) = self.store.pod_counts(id) else {
+            return;
+        };
+        let (replicas, ready, fully_labeled) = (counts.active, counts.ready, counts.labeled);
+        let min_ready_span = SimDuration::from_secs(min_ready.max(0) as u64);
+        // Every ready pod is available unless one became ready within `minReadySeconds`;
+        // only then are the pods walked for which and until when.
+        let (available, next_available) =
+            if min_ready <= 0 || ready == 0 || counts.latest_ready + min_ready_span < now {
+                (ready, None)
+            } else {
+                self.availability(id, min_ready, now)
+            };
+        #[cfg(debug_assertions)]
+        self.check_pod_counts(
+            id,
+            min_ready,
+            (replicas, ready, fully_labeled, available, next_available),
+        );
         let Some(e) = self.store.replicasets.get(id) else {
             return;
         };
-        static NO_LABELS: BTreeMap<String, String> = BTreeMap::new();
-        let template_labels = e
-            .template
-            .metadata
-            .as_ref()
-            .and_then(|m| m.labels.as_ref())
-            .unwrap_or(&NO_LABELS);
-        let mut fully_labeled = 0;
-        for p in pods.iter().filter_map(|p| self.store.pods.get(*p)) {
-            if !p.is_active() {
-                continue;
-            }
-            replicas += 1;
-            // A pod made from this very template has its labels (the common case: no
-            // comparison); an adopted or older one is compared label by label.
-            if Arc::ptr_eq(&p.template, &e.template)
-                || template_labels
-                    .iter()
-                    .all(|(k, v)| p.labels().get(k) == Some(v))
-            {
-                fully_labeled += 1;
-            }
-            if p.ready {
-                ready += 1;
-                if p.is_available(min_ready, now) {
-                    available += 1;
-                } else {
-                    let at =
-                        p.ready_changed + SimDuration::from_secs(min_ready as u64) + SimDuration(1);
-                    next_available = Some(next_available.map_or(at, |t: SimTime| t.min(at)));
-                }
-            }
-        }
         let nz = |v: i32| (v != 0).then_some(v);
         let generation = e.rs.metadata.generation;
         let mut conditions = e.rs.status.as_ref().and_then(|s| s.conditions.clone());
@@ -551,6 +558,58 @@ impl Sim {
             e.rs.status = Some(status);
         }
         self.write_rs(id);
+    }
+
+    /// Available ready pods of ReplicaSet `rs` at `now`, and when the next not yet
+    /// available one becomes available (a requeue then).
+    fn availability(&self, rs: ObjId, min_ready: i32, now: SimTime) -> (i32, Option<SimTime>) {
+        let mut available = 0;
+        let mut next: Option<SimTime> = None;
+        for p in self.store.owners.dependents(rs) {
+            let Some(p) = self.store.pods.get(p).filter(|p| p.is_active() && p.ready) else {
+                continue;
+            };
+            if p.is_available(min_ready, now) {
+                available += 1;
+            } else {
+                let at =
+                    p.ready_changed + SimDuration::from_secs(min_ready as u64) + SimDuration(1);
+                next = Some(next.map_or(at, |t: SimTime| t.min(at)));
+            }
+        }
+        (available, next)
+    }
+
+    /// Debug builds: the kept counts equal a walk over the ReplicaSet's pods, as
+    /// `calculateStatus` takes them (a pod write that skipped `pod_changed` shows here).
+    #[cfg(debug_assertions)]
+    fn check_pod_counts(
+        &self,
+        rs: ObjId,
+        min_ready: i32,
+        kept: (i32, i32, i32, i32, Option<SimTime>),
+    ) {
+        let Some(e) = self.store.replicasets.get(rs) else {
+            return;
+        };
+        let (mut replicas, mut ready, mut labeled) = (0, 0, 0);
+        for p in self.store.owners.dependents(rs) {
+            let Some(p) = self.store.pods.get(p).filter(|p| p.is_active()) else {
+                continue;
+            };
+            replicas += 1;
+            ready += i32::from(p.ready);
+            labeled += i32::from(crate::store::pod_counts::has_template_labels(
+                p,
+                &e.template,
+            ));
+        }
+        let (available, next) = self.availability(rs, min_ready, self.store.now);
+        assert_eq!(
+            kept,
+            (replicas, ready, labeled, available, next),
+            "ReplicaSet {rs}'s kept pod counts differ from its pods"
+        );
     }
 }
 

@@ -741,6 +741,9 @@ impl Sim {
         if containers_ready != was_containers_ready {
             p.containers_ready_changed = now;
         }
+        // Some callers change readiness without a pod write (a container restarted at
+        // once); the ReplicaSet's counts follow the pod all the same.
+        self.store.count_pod(pod);
     }
 
     /// The `BackOff` events of one wait, as a standing series: one at the crash, then one

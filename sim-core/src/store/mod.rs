@@ -6,6 +6,7 @@ pub mod events;
 mod intern;
 pub mod owners;
 pub mod pod;
+pub mod pod_counts;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -385,6 +386,8 @@ pub struct Store {
     pub quota_dirty: BTreeSet<Arc<str>>,
     /// Ownership.
     pub owners: OwnerGraph,
+    /// Each ReplicaSet's pods, counted as they change (`pod_counts.rs`).
+    pod_counts: BTreeMap<ObjId, pod_counts::PodCounts>,
     /// Controller reasoning, oldest first.
     pub decisions: Vec<Decision>,
     /// Who manages which fields of the objects written through the API, by uid.
@@ -433,6 +436,7 @@ impl Store {
             limit_ranges: Table::default(),
             quota_dirty: BTreeSet::new(),
             owners: OwnerGraph::default(),
+            pod_counts: BTreeMap::new(),
             decisions: Vec::new(),
             managed: BTreeMap::new(),
             changes: None,

@@ -279,6 +279,8 @@ pub struct PodState {
     /// The kubelet refused the pod at admission (a pod created with `spec.nodeName`): the
     /// reason (`OutOfcpu`) and message. The pod is Failed and holds nothing on its node.
     pub rejected: Option<(&'static str, Box<str>)>,
+    /// What the pod last added to its ReplicaSet's counts (`pod_counts.rs`).
+    pub counted: Option<super::pod_counts::Counted>,
 }
 
 impl PodState {
@@ -315,6 +317,7 @@ impl PodState {
             start_time: None,
             containers: (0..n).map(|_| ContainerRun::new()).collect(),
             rejected: None,
+            counted: None,
         }
     }
 
