@@ -675,7 +675,12 @@ impl Sim {
             return;
         }
         match wait {
-            None => self.restart_container(pod, ci),
+            None => {
+                // The status manager posts the terminated run (Ready false) before the
+                // restart: the ReplicaSet and the Service's endpoints see it at once.
+                self.write_pod(pod);
+                self.restart_container(pod, ci);
+            }
             Some(delay) => {
                 let uid = self.store.uid(pod);
                 let msg = format!(

@@ -342,3 +342,65 @@ fn a_sleeping_pid_1_ignores_sigterm_so_deletion_waits_for_the_grace_period() {
         "killed at 30 s"
     );
 }
+
+#[test]
+fn a_container_that_exits_is_unready_for_its_replicaset_and_service_before_its_restart() {
+    let mut s = sim();
+    apply(
+        &mut s,
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: box}\nspec:\n  selector: {matchLabels: {app: box}}\n  template:\n    metadata: {labels: {app: box}}\n    spec:\n      containers: [{name: c, image: busybox, command: [sh, -c, 'sleep 20; exit 1']}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: box}\nspec:\n  selector: {app: box}\n  ports: [{port: 80}]\n",
+    );
+    let pod = || {
+        s.store
+            .pods
+            .all_names()
+            .find(|(_, n, _)| n.starts_with("box-"))
+            .map(|(_, _, id)| id)
+            .expect("a pod")
+    };
+    let id = pod();
+    let rs_ready = |s: &Sim| {
+        s.store
+            .replicasets
+            .iter()
+            .find_map(|(_, e)| {
+                e.rs.status
+                    .as_ref()
+                    .map(|st| st.ready_replicas.unwrap_or(0))
+            })
+            .expect("the ReplicaSet's status")
+    };
+    let ready_addresses = |s: &Sim| {
+        s.store
+            .endpoints
+            .iter()
+            .filter_map(|(_, (_, ep))| ep.subsets.as_ref())
+            .flatten()
+            .map(|ss| ss.addresses.as_ref().map_or(0, Vec::len))
+            .sum::<usize>()
+    };
+    s.advance(SimDuration::from_secs(15));
+    assert_eq!(
+        (rs_ready(&s), ready_addresses(&s)),
+        (1, 1),
+        "running and ready"
+    );
+    // Step until the first exit: the kubelet restarts the container at once (no back-off
+    // yet), and its status write has already made the pod unready for both.
+    let mut steps = 0;
+    while matches!(
+        s.store.pods.get(id).expect("the pod").containers[0].state,
+        CState::Running { .. }
+    ) {
+        s.advance(SimDuration(10));
+        steps += 1;
+        assert!(steps < 2_000, "the container never exited");
+    }
+    let p = s.store.pods.get(id).expect("the pod");
+    assert!(!p.ready, "{:?}", p.containers[0].state);
+    assert_eq!(
+        (rs_ready(&s), ready_addresses(&s)),
+        (0, 0),
+        "unready at its exit"
+    );
+}
