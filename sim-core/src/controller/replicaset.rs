@@ -431,34 +431,21 @@ impl Sim {
         if n >= active.len() {
             return active.to_vec();
         }
-        // Rank: active pods of the same controller family on the same node.
-        let related: Vec<ObjId> = match self.store.replicasets.get(rs).and_then(|e| e.owner) {
-            Some(d) => self
-                .store
-                .owners
-                .dependents(d)
-                .into_iter()
-                .flat_map(|r| self.store.owners.dependents(r))
-                .collect(),
-            None => active.to_vec(),
-        };
-        let mut per_node: BTreeMap<ObjId, u32> = BTreeMap::new();
-        for p in related {
-            if let Some(p) = self.store.pods.get(p)
-                && p.is_active()
-                && let Some(n) = p.node
-            {
-                *per_node.entry(n).or_default() += 1;
-            }
-        }
+        // Rank: active pods of the same controller family on the same node, as counted while
+        // pods change (`store/pod_counts.rs`).
+        let family = self
+            .store
+            .replicasets
+            .get(rs)
+            .map_or(rs, |e| e.owner.unwrap_or(rs));
+        #[cfg(debug_assertions)]
+        self.check_family_counts(rs, active);
         let mut ranked: Vec<(&PodState, u32)> = active
             .iter()
             .filter_map(|id| self.store.pods.get(*id))
             .map(|p| {
-                (
-                    p,
-                    p.node.and_then(|n| per_node.get(&n).copied()).unwrap_or(0),
-                )
+                let related = p.node.map_or(0, |n| self.store.family_pods_on(family, n));
+                (p, related)
             })
             .collect();
         let now = self.store.now;
@@ -610,6 +597,40 @@ impl Sim {
             (replicas, ready, labeled, available, next),
             "ReplicaSet {rs}'s kept pod counts differ from its pods"
         );
+    }
+
+    /// Debug builds: the family's kept per-node counts equal a walk over the family's pods
+    /// (`getPodsRankedByRelatedPodsOnSameNode`'s related pods).
+    #[cfg(debug_assertions)]
+    fn check_family_counts(&self, rs: ObjId, active: &[ObjId]) {
+        let owner = self.store.replicasets.get(rs).and_then(|e| e.owner);
+        let related: Vec<ObjId> = match owner {
+            Some(d) => self
+                .store
+                .owners
+                .dependents(d)
+                .into_iter()
+                .flat_map(|r| self.store.owners.dependents(r))
+                .collect(),
+            None => active.to_vec(),
+        };
+        let mut per_node: BTreeMap<ObjId, u32> = BTreeMap::new();
+        for p in related {
+            if let Some(p) = self.store.pods.get(p)
+                && p.is_active()
+                && let Some(n) = p.node
+            {
+                *per_node.entry(n).or_default() += 1;
+            }
+        }
+        let family = owner.unwrap_or(rs);
+        for (n, count) in per_node {
+            assert_eq!(
+                self.store.family_pods_on(family, n),
+                count,
+                "family {family}'s kept count on node {n} differs from its pods"
+            );
+        }
     }
 }
 

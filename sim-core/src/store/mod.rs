@@ -388,6 +388,8 @@ pub struct Store {
     pub owners: OwnerGraph,
     /// Each ReplicaSet's pods, counted as they change (`pod_counts.rs`).
     pod_counts: BTreeMap<ObjId, pod_counts::PodCounts>,
+    /// Active bound pods per (controller family, node) (`pod_counts.rs`).
+    family_nodes: BTreeMap<(ObjId, ObjId), u32>,
     /// Controller reasoning, oldest first.
     pub decisions: Vec<Decision>,
     /// Who manages which fields of the objects written through the API, by uid.
@@ -437,6 +439,7 @@ impl Store {
             quota_dirty: BTreeSet::new(),
             owners: OwnerGraph::default(),
             pod_counts: BTreeMap::new(),
+            family_nodes: BTreeMap::new(),
             decisions: Vec::new(),
             managed: BTreeMap::new(),
             changes: None,

@@ -7,6 +7,10 @@
 //! it added to its owner's counts ([`Counted`]), and every pod write (`Sim::pod_changed`)
 //! takes back the old share and adds the new one, so a sync reads a handful of numbers.
 //!
+//! The same shares count each controller family's active pods per node (a Deployment's
+//! ReplicaSets, or a ReplicaSet without one): `getPodsToDelete` ranks a pod by how many of its
+//! family share its node, which was a walk over the whole family per scale-down.
+//!
 //! The counts do not depend on time, except availability with `minReadySeconds`, which
 //! [`PodCounts::latest_ready`] answers for the common case (every ready pod has been ready
 //! long enough) and the caller's walk answers otherwise. Debug builds check the counts
@@ -30,6 +34,10 @@ pub struct Counted {
     ready: bool,
     /// Active and carrying every label of the owner's template (`fullyLabeledReplicas`).
     labeled: bool,
+    /// The owner's family (its Deployment, or itself) and the pod's node, counted in
+    /// [`Store::family_pods_on`] while the pod is active and bound.
+    family: ObjId,
+    node: Option<ObjId>,
 }
 
 /// A ReplicaSet's pods, counted.
@@ -47,6 +55,9 @@ pub struct PodCounts {
     /// The owner's template the `labeled` shares were judged against; when the owner's
     /// template is replaced, the counts are taken again ([`Store::pod_counts`]).
     template: Arc<PodTemplateSpec>,
+    /// The family the shares went to; when the owner is adopted or orphaned, the counts are
+    /// taken again.
+    family: ObjId,
 }
 
 impl Store {
@@ -64,6 +75,8 @@ impl Store {
                 active,
                 ready: active && p.ready,
                 labeled: active && has_template_labels(p, &e.template),
+                family: e.owner.unwrap_or(e.id),
+                node: p.node.filter(|_| active),
             }
         });
         let (old, ready_changed) = (p.counted, p.ready_changed);
@@ -82,8 +95,8 @@ impl Store {
             if !self.pod_counts.contains_key(&new.owner)
                 && let Some(e) = self.replicasets.get(new.owner)
             {
-                self.pod_counts
-                    .insert(new.owner, PodCounts::new(e.template.clone()));
+                let counts = PodCounts::new(e.template.clone(), new.family);
+                self.pod_counts.insert(new.owner, counts);
             }
             self.add_share(new, 1, ready_changed);
         }
@@ -100,6 +113,14 @@ impl Store {
     }
 
     fn add_share(&mut self, c: Counted, sign: i32, ready_changed: SimTime) {
+        if let Some(node) = c.node {
+            let key = (c.family, node);
+            let n = self.family_nodes.entry(key).or_default();
+            *n = n.saturating_add_signed(sign);
+            if *n == 0 {
+                self.family_nodes.remove(&key);
+            }
+        }
         let Some(counts) = self.pod_counts.get_mut(&c.owner) else {
             return;
         };
@@ -111,45 +132,59 @@ impl Store {
         }
     }
 
-    /// ReplicaSet `rs`'s counts. If its template was replaced since its pods were judged,
-    /// every pod of it is judged again first.
+    /// ReplicaSet `rs`'s counts. If its template was replaced or it changed family since its
+    /// pods were judged, every pod of it is judged again first.
     pub(crate) fn pod_counts(&mut self, rs: ObjId) -> Option<&PodCounts> {
         let e = self.replicasets.get(rs)?;
+        let (template, family) = (e.template.clone(), e.owner.unwrap_or(rs));
         let fresh = self
             .pod_counts
             .get(&rs)
-            .is_none_or(|c| Arc::ptr_eq(&c.template, &e.template));
+            .is_some_and(|c| Arc::ptr_eq(&c.template, &template) && c.family == family);
         if !fresh {
-            let template = e.template.clone();
             let pods = self.owners.dependents(rs);
-            for &p in &pods {
-                if let Some(p) = self.pods.get_mut(p)
-                    && p.counted.is_some_and(|c| c.owner == rs)
-                {
-                    p.counted = None;
+            for &id in &pods {
+                let old = self.pods.get(id).and_then(|p| p.counted);
+                if let Some(old) = old.filter(|c| c.owner == rs) {
+                    self.add_share(old, -1, SimTime::ZERO);
+                    if let Some(p) = self.pods.get_mut(id) {
+                        p.counted = None;
+                    }
                 }
             }
-            self.pod_counts.insert(rs, PodCounts::new(template));
+            self.pod_counts.insert(rs, PodCounts::new(template, family));
             for p in pods {
                 self.count_pod(p);
             }
         }
-        if !self.pod_counts.contains_key(&rs) {
-            let template = self.replicasets.get(rs)?.template.clone();
-            self.pod_counts.insert(rs, PodCounts::new(template));
-        }
         self.pod_counts.get(&rs)
     }
 
-    /// Forgets a deleted ReplicaSet's counts (its pods' shares are dropped with it).
+    /// Active pods of `family` (a Deployment, or a ReplicaSet without one) bound to `node`.
+    pub(crate) fn family_pods_on(&self, family: ObjId, node: ObjId) -> u32 {
+        self.family_nodes.get(&(family, node)).copied().unwrap_or(0)
+    }
+
+    /// Forgets a deleted ReplicaSet's counts (call before the owner graph forgets it).
+    /// Its pods leave their family's counts too (the family's walk no longer finds them).
     pub(crate) fn forget_pod_counts(&mut self, rs: ObjId) {
+        for id in self.owners.dependents(rs) {
+            let old = self.pods.get(id).and_then(|p| p.counted);
+            if let Some(old) = old.filter(|c| c.owner == rs) {
+                self.add_share(old, -1, SimTime::ZERO);
+                if let Some(p) = self.pods.get_mut(id) {
+                    p.counted = None;
+                }
+            }
+        }
         self.pod_counts.remove(&rs);
     }
 }
 
 impl PodCounts {
-    fn new(template: Arc<PodTemplateSpec>) -> PodCounts {
+    fn new(template: Arc<PodTemplateSpec>, family: ObjId) -> PodCounts {
         PodCounts {
+            family,
             active: 0,
             ready: 0,
             labeled: 0,
