@@ -9,6 +9,11 @@ use clap::{Parser, Subcommand};
 use sim_core::kubectl::FileSource;
 use sim_core::script::{self, RunOptions};
 
+/// mimalloc instead of glibc's malloc (see Cargo.toml): the simulator's many small, short-lived
+/// allocations.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod bench;
 mod bench_workers;
 mod live;

@@ -4,7 +4,6 @@
 //! `pkg/controller/controller_utils.go` (`ActivePodsWithRanks`).
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::api::selector::label_selector_matches;
@@ -614,7 +613,7 @@ impl Sim {
                 .collect(),
             None => active.to_vec(),
         };
-        let mut per_node: BTreeMap<ObjId, u32> = BTreeMap::new();
+        let mut per_node = std::collections::BTreeMap::<ObjId, u32>::new();
         for p in related {
             if let Some(p) = self.store.pods.get(p)
                 && p.is_active()
