@@ -137,7 +137,7 @@ pub(crate) fn run(only: &[String], every_probe: bool) -> Result<()> {
     let mut so = std::io::stdout().lock();
     writeln!(
         so,
-        "{:<4} {:>11} {:>12} {:>14} {:>14} {:>11} {:>11} {:>12} {:>9}",
+        "{:<4} {:>11} {:>12} {:>14} {:>14} {:>11} {:>11} {:>12} {:>9}  {}",
         "",
         "wall",
         "events",
@@ -146,7 +146,8 @@ pub(crate) fn run(only: &[String], every_probe: bool) -> Result<()> {
         "pods made",
         "peak RSS",
         "RSS/pod",
-        "rolled"
+        "rolled",
+        "targets (issue 17)"
     )?;
     for m in &rows {
         let secs = m.wall_ms / 1000.0;
@@ -154,7 +155,7 @@ pub(crate) fn run(only: &[String], every_probe: bool) -> Result<()> {
             / m.pods_created.max(1) as f64;
         writeln!(
             so,
-            "{:<4} {:>9.1}ms {:>12} {:>14.0} {:>13.0}x {:>11} {:>8.1}MiB {:>10.0} B {:>9}",
+            "{:<4} {:>9.1}ms {:>12} {:>14.0} {:>13.0}x {:>11} {:>8.1}MiB {:>10.0} B {:>9}  {}",
             m.name,
             m.wall_ms,
             m.events,
@@ -163,10 +164,34 @@ pub(crate) fn run(only: &[String], every_probe: bool) -> Result<()> {
             m.pods_created,
             m.peak_rss_kib as f64 / 1024.0,
             per_pod,
-            if m.rolled_out { "yes" } else { "NO" }
+            if m.rolled_out { "yes" } else { "NO" },
+            verdict(m, per_pod)
         )?;
     }
     Ok(())
+}
+
+/// Issue 17's targets for one workload's row: each met, or missed by how much.
+fn verdict(m: &Measure, per_pod: f64) -> String {
+    let Ok(w) = find(&m.name) else {
+        return String::new();
+    };
+    let judge = |got: f64, limit: f64, what: String| {
+        if got <= limit {
+            format!("{what} met")
+        } else {
+            format!("{what} MISSED ({:.1}x)", got / limit)
+        }
+    };
+    let mut out = vec![judge(
+        m.wall_ms,
+        w.target_wall_ms as f64,
+        format!("<= {} ms", w.target_wall_ms),
+    )];
+    if let Some(b) = w.target_bytes_per_pod {
+        out.push(judge(per_pod, b as f64, format!("<= {b} B/pod")));
+    }
+    out.join(", ")
 }
 
 /// A scenario with `deployments` × `replicas` pods on `nodes` nodes, all rolled out.

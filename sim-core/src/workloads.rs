@@ -36,6 +36,10 @@ pub struct Workload {
     pub roll_at: SimDuration,
     /// Virtual time covered.
     pub duration: SimDuration,
+    /// The wall time to beat (issue 17's targets; `kubesim bench` says met or missed).
+    pub target_wall_ms: u64,
+    /// The peak memory per pod created to stay under, if there is a target for it.
+    pub target_bytes_per_pod: Option<u64>,
 }
 
 /// S1: the course manifest, 10 replicas, one image change, 10 minutes.
@@ -49,6 +53,8 @@ pub const S1: Workload = Workload {
     surge_unavailable: Some((2, 0)),
     roll_at: SimDuration::from_secs(60),
     duration: SimDuration::from_secs(600),
+    target_wall_ms: 5,
+    target_bytes_per_pod: None,
 };
 
 /// S2: 300 Deployments × 100 replicas on 300 nodes, each rolled once, 1 hour.
@@ -62,6 +68,8 @@ pub const S2: Workload = Workload {
     surge_unavailable: None,
     roll_at: SimDuration::from_secs(300),
     duration: SimDuration::from_secs(3600),
+    target_wall_ms: 360,
+    target_bytes_per_pod: Some(1024),
 };
 
 /// S3: 5,000 nodes, 150,000 pods, 3,000 Deployments, all rolled, 1 hour.
@@ -75,6 +83,8 @@ pub const S3: Workload = Workload {
     surge_unavailable: None,
     roll_at: SimDuration::from_secs(600),
     duration: SimDuration::from_secs(3600),
+    target_wall_ms: 3_000,
+    target_bytes_per_pod: Some(1024),
 };
 
 /// All workloads.
