@@ -240,6 +240,9 @@ pub struct Sim {
     /// What the Job controller keeps per Job: counted pods, its own deletions, the back-off
     /// record (`controller/job/`).
     pub(crate) job_memory: BTreeMap<ObjId, crate::controller::job::JobMemory>,
+    /// What the deployment controller keeps per Deployment between syncs: the parsed
+    /// selector and the last new ReplicaSet found (`controller/deployment/mod.rs`).
+    pub(crate) deployment_memory: BTreeMap<ObjId, crate::controller::deployment::DeploymentMemory>,
 }
 
 impl Sim {
@@ -271,6 +274,7 @@ impl Sim {
             volumes: BTreeMap::new(),
             taint_evictions: BTreeMap::new(),
             job_memory: BTreeMap::new(),
+            deployment_memory: BTreeMap::new(),
         };
         for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
             sim.create_namespace(ns);

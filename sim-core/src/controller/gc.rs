@@ -35,6 +35,7 @@ impl Sim {
         self.store
             .touch(Kind::Deployment, id, &ns, &name, ChangeType::Deleted);
         self.store.deployments.remove(id, &ns, &name);
+        self.deployment_memory.remove(&id);
         self.store.owners.remove(id);
         for rs in dependents {
             match propagation {

@@ -1,7 +1,10 @@
 //! Progress: the Progressing condition, the progress deadline and the paused conditions.
 //! Port of `progress.go` and `checkPausedConditions` in `sync.go`.
 
+use k8s_openapi::api::apps::v1::{DeploymentCondition, DeploymentStatus, ReplicaSetCondition};
+
 use super::SyncCtx;
+use super::sync::StatusCounts;
 use super::util::{self, reason};
 use crate::controller::Work;
 use crate::sim::{Sim, Timer};
@@ -16,45 +19,94 @@ impl Sim {
         all: &[ObjId],
         new: Option<ObjId>,
     ) {
-        let mut status = self.calculate_status(cx, all, new);
-        let has_deadline = util::has_progress_deadline(&cx.d);
+        let counts = self.status_counts(all, new);
+        if self.rollout_status_unchanged(cx, all, new, &counts) {
+            // The status would be built only to be found equal: the quiet sync after our
+            // own write, or a ReplicaSet change that moved no count.
+            #[cfg(test)]
+            {
+                let (status, newly_timed_out) = self.rollout_status(cx, all, new, &counts);
+                assert!(!newly_timed_out);
+                assert_eq!(self.deployment_status(cx.id), Some(&status));
+            }
+            let due = self
+                .deployment_status(cx.id)
+                .and_then(|status| self.stuck_deployment_due(cx, status));
+            self.requeue_at(cx, due);
+            return;
+        }
+        let (status, newly_timed_out) = self.rollout_status(cx, all, new, &counts);
+        if newly_timed_out && let Some(dref) = self.deployment_ref(cx.id) {
+            let deadline = cx.deadline_secs();
+            self.store.decide(
+                dref,
+                format!("The rollout made no progress for {deadline} s, so it is marked as failed; nothing is rolled back, and it keeps trying."),
+                format!("no progress for more than progressDeadlineSeconds {deadline}: Progressing=False ProgressDeadlineExceeded (nothing is rolled back; the rollout keeps trying)"),
+            );
+        }
+        if self.deployment_status(cx.id) == Some(&status) {
+            self.requeue_stuck_deployment(cx, &status);
+            return;
+        }
+        if let Some((_, d)) = self.store.deployments.get_mut(cx.id) {
+            d.status = Some(status);
+        }
+        self.write_deployment_status(cx);
+    }
+
+    /// The status `syncRolloutStatus` computes, and whether it newly marks the rollout as
+    /// timed out.
+    fn rollout_status(
+        &self,
+        cx: &SyncCtx,
+        all: &[ObjId],
+        new: Option<ObjId>,
+        counts: &StatusCounts,
+    ) -> (DeploymentStatus, bool) {
+        let mut status = self.status_from_counts(cx, counts);
+        let has_deadline = cx.has_progress_deadline();
         if !has_deadline {
             util::remove_condition(&mut status, "Progressing");
         }
-        let prev = cx.d.status.clone().unwrap_or_default();
-        let current = util::get_condition(&prev, "Progressing").cloned();
+        let default = DeploymentStatus::default();
+        let prev = self.deployment_status(cx.id).unwrap_or(&default);
+        let current = util::get_condition(prev, "Progressing");
         let complete_already = status.replicas == status.updated_replicas
-            && current
-                .as_ref()
-                .is_some_and(|c| c.reason.as_deref() == Some(reason::NEW_RS_AVAILABLE));
+            && current.is_some_and(|c| c.reason.as_deref() == Some(reason::NEW_RS_AVAILABLE));
         let now = self.store.time(self.store.now);
-        let d_name = cx.d.metadata.name.clone().unwrap_or_default();
-        let rs_name = new
+        let subject = || match new
             .and_then(|n| self.rs_obj(n))
-            .and_then(|r| r.metadata.name.clone());
-        let subject = match &rs_name {
+            .and_then(|r| r.metadata.name.as_deref())
+        {
             Some(n) => format!("ReplicaSet {n:?}"),
-            None => format!("Deployment {d_name:?}"),
+            None => {
+                let d_name = self
+                    .deployment(cx.id)
+                    .and_then(|d| d.metadata.name.as_deref())
+                    .unwrap_or_default();
+                format!("Deployment {d_name:?}")
+            }
         };
+        let mut newly_timed_out = false;
         if has_deadline && !complete_already {
-            if util::deployment_complete(&cx.d, &status) {
+            if cx.complete(&status) {
                 let c = util::new_condition(
                     "Progressing",
                     "True",
                     reason::NEW_RS_AVAILABLE,
-                    format!("{subject} has successfully progressed."),
+                    format!("{} has successfully progressed.", subject()),
                     &now,
                 );
                 util::set_condition(&mut status, c);
-            } else if util::deployment_progressing(&prev, &status) {
+            } else if util::deployment_progressing(prev, &status) {
                 let mut c = util::new_condition(
                     "Progressing",
                     "True",
                     reason::RS_UPDATED,
-                    format!("{subject} is progressing."),
+                    format!("{} is progressing.", subject()),
                     &now,
                 );
-                if let Some(cur) = &current {
+                if let Some(cur) = current {
                     if cur.status == "True" {
                         c.last_transition_time = cur.last_transition_time.clone();
                     }
@@ -66,74 +118,96 @@ impl Sim {
                     "Progressing",
                     "False",
                     reason::TIMED_OUT,
-                    format!("{subject} has timed out progressing."),
+                    format!("{} has timed out progressing.", subject()),
                     &now,
                 );
-                let newly = util::get_condition(&status, "Progressing")
-                    .and_then(|c| c.reason.clone())
-                    .as_deref()
+                newly_timed_out = util::get_condition(&status, "Progressing")
+                    .and_then(|c| c.reason.as_deref())
                     != Some(reason::TIMED_OUT);
                 util::set_condition(&mut status, c);
-                if newly && let Some(dref) = self.deployment_ref(cx.id) {
-                    let deadline =
-                        cx.d.spec
-                            .as_ref()
-                            .and_then(|s| s.progress_deadline_seconds)
-                            .unwrap_or(600);
-                    self.store.decide(
-                        dref,
-                        format!("The rollout made no progress for {deadline} s, so it is marked as failed; nothing is rolled back, and it keeps trying."),
-                        format!("no progress for more than progressDeadlineSeconds {deadline}: Progressing=False ProgressDeadlineExceeded (nothing is rolled back; the rollout keeps trying)"),
-                    );
-                }
             }
         }
         // Move failure conditions of the ReplicaSets into the Deployment's: the new one's
         // first, else the first old one's.
         match self.replica_failure(all, new) {
-            Some(c) => util::set_condition(&mut status, c),
+            Some(c) => util::set_condition(
+                &mut status,
+                DeploymentCondition {
+                    type_: c.type_.clone(),
+                    status: c.status.clone(),
+                    reason: c.reason.clone(),
+                    message: c.message.clone(),
+                    last_update_time: c.last_transition_time.clone(),
+                    last_transition_time: c.last_transition_time.clone(),
+                },
+            ),
             None => util::remove_condition(&mut status, "ReplicaFailure"),
         }
         if status.conditions.as_ref().is_some_and(|c| c.is_empty()) {
             status.conditions = None;
         }
-        if cx.d.status.as_ref() == Some(&status) {
-            self.requeue_stuck_deployment(cx, &status);
-            return;
-        }
-        cx.d.status = Some(status);
-        self.write_deployment_status(cx);
+        (status, newly_timed_out)
     }
 
-    /// `getReplicaFailures` (its first condition) with `ReplicaSetToDeploymentCondition`: a
-    /// ReplicaSet's `ReplicaFailure` (pods it cannot create), the new ReplicaSet's first.
-    fn replica_failure(
+    /// Whether [`Sim::rollout_status`] would give the stored status back unchanged, decided
+    /// without building it: the same counts and Available condition
+    /// ([`StatusCounts::unchanged`]), and every step on the Progressing and ReplicaFailure
+    /// conditions one that `SetDeploymentCondition` / `RemoveDeploymentCondition` would leave
+    /// alone. (With the same counts the rollout is not progressing: `DeploymentProgressing`
+    /// compares the counts only.)
+    fn rollout_status_unchanged(
         &self,
+        cx: &SyncCtx,
         all: &[ObjId],
         new: Option<ObjId>,
-    ) -> Option<k8s_openapi::api::apps::v1::DeploymentCondition> {
+        counts: &StatusCounts,
+    ) -> bool {
+        let Some(prev) = self.deployment_status(cx.id) else {
+            return false;
+        };
+        if !counts.unchanged(cx, prev) {
+            return false;
+        }
+        let is = |c: Option<&DeploymentCondition>, status: &str, why: &str| {
+            c.is_some_and(|c| c.status == status && c.reason.as_deref() == Some(why))
+        };
+        let current = util::get_condition(prev, "Progressing");
+        let has_deadline = cx.has_progress_deadline();
+        if !has_deadline && current.is_some() {
+            return false;
+        }
+        let complete_already = prev.replicas == prev.updated_replicas
+            && current.is_some_and(|c| c.reason.as_deref() == Some(reason::NEW_RS_AVAILABLE));
+        if has_deadline && !complete_already {
+            if cx.complete(prev) {
+                if !is(current, "True", reason::NEW_RS_AVAILABLE) {
+                    return false;
+                }
+            } else if self.timed_out(cx, prev) && !is(current, "False", reason::TIMED_OUT) {
+                return false;
+            }
+        }
+        let failure = util::get_condition(prev, "ReplicaFailure");
+        match self.replica_failure(all, new) {
+            Some(c) => failure.is_some_and(|f| f.status == c.status && f.reason == c.reason),
+            None => failure.is_none(),
+        }
+    }
+
+    /// `getReplicaFailures` (its first condition), to go through
+    /// `ReplicaSetToDeploymentCondition`: a ReplicaSet's `ReplicaFailure` (pods it cannot
+    /// create), the new ReplicaSet's first.
+    fn replica_failure(&self, all: &[ObjId], new: Option<ObjId>) -> Option<&ReplicaSetCondition> {
         new.into_iter()
             .chain(all.iter().copied())
             .filter_map(|id| self.rs_obj(id)?.status.as_ref()?.conditions.as_ref())
             .flatten()
             .find(|c| c.type_ == "ReplicaFailure")
-            .map(|c| k8s_openapi::api::apps::v1::DeploymentCondition {
-                type_: c.type_.clone(),
-                status: c.status.clone(),
-                reason: c.reason.clone(),
-                message: c.message.clone(),
-                last_update_time: c.last_transition_time.clone(),
-                last_transition_time: c.last_transition_time.clone(),
-            })
     }
 
     /// `DeploymentTimedOut`.
-    pub(super) fn timed_out(
-        &self,
-        cx: &SyncCtx,
-        status: &k8s_openapi::api::apps::v1::DeploymentStatus,
-    ) -> bool {
-        if !util::has_progress_deadline(&cx.d) {
+    pub(super) fn timed_out(&self, cx: &SyncCtx, status: &DeploymentStatus) -> bool {
+        if !cx.has_progress_deadline() {
             return false;
         }
         let Some(c) = util::get_condition(status, "Progressing") else {
@@ -146,41 +220,38 @@ impl Sim {
                 let Some(from) = c.last_update_time.as_ref().map(|t| self.sim_time_of(t)) else {
                     return false;
                 };
-                let deadline =
-                    cx.d.spec
-                        .as_ref()
-                        .and_then(|s| s.progress_deadline_seconds)
-                        .unwrap_or(600);
+                let deadline = cx.deadline_secs();
                 from + SimDuration::from_secs(deadline as u64) < self.store.now
             }
         }
     }
 
     /// `requeueStuckDeployment`: look again just after the deadline would pass.
-    pub(super) fn requeue_stuck_deployment(
-        &mut self,
-        cx: &SyncCtx,
-        new_status: &k8s_openapi::api::apps::v1::DeploymentStatus,
-    ) {
-        let prev = cx.d.status.clone().unwrap_or_default();
-        let Some(cur) = util::get_condition(&prev, "Progressing") else {
-            return;
-        };
-        if !util::has_progress_deadline(&cx.d)
-            || util::deployment_complete(&cx.d, new_status)
+    pub(super) fn requeue_stuck_deployment(&mut self, cx: &SyncCtx, new_status: &DeploymentStatus) {
+        let due = self.stuck_deployment_due(cx, new_status);
+        self.requeue_at(cx, due);
+    }
+
+    /// When `requeueStuckDeployment` wants to look again: the stored Progressing condition's
+    /// last update plus the deadline, unless there is no deadline, `new_status` is complete or
+    /// the rollout already timed out.
+    fn stuck_deployment_due(&self, cx: &SyncCtx, new_status: &DeploymentStatus) -> Option<SimTime> {
+        let cur = util::get_condition(self.deployment_status(cx.id)?, "Progressing")?;
+        if !cx.has_progress_deadline()
+            || cx.complete(new_status)
             || cur.reason.as_deref() == Some(reason::TIMED_OUT)
         {
-            return;
+            return None;
         }
-        let Some(last) = cur.last_update_time.as_ref().map(|t| self.sim_time_of(t)) else {
+        let last = cur.last_update_time.as_ref().map(|t| self.sim_time_of(t))?;
+        Some(last + SimDuration::from_secs(cx.deadline_secs() as u64))
+    }
+
+    /// Queues the Deployment again just after `due`.
+    fn requeue_at(&mut self, cx: &SyncCtx, due: Option<SimTime>) {
+        let Some(due) = due else {
             return;
         };
-        let deadline =
-            cx.d.spec
-                .as_ref()
-                .and_then(|s| s.progress_deadline_seconds)
-                .unwrap_or(600) as u64;
-        let due = last + SimDuration::from_secs(deadline);
         let now = self.store.now;
         if due.millis() < now.millis() + 1000 {
             // Less than a second left: requeue at once (rate limited: 5 ms).
@@ -195,16 +266,17 @@ impl Sim {
 
     /// `checkPausedConditions`.
     pub(crate) fn check_paused_conditions(&mut self, cx: &mut SyncCtx) {
-        if !util::has_progress_deadline(&cx.d) {
+        if !cx.has_progress_deadline() {
             return;
         }
-        let status = cx.d.status.get_or_insert_with(Default::default);
-        let cur = util::get_condition(status, "Progressing");
+        let cur = self
+            .deployment_status(cx.id)
+            .and_then(|s| util::get_condition(s, "Progressing"));
         if cur.is_some_and(|c| c.reason.as_deref() == Some(reason::TIMED_OUT)) {
             return;
         }
         let paused_exists = cur.is_some_and(|c| c.reason.as_deref() == Some(reason::PAUSED));
-        let paused = cx.d.spec.as_ref().and_then(|s| s.paused).unwrap_or(false);
+        let paused = cx.paused;
         let now = self.store.time(self.store.now);
         let cond = if paused && !paused_exists {
             util::new_condition(
@@ -225,8 +297,10 @@ impl Sim {
         } else {
             return;
         };
-        let status = cx.d.status.get_or_insert_with(Default::default);
-        util::set_condition(status, cond);
+        let Some((_, d)) = self.store.deployments.get_mut(cx.id) else {
+            return;
+        };
+        util::set_condition(d.status.get_or_insert_with(Default::default), cond);
         self.write_deployment_status(cx);
     }
 

@@ -45,7 +45,7 @@ impl Sim {
         let mut all = old.clone();
         all.extend(new);
         if let Some(n) = new {
-            let replicas = util::replicas(&cx.d);
+            let replicas = cx.replicas;
             self.scale_rs_and_record(
                 cx,
                 n,
@@ -54,7 +54,7 @@ impl Sim {
                 "every old pod is gone, so Recreate starts all the new ones at once",
             );
         }
-        if util::deployment_complete(&cx.d, &cx.d.status.clone().unwrap_or_default()) {
+        if self.deployment_complete(cx) {
             self.cleanup_deployment(cx, &old);
         }
         self.sync_rollout_status(cx, &all, new);

@@ -2,7 +2,6 @@
 //! maxUnavailable. Port of `rolling.go`.
 
 use super::SyncCtx;
-use super::sync::new_rs_new_replicas;
 use super::util;
 use crate::sim::Sim;
 use crate::store::ObjId;
@@ -30,7 +29,7 @@ impl Sim {
             self.sync_rollout_status(cx, &all, Some(new));
             return;
         }
-        if util::deployment_complete(&cx.d, &cx.d.status.clone().unwrap_or_default()) {
+        if self.deployment_complete(cx) {
             self.cleanup_deployment(cx, &old);
         }
         self.sync_rollout_status(cx, &all, Some(new));
@@ -43,7 +42,7 @@ impl Sim {
         all: &[ObjId],
         new: ObjId,
     ) -> bool {
-        let replicas = util::replicas(&cx.d);
+        let replicas = cx.replicas;
         let new_spec = self.rs_obj(new).map_or(0, util::rs_replicas);
         if new_spec == replicas {
             return false;
@@ -63,8 +62,13 @@ impl Sim {
             .filter_map(|&id| self.rs_obj(id))
             .map(util::rs_replicas)
             .sum();
-        let count = new_rs_new_replicas(&cx.d, total, new_spec);
-        let surge = util::max_surge(&cx.d);
+        let count = cx.new_rs_new_replicas(total, new_spec);
+        if count == new_spec {
+            // Nothing to scale (maxSurge reached): `scaleReplicaSetAndRecordEvent` would
+            // return at once, so its explanation is not written.
+            return false;
+        }
+        let surge = cx.max_surge;
         let why = format!(
             "maxSurge {surge}: at most {} pods in total, {total} now, so +min({} − {total}, {replicas} − {new_spec}) = {}",
             replicas + surge,
@@ -92,8 +96,8 @@ impl Sim {
             return false;
         }
         let all_pods: i32 = all.iter().map(|&id| spec(self, id)).sum();
-        let max_unavailable = util::max_unavailable(&cx.d);
-        let min_available = util::replicas(&cx.d) - max_unavailable;
+        let max_unavailable = cx.max_unavailable;
+        let min_available = cx.replicas - max_unavailable;
         let new_rs = self.rs_obj(new);
         let new_unavailable = new_rs.map_or(0, |r| util::rs_replicas(r) - util::rs_status(r).2);
         let max_scaled_down = all_pods - min_available - new_unavailable;
@@ -169,8 +173,8 @@ impl Sim {
         old: &[ObjId],
         context: &str,
     ) -> i32 {
-        let max_unavailable = util::max_unavailable(&cx.d);
-        let replicas = util::replicas(&cx.d);
+        let max_unavailable = cx.max_unavailable;
+        let replicas = cx.replicas;
         let min_available = replicas - max_unavailable;
         let available: i32 = all
             .iter()

@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use k8s_openapi::api::apps::v1::{DeploymentStatus, ReplicaSet, ReplicaSetSpec};
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentStatus, ReplicaSet, ReplicaSetSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::util::{self, reason};
-use super::{SyncCtx, controller_ref};
+use super::{NewRsMemo, SyncCtx, controller_ref};
 use crate::controller::Work;
 use crate::sim::Sim;
 use crate::store::{ChangeType, Kind, NewEvent, ObjId, RsEntry};
@@ -23,26 +23,22 @@ impl Sim {
 
     /// `ReplicaSetsByCreationTimestamp`: oldest first, then by name.
     pub(crate) fn sort_by_creation(&self, ids: &mut [ObjId]) {
-        ids.sort_by_key(|&id| {
+        // Compared by reference: the keys are the ReplicaSets' own timestamp and name.
+        let key = |id: ObjId| {
             let rs = self.rs_obj(id);
             (
-                rs.and_then(|r| r.metadata.creation_timestamp.clone())
-                    .map(|t| t.0),
-                rs.and_then(|r| r.metadata.name.clone()),
+                rs.and_then(|r| r.metadata.creation_timestamp.as_ref())
+                    .map(|t| &t.0),
+                rs.and_then(|r| r.metadata.name.as_deref()),
                 id,
             )
-        });
+        };
+        ids.sort_by(|&a, &b| key(a).cmp(&key(b)));
     }
 
     /// `FindNewReplicaSet` and `FindOldReplicaSets`: (new, old) for the sync's ReplicaSets.
-    pub(crate) fn find_new_and_old(&self, cx: &SyncCtx) -> (Option<ObjId>, Vec<ObjId>) {
-        let mut sorted = cx.rs_list.clone();
-        self.sort_by_creation(&mut sorted);
-        let template = cx.d.spec.as_ref().map(|s| &s.template);
-        let new = sorted.iter().copied().find(|&id| {
-            let t = self.store.replicasets.get(id).map(|e| &*e.template);
-            matches!((t, template), (Some(a), Some(b)) if util::equal_ignore_hash(a, b))
-        });
+    pub(crate) fn find_new_and_old(&mut self, cx: &SyncCtx) -> (Option<ObjId>, Vec<ObjId>) {
+        let new = self.find_new_rs(cx);
         let old = cx
             .rs_list
             .iter()
@@ -52,6 +48,71 @@ impl Sim {
         (new, old)
     }
 
+    /// `FindNewReplicaSet`, remembered: the answer of the last comparison stands while the
+    /// Deployment's generation (so its template), the set of ReplicaSets and each one's
+    /// template (the same `Arc`) are what they were then.
+    fn find_new_rs(&mut self, cx: &SyncCtx) -> Option<ObjId> {
+        let memo = self
+            .deployment_memory
+            .get(&cx.id)
+            .and_then(|m| m.new_rs.as_ref());
+        if let Some(m) = memo
+            && m.generation == cx.generation
+            && m.rs.len() == cx.rs_list.len()
+            && m.rs.iter().zip(&cx.rs_list).all(|((id, t), rs)| {
+                id == rs
+                    && match (t, self.store.replicasets.get(*rs)) {
+                        (Some(t), Some(e)) => Arc::ptr_eq(t, &e.template),
+                        (None, None) => true,
+                        _ => false,
+                    }
+            })
+        {
+            #[cfg(test)]
+            assert_eq!(
+                m.new,
+                self.find_new_rs_by_comparing(cx),
+                "the remembered new ReplicaSet of Deployment {} is stale",
+                cx.id
+            );
+            return m.new;
+        }
+        let new = self.find_new_rs_by_comparing(cx);
+        let rs = cx
+            .rs_list
+            .iter()
+            .map(|&id| {
+                (
+                    id,
+                    self.store.replicasets.get(id).map(|e| e.template.clone()),
+                )
+            })
+            .collect();
+        self.deployment_memory.entry(cx.id).or_default().new_rs = Some(NewRsMemo {
+            generation: cx.generation,
+            rs,
+            new,
+        });
+        new
+    }
+
+    /// `FindNewReplicaSet` itself: the oldest ReplicaSet whose template equals the
+    /// Deployment's, the pod-template-hash label aside.
+    fn find_new_rs_by_comparing(&self, cx: &SyncCtx) -> Option<ObjId> {
+        let template = self
+            .deployment(cx.id)
+            .and_then(|d| d.spec.as_ref())
+            .map(|s| &s.template)?;
+        let mut sorted = cx.rs_list.clone();
+        self.sort_by_creation(&mut sorted);
+        sorted.into_iter().find(|&id| {
+            self.store
+                .replicasets
+                .get(id)
+                .is_some_and(|e| util::equal_ignore_hash(&e.template, template))
+        })
+    }
+
     /// `getAllReplicaSetsAndSyncRevision`: the new ReplicaSet (created when asked and
     /// missing) and the old ones.
     pub(crate) fn get_all_rs_and_sync_revision(
@@ -59,14 +120,19 @@ impl Sim {
         cx: &mut SyncCtx,
         create: bool,
     ) -> (Option<ObjId>, Vec<ObjId>) {
-        let (_, old) = self.find_new_and_old(cx);
-        let new = self.get_new_rs(cx, &old, create);
+        let (existing, old) = self.find_new_and_old(cx);
+        let new = self.get_new_rs(cx, existing, &old, create);
         (new, old)
     }
 
-    /// `getNewReplicaSet`.
-    fn get_new_rs(&mut self, cx: &mut SyncCtx, old: &[ObjId], create: bool) -> Option<ObjId> {
-        let (existing, _) = self.find_new_and_old(cx);
+    /// `getNewReplicaSet`: `existing` is `FindNewReplicaSet`'s answer, `old` the others.
+    fn get_new_rs(
+        &mut self,
+        cx: &mut SyncCtx,
+        existing: Option<ObjId>,
+        old: &[ObjId],
+        create: bool,
+    ) -> Option<ObjId> {
         let max_old = old
             .iter()
             .filter_map(|&id| self.rs_obj(id))
@@ -74,16 +140,45 @@ impl Sim {
             .max()
             .unwrap_or(0);
         let new_revision = max_old + 1;
-        let now = self.store.time(self.store.now);
-        let d_name = cx.d.metadata.name.clone().unwrap_or_default();
 
         if let Some(rs_id) = existing {
-            let min_ready = cx.d.spec.as_ref().and_then(|s| s.min_ready_seconds);
-            // Only the metadata can change here; copying the whole ReplicaSet (template and
-            // all) on every sync is what made large clusters slow.
+            let min_ready = cx.min_ready_seconds;
             let current = self.rs_obj(rs_id)?;
+            let d = self.deployment(cx.id)?;
             let min_ready_update =
                 current.spec.as_ref().and_then(|s| s.min_ready_seconds) != min_ready;
+            if !min_ready_update && !util::new_rs_annotations_need_update(d, current, new_revision)
+            {
+                // Nothing to write on the ReplicaSet (what `SetNewReplicaSetAnnotations` on
+                // a copy would have found, without the copy): its revision stands.
+                #[cfg(test)]
+                {
+                    let mut copy = ReplicaSet {
+                        metadata: current.metadata.clone(),
+                        spec: None,
+                        status: None,
+                    };
+                    assert!(!util::set_new_rs_annotations(
+                        d,
+                        &mut copy,
+                        new_revision,
+                        true
+                    ));
+                }
+                let rev = current
+                    .metadata
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get(util::REVISION))
+                    .map_or("", String::as_str);
+                if !self.deployment_needs_revision_or_condition(cx, rev) {
+                    return Some(rs_id);
+                }
+                let rev = rev.to_owned();
+                self.sync_revision_to_deployment(cx, rs_id, &rev);
+                return Some(rs_id);
+            }
+            // Only the metadata can change here; the template is not copied.
             let mut rs_copy = ReplicaSet {
                 metadata: current.metadata.clone(),
                 spec: None,
@@ -91,7 +186,7 @@ impl Sim {
             };
             let old_rev = util::rs_revision(&rs_copy);
             let annotations_updated =
-                util::set_new_rs_annotations(&cx.d, &mut rs_copy, new_revision, true);
+                util::set_new_rs_annotations(d, &mut rs_copy, new_revision, true);
             if annotations_updated || min_ready_update {
                 let new_rev = util::rs_revision(&rs_copy);
                 if new_rev != old_rev
@@ -125,25 +220,8 @@ impl Sim {
                 .and_then(|a| a.get(util::REVISION))
                 .cloned()
                 .unwrap_or_default();
-            let mut needs_update = set_deployment_revision(&mut cx.d, &rev);
-            let has_deadline = util::has_progress_deadline(&cx.d);
-            let status = cx.d.status.get_or_insert_with(Default::default);
-            if has_deadline && util::get_condition(status, "Progressing").is_none() {
-                let rs_name = rs_copy.metadata.name.clone().unwrap_or_default();
-                util::set_condition(
-                    status,
-                    util::new_condition(
-                        "Progressing",
-                        "True",
-                        reason::FOUND_NEW_RS,
-                        format!("Found new replica set {rs_name:?}"),
-                        &now,
-                    ),
-                );
-                needs_update = true;
-            }
-            if needs_update {
-                self.write_deployment_status(cx);
+            if self.deployment_needs_revision_or_condition(cx, &rev) {
+                self.sync_revision_to_deployment(cx, rs_id, &rev);
             }
             return Some(rs_id);
         }
@@ -152,8 +230,12 @@ impl Sim {
         }
 
         // Create the new ReplicaSet.
-        let spec = cx.d.spec.clone()?;
-        let collision = cx.d.status.as_ref().and_then(|s| s.collision_count);
+        let now = self.store.time(self.store.now);
+        let d = self.deployment(cx.id)?;
+        let spec = d.spec.as_ref()?;
+        let d_name = d.metadata.name.clone().unwrap_or_default();
+        let ns = d.metadata.namespace.clone().unwrap_or_default();
+        let collision = d.status.as_ref().and_then(|s| s.collision_count);
         let hash = util::compute_hash(&spec.template, collision);
         let mut template = spec.template.clone();
         let tm = template.metadata.get_or_insert_with(Default::default);
@@ -166,15 +248,18 @@ impl Sim {
             .get_or_insert_with(BTreeMap::new)
             .insert(util::POD_TEMPLATE_HASH.into(), hash.clone());
         let name = format!("{d_name}-{hash}");
-        let ns = cx.d.metadata.namespace.clone().unwrap_or_default();
-        if let Some(existing) = self.store.replicasets.lookup(&ns, &name) {
-            // A hash collision: the name is taken by a ReplicaSet with another template.
-            let same = self.store.replicasets.get(existing).is_some_and(|e| {
+        // A hash collision: the name is taken by a ReplicaSet with another template.
+        let taken = self.store.replicasets.lookup(&ns, &name).map(|existing| {
+            self.store.replicasets.get(existing).is_some_and(|e| {
                 e.owner == Some(cx.id) && util::equal_ignore_hash(&e.template, &spec.template)
-            });
+            })
+        });
+        if let Some(same) = taken {
             if !same {
-                let status = cx.d.status.get_or_insert_with(Default::default);
-                status.collision_count = Some(status.collision_count.unwrap_or(0) + 1);
+                if let Some((_, d)) = self.store.deployments.get_mut(cx.id) {
+                    let status = d.status.get_or_insert_with(Default::default);
+                    status.collision_count = Some(status.collision_count.unwrap_or(0) + 1);
+                }
                 self.write_deployment_status(cx);
                 self.work.add(Work::Deployment(cx.id));
             }
@@ -194,7 +279,7 @@ impl Sim {
             },
             spec: Some(ReplicaSetSpec {
                 replicas: Some(0),
-                min_ready_seconds: spec.min_ready_seconds,
+                min_ready_seconds: cx.min_ready_seconds,
                 selector,
                 template: Some(template.clone()),
             }),
@@ -203,12 +288,14 @@ impl Sim {
         let new_id = self.store.next_id();
         let mut all: Vec<ObjId> = old.to_vec();
         let current_total: i32 = all.iter().map(|&id| self.rs_spec(id)).sum();
-        let count = new_rs_new_replicas(&cx.d, current_total, 0);
+        let count = cx.new_rs_new_replicas(current_total, 0);
         all.push(new_id);
         if let Some(s) = rs.spec.as_mut() {
             s.replicas = Some(count);
         }
-        util::set_new_rs_annotations(&cx.d, &mut rs, new_revision, false);
+        if let Some(d) = self.deployment(cx.id) {
+            util::set_new_rs_annotations(d, &mut rs, new_revision, false);
+        }
         self.insert_rs(new_id, rs, Arc::new(template), Some(cx.id));
         let dref = self.deployment_ref(cx.id);
         if let Some(dref) = dref.clone() {
@@ -226,9 +313,8 @@ impl Sim {
                 "Created ReplicaSet {name} for the new template (revision {new_revision}) with {count} pod{}.",
                 if count == 1 { "" } else { "s" }
             );
-            let why = if util::is_rolling(&cx.d) {
-                let r = util::replicas(&cx.d);
-                let surge = util::max_surge(&cx.d);
+            let why = if cx.rolling {
+                let (r, surge) = (cx.replicas, cx.max_surge);
                 format!(
                     "created new ReplicaSet {name} (revision {new_revision}) with {count}: min(replicas {r} + maxSurge {surge} − {current_total} existing, {r} needed) = {count}"
                 )
@@ -239,16 +325,72 @@ impl Sim {
             };
             self.store.decide(dref, said, why);
         }
-        let mut needs_update = set_deployment_revision(&mut cx.d, &new_revision.to_string());
-        if util::has_progress_deadline(&cx.d) {
-            let status = cx.d.status.get_or_insert_with(Default::default);
+        let has_deadline = cx.has_progress_deadline();
+        if let Some((_, d)) = self.store.deployments.get_mut(cx.id) {
+            let mut needs_update = set_deployment_revision(d, &new_revision.to_string());
+            if has_deadline {
+                let status = d.status.get_or_insert_with(Default::default);
+                util::set_condition(
+                    status,
+                    util::new_condition(
+                        "Progressing",
+                        "True",
+                        reason::NEW_RS_CREATED,
+                        format!("Created new replica set {name:?}"),
+                        &now,
+                    ),
+                );
+                needs_update = true;
+            }
+            if needs_update {
+                self.write_deployment_status(cx);
+            }
+        }
+        cx.rs_list.push(new_id);
+        Some(new_id)
+    }
+
+    /// Whether `getNewReplicaSet` has to write the Deployment for an existing new
+    /// ReplicaSet of revision `rev`: its revision annotation differs, or it has a progress
+    /// deadline and no Progressing condition yet.
+    fn deployment_needs_revision_or_condition(&self, cx: &SyncCtx, rev: &str) -> bool {
+        let Some(d) = self.deployment(cx.id) else {
+            return false;
+        };
+        let revision = d
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(util::REVISION));
+        revision.map(String::as_str) != Some(rev)
+            || cx.has_progress_deadline()
+                && d.status
+                    .as_ref()
+                    .is_none_or(|s| util::get_condition(s, "Progressing").is_none())
+    }
+
+    /// The end of `getNewReplicaSet` for an existing new ReplicaSet: the Deployment takes
+    /// its revision, and a Progressing condition if it has a deadline and none yet.
+    fn sync_revision_to_deployment(&mut self, cx: &SyncCtx, rs_id: ObjId, rev: &str) {
+        let now = self.store.time(self.store.now);
+        let rs_name = self
+            .rs_obj(rs_id)
+            .and_then(|r| r.metadata.name.clone())
+            .unwrap_or_default();
+        let has_deadline = cx.has_progress_deadline();
+        let Some((_, d)) = self.store.deployments.get_mut(cx.id) else {
+            return;
+        };
+        let mut needs_update = set_deployment_revision(d, rev);
+        let status = d.status.get_or_insert_with(Default::default);
+        if has_deadline && util::get_condition(status, "Progressing").is_none() {
             util::set_condition(
                 status,
                 util::new_condition(
                     "Progressing",
                     "True",
-                    reason::NEW_RS_CREATED,
-                    format!("Created new replica set {name:?}"),
+                    reason::FOUND_NEW_RS,
+                    format!("Found new replica set {rs_name:?}"),
                     &now,
                 ),
             );
@@ -257,8 +399,6 @@ impl Sim {
         if needs_update {
             self.write_deployment_status(cx);
         }
-        cx.rs_list.push(new_id);
-        Some(new_id)
     }
 
     /// Stores a new ReplicaSet and wakes its controller.
@@ -330,8 +470,8 @@ impl Sim {
         why: &str,
         said: &str,
     ) -> bool {
-        let desired = util::replicas(&cx.d);
-        let max = desired + util::max_surge(&cx.d);
+        let desired = cx.replicas;
+        let max = desired + cx.max_surge;
         let Some(e) = self.store.replicasets.get(rs) else {
             return false;
         };
@@ -390,7 +530,7 @@ impl Sim {
     pub(crate) fn sync_scale(&mut self, cx: &mut SyncCtx) {
         let (new, old) = self.get_all_rs_and_sync_revision(cx, false);
         self.proportional_scale(cx, new, &old);
-        if cx.d.spec.as_ref().and_then(|s| s.paused).unwrap_or(false) {
+        if cx.paused {
             self.cleanup_deployment(cx, &old);
         }
         let mut all = old.clone();
@@ -410,7 +550,7 @@ impl Sim {
     /// spec.replicas.
     pub(crate) fn is_scaling_event(&mut self, cx: &mut SyncCtx) -> bool {
         let (new, old) = self.get_all_rs_and_sync_revision(cx, false);
-        let replicas = util::replicas(&cx.d);
+        let replicas = cx.replicas;
         old.iter().chain(new.iter()).any(|&id| {
             let Some(rs) = self.rs_obj(id) else {
                 return false;
@@ -425,7 +565,7 @@ impl Sim {
 
     /// `scale`: proportional scaling across the active ReplicaSets.
     pub(super) fn proportional_scale(&mut self, cx: &SyncCtx, new: Option<ObjId>, old: &[ObjId]) {
-        let replicas = util::replicas(&cx.d);
+        let replicas = cx.replicas;
         // FindActiveOrLatest.
         let active: Vec<ObjId> = new
             .iter()
@@ -481,10 +621,10 @@ impl Sim {
                 return;
             }
         }
-        if !util::is_rolling(&cx.d) {
+        if !cx.rolling {
             return;
         }
-        let surge = util::max_surge(&cx.d);
+        let surge = cx.max_surge;
         let mut all: Vec<ObjId> = active;
         let total: i32 = all.iter().map(|&id| self.rs_spec(id)).sum();
         let allowed = if replicas > 0 { replicas + surge } else { 0 };
@@ -566,19 +706,18 @@ impl Sim {
 
     /// `getReplicaSetFraction`.
     pub(super) fn replica_set_fraction(&self, cx: &SyncCtx, rs: ObjId) -> i32 {
-        let replicas = util::replicas(&cx.d);
+        let replicas = cx.replicas;
         let spec = self.rs_spec(rs);
         if replicas == 0 {
             return -spec;
         }
-        let deployment_max = replicas + util::max_surge(&cx.d);
+        let deployment_max = replicas + cx.max_surge;
         let annotated = self
             .rs_obj(rs)
             .and_then(|r| util::non_negative_i32_annotation(r, util::MAX_REPLICAS))
             .filter(|v| *v != 0)
             .or_else(|| {
-                cx.d.status
-                    .as_ref()
+                self.deployment_status(cx.id)
                     .and_then(|s| s.replicas)
                     .filter(|v| *v != 0)
             });
@@ -590,7 +729,7 @@ impl Sim {
 
     /// `cleanupDeployment`: delete old, empty ReplicaSets beyond revisionHistoryLimit.
     pub(crate) fn cleanup_deployment(&mut self, cx: &SyncCtx, old: &[ObjId]) {
-        let Some(limit) = cx.d.spec.as_ref().and_then(|s| s.revision_history_limit) else {
+        let Some(limit) = cx.revision_history_limit else {
             return;
         };
         if limit == i32::MAX {
@@ -647,66 +786,74 @@ impl Sim {
         }
     }
 
-    /// `calculateStatus`.
+    /// `DeploymentComplete` for the stored status.
+    pub(crate) fn deployment_complete(&self, cx: &SyncCtx) -> bool {
+        match self.deployment_status(cx.id) {
+            Some(status) => cx.complete(status),
+            None => cx.complete(&DeploymentStatus::default()),
+        }
+    }
+
+    /// The counts `calculateStatus` sums over the ReplicaSets.
+    pub(crate) fn status_counts(&self, all: &[ObjId], new: Option<ObjId>) -> StatusCounts {
+        let mut c = StatusCounts::default();
+        let mut total_spec = 0;
+        for &id in all {
+            if let Some(rs) = self.rs_obj(id) {
+                let (r, rd, av) = util::rs_status(rs);
+                c.replicas += r;
+                c.ready += rd;
+                c.available += av;
+                total_spec += util::rs_replicas(rs);
+            }
+        }
+        c.updated = new
+            .and_then(|n| self.rs_obj(n))
+            .map_or(0, |r| util::rs_status(r).0);
+        c.unavailable = (total_spec - c.available).max(0);
+        c
+    }
+
+    /// `calculateStatus` (the controller itself goes through [`Sim::status_counts`] and
+    /// [`Sim::status_from_counts`], to look at the counts first).
+    #[cfg(test)]
     pub(crate) fn calculate_status(
         &self,
         cx: &SyncCtx,
         all: &[ObjId],
         new: Option<ObjId>,
     ) -> DeploymentStatus {
-        let mut replicas = 0;
-        let mut ready = 0;
-        let mut available = 0;
-        let mut total_spec = 0;
-        for &id in all {
-            if let Some(rs) = self.rs_obj(id) {
-                let (r, rd, av) = util::rs_status(rs);
-                replicas += r;
-                ready += rd;
-                available += av;
-                total_spec += util::rs_replicas(rs);
-            }
-        }
-        let updated = new
-            .and_then(|n| self.rs_obj(n))
-            .map_or(0, |r| util::rs_status(r).0);
-        let unavailable = (total_spec - available).max(0);
-        let prev = cx.d.status.clone().unwrap_or_default();
+        let counts = self.status_counts(all, new);
+        self.status_from_counts(cx, &counts)
+    }
+
+    /// `calculateStatus` from the counts: the stored status with these numbers and the
+    /// Available condition.
+    pub(crate) fn status_from_counts(&self, cx: &SyncCtx, c: &StatusCounts) -> DeploymentStatus {
+        let default = DeploymentStatus::default();
+        let prev = self.deployment_status(cx.id).unwrap_or(&default);
         let nz = |v: i32| (v != 0).then_some(v);
         let mut status = DeploymentStatus {
-            observed_generation: cx.d.metadata.generation,
-            replicas: nz(replicas),
-            updated_replicas: nz(updated),
-            ready_replicas: nz(ready),
-            available_replicas: nz(available),
-            unavailable_replicas: nz(unavailable),
+            observed_generation: cx.generation,
+            replicas: nz(c.replicas),
+            updated_replicas: nz(c.updated),
+            ready_replicas: nz(c.ready),
+            available_replicas: nz(c.available),
+            unavailable_replicas: nz(c.unavailable),
             collision_count: prev.collision_count,
             conditions: prev.conditions.clone(),
             terminating_replicas: None,
         };
-        let now = self.store.time(self.store.now);
-        let d = &cx.d;
-        if available >= util::replicas(d) - util::max_unavailable(d) {
+        let (st, why, message) = c.available_condition(cx);
+        // `SetDeploymentCondition` leaves a condition of the same status and reason alone:
+        // the new one is built only when it goes in.
+        if !util::get_condition(&status, "Available")
+            .is_some_and(|c| c.status == st && c.reason.as_deref() == Some(why))
+        {
+            let now = self.store.time(self.store.now);
             util::set_condition(
                 &mut status,
-                util::new_condition(
-                    "Available",
-                    "True",
-                    reason::MIN_AVAILABLE,
-                    "Deployment has minimum availability.".into(),
-                    &now,
-                ),
-            );
-        } else {
-            util::set_condition(
-                &mut status,
-                util::new_condition(
-                    "Available",
-                    "False",
-                    reason::MIN_UNAVAILABLE,
-                    "Deployment does not have minimum availability.".into(),
-                    &now,
-                ),
+                util::new_condition("Available", st, why, message.into(), &now),
             );
         }
         status
@@ -719,17 +866,77 @@ impl Sim {
         all: &[ObjId],
         new: Option<ObjId>,
     ) {
-        let status = self.calculate_status(cx, all, new);
-        if cx.d.status.as_ref() == Some(&status) {
+        let counts = self.status_counts(all, new);
+        if self
+            .deployment_status(cx.id)
+            .is_some_and(|prev| counts.unchanged(cx, prev))
+        {
+            #[cfg(test)]
+            assert_eq!(
+                self.deployment_status(cx.id),
+                Some(&self.status_from_counts(cx, &counts))
+            );
             return;
         }
-        cx.d.status = Some(status);
+        let status = self.status_from_counts(cx, &counts);
+        if self.deployment_status(cx.id) == Some(&status) {
+            return;
+        }
+        if let Some((_, d)) = self.store.deployments.get_mut(cx.id) {
+            d.status = Some(status);
+        }
         self.write_deployment_status(cx);
     }
 }
 
+/// What `calculateStatus` counts over a Deployment's ReplicaSets.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StatusCounts {
+    pub(crate) replicas: i32,
+    pub(crate) updated: i32,
+    pub(crate) ready: i32,
+    pub(crate) available: i32,
+    pub(crate) unavailable: i32,
+}
+
+impl StatusCounts {
+    /// The Available condition's status, reason and message for these counts.
+    fn available_condition(&self, cx: &SyncCtx) -> (&'static str, &'static str, &'static str) {
+        if self.available >= cx.replicas - cx.max_unavailable {
+            (
+                "True",
+                reason::MIN_AVAILABLE,
+                "Deployment has minimum availability.",
+            )
+        } else {
+            (
+                "False",
+                reason::MIN_UNAVAILABLE,
+                "Deployment does not have minimum availability.",
+            )
+        }
+    }
+
+    /// Whether `calculateStatus` would give `prev` back unchanged: the same numbers, and an
+    /// Available condition that `SetDeploymentCondition` would leave alone (same status and
+    /// reason). Decided without building the status.
+    pub(crate) fn unchanged(&self, cx: &SyncCtx, prev: &DeploymentStatus) -> bool {
+        let nz = |v: i32| (v != 0).then_some(v);
+        let (st, why, _) = self.available_condition(cx);
+        prev.observed_generation == cx.generation
+            && prev.replicas == nz(self.replicas)
+            && prev.updated_replicas == nz(self.updated)
+            && prev.ready_replicas == nz(self.ready)
+            && prev.available_replicas == nz(self.available)
+            && prev.unavailable_replicas == nz(self.unavailable)
+            && prev.terminating_replicas.is_none()
+            && util::get_condition(prev, "Available")
+                .is_some_and(|c| c.status == st && c.reason.as_deref() == Some(why))
+    }
+}
+
 /// `SetDeploymentRevision`.
-fn set_deployment_revision(d: &mut k8s_openapi::api::apps::v1::Deployment, revision: &str) -> bool {
+fn set_deployment_revision(d: &mut Deployment, revision: &str) -> bool {
     let a = d.metadata.annotations.get_or_insert_with(BTreeMap::new);
     if a.get(util::REVISION).map(String::as_str) != Some(revision) {
         a.insert(util::REVISION.into(), revision.into());
@@ -741,19 +948,22 @@ fn set_deployment_revision(d: &mut k8s_openapi::api::apps::v1::Deployment, revis
 
 /// `NewRSNewReplicas` for a rolling update: grow the new ReplicaSet up to replicas + maxSurge
 /// in total, counting spec sizes only (readiness plays no part).
-pub(crate) fn new_rs_new_replicas(
-    d: &k8s_openapi::api::apps::v1::Deployment,
-    current_total: i32,
-    new_spec: i32,
-) -> i32 {
-    let replicas = util::replicas(d);
-    if !util::is_rolling(d) {
-        return replicas;
+#[cfg(test)]
+pub(crate) fn new_rs_new_replicas(d: &Deployment, current_total: i32, new_spec: i32) -> i32 {
+    SyncCtx::new(0, d, Vec::new()).new_rs_new_replicas(current_total, new_spec)
+}
+
+impl SyncCtx {
+    /// `NewRSNewReplicas` (see [`new_rs_new_replicas`]).
+    pub(crate) fn new_rs_new_replicas(&self, current_total: i32, new_spec: i32) -> i32 {
+        let replicas = self.replicas;
+        if !self.rolling {
+            return replicas;
+        }
+        let max_total = replicas + self.max_surge;
+        if current_total >= max_total {
+            return new_spec;
+        }
+        new_spec + (max_total - current_total).min(replicas - new_spec)
     }
-    let surge = util::max_surge(d);
-    let max_total = replicas + surge;
-    if current_total >= max_total {
-        return new_spec;
-    }
-    new_spec + (max_total - current_total).min(replicas - new_spec)
 }

@@ -230,6 +230,27 @@ pub fn copy_annotations_to_rs(d: &Deployment, rs: &mut ReplicaSet) -> bool {
     changed
 }
 
+/// Whether `SetNewReplicaSetAnnotations(d, rs, new_revision, exists = true)` would report a
+/// change, decided without copying the ReplicaSet's metadata: an annotation of the
+/// Deployment that the ReplicaSet lacks, or a revision below `new_revision` (an unparsable
+/// revision stops it with no change reported, as there).
+pub fn new_rs_annotations_need_update(d: &Deployment, rs: &ReplicaSet, new_revision: i64) -> bool {
+    let a = rs.metadata.annotations.as_ref();
+    let old_revision = a.and_then(|a| a.get(REVISION)).map_or("", String::as_str);
+    let old_int = if old_revision.is_empty() {
+        0
+    } else {
+        match old_revision.parse::<i64>() {
+            Ok(v) => v,
+            Err(_) => return false,
+        }
+    };
+    let copies = d.metadata.annotations.iter().flatten().any(|(k, v)| {
+        !ANNOTATIONS_TO_SKIP.contains(&k.as_str()) && a.and_then(|a| a.get(k)) != Some(v)
+    });
+    copies || old_int < new_revision
+}
+
 /// `getNonNegativeInt32FromAnnotation`: a replica annotation as a non-negative int32.
 /// Kubernetes parses it with `strconv.ParseUint(v, 10, 32)` and rejects values above
 /// MaxInt32, so a sign, "-1" or "2147483648" count as missing.

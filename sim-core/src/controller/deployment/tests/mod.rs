@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1::{
-    Deployment, DeploymentSpec, DeploymentStrategy, ReplicaSet, ReplicaSetSpec,
+    Deployment, DeploymentSpec, DeploymentStatus, DeploymentStrategy, ReplicaSet, ReplicaSetSpec,
     RollingUpdateDeployment,
 };
 use k8s_openapi::api::core::v1::{Container, PodSpec, PodTemplateSpec};
@@ -125,12 +125,16 @@ impl Fx {
             .insert(id, "default".into(), "foo".into(), (id, d.clone()));
         Fx {
             sim,
-            cx: SyncCtx {
-                id,
-                d,
-                rs_list: Vec::new(),
-            },
+            cx: SyncCtx::new(id, &d, Vec::new()),
         }
+    }
+
+    /// The Deployment's stored status (the controller writes it in place).
+    fn status(&self) -> DeploymentStatus {
+        self.sim
+            .deployment_status(self.cx.id)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Go's `rs(name, replicas, selector, timestamp)`: an owned ReplicaSet of `replicas`,

@@ -55,7 +55,7 @@ mod requeue_stuck_deployment {
             replicas: Some(status.0),
             updated_replicas: Some(status.1),
             available_replicas: Some(status.2),
-            observed_generation: fx.cx.d.metadata.generation,
+            observed_generation: fx.cx.generation,
             ..Default::default()
         };
         fx.sim.requeue_stuck_deployment(&fx.cx, &new_status);
@@ -221,7 +221,7 @@ mod sync_rollout_status {
         let new = new.map(|(n, s, r, a)| fx.rs_with_status(n, s, r, a));
         all.extend(new);
         fx.sim.sync_rollout_status(&mut fx.cx, &all, new);
-        let st = fx.cx.d.status.clone().unwrap_or_default();
+        let st = fx.status();
         let got = dutil::get_condition(&st, "Progressing");
         match (want, got) {
             (None, None) => {}
@@ -438,7 +438,7 @@ mod sync_rollout_status {
         fx.sim.store.now = SimTime(HOUR_MS);
         let new = fx.rs_with_status("foo", 3, 2, 2);
         fx.sim.sync_rollout_status(&mut fx.cx, &[new], Some(new));
-        let st = fx.cx.d.status.clone().unwrap_or_default();
+        let st = fx.status();
         let c = dutil::get_condition(&st, "Progressing").expect("kept");
         assert_eq!(
             (

@@ -504,7 +504,11 @@ mod desired_replicas_annotation {
     fn check(value: &str, want_scaling_event: bool) {
         let mut fx = Fx::new(rolling(3, int(1), int(0)));
         let id = fx.rs("rs", 3, 0);
-        let t = fx.cx.d.spec.as_ref().map(|s| s.template.clone());
+        let t = fx
+            .sim
+            .deployment(fx.cx.id)
+            .and_then(|d| d.spec.as_ref())
+            .map(|s| s.template.clone());
         fx.sim.store.replicasets.get_mut(id).expect("rs").template = Arc::new(t.expect("template"));
         fx.annotate(id, dutil::DESIRED_REPLICAS, value);
         assert_eq!(fx.sim.is_scaling_event(&mut fx.cx), want_scaling_event);
