@@ -12,6 +12,10 @@ use super::ObjId;
 pub struct OwnerGraph {
     graph: StableDiGraph<ObjId, ()>,
     index: BTreeMap<ObjId, NodeIndex>,
+    /// Each owner's direct dependents, sorted by id, kept as edges change: controllers ask
+    /// for them on every sync, and collecting and sorting the graph's neighbours each time
+    /// was a measurable share of a large run.
+    sorted: BTreeMap<ObjId, Vec<ObjId>>,
 }
 
 impl OwnerGraph {
@@ -29,6 +33,10 @@ impl OwnerGraph {
         let (o, d) = (self.node(owner), self.node(dependent));
         if self.graph.find_edge(o, d).is_none() {
             self.graph.add_edge(o, d, ());
+            let list = self.sorted.entry(owner).or_default();
+            if let Err(at) = list.binary_search(&dependent) {
+                list.insert(at, dependent);
+            }
         }
     }
 
@@ -38,37 +46,50 @@ impl OwnerGraph {
             && let Some(e) = self.graph.find_edge(o, d)
         {
             self.graph.remove_edge(e);
+            self.forget_edge(owner, dependent);
+        }
+    }
+
+    fn forget_edge(&mut self, owner: ObjId, dependent: ObjId) {
+        if let Some(list) = self.sorted.get_mut(&owner) {
+            if let Ok(at) = list.binary_search(&dependent) {
+                list.remove(at);
+            }
+            if list.is_empty() {
+                self.sorted.remove(&owner);
+            }
         }
     }
 
     /// Forgets an object and every edge touching it.
     pub fn remove(&mut self, id: ObjId) {
         if let Some(ix) = self.index.remove(&id) {
+            let owners: Vec<ObjId> = self
+                .graph
+                .neighbors_directed(ix, Direction::Incoming)
+                .map(|n| self.graph[n])
+                .collect();
+            for owner in owners {
+                self.forget_edge(owner, id);
+            }
+            self.sorted.remove(&id);
             self.graph.remove_node(ix);
         }
     }
 
     /// The direct dependents of `owner`, sorted by id.
     pub fn dependents(&self, owner: ObjId) -> Vec<ObjId> {
-        let Some(&ix) = self.index.get(&owner) else {
-            return Vec::new();
-        };
-        let mut out: Vec<ObjId> = self
-            .graph
-            .neighbors_directed(ix, Direction::Outgoing)
-            .map(|n| self.graph[n])
-            .collect();
-        out.sort_unstable();
-        out
+        self.dependents_sorted(owner).to_vec()
+    }
+
+    /// The direct dependents of `owner`, sorted by id, without a copy.
+    pub fn dependents_sorted(&self, owner: ObjId) -> &[ObjId] {
+        self.sorted.get(&owner).map_or(&[], Vec::as_slice)
     }
 
     /// Number of direct dependents.
     pub fn dependent_count(&self, owner: ObjId) -> usize {
-        self.index.get(&owner).map_or(0, |&ix| {
-            self.graph
-                .neighbors_directed(ix, Direction::Outgoing)
-                .count()
-        })
+        self.dependents_sorted(owner).len()
     }
 
     /// Every transitive dependent of `owner` (not `owner` itself), deepest last, sorted per level.
@@ -108,5 +129,9 @@ mod tests {
         g.remove(2);
         assert_eq!(g.descendants(1), vec![3]);
         assert_eq!(g.dependent_count(1), 1);
+        assert_eq!(g.dependents(3), Vec::<ObjId>::new());
+        g.link(3, 12);
+        g.remove(12);
+        assert_eq!(g.dependents(3), Vec::<ObjId>::new());
     }
 }
