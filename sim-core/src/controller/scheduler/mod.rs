@@ -281,7 +281,7 @@ impl Sim {
         let mut reasons: BTreeMap<Cow<'static, str>, usize> = BTreeMap::new();
         // Nodes where evicting lower-priority pods could help (resources) versus not at all.
         let mut preemption_could_help = 0usize;
-        let mut feasible: Vec<Raw> = Vec::new();
+        let mut feasible: Vec<Raw> = Vec::with_capacity(want);
         // The pod's tolerations as admitted, read only when a node has taints.
         let mut tolerations: Option<Vec<k8s_openapi::api::core::v1::Toleration>> = None;
         let start = self.next_start_node % total;
