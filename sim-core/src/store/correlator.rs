@@ -223,7 +223,10 @@ impl Record {
     /// The stamps of the keys of `cache`.
     fn stamps(&self, cache: Cache) -> impl Iterator<Item = u64> + '_ {
         let spam = (cache == Cache::Spam && self.spam_stamp != 0).then_some(self.spam_stamp);
-        let groups = self.groups.iter().filter(move |_| cache == Cache::Aggregate);
+        let groups = self
+            .groups
+            .iter()
+            .filter(move |_| cache == Cache::Aggregate);
         let seen = self.seen.iter().filter(move |_| cache == Cache::Logger);
         spam.into_iter()
             .chain(groups.map(|g| g.stamp))
@@ -323,9 +326,10 @@ impl Correlators {
     /// The number of a reason.
     fn reason(&mut self, reason: &'static str) -> Reason {
         let next = self.reasons.len();
-        *self.reasons.entry(reason).or_insert_with(|| {
-            Reason::try_from(next).expect("fewer than 65,536 distinct reasons")
-        })
+        *self
+            .reasons
+            .entry(reason)
+            .or_insert_with(|| Reason::try_from(next).expect("fewer than 65,536 distinct reasons"))
     }
 
     /// `EventCorrelate` for `recorder`: aggregates the event with similar ones, counts it
@@ -530,7 +534,9 @@ impl Correlators {
                     })
                     .collect();
                 keys.sort_unstable();
-                keys.into_iter().map(|(stamp, object)| (object, stamp)).collect()
+                keys.into_iter()
+                    .map(|(stamp, object)| (object, stamp))
+                    .collect()
             });
             while lru.len > *capacity {
                 let Some((object, stamp)) = queue.pop_front() else {
@@ -992,7 +998,8 @@ mod tests {
         assert_eq!(c.records.len(), 2);
         assert_eq!(c.correlate(0, SimTime(1), other, hash("m")).count, 2);
         assert_eq!(
-            c.correlate(1, SimTime(1), similar("Killing"), hash("m")).count,
+            c.correlate(1, SimTime(1), similar("Killing"), hash("m"))
+                .count,
             2
         );
     }
@@ -1083,7 +1090,12 @@ mod tests {
             (7, 200, 300),
             (8, LRU_ENTRIES, 3000),
         ] {
-            compare(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15), capacity, 40_000, objects);
+            compare(
+                u64::wrapping_mul(seed, 0x9e37_79b9_7f4a_7c15),
+                capacity,
+                40_000,
+                objects,
+            );
         }
     }
 
@@ -1095,8 +1107,7 @@ mod tests {
         use std::collections::btree_map::Entry;
 
         use super::super::{
-            AGGREGATE_INTERVAL, AGGREGATE_MAX_EVENTS, Bucket, Correlated, ObjId, SimTime,
-            Similar,
+            AGGREGATE_INTERVAL, AGGREGATE_MAX_EVENTS, Bucket, Correlated, ObjId, SimTime, Similar,
         };
 
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

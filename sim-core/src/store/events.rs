@@ -19,9 +19,7 @@ use std::sync::Arc;
 
 use indexmap::{Equivalent, IndexSet};
 
-use super::correlator::{
-    COMBINED_PREFIX, Correlated, Correlators, Mixed, RecorderId, Similar,
-};
+use super::correlator::{COMBINED_PREFIX, Correlated, Correlators, Mixed, RecorderId, Similar};
 use super::intern::{Pool, fnv64};
 use super::{Kind, ObjId};
 use crate::time::{SimDuration, SimTime};
@@ -395,9 +393,7 @@ impl EventLog {
             reason,
         };
         let message = text.hash(&object);
-        let c: Correlated = self
-            .correlators
-            .correlate(recorder, now, similar, message);
+        let c: Correlated = self.correlators.correlate(recorder, now, similar, message);
         if c.skip {
             return;
         }
