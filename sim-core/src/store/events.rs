@@ -14,9 +14,12 @@
 use std::borrow::Cow;
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use super::correlator::{COMBINED_PREFIX, Correlated, Correlator, Similar};
+use indexmap::{Equivalent, IndexSet};
+
+use super::correlator::{COMBINED_PREFIX, Correlated, Correlators, Mixed, RecorderId, Similar};
 use super::intern::{Pool, fnv64};
 use super::{Kind, ObjId};
 use crate::time::{SimDuration, SimTime};
@@ -191,9 +194,40 @@ pub fn assigned(namespace: &str, name: &str, node: &str) -> String {
 struct Wording {
     reason: &'static str,
     text: Text,
+    /// The component (and host) that reported it, by its number in [`EventLog::recorders`].
+    recorder: RecorderId,
+    warning: bool,
+}
+
+/// A component that records events, with its host for a kubelet: a client-go
+/// `EventRecorder`, with its own correlator.
+#[derive(Debug, PartialEq, Eq)]
+struct Recorder {
     source: &'static str,
     host: Option<Arc<str>>,
-    warning: bool,
+}
+
+/// A [`Recorder`] as looked up, without a copy of the host.
+#[derive(Hash)]
+struct RecorderKey<'a> {
+    source: &'a str,
+    host: Option<&'a str>,
+}
+
+impl Hash for Recorder {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        RecorderKey {
+            source: self.source,
+            host: self.host.as_deref(),
+        }
+        .hash(state);
+    }
+}
+
+impl Equivalent<Recorder> for RecorderKey<'_> {
+    fn equivalent(&self, r: &Recorder) -> bool {
+        self.source == r.source && self.host == r.host.as_deref()
+    }
 }
 
 /// One stored event: 40 bytes; the object and the wording are shared.
@@ -233,8 +267,11 @@ pub struct EventLog {
     series: BTreeMap<u64, Series>,
     /// The events of each object, for folding and describe.
     latest: BTreeMap<ObjId, Subject>,
-    /// Each recorder's correlator, by component and host.
-    recorders: BTreeMap<(&'static str, Option<Arc<str>>), Correlator>,
+    /// Every component (and host) that has recorded an event, numbered in order of its first
+    /// event (a hash set with a fixed hasher, looked up by content and read by number).
+    recorders: IndexSet<Recorder, Mixed>,
+    /// Their correlators (the scheduler's events bypass them).
+    correlators: Correlators,
     /// Expiry: every event before this sequence number has been looked at once its first
     /// occurrence was an hour old, and is gone or in `held`.
     scan: u64,
@@ -282,15 +319,26 @@ impl EventLog {
                 return;
             }
             let text = Text::Plain(self.intern(ev.message));
-            self.push_new(
-                now, ev.object, ev.reason, text, ev.source, ev.host, ev.warning,
-            );
+            let recorder = self.recorder(ev.source, ev.host);
+            self.push_new(now, ev.object, ev.reason, text, recorder, ev.warning);
             return;
         }
         let text = Text::Plain(self.intern(ev.message));
-        self.correlate(
-            now, ev.object, ev.reason, text, ev.source, ev.host, ev.warning,
-        );
+        let recorder = self.recorder(ev.source, ev.host);
+        self.correlate(now, ev.object, ev.reason, text, recorder, ev.warning);
+    }
+
+    /// The number of a recorder (numbered once, at its first event).
+    fn recorder(&mut self, source: &'static str, host: Option<Arc<str>>) -> RecorderId {
+        let key = RecorderKey {
+            source,
+            host: host.as_deref(),
+        };
+        let i = match self.recorders.get_index_of(&key) {
+            Some(i) => i,
+            None => self.recorders.insert_full(Recorder { source, host }).0,
+        };
+        RecorderId::try_from(i).expect("fewer than 2^32 recorders")
     }
 
     /// Records the scheduler's `Scheduled` event for a pod bound to `node` at `now`; its
@@ -302,7 +350,8 @@ impl EventLog {
             return;
         }
         let text = Text::Assigned(node);
-        self.push_new(now, object, "Scheduled", text, SCHEDULER, None, false);
+        let recorder = self.recorder(SCHEDULER, None);
+        self.push_new(now, object, "Scheduled", text, recorder, false);
     }
 
     /// Records an event whose message is `prefix` followed by `name` (shared with the object
@@ -316,31 +365,26 @@ impl EventLog {
     ) {
         self.expire(now);
         let text = Text::Named(prefix, name);
+        let recorder = self.recorder(ev.source, ev.host);
         if ev.source == SCHEDULER {
             if self.fold(now, &ev.object, ev.reason, &text.render(&ev.object)) {
                 return;
             }
-            self.push_new(
-                now, ev.object, ev.reason, text, ev.source, ev.host, ev.warning,
-            );
+            self.push_new(now, ev.object, ev.reason, text, recorder, ev.warning);
             return;
         }
-        self.correlate(
-            now, ev.object, ev.reason, text, ev.source, ev.host, ev.warning,
-        );
+        self.correlate(now, ev.object, ev.reason, text, recorder, ev.warning);
     }
 
     /// Passes an event through its recorder's correlator and writes what comes out: a new
     /// event, or an update of the one it counts or combines into (`recordToSink`).
-    #[allow(clippy::too_many_arguments)]
     fn correlate(
         &mut self,
         now: SimTime,
         object: ObjRef,
         reason: &'static str,
         text: Text,
-        source: &'static str,
-        host: Option<Arc<str>>,
+        recorder: RecorderId,
         warning: bool,
     ) {
         let similar = Similar {
@@ -349,12 +393,7 @@ impl EventLog {
             reason,
         };
         let message = text.hash(&object);
-        let recorder = (source, host.clone());
-        let c: Correlated = self
-            .recorders
-            .entry(recorder.clone())
-            .or_default()
-            .correlate(now, similar, message);
+        let c: Correlated = self.correlators.correlate(recorder, now, similar, message);
         if c.skip {
             return;
         }
@@ -373,8 +412,7 @@ impl EventLog {
                     self.wording(Wording {
                         reason,
                         text,
-                        source,
-                        host,
+                        recorder,
                         warning,
                     })
                 });
@@ -395,16 +433,14 @@ impl EventLog {
                 let wording = self.wording(Wording {
                     reason,
                     text,
-                    source,
-                    host,
+                    recorder,
                     warning,
                 });
                 self.push(c.first, now, c.count, object, wording)
             }
         };
-        if let Some(r) = self.recorders.get_mut(&recorder) {
-            r.written(similar, &c, written, seq);
-        }
+        self.correlators
+            .written(recorder, similar, &c, written, seq);
     }
 
     /// Folds a scheduler event into an identical recent one of its object, if there is one.
@@ -419,7 +455,7 @@ impl EventLog {
                 .copied()
                 .find(|&seq| {
                     self.slot(seq).is_some_and(|e| {
-                        e.wording.source == SCHEDULER
+                        self.source(&e.wording) == SCHEDULER
                             && e.wording.reason == reason
                             && e.wording.text.reads(&e.object, message)
                             && !self.series.contains_key(&seq)
@@ -457,22 +493,19 @@ impl EventLog {
     }
 
     /// Stores a new event first seen at `first`; returns its sequence number.
-    #[allow(clippy::too_many_arguments)]
     fn push_new(
         &mut self,
         first: SimTime,
         object: ObjRef,
         reason: &'static str,
         text: Text,
-        source: &'static str,
-        host: Option<Arc<str>>,
+        recorder: RecorderId,
         warning: bool,
     ) -> u64 {
         let wording = self.wording(Wording {
             reason,
             text,
-            source,
-            host,
+            recorder,
             warning,
         });
         self.push(first, first, 1, object, wording)
@@ -564,21 +597,19 @@ impl EventLog {
 
     /// Forgets what the recorders that wrote the object's live events remember about it, once
     /// the object is gone for good (its id is never used again, so only memory is saved).
+    ///
+    /// The recorders are those of its live events (each forgets the object once; a recorder
+    /// with no correlator, or whose keys about it are gone already, has nothing to forget).
     pub(crate) fn forget(&mut self, id: ObjId) {
         let Some(s) = self.latest.get(&id) else {
             return;
         };
-        let mut recorders: Vec<(&'static str, Option<Arc<str>>)> = s
-            .seqs
-            .iter()
-            .filter_map(|&seq| self.slot(seq))
-            .map(|e| (e.wording.source, e.wording.host.clone()))
-            .collect();
-        recorders.sort();
-        recorders.dedup();
-        for r in recorders {
-            if let Some(c) = self.recorders.get_mut(&r) {
-                c.forget(id);
+        for &seq in &s.seqs {
+            let Some(i) = seq.checked_sub(self.first_seq) else {
+                continue;
+            };
+            if let Some(e) = self.events.get(i as usize).filter(|e| e.count > 0) {
+                self.correlators.forget(e.wording.recorder, id);
             }
         }
     }
@@ -593,9 +624,8 @@ impl EventLog {
         ev: NewEvent,
     ) -> u64 {
         let text = Text::Plain(self.intern(ev.message));
-        let seq = self.push_new(
-            first, ev.object, ev.reason, text, ev.source, ev.host, ev.warning,
-        );
+        let recorder = self.recorder(ev.source, ev.host);
+        let seq = self.push_new(first, ev.object, ev.reason, text, recorder, ev.warning);
         self.series.insert(seq, Series { period, until });
         self.hold(seq);
         seq
@@ -725,8 +755,8 @@ impl EventLog {
                 let wording = Wording {
                     reason: "",
                     text: Text::Plain("".into()),
-                    source: "",
-                    host: None,
+                    // No recorder: an empty slot is never read.
+                    recorder: RecorderId::MAX,
                     warning: false,
                 };
                 (Arc::new(object), Arc::new(wording))
@@ -748,14 +778,22 @@ impl EventLog {
         }
     }
 
+    /// The component that reported an event.
+    fn source(&self, wording: &Wording) -> &'static str {
+        self.recorders
+            .get_index(wording.recorder as usize)
+            .map_or("", |r| r.source)
+    }
+
     fn read<'a>(&'a self, seq: u64, e: &'a Slot) -> EventRecord<'a> {
+        let recorder = self.recorders.get_index(e.wording.recorder as usize);
         EventRecord {
             seq,
             object: &e.object,
             warning: e.wording.warning,
             reason: e.wording.reason,
-            source: e.wording.source,
-            host: e.wording.host.as_ref(),
+            source: recorder.map_or("", |r| r.source),
+            host: recorder.and_then(|r| r.host.as_ref()),
             first: e.first,
             last: e.last,
             count: e.count,
