@@ -38,7 +38,8 @@
 //! this and a copy of the port's first version, a `BTreeMap` per cache and one for its
 //! order, with small capacities, and compares every result).
 
-use std::collections::{HashMap, VecDeque};
+use indexmap::IndexMap;
+use std::collections::VecDeque;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::ObjId;
@@ -124,9 +125,9 @@ pub(crate) struct Correlators {
     /// The LRU bookkeeping of each recorder, by its id.
     recorders: Vec<Lrus>,
     /// Everything a recorder's caches hold about an object.
-    records: HashMap<(RecorderId, ObjId), Record, Mixed>,
+    records: IndexMap<(RecorderId, ObjId), Record, Mixed>,
     /// Reasons by their text (a few dozen).
-    reasons: HashMap<&'static str, Reason, Mixed>,
+    reasons: IndexMap<&'static str, Reason, Mixed>,
 }
 
 impl Default for Correlators {
@@ -318,8 +319,8 @@ impl Correlators {
             burst,
             capacity: LRU_ENTRIES,
             recorders: Vec::new(),
-            records: HashMap::default(),
-            reasons: HashMap::default(),
+            records: IndexMap::default(),
+            reasons: IndexMap::default(),
         }
     }
 
@@ -503,7 +504,7 @@ impl Correlators {
     /// memory (and moves the other keys' eviction from a full cache, which a kubelet's 4,096
     /// keys hardly reach).
     pub(crate) fn forget(&mut self, recorder: RecorderId, object: ObjId) {
-        let Some(record) = self.records.remove(&(recorder, object)) else {
+        let Some(record) = self.records.swap_remove(&(recorder, object)) else {
             return;
         };
         let caches = &mut self.recorders[recorder as usize].caches;
@@ -547,7 +548,7 @@ impl Correlators {
                 {
                     lru.len -= 1;
                     if record.is_empty() {
-                        records.remove(&(recorder, object));
+                        records.swap_remove(&(recorder, object));
                     }
                 }
             }
