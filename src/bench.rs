@@ -137,7 +137,7 @@ pub(crate) fn run(only: &[String], every_probe: bool) -> Result<()> {
     let mut so = std::io::stdout().lock();
     writeln!(
         so,
-        "{:<4} {:>11} {:>12} {:>14} {:>14} {:>11} {:>11} {:>12} {:>9}  {}",
+        "{:<4} {:>11} {:>12} {:>14} {:>14} {:>11} {:>11} {:>12} {:>9}  targets (issue 17)",
         "",
         "wall",
         "events",
@@ -146,8 +146,7 @@ pub(crate) fn run(only: &[String], every_probe: bool) -> Result<()> {
         "pods made",
         "peak RSS",
         "RSS/pod",
-        "rolled",
-        "targets (issue 17)"
+        "rolled"
     )?;
     for m in &rows {
         let secs = m.wall_ms / 1000.0;
