@@ -9,6 +9,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 
+# A C compiler: mimalloc (the binary's allocator), ring and wasmtime build C code.
+if ! command -v cc >/dev/null; then
+  echo "installing a C compiler (mimalloc, ring, wasmtime)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev >/dev/null
+fi
 if [ ! -x /usr/bin/chromium ]; then
   echo "installing chromium (browser tests)"
   apt-get update -qq
